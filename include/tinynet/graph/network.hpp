@@ -1,0 +1,280 @@
+// Network: a list of ops, run in order, wired together by tensor types.
+//
+//   using net = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<scores>, conv1, pool, fc>;
+//
+// Everything a build needs to know is a constant: arena_bytes, macs, weight_bytes, the input and
+// output tensor types. invoke(arena) runs the network in a caller-provided arena laid out by the
+// compile-time planner; evaluate(inputs...) runs it in constant evaluation (no arena) and is what
+// static_assert tests use.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "../core/tensor.hpp"
+#include "../core/type_list.hpp"
+#include "arena_plan.hpp"
+
+namespace tinynet {
+
+template <class... Tensors>
+struct Inputs {};
+template <class... Tensors>
+struct Outputs {};
+
+namespace detail {
+
+// Every tensor of the network, graph inputs first, then in order of appearance.
+template <class List, class... Ops>
+struct collect_tensors {
+  using type = List;
+};
+template <class List, class Op, class... Rest>
+struct collect_tensors<List, Op, Rest...> {
+  using with_inputs = typename concat_unique<List, typename Op::inputs>::type;
+  using with_output = typename append_unique<with_inputs, typename Op::output>::type;
+  using type = typename collect_tensors<with_output, Rest...>::type;
+};
+
+template <class Op>
+concept AliasOp = requires { requires Op::alias; };
+
+template <class Op, class Tensor>
+struct op_reads_unproduced_tensor {
+  static_assert(sizeof(Op) == 0,
+                "tinynet::Network: this op reads a tensor that is neither a network input nor the output "
+                "of an earlier op (see op_reads_unproduced_tensor<Op, Tensor> below); list the ops in "
+                "execution order and every input in Inputs<...>");
+};
+template <class Tensor>
+struct output_never_produced {
+  static_assert(sizeof(Tensor) == 0,
+                "tinynet::Network: a tensor named in Outputs<...> is not produced by any op "
+                "(see output_never_produced<Tensor> below)");
+};
+
+template <class Op, class Tensor>
+struct tensor_produced_twice {
+  static_assert(sizeof(Op) == 0,
+                "tinynet::Network: two ops write the same tensor, or an op writes a network input "
+                "(see tensor_produced_twice<Op, Tensor> below)");
+};
+
+}  // namespace detail
+
+template <class InputsT, class OutputsT, class... Ops>
+struct Network;
+
+template <class... Ins, class... Outs, class... Ops>
+struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
+  static_assert(sizeof...(Ins) >= 1 && sizeof...(Outs) >= 1 && sizeof...(Ops) >= 1,
+                "tinynet::Network needs at least one input, one output and one op");
+
+  using input_list = TypeList<Ins...>;
+  using output_list = TypeList<Outs...>;
+  using op_list = TypeList<Ops...>;
+  using tensors = typename detail::collect_tensors<input_list, Ops...>::type;
+
+  static constexpr std::size_t tensor_count = tensors::size;
+  static constexpr std::size_t op_count = sizeof...(Ops);
+  static constexpr std::size_t input_count = sizeof...(Ins);
+  static constexpr std::size_t output_count = sizeof...(Outs);
+
+  template <std::size_t I>
+  using input_t = type_at<I, input_list>;
+  template <std::size_t I>
+  using output_t = type_at<I, output_list>;
+
+  template <class T>
+  static constexpr std::size_t tensor_index = detail::index_of<T, tensors>::value;
+
+  // ---- static checks of the wiring ---------------------------------------------------------
+ private:
+  template <std::size_t K, class Op, class T>
+  static constexpr bool check_read() {
+    constexpr bool produced_before = [] {
+      if (detail::contains<T, input_list>) return true;
+      bool found = false;
+      std::size_t k = 0;
+      ((found = found || (k++ < K && std::is_same_v<typename Ops::output, T>)), ...);
+      return found;
+    }();
+    if constexpr (!produced_before) (void)detail::op_reads_unproduced_tensor<Op, T>{};
+    return produced_before;
+  }
+  template <std::size_t K, class Op, class... Ts>
+  static constexpr bool check_reads(TypeList<Ts...>) {
+    return (check_read<K, Op, Ts>() && ...);
+  }
+  template <std::size_t K, class Op>
+  static constexpr bool check_write() {
+    constexpr std::size_t writers = (std::size_t{0} + ... + (std::is_same_v<typename Ops::output, typename Op::output> ? 1 : 0));
+    constexpr bool ok = writers == 1 && !detail::contains<typename Op::output, input_list>;
+    if constexpr (!ok) (void)detail::tensor_produced_twice<Op, typename Op::output>{};
+    return ok;
+  }
+  template <class T>
+  static constexpr bool check_output() {
+    constexpr bool ok = (std::is_same_v<typename Ops::output, T> || ...);
+    if constexpr (!ok) (void)detail::output_never_produced<T>{};
+    return ok;
+  }
+  template <std::size_t... K>
+  static constexpr bool check_all(std::index_sequence<K...>) {
+    return ((check_reads<K, Ops>(typename Ops::inputs{}) && check_write<K, Ops>()) && ...) &&
+           (check_output<Outs>() && ...);
+  }
+  static_assert(check_all(std::index_sequence_for<Ops...>{}));
+
+  // ---- lifetimes and the arena plan ------------------------------------------------------
+  template <class... Ts>
+  static constexpr void mark_reads(detail::TensorLifetimes<tensor_count>& t, int step, TypeList<Ts...>) {
+    ((t.last[tensor_index<Ts>] = t.last[tensor_index<Ts>] > step ? t.last[tensor_index<Ts>] : step), ...);
+  }
+  template <class Op>
+  static constexpr std::size_t first_input_index() {
+    return tensor_index<type_at<0, typename Op::inputs>>;
+  }
+
+  static constexpr detail::TensorLifetimes<tensor_count> lifetimes = [] {
+    detail::TensorLifetimes<tensor_count> t{};
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((t.bytes[I] = type_at<I, tensors>::bytes), ...);
+    }(std::make_index_sequence<tensor_count>{});
+    for (std::size_t i = 0; i < tensor_count; ++i) {
+      t.first[i] = 0;
+      t.last[i] = 0;
+      t.shares_with[i] = -1;
+    }
+    constexpr int end = static_cast<int>(op_count) + 1;
+    int step = 1;
+    ((t.first[tensor_index<typename Ops::output>] = step, mark_reads(t, step, typename Ops::inputs{}), ++step), ...);
+    ((t.last[tensor_index<Outs>] = end), ...);
+
+    // Sharing, decided in op order: a group's last read is the latest read of any member.
+    std::array<int, tensor_count> group_last{};
+    std::array<std::size_t, tensor_count> group_of{};
+    for (std::size_t i = 0; i < tensor_count; ++i) {
+      group_of[i] = i;
+      group_last[i] = t.last[i];
+    }
+    step = 1;
+    (
+        [&] {
+          constexpr std::size_t out = tensor_index<typename Ops::output>;
+          constexpr std::size_t in = first_input_index<Ops>();
+          const std::size_t g = group_of[in];
+          bool share = false;
+          if constexpr (detail::AliasOp<Ops>) {
+            share = true;
+          } else if constexpr (Ops::in_place) {
+            share = group_last[g] == step && type_at<out, tensors>::bytes <= type_at<in, tensors>::bytes;
+          }
+          if (share) {
+            t.shares_with[out] = static_cast<int>(in);
+            group_of[out] = g;
+            group_last[g] = group_last[g] > t.last[out] ? group_last[g] : t.last[out];
+          }
+          ++step;
+        }(),
+        ...);
+    return t;
+  }();
+
+  static constexpr detail::ArenaPlan<tensor_count> plan = detail::plan_arena(lifetimes);
+
+ public:
+  // Bytes of activation memory the network needs (all tensors, buffers reused by lifetime).
+  static constexpr std::size_t arena_bytes = plan.total_bytes;
+  static constexpr std::size_t arena_alignment = detail::arena_alignment;
+  // Multiply-accumulates per inference and bytes of constant data the kernels read from flash.
+  static constexpr std::uint64_t macs = (std::uint64_t{0} + ... + Ops::macs);
+  static constexpr std::size_t weight_bytes = (std::size_t{0} + ... + Ops::weight_bytes);
+
+  template <class T>
+  static constexpr std::size_t offset_of = plan.offset[tensor_index<T>];
+
+  template <class T>
+  static typename T::element* tensor_in(std::byte* arena) {
+    return reinterpret_cast<typename T::element*>(arena + offset_of<T>);
+  }
+
+  // Typed views of the network's inputs and outputs inside an arena.
+  template <std::size_t I = 0>
+  static std::span<typename input_t<I>::element, static_cast<std::size_t>(input_t<I>::size)> input(std::byte* arena) {
+    return std::span<typename input_t<I>::element, static_cast<std::size_t>(input_t<I>::size)>(
+        tensor_in<input_t<I>>(arena), static_cast<std::size_t>(input_t<I>::size));
+  }
+  template <std::size_t I = 0>
+  static std::span<typename output_t<I>::element, static_cast<std::size_t>(output_t<I>::size)> output(std::byte* arena) {
+    return std::span<typename output_t<I>::element, static_cast<std::size_t>(output_t<I>::size)>(
+        tensor_in<output_t<I>>(arena), static_cast<std::size_t>(output_t<I>::size));
+  }
+
+  // Runs every op in order inside `arena`, which must hold arena_bytes bytes aligned to
+  // arena_alignment. Inputs must already be in place (see input<I>()); their bytes may be reused
+  // by later layers, as in TFLM.
+  static void invoke(std::byte* arena) { (run_op<Ops>(arena, typename Ops::inputs{}), ...); }
+
+ private:
+  template <class Op, class... In>
+  static void run_op(std::byte* arena, TypeList<In...>) {
+    Op::run(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
+  }
+
+  // Constant evaluation keeps every tensor in its own std::array (no byte reinterpretation).
+  template <class List>
+  struct storage_of;
+  template <class... Ts>
+  struct storage_of<TypeList<Ts...>> {
+    using type = std::tuple<std::array<typename Ts::element, static_cast<std::size_t>(Ts::size)>...>;
+  };
+  using evaluation_storage = typename storage_of<tensors>::type;
+
+  template <class Op, class... In>
+  static constexpr void evaluate_op(evaluation_storage& s, TypeList<In...>) {
+    Op::run(std::get<tensor_index<In>>(s).data()..., std::get<tensor_index<typename Op::output>>(s).data());
+  }
+
+ public:
+  template <class T>
+  using array_of = std::array<typename T::element, static_cast<std::size_t>(T::size)>;
+  using evaluate_result = std::conditional_t<sizeof...(Outs) == 1, array_of<output_t<0>>, std::tuple<array_of<Outs>...>>;
+
+  // Runs the network without an arena; usable in constant expressions:
+  //   static_assert(net::evaluate(std::array<std::int8_t, 4>{1, 2, 3, 4})[0] == 17);
+  static constexpr evaluate_result evaluate(const array_of<Ins>&... inputs) {
+    evaluation_storage s{};
+    ((std::get<tensor_index<Ins>>(s) = inputs), ...);
+    (evaluate_op<Ops>(s, typename Ops::inputs{}), ...);
+    if constexpr (sizeof...(Outs) == 1) {
+      return std::get<tensor_index<output_t<0>>>(s);
+    } else {
+      return evaluate_result{std::get<tensor_index<Outs>>(s)...};
+    }
+  }
+};
+
+// A network with its own arena, for code that does not manage memory itself. Declare it static or
+// global: it is zero-initialised data (.bss), and constructing it runs no code.
+template <class Net>
+struct Instance {
+  alignas(Net::arena_alignment) std::byte arena[Net::arena_bytes > 0 ? Net::arena_bytes : 1];
+
+  template <std::size_t I = 0>
+  auto input() {
+    return Net::template input<I>(arena);
+  }
+  template <std::size_t I = 0>
+  auto output() {
+    return Net::template output<I>(arena);
+  }
+  void invoke() { Net::invoke(arena); }
+};
+
+}  // namespace tinynet

@@ -1,0 +1,165 @@
+// DepthwiseConv2D over NHWC tensors with [1][kh][kw][out_c] weights and a depth multiplier:
+// output channel ic * depth_multiplier + m filters input channel ic.
+//
+// int8 follows TFLM's reference_integer_ops::DepthwiseConvPerChannel, with the input zero point
+// folded into the bias exactly as in Conv2D (padded taps read the input zero point).
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "../../core/activation_range.hpp"
+#include "../../core/constant_array.hpp"
+#include "../../core/diagnostics.hpp"
+#include "../../core/fixed_point.hpp"
+#include "../../core/requantize.hpp"
+#include "../../core/tensor.hpp"
+#include "../../core/type_list.hpp"
+#include "geometry.hpp"
+
+namespace tinynet {
+
+struct DepthwiseConv2DOptions {
+  int kernel_h = 1;
+  int kernel_w = 1;
+  int stride_h = 1;
+  int stride_w = 1;
+  int dilation_h = 1;
+  int dilation_w = 1;
+  int depth_multiplier = 1;
+  Padding padding = Padding::valid;
+  Activation activation = Activation::none;
+};
+
+template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales,
+          DepthwiseConv2DOptions Options>
+struct DepthwiseConv2D {
+  using inputs = TypeList<In>;
+  using output = Out;
+  using input_element = typename In::element;
+  using output_element = typename Out::element;
+  using in_view = NHWC<typename In::shape>;
+  using out_view = NHWC<typename Out::shape>;
+
+  static constexpr int batches = in_view::batches;
+  static constexpr int in_h = in_view::height, in_w = in_view::width, in_c = in_view::channels;
+  static constexpr int k_h = Options.kernel_h, k_w = Options.kernel_w;
+  static constexpr int s_h = Options.stride_h, s_w = Options.stride_w;
+  static constexpr int d_h = Options.dilation_h, d_w = Options.dilation_w;
+  static constexpr int multiplier = Options.depth_multiplier;
+  static constexpr int out_c = in_c * multiplier;
+  static constexpr int out_h = detail::output_size(Options.padding, in_h, k_h, s_h, d_h);
+  static constexpr int out_w = detail::output_size(Options.padding, in_w, k_w, s_w, d_w);
+  static constexpr int pad_h = detail::padding_before(Options.padding, in_h, k_h, s_h, d_h);
+  static constexpr int pad_w = detail::padding_before(Options.padding, in_w, k_w, s_w, d_w);
+
+  static_assert(Options.kernel_h > 0 && Options.kernel_w > 0 && Options.stride_h > 0 && Options.stride_w > 0 &&
+                    Options.dilation_h > 0 && Options.dilation_w > 0 && Options.depth_multiplier > 0,
+                "tinynet::DepthwiseConv2D: kernel, stride, dilation and depth multiplier must be positive");
+  static_assert(In::shape::rank == 4 && Out::shape::rank == 4,
+                "tinynet::DepthwiseConv2D: tensors must be 4-D NHWC");
+  static_assert(size_mismatch<DepthwiseConv2D, k_h * k_w * out_c, array_size<Weights>>::ok);
+  static_assert(output_shape_mismatch<DepthwiseConv2D, Shape<batches, out_h, out_w, out_c>, typename Out::shape>::ok);
+  static_assert(!has_bias<Bias> || size_mismatch<DepthwiseConv2D, out_c, array_size<Bias>>::ok);
+  static_assert(element_type_mismatch<DepthwiseConv2D, input_element, output_element>::ok);
+
+  static constexpr bool in_place = false;
+  static constexpr std::uint64_t macs = std::uint64_t{batches} * out_h * out_w * out_c * k_h * k_w;
+
+  static constexpr bool is_quantized = !In::is_float;
+  static constexpr int scale_count = is_quantized ? array_size<WeightScales> : 1;
+  static_assert(!is_quantized || scale_count == 1 || scale_count == out_c,
+                "tinynet::DepthwiseConv2D: weight scales must have 1 (per-tensor) or out_channels entries");
+
+  static constexpr std::array<std::int32_t, out_c> folded_bias = [] {
+    std::array<std::int32_t, out_c> out{};
+    if constexpr (is_quantized) {
+      for (int c = 0; c < out_c; ++c) {
+        std::int32_t weight_sum = 0;
+        for (int t = 0; t < k_h * k_w; ++t) weight_sum += Weights[t * out_c + c];
+        std::int32_t bias = 0;
+        if constexpr (has_bias<Bias>) bias = static_cast<std::int32_t>(Bias[c]);
+        out[static_cast<std::size_t>(c)] = bias - In::zero_point * weight_sum;
+      }
+    }
+    return out;
+  }();
+
+  static constexpr ChannelMultipliers<out_c> multipliers = [] {
+    if constexpr (is_quantized) {
+      return channel_multipliers<out_c, scale_count>(In::scale, WeightScales, Out::scale, ScaleProduct::in_double);
+    } else {
+      return ChannelMultipliers<out_c>{};
+    }
+  }();
+
+  static constexpr QuantizedRange range =
+      is_quantized ? activation_range<output_element>(Options.activation, Out::scale, Out::zero_point)
+                   : QuantizedRange{0, 0};
+
+  static constexpr std::size_t weight_bytes =
+      sizeof(Weights) + (is_quantized ? sizeof(folded_bias) + sizeof(multipliers)
+                                      : (has_bias<Bias> ? sizeof(Bias) : 0));
+
+  static constexpr detail::InteriorRange interior_y = detail::interior(in_h, out_h, k_h, s_h, d_h, pad_h);
+  static constexpr detail::InteriorRange interior_x = detail::interior(in_w, out_w, k_w, s_w, d_w, pad_w);
+
+  template <bool Interior>
+  static constexpr void pixel(const input_element* image, output_element* out, int in_y0, int in_x0) {
+    for (int c = 0; c < out_c; ++c) {
+      const int ic = c / multiplier;
+      if constexpr (is_quantized) {
+        std::int32_t acc = folded_bias[static_cast<std::size_t>(c)];
+        for (int ky = 0; ky < k_h; ++ky) {
+          const int y = in_y0 + ky * d_h;
+          for (int kx = 0; kx < k_w; ++kx) {
+            const int x = in_x0 + kx * d_w;
+            const std::int32_t w = Weights[(ky * k_w + kx) * out_c + c];
+            if (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) {
+              acc += w * image[(y * in_w + x) * in_c + ic];
+            } else {
+              acc += w * In::zero_point;
+            }
+          }
+        }
+        acc = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[static_cast<std::size_t>(c)],
+                                                      multipliers.shift[static_cast<std::size_t>(c)]);
+        out[c] = static_cast<output_element>(clamp(acc + Out::zero_point, range));
+      } else {
+        float total = 0.0f;
+        for (int ky = 0; ky < k_h; ++ky) {
+          const int y = in_y0 + ky * d_h;
+          for (int kx = 0; kx < k_w; ++kx) {
+            const int x = in_x0 + kx * d_w;
+            if (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) {
+              total += image[(y * in_w + x) * in_c + ic] * Weights[(ky * k_w + kx) * out_c + c];
+            }
+          }
+        }
+        float bias = 0.0f;
+        if constexpr (has_bias<Bias>) bias = Bias[c];
+        out[c] = clamp_float(total + bias, activation_range_float(Options.activation));
+      }
+    }
+  }
+
+  static constexpr void run(const input_element* in, output_element* out) {
+    for (int b = 0; b < batches; ++b) {
+      const input_element* image = in + b * in_h * in_w * in_c;
+      for (int oy = 0; oy < out_h; ++oy) {
+        const bool row_inside = oy >= interior_y.begin && oy < interior_y.end;
+        for (int ox = 0; ox < out_w; ++ox) {
+          output_element* dst = out + ((b * out_h + oy) * out_w + ox) * out_c;
+          const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
+          if (row_inside && ox >= interior_x.begin && ox < interior_x.end) {
+            pixel<true>(image, dst, y0, x0);
+          } else {
+            pixel<false>(image, dst, y0, x0);
+          }
+        }
+      }
+    }
+  }
+};
+
+}  // namespace tinynet

@@ -1,0 +1,118 @@
+// FullyConnected: out[b][o] = act(bias[o] + sum_i weights[o][i] * in[b][i]).
+//
+// int8 follows TFLM's reference_integer_ops::FullyConnected (per-tensor) and
+// FullyConnectedPerChannel: acc = bias + sum w * (x - input_zero_point), requantized with the
+// channel's multiplier, plus the output zero point, clamped to the fused activation's range.
+// The input zero point term is folded into the bias by the compiler.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <type_traits>
+
+#include "../../core/activation_range.hpp"
+#include "../../core/constant_array.hpp"
+#include "../../core/diagnostics.hpp"
+#include "../../core/fixed_point.hpp"
+#include "../../core/requantize.hpp"
+#include "../../core/tensor.hpp"
+#include "../../core/type_list.hpp"
+
+namespace tinynet {
+
+struct FullyConnectedOptions {
+  Activation activation = Activation::none;
+};
+
+template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales,
+          FullyConnectedOptions Options = FullyConnectedOptions{}>
+struct FullyConnected {
+  using inputs = TypeList<In>;
+  using output = Out;
+  using input_element = typename In::element;
+  using output_element = typename Out::element;
+
+  // Shapes: weights are [units][input_depth]; the input is flattened to [batches][input_depth].
+  static constexpr int units = Out::shape::dim(-1);
+  static constexpr int input_depth = array_size<Weights> / units;
+  static constexpr int batches = Out::size / units;
+
+  static_assert(size_mismatch<FullyConnected, units * input_depth, array_size<Weights>>::ok);
+  static_assert(input_shape_mismatch<FullyConnected, Shape<batches, input_depth>, typename In::shape,
+                                     In::size == batches * input_depth>::ok);
+  static_assert(!has_bias<Bias> || size_mismatch<FullyConnected, units, array_size<Bias>>::ok);
+  static_assert(element_type_mismatch<FullyConnected, input_element, output_element>::ok);
+
+  static constexpr bool in_place = false;
+  static constexpr std::uint64_t macs = std::uint64_t{batches} * units * input_depth;
+
+  // ---- int8 -------------------------------------------------------------------------------
+  static constexpr bool is_quantized = !In::is_float;
+  static constexpr int scale_count = is_quantized ? array_size<WeightScales> : 1;
+  static constexpr bool per_channel = scale_count > 1;
+  static_assert(!is_quantized || scale_count == 1 || scale_count == units,
+                "tinynet::FullyConnected: weight scales must have 1 (per-tensor) or `units` entries");
+
+  // bias - input_zero_point * sum_i weights[o][i]   (TFLite: acc += w * (x + input_offset))
+  static constexpr std::array<std::int32_t, units> folded_bias = [] {
+    std::array<std::int32_t, units> out{};
+    if constexpr (is_quantized) {
+      for (int o = 0; o < units; ++o) {
+        std::int32_t weight_sum = 0;
+        for (int i = 0; i < input_depth; ++i) weight_sum += Weights[o * input_depth + i];
+        std::int32_t bias = 0;
+        if constexpr (has_bias<Bias>) bias = static_cast<std::int32_t>(Bias[o]);
+        out[static_cast<std::size_t>(o)] = bias - In::zero_point * weight_sum;
+      }
+    }
+    return out;
+  }();
+
+  static constexpr int multiplier_count = per_channel ? units : 1;
+  static constexpr ChannelMultipliers<multiplier_count> multipliers = [] {
+    if constexpr (is_quantized) {
+      return channel_multipliers<multiplier_count, scale_count>(
+          In::scale, WeightScales, Out::scale, per_channel ? ScaleProduct::in_double : ScaleProduct::in_float);
+    } else {
+      return ChannelMultipliers<multiplier_count>{};
+    }
+  }();
+
+  static constexpr QuantizedRange range =
+      is_quantized ? activation_range<output_element>(Options.activation, Out::scale, Out::zero_point)
+                   : QuantizedRange{0, 0};
+
+  static constexpr std::size_t weight_bytes =
+      sizeof(Weights) + (is_quantized ? sizeof(folded_bias) + 2 * sizeof(std::int32_t) * multiplier_count
+                                      : (has_bias<Bias> ? sizeof(Bias) : 0));
+
+  static constexpr void run(const input_element* in, output_element* out) {
+    if constexpr (is_quantized) {
+      for (int b = 0; b < batches; ++b) {
+        const input_element* row = in + b * input_depth;
+        for (int o = 0; o < units; ++o) {
+          const std::int8_t* w = &Weights[o * input_depth];
+          std::int32_t acc = folded_bias[static_cast<std::size_t>(o)];
+          for (int i = 0; i < input_depth; ++i) acc += static_cast<std::int32_t>(w[i]) * row[i];
+          const std::size_t m = per_channel ? static_cast<std::size_t>(o) : 0;
+          acc = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[m], multipliers.shift[m]);
+          out[b * units + o] = static_cast<output_element>(clamp(acc + Out::zero_point, range));
+        }
+      }
+    } else {
+      constexpr FloatRange float_range = activation_range_float(Options.activation);
+      for (int b = 0; b < batches; ++b) {
+        const float* row = in + b * input_depth;
+        for (int o = 0; o < units; ++o) {
+          float total = 0.0f;
+          for (int i = 0; i < input_depth; ++i) total += row[i] * Weights[o * input_depth + i];
+          float bias = 0.0f;
+          if constexpr (has_bias<Bias>) bias = Bias[o];
+          out[b * units + o] = clamp_float(total + bias, float_range);
+        }
+      }
+    }
+  }
+};
+
+}  // namespace tinynet

@@ -1,0 +1,83 @@
+// Concatenation along one axis.
+//
+// When an input's quantization equals the output's (what TFLM requires for int8) its elements are
+// copied; otherwise they are requantized like TFLite's ConcatenationWithScaling:
+// round(x * in_scale / out_scale + (out_zero_point - in_zero_point * in_scale / out_scale)) in float.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+
+#include "../../core/activation_range.hpp"
+#include "../../core/diagnostics.hpp"
+#include "../../core/quantize_multiplier.hpp"
+#include "../../core/tensor.hpp"
+#include "../../core/type_list.hpp"
+
+namespace tinynet {
+
+struct ConcatenationOptions {
+  int axis = -1;
+  Activation activation = Activation::none;
+};
+
+template <class Out, ConcatenationOptions Options, class... Ins>
+struct Concatenation {
+  using inputs = TypeList<Ins...>;
+  using output = Out;
+  using element = typename Out::element;
+  static constexpr int rank = Out::shape::rank;
+  static constexpr int axis = Options.axis < 0 ? rank + Options.axis : Options.axis;
+
+  static_assert(sizeof...(Ins) >= 1, "tinynet::Concatenation needs at least one input");
+  static_assert(axis >= 0 && axis < rank, "tinynet::Concatenation: axis out of range");
+  static_assert((element_type_mismatch<Concatenation, element, typename Ins::element>::ok && ...));
+  static_assert(((Ins::shape::rank == rank) && ...), "tinynet::Concatenation: inputs must have the output's rank");
+
+  // The product of dimensions before / after the axis, and each input's extent along it.
+  static constexpr int outer = [] {
+    int n = 1;
+    for (int i = 0; i < axis; ++i) n *= Out::shape::dims[static_cast<std::size_t>(i)];
+    return n;
+  }();
+  static constexpr int inner = Out::size / outer / Out::shape::dims[static_cast<std::size_t>(axis)];
+  static constexpr bool shapes_fit = ((Ins::size == outer * inner * Ins::shape::dims[static_cast<std::size_t>(axis)]) && ...) &&
+                                     (0 + ... + Ins::shape::dims[static_cast<std::size_t>(axis)]) ==
+                                         Out::shape::dims[static_cast<std::size_t>(axis)];
+  static_assert(output_shape_mismatch<Concatenation, typename Out::shape, typename Out::shape, shapes_fit>::ok);
+
+  static constexpr bool in_place = false;
+  static constexpr std::uint64_t macs = 0;
+  static constexpr std::size_t weight_bytes = 0;
+
+  template <class In>
+  static constexpr void copy_one(const element* in, element* out, int& column) {
+    constexpr int width = In::shape::dims[static_cast<std::size_t>(axis)] * inner;
+    constexpr int out_width = Out::shape::dims[static_cast<std::size_t>(axis)] * inner;
+    constexpr bool same_quant = Out::is_float || (In::scale == Out::scale && In::zero_point == Out::zero_point);
+    for (int o = 0; o < outer; ++o) {
+      for (int i = 0; i < width; ++i) {
+        const element x = in[o * width + i];
+        if constexpr (same_quant) {
+          out[o * out_width + column + i] = x;
+        } else {
+          constexpr float scale = In::scale / Out::scale;
+          constexpr float bias = -static_cast<float>(In::zero_point) * scale;
+          const std::int32_t q = static_cast<std::int32_t>(
+                                     detail::round_half_away(static_cast<double>(static_cast<float>(x) * scale + bias))) +
+                                 Out::zero_point;
+          constexpr std::int32_t lo = std::numeric_limits<element>::min(), hi = std::numeric_limits<element>::max();
+          out[o * out_width + column + i] = static_cast<element>(q < lo ? lo : (q > hi ? hi : q));
+        }
+      }
+    }
+    column += width;
+  }
+
+  static constexpr void run(const typename Ins::element*... ins, element* out) {
+    int column = 0;
+    (copy_one<Ins>(ins, out, column), ...);
+  }
+};
+
+}  // namespace tinynet
