@@ -1,0 +1,264 @@
+"""Reads a .tflite file (TFLite flatbuffer, schema version 3) into tinynet's IR.
+
+Does not use generated schema code: field ids come from schema.py and every read goes
+through flatbuf.py's bounds checks.  Anything tinynet cannot handle raises ModelError
+with the file name, the op or field concerned, and what is supported.
+"""
+
+import hashlib
+
+import numpy as np
+
+from . import schema
+from .errors import ModelError, TinynetError
+from .flatbuf import Buffer
+from .ir import DTYPES, Model, Op, Tensor
+
+# Ops the reference interpreter (and so tinynet) supports.  reference.py has one kernel
+# for each; tests check that the two lists agree.
+SUPPORTED_OPS = (
+    "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEQUANTIZE",
+    "FULLY_CONNECTED", "LEAKY_RELU", "LOGISTIC", "MAX_POOL_2D", "MEAN", "PAD", "PADV2",
+    "QUANTIZE", "RESHAPE", "SOFTMAX", "STRIDED_SLICE", "SUB", "TANH", "TRANSPOSE_CONV",
+)
+
+
+def supported_ops_text():
+    return ", ".join(SUPPORTED_OPS)
+
+
+def load_model(path, check_supported=True):
+    """Parses `path` into an ir.Model.
+
+    With check_supported (the default) every op must be in SUPPORTED_OPS; without it, ops
+    tinynet cannot run are still listed (useful to inspect a model).
+    """
+    path = str(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise TinynetError(path, f"cannot read the model: {e.strerror or e}") from None
+    return parse_model(data, path, check_supported)
+
+
+def parse_model(data, path="<memory>", check_supported=True):
+    return _Reader(data, path, check_supported).model()
+
+
+class _Reader:
+    def __init__(self, data, path, check_supported):
+        self.path = path
+        self.data = bytes(data)
+        self.buf = Buffer(self.data, path)
+        self.check_supported = check_supported
+
+    def fail(self, detail):
+        raise ModelError(self.path, detail)
+
+    # -- top level ---------------------------------------------------------------------
+    def model(self):
+        if len(self.data) < 8:
+            self.fail(f"not a TFLite model: the file is only {len(self.data)} bytes long")
+        ident = self.buf.identifier()
+        if ident != schema.FILE_IDENTIFIER:
+            self.fail(f"not a TFLite model: file identifier is {ident!r}, expected b'TFL3'")
+        root = self.buf.root_table("Model")
+        version = root.scalar(schema.MODEL_VERSION, "uint32", 0, "version")
+        if version != schema.SCHEMA_VERSION:
+            self.fail(f"TFLite schema version {version} is not supported "
+                      f"(only version {schema.SCHEMA_VERSION})")
+        self.opcodes = [self.operator_code(t)
+                        for t in root.tables(schema.MODEL_OPERATOR_CODES, "operator_codes")]
+        self.buffers = [self.buffer(t) for t in root.tables(schema.MODEL_BUFFERS, "buffers")]
+        subgraphs = root.tables(schema.MODEL_SUBGRAPHS, "subgraphs")
+        if not subgraphs:
+            self.fail("the model has no subgraph")
+        description = root.string(schema.MODEL_DESCRIPTION, "description")
+        sg = subgraphs[0]
+        raw_tensors = [self.raw_tensor(t, i)
+                       for i, t in enumerate(sg.tables(schema.SUBGRAPH_TENSORS, "tensors"))]
+        ops = [self.operator(t, i, len(raw_tensors))
+               for i, t in enumerate(sg.tables(schema.SUBGRAPH_OPERATORS, "operators"))]
+        inputs = self.tensor_list(sg, schema.SUBGRAPH_INPUTS, "inputs", len(raw_tensors))
+        outputs = self.tensor_list(sg, schema.SUBGRAPH_OUTPUTS, "outputs", len(raw_tensors))
+        self.check_ops(ops, len(subgraphs))
+        tensors = [self.tensor(raw) for raw in raw_tensors]
+        return Model(path=self.path, sha256=hashlib.sha256(self.data).hexdigest(),
+                     tensors=tensors, ops=ops, inputs=inputs, outputs=outputs,
+                     description=description, schema_version=version,
+                     subgraph_name=sg.string(schema.SUBGRAPH_NAME, "name"))
+
+    def operator_code(self, t):
+        # TFLM's GetBuiltinCode: the larger of the two fields (the byte-sized deprecated one
+        # holds codes < 127, builtin_code holds all codes in newer files).
+        deprecated = t.scalar(schema.OPCODE_DEPRECATED_BUILTIN, "int8", 0, "deprecated_builtin_code")
+        builtin = t.scalar(schema.OPCODE_BUILTIN, "int32", 0, "builtin_code")
+        code = max(deprecated, builtin)
+        name = schema.operator_name(code)
+        if name == "CUSTOM":
+            name = f"CUSTOM({t.string(schema.OPCODE_CUSTOM, 'custom_code')})"
+        version = t.scalar(schema.OPCODE_VERSION, "int32", 1, "version")
+        return name, version
+
+    def buffer(self, t):
+        data = t.bytes(schema.BUFFER_DATA, "data")
+        if data is not None and len(data):
+            return data
+        # Models over 2 GB keep buffers after the flatbuffer: offset/size (valid if > 1).
+        offset = t.scalar(schema.BUFFER_OFFSET, "uint64", 0, "offset")
+        size = t.scalar(schema.BUFFER_SIZE, "uint64", 0, "size")
+        if offset > 1:
+            if offset + size > len(self.data):
+                self.fail(f"corrupt or truncated TFLite file: {t.what}: external buffer "
+                          f"[{offset}, {offset + size}) lies outside the file "
+                          f"({len(self.data)} bytes)")
+            return memoryview(self.data)[offset:offset + size]
+        return None
+
+    def tensor_list(self, table, field_id, name, count):
+        indices = [int(i) for i in table.vector(field_id, "int32", name)]
+        for i in indices:
+            if not 0 <= i < count:
+                self.fail(f"corrupt TFLite file: {table.what}.{name} refers to tensor {i}, "
+                          f"but the subgraph has {count} tensors")
+        return indices
+
+    # -- tensors -----------------------------------------------------------------------
+    def raw_tensor(self, t, index):
+        name = t.string(schema.TENSOR_NAME, "name")
+        label = f"tensor {index} '{name}'"
+        shape = tuple(int(d) for d in t.vector(schema.TENSOR_SHAPE, "int32", "shape"))
+        signature = t.vector(schema.TENSOR_SHAPE_SIGNATURE, "int32", "shape_signature")
+        # Keras exports mark the batch dimension unknown in shape_signature (-1) while
+        # `shape` holds 1; TFLM runs such models with `shape`, and so do we.  Any other
+        # unknown dimension is a truly dynamic shape, which tinynet cannot compile.
+        dynamic = any(d < 0 for d in shape) or len(signature) not in (0, len(shape)) or any(
+            d < 0 and not (axis == 0 and shape[0] == 1) for axis, d in enumerate(signature))
+        if dynamic:
+            shown = tuple(int(d) for d in signature) if len(signature) else shape
+            self.fail(f"{label} has a dynamic shape {shown} (-1 = unknown size); tinynet "
+                      f"needs static shapes (only an unknown batch dimension of a shape with "
+                      f"batch 1 is accepted): re-export the model with fixed dimensions")
+        type_code = t.scalar(schema.TENSOR_TYPE, "int8", 0, "type")
+        dtype = schema.TENSOR_TYPES.get(type_code, f"type {type_code}")
+        if t.has(schema.TENSOR_SPARSITY):
+            self.fail(f"{label} is sparse; tinynet supports dense tensors only")
+        scale = np.zeros(0, np.float32)
+        zero_point = np.zeros(0, np.int64)
+        quantized_dimension = 0
+        q = t.table(schema.TENSOR_QUANTIZATION, "quantization")
+        if q is not None:
+            if q.scalar(schema.QUANT_DETAILS_TYPE, "uint8", 0, "details_type") != 0:
+                self.fail(f"{label} uses custom quantization details; tinynet supports "
+                          f"affine (scale, zero point) quantization only")
+            scale = q.vector(schema.QUANT_SCALE, "float32", "scale").astype(np.float32)
+            zero_point = q.vector(schema.QUANT_ZERO_POINT, "int64", "zero_point").astype(np.int64)
+            quantized_dimension = q.scalar(schema.QUANT_QUANTIZED_DIMENSION, "int32", 0,
+                                           "quantized_dimension")
+            if scale.size and zero_point.size and zero_point.size != scale.size:
+                self.fail(f"{label} has {scale.size} scales but {zero_point.size} zero points")
+            if scale.size > 1 and not 0 <= quantized_dimension < max(len(shape), 1):
+                self.fail(f"{label}: quantized_dimension {quantized_dimension} is outside "
+                          f"its shape {shape}")
+            if scale.size > 1 and shape and scale.size != shape[quantized_dimension]:
+                self.fail(f"{label} has {scale.size} per-channel scales but dimension "
+                          f"{quantized_dimension} of its shape {shape} is "
+                          f"{shape[quantized_dimension]}")
+            if scale.size and not zero_point.size:
+                zero_point = np.zeros(scale.size, np.int64)
+        buffer_index = t.scalar(schema.TENSOR_BUFFER, "uint32", 0, "buffer")
+        if buffer_index >= max(len(self.buffers), 1):
+            self.fail(f"corrupt TFLite file: {label} refers to buffer {buffer_index}, "
+                      f"but the model has {len(self.buffers)} buffers")
+        raw = self.buffers[buffer_index] if buffer_index < len(self.buffers) else None
+        is_variable = bool(t.scalar(schema.TENSOR_IS_VARIABLE, "bool", 0, "is_variable"))
+        return dict(index=index, name=name, label=label, shape=shape, dtype=dtype,
+                    scale=scale, zero_point=zero_point,
+                    quantized_dimension=quantized_dimension, raw=raw, is_variable=is_variable)
+
+    def tensor(self, raw):
+        label, dtype = raw["label"], raw["dtype"]
+        if dtype not in DTYPES:
+            self.fail(f"{label} has dtype {dtype}, which tinynet does not support "
+                      f"(supported: {', '.join(DTYPES)})")
+        data = None
+        if raw["raw"] is not None:
+            np_dtype = np.dtype(DTYPES[dtype]).newbyteorder("<")
+            count = int(np.prod(raw["shape"], dtype=np.int64))
+            expected = count * np_dtype.itemsize
+            if len(raw["raw"]) != expected:
+                self.fail(f"corrupt TFLite file: {label} of shape {raw['shape']} and dtype "
+                          f"{dtype} needs {expected} bytes of data but its buffer has "
+                          f"{len(raw['raw'])}")
+            data = np.frombuffer(raw["raw"], dtype=np_dtype).astype(np_dtype.newbyteorder("="))
+            data = data.reshape(raw["shape"])
+            data.setflags(write=False)
+        return Tensor(index=raw["index"], name=raw["name"], shape=raw["shape"], dtype=dtype,
+                      scale=raw["scale"], zero_point=raw["zero_point"],
+                      quantized_dimension=raw["quantized_dimension"], data=data,
+                      is_variable=raw["is_variable"])
+
+    # -- operators ---------------------------------------------------------------------
+    def operator(self, t, index, tensor_count):
+        opcode_index = t.scalar(schema.OPERATOR_OPCODE_INDEX, "uint32", 0, "opcode_index")
+        if opcode_index >= len(self.opcodes):
+            self.fail(f"corrupt TFLite file: operator {index} uses opcode_index {opcode_index}, "
+                      f"but the model has {len(self.opcodes)} operator codes")
+        name, version = self.opcodes[opcode_index]
+        inputs = [int(i) for i in t.vector(schema.OPERATOR_INPUTS, "int32", "inputs")]
+        outputs = [int(i) for i in t.vector(schema.OPERATOR_OUTPUTS, "int32", "outputs")]
+        for kind, indices, allow_absent in (("input", inputs, True), ("output", outputs, False)):
+            for i in indices:
+                if (i == -1 and allow_absent) or 0 <= i < tensor_count:
+                    continue
+                self.fail(f"corrupt TFLite file: op #{index} {name} has {kind} tensor {i}, "
+                          f"but the subgraph has {tensor_count} tensors")
+        options = self.options(t, index, name)
+        return Op(index=index, opcode=name, inputs=inputs, outputs=outputs, options=options,
+                  version=version)
+
+    def options(self, t, index, name):
+        spec = schema.OPTIONS.get(name)
+        type_code = t.scalar(schema.OPERATOR_BUILTIN_OPTIONS_TYPE, "uint8", 0,
+                             "builtin_options_type")
+        if spec is None:
+            return {}
+        expected_code, table_name, fields = spec
+        table = None
+        if type_code != 0:
+            if type_code != expected_code:
+                self.fail(f"corrupt TFLite file: op #{index} {name} carries builtin options "
+                          f"of union type {type_code}, expected {expected_code} ({table_name})")
+            table = t.table(schema.OPERATOR_BUILTIN_OPTIONS, f"operators[{index}].builtin_options")
+        options = {}
+        for field_id, key, kind, default in fields:
+            if kind == "int32[]":
+                value = None
+                if table is not None and table.vector_present(field_id):
+                    value = [int(v) for v in table.vector(field_id, "int32", key)]
+            elif kind in ("padding", "activation"):
+                code = table.scalar(field_id, "int8", default, key) if table else default
+                names = schema.PADDINGS if kind == "padding" else schema.ACTIVATIONS
+                if code not in names:
+                    self.fail(f"corrupt TFLite file: op #{index} {name} has {key} = {code}, "
+                              f"not a valid {kind} value")
+                value = names[code]
+            else:
+                value = table.scalar(field_id, kind, default, key) if table else default
+                if kind == "bool":
+                    value = bool(value)
+                elif kind == "float32":
+                    value = np.float32(value)
+            options[key] = value
+        return options
+
+    def check_ops(self, ops, subgraph_count):
+        for op in ops:
+            if op.opcode in schema.SUBGRAPH_OPS and subgraph_count > 1:
+                self.fail(f"op #{op.index} {op.opcode} calls another of the model's "
+                          f"{subgraph_count} subgraphs; tinynet supports single-subgraph "
+                          f"models only (supported ops: {supported_ops_text()})")
+            if self.check_supported and op.opcode not in SUPPORTED_OPS:
+                self.fail(f"op #{op.index} {op.opcode} is not supported by tinynet "
+                          f"(supported ops: {supported_ops_text()})")
