@@ -36,11 +36,18 @@ struct Input {
   using tensor = Activations<Element, ShapeT, Q, Index>;
 };
 
+namespace detail_seq {
+// Rows of a FullyConnected input (at least one, so that a wrong width reaches the layer's own
+// shape check instead of producing an empty shape here).
+template <class In, int InputDepth>
+inline constexpr int dense_batches = In::size >= InputDepth && InputDepth > 0 ? In::size / InputDepth : 1;
+}  // namespace detail_seq
+
 // FullyConnected, float: weights [units][inputs], bias [units].
 template <const auto& Weights, const auto& Bias, Activation Act = Activation::none>
 struct Dense {
   template <class In, std::size_t Index>
-  using output = Activations<float, Shape<In::size / (array_size<Weights> / array_size<Bias>), array_size<Bias>>,
+  using output = Activations<float, Shape<detail_seq::dense_batches<In, array_size<Weights> / array_size<Bias>>, array_size<Bias>>,
                              no_quant, Index>;
   template <class In, std::size_t Index>
   using op = FullyConnected<In, output<In, Index>, Weights, Bias, no_scales, FullyConnectedOptions{Act}>;
@@ -53,7 +60,7 @@ template <const auto& Weights, const auto& Bias, const auto& WeightScales, const
 struct QuantizedDense {
   template <class In, std::size_t Index>
   using output = Activations<typename In::element,
-                             Shape<In::size / (array_size<Weights> / array_size<Bias>), array_size<Bias>>, OutputQuant, Index>;
+                             Shape<detail_seq::dense_batches<In, array_size<Weights> / array_size<Bias>>, array_size<Bias>>, OutputQuant, Index>;
   template <class In, std::size_t Index>
   using op = FullyConnected<In, output<In, Index>, Weights, Bias, WeightScales, FullyConnectedOptions{Act}>;
 };
