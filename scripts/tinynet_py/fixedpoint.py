@@ -1,0 +1,254 @@
+"""TFLM's integer arithmetic, vectorised with numpy.
+
+Values are numpy int64 arrays (or Python ints) that hold what C keeps in int32_t; every
+result that C would wrap is wrapped back to 32 bits with wrap32, so overflow behaves as
+it does in TFLM's host build.  Sources, function by function:
+  * quantize_multiplier: tensorflow/lite/kernels/internal/quantization_util.cc
+    QuantizeMultiplier (frexp, TfLiteRound = round half away from zero, q == 2^31 fix,
+    shift < -31 flushes to 0).
+  * multiply_by_quantized_multiplier: internal/common.cc, the default (double rounding,
+    TFLITE_SINGLE_ROUNDING off) int32 overload, and the int64 overload used by the 16x8
+    kernels (which has a single rounding with a 16-bit reduced multiplier).
+  * srdhm, rounding_divide_by_pot, saturating_rounding_multiply_by_pot, exp_on_negative_values,
+    one_over_one_plus_x_for_x_in_0_1, logistic, tanh: gemmlowp fixedpoint/fixedpoint.h.
+"""
+
+import math
+
+import numpy as np
+
+INT32_MIN = -(1 << 31)
+INT32_MAX = (1 << 31) - 1
+
+
+def wrap32(x):
+    """Two's complement wrap of int64 values to the int32 range (C's int32 overflow)."""
+    x = np.asarray(x, dtype=np.int64)
+    return ((x + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def tflite_round(x):
+    """TfLiteRound / std::round: round half away from zero (on a Python float or array)."""
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+def quantize_multiplier(real_multiplier):
+    """QuantizeMultiplier(double) -> (int32 multiplier, int shift), double-rounding build."""
+    real_multiplier = float(real_multiplier)
+    if real_multiplier == 0.0:
+        return 0, 0
+    mantissa, shift = math.frexp(real_multiplier)
+    q = int(tflite_round(mantissa * (1 << 31)))
+    if q == (1 << 31):
+        q //= 2
+        shift += 1
+    if shift < -31:
+        shift, q = 0, 0
+    return q, shift
+
+
+def quantize_multipliers(real_multipliers):
+    """quantize_multiplier over an array: (int64 array of multipliers, int64 array of shifts)."""
+    pairs = [quantize_multiplier(m) for m in np.ravel(real_multipliers)]
+    return (np.array([p[0] for p in pairs], np.int64), np.array([p[1] for p in pairs], np.int64))
+
+
+def srdhm(a, b):
+    """gemmlowp SaturatingRoundingDoublingHighMul(int32 a, int32 b)."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    ab = a * b
+    nudge = np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    total = ab + nudge
+    # (ab + nudge) / 2^31 with C's truncation toward zero.
+    result = np.where(total >= 0, total >> 31, -((-total) >> 31))
+    overflow = (a == b) & (a == INT32_MIN)
+    return np.where(overflow, INT32_MAX, result)
+
+
+def rounding_divide_by_pot(x, exponent):
+    """gemmlowp RoundingDivideByPOT: x / 2^exponent rounded to nearest, ties away from zero."""
+    x = np.asarray(x, np.int64)
+    exponent = np.asarray(exponent, np.int64)
+    mask = (np.int64(1) << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    return (x >> exponent) + (remainder > threshold)
+
+
+def saturating_rounding_multiply_by_pot(x, exponent):
+    """gemmlowp SaturatingRoundingMultiplyByPOT<exponent> for int32 (exponent is a Python int)."""
+    x = np.asarray(x, np.int64)
+    if exponent == 0:
+        return x
+    if exponent < 0:
+        return rounding_divide_by_pot(x, -exponent)
+    threshold = (1 << (31 - exponent)) - 1
+    result = wrap32(x << exponent)
+    result = np.where(x > threshold, INT32_MAX, result)
+    return np.where(x < -threshold, INT32_MIN, result)
+
+
+def multiply_by_quantized_multiplier(x, multiplier, shift):
+    """MultiplyByQuantizedMultiplier(int32 x, int32 multiplier, int shift), double rounding.
+
+    multiplier and shift may be arrays broadcasting against x (per-channel requantization).
+    """
+    shift = np.asarray(shift, np.int64)
+    left = np.maximum(shift, 0)
+    right = np.maximum(-shift, 0)
+    shifted = wrap32(np.asarray(x, np.int64) << left)        # x * (1 << left_shift)
+    return rounding_divide_by_pot(srdhm(shifted, multiplier), right)
+
+
+def multiply_by_quantized_multiplier_smaller_than_one_exp(x, multiplier, left_shift):
+    """MultiplyByQuantizedMultiplierSmallerThanOneExp (double rounding): shift <= 0."""
+    return rounding_divide_by_pot(srdhm(x, multiplier), -np.asarray(left_shift, np.int64))
+
+
+def multiply_by_quantized_multiplier_greater_than_one(x, multiplier, left_shift):
+    """MultiplyByQuantizedMultiplierGreaterThanOne (double rounding): shift >= 0."""
+    return srdhm(wrap32(np.asarray(x, np.int64) << np.asarray(left_shift, np.int64)), multiplier)
+
+
+def multiply_by_quantized_multiplier_int64(x, multiplier, shift):
+    """MultiplyByQuantizedMultiplier(int64 x, int32 multiplier, int shift) (common.cc).
+
+    Used by the 16x8 kernels (int64 accumulators): the multiplier is rounded to 16 bits,
+    then one rounding right shift by 15 - shift.  The result is truncated to int32.
+    """
+    x = np.asarray(x, np.int64)
+    multiplier = np.asarray(multiplier, np.int64)
+    shift = np.asarray(shift, np.int64)
+    reduced = np.where(multiplier < 0x7FFF0000, (multiplier + (1 << 15)) >> 16, 0x7FFF)
+    total_shift = 15 - shift
+    return wrap32((x * reduced + (np.int64(1) << (total_shift - 1))) >> total_shift)
+
+
+# --- gemmlowp fixed-point transcendental functions (int32 raw values) ---------------------
+
+def _fp_mul(a, b):
+    """FixedPoint operator*: SaturatingRoundingDoublingHighMul on the raw values."""
+    return srdhm(a, b)
+
+
+def _rescale(x, src_integer_bits, dst_integer_bits):
+    """gemmlowp Rescale<dst>(FixedPoint<int32, src>)."""
+    return saturating_rounding_multiply_by_pot(x, src_integer_bits - dst_integer_bits)
+
+
+def _exp_on_interval_between_negative_one_quarter_and_0_excl(a):
+    """exp(a) for a in [-1/4, 0), all values Q0.31."""
+    constant_term = 1895147668          # exp(-1/8)
+    constant_1_over_3 = 715827883
+    x = wrap32(a + (1 << 28))           # a + 1/8
+    x2 = _fp_mul(x, x)
+    x3 = _fp_mul(x2, x)
+    x4 = _fp_mul(x2, x2)
+    x4_over_4 = saturating_rounding_multiply_by_pot(x4, -2)
+    poly = saturating_rounding_multiply_by_pot(
+        wrap32(_fp_mul(wrap32(x4_over_4 + x3), constant_1_over_3) + x2), -1)
+    return wrap32(constant_term + _fp_mul(constant_term, wrap32(x + poly)))
+
+
+_EXP_BARREL = [(-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308),
+               (2, 39332535), (3, 720401), (4, 242)]
+
+
+def exp_on_negative_values(a, integer_bits):
+    """gemmlowp exp_on_negative_values(FixedPoint<int32, integer_bits>) -> Q0.31 raw."""
+    a = np.asarray(a, np.int64)
+    fractional_bits = 31 - integer_bits
+    one_quarter = 1 << (fractional_bits - 2)
+    mask = one_quarter - 1
+    a_mod_quarter_minus_one_quarter = wrap32((a & mask) - one_quarter)
+    result = _exp_on_interval_between_negative_one_quarter_and_0_excl(
+        _rescale(a_mod_quarter_minus_one_quarter, integer_bits, 0))
+    remainder = wrap32(a_mod_quarter_minus_one_quarter - a)
+    for exponent, multiplier in _EXP_BARREL:
+        if integer_bits > exponent:
+            bit = 1 << (fractional_bits + exponent)
+            result = np.where((remainder & bit) != 0, _fp_mul(result, multiplier), result)
+    if integer_bits > 5:
+        clamp = -(1 << (36 - integer_bits))           # -32.0 in this format
+        result = np.where(a < clamp, 0, result)
+    return np.where(a == 0, INT32_MAX, result)
+
+
+def _newton_reciprocal_f2(a):
+    """The Newton-Raphson loop shared by one_over_one_plus_x and one_minus_x_over_one_plus_x.
+
+    a is Q0.31 in (0, 1); returns x ~ 1 / (1 + a) ... times 2, as a Q2.29 raw value.
+    """
+    half_denominator = _rounding_half_sum(a, INT32_MAX)          # F0
+    constant_48_over_17 = 1515870810                            # F2
+    constant_neg_32_over_17 = -1010580540                       # F2
+    x = wrap32(constant_48_over_17 + _fp_mul(half_denominator, constant_neg_32_over_17))
+    one_f2 = 1 << 29
+    for _ in range(3):
+        half_denominator_times_x = _fp_mul(half_denominator, x)              # F2
+        one_minus = wrap32(one_f2 - half_denominator_times_x)               # F2
+        x = wrap32(x + _rescale(_fp_mul(x, one_minus), 4, 2))               # F4 -> F2
+    return x
+
+
+def _rounding_half_sum(a, b):
+    """gemmlowp RoundingHalfSum(int32, int32): (a + b) / 2 rounded away from zero."""
+    total = np.asarray(a, np.int64) + np.asarray(b, np.int64)
+    sign = np.where(total >= 0, 1, -1)
+    t = total + sign
+    return np.where(t >= 0, t // 2, -((-t) // 2))
+
+
+def one_over_one_plus_x_for_x_in_0_1(a):
+    """1 / (1 + a) for a in (0, 1), Q0.31 in and out."""
+    x = _newton_reciprocal_f2(a)
+    return _rescale(x, 1, 0)               # Rescale<0>(ExactMulByPot<-1>(x)): F1 -> F0
+
+
+def one_minus_x_over_one_plus_x_for_x_in_0_1(a):
+    """(1 - a) / (1 + a) for a in (0, 1), Q0.31 in and out."""
+    x = _newton_reciprocal_f2(a)
+    return _rescale(wrap32(x - (1 << 29)), 2, 0)
+
+
+def logistic(a, integer_bits):
+    """gemmlowp logistic(FixedPoint<int32, integer_bits>) -> Q0.31 raw."""
+    a = np.asarray(a, np.int64)
+    positive = a > 0
+    abs_input = np.where(positive, a, wrap32(-a))
+    result_if_positive = one_over_one_plus_x_for_x_in_0_1(
+        exp_on_negative_values(wrap32(-abs_input), integer_bits))
+    result_if_negative = wrap32(INT32_MAX - result_if_positive)
+    result = np.where(positive, result_if_positive, result_if_negative)
+    return np.where(a == 0, 1 << 30, result)
+
+
+def tanh(a, integer_bits):
+    """gemmlowp tanh(FixedPoint<int32, integer_bits>) -> Q0.31 raw."""
+    a = np.asarray(a, np.int64)
+    negative = a < 0
+    n = np.where(negative, a, wrap32(-a))
+    # neg_tanh_on_negative_values: exp of ExactMulByPot<1>(n), i.e. one more integer bit.
+    t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(n, integer_bits + 1))
+    result = np.where(negative, wrap32(-t), t)
+    return np.where(a == 0, 0, result)
+
+
+def count_leading_zeros32(x):
+    """CountLeadingZeros for uint32 values (32 for 0)."""
+    x = np.asarray(x, np.int64) & 0xFFFFFFFF
+    result = np.full(x.shape, 32, np.int64)
+    nonzero = x != 0
+    # floor(log2(x)) computed exactly on integers via bit_length.
+    bit_length = np.vectorize(lambda v: int(v).bit_length(), otypes=[np.int64])(x) if x.size else x
+    return np.where(nonzero, 32 - bit_length, result)
+
+
+def get_reciprocal(x, x_integer_digits):
+    """TFLM GetReciprocal (internal/common.h): 1 / x as Q0.31, and num_bits_over_unit."""
+    x = np.asarray(x, np.int64)
+    headroom_plus_one = count_leading_zeros32(x)
+    num_bits_over_unit = x_integer_digits - headroom_plus_one
+    shifted_sum_minus_one = wrap32(((x & 0xFFFFFFFF) << headroom_plus_one) - (1 << 31))
+    return one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one), num_bits_over_unit
