@@ -241,6 +241,51 @@ class _Emitter:
                 "DEQUANTIZE": "Dequantize"}[op.opcode]
         return f"tinynet::{kind}<{ins[0]}, {out}>"
 
+    def op_leaky_relu(self, op, prefix, ins, out):
+        alpha = float(op.options.get("alpha", 0.2))
+        self.lines_constants.append(f"inline constexpr float {prefix}_alpha = {cpp_float(alpha)};\n")
+        return f"tinynet::LeakyRelu<{ins[0]}, {out}, {prefix}_alpha>"
+
+    def op_strided_slice(self, op, prefix, ins, out):
+        shape = self.model.tensors[op.inputs[0]].shape
+        consts = [self.const(i) for i in op.inputs[1:4]]
+        if any(c is None for c in consts):
+            self.fail(op, "begin, end and strides must be constant")
+        begin, end, strides = (c.data.reshape(-1).astype(np.int64) for c in consts)
+        o = op.options
+        if o.get("ellipsis_mask", 0) or o.get("new_axis_mask", 0):
+            self.fail(op, "ellipsis_mask and new_axis_mask are not supported")
+        if len(shape) > 4 or len(begin) != len(shape):
+            self.fail(op, f"slicing a rank-{len(shape)} tensor with {len(begin)} indices is not supported")
+        starts, counts = [], []
+        for axis, dim in enumerate(shape):
+            stride = int(strides[axis])
+            if stride == 0:
+                self.fail(op, "a stride of 0")
+            bit = 1 << axis
+            # TFLite strided_slice_logic.h: StartForAxis / StopForAxis
+            if o.get("begin_mask", 0) & bit:
+                start = 0 if stride > 0 else dim - 1
+            else:
+                start = int(begin[axis])
+                start += dim if start < 0 else 0
+                start = min(max(start, 0), dim) if stride > 0 else min(max(start, -1), dim - 1)
+            if o.get("shrink_axis_mask", 0) & bit:
+                stop = start + 1
+            elif o.get("end_mask", 0) & bit:
+                stop = dim if stride > 0 else -1
+            else:
+                stop = int(end[axis]) + (int(begin[axis]) if o.get("offset", False) else 0)
+                stop += dim if stop < 0 else 0
+                stop = min(max(stop, 0), dim) if stride > 0 else min(max(stop, -1), dim - 1)
+            count = max(0, -(-(stop - start) // stride)) if stride > 0 else max(0, -(-(start - stop) // -stride))
+            starts.append(start)
+            counts.append(count)
+        fmt = lambda v: ", ".join(str(int(x)) for x in list(v) + [0] * (4 - len(v)))
+        fmt1 = lambda v: ", ".join(str(int(x)) for x in list(v) + [1] * (4 - len(v)))
+        return (f"tinynet::StridedSlice<{ins[0]}, {out}, tinynet::StridedSliceOptions{{.start = {{{fmt(starts)}}}, "
+                f".stride = {{{fmt1(strides)}}}, .count = {{{fmt1(counts)}}}}}>")
+
     HANDLERS = {
         "FULLY_CONNECTED": "op_fully_connected", "CONV_2D": "op_conv_2d",
         "DEPTHWISE_CONV_2D": "op_depthwise_conv_2d", "AVERAGE_POOL_2D": "op_pool",
@@ -248,11 +293,12 @@ class _Emitter:
         "CONCATENATION": "op_concatenation", "PAD": "op_pad", "PADV2": "op_pad",
         "RESHAPE": "op_reshape", "SQUEEZE": "op_reshape", "EXPAND_DIMS": "op_reshape",
         "SOFTMAX": "op_softmax", "LOGISTIC": "op_unary", "TANH": "op_unary",
-        "QUANTIZE": "op_unary", "DEQUANTIZE": "op_unary",
+        "QUANTIZE": "op_unary", "DEQUANTIZE": "op_unary", "LEAKY_RELU": "op_leaky_relu",
+        "STRIDED_SLICE": "op_strided_slice",
     }
     # Inputs that are data (activations); the rest are parameters read at generation time.
     DATA_INPUTS = {"FULLY_CONNECTED": 1, "CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "MEAN": 1,
-                   "PAD": 1, "PADV2": 1, "RESHAPE": 1, "SQUEEZE": 1, "EXPAND_DIMS": 1}
+                   "PAD": 1, "PADV2": 1, "RESHAPE": 1, "STRIDED_SLICE": 1, "SQUEEZE": 1, "EXPAND_DIMS": 1}
 
     def emit(self):
         m = self.model

@@ -1,0 +1,199 @@
+"""Per-layer statistics and a memory plan for a model: what `tinynet inspect` prints.
+
+The arena estimate follows the plan described in docs/design.md ("The arena plan"):
+every non-constant tensor lives from the step that produces it (graph inputs: from the
+start) to the last step that reads it (graph outputs: to the end); a RESHAPE output
+shares its input's buffer; buffers are placed greedily, largest first, at the lowest
+16-byte-aligned offset that overlaps no buffer alive at the same time.
+"""
+
+import numpy as np
+
+ALIGNMENT = 16
+
+# Ops whose constant inputs are parameters (shapes, axes, paddings...), not weights.
+_WEIGHTED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"}
+
+
+def _shape_text(shape):
+    return "x".join(str(d) for d in shape) if shape else "scalar"
+
+
+def op_macs(model, op):
+    """Multiply-accumulates of one op (0 for ops without multiplications by weights)."""
+    t = model.tensors
+    out = t[op.outputs[0]]
+    if op.opcode == "CONV_2D":
+        out_c, kh, kw, in_c = t[op.inputs[1]].shape
+        return out.num_elements * kh * kw * in_c
+    if op.opcode == "DEPTHWISE_CONV_2D":
+        _, kh, kw, _ = t[op.inputs[1]].shape
+        return out.num_elements * kh * kw
+    if op.opcode == "FULLY_CONNECTED":
+        return out.num_elements * t[op.inputs[1]].shape[1]
+    if op.opcode == "TRANSPOSE_CONV":
+        out_c, kh, kw, in_c = t[op.inputs[1]].shape
+        return t[op.inputs[2]].num_elements * kh * kw * out_c
+    return 0
+
+
+def op_params_text(op):
+    o = op.options
+    parts = []
+    if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"):
+        parts.append(f"stride {o['stride_h']}x{o['stride_w']}")
+        if o.get("dilation_h_factor", 1) != 1 or o.get("dilation_w_factor", 1) != 1:
+            parts.append(f"dilation {o['dilation_h_factor']}x{o['dilation_w_factor']}")
+        parts.append(o["padding"])
+    elif op.opcode in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+        parts.append(f"pool {o['filter_height']}x{o['filter_width']}")
+        parts.append(f"stride {o['stride_h']}x{o['stride_w']}")
+        parts.append(o["padding"])
+    elif op.opcode == "SOFTMAX":
+        parts.append(f"beta {float(o['beta']):g}")
+    elif op.opcode == "LEAKY_RELU":
+        parts.append(f"alpha {float(o['alpha']):g}")
+    elif op.opcode == "CONCATENATION":
+        parts.append(f"axis {o['axis']}")
+    elif op.opcode == "MEAN":
+        parts.append("keep_dims" if o["keep_dims"] else "")
+    elif op.opcode == "STRIDED_SLICE":
+        masks = {k: v for k, v in o.items() if k.endswith("_mask") and v}
+        parts.extend(f"{k} {v}" for k, v in masks.items())
+    activation = o.get("fused_activation_function", "NONE")
+    if activation != "NONE":
+        parts.append(activation.lower())
+    return ", ".join(p for p in parts if p)
+
+
+def layer_table(model):
+    """One dict per op: index, op, name, inputs, output, params, macs, weight_bytes,
+    activation_bytes (bytes of the op's output)."""
+    rows = []
+    for op in model.ops:
+        t = model.tensors
+        data_inputs = [i for i in op.inputs if i >= 0 and t[i].data is None]
+        constants = [i for i in op.inputs if i >= 0 and t[i].data is not None]
+        weight_bytes = sum(t[i].nbytes for i in constants) if op.opcode in _WEIGHTED_OPS else 0
+        out = t[op.outputs[0]]
+        rows.append({
+            "index": op.index, "op": op.opcode, "name": out.name,
+            "inputs": [list(t[i].shape) for i in data_inputs],
+            "input_dtypes": [t[i].dtype for i in data_inputs],
+            "output": list(out.shape), "output_dtype": out.dtype,
+            "params": op_params_text(op), "macs": int(op_macs(model, op)),
+            "weight_bytes": int(weight_bytes),
+            "activation_bytes": int(sum(t[i].nbytes for i in op.outputs)),
+        })
+    return rows
+
+
+def constant_bytes(model):
+    """Bytes of every constant tensor the ops read (weights, biases, shape/axis tensors)."""
+    used = {i for op in model.ops for i in op.inputs if i >= 0}
+    return sum(model.tensors[i].nbytes for i in used if model.tensors[i].data is not None)
+
+
+def requant_table_bytes(model):
+    """Per-output-channel multiplier and shift (int32 each) of the conv-like ops."""
+    total = 0
+    for op in model.ops:
+        if op.opcode not in _WEIGHTED_OPS:
+            continue
+        data_input = model.tensors[op.inputs[2 if op.opcode == "TRANSPOSE_CONV" else 0]]
+        if data_input.dtype == "float32":
+            continue
+        weights = model.tensors[op.inputs[1]]
+        if op.opcode == "FULLY_CONNECTED" and not weights.per_channel:
+            total += 8                     # one multiplier and shift for the layer
+        else:
+            total += 8 * model.tensors[op.outputs[0]].shape[-1]
+    return total
+
+
+def _lifetimes(model):
+    """Buffers to place: list of dicts with tensors, size, first step, last step."""
+    t = model.tensors
+    steps = len(model.ops)
+    parent = {}
+
+    def root(i):
+        while parent.get(i, i) != i:
+            i = parent[i]
+        return i
+
+    # A RESHAPE's output is its input (no copy); alias them.
+    for op in model.ops:
+        if op.opcode == "RESHAPE" and t[op.inputs[0]].data is None:
+            parent[root(op.outputs[0])] = root(op.inputs[0])
+    groups = {}
+
+    def touch(i, step):
+        if i < 0 or t[i].data is not None:
+            return
+        g = groups.setdefault(root(i), {"tensors": set(), "size": 0, "first": step, "last": step})
+        g["tensors"].add(i)
+        g["size"] = max(g["size"], t[i].nbytes)
+        g["first"] = min(g["first"], step)
+        g["last"] = max(g["last"], step)
+
+    for i in model.inputs:
+        touch(i, -1)
+    for op in model.ops:
+        for i in op.inputs:
+            touch(i, op.index)
+        for i in op.outputs:
+            touch(i, op.index)
+    for i in model.outputs:
+        touch(i, steps)
+    return list(groups.values())
+
+
+def arena_plan(model, alignment=ALIGNMENT):
+    """Greedy placement; returns (arena_bytes, peak_live_bytes, buffers with offsets)."""
+    buffers = sorted(_lifetimes(model), key=lambda b: (-b["size"], b["first"]))
+    placed = []
+    for b in buffers:
+        conflicts = sorted((p["offset"], p["offset"] + p["size"]) for p in placed
+                           if not (p["last"] < b["first"] or b["last"] < p["first"]))
+        offset = 0
+        for start, end in conflicts:
+            if offset + b["size"] <= start:
+                break
+            offset = max(offset, -(-end // alignment) * alignment)
+        b["offset"] = offset
+        placed.append(b)
+    arena = max((b["offset"] + b["size"] for b in placed), default=0)
+    steps = range(-1, len(model.ops) + 1)
+    peak = max((sum(b["size"] for b in placed if b["first"] <= s <= b["last"]) for s in steps),
+               default=0)
+    return int(arena), int(peak), placed
+
+
+def summary(model):
+    rows = layer_table(model)
+    arena, peak, _ = arena_plan(model)
+    weights = constant_bytes(model)
+    tables = requant_table_bytes(model)
+    return {
+        "model": model.path, "sha256": model.sha256, "description": model.description,
+        "inputs": [{"name": model.tensors[i].name, "shape": list(model.tensors[i].shape),
+                    "dtype": model.tensors[i].dtype,
+                    "scale": float(model.tensors[i].scale_scalar),
+                    "zero_point": model.tensors[i].zero_point_scalar} for i in model.inputs],
+        "outputs": [{"name": model.tensors[i].name, "shape": list(model.tensors[i].shape),
+                     "dtype": model.tensors[i].dtype,
+                     "scale": float(model.tensors[i].scale_scalar),
+                     "zero_point": model.tensors[i].zero_point_scalar} for i in model.outputs],
+        "layers": rows,
+        "totals": {
+            "ops": len(rows),
+            "macs": int(sum(r["macs"] for r in rows)),
+            "weight_bytes": int(sum(r["weight_bytes"] for r in rows)),
+            "constant_bytes": int(weights),
+            "requant_table_bytes": int(tables),
+            "flash_estimate_bytes": int(weights + tables),
+            "arena_estimate_bytes": arena,
+            "peak_live_activation_bytes": peak,
+        },
+    }

@@ -1,0 +1,1 @@
+"""The `tinynet` command line: one module per subcommand (see main.COMMANDS)."""

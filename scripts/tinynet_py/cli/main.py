@@ -1,0 +1,79 @@
+"""`tinynet` entry point: argument parsing, subcommand dispatch and error reporting.
+
+To add a subcommand, write a module in this package with NAME, HELP, DESCRIPTION,
+add_arguments(parser) and run(args) -> exit status, and list it in COMMANDS.
+Errors are reported as one line, `tinynet: error: <file>: <message>`, never a traceback:
+exit status 2 for a bad or unsupported model (ModelError) and for usage errors, 1 for
+any other failure.
+"""
+
+import argparse
+import sys
+
+from .. import __version__
+from ..errors import ModelError, TinynetError
+from . import inspect_cmd, verify_cmd
+
+COMMANDS = [inspect_cmd, verify_cmd]
+
+EPILOG = """examples:
+  tinynet inspect model.tflite
+  tinynet inspect model.tflite --json
+  tinynet verify model.tflite --golden golden/model/
+
+Run 'tinynet COMMAND --help' for the options of one command."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line too (and still exit with status 2)."""
+
+    def error(self, message):
+        sys.stderr.write(f"tinynet: error: {message} (see '{self.prog} --help')\n")
+        sys.exit(2)
+
+
+def build_parser():
+    parser = _Parser(
+        prog="tinynet",
+        description="tinynet turns a TFLite int8 model into C++ types for microcontrollers, "
+                    "bit-exact with TensorFlow Lite Micro.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"tinynet {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for command in COMMANDS:
+        sub = subparsers.add_parser(
+            command.NAME, help=command.HELP, description=command.DESCRIPTION,
+            epilog=getattr(command, "EPILOG", None),
+            formatter_class=argparse.RawDescriptionHelpFormatter)
+        command.add_arguments(sub)
+        sub.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.run(args)
+    except ModelError as e:
+        _report(e)
+        return 2
+    except TinynetError as e:
+        _report(e)
+        return 1
+    except KeyboardInterrupt:
+        _report("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as e:  # a bug in tinynet: still one line, but say so
+        _report(f"internal error ({type(e).__name__}: {e}); please report it")
+        return 1
+
+
+def _report(message):
+    text = " ".join(str(message).split())
+    sys.stderr.write(f"tinynet: error: {text}\n")
