@@ -15,6 +15,7 @@
 #include "core/type_list.hpp"
 #include "graph/arena_plan.hpp"
 #include "graph/network.hpp"
+#include "layers/activation/leaky_relu.hpp"
 #include "layers/activation/logistic.hpp"
 #include "layers/activation/softmax.hpp"
 #include "layers/activation/tanh.hpp"
@@ -30,4 +31,5 @@
 #include "layers/shape/concatenation.hpp"
 #include "layers/shape/pad.hpp"
 #include "layers/shape/reshape.hpp"
+#include "layers/shape/strided_slice.hpp"
 #include "sequential.hpp"

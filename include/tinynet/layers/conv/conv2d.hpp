@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <type_traits>
 
 #include "../../core/activation_range.hpp"
 #include "../../core/constant_array.hpp"
@@ -71,19 +72,22 @@ struct Conv2D {
   static constexpr std::uint64_t macs = std::uint64_t{batches} * out_h * out_w * out_c * k_h * k_w * filter_c;
 
   static constexpr bool is_quantized = !In::is_float;
+  // TFLite's 16x8 mode (int16 activations, int8 weights) accumulates in 64 bits with an int64
+  // bias and requantizes with the 64-bit MultiplyByQuantizedMultiplier.
+  using accumulator = std::conditional_t<std::is_same_v<input_element, std::int16_t>, std::int64_t, std::int32_t>;
   static constexpr int scale_count = is_quantized ? array_size<WeightScales> : 1;
   static_assert(!is_quantized || scale_count == 1 || scale_count == out_c,
                 "tinynet::Conv2D: weight scales must have 1 (per-tensor) or out_channels entries");
 
-  static constexpr std::array<std::int32_t, out_c> folded_bias = [] {
-    std::array<std::int32_t, out_c> out{};
+  static constexpr std::array<accumulator, out_c> folded_bias = [] {
+    std::array<accumulator, out_c> out{};
     if constexpr (is_quantized) {
       constexpr int per_channel = k_h * k_w * filter_c;
       for (int c = 0; c < out_c; ++c) {
-        std::int32_t weight_sum = 0;
+        accumulator weight_sum = 0;
         for (int i = 0; i < per_channel; ++i) weight_sum += Weights[c * per_channel + i];
-        std::int32_t bias = 0;
-        if constexpr (has_bias<Bias>) bias = static_cast<std::int32_t>(Bias[c]);
+        accumulator bias = 0;
+        if constexpr (has_bias<Bias>) bias = static_cast<accumulator>(Bias[c]);
         out[static_cast<std::size_t>(c)] = bias - In::zero_point * weight_sum;
       }
     }
@@ -117,22 +121,22 @@ struct Conv2D {
       const int channel_base = (c / out_c_per_group) * filter_c;
       const auto* w = &Weights[c * k_h * k_w * filter_c];
       if constexpr (is_quantized) {
-        std::int32_t acc = folded_bias[static_cast<std::size_t>(c)];
+        accumulator acc = folded_bias[static_cast<std::size_t>(c)];
         for (int ky = 0; ky < k_h; ++ky) {
           const int y = in_y0 + ky * d_h;
           for (int kx = 0; kx < k_w; ++kx, w += filter_c) {
             const int x = in_x0 + kx * d_w;
             if (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) {
               const input_element* px = image + (y * in_w + x) * in_c + channel_base;
-              for (int i = 0; i < filter_c; ++i) acc += static_cast<std::int32_t>(w[i]) * px[i];
+              for (int i = 0; i < filter_c; ++i) acc += static_cast<accumulator>(w[i]) * px[i];
             } else {
-              for (int i = 0; i < filter_c; ++i) acc += static_cast<std::int32_t>(w[i]) * In::zero_point;
+              for (int i = 0; i < filter_c; ++i) acc += static_cast<accumulator>(w[i]) * In::zero_point;
             }
           }
         }
-        acc = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[static_cast<std::size_t>(c)],
-                                                      multipliers.shift[static_cast<std::size_t>(c)]);
-        out[c] = static_cast<output_element>(clamp(acc + Out::zero_point, range));
+        const std::int32_t scaled = fixed::multiply_by_quantized_multiplier(
+            acc, multipliers.multiplier[static_cast<std::size_t>(c)], multipliers.shift[static_cast<std::size_t>(c)]);
+        out[c] = static_cast<output_element>(clamp(scaled + Out::zero_point, range));
       } else {
         float total = 0.0f;
         for (int ky = 0; ky < k_h; ++ky) {

@@ -48,20 +48,23 @@ struct FullyConnected {
 
   // ---- int8 -------------------------------------------------------------------------------
   static constexpr bool is_quantized = !In::is_float;
+  // TFLite's 16x8 mode (int16 activations, int8 weights) accumulates in 64 bits with an int64
+  // bias and requantizes with the 64-bit MultiplyByQuantizedMultiplier.
+  using accumulator = std::conditional_t<std::is_same_v<input_element, std::int16_t>, std::int64_t, std::int32_t>;
   static constexpr int scale_count = is_quantized ? array_size<WeightScales> : 1;
   static constexpr bool per_channel = scale_count > 1;
   static_assert(!is_quantized || scale_count == 1 || scale_count == units,
                 "tinynet::FullyConnected: weight scales must have 1 (per-tensor) or `units` entries");
 
   // bias - input_zero_point * sum_i weights[o][i]   (TFLite: acc += w * (x + input_offset))
-  static constexpr std::array<std::int32_t, units> folded_bias = [] {
-    std::array<std::int32_t, units> out{};
+  static constexpr std::array<accumulator, units> folded_bias = [] {
+    std::array<accumulator, units> out{};
     if constexpr (is_quantized) {
       for (int o = 0; o < units; ++o) {
-        std::int32_t weight_sum = 0;
+        accumulator weight_sum = 0;
         for (int i = 0; i < input_depth; ++i) weight_sum += Weights[o * input_depth + i];
-        std::int32_t bias = 0;
-        if constexpr (has_bias<Bias>) bias = static_cast<std::int32_t>(Bias[o]);
+        accumulator bias = 0;
+        if constexpr (has_bias<Bias>) bias = static_cast<accumulator>(Bias[o]);
         out[static_cast<std::size_t>(o)] = bias - In::zero_point * weight_sum;
       }
     }
@@ -92,11 +95,11 @@ struct FullyConnected {
         const input_element* row = in + b * input_depth;
         for (int o = 0; o < units; ++o) {
           const std::int8_t* w = &Weights[o * input_depth];
-          std::int32_t acc = folded_bias[static_cast<std::size_t>(o)];
-          for (int i = 0; i < input_depth; ++i) acc += static_cast<std::int32_t>(w[i]) * row[i];
+          accumulator acc = folded_bias[static_cast<std::size_t>(o)];
+          for (int i = 0; i < input_depth; ++i) acc += static_cast<accumulator>(w[i]) * row[i];
           const std::size_t m = per_channel ? static_cast<std::size_t>(o) : 0;
-          acc = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[m], multipliers.shift[m]);
-          out[b * units + o] = static_cast<output_element>(clamp(acc + Out::zero_point, range));
+          const std::int32_t scaled = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[m], multipliers.shift[m]);
+          out[b * units + o] = static_cast<output_element>(clamp(scaled + Out::zero_point, range));
         }
       }
     } else {
