@@ -12,11 +12,13 @@ import sys
 
 from .. import __version__
 from ..errors import ModelError, TinynetError
-from . import inspect_cmd, verify_cmd
+from . import convert_cmd, inspect_cmd, run_cmd, verify_cmd
 
-COMMANDS = [inspect_cmd, verify_cmd]
+COMMANDS = [convert_cmd, run_cmd, inspect_cmd, verify_cmd]
 
 EPILOG = """examples:
+  tinynet convert model.tflite -o model.hpp --name model
+  tinynet run model.tflite --input in.bin --output out.bin [--target cortex-m4]
   tinynet inspect model.tflite
   tinynet inspect model.tflite --json
   tinynet verify model.tflite --golden golden/model/
