@@ -1,0 +1,58 @@
+"""Shared paths and helpers for tinynet's Python tests.
+
+The data in shared/ (models, goldens, conformance cases) is read in place from
+`../shared` next to the repository root, or from $TINYNET_SHARED; tests that need it
+skip with a message when it is absent.
+"""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(HERE))
+
+SHARED = pathlib.Path(os.environ.get("TINYNET_SHARED", ROOT.parent / "shared"))
+TINYNET = ROOT / "scripts" / "tinynet"
+MODEL_DIRS = ("mlperf-tiny", "tflm-examples", "derived")
+
+
+def shared_path(*parts):
+    """A path inside shared/, or skip the test when shared/ (or that path) is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} not found: tinynet's shared data is expected at ../shared "
+                    f"(or set TINYNET_SHARED)")
+    return path
+
+
+def shared_listing(*parts, pattern="*"):
+    """Sorted entries of a shared/ directory, for parametrize ([] when it is absent)."""
+    path = SHARED.joinpath(*parts)
+    return sorted(p for p in path.glob(pattern)) if path.is_dir() else []
+
+
+def model_for_golden(name):
+    for d in MODEL_DIRS:
+        p = SHARED / "models" / d / f"{name}.tflite"
+        if p.exists():
+            return p
+    pytest.skip(f"no model file for golden '{name}' under {SHARED / 'models'}")
+
+
+def run_tinynet(*args):
+    """Runs scripts/tinynet; returns CompletedProcess with text stdout/stderr."""
+    return subprocess.run([str(TINYNET), *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
+
+
+def placeholder_if_empty(items, reason):
+    """parametrize values: items, or one param that skips with `reason`."""
+    if items:
+        return items
+    return [pytest.param(None, marks=pytest.mark.skip(reason=reason))]
