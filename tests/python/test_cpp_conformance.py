@@ -1,0 +1,77 @@
+"""The C++ library against TensorFlow Lite Micro: `tinynet run` on every golden input of every
+supported model, and on every int16 conformance case, must reproduce TFLM's bytes exactly.
+
+Targets: the host always; cortex-m4 (arm-none-eabi-g++ + qemu-system-arm) when
+TINYNET_TEST_TARGETS includes it (scripts/run-tests sets it when the toolchain is installed).
+"""
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import SHARED, model_for_golden, placeholder_if_empty, run_tinynet, shared_listing
+
+UNSUPPORTED = {"trained_lstm_int8", "trained_lstm_int8_logits"}
+TARGETS = [t for t in os.environ.get("TINYNET_TEST_TARGETS", "host").split(",") if t]
+ARM_READY = bool(shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm"))
+
+GOLDEN = [p.name for p in shared_listing("golden") if p.is_dir() and p.name not in UNSUPPORTED]
+CONFORMANCE = [p for p in shared_listing("conformance", "tflm-seanet-int16", pattern="*/*.tflite")
+               if p.parent.name != "transpose_conv"]
+
+
+def golden_inputs(directory):
+    return sorted((int(p.stem.split("_")[1]), p, directory / f"out_{p.stem.split('_')[1]}.bin")
+                  for p in directory.glob("in_*.bin") if (directory / f"out_{p.stem.split('_')[1]}.bin").exists())
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("name", placeholder_if_empty(GOLDEN, f"no goldens under {SHARED}/golden"))
+def test_golden_bit_exact(name, target, tmp_path):
+    if target != "host" and not ARM_READY:
+        pytest.skip("arm-none-eabi-g++ or qemu-system-arm not installed")
+    model = model_for_golden(name)
+    directory = SHARED / "golden" / name
+    pairs = golden_inputs(directory)
+    assert pairs, f"no in_K.bin/out_K.bin pairs in {directory}"
+    is_float = "float" in name or name == "pretrainedResnet"
+    for k, inp, want in pairs:
+        out = tmp_path / f"out_{k}.bin"
+        result = run_tinynet("run", model, "--input", inp, "--output", out, "--target", target)
+        assert result.returncode == 0, result.stderr
+        if is_float:
+            got = np.fromfile(out, np.float32)
+            ref = np.fromfile(want, np.float32)
+            np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4, err_msg=f"{name} in_{k}")
+        else:
+            assert out.read_bytes() == want.read_bytes(), f"{name} in_{k}: output differs from TFLM"
+
+
+def _csv(path):
+    return np.loadtxt(path, delimiter=",", dtype=np.int64).reshape(-1)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("model", placeholder_if_empty(CONFORMANCE, f"no conformance cases under {SHARED}"),
+                         ids=lambda p: p.stem if hasattr(p, "stem") else str(p))
+def test_int16_conformance_bit_exact(model, target, tmp_path):
+    if target != "host" and not ARM_READY:
+        pytest.skip("arm-none-eabi-g++ or qemu-system-arm not installed")
+    base = str(model)[: -len(".tflite")]
+    inputs = sorted(p for p in model.parent.glob(f"{model.stem}_input*_*.csv"))
+    golden = next(model.parent.glob(f"{model.stem}_golden_*.csv"))
+    dtypes = {"int16": np.int16, "int32": np.int32, "int8": np.int8}
+    args = []
+    for k, path in enumerate(inputs):
+        dtype = dtypes[path.stem.rsplit("_", 1)[1]]
+        raw = tmp_path / f"in{k}.bin"
+        _csv(path).astype(dtype).tofile(raw)
+        args += ["--input", raw]
+    out_dtype = dtypes[golden.stem.rsplit("_", 1)[1]]
+    out = tmp_path / "out.bin"
+    result = run_tinynet("run", model, *args, "--output", out, "--target", target)
+    assert result.returncode == 0, result.stderr
+    got = np.fromfile(out, out_dtype).astype(np.int64)
+    np.testing.assert_array_equal(got, _csv(golden), err_msg=os.path.basename(base))
