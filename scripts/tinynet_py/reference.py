@@ -795,11 +795,11 @@ def prepare_strided_slice(ctx):
             stop = min(max(stop, 0), size) if stride > 0 else min(max(stop, -1), size - 1)
             if end_mask & (1 << axis):
                 stop = size if stride > 0 else -1
-        indices.append(np.array(list(range(start, stop, stride)), np.int64))
+        indices.append(range(start, stop, stride))
     count = int(np.prod([len(i) for i in indices]))
     if count != out.num_elements:
         ctx.fail(f"the slice selects {count} elements, the output {out.shape} holds {out.num_elements}")
-    return {"shape5": shape5, "indices": indices}
+    return {"shape5": shape5, "indices": [np.array(i, np.int64) for i in indices]}
 
 
 def run_strided_slice(plan, x, begin, end, strides):

@@ -23,6 +23,10 @@ SUPPORTED_OPS = (
 )
 
 
+# A microcontroller model never comes near this; a corrupt shape easily does.
+_MAX_TENSOR_ELEMENTS = 1 << 28
+
+
 def supported_ops_text():
     return ", ".join(SUPPORTED_OPS)
 
@@ -140,6 +144,12 @@ class _Reader:
             self.fail(f"{label} has a dynamic shape {shown} (-1 = unknown size); tinynet "
                       f"needs static shapes (only an unknown batch dimension of a shape with "
                       f"batch 1 is accepted): re-export the model with fixed dimensions")
+        elements = 1
+        for d in shape:
+            elements *= d
+        if elements > _MAX_TENSOR_ELEMENTS:
+            self.fail(f"{label} has shape {shape} ({elements} elements); tinynet supports "
+                      f"tensors of at most {_MAX_TENSOR_ELEMENTS} elements")
         type_code = t.scalar(schema.TENSOR_TYPE, "int8", 0, "type")
         dtype = schema.TENSOR_TYPES.get(type_code, f"type {type_code}")
         if t.has(schema.TENSOR_SPARSITY):
