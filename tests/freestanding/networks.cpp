@@ -1,0 +1,58 @@
+// Compiled (not linked) for every Cortex-M CPU with -fno-exceptions -fno-rtti -Werror: the whole
+// library, instantiated through the op types of the real models, must build freestanding.
+#include <tinynet/tinynet.hpp>
+
+namespace freestanding {
+inline constexpr tinynet::Quant q{0.05f, -3};
+inline constexpr tinynet::Quant q16{0.001f, 0};
+inline constexpr tinynet::Quant softmax_q{1.0f / 256, -128};
+struct image : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 8, 8, 2>, q> {};
+struct conv_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 4, 4>, q> {};
+struct dw_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 4, 4>, q> {};
+struct sum : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 4, 4>, q> {};
+struct pooled : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 1, 1, 4>, q> {};
+struct flat : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4>, q> {};
+struct logits : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 3>, q> {};
+struct probabilities : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 3>, softmax_q> {};
+inline constexpr std::int8_t conv_w[4 * 3 * 3 * 2] = {1, -2, 3, -4, 5, -6, 7, -8, 9};
+inline constexpr std::int32_t bias4[4] = {10, -20, 30, -40};
+inline constexpr float scales4[4] = {0.01f, 0.02f, 0.03f, 0.04f};
+inline constexpr std::int8_t dw_w[3 * 3 * 4] = {2, -1, 3};
+inline constexpr std::int8_t fc_w[3 * 4] = {5, 6, -7, 8};
+inline constexpr std::int32_t bias3[3] = {1, 2, 3};
+inline constexpr float scale1[1] = {0.02f};
+using network = tinynet::Network<
+    tinynet::Inputs<image>, tinynet::Outputs<probabilities>,
+    tinynet::Conv2D<image, conv_out, conv_w, bias4, scales4,
+                    tinynet::Conv2DOptions{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2,
+                                           .padding = tinynet::Padding::same, .activation = tinynet::Activation::relu}>,
+    tinynet::DepthwiseConv2D<conv_out, dw_out, dw_w, bias4, scales4,
+                             tinynet::DepthwiseConv2DOptions{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same}>,
+    tinynet::Add<conv_out, dw_out, sum, tinynet::ArithmeticOptions{tinynet::Activation::relu6}>,
+    tinynet::AveragePool2D<sum, pooled, tinynet::Pool2DOptions{.filter_h = 4, .filter_w = 4, .stride_h = 4, .stride_w = 4}>,
+    tinynet::Reshape<pooled, flat>, tinynet::FullyConnected<flat, logits, fc_w, bias3, scale1>,
+    tinynet::Softmax<logits, probabilities>>;
+
+static_assert(network::arena_bytes <= 512, "RAM budget check a user can write");
+
+// 16x8 mode.
+struct wave : tinynet::Tensor<std::int16_t, tinynet::Shape<1, 1, 8, 2>, q16> {};
+struct wave_out : tinynet::Tensor<std::int16_t, tinynet::Shape<1, 1, 6, 4>, q16> {};
+struct wave_act : tinynet::Tensor<std::int16_t, tinynet::Shape<1, 1, 6, 4>, q16> {};
+inline constexpr std::int8_t w16[4 * 1 * 3 * 2] = {3, -3};
+inline constexpr std::int64_t b16[4] = {100, -100, 5, 0};
+inline constexpr float alpha = 0.3f;
+using network16 = tinynet::Network<
+    tinynet::Inputs<wave>, tinynet::Outputs<wave_act>,
+    tinynet::Conv2D<wave, wave_out, w16, b16, scales4, tinynet::Conv2DOptions{.kernel_h = 1, .kernel_w = 3}>,
+    tinynet::LeakyRelu<wave_out, wave_act, alpha>>;
+}  // namespace freestanding
+
+alignas(16) static std::byte arena[freestanding::network::arena_bytes];
+alignas(16) static std::byte arena16[freestanding::network16::arena_bytes];
+
+extern "C" int tinynet_freestanding_entry() {
+  freestanding::network::invoke(arena);
+  freestanding::network16::invoke(arena16);
+  return freestanding::network::output(arena)[0] + freestanding::network16::output(arena16)[0];
+}

@@ -1,0 +1,212 @@
+"""Ops that no golden model exercises, on synthetic one-op models: checked against
+direct loop transliterations of TFLM's reference kernels, or against float math within
+the quantization step."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import tflite_builder as b
+from tinynet_py import fixedpoint as fp
+from tinynet_py.reference import Interpreter, _KERNELS
+from tinynet_py.tflite import SUPPORTED_OPS, parse_model
+from tinynet_py import schema
+
+OPCODES = {name: code for code, name in enumerate(schema.BUILTIN_OPERATORS)}
+RNG = np.random.default_rng(1234)
+
+
+def one_op(opcode, tensors, inputs, outputs, buffers=(), options_type=0, options=None):
+    op = b.operator(0, inputs, outputs, options_type, options)
+    graph_inputs = [i for i in inputs if i >= 0 and tensors[i].fields[2][1] == 0]
+    data = b.model(tensors, [op], graph_inputs, outputs, [OPCODES[opcode]], buffers)
+    return Interpreter(parse_model(data, f"{opcode.lower()}.tflite"))
+
+
+def random_int8(shape):
+    return RNG.integers(-128, 128, size=shape, dtype=np.int64).astype(np.int8)
+
+
+def test_every_supported_op_has_a_kernel():
+    assert set(_KERNELS) == set(SUPPORTED_OPS)
+    assert set(schema.OPTIONS) <= set(SUPPORTED_OPS)
+
+
+def naive_conv(x, w, bias, in_zp, out_zp, mult, shift, stride, dilation, pad, out_hw, act,
+               depthwise=False):
+    """reference_integer_ops::ConvPerChannel / DepthwiseConvPerChannel, loop by loop."""
+    n, h, wd, c = x.shape
+    out_c = w.shape[3] if depthwise else w.shape[0]
+    kh, kw = w.shape[1:3]
+    out = np.zeros((n, *out_hw, out_c), np.int64)
+    for bi, oy, ox, oc in itertools.product(range(n), range(out_hw[0]), range(out_hw[1]), range(out_c)):
+        acc = 0
+        for ky, kx in itertools.product(range(kh), range(kw)):
+            iy = oy * stride[0] - pad[0] + dilation[0] * ky
+            ix = ox * stride[1] - pad[1] + dilation[1] * kx
+            if not (0 <= iy < h and 0 <= ix < wd):
+                continue
+            if depthwise:
+                m = out_c // c
+                acc += int(w[0, ky, kx, oc]) * (int(x[bi, iy, ix, oc // m]) - in_zp)
+            else:
+                acc += sum(int(w[oc, ky, kx, ic]) * (int(x[bi, iy, ix, ic]) - in_zp) for ic in range(c))
+        acc += int(bias[oc])
+        v = int(fp.multiply_by_quantized_multiplier(acc, mult[oc], shift[oc])) + out_zp
+        out[bi, oy, ox, oc] = min(max(v, act[0]), act[1])
+    return out
+
+
+@pytest.mark.parametrize("depthwise", [False, True])
+@pytest.mark.parametrize("stride, dilation, padding", [((1, 1), (1, 1), "SAME"),
+                                                       ((2, 1), (1, 2), "SAME"),
+                                                       ((2, 2), (1, 1), "VALID")])
+def test_conv_matches_loop_reference(depthwise, stride, dilation, padding):
+    x = random_int8((1, 7, 6, 3))
+    if depthwise:
+        w = RNG.integers(-127, 128, (1, 3, 3, 6)).astype(np.int8)      # depth multiplier 2
+        out_c = 6
+    else:
+        w = RNG.integers(-127, 128, (4, 3, 3, 3)).astype(np.int8)
+        out_c = 4
+    bias = RNG.integers(-5000, 5000, out_c).astype(np.int32)
+    scales = RNG.uniform(0.002, 0.02, out_c).astype(np.float32)
+    eff = [(3 - 1) * d + 1 for d in dilation]
+    if padding == "SAME":
+        out_hw = [(s + st - 1) // st for s, st in zip((7, 6), stride)]
+    else:
+        out_hw = [(s - e + st) // st for s, e, st in zip((7, 6), eff, stride)]
+    pad = [max(((o - 1) * st + e - s) // 2, 0) for o, st, e, s in zip(out_hw, stride, eff, (7, 6))]
+    tensors = [b.tensor((1, 7, 6, 3), "int8", name="x", scale=0.05, zero_point=7),
+               b.tensor(w.shape, "int8", buffer=1, name="w", scale=scales, zero_point=[0] * out_c,
+                        quantized_dimension=3 if depthwise else 0),
+               b.tensor((out_c,), "int32", buffer=2, name="b", scale=scales * 0.05),
+               b.tensor((1, *out_hw, out_c), "int8", name="y", scale=0.1, zero_point=-5)]
+    pad_code = 0 if padding == "SAME" else 1
+    if depthwise:
+        options = b.T(f0=("int8", pad_code), f1=("int32", stride[1]), f2=("int32", stride[0]),
+                      f3=("int32", 2), f4=("int8", 3), f5=("int32", dilation[1]),
+                      f6=("int32", dilation[0]))
+        interpreter = one_op("DEPTHWISE_CONV_2D", tensors, [0, 1, 2], [3],
+                             [w.tobytes(), bias.tobytes()], 2, options)
+    else:
+        options = b.T(f0=("int8", pad_code), f1=("int32", stride[1]), f2=("int32", stride[0]),
+                      f3=("int8", 3), f4=("int32", dilation[1]), f5=("int32", dilation[0]))
+        interpreter = one_op("CONV_2D", tensors, [0, 1, 2], [3],
+                             [w.tobytes(), bias.tobytes()], 1, options)
+    got = interpreter.invoke([x])[0]
+    mult, shift = fp.quantize_multipliers(np.float64(np.float32(0.05)) * scales.astype(np.float64)
+                                          / np.float64(np.float32(0.1)))
+    act_max = min(127, -5 + int(fp.tflite_round(np.float32(6.0) / np.float32(0.1))))
+    want = naive_conv(x, w, bias, 7, -5, mult, shift, stride, dilation, pad, out_hw,
+                      (-5, act_max), depthwise)
+    assert np.array_equal(got, want)
+
+
+def pool_options(kernel, stride, padding="VALID", activation=0):
+    return b.T(f0=("int8", 0 if padding == "SAME" else 1), f1=("int32", stride[1]),
+               f2=("int32", stride[0]), f3=("int32", kernel[1]), f4=("int32", kernel[0]),
+               f5=("int8", activation))
+
+
+def test_max_pool_same_padding():
+    x = random_int8((1, 5, 5, 2))
+    tensors = [b.tensor((1, 5, 5, 2), "int8", scale=0.1, zero_point=0),
+               b.tensor((1, 3, 3, 2), "int8", scale=0.1, zero_point=0)]
+    got = one_op("MAX_POOL_2D", tensors, [0], [1], (), 5, pool_options((3, 3), (2, 2), "SAME")).invoke([x])[0]
+    padded = np.pad(x.astype(int), ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=-999)
+    want = np.array([[[padded[0, 2 * i:2 * i + 3, 2 * j:2 * j + 3, c].max() for c in range(2)]
+                      for j in range(3)] for i in range(3)])
+    assert np.array_equal(got[0], want)
+
+
+def test_average_pool_counts_only_inside_taps_and_rounds_away_from_zero():
+    x = random_int8((1, 5, 5, 2))
+    tensors = [b.tensor((1, 5, 5, 2), "int8", scale=0.1, zero_point=0),
+               b.tensor((1, 3, 3, 2), "int8", scale=0.1, zero_point=0)]
+    got = one_op("AVERAGE_POOL_2D", tensors, [0], [1], (), 5,
+                 pool_options((3, 3), (2, 2), "SAME")).invoke([x])[0]
+    for i, j, c in itertools.product(range(3), range(3), range(2)):
+        window = x[0, max(2 * i - 1, 0):2 * i + 2, max(2 * j - 1, 0):2 * j + 2, c].astype(int)
+        total, n = int(window.sum()), window.size
+        want = (total + n // 2) // n if total > 0 else -((n // 2 - total) // n)
+        assert got[0, i, j, c] == want
+
+
+def test_mean_over_height_and_width():
+    x = random_int8((1, 4, 5, 3))
+    tensors = [b.tensor((1, 4, 5, 3), "int8", scale=0.2, zero_point=-10),
+               b.tensor((2,), "int32", buffer=1, name="axis"),
+               b.tensor((1, 1, 1, 3), "int8", scale=0.1, zero_point=4)]
+    axes = np.array([1, 2], np.int32)
+    got = one_op("MEAN", tensors, [0, 1], [2], [axes.tobytes()], 27,
+                 b.T(f0=("bool", 1))).invoke([x])[0].ravel()
+    real = (x.astype(float) + 10).mean(axis=(0, 1, 2)) * 0.2
+    assert np.max(np.abs((got.astype(float) - 4) * 0.1 - real)) <= 0.1 + 1e-6
+
+
+@pytest.mark.parametrize("op, out_scale, out_zp, fn", [
+    ("LOGISTIC", 1 / 256, -128, lambda v: 1 / (1 + np.exp(-v))),
+    ("TANH", 1 / 128, 0, np.tanh),
+])
+@pytest.mark.parametrize("in_scale, in_zp", [(0.05, 3), (0.2, -20), (0.01, 0)])
+def test_logistic_and_tanh_int8_within_one_step(op, out_scale, out_zp, fn, in_scale, in_zp):
+    x = np.arange(-128, 128, dtype=np.int8).reshape(1, 256)
+    tensors = [b.tensor((1, 256), "int8", scale=in_scale, zero_point=in_zp),
+               b.tensor((1, 256), "int8", scale=out_scale, zero_point=out_zp)]
+    got = one_op(op, tensors, [0], [1]).invoke([x])[0].ravel().astype(float)
+    want = np.clip(np.round(fn((x.ravel().astype(float) - in_zp) * np.float32(in_scale)) / out_scale) + out_zp, -128, 127)
+    assert np.max(np.abs(got - want)) <= 1
+
+
+@pytest.mark.parametrize("in_scale", [0.05, 0.3])
+def test_softmax_int8_within_one_step(in_scale):
+    x = random_int8((3, 10))
+    tensors = [b.tensor((3, 10), "int8", scale=in_scale, zero_point=2),
+               b.tensor((3, 10), "int8", scale=1 / 256, zero_point=-128)]
+    got = one_op("SOFTMAX", tensors, [0], [1], (), 9, b.T(f0=("float32", 1.0))).invoke([x])[0]
+    real = (x.astype(float) - 2) * np.float32(in_scale)
+    e = np.exp(real - real.max(axis=1, keepdims=True))
+    want = np.clip(np.round(e / e.sum(axis=1, keepdims=True) * 256) - 128, -128, 127)
+    assert np.max(np.abs(got.astype(float) - want)) <= 1
+
+
+def test_concatenation_copies_raw_values():
+    a, c = random_int8((1, 2, 3)), random_int8((1, 2, 2))
+    tensors = [b.tensor((1, 2, 3), "int8", scale=0.1, zero_point=1),
+               b.tensor((1, 2, 2), "int8", scale=0.1, zero_point=1),
+               b.tensor((1, 2, 5), "int8", scale=0.1, zero_point=1)]
+    got = one_op("CONCATENATION", tensors, [0, 1], [2], (), 10,
+                 b.T(f0=("int32", -1))).invoke([a, c])[0]
+    assert np.array_equal(got, np.concatenate([a, c], axis=2))
+
+
+def test_pad_int8_uses_the_output_zero_point():
+    x = random_int8((1, 2, 2, 1))
+    pads = np.array([[0, 0], [1, 0], [0, 2], [0, 0]], np.int32)
+    tensors = [b.tensor((1, 2, 2, 1), "int8", scale=0.1, zero_point=-7),
+               b.tensor((4, 2), "int32", buffer=1, name="paddings"),
+               b.tensor((1, 3, 4, 1), "int8", scale=0.1, zero_point=-7)]
+    got = one_op("PAD", tensors, [0, 1], [2], [pads.tobytes()]).invoke([x])[0]
+    assert np.array_equal(got, np.pad(x, pads.tolist(), constant_values=-7))
+
+
+def test_quantize_and_dequantize():
+    values = np.array([[-1.0, -0.25, 0.0, 0.125, 0.375, 3.0, 100.0, -100.0]], np.float32)
+    tensors = [b.tensor((1, 8), "float32"), b.tensor((1, 8), "int8", scale=0.25, zero_point=-3)]
+    q = one_op("QUANTIZE", tensors, [0], [1]).invoke([values])[0]
+    # round(v / 0.25) half away from zero, + zero point, clamped.
+    assert q.ravel().tolist() == [-7, -4, -3, -2, -1, 9, 127, -128]
+    tensors = [b.tensor((1, 8), "int8", scale=0.25, zero_point=-3), b.tensor((1, 8), "float32")]
+    d = one_op("DEQUANTIZE", tensors, [0], [1]).invoke([q])[0]
+    assert np.allclose(d.ravel(), (q.ravel().astype(float) + 3) * 0.25)
+
+
+def test_int8_requantize():
+    x = np.arange(-128, 128, dtype=np.int8).reshape(1, 256)
+    tensors = [b.tensor((1, 256), "int8", scale=0.1, zero_point=5),
+               b.tensor((1, 256), "int8", scale=0.3, zero_point=-2)]
+    got = one_op("QUANTIZE", tensors, [0], [1]).invoke([x])[0].ravel().astype(float)
+    want = np.clip(np.round((x.ravel().astype(int) - 5) * np.float32(0.1) / np.float32(0.3)) - 2, -128, 127)
+    assert np.max(np.abs(got - want)) <= 1
