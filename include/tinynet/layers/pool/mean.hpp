@@ -1,8 +1,10 @@
 // Mean over the height and width of an NHWC tensor (TFLite MEAN with axis {1, 2}).
 //
-// int8 follows TFLM's reference_integer_ops::Mean: acc = sum(x - input_zero_point), scaled by
-// QuantizeMultiplier(input_scale / output_scale), divided by the element count rounding half away
-// from zero, plus the output zero point, clamped to the int8 range.
+// int8/int16 follow TFLM's QuantizedMeanOrSumExtraArgs (internal/reference/reduce.h): the
+// multiplier QuantizeMultiplier(input_scale / output_scale) absorbs 1 / count — it is shifted left
+// by pot = min(floor(log2(count)), 32, 31 + shift), divided by count, and the shift lowered by
+// pot — then acc = sum(x) - input_zero_point * count is requantized with it, plus the output zero
+// point, clamped.
 #pragma once
 
 #include <cstdint>
@@ -35,19 +37,30 @@ struct Mean {
   static constexpr std::uint64_t macs = 0;
   static constexpr std::size_t weight_bytes = 0;
   static constexpr bool is_quantized = !In::is_float;
-  static constexpr QuantizedMultiplier multiplier =
-      is_quantized ? quantize_multiplier(static_cast<double>(In::scale) / static_cast<double>(Out::scale))
-                   : QuantizedMultiplier{};
+  static constexpr int count = height * width;
+  static constexpr QuantizedMultiplier multiplier = [] {
+    if constexpr (!is_quantized) {
+      return QuantizedMultiplier{};
+    } else {
+      QuantizedMultiplier m = quantize_multiplier(static_cast<double>(In::scale) / static_cast<double>(Out::scale));
+      int pot = 0;
+      while ((std::int64_t{2} << pot) <= count) ++pot;  // floor(log2(count))
+      pot = pot < 32 ? pot : 32;
+      pot = pot < 31 + m.shift ? pot : 31 + m.shift;
+      m.multiplier = static_cast<std::int32_t>((static_cast<std::int64_t>(m.multiplier) << pot) / count);
+      m.shift -= pot;
+      return m;
+    }
+  }();
 
   static constexpr void run(const element* in, element* out) {
-    constexpr int count = height * width;
     for (int b = 0; b < batches; ++b) {
       for (int c = 0; c < channels; ++c) {
         if constexpr (is_quantized) {
-          std::int32_t acc = 0;
-          for (int i = 0; i < count; ++i) acc += in[(b * count + i) * channels + c] - In::zero_point;
-          acc = fixed::multiply_by_quantized_multiplier(acc, multiplier.multiplier, multiplier.shift);
-          acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+          std::int32_t sum = 0;
+          for (int i = 0; i < count; ++i) sum += in[(b * count + i) * channels + c];
+          std::int32_t acc = fixed::multiply_by_quantized_multiplier(sum - In::zero_point * count,
+                                                                     multiplier.multiplier, multiplier.shift);
           acc += Out::zero_point;
           constexpr std::int32_t lo = std::numeric_limits<element>::min();
           constexpr std::int32_t hi = std::numeric_limits<element>::max();
