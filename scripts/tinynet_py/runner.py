@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 from .errors import TinynetError
 
@@ -118,3 +119,115 @@ def run_host(binary, input_paths, output_paths):
     proc = subprocess.run([binary] + list(input_paths) + list(output_paths), capture_output=True, text=True)
     if proc.returncode != 0:
         raise TinynetError(None, f"the runner failed (exit {proc.returncode}): {proc.stderr.strip()}")
+
+
+# ---- Cortex-M under QEMU --------------------------------------------------------------------
+
+def cortex_m_runner_source(namespace, input_count, output_count):
+    """main() for the bare-metal runner: inputs come from in<K>.bin and outputs go to
+    out<K>.bin in QEMU's working directory (semihosting file calls). The network runs twice; the
+    second invocation, with the input copied in again, is the one whose instructions are counted
+    (as anchors.md measured TFLM's second Invoke())."""
+    reads = "\n".join(f'  if (!read_tensor("in{i}.bin", instance.input<{i}>())) return 3;' for i in range(input_count))
+    writes = "\n".join(f'  if (!write_tensor("out{i}.bin", instance.output<{i}>())) return 4;'
+                       for i in range(output_count))
+    return f"""// tinynet Cortex-M runner (generated)
+#include <cstdint>
+
+#include "cycles.hpp"
+#include "model.hpp"
+#include "semihost.hpp"
+
+extern "C" std::uint32_t tinynet_stack_peak();
+
+using net = {namespace}::network;
+static tinynet::Instance<net> instance;
+
+template <class Span>
+static bool read_tensor(const char* path, Span span) {{
+  const int handle = semihost::open(path, 1);
+  if (handle < 0) {{
+    semihost::write("cannot open an input file\\n");
+    return false;
+  }}
+  const bool ok = semihost::read(handle, span.data(), span.size_bytes()) == span.size_bytes();
+  semihost::close(handle);
+  return ok;
+}}
+
+template <class Span>
+static bool write_tensor(const char* path, Span span) {{
+  const int handle = semihost::open(path, 5);
+  if (handle < 0) return false;
+  const bool ok = semihost::write(handle, span.data(), span.size_bytes()) == span.size_bytes();
+  semihost::close(handle);
+  return ok;
+}}
+
+extern "C" int app_main() {{
+{reads}
+  instance.invoke();
+{reads}
+  cycles::start();
+  const std::uint32_t before = cycles::now();
+  instance.invoke();
+  const std::uint32_t after = cycles::now();
+{writes}
+  char text[24];
+  semihost::write("instructions: ");
+  semihost::write(semihost::decimal(cycles::instructions(before, after), text));
+  semihost::write("\\nstack_bytes: ");
+  semihost::write(semihost::decimal(tinynet_stack_peak(), text));
+  semihost::write("\\narena_bytes: ");
+  semihost::write(semihost::decimal(net::arena_bytes, text));
+  semihost::write("\\n");
+  return 0;
+}}
+"""
+
+
+def build_cortex_m(header_text, namespace, model, cpu="cortex-m4", progress=None, extra_flags=()):
+    from . import cortex_m
+    source = cortex_m_runner_source(namespace, len(model.inputs), len(model.outputs))
+    harness = hashlib.sha256()
+    for name in sorted(os.listdir(cortex_m.HARNESS)):
+        with open(os.path.join(cortex_m.HARNESS, name), "rb") as f:
+            harness.update(name.encode() + f.read())
+    key = hashlib.sha256("\0".join([header_text, source, cpu, " ".join(cortex_m.COMMON_FLAGS),
+                                    " ".join(extra_flags), library_digest(), harness.hexdigest()]).encode()).hexdigest()[:24]
+    folder = os.path.join(cache_root(), f"{cpu}-{key}")
+    elf = os.path.join(folder, "runner.elf")
+    if os.path.exists(elf):
+        return elf
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "model.hpp"), "w") as f:
+        f.write(header_text)
+    with open(os.path.join(folder, "main.cpp"), "w") as f:
+        f.write(source)
+    if progress:
+        progress(f"compiling for {cpu} with arm-none-eabi-g++ (cached afterwards)")
+    tmp = elf + ".tmp"
+    cortex_m.build([os.path.join(folder, "main.cpp")], tmp, cpu, include_dirs=[INCLUDE, folder],
+                   extra_flags=extra_flags)
+    os.replace(tmp, elf)
+    return elf
+
+
+def run_cortex_m(elf, cpu, input_paths, output_paths, model=None):
+    """Runs the runner ELF on the inputs; copies out<K>.bin to output_paths. Returns the figures
+    the runner printed (instructions, stack_bytes, arena_bytes) as a dict."""
+    from . import cortex_m
+    with tempfile.TemporaryDirectory(prefix="tinynet-qemu-") as work:
+        for k, path in enumerate(input_paths):
+            shutil.copyfile(path, os.path.join(work, f"in{k}.bin"))
+        status, output = cortex_m.run(elf, cpu, cwd=work)
+        if status != 0:
+            raise TinynetError(None, f"the Cortex-M runner failed under QEMU (exit {status}): {output.strip()[-500:]}")
+        for k, path in enumerate(output_paths):
+            shutil.copyfile(os.path.join(work, f"out{k}.bin"), path)
+    figures = {}
+    for line in output.splitlines():
+        key, _, value = line.partition(":")
+        if value.strip().isdigit():
+            figures[key.strip()] = int(value)
+    return figures
