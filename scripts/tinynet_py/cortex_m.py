@@ -14,13 +14,15 @@ from .errors import TinynetError
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HARNESS = os.path.join(REPO, "targets", "cortex-m")
 
-# cpu -> (compiler flags, QEMU machine, flash origin, RAM origin)
+# cpu -> (compiler flags, QEMU machine, flash origin, RAM origin). The dual timer's clock
+# (TINYNET_TIMER_HZ) is 25 MHz on the mps2 an385/an386/an500 images and 20 MHz on an505.
 CPUS = {
     "cortex-m0plus": (["-mcpu=cortex-m0plus", "-mthumb", "-masm-syntax-unified"], "microbit", None, None),
     "cortex-m3": (["-mcpu=cortex-m3", "-mthumb"], "mps2-an385", 0x0, 0x20000000),
     "cortex-m4": (["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"], "mps2-an386", 0x0, 0x20000000),
     "cortex-m7": (["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"], "mps2-an500", 0x0, 0x20000000),
-    "cortex-m33": (["-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"], "mps2-an505", 0x10000000, 0x38000000),
+    "cortex-m33": (["-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16",
+                    "-DTINYNET_TIMER_HZ=20000000"], "mps2-an505", 0x10000000, 0x38000000),
 }
 COMMON_FLAGS = ["-std=c++20", "-O2", "-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics",
                 "-fno-use-cxa-atexit", "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra",

@@ -1,0 +1,126 @@
+// Runs on the Cortex-M CPU under QEMU. Each network is evaluated twice: by the host compiler
+// (constexpr evaluate(), folded into the image as constants) and by the device (invoke() in the
+// planned arena). The bytes must agree: the same network gives the same output on host and target.
+// Also checks the harness: semihosting, and the instruction count of a known loop.
+#include <array>
+#include <cstdint>
+
+#include <tinynet/tinynet.hpp>
+
+#include "cycles.hpp"
+#include "semihost.hpp"
+
+namespace device {
+inline constexpr tinynet::Quant q{0.05f, -3};
+inline constexpr tinynet::Quant softmax_q{1.0f / 256, -128};
+struct image : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 8, 8, 2>, q> {};
+struct conv_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 4, 4>, q> {};
+struct dw_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 4, 4>, q> {};
+struct sum : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 4, 4>, q> {};
+struct pooled : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 1, 1, 4>, q> {};
+struct flat : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4>, q> {};
+struct logits : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 3>, q> {};
+struct probabilities : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 3>, softmax_q> {};
+inline constexpr std::int8_t conv_w[4 * 3 * 3 * 2] = {1, -2, 3, -4, 5, -6, 7, -8, 9, 10, -11, 12, 13, -14, 15, 16, -17, 18,
+                                                     -19, 20, 21, -22, 23, 24, -25, 26, 27, -28, 29, 30, -31, 32, 33, 34, -35, 36,
+                                                     37, -38, 39, 40, -41, 42, 43, -44, 45, 46, -47, 48, 49, -50, 51, 52, -53, 54,
+                                                     -55, 56, 57, -58, 59, 60, -61, 62, 63, -64, 65, 66, -67, 68, 69, -70, 71, 72};
+inline constexpr std::int32_t bias4[4] = {10, -20, 30, -40};
+inline constexpr float scales4[4] = {0.01f, 0.02f, 0.03f, 0.04f};
+inline constexpr std::int8_t dw_w[3 * 3 * 4] = {2, -1, 3, 4, -5, 6, 7, -8, 9, 10, -11, 12, 13, -14, 15, 16, -17, 18,
+                                              19, -20, 21, 22, -23, 24, 25, -26, 27, 28, -29, 30, 31, -32, 33, 34, -35, 36};
+inline constexpr std::int8_t fc_w[3 * 4] = {5, 6, -7, 8, 90, -100, 110, -120, 13, 14, 15, 16};
+inline constexpr std::int32_t bias3[3] = {1, 2, 3};
+inline constexpr float scale1[1] = {0.02f};
+using network = tinynet::Network<
+    tinynet::Inputs<image>, tinynet::Outputs<logits, probabilities>,
+    tinynet::Conv2D<image, conv_out, conv_w, bias4, scales4,
+                    tinynet::Conv2DOptions{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2,
+                                           .padding = tinynet::Padding::same, .activation = tinynet::Activation::relu}>,
+    tinynet::DepthwiseConv2D<conv_out, dw_out, dw_w, bias4, scales4,
+                             tinynet::DepthwiseConv2DOptions{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same}>,
+    tinynet::Add<conv_out, dw_out, sum, tinynet::ArithmeticOptions{tinynet::Activation::relu6}>,
+    tinynet::AveragePool2D<sum, pooled, tinynet::Pool2DOptions{.filter_h = 4, .filter_w = 4, .stride_h = 4, .stride_w = 4}>,
+    tinynet::Reshape<pooled, flat>, tinynet::FullyConnected<flat, logits, fc_w, bias3, scale1>,
+    tinynet::Softmax<logits, probabilities>>;
+
+constexpr std::array<std::int8_t, 128> test_image = [] {
+  std::array<std::int8_t, 128> x{};
+  std::uint32_t state = 2024;
+  for (auto& v : x) {
+    state = state * 1103515245u + 12345u;
+    v = static_cast<std::int8_t>((state >> 16) & 0xFF);
+  }
+  return x;
+}();
+// Computed by the host compiler.
+constexpr auto expected = network::evaluate(test_image);
+
+// A float network, too: the FPU path (or soft float on M0+/M3).
+inline constexpr float w1[] = {0.5f, -1.0f, 1.0f, 1.0f, -0.5f, 0.25f, 2.0f, 0.0f};
+inline constexpr float b1[] = {0.0f, 0.5f, 1.0f, -1.0f};
+inline constexpr float w2[] = {1.0f, -1.0f, 0.5f, 0.25f};
+inline constexpr float b2[] = {0.5f};
+using mlp = tinynet::Sequential<tinynet::seq::Input<float, tinynet::Shape<1, 2>>,
+                                tinynet::seq::Dense<w1, b1, tinynet::Activation::relu>, tinynet::seq::Dense<w2, b2>>;
+constexpr auto expected_mlp = mlp::evaluate({2.0f, 1.0f});
+}  // namespace device
+
+static tinynet::Instance<device::network> instance;
+static tinynet::Instance<device::mlp> mlp_instance;
+
+static int failures = 0;
+static void check(bool ok, const char* what) {
+  if (!ok) {
+    ++failures;
+    semihost::write("FAILED: ");
+    semihost::write(what);
+    semihost::write("\n");
+  }
+}
+
+// A loop of four instructions per iteration (subs, nop, nop, bne), 100000 times.
+__attribute__((noinline)) static void known_loop() {
+  std::uint32_t n = 100000;
+  asm volatile(
+      "1:\n"
+      "  subs %0, %0, #1\n"
+      "  nop\n"
+      "  nop\n"
+      "  bne 1b\n"
+      : "+l"(n)
+      :
+      : "cc");
+}
+
+extern "C" int app_main() {
+  const auto input = instance.input();
+  for (std::size_t i = 0; i < input.size(); ++i) input[i] = device::test_image[i];
+  instance.invoke();
+  bool same_logits = true, same_probabilities = true;
+  for (std::size_t i = 0; i < 3; ++i) {
+    same_logits = same_logits && instance.output<0>()[i] == std::get<0>(device::expected)[i];
+    same_probabilities = same_probabilities && instance.output<1>()[i] == std::get<1>(device::expected)[i];
+  }
+  check(same_logits, "int8 CNN logits differ from the host compiler's");
+  check(same_probabilities, "int8 softmax differs from the host compiler's");
+
+  mlp_instance.input()[0] = 2.0f;
+  mlp_instance.input()[1] = 1.0f;
+  mlp_instance.invoke();
+  check(mlp_instance.output()[0] == device::expected_mlp[0], "float MLP differs from the host compiler's");
+
+  cycles::start();
+  const std::uint32_t before = cycles::now();
+  known_loop();
+  const std::uint32_t after = cycles::now();
+  const std::uint64_t counted = cycles::instructions(before, after);
+  // 400000 loop instructions plus a handful for the call and the reads.
+  check(counted >= 400000 && counted <= 400040, "instruction count of the known loop");
+
+  char text[24];
+  semihost::write("known loop instructions: ");
+  semihost::write(semihost::decimal(counted, text));
+  semihost::write(failures == 0 ? "\ndevice tests passed\n" : "\ndevice tests FAILED\n");
+  return failures == 0 ? 0 : 1;
+}

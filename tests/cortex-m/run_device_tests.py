@@ -1,0 +1,29 @@
+"""Builds tests/cortex-m/device_tests.cpp for one Cortex-M CPU and runs it under QEMU.
+Usage: run_device_tests.py CPU BUILD_DIR. Exit status: the device's (0 = all checks passed)."""
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+
+from tinynet_py import cortex_m  # noqa: E402
+
+
+def main():
+    cpu, build_dir = sys.argv[1], sys.argv[2]
+    missing = cortex_m.available(cpu)
+    if missing:
+        print(f"skipped: {missing}")
+        return 0 if "not found" not in missing else 1
+    os.makedirs(build_dir, exist_ok=True)
+    elf = os.path.join(build_dir, f"device_tests_{cpu}.elf")
+    cortex_m.build([os.path.join(ROOT, "tests", "cortex-m", "device_tests.cpp")], elf, cpu,
+                   include_dirs=[os.path.join(ROOT, "include")])
+    status, output = cortex_m.run(elf, cpu, timeout=120)
+    print(output.strip())
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
