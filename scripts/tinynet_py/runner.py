@@ -231,3 +231,105 @@ def run_cortex_m(elf, cpu, input_paths, output_paths, model=None):
         if value.strip().isdigit():
             figures[key.strip()] = int(value)
     return figures
+
+
+def cortex_m_baseline_source():
+    """The runner's harness alone (the same file I/O, timer and printing, no network): building it
+    gives the flash and static RAM that are not the network's, to subtract like anchors.md did."""
+    return """// tinynet Cortex-M baseline (generated): the runner without a network
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "cycles.hpp"
+#include "semihost.hpp"
+
+extern "C" std::uint32_t tinynet_stack_peak();
+static std::int8_t buffer[1];
+
+extern "C" int app_main() {
+  const int in = semihost::open("in0.bin", 1);
+  if (in < 0) return 3;
+  semihost::read(in, buffer, sizeof buffer);
+  semihost::close(in);
+  cycles::start();
+  const std::uint32_t before = cycles::now();
+  const std::uint32_t after = cycles::now();
+  const int out = semihost::open("out0.bin", 5);
+  semihost::write(out, buffer, sizeof buffer);
+  semihost::close(out);
+  char text[24];
+  semihost::write("instructions: ");
+  semihost::write(semihost::decimal(cycles::instructions(before, after), text));
+  semihost::write("\\nstack_bytes: ");
+  semihost::write(semihost::decimal(tinynet_stack_peak(), text));
+  semihost::write("\\n");
+  return 0;
+}
+"""
+
+
+def build_cortex_m_baseline(cpu="cortex-m4"):
+    from . import cortex_m
+    source = cortex_m_baseline_source()
+    key = hashlib.sha256("\0".join([source, cpu, " ".join(cortex_m.COMMON_FLAGS)]).encode()).hexdigest()[:24]
+    folder = os.path.join(cache_root(), f"{cpu}-baseline-{key}")
+    elf = os.path.join(folder, "baseline.elf")
+    if not os.path.exists(elf):
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "main.cpp"), "w") as f:
+            f.write(source)
+        cortex_m.build([os.path.join(folder, "main.cpp")], elf + ".tmp", cpu, include_dirs=[INCLUDE])
+        os.replace(elf + ".tmp", elf)
+    return elf
+
+
+def host_bench_source(namespace, input_count):
+    """A Google Benchmark program timing invoke(), the inputs copied in again before each run
+    (outside the timing), as anchors.md timed TFLM's Invoke()."""
+    reads = "\n".join(f"  if (!read_tensor(argv[{1 + i}], instance.input<{i}>(), saved[{i}])) return 3;"
+                      for i in range(input_count))
+    restores = "\n".join(f"    std::memcpy(instance.input<{i}>().data(), saved[{i}], instance.input<{i}>().size_bytes());"
+                         for i in range(input_count))
+    return f"""// tinynet host benchmark (generated)
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "model.hpp"
+
+using net = {namespace}::network;
+static tinynet::Instance<net> instance;
+static unsigned char saved[{input_count}][1 << 20];
+
+template <class Span>
+static bool read_tensor(const char* path, Span span, unsigned char* copy) {{
+  std::FILE* f = std::fopen(path, "rb");
+  if (!f || span.size_bytes() > sizeof saved[0]) return false;
+  const bool ok = std::fread(copy, 1, span.size_bytes(), f) == span.size_bytes();
+  std::fclose(f);
+  return ok;
+}}
+
+static void invoke(benchmark::State& state) {{
+  for (auto _ : state) {{
+    state.PauseTiming();
+{restores}
+    state.ResumeTiming();
+    instance.invoke();
+    benchmark::ClobberMemory();
+  }}
+}}
+BENCHMARK(invoke)->Repetitions(5)->ReportAggregatesOnly(true);
+
+int main(int argc, char** argv) {{
+{reads}
+  // Drop the input paths; pass the remaining (--benchmark_*) flags to Google Benchmark.
+  for (int i = 1 + {input_count}; i < argc; ++i) argv[i - {input_count}] = argv[i];
+  argc -= {input_count};
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  return 0;
+}}
+"""

@@ -12,14 +12,15 @@ import sys
 
 from .. import __version__
 from ..errors import ModelError, TinynetError
-from . import convert_cmd, inspect_cmd, run_cmd, verify_cmd
+from . import bench_cmd, convert_cmd, inspect_cmd, run_cmd, verify_cmd
 
-COMMANDS = [convert_cmd, run_cmd, inspect_cmd, verify_cmd]
+COMMANDS = [convert_cmd, run_cmd, inspect_cmd, bench_cmd, verify_cmd]
 
 EPILOG = """examples:
   tinynet convert model.tflite -o model.hpp --name model
   tinynet run model.tflite --input in.bin --output out.bin [--target cortex-m4]
   tinynet inspect model.tflite
+  tinynet bench model.tflite --target cortex-m4 [--json]
   tinynet inspect model.tflite --json
   tinynet verify model.tflite --golden golden/model/
 

@@ -1,0 +1,160 @@
+"""`tinynet bench`: instructions, time, flash and RAM of a model's network, measured."""
+
+import hashlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from .. import cortex_m, runner
+from ..analysis import summary
+from ..errors import TinynetError
+from ..ir import DTYPES
+from .convert_cmd import default_namespace, header_for
+
+NAME = "bench"
+HELP = "measure a model: instructions per inference on Cortex-M (QEMU), time on the host, flash, RAM"
+DESCRIPTION = """Builds the network into a runner and measures it. Cortex-M targets run under
+qemu-system-arm with -icount shift=6 and count the instructions of the second inference with the
+CMSDK dual timer, exactly as ../shared/anchors.md measured TensorFlow Lite Micro; flash is
+text + data of the runner minus the same runner without a network; RAM is the arena plus the
+network's other static data plus the measured peak stack (of the whole runner, an upper bound). The host target times invoke() with
+Google Benchmark (median of 5 repetitions). The input is the model's zero point everywhere unless
+--input is given. Compile time and compiler peak memory are reported too."""
+EPILOG = """examples:
+  tinynet bench kws_ref_model.tflite --target cortex-m4
+  tinynet bench kws_ref_model.tflite --target host --json"""
+
+TARGETS = ("host",) + tuple(cortex_m.CPUS)
+
+
+def add_arguments(parser):
+    parser.add_argument("model", metavar="MODEL", help="the .tflite file")
+    parser.add_argument("--target", choices=TARGETS, default="cortex-m4", help="default: cortex-m4")
+    parser.add_argument("--input", metavar="IN", help="input tensor (raw bytes of its dtype)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _input_file(model, path, folder):
+    tensor = model.tensors[model.inputs[0]]
+    target = os.path.join(folder, "in0.bin")
+    if path:
+        shutil.copyfile(path, target)
+    else:
+        dtype = np.dtype(DTYPES[tensor.dtype])
+        np.full(tensor.num_elements, tensor.zero_point_scalar if tensor.is_quantized else 0, dtype).tofile(target)
+    return target
+
+
+def _timed(build):
+    """Runs build() and returns (result, seconds, peak KiB of the largest compiler process)."""
+    start = time.monotonic()
+    result = build()
+    seconds = time.monotonic() - start
+    return result, seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+
+def run(args):
+    namespace = default_namespace(args.model)
+    model, text = header_for(args.model, namespace)
+    if len(model.inputs) != 1:
+        raise TinynetError(args.model, "bench handles models with one input")
+    info = summary(model)
+    figures = {"model": os.path.basename(args.model), "target": args.target, "macs": int(info["totals"]["macs"])}
+    # A fresh cache folder keyed by nothing: compile time must be measured, not read from cache.
+    with tempfile.TemporaryDirectory(prefix="tinynet-bench-") as work:
+        os.environ["TINYNET_CACHE"] = os.path.join(work, "cache")
+        inp = _input_file(model, args.input, work)
+        if args.target == "host":
+            figures.update(_bench_host(text, namespace, model, inp, work))
+        else:
+            figures.update(_bench_cortex_m(text, namespace, model, inp, args.target))
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        width = max(len(k) for k in figures)
+        for key, value in figures.items():
+            print(f"{key:<{width}}  {value:,}" if isinstance(value, int) else f"{key:<{width}}  {value}")
+    return 0
+
+
+def _bench_cortex_m(text, namespace, model, inp, cpu):
+    missing = cortex_m.available(cpu)
+    if missing:
+        raise TinynetError(None, f"cannot bench on {cpu}: {missing}")
+    elf, seconds, peak_kib = _timed(lambda: runner.build_cortex_m(text, namespace, model, cpu))
+    outputs = [os.path.join(os.path.dirname(inp), f"bench_out{k}.bin") for k in range(len(model.outputs))]
+    measured = runner.run_cortex_m(elf, cpu, [inp], outputs, model)
+    baseline_elf = runner.build_cortex_m_baseline(cpu)
+    status, output = cortex_m.run(baseline_elf, cpu, cwd=os.path.dirname(inp))
+    if status != 0:
+        raise TinynetError(None, f"the baseline runner failed under QEMU: {output.strip()}")
+    text_n, data_n, bss_n = cortex_m.size(elf)
+    text_b, data_b, bss_b = cortex_m.size(baseline_elf)
+    arena = measured["arena_bytes"]
+    # Peak stack of the whole runner (harness included: an upper bound for the network's).
+    stack = measured["stack_bytes"]
+    # Static RAM the network adds: its arena (in .bss) and any other data.
+    static_ram = max((data_n + bss_n) - (data_b + bss_b), arena)
+    return {
+        "instructions": measured["instructions"],
+        "flash_bytes": (text_n + data_n) - (text_b + data_b),
+        "ram_bytes": static_ram + stack,
+        "arena_bytes": arena,
+        "stack_bytes": stack,
+        "compile_seconds": round(seconds, 2),
+        "compiler_peak_kib": peak_kib,
+    }
+
+
+def _bench_host(text, namespace, model, inp, work):
+    source = runner.host_bench_source(namespace, 1)
+    folder = os.path.join(work, "host")
+    os.makedirs(folder)
+    with open(os.path.join(folder, "model.hpp"), "w") as f:
+        f.write(text)
+    with open(os.path.join(folder, "bench.cpp"), "w") as f:
+        f.write(source)
+    cxx = os.environ.get("TINYNET_CXX") or os.environ.get("CXX") or "g++"
+    binary = os.path.join(folder, "bench")
+    cmd = [cxx, "-std=c++20", "-O2", "-DNDEBUG", f"-I{runner.INCLUDE}", f"-I{folder}",
+           os.path.join(folder, "bench.cpp"), "-o", binary, "-lbenchmark", "-lpthread"]
+
+    def build():
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise TinynetError(None, "compiling the host benchmark failed (is libbenchmark-dev installed?): "
+                                     + proc.stderr[-2000:])
+    _, seconds, peak_kib = _timed(build)
+    proc = subprocess.run([binary, inp, "--benchmark_format=json"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise TinynetError(None, f"the host benchmark failed: {proc.stderr.strip()[-500:]}")
+    report = json.loads(proc.stdout)
+    median = next(b for b in report["benchmarks"] if b.get("aggregate_name") == "median")
+    scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[median.get("time_unit", "ns")]
+    from ..reference import Interpreter  # noqa: F401  (already validated by header_for)
+    arena = None
+    return {
+        "ns_per_inference": int(round(median["real_time"] * scale)),
+        "arena_bytes": arena if arena is not None else _host_arena(text, namespace, folder, cxx),
+        "compile_seconds": round(seconds, 2),
+        "compiler_peak_kib": peak_kib,
+    }
+
+
+def _host_arena(text, namespace, folder, cxx):
+    """The network's arena_bytes constant, read by compiling a one-line program."""
+    probe = os.path.join(folder, "arena.cpp")
+    with open(probe, "w") as f:
+        f.write('#include <cstdio>\n#include "model.hpp"\n'
+                f'int main() {{ std::printf("%zu\\n", {namespace}::network::arena_bytes); }}\n')
+    binary = os.path.join(folder, "arena")
+    subprocess.run([cxx, "-std=c++20", f"-I{runner.INCLUDE}", f"-I{folder}", probe, "-o", binary], check=True,
+                   capture_output=True)
+    return int(subprocess.run([binary], capture_output=True, text=True, check=True).stdout)
