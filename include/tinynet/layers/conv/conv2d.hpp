@@ -14,6 +14,7 @@
 #include "../../core/activation_range.hpp"
 #include "../../core/constant_array.hpp"
 #include "../../core/diagnostics.hpp"
+#include "../../core/dot.hpp"
 #include "../../core/fixed_point.hpp"
 #include "../../core/requantize.hpp"
 #include "../../core/tensor.hpp"
@@ -113,6 +114,49 @@ struct Conv2D {
   static constexpr detail::InteriorRange interior_y = detail::interior(in_h, out_h, k_h, s_h, d_h, pad_h);
   static constexpr detail::InteriorRange interior_x = detail::interior(in_w, out_w, k_w, s_w, d_w, pad_w);
 
+  // int8 without groups: gather the pixel's receptive field once into an int16 patch (taps in
+  // the padding read the input zero point), then run the dot product against two output
+  // channels' weight rows at a time (core/dot.hpp), sharing each patch load.
+  static constexpr int patch_size = k_h * k_w * filter_c;
+  static constexpr bool use_patch = std::is_same_v<input_element, std::int8_t> && groups == 1;
+
+  static constexpr output_element requantize(std::int32_t acc, int c) {
+    const std::int32_t scaled = fixed::multiply_by_quantized_multiplier(
+        acc, multipliers.multiplier[static_cast<std::size_t>(c)], multipliers.shift[static_cast<std::size_t>(c)]);
+    return static_cast<output_element>(clamp(scaled + Out::zero_point, range));
+  }
+
+  template <bool Interior>
+  static constexpr void pixel_patch(const input_element* image, output_element* out, int in_y0, int in_x0) {
+    alignas(4) std::int16_t patch[patch_size];
+    int j = 0;
+    for (int ky = 0; ky < k_h; ++ky) {
+      const int y = in_y0 + ky * d_h;
+      for (int kx = 0; kx < k_w; ++kx) {
+        const int x = in_x0 + kx * d_w;
+        if (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) {
+          const input_element* px = image + (y * in_w + x) * in_c;
+          for (int i = 0; i < filter_c; ++i, ++j) patch[kernels::patch_position<patch_size>(j)] = px[i];
+        } else {
+          for (int i = 0; i < filter_c; ++i, ++j)
+            patch[kernels::patch_position<patch_size>(j)] = static_cast<std::int16_t>(In::zero_point);
+        }
+      }
+    }
+    int c = 0;
+    for (; c + 2 <= out_c; c += 2) {
+      std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(c)], folded_bias[static_cast<std::size_t>(c + 1)]};
+      kernels::dot_rows<patch_size, 2>(patch, &Weights[c * patch_size], acc);
+      out[c] = requantize(acc[0], c);
+      out[c + 1] = requantize(acc[1], c + 1);
+    }
+    if (c < out_c) {
+      std::int32_t acc[1] = {folded_bias[static_cast<std::size_t>(c)]};
+      kernels::dot_rows<patch_size, 1>(patch, &Weights[c * patch_size], acc);
+      out[c] = requantize(acc[0], c);
+    }
+  }
+
   // One output pixel, all channels. Interior pixels never leave the image, so they skip the
   // bounds test; border taps outside the image read the input zero point (see header comment).
   template <bool Interior>
@@ -164,10 +208,11 @@ struct Conv2D {
         for (int ox = 0; ox < out_w; ++ox) {
           output_element* dst = out + ((b * out_h + oy) * out_w + ox) * out_c;
           const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
-          if (row_inside && ox >= interior_x.begin && ox < interior_x.end) {
-            pixel<true>(image, dst, y0, x0);
+          const bool inside = row_inside && ox >= interior_x.begin && ox < interior_x.end;
+          if constexpr (use_patch) {
+            inside ? pixel_patch<true>(image, dst, y0, x0) : pixel_patch<false>(image, dst, y0, x0);
           } else {
-            pixel<false>(image, dst, y0, x0);
+            inside ? pixel<true>(image, dst, y0, x0) : pixel<false>(image, dst, y0, x0);
           }
         }
       }

@@ -13,6 +13,7 @@
 #include "../../core/activation_range.hpp"
 #include "../../core/constant_array.hpp"
 #include "../../core/diagnostics.hpp"
+#include "../../core/dot.hpp"
 #include "../../core/fixed_point.hpp"
 #include "../../core/requantize.hpp"
 #include "../../core/tensor.hpp"
@@ -89,8 +90,32 @@ struct FullyConnected {
       sizeof(Weights) + (is_quantized ? sizeof(folded_bias) + 2 * sizeof(std::int32_t) * multiplier_count
                                       : (has_bias<Bias> ? sizeof(Bias) : 0));
 
+  static constexpr output_element requantize(std::int32_t acc, int o) {
+    const std::size_t m = per_channel ? static_cast<std::size_t>(o) : 0;
+    const std::int32_t scaled = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[m], multipliers.shift[m]);
+    return static_cast<output_element>(clamp(scaled + Out::zero_point, range));
+  }
+
   static constexpr void run(const input_element* in, output_element* out) {
-    if constexpr (is_quantized) {
+    if constexpr (std::is_same_v<input_element, std::int8_t>) {
+      // Widen each input row once into an int16 patch, then two units per pass (core/dot.hpp).
+      for (int b = 0; b < batches; ++b) {
+        alignas(4) std::int16_t patch[input_depth];
+        for (int i = 0; i < input_depth; ++i) patch[kernels::patch_position<input_depth>(i)] = in[b * input_depth + i];
+        int o = 0;
+        for (; o + 2 <= units; o += 2) {
+          std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(o)], folded_bias[static_cast<std::size_t>(o + 1)]};
+          kernels::dot_rows<input_depth, 2>(patch, &Weights[o * input_depth], acc);
+          out[b * units + o] = requantize(acc[0], o);
+          out[b * units + o + 1] = requantize(acc[1], o + 1);
+        }
+        if (o < units) {
+          std::int32_t acc[1] = {folded_bias[static_cast<std::size_t>(o)]};
+          kernels::dot_rows<input_depth, 1>(patch, &Weights[o * input_depth], acc);
+          out[b * units + o] = requantize(acc[0], o);
+        }
+      }
+    } else if constexpr (is_quantized) {
       for (int b = 0; b < batches; ++b) {
         const input_element* row = in + b * input_depth;
         for (int o = 0; o < units; ++o) {

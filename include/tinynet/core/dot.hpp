@@ -1,0 +1,86 @@
+// The int8 dot products behind Conv2D and FullyConnected.
+//
+// The activations are first widened to int16 into a small "patch" (one output pixel's receptive
+// field, or one FullyConnected input row), stored in SXTB16 order: every group of four values
+// x0 x1 x2 x3 is laid out as x0 x2 x1 x3. A 32-bit word of four int8 weights w0 w1 w2 w3 then
+// splits with SXTB16 into (w0, w2) and, rotated by 8, into (w1, w3): exactly the halfword pairs of
+// the patch, so one SMLAD performs two multiply-accumulates. Where the DSP extension is absent
+// (Cortex-M0+/M3, the host) and in constant evaluation the same patch is walked with plain
+// multiply-adds; integer sums do not depend on their order, so every path gives the same bytes.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#include <arm_acle.h>
+#define TINYNET_ARM_DSP 1
+#else
+#define TINYNET_ARM_DSP 0
+#endif
+
+namespace tinynet::kernels {
+
+// Whether patches use SXTB16 order: on DSP cores at run time; never in constant evaluation.
+constexpr bool sxtb16_layout() {
+  if (std::is_constant_evaluated()) return false;
+  return TINYNET_ARM_DSP != 0;
+}
+
+// Where element j of a patch of Count values is stored (only full groups of four are permuted).
+template <int Count>
+constexpr int patch_position(int j) {
+  if (!sxtb16_layout() || j >= Count / 4 * 4) return j;
+  const int in_group = j & 3;
+  return (j & ~3) | (in_group == 1 ? 2 : in_group == 2 ? 1 : in_group);
+}
+
+#if TINYNET_ARM_DSP
+inline std::uint32_t load_word(const void* p) {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);  // one LDR: Cortex-M4/M7/M33 load unaligned words
+  return v;
+}
+// SXTB16 of bytes 1 and 3: one instruction (GCC 12 does not fold the rotation by itself).
+inline std::uint32_t sxtb16_ror8(std::uint32_t v) {
+  std::uint32_t r;
+  asm("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
+#endif
+
+// acc[r] += sum_i weights[r * Count + i] * patch[i] for Rows consecutive weight rows.
+template <int Count, int Rows, class Acc>
+constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, Acc* acc) {
+#if TINYNET_ARM_DSP
+  if constexpr (std::is_same_v<Acc, std::int32_t>) {
+    if (!std::is_constant_evaluated()) {
+      constexpr int groups = Count / 4;
+      std::int32_t sums[Rows];
+      for (int r = 0; r < Rows; ++r) sums[r] = acc[r];
+      for (int g = 0; g < groups; ++g) {
+        const std::uint32_t even = load_word(patch + 4 * g);      // (x0, x2)
+        const std::uint32_t odd = load_word(patch + 4 * g + 2);   // (x1, x3)
+        for (int r = 0; r < Rows; ++r) {
+          const std::uint32_t w = load_word(weights + r * Count + 4 * g);
+          sums[r] = static_cast<std::int32_t>(__smlad(even, __sxtb16(w), static_cast<std::uint32_t>(sums[r])));
+          sums[r] = static_cast<std::int32_t>(__smlad(odd, sxtb16_ror8(w), static_cast<std::uint32_t>(sums[r])));
+        }
+      }
+      for (int i = groups * 4; i < Count; ++i)
+        for (int r = 0; r < Rows; ++r) sums[r] += static_cast<std::int32_t>(weights[r * Count + i]) * patch[i];
+      for (int r = 0; r < Rows; ++r) acc[r] = sums[r];
+      return;
+    }
+  }
+#endif
+  for (int r = 0; r < Rows; ++r) {
+    Acc sum = acc[r];
+    const std::int8_t* w = weights + r * Count;
+    for (int i = 0; i < Count; ++i) sum += static_cast<Acc>(w[i]) * patch[i];
+    acc[r] = sum;
+  }
+}
+
+}  // namespace tinynet::kernels
