@@ -50,8 +50,8 @@ inline std::uint32_t sxtb16_ror8(std::uint32_t v) {
 }
 #endif
 
-// acc[r] += sum_i weights[r * Count + i] * patch[i] for Rows consecutive weight rows.
-template <int Count, int Rows, class Acc>
+// acc[r] += sum_i weights[r * Stride + i] * patch[i], i < Count, for Rows weight rows Stride apart.
+template <int Count, int Rows, class Acc, int Stride = Count>
 constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, Acc* acc) {
 #if TINYNET_ARM_DSP
   if constexpr (std::is_same_v<Acc, std::int32_t>) {
@@ -63,13 +63,13 @@ constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, A
         const std::uint32_t even = load_word(patch + 4 * g);      // (x0, x2)
         const std::uint32_t odd = load_word(patch + 4 * g + 2);   // (x1, x3)
         for (int r = 0; r < Rows; ++r) {
-          const std::uint32_t w = load_word(weights + r * Count + 4 * g);
+          const std::uint32_t w = load_word(weights + r * Stride + 4 * g);
           sums[r] = static_cast<std::int32_t>(__smlad(even, __sxtb16(w), static_cast<std::uint32_t>(sums[r])));
           sums[r] = static_cast<std::int32_t>(__smlad(odd, sxtb16_ror8(w), static_cast<std::uint32_t>(sums[r])));
         }
       }
       for (int i = groups * 4; i < Count; ++i)
-        for (int r = 0; r < Rows; ++r) sums[r] += static_cast<std::int32_t>(weights[r * Count + i]) * patch[i];
+        for (int r = 0; r < Rows; ++r) sums[r] += static_cast<std::int32_t>(weights[r * Stride + i]) * patch[i];
       for (int r = 0; r < Rows; ++r) acc[r] = sums[r];
       return;
     }
@@ -77,7 +77,7 @@ constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, A
 #endif
   for (int r = 0; r < Rows; ++r) {
     Acc sum = acc[r];
-    const std::int8_t* w = weights + r * Count;
+    const std::int8_t* w = weights + r * Stride;
     for (int i = 0; i < Count; ++i) sum += static_cast<Acc>(w[i]) * patch[i];
     acc[r] = sum;
   }

@@ -96,24 +96,31 @@ struct FullyConnected {
     return static_cast<output_element>(clamp(scaled + Out::zero_point, range));
   }
 
+  // The input row is widened in blocks of at most 512 values: a bounded patch on the stack.
+  static constexpr int block = input_depth < 512 ? input_depth : 512;
+  static constexpr int tail = input_depth % block;
+
+  template <int Count>
+  static constexpr void accumulate_block(std::int16_t* patch, const input_element* row, int start, std::int32_t* acc) {
+    for (int i = 0; i < Count; ++i) patch[kernels::patch_position<Count>(i)] = row[start + i];
+    int o = 0;
+    for (; o + 2 <= units; o += 2)
+      kernels::dot_rows<Count, 2, std::int32_t, input_depth>(patch, &Weights[o * input_depth + start], acc + o);
+    if (o < units) kernels::dot_rows<Count, 1, std::int32_t, input_depth>(patch, &Weights[o * input_depth + start], acc + o);
+  }
+
   static constexpr void run(const input_element* in, output_element* out) {
     if constexpr (std::is_same_v<input_element, std::int8_t>) {
-      // Widen each input row once into an int16 patch, then two units per pass (core/dot.hpp).
+      // Widen the input row into an int16 patch, one block at a time, and run two units per
+      // pass over each block (core/dot.hpp).
       for (int b = 0; b < batches; ++b) {
-        alignas(4) std::int16_t patch[input_depth];
-        for (int i = 0; i < input_depth; ++i) patch[kernels::patch_position<input_depth>(i)] = in[b * input_depth + i];
-        int o = 0;
-        for (; o + 2 <= units; o += 2) {
-          std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(o)], folded_bias[static_cast<std::size_t>(o + 1)]};
-          kernels::dot_rows<input_depth, 2>(patch, &Weights[o * input_depth], acc);
-          out[b * units + o] = requantize(acc[0], o);
-          out[b * units + o + 1] = requantize(acc[1], o + 1);
-        }
-        if (o < units) {
-          std::int32_t acc[1] = {folded_bias[static_cast<std::size_t>(o)]};
-          kernels::dot_rows<input_depth, 1>(patch, &Weights[o * input_depth], acc);
-          out[b * units + o] = requantize(acc[0], o);
-        }
+        std::int32_t acc[units];
+        for (int o = 0; o < units; ++o) acc[o] = folded_bias[static_cast<std::size_t>(o)];
+        alignas(4) std::int16_t patch[block];
+        int start = 0;
+        for (; start + block <= input_depth; start += block) accumulate_block<block>(patch, in + b * input_depth, start, acc);
+        if constexpr (tail > 0) accumulate_block<tail>(patch, in + b * input_depth, start, acc);
+        for (int o = 0; o < units; ++o) out[b * units + o] = requantize(acc[o], o);
       }
     } else if constexpr (is_quantized) {
       for (int b = 0; b < batches; ++b) {
