@@ -12,6 +12,7 @@
 #include "../../core/activation_range.hpp"
 #include "../../core/constant_array.hpp"
 #include "../../core/diagnostics.hpp"
+#include "../../core/dot.hpp"
 #include "../../core/fixed_point.hpp"
 #include "../../core/requantize.hpp"
 #include "../../core/tensor.hpp"
@@ -108,6 +109,89 @@ struct DepthwiseConv2D {
   static constexpr detail::InteriorRange interior_y = detail::interior(in_h, out_h, k_h, s_h, d_h, pad_h);
   static constexpr detail::InteriorRange interior_x = detail::interior(in_w, out_w, k_w, s_w, d_w, pad_w);
 
+  // int8 with depth multiplier 1: four channels at a time, the taps inner, four accumulators in
+  // registers. On DSP cores one word load brings the four channels' inputs of a tap; SXTB16 splits
+  // them into (c, c+2) and (c+1, c+3) halfword pairs, and SMLABB/SMLATT multiply them with weights
+  // that the compiler has already sign-extended and paired the same way (packed_weights).
+  static constexpr int taps = k_h * k_w;
+  static constexpr int quads = out_c / 4;
+  static constexpr bool use_quads = std::is_same_v<input_element, std::int8_t> && multiplier == 1 && quads > 0;
+
+  static constexpr std::array<std::uint32_t, static_cast<std::size_t>(quads * taps * 2)> packed_weights = [] {
+    std::array<std::uint32_t, static_cast<std::size_t>(quads * taps * 2)> out{};
+    if constexpr (std::is_same_v<input_element, std::int8_t>) {
+      const auto pack = [](int low, int high) {
+        return static_cast<std::uint32_t>(static_cast<std::uint16_t>(static_cast<std::int16_t>(low))) |
+               (static_cast<std::uint32_t>(static_cast<std::uint16_t>(static_cast<std::int16_t>(high))) << 16);
+      };
+      for (int q = 0; q < quads; ++q)
+        for (int t = 0; t < taps; ++t) {
+          const int base = t * out_c + 4 * q;
+          out[static_cast<std::size_t>((q * taps + t) * 2)] = pack(Weights[base], Weights[base + 2]);
+          out[static_cast<std::size_t>((q * taps + t) * 2 + 1)] = pack(Weights[base + 1], Weights[base + 3]);
+        }
+    }
+    return out;
+  }();
+
+  static constexpr output_element requantize(std::int32_t acc, int c) {
+    const std::int32_t scaled = fixed::multiply_by_quantized_multiplier(
+        acc, multipliers.multiplier[static_cast<std::size_t>(c)], multipliers.shift[static_cast<std::size_t>(c)]);
+    return static_cast<output_element>(clamp(scaled + Out::zero_point, range));
+  }
+
+  template <bool Interior>
+  static constexpr void pixel_quads(const input_element* image, output_element* out, int in_y0, int in_x0) {
+    for (int q = 0; q < quads; ++q) {
+      const int c = 4 * q;
+      std::int32_t acc[4] = {folded_bias[static_cast<std::size_t>(c)], folded_bias[static_cast<std::size_t>(c + 1)],
+                             folded_bias[static_cast<std::size_t>(c + 2)], folded_bias[static_cast<std::size_t>(c + 3)]};
+#if TINYNET_ARM_DSP
+      if (!std::is_constant_evaluated()) {
+        constexpr std::uint32_t zero_point_word = (static_cast<std::uint32_t>(In::zero_point) & 0xFFu) * 0x01010101u;
+        const std::uint32_t* w = &packed_weights[static_cast<std::size_t>(q * taps * 2)];
+        std::int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+        for (int t = 0; t < taps; ++t) {
+          const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
+          const std::uint32_t word = (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w))
+                                         ? kernels::load_word(image + (y * in_w + x) * in_c + c)
+                                         : zero_point_word;
+          const std::int32_t even = static_cast<std::int32_t>(__sxtb16(word));       // (c, c+2)
+          const std::int32_t odd = static_cast<std::int32_t>(kernels::sxtb16_ror8(word));  // (c+1, c+3)
+          const std::int32_t w_even = static_cast<std::int32_t>(w[2 * t]);
+          const std::int32_t w_odd = static_cast<std::int32_t>(w[2 * t + 1]);
+          a0 = __smlabb(even, w_even, a0);
+          a2 = __smlatt(even, w_even, a2);
+          a1 = __smlabb(odd, w_odd, a1);
+          a3 = __smlatt(odd, w_odd, a3);
+        }
+        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+      } else
+#endif
+      {
+        for (int t = 0; t < taps; ++t) {
+          const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
+          const bool inside = Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w);
+          for (int k = 0; k < 4; ++k) {
+            const std::int32_t value = inside ? image[(y * in_w + x) * in_c + c + k] : In::zero_point;
+            acc[k] += static_cast<std::int32_t>(Weights[t * out_c + c + k]) * value;
+          }
+        }
+      }
+      for (int k = 0; k < 4; ++k) out[c + k] = requantize(acc[k], c + k);
+    }
+    // The channels left over (out_c not a multiple of 4).
+    for (int c = quads * 4; c < out_c; ++c) {
+      std::int32_t acc = folded_bias[static_cast<std::size_t>(c)];
+      for (int t = 0; t < taps; ++t) {
+        const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
+        const bool inside = Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w);
+        acc += static_cast<std::int32_t>(Weights[t * out_c + c]) * (inside ? image[(y * in_w + x) * in_c + c] : In::zero_point);
+      }
+      out[c] = requantize(acc, c);
+    }
+  }
+
   template <bool Interior>
   static constexpr void pixel(const input_element* image, output_element* out, int in_y0, int in_x0) {
     for (int c = 0; c < out_c; ++c) {
@@ -155,10 +239,11 @@ struct DepthwiseConv2D {
         for (int ox = 0; ox < out_w; ++ox) {
           output_element* dst = out + ((b * out_h + oy) * out_w + ox) * out_c;
           const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
-          if (row_inside && ox >= interior_x.begin && ox < interior_x.end) {
-            pixel<true>(image, dst, y0, x0);
+          const bool inside = row_inside && ox >= interior_x.begin && ox < interior_x.end;
+          if constexpr (use_quads) {
+            inside ? pixel_quads<true>(image, dst, y0, x0) : pixel_quads<false>(image, dst, y0, x0);
           } else {
-            pixel<false>(image, dst, y0, x0);
+            inside ? pixel<true>(image, dst, y0, x0) : pixel<false>(image, dst, y0, x0);
           }
         }
       }
