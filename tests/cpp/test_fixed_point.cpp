@@ -85,3 +85,26 @@ TEST_CASE("gemmlowp exp/logistic/tanh fixed points") {
   CHECK(tanh<4>(1 << 26) == -tanh<4>(-(1 << 26)));
   CHECK(logistic<4>(1 << 26) + logistic<4>(-(1 << 26)) == int32_max);
 }
+
+TEST_CASE("saturating_rounding_doubling_high_mul equals gemmlowp's nudge-and-truncate form") {
+  // gemmlowp: (a*b + (a*b >= 0 ? 2^30 : 1 - 2^30)) / 2^31, truncating toward zero.
+  const auto gemmlowp = [](std::int32_t a, std::int32_t b) {
+    if (a == int32_min && b == int32_min) return int32_max;
+    const std::int64_t ab = static_cast<std::int64_t>(a) * b;
+    const std::int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+    return static_cast<std::int32_t>((ab + nudge) / (std::int64_t{1} << 31));
+  };
+  std::uint64_t state = 88172645463325252ull;
+  const auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return static_cast<std::int32_t>(state);
+  };
+  int mismatches = 0;
+  for (int i = 0; i < 1000000; ++i) {
+    const std::int32_t a = next() >> (i % 31), b = next() >> ((i / 31) % 31);
+    mismatches += gemmlowp(a, b) != saturating_rounding_doubling_high_mul(a, b);
+  }
+  CHECK(mismatches == 0);
+}

@@ -20,6 +20,13 @@
 #define TINYNET_ARM_DSP 0
 #endif
 
+// Asks GCC to unroll the loop that follows (clang unrolls small constant-trip loops by itself).
+#if defined(__GNUC__) && !defined(__clang__)
+#define TINYNET_UNROLL _Pragma("GCC unroll 16")
+#else
+#define TINYNET_UNROLL
+#endif
+
 namespace tinynet::kernels {
 
 // Whether patches use SXTB16 order: on DSP cores at run time; never in constant evaluation.
@@ -59,6 +66,7 @@ constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, A
       constexpr int groups = Count / 4;
       std::int32_t sums[Rows];
       for (int r = 0; r < Rows; ++r) sums[r] = acc[r];
+      TINYNET_UNROLL
       for (int g = 0; g < groups; ++g) {
         const std::uint32_t even = load_word(patch + 4 * g);      // (x0, x2)
         const std::uint32_t odd = load_word(patch + 4 * g + 2);   // (x1, x3)

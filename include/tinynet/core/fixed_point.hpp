@@ -24,18 +24,20 @@ constexpr std::int32_t add_wrapping(std::int32_t a, std::int32_t b) {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
 }
 
-// round(a * b / 2^31), the ARM VQRDMULH: the 64-bit product plus a nudge of 2^30 (1 - 2^30 for a
-// negative product), divided by 2^31 truncating toward zero; INT32_MIN * INT32_MIN saturates.
+// round(a * b / 2^31), the ARM VQRDMULH: gemmlowp adds a nudge of 2^30 (1 - 2^30 for a negative
+// product) and divides by 2^31 truncating toward zero; INT32_MIN * INT32_MIN saturates. For a
+// negative product, truncating (p + 1 - 2^30) / 2^31 toward zero equals flooring (p + 2^30) / 2^31
+// (ceil(q / n) = floor((q + n - 1) / n)), so both signs reduce to one add and an arithmetic shift.
 constexpr std::int32_t saturating_rounding_doubling_high_mul(std::int32_t a, std::int32_t b) {
   if (a == int32_min && b == int32_min) return int32_max;
   const std::int64_t product = static_cast<std::int64_t>(a) * static_cast<std::int64_t>(b);
-  const std::int64_t nudge = product >= 0 ? (std::int64_t{1} << 30) : (1 - (std::int64_t{1} << 30));
-  return static_cast<std::int32_t>((product + nudge) / (std::int64_t{1} << 31));
+  return static_cast<std::int32_t>((product + (std::int64_t{1} << 30)) >> 31);
 }
 
 // x / 2^exponent rounded to nearest, ties away from zero (gemmlowp RoundingDivideByPOT).
 constexpr std::int32_t rounding_divide_by_pot(std::int32_t x, int exponent) {
-  const std::int32_t mask = static_cast<std::int32_t>((std::int64_t{1} << exponent) - 1);
+  // exponent is 0..31, so the mask fits 32 bits (a 64-bit shift costs several instructions on M4).
+  const std::int32_t mask = static_cast<std::int32_t>((std::uint32_t{1} << exponent) - 1u);
   const std::int32_t remainder = x & mask;
   const std::int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
   return (x >> exponent) + (remainder > threshold ? 1 : 0);

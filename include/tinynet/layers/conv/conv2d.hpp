@@ -128,7 +128,7 @@ struct Conv2D {
 
   template <bool Interior>
   static constexpr void pixel_patch(const input_element* image, output_element* out, int in_y0, int in_x0) {
-    alignas(4) std::int16_t patch[patch_size];
+    alignas(4) std::int16_t patch[patch_size]{};  // (initialised: GCC cannot follow the permuted writes)
     int j = 0;
     for (int ky = 0; ky < k_h; ++ky) {
       const int y = in_y0 + ky * d_h;
@@ -143,17 +143,17 @@ struct Conv2D {
         }
       }
     }
-    int c = 0;
-    for (; c + 2 <= out_c; c += 2) {
+    // Two output channels per pass share each load of the patch (four spill registers on M4).
+    for (int c = 0; c + 2 <= out_c; c += 2) {
       std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(c)], folded_bias[static_cast<std::size_t>(c + 1)]};
       kernels::dot_rows<patch_size, 2>(patch, &Weights[c * patch_size], acc);
       out[c] = requantize(acc[0], c);
       out[c + 1] = requantize(acc[1], c + 1);
     }
-    if (c < out_c) {
-      std::int32_t acc[1] = {folded_bias[static_cast<std::size_t>(c)]};
-      kernels::dot_rows<patch_size, 1>(patch, &Weights[c * patch_size], acc);
-      out[c] = requantize(acc[0], c);
+    if constexpr (out_c % 2 != 0) {
+      std::int32_t acc[1] = {folded_bias[static_cast<std::size_t>(out_c - 1)]};
+      kernels::dot_rows<patch_size, 1>(patch, &Weights[(out_c - 1) * patch_size], acc);
+      out[out_c - 1] = requantize(acc[0], out_c - 1);
     }
   }
 

@@ -134,6 +134,13 @@ struct DepthwiseConv2D {
     return out;
   }();
 
+  // Offset of each tap from the window's top-left input element (interior pixels).
+  static constexpr std::array<int, static_cast<std::size_t>(taps)> tap_offsets = [] {
+    std::array<int, static_cast<std::size_t>(taps)> out{};
+    for (int t = 0; t < taps; ++t) out[static_cast<std::size_t>(t)] = ((t / k_w) * d_h * in_w + (t % k_w) * d_w) * in_c;
+    return out;
+  }();
+
   static constexpr output_element requantize(std::int32_t acc, int c) {
     const std::int32_t scaled = fixed::multiply_by_quantized_multiplier(
         acc, multipliers.multiplier[static_cast<std::size_t>(c)], multipliers.shift[static_cast<std::size_t>(c)]);
@@ -142,6 +149,13 @@ struct DepthwiseConv2D {
 
   template <bool Interior>
   static constexpr void pixel_quads(const input_element* image, output_element* out, int in_y0, int in_x0) {
+    // Where each tap reads, or -1 in the padding: computed once per pixel, shared by all channels.
+    int offsets[taps];
+    const int origin = (in_y0 * in_w + in_x0) * in_c;
+    for (int t = 0; t < taps; ++t) {
+      const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
+      offsets[t] = (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) ? origin + tap_offsets[static_cast<std::size_t>(t)] : -1;
+    }
     for (int q = 0; q < quads; ++q) {
       const int c = 4 * q;
       std::int32_t acc[4] = {folded_bias[static_cast<std::size_t>(c)], folded_bias[static_cast<std::size_t>(c + 1)],
@@ -151,11 +165,11 @@ struct DepthwiseConv2D {
         constexpr std::uint32_t zero_point_word = (static_cast<std::uint32_t>(In::zero_point) & 0xFFu) * 0x01010101u;
         const std::uint32_t* w = &packed_weights[static_cast<std::size_t>(q * taps * 2)];
         std::int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+        TINYNET_UNROLL
         for (int t = 0; t < taps; ++t) {
-          const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
-          const std::uint32_t word = (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w))
-                                         ? kernels::load_word(image + (y * in_w + x) * in_c + c)
-                                         : zero_point_word;
+          const std::uint32_t word = Interior ? kernels::load_word(image + origin + tap_offsets[static_cast<std::size_t>(t)] + c)
+                                     : offsets[t] >= 0 ? kernels::load_word(image + offsets[t] + c)
+                                                       : zero_point_word;
           const std::int32_t even = static_cast<std::int32_t>(__sxtb16(word));       // (c, c+2)
           const std::int32_t odd = static_cast<std::int32_t>(kernels::sxtb16_ror8(word));  // (c+1, c+3)
           const std::int32_t w_even = static_cast<std::int32_t>(w[2 * t]);
@@ -170,10 +184,8 @@ struct DepthwiseConv2D {
 #endif
       {
         for (int t = 0; t < taps; ++t) {
-          const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
-          const bool inside = Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w);
           for (int k = 0; k < 4; ++k) {
-            const std::int32_t value = inside ? image[(y * in_w + x) * in_c + c + k] : In::zero_point;
+            const std::int32_t value = offsets[t] >= 0 ? image[offsets[t] + c + k] : In::zero_point;
             acc[k] += static_cast<std::int32_t>(Weights[t * out_c + c + k]) * value;
           }
         }
@@ -183,11 +195,8 @@ struct DepthwiseConv2D {
     // The channels left over (out_c not a multiple of 4).
     for (int c = quads * 4; c < out_c; ++c) {
       std::int32_t acc = folded_bias[static_cast<std::size_t>(c)];
-      for (int t = 0; t < taps; ++t) {
-        const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
-        const bool inside = Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w);
-        acc += static_cast<std::int32_t>(Weights[t * out_c + c]) * (inside ? image[(y * in_w + x) * in_c + c] : In::zero_point);
-      }
+      for (int t = 0; t < taps; ++t)
+        acc += static_cast<std::int32_t>(Weights[t * out_c + c]) * (offsets[t] >= 0 ? image[offsets[t] + c] : In::zero_point);
       out[c] = requantize(acc, c);
     }
   }

@@ -116,7 +116,7 @@ struct FullyConnected {
       for (int b = 0; b < batches; ++b) {
         std::int32_t acc[units];
         for (int o = 0; o < units; ++o) acc[o] = folded_bias[static_cast<std::size_t>(o)];
-        alignas(4) std::int16_t patch[block];
+        alignas(4) std::int16_t patch[block]{};
         int start = 0;
         for (; start + block <= input_depth; start += block) accumulate_block<block>(patch, in + b * input_depth, start, acc);
         if constexpr (tail > 0) accumulate_block<tail>(patch, in + b * input_depth, start, acc);
