@@ -111,7 +111,7 @@ class _Emitter:
                 f"struct {name} : tinynet::Tensor<{element}, tinynet::Shape<{shape}>, {name}_quant> {{}};\n")
 
     # -- weighted ops ----------------------------------------------------------------------
-    def weight_arrays(self, op, prefix, weights_index, bias_index):
+    def weight_arrays(self, op, prefix, weights_index, bias_index, weights_data=None):
         w = self.const(weights_index)
         if w is None:
             self.fail(op, "the weights must be constant")
@@ -120,7 +120,7 @@ class _Emitter:
         if w.dtype not in ("int8", "float32"):
             self.fail(op, f"weights of dtype {w.dtype} are not supported (supported: int8, float32)")
         names["weights"] = f"{prefix}_weights"
-        self.lines_constants.append(cpp_array(wtype, names["weights"], w.data))
+        self.lines_constants.append(cpp_array(wtype, names["weights"], w.data if weights_data is None else weights_data))
         if bias_index is not None and bias_index >= 0:
             b = self.const(bias_index)
             if b is None:
@@ -152,18 +152,26 @@ class _Emitter:
         return (f"tinynet::FullyConnected<{ins[0]}, {out}, {names['weights']}, {names['bias']}, "
                 f"{names['scales']},\n    tinynet::FullyConnectedOptions{{{self.activation(op)}}}>")
 
-    def op_conv_2d(self, op, prefix, ins, out):
-        names, w = self.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1)
+    def op_conv_2d(self, op, prefix, ins, out, weights_layout=None):
+        names, w = self.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1,
+                                      weights_data=weights_layout)
         if len(w.shape) != 4:
             self.fail(op, f"weights of rank {len(w.shape)} (expected 4, OHWI)")
+        kernel_h, kernel_w = (w.shape[1], w.shape[2])
         o = op.options
         return (f"tinynet::Conv2D<{ins[0]}, {out}, {names['weights']}, {names['bias']}, {names['scales']},\n"
-                f"    tinynet::Conv2DOptions{{.kernel_h = {w.shape[1]}, .kernel_w = {w.shape[2]}, "
+                f"    tinynet::Conv2DOptions{{.kernel_h = {kernel_h}, .kernel_w = {kernel_w}, "
                 f".stride_h = {o.get('stride_h', 1)}, .stride_w = {o.get('stride_w', 1)}, "
                 f".dilation_h = {o.get('dilation_h_factor', 1)}, .dilation_w = {o.get('dilation_w_factor', 1)},\n"
                 f"                           .padding = {self.padding(op)}, .activation = {self.activation(op)}}}>")
 
     def op_depthwise_conv_2d(self, op, prefix, ins, out):
+        in_channels = self.model.tensors[op.inputs[0]].shape[-1]
+        w_tensor = self.const(op.inputs[1])
+        if in_channels == 1 and w_tensor is not None and len(w_tensor.shape) == 4 and w_tensor.data is not None:
+            # One input channel: the depthwise filters [1][kh][kw][M] are an ordinary convolution
+            # with M output channels, OHWI [M][kh][kw][1] -- same sums, the faster kernel.
+            return self.op_conv_2d(op, prefix, ins, out, weights_layout=np.transpose(w_tensor.data, (3, 1, 2, 0)))
         names, w = self.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1)
         if len(w.shape) != 4 or w.shape[0] != 1:
             self.fail(op, f"weights of shape {w.shape} (expected [1, kh, kw, out_channels])")
