@@ -91,4 +91,48 @@ constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, A
   }
 }
 
+// Two patches (two output pixels) against two weight rows (two output channels):
+// acc = {pixel 0 row 0, pixel 0 row 1, pixel 1 row 0, pixel 1 row 1}. Each weight word is loaded and
+// sign-extended once for both pixels, each patch word once for both rows.
+template <int Count>
+constexpr void dot_2x2(const std::int16_t* patch0, const std::int16_t* patch1, const std::int8_t* weights,
+                       std::int32_t* acc) {
+#if TINYNET_ARM_DSP
+  if (!std::is_constant_evaluated()) {
+    constexpr int groups = Count / 4;
+    std::uint32_t a00 = static_cast<std::uint32_t>(acc[0]), a01 = static_cast<std::uint32_t>(acc[1]);
+    std::uint32_t a10 = static_cast<std::uint32_t>(acc[2]), a11 = static_cast<std::uint32_t>(acc[3]);
+    const std::int8_t* w1 = weights + Count;
+    TINYNET_UNROLL
+    for (int g = 0; g < groups; ++g) {
+      const std::uint32_t w0 = load_word(weights + 4 * g), w1w = load_word(w1 + 4 * g);
+      const std::uint32_t w0e = __sxtb16(w0), w0o = sxtb16_ror8(w0);
+      const std::uint32_t w1e = __sxtb16(w1w), w1o = sxtb16_ror8(w1w);
+      const std::uint32_t p0e = load_word(patch0 + 4 * g), p0o = load_word(patch0 + 4 * g + 2);
+      a00 = __smlad(p0e, w0e, a00);
+      a00 = __smlad(p0o, w0o, a00);
+      a01 = __smlad(p0e, w1e, a01);
+      a01 = __smlad(p0o, w1o, a01);
+      const std::uint32_t p1e = load_word(patch1 + 4 * g), p1o = load_word(patch1 + 4 * g + 2);
+      a10 = __smlad(p1e, w0e, a10);
+      a10 = __smlad(p1o, w0o, a10);
+      a11 = __smlad(p1e, w1e, a11);
+      a11 = __smlad(p1o, w1o, a11);
+    }
+    std::int32_t sums[4] = {static_cast<std::int32_t>(a00), static_cast<std::int32_t>(a01),
+                            static_cast<std::int32_t>(a10), static_cast<std::int32_t>(a11)};
+    for (int i = groups * 4; i < Count; ++i) {
+      sums[0] += static_cast<std::int32_t>(weights[i]) * patch0[i];
+      sums[1] += static_cast<std::int32_t>(w1[i]) * patch0[i];
+      sums[2] += static_cast<std::int32_t>(weights[i]) * patch1[i];
+      sums[3] += static_cast<std::int32_t>(w1[i]) * patch1[i];
+    }
+    for (int k = 0; k < 4; ++k) acc[k] = sums[k];
+    return;
+  }
+#endif
+  dot_rows<Count, 2>(patch0, weights, acc);
+  dot_rows<Count, 2>(patch1, weights, acc + 2);
+}
+
 }  // namespace tinynet::kernels

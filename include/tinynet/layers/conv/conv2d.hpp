@@ -126,9 +126,10 @@ struct Conv2D {
     return static_cast<output_element>(clamp(scaled + Out::zero_point, range));
   }
 
+  // The receptive field of the output pixel whose window starts at (in_y0, in_x0), widened to
+  // int16 in the dot products' order; taps in the padding read the input zero point.
   template <bool Interior>
-  static constexpr void pixel_patch(const input_element* image, output_element* out, int in_y0, int in_x0) {
-    alignas(4) std::int16_t patch[patch_size]{};  // (initialised: GCC cannot follow the permuted writes)
+  static constexpr void gather(const input_element* image, std::int16_t* patch, int in_y0, int in_x0) {
     int j = 0;
     for (int ky = 0; ky < k_h; ++ky) {
       const int y = in_y0 + ky * d_h;
@@ -143,17 +144,59 @@ struct Conv2D {
         }
       }
     }
-    // Two output channels per pass share each load of the patch (four spill registers on M4).
-    for (int c = 0; c + 2 <= out_c; c += 2) {
-      std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(c)], folded_bias[static_cast<std::size_t>(c + 1)]};
-      kernels::dot_rows<patch_size, 2>(patch, &Weights[c * patch_size], acc);
-      out[c] = requantize(acc[0], c);
-      out[c + 1] = requantize(acc[1], c + 1);
+  }
+
+  static constexpr void gather_pixel(const input_element* image, std::int16_t* patch, int p) {
+    const int oy = p / out_w, ox = p % out_w;
+    const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
+    const bool inside = oy >= interior_y.begin && oy < interior_y.end && ox >= interior_x.begin && ox < interior_x.end;
+    inside ? gather<true>(image, patch, y0, x0) : gather<false>(image, patch, y0, x0);
+  }
+
+  // Two output pixels at a time: every weight word serves both pixels, every patch word both
+  // channels of a pass (core/dot.hpp, dot_2x2); an odd last pixel goes alone.
+  static constexpr void run_patches(const input_element* image, output_element* out) {
+    constexpr int pixels = out_h * out_w;
+    alignas(4) std::int16_t patch0[patch_size]{};  // (initialised: GCC cannot follow the permuted writes)
+    alignas(4) std::int16_t patch1[patch_size]{};
+    int p = 0;
+    for (; p + 2 <= pixels; p += 2) {
+      gather_pixel(image, patch0, p);
+      gather_pixel(image, patch1, p + 1);
+      output_element* dst0 = out + p * out_c;
+      output_element* dst1 = dst0 + out_c;
+      for (int c = 0; c + 2 <= out_c; c += 2) {
+        const std::int32_t b0 = folded_bias[static_cast<std::size_t>(c)], b1 = folded_bias[static_cast<std::size_t>(c + 1)];
+        std::int32_t acc[4] = {b0, b1, b0, b1};
+        kernels::dot_2x2<patch_size>(patch0, patch1, &Weights[c * patch_size], acc);
+        dst0[c] = requantize(acc[0], c);
+        dst0[c + 1] = requantize(acc[1], c + 1);
+        dst1[c] = requantize(acc[2], c);
+        dst1[c + 1] = requantize(acc[3], c + 1);
+      }
+      if constexpr (out_c % 2 != 0) {
+        constexpr int c = out_c - 1;
+        std::int32_t acc0[1] = {folded_bias[static_cast<std::size_t>(c)]}, acc1[1] = {folded_bias[static_cast<std::size_t>(c)]};
+        kernels::dot_rows<patch_size, 1>(patch0, &Weights[c * patch_size], acc0);
+        kernels::dot_rows<patch_size, 1>(patch1, &Weights[c * patch_size], acc1);
+        dst0[c] = requantize(acc0[0], c);
+        dst1[c] = requantize(acc1[0], c);
+      }
     }
-    if constexpr (out_c % 2 != 0) {
-      std::int32_t acc[1] = {folded_bias[static_cast<std::size_t>(out_c - 1)]};
-      kernels::dot_rows<patch_size, 1>(patch, &Weights[(out_c - 1) * patch_size], acc);
-      out[out_c - 1] = requantize(acc[0], out_c - 1);
+    if (p < pixels) {
+      gather_pixel(image, patch0, p);
+      output_element* dst = out + p * out_c;
+      for (int c = 0; c + 2 <= out_c; c += 2) {
+        std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(c)], folded_bias[static_cast<std::size_t>(c + 1)]};
+        kernels::dot_rows<patch_size, 2>(patch0, &Weights[c * patch_size], acc);
+        dst[c] = requantize(acc[0], c);
+        dst[c + 1] = requantize(acc[1], c + 1);
+      }
+      if constexpr (out_c % 2 != 0) {
+        std::int32_t acc[1] = {folded_bias[static_cast<std::size_t>(out_c - 1)]};
+        kernels::dot_rows<patch_size, 1>(patch0, &Weights[(out_c - 1) * patch_size], acc);
+        dst[out_c - 1] = requantize(acc[0], out_c - 1);
+      }
     }
   }
 
@@ -201,6 +244,10 @@ struct Conv2D {
   }
 
   static constexpr void run(const input_element* in, output_element* out) {
+    if constexpr (use_patch) {
+      for (int b = 0; b < batches; ++b) run_patches(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
+      return;
+    }
     for (int b = 0; b < batches; ++b) {
       const input_element* image = in + b * in_h * in_w * in_c;
       for (int oy = 0; oy < out_h; ++oy) {
@@ -209,11 +256,7 @@ struct Conv2D {
           output_element* dst = out + ((b * out_h + oy) * out_w + ox) * out_c;
           const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
           const bool inside = row_inside && ox >= interior_x.begin && ox < interior_x.end;
-          if constexpr (use_patch) {
-            inside ? pixel_patch<true>(image, dst, y0, x0) : pixel_patch<false>(image, dst, y0, x0);
-          } else {
-            inside ? pixel<true>(image, dst, y0, x0) : pixel<false>(image, dst, y0, x0);
-          }
+          inside ? pixel<true>(image, dst, y0, x0) : pixel<false>(image, dst, y0, x0);
         }
       }
     }
