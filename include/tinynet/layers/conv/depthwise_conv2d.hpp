@@ -147,8 +147,37 @@ struct DepthwiseConv2D {
     return static_cast<output_element>(clamp(scaled + Out::zero_point, range));
   }
 
+  // Without the DSP extension (host, M0+/M3) and in constant evaluation: all channels of a pixel
+  // at once, taps outer, one accumulator per channel; the channel loops are contiguous in both
+  // the input and the weights, which is what a vectorizing compiler wants.
+  template <bool Interior>
+  static constexpr void pixel_channels(const input_element* image, output_element* out, int in_y0, int in_x0) {
+    std::int32_t acc[out_c];
+    for (int c = 0; c < out_c; ++c) acc[c] = folded_bias[static_cast<std::size_t>(c)];
+    for (int t = 0; t < taps; ++t) {
+      const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
+      const std::int8_t* w = &Weights[t * out_c];
+      if (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) {
+        const input_element* px = image + (y * in_w + x) * in_c;
+        for (int c = 0; c < out_c; ++c) acc[c] += static_cast<std::int32_t>(w[c]) * px[c];
+      } else {
+        for (int c = 0; c < out_c; ++c) acc[c] += static_cast<std::int32_t>(w[c]) * In::zero_point;
+      }
+    }
+    for (int c = 0; c < out_c; ++c) out[c] = requantize(acc[c], c);
+  }
+
   template <bool Interior>
   static constexpr void pixel_quads(const input_element* image, output_element* out, int in_y0, int in_x0) {
+#if TINYNET_ARM_DSP
+    if (std::is_constant_evaluated()) {
+      pixel_channels<Interior>(image, out, in_y0, in_x0);
+      return;
+    }
+#else
+    pixel_channels<Interior>(image, out, in_y0, in_x0);
+    return;
+#endif
     // Where each tap reads, or -1 in the padding: computed once per pixel, shared by all channels.
     int offsets[taps];
     const int origin = (in_y0 * in_w + in_x0) * in_c;
@@ -180,16 +209,8 @@ struct DepthwiseConv2D {
           a3 = __smlatt(odd, w_odd, a3);
         }
         acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-      } else
-#endif
-      {
-        for (int t = 0; t < taps; ++t) {
-          for (int k = 0; k < 4; ++k) {
-            const std::int32_t value = offsets[t] >= 0 ? image[offsets[t] + c + k] : In::zero_point;
-            acc[k] += static_cast<std::int32_t>(Weights[t * out_c + c + k]) * value;
-          }
-        }
       }
+#endif
       for (int k = 0; k < 4; ++k) out[c + k] = requantize(acc[k], c + k);
     }
     // The channels left over (out_c not a multiple of 4).

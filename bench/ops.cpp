@@ -1,0 +1,96 @@
+// One op at a time, at the shapes of the MLPerf Tiny models (see bench/CMakeLists.txt).
+#include <benchmark/benchmark.h>
+
+#include <array>
+#include <cstdint>
+
+#include <tinynet/tinynet.hpp>
+
+using namespace tinynet;
+using i8 = std::int8_t;
+
+namespace {
+
+template <std::size_t N>
+constexpr std::array<i8, N> pseudo_random(std::uint32_t seed) {
+  std::array<i8, N> out{};
+  for (auto& v : out) {
+    seed = seed * 1664525u + 1013904223u;
+    v = static_cast<i8>(static_cast<int>((seed >> 24) % 255) - 127);
+  }
+  return out;
+}
+template <std::size_t N>
+constexpr std::array<std::int32_t, N> biases() {
+  std::array<std::int32_t, N> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i] = static_cast<std::int32_t>(i * 37 % 1000) - 500;
+  return out;
+}
+template <std::size_t N>
+constexpr std::array<float, N> scales() {
+  std::array<float, N> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i] = 0.002f + 0.0001f * static_cast<float>(i % 7);
+  return out;
+}
+
+inline constexpr Quant q_in{0.05f, -10};
+inline constexpr Quant q_out{0.1f, -128};
+
+// FullyConnected 256 -> 64 (the shape of cortex-m-facts.md's instructions-per-MAC figures).
+struct fc_in : Tensor<i8, Shape<1, 256>, q_in> {};
+struct fc_out : Tensor<i8, Shape<1, 64>, q_out> {};
+inline constexpr auto fc_w = pseudo_random<256 * 64>(1);
+inline constexpr auto fc_b = biases<64>();
+inline constexpr std::array<float, 1> fc_s{0.003f};
+using fully_connected = FullyConnected<fc_in, fc_out, fc_w, fc_b, fc_s, FullyConnectedOptions{Activation::relu}>;
+
+// kws: pointwise 1x1 conv 64 -> 64 and depthwise 3x3 over 25x5x64.
+struct kws_in : Tensor<i8, Shape<1, 25, 5, 64>, q_in> {};
+struct kws_out : Tensor<i8, Shape<1, 25, 5, 64>, q_out> {};
+inline constexpr auto pw_w = pseudo_random<64 * 64>(2);
+inline constexpr auto dw_w = pseudo_random<9 * 64>(3);
+inline constexpr auto b64 = biases<64>();
+inline constexpr auto s64 = scales<64>();
+using pointwise = Conv2D<kws_in, kws_out, pw_w, b64, s64, Conv2DOptions{.activation = Activation::relu}>;
+using depthwise = DepthwiseConv2D<kws_in, kws_out, dw_w, b64, s64,
+                                  DepthwiseConv2DOptions{.kernel_h = 3, .kernel_w = 3, .padding = Padding::same,
+                                                         .activation = Activation::relu}>;
+
+// ResNet-8: 3x3 conv 16 -> 16 over 32x32.
+struct rn_in : Tensor<i8, Shape<1, 32, 32, 16>, q_in> {};
+struct rn_out : Tensor<i8, Shape<1, 32, 32, 16>, q_out> {};
+inline constexpr auto rn_w = pseudo_random<16 * 9 * 16>(4);
+inline constexpr auto b16 = biases<16>();
+inline constexpr auto s16 = scales<16>();
+using conv3x3 = Conv2D<rn_in, rn_out, rn_w, b16, s16,
+                       Conv2DOptions{.kernel_h = 3, .kernel_w = 3, .padding = Padding::same, .activation = Activation::relu}>;
+
+// Softmax over 12 classes.
+inline constexpr Quant q_softmax{1.0f / 256, -128};
+struct logits : Tensor<i8, Shape<1, 12>, q_in> {};
+struct probabilities : Tensor<i8, Shape<1, 12>, q_softmax> {};
+using softmax = Softmax<logits, probabilities>;
+
+template <class Op>
+void run_op(benchmark::State& state) {
+  using In = type_at<0, typename Op::inputs>;
+  using Out = typename Op::output;
+  static std::array<typename In::element, In::size> input = pseudo_random<In::size>(9);
+  static std::array<typename Out::element, Out::size> output{};
+  for (auto _ : state) {
+    Op::run(input.data(), output.data());
+    benchmark::DoNotOptimize(output.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["MACs"] = static_cast<double>(Op::macs);
+}
+
+}  // namespace
+
+BENCHMARK(run_op<fully_connected>)->Name("FullyConnected 256->64");
+BENCHMARK(run_op<pointwise>)->Name("Conv2D 1x1 64->64 @25x5");
+BENCHMARK(run_op<depthwise>)->Name("DepthwiseConv2D 3x3 64ch @25x5");
+BENCHMARK(run_op<conv3x3>)->Name("Conv2D 3x3 16->16 @32x32");
+BENCHMARK(run_op<softmax>)->Name("Softmax 12");
+
+BENCHMARK_MAIN();
