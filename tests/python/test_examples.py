@@ -1,0 +1,38 @@
+"""The bundled example: its model is reproducible from its training script, it builds and runs,
+and the README's demo works end to end."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+EXAMPLE = ROOT / "examples" / "hello_world"
+
+
+def test_sine_model_is_reproducible(tmp_path):
+    out = tmp_path / "sine.tflite"
+    subprocess.run(["/usr/bin/python3", str(EXAMPLE / "train_sine.py"), str(out)], check=True, capture_output=True)
+    assert out.read_bytes() == (EXAMPLE / "sine_int8.tflite").read_bytes(), \
+        "examples/hello_world/sine_int8.tflite is not what train_sine.py writes: regenerate and commit it"
+
+
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
+def test_hello_world_builds_and_runs(tmp_path):
+    env = dict(os.environ)
+    subprocess.run(["cmake", "-S", str(ROOT / "examples"), "-B", str(tmp_path)], check=True, capture_output=True, env=env)
+    subprocess.run(["cmake", "--build", str(tmp_path)], check=True, capture_output=True, env=env)
+    result = subprocess.run([str(tmp_path / "hello_world" / "hello_world")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "max |error|" in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
+def test_demo_runs(tmp_path):
+    result = subprocess.run([str(ROOT / "scripts" / "demo")], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "max |error|" in result.stdout
+    if shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm"):
+        assert "same output bytes on the host and on the Cortex-M4" in result.stdout
