@@ -178,8 +178,9 @@ constexpr std::int32_t exp_on_negative_values(std::int32_t a) {
   return result;
 }
 
-// 1 / (1 + x) for x in (0, 1), Q0.31 in and out: Newton-Raphson division with 48/17, 32/17.
-constexpr std::int32_t one_over_one_plus_x_for_x_in_0_1(std::int32_t a) {
+// 1 / ((1 + a) / 2) in Q2.29 for a in (0, 1) given in Q0.31: gemmlowp's Newton-Raphson division,
+// started at 48/17 - 32/17 * d and refined three times (x += x * (1 - d * x)), d = (1 + a) / 2.
+constexpr std::int32_t newton_reciprocal_of_half_denominator(std::int32_t a) {
   const std::int32_t half_denominator = rounding_half_sum(a, int32_max);
   constexpr std::int32_t constant_48_over_17 = 1515870810;       // Q2.29
   constexpr std::int32_t constant_neg_32_over_17 = -1010580540;  // Q2.29
@@ -194,27 +195,18 @@ constexpr std::int32_t one_over_one_plus_x_for_x_in_0_1(std::int32_t a) {
     x = add_wrapping(x, rescale<2, 4>(saturating_rounding_doubling_high_mul(
                             x, one_minus_half_denominator_times_x)));
   }
-  // Rescale<0>(ExactMulByPot<-1>(x)): x read as Q1.30, then to Q0.31.
-  return rescale<0, 1>(x);
+  return x;
 }
 
-// (1 - x) / (1 + x) for x in (0, 1), Q0.31 in and out.
+// 1 / (1 + x) for x in (0, 1), Q0.31 in and out (gemmlowp one_over_one_plus_x_for_x_in_0_1):
+// Rescale<0>(ExactMulByPot<-1>(x)), i.e. the Q2.29 result read as Q1.30, then to Q0.31.
+constexpr std::int32_t one_over_one_plus_x_for_x_in_0_1(std::int32_t a) {
+  return rescale<0, 1>(newton_reciprocal_of_half_denominator(a));
+}
+
+// (1 - x) / (1 + x) for x in (0, 1), Q0.31 in and out: 2 / (1 + x) - 1.
 constexpr std::int32_t one_minus_x_over_one_plus_x_for_x_in_0_1(std::int32_t a) {
-  const std::int32_t half_denominator = rounding_half_sum(a, int32_max);
-  constexpr std::int32_t constant_48_over_17 = 1515870810;
-  constexpr std::int32_t constant_neg_32_over_17 = -1010580540;
-  constexpr std::int32_t one_q2 = std::int32_t{1} << 29;
-  std::int32_t x = add_wrapping(
-      constant_48_over_17,
-      saturating_rounding_doubling_high_mul(half_denominator, constant_neg_32_over_17));
-  for (int i = 0; i < 3; ++i) {
-    const std::int32_t half_denominator_times_x =
-        saturating_rounding_doubling_high_mul(half_denominator, x);
-    const std::int32_t one_minus_half_denominator_times_x = one_q2 - half_denominator_times_x;
-    x = add_wrapping(x, rescale<2, 4>(saturating_rounding_doubling_high_mul(
-                            x, one_minus_half_denominator_times_x)));
-  }
-  return rescale<0, 2>(x - one_q2);
+  return rescale<0, 2>(newton_reciprocal_of_half_denominator(a) - (std::int32_t{1} << 29));
 }
 
 // logistic(a) = 1 / (1 + exp(-a)), input with IntegerBits integer bits, output Q0.31.
