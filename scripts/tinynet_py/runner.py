@@ -93,7 +93,8 @@ def build_host(header_text, namespace, input_count, output_count, cxx=None, extr
     if shutil.which(cxx) is None:
         raise TinynetError(None, f"C++ compiler '{cxx}' not found (set CXX or TINYNET_CXX)")
     source = host_runner_source(namespace, input_count, output_count)
-    flags = HOST_FLAGS + list(extra_flags)
+    # TINYNET_CXXFLAGS adds flags to host builds, e.g. "-fsanitize=address,undefined".
+    flags = HOST_FLAGS + list(extra_flags) + os.environ.get("TINYNET_CXXFLAGS", "").split()
     key = hashlib.sha256("\0".join([header_text, source, cxx, " ".join(flags), library_digest()]).encode()).hexdigest()[:24]
     folder = os.path.join(cache_root(), "host-" + key)
     binary = os.path.join(folder, "runner")
