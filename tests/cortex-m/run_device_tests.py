@@ -1,7 +1,9 @@
-"""Builds tests/cortex-m/device_tests.cpp for one Cortex-M CPU and runs it under QEMU.
+"""Builds tests/cortex-m/device_tests.cpp for one Cortex-M CPU, checks that the image links no heap
+(malloc, free, operator new) and no exception support, and runs it under QEMU.
 Usage: run_device_tests.py CPU BUILD_DIR. Exit status: the device's (0 = all checks passed)."""
 
 import os
+import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -20,6 +22,14 @@ def main():
     elf = os.path.join(build_dir, f"device_tests_{cpu}.elf")
     cortex_m.build([os.path.join(ROOT, "tests", "cortex-m", "device_tests.cpp")], elf, cpu,
                    include_dirs=[os.path.join(ROOT, "include")])
+    # The linked image must hold no heap and no exception support.
+    symbols = subprocess.run(["arm-none-eabi-nm", elf], capture_output=True, text=True, check=True).stdout.split()
+    forbidden = {"malloc", "free", "_malloc_r", "_free_r", "_Znwj", "_Znaj", "_ZdlPv", "_ZdaPv", "__cxa_throw",
+                 "__cxa_allocate_exception", "__gxx_personality_v0", "_sbrk", "_sbrk_r"}
+    found = sorted(forbidden.intersection(symbols))
+    if found:
+        print(f"the Cortex-M image links {', '.join(found)}")
+        return 1
     status, output = cortex_m.run(elf, cpu, timeout=120)
     print(output.strip())
     return status
