@@ -114,13 +114,30 @@ struct FullyConnected {
       // Widen the input row into an int16 patch, one block at a time, and run two units per
       // pass over each block (core/dot.hpp).
       for (int b = 0; b < batches; ++b) {
-        std::int32_t acc[units];
-        for (int o = 0; o < units; ++o) acc[o] = folded_bias[static_cast<std::size_t>(o)];
+        const input_element* row = in + b * input_depth;
         alignas(4) std::int16_t patch[block]{};
-        int start = 0;
-        for (; start + block <= input_depth; start += block) accumulate_block<block>(patch, in + b * input_depth, start, acc);
-        if constexpr (tail > 0) accumulate_block<tail>(patch, in + b * input_depth, start, acc);
-        for (int o = 0; o < units; ++o) out[b * units + o] = requantize(acc[o], o);
+        if constexpr (input_depth == block) {
+          // One block: each pair of units is finished and requantized at once (no accumulator array).
+          for (int i = 0; i < input_depth; ++i) patch[kernels::patch_position<input_depth>(i)] = row[i];
+          for (int o = 0; o + 2 <= units; o += 2) {
+            std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(o)], folded_bias[static_cast<std::size_t>(o + 1)]};
+            kernels::dot_rows<input_depth, 2>(patch, &Weights[o * input_depth], acc);
+            out[b * units + o] = requantize(acc[0], o);
+            out[b * units + o + 1] = requantize(acc[1], o + 1);
+          }
+          if constexpr (units % 2 != 0) {
+            std::int32_t acc[1] = {folded_bias[static_cast<std::size_t>(units - 1)]};
+            kernels::dot_rows<input_depth, 1>(patch, &Weights[(units - 1) * input_depth], acc);
+            out[b * units + units - 1] = requantize(acc[0], units - 1);
+          }
+        } else {
+          std::int32_t acc[units];
+          for (int o = 0; o < units; ++o) acc[o] = folded_bias[static_cast<std::size_t>(o)];
+          int start = 0;
+          for (; start + block <= input_depth; start += block) accumulate_block<block>(patch, row, start, acc);
+          if constexpr (tail > 0) accumulate_block<tail>(patch, row, start, acc);
+          for (int o = 0; o < units; ++o) out[b * units + o] = requantize(acc[o], o);
+        }
       }
     } else if constexpr (is_quantized) {
       for (int b = 0; b < batches; ++b) {
