@@ -36,3 +36,16 @@ def test_demo_runs(tmp_path):
     assert "max |error|" in result.stdout
     if shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm"):
         assert "same output bytes on the host and on the Cortex-M4" in result.stdout
+
+
+@pytest.mark.skipif(not (shutil.which("cmake") and shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")),
+                    reason="cmake, arm-none-eabi-g++ or qemu-system-arm not installed")
+@pytest.mark.parametrize("cpu", ["cortex-m4", "cortex-m3"])
+def test_baremetal_example_builds_with_the_toolchain_file_and_runs(cpu, tmp_path):
+    subprocess.run(["cmake", "-S", str(ROOT / "examples" / "baremetal"), "-B", str(tmp_path),
+                    f"--toolchain={ROOT / 'cmake' / 'arm-none-eabi.cmake'}", f"-DTINYNET_CORTEX_M_CPU={cpu}"],
+                   check=True, capture_output=True)
+    subprocess.run(["cmake", "--build", str(tmp_path)], check=True, capture_output=True)
+    result = subprocess.run(["cmake", "--build", str(tmp_path), "--target", "run"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "all predictions within 0.25 of sin(x)" in result.stdout
