@@ -115,7 +115,7 @@ struct DepthwiseConv2D {
   // that the compiler has already sign-extended and paired the same way (packed_weights).
   static constexpr int taps = k_h * k_w;
   static constexpr int quads = out_c / 4;
-  static constexpr bool use_quads = std::is_same_v<input_element, std::int8_t> && multiplier == 1 && quads > 0;
+  static constexpr bool use_fast_path = std::is_same_v<input_element, std::int8_t> && multiplier == 1;
 
   static constexpr std::array<std::uint32_t, static_cast<std::size_t>(quads * taps * 2)> packed_weights = [] {
     std::array<std::uint32_t, static_cast<std::size_t>(quads * taps * 2)> out{};
@@ -167,17 +167,21 @@ struct DepthwiseConv2D {
     for (int c = 0; c < out_c; ++c) out[c] = requantize(acc[c], c);
   }
 
+  // int8, multiplier 1: the DSP kernel at run time on M4/M7/M33, the channel loops elsewhere.
   template <bool Interior>
-  static constexpr void pixel_quads(const input_element* image, output_element* out, int in_y0, int in_x0) {
+  static constexpr void pixel_fast(const input_element* image, output_element* out, int in_y0, int in_x0) {
 #if TINYNET_ARM_DSP
-    if (std::is_constant_evaluated()) {
-      pixel_channels<Interior>(image, out, in_y0, in_x0);
+    if (!std::is_constant_evaluated()) {
+      pixel_dsp<Interior>(image, out, in_y0, in_x0);
       return;
     }
-#else
-    pixel_channels<Interior>(image, out, in_y0, in_x0);
-    return;
 #endif
+    pixel_channels<Interior>(image, out, in_y0, in_x0);
+  }
+
+#if TINYNET_ARM_DSP
+  template <bool Interior>
+  static void pixel_dsp(const input_element* image, output_element* out, int in_y0, int in_x0) {
     // Where each tap reads, or -1 in the padding: computed once per pixel, shared by all channels.
     int offsets[taps];
     const int origin = (in_y0 * in_w + in_x0) * in_c;
@@ -185,33 +189,30 @@ struct DepthwiseConv2D {
       const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
       offsets[t] = (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) ? origin + tap_offsets[static_cast<std::size_t>(t)] : -1;
     }
+    constexpr std::uint32_t zero_point_word = (static_cast<std::uint32_t>(In::zero_point) & 0xFFu) * 0x01010101u;
     for (int q = 0; q < quads; ++q) {
       const int c = 4 * q;
-      std::int32_t acc[4] = {folded_bias[static_cast<std::size_t>(c)], folded_bias[static_cast<std::size_t>(c + 1)],
-                             folded_bias[static_cast<std::size_t>(c + 2)], folded_bias[static_cast<std::size_t>(c + 3)]};
-#if TINYNET_ARM_DSP
-      if (!std::is_constant_evaluated()) {
-        constexpr std::uint32_t zero_point_word = (static_cast<std::uint32_t>(In::zero_point) & 0xFFu) * 0x01010101u;
-        const std::uint32_t* w = &packed_weights[static_cast<std::size_t>(q * taps * 2)];
-        std::int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-        TINYNET_UNROLL
-        for (int t = 0; t < taps; ++t) {
-          const std::uint32_t word = Interior ? kernels::load_word(image + origin + tap_offsets[static_cast<std::size_t>(t)] + c)
-                                     : offsets[t] >= 0 ? kernels::load_word(image + offsets[t] + c)
-                                                       : zero_point_word;
-          const std::int32_t even = static_cast<std::int32_t>(__sxtb16(word));       // (c, c+2)
-          const std::int32_t odd = static_cast<std::int32_t>(kernels::sxtb16_ror8(word));  // (c+1, c+3)
-          const std::int32_t w_even = static_cast<std::int32_t>(w[2 * t]);
-          const std::int32_t w_odd = static_cast<std::int32_t>(w[2 * t + 1]);
-          a0 = __smlabb(even, w_even, a0);
-          a2 = __smlatt(even, w_even, a2);
-          a1 = __smlabb(odd, w_odd, a1);
-          a3 = __smlatt(odd, w_odd, a3);
-        }
-        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+      const std::uint32_t* w = &packed_weights[static_cast<std::size_t>(q * taps * 2)];
+      std::int32_t a0 = folded_bias[static_cast<std::size_t>(c)], a1 = folded_bias[static_cast<std::size_t>(c + 1)];
+      std::int32_t a2 = folded_bias[static_cast<std::size_t>(c + 2)], a3 = folded_bias[static_cast<std::size_t>(c + 3)];
+      TINYNET_UNROLL
+      for (int t = 0; t < taps; ++t) {
+        const std::uint32_t word = Interior ? kernels::load_word(image + origin + tap_offsets[static_cast<std::size_t>(t)] + c)
+                                   : offsets[t] >= 0 ? kernels::load_word(image + offsets[t] + c)
+                                                     : zero_point_word;
+        const std::int32_t even = static_cast<std::int32_t>(__sxtb16(word));             // (c, c+2)
+        const std::int32_t odd = static_cast<std::int32_t>(kernels::sxtb16_ror8(word));  // (c+1, c+3)
+        const std::int32_t w_even = static_cast<std::int32_t>(w[2 * t]);
+        const std::int32_t w_odd = static_cast<std::int32_t>(w[2 * t + 1]);
+        a0 = __smlabb(even, w_even, a0);
+        a2 = __smlatt(even, w_even, a2);
+        a1 = __smlabb(odd, w_odd, a1);
+        a3 = __smlatt(odd, w_odd, a3);
       }
-#endif
-      for (int k = 0; k < 4; ++k) out[c + k] = requantize(acc[k], c + k);
+      out[c] = requantize(a0, c);
+      out[c + 1] = requantize(a1, c + 1);
+      out[c + 2] = requantize(a2, c + 2);
+      out[c + 3] = requantize(a3, c + 3);
     }
     // The channels left over (out_c not a multiple of 4).
     for (int c = quads * 4; c < out_c; ++c) {
@@ -221,6 +222,7 @@ struct DepthwiseConv2D {
       out[c] = requantize(acc, c);
     }
   }
+#endif
 
   template <bool Interior>
   static constexpr void pixel(const input_element* image, output_element* out, int in_y0, int in_x0) {
@@ -270,8 +272,8 @@ struct DepthwiseConv2D {
           output_element* dst = out + ((b * out_h + oy) * out_w + ox) * out_c;
           const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
           const bool inside = row_inside && ox >= interior_x.begin && ox < interior_x.end;
-          if constexpr (use_quads) {
-            inside ? pixel_quads<true>(image, dst, y0, x0) : pixel_quads<false>(image, dst, y0, x0);
+          if constexpr (use_fast_path) {
+            inside ? pixel_fast<true>(image, dst, y0, x0) : pixel_fast<false>(image, dst, y0, x0);
           } else {
             inside ? pixel<true>(image, dst, y0, x0) : pixel<false>(image, dst, y0, x0);
           }
