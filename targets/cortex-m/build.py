@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+"""Compiles and links C++ sources with tinynet's bare-metal harness into a Cortex-M ELF, with the
+flags of cpus.json and cortex-m-facts.md. Prints nothing on success. Python 3 standard library only.
+
+  build.py --cpu cortex-m4 -I include -o app.elf main.cpp [more sources] [-DNAME=V] [-O3] [any g++ flag]
+  build.py ... --size            build, then print text/data/bss (see --size below)
+  build.py --size app.elf        only print the sizes of an existing ELF
+  build.py --cpu cortex-m4 --print-flags    the compile and link flags, one line each
+
+Then run it: targets/cortex-m/run.py app.elf (exit status = main's return value).
+
+Arguments starting with '-' that build.py does not know go to arm-none-eabi-g++ unchanged, after
+its own flags (so -O3 overrides the default -O2). Harness: startup.cpp and semihost.cpp (its newlib
+system calls are linked only if the program uses stdio or malloc).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HARNESS_SOURCES = ["startup.cpp", "semihost.cpp"]
+
+# For every CPU (cortex-m-facts.md): C++20, no exceptions/RTTI/thread-safe statics/atexit
+# registration, one section per function and object so --gc-sections drops what is unused.
+COMMON_FLAGS = ["-std=c++20", "-O2", "-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics",
+                "-fno-use-cxa-atexit", "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra"]
+# The harness is the start-up code (no crt0), newlib-nano if anything from libc is needed.
+LINK_FLAGS = ["-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections"]
+# Symbols that must not be in an image built with --no-heap.
+HEAP_SYMBOLS = {"malloc", "free", "calloc", "realloc", "_malloc_r", "_free_r", "_calloc_r", "_realloc_r",
+                "_sbrk", "_sbrk_r", "_Znwj", "_Znaj", "_ZdlPv", "_ZdaPv", "_ZdlPvj", "_ZdaPvj",
+                "__cxa_throw", "__cxa_allocate_exception", "__gxx_personality_v0"}
+
+
+def load_cpus():
+    with open(os.path.join(HERE, "cpus.json")) as f:
+        return {k: v for k, v in json.load(f).items() if not k.startswith("_")}
+
+
+def cpu_flags(cpu):
+    """-mcpu/-mfpu/-mfloat-abi and the timer defines for cycles.hpp."""
+    row = load_cpus()[cpu]
+    timer = {"cmsdk": "-DTINYNET_TIMER_CMSDK=1", "nrf51": "-DTINYNET_TIMER_NRF51=1"}[row["timer"]]
+    return row["flags"] + [timer, f"-DTINYNET_TIMER_HZ={row['timer_hz']}"]
+
+
+def compile_flags(cpu, extra=()):
+    return cpu_flags(cpu) + COMMON_FLAGS + [f"-I{HERE}"] + list(extra)
+
+
+def link_flags(cpu, stack_size=None):
+    flags = LINK_FLAGS + [f"-L{HERE}", f"-T{os.path.join(HERE, load_cpus()[cpu]['linker_script'])}"]
+    if stack_size is not None:
+        flags.append(f"-Wl,--defsym,STACK_SIZE={stack_size}")
+    return flags
+
+
+def sizes(elf):
+    """{'text', 'data', 'bss', 'stack', 'flash', 'ram'} in bytes: text, data and bss as
+    arm-none-eabi-size counts them (Berkeley format), except that bss leaves out the .stack region,
+    which is reported alone. flash = text + data; ram = data + bss (stack not included)."""
+    berkeley = subprocess.run(["arm-none-eabi-size", elf], capture_output=True, text=True, check=True).stdout
+    text, data, bss = (int(v) for v in berkeley.splitlines()[1].split()[:3])
+    sysv = subprocess.run(["arm-none-eabi-size", "-A", elf], capture_output=True, text=True, check=True).stdout
+    stack = sum(int(line.split()[1]) for line in sysv.splitlines() if line.startswith(".stack "))
+    bss -= stack
+    return {"text": text, "data": data, "bss": bss, "stack": stack, "flash": text + data, "ram": data + bss}
+
+
+def heap_symbols(elf):
+    """Which of HEAP_SYMBOLS the ELF defines or references."""
+    names = subprocess.run(["arm-none-eabi-nm", elf], capture_output=True, text=True, check=True).stdout.split()
+    return sorted(HEAP_SYMBOLS.intersection(names))
+
+
+def build(sources, output, cpu, include_dirs=(), extra_flags=(), stack_size=None, map_file=None):
+    """Compiles and links; raises subprocess.CalledProcessError (the compiler printed why)."""
+    command = (["arm-none-eabi-g++"] + compile_flags(cpu, [f"-I{d}" for d in include_dirs] + list(extra_flags)) +
+               list(sources) + [os.path.join(HERE, s) for s in HARNESS_SOURCES] + link_flags(cpu, stack_size) +
+               ([f"-Wl,-Map={map_file}"] if map_file else []) + ["-o", output])
+    subprocess.run(command, check=True)
+    return command
+
+
+def main(argv=None):
+    cpus = load_cpus()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--cpu", choices=sorted(cpus), help="the Cortex-M CPU (cpus.json)")
+    parser.add_argument("-o", dest="output", help="the ELF to write")
+    parser.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR")
+    parser.add_argument("--stack-size", type=lambda v: int(v, 0), metavar="BYTES",
+                        help="bytes of stack (default: the linker script's, 64 KB on mps2, 4 KB on microbit)")
+    parser.add_argument("--map", metavar="FILE", help="also write a linker map")
+    parser.add_argument("--no-heap", action="store_true",
+                        help="fail if the image links malloc, free, operator new/delete or exception support")
+    parser.add_argument("--size", action="store_true",
+                        help="print 'text=N data=N bss=N stack=N flash=N ram=N' (bytes; bss without the "
+                             "stack region; flash = text + data; ram = data + bss)")
+    parser.add_argument("--print-flags", action="store_true", help="print the compile flags, then the link flags")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print the compiler command")
+    parser.add_argument("sources", nargs="*")
+    args, extra = parser.parse_known_args(argv)
+    unknown = [a for a in extra if not a.startswith("-")]
+    if unknown:
+        parser.error(f"unexpected arguments: {' '.join(unknown)}")
+
+    if args.print_flags:
+        if not args.cpu:
+            parser.error("--print-flags needs --cpu")
+        print(" ".join(compile_flags(args.cpu, extra)))
+        print(" ".join(link_flags(args.cpu, args.stack_size)))
+        return 0
+    if args.size and not args.output and len(args.sources) == 1 and args.cpu is None:
+        elf = args.sources[0]  # build.py --size app.elf
+    else:
+        if not args.cpu or not args.output or not args.sources:
+            parser.error("building needs --cpu, -o and at least one source")
+        try:
+            command = build(args.sources, args.output, args.cpu, args.include_dirs, extra, args.stack_size, args.map)
+        except FileNotFoundError:
+            print("build.py: arm-none-eabi-g++ not found (Debian: gcc-arm-none-eabi, "
+                  "libstdc++-arm-none-eabi-newlib, libnewlib-arm-none-eabi)", file=sys.stderr)
+            return 1
+        except subprocess.CalledProcessError as error:
+            if args.verbose:
+                print(" ".join(error.cmd), file=sys.stderr)
+            return 1
+        if args.verbose:
+            print(" ".join(command), file=sys.stderr)
+        elf = args.output
+        if args.no_heap:
+            found = heap_symbols(elf)
+            if found:
+                print(f"build.py: {elf} links {', '.join(found)} (--no-heap)", file=sys.stderr)
+                return 1
+    if args.size:
+        print(" ".join(f"{k}={v}" for k, v in sizes(elf).items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
