@@ -191,7 +191,8 @@ int main() {
   const std::uint32_t e1 = cycles::stop();
   const std::uint32_t empty_ticks = cycles::elapsed(e0, e1);
   const std::uint32_t empty = cycles::to_instructions(empty_ticks);
-  check(empty <= 8, "an empty measurement costs a few instructions");
+  // A read is one load on the CMSDK timer; on the nRF51 a capture task write, then a load.
+  check(empty <= 12, "an empty measurement costs a few instructions");
 
   std::uint32_t loop_ticks[2], loop_instructions[2];
   for (int run = 0; run < 2; ++run) {
@@ -209,11 +210,11 @@ int main() {
   check(loop_instructions[0] + 1 >= loop_instructions[1] && loop_instructions[1] + 1 >= loop_instructions[0],
         "known loop: the same count twice, to one instruction");
   const std::uint32_t measured = cycles::measure([] { known_loop(); });
-  check(measured + 2 >= loop_instructions[0] && measured <= loop_instructions[0] + 2, "cycles::measure agrees");
+  check(measured + 4 >= loop_instructions[0] && measured <= loop_instructions[0] + 4, "cycles::measure agrees");
   semihost::print("empty measurement: ", empty_ticks, " ticks = ", empty, " instructions\n",
                   "known loop (4 x 100000): ", loop_ticks[0], " ticks = ", loop_instructions[0],
                   " instructions (anchors.md, TFLM's harness: 640011 ticks = 400007); again: ", loop_ticks[1],
-                  " ticks = ", loop_instructions[1], "\n");
+                  " ticks = ", loop_instructions[1], "; with cycles::measure: ", measured, "\n");
 
   // The stack meter.
   const std::size_t startup_peak = stack::peak();
