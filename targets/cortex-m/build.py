@@ -5,6 +5,7 @@ flags of cpus.json and cortex-m-facts.md. Prints nothing on success. Python 3 st
   build.py --cpu cortex-m4 -I include -o app.elf main.cpp [more sources] [-DNAME=V] [-O3] [any g++ flag]
   build.py ... --size            build, then print text/data/bss (see --size below)
   build.py --size app.elf        only print the sizes of an existing ELF
+  build.py --no-heap app.elf     only check an existing ELF for heap and exception symbols
   build.py --cpu cortex-m4 --print-flags    the compile and link flags, one line each
 
 Then run it: targets/cortex-m/run.py app.elf (exit status = main's return value).
@@ -114,8 +115,8 @@ def main(argv=None):
         print(" ".join(compile_flags(args.cpu, extra)))
         print(" ".join(link_flags(args.cpu, args.stack_size)))
         return 0
-    if args.size and not args.output and len(args.sources) == 1 and args.cpu is None:
-        elf = args.sources[0]  # build.py --size app.elf
+    if not args.output and args.cpu is None and len(args.sources) == 1 and (args.size or args.no_heap):
+        elf = args.sources[0]  # build.py --size / --no-heap app.elf: inspect only
     else:
         if not args.cpu or not args.output or not args.sources:
             parser.error("building needs --cpu, -o and at least one source")
@@ -132,11 +133,11 @@ def main(argv=None):
         if args.verbose:
             print(" ".join(command), file=sys.stderr)
         elf = args.output
-        if args.no_heap:
-            found = heap_symbols(elf)
-            if found:
-                print(f"build.py: {elf} links {', '.join(found)} (--no-heap)", file=sys.stderr)
-                return 1
+    if args.no_heap:
+        found = heap_symbols(elf)
+        if found:
+            print(f"build.py: {elf} links {', '.join(found)} (--no-heap)", file=sys.stderr)
+            return 1
     if args.size:
         print(" ".join(f"{k}={v}" for k, v in sizes(elf).items()))
     return 0
