@@ -192,8 +192,10 @@ def build_cortex_m(header_text, namespace, model, cpu="cortex-m4", progress=None
     source = cortex_m_runner_source(namespace, len(model.inputs), len(model.outputs))
     harness = hashlib.sha256()
     for name in sorted(os.listdir(cortex_m.HARNESS)):
-        with open(os.path.join(cortex_m.HARNESS, name), "rb") as f:
-            harness.update(name.encode() + f.read())
+        path = os.path.join(cortex_m.HARNESS, name)
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                harness.update(name.encode() + f.read())
     key = hashlib.sha256("\0".join([header_text, source, cpu, " ".join(cortex_m.COMMON_FLAGS),
                                     " ".join(extra_flags), library_digest(), harness.hexdigest()]).encode()).hexdigest()[:24]
     folder = os.path.join(cache_root(), f"{cpu}-{key}")
