@@ -1,0 +1,562 @@
+"""Synthetic TFLite models for the C++ vs numpy-reference differential test
+(test_cpp_vs_reference.py): seeded random weights, scales, zero points, shapes and options for
+every op tinynet supports, plus a few 2-3 op chains.
+
+Each generator returns Case objects: a name, the model bytes, a list of feeds (one array per graph
+input; int8 feeds always include all -128, all 127 and every input at its zero point), and for
+float models the tolerance (the numpy reference accumulates in float64, the C++ in float32).
+A case may carry `expected`, a function feed -> outputs used instead of the reference interpreter
+when the reference cannot run the model itself (grouped convolution, composed from per-group
+reference runs), and `xfail`, the diagnosis of a known mismatch.
+"""
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+import tflite_builder as b
+from tinynet_py import schema
+
+OPCODES = {name: code for code, name in enumerate(schema.BUILTIN_OPERATORS)}
+ACT = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
+PAD = {"SAME": 0, "VALID": 1}
+# BuiltinOptions union type codes (schema.fbs).
+OPT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "POOL": 5, "FULLY_CONNECTED": 8, "SOFTMAX": 9,
+       "CONCATENATION": 10, "ADD": 11, "RESHAPE": 17, "PAD": 22, "MEAN": 27, "SUB": 28,
+       "STRIDED_SLICE": 32, "DEQUANTIZE": 38, "PADV2": 43, "LEAKY_RELU": 75, "QUANTIZE": 89}
+
+F32 = np.float32
+
+
+@dataclass
+class Case:
+    name: str
+    data: bytes
+    feeds: list
+    tolerance: Optional[float] = None            # float outputs: relative tolerance
+    expected: Optional[Callable] = None          # feed -> list of outputs (else the reference)
+    xfail: Optional[str] = None
+    tags: list = field(default_factory=list)
+
+
+class Graph:
+    """A small wrapper over tflite_builder: tensors, constant buffers, ops, opcodes."""
+
+    def __init__(self):
+        self.tensors, self.buffers, self.ops, self.opcodes = [], [], [], []
+
+    def tensor(self, shape, dtype, scale=None, zero_point=None, data=None, qdim=0):
+        buffer = 0
+        if data is not None:
+            self.buffers.append(np.ascontiguousarray(data).tobytes())
+            buffer = len(self.buffers)
+        if scale is not None:
+            scale = [F32(s) for s in np.atleast_1d(scale)]
+            if zero_point is None:
+                zero_point = [0] * len(scale)
+        self.tensors.append(b.tensor(tuple(int(d) for d in shape), dtype, buffer=buffer,
+                                     name=f"t{len(self.tensors)}", scale=scale,
+                                     zero_point=zero_point, quantized_dimension=qdim))
+        return len(self.tensors) - 1
+
+    def q8(self, shape, scale, zero_point):
+        """An int8 activation tensor."""
+        return self.tensor(shape, "int8", scale, zero_point)
+
+    def f32(self, shape):
+        return self.tensor(shape, "float32")
+
+    def const(self, array, dtype, scale=None, zero_point=None, qdim=0):
+        array = np.asarray(array)
+        return self.tensor(array.shape, dtype, scale, zero_point, data=array, qdim=qdim)
+
+    def op(self, opcode, inputs, outputs, options_type=0, options=None):
+        if opcode not in self.opcodes:
+            self.opcodes.append(opcode)
+        self.ops.append(b.operator(self.opcodes.index(opcode), list(inputs), list(outputs),
+                                   options_type, options))
+
+    def build(self, inputs, outputs):
+        return b.model(self.tensors, self.ops, list(inputs), list(outputs),
+                       [OPCODES[o] for o in self.opcodes], self.buffers)
+
+
+def rng_for(name):
+    """A generator seeded by the case name: a case's data do not depend on the others."""
+    return np.random.default_rng(zlib.crc32(name.encode()))
+
+
+# ---- feeds -------------------------------------------------------------------------------------
+
+def int8_feeds(rng, shapes, zero_points, random_count=3):
+    """all -128, all 127, every input at its zero point, mixed extremes (several inputs), values
+    near the zero point, and uniform random inputs."""
+    feeds = [[np.full(s, -128, np.int8) for s in shapes],
+             [np.full(s, 127, np.int8) for s in shapes],
+             [np.full(s, zp, np.int8) for s, zp in zip(shapes, zero_points)]]
+    if len(shapes) > 1:
+        feeds.append([np.full(s, -128 if k % 2 else 127, np.int8) for k, s in enumerate(shapes)])
+    feeds.append([np.clip(zp + rng.integers(-3, 4, s), -128, 127).astype(np.int8)
+                  for s, zp in zip(shapes, zero_points)])
+    for _ in range(random_count):
+        feeds.append([rng.integers(-128, 128, s).astype(np.int8) for s in shapes])
+    return feeds
+
+
+def float_feeds(rng, shapes, spread=3.0, random_count=3):
+    feeds = [[np.zeros(s, F32) for s in shapes]]
+    for k in range(random_count):
+        feeds.append([(rng.standard_normal(s) * spread * (k + 1)).astype(F32) for s in shapes])
+    return feeds
+
+
+# ---- weights and scales ------------------------------------------------------------------------
+
+def weight_scales(rng, count, per_channel):
+    return rng.uniform(0.002, 0.03, count if per_channel else 1).astype(F32)
+
+
+def output_scale_for(in_scale, w_scales, accumulation_span, multiplier):
+    """An output scale giving real multipliers (in_scale * w_scale / out_scale) of the kind asked,
+    for the first channel: 'normal' fits the accumulator's typical span into int8; 'one' is within
+    2^-24 of 1 (the float product rounded); 'below_one' just under 1; 'big' is 3.7 (a left shift);
+    'small' about 2^-18; 'tiny' about 2^-31.5 (right shift 31); 'zero' about 2^-33
+    (QuantizeMultiplier gives multiplier 0)."""
+    product = float(in_scale) * float(w_scales[0])
+    if multiplier == "normal":
+        return F32(product * accumulation_span / 100.0)
+    if multiplier == "one":
+        return F32(F32(in_scale) * F32(w_scales[0]))
+    if multiplier == "below_one":
+        return np.nextafter(F32(F32(in_scale) * F32(w_scales[0])), F32(1))
+    if multiplier == "big":
+        return F32(product / 3.7)
+    exponents = {"small": 18, "tiny": 31.5, "zero": 33}
+    return F32(product * 2.0 ** exponents[multiplier])
+
+
+NEAR_ONE = ("one", "below_one", "big", "fixup")
+
+
+def fixup_scales(count):
+    """Input and weight scales whose double product is 2^-13 * (1 - 2^-40): with an output scale of
+    2^-13 the real multiplier's mantissa rounds to 2^31 (QuantizeMultiplier halves it and bumps the
+    shift); the float product (per-tensor FullyConnected) is exactly 2^-13."""
+    in_scale = F32(2.0 ** -6 * (1 + 2.0 ** -20))
+    w = np.full(count, F32(2.0 ** -7 * (1 - 2.0 ** -20)), F32)
+    return in_scale, w, F32(2.0 ** -13)
+
+
+def small_weights_if(multiplier, rng, shape):
+    """Weights for a case: the full int8 range, or [-3, 3] when the multiplier is near 1 or above
+    (so that accumulations near the zero point stay inside the output range)."""
+    bound = 3 if multiplier in NEAR_ONE else 127
+    return rng.integers(-bound, bound + 1, shape).astype(np.int8)
+
+
+def pick_scales(rng, channels, per_channel, multiplier, accumulation_span):
+    """(input scale, weight scales, output scale) for a weighted op."""
+    if multiplier == "fixup":
+        in_scale, w, out_scale = fixup_scales(channels if per_channel else 1)
+        if per_channel:  # the other channels get ordinary scales
+            w[1:] = weight_scales(rng, channels - 1, True) * F32(0.01)
+        return in_scale, w, out_scale
+    in_scale = F32(rng.uniform(0.01, 0.1))
+    scales = weight_scales(rng, channels, per_channel)
+    return in_scale, scales, output_scale_for(in_scale, scales, accumulation_span, multiplier)
+
+
+def pick_bias(rng, channels, multiplier):
+    return int32_bias(rng, channels, 100 if multiplier in NEAR_ONE else 20000)
+
+
+def int32_bias(rng, count, magnitude):
+    return rng.integers(-magnitude, magnitude + 1, count).astype(np.int32)
+
+
+# ---- conv-like ops -----------------------------------------------------------------------------
+
+def out_size(padding, size, kernel, stride, dilation):
+    effective = (kernel - 1) * dilation + 1
+    if padding == "SAME":
+        return (size + stride - 1) // stride
+    return (size + stride - effective) // stride
+
+
+def conv_case(name, in_shape, out_c, kernel, stride=(1, 1), dilation=(1, 1), padding="SAME",
+              activation="NONE", in_zp=3, out_zp=-5, per_channel=True, bias=True,
+              multiplier="normal", dtype="int8", groups=1):
+    rng = rng_for(name)
+    n, h, w, c = in_shape
+    oh = out_size(padding, h, kernel[0], stride[0], dilation[0])
+    ow = out_size(padding, w, kernel[1], stride[1], dilation[1])
+    filter_c = c // groups
+    g = Graph()
+    options = b.T(f0=("int8", PAD[padding]), f1=("int32", stride[1]), f2=("int32", stride[0]),
+                  f3=("int8", ACT[activation]), f4=("int32", dilation[1]), f5=("int32", dilation[0]))
+    if dtype == "float32":
+        x = g.f32(in_shape)
+        wt = g.const(rng.standard_normal((out_c, *kernel, filter_c)).astype(F32) * 0.3, "float32")
+        bt = g.const(rng.standard_normal(out_c).astype(F32), "float32") if bias else -1
+        y = g.f32((n, oh, ow, out_c))
+        g.op("CONV_2D", [x, wt, bt], [y], OPT["CONV_2D"], options)
+        return Case(name, g.build([x], [y]), float_feeds(rng, [in_shape]), tolerance=1e-5)
+    in_scale, scales, out_scale = pick_scales(rng, out_c, per_channel, multiplier,
+                                              127 * 128 * kernel[0] * kernel[1] * filter_c ** 0.5)
+    weights = small_weights_if(multiplier, rng, (out_c, *kernel, filter_c))
+    x = g.q8(in_shape, in_scale, in_zp)
+    wt = g.const(weights, "int8", scales, [0] * len(scales), qdim=0)
+    bt = g.const(pick_bias(rng, out_c, multiplier), "int32", scales * in_scale) if bias else -1
+    y = g.q8((n, oh, ow, out_c), out_scale, out_zp)
+    g.op("CONV_2D", [x, wt, bt], [y], OPT["CONV_2D"], options)
+    case = Case(name, g.build([x], [y]), int8_feeds(rng, [in_shape], [in_zp]))
+    if groups > 1:
+        case.expected = grouped_conv_expectation(g, weights, scales, bt, in_scale, out_scale,
+                                                 in_zp, out_zp, groups, options, in_shape,
+                                                 (n, oh, ow, out_c))
+    return case
+
+
+def grouped_conv_expectation(g, weights, scales, bias_index, in_scale, out_scale, in_zp, out_zp,
+                             groups, options, in_shape, out_shape):
+    """The numpy reference refuses grouped convolutions; TFLM's ConvPerChannel computes group k's
+    output channels from input channels [k * filter_c, (k + 1) * filter_c) only, so the expected
+    output is the per-group ungrouped convolutions, each run by the reference, concatenated."""
+    from tinynet_py.reference import Interpreter
+    from tinynet_py.tflite import parse_model
+    out_c = weights.shape[0]
+    per_group = out_c // groups
+    filter_c = weights.shape[3]
+    bias = None
+    if bias_index >= 0:
+        bias = np.frombuffer(g.buffers[g.tensors[bias_index].fields[2][1] - 1], np.int32)
+    interpreters = []
+    for k in range(groups):
+        sub = Graph()
+        channels = slice(k * per_group, (k + 1) * per_group)
+        group_scales = scales if scales.size == 1 else scales[channels]
+        x = sub.q8((*in_shape[:3], filter_c), in_scale, in_zp)
+        wt = sub.const(weights[channels], "int8", group_scales, [0] * group_scales.size)
+        bt = sub.const(bias[channels], "int32", group_scales * in_scale) if bias is not None else -1
+        y = sub.q8((*out_shape[:3], per_group), out_scale, out_zp)
+        sub.op("CONV_2D", [x, wt, bt], [y], OPT["CONV_2D"], options)
+        interpreters.append(Interpreter(parse_model(sub.build([x], [y]), f"group{k}.tflite")))
+
+    def expected(feed):
+        x = feed[0]
+        parts = [it.invoke([x[..., k * filter_c:(k + 1) * filter_c]])[0]
+                 for k, it in enumerate(interpreters)]
+        return [np.concatenate(parts, axis=-1)]
+    return expected
+
+
+def depthwise_case(name, in_shape, multiplier_depth, kernel, stride=(1, 1), dilation=(1, 1),
+                   padding="SAME", activation="NONE", in_zp=3, out_zp=-5, per_channel=True,
+                   bias=True, multiplier="normal", dtype="int8"):
+    rng = rng_for(name)
+    n, h, w, c = in_shape
+    out_c = c * multiplier_depth
+    oh = out_size(padding, h, kernel[0], stride[0], dilation[0])
+    ow = out_size(padding, w, kernel[1], stride[1], dilation[1])
+    g = Graph()
+    options = b.T(f0=("int8", PAD[padding]), f1=("int32", stride[1]), f2=("int32", stride[0]),
+                  f3=("int32", multiplier_depth), f4=("int8", ACT[activation]),
+                  f5=("int32", dilation[1]), f6=("int32", dilation[0]))
+    if dtype == "float32":
+        x = g.f32(in_shape)
+        wt = g.const(rng.standard_normal((1, *kernel, out_c)).astype(F32) * 0.3, "float32")
+        bt = g.const(rng.standard_normal(out_c).astype(F32), "float32") if bias else -1
+        y = g.f32((n, oh, ow, out_c))
+        g.op("DEPTHWISE_CONV_2D", [x, wt, bt], [y], OPT["DEPTHWISE_CONV_2D"], options)
+        return Case(name, g.build([x], [y]), float_feeds(rng, [in_shape]), tolerance=1e-5)
+    in_scale, scales, out_scale = pick_scales(rng, out_c, per_channel, multiplier,
+                                              127 * 128 * (kernel[0] * kernel[1]) ** 0.5)
+    weights = small_weights_if(multiplier, rng, (1, *kernel, out_c))
+    x = g.q8(in_shape, in_scale, in_zp)
+    wt = g.const(weights, "int8", scales, [0] * len(scales), qdim=3)
+    bt = g.const(pick_bias(rng, out_c, multiplier), "int32", scales * in_scale) if bias else -1
+    y = g.q8((n, oh, ow, out_c), out_scale, out_zp)
+    g.op("DEPTHWISE_CONV_2D", [x, wt, bt], [y], OPT["DEPTHWISE_CONV_2D"], options)
+    return Case(name, g.build([x], [y]), int8_feeds(rng, [in_shape], [in_zp]))
+
+
+def fully_connected_case(name, in_shape, units, activation="NONE", in_zp=3, out_zp=-5,
+                         per_channel=False, bias=True, multiplier="normal", dtype="int8",
+                         keep_num_dims=False):
+    rng = rng_for(name)
+    depth = in_shape[-1]
+    batches = int(np.prod(in_shape)) // depth
+    out_shape = (*in_shape[:-1], units) if keep_num_dims else (batches, units)
+    g = Graph()
+    options = b.T(f0=("int8", ACT[activation]), f2=("bool", int(keep_num_dims)))
+    if dtype == "float32":
+        x = g.f32(in_shape)
+        wt = g.const(rng.standard_normal((units, depth)).astype(F32) * 0.2, "float32")
+        bt = g.const(rng.standard_normal(units).astype(F32), "float32") if bias else -1
+        y = g.f32(out_shape)
+        g.op("FULLY_CONNECTED", [x, wt, bt], [y], OPT["FULLY_CONNECTED"], options)
+        return Case(name, g.build([x], [y]), float_feeds(rng, [in_shape]), tolerance=1e-5)
+    in_scale, scales, out_scale = pick_scales(rng, units, per_channel, multiplier,
+                                              127 * 128 * depth ** 0.5)
+    weights = small_weights_if(multiplier, rng, (units, depth))
+    x = g.q8(in_shape, in_scale, in_zp)
+    wt = g.const(weights, "int8", scales, [0] * len(scales))
+    bt = g.const(pick_bias(rng, units, multiplier), "int32", scales * in_scale) if bias else -1
+    y = g.q8(out_shape, out_scale, out_zp)
+    g.op("FULLY_CONNECTED", [x, wt, bt], [y], OPT["FULLY_CONNECTED"], options)
+    return Case(name, g.build([x], [y]), int8_feeds(rng, [in_shape], [in_zp]))
+
+
+# ---- pools and MEAN ----------------------------------------------------------------------------
+
+def pool_case(name, opcode, in_shape, filt, stride, padding, activation="NONE", zp=-3,
+              scale=0.1, dtype="int8"):
+    rng = rng_for(name)
+    n, h, w, c = in_shape
+    oh = out_size(padding, h, filt[0], stride[0], 1)
+    ow = out_size(padding, w, filt[1], stride[1], 1)
+    g = Graph()
+    options = b.T(f0=("int8", PAD[padding]), f1=("int32", stride[1]), f2=("int32", stride[0]),
+                  f3=("int32", filt[1]), f4=("int32", filt[0]), f5=("int8", ACT[activation]))
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32((n, oh, ow, c))
+        g.op(opcode, [x], [y], OPT["POOL"], options)
+        return Case(name, g.build([x], [y]), float_feeds(rng, [in_shape]), tolerance=1e-6)
+    x, y = g.q8(in_shape, scale, zp), g.q8((n, oh, ow, c), scale, zp)
+    g.op(opcode, [x], [y], OPT["POOL"], options)
+    return Case(name, g.build([x], [y]), int8_feeds(rng, [in_shape], [zp]))
+
+
+def mean_case(name, in_shape, in_scale, in_zp, out_scale, out_zp, keep_dims=True, axes=(1, 2),
+              dtype="int8"):
+    rng = rng_for(name)
+    n, h, w, c = in_shape
+    out_shape = (n, 1, 1, c) if keep_dims else (n, c)
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x, y = g.q8(in_shape, in_scale, in_zp), g.q8(out_shape, out_scale, out_zp)
+        feeds = int8_feeds(rng, [in_shape], [in_zp])
+    axis = g.const(np.array(axes, np.int32), "int32")
+    g.op("MEAN", [x, axis], [y], OPT["MEAN"], b.T(f0=("bool", int(keep_dims))))
+    return Case(name, g.build([x], [y]), feeds, tolerance=1e-5 if dtype == "float32" else None)
+
+
+# ---- element-wise ------------------------------------------------------------------------------
+
+def arithmetic_case(name, opcode, shape1, shape2, out_shape, quants=None, activation="NONE",
+                    dtype="int8"):
+    """quants: ((s1, z1), (s2, z2), (so, zo))."""
+    rng = rng_for(name)
+    g = Graph()
+    if dtype == "float32":
+        x1, x2, y = g.f32(shape1), g.f32(shape2), g.f32(out_shape)
+        feeds = float_feeds(rng, [shape1, shape2])
+    else:
+        (s1, z1), (s2, z2), (so, zo) = quants
+        x1, x2, y = g.q8(shape1, s1, z1), g.q8(shape2, s2, z2), g.q8(out_shape, so, zo)
+        feeds = int8_feeds(rng, [shape1, shape2], [z1, z2])
+    g.op(opcode, [x1, x2], [y], OPT[opcode], b.T(f0=("int8", ACT[activation])))
+    return Case(name, g.build([x1, x2], [y]), feeds, tolerance=1e-6 if dtype == "float32" else None)
+
+
+# ---- activations -------------------------------------------------------------------------------
+
+def every_int8_value(shape_elements=256):
+    return np.arange(-128, 128).astype(np.int8).reshape(1, shape_elements)
+
+
+def unary_case(name, opcode, in_scale, in_zp, out_scale=None, out_zp=None, dtype="int8",
+               options_type=0, options=None, shape=(1, 256)):
+    rng = rng_for(name)
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(shape), g.f32(shape)
+        feeds = float_feeds(rng, [shape], spread=2.0)
+        tolerance = 1e-5
+    else:
+        x, y = g.q8(shape, in_scale, in_zp), g.q8(shape, out_scale, out_zp)
+        feeds = int8_feeds(rng, [shape], [in_zp])
+        if int(np.prod(shape)) == 256:
+            feeds.append([every_int8_value().reshape(shape)])
+        tolerance = None
+    g.op(opcode, [x], [y], options_type, options)
+    return Case(name, g.build([x], [y]), feeds, tolerance=tolerance)
+
+
+def softmax_case(name, shape, in_scale, in_zp, beta, dtype="int8"):
+    rng = rng_for(name)
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(shape), g.f32(shape)
+        feeds, tolerance = float_feeds(rng, [shape]), 1e-5
+    else:
+        x, y = g.q8(shape, in_scale, in_zp), g.q8(shape, 1 / 256, -128)
+        feeds, tolerance = int8_feeds(rng, [shape], [in_zp]), None
+        # One large value among small ones, and a row of two values (a tie).
+        peaked = np.full(shape, -100, np.int8)
+        peaked.reshape(-1, shape[-1])[:, 0] = 120
+        feeds.append([peaked])
+        tie = np.full(shape, -128, np.int8)
+        tie.reshape(-1, shape[-1])[:, :2] = 127
+        feeds.append([tie])
+    g.op("SOFTMAX", [x], [y], OPT["SOFTMAX"], b.T(f0=("float32", beta)))
+    return Case(name, g.build([x], [y]), feeds, tolerance=tolerance)
+
+
+# ---- QUANTIZE / DEQUANTIZE ---------------------------------------------------------------------
+
+def quantize_float_case(name, scale, zp, count=240):
+    """float -> int8, with values on and next to the rounding boundaries (k + 1/2) * scale."""
+    rng = rng_for(name)
+    g = Graph()
+    x, y = g.f32((1, count)), g.q8((1, count), scale, zp)
+    g.op("QUANTIZE", [x], [y], OPT["QUANTIZE"], b.T())
+    s = F32(scale)
+    k = rng.integers(-140, 140, count).astype(np.float64)
+    halves = ((k + 0.5) * np.float64(s)).astype(F32)
+    feeds = [[halves.reshape(1, count)],
+             [np.nextafter(halves, F32(np.inf)).reshape(1, count)],
+             [np.nextafter(halves, F32(-np.inf)).reshape(1, count)],
+             [(k * np.float64(s)).astype(F32).reshape(1, count)],
+             [rng.uniform(-300 * s, 300 * s, (1, count)).astype(F32)],
+             [np.zeros((1, count), F32)]]
+    return Case(name, g.build([x], [y]), feeds)
+
+
+def requantize_case(name, in_scale, in_zp, out_scale, out_zp):
+    rng = rng_for(name)
+    g = Graph()
+    x, y = g.q8((1, 256), in_scale, in_zp), g.q8((1, 256), out_scale, out_zp)
+    g.op("QUANTIZE", [x], [y], OPT["QUANTIZE"], b.T())
+    feeds = int8_feeds(rng, [(1, 256)], [in_zp], random_count=1) + [[every_int8_value()]]
+    return Case(name, g.build([x], [y]), feeds)
+
+
+def dequantize_case(name, scale, zp):
+    rng = rng_for(name)
+    g = Graph()
+    x, y = g.q8((1, 256), scale, zp), g.f32((1, 256))
+    g.op("DEQUANTIZE", [x], [y], OPT["DEQUANTIZE"], b.T())
+    feeds = int8_feeds(rng, [(1, 256)], [zp], random_count=1) + [[every_int8_value()]]
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0)
+
+
+# ---- shape ops ---------------------------------------------------------------------------------
+
+def concatenation_case(name, shapes, axis, dtype="int8", zp=-7, scale=0.05, input_quants=None):
+    """input_quants: one (scale, zero point) per input (default: the output's)."""
+    rng = rng_for(name)
+    input_quants = input_quants or [(scale, zp)] * len(shapes)
+    rank = len(shapes[0])
+    a = axis % rank
+    out_shape = list(shapes[0])
+    out_shape[a] = sum(s[a] for s in shapes)
+    g = Graph()
+    if dtype == "float32":
+        xs = [g.f32(s) for s in shapes]
+        y = g.f32(out_shape)
+        feeds = float_feeds(rng, shapes)
+    else:
+        xs = [g.q8(s, qs, qz) for s, (qs, qz) in zip(shapes, input_quants)]
+        y = g.q8(out_shape, scale, zp)
+        feeds = int8_feeds(rng, shapes, [qz for _, qz in input_quants])
+    g.op("CONCATENATION", xs, [y], OPT["CONCATENATION"], b.T(f0=("int32", axis)))
+    return Case(name, g.build(xs, [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
+def pad_case(name, in_shape, pads, dtype="int8", zp=-7, value=None, opcode="PAD"):
+    rng = rng_for(name)
+    out_shape = [d + p0 + p1 for d, (p0, p1) in zip(in_shape, pads)]
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
+        feeds = int8_feeds(rng, [in_shape], [zp])
+    inputs = [x, g.const(np.array(pads, np.int32), "int32")]
+    if opcode == "PADV2":
+        if dtype == "float32":
+            inputs.append(g.const(np.array([value], F32), "float32"))
+        else:
+            inputs.append(g.const(np.array([value], np.int8), "int8", 0.05, [zp]))
+    g.op(opcode, inputs, [y], OPT[opcode], b.T())
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
+# ---- chains ------------------------------------------------------------------------------------
+
+def chain_conv_pool_fc_softmax(name):
+    """CONV_2D (RELU6, stride 2) -> MAX_POOL_2D -> FULLY_CONNECTED -> SOFTMAX (beta 0.7)."""
+    rng = rng_for(name)
+    g = Graph()
+    x = g.q8((1, 9, 9, 3), 0.04, -128)
+    ws = weight_scales(rng, 5, True)
+    w = g.const(rng.integers(-127, 128, (5, 3, 3, 3)).astype(np.int8), "int8", ws, [0] * 5)
+    bias = g.const(int32_bias(rng, 5, 3000), "int32", ws * F32(0.04))
+    c = g.q8((1, 5, 5, 5), 0.03, -128)
+    g.op("CONV_2D", [x, w, bias], [c], OPT["CONV_2D"],
+         b.T(f0=("int8", PAD["SAME"]), f1=("int32", 2), f2=("int32", 2), f3=("int8", ACT["RELU6"])))
+    p = g.q8((1, 2, 2, 5), 0.03, -128)
+    g.op("MAX_POOL_2D", [c], [p], OPT["POOL"],
+         b.T(f0=("int8", PAD["VALID"]), f1=("int32", 2), f2=("int32", 2), f3=("int32", 2), f4=("int32", 2)))
+    fw = g.const(rng.integers(-127, 128, (7, 20)).astype(np.int8), "int8", [0.01], [0])
+    fb = g.const(int32_bias(rng, 7, 500), "int32", [0.0003])
+    f = g.q8((1, 7), 0.08, 4)
+    g.op("FULLY_CONNECTED", [p, fw, fb], [f], OPT["FULLY_CONNECTED"], b.T(f0=("int8", 0)))
+    s = g.q8((1, 7), 1 / 256, -128)
+    g.op("SOFTMAX", [f], [s], OPT["SOFTMAX"], b.T(f0=("float32", 0.7)))
+    return Case(name, g.build([x], [s]), int8_feeds(rng, [(1, 9, 9, 3)], [-128]))
+
+
+def chain_quantize_depthwise_dequantize(name):
+    """QUANTIZE (float -> int8) -> DEPTHWISE_CONV_2D (multiplier 2, dilation 2) -> DEQUANTIZE."""
+    rng = rng_for(name)
+    g = Graph()
+    x = g.f32((1, 6, 6, 2))
+    q = g.q8((1, 6, 6, 2), 0.02, 11)
+    g.op("QUANTIZE", [x], [q], OPT["QUANTIZE"], b.T())
+    ws = weight_scales(rng, 4, True)
+    w = g.const(rng.integers(-127, 128, (1, 3, 3, 4)).astype(np.int8), "int8", ws, [0] * 4, qdim=3)
+    bias = g.const(int32_bias(rng, 4, 3000), "int32", ws * F32(0.02))
+    d = g.q8((1, 6, 6, 4), 0.05, -20)
+    g.op("DEPTHWISE_CONV_2D", [q, w, bias], [d], OPT["DEPTHWISE_CONV_2D"],
+         b.T(f0=("int8", PAD["SAME"]), f1=("int32", 1), f2=("int32", 1), f3=("int32", 2),
+             f4=("int8", ACT["RELU"]), f5=("int32", 2), f6=("int32", 2)))
+    y = g.f32((1, 6, 6, 4))
+    g.op("DEQUANTIZE", [d], [y], OPT["DEQUANTIZE"], b.T())
+    feeds = [[rng.uniform(-2.5, 2.5, (1, 6, 6, 2)).astype(F32)] for _ in range(3)]
+    feeds.append([np.full((1, 6, 6, 2), 100.0, F32)])
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0)
+
+
+def chain_residual_add_concat(name):
+    """Two convolutions of one input, ADD (residual, RELU) and CONCATENATION of the results,
+    then MEAN: a graph with a branch and two merges."""
+    rng = rng_for(name)
+    g = Graph()
+    x = g.q8((1, 5, 5, 4), 0.05, -10)
+    branches = []
+    for k in range(2):
+        ws = weight_scales(rng, 4, True)
+        w = g.const(rng.integers(-127, 128, (4, 3, 3, 4)).astype(np.int8), "int8", ws, [0] * 4)
+        bias = g.const(int32_bias(rng, 4, 4000), "int32", ws * F32(0.05))
+        out = g.q8((1, 5, 5, 4), 0.06 + 0.02 * k, 3 - 5 * k)
+        g.op("CONV_2D", [x, w, bias], [out], OPT["CONV_2D"],
+             b.T(f0=("int8", PAD["SAME"]), f1=("int32", 1), f2=("int32", 1), f3=("int8", 0)))
+        branches.append(out)
+    added = g.q8((1, 5, 5, 4), 0.09, -2)
+    g.op("ADD", [branches[0], x], [added], OPT["ADD"], b.T(f0=("int8", ACT["RELU"])))
+    joined_in = g.q8((1, 5, 5, 4), 0.09, -2)
+    g.op("QUANTIZE", [branches[1]], [joined_in], OPT["QUANTIZE"], b.T())
+    joined = g.q8((1, 5, 5, 8), 0.09, -2)
+    g.op("CONCATENATION", [added, joined_in], [joined], OPT["CONCATENATION"], b.T(f0=("int32", 3)))
+    m = g.q8((1, 1, 1, 8), 0.04, 1)
+    axis = g.const(np.array([1, 2], np.int32), "int32")
+    g.op("MEAN", [joined, axis], [m], OPT["MEAN"], b.T(f0=("bool", 1)))
+    return Case(name, g.build([x], [m]), int8_feeds(rng, [(1, 5, 5, 4)], [-10]))
