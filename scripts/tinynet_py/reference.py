@@ -970,10 +970,10 @@ def prepare_quantize(ctx):
 
 
 def run_quantize(plan, x):
-    """Float input: reference_ops::AffineQuantize, round(val / double scale) + zero point.
+    """Float input: reference_ops::AffineQuantize, round(val / scale) + zero point, divided in float32.
     Integer input: reference_ops::Requantize (internal/reference/requantize.h)."""
     if plan["input_dtype"] == "float32":
-        q = fp.tflite_round(x.astype(np.float64) / np.float64(plan["output_scale"]))
+        q = fp.tflite_round((x.astype(np.float32) / np.float32(plan["output_scale"])).astype(np.float64))
         q = np.clip(q, -2.0 ** 31, 2.0 ** 31 - 1).astype(np.int64) + plan["output_zero_point"]
         return np.clip(q, *plan["range"])
     value = fp.wrap32(x.astype(np.int64) - plan["input_zero_point"])

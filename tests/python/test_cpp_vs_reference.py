@@ -260,35 +260,9 @@ def catalogue():
 
 CASES = catalogue()
 # Mismatches found by this test, diagnosed against TFLM's source (case name -> diagnosis).
-_NO_BIAS = ("C++ wrong: a layer without bias (tinynet::no_bias, emitted for an absent optional bias "
-            "input, which TFLM accepts) does not compile: `!has_bias<Bias> || size_mismatch<Layer, "
-            "channels, array_size<Bias>>::ok` instantiates size_mismatch<..., N, 0> whose static_assert "
-            "fires whatever the || says (conv2d.hpp:69, depthwise_conv2d.hpp:65, fully_connected.hpp:44)")
-_QUANTIZE_FLOAT = ("reference wrong: TFLM's reference_ops::AffineQuantize (kernels/internal/reference/"
-                   "quantize.h, called by micro/kernels/quantize_common.cc EvalQuantizeReference) rounds "
-                   "TfLiteRound(val / static_cast<float>(scale)), a float32 division; reference.py "
-                   "run_quantize divides in float64, so inputs whose float quotient rounds onto k + 0.5 "
-                   "(e.g. 0.25f / 0.1f = 2.5f -> 3) come out one lower. The C++ divides in float (right)")
-XFAIL = {
-    "conv_no_bias": _NO_BIAS,
-    "conv_float_no_bias": _NO_BIAS,
-    "dw_no_bias": _NO_BIAS,
-    "fc_no_bias": _NO_BIAS,
-    "fc_float_no_bias": _NO_BIAS,
-    "quantize_float_s0.037_zp-7": _QUANTIZE_FLOAT,
-    "quantize_float_s0.1_zp0": _QUANTIZE_FLOAT,
-    "softmax_1x1000_sum_of_exps_over_512": (
-        "both differ from TFLM: when the row's sum of exps is >= 512 (here 1000 equal values), "
-        "num_bits_over_unit + 31 - 8 = 32 and TFLM's reference_ops::Softmax (kernels/internal/reference/"
-        "softmax.h) stops on TFLITE_CHECK(0 <= exponent && exponent <= 31). The C++ rounding_divide_by_pot"
-        "(x, 32) shifts an int32 by 32 (undefined; x86 gives x + 1, so 127 everywhere); the reference "
-        "computes in int64 and gives -128. tinynet should refuse depth >= 512 (or define the result)"),
-    "concat_int8_inputs_quantized_differently": (
-        "C++ wrong: TFLM's micro/kernels/concatenation.cc Eval calls EvalUnquantized<int8_t> -> "
-        "reference_ops::Concatenation, a raw copy even when an input's scale/zero point differ from the "
-        "output's (Prepare only records them); the C++ Concatenation requantizes such inputs "
-        "(TFLite's ConcatenationWithScaling), the reference copies them like TFLM"),
-}
+# (none open: the no-bias layers, float->int8 QUANTIZE rounding, Softmax sums >= 512 and int8
+# Concatenation of differently quantized inputs were fixed after this test found them)
+XFAIL = {}
 for _case in CASES:
     if _case.name in XFAIL:
         _case.xfail = XFAIL[_case.name]

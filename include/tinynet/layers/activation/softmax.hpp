@@ -99,8 +99,13 @@ struct Softmax {
             const std::int32_t scaled = fixed::multiply_by_quantized_multiplier_greater_than_one(
                 diff, input_beta.multiplier, input_beta.shift);
             const std::int32_t exp_value = fixed::exp_on_negative_values<scaled_diff_integer_bits>(scaled);
-            const std::int32_t unsaturated = fixed::rounding_divide_by_pot(
-                fixed::saturating_rounding_doubling_high_mul(reciprocal.value, exp_value), exponent);
+            // A row whose sum of exps reaches 512 (only possible when depth >= 512) makes the
+            // exponent 32, where TFLM stops on TFLITE_CHECK(exponent <= 31). The product is in
+            // [0, 2^31), so dividing it by 2^32 with rounding is exactly 0: every probability is
+            // below 1/512, half an output step, and the output is -128. We return that rather
+            // than shift an int32 by 32 (undefined behaviour).
+            const std::int32_t product = fixed::saturating_rounding_doubling_high_mul(reciprocal.value, exp_value);
+            const std::int32_t unsaturated = exponent <= 31 ? fixed::rounding_divide_by_pot(product, exponent) : 0;
             const std::int32_t shifted = unsaturated - 128;
             y[c] = static_cast<std::int8_t>(shifted < -128 ? -128 : (shifted > 127 ? 127 : shifted));
           } else {

@@ -66,7 +66,7 @@ struct Conv2D {
   static_assert(filter_c > 0 && in_c % filter_c == 0 && out_c % groups == 0,
                 "tinynet::Conv2D: the input channels must be a multiple of the weights' input channels");
   static_assert(output_shape_mismatch<Conv2D, Shape<batches, out_h, out_w, out_c>, typename Out::shape>::ok);
-  static_assert(!has_bias<Bias> || size_mismatch<Conv2D, out_c, array_size<Bias>>::ok);
+  static_assert(size_mismatch<Conv2D, has_bias<Bias> ? out_c : 0, array_size<Bias>>::ok);
   static_assert(element_type_mismatch<Conv2D, input_element, output_element>::ok);
 
   static constexpr bool in_place = false;

@@ -62,7 +62,7 @@ struct DepthwiseConv2D {
                 "tinynet::DepthwiseConv2D: tensors must be 4-D NHWC");
   static_assert(size_mismatch<DepthwiseConv2D, k_h * k_w * out_c, array_size<Weights>>::ok);
   static_assert(output_shape_mismatch<DepthwiseConv2D, Shape<batches, out_h, out_w, out_c>, typename Out::shape>::ok);
-  static_assert(!has_bias<Bias> || size_mismatch<DepthwiseConv2D, out_c, array_size<Bias>>::ok);
+  static_assert(size_mismatch<DepthwiseConv2D, has_bias<Bias> ? out_c : 0, array_size<Bias>>::ok);
   static_assert(element_type_mismatch<DepthwiseConv2D, input_element, output_element>::ok);
 
   static constexpr bool in_place = false;

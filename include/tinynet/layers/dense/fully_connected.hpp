@@ -41,7 +41,7 @@ struct FullyConnected {
   static_assert(size_mismatch<FullyConnected, units * input_depth, array_size<Weights>>::ok);
   static_assert(input_shape_mismatch<FullyConnected, Shape<batches, input_depth>, typename In::shape,
                                      In::size == batches * input_depth>::ok);
-  static_assert(!has_bias<Bias> || size_mismatch<FullyConnected, units, array_size<Bias>>::ok);
+  static_assert(size_mismatch<FullyConnected, has_bias<Bias> ? units : 0, array_size<Bias>>::ok);
   static_assert(element_type_mismatch<FullyConnected, input_element, output_element>::ok);
 
   static constexpr bool in_place = false;

@@ -1,16 +1,15 @@
 // Concatenation along one axis.
 //
-// When an input's quantization equals the output's (what TFLM requires for int8) its elements are
-// copied; otherwise they are requantized like TFLite's ConcatenationWithScaling:
-// round(x * in_scale / out_scale + (out_zero_point - in_zero_point * in_scale / out_scale)) in float.
+// Elements are copied as they are, whatever each input's scale and zero point: TFLM's micro kernel
+// (micro/kernels/concatenation.cc, Eval -> reference_ops::Concatenation) does the same for int8 and
+// int16. A converter only emits CONCATENATION with inputs quantized like the output; when they are
+// not, TFLM's raw copy is still the result we must reproduce.
 #pragma once
 
 #include <cstdint>
-#include <limits>
 
 #include "../../core/activation_range.hpp"
 #include "../../core/diagnostics.hpp"
-#include "../../core/quantize_multiplier.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
 
@@ -54,21 +53,9 @@ struct Concatenation {
   static constexpr void copy_one(const element* in, element* out, int& column) {
     constexpr int width = In::shape::dims[static_cast<std::size_t>(axis)] * inner;
     constexpr int out_width = Out::shape::dims[static_cast<std::size_t>(axis)] * inner;
-    constexpr bool same_quant = Out::is_float || (In::scale == Out::scale && In::zero_point == Out::zero_point);
     for (int o = 0; o < outer; ++o) {
       for (int i = 0; i < width; ++i) {
-        const element x = in[o * width + i];
-        if constexpr (same_quant) {
-          out[o * out_width + column + i] = x;
-        } else {
-          constexpr float scale = In::scale / Out::scale;
-          constexpr float bias = -static_cast<float>(In::zero_point) * scale;
-          const std::int32_t q = static_cast<std::int32_t>(
-                                     detail::round_half_away(static_cast<double>(static_cast<float>(x) * scale + bias))) +
-                                 Out::zero_point;
-          constexpr std::int32_t lo = std::numeric_limits<element>::min(), hi = std::numeric_limits<element>::max();
-          out[o * out_width + column + i] = static_cast<element>(q < lo ? lo : (q > hi ? hi : q));
-        }
+        out[o * out_width + column + i] = in[o * width + i];
       }
     }
     column += width;
