@@ -76,12 +76,20 @@ def layer_table(model):
         constants = [i for i in op.inputs if i >= 0 and t[i].data is not None]
         weight_bytes = sum(t[i].nbytes for i in constants) if op.opcode in _WEIGHTED_OPS else 0
         out = t[op.outputs[0]]
+        # Pruned layers: the share of non-zero weights, and the MACs that remain (each weight of
+        # a conv or fully-connected layer is used equally often, up to padding at the borders).
+        density = 1.0
+        if op.opcode in _WEIGHTED_OPS and len(op.inputs) > 1 and op.inputs[1] >= 0 and t[op.inputs[1]].data is not None:
+            w = t[op.inputs[1]].data
+            density = float(np.count_nonzero(w)) / w.size if w.size else 1.0
+        macs = int(op_macs(model, op))
         rows.append({
             "index": op.index, "op": op.opcode, "name": out.name,
             "inputs": [list(t[i].shape) for i in data_inputs],
             "input_dtypes": [t[i].dtype for i in data_inputs],
             "output": list(out.shape), "output_dtype": out.dtype,
-            "params": op_params_text(op), "macs": int(op_macs(model, op)),
+            "params": op_params_text(op), "macs": macs,
+            "weight_density": density, "nonzero_macs": int(round(macs * density)),
             "weight_bytes": int(weight_bytes),
             "activation_bytes": int(sum(t[i].nbytes for i in op.outputs)),
         })
@@ -189,6 +197,7 @@ def summary(model):
         "totals": {
             "ops": len(rows),
             "macs": int(sum(r["macs"] for r in rows)),
+            "nonzero_macs": int(sum(r["nonzero_macs"] for r in rows)),
             "weight_bytes": int(sum(r["weight_bytes"] for r in rows)),
             "constant_bytes": int(weights),
             "requant_table_bytes": int(tables),

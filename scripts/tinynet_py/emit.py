@@ -149,8 +149,12 @@ class _Emitter:
         names, w = self.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1)
         if len(w.shape) != 2:
             self.fail(op, f"weights of rank {len(w.shape)} (expected 2)")
+        options = self.activation(op)
+        form = SPARSE_FORM_NAMES.get(getattr(self, "sparse", "auto"))
+        if form:   # 'auto' is the library's default (SparseForm::automatic)
+            options += f", tinynet::SparseForm::{form}"
         return (f"tinynet::FullyConnected<{ins[0]}, {out}, {names['weights']}, {names['bias']}, "
-                f"{names['scales']},\n    tinynet::FullyConnectedOptions{{{self.activation(op)}}}>")
+                f"{names['scales']},\n    tinynet::FullyConnectedOptions{{{options}}}>")
 
     def op_conv_2d(self, op, prefix, ins, out, weights_layout=None):
         names, w = self.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1,
@@ -359,11 +363,15 @@ def header_comment(model, summary):
     return "\n".join(lines) + "\n"
 
 
-def generate_header(model, namespace, summary_text=""):
+SPARSE_FORM_NAMES = {"dense": "dense", "unrolled": "unrolled", "compressed": "compressed"}
+
+
+def generate_header(model, namespace, summary_text="", sparse="auto"):
     """Returns the header's text. Raises ModelError for anything the C++ library cannot express."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*", namespace):
         raise ModelError(None, f"--name '{namespace}' is not a C++ namespace name")
     emitter = _Emitter(model, namespace)
+    emitter.sparse = sparse
     network = emitter.emit()
     parts = [
         header_comment(model, summary_text),

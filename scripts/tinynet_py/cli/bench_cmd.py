@@ -16,6 +16,7 @@ from .. import cortex_m, runner
 from ..analysis import summary
 from ..errors import TinynetError
 from ..ir import DTYPES
+from .. import pipeline
 from .convert_cmd import default_namespace, header_for
 
 NAME = "bench"
@@ -29,16 +30,18 @@ Google Benchmark (median of 5 repetitions). The input is the model's zero point 
 --input is given. Compile time and compiler peak memory are reported too."""
 EPILOG = """examples:
   tinynet bench kws_ref_model.tflite --target cortex-m4
-  tinynet bench kws_ref_model.tflite --target host --json"""
+  tinynet bench kws_ref_model.tflite --target host --json
+  tinynet bench ad01_int8.tflite --prune-synapses 0.9 --sparse compressed --target cortex-m4"""
 
 TARGETS = ("host",) + tuple(cortex_m.CPUS)
 
 
 def add_arguments(parser):
-    parser.add_argument("model", metavar="MODEL", help="the .tflite file")
+    pipeline.add_model_argument(parser)
     parser.add_argument("--target", choices=TARGETS, default="cortex-m4", help="default: cortex-m4")
     parser.add_argument("--input", metavar="IN", help="input tensor (raw bytes of its dtype)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    pipeline.add_compression_arguments(parser)
 
 
 def _input_file(model, path, folder):
@@ -62,7 +65,8 @@ def _timed(build):
 
 def run(args):
     namespace = default_namespace(args.model)
-    model, text = header_for(args.model, namespace)
+    prepared, text = header_for(args, namespace)
+    model = prepared.model
     if len(model.inputs) != 1:
         raise TinynetError(args.model, "bench handles models with one input")
     info = summary(model)
@@ -75,6 +79,8 @@ def run(args):
             figures.update(_bench_host(text, namespace, model, inp, work))
         else:
             figures.update(_bench_cortex_m(text, namespace, model, inp, args.target))
+    if prepared.evaluation is not None:
+        figures["eval"] = {v["name"]: v.get("accuracy", v.get("mae")) for v in prepared.evaluation["variants"]}
     if args.json:
         print(json.dumps(figures))
     else:

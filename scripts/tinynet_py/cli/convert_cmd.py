@@ -3,21 +3,24 @@
 import os
 import re
 
+from .. import pipeline
 from ..analysis import summary
 from ..emit import generate_header, write_atomically
 from ..reference import Interpreter
-from ..tflite import load_model
 from .inspect_cmd import format_table
 
 NAME = "convert"
-HELP = "generate a C++ header (constexpr weights and the network type) from a .tflite model"
-DESCRIPTION = """Reads a TFLite flatbuffer and writes one header holding the weights, biases and
+HELP = "generate a C++ header (constexpr weights and the network type) from a model"
+DESCRIPTION = """Reads a model (a TFLite flatbuffer, int8 or float32; a float32 ONNX file; a pickled
+scikit-learn MLP), optionally prunes and quantizes it, and writes one header holding the weights, biases and
 quantization parameters as constexpr arrays and the network as a tinynet::Network type in
 namespace NS. The header begins with a readable summary: source file and hash, ops, shapes,
 quantization, MACs, weight bytes and arena estimate. Nothing is written unless the whole model
 is supported (the header is written to a temporary file, then renamed)."""
 EPILOG = """examples:
   tinynet convert kws_ref_model.tflite -o kws.hpp --name kws
+  tinynet convert digits_mlp.pkl --quantize calib.npz -o digits.hpp
+  tinynet convert digits_mlp.pkl --quantize calib.npz --prune-synapses 0.75 --eval test.npz -o digits.hpp
   then, in C++:
     #include "kws.hpp"
     static tinynet::Instance<kws::network> net;   // arena in .bss, no constructor
@@ -30,24 +33,33 @@ def default_namespace(path):
 
 
 def add_arguments(parser):
-    parser.add_argument("model", metavar="MODEL", help="the .tflite file")
+    pipeline.add_model_argument(parser)
     parser.add_argument("-o", "--output", required=True, metavar="OUT.hpp", help="the header to write")
     parser.add_argument("--name", metavar="NS", help="C++ namespace of the generated code "
                                                      "(default: the model file's stem)")
+    pipeline.add_compression_arguments(parser)
 
 
-def header_for(model_path, namespace):
-    """Loads, validates and emits; returns (model, header text)."""
-    model = load_model(model_path)
+def header_for_model(model, namespace, sparse="auto"):
+    """Validates and emits an ir.Model; returns the header text."""
     Interpreter(model)  # runs every op's checks: refuses what TFLM would refuse
-    text = generate_header(model, namespace, format_table(summary(model)))
-    return model, text
+    return generate_header(model, namespace, format_table(summary(model)), sparse=sparse)
+
+
+def header_for(args, namespace):
+    """Loads args.model, applies the compression flags, emits; returns (Prepared, header text)."""
+    prepared = pipeline.prepare(args)
+    return prepared, header_for_model(prepared.model, namespace, getattr(args, "sparse", "auto"))
 
 
 def run(args):
     namespace = args.name or default_namespace(args.model)
-    model, text = header_for(args.model, namespace)
+    prepared, text = header_for(args, namespace)
+    model = prepared.model
     write_atomically(args.output, text)
+    for note in prepared.notes:
+        print(note)
     print(f"wrote {args.output}: namespace {namespace}, {len(model.ops)} ops, network type "
           f"{namespace}::network")
+    pipeline.report_evaluation(prepared, args, default_chart=os.path.splitext(args.output)[0] + "-eval.png")
     return 0

@@ -4,7 +4,7 @@ import json
 
 from .. import analysis
 from ..reference import Interpreter
-from ..tflite import load_model
+from .. import pipeline
 
 NAME = "inspect"
 HELP = "show a model's layers, MACs, weight and activation bytes, flash and arena estimates"
@@ -19,19 +19,26 @@ EPILOG = """example:
 
 
 def add_arguments(parser):
-    parser.add_argument("model", metavar="MODEL", help="the .tflite file")
+    pipeline.add_model_argument(parser)
     parser.add_argument("--json", action="store_true",
                         help="print the same information as one JSON object")
+    pipeline.add_compression_arguments(parser)
 
 
 def run(args):
-    model = load_model(args.model)
+    prepared = pipeline.prepare(args)
+    model = prepared.model
     Interpreter(model)           # runs every op's prepare: refuses what TFLM would refuse
     info = analysis.summary(model)
     if args.json:
+        if prepared.evaluation is not None:
+            info["eval"] = prepared.evaluation
         print(json.dumps(info, indent=1))
         return 0
+    for note in prepared.notes:
+        print(note)
     print(format_table(info))
+    pipeline.report_evaluation(prepared, args)
     return 0
 
 
@@ -40,14 +47,17 @@ def _shapes(shapes):
 
 
 def format_table(info):
-    header = ("#", "op", "input", "output", "params", "MACs", "weights B", "act B")
+    sparse = any(r.get("weight_density", 1.0) < 1.0 for r in info["layers"])
+    header = ("#", "op", "input", "output", "params", "MACs", "weights B", "act B") + (("non-zero",) if sparse else ())
     rows = [header]
     for r in info["layers"]:
-        rows.append((str(r["index"]), r["op"], _shapes(r["inputs"]), _shapes([r["output"]]),
-                     r["params"], f"{r['macs']:,}", f"{r['weight_bytes']:,}",
-                     f"{r['activation_bytes']:,}"))
+        row = (str(r["index"]), r["op"], _shapes(r["inputs"]), _shapes([r["output"]]),
+               r["params"], f"{r['macs']:,}", f"{r['weight_bytes']:,}", f"{r['activation_bytes']:,}")
+        if sparse:
+            row += (f"{100 * r['weight_density']:.0f}%" if r["macs"] else "",)
+        rows.append(row)
     widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
-    right = {0, 5, 6, 7}
+    right = {0, 5, 6, 7, 8}
     lines = []
     for n, row in enumerate(rows):
         cells = [cell.rjust(w) if c in right else cell.ljust(w)
@@ -56,6 +66,7 @@ def format_table(info):
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     t = info["totals"]
+    sparse = any(r.get("weight_density", 1.0) < 1.0 for r in info["layers"])
     io = lambda ts: "; ".join(
         f"{x['name']} {'x'.join(map(str, x['shape']))} {x['dtype']}"
         + (f" (scale {x['scale']:g}, zero point {x['zero_point']})" if x["scale"] else "")
@@ -65,7 +76,8 @@ def format_table(info):
     lines += [
         "",
         f"ops:                    {t['ops']}",
-        f"MACs:                   {t['macs']:,}",
+        f"MACs:                   {t['macs']:,}"
+        + (f" ({t['nonzero_macs']:,} with non-zero weights)" if sparse else ""),
         f"weights + biases:       {t['weight_bytes']:,} B",
         f"flash estimate:         {t['flash_estimate_bytes']:,} B "
         f"(constants {t['constant_bytes']:,} + requantization tables {t['requant_table_bytes']:,})",

@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import TinynetError
 from ..ir import DTYPES
 from .. import runner
+from .. import pipeline
 from .convert_cmd import default_namespace, header_for
 
 NAME = "run"
@@ -19,13 +20,14 @@ for int8 models) or .npy files. Builds are cached (in $TINYNET_CACHE, default
 ~/.cache/tinynet): a second run of the same model only runs the program."""
 EPILOG = """examples:
   tinynet run kws_ref_model.tflite --input in.bin --output out.bin
-  tinynet run kws_ref_model.tflite --input features.npy --output scores.npy --target cortex-m4"""
+  tinynet run kws_ref_model.tflite --input features.npy --output scores.npy --target cortex-m4
+  tinynet run ad01_int8.tflite --prune-synapses 0.9 --sparse unrolled --input in.bin --output out.bin"""
 
 TARGETS = ("host", "cortex-m4")
 
 
 def add_arguments(parser):
-    parser.add_argument("model", metavar="MODEL", help="the .tflite file")
+    pipeline.add_model_argument(parser)
     parser.add_argument("--input", action="append", required=True, metavar="IN",
                         help="input tensor file (.bin raw bytes or .npy); repeat for each model input")
     parser.add_argument("--output", action="append", required=True, metavar="OUT",
@@ -33,6 +35,7 @@ def add_arguments(parser):
     parser.add_argument("--target", choices=TARGETS, default="host",
                         help="host: the C++ compiler ($CXX, default g++); cortex-m4: arm-none-eabi-g++ "
                              "and qemu-system-arm -M mps2-an386 (default: host)")
+    pipeline.add_compression_arguments(parser)
 
 
 def read_tensor(path, tensor):
@@ -79,7 +82,8 @@ def progress(message):
 
 def run(args):
     namespace = default_namespace(args.model)
-    model, text = header_for(args.model, namespace)
+    prepared, text = header_for(args, namespace)
+    model = prepared.model
     if len(args.input) != len(model.inputs):
         raise TinynetError(args.model, f"the model has {len(model.inputs)} input(s); "
                                        f"{len(args.input)} --input given")
@@ -102,4 +106,5 @@ def run(args):
             runner.run_cortex_m(elf, "cortex-m4", raw_inputs, raw_outputs, model)
         for path, raw, index in zip(args.output, raw_outputs, model.outputs):
             write_tensor(path, raw, model.tensors[index])
+    pipeline.report_evaluation(prepared, args)
     return 0

@@ -1,0 +1,143 @@
+"""What convert, run, inspect and bench share: reading a model of any kind and compressing it.
+
+    model file ──load_any──► float32 or int8 IR ──prune──► ──quantize──► final IR ──► header
+                                                  (--prune-*)   (--quantize)
+
+Pruning comes before quantization, so that the scales are computed on the weights that remain.
+The variants along the way (the model as read, quantized, pruned and quantized) are kept so that
+--eval can compare them.
+"""
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+from . import evaluate, prune
+from .errors import ModelError, TinynetError
+from .reference import Interpreter
+from .tflite import load_model
+
+SPARSE_FORMS = ("auto", "dense", "unrolled", "compressed")
+MODEL_KINDS = ".tflite (int8 or float32), .onnx (float32), .pkl/.pickle (scikit-learn MLPClassifier/MLPRegressor)"
+
+
+def load_any(path):
+    """Reads a model by its file extension into tinynet's IR."""
+    path = str(path)
+    extension = os.path.splitext(path)[1].lower()
+    if extension in (".pkl", ".pickle", ".joblib"):
+        from .sklearn_import import load_sklearn
+        return load_sklearn(path)
+    if extension == ".onnx":
+        try:
+            from .onnx_import import load_onnx
+        except ImportError as e:
+            raise TinynetError(path, f"reading ONNX needs the onnx Python package (Debian: python3-onnx): {e}")
+        return load_onnx(path)
+    if extension not in (".tflite", ".lite", ".bin", ""):
+        raise ModelError(path, f"unknown model file type '{extension}'; tinynet reads {MODEL_KINDS}")
+    return load_model(path)
+
+
+def add_model_argument(parser):
+    parser.add_argument("model", metavar="MODEL", help=f"the model: {MODEL_KINDS}")
+
+
+def add_compression_arguments(parser):
+    group = parser.add_argument_group(
+        "compression", "applied in this order: pruning, then quantization; see docs/compression.md")
+    group.add_argument("--quantize", metavar="CALIB.npz",
+                       help="post-training int8 quantization of a float model from calibration inputs "
+                            "(array 'x': samples of the model input, e.g. 100-500 training examples)")
+    group.add_argument("--prune-synapses", type=float, default=0.0, metavar="FRACTION",
+                       help="zero this fraction of the weights of every conv/depthwise/fully-connected "
+                            "layer, smallest magnitude first (e.g. 0.75)")
+    group.add_argument("--prune-scope", choices=("layer", "global"), default="layer",
+                       help="--prune-synapses per layer (default) or with one threshold over all layers")
+    group.add_argument("--prune-neurons", type=float, default=0.0, metavar="FRACTION",
+                       help="remove this fraction of the output neurons/channels of each layer that "
+                            "feeds one other weighted layer (smallest L2 norm first), shrinking both")
+    group.add_argument("--sparse", choices=SPARSE_FORMS, default="auto",
+                       help="kernel form of fully-connected layers: auto (by size and density), dense, "
+                            "unrolled (only non-zero multiply-accumulates, in code), compressed "
+                            "(non-zero values and positions in flash)")
+    group.add_argument("--eval", metavar="DATA.npz",
+                       help="accuracy of the model as read vs quantized vs pruned, overall and per class "
+                            "(arrays 'x' inputs, 'y' labels); flags classes that lose more than the average")
+    group.add_argument("--eval-chart", metavar="PNG",
+                       help="write the --eval per-class chart there (needs matplotlib)")
+
+
+@dataclass
+class Prepared:
+    model: object                               # the final ir.Model
+    variants: list = field(default_factory=list)  # (name, Model) in pipeline order
+    notes: list = field(default_factory=list)     # lines for the user (what was done)
+    evaluation: object = None
+
+
+def _progress(message):
+    if sys.stderr.isatty() or os.environ.get("TINYNET_PROGRESS"):
+        sys.stderr.write(f"tinynet: {message}\n")
+
+
+def prepare(args, progress=_progress):
+    """Loads args.model and applies the compression flags present on args."""
+    model = load_any(args.model)
+    source_kind = "float" if model.tensors[model.inputs[0]].dtype == "float32" else "int8"
+    variants = [(source_kind, model)]
+    notes = []
+    quantize_path = getattr(args, "quantize", None)
+    synapses = getattr(args, "prune_synapses", 0.0) or 0.0
+    neurons = getattr(args, "prune_neurons", 0.0) or 0.0
+    if quantize_path and source_kind != "float":
+        raise TinynetError(args.model, "--quantize needs a float32 model; this one is already int8 "
+                                       "(prune it directly, without --quantize)")
+    samples = None
+    if quantize_path:
+        from .quantize import load_samples, quantize_model
+        samples = load_samples(quantize_path, model)
+        progress(f"quantizing with {len(samples)} calibration samples")
+        quantized = quantize_model(model, samples, progress)
+        variants.append(("int8", quantized))
+        notes.append(f"quantized to int8 on {len(samples)} samples of {quantize_path}")
+    if synapses or neurons:
+        pruned = model
+        label = []
+        if neurons:
+            progress(f"pruning {neurons:.0%} of the neurons of each prunable layer")
+            pruned, rows = prune.prune_neurons(pruned, neurons)
+            for r in rows:
+                notes.append(f"op {r['op']} {r['opcode']}: {r['units_before']} -> {r['units_after']} units "
+                             f"(op {r['consumer']} shrinks with it)")
+            if not rows:
+                notes.append("--prune-neurons: no layer qualifies (each must feed exactly one weighted layer)")
+            label.append(f"neurons {neurons:g}")
+        if synapses:
+            progress(f"pruning {synapses:.0%} of the weights ({args.prune_scope})")
+            pruned, rows = prune.prune_synapses(pruned, synapses, getattr(args, "prune_scope", "layer"))
+            for r in rows:
+                notes.append(f"op {r['op']} {r['opcode']}: {r['nonzero_after']}/{r['weights']} weights non-zero")
+            label.append(f"synapses {synapses:g}")
+        if quantize_path:
+            from .quantize import quantize_model
+            pruned = quantize_model(pruned, samples, progress)
+        Interpreter(pruned)
+        variants.append(("pruned" + ("-int8" if quantize_path or source_kind == "int8" else ""), pruned))
+    prepared = Prepared(model=variants[-1][1], variants=variants, notes=notes)
+    if getattr(args, "eval", None):
+        x, y = evaluate.load_labelled(args.eval, model)
+        prepared.evaluation = evaluate.evaluate(variants, x, y, progress)
+    return prepared
+
+
+def report_evaluation(prepared, args, default_chart=None, out=sys.stdout):
+    if prepared.evaluation is None:
+        return
+    out.write(evaluate.format_report(prepared.evaluation) + "\n")
+    chart = getattr(args, "eval_chart", None) or default_chart
+    if chart:
+        if evaluate.chart(prepared.evaluation, chart):
+            out.write(f"wrote {chart}\n")
+        elif getattr(args, "eval_chart", None):
+            out.write("no chart: matplotlib is not installed (Debian: python3-matplotlib)\n")

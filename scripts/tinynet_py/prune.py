@@ -1,0 +1,210 @@
+"""Magnitude pruning of a model in tinynet's IR, float32 or int8.
+
+- prune_synapses: zeroes the given fraction of the weights of every CONV_2D, DEPTHWISE_CONV_2D and
+  FULLY_CONNECTED, those of smallest magnitude, either per layer (each layer loses that fraction)
+  or globally (one threshold over all layers). On int8 weights the magnitude is the real value,
+  |q| * scale[channel], so channels with different scales compare fairly.
+- prune_neurons: removes whole output neurons (FULLY_CONNECTED units, CONV_2D output channels)
+  with the smallest L2 norm, and the inputs that read them in the next layer, so both layers
+  shrink. A layer qualifies when its output reaches exactly one weighted consumer through ops that
+  keep channels apart (activations, pooling, padding, MEAN over H and W, a depthwise convolution
+  with multiplier 1, which shrinks too, and a RESHAPE that flattens to [batch, H*W*C] before a
+  FULLY_CONNECTED); graph outputs are never pruned.
+Every function returns a new Model and a list of per-layer report rows; the input is not changed.
+"""
+
+import copy
+
+import numpy as np
+
+from .errors import TinynetError
+
+WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+_CHANNEL_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
+_PASS_THROUGH = ("LOGISTIC", "TANH", "LEAKY_RELU", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2")
+
+
+def _check_fraction(fraction, flag):
+    if not 0.0 <= fraction < 1.0:
+        raise TinynetError(None, f"{flag} must be a fraction in [0, 1), got {fraction}")
+
+
+def _real_weights(tensor):
+    """The weights as real values (int8 weights times their per-channel scales)."""
+    data = tensor.data.astype(np.float64)
+    if tensor.dtype == "float32" or not tensor.is_quantized:
+        return data
+    shape = [1] * data.ndim
+    if tensor.scale.size > 1:
+        shape[tensor.quantized_dimension] = -1
+    return data * tensor.scale.astype(np.float64).reshape(shape)
+
+
+def prune_synapses(model, fraction, scope="layer"):
+    _check_fraction(fraction, "--prune-synapses")
+    if scope not in ("layer", "global"):
+        raise TinynetError(None, f"--prune-scope must be 'layer' or 'global', got '{scope}'")
+    result = copy.deepcopy(model)
+    layers = [op for op in result.ops if op.opcode in WEIGHTED]
+    magnitudes = {op.index: np.abs(_real_weights(result.tensors[op.inputs[1]])) for op in layers}
+    global_threshold = None
+    if scope == "global" and layers:
+        everything = np.concatenate([m.reshape(-1) for m in magnitudes.values()])
+        global_threshold = _threshold(everything, fraction)
+    rows = []
+    for op in layers:
+        w = result.tensors[op.inputs[1]]
+        magnitude = magnitudes[op.index]
+        before = int(np.count_nonzero(w.data))
+        if global_threshold is None:
+            keep = _keep_mask(magnitude, fraction)
+        else:
+            keep = magnitude > global_threshold
+        data = np.where(keep, w.data, 0).astype(w.data.dtype)
+        w.data = data
+        rows.append({"op": op.index, "opcode": op.opcode, "weights": int(data.size),
+                     "nonzero_before": before, "nonzero_after": int(np.count_nonzero(data))})
+    return result, rows
+
+
+def _threshold(magnitudes, fraction):
+    """The magnitude at or below which `fraction` of the values lie."""
+    if fraction <= 0 or magnitudes.size == 0:
+        return -1.0
+    k = int(np.floor(fraction * magnitudes.size))
+    if k == 0:
+        return -1.0
+    return float(np.partition(magnitudes, k - 1)[k - 1])
+
+
+def _keep_mask(magnitude, fraction):
+    """Zero exactly floor(fraction * n) weights, the smallest (ties broken by position)."""
+    flat = magnitude.reshape(-1)
+    k = int(np.floor(fraction * flat.size))
+    keep = np.ones(flat.size, bool)
+    if k > 0:
+        keep[np.argsort(flat, kind="stable")[:k]] = False
+    return keep.reshape(magnitude.shape)
+
+
+# ---- structured pruning ----------------------------------------------------------------------
+
+def _consumers(model):
+    readers = {}
+    for op in model.ops:
+        for i in op.inputs:
+            if i >= 0:
+                readers.setdefault(i, []).append(op)
+    return readers
+
+
+def _chain(model, op, readers):
+    """From a weighted op's output to its one weighted consumer: (path ops, consumer) or None."""
+    path = []
+    tensor = op.outputs[0]
+    flattened = None       # (spatial positions, channels) once a RESHAPE flattened the channels
+    while True:
+        if tensor in model.outputs:
+            return None
+        users = readers.get(tensor, [])
+        if len(users) != 1:
+            return None
+        user = users[0]
+        if user.inputs[0] != tensor:
+            return None
+        t = model.tensors[tensor]
+        if user.opcode in ("CONV_2D", "FULLY_CONNECTED"):
+            if user.opcode == "CONV_2D" and flattened:
+                return None
+            if user.opcode == "FULLY_CONNECTED" and not flattened and len(t.shape) == 4:
+                # FULLY_CONNECTED flattens a [1, H, W, C] input itself: column = position * C + c.
+                depth = model.tensors[user.inputs[1]].shape[1]
+                if t.shape[0] != 1 or depth != t.num_elements:
+                    return None
+                if t.shape[1] * t.shape[2] > 1:
+                    flattened = (t.shape[1] * t.shape[2], t.shape[3])
+            return path, user, flattened
+        if user.opcode == "DEPTHWISE_CONV_2D":
+            w = model.tensors[user.inputs[1]]
+            if w.shape[3] != t.shape[-1] or flattened:     # depth multiplier 1 only
+                return None
+        elif user.opcode == "MEAN":
+            axes = model.tensors[user.inputs[1]].data.reshape(-1).tolist() if user.inputs[1] >= 0 else []
+            axes = [a % len(t.shape) for a in axes]
+            if len(t.shape) != 4 or sorted(axes) != [1, 2] or flattened:
+                return None
+        elif user.opcode == "RESHAPE":
+            out = model.tensors[user.outputs[0]]
+            if flattened or len(t.shape) != 4 or len(out.shape) != 2 or out.shape[0] != t.shape[0]:
+                return None
+            flattened = (t.shape[1] * t.shape[2], t.shape[3])
+        elif user.opcode not in _PASS_THROUGH:
+            return None
+        path.append(user)
+        tensor = user.outputs[0]
+
+
+def _take(tensor, keep, axis):
+    """Keeps the `keep` indices of `axis` in a constant tensor and its per-channel quantization."""
+    tensor.data = np.take(tensor.data, keep, axis=axis)
+    tensor.shape = tuple(tensor.data.shape)
+    if tensor.scale.size > 1 and tensor.quantized_dimension == axis:
+        tensor.scale = tensor.scale[keep]
+        tensor.zero_point = tensor.zero_point[keep] if tensor.zero_point.size > 1 else tensor.zero_point
+
+
+def prune_neurons(model, fraction):
+    _check_fraction(fraction, "--prune-neurons")
+    result = copy.deepcopy(model)
+    rows = []
+    if fraction == 0:
+        return result, rows
+    for op in list(result.ops):
+        if op.opcode not in ("CONV_2D", "FULLY_CONNECTED"):
+            continue
+        readers = _consumers(result)
+        found = _chain(result, op, readers)
+        if found is None:
+            continue
+        path, consumer, flattened = found
+        weights = result.tensors[op.inputs[1]]
+        units = weights.shape[0]
+        drop = int(np.floor(fraction * units))
+        if drop == 0 or drop >= units:
+            continue
+        norms = np.sqrt((_real_weights(weights).reshape(units, -1) ** 2).sum(axis=1))
+        keep = np.sort(np.argsort(norms, kind="stable")[drop:])
+        _take(weights, keep, 0)
+        if len(op.inputs) > 2 and op.inputs[2] >= 0:
+            _take(result.tensors[op.inputs[2]], keep, 0)
+        _shrink_last_dim(result.tensors[op.outputs[0]], keep.size)
+        for step in path:
+            if step.opcode == "DEPTHWISE_CONV_2D":
+                _take(result.tensors[step.inputs[1]], keep, 3)
+                if len(step.inputs) > 2 and step.inputs[2] >= 0:
+                    _take(result.tensors[step.inputs[2]], keep, 0)
+                _shrink_last_dim(result.tensors[step.outputs[0]], keep.size)
+            elif step.opcode == "RESHAPE":
+                out = result.tensors[step.outputs[0]]
+                out.shape = (out.shape[0], flattened[0] * keep.size)
+                if len(step.inputs) > 1 and step.inputs[1] >= 0:
+                    result.tensors[step.inputs[1]].data = np.array(out.shape, np.int32)
+                    result.tensors[step.inputs[1]].shape = (2,)
+                if step.options.get("new_shape"):
+                    step.options["new_shape"] = list(out.shape)
+            else:
+                _shrink_last_dim(result.tensors[step.outputs[0]], keep.size)
+        consumer_weights = result.tensors[consumer.inputs[1]]
+        if flattened:
+            positions, channels = flattened
+            columns = (np.arange(positions)[:, None] * channels + keep[None, :]).reshape(-1)
+            _take(consumer_weights, columns, 1)
+        else:
+            _take(consumer_weights, keep, consumer_weights.data.ndim - 1)
+        rows.append({"op": op.index, "opcode": op.opcode, "units_before": int(units),
+                     "units_after": int(keep.size), "consumer": consumer.index})
+    return result, rows
+
+
+def _shrink_last_dim(tensor, size):
+    tensor.shape = tuple(tensor.shape[:-1]) + (int(size),)

@@ -1,0 +1,190 @@
+"""Post-training int8 quantization of a float32 model, as the TFLite converter does it.
+
+Follows TFLite's int8 quantization specification (tensorflow.org/lite/performance/quantization_spec):
+- weights of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: int8, symmetric (zero point 0),
+  per output channel, scale = max|w| / 127, values in [-127, 127];
+- biases: int32, zero point 0, scale = input_scale * weight_scale[channel];
+- activations: int8, asymmetric, per tensor, from the range seen on the calibration set,
+  widened to contain 0 and with the zero point nudged onto an integer (as TFLite's
+  ChooseQuantizationParams does), so that real 0 is exactly representable;
+- ops whose int8 kernels do not rescale share one set of parameters between input and output:
+  MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE, PAD, STRIDED_SLICE, and every input of CONCATENATION
+  (TFLM's concatenation copies raw values);
+- fixed output parameters the int8 kernels require: SOFTMAX and LOGISTIC 1/256 with zero point
+  -128, TANH 1/128 with zero point 0.
+Inputs and outputs of the result are int8 (like a converter run with inference_input_type and
+inference_output_type int8); quantize_input/dequantize_output convert at the boundary.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from . import fixedpoint as fp
+from .errors import ModelError, TinynetError
+from .ir import Model, Tensor
+from .reference import Interpreter
+
+WEIGHTED = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}   # op -> channel axis
+SAME_QUANT = ("MAX_POOL_2D", "AVERAGE_POOL_2D", "RESHAPE", "PAD", "PADV2", "STRIDED_SLICE", "CONCATENATION")
+FIXED_OUTPUT = {"SOFTMAX": (1.0 / 256, -128), "LOGISTIC": (1.0 / 256, -128), "TANH": (1.0 / 128, 0)}
+SUPPORTED = tuple(WEIGHTED) + SAME_QUANT + tuple(FIXED_OUTPUT) + ("ADD", "SUB", "MEAN", "LEAKY_RELU")
+
+
+def load_samples(path, model, key="x"):
+    """Reads `key` (or the only array) of an .npz as float32 samples of the model's first input."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            names = list(data.keys())
+            if key in names:
+                samples = data[key]
+            elif len(names) == 1:
+                samples = data[names[0]]
+            else:
+                raise TinynetError(path, f"has arrays {names}; expected one named '{key}'")
+    except OSError as e:
+        raise TinynetError(path, f"cannot read: {e.strerror or e}") from None
+    except ValueError as e:
+        raise TinynetError(path, f"not a valid .npz file ({e})") from None
+    tensor = model.tensors[model.inputs[0]]
+    per_sample = tensor.num_elements
+    samples = np.asarray(samples)
+    if samples.size == 0 or samples.size % per_sample:
+        raise TinynetError(path, f"'{key}' has shape {samples.shape}: not a list of samples of "
+                                 f"{per_sample} values (the model input is {list(tensor.shape)})")
+    return samples.reshape(-1, per_sample)
+
+
+def activation_params(low, high):
+    """(scale, zero_point) of an int8 tensor covering [low, high] (TFLite ChooseQuantizationParams)."""
+    low, high = min(float(low), 0.0), max(float(high), 0.0)
+    if high - low < 1e-12:
+        return np.float32(1.0 / 255), -128 if low == 0.0 else 127
+    scale = np.float32((high - low) / 255.0)
+    zero_point_from_min = -128 - low / float(scale)
+    zero_point = int(np.clip(fp.tflite_round(zero_point_from_min), -128, 127))
+    return scale, zero_point
+
+
+def _weight_params(weights, axis):
+    """Per-channel symmetric scales (float32) and int8 values."""
+    moved = np.moveaxis(weights.astype(np.float64), axis, 0)
+    peaks = np.abs(moved.reshape(moved.shape[0], -1)).max(axis=1)
+    nonzero = peaks[peaks > 0]
+    fallback = nonzero.max() if nonzero.size else 1.0   # an all-zero channel: any scale is exact
+    scales = np.where(peaks > 0, peaks, fallback) / 127.0
+    scales = scales.astype(np.float32)
+    shape = [1] * weights.ndim
+    shape[axis] = -1
+    q = fp.tflite_round(weights.astype(np.float64) / scales.astype(np.float64).reshape(shape))
+    return scales, np.clip(q, -127, 127).astype(np.int8)
+
+
+def calibrate(model, samples, progress=None):
+    """min/max of every float tensor over the calibration samples."""
+    interpreter = Interpreter(model)
+    low, high = {}, {}
+    count = len(samples)
+    for n, sample in enumerate(samples):
+        values = interpreter.invoke([sample.astype(np.float32)], keep_all=True)
+        for index, value in values.items():
+            if model.tensors[index].dtype != "float32":
+                continue
+            low[index] = min(low.get(index, np.inf), float(value.min()))
+            high[index] = max(high.get(index, -np.inf), float(value.max()))
+        if progress and (n + 1) % max(1, count // 10) == 0:
+            progress(f"calibrating: {n + 1}/{count} samples")
+    return low, high
+
+
+def quantize_model(model, samples, progress=None):
+    """Returns a new int8 ir.Model quantized from the float32 `model` on `samples`."""
+    for op in model.ops:
+        if op.opcode not in SUPPORTED:
+            raise ModelError(model.path, f"op {op.index} ({op.opcode}) cannot be quantized by tinynet "
+                                         f"(supported: {', '.join(SUPPORTED)})")
+    for index in model.inputs:
+        if model.tensors[index].dtype != "float32":
+            raise ModelError(model.path, "--quantize needs a float32 model; this one is already "
+                                         f"{model.tensors[index].dtype}")
+    low, high = calibrate(model, samples, progress)
+
+    # Tensors that must share parameters: union-find over activation tensors.
+    parent = {}
+
+    def find(i):
+        while parent.get(i, i) != i:
+            i = parent[i]
+        return i
+
+    def union(a, b):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[rb] = ra
+
+    constant = {t.index for t in model.tensors if t.data is not None}
+    for op in model.ops:
+        if op.opcode in SAME_QUANT:
+            data_inputs = op.inputs if op.opcode == "CONCATENATION" else op.inputs[:1]
+            for i in data_inputs:
+                if i >= 0 and i not in constant:
+                    union(op.outputs[0], i)
+    group_low, group_high = {}, {}
+    for index in low:
+        root = find(index)
+        group_low[root] = min(group_low.get(root, np.inf), low[index])
+        group_high[root] = max(group_high.get(root, -np.inf), high[index])
+    params = {index: activation_params(group_low[find(index)], group_high[find(index)]) for index in low}
+    for op in model.ops:
+        if op.opcode in FIXED_OUTPUT:
+            scale, zero_point = FIXED_OUTPUT[op.opcode]
+            params[op.outputs[0]] = (np.float32(scale), zero_point)
+
+    tensors = [dataclasses.replace(t) for t in model.tensors]
+    for index, (scale, zero_point) in params.items():
+        t = tensors[index]
+        if t.data is not None:
+            continue
+        tensors[index] = dataclasses.replace(t, dtype="int8", scale=np.array([scale], np.float32),
+                                             zero_point=np.array([zero_point], np.int64))
+    for op in model.ops:
+        if op.opcode not in WEIGHTED:
+            continue
+        axis = WEIGHTED[op.opcode]
+        w = model.tensors[op.inputs[1]]
+        scales, q = _weight_params(w.data, axis)
+        tensors[w.index] = dataclasses.replace(
+            w, dtype="int8", data=q, scale=scales, zero_point=np.zeros(scales.size, np.int64),
+            quantized_dimension=axis)
+        input_scale = params[op.inputs[0]][0]
+        if len(op.inputs) > 2 and op.inputs[2] >= 0:
+            b = model.tensors[op.inputs[2]]
+            bias_scales = (np.float64(input_scale) * scales.astype(np.float64))
+            values = fp.tflite_round(b.data.astype(np.float64).reshape(-1) / bias_scales)
+            values = np.clip(values, -2 ** 31, 2 ** 31 - 1).astype(np.int32)
+            tensors[b.index] = dataclasses.replace(
+                b, dtype="int32", data=values.reshape(b.shape), scale=bias_scales.astype(np.float32),
+                zero_point=np.zeros(scales.size, np.int64), quantized_dimension=0)
+    ops = [dataclasses.replace(op, options=dict(op.options)) for op in model.ops]
+    result = Model(path=model.path, sha256=model.sha256, tensors=tensors, ops=ops, inputs=list(model.inputs),
+                   outputs=list(model.outputs),
+                   description=(model.description + "; " if model.description else "")
+                   + f"int8 post-training quantization on {len(samples)} calibration samples",
+                   schema_version=model.schema_version, subgraph_name=model.subgraph_name)
+    Interpreter(result)   # every op's int8 checks must pass
+    return result
+
+
+def quantize_input(x, tensor):
+    """float -> the int8 input tensor (AffineQuantize: round(x / scale) + zero point, in float32)."""
+    x = np.asarray(x, np.float32)
+    if not tensor.is_quantized:
+        return x
+    q = fp.tflite_round((x / np.float32(tensor.scale_scalar)).astype(np.float64)).astype(np.int64) + tensor.zero_point_scalar
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+def dequantize_output(q, tensor):
+    if not tensor.is_quantized:
+        return np.asarray(q, np.float32)
+    return (np.asarray(q, np.int64) - tensor.zero_point_scalar).astype(np.float32) * np.float32(tensor.scale_scalar)
