@@ -390,13 +390,13 @@ def generate_header(model, namespace, summary_text="", sparse="auto"):
 
 
 def write_atomically(path, text):
-    """Writes text to path through a temporary file in the same folder, so that a failure never
-    leaves a half-written header behind."""
+    """Writes text (str or bytes) to path through a temporary file in the same folder, so that a
+    failure never leaves a half-written header behind."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tinynet-", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w") as f:
+        with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as f:
             f.write(text)
         umask = os.umask(0)
         os.umask(umask)

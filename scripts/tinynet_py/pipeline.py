@@ -64,6 +64,9 @@ def add_compression_arguments(parser):
     group.add_argument("--eval", metavar="DATA.npz",
                        help="accuracy of the model as read vs quantized vs pruned, overall and per class "
                             "(arrays 'x' inputs, 'y' labels); flags classes that lose more than the average")
+    group.add_argument("--save-tflite", metavar="OUT.tflite",
+                       help="also write the final (quantized/pruned) model as a .tflite file, which "
+                            "TFLM and other TFLite tools can read")
     group.add_argument("--eval-chart", metavar="PNG",
                        help="write the --eval per-class chart there (needs matplotlib)")
 
@@ -125,6 +128,10 @@ def prepare(args, progress=_progress):
         Interpreter(pruned)
         variants.append(("pruned" + ("-int8" if quantize_path or source_kind == "int8" else ""), pruned))
     prepared = Prepared(model=variants[-1][1], variants=variants, notes=notes)
+    if getattr(args, "save_tflite", None):
+        from .tflite_writer import save_model
+        save_model(prepared.model, args.save_tflite)
+        notes.append(f"wrote {args.save_tflite}")
     if getattr(args, "eval", None):
         x, y = evaluate.load_labelled(args.eval, model)
         prepared.evaluation = evaluate.evaluate(variants, x, y, progress)

@@ -329,3 +329,37 @@ def test_help_lists_the_compression_flags():
         text = subprocess.run([str(TINYNET), command, "--help"], capture_output=True, text=True).stdout
         for flag in ("--quantize", "--prune-synapses", "--prune-neurons", "--sparse", "--eval"):
             assert flag in text, (command, flag)
+
+
+# ---- .tflite writer ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["kws_ref_model.tflite", "pretrainedResnet.tflite", "ad01_int8.tflite"])
+def test_written_tflite_reads_back_identically(name):
+    from tinynet_py.tflite import load_model, parse_model
+    from tinynet_py.tflite_writer import write_model
+    model = load_model(shared_path("models", "mlperf-tiny", name))
+    again = parse_model(write_model(model), name)
+    assert [(o.opcode, o.inputs, o.outputs, o.options) for o in again.ops] == \
+           [(o.opcode, o.inputs, o.outputs, o.options) for o in model.ops]
+    for a, b in zip(model.tensors, again.tensors):
+        assert (a.shape, a.dtype, a.quantized_dimension) == (b.shape, b.dtype, b.quantized_dimension)
+        np.testing.assert_array_equal(a.scale, b.scale)
+        np.testing.assert_array_equal(a.zero_point, b.zero_point)
+        assert (a.data is None) == (b.data is None)
+        if a.data is not None:
+            np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_save_tflite_of_a_quantized_model_runs_the_same(tmp_path, digits, mlp):
+    xt, _, xs, _ = digits
+    (tmp_path / "mlp.pkl").write_bytes(pickle.dumps(mlp))
+    np.savez(tmp_path / "calib.npz", x=xt[:200])
+    saved = tmp_path / "mlp_int8.tflite"
+    proc = subprocess.run([str(TINYNET), "inspect", str(tmp_path / "mlp.pkl"), "--quantize",
+                           str(tmp_path / "calib.npz"), "--save-tflite", str(saved)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    from tinynet_py.tflite import load_model
+    written = load_model(saved)
+    assert written.tensors[written.inputs[0]].dtype == "int8"
+    direct = quantize_model(from_estimator(mlp), xt[:200])
+    np.testing.assert_array_equal(run_int8(written, xs[:20]), run_int8(direct, xs[:20]))
