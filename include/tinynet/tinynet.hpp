@@ -9,6 +9,7 @@
 #include "core/options.hpp"
 #include "core/quant.hpp"
 #include "core/quantize_multiplier.hpp"
+#include "core/quantize_value.hpp"
 #include "core/requantize.hpp"
 #include "core/shape.hpp"
 #include "core/tensor.hpp"

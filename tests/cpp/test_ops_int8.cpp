@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <limits>
 #include <cstdint>
 
 #include <tinynet/tinynet.hpp>
@@ -262,4 +263,29 @@ TEST_CASE("Quantize float -> int8, requantize int8 -> int8, Dequantize") {
   // 5 / 2 = 2.5 -> 3 (rounded up by the high multiply) + 1 = 4; -128 / 2 = -64 + 1 = -63
   CHECK(run1<quant::requantize, quant::a, quant::b>({5, -128, 0}) == std::array<i8, 3>{4, -63, 1});
   CHECK(run1<quant::dequantize, quant::d8, quant::f>({10, 4, -128}) == std::array<float, 3>{3.0f, 0.0f, -66.0f});
+}
+
+// ---- quantize_value / dequantize_value (AffineQuantize at a model's edge) -----------------------
+namespace edge_values {
+inline constexpr Quant q{0.5f, -3};
+struct t : Tensor<i8, Shape<1>, q> {};
+inline constexpr Quant q16{0.25f, 7};
+struct t16 : Tensor<std::int16_t, Shape<1>, q16> {};
+}  // namespace edge_values
+
+TEST_CASE("quantize_value rounds half away from zero in float, then clamps") {
+  using edge_values::t;
+  // x / 0.5: 2.5 -> 3, -2.5 -> -3, 2.4 -> 2, then + zero point -3.
+  static_assert(quantize_value<t>(1.25f) == 0);
+  static_assert(quantize_value<t>(-1.25f) == -6);
+  static_assert(quantize_value<t>(1.2f) == -1);
+  static_assert(quantize_value<t>(1000.0f) == 127);
+  static_assert(quantize_value<t>(-1e30f) == -128);
+  static_assert(quantize_value<edge_values::t16>(8000.0f) == 32007);
+  CHECK(quantize_value<t>(std::numeric_limits<float>::quiet_NaN()) == -3);
+  CHECK(quantize_value<t>(std::numeric_limits<float>::infinity()) == 127);
+  static_assert(dequantize_value<t>(-3) == 0.0f);
+  static_assert(dequantize_value<t>(127) == 65.0f);
+  // Every int8 value survives dequantize -> quantize.
+  for (int v = -128; v <= 127; ++v) CHECK(quantize_value<t>(dequantize_value<t>(static_cast<i8>(v))) == v);
 }

@@ -2,6 +2,7 @@
 and the README's demo works end to end."""
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -31,11 +32,22 @@ def test_hello_world_builds_and_runs(tmp_path):
 
 @pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
 def test_demo_runs(tmp_path):
-    result = subprocess.run([str(ROOT / "scripts" / "demo")], capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "max |error|" in result.stdout
+    """The README's main job: the accuracy the C++ program measures on the host (and on the
+    Cortex-M4) is the pruned-int8 accuracy the generator's --eval computed with the numpy
+    reference, for both digits networks."""
+    pytest.importorskip("sklearn", reason="python3-sklearn is not installed")
+    result = subprocess.run([str(ROOT / "scripts" / "demo")], capture_output=True, text=True, timeout=900)
+    out = result.stdout
+    assert result.returncode == 0, out[-3000:] + result.stderr[-2000:]
+    evaluated = re.findall(r"accuracy on 397 samples: float ([\d.]+)%, int8 ([\d.]+)%, pruned-int8 ([\d.]+)%", out)
+    measured = re.findall(r"accuracy: \d+/397 = ([\d.]+)%", out)
+    assert len(evaluated) == 2, out
+    assert [e[2] for e in evaluated] == measured[:2]          # host, MLP then CNN
+    for float_accuracy, int8_accuracy, _ in evaluated:
+        assert float(float_accuracy) > 95 and float(int8_accuracy) > 95
     if shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm"):
-        assert "same output bytes on the host and on the Cortex-M4" in result.stdout
+        assert measured[2] == evaluated[0][2]                  # the MLP on the Cortex-M4
+        assert "instructions per image" in out and re.search(r"flash_bytes\s+[\d,]+", out)
 
 
 @pytest.mark.skipif(not (shutil.which("cmake") and shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")),
