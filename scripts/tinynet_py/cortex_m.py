@@ -5,6 +5,7 @@ follow ../shared/cortex-m-facts.md, and instruction counting follows ../shared/a
 (-icount shift=6,align=off,sleep=off; 1.6 timer ticks per instruction).
 """
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -14,56 +15,42 @@ from .errors import TinynetError
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HARNESS = os.path.join(REPO, "targets", "cortex-m")
 
-# cpu -> (compiler flags, QEMU machine, flash origin, RAM origin). The dual timer's clock
-# (TINYNET_TIMER_HZ) is 25 MHz on the mps2 an385/an386/an500 images and 20 MHz on an505.
-CPUS = {
-    "cortex-m0plus": (["-mcpu=cortex-m0plus", "-mthumb", "-masm-syntax-unified"], "microbit", None, None),
-    "cortex-m3": (["-mcpu=cortex-m3", "-mthumb"], "mps2-an385", 0x0, 0x20000000),
-    "cortex-m4": (["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"], "mps2-an386", 0x0, 0x20000000),
-    "cortex-m7": (["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"], "mps2-an500", 0x0, 0x20000000),
-    "cortex-m33": (["-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16",
-                    "-DTINYNET_TIMER_HZ=20000000"], "mps2-an505", 0x10000000, 0x38000000),
-}
-COMMON_FLAGS = ["-std=c++20", "-O2", "-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics",
-                "-fno-use-cxa-atexit", "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra",
-                "-Wpedantic", "-Werror"]
-LINK_FLAGS = ["-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections"]
+
+
+def _load_harness_build():
+    """targets/cortex-m/build.py as a module: its cpus.json table and flags are the one source of
+    truth for every CPU (the harness's own tools and the CMake files read the same table)."""
+    spec = importlib.util.spec_from_file_location("tinynet_cortex_m_build", os.path.join(HARNESS, "build.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_HARNESS_BUILD = _load_harness_build()
+CPUS = _HARNESS_BUILD.load_cpus()             # cpu -> {flags, machine, linker_script, timer, timer_hz}
+COMMON_FLAGS = _HARNESS_BUILD.COMMON_FLAGS + ["-Wpedantic", "-Werror"]
+LINK_FLAGS = _HARNESS_BUILD.LINK_FLAGS
 
 
 def available(cpu="cortex-m4"):
     """None when the toolchain and QEMU are there, else a sentence saying what is missing."""
-    if cpu not in CPUS or CPUS[cpu][2] is None:
-        return f"{cpu}: no QEMU machine with a memory map tinynet's harness knows"
+    if cpu not in CPUS:
+        return f"{cpu}: not a CPU tinynet's harness knows (targets/cortex-m/cpus.json: {', '.join(CPUS)})"
     for tool in ("arm-none-eabi-g++", "qemu-system-arm"):
         if shutil.which(tool) is None:
             return f"{tool} not found (run scripts/setup)"
     return None
 
 
-def linker_script(cpu, folder):
-    _, _, flash, ram = CPUS[cpu]
-    with open(os.path.join(HARNESS, "mps2.ld")) as f:
-        text = f.read()
-    text = text.replace("ORIGIN = 0x00000000", f"ORIGIN = {flash:#010x}").replace(
-        "ORIGIN = 0x20000000", f"ORIGIN = {ram:#010x}")
-    path = os.path.join(folder, f"{cpu}.ld")
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
 def build(sources, output, cpu="cortex-m4", include_dirs=(), extra_flags=()):
-    """Compiles and links sources + the harness into an ELF."""
+    """Compiles and links sources + the harness into an ELF (build.py's flags for `cpu`)."""
     missing = available(cpu)
     if missing:
         raise TinynetError(None, missing)
-    flags = CPUS[cpu][0]
-    folder = os.path.dirname(os.path.abspath(output))
-    script = linker_script(cpu, folder)
-    cmd = (["arm-none-eabi-g++"] + flags + COMMON_FLAGS + list(extra_flags) +
-           [f"-I{d}" for d in [HARNESS, *include_dirs]] +
-           list(sources) + [os.path.join(HARNESS, "startup.cpp")] + LINK_FLAGS +
-           [f"-T{script}", "-o", output])
+    cmd = (["arm-none-eabi-g++"] + _HARNESS_BUILD.cpu_flags(cpu) + COMMON_FLAGS + list(extra_flags) +
+           [f"-I{d}" for d in [HARNESS, *include_dirs]] + list(sources) +
+           [os.path.join(HARNESS, s) for s in _HARNESS_BUILD.HARNESS_SOURCES] +
+           _HARNESS_BUILD.link_flags(cpu) + ["-o", output])
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise TinynetError(None, f"arm-none-eabi-g++ failed:\n{proc.stderr[-4000:]}")
@@ -73,7 +60,7 @@ def build(sources, output, cpu="cortex-m4", include_dirs=(), extra_flags=()):
 def run(elf, cpu="cortex-m4", cwd=None, timeout=600):
     """Runs an ELF under qemu-system-arm with deterministic instruction counting; returns
     (exit status, semihosting output)."""
-    machine = CPUS[cpu][1]
+    machine = CPUS[cpu]["machine"]
     cmd = ["qemu-system-arm", "-M", machine, "-display", "none", "-monitor", "none", "-serial", "none",
            "-semihosting-config", "enable=on,target=native,chardev=out", "-chardev", "stdio,id=out",
            "-icount", "shift=6,align=off,sleep=off", "-kernel", os.path.abspath(elf)]

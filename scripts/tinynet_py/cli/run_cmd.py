@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import TinynetError
 from ..ir import DTYPES
-from .. import runner
+from .. import cortex_m, runner
 from .. import pipeline
 from .convert_cmd import default_namespace, header_for
 
@@ -23,7 +23,7 @@ EPILOG = """examples:
   tinynet run kws_ref_model.tflite --input features.npy --output scores.npy --target cortex-m4
   tinynet run ad01_int8.tflite --prune-synapses 0.9 --sparse unrolled --input in.bin --output out.bin"""
 
-TARGETS = ("host", "cortex-m4")
+TARGETS = ("host",) + tuple(cortex_m.CPUS)
 
 
 def add_arguments(parser):
@@ -33,8 +33,9 @@ def add_arguments(parser):
     parser.add_argument("--output", action="append", required=True, metavar="OUT",
                         help="where to write the output tensor (.bin or .npy); repeat for each output")
     parser.add_argument("--target", choices=TARGETS, default="host",
-                        help="host: the C++ compiler ($CXX, default g++); cortex-m4: arm-none-eabi-g++ "
-                             "and qemu-system-arm -M mps2-an386 (default: host)")
+                        help="host: the C++ compiler ($CXX, default g++); cortex-m*: arm-none-eabi-g++ "
+                             "and qemu-system-arm (M0+: microbit, M3: mps2-an385, M4: mps2-an386, M7: "
+                             "mps2-an500, M33: mps2-an505; default: host)")
     pipeline.add_compression_arguments(parser)
 
 
@@ -102,8 +103,11 @@ def run(args):
             binary = runner.build_host(text, namespace, len(model.inputs), len(model.outputs), progress=progress)
             runner.run_host(binary, raw_inputs, raw_outputs)
         else:
-            elf = runner.build_cortex_m(text, namespace, model, "cortex-m4", progress=progress)
-            runner.run_cortex_m(elf, "cortex-m4", raw_inputs, raw_outputs, model)
+            missing = cortex_m.available(args.target)
+            if missing:
+                raise TinynetError(None, f"cannot run on {args.target}: {missing}")
+            elf = runner.build_cortex_m(text, namespace, model, args.target, progress=progress)
+            runner.run_cortex_m(elf, args.target, raw_inputs, raw_outputs, model)
         for path, raw, index in zip(args.output, raw_outputs, model.outputs):
             write_tensor(path, raw, model.tensors[index])
     pipeline.report_evaluation(prepared, args)
