@@ -405,13 +405,29 @@ def test_cnn_compiles_and_matches_the_reference(tmp_path):
     h = g.node("Gemm", [h, g.weights(10, 54), g.weights(10)], transB=1)
     y = g.node("Softmax", [h])
     ir = load_onnx(_save(tmp_path, g.model([("x", [1, 3, 12, 12])], [y])))
-    binary = runner.build_host(emit.generate_header(ir, "m"), "m", 1, 1)
+    cpp_matches_reference(tmp_path, ir)
+
+
+def cpp_matches_reference(tmp_path, ir, runs=3):
+    binary = runner.build_host(emit.generate_header(ir, "m"), "m", len(ir.inputs), len(ir.outputs))
     interp = Interpreter(ir)
-    for k in range(3):
-        x = RNG.normal(0, 1, (1, 12, 12, 3)).astype(np.float32)
-        inp, out = tmp_path / f"in{k}.bin", tmp_path / f"out{k}.bin"
+    for k in range(runs):
+        x = RNG.normal(0, 1, ir.tensors[ir.inputs[0]].shape).astype(np.float32)
+        inp = tmp_path / f"in{k}.bin"
+        outs = [tmp_path / f"out{k}_{j}.bin" for j in range(len(ir.outputs))]
         x.tofile(inp)
-        runner.run_host(binary, [inp], [out])
-        got = np.fromfile(out, np.float32)
-        expected = interp.invoke([x])[0].reshape(-1)
-        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+        runner.run_host(binary, [inp], outs)
+        for path, expected in zip(outs, interp.invoke([x])):
+            np.testing.assert_allclose(np.fromfile(path, np.float32), expected.reshape(-1),
+                                       rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
+@pytest.mark.parametrize("build", [test_mlp_gemm_matmul_add_activations, test_standalone_affine_and_relu_are_lowered,
+                                   test_nhwc_input_with_transposes_keras_style, test_padded_pools])
+def test_more_models_compile_and_match(tmp_path, build, monkeypatch):
+    models = []
+    monkeypatch.setitem(globals(), "import_and_compare",
+                        lambda tp, m, shape, **kw: models.append(load_onnx(_save(tp, m))) or models[-1])
+    build(tmp_path)
+    cpp_matches_reference(tmp_path, models[0])
