@@ -1018,24 +1018,72 @@ class _Importer:
                 return None
             return op
 
-        for op in self.ops:
+        def place(op):
             x = op.inputs[0]
             prev = sole_producer(x)
             if op.opcode in _RELUS and prev is not None and prev.opcode in _FUSE_ACTIVATION_INTO \
                     and prev.options.get("fused_activation_function") == "NONE":
                 prev.options["fused_activation_function"] = op.opcode
                 self.retarget(prev, op, producer)
-                continue
+                return
             if op.opcode == "AFFINE" and prev is not None and prev.opcode in _WEIGHTED and \
                     prev.options["fused_activation_function"] == "NONE":
                 self.fold_affine(prev, op.options["scale"], op.options["shift"])
                 self.retarget(prev, op, producer)
-                continue
+                return
+            first_new = len(self.tensors)
             lowered = self.lower(op) if op.opcode in _RELUS or op.opcode == "AFFINE" else [op]
             for new in lowered:
+                for i in new.inputs:
+                    if i >= first_new:
+                        readers[i] = readers.get(i, 0) + 1
                 result.append(new)
                 producer[new.outputs[0]] = new
-        self.ops = result
+
+        for op in self.ops:
+            tail = None
+            prev = sole_producer(op.inputs[0]) if op.inputs else None
+            if (op.opcode in _RELUS or op.opcode == "AFFINE") and prev is not None and \
+                    prev.opcode == "RESHAPE":
+                # An element-wise op commutes with a reshape (AFFINE: if the channel axis
+                # survives it): run it before, so it can fold into what precedes the reshape.
+                src, y = prev.inputs[0], op.outputs[0]
+                src_shape, x_shape = self.tensors[src].shape, self.tensors[op.inputs[0]].shape
+                if op.opcode != "AFFINE" or (src_shape and x_shape and src_shape[-1] == x_shape[-1]):
+                    result.remove(prev)
+                    del producer[prev.outputs[0]]
+                    tmp = self.new_tensor(f"{self.tensors[y].name}/unreshaped", src_shape)
+                    op.inputs, op.outputs = [src], [tmp]
+                    readers[tmp] = 1
+                    tail = Op(-1, "RESHAPE", [tmp], [y], {"new_shape": list(self.tensors[y].shape)})
+            place(op)
+            if tail is not None:
+                result.append(tail)
+                producer[tail.outputs[0]] = tail
+        self.ops = self.collapse_reshapes(result, readers, pinned)
+
+    def collapse_reshapes(self, ops, readers, pinned):
+        """RESHAPE(RESHAPE(x)) -> RESHAPE(x); a RESHAPE to the same shape disappears."""
+        producer = {}
+        result = []
+        rename = {}
+        for op in ops:
+            op.inputs = [rename.get(i, i) for i in op.inputs]
+            if op.opcode == "RESHAPE":
+                prev = producer.get(op.inputs[0])
+                x = op.inputs[0]
+                if prev is not None and prev.opcode == "RESHAPE" and readers.get(x, 0) == 1 \
+                        and x not in pinned:
+                    result.remove(prev)
+                    op.inputs = [prev.inputs[0]]
+                src, dst = op.inputs[0], op.outputs[0]
+                if self.tensors[src].shape == self.tensors[dst].shape and dst not in pinned:
+                    rename[dst] = src
+                    readers[src] = readers.get(src, 0) - 1 + readers.get(dst, 0)
+                    continue
+            result.append(op)
+            producer[op.outputs[0]] = op
+        return result
 
     def retarget(self, prev, op, producer):
         del producer[prev.outputs[0]]

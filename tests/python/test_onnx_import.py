@@ -86,7 +86,9 @@ def evaluate(model, feeds):
         elif t == "Relu":
             r = np.maximum(i[0], 0)
         elif t == "Clip":
-            r = np.clip(i[0], i[1] if len(i) > 1 else -np.inf, i[2] if len(i) > 2 else np.inf)
+            lo = i[1] if len(i) > 1 and i[1] is not None else a.get("min", -np.inf)
+            hi = i[2] if len(i) > 2 and i[2] is not None else a.get("max", np.inf)
+            r = np.clip(i[0], lo, hi)
         elif t == "Sigmoid":
             r = 1 / (1 + np.exp(-i[0]))
         elif t == "Tanh":
@@ -307,6 +309,20 @@ def test_standalone_affine_and_relu_are_lowered(tmp_path):
     assert "DEPTHWISE_CONV_2D" in opcodes(ir) and "MAX_POOL_2D" in opcodes(ir)
 
 
+def test_opset9_clip_attributes_and_affine_chains(tmp_path):
+    g = Graph()
+    h = g.node("Relu", ["x"])                                  # on the input: lowered
+    h = g.node("Gemm", [h, g.weights(8, 6), g.weights(1, 6)])
+    h = g.node("Clip", [h], min=0.0, max=6.0)                   # attributes before opset 11
+    h = g.node("Sub", [g.weights(6), h])                        # constant - x
+    h = g.node("Div", [h, g.const(2.0)])                        # folds into the same affine
+    y = g.node("Softmax", [h])
+    ir = import_and_compare(tmp_path, g.model([("x", [1, 8])], [y, h], opset=9), (1, 8))
+    assert opcodes(ir).count("DEPTHWISE_CONV_2D") == 1
+    assert ("FULLY_CONNECTED", "RELU6") in [(op.opcode, op.options.get("fused_activation_function"))
+                                            for op in ir.ops]
+
+
 def test_mlp_from_pytorch_style_shape_arithmetic(tmp_path):
     g = Graph()
     h = g.node("Conv", ["x", g.weights(2, 1, 3, 3)])
@@ -424,7 +440,8 @@ def cpp_matches_reference(tmp_path, ir, runs=3):
 
 @pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
 @pytest.mark.parametrize("build", [test_mlp_gemm_matmul_add_activations, test_standalone_affine_and_relu_are_lowered,
-                                   test_nhwc_input_with_transposes_keras_style, test_padded_pools])
+                                   test_nhwc_input_with_transposes_keras_style, test_padded_pools,
+                                   test_opset9_clip_attributes_and_affine_chains])
 def test_more_models_compile_and_match(tmp_path, build, monkeypatch):
     models = []
     monkeypatch.setitem(globals(), "import_and_compare",
