@@ -63,7 +63,6 @@ def load_onnx(path):
     path = str(path)
     try:
         import onnx
-        from onnx import numpy_helper  # noqa: F401
     except ImportError:
         raise TinynetError(path, "reading ONNX models needs the Python package 'onnx' "
                                  "(pip install onnx, or apt install python3-onnx)") from None
