@@ -3,6 +3,7 @@ robust facts: accuracies well above chance, the files, and that tinynet's ONNX i
 the exported models reproduces the script's own numpy forward pass."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -60,3 +61,17 @@ def test_onnx_import_matches_numpy(out, name):
     accuracy = float(np.mean(got.argmax(axis=1) == test["y"]))
     assert accuracy == pytest.approx(json.loads((out / "metrics.json").read_text())[
         "teacher" if name == "teacher" else "student_distilled"])
+
+
+def test_student_goes_through_the_generator_pipeline(out):
+    """The recipe's next step: quantize and evaluate the distilled student from its ONNX file."""
+    import subprocess
+    from conftest import TINYNET
+    header = out / "student.hpp"
+    proc = subprocess.run([str(TINYNET), "convert", str(out / "student.onnx"), "--quantize", str(out / "calib.npz"),
+                           "--eval", str(out / "test.npz"), "-o", str(header)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("accuracy on"))
+    float_accuracy, int8_accuracy = (float(v) for v in re.findall(r"([\d.]+)%", line))
+    assert float_accuracy > 85 and int8_accuracy >= float_accuracy - 2.0
+    assert "student::network" in header.read_text()
