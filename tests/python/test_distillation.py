@@ -74,4 +74,4 @@ def test_student_goes_through_the_generator_pipeline(out):
     line = next(l for l in proc.stdout.splitlines() if l.startswith("accuracy on"))
     float_accuracy, int8_accuracy = (float(v) for v in re.findall(r"([\d.]+)%", line))
     assert float_accuracy > 85 and int8_accuracy >= float_accuracy - 2.0
-    assert "student::network" in header.read_text()
+    assert "namespace student" in header.read_text() and "using network = " in header.read_text()
