@@ -23,6 +23,13 @@ EPILOG = """examples:
   tinynet bench model.tflite --target cortex-m4 [--json]
   tinynet inspect model.tflite --json
   tinynet verify model.tflite --golden golden/model/
+  tinynet convert mlp.pkl --quantize calib.npz --prune-synapses 0.5 --eval test.npz -o mlp.hpp
+  tinynet bench model.onnx --quantize calib.npz --sparse unrolled --target cortex-m7
+
+Models: .tflite (int8 or float32), .onnx (float32), .pkl (scikit-learn MLPClassifier/MLPRegressor).
+Float models run as float, or as int8 with --quantize; see docs/compression.md.
+Exit status: 0 success, 1 other failure (tool missing, I/O, build), 2 bad or unsupported model
+or usage error; errors are one line on stderr.
 
 Run 'tinynet COMMAND --help' for the options of one command."""
 
@@ -38,8 +45,9 @@ class _Parser(argparse.ArgumentParser):
 def build_parser():
     parser = _Parser(
         prog="tinynet",
-        description="tinynet turns a TFLite int8 model into C++ types for microcontrollers, "
-                    "bit-exact with TensorFlow Lite Micro.",
+        description="tinynet turns a trained model into C++ types for microcontrollers: int8 "
+                    ".tflite models bit-exact with TensorFlow Lite Micro, float models quantized "
+                    "and pruned on the way.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"tinynet {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
