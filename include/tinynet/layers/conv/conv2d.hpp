@@ -16,6 +16,7 @@
 #include "../../core/diagnostics.hpp"
 #include "../../core/dot.hpp"
 #include "../../core/fixed_point.hpp"
+#include "../../core/output_stage.hpp"
 #include "../../core/requantize.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
@@ -120,10 +121,36 @@ struct Conv2D {
   static constexpr int patch_size = k_h * k_w * filter_c;
   static constexpr bool use_patch = std::is_same_v<input_element, std::int8_t> && groups == 1;
 
+  // |acc| <= |folded_bias| + 128 * sum |w| for each channel (int8 inputs; core/output_stage.hpp).
+  static constexpr std::array<std::int64_t, out_c> accumulator_bound = [] {
+    std::array<std::int64_t, out_c> out{};
+    constexpr int per_channel = k_h * k_w * filter_c;
+    if constexpr (is_quantized) {
+      for (int c = 0; c < out_c; ++c) {
+        std::int64_t magnitude = 0;
+        for (int i = 0; i < per_channel; ++i) {
+          const std::int64_t w = Weights[c * per_channel + i];
+          magnitude += w < 0 ? -w : w;
+        }
+        const std::int64_t bias = static_cast<std::int64_t>(folded_bias[static_cast<std::size_t>(c)]);
+        out[static_cast<std::size_t>(c)] = (bias < 0 ? -bias : bias) + 128 * magnitude;
+      }
+    }
+    return out;
+  }();
+  static constexpr bool short_stage = std::is_same_v<input_element, std::int8_t> &&
+                                      short_output_stage_applies<out_c>(multipliers, accumulator_bound);
+  static constexpr ShortOutputStage<out_c> short_stage_table = short_output_stage<out_c>(multipliers);
+
   static constexpr output_element requantize(std::int32_t acc, int c) {
-    const std::int32_t scaled = fixed::multiply_by_quantized_multiplier(
-        acc, multipliers.multiplier[static_cast<std::size_t>(c)], multipliers.shift[static_cast<std::size_t>(c)]);
-    return static_cast<output_element>(clamp(scaled + Out::zero_point, range));
+    const auto channel = static_cast<std::size_t>(c);
+    std::int32_t scaled;
+    if constexpr (short_stage) {
+      scaled = short_stage_table.scale(acc, channel);
+    } else {
+      scaled = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[channel], multipliers.shift[channel]);
+    }
+    return static_cast<output_element>(clamp<range>(scaled + Out::zero_point));
   }
 
   // The receptive field of the output pixel whose window starts at (in_y0, in_x0), widened to

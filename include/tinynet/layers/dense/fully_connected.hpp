@@ -15,6 +15,7 @@
 #include "../../core/diagnostics.hpp"
 #include "../../core/dot.hpp"
 #include "../../core/fixed_point.hpp"
+#include "../../core/output_stage.hpp"
 #include "../../core/requantize.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
@@ -90,10 +91,39 @@ struct FullyConnected {
       sizeof(Weights) + (is_quantized ? sizeof(folded_bias) + 2 * sizeof(std::int32_t) * multiplier_count
                                       : (has_bias<Bias> ? sizeof(Bias) : 0));
 
+  // |acc| <= |folded_bias| + 128 * sum |w| per unit, the largest over all units when the
+  // multiplier is per-tensor (int8 inputs; core/output_stage.hpp).
+  static constexpr std::array<std::int64_t, multiplier_count> accumulator_bound = [] {
+    std::array<std::int64_t, multiplier_count> out{};
+    if constexpr (is_quantized) {
+      for (int o = 0; o < units; ++o) {
+        std::int64_t magnitude = 0;
+        for (int i = 0; i < input_depth; ++i) {
+          const std::int64_t w = Weights[o * input_depth + i];
+          magnitude += w < 0 ? -w : w;
+        }
+        const std::int64_t bias = static_cast<std::int64_t>(folded_bias[static_cast<std::size_t>(o)]);
+        const std::int64_t bound = (bias < 0 ? -bias : bias) + 128 * magnitude;
+        auto& entry = out[per_channel ? static_cast<std::size_t>(o) : 0];
+        entry = entry > bound ? entry : bound;
+      }
+    }
+    return out;
+  }();
+  static constexpr bool short_stage = std::is_same_v<input_element, std::int8_t> &&
+                                      short_output_stage_applies<multiplier_count>(multipliers, accumulator_bound);
+  static constexpr ShortOutputStage<multiplier_count> short_stage_table =
+      short_output_stage<multiplier_count>(multipliers);
+
   static constexpr output_element requantize(std::int32_t acc, int o) {
     const std::size_t m = per_channel ? static_cast<std::size_t>(o) : 0;
-    const std::int32_t scaled = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[m], multipliers.shift[m]);
-    return static_cast<output_element>(clamp(scaled + Out::zero_point, range));
+    std::int32_t scaled;
+    if constexpr (short_stage) {
+      scaled = short_stage_table.scale(acc, m);
+    } else {
+      scaled = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[m], multipliers.shift[m]);
+    }
+    return static_cast<output_element>(clamp<range>(scaled + Out::zero_point));
   }
 
   // The input row is widened in blocks of at most 512 values: a bounded patch on the stack.
