@@ -214,3 +214,30 @@ def test_classify_sketch_builds_with_arduino_builder_and_runs(library, board, ma
         expected = (int(q) - int(out.zero_point[0])) * float(out.scale[0])
         assert abs(float(y) - expected) <= 0.0015, (y, expected)
         assert label == ("upper" if expected >= 0 else "lower")
+
+
+@pytest.mark.skipif(any(shutil.which(t) is None for t in ARM_TOOLS),
+                    reason="needs arduino-builder, arduino-ctags, arm-none-eabi-g++ and qemu-system-arm: run scripts/setup")
+def test_readme_arduino_sketch_builds_and_runs(library, tmp_path):
+    """The sketch in README.md's Arduino section, as written there, with the stub platform."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("\n## Arduino\n"):]
+    code = re.search(r"```cpp\n(.*?)```", section, re.S).group(1)
+    sketch_dir = tmp_path / "readme_sketch"
+    sketch_dir.mkdir()
+    (sketch_dir / "readme_sketch.ino").write_text(code)
+    shutil.copy(library / "examples" / "classify" / "sine_model.h", sketch_dir)
+    build = tmp_path / "build"
+    build.mkdir()
+    result = subprocess.run(["arduino-builder", "-compile", "-hardware", str(PLATFORM), "-tools", str(PLATFORM),
+                             "-libraries", str(library.parent), "-fqbn", "tinynet:arm:mps2_an386",
+                             "-build-path", str(build), str(sketch_dir / "readme_sketch.ino")],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    run = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-display", "none", "-monitor", "none",
+                          "-serial", "none", "-semihosting-config", "enable=on,target=native,chardev=out",
+                          "-chardev", "stdio,id=out", "-kernel", str(build / "readme_sketch.ino.elf")],
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    q_in = int(re.search(r"net\.input\(\)\[0\] = (-?\d+);", code).group(1))
+    assert run.stdout.split() == [str(reference_outputs([q_in])[0])] * 16

@@ -21,9 +21,13 @@ void digitalWrite(uint8_t, uint8_t) {}
 int digitalRead(uint8_t) { return LOW; }
 }
 
-int main() {
+// The program: platform.txt links it with -u tinynet_arduino_main, which brings this file, and so
+// main(), into the image.
+extern "C" int tinynet_arduino_main() {
   setup();
   for (long i = 0; i < TINYNET_ARDUINO_LOOPS; ++i) loop();
   Serial.flush();
   return 0;
 }
+
+int main() { return tinynet_arduino_main(); }
