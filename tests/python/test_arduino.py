@@ -176,7 +176,8 @@ ARM_TOOLS = ("arduino-builder", "arduino-ctags", "arm-none-eabi-g++", "qemu-syst
 @pytest.mark.skipif(any(shutil.which(t) is None for t in ARM_TOOLS),
                     reason="needs arduino-builder and arduino-ctags (Debian packages arduino-builder, arduino-ctags), "
                            "arm-none-eabi-g++ and qemu-system-arm: run scripts/setup")
-@pytest.mark.parametrize("board,machine", [("mps2_an386", "mps2-an386"), ("mps2_an385", "mps2-an385")])
+@pytest.mark.parametrize("board,machine", [("mps2_an386", "mps2-an386"), ("mps2_an385", "mps2-an385"),
+                                           ("mps2_an500", "mps2-an500")])
 def test_classify_sketch_builds_with_arduino_builder_and_runs(library, board, machine, tmp_path):
     build = tmp_path / "build"
     build.mkdir()
