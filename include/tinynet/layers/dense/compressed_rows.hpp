@@ -4,13 +4,14 @@
 // Row o's entries are (value, step): the column of an entry is the previous entry's column plus
 // its step, starting from column 0 (the first entry's step is its column). A gap of more than
 // 255 columns is bridged by filler entries of value 0 and step 255, which add 0 * x.
-// Flash: 2 bytes per entry plus 2 bytes of entry count per row.
+// Flash: 2 bytes per entry plus 2 bytes per row.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 
+#include "../../core/dot.hpp"
 #include "../../core/sparsity.hpp"
 
 namespace tinynet::kernels {
@@ -18,8 +19,11 @@ namespace tinynet::kernels {
 template <const auto& Weights, int Units, int Depth>
 struct CompressedRows {
   static constexpr int max_step = 255;
+  // Rows are padded with entries (value 0, step 0) to a multiple of `group` entries, so the
+  // kernel walks them `group` at a time without a remainder loop.
+  static constexpr int group = 4;
 
-  // Entries of row o: one per non-zero weight plus the fillers of gaps wider than max_step.
+  // Entries of row o: one per non-zero weight, the fillers of gaps wider than max_step, padding.
   static constexpr int row_entries(int o) {
     int entries = 0;
     int previous = 0;  // column of the previous entry (0 before the first)
@@ -29,7 +33,7 @@ struct CompressedRows {
       entries += 1 + (gap > max_step ? (gap - 1) / max_step : 0);
       previous = i;
     }
-    return entries;
+    return (entries + group - 1) / group * group;
   }
 
   static constexpr int entries = [] {
@@ -38,53 +42,60 @@ struct CompressedRows {
     return total;
   }();
 
-  static constexpr std::array<std::uint16_t, Units> counts = [] {
-    std::array<std::uint16_t, Units> out{};
-    for (int o = 0; o < Units; ++o) out[static_cast<std::size_t>(o)] = static_cast<std::uint16_t>(row_entries(o));
-    return out;
-  }();
+  // Groups of `group` entries per row.
   static_assert(Depth <= 65535, "tinynet: the compressed sparse form counts a row's entries in 16 bits: "
                                 "use SparseForm::unrolled or SparseForm::dense for input depths above 65535");
+  static constexpr std::array<std::uint16_t, Units> groups = [] {
+    std::array<std::uint16_t, Units> out{};
+    for (int o = 0; o < Units; ++o) out[static_cast<std::size_t>(o)] = static_cast<std::uint16_t>(row_entries(o) / group);
+    return out;
+  }();
 
   struct Tables {
     std::array<std::int8_t, static_cast<std::size_t>(entries)> values{};
     std::array<std::uint8_t, static_cast<std::size_t>(entries)> steps{};
   };
   static constexpr Tables tables = [] {
-    Tables out{};
+    Tables out{};  // padding and fillers stay value 0; padding also step 0
     std::size_t k = 0;
     for (int o = 0; o < Units; ++o) {
+      const std::size_t row_end = k + static_cast<std::size_t>(row_entries(o));
       int previous = 0;
       for (int i = 0; i < Depth; ++i) {
         const std::int8_t w = Weights[o * Depth + i];
         if (w == 0) continue;
-        for (; i - previous > max_step; previous += max_step, ++k) out.steps[k] = max_step;  // fillers (value 0)
+        for (; i - previous > max_step; previous += max_step, ++k) out.steps[k] = max_step;  // fillers
         out.values[k] = w;
         out.steps[k] = static_cast<std::uint8_t>(i - previous);
         ++k;
         previous = i;
       }
+      k = row_end;
     }
     return out;
   }();
 
-  // Flash the form stores: values, steps and per-row counts.
-  static constexpr std::size_t table_bytes = sizeof(tables.values) + sizeof(tables.steps) + sizeof(counts);
+  // Flash the form stores: values, steps and per-row group counts.
+  static constexpr std::size_t table_bytes = sizeof(tables.values) + sizeof(tables.steps) + sizeof(groups);
 
-  // Calls finish(o, dot product of row o with x) for every row o, in order.
-  template <class Finish>
-  static constexpr void run(const std::int8_t* x, Finish finish) {
+  // acc[o] = dot product of row o with x, for every row o.
+  static constexpr void run(const std::int8_t* x, std::int32_t* acc) {
     const std::int8_t* value = tables.values.data();
     const std::uint8_t* step = tables.steps.data();
     for (int o = 0; o < Units; ++o) {
-      const std::int8_t* column = x;
-      std::int32_t acc = 0;
-      // counts[o] <= Depth: the loop is bounded by the compile-time table.
-      for (int k = counts[static_cast<std::size_t>(o)]; k > 0; --k) {
-        column += *step++;
-        acc += static_cast<std::int32_t>(*value++) * *column;
+      int column = 0;
+      std::int32_t sum = 0;
+      // groups[o] * group <= the row's entries: the loop is bounded by the compile-time table.
+      for (int g = groups[static_cast<std::size_t>(o)]; g > 0; --g) {
+        TINYNET_UNROLL
+        for (int j = 0; j < group; ++j) {
+          column += step[j];
+          sum += static_cast<std::int32_t>(value[j]) * x[column];
+        }
+        step += group;
+        value += group;
       }
-      finish(o, acc);
+      acc[o] = sum;
     }
   }
 };

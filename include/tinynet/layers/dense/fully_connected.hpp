@@ -135,13 +135,20 @@ struct FullyConnected {
   }
 
   static constexpr void run(const input_element* in, output_element* out) {
-    if constexpr (sparse_form == SparseForm::unrolled || sparse_form == SparseForm::compressed) {
-      using rows = std::conditional_t<sparse_form == SparseForm::unrolled, unrolled_rows, compressed_rows>;
+    if constexpr (sparse_form == SparseForm::unrolled) {
+      // Each row's dot product is written out and requantized at once.
       for (int b = 0; b < batches; ++b) {
         output_element* out_row = out + b * units;
-        rows::run(in + b * input_depth, [out_row](int o, std::int32_t dot) {
+        unrolled_rows::run(in + b * input_depth, [out_row](int o, std::int32_t dot) {
           out_row[o] = requantize(folded_bias[static_cast<std::size_t>(o)] + dot, o);
         });
+      }
+    } else if constexpr (sparse_form == SparseForm::compressed) {
+      // All dot products first, then the requantization: two short loops keep their registers.
+      for (int b = 0; b < batches; ++b) {
+        std::int32_t acc[units];
+        compressed_rows::run(in + b * input_depth, acc);
+        for (int o = 0; o < units; ++o) out[b * units + o] = requantize(folded_bias[static_cast<std::size_t>(o)] + acc[o], o);
       }
     } else if constexpr (std::is_same_v<input_element, std::int8_t>) {
       // Widen the input row into an int16 patch, one block at a time, and run two units per

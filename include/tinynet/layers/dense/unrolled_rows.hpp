@@ -78,11 +78,15 @@ struct UnrolledRows {
   // One row's dot product with x, written out: each term is a template argument, so its column,
   // sign and step are constants in the instructions.
   template <Term... T>
-  static constexpr std::int32_t dot_terms(const std::int8_t* x) {
-    std::int32_t seen = 0;  // S_k
-    std::int32_t acc = 0;
-    ((seen += T.sign * x[T.column], acc += T.step * seen), ...);
-    return acc;
+  static constexpr std::int32_t dot_terms([[maybe_unused]] const std::int8_t* x) {
+    if constexpr (sizeof...(T) == 0) {
+      return 0;  // a row whose weights are all zero
+    } else {
+      std::int32_t seen = 0;  // S_k
+      std::int32_t acc = 0;
+      ((seen += T.sign * x[T.column], acc += T.step * seen), ...);
+      return acc;
+    }
   }
 
   template <std::size_t Base, std::size_t... K>
