@@ -49,19 +49,22 @@ struct UnrolledRows {
   static constexpr std::array<Term, static_cast<std::size_t>(nonzeros)> terms = [] {
     std::array<Term, static_cast<std::size_t>(nonzeros)> out{};
     for (int o = 0; o < Units; ++o) {
-      const std::int8_t* row = &Weights[o * Depth];
+      const int row = o * Depth;  // (an index: GCC 12 rejects pointer arithmetic into a constexpr std::array here)
       int first_of[130]{};  // first_of[129 - m]: where magnitude m starts within the row
-      for (int i = 0; i < Depth; ++i)
-        if (row[i] != 0) ++first_of[129 - (row[i] < 0 ? -row[i] : row[i])];
+      for (int i = 0; i < Depth; ++i) {
+        const int w = Weights[row + i];
+        if (w != 0) ++first_of[129 - (w < 0 ? -w : w)];
+      }
       for (int m = 0, at = row_start[static_cast<std::size_t>(o)]; m < 130; ++m) {
         const int count = first_of[m];
         first_of[m] = at;
         at += count;
       }
       for (int i = 0; i < Depth; ++i) {
-        if (row[i] == 0) continue;
-        const int magnitude = row[i] < 0 ? -row[i] : row[i];
-        out[static_cast<std::size_t>(first_of[129 - magnitude]++)] = Term{i, row[i] < 0 ? -1 : 1, magnitude};
+        const int w = Weights[row + i];
+        if (w == 0) continue;
+        const int magnitude = w < 0 ? -w : w;
+        out[static_cast<std::size_t>(first_of[129 - magnitude]++)] = Term{i, w < 0 ? -1 : 1, magnitude};
       }
       // step = m_k - m_{k+1}
       const int end = row_start[static_cast<std::size_t>(o + 1)];
