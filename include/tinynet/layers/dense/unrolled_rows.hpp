@@ -14,11 +14,38 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "../../core/sparsity.hpp"
 
 namespace tinynet::kernels {
+
+namespace detail_unrolled {
+inline constexpr std::size_t fold_chunk = 128;
+
+template <std::size_t Offset, class F, std::size_t... I>
+constexpr void call_each(F& f, std::index_sequence<I...>) {
+  (f(std::integral_constant<std::size_t, Offset + I>{}), ...);
+}
+
+template <std::size_t N, class F, std::size_t... C>
+constexpr void call_chunks(F& f, std::index_sequence<C...>) {
+  (call_each<C * fold_chunk>(f, std::make_index_sequence<(C + 1) * fold_chunk <= N ? fold_chunk : N - C * fold_chunk>{}),
+   ...);
+}
+}  // namespace detail_unrolled
+
+// Calls f(std::integral_constant<std::size_t, I>{}) for I = 0 .. N - 1, in order, through two
+// nested folds of at most 128 calls each (clang refuses fold expressions of more than 256
+// operands: -fbracket-depth).
+template <std::size_t N, class F>
+constexpr void for_each_index(F f) {
+  using detail_unrolled::fold_chunk;
+  static_assert(N <= fold_chunk * fold_chunk * 2, "tinynet: the unrolled sparse form writes out at most 32768 rows, "
+                                                  "and 32768 non-zero weights per row: use SparseForm::compressed");
+  detail_unrolled::call_chunks<N>(f, std::make_index_sequence<(N + fold_chunk - 1) / fold_chunk>{});
+}
 
 template <const auto& Weights, int Units, int Depth>
 struct UnrolledRows {
@@ -78,34 +105,51 @@ struct UnrolledRows {
     return static_cast<std::size_t>(row_start[o + 1] - row_start[o]);
   }
 
-  // One row's dot product with x, written out: each term is a template argument, so its column,
-  // sign and step are constants in the instructions.
+  // Terms are written out `chunk` at a time: clang refuses fold expressions of more than 256
+  // operands (-fbracket-depth).
+  static constexpr std::size_t chunk = 128;
+
+  // seen += s_k x[c_k]; acc += step_k * seen, for a chunk of terms passed as template arguments:
+  // every column, sign and step is a constant in the instructions.
   template <Term... T>
-  static constexpr std::int32_t dot_terms([[maybe_unused]] const std::int8_t* x) {
-    if constexpr (sizeof...(T) == 0) {
+  static constexpr void add_terms(const std::int8_t* x, std::int32_t& seen_io, std::int32_t& acc_io) {
+    // Local copies: x points to int8 (a character type), which may alias the references, so
+    // updating them in place would store and reload both after every input.
+    std::int32_t seen = seen_io;
+    std::int32_t acc = acc_io;
+    ((seen += T.sign * x[T.column], acc += T.step * seen), ...);
+    seen_io = seen;
+    acc_io = acc;
+  }
+
+  template <std::size_t First, std::size_t... K>
+  static constexpr void add_chunk(const std::int8_t* x, std::int32_t& seen, std::int32_t& acc,
+                                  std::index_sequence<K...>) {
+    add_terms<terms[First + K]...>(x, seen, acc);
+  }
+
+  // The dot product of row Row with x.
+  template <std::size_t Row>
+  static constexpr std::int32_t row_dot([[maybe_unused]] const std::int8_t* x) {
+    constexpr std::size_t length = row_length(Row);
+    if constexpr (length == 0) {
       return 0;  // a row whose weights are all zero
     } else {
       std::int32_t seen = 0;  // S_k
       std::int32_t acc = 0;
-      ((seen += T.sign * x[T.column], acc += T.step * seen), ...);
+      for_each_index<(length + chunk - 1) / chunk>([&](auto c) {
+        constexpr std::size_t done = decltype(c)::value * chunk;  // terms of earlier chunks
+        add_chunk<static_cast<std::size_t>(row_start[Row]) + done>(
+            x, seen, acc, std::make_index_sequence<length - done < chunk ? length - done : chunk>{});
+      });
       return acc;
     }
-  }
-
-  template <std::size_t Base, std::size_t... K>
-  static constexpr std::int32_t row_dot(const std::int8_t* x, std::index_sequence<K...>) {
-    return dot_terms<terms[Base + K]...>(x);
-  }
-
-  template <class Finish, std::size_t... Row>
-  static constexpr void run_rows(const std::int8_t* x, Finish& finish, std::index_sequence<Row...>) {
-    (finish(static_cast<int>(Row), row_dot<static_cast<std::size_t>(row_start[Row])>(x, std::make_index_sequence<row_length(Row)>{})), ...);
   }
 
   // Calls finish(o, dot product of row o with x) for every row o, in order.
   template <class Finish>
   static constexpr void run(const std::int8_t* x, Finish finish) {
-    run_rows(x, finish, std::make_index_sequence<Units>{});
+    for_each_index<Units>([&](auto row) { finish(static_cast<int>(row), row_dot<decltype(row)::value>(x)); });
   }
 };
 
