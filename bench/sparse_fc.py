@@ -38,6 +38,7 @@ CPU = "cortex-m4"
 FRACTIONS = (0.0, 0.5, 0.75, 0.9, 0.95)
 FORMS = ("dense", "unrolled", "compressed", "auto")
 NAMESPACE = "sparse_fc"
+TIMEOUT = 1200  # seconds per build and run; a form that takes longer is recorded as timed out
 
 
 def first_layer(model):
@@ -62,7 +63,8 @@ def compile_timed(folder):
            [f"-I{d}" for d in (cortex_m.HARNESS, runner.INCLUDE, folder)] + [os.path.join(folder, "main.cpp")] +
            [os.path.join(cortex_m.HARNESS, s) for s in build.HARNESS_SOURCES] + build.link_flags(CPU) + ["-o", elf])
     timing = os.path.join(folder, "time.txt")
-    proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", timing] + cmd, capture_output=True, text=True)
+    proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", timing] + cmd, capture_output=True, text=True,
+                          timeout=TIMEOUT)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
     seconds, kib = open(timing).read().split()[-2:]
@@ -116,7 +118,7 @@ def bench_model(fraction, form):
     cmd = [str(ROOT / "scripts" / "tinynet"), "bench", str(AD01), "--target", CPU, "--json", "--sparse", form]
     if fraction > 0:
         cmd += ["--prune-synapses", str(fraction)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
     figures = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -125,6 +127,16 @@ def bench_model(fraction, form):
         model = prune.prune_synapses(model, fraction, "layer")[0]
     figures.update({"fraction": fraction, "form": form, "nonzeros": nonzeros(model)})
     return figures
+
+
+def guarded(measure, fraction, form):
+    """measure(), or a row saying why it has no figures (a build past TIMEOUT, a failure)."""
+    try:
+        return measure()
+    except subprocess.TimeoutExpired:
+        return {"fraction": fraction, "form": form, "error": f"build or run took over {TIMEOUT} s"}
+    except RuntimeError as e:
+        return {"fraction": fraction, "form": form, "error": str(e)[-500:]}
 
 
 def main():
@@ -156,11 +168,12 @@ def main():
         x = np.random.RandomState(0).randint(-128, 128, base.tensors[base.inputs[0]].num_elements).astype(np.int8)
         for fraction in args.fractions:
             for form in args.forms:
-                record("layer", bench_layer(base, fraction, form, baseline[0] + baseline[1], x))
+                record("layer", guarded(lambda: bench_layer(base, fraction, form, baseline[0] + baseline[1], x),
+                                        fraction, form))
     if args.sweep in ("model", "both"):
         for fraction in args.fractions:
             for form in args.forms:
-                record("model", bench_model(fraction, form))
+                record("model", guarded(lambda: bench_model(fraction, form), fraction, form))
 
 
 if __name__ == "__main__":
