@@ -12,6 +12,7 @@ Two sweeps, over the pruned fractions 0, 0.5, 0.75, 0.9, 0.95 (--prune-synapses,
 Every run's output bytes are checked against the numpy reference interpreter.
 
   bench/sparse_fc.py [--sweep layer|model|both] [--fractions ...] [--forms ...] [-o bench/sparse_results.json]
+  bench/sparse_fc.py --markdown        the tables of docs/sparsity.md from the saved results
 """
 
 import argparse
@@ -139,6 +140,36 @@ def guarded(measure, fraction, form):
         return {"fraction": fraction, "form": form, "error": str(e)[-500:]}
 
 
+def markdown(results):
+    """Markdown tables: per sweep, one row per fraction and form, ratios against dense."""
+    lines = []
+    for sweep, title in (("layer", "ad01's first FullyConnected, 640 -> 128 (81,920 weights)"),
+                         ("model", "ad01_int8, all ten FullyConnected layers (264,192 weights)")):
+        rows = results.get(sweep, [])
+        if not rows:
+            continue
+        dense = {r["fraction"]: r for r in rows if r["form"] == "dense" and "error" not in r}
+        weights = "weight flash (vs dense)" if sweep == "layer" else "RAM"
+        lines += [f"**{title}**", "",
+                  f"| pruned | form | non-zeros | instructions (vs dense) | flash (vs dense) | {weights} | compile s | compiler MB |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            if "error" in r:
+                lines.append(f"| {r['fraction']:.0%} | {r['form']} | | {r['error'][:60]} | | | | |")
+                continue
+            d = dense.get(r["fraction"])
+
+            def ratio(key):
+                return f" ({r[key] / d[key]:.2f}x)" if d and d.get(key) else ""
+            extra = (f"{r['weight_flash_bytes']:,}{ratio('weight_flash_bytes')}" if sweep == "layer"
+                     else f"{r['ram_bytes']:,}")
+            lines.append(f"| {r['fraction']:.0%} | {r['form']} | {r['nonzeros']:,} | {r['instructions']:,}{ratio('instructions')} "
+                         f"| {r['flash_bytes']:,}{ratio('flash_bytes')} | {extra} | {r['compile_seconds']:.1f} "
+                         f"| {r['compiler_peak_kib'] / 1024:.0f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sweep", choices=("layer", "model", "both"), default="both")
@@ -146,7 +177,11 @@ def main():
     parser.add_argument("--forms", nargs="+", choices=FORMS, default=FORMS)
     parser.add_argument("-o", "--output", default=str(ROOT / "bench" / "sparse_results.json"),
                         help="JSON file; entries for the same sweep, fraction and form are replaced")
+    parser.add_argument("--markdown", action="store_true", help="print the saved results as Markdown tables")
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.load(open(args.output))))
+        return
     if not AD01.exists():
         sys.exit(f"{AD01} not found (shared data expected at ../shared, or set TINYNET_SHARED)")
     missing = cortex_m.available(CPU)

@@ -38,7 +38,7 @@ struct Fraction {
   int den;
 };
 inline constexpr Fraction unrolled_max_density{1, 2};
-inline constexpr Fraction compressed_max_density{1, 5};
+inline constexpr Fraction compressed_max_density{1, 4};
 
 constexpr bool at_most(long long nonzeros, long long total, Fraction limit) {
   return nonzeros * limit.den <= total * limit.num;
