@@ -78,15 +78,19 @@ struct CompressedRows {
   // Flash the form stores: values, steps and per-row group counts.
   static constexpr std::size_t table_bytes = sizeof(tables.values) + sizeof(tables.steps) + sizeof(groups);
 
-  // acc[o] = dot product of row o with x, for every row o.
-  static constexpr void run(const std::int8_t* x, std::int32_t* acc) {
-    const std::int8_t* value = tables.values.data();
-    const std::uint8_t* step = tables.steps.data();
-    for (int o = 0; o < Units; ++o) {
+  // acc[r] = dot product of row first_row + r with x, for r < rows. `entry` is where row
+  // first_row starts in the tables (0 for row 0); on return, where the next row starts.
+  // (Not inlined: inside a caller's loops GCC 12 spills the walk's pointers to the stack.)
+  TINYNET_NOINLINE static constexpr void run(const std::int8_t* x, int first_row, int rows, std::int32_t* acc,
+                                             std::size_t& entry) {
+    const std::int8_t* value = tables.values.data() + entry;
+    const std::uint8_t* step = tables.steps.data() + entry;
+    for (int r = 0; r < rows; ++r) {
+      const int groups_in_row = groups[static_cast<std::size_t>(first_row + r)];
       int column = 0;
       std::int32_t sum = 0;
-      // groups[o] * group <= the row's entries: the loop is bounded by the compile-time table.
-      for (int g = groups[static_cast<std::size_t>(o)]; g > 0; --g) {
+      // groups_in_row * group <= the row's entries: the loop is bounded by the compile-time table.
+      for (int g = groups_in_row; g > 0; --g) {
         TINYNET_UNROLL
         for (int j = 0; j < group; ++j) {
           column += step[j];
@@ -95,7 +99,8 @@ struct CompressedRows {
         step += group;
         value += group;
       }
-      acc[o] = sum;
+      acc[r] = sum;
+      entry += static_cast<std::size_t>(groups_in_row * group);
     }
   }
 };

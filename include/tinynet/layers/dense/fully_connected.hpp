@@ -144,11 +144,18 @@ struct FullyConnected {
         });
       }
     } else if constexpr (sparse_form == SparseForm::compressed) {
-      // All dot products first, then the requantization: two short loops keep their registers.
+      // The dot products of up to 32 rows, then their requantization: two short loops keep their
+      // values in registers, and the stack holds 32 accumulators, not one per unit.
+      constexpr int rows_per_pass = units < 32 ? units : 32;
       for (int b = 0; b < batches; ++b) {
-        std::int32_t acc[units];
-        compressed_rows::run(in + b * input_depth, acc);
-        for (int o = 0; o < units; ++o) out[b * units + o] = requantize(folded_bias[static_cast<std::size_t>(o)] + acc[o], o);
+        std::size_t entry = 0;  // where the next row starts in the compressed tables
+        for (int o = 0; o < units; o += rows_per_pass) {
+          const int rows = units - o < rows_per_pass ? units - o : rows_per_pass;
+          std::int32_t acc[rows_per_pass];
+          compressed_rows::run(in + b * input_depth, o, rows, acc, entry);
+          for (int r = 0; r < rows; ++r)
+            out[b * units + o + r] = requantize(folded_bias[static_cast<std::size_t>(o + r)] + acc[r], o + r);
+        }
       }
     } else if constexpr (std::is_same_v<input_element, std::int8_t>) {
       // Widen the input row into an int16 patch, one block at a time, and run two units per
