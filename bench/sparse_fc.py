@@ -115,6 +115,21 @@ def bench_layer(base, fraction, form, baseline_size, x):
     }
 
 
+def network_weight_bytes(model, form):
+    """network::weight_bytes of the model's header (what the layers store in flash: weights or
+    compressed tables, folded biases, multipliers), printed by a small host program."""
+    with tempfile.TemporaryDirectory(prefix="tinynet-sparse-") as folder:
+        with open(os.path.join(folder, "model.hpp"), "w") as f:
+            f.write(header_for_model(model, NAMESPACE, sparse=form))
+        with open(os.path.join(folder, "main.cpp"), "w") as f:
+            f.write('#include <cstdio>\n#include "model.hpp"\n'
+                    f'int main() {{ std::printf("%zu\\n", {NAMESPACE}::network::weight_bytes); }}\n')
+        binary = os.path.join(folder, "weight_bytes")
+        subprocess.run(["g++", "-std=c++20", "-O0", f"-I{runner.INCLUDE}", f"-I{folder}", os.path.join(folder, "main.cpp"),
+                        "-o", binary], check=True, timeout=TIMEOUT)
+        return int(subprocess.run([binary], capture_output=True, text=True, check=True).stdout)
+
+
 def bench_model(fraction, form):
     cmd = [str(ROOT / "scripts" / "tinynet"), "bench", str(AD01), "--target", CPU, "--json", "--sparse", form]
     if fraction > 0:
@@ -126,7 +141,8 @@ def bench_model(fraction, form):
     model = load_model(str(AD01))
     if fraction > 0:
         model = prune.prune_synapses(model, fraction, "layer")[0]
-    figures.update({"fraction": fraction, "form": form, "nonzeros": nonzeros(model)})
+    figures.update({"fraction": fraction, "form": form, "nonzeros": nonzeros(model),
+                    "weight_bytes": network_weight_bytes(model, form)})
     return figures
 
 
@@ -149,7 +165,7 @@ def markdown(results):
         if not rows:
             continue
         dense = {r["fraction"]: r for r in rows if r["form"] == "dense" and "error" not in r}
-        weights = "weight flash (vs dense)" if sweep == "layer" else "RAM"
+        weights = "weight flash (vs dense)"
         lines += [f"**{title}**", "",
                   f"| pruned | form | non-zeros | instructions (vs dense) | flash (vs dense) | {weights} | compile s | compiler MB |",
                   "|---|---|---|---|---|---|---|---|"]
@@ -161,8 +177,8 @@ def markdown(results):
 
             def ratio(key):
                 return f" ({r[key] / d[key]:.2f}x)" if d and d.get(key) else ""
-            extra = (f"{r['weight_flash_bytes']:,}{ratio('weight_flash_bytes')}" if sweep == "layer"
-                     else f"{r['ram_bytes']:,}")
+            key = "weight_flash_bytes" if sweep == "layer" else "weight_bytes"
+            extra = f"{r[key]:,}{ratio(key)}" if key in r else ""
             lines.append(f"| {r['fraction']:.0%} | {r['form']} | {r['nonzeros']:,} | {r['instructions']:,}{ratio('instructions')} "
                          f"| {r['flash_bytes']:,}{ratio('flash_bytes')} | {extra} | {r['compile_seconds']:.1f} "
                          f"| {r['compiler_peak_kib'] / 1024:.0f} |")
@@ -178,9 +194,22 @@ def main():
     parser.add_argument("-o", "--output", default=str(ROOT / "bench" / "sparse_results.json"),
                         help="JSON file; entries for the same sweep, fraction and form are replaced")
     parser.add_argument("--markdown", action="store_true", help="print the saved results as Markdown tables")
+    parser.add_argument("--add-weight-bytes", action="store_true",
+                        help="add network::weight_bytes to the saved model rows that lack it")
     args = parser.parse_args()
     if args.markdown:
         print(markdown(json.load(open(args.output))))
+        return
+    if args.add_weight_bytes:
+        results = json.load(open(args.output))
+        base = load_model(str(AD01))
+        for row in results["model"]:
+            if "weight_bytes" not in row and "error" not in row:
+                model = prune.prune_synapses(base, row["fraction"], "layer")[0] if row["fraction"] > 0 else base
+                row["weight_bytes"] = network_weight_bytes(model, row["form"])
+                print(row["fraction"], row["form"], row["weight_bytes"], flush=True)
+        with open(args.output, "w") as f:
+            json.dump(results, f, indent=1)
         return
     if not AD01.exists():
         sys.exit(f"{AD01} not found (shared data expected at ../shared, or set TINYNET_SHARED)")
