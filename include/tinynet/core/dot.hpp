@@ -24,6 +24,14 @@
 #define TINYNET_UNROLL_8
 #endif
 
+// Keeps a kernel loop out of its caller, where the caller's live values would push the loop's
+// own out of registers.
+#if defined(__GNUC__)
+#define TINYNET_NOINLINE __attribute__((noinline))
+#else
+#define TINYNET_NOINLINE
+#endif
+
 namespace tinynet::kernels {
 
 // Whether patches use SXTB16 order: on DSP cores at run time; never in constant evaluation.
