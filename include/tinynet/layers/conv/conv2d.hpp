@@ -16,6 +16,7 @@
 #include "../../core/diagnostics.hpp"
 #include "../../core/dot.hpp"
 #include "../../core/fixed_point.hpp"
+#include "../../core/host_simd.hpp"
 #include "../../core/output_stage.hpp"
 #include "../../core/requantize.hpp"
 #include "../../core/tensor.hpp"
@@ -227,6 +228,84 @@ struct Conv2D {
     }
   }
 
+#if TINYNET_HOST_SIMD
+  // Host (SSE2): the weights widened to int16 by the compiler, each row padded with zeros to a
+  // multiple of 8 (the patch is padded the same way) and the channels to a multiple of 4. Two
+  // pixels times four channels per pass, eight taps per pmaddwd; the eight partial-sum vectors are
+  // then reduced into two vectors of four channels and requantized together. Only this path uses
+  // these tables, so Cortex-M images never contain them.
+  static constexpr int host_depth = (patch_size + 7) / 8 * 8;
+  static constexpr int host_channels = (out_c + 3) / 4 * 4;
+  alignas(16) static constexpr std::array<std::int16_t, static_cast<std::size_t>(host_channels * host_depth)>
+      host_weights = [] {
+        std::array<std::int16_t, static_cast<std::size_t>(host_channels * host_depth)> out{};
+        if constexpr (use_patch) {
+          for (int c = 0; c < out_c; ++c)
+            for (int i = 0; i < patch_size; ++i)
+              out[static_cast<std::size_t>(c * host_depth + i)] = Weights[c * patch_size + i];
+        }
+        return out;
+      }();
+  alignas(16) static constexpr std::array<std::int32_t, static_cast<std::size_t>(host_channels)> host_bias = [] {
+    std::array<std::int32_t, static_cast<std::size_t>(host_channels)> out{};
+    if constexpr (use_patch)
+      for (int c = 0; c < out_c; ++c) out[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(folded_bias[static_cast<std::size_t>(c)]);
+    return out;
+  }();
+  static constexpr host::VectorOutputStage<out_c> vector_stage = host::vector_output_stage<out_c>(short_stage_table);
+
+  // Four channels' accumulators to four output values (plus the zero point, not yet clamped).
+  static host::i32x4 requantize4(host::i32x4 acc, int c) {
+    if constexpr (short_stage) {
+      return vector_stage.scale(acc, static_cast<std::size_t>(c), Out::zero_point);
+    } else {
+      host::i32x4 out{};
+      for (int i = 0; i < 4 && c + i < out_c; ++i)
+        out[i] = fixed::multiply_by_quantized_multiplier(acc[i], multipliers.multiplier[static_cast<std::size_t>(c + i)],
+                                                         multipliers.shift[static_cast<std::size_t>(c + i)]) +
+                 Out::zero_point;
+      return out;
+    }
+  }
+
+  static void run_patches_host(const input_element* image, output_element* out) {
+    using namespace host;
+    constexpr int pixels = out_h * out_w;
+    alignas(16) std::int16_t patch0[host_depth]{};  // (the padding beyond patch_size stays 0)
+    alignas(16) std::int16_t patch1[host_depth]{};
+    for (int p = 0; p < pixels; p += 2) {
+      const bool pair = p + 1 < pixels;
+      gather_pixel(image, patch0, p);
+      if (pair) gather_pixel(image, patch1, p + 1);  // (a last odd pixel computes patch1 in vain)
+      output_element* dst0 = out + p * out_c;
+      output_element* dst1 = dst0 + out_c;
+      for (int c = 0; c < out_c; c += 4) {
+        const std::int16_t* w = &host_weights[static_cast<std::size_t>(c * host_depth)];
+        i32x4 a00{}, a01{}, a02{}, a03{}, a10{}, a11{}, a12{}, a13{};
+        for (int k = 0; k < host_depth; k += 8) {
+          const i16x8 x0 = load<i16x8>(patch0 + k), x1 = load<i16x8>(patch1 + k);
+          const i16x8 w0 = load<i16x8>(w + k), w1 = load<i16x8>(w + host_depth + k);
+          const i16x8 w2 = load<i16x8>(w + 2 * host_depth + k), w3 = load<i16x8>(w + 3 * host_depth + k);
+          a00 += madd(x0, w0);
+          a01 += madd(x0, w1);
+          a02 += madd(x0, w2);
+          a03 += madd(x0, w3);
+          a10 += madd(x1, w0);
+          a11 += madd(x1, w1);
+          a12 += madd(x1, w2);
+          a13 += madd(x1, w3);
+        }
+        const i32x4 bias = load<i32x4>(&host_bias[static_cast<std::size_t>(c)]);
+        const i8x16 bytes = narrow_clamped(requantize4(sum4(a00, a01, a02, a03) + bias, c),
+                                           requantize4(sum4(a10, a11, a12, a13) + bias, c), range.min, range.max);
+        const int n = out_c - c < 4 ? out_c - c : 4;
+        store_bytes(dst0 + c, bytes, n);
+        if (pair) store_bytes(dst1 + c, __builtin_shufflevector(bytes, bytes, 4, 5, 6, 7, 0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15), n);
+      }
+    }
+  }
+#endif
+
   // One output pixel, all channels. Interior pixels never leave the image, so they skip the
   // bounds test; border taps outside the image read the input zero point (see header comment).
   template <bool Interior>
@@ -272,6 +351,12 @@ struct Conv2D {
 
   static constexpr void run(const input_element* in, output_element* out) {
     if constexpr (use_patch) {
+#if TINYNET_HOST_SIMD
+      if (!std::is_constant_evaluated()) {
+        for (int b = 0; b < batches; ++b) run_patches_host(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
+        return;
+      }
+#endif
       for (int b = 0; b < batches; ++b) run_patches(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
       return;
     }
