@@ -60,47 +60,69 @@ inline i32x4 sum4(i32x4 a, i32x4 b, i32x4 c, i32x4 d) {
   return __builtin_shufflevector(ab, cd, 0, 1, 4, 5) + __builtin_shufflevector(ab, cd, 2, 3, 6, 7);
 }
 
-// floor(x * m / 2^32) per lane for signed x and unsigned m < 2^32, plus `add` (64-bit) before
-// the division. pmuludq multiplies the unsigned lanes 0 and 2; lanes 1 and 3 are moved down for
-// a second one. Reading x as unsigned adds 2^32 * m to the product when x < 0, so that term is
-// taken off the high word afterwards (x * m + add >= -2^63 never wraps: |x| <= 2^31, m < 2^32,
-// and the callers keep the true result within int32).
-inline i32x4 high_mul(i32x4 x, u32x4 m, u64x2 add) {
-  const u64x2 even = reinterpret_cast<u64x2>(__builtin_ia32_pmuludq128(x, reinterpret_cast<i32x4>(m))) + add;
+// The high words of four unsigned 32 x 32 -> 64-bit products x[i] * m[i] + add[i]. pmuludq
+// multiplies lanes 0 and 2; m_odd holds m[1] and m[3] in those lanes, and x's odd lanes are moved
+// down for a second pmuludq. The sums wrap modulo 2^64 (callers rely on it, see below).
+inline u32x4 high_words(u32x4 x, u32x4 m, u32x4 m_odd, u64x2 add_even, u64x2 add_odd) {
+  const u64x2 even = reinterpret_cast<u64x2>(__builtin_ia32_pmuludq128(reinterpret_cast<i32x4>(x), reinterpret_cast<i32x4>(m))) + add_even;
   const u64x2 odd = reinterpret_cast<u64x2>(__builtin_ia32_pmuludq128(
-                        reinterpret_cast<i32x4>(reinterpret_cast<u64x2>(x) >> 32),
-                        reinterpret_cast<i32x4>(reinterpret_cast<u64x2>(m) >> 32))) +
-                    add;
-  const u32x4 high = reinterpret_cast<u32x4>((even >> 32) | (odd & u64x2{0xFFFFFFFF00000000ull, 0xFFFFFFFF00000000ull}));
-  return reinterpret_cast<i32x4>(high - (reinterpret_cast<u32x4>(x >> 31) & m));  // (wraps like the hardware)
+                        reinterpret_cast<i32x4>(reinterpret_cast<u64x2>(x) >> 32), reinterpret_cast<i32x4>(m_odd))) +
+                    add_odd;
+  return __builtin_shufflevector(reinterpret_cast<u32x4>(even), reinterpret_cast<u32x4>(odd), 1, 5, 3, 7);
 }
 
 // The short output stage (core/output_stage.hpp) on four channels, plus the output zero point:
-//   ((rounded high word of 2*acc*M) + 2^(n-1) + (acc >> 31)) >> n  + zero_point
-// The per-channel right shift by n is a multiply by 2^(32 - n) keeping the high word (SSE2 has no
-// per-lane shifts): floor(y * 2^(32-n) / 2^32) = y >> n.
+//   y = floor((2 acc M + 2^31) / 2^32) + 2^(n-1) + (acc >> 31),   out = (y >> n) + zero_point.
+// SSE2 multiplies only unsigned lanes and shifts all lanes by one count, so both steps become
+// unsigned multiplies whose offsets the compiler has folded into per-channel constants:
+//  * u = 2 acc + 2^31 is 2 acc with its sign bit flipped, >= 0; u M + (2^31 + 2^(n-1) 2^32 - 2^31 M)
+//    = 2 acc M + 2^31 + 2^(n-1) 2^32, whose high word (mod 2^32: the true value fits) is the
+//    first two terms of y.
+//  * v = y + 2^31 (the sign bit flipped), times 2^(32-n): the high word is (y >> n) + 2^(31-n),
+//    so the second constant is zero_point - 2^(31-n).
 template <int Count>
 struct VectorOutputStage {
   static constexpr std::size_t padded = (static_cast<std::size_t>(Count) + 3) / 4 * 4;
-  std::array<std::uint32_t, padded> multiplier{};
-  std::array<std::int32_t, padded> rounding{};
-  std::array<std::uint32_t, padded> shift_multiplier{};  // 2^(32 - n)
+  // Per group of four channels c..c+3 (entry 4q..4q+3): the lanes as pmuludq reads them.
+  std::array<std::uint32_t, padded> multiplier{};      // M[c..c+3]
+  std::array<std::uint32_t, padded> multiplier_odd{};  // M[c+1], -, M[c+3], -
+  std::array<std::uint64_t, padded / 2> add_even{};    // constants of channels c, c+2
+  std::array<std::uint64_t, padded / 2> add_odd{};     // c+1, c+3
+  std::array<std::uint32_t, padded> shift{};           // 2^(32-n) for c..c+3
+  std::array<std::uint32_t, padded> shift_odd{};
+  std::array<std::int32_t, padded> offset{};           // zero_point - 2^(31-n)
 
-  i32x4 scale(i32x4 acc, std::size_t c, std::int32_t zero_point) const {
-    constexpr std::uint64_t half = std::uint64_t{1} << 31;
-    const i32x4 high = high_mul(acc + acc, load<u32x4>(&multiplier[c]), u64x2{half, half});
-    const i32x4 y = high + load<i32x4>(&rounding[c]) + (acc >> 31);
-    return high_mul(y, load<u32x4>(&shift_multiplier[c]), u64x2{0, 0}) + zero_point;
+  // c: a multiple of 4.
+  i32x4 scale(i32x4 acc, std::size_t c) const {
+    constexpr u32x4 sign = {0x80000000u, 0x80000000u, 0x80000000u, 0x80000000u};
+    const u32x4 u = reinterpret_cast<u32x4>(acc + acc) ^ sign;
+    const u32x4 y = high_words(u, load<u32x4>(&multiplier[c]), load<u32x4>(&multiplier_odd[c]), load<u64x2>(&add_even[c / 2]),
+                               load<u64x2>(&add_odd[c / 2])) +
+                    reinterpret_cast<u32x4>(acc >> 31);
+    const u32x4 shifted = high_words(y ^ sign, load<u32x4>(&shift[c]), load<u32x4>(&shift_odd[c]), u64x2{}, u64x2{});
+    return reinterpret_cast<i32x4>(shifted) + load<i32x4>(&offset[c]);
   }
 };
 
 template <int Count>
-constexpr VectorOutputStage<Count> vector_output_stage(const ShortOutputStage<Count>& stage) {
+constexpr VectorOutputStage<Count> vector_output_stage(const ShortOutputStage<Count>& stage, std::int32_t zero_point) {
   VectorOutputStage<Count> out{};
   for (std::size_t c = 0; c < static_cast<std::size_t>(Count); ++c) {
-    out.multiplier[c] = static_cast<std::uint32_t>(stage.multiplier[c]);
-    out.rounding[c] = stage.rounding[c];
-    out.shift_multiplier[c] = std::uint32_t{1} << (32 - stage.right_shift[c]);
+    const std::uint64_t m = static_cast<std::uint32_t>(stage.multiplier[c]);
+    const int n = stage.right_shift[c];
+    if (n < 1 || n > 30) continue;  // (never: the short stage requires 1 <= n <= 30)
+    const std::uint64_t add = (std::uint64_t{1} << 31) + (static_cast<std::uint64_t>(stage.rounding[c]) << 32) - (m << 31);
+    const std::uint32_t shift = static_cast<std::uint32_t>(std::uint64_t{1} << (32 - n));
+    out.multiplier[c] = static_cast<std::uint32_t>(m);
+    out.shift[c] = shift;
+    if (c % 2 == 1) {
+      out.multiplier_odd[c - 1] = static_cast<std::uint32_t>(m);  // (lane 0 or 2 of the group)
+      out.shift_odd[c - 1] = shift;
+      out.add_odd[c / 4 * 2 + (c % 4) / 2] = add;
+    } else {
+      out.add_even[c / 4 * 2 + (c % 4) / 2] = add;
+    }
+    out.offset[c] = zero_point - static_cast<std::int32_t>(std::uint32_t{1} << (31 - n));
   }
   return out;
 }

@@ -252,12 +252,12 @@ struct Conv2D {
       for (int c = 0; c < out_c; ++c) out[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(folded_bias[static_cast<std::size_t>(c)]);
     return out;
   }();
-  static constexpr host::VectorOutputStage<out_c> vector_stage = host::vector_output_stage<out_c>(short_stage_table);
+  static constexpr host::VectorOutputStage<out_c> vector_stage = host::vector_output_stage<out_c>(short_stage_table, Out::zero_point);
 
   // Four channels' accumulators to four output values (plus the zero point, not yet clamped).
   static host::i32x4 requantize4(host::i32x4 acc, int c) {
     if constexpr (short_stage) {
-      return vector_stage.scale(acc, static_cast<std::size_t>(c), Out::zero_point);
+      return vector_stage.scale(acc, static_cast<std::size_t>(c));
     } else {
       host::i32x4 out{};
       for (int i = 0; i < 4 && c + i < out_c; ++i)
