@@ -127,6 +127,41 @@ constexpr VectorOutputStage<Count> vector_output_stage(const ShortOutputStage<Co
   return out;
 }
 
+// fixed::saturating_rounding_doubling_high_mul(a, m) for |a| < 2^30 and 0 <= m < 2^31, one m for
+// all lanes (the flipped-sign form of VectorOutputStage::scale: 2a + 2^31 >= 0 times m, plus
+// 2^31 - 2^31 m, has the high word floor((2 a m + 2^31) / 2^32) = floor((a m + 2^30) / 2^31)).
+inline i32x4 doubling_high_mul(i32x4 a, std::int32_t m) {
+  constexpr u32x4 sign = {0x80000000u, 0x80000000u, 0x80000000u, 0x80000000u};
+  const std::uint64_t offset = (std::uint64_t{1} << 31) - (static_cast<std::uint64_t>(m) << 31);
+  const u32x4 mv = u32x4{} + static_cast<std::uint32_t>(m);
+  return reinterpret_cast<i32x4>(high_words(reinterpret_cast<u32x4>(a + a) ^ sign, mv, mv, u64x2{offset, offset}, u64x2{offset, offset}));
+}
+
+// fixed::rounding_divide_by_pot(x, Exponent) for |x| < 2^30: adding 2^(e-1), minus one for
+// negative x, then flooring rounds half away from zero exactly as the remainder test does.
+template <int Exponent>
+inline i32x4 rounding_divide_by_pot(i32x4 x) {
+  if constexpr (Exponent == 0) {
+    return x;
+  } else {
+    return (x + (std::int32_t{1} << (Exponent - 1)) + (x >> 31)) >> Exponent;
+  }
+}
+
+// Sixteen int8 values as four vectors of int32 holding value * 2^Shift (Shift <= 24): each byte
+// goes to the top of its 32-bit lane, and the arithmetic shift brings it down sign-extended.
+template <int Shift>
+inline void widen16(i8x16 v, i32x4* out) {
+  const i8x16 zero{};
+  const i8x16 low = __builtin_shufflevector(zero, v, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const i8x16 high = __builtin_shufflevector(zero, v, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const i16x8 l = reinterpret_cast<i16x8>(low), h = reinterpret_cast<i16x8>(high), z{};
+  out[0] = reinterpret_cast<i32x4>(__builtin_shufflevector(z, l, 0, 8, 1, 9, 2, 10, 3, 11)) >> (24 - Shift);
+  out[1] = reinterpret_cast<i32x4>(__builtin_shufflevector(z, l, 4, 12, 5, 13, 6, 14, 7, 15)) >> (24 - Shift);
+  out[2] = reinterpret_cast<i32x4>(__builtin_shufflevector(z, h, 0, 8, 1, 9, 2, 10, 3, 11)) >> (24 - Shift);
+  out[3] = reinterpret_cast<i32x4>(__builtin_shufflevector(z, h, 4, 12, 5, 13, 6, 14, 7, 15)) >> (24 - Shift);
+}
+
 // Clamps two vectors of four int32 results to [min, max] (within int8) and narrows them to eight
 // int8 values. The saturating pack to int16 keeps every in-range value and sends the others past
 // the bounds, so the 16-bit min/max that SSE2 has (pminsw/pmaxsw) clamp exactly.
