@@ -15,6 +15,7 @@
 #include "../../core/diagnostics.hpp"
 #include "../../core/dot.hpp"
 #include "../../core/fixed_point.hpp"
+#include "../../core/host_dense.hpp"
 #include "../../core/output_stage.hpp"
 #include "../../core/requantize.hpp"
 #include "../../core/tensor.hpp"
@@ -140,6 +141,14 @@ struct FullyConnected {
   }
 
   static constexpr void run(const input_element* in, output_element* out) {
+#if TINYNET_HOST_SIMD
+    if constexpr (std::is_same_v<input_element, std::int8_t>) {
+      if (!std::is_constant_evaluated()) {
+        host::Dense<FullyConnected, Weights>::run(in, out);  // core/host_dense.hpp
+        return;
+      }
+    }
+#endif
     if constexpr (std::is_same_v<input_element, std::int8_t>) {
       // Widen the input row into an int16 patch, one block at a time, and run two units per
       // pass over each block (core/dot.hpp).
