@@ -91,6 +91,10 @@ struct VectorOutputStage {
   std::array<std::uint32_t, padded> shift{};           // 2^(32-n) for c..c+3
   std::array<std::uint32_t, padded> shift_odd{};
   std::array<std::int32_t, padded> offset{};           // zero_point - 2^(31-n)
+  // When every channel has the same n (per-tensor quantization), the second step is one
+  // arithmetic shift of all lanes instead (y >> n, then + zero_point).
+  int uniform_shift = 0;
+  std::int32_t zero_point = 0;
 
   // c: a multiple of 4.
   i32x4 scale(i32x4 acc, std::size_t c) const {
@@ -99,6 +103,7 @@ struct VectorOutputStage {
     const u32x4 y = high_words(u, load<u32x4>(&multiplier[c]), load<u32x4>(&multiplier_odd[c]), load<u64x2>(&add_even[c / 2]),
                                load<u64x2>(&add_odd[c / 2])) +
                     reinterpret_cast<u32x4>(acc >> 31);
+    if (uniform_shift != 0) return (reinterpret_cast<i32x4>(y) >> uniform_shift) + zero_point;
     const u32x4 shifted = high_words(y ^ sign, load<u32x4>(&shift[c]), load<u32x4>(&shift_odd[c]), u64x2{}, u64x2{});
     return reinterpret_cast<i32x4>(shifted) + load<i32x4>(&offset[c]);
   }
@@ -107,6 +112,10 @@ struct VectorOutputStage {
 template <int Count>
 constexpr VectorOutputStage<Count> vector_output_stage(const ShortOutputStage<Count>& stage, std::int32_t zero_point) {
   VectorOutputStage<Count> out{};
+  out.zero_point = zero_point;
+  out.uniform_shift = stage.right_shift[0];
+  for (std::size_t c = 0; c < static_cast<std::size_t>(Count); ++c)
+    if (stage.right_shift[c] != stage.right_shift[0]) out.uniform_shift = 0;
   for (std::size_t c = 0; c < static_cast<std::size_t>(Count); ++c) {
     const std::uint64_t m = static_cast<std::uint32_t>(stage.multiplier[c]);
     const int n = stage.right_shift[c];
