@@ -68,17 +68,27 @@ struct Dense {
     }
   }
 
+  // (x[2j], x[2j+1]) as one 32-bit word. Short rows are read from the input bytes directly: the
+  // widened copy is then written by narrow stores that a wider load cannot be forwarded from.
+  static std::int32_t input_pair(const std::int16_t* x, const std::int8_t* row, int j) {
+    if constexpr (depth < 16) {
+      const std::int32_t high = 2 * j + 1 < depth ? row[2 * j + 1] : 0;
+      return static_cast<std::int32_t>(static_cast<std::uint16_t>(row[2 * j]) | (static_cast<std::uint32_t>(high) << 16));
+    } else {
+      return load<std::int32_t>(x + 2 * j);
+    }
+  }
+
   // Units u .. u + 4 * Vectors - 1 (Vectors 1 or 4) of one input row x (int16, padded to pairs).
   // (Separate variables, not an array: GCC 12 keeps an array of vectors in memory.)
   template <int Vectors>
-  static void block(const std::int16_t* x, std::int8_t* out, int u) {
+  static void block(const std::int16_t* x, const std::int8_t* row, std::int8_t* out, int u) {
     const auto bias_at = [&](int k) { return load<i32x4>(&bias[static_cast<std::size_t>(u + 4 * k)]); };
     i32x4 a0 = bias_at(0), a1{}, a2{}, a3{};
     if constexpr (Vectors == 4) a1 = bias_at(1), a2 = bias_at(2), a3 = bias_at(3);
     const std::int16_t* w = &weights[static_cast<std::size_t>(u * 2)];
     for (int j = 0; j < pairs; ++j, w += padded_units * 2) {
-      // (x[2j], x[2j+1]) in every 32-bit lane.
-      const i16x8 pair = reinterpret_cast<i16x8>(i32x4{} + load<std::int32_t>(x + 2 * j));
+      const i16x8 pair = reinterpret_cast<i16x8>(i32x4{} + input_pair(x, row, j));
       a0 += madd(pair, load<i16x8>(w));
       if constexpr (Vectors == 4) {
         a1 += madd(pair, load<i16x8>(w + 8));
@@ -88,8 +98,8 @@ struct Dense {
     }
     const auto range = Layer::range;
     if constexpr (Vectors == 4) {
-      store_bytes(out + u, narrow_clamped(requantize4(a0, u), requantize4(a1, u + 4), range.min, range.max), 8);
-      store_bytes(out + u + 8, narrow_clamped(requantize4(a2, u + 8), requantize4(a3, u + 12), range.min, range.max), 8);
+      store(out + u, narrow_clamped(requantize4(a0, u), requantize4(a1, u + 4), requantize4(a2, u + 8), requantize4(a3, u + 12),
+                                    range.min, range.max));
     } else {
       const int left = units - u;
       store_bytes(out + u, narrow_clamped(requantize4(a0, u), a0, range.min, range.max), left < 4 ? left : 4);
@@ -104,8 +114,8 @@ struct Dense {
       if constexpr (depth % 2 != 0) x[depth] = 0;
       std::int8_t* dst = out + b * units;
       int u = 0;
-      for (; u + 16 <= units; u += 16) block<4>(x, dst, u);  // (whole blocks of 16 real units)
-      for (; u < padded_units; u += 4) block<1>(x, dst, u);
+      for (; u + 16 <= units; u += 16) block<4>(x, row, dst, u);  // (whole blocks of 16 real units)
+      for (; u < padded_units; u += 4) block<1>(x, row, dst, u);
     }
   }
 };
