@@ -87,6 +87,7 @@ struct Dense {
     i32x4 a0 = bias_at(0), a1{}, a2{}, a3{};
     if constexpr (Vectors == 4) a1 = bias_at(1), a2 = bias_at(2), a3 = bias_at(3);
     const std::int16_t* w = &weights[static_cast<std::size_t>(u * 2)];
+    TINYNET_HOST_UNROLL
     for (int j = 0; j < pairs; ++j, w += padded_units * 2) {
       const i16x8 pair = reinterpret_cast<i16x8>(i32x4{} + input_pair(x, row, j));
       a0 += madd(pair, load<i16x8>(w));
@@ -106,16 +107,53 @@ struct Dense {
     }
   }
 
+  // Fewer than four units (a classifier's last layer): one dot product per unit instead, the
+  // input positions in the lanes, each weight row widened and padded with zeros to a multiple of 8.
+  static constexpr int row_depth = (depth + 7) / 8 * 8;
+  alignas(16) static constexpr std::array<std::int16_t, static_cast<std::size_t>(units * row_depth)> row_weights = [] {
+    std::array<std::int16_t, static_cast<std::size_t>(units * row_depth)> out{};
+    for (int u = 0; u < units; ++u)
+      for (int i = 0; i < depth; ++i) out[static_cast<std::size_t>(u * row_depth + i)] = Weights[u * depth + i];
+    return out;
+  }();
+
+  static void dot_units(const std::int16_t* x, std::int8_t* out) {
+    i32x4 sums[4] = {};
+    for (int u = 0; u < units; ++u) {
+      const std::int16_t* w = &row_weights[static_cast<std::size_t>(u * row_depth)];
+      TINYNET_HOST_UNROLL
+      for (int i = 0; i < row_depth; i += 8) sums[u] += madd(load<i16x8>(x + i), load<i16x8>(w + i));
+    }
+    const i32x4 acc = load<i32x4>(&bias[0]) + sum4(sums[0], sums[1], sums[2], sums[3]);
+    const i8x16 bytes = narrow_clamped(requantize4(acc, 0), acc, Layer::range.min, Layer::range.max);
+    for (int u = 0; u < units; ++u) out[u] = bytes[u];
+  }
+
   static void run(const std::int8_t* in, std::int8_t* out) {
+    constexpr int used = units < 4 ? row_depth : 2 * pairs;
     for (int b = 0; b < Layer::batches; ++b) {
-      alignas(16) std::int16_t x[2 * pairs];
+      // The input row widened to int16 (sixteen at a time: bytes to the high halves, then an
+      // arithmetic shift by 8), zeros after it.
+      alignas(16) std::int16_t x[used + 16];
       const std::int8_t* row = in + b * depth;
-      for (int i = 0; i < depth; ++i) x[i] = row[i];
-      if constexpr (depth % 2 != 0) x[depth] = 0;
+      int i = 0;
+      for (; i + 16 <= depth; i += 16) {
+        const i8x16 v = load<i8x16>(row + i), zero{};
+        store(x + i, reinterpret_cast<i16x8>(__builtin_shufflevector(zero, v, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)) >> 8);
+        store(x + i + 8,
+              reinterpret_cast<i16x8>(__builtin_shufflevector(zero, v, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)) >> 8);
+      }
+      for (; i < depth; ++i) x[i] = row[i];
+      store(x + depth, i16x8{});
+      store(x + depth + 8, i16x8{});
       std::int8_t* dst = out + b * units;
-      int u = 0;
-      for (; u + 16 <= units; u += 16) block<4>(x, row, dst, u);  // (whole blocks of 16 real units)
-      for (; u < padded_units; u += 4) block<1>(x, row, dst, u);
+      if constexpr (units < 4) {
+        dot_units(x, dst);
+      } else {
+        int u = 0;
+        for (; u + 16 <= units; u += 16) block<4>(x, row, dst, u);  // (whole blocks of 16 real units)
+        for (; u < padded_units; u += 4) block<1>(x, row, dst, u);
+      }
     }
   }
 };
