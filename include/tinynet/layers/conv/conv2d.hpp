@@ -229,20 +229,21 @@ struct Conv2D {
   }
 
 #if TINYNET_HOST_SIMD
-  // Host (SSE2): the weights widened to int16 by the compiler, each row padded with zeros to a
-  // multiple of 8 (the patch is padded the same way) and the channels to a multiple of 4. Two
-  // pixels times four channels per pass, eight taps per pmaddwd; the eight partial-sum vectors are
-  // then reduced into two vectors of four channels and requantized together. Only this path uses
-  // these tables, so Cortex-M images never contain them.
-  static constexpr int host_depth = (patch_size + 7) / 8 * 8;
+  // Host (SSE2): output channels in the vector lanes, as in core/host_dense.hpp. The compiler
+  // lays the weights out widened to int16 as (w[c][2j], w[c][2j+1]) pairs, channel after channel,
+  // for each pair j of patch positions (channels padded to a multiple of 4); the matching patch
+  // pair is broadcast to all lanes, so one pmaddwd performs eight multiply-accumulates for four
+  // channels, and the accumulators come out channel by channel for the vector output stage.
+  // Only this path uses these tables, so Cortex-M images never contain them.
+  static constexpr int host_pairs = (patch_size + 1) / 2;
   static constexpr int host_channels = (out_c + 3) / 4 * 4;
-  alignas(16) static constexpr std::array<std::int16_t, static_cast<std::size_t>(host_channels * host_depth)>
+  alignas(16) static constexpr std::array<std::int16_t, static_cast<std::size_t>(host_pairs * host_channels * 2)>
       host_weights = [] {
-        std::array<std::int16_t, static_cast<std::size_t>(host_channels * host_depth)> out{};
+        std::array<std::int16_t, static_cast<std::size_t>(host_pairs * host_channels * 2)> out{};
         if constexpr (use_patch) {
           for (int c = 0; c < out_c; ++c)
             for (int i = 0; i < patch_size; ++i)
-              out[static_cast<std::size_t>(c * host_depth + i)] = Weights[c * patch_size + i];
+              out[static_cast<std::size_t>(((i / 2) * host_channels + c) * 2 + i % 2)] = Weights[c * patch_size + i];
         }
         return out;
       }();
@@ -268,40 +269,46 @@ struct Conv2D {
     }
   }
 
-  static void run_patches_host(const input_element* image, output_element* out) {
+  // Channels c .. c + 4 * Vectors - 1 (Vectors 4, 2 or 1) of the pixel whose patch is given.
+  template <int Vectors>
+  static void channel_block(const std::int16_t* patch, output_element* out, int c) {
     using namespace host;
-    constexpr int pixels = out_h * out_w;
-    alignas(16) std::int16_t patch0[host_depth]{};  // (the padding beyond patch_size stays 0)
-    alignas(16) std::int16_t patch1[host_depth]{};
-    for (int p = 0; p < pixels; p += 2) {
-      const bool pair = p + 1 < pixels;
-      gather_pixel(image, patch0, p);
-      if (pair) gather_pixel(image, patch1, p + 1);  // (a last odd pixel computes patch1 in vain)
-      output_element* dst0 = out + p * out_c;
-      output_element* dst1 = dst0 + out_c;
-      for (int c = 0; c < out_c; c += 4) {
-        const std::int16_t* w = &host_weights[static_cast<std::size_t>(c * host_depth)];
-        i32x4 a00{}, a01{}, a02{}, a03{}, a10{}, a11{}, a12{}, a13{};
-        for (int k = 0; k < host_depth; k += 8) {
-          const i16x8 x0 = load<i16x8>(patch0 + k), x1 = load<i16x8>(patch1 + k);
-          const i16x8 w0 = load<i16x8>(w + k), w1 = load<i16x8>(w + host_depth + k);
-          const i16x8 w2 = load<i16x8>(w + 2 * host_depth + k), w3 = load<i16x8>(w + 3 * host_depth + k);
-          a00 += madd(x0, w0);
-          a01 += madd(x0, w1);
-          a02 += madd(x0, w2);
-          a03 += madd(x0, w3);
-          a10 += madd(x1, w0);
-          a11 += madd(x1, w1);
-          a12 += madd(x1, w2);
-          a13 += madd(x1, w3);
-        }
-        const i32x4 bias = load<i32x4>(&host_bias[static_cast<std::size_t>(c)]);
-        const i8x16 bytes = narrow_clamped(requantize4(sum4(a00, a01, a02, a03) + bias, c),
-                                           requantize4(sum4(a10, a11, a12, a13) + bias, c), range.min, range.max);
-        const int n = out_c - c < 4 ? out_c - c : 4;
-        store_bytes(dst0 + c, bytes, n);
-        if (pair) store_bytes(dst1 + c, __builtin_shufflevector(bytes, bytes, 4, 5, 6, 7, 0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15), n);
+    const auto bias_at = [&](int k) { return load<i32x4>(&host_bias[static_cast<std::size_t>(c + 4 * k)]); };
+    i32x4 a0 = bias_at(0), a1{}, a2{}, a3{};
+    if constexpr (Vectors >= 2) a1 = bias_at(1);
+    if constexpr (Vectors == 4) a2 = bias_at(2), a3 = bias_at(3);
+    const std::int16_t* w = &host_weights[static_cast<std::size_t>(c * 2)];
+    TINYNET_HOST_UNROLL
+    for (int j = 0; j < host_pairs; ++j, w += host_channels * 2) {
+      const i16x8 pair = reinterpret_cast<i16x8>(i32x4{} + load<std::int32_t>(patch + 2 * j));  // in every lane
+      a0 += madd(pair, load<i16x8>(w));
+      if constexpr (Vectors >= 2) a1 += madd(pair, load<i16x8>(w + 8));
+      if constexpr (Vectors == 4) {
+        a2 += madd(pair, load<i16x8>(w + 16));
+        a3 += madd(pair, load<i16x8>(w + 24));
       }
+    }
+    if constexpr (Vectors == 4) {
+      store(out + c, narrow_clamped(requantize4(a0, c), requantize4(a1, c + 4), requantize4(a2, c + 8), requantize4(a3, c + 12),
+                                    range.min, range.max));
+    } else if constexpr (Vectors == 2) {
+      store_bytes(out + c, narrow_clamped(requantize4(a0, c), requantize4(a1, c + 4), range.min, range.max), 8);
+    } else {
+      const int left = out_c - c;
+      store_bytes(out + c, narrow_clamped(requantize4(a0, c), a0, range.min, range.max), left < 4 ? left : 4);
+    }
+  }
+
+  static void run_patches_host(const input_element* image, output_element* out) {
+    constexpr int pixels = out_h * out_w;
+    alignas(16) std::int16_t patch[2 * host_pairs]{};  // (an odd patch's last pair ends with 0)
+    for (int p = 0; p < pixels; ++p) {
+      gather_pixel(image, patch, p);
+      output_element* dst = out + p * out_c;
+      int c = 0;
+      for (; c + 16 <= out_c; c += 16) channel_block<4>(patch, dst, c);
+      for (; c + 8 <= out_c; c += 8) channel_block<2>(patch, dst, c);
+      for (; c < out_c; c += 4) channel_block<1>(patch, dst, c);
     }
   }
 #endif
