@@ -299,11 +299,48 @@ struct Conv2D {
     }
   }
 
+  // The receptive field of pixel p as bytes (whole rows of taps copied at once when they are
+  // contiguous), then widened to int16 sixteen at a time. Byte by byte straight into the int16
+  // patch, every 4-byte pair load would have to wait for two 2-byte stores to reach the cache
+  // (a store is forwarded only to loads it contains).
+  static constexpr int host_bytes = (patch_size + 15) / 16 * 16;
+  static void gather_host(const input_element* image, input_element* bytes, std::int16_t* patch, int p) {
+    using namespace host;
+    const int oy = p / out_w, ox = p % out_w;
+    const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
+    const bool inside = oy >= interior_y.begin && oy < interior_y.end && ox >= interior_x.begin && ox < interior_x.end;
+    for (int ky = 0; ky < k_h; ++ky) {
+      const int y = y0 + ky * d_h;
+      input_element* row = bytes + ky * k_w * filter_c;
+      if (inside && d_w == 1) {
+        __builtin_memcpy(row, image + (y * in_w + x0) * in_c, static_cast<std::size_t>(k_w * filter_c));
+        continue;
+      }
+      for (int kx = 0; kx < k_w; ++kx) {
+        const int x = x0 + kx * d_w;
+        if (inside || (y >= 0 && y < in_h && x >= 0 && x < in_w)) {
+          __builtin_memcpy(row + kx * filter_c, image + (y * in_w + x) * in_c, static_cast<std::size_t>(filter_c));
+        } else {
+          for (int i = 0; i < filter_c; ++i) row[kx * filter_c + i] = static_cast<input_element>(In::zero_point);
+        }
+      }
+    }
+    const i8x16 zero{};
+    for (int i = 0; i < host_bytes; i += 16) {
+      const i8x16 v = load<i8x16>(bytes + i);
+      store(patch + i, reinterpret_cast<i16x8>(__builtin_shufflevector(zero, v, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)) >> 8);
+      store(patch + i + 8,
+            reinterpret_cast<i16x8>(__builtin_shufflevector(zero, v, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)) >> 8);
+    }
+  }
+
   static void run_patches_host(const input_element* image, output_element* out) {
     constexpr int pixels = out_h * out_w;
-    alignas(16) std::int16_t patch[2 * host_pairs]{};  // (an odd patch's last pair ends with 0)
+    // (Bytes past patch_size stay 0: they meet zero weights, or no weights at all.)
+    alignas(16) input_element bytes[host_bytes]{};
+    alignas(16) std::int16_t patch[host_bytes];
     for (int p = 0; p < pixels; ++p) {
-      gather_pixel(image, patch, p);
+      gather_host(image, bytes, patch, p);
       output_element* dst = out + p * out_c;
       int c = 0;
       for (; c + 16 <= out_c; c += 16) channel_block<4>(patch, dst, c);
