@@ -53,10 +53,16 @@ struct Dense {
     return vector_output_stage<padded_units>(per_unit, Layer::output::zero_point);
   }();
 
+  // TFLM's formula, for layers whose accumulators may be too large for the short stage.
+  static constexpr FullVectorOutputStage<padded_units> full_stage =
+      full_vector_output_stage<padded_units>(Layer::multipliers, Layer::output::zero_point);
+
   // Units u .. u + 3 of accumulators acc, requantized (zero point added, not clamped).
   static i32x4 requantize4(i32x4 acc, int u) {
     if constexpr (Layer::short_stage) {
       return stage.scale(acc, static_cast<std::size_t>(u));
+    } else if constexpr (full_vector_output_stage_applies(Layer::multipliers)) {
+      return full_stage.scale(acc, static_cast<std::size_t>(u));
     } else {
       i32x4 out{};
       for (int i = 0; i < 4 && u + i < units; ++i) {

@@ -143,6 +143,85 @@ constexpr VectorOutputStage<Count> vector_output_stage(const ShortOutputStage<Co
   return out;
 }
 
+// TFLM's full MultiplyByQuantizedMultiplier (fixed_point.hpp) on four channels, for layers whose
+// accumulators may be too large for the short stage, when no channel shifts left (n = -shift
+// in 0..31). Any int32 acc:
+//  * SaturatingRoundingDoublingHighMul: u = acc + 2^31 (sign bit flipped) times M plus
+//    2^30 - 2^31 M is acc M + 2^30; bits 31..62 are floor((acc M + 2^30) / 2^31) (no saturation:
+//    M >= 0).
+//  * RoundingDivideByPOT(y, n) = floor((y + s + 2^(n-1)) / 2^n), s = -1 for y < 0 and n >= 1
+//    (0 when n = 0). With v = (y + s) + 2^31: v 2^(31-n) + (2^(n-1) 2^(31-n) - 2^(62-n)) is
+//    (y + s + 2^(n-1)) 2^(31-n), whose bits 31..62 are the quotient.
+template <int Count>
+struct FullVectorOutputStage {
+  static constexpr std::size_t padded = (static_cast<std::size_t>(Count) + 3) / 4 * 4;
+  std::array<std::uint32_t, padded> multiplier{}, multiplier_odd{};
+  std::array<std::uint64_t, padded / 2> multiply_add_even{}, multiply_add_odd{};
+  std::array<std::uint32_t, padded> divisor{}, divisor_odd{};  // 2^(31-n)
+  std::array<std::uint64_t, padded / 2> divide_add_even{}, divide_add_odd{};
+  std::array<std::int32_t, padded> negative_mask{};  // -1 where n >= 1
+  std::int32_t zero_point = 0;
+
+  // Bits 31..62 of x[i] * m[i] + add[i] (mod 2^32) for the four lanes.
+  static u32x4 bits_31_to_62(u32x4 x, u32x4 m, u32x4 m_odd, u64x2 add_even, u64x2 add_odd) {
+    const u64x2 even = reinterpret_cast<u64x2>(__builtin_ia32_pmuludq128(reinterpret_cast<i32x4>(x), reinterpret_cast<i32x4>(m))) + add_even;
+    const u64x2 odd = reinterpret_cast<u64x2>(__builtin_ia32_pmuludq128(
+                          reinterpret_cast<i32x4>(reinterpret_cast<u64x2>(x) >> 32), reinterpret_cast<i32x4>(m_odd))) +
+                      add_odd;
+    return __builtin_shufflevector(reinterpret_cast<u32x4>(even >> 31), reinterpret_cast<u32x4>(odd << 1), 0, 5, 2, 7);
+  }
+
+  i32x4 scale(i32x4 acc, std::size_t c) const {
+    constexpr u32x4 sign = {0x80000000u, 0x80000000u, 0x80000000u, 0x80000000u};
+    const i32x4 y = reinterpret_cast<i32x4>(bits_31_to_62(reinterpret_cast<u32x4>(acc) ^ sign, load<u32x4>(&multiplier[c]),
+                                                          load<u32x4>(&multiplier_odd[c]), load<u64x2>(&multiply_add_even[c / 2]),
+                                                          load<u64x2>(&multiply_add_odd[c / 2])));
+    const u32x4 v = reinterpret_cast<u32x4>(y + ((y >> 31) & load<i32x4>(&negative_mask[c]))) ^ sign;
+    return reinterpret_cast<i32x4>(bits_31_to_62(v, load<u32x4>(&divisor[c]), load<u32x4>(&divisor_odd[c]),
+                                                 load<u64x2>(&divide_add_even[c / 2]), load<u64x2>(&divide_add_odd[c / 2]))) +
+           zero_point;
+  }
+};
+
+// Whether FullVectorOutputStage applies: no left shift, right shifts of at most 31.
+template <int Count>
+constexpr bool full_vector_output_stage_applies(const ChannelMultipliers<Count>& multipliers) {
+  for (std::size_t c = 0; c < static_cast<std::size_t>(Count); ++c)
+    if (multipliers.shift[c] > 0 || multipliers.shift[c] < -31 || multipliers.multiplier[c] < 0) return false;
+  return true;
+}
+
+// Lane c uses entry c of multipliers (a per-tensor layer, with one entry, repeats it).
+template <int Count, int Entries>
+constexpr FullVectorOutputStage<Count> full_vector_output_stage(const ChannelMultipliers<Entries>& multipliers,
+                                                                std::int32_t zero_point) {
+  FullVectorOutputStage<Count> out{};
+  out.zero_point = zero_point;
+  for (std::size_t c = 0; c < static_cast<std::size_t>(Count); ++c) {
+    const std::size_t e = Entries == 1 || c >= static_cast<std::size_t>(Entries) ? 0 : c;  // (padding lanes: any entry)
+    const std::uint64_t m = static_cast<std::uint32_t>(multipliers.multiplier[e]);
+    const int n = -multipliers.shift[e];
+    if (n < 0 || n > 31) continue;  // (never: see full_vector_output_stage_applies)
+    const std::uint64_t multiply_add = (std::uint64_t{1} << 30) - (m << 31);
+    const std::uint64_t k = std::uint64_t{1} << (31 - n);
+    const std::uint64_t divide_add = (n >= 1 ? (std::uint64_t{1} << (n - 1)) * k : 0) - (std::uint64_t{1} << (62 - n));
+    out.multiplier[c] = static_cast<std::uint32_t>(m);
+    out.divisor[c] = static_cast<std::uint32_t>(k);
+    out.negative_mask[c] = n >= 1 ? -1 : 0;
+    const std::size_t pair = c / 4 * 2 + (c % 4) / 2;  // the 64-bit lane of channel c
+    if (c % 2 == 1) {
+      out.multiplier_odd[c - 1] = static_cast<std::uint32_t>(m);  // (lane 0 or 2 of the group)
+      out.divisor_odd[c - 1] = static_cast<std::uint32_t>(k);
+      out.multiply_add_odd[pair] = multiply_add;
+      out.divide_add_odd[pair] = divide_add;
+    } else {
+      out.multiply_add_even[pair] = multiply_add;
+      out.divide_add_even[pair] = divide_add;
+    }
+  }
+  return out;
+}
+
 // fixed::saturating_rounding_doubling_high_mul(a, m) for |a| < 2^30 and 0 <= m < 2^31, one m for
 // all lanes (the flipped-sign form of VectorOutputStage::scale: 2a + 2^31 >= 0 times m, plus
 // 2^31 - 2^31 m, has the high word floor((2 a m + 2^31) / 2^32) = floor((a m + 2^30) / 2^31)).

@@ -226,10 +226,14 @@ struct DepthwiseConv2D {
     return row;
   }();
   static constexpr host::VectorOutputStage<out_c> vector_stage = host::vector_output_stage<out_c>(short_stage_table, Out::zero_point);
+  static constexpr host::FullVectorOutputStage<out_c> full_vector_stage =
+      host::full_vector_output_stage<out_c, out_c>(multipliers, Out::zero_point);
 
   static host::i32x4 requantize4(host::i32x4 acc, int c) {
     if constexpr (short_stage) {
       return vector_stage.scale(acc, static_cast<std::size_t>(c));
+    } else if constexpr (host::full_vector_output_stage_applies<out_c>(multipliers)) {
+      return full_vector_stage.scale(acc, static_cast<std::size_t>(c));
     } else {
       host::i32x4 out{};
       for (int i = 0; i < 4; ++i)
