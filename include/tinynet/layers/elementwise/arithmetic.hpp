@@ -89,7 +89,7 @@ struct Arithmetic {
       const i8x16 lo = narrow_clamped(r[0], r[1], range.min, range.max), hi = narrow_clamped(r[2], r[3], range.min, range.max);
       store(out + i, __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23));
     }
-    run_scalar(a, b, out, i);
+    run_scalar<Out::size / 16 * 16>(a, b, out);
   }
 #endif
 
@@ -102,11 +102,13 @@ struct Arithmetic {
       }
     }
 #endif
-    run_scalar(a, b, out, 0);
+    run_scalar<0>(a, b, out);
   }
 
-  static constexpr void run_scalar(const element* a, const element* b, element* out, int first) {
-    for (int i = first; i < Out::size; ++i) {
+  // Elements First .. size - 1, one at a time.
+  template <int First>
+  static constexpr void run_scalar(const element* a, const element* b, element* out) {
+    for (int i = First; i < Out::size; ++i) {
       const element x1 = a[index1::map(i)];
       const element x2 = b[index2::map(i)];
       if constexpr (is_quantized) {
