@@ -13,6 +13,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "host_simd.hpp"
 #include "target.hpp"
 
 // Asks GCC to unroll the loop that follows (clang unrolls small constant-trip loops by itself).
@@ -84,6 +85,41 @@ constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, A
       for (int i = groups * 4; i < Count; ++i)
         for (int r = 0; r < Rows; ++r) sums[r] += static_cast<std::int32_t>(weights[r * Stride + i]) * patch[i];
       for (int r = 0; r < Rows; ++r) acc[r] = sums[r];
+      return;
+    }
+  }
+#endif
+#if TINYNET_HOST_SIMD
+  // Host (SSE2): sixteen weights per step, each byte moved to the high half of an int16 lane
+  // (256 w, no sign extension needed) and multiplied with the patch by pmaddwd; the sums are
+  // divided by 256 at the end (exact). A lane adds Count / 4 products of at most 2^22 in
+  // magnitude, so it cannot overflow below 2048 values.
+  if constexpr (std::is_same_v<Acc, std::int32_t> && Count >= 16 && Count < 2048) {
+    if (!std::is_constant_evaluated()) {
+      using namespace host;
+      constexpr int vectorized = Count / 16 * 16;
+      const i8x16 zero{};
+      i32x4 sums[Rows] = {};
+      for (int i = 0; i < vectorized; i += 16) {
+        const i16x8 x0 = load<i16x8>(patch + i), x1 = load<i16x8>(patch + i + 8);
+        for (int r = 0; r < Rows; ++r) {
+          const i8x16 w = load<i8x16>(weights + r * Stride + i);
+          const i16x8 w0 = reinterpret_cast<i16x8>(
+              __builtin_shufflevector(zero, w, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+          const i16x8 w1 = reinterpret_cast<i16x8>(
+              __builtin_shufflevector(zero, w, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
+          sums[r] += madd(x0, w0) + madd(x1, w1);
+        }
+      }
+      // (Each lane divided by 256 before the lanes are added: their sum could reach 2^31.)
+      for (int r = 0; r < Rows; ++r) sums[r] >>= 8;
+      const i32x4 totals = Rows == 2 ? sum4(sums[0], sums[Rows - 1], sums[0], sums[0]) : sum4(sums[0], sums[0], sums[0], sums[0]);
+      for (int r = 0; r < Rows; ++r) {
+        Acc sum = acc[r] + (r < 2 ? totals[r] : sum4(sums[r], sums[r], sums[r], sums[r])[0]);
+        const std::int8_t* w = weights + r * Stride;
+        for (int i = vectorized; i < Count; ++i) sum += static_cast<Acc>(w[i]) * patch[i];
+        acc[r] = sum;
+      }
       return;
     }
   }

@@ -20,6 +20,7 @@
 #include "../../core/diagnostics.hpp"
 #include "../../core/dot.hpp"
 #include "../../core/fixed_point.hpp"
+#include "../../core/host_dense.hpp"
 #include "../../core/output_stage.hpp"
 #include "../../core/requantize.hpp"
 #include "../../core/sparsity.hpp"
@@ -188,6 +189,12 @@ struct FullyConnected {
         }
       }
     } else if constexpr (std::is_same_v<input_element, std::int8_t>) {
+#if TINYNET_HOST_SIMD
+      if (!std::is_constant_evaluated()) {
+        host::Dense<FullyConnected, Weights>::run(in, out);  // core/host_dense.hpp
+        return;
+      }
+#endif
       // Widen the input row into an int16 patch, one block at a time, and run two units per
       // pass over each block (core/dot.hpp).
       for (int b = 0; b < batches; ++b) {
