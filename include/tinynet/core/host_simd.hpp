@@ -291,5 +291,26 @@ inline void store_bytes(std::int8_t* out, i8x16 v, int n) {
   }
 }
 
+// Four accumulators of Layer (channels c .. c + 3; those at or past Layer::out_c are left 0) to
+// output values plus the output zero point, not yet clamped: the short output stage in vectors
+// where the layer has it, TFLM's full formula in vectors where its shifts allow, else per lane.
+template <class Layer>
+inline i32x4 requantize4(i32x4 acc, int c) {
+  if constexpr (Layer::short_stage) {
+    return Layer::vector_stage.scale(acc, static_cast<std::size_t>(c));
+  } else if constexpr (full_vector_output_stage_applies<Layer::out_c>(Layer::multipliers)) {
+    return Layer::full_vector_stage.scale(acc, static_cast<std::size_t>(c));
+  } else {
+    i32x4 out{};
+    for (int i = 0; i < 4 && c + i < Layer::out_c; ++i) {
+      const auto channel = static_cast<std::size_t>(c + i);
+      out[i] = fixed::multiply_by_quantized_multiplier(acc[i], Layer::multipliers.multiplier[channel],
+                                                       Layer::multipliers.shift[channel]) +
+               Layer::output::zero_point;
+    }
+    return out;
+  }
+}
+
 }  // namespace tinynet::host
 #endif

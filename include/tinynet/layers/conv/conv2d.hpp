@@ -258,20 +258,7 @@ struct Conv2D {
       host::full_vector_output_stage<out_c, out_c>(multipliers, Out::zero_point);
 
   // Four channels' accumulators to four output values (plus the zero point, not yet clamped).
-  static host::i32x4 requantize4(host::i32x4 acc, int c) {
-    if constexpr (short_stage) {
-      return vector_stage.scale(acc, static_cast<std::size_t>(c));
-    } else if constexpr (host::full_vector_output_stage_applies<out_c>(multipliers)) {
-      return full_vector_stage.scale(acc, static_cast<std::size_t>(c));
-    } else {
-      host::i32x4 out{};
-      for (int i = 0; i < 4 && c + i < out_c; ++i)
-        out[i] = fixed::multiply_by_quantized_multiplier(acc[i], multipliers.multiplier[static_cast<std::size_t>(c + i)],
-                                                         multipliers.shift[static_cast<std::size_t>(c + i)]) +
-                 Out::zero_point;
-      return out;
-    }
-  }
+  static host::i32x4 requantize4(host::i32x4 acc, int c) { return host::requantize4<Conv2D>(acc, c); }
 
   // Channels c .. c + 4 * Vectors - 1 (Vectors 4, 2 or 1) of the pixel whose patch is given.
   template <int Vectors>

@@ -136,6 +136,14 @@ struct DepthwiseConv2D {
     return out;
   }();
 
+  // A row of in_c input zero points (in flash): border taps that fall in the padding read it, so
+  // border pixels run the same branch-free loops as interior ones (the DSP and host kernels).
+  static constexpr std::array<input_element, static_cast<std::size_t>(in_c)> padding_row = [] {
+    std::array<input_element, static_cast<std::size_t>(in_c)> row{};
+    for (auto& value : row) value = static_cast<input_element>(In::zero_point);
+    return row;
+  }();
+
   // Offset of each tap from the window's top-left input element (interior pixels).
   static constexpr std::array<int, static_cast<std::size_t>(taps)> tap_offsets = [] {
     std::array<int, static_cast<std::size_t>(taps)> out{};
@@ -220,29 +228,11 @@ struct DepthwiseConv2D {
       for (int c = 0; c < out_c; ++c) out[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(folded_bias[static_cast<std::size_t>(c)]);
     return out;
   }();
-  static constexpr std::array<input_element, static_cast<std::size_t>(in_c)> host_padding_row = [] {
-    std::array<input_element, static_cast<std::size_t>(in_c)> row{};
-    for (auto& value : row) value = static_cast<input_element>(In::zero_point);
-    return row;
-  }();
   static constexpr host::VectorOutputStage<out_c> vector_stage = host::vector_output_stage<out_c>(short_stage_table, Out::zero_point);
   static constexpr host::FullVectorOutputStage<out_c> full_vector_stage =
       host::full_vector_output_stage<out_c, out_c>(multipliers, Out::zero_point);
 
-  static host::i32x4 requantize4(host::i32x4 acc, int c) {
-    if constexpr (short_stage) {
-      return vector_stage.scale(acc, static_cast<std::size_t>(c));
-    } else if constexpr (host::full_vector_output_stage_applies<out_c>(multipliers)) {
-      return full_vector_stage.scale(acc, static_cast<std::size_t>(c));
-    } else {
-      host::i32x4 out{};
-      for (int i = 0; i < 4; ++i)
-        out[i] = fixed::multiply_by_quantized_multiplier(acc[i], multipliers.multiplier[static_cast<std::size_t>(c + i)],
-                                                         multipliers.shift[static_cast<std::size_t>(c + i)]) +
-                 Out::zero_point;
-      return out;
-    }
-  }
+  static host::i32x4 requantize4(host::i32x4 acc, int c) { return host::requantize4<DepthwiseConv2D>(acc, c); }
 
   // Bytes 0-7 (Low) or 8-15 of v as int16 lanes holding 256 * value (the byte in the high half).
   template <bool Low>
@@ -297,7 +287,7 @@ struct DepthwiseConv2D {
     for (int t = 0; t < taps; ++t) {
       const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
       rows[t] = (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) ? image + origin + tap_offsets[static_cast<std::size_t>(t)]
-                                                                         : host_padding_row.data();
+                                                                         : padding_row.data();
     }
     if constexpr (taps % 2 != 0) rows[taps] = rows[taps - 1];
     int c = 0;
@@ -327,13 +317,6 @@ struct DepthwiseConv2D {
   }
 
 #if TINYNET_ARM_DSP
-  // A row of in_c input zero points (in flash): border taps that fall in the padding read it, so
-  // border pixels run the same branch-free loop as interior ones.
-  static constexpr std::array<input_element, static_cast<std::size_t>(in_c)> padding_row = [] {
-    std::array<input_element, static_cast<std::size_t>(in_c)> row{};
-    for (auto& value : row) value = static_cast<input_element>(In::zero_point);
-    return row;
-  }();
 
   template <bool Interior>
   static void pixel_dsp(const input_element* image, output_element* out, int in_y0, int in_x0) {
