@@ -28,7 +28,12 @@ class Interpreter:
         self.plans = {}
         for op in model.ops:
             prepare, _ = _KERNELS[op.opcode]
-            self.plans[op.index] = prepare(_OpContext(model, op))
+            try:
+                self.plans[op.index] = prepare(_OpContext(model, op))
+            except fp.MultiplierRangeError as e:
+                # The scales of the op's tensors give a ratio the kernels cannot represent.
+                raise ModelError(model.path, f"op #{op.index} {op.opcode}: {e} (check the scales "
+                                             f"of its input, weight and output tensors)") from None
 
     def invoke(self, inputs, keep_all=False):
         """Runs the model on `inputs` (one array per graph input, any shape with the right
@@ -105,6 +110,9 @@ class _OpContext:
         if tensor.per_channel:
             self.fail(f"{role} tensor '{tensor.name}' is quantized per channel; only "
                       f"per-tensor quantization is supported for it")
+        if not tensor.scale[0] > 0:
+            self.fail(f"{role} tensor '{tensor.name}' has quantization scale {float(tensor.scale[0])!r}; "
+                      f"it must be > 0")
         return np.float32(tensor.scale[0]), int(tensor.zero_point[0])
 
 
@@ -274,6 +282,10 @@ def _prepare_weighted(ctx, weights_index, bias_index, channel_count, per_channel
     plan["output_zero_point"] = out_zp
     plan["act_min"], plan["act_max"] = _activation_range_quantized(ctx, activation, out)
     plan["wide_accumulator"] = wide and (bias is None or bias.dtype == "int64")
+    if plan["wide_accumulator"] and plan["shift"].size and int(plan["shift"].max()) > 14:
+        # The 64-bit requantization shifts right by 15 - shift: it needs shift <= 14.
+        ctx.fail(f"rescale factor {float(real.max()):g} (input scale x weight scale / output scale) is "
+                 f"too large for the 16x8 kernels' 64-bit requantization (at most 2^14)")
     plan["bias"] = (np.zeros(channel_count, np.int64) if bias is None
                     else bias.data.astype(np.int64).reshape(-1))
     return plan
