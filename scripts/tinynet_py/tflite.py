@@ -223,6 +223,9 @@ class _Reader:
                           f"{len(raw['raw'])}")
             data = np.frombuffer(raw["raw"], dtype=np_dtype).astype(np_dtype.newbyteorder("="))
             data = data.reshape(raw["shape"])
+            if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
+                self.fail(f"{label} holds non-finite values (NaN or infinity); constant tensors "
+                          f"must be finite")
             data.setflags(write=False)
         return Tensor(index=raw["index"], name=raw["name"], shape=raw["shape"], dtype=dtype,
                       scale=raw["scale"], zero_point=raw["zero_point"],

@@ -240,3 +240,13 @@ def test_non_finite_float_option(tmp_path):
 def test_buffer_size_not_matching_the_shape(tmp_path):
     check_convert_error(tmp_path, "size.tflite", fc_model(weights_shape=(3, 5)),
                         "'weights'", "needs 15 bytes", "buffer has 12")
+
+
+def test_non_finite_float_weights(tmp_path):
+    """Found: a NaN among a float model's weights reached the emitter as ValueError."""
+    weights = np.array([[1.0, np.nan]], np.float32)
+    tensors = [b.tensor((1, 2), "float32", name="input"), b.tensor((1, 2), "float32", buffer=1, name="weights"),
+               b.tensor((1, 1), "float32", name="output")]
+    op = b.operator(0, [0, 1, -1], [2], 8, b.T(f0=("int8", 0)))
+    check_convert_error(tmp_path, "nan.tflite", b.model(tensors, [op], [0], [2], [9], [weights.tobytes()]),
+                        "'weights'", "non-finite")
