@@ -1,0 +1,241 @@
+// Flash integrity: a checksum of the constant tables a network's kernels read, computed by the
+// compiler, and the same checksum recomputed from memory at run time (at boot, say) to detect
+// corrupted flash.
+//
+//   static_assert(kws::network::weights_checksum != 0);           // a compile-time constant
+//   if (!tinynet::verify_weights<kws::network>()) enter_safe_mode(); // reads every table again
+//
+// The checksum is CRC-32/ISO-HDLC (the zlib/Ethernet CRC: reflected polynomial 0xEDB88320,
+// initial value and final XOR 0xFFFFFFFF, table built by the compiler) of each table's bytes as
+// they lie in memory; the network's checksum is the CRC-32 of those per-table CRCs (4 bytes each,
+// least significant first, in op order). Each table is its own constant evaluation, so a large
+// model stays within the compilers' constexpr step limits.
+//
+// The tables of an op (weighted_constants / derived_constants below): the weights the user
+// passed (and the bias of float layers), plus the tables the compiler derived from them that the
+// kernels read instead: folded biases, per-channel multipliers and shifts, packed weights.
+// Quantization scales and int8 biases are not checksummed: they are used only at compile time
+// (folded into those tables) and are not in the image. Ops without tables (pooling, add,
+// softmax...) keep their few parameters in instructions, which a check of the code covers.
+// verify_weights() takes the address of every table, so a table the kernels would not otherwise
+// read (the plain weights of a depthwise layer whose kernel reads the packed copy) is linked too.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+
+#include "../graph/network.hpp"
+#include "../layers/conv/conv2d.hpp"
+#include "../layers/conv/depthwise_conv2d.hpp"
+#include "../layers/dense/fully_connected.hpp"
+
+namespace tinynet {
+
+namespace detail {
+
+inline constexpr std::array<std::uint32_t, 256> crc32_table = [] {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1u) ? (0xEDB88320u ^ (c >> 1)) : (c >> 1);
+    table[i] = c;
+  }
+  return table;
+}();
+
+constexpr std::uint32_t crc32_step(std::uint32_t state, std::uint8_t byte) {
+  return crc32_table[(state ^ byte) & 0xFFu] ^ (state >> 8);
+}
+
+template <class T>
+constexpr std::uint32_t crc32_value(std::uint32_t state, const T& value) {
+  if constexpr (sizeof(T) == 1) {
+    return crc32_step(state, static_cast<std::uint8_t>(std::bit_cast<std::uint8_t>(value)));
+  } else {
+    const auto bytes = std::bit_cast<std::array<std::uint8_t, sizeof(T)>>(value);
+    for (const std::uint8_t b : bytes) state = crc32_step(state, b);
+    return state;
+  }
+}
+
+// Whether a table's bytes can be checksummed by the compiler (no padding bits), and how many
+// bytes it holds (an empty std::array occupies a byte that holds nothing).
+template <class T>
+struct table_traits {
+  static constexpr bool supported = std::has_unique_object_representations_v<T> || std::is_floating_point_v<T>;
+  static constexpr std::size_t bytes = sizeof(T);
+};
+template <class T, std::size_t N>
+struct table_traits<T[N]> {
+  static constexpr bool supported = table_traits<T>::supported;
+  static constexpr std::size_t bytes = sizeof(T[N]);
+};
+template <class T, std::size_t N>
+struct table_traits<std::array<T, N>> {
+  static constexpr bool supported = table_traits<T>::supported;
+  static constexpr std::size_t bytes = N == 0 ? 0 : sizeof(std::array<T, N>);
+};
+
+// CRC-32 state after the object representation of `table` (an array, a std::array, or a struct
+// without padding such as ChannelMultipliers), element by element.
+template <class T>
+constexpr std::uint32_t crc32_object(std::uint32_t state, const T& table) {
+  if constexpr (std::is_array_v<T>) {
+    for (const auto& element : table) state = crc32_object(state, element);
+    return state;
+  } else if constexpr (requires { typename T::value_type; std::tuple_size<T>::value; }) {
+    for (const auto& element : table) state = crc32_object(state, element);
+    return state;
+  } else {
+    return crc32_value(state, table);
+  }
+}
+
+}  // namespace detail
+
+// CRC-32 of one constant table, computed by the compiler (each table its own evaluation).
+template <const auto& Table>
+inline constexpr std::uint32_t table_crc32 = ~detail::crc32_object(0xFFFFFFFFu, Table);
+
+// CRC-32 of `size` bytes at `data`, read through a volatile pointer: the compiler cannot replace
+// the reads by the constants it knows, so this really reads memory (flash) at run time.
+inline std::uint32_t crc32(const void* data, std::size_t size) {
+  const volatile std::uint8_t* p = static_cast<const volatile std::uint8_t*>(data);
+  std::uint32_t state = 0xFFFFFFFFu;
+  for (std::size_t i = 0; i < size; ++i) state = detail::crc32_step(state, p[i]);
+  return ~state;
+}
+
+// One constant table in memory.
+struct ConstantSpan {
+  const void* data;
+  std::size_t bytes;
+};
+
+// ---- which tables an op reads ----------------------------------------------------------------
+
+// The arrays the user passed to a weighted layer: the weights, and the bias of a float layer
+// (an int8 layer's bias is folded into folded_bias). Other ops have none.
+template <class Op>
+struct weighted_constants {
+  template <class F>
+  static constexpr void visit(F&&) {}
+};
+
+namespace detail {
+template <class Op, const auto& Weights, const auto& Bias, class F>
+constexpr void visit_weights_and_float_bias(F& f) {
+  f.template operator()<Weights>();
+  if constexpr (has_bias<Bias> && !Op::is_quantized) f.template operator()<Bias>();
+}
+}  // namespace detail
+
+template <class In, class Out, const auto& W, const auto& B, const auto& S, FullyConnectedOptions O>
+struct weighted_constants<FullyConnected<In, Out, W, B, S, O>> {
+  template <class F>
+  static constexpr void visit(F&& f) {
+    detail::visit_weights_and_float_bias<FullyConnected<In, Out, W, B, S, O>, W, B>(f);
+  }
+};
+template <class In, class Out, const auto& W, const auto& B, const auto& S, Conv2DOptions O>
+struct weighted_constants<Conv2D<In, Out, W, B, S, O>> {
+  template <class F>
+  static constexpr void visit(F&& f) {
+    detail::visit_weights_and_float_bias<Conv2D<In, Out, W, B, S, O>, W, B>(f);
+  }
+};
+template <class In, class Out, const auto& W, const auto& B, const auto& S, DepthwiseConv2DOptions O>
+struct weighted_constants<DepthwiseConv2D<In, Out, W, B, S, O>> {
+  template <class F>
+  static constexpr void visit(F&& f) {
+    detail::visit_weights_and_float_bias<DepthwiseConv2D<In, Out, W, B, S, O>, W, B>(f);
+  }
+};
+
+// The tables the compiler derives for the kernels, by name, when the op has them and is
+// quantized (a float layer's are empty placeholders the kernels never read).
+template <class Op, class F>
+constexpr void visit_derived_constants(F&& f) {
+  if constexpr (requires { requires Op::is_quantized; }) {
+    if constexpr (requires { Op::folded_bias; }) f.template operator()<Op::folded_bias>();
+    if constexpr (requires { Op::multipliers; }) f.template operator()<Op::multipliers>();
+    if constexpr (requires { Op::packed_weights; }) f.template operator()<Op::packed_weights>();
+    if constexpr (requires { Op::short_stage_table; }) f.template operator()<Op::short_stage_table>();
+  }
+}
+
+// Calls f.template operator()<Table>() for every table of every op of Net, in op order.
+template <class Net, class F>
+constexpr void for_each_constant(F&& f) {
+  [&]<class... Ops>(TypeList<Ops...>) {
+    (([&] {
+       weighted_constants<Ops>::visit(f);
+       visit_derived_constants<Ops>(f);
+     }()),
+     ...);
+  }(typename Net::op_list{});
+}
+
+namespace detail {
+template <class T>
+inline constexpr bool checksummable =
+    table_traits<std::remove_cvref_t<T>>::supported && table_traits<std::remove_cvref_t<T>>::bytes > 0;
+
+template <class Net>
+constexpr std::size_t constant_count() {
+  std::size_t n = 0;
+  for_each_constant<Net>([&]<const auto& Table>() {
+    if constexpr (checksummable<decltype(Table)>) ++n;
+  });
+  return n;
+}
+
+template <class Net>
+constexpr std::uint32_t network_crc32() {
+  std::uint32_t state = 0xFFFFFFFFu;
+  for_each_constant<Net>([&]<const auto& Table>() {
+    if constexpr (checksummable<decltype(Table)>) state = crc32_value(state, table_crc32<Table>);
+  });
+  return ~state;
+}
+}  // namespace detail
+
+// CRC-32 over the per-table CRCs of Net, computed by the compiler (Net::weights_checksum).
+template <class Net>
+inline constexpr std::uint32_t weights_checksum = detail::network_crc32<Net>();
+
+// Number of tables the checksum covers, and their addresses and sizes (e.g. to checksum a copy).
+template <class Net>
+inline constexpr std::size_t constant_table_count = detail::constant_count<Net>();
+
+template <class Net>
+std::array<ConstantSpan, constant_table_count<Net>> constant_spans() {
+  std::array<ConstantSpan, constant_table_count<Net>> spans{};
+  std::size_t k = 0;
+  for_each_constant<Net>([&]<const auto& Table>() {
+    using T = std::remove_cvref_t<decltype(Table)>;
+    if constexpr (detail::checksummable<T>) spans[k++] = ConstantSpan{&Table, detail::table_traits<T>::bytes};
+  });
+  return spans;
+}
+
+// The network checksum of the tables at `spans` (same combination as weights_checksum).
+inline std::uint32_t weights_checksum_of(std::span<const ConstantSpan> spans) {
+  std::uint32_t state = 0xFFFFFFFFu;
+  for (const ConstantSpan& s : spans) state = detail::crc32_value(state, crc32(s.data, s.bytes));
+  return ~state;
+}
+
+// Recomputes the checksum from the tables in memory and compares it with the compiler's. Call it
+// at boot (or periodically): false means the weights in flash are not the ones compiled in.
+template <class Net>
+bool verify_weights() {
+  const auto spans = constant_spans<Net>();
+  return weights_checksum_of(spans) == weights_checksum<Net>;
+}
+
+}  // namespace tinynet
