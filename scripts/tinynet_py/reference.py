@@ -29,6 +29,8 @@ class Interpreter:
         for op in model.ops:
             prepare, _ = _KERNELS[op.opcode]
             try:
+                if op.opcode in _SAME_SHAPE_OPS:
+                    _require_same_shape(_OpContext(model, op))
                 self.plans[op.index] = prepare(_OpContext(model, op))
             except fp.MultiplierRangeError as e:
                 # The scales of the op's tensors give a ratio the kernels cannot represent.
@@ -117,6 +119,18 @@ class _OpContext:
 
 
 # --- shared helpers ---------------------------------------------------------------------
+
+# Element-wise ops of one input: TFLM gives the output the input's shape (Prepare/ResizeOutput).
+_SAME_SHAPE_OPS = {"SOFTMAX", "LOGISTIC", "TANH", "LEAKY_RELU", "QUANTIZE", "DEQUANTIZE"}
+
+
+def _require_same_shape(ctx):
+    if not ctx.op.inputs or ctx.op.inputs[0] < 0 or len(ctx.op.outputs) != 1:
+        return                       # the op's own prepare reports the missing tensors
+    inp, out = ctx.input(0), ctx.output()
+    if tuple(inp.shape) != tuple(out.shape):
+        ctx.fail(f"input shape {inp.shape} and output shape {out.shape} differ (this op keeps the shape)")
+
 
 def _activation_range_quantized(ctx, activation, output):
     """CalculateActivationRangeQuantized (kernels/kernel_util.cc): quantize 0, 6, -1, 1 with

@@ -250,3 +250,13 @@ def test_non_finite_float_weights(tmp_path):
     op = b.operator(0, [0, 1, -1], [2], 8, b.T(f0=("int8", 0)))
     check_convert_error(tmp_path, "nan.tflite", b.model(tensors, [op], [0], [2], [9], [weights.tobytes()]),
                         "'weights'", "non-finite")
+
+
+def test_elementwise_output_shape_differs_from_input(tmp_path):
+    """Found: a SOFTMAX whose output tensor claims 8 values for 4 inputs was converted (the
+    reference interpreter then failed on it)."""
+    tensors = [b.tensor((1, 4), "int8", name="input", scale=0.5, zero_point=-1),
+               b.tensor((1, 8), "int8", name="output", scale=1 / 256, zero_point=-128)]
+    op = b.operator(0, [0], [1], 9, b.T(f0=("float32", 1.0)))
+    check_convert_error(tmp_path, "softmax.tflite", b.model(tensors, [op], [0], [1], [25]),
+                        "op #0 SOFTMAX", "(1, 4)", "(1, 8)")

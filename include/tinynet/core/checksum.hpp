@@ -37,29 +37,47 @@ namespace tinynet {
 
 namespace detail {
 
-inline constexpr std::array<std::uint32_t, 256> crc32_table = [] {
-  std::array<std::uint32_t, 256> table{};
+// A plain array inside a struct: indexing it is no function call in constant evaluation.
+struct Crc32Table {
+  std::uint32_t entry[256];
+};
+inline constexpr Crc32Table crc32_table = [] {
+  Crc32Table table{};
   for (std::uint32_t i = 0; i < 256; ++i) {
     std::uint32_t c = i;
     for (int k = 0; k < 8; ++k) c = (c & 1u) ? (0xEDB88320u ^ (c >> 1)) : (c >> 1);
-    table[i] = c;
+    table.entry[i] = c;
   }
   return table;
 }();
 
 constexpr std::uint32_t crc32_step(std::uint32_t state, std::uint8_t byte) {
-  return crc32_table[(state ^ byte) & 0xFFu] ^ (state >> 8);
+  return crc32_table.entry[(state ^ byte) & 0xFFu] ^ (state >> 8);
 }
 
+// The bits of one value, as the unsigned integer of its size (no function call per element in
+// constant evaluation: both compilers' interpreters are slow at calls).
+template <class T>
+constexpr auto value_bits(const T& value) {
+  if constexpr (std::is_integral_v<T>) {
+    return static_cast<std::make_unsigned_t<T>>(value);
+  } else if constexpr (sizeof(T) == 4) {
+    return __builtin_bit_cast(std::uint32_t, value);
+  } else {
+    static_assert(sizeof(T) == 8, "tinynet: checksum of a table of 1, 2, 4 or 8-byte elements");
+    return __builtin_bit_cast(std::uint64_t, value);
+  }
+}
+
+// CRC-32 state after `value`'s bytes, least significant first (little-endian memory order).
 template <class T>
 constexpr std::uint32_t crc32_value(std::uint32_t state, const T& value) {
-  if constexpr (sizeof(T) == 1) {
-    return crc32_step(state, static_cast<std::uint8_t>(std::bit_cast<std::uint8_t>(value)));
-  } else {
-    const auto bytes = std::bit_cast<std::array<std::uint8_t, sizeof(T)>>(value);
-    for (const std::uint8_t b : bytes) state = crc32_step(state, b);
-    return state;
+  auto bits = value_bits(value);
+  for (std::size_t b = 0; b < sizeof(T); ++b) {
+    state = crc32_table.entry[(state ^ static_cast<std::uint32_t>(bits)) & 0xFFu] ^ (state >> 8);
+    if constexpr (sizeof(T) > 1) bits >>= 8;
   }
+  return state;
 }
 
 // Whether a table's bytes can be checksummed by the compiler (no padding bits), and how many
@@ -80,16 +98,54 @@ struct table_traits<std::array<T, N>> {
   static constexpr std::size_t bytes = N == 0 ? 0 : sizeof(std::array<T, N>);
 };
 
-// CRC-32 state after the object representation of `table` (an array, a std::array, or a struct
-// without padding such as ChannelMultipliers), element by element.
+// CRC-32 state after the bytes of `table`: an array or std::array of integers or floats, or a
+// struct of such std::arrays without padding (ChannelMultipliers: each member in turn).
+// One statement per byte and eight bytes per iteration for byte arrays: clang counts evaluation
+// steps per statement (-fconstexpr-steps, 2^20 by default), and a large layer has 80 KB of weights.
+#define TINYNET_CRC_BYTE(value) state = crc32_table.entry[(state ^ static_cast<std::uint32_t>(value)) & 0xFFu] ^ (state >> 8)
+
+template <class E>
+constexpr std::uint32_t crc32_elements(std::uint32_t state, const E* data, std::size_t count) {
+  if constexpr (sizeof(E) == 1) {
+    std::size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+      TINYNET_CRC_BYTE(value_bits(data[i]));
+      TINYNET_CRC_BYTE(value_bits(data[i + 1]));
+      TINYNET_CRC_BYTE(value_bits(data[i + 2]));
+      TINYNET_CRC_BYTE(value_bits(data[i + 3]));
+      TINYNET_CRC_BYTE(value_bits(data[i + 4]));
+      TINYNET_CRC_BYTE(value_bits(data[i + 5]));
+      TINYNET_CRC_BYTE(value_bits(data[i + 6]));
+      TINYNET_CRC_BYTE(value_bits(data[i + 7]));
+    }
+    for (; i < count; ++i) TINYNET_CRC_BYTE(value_bits(data[i]));
+  } else if constexpr (sizeof(E) == 2 || sizeof(E) == 4) {
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::uint32_t bits = value_bits(data[i]);
+      TINYNET_CRC_BYTE(bits);
+      TINYNET_CRC_BYTE(bits >> 8);
+      if constexpr (sizeof(E) == 4) {
+        TINYNET_CRC_BYTE(bits >> 16);
+        TINYNET_CRC_BYTE(bits >> 24);
+      }
+    }
+  } else {
+    for (std::size_t i = 0; i < count; ++i) state = crc32_value(state, data[i]);
+  }
+  return state;
+}
+#undef TINYNET_CRC_BYTE
+
 template <class T>
 constexpr std::uint32_t crc32_object(std::uint32_t state, const T& table) {
   if constexpr (std::is_array_v<T>) {
-    for (const auto& element : table) state = crc32_object(state, element);
-    return state;
+    return crc32_elements(state, &table[0], std::extent_v<T>);
   } else if constexpr (requires { typename T::value_type; std::tuple_size<T>::value; }) {
-    for (const auto& element : table) state = crc32_object(state, element);
-    return state;
+    return crc32_elements(state, table.data(), table.size());
+  } else if constexpr (requires { table.multiplier; table.shift; }) {
+    static_assert(sizeof(T) == sizeof(table.multiplier) + sizeof(table.shift));
+    return crc32_elements(crc32_elements(state, table.multiplier.data(), table.multiplier.size()),
+                          table.shift.data(), table.shift.size());
   } else {
     return crc32_value(state, table);
   }
@@ -100,6 +156,15 @@ constexpr std::uint32_t crc32_object(std::uint32_t state, const T& table) {
 // CRC-32 of one constant table, computed by the compiler (each table its own evaluation).
 template <const auto& Table>
 inline constexpr std::uint32_t table_crc32 = ~detail::crc32_object(0xFFFFFFFFu, Table);
+
+// CRC-32 of the CRC-32s of several arrays (4 bytes each, least significant first): what a
+// generated header's static_assert compares with the generator's own value (arrays_crc32).
+template <const auto&... Arrays>
+inline constexpr std::uint32_t arrays_crc32 = ~[] {
+  std::uint32_t state = 0xFFFFFFFFu;
+  ((state = detail::crc32_value(state, table_crc32<Arrays>)), ...);
+  return state;
+}();
 
 // CRC-32 of `size` bytes at `data`, read through a volatile pointer: the compiler cannot replace
 // the reads by the constants it knows, so this really reads memory (flash) at run time.
