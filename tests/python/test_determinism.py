@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from conftest import SHARED, shared_listing
+from elf_symbols import assert_no_heap_or_exceptions
 from tinynet_py import cortex_m, emit, runner
 from tinynet_py.tflite import load_model
 
@@ -156,6 +157,7 @@ def _build_and_run(folder, target, level):
         elf = folder / f"suite{level}.elf"
         cortex_m.build([str(folder / "main.cpp")], str(elf), "cortex-m4", include_dirs=[runner.INCLUDE, str(folder)],
                        extra_flags=[level])
+        assert_no_heap_or_exceptions(elf)    # every conformance network, at every level
         status, output = cortex_m.run(str(elf), "cortex-m4", timeout=600)
         assert status == 0, output[-2000:]
         return output

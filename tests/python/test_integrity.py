@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 from conftest import ROOT, SHARED, shared_listing
+from elf_symbols import assert_no_heap_or_exceptions
 from tinynet_py import cortex_m, emit, runner
 from tinynet_py.tflite import load_model
 
@@ -56,6 +57,7 @@ def test_corrupted_flash_is_detected_on_cortex_m4(tmp_path):
     (tmp_path / "model.hpp").write_text(emit.generate_header(model, "m"))
     elf = tmp_path / "integrity.elf"
     cortex_m.build([str(INTEGRITY)], str(elf), "cortex-m4", include_dirs=[runner.INCLUDE, str(tmp_path)])
+    assert_no_heap_or_exceptions(elf)        # the check itself needs no heap
     status, output = run_elf(elf)
     assert status == 0 and "weights: intact" in output, output
 
