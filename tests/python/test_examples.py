@@ -75,7 +75,7 @@ def test_the_symbol_check_sees_heap_and_exceptions(tmp_path):
     source.write_text("#include <cstdlib>\nint f() { int* p = new int(3); const int v = *p; delete p; return v; }\n"
                       "void* g() { return std::malloc(4); }\n")
     obj = tmp_path / "heap.o"
-    subprocess.run(["arm-none-eabi-g++", "-mcpu=cortex-m4", "-mthumb", "-std=c++20", "-O2", "-c", str(source),
+    subprocess.run(["arm-none-eabi-g++", "-mcpu=cortex-m4", "-mthumb", "-std=c++20", "-O0", "-c", str(source),
                     "-o", str(obj)], check=True)
     found = forbidden_symbols(obj)
     assert "_Znwj" in found and "malloc" in found, found
