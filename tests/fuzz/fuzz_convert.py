@@ -287,7 +287,11 @@ def make_case(models, seed, case):
     rng = random.Random(f"{seed}:{case}")
     path, data, sites = rng.choice(models)
     mutated = bytearray(data)
-    steps = [mutate(mutated, sites, rng) for _ in range(rng.choice([1, 1, 1, 2, 2, 3, 4]))]
+    steps = []
+    for _ in range(rng.choice([1, 1, 1, 2, 2, 3, 4])):
+        if len(mutated) < 16:                 # truncated to (almost) nothing: nothing left to mutate
+            break
+        steps.append(mutate(mutated, sites, rng))
     if not mutated:
         mutated = bytearray(b"\0")
     return path, bytes(mutated), steps
