@@ -899,6 +899,11 @@ def _prepare_sigmoid_like(ctx, name, output_scale, output_zero_point):
     # QuantizeMultiplier: no q == 2^31 fix), radius from CalculateInputRadius(4, shift, 31).
     import math
     mantissa, left_shift = math.frexp(np.float64(in_scale) * (1 << 27))
+    if not 0 <= left_shift <= fp.MAX_SHIFT:
+        # CalculateInputRadius shifts 1 by left_shift, the kernel shifts the input by it: both need
+        # 0..31, i.e. an input scale in [2^-28, 16).
+        ctx.fail(f"input scale {float(in_scale):g} is outside the range an int8 {name} handles "
+                 f"([2^-28, 16): its input multiplier would need a shift of {left_shift})")
     multiplier = int(fp.tflite_round(mantissa * (1 << 31)))
     multiplier = int(fp.wrap32(multiplier))
     radius = int(np.floor(1.0 * 15 * (1 << 27) / 2.0 ** left_shift))

@@ -6,6 +6,7 @@ ends either in a header that is correct for what the file says, or in a clean er
     tests/fuzz/fuzz_convert.py --seed 7 --cases 20000 --compile 40      # a long run, on demand
     tests/fuzz/fuzz_convert.py --seed 7 --case 1234 --keep case.tflite  # replay one case
 
+Models: the real models of ../shared/models and one model of each op of the int16 conformance set.
 Mutations (each case applies one to four to one model): bit flips, runs of bytes, truncation, and
 targeted ones found by walking the flatbuffer with the generator's own reader: uoffsets and vtable
 offsets redirected (outside the buffer or elsewhere inside it), vector lengths, tensor shape
@@ -58,6 +59,12 @@ DEFAULT_MODELS = [
     "tflm-examples/micro_speech_quantized.tflite", "mlperf-tiny/kws_ref_model.tflite",
     "mlperf-tiny/pretrainedResnet_quant.tflite", "mlperf-tiny/ad01_int8.tflite",
     "mlperf-tiny/vww_96_int8.tflite", "tflm-examples/trained_lstm_int8.tflite",
+    # The 16x8 ops of the int16 conformance set (ADD, SUB, PAD, LEAKY_RELU, STRIDED_SLICE, QUANTIZE,
+    # CONV_2D): ops and dtypes the real models do not have.
+    "../conformance/tflm-seanet-int16/add/add0.tflite", "../conformance/tflm-seanet-int16/sub/sub0.tflite",
+    "../conformance/tflm-seanet-int16/pad/pad0.tflite", "../conformance/tflm-seanet-int16/leaky_relu/leaky_relu0.tflite",
+    "../conformance/tflm-seanet-int16/strided_slice/strided_slice0.tflite",
+    "../conformance/tflm-seanet-int16/quantize/quantize0.tflite", "../conformance/tflm-seanet-int16/conv/conv0.tflite",
 ]
 MEMORY_LIMIT = 3 << 30       # address space of one conversion (a corrupt size must not eat the machine)
 

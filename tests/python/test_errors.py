@@ -260,3 +260,14 @@ def test_elementwise_output_shape_differs_from_input(tmp_path):
     op = b.operator(0, [0], [1], 9, b.T(f0=("float32", 1.0)))
     check_convert_error(tmp_path, "softmax.tflite", b.model(tensors, [op], [0], [1], [25]),
                         "op #0 SOFTMAX", "(1, 4)", "(1, 8)")
+
+
+@pytest.mark.parametrize("scale", [1e-9, 1e11])
+def test_logistic_input_scale_outside_its_range(tmp_path, scale):
+    """Found by review of what the fuzzer cannot reach (no real model has LOGISTIC/TANH): an input
+    scale outside [2^-28, 16) wrote a header that did not compile (a shift by -2 or by 64)."""
+    tensors = [b.tensor((1, 4), "int8", name="input", scale=scale, zero_point=0),
+               b.tensor((1, 4), "int8", name="output", scale=1 / 256, zero_point=-128)]
+    op = b.operator(0, [0], [1])
+    check_convert_error(tmp_path, "logistic.tflite", b.model(tensors, [op], [0], [1], [14]),
+                        "op #0 LOGISTIC", "input scale", "[2^-28, 16)")
