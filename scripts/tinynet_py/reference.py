@@ -692,6 +692,17 @@ def run_sub(plan, a, b):
 
 # --- shape ops -------------------------------------------------------------------------
 
+def _require_same_quantization(ctx, inp, out):
+    """Ops that copy bytes (RESHAPE, STRIDED_SLICE): the output must mean what the input means."""
+    if inp.dtype == "float32":
+        return
+    if (np.float32(inp.scale_scalar) != np.float32(out.scale_scalar)
+            or inp.zero_point_scalar != out.zero_point_scalar):
+        ctx.fail(f"input quantization (scale {float(inp.scale_scalar):g}, zero point {inp.zero_point_scalar}) "
+                 f"and output quantization (scale {float(out.scale_scalar):g}, zero point "
+                 f"{out.zero_point_scalar}) differ; this op copies values, it does not requantize")
+
+
 def prepare_reshape(ctx):
     ctx.require_inputs(1, 2)
     inp, out = ctx.input(0), ctx.output()
@@ -699,6 +710,7 @@ def prepare_reshape(ctx):
         ctx.fail(f"input {inp.shape} and output {out.shape} have different sizes")
     if inp.dtype != out.dtype:
         ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    _require_same_quantization(ctx, inp, out)
     return {}
 
 
@@ -772,6 +784,7 @@ def prepare_strided_slice(ctx):
     ctx.require_inputs(4)
     inp, begin, end, strides, out = (ctx.input(0), ctx.input(1), ctx.input(2), ctx.input(3),
                                      ctx.output())
+    _require_same_quantization(ctx, inp, out)
     for t, role in ((begin, "begin"), (end, "end"), (strides, "strides")):
         ctx.require_constant(t, role)
     if out.dtype != inp.dtype:

@@ -271,3 +271,14 @@ def test_logistic_input_scale_outside_its_range(tmp_path, scale):
     op = b.operator(0, [0], [1])
     check_convert_error(tmp_path, "logistic.tflite", b.model(tensors, [op], [0], [1], [14]),
                         "op #0 LOGISTIC", "input scale", "[2^-28, 16)")
+
+
+def test_reshape_output_quantization_differs(tmp_path):
+    """Found (fuzzer, int16 STRIDED_SLICE): an output scale different from the input's wrote a
+    header that the C++ library refused to compile; RESHAPE and STRIDED_SLICE copy values."""
+    shape = b.tensor((2,), "int32", buffer=1, name="shape")
+    tensors = [b.tensor((1, 4), "int8", name="input", scale=0.5, zero_point=-1), shape,
+               b.tensor((2, 2), "int8", name="output", scale=0.25, zero_point=-1)]
+    op = b.operator(0, [0, 1], [2], 17, b.T(f0=("vec_int32", [2, 2])))
+    data = b.model(tensors, [op], [0], [2], [22], [np.array([2, 2], np.int32).tobytes()])
+    check_convert_error(tmp_path, "reshape.tflite", data, "op #0 RESHAPE", "does not requantize")
