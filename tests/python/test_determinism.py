@@ -138,12 +138,30 @@ int main() {{
     return tuple(expected)
 
 
+def _available(target):
+    if target == "cortex-m4":
+        return cortex_m.available("cortex-m4")
+    return None if shutil.which(target) else f"{target} not installed"
+
+
 @pytest.fixture(scope="module")
 def program(tmp_path_factory):
+    """Writes the program, then builds and runs it for every (compiler, level), two at a time;
+    returns (folder, expected, {build: output or the exception})."""
     if not shared_listing("golden"):
         pytest.skip(f"no goldens under {SHARED}/golden")
     folder = tmp_path_factory.mktemp("determinism")
-    return folder, suite(str(folder))
+    expected = suite(str(folder))
+    outputs = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {pool.submit(_build_and_run, folder, target, level): (target, level)
+                   for target, level in BUILDS if _available(target) is None}
+        for future, build in futures.items():
+            try:
+                outputs[build] = future.result()
+            except Exception as e:       # reported by that build's test
+                outputs[build] = e
+    return folder, expected, outputs
 
 
 def _parse(output, count):
@@ -169,14 +187,14 @@ def _build_and_run(folder, target, level):
 
 @pytest.mark.parametrize("target, level", BUILDS, ids=[f"{t}{lv}" for t, lv in BUILDS])
 def test_every_conformance_model_same_bytes(program, target, level):
-    folder, expected = program
-    if target == "cortex-m4":
-        missing = cortex_m.available("cortex-m4")
-        if missing:
-            pytest.skip(missing)
-    elif shutil.which(target) is None:
-        pytest.skip(f"{target} not installed")
-    crcs = _parse(_build_and_run(folder, target, level), len(expected))
+    folder, expected, outputs = program
+    missing = _available(target)
+    if missing:
+        pytest.skip(missing)
+    output = outputs[(target, level)]
+    if isinstance(output, Exception):
+        raise output
+    crcs = _parse(output, len(expected))
     RESULTS[f"{target}{level}"] = crcs
     wrong = [name for k, (name, want) in enumerate(expected) if want is not None and crcs[k] != want]
     assert not wrong, f"{target} {level}: output differs from TFLM for {wrong}"
@@ -184,7 +202,7 @@ def test_every_conformance_model_same_bytes(program, target, level):
 
 def test_all_builds_agree(program):
     """Float outputs have no bit-exact golden: all builds must still give the same bytes."""
-    folder, expected = program
+    folder, expected, _ = program
     if len(RESULTS) < 2:
         pytest.skip("fewer than two builds ran")
     first_build, first = next(iter(RESULTS.items()))
