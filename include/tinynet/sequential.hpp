@@ -54,15 +54,15 @@ struct Dense {
 };
 
 // FullyConnected, int8: weights int8 [units][inputs], bias int32 [units], weight scales [1] or
-// [units], and the output tensor's quantization.
+// [units], the output tensor's quantization, and the sparse form (core/sparsity.hpp).
 template <const auto& Weights, const auto& Bias, const auto& WeightScales, const Quant& OutputQuant,
-          Activation Act = Activation::none>
+          Activation Act = Activation::none, SparseForm Form = SparseForm::automatic>
 struct QuantizedDense {
   template <class In, std::size_t Index>
   using output = Activations<typename In::element,
                              Shape<detail_seq::dense_batches<In, array_size<Weights> / array_size<Bias>>, array_size<Bias>>, OutputQuant, Index>;
   template <class In, std::size_t Index>
-  using op = FullyConnected<In, output<In, Index>, Weights, Bias, WeightScales, FullyConnectedOptions{Act}>;
+  using op = FullyConnected<In, output<In, Index>, Weights, Bias, WeightScales, FullyConnectedOptions{Act, Form}>;
 };
 
 namespace detail_seq {

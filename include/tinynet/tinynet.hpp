@@ -13,6 +13,7 @@
 #include "core/quantize_value.hpp"
 #include "core/requantize.hpp"
 #include "core/shape.hpp"
+#include "core/sparsity.hpp"
 #include "core/tensor.hpp"
 #include "core/type_list.hpp"
 #include "graph/arena_plan.hpp"

@@ -170,9 +170,23 @@ extern "C" int app_main() {{
   instance.invoke();
 {reads}
   cycles::start();
+#ifdef TINYNET_PER_LAYER
+  // Instructions of each op: the timer is read after every op (a few instructions of the hook
+  // are counted with the next op).
+  static std::uint32_t layer_instructions[net::op_count];
+  std::uint32_t layer_start = cycles::now();
+  const std::uint32_t before = layer_start;
+  instance.invoke([&](std::size_t k) {{
+    const std::uint32_t now = cycles::now();
+    layer_instructions[k] = cycles::instructions(layer_start, now);
+    layer_start = now;
+  }});
+  const std::uint32_t after = cycles::now();
+#else
   const std::uint32_t before = cycles::now();
   instance.invoke();
   const std::uint32_t after = cycles::now();
+#endif
 {writes}
   char text[24];
   semihost::write("instructions: ");
@@ -182,6 +196,15 @@ extern "C" int app_main() {{
   semihost::write("\\narena_bytes: ");
   semihost::write(semihost::decimal(net::arena_bytes, text));
   semihost::write("\\n");
+#ifdef TINYNET_PER_LAYER
+  for (std::size_t k = 0; k < net::op_count; ++k) {{
+    semihost::write("layer ");
+    semihost::write(semihost::decimal(static_cast<std::uint32_t>(k), text));
+    semihost::write(": ");
+    semihost::write(semihost::decimal(layer_instructions[k], text));
+    semihost::write("\\n");
+  }}
+#endif
   return 0;
 }}
 """

@@ -56,6 +56,20 @@ static_assert(net::weights_checksum == weights_checksum<net>);
 static_assert(constant_table_count<net> >= 3 * 3);
 }  // namespace checked
 
+// Four channels: the layers' struct tables (multipliers, output stages) have no padding; three
+// channels above: they do. Either way only their members' bytes are checksummed.
+namespace four {
+inline constexpr Quant q{0.5f, 1};
+struct x : Tensor<i8, Shape<1, 8>, q> {};
+struct y : Tensor<i8, Shape<1, 4>, q> {};
+inline constexpr i8 w[32] = {1, 2, 3, 4, 5, 6, 7, 8, -1, -2, -3, -4, -5, -6, -7, -8,
+                             9, 9, 9, 9, 9, 9, 9, 9, -9, 9, -9, 9, -9, 9, -9, 9};
+inline constexpr std::int32_t b[4] = {1, 2, 3, 4};
+inline constexpr float s[4] = {0.01f, 0.02f, 0.03f, 0.04f};
+using net = Network<Inputs<x>, Outputs<y>, FullyConnected<x, y, w, b, s>>;
+static_assert(net::weights_checksum == weights_checksum<net>);
+}  // namespace four
+
 namespace float_net {
 inline constexpr float w[6] = {1, 2, 3, 4, 5, 6};
 inline constexpr float b[2] = {0.5f, -0.5f};
@@ -72,6 +86,7 @@ TEST_CASE("checksum: the runtime CRC-32 equals the compile-time one") {
 TEST_CASE("checksum: verify_weights passes on an intact network") {
   CHECK(verify_weights<checked::net>());
   CHECK(verify_weights<float_net::net>());
+  CHECK(verify_weights<four::net>());
   const auto spans = constant_spans<checked::net>();
   CHECK(weights_checksum_of(spans) == checked::net::weights_checksum);
   // The weights the user passed are the first table of each weighted layer.

@@ -108,3 +108,62 @@ TEST_CASE("saturating_rounding_doubling_high_mul equals gemmlowp's nudge-and-tru
   }
   CHECK(mismatches == 0);
 }
+
+// The short output stage (core/output_stage.hpp) must equal TFLM's MultiplyByQuantizedMultiplier
+// for every accumulator it is allowed to see (|acc| < 2^30) and every right shift 1..30. Checked
+// against a 64-bit transcription of TFLM's two roundings written here, not the library's own.
+namespace {
+std::int32_t tflm_multiply_by_quantized_multiplier(std::int32_t x, std::int32_t multiplier, int shift) {
+  const int right_shift = -shift;  // shift <= -1 in these cases
+  // SaturatingRoundingDoublingHighMul: (x*m + nudge) / 2^31 truncated toward zero, nudge = 2^30
+  // for a non-negative product and 1 - 2^30 otherwise.
+  const std::int64_t product = std::int64_t{x} * multiplier;
+  const std::int64_t nudge = product >= 0 ? (std::int64_t{1} << 30) : (1 - (std::int64_t{1} << 30));
+  const std::int64_t high = (product + nudge) / (std::int64_t{1} << 31);
+  // RoundingDivideByPOT
+  const std::int64_t mask = (std::int64_t{1} << right_shift) - 1;
+  const std::int64_t remainder = high & mask;
+  const std::int64_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+  return static_cast<std::int32_t>((high >> right_shift) + (remainder > threshold ? 1 : 0));
+}
+}  // namespace
+
+TEST_CASE("the short output stage gives TFLM's MultiplyByQuantizedMultiplier bit for bit") {
+  std::uint64_t state = 0x9E3779B97F4A7C15ull;
+  const auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<std::uint32_t>(state >> 32);
+  };
+  for (int n = 1; n <= 30; ++n) {
+    for (int trial = 0; trial < 4000; ++trial) {
+      // Multipliers in [2^30, 2^31) as QuantizeMultiplier makes them, plus the extremes.
+      const std::int32_t multiplier = trial == 0   ? (std::int32_t{1} << 30)
+                                      : trial == 1 ? int32_max
+                                                   : static_cast<std::int32_t>((1u << 30) | (next() >> 2));
+      // Accumulators anywhere in (-2^30, 2^30), small ones and ties included.
+      std::int32_t acc = static_cast<std::int32_t>(next() >> 2) * ((next() & 1) ? 1 : -1);
+      if (trial % 3 == 0) acc = static_cast<std::int32_t>(next() % 2001) - 1000;
+      if (trial == 2) acc = (1 << 30) - 1;
+      if (trial == 3) acc = -((1 << 30) - 1);
+      ChannelMultipliers<1> m{};
+      m.multiplier[0] = multiplier;
+      m.shift[0] = -n;
+      const ShortOutputStage<1> stage = short_output_stage<1>(m);
+      const std::int32_t expected = tflm_multiply_by_quantized_multiplier(acc, multiplier, -n);
+      REQUIRE(stage.scale(acc, 0) == expected);
+      REQUIRE(multiply_by_quantized_multiplier(acc, multiplier, -n) == expected);
+    }
+  }
+}
+
+TEST_CASE("the short output stage is used only where the accumulator bound and shifts allow") {
+  ChannelMultipliers<2> m{};
+  m.multiplier = {1 << 30, 1 << 30};
+  m.shift = {-3, -7};
+  CHECK(short_output_stage_applies<2>(m, {1000, (std::int64_t{1} << 30) - 1}));
+  CHECK_FALSE(short_output_stage_applies<2>(m, {1000, std::int64_t{1} << 30}));  // 2 * acc overflows
+  m.shift = {-3, 0};                                                               // no right shift
+  CHECK_FALSE(short_output_stage_applies<2>(m, {1000, 1000}));
+  m.shift = {-31, -3};                                                             // 2^30 rounding overflows
+  CHECK_FALSE(short_output_stage_applies<2>(m, {1000, 1000}));
+}

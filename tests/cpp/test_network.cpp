@@ -61,6 +61,25 @@ TEST_CASE("invoke in the planned arena gives what evaluate gives") {
   CHECK(chain::net::offset_of<chain::h2> != chain::net::offset_of<chain::h1>);
 }
 
+TEST_CASE("invoke with an after-op hook runs every op in order and gives the same output") {
+  alignas(16) std::byte arena[chain::net::arena_bytes];
+  const std::array<i8, 4> x{1, 2, 3, 4};
+  std::memcpy(chain::net::input(arena).data(), x.data(), 4);
+  std::size_t seen[chain::net::op_count + 1] = {};
+  std::size_t calls = 0;
+  i8 first_hidden_value = 0;
+  chain::net::invoke(arena, [&](std::size_t k) {
+    seen[calls++] = k;
+    // After op 0 its output (h1) is complete and readable in the arena.
+    if (k == 0) first_hidden_value = *reinterpret_cast<const i8*>(arena + chain::net::offset_of<chain::h1>);
+  });
+  CHECK(calls == chain::net::op_count);
+  for (std::size_t k = 0; k < calls; ++k) CHECK(seen[k] == k);
+  CHECK(first_hidden_value == 1);
+  CHECK(chain::net::output(arena)[0] == 11);
+  CHECK(chain::net::output(arena)[1] == 4);
+}
+
 // ---- A residual block: conv -> add(input, conv) -> reshape -> fc ------------------------------
 namespace residual {
 inline constexpr Quant q{0.5f, 0};

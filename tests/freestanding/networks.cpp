@@ -35,6 +35,25 @@ using network = tinynet::Network<
 
 static_assert(network::arena_bytes <= 512, "RAM budget check a user can write");
 
+// Pruned FullyConnected layers in each sparse form.
+struct features : tinynet::Tensor<std::int8_t, tinynet::Shape<2, 16>, q> {};
+struct hidden : tinynet::Tensor<std::int8_t, tinynet::Shape<2, 6>, q> {};
+struct scores : tinynet::Tensor<std::int8_t, tinynet::Shape<2, 5>, q> {};
+struct scores2 : tinynet::Tensor<std::int8_t, tinynet::Shape<2, 5>, q> {};
+inline constexpr std::int8_t sparse_w1[6 * 16] = {0, 0, 3, 0, 0, 0, 0, -9, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 1};
+inline constexpr std::int8_t sparse_w2[5 * 6] = {0, 7, 0, 0, 0, 0, 0, 0, -3, 0, 0, 2};
+inline constexpr std::int32_t bias6[6] = {1, 2, 3, 4, 5, 6};
+inline constexpr std::int32_t bias5[5] = {-1, -2, -3, -4, -5};
+using sparse_network = tinynet::Network<
+    tinynet::Inputs<features>, tinynet::Outputs<scores, scores2>,
+    tinynet::FullyConnected<features, hidden, sparse_w1, bias6, scale1,
+                            tinynet::FullyConnectedOptions{tinynet::Activation::relu, tinynet::SparseForm::unrolled}>,
+    tinynet::FullyConnected<hidden, scores, sparse_w2, bias5, scale1,
+                            tinynet::FullyConnectedOptions{tinynet::Activation::none, tinynet::SparseForm::compressed}>,
+    tinynet::FullyConnected<hidden, scores2, sparse_w2, bias5, scale1>>;
+static_assert(sparse_network::weight_bytes < sizeof(sparse_w1) + sizeof(sparse_w2) + 6 * 4 + 2 * 5 * 4 + 3 * 8,
+              "the sparse forms store less than the dense weights");
+
 // 16x8 mode.
 struct wave : tinynet::Tensor<std::int16_t, tinynet::Shape<1, 1, 8, 2>, q16> {};
 struct wave_out : tinynet::Tensor<std::int16_t, tinynet::Shape<1, 1, 6, 4>, q16> {};
@@ -50,9 +69,12 @@ using network16 = tinynet::Network<
 
 alignas(16) static std::byte arena[freestanding::network::arena_bytes];
 alignas(16) static std::byte arena16[freestanding::network16::arena_bytes];
+alignas(16) static std::byte sparse_arena[freestanding::sparse_network::arena_bytes];
 
 extern "C" int tinynet_freestanding_entry() {
   freestanding::network::invoke(arena);
   freestanding::network16::invoke(arena16);
-  return freestanding::network::output(arena)[0] + freestanding::network16::output(arena16)[0];
+  freestanding::sparse_network::invoke(sparse_arena);
+  return freestanding::network::output(arena)[0] + freestanding::network16::output(arena16)[0] +
+         freestanding::sparse_network::output<0>(sparse_arena)[0] + freestanding::sparse_network::output<1>(sparse_arena)[0];
 }

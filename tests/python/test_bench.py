@@ -36,3 +36,29 @@ def test_bench_kws_host():
     assert {"ns_per_inference", "arena_bytes", "macs", "compile_seconds", "compiler_peak_kib"} <= set(figures)
     assert figures["ns_per_inference"] > 0
     assert figures["arena_bytes"] >= 2 * 8000
+
+
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")),
+                    reason="arm-none-eabi-g++ or qemu-system-arm not installed")
+def test_bench_per_layer_adds_up_to_the_whole_inference():
+    model = shared_path("models", "tflm-examples", "hello_world_int8.tflite")
+    result = run_tinynet("bench", model, "--target", "cortex-m4", "--json", "--per-layer")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    layers = figures["layers"]
+    assert [r["op"] for r in layers] == ["FULLY_CONNECTED"] * 3
+    assert [r["macs"] for r in layers] == [16, 256, 16]     # 1 -> 16 -> 16 -> 1
+    assert all(r["instructions"] > 0 for r in layers)
+    # The per-layer build reads the timer after every op: its sum exceeds the plain build's count
+    # by that hook only (a few instructions per op).
+    total = sum(r["instructions"] for r in layers)
+    assert figures["instructions"] <= total <= figures["instructions"] + 40 * len(layers)
+    # The middle 16x16 layer does 16x the MACs of the others and must cost the most.
+    assert layers[1]["instructions"] == max(r["instructions"] for r in layers)
+
+
+def test_bench_per_layer_needs_a_cortex_m_target():
+    model = shared_path("models", "tflm-examples", "hello_world_int8.tflite")
+    result = run_tinynet("bench", model, "--target", "host", "--per-layer")
+    assert result.returncode != 0
+    assert "--per-layer" in result.stderr and "Traceback" not in result.stderr

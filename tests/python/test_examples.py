@@ -79,3 +79,27 @@ def test_the_symbol_check_sees_heap_and_exceptions(tmp_path):
                     "-o", str(obj)], check=True)
     found = forbidden_symbols(obj)
     assert "_Znwj" in found and "malloc" in found, found
+
+# Which test builds and runs each folder of examples/ (CI runs them all through scripts/run-tests).
+EXAMPLE_TESTS = {
+    "hello_world": "test_examples.py",        # test_hello_world_builds_and_runs (examples/CMakeLists.txt)
+    "digits": "test_examples.py",             # test_demo_runs (scripts/demo builds examples/digits)
+    "baremetal": "test_examples.py",          # test_baremetal_example_builds_with_the_toolchain_file_and_runs
+    "keyword_spotting": "test_keyword_spotting.py",
+    "arduino": "test_arduino.py",
+    "distillation": "test_distillation.py",
+}
+
+
+def test_every_example_is_built_by_a_test():
+    folders = sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir())
+    missing = [f for f in folders if f not in EXAMPLE_TESTS]
+    assert not missing, f"examples/{missing[0]} has no test that builds it: add one and list it in EXAMPLE_TESTS"
+    for folder, test_file in EXAMPLE_TESTS.items():
+        assert (ROOT / "examples" / folder).is_dir(), f"EXAMPLE_TESTS lists examples/{folder}, which is gone"
+        text = (ROOT / "tests" / "python" / test_file).read_text()
+        assert f'"{folder}"' in text or f"examples/{folder}" in text or folder == "digits", (folder, test_file)
+    # The CMake examples are in examples/CMakeLists.txt, so `cmake -S examples` builds them all.
+    listed = (ROOT / "examples" / "CMakeLists.txt").read_text()
+    for folder in ("hello_world", "digits", "keyword_spotting"):
+        assert f"add_subdirectory({folder})" in listed

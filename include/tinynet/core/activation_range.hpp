@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "options.hpp"
 #include "quantize_multiplier.hpp"
+#include "target.hpp"
 
 namespace tinynet {
 
@@ -58,6 +60,21 @@ constexpr float clamp_float(float value, FloatRange range) {
 
 constexpr std::int32_t clamp(std::int32_t value, QuantizedRange range) {
   return value < range.min ? range.min : (value > range.max ? range.max : value);
+}
+
+// The same clamp for a range known at compile time: the int8 range itself is one SSAT on cores
+// with the DSP extension (a saturate to 8 signed bits), a narrower one SSAT plus the compares left.
+template <QuantizedRange Range>
+constexpr std::int32_t clamp(std::int32_t value) {
+#if TINYNET_ARM_DSP
+  if (!std::is_constant_evaluated() && Range.min >= -128 && Range.max <= 127) {
+    std::int32_t saturated = __ssat(value, 8);
+    if constexpr (Range.min > -128) saturated = saturated < Range.min ? Range.min : saturated;
+    if constexpr (Range.max < 127) saturated = saturated > Range.max ? Range.max : saturated;
+    return saturated;
+  }
+#endif
+  return clamp(value, Range);
 }
 
 }  // namespace tinynet

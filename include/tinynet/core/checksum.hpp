@@ -7,9 +7,10 @@
 //
 // The checksum is CRC-32/ISO-HDLC (the zlib/Ethernet CRC: reflected polynomial 0xEDB88320,
 // initial value and final XOR 0xFFFFFFFF, table built by the compiler) of each table's bytes as
-// they lie in memory; the network's checksum is the CRC-32 of those per-table CRCs (4 bytes each,
-// least significant first, in op order). Each table is its own constant evaluation, so a large
-// model stays within the compilers' constexpr step limits.
+// they lie in memory (a struct table, such as the per-channel multipliers, counts as one part per
+// member array: padding is never read); the network's checksum is the CRC-32 of those per-part
+// CRCs (4 bytes each, least significant first, in op order). Each part is its own constant
+// evaluation, so a large model stays within the compilers' constexpr step limits.
 //
 // The tables of an op (weighted_constants / derived_constants below): the weights the user
 // passed (and the bias of float layers), plus the tables the compiler derived from them that the
@@ -27,6 +28,7 @@
 #include <cstdint>
 #include <span>
 #include <type_traits>
+#include <utility>
 
 #include "../graph/network.hpp"
 #include "../layers/conv/conv2d.hpp"
@@ -80,26 +82,22 @@ constexpr std::uint32_t crc32_value(std::uint32_t state, const T& value) {
   return state;
 }
 
-// Whether a table's bytes can be checksummed by the compiler (no padding bits), and how many
-// bytes it holds (an empty std::array occupies a byte that holds nothing).
+// Whether the compiler can checksum a table: arrays and std::arrays of integers or floats, and the
+// structs of std::arrays the layers use (see part_count).
 template <class T>
 struct table_traits {
-  static constexpr bool supported = std::has_unique_object_representations_v<T> || std::is_floating_point_v<T>;
-  static constexpr std::size_t bytes = sizeof(T);
+  static constexpr bool supported = std::is_arithmetic_v<T> || requires(const T& t) { t.multiplier; };
 };
 template <class T, std::size_t N>
 struct table_traits<T[N]> {
-  static constexpr bool supported = table_traits<T>::supported;
-  static constexpr std::size_t bytes = sizeof(T[N]);
+  static constexpr bool supported = std::is_arithmetic_v<T>;
 };
 template <class T, std::size_t N>
 struct table_traits<std::array<T, N>> {
-  static constexpr bool supported = table_traits<T>::supported;
-  static constexpr std::size_t bytes = N == 0 ? 0 : sizeof(std::array<T, N>);
+  static constexpr bool supported = std::is_arithmetic_v<T>;
 };
 
-// CRC-32 state after the bytes of `table`: an array or std::array of integers or floats, or a
-// struct of such std::arrays without padding (ChannelMultipliers: each member in turn).
+// CRC-32 state after `count` elements at `data`, each as its bytes in memory order.
 // One statement per byte and eight bytes per iteration for byte arrays: clang counts evaluation
 // steps per statement (-fconstexpr-steps, 2^20 by default), and a large layer has 80 KB of weights.
 #define TINYNET_CRC_BYTE(value) state = crc32_table.entry[(state ^ static_cast<std::uint32_t>(value)) & 0xFFu] ^ (state >> 8)
@@ -136,26 +134,56 @@ constexpr std::uint32_t crc32_elements(std::uint32_t state, const E* data, std::
 }
 #undef TINYNET_CRC_BYTE
 
+// A table is one or more parts, each a run of elements with no padding: an array or std::array
+// is one part; a struct of std::arrays (ChannelMultipliers: multiplier, shift; ShortOutputStage:
+// multiplier, rounding, right_shift) is one part per member, so that padding between or after
+// its members, whose bytes are not defined, is never read.
 template <class T>
-constexpr std::uint32_t crc32_object(std::uint32_t state, const T& table) {
-  if constexpr (std::is_array_v<T>) {
-    return crc32_elements(state, &table[0], std::extent_v<T>);
-  } else if constexpr (requires { typename T::value_type; std::tuple_size<T>::value; }) {
-    return crc32_elements(state, table.data(), table.size());
-  } else if constexpr (requires { table.multiplier; table.shift; }) {
-    static_assert(sizeof(T) == sizeof(table.multiplier) + sizeof(table.shift));
-    return crc32_elements(crc32_elements(state, table.multiplier.data(), table.multiplier.size()),
-                          table.shift.data(), table.shift.size());
+constexpr std::size_t part_count() {
+  if constexpr (requires(const T& t) { t.multiplier; t.rounding; t.right_shift; }) {
+    return 3;
+  } else if constexpr (requires(const T& t) { t.multiplier; t.shift; }) {
+    return 2;
   } else {
-    return crc32_value(state, table);
+    return 1;
   }
+}
+
+// (pointer to the first element, element count) of part K of `table`.
+template <std::size_t K, class T>
+constexpr auto part(const T& table) {
+  if constexpr (std::is_array_v<T>) {
+    return std::pair{&table[0], std::size_t{std::extent_v<T>}};
+  } else if constexpr (requires { typename T::value_type; std::tuple_size<T>::value; }) {
+    return std::pair{table.data(), table.size()};
+  } else if constexpr (part_count<T>() == 3) {
+    if constexpr (K == 0) return std::pair{table.multiplier.data(), table.multiplier.size()};
+    else if constexpr (K == 1) return std::pair{table.rounding.data(), table.rounding.size()};
+    else return std::pair{table.right_shift.data(), table.right_shift.size()};
+  } else {
+    if constexpr (K == 0) return std::pair{table.multiplier.data(), table.multiplier.size()};
+    else return std::pair{table.shift.data(), table.shift.size()};
+  }
+}
+
+template <std::size_t K, class T>
+constexpr std::uint32_t crc32_part(std::uint32_t state, const T& table) {
+  const auto [data, count] = part<K>(table);
+  return crc32_elements(state, data, count);
+}
+
+template <std::size_t K, class T>
+constexpr std::size_t part_bytes(const T& table) {
+  const auto [data, count] = part<K>(table);
+  return count * sizeof(*data);
 }
 
 }  // namespace detail
 
-// CRC-32 of one constant table, computed by the compiler (each table its own evaluation).
-template <const auto& Table>
-inline constexpr std::uint32_t table_crc32 = ~detail::crc32_object(0xFFFFFFFFu, Table);
+// CRC-32 of part K of one constant table, computed by the compiler (each its own evaluation);
+// table_crc32 of an array is the CRC-32 of its bytes.
+template <const auto& Table, std::size_t K = 0>
+inline constexpr std::uint32_t table_crc32 = ~detail::crc32_part<K>(0xFFFFFFFFu, Table);
 
 // CRC-32 of the CRC-32s of several arrays (4 bytes each, least significant first): what a
 // generated header's static_assert compares with the generator's own value (arrays_crc32).
@@ -247,43 +275,52 @@ constexpr void for_each_constant(F&& f) {
 
 namespace detail {
 template <class T>
-inline constexpr bool checksummable =
-    table_traits<std::remove_cvref_t<T>>::supported && table_traits<std::remove_cvref_t<T>>::bytes > 0;
+inline constexpr bool checksummable = table_traits<std::remove_cvref_t<T>>::supported;
+
+// Calls g.template operator()<Table, K>() for every non-empty part K of every table of Net.
+template <class Net, class G>
+constexpr void for_each_part(G&& g) {
+  for_each_constant<Net>([&]<const auto& Table>() {
+    using T = std::remove_cvref_t<decltype(Table)>;
+    if constexpr (checksummable<T>) {
+      [&]<std::size_t... K>(std::index_sequence<K...>) {
+        ((part_bytes<K>(Table) > 0 ? g.template operator()<Table, K>() : void()), ...);
+      }(std::make_index_sequence<part_count<T>()>{});
+    }
+  });
+}
 
 template <class Net>
 constexpr std::size_t constant_count() {
   std::size_t n = 0;
-  for_each_constant<Net>([&]<const auto& Table>() {
-    if constexpr (checksummable<decltype(Table)>) ++n;
-  });
+  for_each_part<Net>([&]<const auto& Table, std::size_t K>() { ++n; });
   return n;
 }
 
 template <class Net>
 constexpr std::uint32_t network_crc32() {
   std::uint32_t state = 0xFFFFFFFFu;
-  for_each_constant<Net>([&]<const auto& Table>() {
-    if constexpr (checksummable<decltype(Table)>) state = crc32_value(state, table_crc32<Table>);
-  });
+  for_each_part<Net>([&]<const auto& Table, std::size_t K>() { state = crc32_value(state, table_crc32<Table, K>); });
   return ~state;
 }
 }  // namespace detail
 
-// CRC-32 over the per-table CRCs of Net, computed by the compiler (Net::weights_checksum).
+// CRC-32 over the CRCs of every part of every table of Net, computed by the compiler
+// (Net::weights_checksum).
 template <class Net>
 inline constexpr std::uint32_t weights_checksum = detail::network_crc32<Net>();
 
-// Number of tables the checksum covers, and their addresses and sizes (e.g. to checksum a copy).
+// Number of byte ranges the checksum covers (one per array, one per member of a struct table),
+// and their addresses and sizes (e.g. to checksum a copy).
 template <class Net>
 inline constexpr std::size_t constant_table_count = detail::constant_count<Net>();
 
 template <class Net>
 std::array<ConstantSpan, constant_table_count<Net>> constant_spans() {
   std::array<ConstantSpan, constant_table_count<Net>> spans{};
-  std::size_t k = 0;
-  for_each_constant<Net>([&]<const auto& Table>() {
-    using T = std::remove_cvref_t<decltype(Table)>;
-    if constexpr (detail::checksummable<T>) spans[k++] = ConstantSpan{&Table, detail::table_traits<T>::bytes};
+  std::size_t n = 0;
+  detail::for_each_part<Net>([&]<const auto& Table, std::size_t K>() {
+    spans[n++] = ConstantSpan{detail::part<K>(Table).first, detail::part_bytes<K>(Table)};
   });
   return spans;
 }

@@ -230,6 +230,14 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // by later layers, as in TFLM.
   static void invoke(std::byte* arena) { (run_op<Ops>(arena, typename Ops::inputs{}), ...); }
 
+  // The same, calling after_op(k) as soon as op k (0-based, in the order listed) has run: a hook
+  // for per-layer timing or tracing on the device (scripts/tinynet bench --per-layer uses it).
+  template <class AfterOp>
+  static void invoke(std::byte* arena, AfterOp&& after_op) {
+    std::size_t k = 0;
+    ((run_op<Ops>(arena, typename Ops::inputs{}), after_op(k++)), ...);
+  }
+
  private:
   template <class Op, class... In>
   static void run_op(std::byte* arena, TypeList<In...>) {
@@ -284,6 +292,10 @@ struct Instance {
     return Net::template output<I>(arena);
   }
   void invoke() { Net::invoke(arena); }
+  template <class AfterOp>
+  void invoke(AfterOp&& after_op) {
+    Net::invoke(arena, after_op);
+  }
 };
 
 }  // namespace tinynet

@@ -31,7 +31,8 @@ Google Benchmark (median of 5 repetitions). The input is the model's zero point 
 EPILOG = """examples:
   tinynet bench kws_ref_model.tflite --target cortex-m4
   tinynet bench kws_ref_model.tflite --target host --json
-  tinynet bench ad01_int8.tflite --prune-synapses 0.9 --sparse compressed --target cortex-m4"""
+  tinynet bench ad01_int8.tflite --prune-synapses 0.9 --sparse compressed --target cortex-m4
+  tinynet bench kws_ref_model.tflite --per-layer      (instructions of every layer)"""
 
 TARGETS = ("host",) + tuple(cortex_m.CPUS)
 
@@ -41,6 +42,10 @@ def add_arguments(parser):
     parser.add_argument("--target", choices=TARGETS, default="cortex-m4", help="default: cortex-m4")
     parser.add_argument("--input", metavar="IN", help="input tensor (raw bytes of its dtype)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--per-layer", action="store_true",
+                        help="Cortex-M only: also count the instructions of every layer (a second build "
+                             "with a timer read after each op; the headline figures come from the "
+                             "normal build)")
     pipeline.add_compression_arguments(parser)
 
 
@@ -64,6 +69,8 @@ def _timed(build):
 
 
 def run(args):
+    if args.per_layer and args.target == "host":
+        raise TinynetError(None, "--per-layer counts instructions: use a Cortex-M --target")
     namespace = default_namespace(args.model)
     prepared, text = header_for(args, namespace)
     model = prepared.model
@@ -79,15 +86,49 @@ def run(args):
             figures.update(_bench_host(text, namespace, model, inp, work))
         else:
             figures.update(_bench_cortex_m(text, namespace, model, inp, args.target))
+            if args.per_layer:
+                figures["layers"] = _per_layer(text, namespace, model, inp, args.target, info)
     if prepared.evaluation is not None:
         figures["eval"] = {v["name"]: v.get("accuracy", v.get("mae")) for v in prepared.evaluation["variants"]}
     if args.json:
         print(json.dumps(figures))
     else:
+        layers = figures.pop("layers", None)
         width = max(len(k) for k in figures)
         for key, value in figures.items():
             print(f"{key:<{width}}  {value:,}" if isinstance(value, int) else f"{key:<{width}}  {value}")
+        if layers:
+            print()
+            print(_layer_table(layers))
     return 0
+
+
+def _per_layer(text, namespace, model, inp, cpu, info):
+    """Instructions of every op (a build whose runner reads the timer after each op)."""
+    elf = runner.build_cortex_m(text, namespace, model, cpu, extra_flags=("-DTINYNET_PER_LAYER",))
+    scratch = [os.path.join(os.path.dirname(inp), f"layer_out{k}.bin") for k in range(len(model.outputs))]
+    measured = runner.run_cortex_m(elf, cpu, [inp], scratch, model)
+    rows = []
+    for row in info["layers"]:
+        key = f"layer {len(rows)}"
+        if key not in measured:
+            break
+        instructions = measured[key]
+        rows.append({"index": len(rows), "op": row["op"], "name": row["name"], "output": row["output"],
+                     "macs": row["macs"], "instructions": instructions,
+                     "instructions_per_mac": round(instructions / row["macs"], 2) if row["macs"] else None})
+    return rows
+
+
+def _layer_table(layers):
+    total = sum(r["instructions"] for r in layers) or 1
+    lines = [f"{'#':>3}  {'op':<18} {'output':<18} {'MACs':>11} {'instructions':>13} {'share':>6} {'instr/MAC':>9}"]
+    for r in layers:
+        per_mac = f"{r['instructions_per_mac']:.2f}" if r["instructions_per_mac"] is not None else "-"
+        shape = "x".join(str(d) for d in r["output"])
+        lines.append(f"{r['index']:>3}  {r['op']:<18} {shape:<18} {r['macs']:>11,} {r['instructions']:>13,} "
+                     f"{100 * r['instructions'] / total:>5.1f}% {per_mac:>9}")
+    return "\n".join(lines)
 
 
 def _bench_cortex_m(text, namespace, model, inp, cpu):

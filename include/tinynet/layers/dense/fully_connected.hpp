@@ -4,6 +4,11 @@
 // FullyConnectedPerChannel: acc = bias + sum w * (x - input_zero_point), requantized with the
 // channel's multiplier, plus the output zero point, clamped to the fused activation's range.
 // The input zero point term is folded into the bias by the compiler.
+//
+// Pruned int8 layers can run in a sparse form (Options.sparse_form, core/sparsity.hpp): `unrolled`
+// (unrolled_rows.hpp) or `compressed` (compressed_rows.hpp) compute the same dot products over the
+// non-zero weights only; the folded bias and the requantization are shared with the dense kernel,
+// so every form gives the same bytes. int16 (16x8) and float layers always run the dense kernel.
 #pragma once
 
 #include <array>
@@ -15,14 +20,20 @@
 #include "../../core/diagnostics.hpp"
 #include "../../core/dot.hpp"
 #include "../../core/fixed_point.hpp"
+#include "../../core/host_dense.hpp"
+#include "../../core/output_stage.hpp"
 #include "../../core/requantize.hpp"
+#include "../../core/sparsity.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
+#include "compressed_rows.hpp"
+#include "unrolled_rows.hpp"
 
 namespace tinynet {
 
 struct FullyConnectedOptions {
   Activation activation = Activation::none;
+  SparseForm sparse_form = SparseForm::automatic;  // int8 only; see core/sparsity.hpp
 };
 
 template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales,
@@ -86,14 +97,59 @@ struct FullyConnected {
       is_quantized ? activation_range<output_element>(Options.activation, Out::scale, Out::zero_point)
                    : QuantizedRange{0, 0};
 
+  // ---- sparsity ----------------------------------------------------------------------------
+  static constexpr int nonzero_weights = sparsity::count_nonzeros(Weights, 0, units * input_depth);
+  // The form this layer runs in: the requested one, or the automatic rule's (core/sparsity.hpp).
+  static constexpr SparseForm sparse_form =
+      sparsity::choose(Options.sparse_form, std::is_same_v<input_element, std::int8_t>, nonzero_weights,
+                       static_cast<long long>(units) * input_depth);
+  using unrolled_rows = kernels::UnrolledRows<Weights, units, input_depth>;
+  using compressed_rows = kernels::CompressedRows<Weights, units, input_depth>;
+
+  // Flash the layer's constants take: the weights as stored by its form (none for `unrolled`,
+  // whose weights are instructions), the folded bias and the multipliers.
+  static constexpr std::size_t stored_weight_bytes = [] {
+    if constexpr (sparse_form == SparseForm::unrolled) return std::size_t{0};
+    else if constexpr (sparse_form == SparseForm::compressed) return compressed_rows::table_bytes;
+    else return sizeof(Weights);
+  }();
   static constexpr std::size_t weight_bytes =
-      sizeof(Weights) + (is_quantized ? sizeof(folded_bias) + 2 * sizeof(std::int32_t) * multiplier_count
-                                      : (has_bias<Bias> ? sizeof(Bias) : 0));
+      stored_weight_bytes + (is_quantized ? sizeof(folded_bias) + 2 * sizeof(std::int32_t) * multiplier_count
+                                          : (has_bias<Bias> ? sizeof(Bias) : 0));
+
+  // |acc| <= |folded_bias| + 128 * sum |w| per unit, the largest over all units when the
+  // multiplier is per-tensor (int8 inputs; core/output_stage.hpp).
+  static constexpr std::array<std::int64_t, multiplier_count> accumulator_bound = [] {
+    std::array<std::int64_t, multiplier_count> out{};
+    if constexpr (is_quantized) {
+      for (int o = 0; o < units; ++o) {
+        std::int64_t magnitude = 0;
+        for (int i = 0; i < input_depth; ++i) {
+          const std::int64_t w = Weights[o * input_depth + i];
+          magnitude += w < 0 ? -w : w;
+        }
+        const std::int64_t bias = static_cast<std::int64_t>(folded_bias[static_cast<std::size_t>(o)]);
+        const std::int64_t bound = (bias < 0 ? -bias : bias) + 128 * magnitude;
+        auto& entry = out[per_channel ? static_cast<std::size_t>(o) : 0];
+        entry = entry > bound ? entry : bound;
+      }
+    }
+    return out;
+  }();
+  static constexpr bool short_stage = std::is_same_v<input_element, std::int8_t> &&
+                                      short_output_stage_applies<multiplier_count>(multipliers, accumulator_bound);
+  static constexpr ShortOutputStage<multiplier_count> short_stage_table =
+      short_output_stage<multiplier_count>(multipliers);
 
   static constexpr output_element requantize(std::int32_t acc, int o) {
     const std::size_t m = per_channel ? static_cast<std::size_t>(o) : 0;
-    const std::int32_t scaled = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[m], multipliers.shift[m]);
-    return static_cast<output_element>(clamp(scaled + Out::zero_point, range));
+    std::int32_t scaled;
+    if constexpr (short_stage) {
+      scaled = short_stage_table.scale(acc, m);
+    } else {
+      scaled = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[m], multipliers.shift[m]);
+    }
+    return static_cast<output_element>(clamp<range>(scaled + Out::zero_point));
   }
 
   // The input row is widened in blocks of at most 512 values: a bounded patch on the stack.
@@ -110,7 +166,35 @@ struct FullyConnected {
   }
 
   static constexpr void run(const input_element* in, output_element* out) {
-    if constexpr (std::is_same_v<input_element, std::int8_t>) {
+    if constexpr (sparse_form == SparseForm::unrolled) {
+      // Each row's dot product is written out and requantized at once.
+      for (int b = 0; b < batches; ++b) {
+        output_element* out_row = out + b * units;
+        unrolled_rows::run(in + b * input_depth, [out_row](int o, std::int32_t dot) {
+          out_row[o] = requantize(folded_bias[static_cast<std::size_t>(o)] + dot, o);
+        });
+      }
+    } else if constexpr (sparse_form == SparseForm::compressed) {
+      // The dot products of up to 32 rows, then their requantization: two short loops keep their
+      // values in registers, and the stack holds 32 accumulators, not one per unit.
+      constexpr int rows_per_pass = units < 32 ? units : 32;
+      for (int b = 0; b < batches; ++b) {
+        std::size_t entry = 0;  // where the next row starts in the compressed tables
+        for (int o = 0; o < units; o += rows_per_pass) {
+          const int rows = units - o < rows_per_pass ? units - o : rows_per_pass;
+          std::int32_t acc[rows_per_pass];
+          compressed_rows::run(in + b * input_depth, o, rows, acc, entry);
+          for (int r = 0; r < rows; ++r)
+            out[b * units + o + r] = requantize(folded_bias[static_cast<std::size_t>(o + r)] + acc[r], o + r);
+        }
+      }
+    } else if constexpr (std::is_same_v<input_element, std::int8_t>) {
+#if TINYNET_HOST_SIMD
+      if (!std::is_constant_evaluated()) {
+        host::Dense<FullyConnected, Weights>::run(in, out);  // core/host_dense.hpp
+        return;
+      }
+#endif
       // Widen the input row into an int16 patch, one block at a time, and run two units per
       // pass over each block (core/dot.hpp).
       for (int b = 0; b < batches; ++b) {

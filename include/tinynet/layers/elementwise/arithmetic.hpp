@@ -12,6 +12,7 @@
 #include "../../core/activation_range.hpp"
 #include "../../core/diagnostics.hpp"
 #include "../../core/fixed_point.hpp"
+#include "../../core/host_simd.hpp"
 #include "../../core/quantize_multiplier.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
@@ -58,8 +59,56 @@ struct Arithmetic {
   static constexpr QuantizedRange range =
       is_quantized ? activation_range<element>(Options.activation, Out::scale, Out::zero_point) : QuantizedRange{0, 0};
 
+#if TINYNET_HOST_SIMD
+  // Host (SSE2), int8 without broadcasting: sixteen elements per pass, the same three steps in
+  // vectors (all multipliers and shifts are per tensor; |values| stay below 2^29 throughout).
+  static constexpr bool use_host_path = std::is_same_v<element, std::int8_t> && index1::identity && index2::identity &&
+                                        input1_multiplier.shift <= 0 && input2_multiplier.shift <= 0 &&
+                                        output_multiplier.shift <= 0 && input1_multiplier.shift >= -30 &&
+                                        input2_multiplier.shift >= -30 && output_multiplier.shift >= -30;
+
+  template <class Input, QuantizedMultiplier Multiplier>
+  static void scale_inputs(const element* x, host::i32x4* out) {
+    host::widen16<left_shift>(host::load<host::i8x16>(x), out);
+    for (int k = 0; k < 4; ++k)
+      out[k] = host::rounding_divide_by_pot<-Multiplier.shift>(
+          host::doubling_high_mul(out[k] - Input::zero_point * (std::int32_t{1} << left_shift), Multiplier.multiplier));
+  }
+
+  static void run_host(const element* a, const element* b, element* out) {
+    using namespace host;
+    int i = 0;
+    for (; i + 16 <= Out::size; i += 16) {
+      i32x4 x1[4], x2[4], r[4];
+      scale_inputs<In1, input1_multiplier>(a + i, x1);
+      scale_inputs<In2, input2_multiplier>(b + i, x2);
+      for (int k = 0; k < 4; ++k)
+        r[k] = rounding_divide_by_pot<-output_multiplier.shift>(
+                   doubling_high_mul(Kind == ArithmeticKind::add ? x1[k] + x2[k] : x1[k] - x2[k], output_multiplier.multiplier)) +
+               Out::zero_point;
+      const i8x16 lo = narrow_clamped(r[0], r[1], range.min, range.max), hi = narrow_clamped(r[2], r[3], range.min, range.max);
+      store(out + i, __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23));
+    }
+    run_scalar<Out::size / 16 * 16>(a, b, out);
+  }
+#endif
+
   static constexpr void run(const element* a, const element* b, element* out) {
-    for (int i = 0; i < Out::size; ++i) {
+#if TINYNET_HOST_SIMD
+    if constexpr (use_host_path) {
+      if (!std::is_constant_evaluated()) {
+        run_host(a, b, out);
+        return;
+      }
+    }
+#endif
+    run_scalar<0>(a, b, out);
+  }
+
+  // Elements First .. size - 1, one at a time.
+  template <int First>
+  static constexpr void run_scalar(const element* a, const element* b, element* out) {
+    for (int i = First; i < Out::size; ++i) {
       const element x1 = a[index1::map(i)];
       const element x2 = b[index2::map(i)];
       if constexpr (is_quantized) {

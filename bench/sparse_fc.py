@@ -1,0 +1,244 @@
+#!/usr/bin/python3
+"""Sparse FullyConnected benchmarks on Cortex-M4 (QEMU): the three kernel forms against dense.
+
+Two sweeps, over the pruned fractions 0, 0.5, 0.75, 0.9, 0.95 (--prune-synapses, per layer):
+- layer: ad01_int8's first FULLY_CONNECTED (640 -> 128, fused ReLU) alone, real weights. For
+  each form: instructions per inference (second run, QEMU -icount), the layer's weight flash
+  (the .rodata objects it adds: weights or compressed tables, folded bias, multipliers), flash
+  (text + data minus the harness alone), compile time and compiler peak memory (/usr/bin/time,
+  max RSS of arm-none-eabi-g++ and cc1plus) against the number of non-zero weights.
+- model: `scripts/tinynet bench ad01_int8.tflite --prune-synapses F --sparse FORM --target
+  cortex-m4 --json` for every fraction and form.
+Every run's output bytes are checked against the numpy reference interpreter.
+
+  bench/sparse_fc.py [--sweep layer|model|both] [--fractions ...] [--forms ...] [-o bench/sparse_results.json]
+  bench/sparse_fc.py --markdown        the tables of docs/sparsity.md from the saved results
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from tinynet_py import cortex_m, prune, runner  # noqa: E402
+from tinynet_py.cli.convert_cmd import header_for_model  # noqa: E402
+from tinynet_py.reference import Interpreter  # noqa: E402
+from tinynet_py.tflite import load_model  # noqa: E402
+
+SHARED = pathlib.Path(os.environ.get("TINYNET_SHARED", ROOT.parent / "shared"))
+AD01 = SHARED / "models" / "mlperf-tiny" / "ad01_int8.tflite"
+CPU = "cortex-m4"
+FRACTIONS = (0.0, 0.5, 0.75, 0.9, 0.95)
+FORMS = ("dense", "unrolled", "compressed", "auto")
+NAMESPACE = "sparse_fc"
+TIMEOUT = 1200  # seconds per build and run; a form that takes longer is recorded as timed out
+
+
+def first_layer(model):
+    """The model cut down to its first op (ad01: FULLY_CONNECTED 640 -> 128, ReLU)."""
+    op = model.ops[0]
+    model.ops = [op]
+    model.outputs = [op.outputs[0]]
+    return model
+
+
+def nonzeros(model):
+    return int(sum(np.count_nonzero(model.tensors[op.inputs[1]].data) for op in model.ops
+                   if op.opcode == "FULLY_CONNECTED"))
+
+
+def compile_timed(folder):
+    """Builds main.cpp + the harness like cortex_m.build, under /usr/bin/time; returns
+    (elf, seconds, peak KiB)."""
+    build = cortex_m._HARNESS_BUILD
+    elf = os.path.join(folder, "runner.elf")
+    cmd = (["arm-none-eabi-g++"] + build.cpu_flags(CPU) + cortex_m.COMMON_FLAGS +
+           [f"-I{d}" for d in (cortex_m.HARNESS, runner.INCLUDE, folder)] + [os.path.join(folder, "main.cpp")] +
+           [os.path.join(cortex_m.HARNESS, s) for s in build.HARNESS_SOURCES] + build.link_flags(CPU) + ["-o", elf])
+    timing = os.path.join(folder, "time.txt")
+    proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", timing] + cmd, capture_output=True, text=True,
+                          timeout=TIMEOUT)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    seconds, kib = open(timing).read().split()[-2:]
+    return elf, float(seconds), int(kib)
+
+
+def rodata_objects(elf):
+    """{demangled name: size} of the ELF's read-only data objects."""
+    proc = subprocess.run(["arm-none-eabi-nm", "-S", "-C", "--size-sort", elf], capture_output=True, text=True, check=True)
+    out = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split(" ", 3)
+        if len(parts) == 4 and parts[2] in ("r", "R", "V"):
+            out[parts[3]] = out.get(parts[3], 0) + int(parts[1], 16)
+    return out
+
+
+def layer_weight_bytes(objects):
+    """The layer's constants in flash: the weight array, the compressed tables, folded bias, multipliers."""
+    return sum(size for name, size in objects.items()
+               if name.startswith(f"{NAMESPACE}::") or "::FullyConnected<" in name or "::CompressedRows<" in name)
+
+
+def bench_layer(base, fraction, form, baseline_size, x):
+    model = prune.prune_synapses(base, fraction, "layer")[0] if fraction > 0 else base
+    header = header_for_model(model, NAMESPACE, sparse=form)
+    with tempfile.TemporaryDirectory(prefix="tinynet-sparse-") as folder:
+        with open(os.path.join(folder, "model.hpp"), "w") as f:
+            f.write(header)
+        with open(os.path.join(folder, "main.cpp"), "w") as f:
+            f.write(runner.cortex_m_runner_source(NAMESPACE, 1, 1))
+        elf, seconds, kib = compile_timed(folder)
+        inp, outp = os.path.join(folder, "x.bin"), os.path.join(folder, "y.bin")
+        x.tofile(inp)
+        measured = runner.run_cortex_m(elf, CPU, [inp], [outp], model)
+        got = np.fromfile(outp, np.int8)
+        expected = Interpreter(model).invoke([x.reshape(model.tensors[model.inputs[0]].shape)])[0].reshape(-1)
+        text, data, _ = cortex_m.size(elf)
+        objects = rodata_objects(elf)
+    return {
+        "fraction": fraction, "form": form, "nonzeros": nonzeros(model),
+        "instructions": measured["instructions"],
+        "weight_flash_bytes": layer_weight_bytes(objects),
+        "flash_bytes": text + data - baseline_size,
+        "compile_seconds": seconds, "compiler_peak_kib": kib,
+        "matches_reference": bool(np.array_equal(got, expected)),
+    }
+
+
+def network_weight_bytes(model, form):
+    """network::weight_bytes of the model's header (what the layers store in flash: weights or
+    compressed tables, folded biases, multipliers), printed by a small host program."""
+    with tempfile.TemporaryDirectory(prefix="tinynet-sparse-") as folder:
+        with open(os.path.join(folder, "model.hpp"), "w") as f:
+            f.write(header_for_model(model, NAMESPACE, sparse=form))
+        with open(os.path.join(folder, "main.cpp"), "w") as f:
+            f.write('#include <cstdio>\n#include "model.hpp"\n'
+                    f'int main() {{ std::printf("%zu\\n", {NAMESPACE}::network::weight_bytes); }}\n')
+        binary = os.path.join(folder, "weight_bytes")
+        subprocess.run(["g++", "-std=c++20", "-O0", f"-I{runner.INCLUDE}", f"-I{folder}", os.path.join(folder, "main.cpp"),
+                        "-o", binary], check=True, timeout=TIMEOUT)
+        return int(subprocess.run([binary], capture_output=True, text=True, check=True).stdout)
+
+
+def bench_model(fraction, form):
+    cmd = [str(ROOT / "scripts" / "tinynet"), "bench", str(AD01), "--target", CPU, "--json", "--sparse", form]
+    if fraction > 0:
+        cmd += ["--prune-synapses", str(fraction)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    model = load_model(str(AD01))
+    if fraction > 0:
+        model = prune.prune_synapses(model, fraction, "layer")[0]
+    figures.update({"fraction": fraction, "form": form, "nonzeros": nonzeros(model),
+                    "weight_bytes": network_weight_bytes(model, form)})
+    return figures
+
+
+def guarded(measure, fraction, form):
+    """measure(), or a row saying why it has no figures (a build past TIMEOUT, a failure)."""
+    try:
+        return measure()
+    except subprocess.TimeoutExpired:
+        return {"fraction": fraction, "form": form, "error": f"build or run took over {TIMEOUT} s"}
+    except RuntimeError as e:
+        return {"fraction": fraction, "form": form, "error": str(e)[-500:]}
+
+
+def markdown(results):
+    """Markdown tables: per sweep, one row per fraction and form, ratios against dense."""
+    lines = []
+    for sweep, title in (("layer", "ad01's first FullyConnected, 640 -> 128 (81,920 weights)"),
+                         ("model", "ad01_int8, all ten FullyConnected layers (264,192 weights)")):
+        rows = results.get(sweep, [])
+        if not rows:
+            continue
+        dense = {r["fraction"]: r for r in rows if r["form"] == "dense" and "error" not in r}
+        weights = "weight flash (vs dense)"
+        lines += [f"**{title}**", "",
+                  f"| pruned | form | non-zeros | instructions (vs dense) | flash (vs dense) | {weights} | compile s | compiler MB |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            if "error" in r:
+                lines.append(f"| {r['fraction']:.0%} | {r['form']} | | {r['error'][:60]} | | | | |")
+                continue
+            d = dense.get(r["fraction"])
+
+            def ratio(key):
+                return f" ({r[key] / d[key]:.2f}x)" if d and d.get(key) else ""
+            key = "weight_flash_bytes" if sweep == "layer" else "weight_bytes"
+            extra = f"{r[key]:,}{ratio(key)}" if key in r else ""
+            lines.append(f"| {r['fraction']:.0%} | {r['form']} | {r['nonzeros']:,} | {r['instructions']:,}{ratio('instructions')} "
+                         f"| {r['flash_bytes']:,}{ratio('flash_bytes')} | {extra} | {r['compile_seconds']:.1f} "
+                         f"| {r['compiler_peak_kib'] / 1024:.0f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sweep", choices=("layer", "model", "both"), default="both")
+    parser.add_argument("--fractions", type=float, nargs="+", default=FRACTIONS)
+    parser.add_argument("--forms", nargs="+", choices=FORMS, default=FORMS)
+    parser.add_argument("-o", "--output", default=str(ROOT / "bench" / "sparse_results.json"),
+                        help="JSON file; entries for the same sweep, fraction and form are replaced")
+    parser.add_argument("--markdown", action="store_true", help="print the saved results as Markdown tables")
+    parser.add_argument("--add-weight-bytes", action="store_true",
+                        help="add network::weight_bytes to the saved model rows that lack it")
+    args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.load(open(args.output))))
+        return
+    if args.add_weight_bytes:
+        results = json.load(open(args.output))
+        base = load_model(str(AD01))
+        for row in results["model"]:
+            if "weight_bytes" not in row and "error" not in row:
+                model = prune.prune_synapses(base, row["fraction"], "layer")[0] if row["fraction"] > 0 else base
+                row["weight_bytes"] = network_weight_bytes(model, row["form"])
+                print(row["fraction"], row["form"], row["weight_bytes"], flush=True)
+        with open(args.output, "w") as f:
+            json.dump(results, f, indent=1)
+        return
+    if not AD01.exists():
+        sys.exit(f"{AD01} not found (shared data expected at ../shared, or set TINYNET_SHARED)")
+    missing = cortex_m.available(CPU)
+    if missing:
+        sys.exit(missing)
+    results = json.load(open(args.output)) if os.path.exists(args.output) else {"layer": [], "model": []}
+
+    def record(sweep, row):
+        results[sweep] = [r for r in results[sweep] if (r["fraction"], r["form"]) != (row["fraction"], row["form"])]
+        results[sweep].append(row)
+        results[sweep].sort(key=lambda r: (r["fraction"], FORMS.index(r["form"])))
+        with open(args.output, "w") as f:
+            json.dump(results, f, indent=1)
+        print(sweep, json.dumps(row), flush=True)
+
+    if args.sweep in ("layer", "both"):
+        base = first_layer(load_model(str(AD01)))
+        baseline = cortex_m.size(runner.build_cortex_m_baseline(CPU))
+        x = np.random.RandomState(0).randint(-128, 128, base.tensors[base.inputs[0]].num_elements).astype(np.int8)
+        for fraction in args.fractions:
+            for form in args.forms:
+                record("layer", guarded(lambda: bench_layer(base, fraction, form, baseline[0] + baseline[1], x),
+                                        fraction, form))
+    if args.sweep in ("model", "both"):
+        for fraction in args.fractions:
+            for form in args.forms:
+                record("model", guarded(lambda: bench_model(fraction, form), fraction, form))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+// The output stage of Conv2D, DepthwiseConv2D and FullyConnected (int8):
+//   out = clamp(MultiplyByQuantizedMultiplier(acc, multiplier[c], shift[c]) + output_zero_point)
+// with TFLM's two roundings (fixed_point.hpp). Where the compiler can prove the accumulator small
+// enough, the same result takes fewer instructions:
+//
+//  * SaturatingRoundingDoublingHighMul(x, M) = floor((x * M + 2^30) / 2^31) whenever x is not
+//    INT32_MIN, and that equals floor((2x * M + 2^31) / 2^32): a rounding high multiply of 2x
+//    (one SMMULR on Cortex-M4/M7/M33). Valid when |2x| < 2^31, i.e. |acc| * 2^(left_shift+1) < 2^31.
+//  * RoundingDivideByPOT(y, n) for n >= 1 rounds half away from zero, which is
+//    (y + 2^(n-1) - (y < 0 ? 1 : 0)) >> n  (arithmetic shift = floor). No overflow: |y| < 2^30.
+//    The + 2^(n-1) rides along in the multiply (SMMLAR adds a word to the high half).
+//
+// The bound comes from the weights: acc = folded_bias + sum w * x with int8 x, so
+// |acc| <= |folded_bias| + 128 * sum |w| (layers compute it per channel, see accumulator_bound).
+// A layer whose bound or shifts do not allow this keeps TFLM's formula; tests compare both.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "fixed_point.hpp"
+#include "requantize.hpp"
+#include "target.hpp"
+
+namespace tinynet {
+
+namespace fixed {
+// floor((a * b + 2^31) / 2^32) + c: the rounded high word of the product, plus c (ARM SMMLAR).
+constexpr std::int32_t rounding_high_mul_add(std::int32_t a, std::int32_t b, std::int32_t c) {
+#if TINYNET_ARM_DSP
+  if (!std::is_constant_evaluated()) {
+    std::int32_t r;
+    asm("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+    return r;
+  }
+#endif
+  return static_cast<std::int32_t>((std::int64_t{a} * std::int64_t{b} + (std::int64_t{1} << 31)) >> 32) + c;
+}
+}  // namespace fixed
+
+// The tables of the short form. Only layers whose every channel qualifies use it (see
+// short_output_stage_applies); they then read these tables instead of the multipliers/shifts.
+template <int Count>
+struct ShortOutputStage {
+  std::array<std::int32_t, Count> multiplier{};
+  std::array<std::int32_t, Count> rounding{};     // 2^(n-1)
+  std::array<std::uint8_t, Count> right_shift{};  // n >= 1 (TFLite shift = -n)
+
+  // MultiplyByQuantizedMultiplier(acc, multiplier[c], -right_shift[c]), bit for bit, for
+  // |acc| < 2^30 (checked at compile time by short_output_stage_applies). The sign term uses acc
+  // instead of the product: they agree except when the product rounds to 0, where both give 0.
+  constexpr std::int32_t scale(std::int32_t acc, std::size_t c) const {
+    const std::int32_t rounded = fixed::rounding_high_mul_add(acc * 2, multiplier[c], rounding[c]);
+    return (rounded + (acc >> 31)) >> right_shift[c];  // acc >> 31 is -1 when acc < 0
+  }
+};
+
+// accumulator_bound[c]: an upper bound of |acc| for the accumulators requantized with entry c.
+// The short form needs a right shift (a real multiplier below 0.5, as in nearly every layer) and
+// |2 * acc| < 2^31.
+template <int Count>
+constexpr bool short_output_stage_applies(const ChannelMultipliers<Count>& multipliers,
+                                          const std::array<std::int64_t, Count>& accumulator_bound) {
+  for (std::size_t c = 0; c < static_cast<std::size_t>(Count); ++c) {
+    const int shift = multipliers.shift[c];
+    if (multipliers.multiplier[c] <= 0 || shift > -1 || shift < -30 ||
+        2 * accumulator_bound[c] >= (std::int64_t{1} << 31))
+      return false;
+  }
+  return true;
+}
+
+template <int Count>
+constexpr ShortOutputStage<Count> short_output_stage(const ChannelMultipliers<Count>& multipliers) {
+  ShortOutputStage<Count> stage{};
+  for (std::size_t c = 0; c < static_cast<std::size_t>(Count); ++c) {
+    stage.multiplier[c] = multipliers.multiplier[c];
+    const int n = -multipliers.shift[c];
+    stage.right_shift[c] = static_cast<std::uint8_t>(n);
+    stage.rounding[c] = n >= 1 && n <= 30 ? std::int32_t{1} << (n - 1) : 0;
+  }
+  return stage;
+}
+
+}  // namespace tinynet

@@ -1,0 +1,69 @@
+// Sparse weights: which kernel form a weighted layer uses, and the compile-time figures behind
+// the automatic choice.
+//
+// A pruned layer's zero weights are known to the compiler (the weights are template arguments),
+// so the mask needs no storage of its own: it is read from the weights in constant evaluation.
+// Three forms compute the same bytes:
+//   dense       the ordinary kernel over every weight;
+//   unrolled    only the multiply-accumulates of non-zero weights, written out by the compiler
+//               (positions and values live in the instructions, no table);
+//   compressed  non-zero values plus one-byte column steps in flash, walked by a bounded loop.
+// See docs/sparsity.md for the measurements behind the thresholds below.
+#pragma once
+
+#include <cstdint>
+
+namespace tinynet {
+
+enum class SparseForm {
+  automatic,   // chosen by the rule below from the layer's size and density
+  dense,
+  unrolled,
+  compressed,
+};
+
+namespace sparsity {
+
+// The automatic rule's thresholds (measured on Cortex-M4: docs/sparsity.md).
+// - `unrolled` costs about 2 instructions per non-zero weight plus 2 per distinct magnitude in a
+//   row (the dense SMLAD kernel: about 1.7 per weight) and about 7 bytes of code per non-zero,
+//   and its compile time and compiler memory grow with the non-zeros: it is used for at most
+//   `unrolled_max_nonzeros` non-zeros, at a density of at most `unrolled_max_density` (there it
+//   takes about 0.35x the dense instructions, in code about 1.75x the dense weight bytes).
+// - `compressed` costs about 6 instructions and 2 bytes of flash per non-zero: up to
+//   `compressed_max_density` (25 %) it needs fewer instructions than dense (0.92x) and half the
+//   flash, so it is used there for layers too big to unroll.
+inline constexpr int unrolled_max_nonzeros = 4096;
+// Densities as fractions Num/Den (no floating point in the rule).
+struct Fraction {
+  int num;
+  int den;
+};
+inline constexpr Fraction unrolled_max_density{1, 4};
+inline constexpr Fraction compressed_max_density{1, 4};
+
+constexpr bool at_most(long long nonzeros, long long total, Fraction limit) {
+  return nonzeros * limit.den <= total * limit.num;
+}
+
+// The form a layer with `nonzeros` non-zero weights out of `total` runs in. Only int8 layers have
+// sparse kernels (`has_sparse_kernels`); int16 (16x8) and float layers always run dense.
+constexpr SparseForm choose(SparseForm requested, bool has_sparse_kernels, long long nonzeros, long long total) {
+  if (!has_sparse_kernels) return SparseForm::dense;
+  if (requested != SparseForm::automatic) return requested;
+  if (total <= 0) return SparseForm::dense;
+  if (nonzeros <= unrolled_max_nonzeros && at_most(nonzeros, total, unrolled_max_density)) return SparseForm::unrolled;
+  if (at_most(nonzeros, total, compressed_max_density)) return SparseForm::compressed;
+  return SparseForm::dense;
+}
+
+// Non-zero entries of weights[begin, end) (any element type).
+template <class Array>
+constexpr int count_nonzeros(const Array& weights, int begin, int end) {
+  int count = 0;
+  for (int i = begin; i < end; ++i) count += weights[i] != 0 ? 1 : 0;
+  return count;
+}
+
+}  // namespace sparsity
+}  // namespace tinynet

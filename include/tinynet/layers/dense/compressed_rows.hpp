@@ -1,0 +1,108 @@
+// The `compressed` sparse form of an int8 weight matrix: only the non-zero values reach flash,
+// each with a one-byte column step, walked by a loop whose bounds are compile-time tables.
+//
+// Row o's entries are (value, step): the column of an entry is the previous entry's column plus
+// its step, starting from column 0 (the first entry's step is its column). A gap of more than
+// 255 columns is bridged by filler entries of value 0 and step 255, which add 0 * x.
+// Flash: 2 bytes per entry plus 2 bytes per row.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "../../core/dot.hpp"
+#include "../../core/sparsity.hpp"
+
+namespace tinynet::kernels {
+
+template <const auto& Weights, int Units, int Depth>
+struct CompressedRows {
+  static constexpr int max_step = 255;
+  // Rows are padded with entries (value 0, step 0) to a multiple of `group` entries, so the
+  // kernel walks them `group` at a time without a remainder loop.
+  static constexpr int group = 4;
+
+  // Entries of row o: one per non-zero weight, the fillers of gaps wider than max_step, padding.
+  static constexpr int row_entries(int o) {
+    int entries = 0;
+    int previous = 0;  // column of the previous entry (0 before the first)
+    for (int i = 0; i < Depth; ++i) {
+      if (Weights[o * Depth + i] == 0) continue;
+      const int gap = i - previous;
+      entries += 1 + (gap > max_step ? (gap - 1) / max_step : 0);
+      previous = i;
+    }
+    return (entries + group - 1) / group * group;
+  }
+
+  static constexpr int entries = [] {
+    int total = 0;
+    for (int o = 0; o < Units; ++o) total += row_entries(o);
+    return total;
+  }();
+
+  // Groups of `group` entries per row.
+  static_assert(Depth <= 65535, "tinynet: the compressed sparse form counts a row's entries in 16 bits: "
+                                "use SparseForm::unrolled or SparseForm::dense for input depths above 65535");
+  static constexpr std::array<std::uint16_t, Units> groups = [] {
+    std::array<std::uint16_t, Units> out{};
+    for (int o = 0; o < Units; ++o) out[static_cast<std::size_t>(o)] = static_cast<std::uint16_t>(row_entries(o) / group);
+    return out;
+  }();
+
+  struct Tables {
+    std::array<std::int8_t, static_cast<std::size_t>(entries)> values{};
+    std::array<std::uint8_t, static_cast<std::size_t>(entries)> steps{};
+  };
+  static constexpr Tables tables = [] {
+    Tables out{};  // padding and fillers stay value 0; padding also step 0
+    std::size_t k = 0;
+    for (int o = 0; o < Units; ++o) {
+      const std::size_t row_end = k + static_cast<std::size_t>(row_entries(o));
+      int previous = 0;
+      for (int i = 0; i < Depth; ++i) {
+        const std::int8_t w = Weights[o * Depth + i];
+        if (w == 0) continue;
+        for (; i - previous > max_step; previous += max_step, ++k) out.steps[k] = max_step;  // fillers
+        out.values[k] = w;
+        out.steps[k] = static_cast<std::uint8_t>(i - previous);
+        ++k;
+        previous = i;
+      }
+      k = row_end;
+    }
+    return out;
+  }();
+
+  // Flash the form stores: values, steps and per-row group counts.
+  static constexpr std::size_t table_bytes = sizeof(tables.values) + sizeof(tables.steps) + sizeof(groups);
+
+  // acc[r] = dot product of row first_row + r with x, for r < rows. `entry` is where row
+  // first_row starts in the tables (0 for row 0); on return, where the next row starts.
+  // (Not inlined: inside a caller's loops GCC 12 spills the walk's pointers to the stack.)
+  TINYNET_NOINLINE static constexpr void run(const std::int8_t* x, int first_row, int rows, std::int32_t* acc,
+                                             std::size_t& entry) {
+    const std::int8_t* value = tables.values.data() + entry;
+    const std::uint8_t* step = tables.steps.data() + entry;
+    for (int r = 0; r < rows; ++r) {
+      const int groups_in_row = groups[static_cast<std::size_t>(first_row + r)];
+      int column = 0;
+      std::int32_t sum = 0;
+      // groups_in_row * group <= the row's entries: the loop is bounded by the compile-time table.
+      for (int g = groups_in_row; g > 0; --g) {
+        TINYNET_UNROLL
+        for (int j = 0; j < group; ++j) {
+          column += step[j];
+          sum += static_cast<std::int32_t>(value[j]) * x[column];
+        }
+        step += group;
+        value += group;
+      }
+      acc[r] = sum;
+      entry += static_cast<std::size_t>(groups_in_row * group);
+    }
+  }
+};
+
+}  // namespace tinynet::kernels

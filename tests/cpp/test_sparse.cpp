@@ -1,0 +1,358 @@
+// Sparse FullyConnected: the `unrolled` and `compressed` forms (and the automatic choice) give the
+// same bytes as the dense kernel, and as a plain loop written here, for random pruned weights.
+//
+// Weights come from a constexpr generator (an LCG): each weight is kept with the given density
+// and drawn from a small set of magnitudes so that many inputs share a weight value (the case
+// the unrolled form sums before multiplying), with the odd -128 and long runs of zeros.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+
+#include <tinynet/tinynet.hpp>
+
+using namespace tinynet;
+using i8 = std::int8_t;
+
+namespace sparse_test {
+
+struct Lcg {
+  std::uint32_t state;
+  constexpr std::uint32_t next() {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;  // the low bits of an LCG are poor
+  }
+};
+
+// Units x Depth int8 weights with about DensityPercent % non-zero.
+template <int Count>
+constexpr std::array<i8, Count> random_weights(int density_percent, std::uint32_t seed) {
+  std::array<i8, Count> w{};
+  Lcg lcg{seed};
+  for (auto& v : w) {
+    const bool keep = static_cast<int>(lcg.next() % 100) < density_percent;
+    const std::uint32_t r = lcg.next();
+    if (!keep) continue;
+    const int magnitude = r % 97 == 0 ? 128 : static_cast<int>(r % 23) * 5 + 17;  // 17..127, some 128
+    v = static_cast<i8>((r >> 12) % 2 == 0 || magnitude == 128 ? -magnitude : magnitude);
+  }
+  return w;
+}
+
+template <int Count>
+constexpr std::array<std::int32_t, Count> random_bias(std::uint32_t seed) {
+  std::array<std::int32_t, Count> b{};
+  Lcg lcg{seed};
+  for (auto& v : b) v = static_cast<std::int32_t>(lcg.next() % 40001) - 20000;
+  return b;
+}
+
+template <int Count>
+constexpr std::array<float, Count> scales(float base) {
+  std::array<float, Count> s{};
+  for (int i = 0; i < Count; ++i) s[static_cast<std::size_t>(i)] = base * static_cast<float>(1 + i % 5) / 3.0f;
+  return s;
+}
+
+// One layer configuration: shapes, quantization, activation, density.
+template <int Units, int Depth, int Batches, int DensityPercent, bool PerChannel, int InputZeroPoint, Activation Act>
+struct Case {
+  static constexpr std::uint32_t seed = static_cast<std::uint32_t>(Units * 7919 + Depth * 31 + DensityPercent);
+  static constexpr std::array<i8, Units * Depth> weights = random_weights<Units * Depth>(DensityPercent, seed);
+  static constexpr std::array<std::int32_t, Units> bias = random_bias<Units>(seed + 1);
+  static constexpr std::array<float, PerChannel ? Units : 1> weight_scales = scales<PerChannel ? Units : 1>(0.01f);
+  static constexpr Quant in_q{0.05f, InputZeroPoint};
+  // Real multiplier about 1 / (4 * Depth): the outputs spread over the int8 range.
+  static constexpr Quant out_q{0.05f * 0.01f * 4.0f * Depth / 16.0f, -7};
+  struct in : Tensor<i8, Shape<Batches, Depth>, in_q> {};
+  struct out : Tensor<i8, Shape<Batches, Units>, out_q> {};
+  template <SparseForm Form>
+  using layer = FullyConnected<in, out, weights, bias, weight_scales, FullyConnectedOptions{Act, Form}>;
+  static constexpr int units = Units, depth = Depth, batches = Batches;
+  static constexpr int input_zero_point = InputZeroPoint;
+  static constexpr Activation activation = Act;
+};
+
+// TFLite's SaturatingRoundingDoublingHighMul and RoundingDivideByPOT, written again here.
+constexpr std::int32_t high_mul(std::int32_t a, std::int32_t b) {
+  if (a == b && a == std::numeric_limits<std::int32_t>::min()) return std::numeric_limits<std::int32_t>::max();
+  const std::int64_t ab = std::int64_t{a} * b;
+  const std::int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+  return static_cast<std::int32_t>((ab + nudge) / (std::int64_t{1} << 31));  // truncating division
+}
+constexpr std::int32_t divide_by_pot(std::int32_t x, int exponent) {
+  const std::int32_t mask = static_cast<std::int32_t>((std::int64_t{1} << exponent) - 1);
+  const std::int32_t remainder = x & mask;
+  const std::int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+// The plain loop: acc = bias + sum w * (x - input zero point), requantized with the layer's
+// multipliers (their derivation is tested elsewhere), clamped to the activation's range.
+template <class C>
+std::array<i8, C::batches * C::units> reference(const std::array<i8, C::batches * C::depth>& x) {
+  using L = typename C::template layer<SparseForm::dense>;
+  std::array<i8, C::batches * C::units> y{};
+  const int lo = C::activation == Activation::relu ? (C::out_q.zero_point > -128 ? C::out_q.zero_point : -128) : -128;
+  for (int b = 0; b < C::batches; ++b) {
+    for (int o = 0; o < C::units; ++o) {
+      std::int32_t acc = C::bias[static_cast<std::size_t>(o)];
+      for (int i = 0; i < C::depth; ++i)
+        acc += C::weights[static_cast<std::size_t>(o * C::depth + i)] * (x[static_cast<std::size_t>(b * C::depth + i)] - C::input_zero_point);
+      const std::size_t m = L::per_channel ? static_cast<std::size_t>(o) : 0;
+      const int shift = L::multipliers.shift[m];
+      const std::int32_t shifted = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) << (shift > 0 ? shift : 0));
+      std::int32_t v = divide_by_pot(high_mul(shifted, L::multipliers.multiplier[m]), shift > 0 ? 0 : -shift);
+      v += C::out_q.zero_point;
+      v = v < lo ? lo : v > 127 ? 127 : v;
+      y[static_cast<std::size_t>(b * C::units + o)] = static_cast<i8>(v);
+    }
+  }
+  return y;
+}
+
+template <class Layer, class C>
+std::array<i8, C::batches * C::units> run(const std::array<i8, C::batches * C::depth>& x) {
+  std::array<i8, C::batches * C::units> y{};
+  Layer::run(x.data(), y.data());
+  return y;
+}
+
+template <int Count>
+std::array<i8, Count> random_input(std::uint32_t seed) {
+  std::array<i8, Count> x{};
+  Lcg lcg{seed};
+  for (auto& v : x) v = static_cast<i8>(static_cast<int>(lcg.next() % 256) - 128);
+  return x;
+}
+
+template <class C>
+void check_forms() {
+  using dense = typename C::template layer<SparseForm::dense>;
+  using unrolled = typename C::template layer<SparseForm::unrolled>;
+  using compressed = typename C::template layer<SparseForm::compressed>;
+  using automatic = typename C::template layer<SparseForm::automatic>;
+  static_assert(dense::sparse_form == SparseForm::dense && unrolled::sparse_form == SparseForm::unrolled &&
+                compressed::sparse_form == SparseForm::compressed && automatic::sparse_form != SparseForm::automatic);
+  CAPTURE(C::units);
+  CAPTURE(C::depth);
+  CAPTURE(C::batches);
+  CAPTURE(dense::nonzero_weights);
+  for (std::uint32_t trial = 0; trial < 3; ++trial) {
+    const auto x = random_input<C::batches * C::depth>(C::seed * 13 + trial);
+    const auto expected = reference<C>(x);
+    if (dense::nonzero_weights > 2 * C::units) {
+      // The scales put the outputs in range: not all saturated or clamped to one value.
+      CHECK(std::count(expected.begin(), expected.end(), expected[0]) < static_cast<long>(expected.size()));
+    }
+    CHECK(run<dense, C>(x) == expected);
+    CHECK(run<unrolled, C>(x) == expected);
+    CHECK(run<compressed, C>(x) == expected);
+    CHECK(run<automatic, C>(x) == expected);
+  }
+}
+
+// Every density of one shape and quantization.
+template <int Units, int Depth, int Batches, bool PerChannel, int InputZeroPoint, Activation Act, int... Densities>
+void check_densities() {
+  (check_forms<Case<Units, Depth, Batches, Densities, PerChannel, InputZeroPoint, Act>>(), ...);
+}
+
+}  // namespace sparse_test
+
+using namespace sparse_test;
+
+TEST_CASE("sparse FullyConnected: per-tensor, batch 1, odd unit count, fused ReLU") {
+  check_densities<13, 37, 1, false, 5, Activation::relu, 0, 5, 10, 25, 50, 100>();
+}
+
+TEST_CASE("sparse FullyConnected: per-channel, 3 batches, input depth > 512 (the dense kernel's blocked path)") {
+  check_densities<7, 600, 3, true, -17, Activation::none, 0, 5, 10, 25, 50, 100>();
+}
+
+TEST_CASE("sparse FullyConnected: per-channel, 2 batches, 33 units, input zero point -128, ReLU") {
+  check_densities<33, 64, 2, true, -128, Activation::relu, 0, 5, 10, 25, 50, 100>();
+}
+
+TEST_CASE("sparse FullyConnected: per-tensor, 4 batches, input zero point 127") {
+  check_densities<9, 130, 4, false, 127, Activation::none, 5, 50>();
+}
+
+// ---- gaps wider than a one-byte step, empty rows -----------------------------------------------
+namespace sparse_gaps {
+// Row 0 empty; row 1 only its last column (two fillers of 255 before it); row 2 the first and the
+// last column; row 3 columns 255 and 511 (steps of exactly 255, no filler).
+constexpr std::array<i8, 4 * 600> make() {
+  std::array<i8, 4 * 600> w{};
+  w[1 * 600 + 599] = -128;
+  w[2 * 600 + 0] = 3;
+  w[2 * 600 + 599] = 3;
+  w[3 * 600 + 255] = 127;
+  w[3 * 600 + 511] = -1;
+  return w;
+}
+inline constexpr std::array<i8, 4 * 600> weights = make();
+inline constexpr std::int32_t bias[4] = {100, -100, 7, 0};
+inline constexpr float scale[1] = {0.02f};
+inline constexpr Quant in_q{0.1f, 11};
+inline constexpr Quant out_q{0.5f, 3};
+struct in : Tensor<i8, Shape<1, 600>, in_q> {};
+struct out : Tensor<i8, Shape<1, 4>, out_q> {};
+template <SparseForm F>
+using layer = FullyConnected<in, out, weights, bias, scale, FullyConnectedOptions{Activation::none, F}>;
+}  // namespace sparse_gaps
+
+TEST_CASE("sparse FullyConnected: empty rows and column gaps wider than 255") {
+  using compressed = sparse_gaps::layer<SparseForm::compressed>;
+  using rows = compressed::compressed_rows;
+  // Entries per row: none; 2 fillers + 1; 1 + 2 fillers + 1; 1 + 1 filler + 1. Groups of 4.
+  CHECK(rows::groups == std::array<std::uint16_t, 4>{0, 1, 1, 1});
+  // Row 1 (entries 0-3): steps 255, 255, 599 - 510; the last entry is padding.
+  CHECK(rows::tables.steps[0] == 255);
+  CHECK(rows::tables.values[0] == 0);
+  CHECK(rows::tables.steps[1] == 255);
+  CHECK(rows::tables.steps[2] == 89);
+  CHECK(rows::tables.values[2] == -128);
+  CHECK((rows::tables.steps[3] == 0 && rows::tables.values[3] == 0));
+  // Row 3 (entries 8-11): column 255 (a step of exactly 255), then 511: 256 columns on, one filler.
+  CHECK((rows::tables.steps[8] == 255 && rows::tables.values[8] == 127));
+  CHECK((rows::tables.steps[9] == 255 && rows::tables.values[9] == 0));
+  CHECK((rows::tables.steps[10] == 1 && rows::tables.values[10] == -1));
+  CHECK(compressed::nonzero_weights == 5);
+  CHECK(rows::table_bytes == 2 * 12 + 2 * 4);
+
+  std::array<i8, 600> x{};
+  for (int i = 0; i < 600; ++i) x[static_cast<std::size_t>(i)] = static_cast<i8>((i * 91) % 256 - 128);
+  std::array<i8, 4> dense{}, unrolled{}, packed{};
+  sparse_gaps::layer<SparseForm::dense>::run(x.data(), dense.data());
+  sparse_gaps::layer<SparseForm::unrolled>::run(x.data(), unrolled.data());
+  compressed::run(x.data(), packed.data());
+  CHECK(unrolled == dense);
+  CHECK(packed == dense);
+  // Row 0 has no weights: bias 100 - 0, times 0.1 * 0.02 / 0.5 = 0.4, plus 3.
+  CHECK(dense[0] == 3);
+}
+
+// ---- the automatic rule and the figures a layer exposes ----------------------------------------
+TEST_CASE("sparse FullyConnected: the automatic rule") {
+  using sparsity::choose;
+  constexpr int cap = sparsity::unrolled_max_nonzeros;
+  // Few non-zeros at a low density: unrolled.
+  static_assert(choose(SparseForm::automatic, true, 10, 1000) == SparseForm::unrolled);
+  static_assert(choose(SparseForm::automatic, true, cap, 100LL * cap) == SparseForm::unrolled);
+  // Past the cap on unrolled multiply-accumulates, a sparse layer is compressed...
+  static_assert(choose(SparseForm::automatic, true, cap + 1, 100LL * cap) == SparseForm::compressed);
+  // ... and a dense one stays dense, whatever its size.
+  static_assert(choose(SparseForm::automatic, true, 900, 1000) == SparseForm::dense);
+  static_assert(choose(SparseForm::automatic, true, 1000LL * cap, 1000LL * cap) == SparseForm::dense);
+  // The density limits, exactly at and just past them.
+  constexpr auto u = sparsity::unrolled_max_density;
+  static_assert(choose(SparseForm::automatic, true, u.num * 10, u.den * 10) == SparseForm::unrolled);
+  static_assert(choose(SparseForm::automatic, true, u.num * 10 + 1, u.den * 10) != SparseForm::unrolled);
+  constexpr auto c = sparsity::compressed_max_density;
+  static_assert(choose(SparseForm::automatic, true, 2LL * c.num * cap, 2LL * c.den * cap) == SparseForm::compressed);
+  static_assert(choose(SparseForm::automatic, true, 2LL * c.num * cap + 1, 2LL * c.den * cap) == SparseForm::dense);
+  // A requested form is kept for int8; int16 and float layers always run dense.
+  static_assert(choose(SparseForm::compressed, true, 1000, 1000) == SparseForm::compressed);
+  static_assert(choose(SparseForm::unrolled, false, 1, 1000) == SparseForm::dense);
+  static_assert(choose(SparseForm::automatic, false, 1, 1000) == SparseForm::dense);
+  // All-zero weights: no work at all, unrolled.
+  static_assert(choose(SparseForm::automatic, true, 0, 1000) == SparseForm::unrolled);
+}
+
+namespace sparse_figures {
+using C10 = Case<33, 64, 2, 10, true, -128, Activation::relu>;
+using C100 = Case<33, 64, 2, 100, true, -128, Activation::relu>;
+constexpr int count(const std::array<i8, 33 * 64>& w, int begin, int end) {
+  int n = 0;
+  for (int i = begin; i < end; ++i) n += w[static_cast<std::size_t>(i)] != 0;
+  return n;
+}
+// Entries of the compressed form, counted independently: the depth is 64, so there are no
+// fillers; each row's non-zeros rounded up to a multiple of 4.
+constexpr int compressed_entries(const std::array<i8, 33 * 64>& w) {
+  int n = 0;
+  for (int o = 0; o < 33; ++o) n += (count(w, o * 64, o * 64 + 64) + 3) / 4 * 4;
+  return n;
+}
+}  // namespace sparse_figures
+
+TEST_CASE("sparse FullyConnected: nonzero_weights, weight_bytes, the automatic form of the test layers") {
+  using namespace sparse_figures;
+  using dense = C10::layer<SparseForm::dense>;
+  using unrolled = C10::layer<SparseForm::unrolled>;
+  using compressed = C10::layer<SparseForm::compressed>;
+  constexpr int nonzeros = count(C10::weights, 0, 33 * 64);
+  static_assert(nonzeros > 33 * 64 / 20 && nonzeros < 33 * 64 / 5, "the generator's density is about 10 %");
+  static_assert(dense::nonzero_weights == nonzeros && compressed::nonzero_weights == nonzeros);
+  // Per-channel: folded bias (33 int32) and a multiplier and shift per channel.
+  constexpr std::size_t common = 33 * 4 + 2 * 4 * 33;
+  static_assert(dense::weight_bytes == 33 * 64 + common);
+  static_assert(unrolled::weight_bytes == common);  // the weights are instructions
+  static_assert(compressed::weight_bytes == 2 * compressed_entries(C10::weights) + 2 * 33 + common);
+  // 10 % of 2112 weights: few enough to unroll; all 2112 non-zero: dense.
+  static_assert(C10::layer<SparseForm::automatic>::sparse_form == SparseForm::unrolled);
+  static_assert(C100::layer<SparseForm::automatic>::sparse_form == SparseForm::dense);
+  static_assert(Case<7, 600, 3, 0, true, -17, Activation::none>::layer<SparseForm::automatic>::sparse_form ==
+                SparseForm::unrolled);
+}
+
+namespace sparse_other_types {
+inline constexpr Quant q16{0.001f, 0};
+struct in16 : Tensor<std::int16_t, Shape<1, 4>, q16> {};
+struct out16 : Tensor<std::int16_t, Shape<1, 2>, q16> {};
+inline constexpr i8 w[8] = {0, 3, 0, 0, 0, 0, -2, 0};
+inline constexpr std::int64_t b16[2] = {5, -5};
+inline constexpr float one[1] = {1.0f};
+using layer16 = FullyConnected<in16, out16, w, b16, one, FullyConnectedOptions{Activation::none, SparseForm::unrolled}>;
+struct inf : Tensor<float, Shape<1, 4>> {};
+struct outf : Tensor<float, Shape<1, 2>> {};
+inline constexpr float wf[8] = {0, 3, 0, 0, 0, 0, -2, 0};
+inline constexpr float bf[2] = {0.5f, 0};
+using layerf = FullyConnected<inf, outf, wf, bf, no_scales, FullyConnectedOptions{Activation::none, SparseForm::compressed}>;
+}  // namespace sparse_other_types
+
+TEST_CASE("sparse FullyConnected: int16 (16x8) and float layers run dense whatever the request") {
+  using namespace sparse_other_types;
+  static_assert(layer16::sparse_form == SparseForm::dense && layerf::sparse_form == SparseForm::dense);
+  static_assert(layer16::nonzero_weights == 2 && layerf::nonzero_weights == 2);
+  std::array<float, 2> y{};
+  const std::array<float, 4> x{1, 2, 3, 4};
+  layerf::run(x.data(), y.data());
+  CHECK(y == std::array<float, 2>{6.5f, -6.0f});
+}
+
+// ---- constant evaluation ------------------------------------------------------------------------
+namespace sparse_network {
+using C = Case<13, 37, 1, 25, false, 5, Activation::relu>;
+struct hidden : Tensor<i8, Shape<1, 13>, C::out_q> {};
+inline constexpr std::array<i8, 13 * 5> w2 = random_weights<13 * 5>(30, 99);
+inline constexpr std::int32_t b2[5] = {1, 2, 3, 4, 5};
+inline constexpr float s2[1] = {0.02f};
+inline constexpr Quant q2{0.3f, 1};
+struct y : Tensor<i8, Shape<1, 5>, q2> {};
+template <SparseForm F>
+using net = Network<Inputs<C::in>, Outputs<y>,
+                    FullyConnected<C::in, hidden, C::weights, C::bias, C::weight_scales, FullyConnectedOptions{Activation::relu, F}>,
+                    FullyConnected<hidden, y, w2, b2, s2, FullyConnectedOptions{Activation::none, F}>>;
+inline constexpr std::array<i8, 37> x = [] {
+  std::array<i8, 37> v{};
+  for (int i = 0; i < 37; ++i) v[static_cast<std::size_t>(i)] = static_cast<i8>(i * 7 - 100);
+  return v;
+}();
+}  // namespace sparse_network
+
+TEST_CASE("sparse FullyConnected: every form in constant evaluation (Network::evaluate)") {
+  using namespace sparse_network;
+  constexpr auto dense = net<SparseForm::dense>::evaluate(x);
+  static_assert(net<SparseForm::unrolled>::evaluate(x) == dense);
+  static_assert(net<SparseForm::compressed>::evaluate(x) == dense);
+  static_assert(net<SparseForm::automatic>::evaluate(x) == dense);
+  // ... and at run time.
+  static tinynet::Instance<net<SparseForm::compressed>> instance;
+  std::copy(x.begin(), x.end(), instance.input<0>().begin());
+  instance.invoke();
+  CHECK(std::equal(dense.begin(), dense.end(), instance.output<0>().begin()));
+}
