@@ -51,10 +51,11 @@ endforeach()
 
 # One section per function and object (so --gc-sections drops what is unused); for C++ no
 # exceptions, no RTTI, no guards around local statics, no atexit registration of destructors
-# (cortex-m-facts.md: this keeps a printf program near 10 KB).
+# (cortex-m-facts.md: this keeps a printf program near 10 KB); no fused multiply-add contraction, so
+# float layers give the same bytes as on the host and at -O0 (docs/reliability.md).
 set(CMAKE_C_FLAGS_INIT "${_tinynet_cpu_flags} -ffunction-sections -fdata-sections")
 set(CMAKE_CXX_FLAGS_INIT
-    "${_tinynet_cpu_flags} -ffunction-sections -fdata-sections -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit")
+    "${_tinynet_cpu_flags} -ffunction-sections -fdata-sections -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit -ffp-contract=off")
 set(CMAKE_ASM_FLAGS_INIT "${_tinynet_cpu_flags}")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "--specs=nano.specs -Wl,--gc-sections")
 set(CMAKE_EXECUTABLE_SUFFIX_C .elf)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/activation_range.hpp"
+#include "core/checksum.hpp"
 #include "core/constant_array.hpp"
 #include "core/diagnostics.hpp"
 #include "core/fixed_point.hpp"

@@ -10,7 +10,9 @@ The header is written atomically: to a temporary file in the same folder, then r
 
 import os
 import re
+import struct
 import tempfile
+import zlib
 
 import numpy as np
 
@@ -18,6 +20,8 @@ from .errors import ModelError
 
 ELEMENT_TYPES = {"int8": "std::int8_t", "int16": "std::int16_t", "int32": "std::int32_t",
                  "float32": "float"}
+ARRAY_DTYPES = {"std::int8_t": "<i1", "std::int16_t": "<i2", "std::int32_t": "<i4", "std::int64_t": "<i8",
+                "float": "<f4"}
 ACTIVATIONS = {"NONE": "none", "RELU": "relu", "RELU6": "relu6", "RELU_N1_TO_1": "relu_n1_to_1"}
 
 
@@ -60,8 +64,16 @@ class _Emitter:
         self.lines_ops = []
         self.op_names = []
         self.summary_rows = []
+        self.arrays = []           # (name, bytes) of every constant array, in header order
 
     # -- helpers --------------------------------------------------------------------------
+    def add_array(self, ctype, name, values):
+        """Emits a constant array and keeps its bytes (little-endian, as the C++ array holds them)
+        for the header's arrays_crc32."""
+        self.lines_constants.append(cpp_array(ctype, name, values))
+        dtype = ARRAY_DTYPES[ctype]
+        self.arrays.append((name, np.asarray(values).reshape(-1).astype(dtype).tobytes()))
+
     def fail(self, op, detail):
         raise ModelError(self.model.path, f"op {op.index} ({op.opcode}): {detail}")
 
@@ -120,7 +132,7 @@ class _Emitter:
         if w.dtype not in ("int8", "float32"):
             self.fail(op, f"weights of dtype {w.dtype} are not supported (supported: int8, float32)")
         names["weights"] = f"{prefix}_weights"
-        self.lines_constants.append(cpp_array(wtype, names["weights"], w.data if weights_data is None else weights_data))
+        self.add_array(wtype, names["weights"], w.data if weights_data is None else weights_data)
         if bias_index is not None and bias_index >= 0:
             b = self.const(bias_index)
             if b is None:
@@ -129,7 +141,7 @@ class _Emitter:
                 self.fail(op, f"bias of dtype {b.dtype} is not supported (supported: int32, float32)")
             names["bias"] = f"{prefix}_bias"
             btype = {"int32": "std::int32_t", "float32": "float", "int64": "std::int64_t"}[b.dtype]
-            self.lines_constants.append(cpp_array(btype, names["bias"], b.data))
+            self.add_array(btype, names["bias"], b.data)
         else:
             names["bias"] = "tinynet::no_bias"
         if w.dtype == "int8":
@@ -138,7 +150,7 @@ class _Emitter:
             if np.any(w.zero_point != 0):
                 self.fail(op, "weights must be symmetric (zero point 0), as the TFLite int8 spec requires")
             names["scales"] = f"{prefix}_weight_scales"
-            self.lines_constants.append(cpp_array("float", names["scales"], w.scale))
+            self.add_array("float", names["scales"], w.scale)
         else:
             names["scales"] = "tinynet::no_scales"
         return names, w
@@ -375,7 +387,7 @@ def generate_header(model, namespace, summary_text="", sparse="auto"):
     network = emitter.emit()
     parts = [
         header_comment(model, summary_text),
-        "#pragma once\n\n#include <cstdint>\n\n#include <tinynet/tinynet.hpp>\n",
+        "#pragma once\n\n#include <bit>\n#include <cstdint>\n\n#include <tinynet/tinynet.hpp>\n",
         f"namespace {namespace} {{\n",
         "// ---- activation tensors ----\n",
         "\n".join(emitter.lines_tensors),
@@ -384,9 +396,34 @@ def generate_header(model, namespace, summary_text="", sparse="auto"):
         "// ---- ops ----\n",
         "\n".join(emitter.lines_ops),
         network,
+        arrays_check(emitter.arrays),
         f"}}  // namespace {namespace}\n",
     ]
     return "\n".join(parts)
+
+
+def arrays_crc32(arrays):
+    """The generator's CRC-32 of the header's arrays: CRC-32 (zlib's) of the sequence of each array's
+    CRC-32 as 4 little-endian bytes -- the combination tinynet::arrays_crc32 uses in C++."""
+    return zlib.crc32(b"".join(struct.pack("<I", zlib.crc32(data)) for _, data in arrays))
+
+
+def arrays_check(arrays):
+    """The header's own check that its arrays hold the bytes the generator meant (float literals
+    read back exactly, integer types as intended): the compiler recomputes the CRC-32."""
+    if not arrays:
+        return ""
+    names = ", ".join(name for name, _ in arrays)
+    return (f"// CRC-32 of the constant arrays above, computed by the generator (see core/checksum.hpp).\n"
+            f"// With -DTINYNET_VERIFY_HEADER_ARRAYS the compiler recomputes it (slow for large models).\n"
+            f"// network::weights_checksum covers the tables the kernels read; tinynet::verify_weights<network>()\n"
+            f"// recomputes that one from flash at run time.\n"
+            f"inline constexpr std::uint32_t arrays_crc32 = 0x{arrays_crc32(arrays):08x}u;\n"
+            f"#ifdef TINYNET_VERIFY_HEADER_ARRAYS\n"
+            f"static_assert(std::endian::native != std::endian::little ||\n"
+            f"                  tinynet::arrays_crc32<{names}> == arrays_crc32,\n"
+            f"              \"tinynet: the header's arrays do not hold the bytes the generator wrote\");\n"
+            f"#endif\n")
 
 
 def write_atomically(path, text):

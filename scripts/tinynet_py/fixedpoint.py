@@ -32,9 +32,21 @@ def tflite_round(x):
     return np.sign(x) * np.floor(np.abs(x) + 0.5)
 
 
+class MultiplierRangeError(ValueError):
+    """A real multiplier (a ratio of scales) that no (int32 multiplier, shift) pair represents:
+    not finite, negative, or 2^31 or more (the shift would exceed 31 bits). The interpreter
+    reports it as a ModelError naming the op."""
+
+
+# The largest left shift the kernels apply to a 32-bit value (a shift by 32 or more is undefined).
+MAX_SHIFT = 31
+
+
 def quantize_multiplier(real_multiplier):
     """QuantizeMultiplier(double) -> (int32 multiplier, int shift), double-rounding build."""
     real_multiplier = float(real_multiplier)
+    if not math.isfinite(real_multiplier) or real_multiplier < 0:
+        raise MultiplierRangeError(f"rescale factor {real_multiplier!r} is not a finite number >= 0")
     if real_multiplier == 0.0:
         return 0, 0
     mantissa, shift = math.frexp(real_multiplier)
@@ -44,6 +56,9 @@ def quantize_multiplier(real_multiplier):
         shift += 1
     if shift < -31:
         shift, q = 0, 0
+    if shift > MAX_SHIFT:
+        raise MultiplierRangeError(f"rescale factor {real_multiplier:g} is too large for the fixed-point "
+                                   f"multiplier (it needs a shift of {shift}, at most {MAX_SHIFT})")
     return q, shift
 
 

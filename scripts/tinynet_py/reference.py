@@ -28,7 +28,14 @@ class Interpreter:
         self.plans = {}
         for op in model.ops:
             prepare, _ = _KERNELS[op.opcode]
-            self.plans[op.index] = prepare(_OpContext(model, op))
+            try:
+                if op.opcode in _SAME_SHAPE_OPS:
+                    _require_same_shape(_OpContext(model, op))
+                self.plans[op.index] = prepare(_OpContext(model, op))
+            except fp.MultiplierRangeError as e:
+                # The scales of the op's tensors give a ratio the kernels cannot represent.
+                raise ModelError(model.path, f"op #{op.index} {op.opcode}: {e} (check the scales "
+                                             f"of its input, weight and output tensors)") from None
 
     def invoke(self, inputs, keep_all=False):
         """Runs the model on `inputs` (one array per graph input, any shape with the right
@@ -105,10 +112,25 @@ class _OpContext:
         if tensor.per_channel:
             self.fail(f"{role} tensor '{tensor.name}' is quantized per channel; only "
                       f"per-tensor quantization is supported for it")
+        if not tensor.scale[0] > 0:
+            self.fail(f"{role} tensor '{tensor.name}' has quantization scale {float(tensor.scale[0])!r}; "
+                      f"it must be > 0")
         return np.float32(tensor.scale[0]), int(tensor.zero_point[0])
 
 
 # --- shared helpers ---------------------------------------------------------------------
+
+# Element-wise ops of one input: TFLM gives the output the input's shape (Prepare/ResizeOutput).
+_SAME_SHAPE_OPS = {"SOFTMAX", "LOGISTIC", "TANH", "LEAKY_RELU", "QUANTIZE", "DEQUANTIZE"}
+
+
+def _require_same_shape(ctx):
+    if not ctx.op.inputs or ctx.op.inputs[0] < 0 or len(ctx.op.outputs) != 1:
+        return                       # the op's own prepare reports the missing tensors
+    inp, out = ctx.input(0), ctx.output()
+    if tuple(inp.shape) != tuple(out.shape):
+        ctx.fail(f"input shape {inp.shape} and output shape {out.shape} differ (this op keeps the shape)")
+
 
 def _activation_range_quantized(ctx, activation, output):
     """CalculateActivationRangeQuantized (kernels/kernel_util.cc): quantize 0, 6, -1, 1 with
@@ -274,6 +296,10 @@ def _prepare_weighted(ctx, weights_index, bias_index, channel_count, per_channel
     plan["output_zero_point"] = out_zp
     plan["act_min"], plan["act_max"] = _activation_range_quantized(ctx, activation, out)
     plan["wide_accumulator"] = wide and (bias is None or bias.dtype == "int64")
+    if plan["wide_accumulator"] and plan["shift"].size and int(plan["shift"].max()) > 14:
+        # The 64-bit requantization shifts right by 15 - shift: it needs shift <= 14.
+        ctx.fail(f"rescale factor {float(real.max()):g} (input scale x weight scale / output scale) is "
+                 f"too large for the 16x8 kernels' 64-bit requantization (at most 2^14)")
     plan["bias"] = (np.zeros(channel_count, np.int64) if bias is None
                     else bias.data.astype(np.int64).reshape(-1))
     return plan
@@ -666,6 +692,17 @@ def run_sub(plan, a, b):
 
 # --- shape ops -------------------------------------------------------------------------
 
+def _require_same_quantization(ctx, inp, out):
+    """Ops that copy bytes (RESHAPE, STRIDED_SLICE): the output must mean what the input means."""
+    if inp.dtype == "float32":
+        return
+    if (np.float32(inp.scale_scalar) != np.float32(out.scale_scalar)
+            or inp.zero_point_scalar != out.zero_point_scalar):
+        ctx.fail(f"input quantization (scale {float(inp.scale_scalar):g}, zero point {inp.zero_point_scalar}) "
+                 f"and output quantization (scale {float(out.scale_scalar):g}, zero point "
+                 f"{out.zero_point_scalar}) differ; this op copies values, it does not requantize")
+
+
 def prepare_reshape(ctx):
     ctx.require_inputs(1, 2)
     inp, out = ctx.input(0), ctx.output()
@@ -673,6 +710,7 @@ def prepare_reshape(ctx):
         ctx.fail(f"input {inp.shape} and output {out.shape} have different sizes")
     if inp.dtype != out.dtype:
         ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    _require_same_quantization(ctx, inp, out)
     return {}
 
 
@@ -746,6 +784,7 @@ def prepare_strided_slice(ctx):
     ctx.require_inputs(4)
     inp, begin, end, strides, out = (ctx.input(0), ctx.input(1), ctx.input(2), ctx.input(3),
                                      ctx.output())
+    _require_same_quantization(ctx, inp, out)
     for t, role in ((begin, "begin"), (end, "end"), (strides, "strides")):
         ctx.require_constant(t, role)
     if out.dtype != inp.dtype:
@@ -873,6 +912,11 @@ def _prepare_sigmoid_like(ctx, name, output_scale, output_zero_point):
     # QuantizeMultiplier: no q == 2^31 fix), radius from CalculateInputRadius(4, shift, 31).
     import math
     mantissa, left_shift = math.frexp(np.float64(in_scale) * (1 << 27))
+    if not 0 <= left_shift <= fp.MAX_SHIFT:
+        # CalculateInputRadius shifts 1 by left_shift, the kernel shifts the input by it: both need
+        # 0..31, i.e. an input scale in [2^-28, 16).
+        ctx.fail(f"input scale {float(in_scale):g} is outside the range an int8 {name} handles "
+                 f"([2^-28, 16): its input multiplier would need a shift of {left_shift})")
     multiplier = int(fp.tflite_round(mantissa * (1 << 31)))
     multiplier = int(fp.wrap32(multiplier))
     radius = int(np.floor(1.0 * 15 * (1 << 27) / 2.0 ** left_shift))

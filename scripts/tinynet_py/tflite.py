@@ -27,6 +27,11 @@ SUPPORTED_OPS = (
 _MAX_TENSOR_ELEMENTS = 1 << 28
 
 
+# A zero point must be a value of the tensor's type (TFLite's quantization spec).
+_ZERO_POINT_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767),
+                      "int32": (-(1 << 31), (1 << 31) - 1)}
+
+
 def supported_ops_text():
     return ", ".join(SUPPORTED_OPS)
 
@@ -86,6 +91,10 @@ class _Reader:
                for i, t in enumerate(sg.tables(schema.SUBGRAPH_OPERATORS, "operators"))]
         inputs = self.tensor_list(sg, schema.SUBGRAPH_INPUTS, "inputs", len(raw_tensors))
         outputs = self.tensor_list(sg, schema.SUBGRAPH_OUTPUTS, "outputs", len(raw_tensors))
+        for name, indices in (("inputs", inputs), ("outputs", outputs)):
+            if not indices:
+                self.fail(f"the subgraph lists no {name}: a network needs at least one input "
+                          f"and one output")
         self.check_ops(ops, len(subgraphs))
         tensors = [self.tensor(raw) for raw in raw_tensors]
         return Model(path=self.path, sha256=hashlib.sha256(self.data).hexdigest(),
@@ -177,6 +186,10 @@ class _Reader:
                           f"{shape[quantized_dimension]}")
             if scale.size and not zero_point.size:
                 zero_point = np.zeros(scale.size, np.int64)
+            bad = scale[~(np.isfinite(scale) & (scale >= 0))]
+            if bad.size:
+                self.fail(f"{label} has quantization scale {float(bad[0])!r}; a scale must be a "
+                          f"finite number > 0")
         buffer_index = t.scalar(schema.TENSOR_BUFFER, "uint32", 0, "buffer")
         if buffer_index >= max(len(self.buffers), 1):
             self.fail(f"corrupt TFLite file: {label} refers to buffer {buffer_index}, "
@@ -192,6 +205,13 @@ class _Reader:
         if dtype not in DTYPES:
             self.fail(f"{label} has dtype {dtype}, which tinynet does not support "
                       f"(supported: {', '.join(DTYPES)})")
+        if raw["zero_point"].size and dtype in _ZERO_POINT_RANGES:
+            low, high = _ZERO_POINT_RANGES[dtype]
+            zp = raw["zero_point"]
+            if zp.min() < low or zp.max() > high:
+                wrong = int(zp[(zp < low) | (zp > high)][0])
+                self.fail(f"{label} of dtype {dtype} has zero point {wrong}, outside the "
+                          f"{dtype} range [{low}, {high}]")
         data = None
         if raw["raw"] is not None:
             np_dtype = np.dtype(DTYPES[dtype]).newbyteorder("<")
@@ -203,6 +223,9 @@ class _Reader:
                           f"{len(raw['raw'])}")
             data = np.frombuffer(raw["raw"], dtype=np_dtype).astype(np_dtype.newbyteorder("="))
             data = data.reshape(raw["shape"])
+            if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
+                self.fail(f"{label} holds non-finite values (NaN or infinity); constant tensors "
+                          f"must be finite")
             data.setflags(write=False)
         return Tensor(index=raw["index"], name=raw["name"], shape=raw["shape"], dtype=dtype,
                       scale=raw["scale"], zero_point=raw["zero_point"],
@@ -260,6 +283,9 @@ class _Reader:
                     value = bool(value)
                 elif kind == "float32":
                     value = np.float32(value)
+                    if not np.isfinite(value):
+                        self.fail(f"corrupt TFLite file: op #{index} {name} has {key} = {float(value)}, "
+                                  f"not a finite number")
             options[key] = value
         return options
 

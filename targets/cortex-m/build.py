@@ -26,8 +26,12 @@ HARNESS_SOURCES = ["startup.cpp", "semihost.cpp"]
 
 # For every CPU (cortex-m-facts.md): C++20, no exceptions/RTTI/thread-safe statics/atexit
 # registration, one section per function and object so --gc-sections drops what is unused.
+# -ffp-contract=off: g++ fuses a * b + c into one FMA at -O2 on FPUs that have it (even in ISO C++
+# mode), which rounds once instead of twice: float layers would give other bytes than at -O0 or on
+# the host (tests/python/test_determinism.py).
 COMMON_FLAGS = ["-std=c++20", "-O2", "-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics",
-                "-fno-use-cxa-atexit", "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra"]
+                "-fno-use-cxa-atexit", "-ffp-contract=off", "-ffunction-sections", "-fdata-sections",
+                "-Wall", "-Wextra"]
 # The harness is the start-up code (no crt0), newlib-nano if anything from libc is needed.
 LINK_FLAGS = ["-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections"]
 # Symbols that must not be in an image built with --no-heap.

@@ -3,12 +3,14 @@
 Usage: run_device_tests.py CPU BUILD_DIR. Exit status: the device's (0 = all checks passed)."""
 
 import os
-import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
+sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
+
+from elf_symbols import forbidden_symbols  # noqa: E402
 from tinynet_py import cortex_m  # noqa: E402
 
 
@@ -23,10 +25,7 @@ def main():
     cortex_m.build([os.path.join(ROOT, "tests", "cortex-m", "device_tests.cpp")], elf, cpu,
                    include_dirs=[os.path.join(ROOT, "include")])
     # The linked image must hold no heap and no exception support.
-    symbols = subprocess.run(["arm-none-eabi-nm", elf], capture_output=True, text=True, check=True).stdout.split()
-    forbidden = {"malloc", "free", "_malloc_r", "_free_r", "_Znwj", "_Znaj", "_ZdlPv", "_ZdaPv", "__cxa_throw",
-                 "__cxa_allocate_exception", "__gxx_personality_v0", "_sbrk", "_sbrk_r"}
-    found = sorted(forbidden.intersection(symbols))
+    found = forbidden_symbols(elf)     # tests/python/elf_symbols.py: heap, new/delete, exceptions, unwinder
     if found:
         print(f"the Cortex-M image links {', '.join(found)}")
         return 1

@@ -1,50 +1,211 @@
 """The same model and input give the same output bytes whatever the compiler and optimisation
-level: g++ and clang++ at -O0, -O2 and -Os on the host, and arm-none-eabi-g++ at -O0 and -Os on
-Cortex-M4 (the -O2 builds are covered by test_cpp_conformance). Every build is compared with
-TFLM's golden bytes, for a model of each kind (depthwise/pointwise CNN, residual CNN, MLP)."""
+level: g++ and clang++ at -O0, -O2 and -Os on the host, and arm-none-eabi-g++ at -O0, -O2 and -Os on
+a Cortex-M4 under QEMU -- for every model of the conformance set: every TFLM golden model (int8 and
+float) and every int16 conformance case of ../shared/conformance.
 
+One program per (compiler, level) holds all the networks (one generated header each, in its own
+namespace) and their inputs; it runs each network in one shared arena and prints the CRC-32 of
+each output. Integer outputs must equal TFLM's bytes (the golden file's CRC-32); every output,
+float ones included, must be the same in all nine builds."""
+
+import concurrent.futures
+import functools
+import re
 import shutil
+import subprocess
+import zlib
 
 import numpy as np
 import pytest
 
-from conftest import SHARED, model_for_golden, shared_listing
+from conftest import SHARED, shared_listing
+from elf_symbols import assert_no_heap_or_exceptions
 from tinynet_py import cortex_m, emit, runner
 from tinynet_py.tflite import load_model
 
-MODELS = ["kws_ref_model_logits", "pretrainedResnet_quant_logits", "ad01_int8"]
+UNSUPPORTED = {"trained_lstm_int8", "trained_lstm_int8_logits"}
+MODEL_DIRS = ("mlperf-tiny", "tflm-examples", "derived")
 HOST = [(cxx, level) for cxx in ("g++", "clang++") for level in ("-O0", "-O2", "-Os")]
+DEVICE = [("cortex-m4", level) for level in ("-O0", "-O2", "-Os")]
+BUILDS = HOST + DEVICE
+RESULTS = {}          # build id -> {case name: crc}
+C_TYPES = {"int8": "std::int8_t", "int16": "std::int16_t", "int32": "std::int32_t", "float32": "float"}
 
 
-def golden_pair(name, k=4):
-    directory = SHARED / "golden" / name
-    if not (directory / f"out_{k}.bin").exists():
-        pytest.skip(f"no golden pair {k} for {name} under {SHARED}")
-    return directory / f"in_{k}.bin", directory / f"out_{k}.bin"
+def _golden_cases():
+    cases = []
+    for directory in shared_listing("golden"):
+        if not directory.is_dir() or directory.name in UNSUPPORTED:
+            continue
+        model = next((SHARED / "models" / d / f"{directory.name}.tflite" for d in MODEL_DIRS
+                      if (SHARED / "models" / d / f"{directory.name}.tflite").exists()), None)
+        pairs = sorted(directory.glob("in_*.bin"), key=lambda p: int(p.stem.split("_")[1]))
+        if model is None or not pairs:
+            continue
+        inp = pairs[min(4, len(pairs) - 1)]
+        want = directory / f"out_{inp.stem.split('_')[1]}.bin"
+        cases.append(dict(name=directory.name, model=model, inputs=[inp.read_bytes()], golden=want.read_bytes()))
+    return cases
 
 
-@pytest.mark.parametrize("cxx, level", HOST)
-@pytest.mark.parametrize("name", MODELS)
-def test_host_compilers_and_levels_agree(name, cxx, level, tmp_path):
-    if shutil.which(cxx) is None:
-        pytest.skip(f"{cxx} not installed")
-    model = load_model(str(model_for_golden(name)))
-    inp, want = golden_pair(name)
-    binary = runner.build_host(emit.generate_header(model, "m"), "m", 1, 1, cxx=cxx, extra_flags=[level])
-    out = tmp_path / "out.bin"
-    runner.run_host(binary, [inp], [out])
-    assert out.read_bytes() == want.read_bytes(), f"{name} with {cxx} {level} differs from TFLM"
+def _csv(path):
+    return np.loadtxt(path, delimiter=",", dtype=np.int64).reshape(-1)
 
 
-@pytest.mark.parametrize("level", ["-O0", "-Os"])
-@pytest.mark.parametrize("name", MODELS)
-def test_cortex_m4_levels_agree(name, level, tmp_path):
-    missing = cortex_m.available("cortex-m4")
+def _int16_cases():
+    cases = []
+    dtypes = {"int16": np.int16, "int32": np.int32, "int8": np.int8}
+    for model in shared_listing("conformance", "tflm-seanet-int16", pattern="*/*.tflite"):
+        if model.parent.name == "transpose_conv":      # not supported by the C++ library yet
+            continue
+        inputs = [_csv(p).astype(dtypes[p.stem.rsplit("_", 1)[1]]).tobytes()
+                  for p in sorted(model.parent.glob(f"{model.stem}_input*_*.csv"))]
+        golden = next(model.parent.glob(f"{model.stem}_golden_*.csv"))
+        want = _csv(golden).astype(dtypes[golden.stem.rsplit("_", 1)[1]]).tobytes()
+        cases.append(dict(name=f"{model.parent.name}/{model.stem}", model=model, inputs=inputs, golden=want))
+    return cases
+
+
+def _array(ctype, name, data, dtype):
+    values = np.frombuffer(data, dtype)
+    body = ", ".join(repr(float(v)) + "f" if dtype == np.float32 else str(int(v)) for v in values)
+    return f"alignas(16) static const {ctype} {name}[{len(values)}] = {{{body}}};\n"
+
+
+@functools.lru_cache(maxsize=None)
+def suite(folder):
+    """Writes the headers and the program into `folder`; returns the case list (name, golden CRC or
+    None for float outputs)."""
+    import pathlib
+    folder = pathlib.Path(folder)
+    cases = _golden_cases() + _int16_cases()
+    includes, inputs, runs, expected = [], [], [], []
+    for k, case in enumerate(cases):
+        model = load_model(str(case["model"]))
+        ns = f"c{k}"
+        (folder / f"model_{k}.hpp").write_text(emit.generate_header(model, ns))
+        includes.append(f'#include "model_{k}.hpp"')
+        names = []
+        for j, (index, data) in enumerate(zip(model.inputs, case["inputs"])):
+            t = model.tensors[index]
+            dtype = np.dtype({"int8": np.int8, "int16": np.int16, "int32": np.int32, "float32": np.float32}[t.dtype])
+            inputs.append(_array(C_TYPES[t.dtype], f"in_{k}_{j}", data, dtype))
+            names.append(f"in_{k}_{j}")
+        runs.append(f"  run<{ns}::network>({k}, {{{', '.join(names)}}});")
+        out = model.tensors[model.outputs[0]]
+        expected.append((case["name"], None if out.dtype == "float32" else zlib.crc32(case["golden"])))
+    arenas = ", ".join(f"c{k}::network::arena_bytes" for k in range(len(cases)))
+    source = f"""// generated by tests/python/test_determinism.py: every conformance network, one arena
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <utility>
+
+{chr(10).join(includes)}
+
+#if defined(__arm__)
+#include "semihost.hpp"
+static void report(int k, std::uint32_t crc) {{ semihost::print("case ", k, " ", semihost::hex(crc, 8), "\\n"); }}
+#else
+#include <cstdio>
+static void report(int k, std::uint32_t crc) {{ std::printf("case %d 0x%08x\\n", k, static_cast<unsigned>(crc)); }}
+#endif
+
+{''.join(inputs)}
+alignas(16) static std::byte arena[std::max({{std::size_t{{16}}, {arenas}}})];
+
+template <class Net, std::size_t... I>
+static void load(std::initializer_list<const void*> in, std::index_sequence<I...>) {{
+  ((std::memcpy(Net::template input<I>(arena).data(), in.begin()[I], Net::template input<I>(arena).size_bytes())), ...);
+}}
+
+template <class Net>
+static void run(int k, std::initializer_list<const void*> in) {{
+  static_assert(Net::output_count == 1);
+  load<Net>(in, std::make_index_sequence<Net::input_count>{{}});
+  Net::invoke(arena);
+  const auto out = Net::template output<0>(arena);
+  report(k, tinynet::crc32(out.data(), out.size_bytes()));
+}}
+
+int main() {{
+{chr(10).join(runs)}
+  return 0;
+}}
+"""
+    (folder / "main.cpp").write_text(source)
+    return tuple(expected)
+
+
+def _available(target):
+    if target == "cortex-m4":
+        return cortex_m.available("cortex-m4")
+    return None if shutil.which(target) else f"{target} not installed"
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory):
+    """Writes the program, then builds and runs it for every (compiler, level), two at a time;
+    returns (folder, expected, {build: output or the exception})."""
+    if not shared_listing("golden"):
+        pytest.skip(f"no goldens under {SHARED}/golden")
+    folder = tmp_path_factory.mktemp("determinism")
+    expected = suite(str(folder))
+    outputs = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {pool.submit(_build_and_run, folder, target, level): (target, level)
+                   for target, level in BUILDS if _available(target) is None}
+        for future, build in futures.items():
+            try:
+                outputs[build] = future.result()
+            except Exception as e:       # reported by that build's test
+                outputs[build] = e
+    return folder, expected, outputs
+
+
+def _parse(output, count):
+    crcs = {int(k): int(v, 16) for k, v in re.findall(r"case (\d+) (0x[0-9a-f]{8})", output)}
+    assert len(crcs) == count, output[-2000:]
+    return crcs
+
+
+def _build_and_run(folder, target, level):
+    if target == "cortex-m4":
+        elf = folder / f"suite{level}.elf"
+        cortex_m.build([str(folder / "main.cpp")], str(elf), "cortex-m4", include_dirs=[runner.INCLUDE, str(folder)],
+                       extra_flags=[level])
+        assert_no_heap_or_exceptions(elf)    # every conformance network, at every level
+        status, output = cortex_m.run(str(elf), "cortex-m4", timeout=600)
+        assert status == 0, output[-2000:]
+        return output
+    binary = folder / f"suite-{target}{level}"
+    subprocess.run([target, "-std=c++20", level, "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-I", runner.INCLUDE,
+                    "-I", str(folder), str(folder / "main.cpp"), "-o", str(binary)], check=True, capture_output=True)
+    return subprocess.run([str(binary)], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.parametrize("target, level", BUILDS, ids=[f"{t}{lv}" for t, lv in BUILDS])
+def test_every_conformance_model_same_bytes(program, target, level):
+    folder, expected, outputs = program
+    missing = _available(target)
     if missing:
         pytest.skip(missing)
-    model = load_model(str(model_for_golden(name)))
-    inp, want = golden_pair(name)
-    elf = runner.build_cortex_m(emit.generate_header(model, "m"), "m", model, "cortex-m4", extra_flags=[level])
-    out = tmp_path / "out.bin"
-    runner.run_cortex_m(elf, "cortex-m4", [inp], [out], model)
-    assert out.read_bytes() == want.read_bytes(), f"{name} on Cortex-M4 at {level} differs from TFLM"
+    output = outputs[(target, level)]
+    if isinstance(output, Exception):
+        raise output
+    crcs = _parse(output, len(expected))
+    RESULTS[f"{target}{level}"] = crcs
+    wrong = [name for k, (name, want) in enumerate(expected) if want is not None and crcs[k] != want]
+    assert not wrong, f"{target} {level}: output differs from TFLM for {wrong}"
+
+
+def test_all_builds_agree(program):
+    """Float outputs have no bit-exact golden: all builds must still give the same bytes."""
+    folder, expected, _ = program
+    if len(RESULTS) < 2:
+        pytest.skip("fewer than two builds ran")
+    first_build, first = next(iter(RESULTS.items()))
+    for build, crcs in RESULTS.items():
+        differ = [expected[k][0] for k in crcs if crcs[k] != first[k]]
+        assert not differ, f"{build} and {first_build} differ on {differ}"

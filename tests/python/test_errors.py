@@ -14,20 +14,38 @@ from tinynet_py.tflite import parse_model
 
 
 def fc_model(version=3, identifier=b"TFL3", opcode=9, input_signature=None, dtype="int8",
-             extra_subgraphs=()):
+             extra_subgraphs=(), input_scale=0.5, input_zero_point=-1, output_scale=0.75,
+             weight_scale=0.25, inputs=(0,), weights_shape=(3, 4)):
     """A valid int8 FULLY_CONNECTED model 1x4 -> 1x3 (variants for the error cases)."""
     weights = np.arange(-6, 6, dtype=np.int8).reshape(3, 4)
     bias = np.array([10, -20, 30], dtype=np.int32)
     tensors = [
-        b.tensor((1, 4), dtype, name="input", scale=0.5, zero_point=-1,
+        b.tensor((1, 4), dtype, name="input", scale=input_scale, zero_point=input_zero_point,
                  shape_signature=input_signature),
-        b.tensor((3, 4), "int8", buffer=1, name="weights", scale=0.25),
+        b.tensor(weights_shape, "int8", buffer=1, name="weights", scale=weight_scale),
         b.tensor((3,), "int32", buffer=2, name="bias", scale=0.125),
-        b.tensor((1, 3), "int8", name="output", scale=0.75, zero_point=3),
+        b.tensor((1, 3), "int8", name="output", scale=output_scale, zero_point=3),
     ]
     op = b.operator(0, [0, 1, 2], [3], 8, b.T(f0=("int8", 0)))
-    return b.model(tensors, [op], [0], [3], [opcode], [weights.tobytes(), bias.tobytes()],
+    return b.model(tensors, [op], list(inputs), [3], [opcode], [weights.tobytes(), bias.tobytes()],
                    version=version, identifier=identifier, extra_subgraphs=extra_subgraphs)
+
+
+def check_convert_error(tmp_path, name, data, *words):
+    """`tinynet convert` of a bad model: exit 2, one line naming the file and the problem, no
+    traceback, no header and no temporary file left (what tests/fuzz/fuzz_convert.py checks)."""
+    path = write(tmp_path, name, data)
+    out = tmp_path / "out" / "model.hpp"
+    result = run_tinynet("convert", path, "-o", out)
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"tinynet: error: {path}: "), result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in lines[0], lines[0]
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    assert not out.exists()
+    assert not out.parent.exists() or not list(out.parent.iterdir())
+    return lines[0]
 
 
 def check_error(path, status=2, *words):
@@ -176,3 +194,91 @@ def test_random_corruption_never_escapes_as_another_exception(seed):
             Interpreter(parse_model(bytes(data), "fuzz.tflite"))
         except ModelError as e:
             assert str(e).startswith("fuzz.tflite: ")
+
+
+# ---- regressions found by tests/fuzz/fuzz_convert.py: one per class of finding ----------------
+
+@pytest.mark.parametrize("scale", [float("inf"), float("nan"), -0.5])
+def test_non_finite_or_negative_scale(tmp_path, scale):
+    """Found: a scale of inf/NaN reached QuantizeMultiplier and escaped as OverflowError/ValueError."""
+    check_convert_error(tmp_path, "scale.tflite", fc_model(input_scale=scale),
+                        "tensor 0 'input'", "quantization scale", "finite number > 0")
+
+
+def test_zero_activation_scale(tmp_path):
+    check_convert_error(tmp_path, "scale0.tflite", fc_model(output_scale=0.0), "'output'", "must be > 0")
+
+
+@pytest.mark.parametrize("zero_point", [-129, 128, 1 << 40])
+def test_zero_point_outside_the_type(tmp_path, zero_point):
+    check_convert_error(tmp_path, "zp.tflite", fc_model(input_zero_point=zero_point),
+                        f"zero point {zero_point}", "int8 range [-128, 127]")
+
+
+def test_rescale_factor_too_large_for_the_multiplier(tmp_path):
+    """input scale x weight scale / output scale = 2^40: no int32 multiplier and shift <= 31 holds
+    it (the C++ kernels would shift by 32 or more: undefined behaviour)."""
+    check_convert_error(tmp_path, "ratio.tflite", fc_model(input_scale=2.0 ** 30, weight_scale=2.0 ** 10,
+                                                           output_scale=1.0),
+                        "op #0 FULLY_CONNECTED", "too large for the fixed-point multiplier")
+
+
+def test_subgraph_without_inputs(tmp_path):
+    """Found: an empty subgraph input list escaped as IndexError."""
+    check_convert_error(tmp_path, "noinputs.tflite", fc_model(inputs=()), "lists no inputs")
+
+
+def test_non_finite_float_option(tmp_path):
+    """Found: a softmax beta of NaN escaped as ValueError."""
+    tensors = [b.tensor((1, 4), "int8", name="input", scale=0.5, zero_point=-1),
+               b.tensor((1, 4), "int8", name="output", scale=1 / 256, zero_point=-128)]
+    op = b.operator(0, [0], [1], 9, b.T(f0=("float32", float("nan"))))
+    check_convert_error(tmp_path, "beta.tflite", b.model(tensors, [op], [0], [1], [25]),
+                        "op #0 SOFTMAX", "beta = nan")
+
+
+def test_buffer_size_not_matching_the_shape(tmp_path):
+    check_convert_error(tmp_path, "size.tflite", fc_model(weights_shape=(3, 5)),
+                        "'weights'", "needs 15 bytes", "buffer has 12")
+
+
+def test_non_finite_float_weights(tmp_path):
+    """Found: a NaN among a float model's weights reached the emitter as ValueError."""
+    weights = np.array([[1.0, np.nan]], np.float32)
+    tensors = [b.tensor((1, 2), "float32", name="input"), b.tensor((1, 2), "float32", buffer=1, name="weights"),
+               b.tensor((1, 1), "float32", name="output")]
+    op = b.operator(0, [0, 1, -1], [2], 8, b.T(f0=("int8", 0)))
+    check_convert_error(tmp_path, "nan.tflite", b.model(tensors, [op], [0], [2], [9], [weights.tobytes()]),
+                        "'weights'", "non-finite")
+
+
+def test_elementwise_output_shape_differs_from_input(tmp_path):
+    """Found: a SOFTMAX whose output tensor claims 8 values for 4 inputs was converted (the
+    reference interpreter then failed on it)."""
+    tensors = [b.tensor((1, 4), "int8", name="input", scale=0.5, zero_point=-1),
+               b.tensor((1, 8), "int8", name="output", scale=1 / 256, zero_point=-128)]
+    op = b.operator(0, [0], [1], 9, b.T(f0=("float32", 1.0)))
+    check_convert_error(tmp_path, "softmax.tflite", b.model(tensors, [op], [0], [1], [25]),
+                        "op #0 SOFTMAX", "(1, 4)", "(1, 8)")
+
+
+@pytest.mark.parametrize("scale", [1e-9, 1e11])
+def test_logistic_input_scale_outside_its_range(tmp_path, scale):
+    """Found by review of what the fuzzer cannot reach (no real model has LOGISTIC/TANH): an input
+    scale outside [2^-28, 16) wrote a header that did not compile (a shift by -2 or by 64)."""
+    tensors = [b.tensor((1, 4), "int8", name="input", scale=scale, zero_point=0),
+               b.tensor((1, 4), "int8", name="output", scale=1 / 256, zero_point=-128)]
+    op = b.operator(0, [0], [1])
+    check_convert_error(tmp_path, "logistic.tflite", b.model(tensors, [op], [0], [1], [14]),
+                        "op #0 LOGISTIC", "input scale", "[2^-28, 16)")
+
+
+def test_reshape_output_quantization_differs(tmp_path):
+    """Found (fuzzer, int16 STRIDED_SLICE): an output scale different from the input's wrote a
+    header that the C++ library refused to compile; RESHAPE and STRIDED_SLICE copy values."""
+    shape = b.tensor((2,), "int32", buffer=1, name="shape")
+    tensors = [b.tensor((1, 4), "int8", name="input", scale=0.5, zero_point=-1), shape,
+               b.tensor((2, 2), "int8", name="output", scale=0.25, zero_point=-1)]
+    op = b.operator(0, [0, 1], [2], 17, b.T(f0=("vec_int32", [2, 2])))
+    data = b.model(tensors, [op], [0], [2], [22], [np.array([2, 2], np.int32).tobytes()])
+    check_convert_error(tmp_path, "reshape.tflite", data, "op #0 RESHAPE", "does not requantize")

@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from conftest import ROOT
+from elf_symbols import assert_no_heap_or_exceptions
 
 EXAMPLE = ROOT / "examples" / "hello_world"
 
@@ -47,6 +48,7 @@ def test_demo_runs(tmp_path):
         assert float(float_accuracy) > 95 and float(int8_accuracy) > 95
     if shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm"):
         assert measured[2] == evaluated[0][2]                  # the MLP on the Cortex-M4
+        assert_no_heap_or_exceptions(ROOT / "build" / "demo" / "digits" / "digits_m4.elf")
         assert "instructions per image" in out and re.search(r"flash_bytes\s+[\d,]+", out)
 
 
@@ -58,10 +60,25 @@ def test_baremetal_example_builds_with_the_toolchain_file_and_runs(cpu, tmp_path
                     f"--toolchain={ROOT / 'cmake' / 'arm-none-eabi.cmake'}", f"-DTINYNET_CORTEX_M_CPU={cpu}"],
                    check=True, capture_output=True)
     subprocess.run(["cmake", "--build", str(tmp_path)], check=True, capture_output=True)
+    assert_no_heap_or_exceptions(tmp_path / "sine_baremetal.elf")
     result = subprocess.run(["cmake", "--build", str(tmp_path), "--target", "run"], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "all predictions within 0.25 of sin(x)" in result.stdout
 
+
+@pytest.mark.skipif(not shutil.which("arm-none-eabi-g++"), reason="arm-none-eabi-g++ not installed")
+def test_the_symbol_check_sees_heap_and_exceptions(tmp_path):
+    """The check the Cortex-M image tests use (elf_symbols.py) does find operator new and the
+    exception runtime when a program links them."""
+    from elf_symbols import forbidden_symbols
+    source = tmp_path / "heap.cpp"
+    source.write_text("#include <cstdlib>\nint f() { int* p = new int(3); const int v = *p; delete p; return v; }\n"
+                      "void* g() { return std::malloc(4); }\n")
+    obj = tmp_path / "heap.o"
+    subprocess.run(["arm-none-eabi-g++", "-mcpu=cortex-m4", "-mthumb", "-std=c++20", "-O0", "-c", str(source),
+                    "-o", str(obj)], check=True)
+    found = forbidden_symbols(obj)
+    assert "_Znwj" in found and "malloc" in found, found
 
 # Which test builds and runs each folder of examples/ (CI runs them all through scripts/run-tests).
 EXAMPLE_TESTS = {

@@ -70,6 +70,12 @@ struct tensor_produced_twice {
 template <class InputsT, class OutputsT, class... Ops>
 struct Network;
 
+namespace detail {
+// Defined in core/checksum.hpp (included by tinynet.hpp): CRC-32 of the network's constant tables.
+template <class Net>
+constexpr std::uint32_t network_crc32();
+}  // namespace detail
+
 template <class... Ins, class... Outs, class... Ops>
 struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   static_assert(sizeof...(Ins) >= 1 && sizeof...(Outs) >= 1 && sizeof...(Ops) >= 1,
@@ -195,6 +201,9 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // Multiply-accumulates per inference and bytes of constant data the kernels read from flash.
   static constexpr std::uint64_t macs = (std::uint64_t{0} + ... + Ops::macs);
   static constexpr std::size_t weight_bytes = (std::size_t{0} + ... + Ops::weight_bytes);
+  // CRC-32 of the constant tables the kernels read (core/checksum.hpp), computed by the compiler;
+  // tinynet::verify_weights<Network>() recomputes it from flash at run time.
+  static constexpr std::uint32_t weights_checksum = detail::network_crc32<Network>();
 
   template <class T>
   static constexpr std::size_t offset_of = plan.offset[tensor_index<T>];

@@ -29,7 +29,7 @@ EPILOG = """examples:
 Models: .tflite (int8 or float32), .onnx (float32), .pkl (scikit-learn MLPClassifier/MLPRegressor).
 Float models run as float, or as int8 with --quantize; see docs/compression.md.
 Exit status: 0 success, 1 other failure (tool missing, I/O, build), 2 bad or unsupported model
-or usage error; errors are one line on stderr.
+or usage error, 130 interrupted; errors are one line on stderr (docs/reliability.md).
 
 Run 'tinynet COMMAND --help' for the options of one command."""
 
