@@ -239,8 +239,11 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   }
 
  private:
+  // Each op runs in a function of its own: the stack then peaks at the largest op's frame, not at
+  // the sum of the frames of the ops a compiler would inline into invoke() (ad01 on Cortex-M4:
+  // 1,764 instead of 2,036 bytes of stack), for a call and return per op.
   template <class Op, class... In>
-  static void run_op(std::byte* arena, TypeList<In...>) {
+  [[gnu::noinline]] static void run_op(std::byte* arena, TypeList<In...>) {
     Op::run(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
   }
 
