@@ -77,6 +77,45 @@ using net = Sequential<seq::Input<float, Shape<1, 3>>, seq::Dense<w, b>>;
 static_assert(constant_table_count<net> == 2);  // a float layer: its weights and its bias
 }  // namespace float_net
 
+// Sparse FullyConnected layers: `compressed` checksums its value/step tables and row groups
+// instead of the dense weights it no longer keeps; `unrolled` keeps its weights in code.
+namespace sparse {
+inline constexpr Quant q{0.5f, 1};
+struct x : Tensor<i8, Shape<1, 8>, q> {};
+struct y : Tensor<i8, Shape<1, 4>, q> {};
+inline constexpr i8 w[32] = {0, 2, 0, 0, 0, 0, 7, 0, -1, 0, 0, 0, 0, 0, 0, 0,
+                             0, 0, 0, 9, 0, 0, 0, 0, 0, 0, -9, 0, 0, 0, 0, 3};
+inline constexpr std::int32_t b[4] = {1, 2, 3, 4};
+inline constexpr float s[1] = {0.01f};
+template <SparseForm Form>
+using net = Network<Inputs<x>, Outputs<y>, FullyConnected<x, y, w, b, s, FullyConnectedOptions{.sparse_form = Form}>>;
+// dense: weights + folded bias + multipliers (+ its output stage); compressed: values, steps,
+// row groups instead of the weights; unrolled: the derived tables only.
+static_assert(constant_table_count<net<SparseForm::compressed>> == constant_table_count<net<SparseForm::dense>> + 2);
+static_assert(constant_table_count<net<SparseForm::unrolled>> == constant_table_count<net<SparseForm::dense>> - 1);
+static_assert(net<SparseForm::compressed>::weights_checksum != net<SparseForm::dense>::weights_checksum);
+}  // namespace sparse
+
+TEST_CASE("checksum: a compressed sparse layer's tables are checked, and a flipped bit in them is seen") {
+  using net = sparse::net<SparseForm::compressed>;
+  CHECK(verify_weights<net>());
+  CHECK(verify_weights<sparse::net<SparseForm::unrolled>>());
+  const auto spans = constant_spans<net>();
+  std::vector<std::vector<unsigned char>> copies;
+  for (const ConstantSpan& span : spans) {
+    const auto* bytes = static_cast<const unsigned char*>(span.data);
+    copies.emplace_back(bytes, bytes + span.bytes);
+  }
+  auto copied = spans;
+  for (std::size_t k = 0; k < spans.size(); ++k) copied[k] = ConstantSpan{copies[k].data(), copies[k].size()};
+  REQUIRE(weights_checksum_of(copied) == net::weights_checksum);
+  for (std::size_t k = 0; k < copies.size(); ++k) {
+    copies[k][0] ^= 0x10;
+    CHECK(weights_checksum_of(copied) != net::weights_checksum);
+    copies[k][0] ^= 0x10;
+  }
+}
+
 TEST_CASE("checksum: the runtime CRC-32 equals the compile-time one") {
   CHECK(crc32(check_digits, sizeof check_digits) == 0xCBF43926u);
   CHECK(crc32(checked::conv_w, sizeof checked::conv_w) == table_crc32<checked::conv_w>);

@@ -14,7 +14,8 @@
 //
 // The tables of an op (weighted_constants / derived_constants below): the weights the user
 // passed (and the bias of float layers), plus the tables the compiler derived from them that the
-// kernels read instead: folded biases, per-channel multipliers and shifts, packed weights.
+// kernels read instead: folded biases, per-channel multipliers and shifts, packed weights, the
+// values and steps of compressed sparse layers.
 // Quantization scales and int8 biases are not checksummed: they are used only at compile time
 // (folded into those tables) and are not in the image. Ops without tables (pooling, add,
 // softmax...) keep their few parameters in instructions, which a check of the code covers.
@@ -86,7 +87,8 @@ constexpr std::uint32_t crc32_value(std::uint32_t state, const T& value) {
 // structs of std::arrays the layers use (see part_count).
 template <class T>
 struct table_traits {
-  static constexpr bool supported = std::is_arithmetic_v<T> || requires(const T& t) { t.multiplier; };
+  static constexpr bool supported = std::is_arithmetic_v<T> || requires(const T& t) { t.multiplier; } ||
+                                    requires(const T& t) { t.values; t.steps; };
 };
 template <class T, std::size_t N>
 struct table_traits<T[N]> {
@@ -144,6 +146,8 @@ constexpr std::size_t part_count() {
     return 3;
   } else if constexpr (requires(const T& t) { t.multiplier; t.shift; }) {
     return 2;
+  } else if constexpr (requires(const T& t) { t.values; t.steps; }) {
+    return 2;
   } else {
     return 1;
   }
@@ -160,6 +164,9 @@ constexpr auto part(const T& table) {
     if constexpr (K == 0) return std::pair{table.multiplier.data(), table.multiplier.size()};
     else if constexpr (K == 1) return std::pair{table.rounding.data(), table.rounding.size()};
     else return std::pair{table.right_shift.data(), table.right_shift.size()};
+  } else if constexpr (requires { table.values; table.steps; }) {  // a compressed sparse layer
+    if constexpr (K == 0) return std::pair{table.values.data(), table.values.size()};
+    else return std::pair{table.steps.data(), table.steps.size()};
   } else {
     if constexpr (K == 0) return std::pair{table.multiplier.data(), table.multiplier.size()};
     else return std::pair{table.shift.data(), table.shift.size()};
@@ -227,11 +234,14 @@ constexpr void visit_weights_and_float_bias(F& f) {
 }
 }  // namespace detail
 
+// A sparse FullyConnected does not keep its dense weights: `compressed` reads its own tables
+// (visit_derived_constants) and `unrolled` has its weights in instructions, outside this check.
 template <class In, class Out, const auto& W, const auto& B, const auto& S, FullyConnectedOptions O>
 struct weighted_constants<FullyConnected<In, Out, W, B, S, O>> {
   template <class F>
   static constexpr void visit(F&& f) {
-    detail::visit_weights_and_float_bias<FullyConnected<In, Out, W, B, S, O>, W, B>(f);
+    using layer = FullyConnected<In, Out, W, B, S, O>;
+    if constexpr (layer::sparse_form == SparseForm::dense) detail::visit_weights_and_float_bias<layer, W, B>(f);
   }
 };
 template <class In, class Out, const auto& W, const auto& B, const auto& S, Conv2DOptions O>
@@ -258,6 +268,10 @@ constexpr void visit_derived_constants(F&& f) {
     if constexpr (requires { Op::multipliers; }) f.template operator()<Op::multipliers>();
     if constexpr (requires { Op::packed_weights; }) f.template operator()<Op::packed_weights>();
     if constexpr (requires { Op::short_stage_table; }) f.template operator()<Op::short_stage_table>();
+    if constexpr (requires { requires Op::sparse_form == SparseForm::compressed; }) {
+      f.template operator()<Op::compressed_rows::tables>();
+      f.template operator()<Op::compressed_rows::groups>();
+    }
   }
 }
 
