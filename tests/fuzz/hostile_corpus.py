@@ -9,7 +9,6 @@ a test checks that tinynet refuses it and that the file does not appear.
 import os
 import pickle
 import shlex
-import struct
 
 
 def _p0_call(module, name, *args):
