@@ -58,8 +58,61 @@ def supported_onnx_ops_text():
     return ", ".join(SUPPORTED_ONNX_OPS)
 
 
-def load_onnx(path):
-    """Parses the ONNX file `path` into a float32 ir.Model (see the module docstring)."""
+def _external_tensors(graph):
+    """Every TensorProto of the graph and its subgraphs (initializers, node attributes) that keeps
+    its data in an external file."""
+    for t in graph.initializer:
+        if t.data_location == 1:
+            yield t
+    for node in graph.node:
+        for a in node.attribute:
+            for t in ([a.t] if a.HasField("t") else []) + list(a.tensors):
+                if t.data_location == 1:
+                    yield t
+            for g in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+                yield from _external_tensors(g)
+
+
+def _load_external_data(proto, path, allowed):
+    """Reads the tensors an ONNX file keeps in external files, if --allow-external-data says so,
+    and only from files inside the model's folder: a location that is absolute, names a parent
+    folder, or resolves (through symlinks) outside the folder is refused, so that a model cannot
+    pull /etc/... or ~/.ssh/... into a header's weights."""
+    import os
+    from .safe_text import escape
+    tensors = list(_external_tensors(proto.graph))
+    if not tensors:
+        return
+    if not allowed:
+        raise ModelError(path, f"{len(tensors)} tensor(s) keep their data in external files "
+                               f"(e.g. '{escape(tensors[0].name)}'); tinynet reads external data only "
+                               f"with --allow-external-data, and only from the model's folder")
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    for t in tensors:
+        location = next((e.value for e in t.external_data if e.key == "location"), "")
+        shown = escape(location)
+        parts = location.replace("\\", "/").split("/")
+        if not location or os.path.isabs(location) or location.startswith(("/", "\\")) or \
+                (len(location) > 1 and location[1] == ":") or ".." in parts:
+            raise ModelError(path, f"tensor '{escape(t.name)}': external data location '{shown}' is "
+                                   f"absolute or leaves the model's folder (refused)")
+        target = os.path.realpath(os.path.join(folder, location))
+        if os.path.commonpath([folder, target]) != folder or target == folder:
+            raise ModelError(path, f"tensor '{escape(t.name)}': external data location '{shown}' "
+                                   f"resolves outside the model's folder (refused)")
+        if not os.path.isfile(target):
+            raise ModelError(path, f"tensor '{escape(t.name)}': external data file '{shown}' "
+                                   f"not found next to the model")
+    try:
+        from onnx.external_data_helper import load_external_data_for_model
+        load_external_data_for_model(proto, folder)
+    except Exception as e:
+        raise ModelError(path, f"cannot load the model's external data: {escape(e)}") from None
+
+
+def load_onnx(path, allow_external_data=False):
+    """Parses the ONNX file `path` into a float32 ir.Model (see the module docstring). Tensors kept
+    in external files are read only with allow_external_data, and only from the model's folder."""
     path = str(path)
     try:
         import onnx
@@ -78,13 +131,7 @@ def load_onnx(path):
                                f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no detail'})") from None
     if not proto.HasField("graph") or len(proto.graph.node) == 0:
         raise ModelError(path, "not an ONNX model, or an empty one: it has no graph nodes")
-    if any(t.HasField("data_location") and t.data_location == 1 for t in proto.graph.initializer):
-        try:
-            import os
-            from onnx.external_data_helper import load_external_data_for_model
-            load_external_data_for_model(proto, os.path.dirname(os.path.abspath(path)))
-        except Exception as e:
-            raise ModelError(path, f"cannot load the model's external data: {e}") from None
+    _load_external_data(proto, path, allow_external_data)
     importer = _Importer(proto, path, hashlib.sha256(data).hexdigest())
     model = importer.run()
     # Every kernel's prepare() checks shapes and options: an inconsistency is caught here.

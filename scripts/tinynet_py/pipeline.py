@@ -21,7 +21,7 @@ SPARSE_FORMS = ("auto", "dense", "unrolled", "compressed")
 MODEL_KINDS = ".tflite (int8 or float32), .onnx (float32), .pkl/.pickle (scikit-learn MLPClassifier/MLPRegressor)"
 
 
-def load_any(path):
+def load_any(path, allow_external_data=False):
     """Reads a model by its file extension into tinynet's IR."""
     path = str(path)
     extension = os.path.splitext(path)[1].lower()
@@ -33,14 +33,22 @@ def load_any(path):
             from .onnx_import import load_onnx
         except ImportError as e:
             raise TinynetError(path, f"reading ONNX needs the onnx Python package (Debian: python3-onnx): {e}")
-        return load_onnx(path)
+        return load_onnx(path, allow_external_data)
     if extension not in (".tflite", ".lite", ".bin", ""):
         raise ModelError(path, f"unknown model file type '{extension}'; tinynet reads {MODEL_KINDS}")
     return load_model(path)
 
 
 def add_model_argument(parser):
-    parser.add_argument("model", metavar="MODEL", help=f"the model: {MODEL_KINDS}")
+    parser.add_argument("model", metavar="MODEL", help=f"the model: {MODEL_KINDS}. Model files are "
+                                                       f"read as data: a pickle is loaded by a restricted "
+                                                       f"unpickler that allows only the classes of a fitted "
+                                                       f"MLP (anything else is refused, no code from the "
+                                                       f"file runs); names reach the header escaped, in "
+                                                       f"comments")
+    parser.add_argument("--allow-external-data", action="store_true",
+                        help="read the weights an .onnx file keeps in external files (only files "
+                             "inside the model's folder; refused by default)")
 
 
 def add_compression_arguments(parser):
@@ -86,7 +94,7 @@ def _progress(message):
 
 def prepare(args, progress=_progress):
     """Loads args.model and applies the compression flags present on args."""
-    model = load_any(args.model)
+    model = load_any(args.model, getattr(args, "allow_external_data", False))
     source_kind = "float" if model.tensors[model.inputs[0]].dtype == "float32" else "int8"
     variants = [(source_kind, model)]
     notes = []

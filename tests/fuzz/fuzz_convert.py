@@ -12,10 +12,20 @@ targeted ones found by walking the flatbuffer with the generator's own reader: u
 offsets redirected (outside the buffer or elsewhere inside it), vector lengths, tensor shape
 entries (huge, negative, zero), tensor types, builtin operator codes, padding and activation
 enums, strides/filter sizes/axes, quantization scales (0, negative, NaN, inf, denormal, huge),
-zero points out of range, buffer indices and buffer lengths that do not match the shape.
+zero points out of range, buffer indices and buffer lengths that do not match the shape; and the
+string fields (tensor and subgraph names, the description) overwritten with control characters,
+line splices, comment ends, preprocessor lines and non-ASCII, which must reach the header only
+escaped, inside comments.
+
+Before the cases, a fixed corpus of hostile files built by tests/fuzz/hostile_corpus.py goes through
+scripts/tinynet: pickles that try to run code (exit 2, one line, and their payload never runs),
+TFLite and ONNX models whose names try to leave the header's comments (a safe header), and ONNX
+files whose external data points outside their folder (exit 2).
 
 A case passes when either
-  * exit status 0, the header exists and no temporary file is left; for a sample of these
+  * exit status 0, the header exists and no temporary file is left, the header is printable ASCII
+    with no line splice, and any model text injected by a string mutation is on comment lines only;
+    for a sample of these
     (--compile N, models up to 120 KB) the header is compiled with the host C++ compiler under
     ASan + UBSan and run on a random input, and its bytes must equal the numpy reference
     interpreter's for the same (mutated) file: the header is correct for what the file says;
@@ -45,6 +55,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests" / "fuzz"))
 
 import numpy as np  # noqa: E402
 
@@ -108,6 +119,25 @@ def _vector_sites(sites, table, field_id, kind, width):
     return start, count
 
 
+def _string_site(sites, table, field_id):
+    """A string field: its bytes (position, length), for the name mutations."""
+    pos = _field(table, field_id, 4)
+    if pos is None:
+        return
+    buf = table.buf
+    start = pos + struct.unpack_from("<I", buf.data, pos)[0]
+    if start + 4 <= buf.size:
+        length = struct.unpack_from("<I", buf.data, start)[0]
+        if 0 < length and start + 4 + length <= buf.size:
+            sites.add("string", start + 4, length)
+
+
+INJECTED = b"FUZZ"           # in every string payload: the header check looks for it
+STRING_PAYLOADS = [b"\n#error FUZZ\n", b"FUZZ\\", b"\\", b"*/ FUZZ /*", b"\rFUZZ\r", b"\x00FUZZ", b"FUZZ??/",
+                   b"\x0cFUZZ\x0b", b"\x1b[2JFUZZ", b"FUZZ\xc3\xa9\xe2\x80\xa8", b"#define FUZZ 1\n", b'"FUZZ\'',
+                   b"\xffFUZZ\xfe", b"FUZZ" + bytes(range(32)) + b"\x7f"]
+
+
 def locate(data):
     """Walks a valid model with the generator's reader and records the positions of its fields."""
     sites = Sites()
@@ -115,6 +145,7 @@ def locate(data):
     root = buf.root_table("Model")
     sites.add("uoffset", 0, 4)
     tables = [root]
+    _string_site(sites, root, schema.MODEL_DESCRIPTION)
     for t in root.tables(schema.MODEL_OPERATOR_CODES, "operator_codes"):
         tables.append(t)
         sites.add("opcode", _field(t, schema.OPCODE_BUILTIN, 4), 4)
@@ -127,12 +158,14 @@ def locate(data):
     _vector_sites(sites, root, schema.MODEL_SUBGRAPHS, "uoffset", 4)
     for sg in root.tables(schema.MODEL_SUBGRAPHS, "subgraphs"):
         tables.append(sg)
+        _string_site(sites, sg, schema.SUBGRAPH_NAME)
         _vector_sites(sites, sg, schema.SUBGRAPH_TENSORS, "uoffset", 4)
         _vector_sites(sites, sg, schema.SUBGRAPH_OPERATORS, "uoffset", 4)
         _vector_sites(sites, sg, schema.SUBGRAPH_INPUTS, "tensor_index", 4)
         _vector_sites(sites, sg, schema.SUBGRAPH_OUTPUTS, "tensor_index", 4)
         for t in sg.tables(schema.SUBGRAPH_TENSORS, "tensors"):
             tables.append(t)
+            _string_site(sites, t, schema.TENSOR_NAME)
             _vector_sites(sites, t, schema.TENSOR_SHAPE, "shape_dim", 4)
             _vector_sites(sites, t, schema.TENSOR_SHAPE_SIGNATURE, "shape_dim", 4)
             sites.add("tensor_type", _field(t, schema.TENSOR_TYPE, 1), 1)
@@ -286,6 +319,14 @@ def mutate(data, sites, rng):
         value = rng.choice([-1, -2, 0, 1, 2, current + 1, current - 1, 1000, 0x7FFFFFFF, 0xFFFFFFFF])
         _put(data, pos, 4, value)
         return f"{kind} at {pos}: {current} -> {value}"
+    if kind == "string":
+        # Same length, so the file stays well-formed: the name itself is hostile.
+        payload = rng.choice(STRING_PAYLOADS)
+        if rng.random() < 0.3:
+            payload = INJECTED + b"\\" * (width - len(INJECTED)) if width > len(INJECTED) else payload
+        at = rng.randrange(max(1, width - len(payload) + 1)) if len(payload) < width else 0
+        data[pos + at:pos + min(width, at + len(payload))] = payload[:width - at]
+        return f"string at {pos} ({width} bytes) <- {payload[:width - at]!r} at {at}"
     raise AssertionError(kind)
 
 
@@ -376,7 +417,7 @@ def classify(status, stdout, stderr, model_path, out_path):
     if status == 0:
         if not out_path.exists():
             return "exit status 0 but no header written"
-        return None
+        return header_is_safe(out_path)
     lines = stderr.splitlines()
     if out_path.exists():
         return f"exit status {status} but the header was written"
@@ -388,6 +429,21 @@ def classify(status, stdout, stderr, model_path, out_path):
         return f"exit status {status} (a bad model must give 2): {lines[0][:300]}"
     if not lines[0].startswith(f"tinynet: error: {model_path}: "):
         return f"the error line does not name the file: {lines[0][:300]}"
+    return None
+
+
+def header_is_safe(header_path, marker=INJECTED.decode()):
+    """None, or what is wrong: the header must be printable ASCII, have no line splice, and hold
+    model text (found by `marker`) only on comment lines."""
+    raw = header_path.read_bytes()
+    bad = [b for b in raw if not (0x20 <= b < 0x7F or b == 0x0A)]
+    if bad:
+        return f"the header holds bytes outside printable ASCII: {sorted(set(bad))[:8]}"
+    for number, line in enumerate(raw.decode("ascii").split("\n"), 1):
+        if line.endswith("\\"):
+            return f"header line {number} ends with a backslash (a line splice): {line[:120]!r}"
+        if marker in line and not line.lstrip().startswith("//"):
+            return f"model text outside a comment on header line {number}: {line[:120]!r}"
     return None
 
 
@@ -438,6 +494,75 @@ def check_header(case_bytes, header_path, workdir, rng):
     return None
 
 
+# ---- the hostile corpus ---------------------------------------------------------------------
+
+def run_corpus(work, timeout=60.0):
+    """Runs the hostile files of hostile_corpus.py through scripts/tinynet; returns (number of files,
+    findings as (name, what))."""
+    import hostile_corpus as hc
+    findings, count = [], 0
+
+    def tinynet(*args):
+        try:
+            proc = subprocess.run([str(TINYNET), *map(str, args)], capture_output=True, text=True,
+                                  timeout=timeout, preexec_fn=_limit_memory)
+        except subprocess.TimeoutExpired:
+            return None, ""
+        return proc.returncode, proc.stderr
+
+    def refused(name, path, marker=None, extra=()):
+        status, stderr = tinynet("convert", path, "-o", work / "refused.hpp", *extra)
+        lines = stderr.splitlines()
+        if status != 2 or len(lines) != 1 or not lines[0].startswith(f"tinynet: error: {path}: "):
+            findings.append((name, f"expected one error line and exit status 2, got {status}: {stderr.strip()[:300]!r}"))
+        if marker is not None and marker.exists():
+            findings.append((name, "the pickle's payload ran"))
+        if (work / "refused.hpp").exists():
+            findings.append((name, "a header was written"))
+
+    for k, (label, data, _) in enumerate(hc.hostile_pickles(work / "marker")):
+        marker = work / f"marker{k}"
+        path = work / f"hostile{k}.pkl"
+        path.write_bytes(hc.hostile_pickles(marker)[k][1])
+        refused(f"pickle {label}", path, marker)
+        count += 1
+    models = [("tflite names", "names.tflite", lambda p: p.write_bytes(hc.tflite_with_names(hc.HOSTILE_NAMES)))]
+    try:
+        import onnx
+        models.append(("onnx names", "names.onnx", lambda p: onnx.save(hc.onnx_with_names(hc.HOSTILE_NAMES), str(p))))
+    except ImportError:
+        onnx = None
+    for name, file_name, write in models:
+        path = work / file_name
+        write(path)
+        status, stderr = tinynet("convert", path, "-o", work / "names.hpp")
+        count += 1
+        if status != 0:
+            findings.append((name, f"exit status {status}: {stderr.strip()[:300]!r}"))
+            continue
+        finding = header_is_safe(work / "names.hpp", hc.MARKER)
+        if finding:
+            findings.append((name, finding))
+    if onnx is not None:
+        folder = work / "external"
+        folder.mkdir()
+        model = hc.onnx_with_names([f"n{k}" for k in range(6)])
+        onnx.save_model(model, str(folder / "m.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+                        location="w.bin", size_threshold=0)
+        refused("onnx external data without --allow-external-data", folder / "m.onnx")
+        count += 1
+        for location in ("../w.bin", "/etc/passwd", "a/../../w.bin"):
+            model = onnx.load_model(str(folder / "m.onnx"), load_external_data=False)
+            for t in model.graph.initializer:
+                for entry in t.external_data:
+                    if entry.key == "location":
+                        entry.value = location
+            onnx.save_model(model, str(folder / "m.onnx"))
+            refused(f"onnx external data at {location}", folder / "m.onnx", extra=("--allow-external-data",))
+            count += 1
+    return count, findings
+
+
 # ---- the run --------------------------------------------------------------------------------
 
 def load_models(names):
@@ -454,18 +579,25 @@ def load_models(names):
 
 
 def fuzz(seed, cases, model_names, timeout=60.0, compile_count=3, subprocess_every=10, findings_dir=None,
-         only_case=None, keep=None, log=print, time_budget=None, compile_size_limit=120_000):
-    """Runs the cases; returns a dict of counts and the list of findings (case, model, steps, what)."""
+         only_case=None, keep=None, log=print, time_budget=None, compile_size_limit=120_000, corpus=True):
+    """Runs the hostile corpus (unless only_case or not corpus), then the cases; returns a dict of
+    counts and the list of findings (case, model, steps, what); corpus findings have case -1."""
     models = load_models(model_names)
     if not models:
         raise SystemExit(f"fuzz_convert: none of the models were found (looked under {SHARED / 'models'})")
-    counts = {"ok": 0, "error": 0, "checked": 0, "subprocess": 0}
+    counts = {"ok": 0, "error": 0, "checked": 0, "subprocess": 0, "corpus": 0, "names": 0}
     findings = []
     started = time.monotonic()
     case_numbers = [only_case] if only_case is not None else range(cases)
     os.environ.setdefault("TINYNET_CACHE", tempfile.mkdtemp(prefix="tinynet-fuzz-cache-"))
     with tempfile.TemporaryDirectory(prefix="tinynet-fuzz-") as work:
         work = pathlib.Path(work)
+        if corpus and only_case is None:
+            (work / "corpus").mkdir()
+            counts["corpus"], corpus_findings = run_corpus(work / "corpus", timeout)
+            for name, what in corpus_findings:
+                findings.append((-1, name, ["hostile corpus"], what))
+                log(f"FINDING hostile corpus ({name}): {what}")
         for case in case_numbers:
             if time_budget and time.monotonic() - started > time_budget:
                 log(f"time budget reached after {case} cases")
@@ -485,6 +617,7 @@ def fuzz(seed, cases, model_names, timeout=60.0, compile_count=3, subprocess_eve
             finding = classify(status, stdout, stderr, model_path, out_path)
             if finding is None and status == 0:
                 counts["ok"] += 1
+                counts["names"] += any(step.startswith("string") for step in steps)   # a hostile name, escaped
                 if counts["checked"] < compile_count and len(data) <= compile_size_limit:
                     counts["checked"] += 1
                     finding = check_header(data, out_path, folder, random.Random(f"{seed}:{case}:input"))
@@ -520,12 +653,13 @@ def main(argv=None):
     parser.add_argument("--findings", metavar="DIR", help="save the model of every finding here")
     parser.add_argument("--keep", metavar="FILE", help="with --case: also write the mutated model here")
     parser.add_argument("--time-budget", type=float, help="stop after this many seconds")
+    parser.add_argument("--no-corpus", action="store_true", help="skip the hostile corpus (pickles, names, external data)")
     args = parser.parse_args(argv)
     counts, findings = fuzz(args.seed, args.cases, args.models, args.timeout, args.compile_count,
                             args.subprocess_every, args.findings, args.case, args.keep,
-                            time_budget=args.time_budget)
-    print(f"fuzz_convert: seed {args.seed}: {counts['ok']} headers written ({counts['checked']} compiled "
-          f"and compared), {counts['error']} clean errors, {len(findings)} findings; "
+                            time_budget=args.time_budget, corpus=not args.no_corpus)
+    print(f"fuzz_convert: {counts['corpus']} hostile corpus files; seed {args.seed}: {counts['ok']} headers written ({counts['checked']} compiled "
+          f"and compared), {counts['error']} clean errors ({counts['names']} headers of models with hostile names), {len(findings)} findings; "
           f"{counts['subprocess']} cases through scripts/tinynet; {counts['seconds']} s")
     return 1 if findings else 0
 

@@ -6,6 +6,7 @@ import re
 from .. import pipeline
 from ..analysis import summary
 from ..emit import generate_header, write_atomically
+from ..safe_text import escape
 from ..reference import Interpreter
 from .inspect_cmd import format_table
 
@@ -43,7 +44,9 @@ def add_arguments(parser):
 def header_for_model(model, namespace, sparse="auto"):
     """Validates and emits an ir.Model; returns the header text."""
     Interpreter(model)  # runs every op's checks: refuses what TFLM would refuse
-    return generate_header(model, namespace, format_table(summary(model)), sparse=sparse)
+    info = summary(model)
+    info["model"] = os.path.basename(model.path)   # the header names the file, not the build machine's path
+    return generate_header(model, namespace, format_table(info), sparse=sparse)
 
 
 def header_for(args, namespace):
@@ -58,7 +61,7 @@ def run(args):
     model = prepared.model
     write_atomically(args.output, text)
     for note in prepared.notes:
-        print(note)
+        print(escape(note, limit=None, keep_unicode=True))
     print(f"wrote {args.output}: namespace {namespace}, {len(model.ops)} ops, network type "
           f"{namespace}::network")
     pipeline.report_evaluation(prepared, args, default_chart=os.path.splitext(args.output)[0] + "-eval.png")

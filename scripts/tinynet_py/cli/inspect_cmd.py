@@ -5,6 +5,7 @@ import json
 from .. import analysis
 from ..reference import Interpreter
 from .. import pipeline
+from ..safe_text import escape
 
 NAME = "inspect"
 HELP = "show a model's layers, MACs, weight and activation bytes, flash and arena estimates"
@@ -36,7 +37,7 @@ def run(args):
         print(json.dumps(info, indent=1))
         return 0
     for note in prepared.notes:
-        print(note)
+        print(escape(note, limit=None, keep_unicode=True))
     print(format_table(info))
     pipeline.report_evaluation(prepared, args)
     return 0
@@ -68,10 +69,10 @@ def format_table(info):
     t = info["totals"]
     sparse = any(r.get("weight_density", 1.0) < 1.0 for r in info["layers"])
     io = lambda ts: "; ".join(
-        f"{x['name']} {'x'.join(map(str, x['shape']))} {x['dtype']}"
+        f"{escape(x['name'], keep_unicode=True)} {'x'.join(map(str, x['shape']))} {x['dtype']}"
         + (f" (scale {x['scale']:g}, zero point {x['zero_point']})" if x["scale"] else "")
         for x in ts)
-    lines[:0] = [f"model:   {info['model']}", f"sha256:  {info['sha256']}",
+    lines[:0] = [f"model:   {escape(info['model'], limit=None, keep_unicode=True)}", f"sha256:  {info['sha256']}",
                  f"inputs:  {io(info['inputs'])}", f"outputs: {io(info['outputs'])}", ""]
     lines += [
         "",

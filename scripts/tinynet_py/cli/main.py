@@ -12,6 +12,7 @@ import sys
 
 from .. import __version__
 from ..errors import ModelError, TinynetError
+from ..safe_text import escape
 from . import bench_cmd, convert_cmd, inspect_cmd, run_cmd, verify_cmd
 
 COMMANDS = [convert_cmd, run_cmd, inspect_cmd, bench_cmd, verify_cmd]
@@ -28,6 +29,9 @@ EPILOG = """examples:
 
 Models: .tflite (int8 or float32), .onnx (float32), .pkl (scikit-learn MLPClassifier/MLPRegressor).
 Float models run as float, or as int8 with --quantize; see docs/compression.md.
+Model files are data, never code: pickles are read by a restricted unpickler (only the classes of a
+fitted MLP; anything else is refused with exit status 2), model names reach the header only escaped
+inside comments, ONNX external data needs --allow-external-data (docs/reliability.md, Security).
 Exit status: 0 success, 1 other failure (tool missing, I/O, build), 2 bad or unsupported model
 or usage error, 130 interrupted; errors are one line on stderr (docs/reliability.md).
 
@@ -86,5 +90,6 @@ def main(argv=None):
 
 
 def _report(message):
-    text = " ".join(str(message).split())
+    # one line, and nothing from a model file reaches the terminal raw (control characters, escapes)
+    text = escape(" ".join(str(message).split()), limit=2000, keep_unicode=True)
     sys.stderr.write(f"tinynet: error: {text}\n")
