@@ -17,9 +17,9 @@ from tinynet_py import cortex_m  # noqa: E402
 def main():
     cpu, build_dir = sys.argv[1], sys.argv[2]
     missing = cortex_m.available(cpu)
-    if missing:
-        print(f"skipped: {missing}")
-        return 0 if "not found" not in missing else 1
+    if missing:  # tests/CMakeLists.txt adds this test only when the tools are there
+        print(f"run_device_tests.py: {missing}")
+        return 1
     os.makedirs(build_dir, exist_ok=True)
     elf = os.path.join(build_dir, f"device_tests_{cpu}.elf")
     cortex_m.build([os.path.join(ROOT, "tests", "cortex-m", "device_tests.cpp")], elf, cpu,
