@@ -161,17 +161,13 @@ def _bench_cortex_m(text, namespace, model, inp, cpu):
 
 
 def _bench_host(text, namespace, model, inp, work):
-    source = runner.host_bench_source(namespace, 1)
     folder = os.path.join(work, "host")
     os.makedirs(folder)
-    with open(os.path.join(folder, "model.hpp"), "w") as f:
+    with open(os.path.join(folder, runner.MODEL_HEADER), "w") as f:
         f.write(text)
-    with open(os.path.join(folder, "bench.cpp"), "w") as f:
-        f.write(source)
     cxx = os.environ.get("TINYNET_CXX") or os.environ.get("CXX") or "g++"
     binary = os.path.join(folder, "bench")
-    cmd = [cxx, "-std=c++20", "-O2", "-DNDEBUG", f"-I{runner.INCLUDE}", f"-I{folder}",
-           os.path.join(folder, "bench.cpp"), "-o", binary, "-lbenchmark", "-lpthread"]
+    cmd = runner.host_bench_command(cxx, namespace, folder, binary)
 
     def build():
         proc = subprocess.run(cmd, capture_output=True, text=True)
