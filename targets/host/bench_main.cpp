@@ -8,12 +8,14 @@
 //       targets/host/bench_main.cpp -o bench -lbenchmark -lpthread
 //   ./bench IN0 ... [--benchmark_format=json ...]
 //
-// `tinynet bench --target host` builds and runs this (scripts/tinynet_py/cli/bench_cmd.py).
+// The JSON report's context holds "arena_bytes" (net::arena_bytes). `tinynet bench --target host`
+// builds and runs this (scripts/tinynet_py/cli/bench_cmd.py).
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include "../runner_model.hpp"
@@ -58,6 +60,8 @@ int main(int argc, char** argv) {
   // Drop the input paths; pass the remaining (--benchmark_*) flags to Google Benchmark.
   for (int i = 1 + ins; i < argc; ++i) argv[i - ins] = argv[i];
   argc -= ins;
+  // In the report's "context" (--benchmark_format=json), beside the timings.
+  benchmark::AddCustomContext("arena_bytes", std::to_string(net::arena_bytes));
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   return 0;
