@@ -61,3 +61,10 @@ def test_nothing_missing_needs_no_rights(tmp_path):
     result, log = _setup(tmp_path, 1000, [], with_sudo=False)
     assert result.returncode == 0 and log == []
     assert result.stdout.strip() == "setup: everything is installed"
+
+
+def test_the_readme_starts_with_setup_without_sudo():
+    readme = (ROOT / "README.md").read_text()
+    first_block = readme.split("```sh\n", 1)[1].split("```", 1)[0]
+    assert first_block.splitlines()[0].startswith("scripts/setup && scripts/demo")
+    assert "sudo" not in first_block
