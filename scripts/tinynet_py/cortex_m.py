@@ -76,11 +76,22 @@ def harness_digest():
     return h.hexdigest()
 
 
+def forbidden_symbols(elf):
+    """The heap and exception symbols (build.py's HEAP_SYMBOLS and HEAP_PREFIXES) that an ELF or
+    object file defines or references, sorted: what `build.py --no-heap` refuses."""
+    return _HARNESS_BUILD.heap_symbols(elf)
+
+
+def qemu_command(elf, cpu=None, machine=None):
+    """run.py's QEMU command line for the ELF, on `machine` or on cpus.json's machine for `cpu`."""
+    return _HARNESS_RUN.qemu_command(elf, machine or CPUS[cpu]["machine"])
+
+
 def run(elf, cpu="cortex-m4", cwd=None, timeout=600):
     """Runs an ELF under qemu-system-arm (run.py's command line: deterministic instruction
     counting, semihosting on stdout); returns (exit status, semihosting output)."""
     machine = CPUS[cpu]["machine"]
-    cmd = _HARNESS_RUN.qemu_command(elf, machine)
+    cmd = qemu_command(elf, machine=machine)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:

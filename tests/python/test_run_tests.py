@@ -35,7 +35,7 @@ def test_the_fast_tier(tmp_path):
     compile_fail = sorted(f"compile_fail_{p.stem}" for p in (ROOT / "tests" / "compile_fail").glob("*.cpp"))
     assert compile_fail
     expected = sorted(["unit_tests", "conformance_quick"] + compile_fail +
-                      (["cortex_m_device_cortex-m4"] if shutil.which("qemu-system-arm") else []))
+                      (["cortex_m_tinynet_cortex-m4"] if shutil.which("qemu-system-arm") else []))
     assert quick == expected
     assert _labelled(tmp_path, "-L", "subset") == ["conformance_quick"]
     assert "python_tests" in _labelled(tmp_path, "-LE", "subset")
