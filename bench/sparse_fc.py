@@ -56,13 +56,11 @@ def nonzeros(model):
 
 
 def compile_timed(folder):
-    """Builds main.cpp + the harness like cortex_m.build, under /usr/bin/time; returns
-    (elf, seconds, peak KiB)."""
-    build = cortex_m._HARNESS_BUILD
+    """Builds the Cortex-M runner (targets/cortex-m/run_main.cpp) for the header in `folder` like
+    `tinynet bench` does, under /usr/bin/time; returns (elf, seconds, peak KiB)."""
     elf = os.path.join(folder, "runner.elf")
-    cmd = (["arm-none-eabi-g++"] + build.cpu_flags(CPU) + cortex_m.COMMON_FLAGS +
-           [f"-I{d}" for d in (cortex_m.HARNESS, runner.INCLUDE, folder)] + [os.path.join(folder, "main.cpp")] +
-           [os.path.join(cortex_m.HARNESS, s) for s in build.HARNESS_SOURCES] + build.link_flags(CPU) + ["-o", elf])
+    cmd = cortex_m.build_command([runner.CORTEX_M_RUNNER], elf, CPU, include_dirs=[runner.INCLUDE, folder],
+                                 extra_flags=runner.model_defines(NAMESPACE))
     timing = os.path.join(folder, "time.txt")
     proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", timing] + cmd, capture_output=True, text=True,
                           timeout=TIMEOUT)
@@ -93,10 +91,8 @@ def bench_layer(base, fraction, form, baseline_size, x):
     model = prune.prune_synapses(base, fraction, "layer")[0] if fraction > 0 else base
     header = header_for_model(model, NAMESPACE, sparse=form)
     with tempfile.TemporaryDirectory(prefix="tinynet-sparse-") as folder:
-        with open(os.path.join(folder, "model.hpp"), "w") as f:
+        with open(os.path.join(folder, runner.MODEL_HEADER), "w") as f:
             f.write(header)
-        with open(os.path.join(folder, "main.cpp"), "w") as f:
-            f.write(runner.cortex_m_runner_source(NAMESPACE, 1, 1))
         elf, seconds, kib = compile_timed(folder)
         inp, outp = os.path.join(folder, "x.bin"), os.path.join(folder, "y.bin")
         x.tofile(inp)

@@ -5,6 +5,7 @@ follow ../shared/cortex-m-facts.md, and instruction counting follows ../shared/a
 (-icount shift=6,align=off,sleep=off; 1.6 timer ticks per instruction).
 """
 
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -16,17 +17,18 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 HARNESS = os.path.join(REPO, "targets", "cortex-m")
 
 
-
-def _load_harness_build():
-    """targets/cortex-m/build.py as a module: its cpus.json table and flags are the one source of
-    truth for every CPU (the harness's own tools and the CMake files read the same table)."""
-    spec = importlib.util.spec_from_file_location("tinynet_cortex_m_build", os.path.join(HARNESS, "build.py"))
+def _load_harness_tool(name):
+    """targets/cortex-m/<name>.py as a module. build.py's cpus.json table and flags are the one
+    source of truth for every CPU (the harness's own tools and the CMake files read the same
+    table); run.py owns the QEMU command line."""
+    spec = importlib.util.spec_from_file_location(f"tinynet_cortex_m_{name}", os.path.join(HARNESS, f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-_HARNESS_BUILD = _load_harness_build()
+_HARNESS_BUILD = _load_harness_tool("build")
+_HARNESS_RUN = _load_harness_tool("run")
 CPUS = _HARNESS_BUILD.load_cpus()             # cpu -> {flags, machine, linker_script, timer, timer_hz}
 COMMON_FLAGS = _HARNESS_BUILD.COMMON_FLAGS + ["-Wpedantic", "-Werror"]
 LINK_FLAGS = _HARNESS_BUILD.LINK_FLAGS
@@ -42,30 +44,56 @@ def available(cpu="cortex-m4"):
     return None
 
 
+def build_command(sources, output, cpu="cortex-m4", include_dirs=(), extra_flags=()):
+    """The arm-none-eabi-g++ command that compiles and links sources + the harness (build.py's
+    flags for `cpu`, plus -Wpedantic -Werror)."""
+    return (["arm-none-eabi-g++"] + _HARNESS_BUILD.cpu_flags(cpu) + COMMON_FLAGS + list(extra_flags) +
+            [f"-I{d}" for d in [HARNESS, *include_dirs]] + list(sources) +
+            [os.path.join(HARNESS, s) for s in _HARNESS_BUILD.HARNESS_SOURCES] +
+            _HARNESS_BUILD.link_flags(cpu) + ["-o", output])
+
+
 def build(sources, output, cpu="cortex-m4", include_dirs=(), extra_flags=()):
     """Compiles and links sources + the harness into an ELF (build.py's flags for `cpu`)."""
     missing = available(cpu)
     if missing:
         raise TinynetError(None, missing)
-    cmd = (["arm-none-eabi-g++"] + _HARNESS_BUILD.cpu_flags(cpu) + COMMON_FLAGS + list(extra_flags) +
-           [f"-I{d}" for d in [HARNESS, *include_dirs]] + list(sources) +
-           [os.path.join(HARNESS, s) for s in _HARNESS_BUILD.HARNESS_SOURCES] +
-           _HARNESS_BUILD.link_flags(cpu) + ["-o", output])
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(build_command(sources, output, cpu, include_dirs, extra_flags), capture_output=True, text=True)
     if proc.returncode != 0:
         raise TinynetError(None, f"arm-none-eabi-g++ failed:\n{proc.stderr[-4000:]}")
     return output
 
 
+def harness_digest():
+    """sha256 of the harness's files (targets/cortex-m/*: start-up, linker scripts, cpus.json, the
+    runners, build.py and run.py), for build caches."""
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(HARNESS)):
+        path = os.path.join(HARNESS, name)
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                h.update(name.encode() + f.read())
+    return h.hexdigest()
+
+
+def forbidden_symbols(elf):
+    """The heap and exception symbols (build.py's HEAP_SYMBOLS and HEAP_PREFIXES) that an ELF or
+    object file defines or references, sorted: what `build.py --no-heap` refuses."""
+    return _HARNESS_BUILD.heap_symbols(elf)
+
+
+def qemu_command(elf, cpu=None, machine=None):
+    """run.py's QEMU command line for the ELF, on `machine` or on cpus.json's machine for `cpu`."""
+    return _HARNESS_RUN.qemu_command(elf, machine or CPUS[cpu]["machine"])
+
+
 def run(elf, cpu="cortex-m4", cwd=None, timeout=600):
-    """Runs an ELF under qemu-system-arm with deterministic instruction counting; returns
-    (exit status, semihosting output)."""
+    """Runs an ELF under qemu-system-arm (run.py's command line: deterministic instruction
+    counting, semihosting on stdout); returns (exit status, semihosting output)."""
     machine = CPUS[cpu]["machine"]
-    cmd = ["qemu-system-arm", "-M", machine, "-display", "none", "-monitor", "none", "-serial", "none",
-           "-semihosting-config", "enable=on,target=native,chardev=out", "-chardev", "stdio,id=out",
-           "-icount", "shift=6,align=off,sleep=off", "-kernel", os.path.abspath(elf)]
+    cmd = qemu_command(elf, machine=machine)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise TinynetError(elf, f"QEMU ({machine}) did not finish within {timeout} s")
     return proc.returncode, proc.stdout + proc.stderr

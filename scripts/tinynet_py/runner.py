@@ -1,6 +1,11 @@
 """Builds and runs a generated network: on the host (the C++ compiler) or on Cortex-M under QEMU.
 
-Builds are cached: the cache key covers the header, the runner source, the compiler and flags,
+The runners are C++ sources in targets/ (targets/host/run_main.cpp, targets/host/bench_main.cpp,
+targets/cortex-m/run_main.cpp and run_baseline.cpp) that read and write every input and output of
+the network by iterating its input_t<I>/output_t<I> at compile time; Python only names the model
+header and its namespace (model_defines()) and passes the I/O paths.
+
+Builds are cached: the cache key covers the header, the runner sources, the compiler and flags,
 and the library headers, so a second `tinynet run` of the same model only runs the program.
 """
 
@@ -8,13 +13,19 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
 from .errors import TinynetError
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INCLUDE = os.path.join(REPO, "include")
+TARGETS = os.path.join(REPO, "targets")
+RUNNER_MODEL = os.path.join(TARGETS, "runner_model.hpp")    # included by every runner below
+HOST_RUNNER = os.path.join(TARGETS, "host", "run_main.cpp")
+HOST_BENCH = os.path.join(TARGETS, "host", "bench_main.cpp")
+CORTEX_M_RUNNER = os.path.join(TARGETS, "cortex-m", "run_main.cpp")
+CORTEX_M_BASELINE = os.path.join(TARGETS, "cortex-m", "run_baseline.cpp")
+MODEL_HEADER = "model.hpp"   # the header's file name in its build folder
 HOST_FLAGS = ["-std=c++20", "-O2", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
 
 
@@ -36,79 +47,49 @@ def library_digest():
     return h.hexdigest()
 
 
-def host_runner_source(namespace, input_count, output_count):
-    """A main() that reads each input from a file named on the command line, invokes the network
-    in its static arena and writes each output to a file."""
-    reads = "\n".join(
-        f"  if (!read_tensor(argv[{1 + i}], instance.input<{i}>())) return 3;" for i in range(input_count))
-    writes = "\n".join(
-        f"  if (!write_tensor(argv[{1 + input_count + i}], instance.output<{i}>())) return 4;"
-        for i in range(output_count))
-    return f"""// tinynet host runner (generated)
-#include <cstdio>
-
-#include "model.hpp"
-
-using net = {namespace}::network;
-static tinynet::Instance<net> instance;
-
-template <class Span>
-static bool read_tensor(const char* path, Span span) {{
-  std::FILE* f = std::fopen(path, "rb");
-  if (!f) {{ std::fprintf(stderr, "cannot open %s\\n", path); return false; }}
-  const std::size_t want = span.size_bytes();
-  const std::size_t got = std::fread(span.data(), 1, want, f);
-  const bool extra = std::fgetc(f) != EOF;
-  std::fclose(f);
-  if (got != want || extra) {{
-    std::fprintf(stderr, "%s: expected %zu bytes\\n", path, want);
-    return false;
-  }}
-  return true;
-}}
-
-template <class Span>
-static bool write_tensor(const char* path, Span span) {{
-  std::FILE* f = std::fopen(path, "wb");
-  if (!f) return false;
-  const bool ok = std::fwrite(span.data(), 1, span.size_bytes(), f) == span.size_bytes();
-  return std::fclose(f) == 0 && ok;
-}}
-
-int main(int argc, char** argv) {{
-  if (argc != 1 + {input_count} + {output_count}) {{
-    std::fprintf(stderr, "usage: %s {' '.join(f'IN{i}' for i in range(input_count))} {' '.join(f'OUT{i}' for i in range(output_count))}\\n", argv[0]);
-    return 2;
-  }}
-{reads}
-  instance.invoke();
-{writes}
-  return 0;
-}}
-"""
+def files_digest(paths):
+    """sha256 of the files' names and bytes, in the order given."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(os.path.relpath(path, REPO).encode() + b"\0")
+        with open(path, "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
 
 
-def build_host(header_text, namespace, input_count, output_count, cxx=None, extra_flags=(), progress=None):
+def model_defines(namespace, header=MODEL_HEADER):
+    """The two macros a runner in targets/ needs (targets/runner_model.hpp): the header to include
+    (found on the -I path) and the namespace that holds its `network`."""
+    return [f'-DTINYNET_MODEL_HEADER="{header}"', f"-DTINYNET_MODEL_NAMESPACE={namespace}"]
+
+
+def _write_header(folder, header_text):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, MODEL_HEADER), "w") as f:
+        f.write(header_text)
+
+
+def build_host(header_text, namespace, input_count=None, output_count=None, cxx=None, extra_flags=(), progress=None):
+    """Compiles targets/host/run_main.cpp for the header (cached); returns the program's path. It
+    takes the paths of the input files, then of the output files (run_host). input_count and
+    output_count are not needed (the runner iterates the network's own inputs and outputs); they
+    stay for existing callers."""
     cxx = cxx or os.environ.get("TINYNET_CXX") or os.environ.get("CXX") or "g++"
     if shutil.which(cxx) is None:
         raise TinynetError(None, f"C++ compiler '{cxx}' not found (set CXX or TINYNET_CXX)")
-    source = host_runner_source(namespace, input_count, output_count)
     # TINYNET_CXXFLAGS adds flags to host builds, e.g. "-fsanitize=address,undefined".
-    flags = HOST_FLAGS + list(extra_flags) + os.environ.get("TINYNET_CXXFLAGS", "").split()
-    key = hashlib.sha256("\0".join([header_text, source, cxx, " ".join(flags), library_digest()]).encode()).hexdigest()[:24]
+    flags = HOST_FLAGS + list(extra_flags) + os.environ.get("TINYNET_CXXFLAGS", "").split() + model_defines(namespace)
+    key = hashlib.sha256("\0".join([header_text, files_digest([HOST_RUNNER, RUNNER_MODEL]), cxx, " ".join(flags),
+                                    library_digest()]).encode()).hexdigest()[:24]
     folder = os.path.join(cache_root(), "host-" + key)
     binary = os.path.join(folder, "runner")
     if os.path.exists(binary):
         return binary
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "model.hpp"), "w") as f:
-        f.write(header_text)
-    with open(os.path.join(folder, "main.cpp"), "w") as f:
-        f.write(source)
+    _write_header(folder, header_text)
     if progress:
         progress(f"compiling with {cxx} (cached afterwards)")
     tmp = binary + ".tmp"
-    cmd = [cxx] + flags + ["-I", INCLUDE, "-I", folder, os.path.join(folder, "main.cpp"), "-o", tmp]
+    cmd = [cxx] + flags + ["-I", INCLUDE, "-I", folder, HOST_RUNNER, "-o", tmp]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise TinynetError(None, "compiling the generated network failed:\n" + proc.stderr[-4000:])
@@ -124,117 +105,24 @@ def run_host(binary, input_paths, output_paths):
 
 # ---- Cortex-M under QEMU --------------------------------------------------------------------
 
-def cortex_m_runner_source(namespace, input_count, output_count):
-    """main() for the bare-metal runner: inputs come from in<K>.bin and outputs go to
-    out<K>.bin in QEMU's working directory (semihosting file calls). The network runs twice; the
-    second invocation, with the input copied in again, is the one whose instructions are counted
-    (as anchors.md measured TFLM's second Invoke())."""
-    reads = "\n".join(f'  if (!read_tensor("in{i}.bin", instance.input<{i}>())) return 3;' for i in range(input_count))
-    writes = "\n".join(f'  if (!write_tensor("out{i}.bin", instance.output<{i}>())) return 4;'
-                       for i in range(output_count))
-    return f"""// tinynet Cortex-M runner (generated)
-#include <cstdint>
-
-#include "cycles.hpp"
-#include "model.hpp"
-#include "semihost.hpp"
-
-extern "C" std::uint32_t tinynet_stack_peak();
-
-using net = {namespace}::network;
-static tinynet::Instance<net> instance;
-
-template <class Span>
-static bool read_tensor(const char* path, Span span) {{
-  const int handle = semihost::open(path, 1);
-  if (handle < 0) {{
-    semihost::write("cannot open an input file\\n");
-    return false;
-  }}
-  const bool ok = semihost::read(handle, span.data(), span.size_bytes()) == span.size_bytes();
-  semihost::close(handle);
-  return ok;
-}}
-
-template <class Span>
-static bool write_tensor(const char* path, Span span) {{
-  const int handle = semihost::open(path, 5);
-  if (handle < 0) return false;
-  const bool ok = semihost::write(handle, span.data(), span.size_bytes()) == span.size_bytes();
-  semihost::close(handle);
-  return ok;
-}}
-
-extern "C" int app_main() {{
-{reads}
-  instance.invoke();
-{reads}
-  cycles::start();
-#ifdef TINYNET_PER_LAYER
-  // Instructions of each op: the timer is read after every op (a few instructions of the hook
-  // are counted with the next op).
-  static std::uint32_t layer_instructions[net::op_count];
-  std::uint32_t layer_start = cycles::now();
-  const std::uint32_t before = layer_start;
-  instance.invoke([&](std::size_t k) {{
-    const std::uint32_t now = cycles::now();
-    layer_instructions[k] = cycles::instructions(layer_start, now);
-    layer_start = now;
-  }});
-  const std::uint32_t after = cycles::now();
-#else
-  const std::uint32_t before = cycles::now();
-  instance.invoke();
-  const std::uint32_t after = cycles::now();
-#endif
-{writes}
-  char text[24];
-  semihost::write("instructions: ");
-  semihost::write(semihost::decimal(cycles::instructions(before, after), text));
-  semihost::write("\\nstack_bytes: ");
-  semihost::write(semihost::decimal(tinynet_stack_peak(), text));
-  semihost::write("\\narena_bytes: ");
-  semihost::write(semihost::decimal(net::arena_bytes, text));
-  semihost::write("\\n");
-#ifdef TINYNET_PER_LAYER
-  for (std::size_t k = 0; k < net::op_count; ++k) {{
-    semihost::write("layer ");
-    semihost::write(semihost::decimal(static_cast<std::uint32_t>(k), text));
-    semihost::write(": ");
-    semihost::write(semihost::decimal(layer_instructions[k], text));
-    semihost::write("\\n");
-  }}
-#endif
-  return 0;
-}}
-"""
-
-
-def build_cortex_m(header_text, namespace, model, cpu="cortex-m4", progress=None, extra_flags=()):
+def build_cortex_m(header_text, namespace, model=None, cpu="cortex-m4", progress=None, extra_flags=()):
+    """Builds targets/cortex-m/run_main.cpp for the header and `cpu` (cached); returns the ELF.
+    `model` is not needed (the runner iterates the network's own inputs and outputs); it stays
+    for existing callers. extra_flags, e.g. -DTINYNET_PER_LAYER, go to the compiler."""
     from . import cortex_m
-    source = cortex_m_runner_source(namespace, len(model.inputs), len(model.outputs))
-    harness = hashlib.sha256()
-    for name in sorted(os.listdir(cortex_m.HARNESS)):
-        path = os.path.join(cortex_m.HARNESS, name)
-        if os.path.isfile(path):
-            with open(path, "rb") as f:
-                harness.update(name.encode() + f.read())
-    key = hashlib.sha256("\0".join([header_text, source, cpu, " ".join(cortex_m.COMMON_FLAGS),
-                                    " ".join(extra_flags), library_digest(), harness.hexdigest()]).encode()).hexdigest()[:24]
+    flags = model_defines(namespace) + list(extra_flags)
+    key = hashlib.sha256("\0".join([header_text, cpu, " ".join(cortex_m.COMMON_FLAGS), " ".join(flags),
+                                    library_digest(), cortex_m.harness_digest(),
+                                    files_digest([RUNNER_MODEL])]).encode()).hexdigest()[:24]
     folder = os.path.join(cache_root(), f"{cpu}-{key}")
     elf = os.path.join(folder, "runner.elf")
     if os.path.exists(elf):
         return elf
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "model.hpp"), "w") as f:
-        f.write(header_text)
-    with open(os.path.join(folder, "main.cpp"), "w") as f:
-        f.write(source)
+    _write_header(folder, header_text)
     if progress:
         progress(f"compiling for {cpu} with arm-none-eabi-g++ (cached afterwards)")
     tmp = elf + ".tmp"
-    cortex_m.build([os.path.join(folder, "main.cpp")], tmp, cpu, include_dirs=[INCLUDE, folder],
-                   extra_flags=extra_flags)
+    cortex_m.build([CORTEX_M_RUNNER], tmp, cpu, include_dirs=[INCLUDE, folder], extra_flags=flags)
     os.replace(tmp, elf)
     return elf
 
@@ -259,102 +147,22 @@ def run_cortex_m(elf, cpu, input_paths, output_paths, model=None):
     return figures
 
 
-def cortex_m_baseline_source():
-    """The runner's harness alone (the same file I/O, timer and printing, no network): building it
-    gives the flash and static RAM that are not the network's, to subtract like anchors.md did."""
-    return """// tinynet Cortex-M baseline (generated): the runner without a network
-#include <cstddef>
-#include <cstdint>
-#include <span>
-
-#include "cycles.hpp"
-#include "semihost.hpp"
-
-extern "C" std::uint32_t tinynet_stack_peak();
-static std::int8_t buffer[1];
-
-extern "C" int app_main() {
-  const int in = semihost::open("in0.bin", 1);
-  if (in < 0) return 3;
-  semihost::read(in, buffer, sizeof buffer);
-  semihost::close(in);
-  cycles::start();
-  const std::uint32_t before = cycles::now();
-  const std::uint32_t after = cycles::now();
-  const int out = semihost::open("out0.bin", 5);
-  semihost::write(out, buffer, sizeof buffer);
-  semihost::close(out);
-  char text[24];
-  semihost::write("instructions: ");
-  semihost::write(semihost::decimal(cycles::instructions(before, after), text));
-  semihost::write("\\nstack_bytes: ");
-  semihost::write(semihost::decimal(tinynet_stack_peak(), text));
-  semihost::write("\\n");
-  return 0;
-}
-"""
-
-
 def build_cortex_m_baseline(cpu="cortex-m4"):
+    """targets/cortex-m/run_baseline.cpp, the runner without a network (cached): its flash and
+    static RAM are subtracted from the runner's."""
     from . import cortex_m
-    source = cortex_m_baseline_source()
-    key = hashlib.sha256("\0".join([source, cpu, " ".join(cortex_m.COMMON_FLAGS)]).encode()).hexdigest()[:24]
+    key = hashlib.sha256("\0".join([cpu, " ".join(cortex_m.COMMON_FLAGS), cortex_m.harness_digest()]).encode()).hexdigest()[:24]
     folder = os.path.join(cache_root(), f"{cpu}-baseline-{key}")
     elf = os.path.join(folder, "baseline.elf")
     if not os.path.exists(elf):
         os.makedirs(folder, exist_ok=True)
-        with open(os.path.join(folder, "main.cpp"), "w") as f:
-            f.write(source)
-        cortex_m.build([os.path.join(folder, "main.cpp")], elf + ".tmp", cpu, include_dirs=[INCLUDE])
+        cortex_m.build([CORTEX_M_BASELINE], elf + ".tmp", cpu, include_dirs=[INCLUDE])
         os.replace(elf + ".tmp", elf)
     return elf
 
 
-def host_bench_source(namespace, input_count):
-    """A Google Benchmark program timing invoke() with the inputs copied in again before each run
-    (anchors.md: TFLM's input was copied in before each Invoke()). The copy is inside the timed
-    region: pausing the timer costs more than copying a small input."""
-    reads = "\n".join(f"  if (!read_tensor(argv[{1 + i}], instance.input<{i}>(), saved[{i}])) return 3;"
-                      for i in range(input_count))
-    restores = "\n".join(f"    std::memcpy(instance.input<{i}>().data(), saved[{i}], instance.input<{i}>().size_bytes());"
-                         for i in range(input_count))
-    return f"""// tinynet host benchmark (generated)
-#include <benchmark/benchmark.h>
-
-#include <cstdio>
-#include <cstring>
-
-#include "model.hpp"
-
-using net = {namespace}::network;
-static tinynet::Instance<net> instance;
-static unsigned char saved[{input_count}][1 << 20];
-
-template <class Span>
-static bool read_tensor(const char* path, Span span, unsigned char* copy) {{
-  std::FILE* f = std::fopen(path, "rb");
-  if (!f || span.size_bytes() > sizeof saved[0]) return false;
-  const bool ok = std::fread(copy, 1, span.size_bytes(), f) == span.size_bytes();
-  std::fclose(f);
-  return ok;
-}}
-
-static void invoke(benchmark::State& state) {{
-  for (auto _ : state) {{
-{restores}
-    instance.invoke();
-    benchmark::ClobberMemory();
-  }}
-}}
-BENCHMARK(invoke)->Repetitions(5)->ReportAggregatesOnly(true);
-
-int main(int argc, char** argv) {{
-{reads}
-  // Drop the input paths; pass the remaining (--benchmark_*) flags to Google Benchmark.
-  for (int i = 1 + {input_count}; i < argc; ++i) argv[i - {input_count}] = argv[i];
-  argc -= {input_count};
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  return 0;
-}}
-"""
+def host_bench_command(cxx, namespace, folder, binary):
+    """The command that builds targets/host/bench_main.cpp (Google Benchmark) for the header
+    written as MODEL_HEADER in `folder` (`tinynet bench --target host` times it)."""
+    return ([cxx, "-std=c++20", "-O2", "-DNDEBUG"] + model_defines(namespace) +
+            [f"-I{INCLUDE}", f"-I{folder}", HOST_BENCH, "-o", binary, "-lbenchmark", "-lpthread"])

@@ -34,10 +34,15 @@ COMMON_FLAGS = ["-std=c++20", "-O2", "-fno-exceptions", "-fno-rtti", "-fno-threa
                 "-Wall", "-Wextra"]
 # The harness is the start-up code (no crt0), newlib-nano if anything from libc is needed.
 LINK_FLAGS = ["-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections"]
-# Symbols that must not be in an image built with --no-heap.
-HEAP_SYMBOLS = {"malloc", "free", "calloc", "realloc", "_malloc_r", "_free_r", "_calloc_r", "_realloc_r",
-                "_sbrk", "_sbrk_r", "_Znwj", "_Znaj", "_ZdlPv", "_ZdaPv", "_ZdlPvj", "_ZdaPvj",
-                "__cxa_throw", "__cxa_allocate_exception", "__gxx_personality_v0"}
+# Symbols (defined or referenced) that must not be in an image built with --no-heap: the heap
+# (malloc and friends, sbrk) and exception support (personality routine, unwinder personalities).
+HEAP_SYMBOLS = {"malloc", "free", "calloc", "realloc", "memalign", "_malloc_r", "_free_r", "_calloc_r",
+                "_realloc_r", "_sbrk", "_sbrk_r", "__gxx_personality_v0", "__aeabi_unwind_cpp_pr0",
+                "__aeabi_unwind_cpp_pr1"}
+# Prefixes: operator new/new[]/delete/delete[] in every overload (_Znwj, _ZnajRKSt9nothrow_t,
+# _ZdlPvj...), the C++ exception and guard runtime (__cxa_throw, __cxa_begin_catch, ...), the
+# unwinder (_Unwind_RaiseException, ...).
+HEAP_PREFIXES = ("_Znw", "_Zna", "_Zdl", "_Zda", "__cxa_", "_Unwind_", "__gnu_unwind")
 
 
 def load_cpus():
@@ -76,9 +81,11 @@ def sizes(elf):
 
 
 def heap_symbols(elf):
-    """Which of HEAP_SYMBOLS the ELF defines or references."""
-    names = subprocess.run(["arm-none-eabi-nm", elf], capture_output=True, text=True, check=True).stdout.split()
-    return sorted(HEAP_SYMBOLS.intersection(names))
+    """The symbols of HEAP_SYMBOLS or starting with HEAP_PREFIXES that the ELF (or object file)
+    defines or references, sorted."""
+    out = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True, check=True).stdout
+    names = {line.split()[-1] for line in out.splitlines() if line.split()}
+    return sorted(n for n in names if n in HEAP_SYMBOLS or n.startswith(HEAP_PREFIXES))
 
 
 def build(sources, output, cpu, include_dirs=(), extra_flags=(), stack_size=None, map_file=None):

@@ -2,7 +2,9 @@
 
 The data in shared/ (models, goldens, conformance cases) is read in place from
 `../shared` next to the repository root, or from $TINYNET_SHARED; tests that need it
-skip with a message when it is absent.
+skip with a message when it is absent, as do tests whose tool (arm-none-eabi-g++, QEMU, cmake,
+a Python package) is not installed. In CI (the environment variable CI is true; .ci/run sets it)
+every skip is a failure instead: CI must run every test.
 """
 
 import os
@@ -20,6 +22,8 @@ sys.path.insert(0, str(HERE))
 SHARED = pathlib.Path(os.environ.get("TINYNET_SHARED", ROOT.parent / "shared"))
 TINYNET = ROOT / "scripts" / "tinynet"
 MODEL_DIRS = ("mlperf-tiny", "tflm-examples", "derived")
+# Under CI=true a skip is a failure (ci_strict.py; these imports register its hooks here).
+from ci_strict import pytest_make_collect_report, pytest_runtest_makereport  # noqa: E402,F401
 
 
 def shared_path(*parts):

@@ -1,23 +1,16 @@
 """The symbols a Cortex-M image must not link: heap (malloc and friends, operator new/delete, sbrk)
-and exception support (__cxa_* runtime, personality routine, unwinder). Shared by the tests that
-build example and test images for Cortex-M."""
+and exception support (__cxa_* runtime, personality routine, unwinder). The list is
+targets/cortex-m/build.py's (HEAP_SYMBOLS, HEAP_PREFIXES: what `build.py --no-heap` refuses); this
+module gives it to the tests that build example and test images for Cortex-M."""
 
-import subprocess
+import os
+import sys
 
-FORBIDDEN = {"malloc", "free", "calloc", "realloc", "memalign", "_malloc_r", "_free_r", "_calloc_r",
-             "_realloc_r", "_sbrk", "_sbrk_r", "__gxx_personality_v0", "__aeabi_unwind_cpp_pr0",
-             "__aeabi_unwind_cpp_pr1"}
-# Prefixes: operator new/new[]/delete/delete[] in every overload (_Znwj, _ZnajRKSt9nothrow_t,
-# _ZdlPvj...), the C++ exception and guard runtime (__cxa_throw, __cxa_begin_catch, ...), the
-# unwinder (_Unwind_RaiseException, ...).
-FORBIDDEN_PREFIXES = ("_Znw", "_Zna", "_Zdl", "_Zda", "__cxa_", "_Unwind_", "__gnu_unwind")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                "scripts"))
+from tinynet_py import cortex_m  # noqa: E402
 
-
-def forbidden_symbols(elf):
-    """The forbidden symbols (defined or undefined) in an ELF, sorted."""
-    out = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True, check=True).stdout
-    names = {line.split()[-1] for line in out.splitlines() if line.split()}
-    return sorted(n for n in names if n in FORBIDDEN or n.startswith(FORBIDDEN_PREFIXES))
+forbidden_symbols = cortex_m.forbidden_symbols
 
 
 def assert_no_heap_or_exceptions(elf):

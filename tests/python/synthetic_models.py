@@ -7,7 +7,7 @@ input; int8 feeds always include all -128, all 127 and every input at its zero p
 float models the tolerance (the numpy reference accumulates in float64, the C++ in float32).
 A case may carry `expected`, a function feed -> outputs used instead of the reference interpreter
 when the reference cannot run the model itself (grouped convolution, composed from per-group
-reference runs), and `xfail`, the diagnosis of a known mismatch.
+reference runs).
 """
 
 import zlib
@@ -37,7 +37,6 @@ class Case:
     feeds: list
     tolerance: Optional[float] = None            # float outputs: relative tolerance
     expected: Optional[Callable] = None          # feed -> list of outputs (else the reference)
-    xfail: Optional[str] = None
     tags: list = field(default_factory=list)
 
 

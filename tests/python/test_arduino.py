@@ -20,6 +20,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
+from elf_symbols import assert_no_heap_or_exceptions
+from tinynet_py import cortex_m
 from tinynet_py.reference import Interpreter
 from tinynet_py.tflite import parse_model
 
@@ -31,10 +33,6 @@ REQUIRED_FIELDS = ("name", "version", "author", "maintainer", "sentence", "parag
                    "architectures")
 CATEGORIES = {"Display", "Communication", "Signal Input/Output", "Sensors", "Device Control", "Timing",
               "Data Storage", "Data Processing", "Other"}
-# What must not be in the image (as targets/cortex-m/build.py --no-heap).
-HEAP_SYMBOLS = {"malloc", "free", "calloc", "realloc", "_malloc_r", "_free_r", "_sbrk", "_sbrk_r", "_Znwj",
-                "_Znaj", "_ZdlPv", "_ZdaPv", "_ZdlPvj", "_ZdaPvj", "__cxa_throw", "__cxa_allocate_exception",
-                "__gxx_personality_v0"}
 
 
 def properties(path):
@@ -193,12 +191,10 @@ def test_classify_sketch_builds_with_arduino_builder_and_runs(library, board, ma
     elf = build / "classify.ino.elf"
     assert elf.is_file()
 
-    symbols = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True, check=True).stdout.split()
-    assert not HEAP_SYMBOLS.intersection(symbols), f"the sketch links {sorted(HEAP_SYMBOLS.intersection(symbols))}"
+    assert_no_heap_or_exceptions(elf)
 
-    run = subprocess.run(["qemu-system-arm", "-M", machine, "-display", "none", "-monitor", "none", "-serial", "none",
-                          "-semihosting-config", "enable=on,target=native,chardev=out", "-chardev", "stdio,id=out",
-                          "-kernel", str(elf)], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(cortex_m.qemu_command(elf, machine=machine), stdin=subprocess.DEVNULL, capture_output=True,
+                         text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     lines = re.findall(r"^step (\d+): x=([\d.]+) q_in=(-?\d+) q_out=(-?\d+) y=(-?[\d.]+) class=(\w+)$",
                        run.stdout, re.M)
@@ -235,9 +231,7 @@ def test_readme_arduino_sketch_builds_and_runs(library, tmp_path):
                              "-build-path", str(build), str(sketch_dir / "readme_sketch.ino")],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    run = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-display", "none", "-monitor", "none",
-                          "-serial", "none", "-semihosting-config", "enable=on,target=native,chardev=out",
-                          "-chardev", "stdio,id=out", "-kernel", str(build / "readme_sketch.ino.elf")],
+    run = subprocess.run(cortex_m.qemu_command(build / "readme_sketch.ino.elf", machine="mps2-an386"),
                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     q_in = int(re.search(r"net\.input\(\)\[0\] = (-?\d+);", code).group(1))

@@ -1,12 +1,10 @@
 """`tinynet bench`: instructions, time, flash and RAM of a model's network, measured."""
 
-import hashlib
 import json
 import os
 import resource
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -161,17 +159,13 @@ def _bench_cortex_m(text, namespace, model, inp, cpu):
 
 
 def _bench_host(text, namespace, model, inp, work):
-    source = runner.host_bench_source(namespace, 1)
     folder = os.path.join(work, "host")
     os.makedirs(folder)
-    with open(os.path.join(folder, "model.hpp"), "w") as f:
+    with open(os.path.join(folder, runner.MODEL_HEADER), "w") as f:
         f.write(text)
-    with open(os.path.join(folder, "bench.cpp"), "w") as f:
-        f.write(source)
     cxx = os.environ.get("TINYNET_CXX") or os.environ.get("CXX") or "g++"
     binary = os.path.join(folder, "bench")
-    cmd = [cxx, "-std=c++20", "-O2", "-DNDEBUG", f"-I{runner.INCLUDE}", f"-I{folder}",
-           os.path.join(folder, "bench.cpp"), "-o", binary, "-lbenchmark", "-lpthread"]
+    cmd = runner.host_bench_command(cxx, namespace, folder, binary)
 
     def build():
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -185,23 +179,9 @@ def _bench_host(text, namespace, model, inp, work):
     report = json.loads(proc.stdout)
     median = next(b for b in report["benchmarks"] if b.get("aggregate_name") == "median")
     scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[median.get("time_unit", "ns")]
-    from ..reference import Interpreter  # noqa: F401  (already validated by header_for)
-    arena = None
     return {
         "ns_per_inference": int(round(median["real_time"] * scale)),
-        "arena_bytes": arena if arena is not None else _host_arena(text, namespace, folder, cxx),
+        "arena_bytes": int(report["context"]["arena_bytes"]),   # bench_main.cpp's AddCustomContext
         "compile_seconds": round(seconds, 2),
         "compiler_peak_kib": peak_kib,
     }
-
-
-def _host_arena(text, namespace, folder, cxx):
-    """The network's arena_bytes constant, read by compiling a one-line program."""
-    probe = os.path.join(folder, "arena.cpp")
-    with open(probe, "w") as f:
-        f.write('#include <cstdio>\n#include "model.hpp"\n'
-                f'int main() {{ std::printf("%zu\\n", {namespace}::network::arena_bytes); }}\n')
-    binary = os.path.join(folder, "arena")
-    subprocess.run([cxx, "-std=c++20", f"-I{runner.INCLUDE}", f"-I{folder}", probe, "-o", binary], check=True,
-                   capture_output=True)
-    return int(subprocess.run([binary], capture_output=True, text=True, check=True).stdout)

@@ -1,0 +1,61 @@
+"""The runners in targets/ (host/run_main.cpp, cortex-m/run_main.cpp), built for a network with two
+inputs and two outputs of different sizes: each input file goes to its own input and each output to
+its own file, in order. The expected bytes are written by hand: CONCATENATION with the inputs'
+quantization copies them."""
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+import synthetic_models as sm
+import tflite_builder as b
+from conftest import run_tinynet
+from tinynet_py import emit, runner
+from tinynet_py.tflite import parse_model
+
+X0 = np.array([[-128, 0, 127]], np.int8)
+X1 = np.array([[1, 2, 3, 4, 5]], np.int8)
+EXPECTED = [np.concatenate([X0, X1], axis=1), np.concatenate([X1, X1, X0], axis=1)]
+
+
+def two_in_two_out():
+    g = sm.Graph()
+    x0, x1 = g.q8((1, 3), 0.05, -7), g.q8((1, 5), 0.05, -7)
+    y0, y1 = g.q8((1, 8), 0.05, -7), g.q8((1, 13), 0.05, -7)
+    g.op("CONCATENATION", [x0, x1], [y0], sm.OPT["CONCATENATION"], b.T(f0=("int32", 1)))
+    g.op("CONCATENATION", [x1, x1, x0], [y1], sm.OPT["CONCATENATION"], b.T(f0=("int32", 1)))
+    return g.build([x0, x1], [y0, y1])
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("runners") / "two.tflite"
+    path.write_bytes(two_in_two_out())
+    return path
+
+
+@pytest.mark.parametrize("target", ["host", "cortex-m4"])
+def test_every_input_and_output_in_order(model_file, target, tmp_path):
+    if target != "host" and not (shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")):
+        pytest.skip("arm-none-eabi-g++ or qemu-system-arm not installed")
+    X0.tofile(tmp_path / "x0.bin")
+    X1.tofile(tmp_path / "x1.bin")
+    result = run_tinynet("run", model_file, "--input", tmp_path / "x0.bin", "--input", tmp_path / "x1.bin",
+                         "--output", tmp_path / "y0.bin", "--output", tmp_path / "y1.bin", "--target", target)
+    assert result.returncode == 0, result.stderr
+    for k, want in enumerate(EXPECTED):
+        assert (tmp_path / f"y{k}.bin").read_bytes() == want.tobytes(), f"output {k} on {target}"
+
+
+def test_host_runner_checks_its_arguments_and_input_sizes(model_file, tmp_path):
+    model = parse_model(model_file.read_bytes(), model_file.name)
+    binary = runner.build_host(emit.generate_header(model, "two"), "two")
+    usage = subprocess.run([binary, "a"], capture_output=True, text=True)
+    assert usage.returncode == 2 and usage.stderr.strip().endswith("runner IN0 IN1 OUT0 OUT1")
+    X1.tofile(tmp_path / "x1.bin")
+    paths = [tmp_path / "x1.bin", tmp_path / "x1.bin", tmp_path / "y0.bin", tmp_path / "y1.bin"]
+    wrong = subprocess.run([binary, *map(str, paths)], capture_output=True, text=True)
+    assert wrong.returncode == 3 and "x1.bin: expected 3 bytes" in wrong.stderr
+    assert not (tmp_path / "y0.bin").exists()
