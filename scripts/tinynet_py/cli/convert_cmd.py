@@ -5,6 +5,7 @@ import re
 
 from .. import pipeline
 from ..analysis import summary
+from ..data import layout_lines
 from ..emit import generate_header, write_atomically
 from ..reference import Interpreter
 from .inspect_cmd import format_table
@@ -57,7 +58,7 @@ def run(args):
     prepared, text = header_for(args, namespace)
     model = prepared.model
     write_atomically(args.output, text)
-    for note in prepared.notes:
+    for note in prepared.notes + layout_lines(model):
         print(note)
     print(f"wrote {args.output}: namespace {namespace}, {len(model.ops)} ops, network type "
           f"{namespace}::network")
