@@ -115,3 +115,18 @@ def test_readme_lists_the_onnx_operators_the_importer_reads():
     text = README.read_text()
     listed = text[text.index("<!-- onnx-ops:begin -->") + len("<!-- onnx-ops:begin -->"):text.index("<!-- onnx-ops:end -->")]
     assert [op.strip() for op in listed.split(",")] == list(SUPPORTED_ONNX_OPS)
+
+
+def test_readme_sparsity_table_is_what_the_script_writes():
+    """The table is bench/sparse_fc.py --readme's output from bench/sparse_results.json (the saved
+    --sweep model measurements), not typed by hand."""
+    pytest.importorskip("numpy")
+    import importlib.util
+    import json
+    spec = importlib.util.spec_from_file_location("sparse_fc", ROOT / "bench" / "sparse_fc.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = json.loads((ROOT / "bench" / "sparse_results.json").read_text())
+    text = README.read_text()
+    begin = text.index("<!-- sparsity-table:begin -->\n") + len("<!-- sparsity-table:begin -->\n")
+    assert text[begin:text.index("<!-- sparsity-table:end -->")] == module.readme_table(results) + "\n"
