@@ -13,6 +13,7 @@ Every run's output bytes are checked against the numpy reference interpreter.
 
   bench/sparse_fc.py [--sweep layer|model|both] [--fractions ...] [--forms ...] [-o bench/sparse_results.json]
   bench/sparse_fc.py --markdown        the tables of docs/sparsity.md from the saved results
+  bench/sparse_fc.py --readme          README.md's sparsity table from the saved model sweep
 """
 
 import argparse
@@ -182,6 +183,27 @@ def markdown(results):
     return "\n".join(lines)
 
 
+def readme_table(results):
+    """The README's sparsity table (whole ad01 model, pruned fractions above 0) from saved results."""
+    rows = [r for r in results.get("model", []) if r["fraction"] > 0 and "error" not in r]
+    dense = {r["fraction"]: r for r in rows if r["form"] == "dense"}
+    lines = ["| pruned | form | instructions (M4) | vs dense | flash | vs dense | weight flash | compile s / MB |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        d = dense[r["fraction"]]
+        lines.append(f"| {r['fraction']:.0%} | {r['form']} | {r['instructions']:,} | {r['instructions'] / d['instructions']:.2f}x "
+                     f"| {r['flash_bytes']:,} | {r['flash_bytes'] / d['flash_bytes']:.2f}x | {r['weight_bytes']:,} "
+                     f"| {r['compile_seconds']:.0f} / {r['compiler_peak_kib'] / 1024:.0f} |")
+    return "\n".join(lines)
+
+
+def write_readme(results, path=ROOT / "README.md"):
+    text = path.read_text()
+    begin, end = "<!-- sparsity-table:begin -->\n", "<!-- sparsity-table:end -->"
+    start, stop = text.index(begin) + len(begin), text.index(end)
+    path.write_text(text[:start] + readme_table(results) + "\n" + text[stop:])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sweep", choices=("layer", "model", "both"), default="both")
@@ -190,11 +212,17 @@ def main():
     parser.add_argument("-o", "--output", default=str(ROOT / "bench" / "sparse_results.json"),
                         help="JSON file; entries for the same sweep, fraction and form are replaced")
     parser.add_argument("--markdown", action="store_true", help="print the saved results as Markdown tables")
+    parser.add_argument("--readme", action="store_true",
+                        help="rewrite README.md's sparsity table from the saved model sweep (run "
+                             "--sweep model first to measure it again)")
     parser.add_argument("--add-weight-bytes", action="store_true",
                         help="add network::weight_bytes to the saved model rows that lack it")
     args = parser.parse_args()
     if args.markdown:
         print(markdown(json.load(open(args.output))))
+        return
+    if args.readme:
+        write_readme(json.load(open(args.output)))
         return
     if args.add_weight_bytes:
         results = json.load(open(args.output))

@@ -37,20 +37,42 @@ struct Input {
 };
 
 namespace detail_seq {
-// Rows of a FullyConnected input (at least one, so that a wrong width reaches the layer's own
-// shape check instead of producing an empty shape here).
-template <class In, int InputDepth>
-inline constexpr int dense_batches = In::size >= InputDepth && InputDepth > 0 ? In::size / InputDepth : 1;
+// A Dense layer reads each sample of its input whole: its inputs are the values per sample (the
+// input's size over its first dimension), its units the bias's length, and its weights must hold
+// units x inputs values. When they do not, dense_weights_size_mismatch says so with the three
+// counts, and zeros of the right size stand in for the weights so that the rest of the network
+// still type-checks: one error, not a page of follow-on ones.
+template <bool Ok, const auto& Weights, int Count>
+struct dense_weights {
+  static constexpr const auto& value = Weights;
+};
+template <const auto& Weights, int Count>
+struct dense_weights<false, Weights, Count> {
+  static constexpr std::remove_cvref_t<decltype(Weights[0])> value[Count] = {};
+};
+
+template <class Layer, class In, const auto& Weights, const auto& Bias>
+struct dense_check {
+  static constexpr int batches = In::shape::dim(0);
+  static constexpr int units = array_size<Bias>;
+  static constexpr int inputs = In::size / batches;
+  static constexpr int expected = units * inputs;
+  static constexpr bool ok =
+      dense_weights_size_mismatch<Layer, diag::expected_values<expected>, diag::units<units>, diag::inputs<inputs>,
+                                  diag::got_values<array_size<Weights>>, expected == array_size<Weights>>::ok;
+  static constexpr const auto& weights = dense_weights<ok, Weights, expected>::value;
+};
 }  // namespace detail_seq
 
 // FullyConnected, float: weights [units][inputs], bias [units].
 template <const auto& Weights, const auto& Bias, Activation Act = Activation::none>
 struct Dense {
+  template <class In>
+  using check = detail_seq::dense_check<Dense, In, Weights, Bias>;
   template <class In, std::size_t Index>
-  using output = Activations<float, Shape<detail_seq::dense_batches<In, array_size<Weights> / array_size<Bias>>, array_size<Bias>>,
-                             no_quant, Index>;
+  using output = Activations<float, Shape<check<In>::batches, check<In>::units>, no_quant, Index>;
   template <class In, std::size_t Index>
-  using op = FullyConnected<In, output<In, Index>, Weights, Bias, no_scales, FullyConnectedOptions{Act}>;
+  using op = FullyConnected<In, output<In, Index>, check<In>::weights, Bias, no_scales, FullyConnectedOptions{Act}>;
 };
 
 // FullyConnected, int8: weights int8 [units][inputs], bias int32 [units], weight scales [1] or
@@ -58,11 +80,13 @@ struct Dense {
 template <const auto& Weights, const auto& Bias, const auto& WeightScales, const Quant& OutputQuant,
           Activation Act = Activation::none, SparseForm Form = SparseForm::automatic>
 struct QuantizedDense {
+  template <class In>
+  using check = detail_seq::dense_check<QuantizedDense, In, Weights, Bias>;
   template <class In, std::size_t Index>
-  using output = Activations<typename In::element,
-                             Shape<detail_seq::dense_batches<In, array_size<Weights> / array_size<Bias>>, array_size<Bias>>, OutputQuant, Index>;
+  using output = Activations<typename In::element, Shape<check<In>::batches, check<In>::units>, OutputQuant, Index>;
   template <class In, std::size_t Index>
-  using op = FullyConnected<In, output<In, Index>, Weights, Bias, WeightScales, FullyConnectedOptions{Act, Form}>;
+  using op = FullyConnected<In, output<In, Index>, check<In>::weights, Bias, WeightScales,
+                            FullyConnectedOptions{Act, Form}>;
 };
 
 namespace detail_seq {

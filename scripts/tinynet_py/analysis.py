@@ -9,6 +9,8 @@ shares its input's buffer; buffers are placed greedily, largest first, at the lo
 
 import numpy as np
 
+from .data import layout_lines
+
 ALIGNMENT = 16
 
 # Ops whose constant inputs are parameters (shapes, axes, paddings...), not weights.
@@ -193,6 +195,7 @@ def summary(model):
                      "dtype": model.tensors[i].dtype,
                      "scale": float(model.tensors[i].scale_scalar),
                      "zero_point": model.tensors[i].zero_point_scalar} for i in model.outputs],
+        "layouts": layout_lines(model),
         "layers": rows,
         "totals": {
             "ops": len(rows),

@@ -16,7 +16,7 @@ import zlib
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import ModelError, UsageError
 from .safe_text import escape
 
 ELEMENT_TYPES = {"int8": "std::int8_t", "int16": "std::int16_t", "int32": "std::int32_t",
@@ -378,13 +378,60 @@ def header_comment(model, summary):
     return "\n".join(lines) + "\n"
 
 
+# C++20 keywords and alternative tokens: not usable as a namespace name.
+CXX_KEYWORDS = frozenset("""
+    alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t char16_t
+    char32_t class compl concept const consteval constexpr constinit const_cast continue co_await
+    co_return co_yield decltype default delete do double dynamic_cast else enum explicit export
+    extern false float for friend goto if inline int long mutable namespace new noexcept not not_eq
+    nullptr operator or or_eq private protected public register reinterpret_cast requires return
+    short signed sizeof static static_assert static_cast struct switch template this thread_local
+    throw true try typedef typeid typename union unsigned using virtual void volatile wchar_t while
+    xor xor_eq""".split())
+# Namespaces the generated code or the standard library need for themselves.
+RESERVED_NAMESPACES = frozenset(("std", "posix", "tinynet"))
+
+
+def namespace_problem(name):
+    """Why `name` cannot be the generated header's namespace (None when it can)."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*", name):
+        return "is not a C++ namespace name (letters, digits and _, not starting with a digit; A::B nests)"
+    for k, part in enumerate(name.split("::")):
+        if k == 0 and part.startswith("_"):
+            return f"'{part}' starts with _, which is reserved to the compiler at global scope"
+        if part in CXX_KEYWORDS:
+            return f"'{part}' is a C++ keyword"
+        if part in RESERVED_NAMESPACES:
+            return f"'{part}' is reserved (the generated code refers to std:: and tinynet::)"
+        if "__" in part or re.match(r"_[A-Z]", part):
+            return f"'{part}' is reserved to the compiler (a double underscore, or _ and a capital letter)"
+    return None
+
+
+def check_namespace(name):
+    problem = namespace_problem(name)
+    if problem:
+        raise UsageError(None, f"--name '{name}': {problem}; choose another name")
+
+
+def safe_namespace(stem):
+    """A namespace name derived from a file's stem: other characters become _, runs of _ collapse,
+    leading/trailing _ go; a leading digit gets 'model_' before it, a keyword or reserved name
+    '_model' after it."""
+    name = re.sub(r"_+", "_", re.sub(r"[^0-9A-Za-z_]", "_", stem)).strip("_")
+    if not name or name[0].isdigit():
+        name = "model_" + name if name else "model"
+    if name in CXX_KEYWORDS or name in RESERVED_NAMESPACES:
+        name += "_model"
+    return name
+
+
 SPARSE_FORM_NAMES = {"dense": "dense", "unrolled": "unrolled", "compressed": "compressed"}
 
 
 def generate_header(model, namespace, summary_text="", sparse="auto"):
     """Returns the header's text. Raises ModelError for anything the C++ library cannot express."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*", namespace):
-        raise ModelError(None, f"--name '{namespace}' is not a C++ namespace name")
+    check_namespace(namespace)
     emitter = _Emitter(model, namespace)
     emitter.sparse = sparse
     network = emitter.emit()

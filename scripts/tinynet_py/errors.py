@@ -15,5 +15,18 @@ class TinynetError(Exception):
         super().__init__(f"{self.path}: {detail}" if self.path else detail)
 
 
+def onnx_missing(detail=None):
+    """The one message for a missing `onnx` module, naming the Python that tinynet runs on."""
+    import sys
+    return (f"reading ONNX models needs the Python package 'onnx', which the Python running tinynet "
+            f"({sys.executable}) cannot import" + (f" ({detail})" if detail else "")
+            + f": on Debian/Ubuntu 'apt install python3-onnx' (for /usr/bin/python3), otherwise "
+              f"'{sys.executable} -m pip install onnx'")
+
+
+class UsageError(TinynetError):
+    """The command line or a data file given on it is wrong (exit status 2)."""
+
+
 class ModelError(TinynetError):
     """The model file is malformed, or uses something tinynet does not support (exit status 2)."""

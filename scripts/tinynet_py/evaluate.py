@@ -14,33 +14,29 @@ import os
 
 import numpy as np
 
-from .errors import TinynetError
-from .quantize import dequantize_output, quantize_input
+from .data import dequantize_output, output_from_cxx, output_layout, quantize_input, read_npz, samples_to_cxx
+from .errors import UsageError
 from .reference import Interpreter
 
 FLAG_MIN_EXCESS = 0.03     # 3 percentage points beyond the overall drop, as a fraction
 FLAG_EXCESS_FACTOR = 0.5   # ... and at least half the overall drop beyond it
 
 
-def load_labelled(path, model):
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if "x" not in data or "y" not in data:
-                raise TinynetError(path, f"needs arrays 'x' (inputs) and 'y' (labels); has {list(data.keys())}")
-            x, y = data["x"], data["y"]
-    except OSError as e:
-        raise TinynetError(path, f"cannot read: {e.strerror or e}") from None
-    except ValueError as e:
-        raise TinynetError(path, f"not a valid .npz file ({e})") from None
-    per_sample = model.tensors[model.inputs[0]].num_elements
-    if x.size == 0 or x.size % per_sample or x.size // per_sample != len(y):
-        raise TinynetError(path, f"'x' {x.shape} and 'y' {y.shape} are not {per_sample}-value samples with "
-                                 f"one label each")
-    return x.reshape(len(y), per_sample), np.asarray(y)
+def load_labelled(path, model, layout="auto"):
+    """(x [N, values] in the C++ order, y [N, ...], the layout the samples were given in)."""
+    arrays = read_npz(path)
+    if "x" not in arrays or "y" not in arrays:
+        raise UsageError(path, f"needs arrays 'x' (inputs) and 'y' (labels); has {list(arrays)}")
+    x, y = arrays["x"], np.asarray(arrays["y"])
+    x, resolved = samples_to_cxx(x, model, model.inputs[0], path, layout)
+    if len(x) != len(y):
+        raise UsageError(path, f"'x' holds {len(x)} samples and 'y' {len(y)} labels; one label per sample")
+    return x, y, resolved
 
 
-def predict(model, x, progress=None, label=""):
-    """Runs every sample through the reference; returns float outputs (dequantized), [N, outputs]."""
+def predict(model, x, progress=None, label="", layout=None):
+    """Runs every sample through the reference; returns float outputs (dequantized), [N, outputs],
+    each row in the order of `layout` (data.output_from_cxx) for a rank-4 ONNX output."""
     interpreter = Interpreter(model)
     tin = model.tensors[model.inputs[0]]
     tout = model.tensors[model.outputs[0]]
@@ -52,21 +48,21 @@ def predict(model, x, progress=None, label=""):
             feed = sample                      # already quantized inputs
         else:
             feed = quantize_input(sample, tin)
-        out = interpreter.invoke([feed])[0]
-        rows.append(dequantize_output(out, tout).reshape(-1))
+        out = dequantize_output(interpreter.invoke([feed])[0], tout)
+        rows.append(output_from_cxx(out, model, model.outputs[0], layout).reshape(-1))
         if progress and (n + 1) % max(1, len(x) // 4) == 0:
             progress(f"evaluating {label}: {n + 1}/{len(x)}")
     return np.array(rows)
 
 
-def evaluate(variants, x, y, progress=None):
-    """variants: list of (name, Model). Returns a dict report."""
+def evaluate(variants, x, y, progress=None, layout=None):
+    """variants: list of (name, Model); layout: the one x was given in (load_labelled). Returns a dict report."""
     classification = y.dtype.kind in "iub"
     report = {"task": "classification" if classification else "regression", "samples": int(len(y)),
               "variants": []}
     classes = np.unique(y) if classification else None
     for name, model in variants:
-        outputs = predict(model, x, progress, name)
+        outputs = predict(model, x, progress, name, output_layout([layout]))
         entry = {"name": name}
         if classification:
             if outputs.shape[1] == 1:

@@ -84,6 +84,9 @@ class Model:
     description: str = ""
     schema_version: int = 3
     subgraph_name: str = ""
+    # Graph inputs/outputs whose source layout differs from the C++ one: tensor index -> the
+    # ONNX (NCHW) shape of a tensor tinynet stores NHWC (see layout.py). Empty for TFLite/sklearn.
+    nchw_shapes: dict = field(default_factory=dict)
 
     def tensor(self, index):
         return self.tensors[index]

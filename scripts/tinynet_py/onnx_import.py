@@ -31,7 +31,7 @@ import itertools
 
 import numpy as np
 
-from .errors import ModelError, TinynetError
+from .errors import ModelError, TinynetError, onnx_missing
 from .ir import Model, Op, Tensor
 
 # ONNX operators (default domain) the importer understands.  The ones marked "constants"
@@ -117,8 +117,7 @@ def load_onnx(path, allow_external_data=False):
     try:
         import onnx
     except ImportError:
-        raise TinynetError(path, "reading ONNX models needs the Python package 'onnx' "
-                                 "(pip install onnx, or apt install python3-onnx)") from None
+        raise TinynetError(path, onnx_missing()) from None
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -184,6 +183,7 @@ class _Importer:
         self.ops = []
         self.values = {}
         self.notes = []
+        self.nchw_shapes = {}         # IR tensor index -> ONNX NCHW shape of an NHWC graph input/output
         self.node = None
 
     # -- errors and helpers ------------------------------------------------------------------
@@ -400,6 +400,8 @@ class _Importer:
             order = tuple(range(len(dims)))
         v = _Value(dims, order=order)
         v.index = self.new_tensor(vi.name, v.stored_shape)
+        if order == NHWC:
+            self.nchw_shapes[v.index] = tuple(dims)
         self.values[vi.name] = v
         return v
 
@@ -427,6 +429,7 @@ class _Importer:
         if v.colperm is None and v.order == NHWC:
             self.notes.append(f"output '{vi.name}': ONNX NCHW {list(v.shape)} is produced as "
                               f"NHWC {list(v.stored_shape)}")
+            self.nchw_shapes[v.index] = tuple(v.shape)
             return v.index
         self.fail(f"graph output '{vi.name}' (ONNX shape {list(v.shape)}) is stored in "
                   f"another memory order here (a flattened NHWC feature map) and tinynet has "
@@ -1202,4 +1205,5 @@ class _Importer:
         parts += self.notes
         return Model(path=self.path, sha256=self.sha256, tensors=tensors, ops=self.ops,
                      inputs=[remap[i] for i in inputs], outputs=[remap[i] for i in outputs],
-                     description="; ".join(parts) + ".", subgraph_name=self.graph.name)
+                     description="; ".join(parts) + ".", subgraph_name=self.graph.name,
+                     nchw_shapes={remap[i]: s for i, s in self.nchw_shapes.items()})

@@ -13,7 +13,8 @@ import sys
 from dataclasses import dataclass, field
 
 from . import evaluate, prune
-from .errors import ModelError, TinynetError
+from .data import DATA_LAYOUTS
+from .errors import ModelError, TinynetError, UsageError, onnx_missing
 from .reference import Interpreter
 from .tflite import load_model
 
@@ -32,7 +33,7 @@ def load_any(path, allow_external_data=False):
         try:
             from .onnx_import import load_onnx
         except ImportError as e:
-            raise TinynetError(path, f"reading ONNX needs the onnx Python package (Debian: python3-onnx): {e}")
+            raise TinynetError(path, onnx_missing(e))
         return load_onnx(path, allow_external_data)
     if extension not in (".tflite", ".lite", ".bin", ""):
         raise ModelError(path, f"unknown model file type '{extension}'; tinynet reads {MODEL_KINDS}")
@@ -72,6 +73,10 @@ def add_compression_arguments(parser):
     group.add_argument("--eval", metavar="DATA.npz",
                        help="accuracy of the model as read vs quantized vs pruned, overall and per class "
                             "(arrays 'x' inputs, 'y' labels); flags classes that lose more than the average")
+    group.add_argument("--data-layout", choices=DATA_LAYOUTS, default="auto",
+                       help="how rank-4 data of an ONNX model (--input .npy, --quantize, --eval) are "
+                            "read: auto (by shape: the ONNX NCHW shape is transposed to the C++ NHWC "
+                            "one; a shape that is both is taken as NCHW), nchw or nhwc")
     group.add_argument("--save-tflite", metavar="OUT.tflite",
                        help="also write the final (quantized/pruned) model as a .tflite file, which "
                             "TFLM and other TFLite tools can read")
@@ -101,13 +106,14 @@ def prepare(args, progress=_progress):
     quantize_path = getattr(args, "quantize", None)
     synapses = getattr(args, "prune_synapses", 0.0) or 0.0
     neurons = getattr(args, "prune_neurons", 0.0) or 0.0
+    data_layout = getattr(args, "data_layout", "auto")
     if quantize_path and source_kind != "float":
-        raise TinynetError(args.model, "--quantize needs a float32 model; this one is already int8 "
+        raise UsageError(args.model, "--quantize needs a float32 model; this one is already int8 "
                                        "(prune it directly, without --quantize)")
     samples = None
     if quantize_path:
         from .quantize import load_samples, quantize_model
-        samples = load_samples(quantize_path, model)
+        samples = load_samples(quantize_path, model, layout=data_layout)
         progress(f"quantizing with {len(samples)} calibration samples")
         quantized = quantize_model(model, samples, progress)
         variants.append(("int8", quantized))
@@ -141,8 +147,8 @@ def prepare(args, progress=_progress):
         save_model(prepared.model, args.save_tflite)
         notes.append(f"wrote {args.save_tflite}")
     if getattr(args, "eval", None):
-        x, y = evaluate.load_labelled(args.eval, model)
-        prepared.evaluation = evaluate.evaluate(variants, x, y, progress)
+        x, y, layout = evaluate.load_labelled(args.eval, model, data_layout)
+        prepared.evaluation = evaluate.evaluate(variants, x, y, progress, layout)
     return prepared
 
 

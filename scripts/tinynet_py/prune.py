@@ -17,7 +17,7 @@ import copy
 
 import numpy as np
 
-from .errors import TinynetError
+from .errors import UsageError
 
 WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 _CHANNEL_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
@@ -26,7 +26,7 @@ _PASS_THROUGH = ("LOGISTIC", "TANH", "LEAKY_RELU", "MAX_POOL_2D", "AVERAGE_POOL_
 
 def _check_fraction(fraction, flag):
     if not 0.0 <= fraction < 1.0:
-        raise TinynetError(None, f"{flag} must be a fraction in [0, 1), got {fraction}")
+        raise UsageError(None, f"{flag} must be a fraction in [0, 1), got {fraction}")
 
 
 def _real_weights(tensor):
@@ -43,7 +43,7 @@ def _real_weights(tensor):
 def prune_synapses(model, fraction, scope="layer"):
     _check_fraction(fraction, "--prune-synapses")
     if scope not in ("layer", "global"):
-        raise TinynetError(None, f"--prune-scope must be 'layer' or 'global', got '{scope}'")
+        raise UsageError(None, f"--prune-scope must be 'layer' or 'global', got '{scope}'")
     result = copy.deepcopy(model)
     layers = [op for op in result.ops if op.opcode in WEIGHTED]
     magnitudes = {op.index: np.abs(_real_weights(result.tensors[op.inputs[1]])) for op in layers}

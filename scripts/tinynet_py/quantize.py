@@ -13,7 +13,7 @@ Follows TFLite's int8 quantization specification (tensorflow.org/lite/performanc
 - fixed output parameters the int8 kernels require: SOFTMAX and LOGISTIC 1/256 with zero point
   -128, TANH 1/128 with zero point 0.
 Inputs and outputs of the result are int8 (like a converter run with inference_input_type and
-inference_output_type int8); quantize_input/dequantize_output convert at the boundary.
+inference_output_type int8); data.quantize_input/dequantize_output convert at the boundary.
 """
 
 import dataclasses
@@ -21,7 +21,8 @@ import dataclasses
 import numpy as np
 
 from . import fixedpoint as fp
-from .errors import ModelError, TinynetError
+from .data import dequantize_output, quantize_input, read_npz, samples_to_cxx  # noqa: F401 (re-exported)
+from .errors import ModelError, UsageError
 from .ir import Model, Tensor
 from .reference import Interpreter
 
@@ -31,28 +32,22 @@ FIXED_OUTPUT = {"SOFTMAX": (1.0 / 256, -128), "LOGISTIC": (1.0 / 256, -128), "TA
 SUPPORTED = tuple(WEIGHTED) + SAME_QUANT + tuple(FIXED_OUTPUT) + ("ADD", "SUB", "MEAN", "LEAKY_RELU")
 
 
-def load_samples(path, model, key="x"):
-    """Reads `key` (or the only array) of an .npz as float32 samples of the model's first input."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            names = list(data.keys())
-            if key in names:
-                samples = data[key]
-            elif len(names) == 1:
-                samples = data[names[0]]
-            else:
-                raise TinynetError(path, f"has arrays {names}; expected one named '{key}'")
-    except OSError as e:
-        raise TinynetError(path, f"cannot read: {e.strerror or e}") from None
-    except ValueError as e:
-        raise TinynetError(path, f"not a valid .npz file ({e})") from None
-    tensor = model.tensors[model.inputs[0]]
-    per_sample = tensor.num_elements
-    samples = np.asarray(samples)
-    if samples.size == 0 or samples.size % per_sample:
-        raise TinynetError(path, f"'{key}' has shape {samples.shape}: not a list of samples of "
-                                 f"{per_sample} values (the model input is {list(tensor.shape)})")
-    return samples.reshape(-1, per_sample)
+def load_samples(path, model, key="x", layout="auto"):
+    """Reads `key` (or the only array) of an .npz as float32 samples of the model's first input,
+    [N, values] in the C++ tensor's order (ONNX NCHW samples are transposed: see data.py)."""
+    arrays = read_npz(path)
+    names = list(arrays)
+    if key in names:
+        samples = arrays[key]
+    elif len(names) == 1:
+        samples = arrays[names[0]]
+    else:
+        raise UsageError(path, f"has arrays {names}; expected one named '{key}'")
+    if np.asarray(samples).dtype.kind != "f":
+        raise UsageError(path, f"'{key}' holds {np.asarray(samples).dtype}; calibration samples are "
+                               f"float values of the model input")
+    samples, _ = samples_to_cxx(samples, model, model.inputs[0], path, layout, key)
+    return samples
 
 
 def activation_params(low, high):
@@ -170,21 +165,7 @@ def quantize_model(model, samples, progress=None):
                    outputs=list(model.outputs),
                    description=(model.description + "; " if model.description else "")
                    + f"int8 post-training quantization on {len(samples)} calibration samples",
-                   schema_version=model.schema_version, subgraph_name=model.subgraph_name)
+                   schema_version=model.schema_version, subgraph_name=model.subgraph_name,
+                   nchw_shapes=dict(model.nchw_shapes))
     Interpreter(result)   # every op's int8 checks must pass
     return result
-
-
-def quantize_input(x, tensor):
-    """float -> the int8 input tensor (AffineQuantize: round(x / scale) + zero point, in float32)."""
-    x = np.asarray(x, np.float32)
-    if not tensor.is_quantized:
-        return x
-    q = fp.tflite_round((x / np.float32(tensor.scale_scalar)).astype(np.float64)).astype(np.int64) + tensor.zero_point_scalar
-    return np.clip(q, -128, 127).astype(np.int8)
-
-
-def dequantize_output(q, tensor):
-    if not tensor.is_quantized:
-        return np.asarray(q, np.float32)
-    return (np.asarray(q, np.int64) - tensor.zero_point_scalar).astype(np.float32) * np.float32(tensor.scale_scalar)

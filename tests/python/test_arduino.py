@@ -64,7 +64,11 @@ def test_library_properties_fields():
     for field in REQUIRED_FIELDS:
         assert props.get(field), f"library.properties has no {field}"
     assert props["name"] == "tinynet"
-    assert props["architectures"] == "*"
+    architectures = props["architectures"].split(",")
+    assert "*" not in architectures and "avr" not in architectures, "AVR cores cannot build C++20"
+    assert {"samd", "rp2040", "stm32", "mbed_nano", "renesas_uno", "arm"} <= set(architectures)
+    # No public address yet: a reserved, never-resolving name rather than a guessed one.
+    assert re.fullmatch(r"https://[a-z0-9.-]+\.invalid/", props["url"]), props["url"]
     assert props["includes"] == "tinynet.h"
     assert props["category"] in CATEGORIES
     assert props["version"] == cmake_version(), "library.properties and CMakeLists.txt disagree on the version"
@@ -236,3 +240,52 @@ def test_readme_arduino_sketch_builds_and_runs(library, tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     q_in = int(re.search(r"net\.input\(\)\[0\] = (-?\d+);", code).group(1))
     assert run.stdout.split() == [str(reference_outputs([q_in])[0])] * 16
+
+
+def test_package_readme_is_written_for_board_users(library):
+    """The zip's README is its own: no paths of the repository that are not in the zip, no setup
+    for the repository's tests; it says how to install, the C++20 flag, and which cores can."""
+    text = (library / "README.md").read_text()
+    assert text == (ROOT / "examples" / "arduino" / "library" / "README.md").read_text()
+    for absent in ("../shared", "sudo", "docs/", "scripts/setup", "scripts/run-tests", "tests/"):
+        assert absent not in text, absent
+    for present in ("Add .ZIP Library", "#include <tinynet.h>", "compiler.cpp.extra_flags=-std=gnu++20",
+                    "GCC 11", "AVR", "| no |", "| yes |"):
+        assert present in text, present
+    table = {m.group(1) for m in re.finditer(r"`([a-z0-9_]+)`", text)}
+    for arch in properties(ROOT / "library.properties")["architectures"].split(","):
+        assert arch == "arm" or arch in table, f"the README does not say whether {arch} cores can build tinynet"
+
+
+@pytest.mark.skipif(any(shutil.which(t) is None for t in ARM_TOOLS),
+                    reason="needs arduino-builder, arduino-ctags, arm-none-eabi-g++ and qemu-system-arm: run scripts/setup")
+def test_package_readme_sketch_builds_and_runs(library, tmp_path):
+    """The sketch in the zip's README, as written there (float in, float out), on the sine model
+    converted as its step 1 says, built with the stub platform and run under QEMU."""
+    text = (library / "README.md").read_text()
+    code = re.search(r"```cpp\n(.*?)```", text, re.S).group(1)
+    sketch_dir = tmp_path / "pkg_sketch"
+    sketch_dir.mkdir()
+    (sketch_dir / "pkg_sketch.ino").write_text(code)
+    convert = subprocess.run([str(ROOT / "scripts" / "tinynet"), "convert", str(SINE_MODEL), "-o",
+                              str(sketch_dir / "my_model.h"), "--name", "my_model"], capture_output=True, text=True)
+    assert convert.returncode == 0, convert.stderr
+    build = tmp_path / "build"
+    build.mkdir()
+    result = subprocess.run(["arduino-builder", "-compile", "-hardware", str(PLATFORM), "-tools", str(PLATFORM),
+                             "-libraries", str(library.parent), "-fqbn", "tinynet:arm:mps2_an386",
+                             "-build-path", str(build), str(sketch_dir / "pkg_sketch.ino")],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    run = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-display", "none", "-monitor", "none",
+                          "-serial", "none", "-semihosting-config", "enable=on,target=native,chardev=out",
+                          "-chardev", "stdio,id=out", "-kernel", str(build / "pkg_sketch.ino.elf")],
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    # features are all 0.0: quantized to the input's zero point; the output dequantized.
+    model = parse_model(SINE_MODEL.read_bytes(), str(SINE_MODEL))
+    tin, tout = model.tensors[model.inputs[0]], model.tensors[model.outputs[0]]
+    q_out = reference_outputs([int(tin.zero_point[0])])[0]
+    expected = (q_out - int(tout.zero_point[0])) * float(tout.scale[0])
+    printed = [float(v) for v in run.stdout.split()]
+    assert len(printed) == 16 and all(abs(v - expected) <= 0.006 for v in printed), (printed, expected)

@@ -45,4 +45,28 @@ struct size_mismatch {
                 "(see size_mismatch<Layer, ExpectedCount, ActualCount> below)");
 };
 
+// The counts of a Dense layer's weights, as types whose names read in the compiler's output:
+// "dense_weights_size_mismatch<seq::Dense<w1, b1>, expected_values<8>, units<4>, inputs<2>,
+// got_values<7>>" -- 8 values expected (4 units x 2 inputs), 7 given.
+namespace diag {
+template <int N>
+struct expected_values {};
+template <int N>
+struct units {};
+template <int N>
+struct inputs {};
+template <int N>
+struct got_values {};
+}  // namespace diag
+
+template <class Layer, class Expected, class Units, class Inputs, class Got, bool Ok>
+struct dense_weights_size_mismatch {
+  static constexpr bool ok = Ok;
+  static_assert(Ok,
+                "tinynet: this Dense layer's weights do not hold units x inputs values (units: the "
+                "bias's length; inputs: the values per sample of the layer's input); see "
+                "dense_weights_size_mismatch<Layer, expected_values<E>, units<U>, inputs<I>, "
+                "got_values<G>>, named with this error");
+};
+
 }  // namespace tinynet

@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../core/quantize_value.hpp"
 #include "../core/tensor.hpp"
 #include "../core/type_list.hpp"
 #include "arena_plan.hpp"
@@ -298,6 +299,31 @@ struct Instance {
   template <class AfterOp>
   void invoke(AfterOp&& after_op) {
     Net::invoke(arena, after_op);
+  }
+
+  // Real numbers in and out through each tensor's compile-time quantization (no scale or zero
+  // point copied by hand): set_input_float quantizes as TFLM's AffineQuantize does
+  // (core/quantize_value.hpp), output_float dequantizes as TFLM's Dequantize. On float tensors
+  // they copy. The spans have the tensor's size as their extent: a float[N] of the wrong N does
+  // not compile.
+  template <std::size_t I = 0>
+  using input_values = std::span<const float, static_cast<std::size_t>(Net::template input_t<I>::size)>;
+  template <std::size_t I = 0>
+  using output_values = std::span<float, static_cast<std::size_t>(Net::template output_t<I>::size)>;
+
+  template <std::size_t I = 0>
+  void set_input_float(input_values<I> values) {
+    auto in = input<I>();
+    for (std::size_t k = 0; k < in.size(); ++k) in[k] = quantize_value<typename Net::template input_t<I>>(values[k]);
+  }
+  template <std::size_t I = 0>
+  float output_float(std::size_t k) {
+    return dequantize_value<typename Net::template output_t<I>>(output<I>()[k]);
+  }
+  template <std::size_t I = 0>
+  void output_float(output_values<I> values) {
+    auto out = output<I>();
+    for (std::size_t k = 0; k < out.size(); ++k) values[k] = dequantize_value<typename Net::template output_t<I>>(out[k]);
   }
 };
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import cortex_m, runner
 from ..analysis import summary
-from ..errors import TinynetError
+from ..errors import ModelError, TinynetError, UsageError
 from ..ir import DTYPES
 from .. import pipeline
 from .convert_cmd import default_namespace, header_for
@@ -68,12 +68,12 @@ def _timed(build):
 
 def run(args):
     if args.per_layer and args.target == "host":
-        raise TinynetError(None, "--per-layer counts instructions: use a Cortex-M --target")
+        raise UsageError(None, "--per-layer counts instructions: use a Cortex-M --target")
     namespace = default_namespace(args.model)
     prepared, text = header_for(args, namespace)
     model = prepared.model
     if len(model.inputs) != 1:
-        raise TinynetError(args.model, "bench handles models with one input")
+        raise ModelError(args.model, f"bench handles models with one input; this one has {len(model.inputs)}")
     info = summary(model)
     figures = {"model": os.path.basename(args.model), "target": args.target, "macs": int(info["totals"]["macs"])}
     # A fresh cache folder keyed by nothing: compile time must be measured, not read from cache.

@@ -1,11 +1,11 @@
 """`tinynet convert`: write a model as one C++ header (constexpr weights + a tinynet::Network)."""
 
 import os
-import re
 
 from .. import pipeline
 from ..analysis import summary
-from ..emit import generate_header, write_atomically
+from ..data import layout_lines
+from ..emit import check_namespace, generate_header, safe_namespace, write_atomically
 from ..safe_text import escape
 from ..reference import Interpreter
 from .inspect_cmd import format_table
@@ -29,15 +29,18 @@ EPILOG = """examples:
 
 
 def default_namespace(path):
-    stem = re.sub(r"[^0-9A-Za-z_]", "_", os.path.splitext(os.path.basename(path))[0])
-    return stem if stem and not stem[0].isdigit() else "model_" + stem
+    """The model file's stem as a namespace name (emit.safe_namespace mangles what would not compile)."""
+    return safe_namespace(os.path.splitext(os.path.basename(path))[0])
 
 
 def add_arguments(parser):
     pipeline.add_model_argument(parser)
     parser.add_argument("-o", "--output", required=True, metavar="OUT.hpp", help="the header to write")
-    parser.add_argument("--name", metavar="NS", help="C++ namespace of the generated code "
-                                                     "(default: the model file's stem)")
+    parser.add_argument("--name", metavar="NS", help="C++ namespace of the generated code (default: the "
+                                                     "model file's stem, made a valid name: class.onnx "
+                                                     "-> class_model, 8bit.tflite -> model_8bit); C++ "
+                                                     "keywords, std, tinynet and reserved names (__x, _X) "
+                                                     "are refused")
     pipeline.add_compression_arguments(parser)
 
 
@@ -57,10 +60,11 @@ def header_for(args, namespace):
 
 def run(args):
     namespace = args.name or default_namespace(args.model)
+    check_namespace(namespace)         # before the model is read: a usage error is found at once
     prepared, text = header_for(args, namespace)
     model = prepared.model
     write_atomically(args.output, text)
-    for note in prepared.notes:
+    for note in prepared.notes + layout_lines(model):
         print(escape(note, limit=None, keep_unicode=True))
     print(f"wrote {args.output}: namespace {namespace}, {len(model.ops)} ops, network type "
           f"{namespace}::network")

@@ -9,11 +9,14 @@ from ..safe_text import escape
 
 NAME = "inspect"
 HELP = "show a model's layers, MACs, weight and activation bytes, flash and arena estimates"
-DESCRIPTION = """Reads a TFLite model, checks that tinynet supports every op, and prints one
+DESCRIPTION = """Reads a model (a TFLite flatbuffer, int8 or float32; a float32 ONNX file; a pickled
+scikit-learn MLP), checks that tinynet supports every op, and prints one
 row per layer (op, input and output shapes, key parameters, multiply-accumulates, weight
 bytes, output activation bytes) and totals: a flash estimate (constant tensors plus the
 per-channel requantization tables) and an arena estimate (peak of a greedy 16-byte aligned
-placement of the activations by lifetime, RESHAPE outputs sharing their input)."""
+placement of the activations by lifetime, RESHAPE outputs sharing their input). For an ONNX
+model, a rank-4 input or output says both its layouts: "layout:  input 'x': ONNX NCHW
+[1,3,8,8], C++ NHWC [1,8,8,3]"."""
 EPILOG = """example:
   tinynet inspect ../shared/models/mlperf-tiny/kws_ref_model.tflite
   tinynet inspect kws_ref_model.tflite --json > kws.json"""
@@ -73,7 +76,8 @@ def format_table(info):
         + (f" (scale {x['scale']:g}, zero point {x['zero_point']})" if x["scale"] else "")
         for x in ts)
     lines[:0] = [f"model:   {escape(info['model'], limit=None, keep_unicode=True)}", f"sha256:  {info['sha256']}",
-                 f"inputs:  {io(info['inputs'])}", f"outputs: {io(info['outputs'])}", ""]
+                 f"inputs:  {io(info['inputs'])}", f"outputs: {io(info['outputs'])}"] + \
+        [f"layout:  {line}" for line in info.get("layouts", [])] + [""]
     lines += [
         "",
         f"ops:                    {t['ops']}",

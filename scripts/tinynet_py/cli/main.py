@@ -3,7 +3,8 @@
 To add a subcommand, write a module in this package with NAME, HELP, DESCRIPTION,
 add_arguments(parser) and run(args) -> exit status, and list it in COMMANDS.
 Errors are reported as one line, `tinynet: error: <file>: <message>`, never a traceback:
-exit status 2 for a bad or unsupported model (ModelError) and for usage errors, 1 for
+exit status 2 for a bad or unsupported model (ModelError) and for usage errors (UsageError,
+argparse), 1 for
 any other failure.
 """
 
@@ -11,7 +12,7 @@ import argparse
 import sys
 
 from .. import __version__
-from ..errors import ModelError, TinynetError
+from ..errors import ModelError, TinynetError, UsageError
 from ..safe_text import escape
 from . import bench_cmd, convert_cmd, inspect_cmd, run_cmd, verify_cmd
 
@@ -73,7 +74,7 @@ def main(argv=None):
         return 2
     try:
         return args.run(args)
-    except ModelError as e:
+    except (ModelError, UsageError) as e:
         _report(e)
         return 2
     except TinynetError as e:

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from ..errors import TinynetError
+from ..errors import ModelError, TinynetError, UsageError
 from ..reference import Interpreter
 from ..tflite import load_model
 
@@ -94,9 +94,14 @@ def compare(got, want, is_float, rtol, atol):
 
 
 def run(args):
+    extension = os.path.splitext(args.model)[1].lower()
+    if extension in (".onnx", ".pkl", ".pickle", ".joblib"):
+        raise UsageError(args.model, "verify compares tinynet's reference interpreter with TFLM's golden "
+                                     "outputs and needs a .tflite model; for an ONNX or scikit-learn model "
+                                     "use 'tinynet run' (or 'convert --eval DATA.npz')")
     model = load_model(args.model)
     if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise TinynetError(args.model, f"verify handles models with one input and one output; "
+        raise ModelError(args.model, f"verify handles models with one input and one output; "
                                        f"this one has {len(model.inputs)} and {len(model.outputs)}")
     interpreter = Interpreter(model)
     pairs = golden_pairs(args.golden)
