@@ -19,8 +19,10 @@ README = ROOT / "README.md"
 #   ("test", "path::function"): another test compiles or runs it (checked to exist)
 #   ("illustration", reason)
 BLOCKS = {
-    "sudo scripts/setup && scripts/demo     # install the toolchain, then train, compress, convert and run a digits model":
+    "scripts/setup && scripts/demo     # install the toolchain, then train, compress, convert and run a digits model":
         ("test", "tests/python/test_examples.py::test_demo_runs"),   # and scripts/run-tests: .ci/run
+    "scripts/run-tests --quick   # g++ only: doctest unit tests, compile-fail tests, a conformance subset":
+        ("test", "tests/python/test_run_tests.py::test_the_fast_tier"),   # the full run is .ci/run itself
     "#include <tinynet/tinynet.hpp>": ("test", "tests/cpp/test_readme_example.cpp::the README's hand-written network runs"),
     "error: static assertion failed: tinynet: the output tensor's shape is not the shape this layer":
         ("illustration", "compiler output; tests/compile_fail/conv_output_shape.cpp checks the message"),

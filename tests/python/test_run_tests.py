@@ -29,7 +29,7 @@ def _labelled(build, *args):
 
 @pytest.mark.skipif(shutil.which("cmake") is None or shutil.which("g++") is None, reason="cmake or g++ not installed")
 def test_the_fast_tier(tmp_path):
-    subprocess.run(["cmake", "-S", str(ROOT), "-B", str(tmp_path), "-DCMAKE_CXX_COMPILER=g++"], check=True,
+    subprocess.run(["cmake", "-S", str(ROOT), "-B", str(tmp_path), "-DCMAKE_CXX_COMPILER=g++", "-DTINYNET_BUILD_TESTS=ON"], check=True,
                    capture_output=True, timeout=300)
     quick = _labelled(tmp_path, "-L", "quick")
     compile_fail = sorted(f"compile_fail_{p.stem}" for p in (ROOT / "tests" / "compile_fail").glob("*.cpp"))
