@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "../../core/activation_range.hpp"
+#include "../../core/channel_plan.hpp"
 #include "../../core/constant_array.hpp"
 #include "../../core/diagnostics.hpp"
 #include "../../core/dot.hpp"
@@ -35,9 +36,20 @@ struct DepthwiseConv2DOptions {
   Activation activation = Activation::none;
 };
 
+namespace detail {
+// DepthwiseConv2D's channel plan: channel c's weights are column c of the [taps][out_c] weights.
+template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales, DepthwiseConv2DOptions Options,
+          int OutC = NHWC<typename Out::shape>::channels>
+using depthwise_conv2d_plan = ChannelPlan<In, Out, Weights, Bias, WeightScales, Options.activation, OutC,
+                                          WeightLayout<Options.kernel_h * Options.kernel_w, 1, OutC>>;
+}  // namespace detail
+
 template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales,
           DepthwiseConv2DOptions Options>
-struct DepthwiseConv2D {
+struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, WeightScales, Options> {
+  using plan = detail::depthwise_conv2d_plan<In, Out, Weights, Bias, WeightScales, Options>;
+  using plan::folded_bias, plan::multipliers, plan::range, plan::short_stage, plan::short_stage_table, plan::is_quantized;
+  using typename plan::accumulator;
   using inputs = TypeList<In>;
   using output = Out;
   using input_element = typename In::element;
@@ -70,43 +82,7 @@ struct DepthwiseConv2D {
   static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = std::uint64_t{batches} * out_h * out_w * out_c * k_h * k_w;
 
-  static constexpr bool is_quantized = !In::is_float;
-  // TFLite's 16x8 mode (int16 activations, int8 weights) accumulates in 64 bits with an int64
-  // bias and requantizes with the 64-bit MultiplyByQuantizedMultiplier.
-  using accumulator = std::conditional_t<std::is_same_v<input_element, std::int16_t>, std::int64_t, std::int32_t>;
-  static constexpr int scale_count = is_quantized ? array_size<WeightScales> : 1;
-  static_assert(!is_quantized || scale_count == 1 || scale_count == out_c,
-                "tinynet::DepthwiseConv2D: weight scales must have 1 (per-tensor) or out_channels entries");
-
-  static constexpr std::array<accumulator, out_c> folded_bias = [] {
-    std::array<accumulator, out_c> out{};
-    if constexpr (is_quantized) {
-      for (int c = 0; c < out_c; ++c) {
-        accumulator weight_sum = 0;
-        for (int t = 0; t < k_h * k_w; ++t) weight_sum += Weights[t * out_c + c];
-        accumulator bias = 0;
-        if constexpr (has_bias<Bias>) bias = static_cast<accumulator>(Bias[c]);
-        out[static_cast<std::size_t>(c)] = bias - In::zero_point * weight_sum;
-      }
-    }
-    return out;
-  }();
-
-  static constexpr ChannelMultipliers<out_c> multipliers = [] {
-    if constexpr (is_quantized) {
-      return channel_multipliers<out_c, scale_count>(In::scale, WeightScales, Out::scale, ScaleProduct::in_double);
-    } else {
-      return ChannelMultipliers<out_c>{};
-    }
-  }();
-
-  static constexpr QuantizedRange range =
-      is_quantized ? activation_range<output_element>(Options.activation, Out::scale, Out::zero_point)
-                   : QuantizedRange{0, 0};
-
-  static constexpr std::size_t weight_bytes =
-      sizeof(Weights) + (is_quantized ? sizeof(folded_bias) + sizeof(multipliers)
-                                      : (has_bias<Bias> ? sizeof(Bias) : 0));
+  static constexpr std::size_t weight_bytes = plan::weight_bytes_with(sizeof(Weights));
 
   static constexpr detail::InteriorRange interior_y = detail::interior(in_h, out_h, k_h, s_h, d_h, pad_h);
   static constexpr detail::InteriorRange interior_x = detail::interior(in_w, out_w, k_w, s_w, d_w, pad_w);
@@ -151,38 +127,9 @@ struct DepthwiseConv2D {
     return out;
   }();
 
-  // |acc| <= |folded_bias| + 128 * sum |w| for each channel (int8 inputs; core/output_stage.hpp).
-  static constexpr std::array<std::int64_t, out_c> accumulator_bound = [] {
-    std::array<std::int64_t, out_c> out{};
-    if constexpr (is_quantized) {
-      for (int c = 0; c < out_c; ++c) {
-        std::int64_t magnitude = 0;
-        for (int t = 0; t < k_h * k_w; ++t) {
-          const std::int64_t w = Weights[t * out_c + c];
-          magnitude += w < 0 ? -w : w;
-        }
-        const std::int64_t bias = static_cast<std::int64_t>(folded_bias[static_cast<std::size_t>(c)]);
-        out[static_cast<std::size_t>(c)] = (bias < 0 ? -bias : bias) + 128 * magnitude;
-      }
-    }
-    return out;
-  }();
-  static constexpr bool short_stage = std::is_same_v<input_element, std::int8_t> &&
-                                      short_output_stage_applies<out_c>(multipliers, accumulator_bound);
-  static constexpr ShortOutputStage<out_c> short_stage_table = short_output_stage<out_c>(multipliers);
-
-  static constexpr output_element requantize(std::int32_t acc, int c) {
-    const auto channel = static_cast<std::size_t>(c);
-    std::int32_t scaled;
-    if constexpr (short_stage) {
-      scaled = short_stage_table.scale(acc, channel);
-    } else {
-      scaled = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[channel], multipliers.shift[channel]);
-    }
-    // The plain clamp: with SSAT (clamp<range>) GCC 12 allocates the four-channel loop worse and
-    // the layer needs ~25% more instructions on Cortex-M4 (measured with bench --per-layer).
-    return static_cast<output_element>(clamp(scaled + Out::zero_point, range));
-  }
+  // The plain clamp: with SSAT (clamp<range>) GCC 12 allocates the four-channel loop worse and
+  // the layer needs ~25% more instructions on Cortex-M4 (measured with bench --per-layer).
+  static constexpr output_element requantize(std::int32_t acc, int c) { return plan::template requantize<false>(acc, c); }
 
   // Without the DSP extension (host, M0+/M3) and in constant evaluation: all channels of a pixel
   // at once, taps outer, one accumulator per channel; the channel loops are contiguous in both
@@ -384,9 +331,7 @@ struct DepthwiseConv2D {
             }
           }
         }
-        const std::int32_t scaled = fixed::multiply_by_quantized_multiplier(
-            acc, multipliers.multiplier[static_cast<std::size_t>(c)], multipliers.shift[static_cast<std::size_t>(c)]);
-        out[c] = static_cast<output_element>(clamp(scaled + Out::zero_point, range));
+        out[c] = plan::requantize_exact(acc, c);
       } else {
         float total = 0.0f;
         for (int ky = 0; ky < k_h; ++ky) {
@@ -398,9 +343,7 @@ struct DepthwiseConv2D {
             }
           }
         }
-        float bias = 0.0f;
-        if constexpr (has_bias<Bias>) bias = Bias[c];
-        out[c] = clamp_float(total + bias, activation_range_float(Options.activation));
+        out[c] = plan::finish_float(total, c);
       }
     }
   }
