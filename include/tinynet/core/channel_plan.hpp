@@ -16,6 +16,7 @@
 
 #include "activation_range.hpp"
 #include "constant_array.hpp"
+#include "constant_tables.hpp"
 #include "fixed_point.hpp"
 #include "output_stage.hpp"
 #include "requantize.hpp"
@@ -113,6 +114,21 @@ struct ChannelPlan {
   // bytes): the folded bias and the multipliers, or a float layer's bias.
   static constexpr std::size_t weight_bytes_with(std::size_t stored_weights) {
     return stored_weights + (is_quantized ? sizeof(folded_bias) + sizeof(multipliers) : (has_bias<Bias> ? sizeof(Bias) : 0));
+  }
+
+  // The tables the op's kernels read (core/checksum.hpp): a float layer's weights and bias; a
+  // quantized layer's weights as the op stores them (Stored: none when they are instructions),
+  // the plan's tables and the op's own derived tables (Own).
+  template <class Stored, class Own = ConstantTables<>>
+  static constexpr auto constant_tables_with(Stored stored, Own own = {}) {
+    if constexpr (!is_quantized) {
+      if constexpr (has_bias<Bias>) return ConstantTables<Weights, Bias>{};
+      else return ConstantTables<Weights>{};
+    } else {
+      return []<const auto&... S, const auto&... O>(ConstantTables<S...>, ConstantTables<O...>) {
+        return ConstantTables<S..., folded_bias, multipliers, O..., short_stage_table>{};
+      }(stored, own);
+    }
   }
 
   // An int8 accumulator of channel c to its output value: the short stage where it applies.

@@ -88,6 +88,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr std::uint64_t macs = std::uint64_t{batches} * out_h * out_w * out_c * k_h * k_w * filter_c;
 
   static constexpr std::size_t weight_bytes = plan::weight_bytes_with(sizeof(Weights));
+  static constexpr auto constant_tables() { return plan::constant_tables_with(ConstantTables<Weights>{}); }
 
   static constexpr detail::InteriorRange interior_y = detail::interior(in_h, out_h, k_h, s_h, d_h, pad_h);
   static constexpr detail::InteriorRange interior_x = detail::interior(in_w, out_w, k_w, s_w, d_w, pad_w);

@@ -112,6 +112,10 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
     return out;
   }();
 
+  static constexpr auto constant_tables() {
+    return plan::constant_tables_with(ConstantTables<Weights>{}, ConstantTables<packed_weights>{});
+  }
+
   // A row of in_c input zero points (in flash): border taps that fall in the padding read it, so
   // border pixels run the same branch-free loops as interior ones (the DSP and host kernels).
   static constexpr std::array<input_element, static_cast<std::size_t>(in_c)> padding_row = [] {

@@ -89,6 +89,16 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
     else return sizeof(Weights);
   }();
   static constexpr std::size_t weight_bytes = plan::weight_bytes_with(stored_weight_bytes);
+  // The tables the kernels read: the weights as stored by the form (core/checksum.hpp).
+  static constexpr auto constant_tables() {
+    if constexpr (sparse_form == SparseForm::unrolled) {
+      return plan::constant_tables_with(ConstantTables<>{});
+    } else if constexpr (sparse_form == SparseForm::compressed) {
+      return plan::constant_tables_with(ConstantTables<>{}, ConstantTables<compressed_rows::tables, compressed_rows::groups>{});
+    } else {
+      return plan::constant_tables_with(ConstantTables<Weights>{});
+    }
+  }
 
   // The input row is widened in blocks of at most 512 values: a bounded patch on the stack.
   static constexpr int block = input_depth < 512 ? input_depth : 512;
