@@ -19,14 +19,14 @@
 #include "../../core/channel_plan.hpp"
 #include "../../core/constant_array.hpp"
 #include "../../core/diagnostics.hpp"
-#include "../../core/dot.hpp"
 #include "../../core/fixed_point.hpp"
-#include "../../core/host_dense.hpp"
 #include "../../core/output_stage.hpp"
 #include "../../core/requantize.hpp"
 #include "../../core/sparsity.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
+#include "../../kernels/dot.hpp"
+#include "../../kernels/x86_simd/dense.hpp"
 #include "compressed_rows.hpp"
 #include "unrolled_rows.hpp"
 
@@ -89,6 +89,7 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
     else return sizeof(Weights);
   }();
   static constexpr std::size_t weight_bytes = plan::weight_bytes_with(stored_weight_bytes);
+  static constexpr const auto& weights = Weights;
   // The tables the kernels read: the weights as stored by the form (core/checksum.hpp).
   static constexpr auto constant_tables() {
     if constexpr (sparse_form == SparseForm::unrolled) {
@@ -139,12 +140,12 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
     } else if constexpr (std::is_same_v<input_element, std::int8_t>) {
 #if TINYNET_HOST_SIMD
       if (!std::is_constant_evaluated()) {
-        host::Dense<FullyConnected, Weights>::run(in, out);  // core/host_dense.hpp
+        host::Dense<FullyConnected, Weights>::run(in, out);  // kernels/x86_simd/dense.hpp
         return;
       }
 #endif
       // Widen the input row into an int16 patch, one block at a time, and run two units per
-      // pass over each block (core/dot.hpp).
+      // pass over each block (kernels/dot.hpp).
       for (int b = 0; b < batches; ++b) {
         const input_element* row = in + b * input_depth;
         alignas(4) std::int16_t patch[block]{};
