@@ -156,3 +156,45 @@ TEST_CASE("multi-input network in the arena keeps inputs alive while they are re
   CHECK(multi::net::output<1>(arena)[2] == -27);
   CHECK(multi::net::output<0>(arena)[2] == 33);
 }
+
+// ---- The op protocol (core/op.hpp) ------------------------------------------------------------
+namespace protocol {
+inline constexpr Quant q{1.0f, 0};
+struct a : Tensor<i8, Shape<4>, q> {};
+struct b : Tensor<i8, Shape<4>, q> {};
+struct complete {
+  using inputs = TypeList<a>;
+  using output = b;
+  static constexpr bool in_place = true;
+  static constexpr std::uint64_t macs = 0;
+  static constexpr std::size_t weight_bytes = 0;
+  static constexpr void run(const i8*, i8*) {}
+};
+struct no_inputs { using output = b; static constexpr bool in_place = true; static constexpr std::uint64_t macs = 0;
+                   static constexpr std::size_t weight_bytes = 0; static constexpr void run(const i8*, i8*) {} };
+struct inputs_not_a_list : complete { using inputs = a; };
+struct no_output { using inputs = TypeList<a>; static constexpr bool in_place = true; static constexpr std::uint64_t macs = 0;
+                   static constexpr std::size_t weight_bytes = 0; static constexpr void run(const i8*, i8*) {} };
+struct no_in_place { using inputs = TypeList<a>; using output = b; static constexpr std::uint64_t macs = 0;
+                     static constexpr std::size_t weight_bytes = 0; static constexpr void run(const i8*, i8*) {} };
+struct no_weight_bytes { using inputs = TypeList<a>; using output = b; static constexpr bool in_place = true;
+                         static constexpr std::uint64_t macs = 0; static constexpr void run(const i8*, i8*) {} };
+struct no_run { using inputs = TypeList<a>; using output = b; static constexpr bool in_place = true;
+                static constexpr std::uint64_t macs = 0; static constexpr std::size_t weight_bytes = 0; };
+struct run_of_other_types : complete { static constexpr void run(const float*, float*) {} };
+struct run_with_too_few_arguments : complete { static constexpr void run(i8*) {} };
+
+static_assert(NetworkOp<complete>);
+static_assert(!op_has_inputs<no_inputs> && !NetworkOp<no_inputs>);
+static_assert(!op_has_inputs<inputs_not_a_list> && !NetworkOp<inputs_not_a_list>);
+static_assert(!op_has_output<no_output> && !NetworkOp<no_output>);
+static_assert(!op_has_in_place<no_in_place> && !NetworkOp<no_in_place>);
+static_assert(!op_has_weight_bytes<no_weight_bytes> && !NetworkOp<no_weight_bytes>);
+static_assert(!op_has_run<no_run> && !NetworkOp<no_run>);
+static_assert(!op_has_run<run_of_other_types> && !op_has_run<run_with_too_few_arguments>);
+// (A missing `macs`: tests/compile_fail/op_missing_member.cpp checks the compiler's message.)
+
+// The library's ops follow it.
+static_assert(NetworkOp<Reshape<a, b>> && NetworkOp<Add<a, a, b>>);
+static_assert(NetworkOp<type_at<0, chain::net::op_list>>);  // a FullyConnected
+}  // namespace protocol

@@ -12,10 +12,11 @@
 // CRCs (4 bytes each, least significant first, in op order). Each part is its own constant
 // evaluation, so a large model stays within the compilers' constexpr step limits.
 //
-// The tables of an op (weighted_constants / derived_constants below): the weights the user
-// passed (and the bias of float layers), plus the tables the compiler derived from them that the
-// kernels read instead: folded biases, per-channel multipliers and shifts, packed weights, the
-// values and steps of compressed sparse layers.
+// The tables of an op are those its constant_tables() lists (core/constant_tables.hpp): the
+// weights the user passed (and the bias of float layers), plus the tables the compiler derived
+// from them that the kernels read instead: folded biases, per-channel multipliers and shifts,
+// packed weights, the values and steps of compressed sparse layers. This header walks any op
+// that lists its tables and includes nothing outside core/.
 // Quantization scales and int8 biases are not checksummed: they are used only at compile time
 // (folded into those tables) and are not in the image. Ops without tables (pooling, add,
 // softmax...) keep their few parameters in instructions, which a check of the code covers.
@@ -31,10 +32,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "../graph/network.hpp"
-#include "../layers/conv/conv2d.hpp"
-#include "../layers/conv/depthwise_conv2d.hpp"
-#include "../layers/dense/fully_connected.hpp"
+#include "constant_tables.hpp"
+#include "type_list.hpp"
 
 namespace tinynet {
 
@@ -218,70 +217,18 @@ struct ConstantSpan {
 
 // ---- which tables an op reads ----------------------------------------------------------------
 
-// The arrays the user passed to a weighted layer: the weights, and the bias of a float layer
-// (an int8 layer's bias is folded into folded_bias). Other ops have none.
-template <class Op>
-struct weighted_constants {
-  template <class F>
-  static constexpr void visit(F&&) {}
-};
-
-namespace detail {
-template <class Op, const auto& Weights, const auto& Bias, class F>
-constexpr void visit_weights_and_float_bias(F& f) {
-  f.template operator()<Weights>();
-  if constexpr (has_bias<Bias> && !Op::is_quantized) f.template operator()<Bias>();
-}
-}  // namespace detail
-
-// A sparse FullyConnected does not keep its dense weights: `compressed` reads its own tables
-// (visit_derived_constants) and `unrolled` has its weights in instructions, outside this check.
-template <class In, class Out, const auto& W, const auto& B, const auto& S, FullyConnectedOptions O>
-struct weighted_constants<FullyConnected<In, Out, W, B, S, O>> {
-  template <class F>
-  static constexpr void visit(F&& f) {
-    using layer = FullyConnected<In, Out, W, B, S, O>;
-    if constexpr (layer::sparse_form == SparseForm::dense) detail::visit_weights_and_float_bias<layer, W, B>(f);
-  }
-};
-template <class In, class Out, const auto& W, const auto& B, const auto& S, Conv2DOptions O>
-struct weighted_constants<Conv2D<In, Out, W, B, S, O>> {
-  template <class F>
-  static constexpr void visit(F&& f) {
-    detail::visit_weights_and_float_bias<Conv2D<In, Out, W, B, S, O>, W, B>(f);
-  }
-};
-template <class In, class Out, const auto& W, const auto& B, const auto& S, DepthwiseConv2DOptions O>
-struct weighted_constants<DepthwiseConv2D<In, Out, W, B, S, O>> {
-  template <class F>
-  static constexpr void visit(F&& f) {
-    detail::visit_weights_and_float_bias<DepthwiseConv2D<In, Out, W, B, S, O>, W, B>(f);
-  }
-};
-
-// The tables the compiler derives for the kernels, by name, when the op has them and is
-// quantized (a float layer's are empty placeholders the kernels never read).
-template <class Op, class F>
-constexpr void visit_derived_constants(F&& f) {
-  if constexpr (requires { requires Op::is_quantized; }) {
-    if constexpr (requires { Op::folded_bias; }) f.template operator()<Op::folded_bias>();
-    if constexpr (requires { Op::multipliers; }) f.template operator()<Op::multipliers>();
-    if constexpr (requires { Op::packed_weights; }) f.template operator()<Op::packed_weights>();
-    if constexpr (requires { Op::short_stage_table; }) f.template operator()<Op::short_stage_table>();
-    if constexpr (requires { requires Op::sparse_form == SparseForm::compressed; }) {
-      f.template operator()<Op::compressed_rows::tables>();
-      f.template operator()<Op::compressed_rows::groups>();
-    }
-  }
-}
-
-// Calls f.template operator()<Table>() for every table of every op of Net, in op order.
+// Calls f.template operator()<Table>() for every table of every op of Net, in op order: the
+// tables each op lists in constant_tables() (core/constant_tables.hpp); ops without tables (pooling,
+// add, softmax...) have none.
 template <class Net, class F>
 constexpr void for_each_constant(F&& f) {
   [&]<class... Ops>(TypeList<Ops...>) {
     (([&] {
-       weighted_constants<Ops>::visit(f);
-       visit_derived_constants<Ops>(f);
+       if constexpr (requires { Ops::constant_tables(); }) {
+         [&]<const auto&... Tables>(ConstantTables<Tables...>) {
+           (f.template operator()<Tables>(), ...);
+         }(Ops::constant_tables());
+       }
      }()),
      ...);
   }(typename Net::op_list{});

@@ -16,6 +16,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "../core/checksum.hpp"
+#include "../core/op.hpp"
 #include "../core/quantize_value.hpp"
 #include "../core/tensor.hpp"
 #include "../core/type_list.hpp"
@@ -71,16 +73,12 @@ struct tensor_produced_twice {
 template <class InputsT, class OutputsT, class... Ops>
 struct Network;
 
-namespace detail {
-// Defined in core/checksum.hpp (included by tinynet.hpp): CRC-32 of the network's constant tables.
-template <class Net>
-constexpr std::uint32_t network_crc32();
-}  // namespace detail
-
 template <class... Ins, class... Outs, class... Ops>
 struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   static_assert(sizeof...(Ins) >= 1 && sizeof...(Outs) >= 1 && sizeof...(Ops) >= 1,
                 "tinynet::Network needs at least one input, one output and one op");
+  // Every op follows the op protocol (core/op.hpp); an error here names the op and its missing member.
+  static_assert((checked_op<Ops>::ok && ...));
 
   using input_list = TypeList<Ins...>;
   using output_list = TypeList<Outs...>;

@@ -12,15 +12,16 @@
 #include <type_traits>
 
 #include "../../core/activation_range.hpp"
+#include "../../core/channel_plan.hpp"
 #include "../../core/constant_array.hpp"
 #include "../../core/diagnostics.hpp"
-#include "../../core/dot.hpp"
 #include "../../core/fixed_point.hpp"
-#include "../../core/host_simd.hpp"
 #include "../../core/output_stage.hpp"
 #include "../../core/requantize.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
+#include "../../kernels/dot.hpp"
+#include "../../kernels/x86_simd/conv2d.hpp"
 #include "geometry.hpp"
 
 namespace tinynet {
@@ -36,10 +37,23 @@ struct Conv2DOptions {
   Activation activation = Activation::none;
 };
 
+namespace detail {
+// Conv2D's channel plan: channel c's weights are the c-th OHWI filter, k_h * k_w * filter_c long.
+template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales, Conv2DOptions Options,
+          int PerChannel = array_size<Weights> / NHWC<typename Out::shape>::channels>
+using conv2d_plan = ChannelPlan<In, Out, Weights, Bias, WeightScales, Options.activation, NHWC<typename Out::shape>::channels,
+                                WeightLayout<PerChannel, PerChannel, 1>>;
+}  // namespace detail
+
 template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales,
           Conv2DOptions Options>
-struct Conv2D {
+struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Options> {
+  using plan = detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Options>;
+  using plan::folded_bias, plan::multipliers, plan::range, plan::short_stage, plan::short_stage_table, plan::is_quantized,
+      plan::requantize;
+  using typename plan::accumulator;
   using inputs = TypeList<In>;
+  using input = In;
   using output = Out;
   using input_element = typename In::element;
   using output_element = typename Out::element;
@@ -74,85 +88,18 @@ struct Conv2D {
   static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = std::uint64_t{batches} * out_h * out_w * out_c * k_h * k_w * filter_c;
 
-  static constexpr bool is_quantized = !In::is_float;
-  // TFLite's 16x8 mode (int16 activations, int8 weights) accumulates in 64 bits with an int64
-  // bias and requantizes with the 64-bit MultiplyByQuantizedMultiplier.
-  using accumulator = std::conditional_t<std::is_same_v<input_element, std::int16_t>, std::int64_t, std::int32_t>;
-  static constexpr int scale_count = is_quantized ? array_size<WeightScales> : 1;
-  static_assert(!is_quantized || scale_count == 1 || scale_count == out_c,
-                "tinynet::Conv2D: weight scales must have 1 (per-tensor) or out_channels entries");
-
-  static constexpr std::array<accumulator, out_c> folded_bias = [] {
-    std::array<accumulator, out_c> out{};
-    if constexpr (is_quantized) {
-      constexpr int per_channel = k_h * k_w * filter_c;
-      for (int c = 0; c < out_c; ++c) {
-        accumulator weight_sum = 0;
-        for (int i = 0; i < per_channel; ++i) weight_sum += Weights[c * per_channel + i];
-        accumulator bias = 0;
-        if constexpr (has_bias<Bias>) bias = static_cast<accumulator>(Bias[c]);
-        out[static_cast<std::size_t>(c)] = bias - In::zero_point * weight_sum;
-      }
-    }
-    return out;
-  }();
-
-  static constexpr ChannelMultipliers<out_c> multipliers = [] {
-    if constexpr (is_quantized) {
-      return channel_multipliers<out_c, scale_count>(In::scale, WeightScales, Out::scale, ScaleProduct::in_double);
-    } else {
-      return ChannelMultipliers<out_c>{};
-    }
-  }();
-
-  static constexpr QuantizedRange range =
-      is_quantized ? activation_range<output_element>(Options.activation, Out::scale, Out::zero_point)
-                   : QuantizedRange{0, 0};
-
-  static constexpr std::size_t weight_bytes =
-      sizeof(Weights) + (is_quantized ? sizeof(folded_bias) + sizeof(multipliers)
-                                      : (has_bias<Bias> ? sizeof(Bias) : 0));
+  static constexpr std::size_t weight_bytes = plan::weight_bytes_with(sizeof(Weights));
+  static constexpr const auto& weights = Weights;
+  static constexpr auto constant_tables() { return plan::constant_tables_with(ConstantTables<Weights>{}); }
 
   static constexpr detail::InteriorRange interior_y = detail::interior(in_h, out_h, k_h, s_h, d_h, pad_h);
   static constexpr detail::InteriorRange interior_x = detail::interior(in_w, out_w, k_w, s_w, d_w, pad_w);
 
   // int8 without groups: gather the pixel's receptive field once into an int16 patch (taps in
   // the padding read the input zero point), then run the dot product against two output
-  // channels' weight rows at a time (core/dot.hpp), sharing each patch load.
+  // channels' weight rows at a time (kernels/dot.hpp), sharing each patch load.
   static constexpr int patch_size = k_h * k_w * filter_c;
   static constexpr bool use_patch = std::is_same_v<input_element, std::int8_t> && groups == 1;
-
-  // |acc| <= |folded_bias| + 128 * sum |w| for each channel (int8 inputs; core/output_stage.hpp).
-  static constexpr std::array<std::int64_t, out_c> accumulator_bound = [] {
-    std::array<std::int64_t, out_c> out{};
-    constexpr int per_channel = k_h * k_w * filter_c;
-    if constexpr (is_quantized) {
-      for (int c = 0; c < out_c; ++c) {
-        std::int64_t magnitude = 0;
-        for (int i = 0; i < per_channel; ++i) {
-          const std::int64_t w = Weights[c * per_channel + i];
-          magnitude += w < 0 ? -w : w;
-        }
-        const std::int64_t bias = static_cast<std::int64_t>(folded_bias[static_cast<std::size_t>(c)]);
-        out[static_cast<std::size_t>(c)] = (bias < 0 ? -bias : bias) + 128 * magnitude;
-      }
-    }
-    return out;
-  }();
-  static constexpr bool short_stage = std::is_same_v<input_element, std::int8_t> &&
-                                      short_output_stage_applies<out_c>(multipliers, accumulator_bound);
-  static constexpr ShortOutputStage<out_c> short_stage_table = short_output_stage<out_c>(multipliers);
-
-  static constexpr output_element requantize(std::int32_t acc, int c) {
-    const auto channel = static_cast<std::size_t>(c);
-    std::int32_t scaled;
-    if constexpr (short_stage) {
-      scaled = short_stage_table.scale(acc, channel);
-    } else {
-      scaled = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[channel], multipliers.shift[channel]);
-    }
-    return static_cast<output_element>(clamp<range>(scaled + Out::zero_point));
-  }
 
   // The receptive field of the output pixel whose window starts at (in_y0, in_x0), widened to
   // int16 in the dot products' order; taps in the padding read the input zero point.
@@ -182,7 +129,7 @@ struct Conv2D {
   }
 
   // Two output pixels at a time: every weight word serves both pixels, every patch word both
-  // channels of a pass (core/dot.hpp, dot_2x2); an odd last pixel goes alone.
+  // channels of a pass (kernels/dot.hpp, dot_2x2); an odd last pixel goes alone.
   static constexpr void run_patches(const input_element* image, output_element* out) {
     constexpr int pixels = out_h * out_w;
     alignas(4) std::int16_t patch0[patch_size]{};  // (initialised: GCC cannot follow the permuted writes)
@@ -228,119 +175,6 @@ struct Conv2D {
     }
   }
 
-#if TINYNET_HOST_SIMD
-  // Host (SSE2): output channels in the vector lanes, as in core/host_dense.hpp. The compiler
-  // lays the weights out widened to int16 as (w[c][2j], w[c][2j+1]) pairs, channel after channel,
-  // for each pair j of patch positions (channels padded to a multiple of 4); the matching patch
-  // pair is broadcast to all lanes, so one pmaddwd performs eight multiply-accumulates for four
-  // channels, and the accumulators come out channel by channel for the vector output stage.
-  // Only this path uses these tables, so Cortex-M images never contain them.
-  static constexpr int host_pairs = (patch_size + 1) / 2;
-  static constexpr int host_channels = (out_c + 3) / 4 * 4;
-  alignas(16) static constexpr std::array<std::int16_t, static_cast<std::size_t>(host_pairs * host_channels * 2)>
-      host_weights = [] {
-        std::array<std::int16_t, static_cast<std::size_t>(host_pairs * host_channels * 2)> out{};
-        if constexpr (use_patch) {
-          for (int c = 0; c < out_c; ++c)
-            for (int i = 0; i < patch_size; ++i)
-              out[static_cast<std::size_t>(((i / 2) * host_channels + c) * 2 + i % 2)] = Weights[c * patch_size + i];
-        }
-        return out;
-      }();
-  alignas(16) static constexpr std::array<std::int32_t, static_cast<std::size_t>(host_channels)> host_bias = [] {
-    std::array<std::int32_t, static_cast<std::size_t>(host_channels)> out{};
-    if constexpr (use_patch)
-      for (int c = 0; c < out_c; ++c) out[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(folded_bias[static_cast<std::size_t>(c)]);
-    return out;
-  }();
-  static constexpr host::VectorOutputStage<out_c> vector_stage = host::vector_output_stage<out_c>(short_stage_table, Out::zero_point);
-  static constexpr host::FullVectorOutputStage<out_c> full_vector_stage =
-      host::full_vector_output_stage<out_c, out_c>(multipliers, Out::zero_point);
-
-  // Four channels' accumulators to four output values (plus the zero point, not yet clamped).
-  static host::i32x4 requantize4(host::i32x4 acc, int c) { return host::requantize4<Conv2D>(acc, c); }
-
-  // Channels c .. c + 4 * Vectors - 1 (Vectors 4, 2 or 1) of the pixel whose patch is given.
-  template <int Vectors>
-  static void channel_block(const std::int16_t* patch, output_element* out, int c) {
-    using namespace host;
-    const auto bias_at = [&](int k) { return load<i32x4>(&host_bias[static_cast<std::size_t>(c + 4 * k)]); };
-    i32x4 a0 = bias_at(0), a1{}, a2{}, a3{};
-    if constexpr (Vectors >= 2) a1 = bias_at(1);
-    if constexpr (Vectors == 4) a2 = bias_at(2), a3 = bias_at(3);
-    const std::int16_t* w = &host_weights[static_cast<std::size_t>(c * 2)];
-    TINYNET_HOST_UNROLL
-    for (int j = 0; j < host_pairs; ++j, w += host_channels * 2) {
-      const i16x8 pair = reinterpret_cast<i16x8>(i32x4{} + load<std::int32_t>(patch + 2 * j));  // in every lane
-      a0 += madd(pair, load<i16x8>(w));
-      if constexpr (Vectors >= 2) a1 += madd(pair, load<i16x8>(w + 8));
-      if constexpr (Vectors == 4) {
-        a2 += madd(pair, load<i16x8>(w + 16));
-        a3 += madd(pair, load<i16x8>(w + 24));
-      }
-    }
-    if constexpr (Vectors == 4) {
-      store(out + c, narrow_clamped(requantize4(a0, c), requantize4(a1, c + 4), requantize4(a2, c + 8), requantize4(a3, c + 12),
-                                    range.min, range.max));
-    } else if constexpr (Vectors == 2) {
-      store_bytes(out + c, narrow_clamped(requantize4(a0, c), requantize4(a1, c + 4), range.min, range.max), 8);
-    } else {
-      const int left = out_c - c;
-      store_bytes(out + c, narrow_clamped(requantize4(a0, c), a0, range.min, range.max), left < 4 ? left : 4);
-    }
-  }
-
-  // The receptive field of pixel p as bytes (whole rows of taps copied at once when they are
-  // contiguous), then widened to int16 sixteen at a time. Byte by byte straight into the int16
-  // patch, every 4-byte pair load would have to wait for two 2-byte stores to reach the cache
-  // (a store is forwarded only to loads it contains).
-  static constexpr int host_bytes = (patch_size + 15) / 16 * 16;
-  static void gather_host(const input_element* image, input_element* bytes, std::int16_t* patch, int p) {
-    using namespace host;
-    const int oy = p / out_w, ox = p % out_w;
-    const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
-    const bool inside = oy >= interior_y.begin && oy < interior_y.end && ox >= interior_x.begin && ox < interior_x.end;
-    for (int ky = 0; ky < k_h; ++ky) {
-      const int y = y0 + ky * d_h;
-      input_element* row = bytes + ky * k_w * filter_c;
-      if (inside && d_w == 1) {
-        __builtin_memcpy(row, image + (y * in_w + x0) * in_c, static_cast<std::size_t>(k_w * filter_c));
-        continue;
-      }
-      for (int kx = 0; kx < k_w; ++kx) {
-        const int x = x0 + kx * d_w;
-        if (inside || (y >= 0 && y < in_h && x >= 0 && x < in_w)) {
-          __builtin_memcpy(row + kx * filter_c, image + (y * in_w + x) * in_c, static_cast<std::size_t>(filter_c));
-        } else {
-          for (int i = 0; i < filter_c; ++i) row[kx * filter_c + i] = static_cast<input_element>(In::zero_point);
-        }
-      }
-    }
-    const i8x16 zero{};
-    for (int i = 0; i < host_bytes; i += 16) {
-      const i8x16 v = load<i8x16>(bytes + i);
-      store(patch + i, reinterpret_cast<i16x8>(__builtin_shufflevector(zero, v, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)) >> 8);
-      store(patch + i + 8,
-            reinterpret_cast<i16x8>(__builtin_shufflevector(zero, v, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)) >> 8);
-    }
-  }
-
-  static void run_patches_host(const input_element* image, output_element* out) {
-    constexpr int pixels = out_h * out_w;
-    // (Bytes past patch_size stay 0: they meet zero weights, or no weights at all.)
-    alignas(16) input_element bytes[host_bytes]{};
-    alignas(16) std::int16_t patch[host_bytes];
-    for (int p = 0; p < pixels; ++p) {
-      gather_host(image, bytes, patch, p);
-      output_element* dst = out + p * out_c;
-      int c = 0;
-      for (; c + 16 <= out_c; c += 16) channel_block<4>(patch, dst, c);
-      for (; c + 8 <= out_c; c += 8) channel_block<2>(patch, dst, c);
-      for (; c < out_c; c += 4) channel_block<1>(patch, dst, c);
-    }
-  }
-#endif
-
   // One output pixel, all channels. Interior pixels never leave the image, so they skip the
   // bounds test; border taps outside the image read the input zero point (see header comment).
   template <bool Interior>
@@ -362,9 +196,7 @@ struct Conv2D {
             }
           }
         }
-        const std::int32_t scaled = fixed::multiply_by_quantized_multiplier(
-            acc, multipliers.multiplier[static_cast<std::size_t>(c)], multipliers.shift[static_cast<std::size_t>(c)]);
-        out[c] = static_cast<output_element>(clamp(scaled + Out::zero_point, range));
+        out[c] = plan::requantize_exact(acc, c);
       } else {
         float total = 0.0f;
         for (int ky = 0; ky < k_h; ++ky) {
@@ -377,9 +209,7 @@ struct Conv2D {
             }
           }
         }
-        float bias = 0.0f;
-        if constexpr (has_bias<Bias>) bias = Bias[c];
-        out[c] = clamp_float(total + bias, activation_range_float(Options.activation));
+        out[c] = plan::finish_float(total, c);
       }
     }
   }
@@ -387,10 +217,7 @@ struct Conv2D {
   static constexpr void run(const input_element* in, output_element* out) {
     if constexpr (use_patch) {
 #if TINYNET_HOST_SIMD
-      if (!std::is_constant_evaluated()) {
-        for (int b = 0; b < batches; ++b) run_patches_host(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
-        return;
-      }
+      if (!std::is_constant_evaluated()) return host::Conv2D<Conv2D>::run(in, out);  // kernels/x86_simd/conv2d.hpp
 #endif
       for (int b = 0; b < batches; ++b) run_patches(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
       return;

@@ -10,15 +10,16 @@
 #include <type_traits>
 
 #include "../../core/activation_range.hpp"
+#include "../../core/channel_plan.hpp"
 #include "../../core/constant_array.hpp"
 #include "../../core/diagnostics.hpp"
-#include "../../core/dot.hpp"
 #include "../../core/fixed_point.hpp"
-#include "../../core/host_simd.hpp"
 #include "../../core/output_stage.hpp"
 #include "../../core/requantize.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
+#include "../../kernels/arm_dsp/depthwise_conv2d.hpp"
+#include "../../kernels/x86_simd/depthwise_conv2d.hpp"
 #include "geometry.hpp"
 
 namespace tinynet {
@@ -35,9 +36,20 @@ struct DepthwiseConv2DOptions {
   Activation activation = Activation::none;
 };
 
+namespace detail {
+// DepthwiseConv2D's channel plan: channel c's weights are column c of the [taps][out_c] weights.
+template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales, DepthwiseConv2DOptions Options,
+          int OutC = NHWC<typename Out::shape>::channels>
+using depthwise_conv2d_plan = ChannelPlan<In, Out, Weights, Bias, WeightScales, Options.activation, OutC,
+                                          WeightLayout<Options.kernel_h * Options.kernel_w, 1, OutC>>;
+}  // namespace detail
+
 template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales,
           DepthwiseConv2DOptions Options>
-struct DepthwiseConv2D {
+struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, WeightScales, Options> {
+  using plan = detail::depthwise_conv2d_plan<In, Out, Weights, Bias, WeightScales, Options>;
+  using plan::folded_bias, plan::multipliers, plan::range, plan::short_stage, plan::short_stage_table, plan::is_quantized;
+  using typename plan::accumulator;
   using inputs = TypeList<In>;
   using output = Out;
   using input_element = typename In::element;
@@ -70,51 +82,15 @@ struct DepthwiseConv2D {
   static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = std::uint64_t{batches} * out_h * out_w * out_c * k_h * k_w;
 
-  static constexpr bool is_quantized = !In::is_float;
-  // TFLite's 16x8 mode (int16 activations, int8 weights) accumulates in 64 bits with an int64
-  // bias and requantizes with the 64-bit MultiplyByQuantizedMultiplier.
-  using accumulator = std::conditional_t<std::is_same_v<input_element, std::int16_t>, std::int64_t, std::int32_t>;
-  static constexpr int scale_count = is_quantized ? array_size<WeightScales> : 1;
-  static_assert(!is_quantized || scale_count == 1 || scale_count == out_c,
-                "tinynet::DepthwiseConv2D: weight scales must have 1 (per-tensor) or out_channels entries");
-
-  static constexpr std::array<accumulator, out_c> folded_bias = [] {
-    std::array<accumulator, out_c> out{};
-    if constexpr (is_quantized) {
-      for (int c = 0; c < out_c; ++c) {
-        accumulator weight_sum = 0;
-        for (int t = 0; t < k_h * k_w; ++t) weight_sum += Weights[t * out_c + c];
-        accumulator bias = 0;
-        if constexpr (has_bias<Bias>) bias = static_cast<accumulator>(Bias[c]);
-        out[static_cast<std::size_t>(c)] = bias - In::zero_point * weight_sum;
-      }
-    }
-    return out;
-  }();
-
-  static constexpr ChannelMultipliers<out_c> multipliers = [] {
-    if constexpr (is_quantized) {
-      return channel_multipliers<out_c, scale_count>(In::scale, WeightScales, Out::scale, ScaleProduct::in_double);
-    } else {
-      return ChannelMultipliers<out_c>{};
-    }
-  }();
-
-  static constexpr QuantizedRange range =
-      is_quantized ? activation_range<output_element>(Options.activation, Out::scale, Out::zero_point)
-                   : QuantizedRange{0, 0};
-
-  static constexpr std::size_t weight_bytes =
-      sizeof(Weights) + (is_quantized ? sizeof(folded_bias) + sizeof(multipliers)
-                                      : (has_bias<Bias> ? sizeof(Bias) : 0));
+  static constexpr std::size_t weight_bytes = plan::weight_bytes_with(sizeof(Weights));
+  static constexpr const auto& weights = Weights;
 
   static constexpr detail::InteriorRange interior_y = detail::interior(in_h, out_h, k_h, s_h, d_h, pad_h);
   static constexpr detail::InteriorRange interior_x = detail::interior(in_w, out_w, k_w, s_w, d_w, pad_w);
 
-  // int8 with depth multiplier 1: four channels at a time, the taps inner, four accumulators in
-  // registers. On DSP cores one word load brings the four channels' inputs of a tap; SXTB16 splits
-  // them into (c, c+2) and (c+1, c+3) halfword pairs, and SMLABB/SMLATT multiply them with weights
-  // that the compiler has already sign-extended and paired the same way (packed_weights).
+  // int8 with depth multiplier 1: the target kernels (kernels/arm_dsp/depthwise_conv2d.hpp,
+  // kernels/x86_simd/depthwise_conv2d.hpp) or the channel loops (pixel_channels). packed_weights:
+  // the weights sign-extended and paired as the DSP kernel multiplies them.
   static constexpr int taps = k_h * k_w;
   static constexpr int quads = out_c / 4;
   static constexpr bool use_fast_path = std::is_same_v<input_element, std::int8_t> && multiplier == 1;
@@ -136,6 +112,10 @@ struct DepthwiseConv2D {
     return out;
   }();
 
+  static constexpr auto constant_tables() {
+    return plan::constant_tables_with(ConstantTables<Weights>{}, ConstantTables<packed_weights>{});
+  }
+
   // A row of in_c input zero points (in flash): border taps that fall in the padding read it, so
   // border pixels run the same branch-free loops as interior ones (the DSP and host kernels).
   static constexpr std::array<input_element, static_cast<std::size_t>(in_c)> padding_row = [] {
@@ -151,38 +131,18 @@ struct DepthwiseConv2D {
     return out;
   }();
 
-  // |acc| <= |folded_bias| + 128 * sum |w| for each channel (int8 inputs; core/output_stage.hpp).
-  static constexpr std::array<std::int64_t, out_c> accumulator_bound = [] {
-    std::array<std::int64_t, out_c> out{};
-    if constexpr (is_quantized) {
-      for (int c = 0; c < out_c; ++c) {
-        std::int64_t magnitude = 0;
-        for (int t = 0; t < k_h * k_w; ++t) {
-          const std::int64_t w = Weights[t * out_c + c];
-          magnitude += w < 0 ? -w : w;
-        }
-        const std::int64_t bias = static_cast<std::int64_t>(folded_bias[static_cast<std::size_t>(c)]);
-        out[static_cast<std::size_t>(c)] = (bias < 0 ? -bias : bias) + 128 * magnitude;
-      }
-    }
-    return out;
-  }();
-  static constexpr bool short_stage = std::is_same_v<input_element, std::int8_t> &&
-                                      short_output_stage_applies<out_c>(multipliers, accumulator_bound);
-  static constexpr ShortOutputStage<out_c> short_stage_table = short_output_stage<out_c>(multipliers);
-
-  static constexpr output_element requantize(std::int32_t acc, int c) {
-    const auto channel = static_cast<std::size_t>(c);
-    std::int32_t scaled;
-    if constexpr (short_stage) {
-      scaled = short_stage_table.scale(acc, channel);
-    } else {
-      scaled = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[channel], multipliers.shift[channel]);
-    }
-    // The plain clamp: with SSAT (clamp<range>) GCC 12 allocates the four-channel loop worse and
-    // the layer needs ~25% more instructions on Cortex-M4 (measured with bench --per-layer).
-    return static_cast<output_element>(clamp(scaled + Out::zero_point, range));
+  // Where tap t of the window at (in_y0, in_x0) reads: the pixel's input, or the padding row.
+  template <bool Interior>
+  static constexpr const input_element* tap_row(const input_element* image, int in_y0, int in_x0, int t) {
+    const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
+    return (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w))
+               ? image + (in_y0 * in_w + in_x0) * in_c + tap_offsets[static_cast<std::size_t>(t)]
+               : padding_row.data();
   }
+
+  // The plain clamp: with SSAT (clamp<range>) GCC 12 allocates the four-channel loop worse and
+  // the layer needs ~25% more instructions on Cortex-M4 (measured with bench --per-layer).
+  static constexpr output_element requantize(std::int32_t acc, int c) { return plan::template requantize<false>(acc, c); }
 
   // Without the DSP extension (host, M0+/M3) and in constant evaluation: all channels of a pixel
   // at once, taps outer, one accumulator per channel; the channel loops are contiguous in both
@@ -204,167 +164,18 @@ struct DepthwiseConv2D {
     for (int c = 0; c < out_c; ++c) out[c] = requantize(acc[c], c);
   }
 
-#if TINYNET_HOST_SIMD
-  // Host (SSE2): sixteen (or eight) channels per pass, two taps per pmaddwd. The two taps' input
-  // bytes are interleaved and then placed in the high halves of int16 lanes, which makes the
-  // pairs (256 x_t[c], 256 x_t+1[c]) without any sign extension; the compiler has laid the
-  // weights out as the matching (w_t[c], w_t+1[c]) pairs (an odd last tap is paired with a zero
-  // weight), and the sums are divided by 256 at the end (exact: each is a multiple of 256, and
-  // below 2^31 for fewer than 512 taps). Border taps read a row of input zero points. Channel
-  // counts that are not a multiple of 8 go through pixel_channels.
-  static constexpr int tap_pairs = (taps + 1) / 2;
-  static constexpr bool use_host_path = use_fast_path && out_c % 8 == 0 && taps < 512;
-  alignas(16) static constexpr std::array<std::int16_t, static_cast<std::size_t>(tap_pairs * out_c * 2)> host_weights = [] {
-    std::array<std::int16_t, static_cast<std::size_t>(tap_pairs * out_c * 2)> out{};
-    if constexpr (use_fast_path) {
-      for (int t = 0; t < taps; ++t)
-        for (int c = 0; c < out_c; ++c) out[static_cast<std::size_t>(((t / 2) * out_c + c) * 2 + t % 2)] = Weights[t * out_c + c];
-    }
-    return out;
-  }();
-  static constexpr std::array<std::int32_t, static_cast<std::size_t>(out_c)> host_bias = [] {
-    std::array<std::int32_t, static_cast<std::size_t>(out_c)> out{};
-    if constexpr (use_fast_path)
-      for (int c = 0; c < out_c; ++c) out[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(folded_bias[static_cast<std::size_t>(c)]);
-    return out;
-  }();
-  static constexpr host::VectorOutputStage<out_c> vector_stage = host::vector_output_stage<out_c>(short_stage_table, Out::zero_point);
-  static constexpr host::FullVectorOutputStage<out_c> full_vector_stage =
-      host::full_vector_output_stage<out_c, out_c>(multipliers, Out::zero_point);
-
-  static host::i32x4 requantize4(host::i32x4 acc, int c) { return host::requantize4<DepthwiseConv2D>(acc, c); }
-
-  // Bytes 0-7 (Low) or 8-15 of v as int16 lanes holding 256 * value (the byte in the high half).
-  template <bool Low>
-  static host::i16x8 high_halves(host::i8x16 v) {
-    const host::i8x16 zero{};
-    if constexpr (Low) {
-      return reinterpret_cast<host::i16x8>(
-          __builtin_shufflevector(zero, v, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
-    } else {
-      return reinterpret_cast<host::i16x8>(
-          __builtin_shufflevector(zero, v, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
-    }
-  }
-
-  // Channels c .. c + Width - 1 (Width 8 or 16) of one pixel; rows[t] is where tap t reads.
-  template <int Width>
-  static void channel_block(const input_element* const* rows, output_element* out, int c) {
-    using namespace host;
-    i32x4 a0{}, a1{}, a2{}, a3{};
-    const std::int16_t* w = &host_weights[static_cast<std::size_t>(c * 2)];
-    for (int j = 0; j < tap_pairs; ++j, w += out_c * 2) {
-      const input_element* first = rows[2 * j] + c;
-      const input_element* second = rows[2 * j + 1] + c;
-      if constexpr (Width == 16) {
-        const i8x16 x0 = load<i8x16>(first), x1 = load<i8x16>(second);
-        const i8x16 low = __builtin_shufflevector(x0, x1, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        const i8x16 high = __builtin_shufflevector(x0, x1, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        a0 += madd(high_halves<true>(low), load<i16x8>(w));
-        a1 += madd(high_halves<false>(low), load<i16x8>(w + 8));
-        a2 += madd(high_halves<true>(high), load<i16x8>(w + 16));
-        a3 += madd(high_halves<false>(high), load<i16x8>(w + 24));
-      } else {
-        const i8x16 pairs = __builtin_shufflevector(load<i8x8>(first), load<i8x8>(second), 0, 8, 1, 9, 2, 10, 3, 11, 4, 12,
-                                                    5, 13, 6, 14, 7, 15);
-        a0 += madd(high_halves<true>(pairs), load<i16x8>(w));
-        a1 += madd(high_halves<false>(pairs), load<i16x8>(w + 8));
-      }
-    }
-    const auto finish = [&](i32x4 acc, int channel) {
-      return requantize4((acc >> 8) + load<i32x4>(&host_bias[static_cast<std::size_t>(channel)]), channel);
-    };
-    store_bytes(out + c, narrow_clamped(finish(a0, c), finish(a1, c + 4), range.min, range.max), 8);
-    if constexpr (Width == 16)
-      store_bytes(out + c + 8, narrow_clamped(finish(a2, c + 8), finish(a3, c + 12), range.min, range.max), 8);
-  }
-
-  template <bool Interior>
-  static void pixel_host(const input_element* image, output_element* out, int in_y0, int in_x0) {
-    // Where each tap reads (an odd last tap repeats the one before: its weights are zero).
-    const input_element* rows[2 * tap_pairs];
-    const int origin = (in_y0 * in_w + in_x0) * in_c;
-    for (int t = 0; t < taps; ++t) {
-      const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
-      rows[t] = (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) ? image + origin + tap_offsets[static_cast<std::size_t>(t)]
-                                                                         : padding_row.data();
-    }
-    if constexpr (taps % 2 != 0) rows[taps] = rows[taps - 1];
-    int c = 0;
-    for (; c + 16 <= out_c; c += 16) channel_block<16>(rows, out, c);
-    if (c < out_c) channel_block<8>(rows, out, c);
-  }
-#endif
-
-  // int8, multiplier 1: the DSP kernel at run time on M4/M7/M33, the channel loops elsewhere.
+  // int8, multiplier 1: the target's kernel at run time (kernels/arm_dsp/, kernels/x86_simd/),
+  // the channel loops elsewhere and in constant evaluation.
   template <bool Interior>
   static constexpr void pixel_fast(const input_element* image, output_element* out, int in_y0, int in_x0) {
 #if TINYNET_ARM_DSP
-    if (!std::is_constant_evaluated()) {
-      pixel_dsp<Interior>(image, out, in_y0, in_x0);
-      return;
-    }
-#endif
-#if TINYNET_HOST_SIMD
-    if constexpr (use_host_path) {
-      if (!std::is_constant_evaluated()) {
-        pixel_host<Interior>(image, out, in_y0, in_x0);
-        return;
-      }
-    }
+    if (!std::is_constant_evaluated()) return kernels::arm_dsp::DepthwiseConv2D<DepthwiseConv2D>::template pixel<Interior>(image, out, in_y0, in_x0);
+#elif TINYNET_HOST_SIMD
+    if constexpr (host::DepthwiseConv2D<DepthwiseConv2D>::applies)
+      if (!std::is_constant_evaluated()) return host::DepthwiseConv2D<DepthwiseConv2D>::template pixel<Interior>(image, out, in_y0, in_x0);
 #endif
     pixel_channels<Interior>(image, out, in_y0, in_x0);
   }
-
-#if TINYNET_ARM_DSP
-
-  template <bool Interior>
-  static void pixel_dsp(const input_element* image, output_element* out, int in_y0, int in_x0) {
-    // Where each tap reads (the pixel's input, or the padding row): computed once per pixel,
-    // shared by all channels. Interior pixels use compile-time offsets instead.
-    const input_element* tap_rows[Interior ? 1 : taps];
-    const int origin = (in_y0 * in_w + in_x0) * in_c;
-    if constexpr (!Interior) {
-      for (int t = 0; t < taps; ++t) {
-        const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
-        tap_rows[t] = (y >= 0 && y < in_h && x >= 0 && x < in_w) ? image + origin + tap_offsets[static_cast<std::size_t>(t)]
-                                                                  : padding_row.data();
-      }
-    }
-    for (int q = 0; q < quads; ++q) {
-      const int c = 4 * q;
-      const std::uint32_t* w = &packed_weights[static_cast<std::size_t>(q * taps * 2)];
-      std::int32_t a0 = folded_bias[static_cast<std::size_t>(c)], a1 = folded_bias[static_cast<std::size_t>(c + 1)];
-      std::int32_t a2 = folded_bias[static_cast<std::size_t>(c + 2)], a3 = folded_bias[static_cast<std::size_t>(c + 3)];
-      TINYNET_UNROLL
-      for (int t = 0; t < taps; ++t) {
-        const std::uint32_t word = Interior ? kernels::load_word(image + origin + tap_offsets[static_cast<std::size_t>(t)] + c)
-                                            : kernels::load_word(tap_rows[t] + c);
-        const std::int32_t even = static_cast<std::int32_t>(__sxtb16(word));             // (c, c+2)
-        const std::int32_t odd = static_cast<std::int32_t>(kernels::sxtb16_ror8(word));  // (c+1, c+3)
-        const std::int32_t w_even = static_cast<std::int32_t>(w[2 * t]);
-        const std::int32_t w_odd = static_cast<std::int32_t>(w[2 * t + 1]);
-        a0 = __smlabb(even, w_even, a0);
-        a2 = __smlatt(even, w_even, a2);
-        a1 = __smlabb(odd, w_odd, a1);
-        a3 = __smlatt(odd, w_odd, a3);
-      }
-      out[c] = requantize(a0, c);
-      out[c + 1] = requantize(a1, c + 1);
-      out[c + 2] = requantize(a2, c + 2);
-      out[c + 3] = requantize(a3, c + 3);
-    }
-    // The channels left over (out_c not a multiple of 4).
-    for (int c = quads * 4; c < out_c; ++c) {
-      std::int32_t acc = folded_bias[static_cast<std::size_t>(c)];
-      for (int t = 0; t < taps; ++t) {
-        const input_element* row = Interior ? image + origin + tap_offsets[static_cast<std::size_t>(t)] : tap_rows[t];
-        acc += static_cast<std::int32_t>(Weights[t * out_c + c]) * row[c];
-      }
-      out[c] = requantize(acc, c);
-    }
-  }
-#endif
 
   template <bool Interior>
   static constexpr void pixel(const input_element* image, output_element* out, int in_y0, int in_x0) {
@@ -384,9 +195,7 @@ struct DepthwiseConv2D {
             }
           }
         }
-        const std::int32_t scaled = fixed::multiply_by_quantized_multiplier(
-            acc, multipliers.multiplier[static_cast<std::size_t>(c)], multipliers.shift[static_cast<std::size_t>(c)]);
-        out[c] = static_cast<output_element>(clamp(scaled + Out::zero_point, range));
+        out[c] = plan::requantize_exact(acc, c);
       } else {
         float total = 0.0f;
         for (int ky = 0; ky < k_h; ++ky) {
@@ -398,9 +207,7 @@ struct DepthwiseConv2D {
             }
           }
         }
-        float bias = 0.0f;
-        if constexpr (has_bias<Bias>) bias = Bias[c];
-        out[c] = clamp_float(total + bias, activation_range_float(Options.activation));
+        out[c] = plan::finish_float(total, c);
       }
     }
   }

@@ -11,8 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "../../core/dot.hpp"
 #include "../../core/sparsity.hpp"
+#include "../../kernels/unroll.hpp"
 
 namespace tinynet::kernels {
 

@@ -16,16 +16,17 @@
 #include <type_traits>
 
 #include "../../core/activation_range.hpp"
+#include "../../core/channel_plan.hpp"
 #include "../../core/constant_array.hpp"
 #include "../../core/diagnostics.hpp"
-#include "../../core/dot.hpp"
 #include "../../core/fixed_point.hpp"
-#include "../../core/host_dense.hpp"
 #include "../../core/output_stage.hpp"
 #include "../../core/requantize.hpp"
 #include "../../core/sparsity.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
+#include "../../kernels/dot.hpp"
+#include "../../kernels/x86_simd/dense.hpp"
 #include "compressed_rows.hpp"
 #include "unrolled_rows.hpp"
 
@@ -36,9 +37,22 @@ struct FullyConnectedOptions {
   SparseForm sparse_form = SparseForm::automatic;  // int8 only; see core/sparsity.hpp
 };
 
+namespace detail {
+// FullyConnected's channel plan: unit o's weights are row o of the [units][depth] weights; a
+// per-tensor layer has one multiplier, computed as TFLM's FullyConnected does.
+template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales, FullyConnectedOptions Options,
+          int Units = Out::shape::dim(-1), int Depth = array_size<Weights> / Units>
+using fully_connected_plan = ChannelPlan<In, Out, Weights, Bias, WeightScales, Options.activation, Units,
+                                         WeightLayout<Depth, Depth, 1>, MultiplierTable::shared_when_per_tensor>;
+}  // namespace detail
+
 template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales,
           FullyConnectedOptions Options = FullyConnectedOptions{}>
-struct FullyConnected {
+struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, WeightScales, Options> {
+  using plan = detail::fully_connected_plan<In, Out, Weights, Bias, WeightScales, Options>;
+  using plan::folded_bias, plan::multipliers, plan::range, plan::short_stage, plan::short_stage_table, plan::is_quantized,
+      plan::per_channel, plan::multiplier_count, plan::requantize;
+  using typename plan::accumulator;
   using inputs = TypeList<In>;
   using output = Out;
   using input_element = typename In::element;
@@ -58,45 +72,6 @@ struct FullyConnected {
   static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = std::uint64_t{batches} * units * input_depth;
 
-  // ---- int8 -------------------------------------------------------------------------------
-  static constexpr bool is_quantized = !In::is_float;
-  // TFLite's 16x8 mode (int16 activations, int8 weights) accumulates in 64 bits with an int64
-  // bias and requantizes with the 64-bit MultiplyByQuantizedMultiplier.
-  using accumulator = std::conditional_t<std::is_same_v<input_element, std::int16_t>, std::int64_t, std::int32_t>;
-  static constexpr int scale_count = is_quantized ? array_size<WeightScales> : 1;
-  static constexpr bool per_channel = scale_count > 1;
-  static_assert(!is_quantized || scale_count == 1 || scale_count == units,
-                "tinynet::FullyConnected: weight scales must have 1 (per-tensor) or `units` entries");
-
-  // bias - input_zero_point * sum_i weights[o][i]   (TFLite: acc += w * (x + input_offset))
-  static constexpr std::array<accumulator, units> folded_bias = [] {
-    std::array<accumulator, units> out{};
-    if constexpr (is_quantized) {
-      for (int o = 0; o < units; ++o) {
-        accumulator weight_sum = 0;
-        for (int i = 0; i < input_depth; ++i) weight_sum += Weights[o * input_depth + i];
-        accumulator bias = 0;
-        if constexpr (has_bias<Bias>) bias = static_cast<accumulator>(Bias[o]);
-        out[static_cast<std::size_t>(o)] = bias - In::zero_point * weight_sum;
-      }
-    }
-    return out;
-  }();
-
-  static constexpr int multiplier_count = per_channel ? units : 1;
-  static constexpr ChannelMultipliers<multiplier_count> multipliers = [] {
-    if constexpr (is_quantized) {
-      return channel_multipliers<multiplier_count, scale_count>(
-          In::scale, WeightScales, Out::scale, per_channel ? ScaleProduct::in_double : ScaleProduct::in_float);
-    } else {
-      return ChannelMultipliers<multiplier_count>{};
-    }
-  }();
-
-  static constexpr QuantizedRange range =
-      is_quantized ? activation_range<output_element>(Options.activation, Out::scale, Out::zero_point)
-                   : QuantizedRange{0, 0};
-
   // ---- sparsity ----------------------------------------------------------------------------
   static constexpr int nonzero_weights = sparsity::count_nonzeros(Weights, 0, units * input_depth);
   // The form this layer runs in: the requested one, or the automatic rule's (core/sparsity.hpp).
@@ -113,43 +88,17 @@ struct FullyConnected {
     else if constexpr (sparse_form == SparseForm::compressed) return compressed_rows::table_bytes;
     else return sizeof(Weights);
   }();
-  static constexpr std::size_t weight_bytes =
-      stored_weight_bytes + (is_quantized ? sizeof(folded_bias) + 2 * sizeof(std::int32_t) * multiplier_count
-                                          : (has_bias<Bias> ? sizeof(Bias) : 0));
-
-  // |acc| <= |folded_bias| + 128 * sum |w| per unit, the largest over all units when the
-  // multiplier is per-tensor (int8 inputs; core/output_stage.hpp).
-  static constexpr std::array<std::int64_t, multiplier_count> accumulator_bound = [] {
-    std::array<std::int64_t, multiplier_count> out{};
-    if constexpr (is_quantized) {
-      for (int o = 0; o < units; ++o) {
-        std::int64_t magnitude = 0;
-        for (int i = 0; i < input_depth; ++i) {
-          const std::int64_t w = Weights[o * input_depth + i];
-          magnitude += w < 0 ? -w : w;
-        }
-        const std::int64_t bias = static_cast<std::int64_t>(folded_bias[static_cast<std::size_t>(o)]);
-        const std::int64_t bound = (bias < 0 ? -bias : bias) + 128 * magnitude;
-        auto& entry = out[per_channel ? static_cast<std::size_t>(o) : 0];
-        entry = entry > bound ? entry : bound;
-      }
-    }
-    return out;
-  }();
-  static constexpr bool short_stage = std::is_same_v<input_element, std::int8_t> &&
-                                      short_output_stage_applies<multiplier_count>(multipliers, accumulator_bound);
-  static constexpr ShortOutputStage<multiplier_count> short_stage_table =
-      short_output_stage<multiplier_count>(multipliers);
-
-  static constexpr output_element requantize(std::int32_t acc, int o) {
-    const std::size_t m = per_channel ? static_cast<std::size_t>(o) : 0;
-    std::int32_t scaled;
-    if constexpr (short_stage) {
-      scaled = short_stage_table.scale(acc, m);
+  static constexpr std::size_t weight_bytes = plan::weight_bytes_with(stored_weight_bytes);
+  static constexpr const auto& weights = Weights;
+  // The tables the kernels read: the weights as stored by the form (core/checksum.hpp).
+  static constexpr auto constant_tables() {
+    if constexpr (sparse_form == SparseForm::unrolled) {
+      return plan::constant_tables_with(ConstantTables<>{});
+    } else if constexpr (sparse_form == SparseForm::compressed) {
+      return plan::constant_tables_with(ConstantTables<>{}, ConstantTables<compressed_rows::tables, compressed_rows::groups>{});
     } else {
-      scaled = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[m], multipliers.shift[m]);
+      return plan::constant_tables_with(ConstantTables<Weights>{});
     }
-    return static_cast<output_element>(clamp<range>(scaled + Out::zero_point));
   }
 
   // The input row is widened in blocks of at most 512 values: a bounded patch on the stack.
@@ -191,12 +140,12 @@ struct FullyConnected {
     } else if constexpr (std::is_same_v<input_element, std::int8_t>) {
 #if TINYNET_HOST_SIMD
       if (!std::is_constant_evaluated()) {
-        host::Dense<FullyConnected, Weights>::run(in, out);  // core/host_dense.hpp
+        host::Dense<FullyConnected, Weights>::run(in, out);  // kernels/x86_simd/dense.hpp
         return;
       }
 #endif
       // Widen the input row into an int16 patch, one block at a time, and run two units per
-      // pass over each block (core/dot.hpp).
+      // pass over each block (kernels/dot.hpp).
       for (int b = 0; b < batches; ++b) {
         const input_element* row = in + b * input_depth;
         alignas(4) std::int16_t patch[block]{};
@@ -230,21 +179,16 @@ struct FullyConnected {
           const std::int8_t* w = &Weights[o * input_depth];
           accumulator acc = folded_bias[static_cast<std::size_t>(o)];
           for (int i = 0; i < input_depth; ++i) acc += static_cast<accumulator>(w[i]) * row[i];
-          const std::size_t m = per_channel ? static_cast<std::size_t>(o) : 0;
-          const std::int32_t scaled = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[m], multipliers.shift[m]);
-          out[b * units + o] = static_cast<output_element>(clamp(scaled + Out::zero_point, range));
+          out[b * units + o] = plan::requantize_exact(acc, o);
         }
       }
     } else {
-      constexpr FloatRange float_range = activation_range_float(Options.activation);
       for (int b = 0; b < batches; ++b) {
         const float* row = in + b * input_depth;
         for (int o = 0; o < units; ++o) {
           float total = 0.0f;
           for (int i = 0; i < input_depth; ++i) total += row[i] * Weights[o * input_depth + i];
-          float bias = 0.0f;
-          if constexpr (has_bias<Bias>) bias = Bias[o];
-          out[b * units + o] = clamp_float(total + bias, float_range);
+          out[b * units + o] = plan::finish_float(total, o);
         }
       }
     }

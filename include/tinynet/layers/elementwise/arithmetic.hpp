@@ -12,7 +12,7 @@
 #include "../../core/activation_range.hpp"
 #include "../../core/diagnostics.hpp"
 #include "../../core/fixed_point.hpp"
-#include "../../core/host_simd.hpp"
+#include "../../kernels/x86_simd/simd.hpp"
 #include "../../core/quantize_multiplier.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"

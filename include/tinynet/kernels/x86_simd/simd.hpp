@@ -1,5 +1,6 @@
-// Host (x86-64) SIMD building blocks for the int8 kernels, written with GCC/clang vector
-// extensions and a few SSE2 builtins that both compilers provide (no intrinsics headers).
+// Host (x86-64) SIMD building blocks for the int8 kernels of kernels/x86_simd/, written with
+// GCC/clang vector extensions and a few SSE2 builtins that both compilers provide (no intrinsics
+// headers). Namespace tinynet::host.
 //
 // TINYNET_HOST_SIMD is 1 when compiling for an SSE2 host (every x86-64 CPU) with GCC or clang,
 // unless the user defines it to 0; it is always 0 on Arm (Cortex-M keeps its own kernels and none
@@ -11,9 +12,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "output_stage.hpp"
-#include "requantize.hpp"
-#include "target.hpp"
+#include "../../core/fixed_point.hpp"
+#include "../../core/output_stage.hpp"
+#include "../../core/requantize.hpp"
+#include "../../core/target.hpp"
 
 #ifndef TINYNET_HOST_SIMD
 #if !TINYNET_ARM_DSP && defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
@@ -51,6 +53,30 @@ inline V load(const T* p) {
 template <class V, class T>
 inline void store(T* p, V v) {
   __builtin_memcpy(p, &v, sizeof v);
+}
+
+// Bytes 0-7 (Half 0) or 8-15 (Half 1) of a and b interleaved: a0 b0 a1 b1 ... (punpck[lh]bw).
+template <int Half>
+inline i8x16 interleave(i8x16 a, i8x16 b) {
+  if constexpr (Half == 0) {
+    return __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  } else {
+    return __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  }
+}
+
+// Bytes 0-7 (Half 0) or 8-15 (Half 1) of v in the high halves of int16 lanes: 256 * value, with
+// no sign extension needed (pmaddwd sums divided by 256 later, or shifted down by widen16_to_int16).
+template <int Half>
+inline i16x8 high_halves(i8x16 v) {
+  return reinterpret_cast<i16x8>(interleave<Half>(i8x16{}, v));
+}
+
+// Sixteen int8 values at in widened to int16 at out (the high halves shifted down arithmetically).
+inline void widen16_to_int16(const std::int8_t* in, std::int16_t* out) {
+  const i8x16 v = load<i8x16>(in);
+  store(out, high_halves<0>(v) >> 8);
+  store(out + 8, high_halves<1>(v) >> 8);
 }
 
 // Eight int8 values widened to int16.
@@ -247,10 +273,7 @@ inline i32x4 rounding_divide_by_pot(i32x4 x) {
 // goes to the top of its 32-bit lane, and the arithmetic shift brings it down sign-extended.
 template <int Shift>
 inline void widen16(i8x16 v, i32x4* out) {
-  const i8x16 zero{};
-  const i8x16 low = __builtin_shufflevector(zero, v, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-  const i8x16 high = __builtin_shufflevector(zero, v, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-  const i16x8 l = reinterpret_cast<i16x8>(low), h = reinterpret_cast<i16x8>(high), z{};
+  const i16x8 l = high_halves<0>(v), h = high_halves<1>(v), z{};
   out[0] = reinterpret_cast<i32x4>(__builtin_shufflevector(z, l, 0, 8, 1, 9, 2, 10, 3, 11)) >> (24 - Shift);
   out[1] = reinterpret_cast<i32x4>(__builtin_shufflevector(z, l, 4, 12, 5, 13, 6, 14, 7, 15)) >> (24 - Shift);
   out[2] = reinterpret_cast<i32x4>(__builtin_shufflevector(z, h, 0, 8, 1, 9, 2, 10, 3, 11)) >> (24 - Shift);
@@ -291,26 +314,52 @@ inline void store_bytes(std::int8_t* out, i8x16 v, int n) {
   }
 }
 
-// Four accumulators of Layer (channels c .. c + 3; those at or past Layer::out_c are left 0) to
-// output values plus the output zero point, not yet clamped: the short output stage in vectors
-// where the layer has it, TFLM's full formula in vectors where its shifts allow, else per lane.
-template <class Layer>
-inline i32x4 requantize4(i32x4 acc, int c) {
-  if constexpr (Layer::short_stage) {
-    return Layer::vector_stage.scale(acc, static_cast<std::size_t>(c));
-  } else if constexpr (full_vector_output_stage_applies<Layer::out_c>(Layer::multipliers)) {
-    return Layer::full_vector_stage.scale(acc, static_cast<std::size_t>(c));
-  } else {
-    i32x4 out{};
-    for (int i = 0; i < 4 && c + i < Layer::out_c; ++i) {
-      const auto channel = static_cast<std::size_t>(c + i);
-      out[i] = fixed::multiply_by_quantized_multiplier(acc[i], Layer::multipliers.multiplier[channel],
-                                                       Layer::multipliers.shift[channel]) +
-               Layer::output::zero_point;
+// The output stage of a weighted op's channel plan (core/channel_plan.hpp) on four channels at a
+// time: the short stage in vectors where the plan has it, TFLM's full formula in vectors where its
+// shifts allow, else lane by lane. One entry per channel, channels padded to a multiple of 4
+// (padding lanes repeat entry 0; their results are never stored), plus the folded bias as int32.
+template <class Plan>
+struct VectorRequantizer {
+  static constexpr int channels = Plan::channels;
+  static constexpr int padded = (channels + 3) / 4 * 4;
+  static constexpr std::size_t entry(int c) { return c < channels ? Plan::entry(c) : 0; }
+
+  static constexpr VectorOutputStage<padded> short_stage = [] {
+    ShortOutputStage<padded> per_channel{};
+    for (int c = 0; c < padded; ++c) {
+      per_channel.multiplier[static_cast<std::size_t>(c)] = Plan::short_stage_table.multiplier[entry(c)];
+      per_channel.rounding[static_cast<std::size_t>(c)] = Plan::short_stage_table.rounding[entry(c)];
+      per_channel.right_shift[static_cast<std::size_t>(c)] = Plan::short_stage_table.right_shift[entry(c)];
     }
+    return vector_output_stage<padded>(per_channel, Plan::output::zero_point);
+  }();
+  static constexpr FullVectorOutputStage<padded> full_stage =
+      full_vector_output_stage<padded>(Plan::multipliers, Plan::output::zero_point);
+
+  alignas(16) static constexpr std::array<std::int32_t, static_cast<std::size_t>(padded)> bias = [] {
+    std::array<std::int32_t, static_cast<std::size_t>(padded)> out{};
+    for (int c = 0; c < channels; ++c)
+      out[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(Plan::folded_bias[static_cast<std::size_t>(c)]);
     return out;
+  }();
+
+  // Accumulators of channels c .. c + 3 (c a multiple of 4) to output values plus the output
+  // zero point, not yet clamped.
+  static i32x4 scale(i32x4 acc, int c) {
+    if constexpr (Plan::short_stage) {
+      return short_stage.scale(acc, static_cast<std::size_t>(c));
+    } else if constexpr (full_vector_output_stage_applies(Plan::multipliers)) {
+      return full_stage.scale(acc, static_cast<std::size_t>(c));
+    } else {
+      i32x4 out{};
+      for (int i = 0; i < 4 && c + i < channels; ++i)
+        out[i] = fixed::multiply_by_quantized_multiplier(acc[i], Plan::multipliers.multiplier[entry(c + i)],
+                                                         Plan::multipliers.shift[entry(c + i)]) +
+                 Plan::output::zero_point;
+      return out;
+    }
   }
-}
+};
 
 }  // namespace tinynet::host
 #endif

@@ -1,0 +1,167 @@
+// The channel plan of the weighted ops (Conv2D, DepthwiseConv2D, FullyConnected): everything the
+// compiler derives per output channel from the weights, the bias and the scales, in one place.
+//
+//   acc[c] = folded_bias[c] + sum_i weight(c, i) * x_i          (int8: x_i without the zero point)
+//   out[c] = clamp(MultiplyByQuantizedMultiplier(acc[c], multipliers[c]) + output_zero_point)
+//
+// The ops differ only in where weight i of channel c lies in their flat weight array: that is
+// the plan's WeightLayout. Each op derives from its plan (so Op::folded_bias, Op::multipliers...
+// are the plan's tables) and keeps its own geometry and kernels.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "activation_range.hpp"
+#include "constant_array.hpp"
+#include "constant_tables.hpp"
+#include "fixed_point.hpp"
+#include "output_stage.hpp"
+#include "requantize.hpp"
+
+namespace tinynet {
+
+// Channel c's weight i (i < PerChannel) is Weights[c * ChannelStride + i * WeightStride]:
+// OHWI Conv2D and [units][depth] FullyConnected weights are <K, K, 1>; DepthwiseConv2D's
+// [1][kh][kw][out_c] weights are <taps, 1, out_c>.
+template <int PerChannel, int ChannelStride, int WeightStride>
+struct WeightLayout {
+  static constexpr int per_channel = PerChannel;
+  static constexpr int index(int c, int i) { return c * ChannelStride + i * WeightStride; }
+};
+
+// One multiplier for all channels (a per-tensor FullyConnected, as TFLM computes it: the scale
+// product in float) or one per channel, repeated when the weights are per-tensor (convolutions:
+// in double, as TFLM's per-channel conv kernels).
+enum class MultiplierTable { per_channel, shared_when_per_tensor };
+
+template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales, Activation Act,
+          int Channels, class Layout, MultiplierTable Table = MultiplierTable::per_channel>
+struct ChannelPlan {
+  using input_element = typename In::element;
+  using output_element = typename Out::element;
+  using output = Out;
+  static constexpr int channels = Channels;
+
+  static constexpr bool is_quantized = !In::is_float;
+  // TFLite's 16x8 mode (int16 activations, int8 weights) accumulates in 64 bits with an int64
+  // bias and requantizes with the 64-bit MultiplyByQuantizedMultiplier.
+  using accumulator = std::conditional_t<std::is_same_v<input_element, std::int16_t>, std::int64_t, std::int32_t>;
+  static constexpr int scale_count = is_quantized ? array_size<WeightScales> : 1;
+  static constexpr bool per_channel = scale_count > 1;
+  static_assert(!is_quantized || scale_count == 1 || scale_count == Channels,
+                "tinynet: weight scales must have 1 (per-tensor) or one entry per output channel");
+  static constexpr bool shared_multiplier = Table == MultiplierTable::shared_when_per_tensor && !per_channel;
+  static constexpr int multiplier_count = shared_multiplier ? 1 : Channels;
+
+  // Which multiplier entry channel c uses.
+  static constexpr std::size_t entry(int c) { return shared_multiplier ? 0 : static_cast<std::size_t>(c); }
+
+  // bias - input_zero_point * sum_i weight(c, i)   (TFLite: acc += w * (x + input_offset))
+  static constexpr std::array<accumulator, Channels> folded_bias = [] {
+    std::array<accumulator, Channels> out{};
+    if constexpr (is_quantized) {
+      for (int c = 0; c < Channels; ++c) {
+        accumulator weight_sum = 0;
+        for (int i = 0; i < Layout::per_channel; ++i) weight_sum += Weights[Layout::index(c, i)];
+        accumulator bias = 0;
+        if constexpr (has_bias<Bias>) bias = static_cast<accumulator>(Bias[c]);
+        out[static_cast<std::size_t>(c)] = bias - In::zero_point * weight_sum;
+      }
+    }
+    return out;
+  }();
+
+  static constexpr ChannelMultipliers<multiplier_count> multipliers = [] {
+    if constexpr (is_quantized) {
+      return channel_multipliers<multiplier_count, scale_count>(
+          In::scale, WeightScales, Out::scale, shared_multiplier ? ScaleProduct::in_float : ScaleProduct::in_double);
+    } else {
+      return ChannelMultipliers<multiplier_count>{};
+    }
+  }();
+
+  static constexpr QuantizedRange range =
+      is_quantized ? activation_range<output_element>(Act, Out::scale, Out::zero_point) : QuantizedRange{0, 0};
+  static constexpr FloatRange float_range = activation_range_float(Act);
+
+  // |acc| <= |folded_bias| + 128 * sum |w| per multiplier entry, the largest over the channels
+  // that share it (int8 inputs; core/output_stage.hpp).
+  static constexpr std::array<std::int64_t, multiplier_count> accumulator_bound = [] {
+    std::array<std::int64_t, multiplier_count> out{};
+    if constexpr (is_quantized) {
+      for (int c = 0; c < Channels; ++c) {
+        std::int64_t magnitude = 0;
+        for (int i = 0; i < Layout::per_channel; ++i) {
+          const std::int64_t w = Weights[Layout::index(c, i)];
+          magnitude += w < 0 ? -w : w;
+        }
+        const std::int64_t bias = static_cast<std::int64_t>(folded_bias[static_cast<std::size_t>(c)]);
+        const std::int64_t bound = (bias < 0 ? -bias : bias) + 128 * magnitude;
+        auto& slot = out[entry(c)];
+        slot = slot > bound ? slot : bound;
+      }
+    }
+    return out;
+  }();
+  static constexpr bool short_stage = std::is_same_v<input_element, std::int8_t> &&
+                                      short_output_stage_applies<multiplier_count>(multipliers, accumulator_bound);
+  static constexpr ShortOutputStage<multiplier_count> short_stage_table = short_output_stage<multiplier_count>(multipliers);
+
+  // The flash the plan's tables take beside the weights as the op stores them (stored_weights
+  // bytes): the folded bias and the multipliers, or a float layer's bias.
+  static constexpr std::size_t weight_bytes_with(std::size_t stored_weights) {
+    return stored_weights + (is_quantized ? sizeof(folded_bias) + sizeof(multipliers) : (has_bias<Bias> ? sizeof(Bias) : 0));
+  }
+
+  // The tables the op's kernels read (core/checksum.hpp): a float layer's weights and bias; a
+  // quantized layer's weights as the op stores them (Stored: none when they are instructions),
+  // the plan's tables and the op's own derived tables (Own).
+  template <class Stored, class Own = ConstantTables<>>
+  static constexpr auto constant_tables_with(Stored stored, Own own = {}) {
+    if constexpr (!is_quantized) {
+      if constexpr (has_bias<Bias>) return ConstantTables<Weights, Bias>{};
+      else return ConstantTables<Weights>{};
+    } else {
+      return []<const auto&... S, const auto&... O>(ConstantTables<S...>, ConstantTables<O...>) {
+        return ConstantTables<S..., folded_bias, multipliers, O..., short_stage_table>{};
+      }(stored, own);
+    }
+  }
+
+  // An int8 accumulator of channel c to its output value: the short stage where it applies.
+  // Ssat: clamp with the range as a compile-time constant (one SSAT on DSP cores); the kernels
+  // that allocate registers better with the plain clamp pass false.
+  template <bool Ssat = true>
+  static constexpr output_element requantize(std::int32_t acc, int c) {
+    std::int32_t scaled;
+    if constexpr (short_stage) {
+      scaled = short_stage_table.scale(acc, entry(c));
+    } else {
+      scaled = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[entry(c)], multipliers.shift[entry(c)]);
+    }
+    if constexpr (Ssat) {
+      return static_cast<output_element>(clamp<range>(scaled + Out::zero_point));
+    } else {
+      return static_cast<output_element>(clamp(scaled + Out::zero_point, range));
+    }
+  }
+
+  // Any accumulator (int16 activations: 64 bits) with TFLM's formula.
+  static constexpr output_element requantize_exact(accumulator acc, int c) {
+    const std::int32_t scaled =
+        fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[entry(c)], multipliers.shift[entry(c)]);
+    return static_cast<output_element>(clamp(scaled + Out::zero_point, range));
+  }
+
+  // A float layer's sum plus its bias, clamped to the activation's range.
+  static constexpr float finish_float(float total, int c) {
+    float bias = 0.0f;
+    if constexpr (has_bias<Bias>) bias = Bias[c];
+    return clamp_float(total + bias, float_range);
+  }
+};
+
+}  // namespace tinynet

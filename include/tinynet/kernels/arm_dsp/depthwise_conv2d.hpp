@@ -1,0 +1,67 @@
+// DepthwiseConv2D's int8 kernel (depth multiplier 1) on cores with Arm's DSP extension: four
+// channels at a time, the taps inner, four accumulators in registers. One word load brings the
+// four channels' inputs of a tap; SXTB16 splits them into (c, c+2) and (c+1, c+3) halfword pairs,
+// and SMLABB/SMLATT multiply them with weights that the compiler has already sign-extended and
+// paired the same way (Layer::packed_weights).
+#pragma once
+
+#include <cstdint>
+
+#include "dot.hpp"
+
+#if TINYNET_ARM_DSP
+namespace tinynet::kernels::arm_dsp {
+
+// Layer: a DepthwiseConv2D (layers/conv/depthwise_conv2d.hpp) with int8 input, multiplier 1.
+template <class Layer>
+struct DepthwiseConv2D {
+  using element = typename Layer::input_element;
+  static constexpr int taps = Layer::taps, quads = Layer::quads, out_c = Layer::out_c;
+
+  // One output pixel, all channels; the window's top-left input is (in_y0, in_x0).
+  template <bool Interior>
+  static void pixel(const element* image, element* out, int in_y0, int in_x0) {
+    // Where each tap reads (the pixel's input, or the padding row): computed once per pixel,
+    // shared by all channels. Interior pixels use compile-time offsets instead.
+    const element* tap_rows[Interior ? 1 : taps];
+    const int origin = (in_y0 * Layer::in_w + in_x0) * Layer::in_c;
+    if constexpr (!Interior) {
+      for (int t = 0; t < taps; ++t) tap_rows[t] = Layer::template tap_row<false>(image, in_y0, in_x0, t);
+    }
+    for (int q = 0; q < quads; ++q) {
+      const int c = 4 * q;
+      const std::uint32_t* w = &Layer::packed_weights[static_cast<std::size_t>(q * taps * 2)];
+      std::int32_t a0 = Layer::folded_bias[static_cast<std::size_t>(c)], a1 = Layer::folded_bias[static_cast<std::size_t>(c + 1)];
+      std::int32_t a2 = Layer::folded_bias[static_cast<std::size_t>(c + 2)], a3 = Layer::folded_bias[static_cast<std::size_t>(c + 3)];
+      TINYNET_UNROLL
+      for (int t = 0; t < taps; ++t) {
+        const std::uint32_t word = Interior ? load_word(image + origin + Layer::tap_offsets[static_cast<std::size_t>(t)] + c)
+                                            : load_word(tap_rows[t] + c);
+        const std::int32_t even = static_cast<std::int32_t>(__sxtb16(word));     // (c, c+2)
+        const std::int32_t odd = static_cast<std::int32_t>(sxtb16_ror8(word));   // (c+1, c+3)
+        const std::int32_t w_even = static_cast<std::int32_t>(w[2 * t]);
+        const std::int32_t w_odd = static_cast<std::int32_t>(w[2 * t + 1]);
+        a0 = __smlabb(even, w_even, a0);
+        a2 = __smlatt(even, w_even, a2);
+        a1 = __smlabb(odd, w_odd, a1);
+        a3 = __smlatt(odd, w_odd, a3);
+      }
+      out[c] = Layer::requantize(a0, c);
+      out[c + 1] = Layer::requantize(a1, c + 1);
+      out[c + 2] = Layer::requantize(a2, c + 2);
+      out[c + 3] = Layer::requantize(a3, c + 3);
+    }
+    // The channels left over (out_c not a multiple of 4).
+    for (int c = quads * 4; c < out_c; ++c) {
+      std::int32_t acc = Layer::folded_bias[static_cast<std::size_t>(c)];
+      for (int t = 0; t < taps; ++t) {
+        const element* row = Interior ? image + origin + Layer::tap_offsets[static_cast<std::size_t>(t)] : tap_rows[t];
+        acc += static_cast<std::int32_t>(Layer::weights[t * out_c + c]) * row[c];
+      }
+      out[c] = Layer::requantize(acc, c);
+    }
+  }
+};
+
+}  // namespace tinynet::kernels::arm_dsp
+#endif

@@ -1,0 +1,21 @@
+// Compiler hints the kernels share.
+#pragma once
+
+// Asks GCC to unroll the loop that follows (clang unrolls small constant-trip loops by itself).
+#if defined(__GNUC__) && !defined(__clang__)
+#define TINYNET_UNROLL _Pragma("GCC unroll 16")
+#define TINYNET_UNROLL_8 _Pragma("GCC unroll 8")
+#else
+#define TINYNET_UNROLL
+#define TINYNET_UNROLL_8
+#endif
+
+// Keeps a kernel loop out of its caller, where the caller's live values would push the loop's
+// own out of registers.
+#if defined(__GNUC__)
+#define TINYNET_NOINLINE __attribute__((noinline))
+#define TINYNET_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define TINYNET_NOINLINE
+#define TINYNET_ALWAYS_INLINE
+#endif
