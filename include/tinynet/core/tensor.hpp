@@ -26,6 +26,20 @@ struct Tensor {
   static constexpr bool is_float = std::is_same_v<Element, float>;
 };
 
+// A constant operand of an element-wise op (a MUL factor, a PRELU alpha, a DIV divisor): a tensor
+// whose values are a constant array in flash. It is not in the arena; an op given one as an input
+// leaves it out of its `inputs` and reads `data` itself.
+template <class Element, class ShapeT, const Element* Data, const Quant& Q = no_quant>
+struct ConstantTensor : Tensor<Element, ShapeT, Q> {
+  static constexpr const Element* data = Data;
+};
+
+template <class T>
+concept ConstantTensorType = requires {
+  typename T::element;
+  { T::data } -> std::convertible_to<const typename T::element*>;
+};
+
 template <class T>
 concept TensorType = requires {
   typename T::element;
