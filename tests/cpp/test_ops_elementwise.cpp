@@ -309,3 +309,55 @@ TEST_CASE("Network with a constant Mul operand, evaluated at compile time") {
   // in place; without the sharing it would be three.
   CHECK(net::network::arena_bytes == 32);
 }
+
+// ---- Div, Elu ---------------------------------------------------------------------------------------
+namespace divide {
+inline constexpr Quant qa{0.5f, 0};
+inline constexpr Quant qb{0.25f, 4};
+inline constexpr Quant qo{0.25f, -10};
+inline constexpr i8 divisor_values[] = {12, -4, 44};  // 2.0, -2.0, 10.0
+struct a : Tensor<i8, Shape<2, 3>, qa> {};
+struct b : ConstantTensor<i8, Shape<3>, divisor_values, qb> {};
+struct o : Tensor<i8, Shape<2, 3>, qo> {};
+using layer = Div<a, b, o>;
+struct f : Tensor<float, Shape<2>> {};
+using float_relu = Div<f, f, f, ArithmeticOptions{Activation::relu}>;
+}  // namespace divide
+
+TEST_CASE("Div int8 by a constant: sign of the divisor, saturation, TFLM's 0 / b") {
+  // real a = x / 2; out = quotient / 0.25 - 10 = 4 * quotient - 10
+  // x = 3 (1.5): / 2.0 = 0.75 -> 3 - 10 = -7; / -2.0 -> -3 - 10 = -13; / 10.0 = 0.15 -> 0.6 -> 1 - 10 = -9
+  // x = 127 (63.5): / 2 = 31.75 -> 127 - 10 = 117; / -2 -> -137 -> -128; / 10 = 6.35 -> 25.4 -> 25 - 10 = 15
+  const arr<i8, 6> x{3, 3, 3, 127, 127, 127};
+  arr<i8, 6> y{};
+  divide::layer::run(x.data(), y.data());
+  CHECK(y == arr<i8, 6>{-7, -13, -9, 117, -128, 15});
+  // A dividend at its zero point (0 has 31 leading sign bits). Multiplier 8 = 0.5 * 2^4 (shift 4);
+  // the divisors are 8, -8 and 40 steps, reciprocal shifts 3, 3 and 5. TFLM's final rounding
+  // shift is 31 + 3 - 4 = 30 for the first two (0 stays 0: the zero point, -10) and 31 + 5 - 4 =
+  // 32 for the third, where gemmlowp's RoundingDivideByPOT, compiled, returns 1 for 0: -9.
+  const arr<i8, 6> zero{0, 0, 0, 0, 0, 0};
+  divide::layer::run(zero.data(), y.data());
+  CHECK(y == arr<i8, 6>{-10, -10, -9, -10, -10, -9});
+  const arr<float, 2> p{3.0f, -3.0f}, q{2.0f, 2.0f};
+  arr<float, 2> r{};
+  divide::float_relu::run(p.data(), q.data(), r.data());
+  CHECK(r == arr<float, 2>{1.5f, 0.0f});
+}
+
+namespace elu {
+inline constexpr Quant q_in{0.5f, 0};
+inline constexpr Quant q_out{0.25f, 10};
+struct in : Tensor<i8, Shape<4>, q_in> {};
+struct out : Tensor<i8, Shape<4>, q_out> {};
+using layer = Elu<in, out>;
+}  // namespace elu
+
+TEST_CASE("Elu int8: the table TFLM builds with expf") {
+  // x = -2 (-1.0): e^-1 - 1 = -0.632 / 0.25 = -2.53 -> -3 + 10 = 7
+  // x = -128 (-64): -1.0 / 0.25 = -4 -> 6;  x = 1 (0.5) -> 2 -> 12;  x = 127 (63.5) -> 254 + 10 -> 127
+  const arr<i8, 4> x{-2, -128, 1, 127};
+  arr<i8, 4> y{};
+  elu::layer::run(x.data(), y.data());
+  CHECK(y == arr<i8, 4>{7, 6, 12, 127});
+}

@@ -74,6 +74,8 @@ struct ew_prelu : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {}
 struct ew_max : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
 struct ew_min : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
 struct ew_sqdiff : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
+struct ew_div : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
+struct ew_elu : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
 struct ew_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
 inline constexpr std::int8_t ew_factor_values[4] = {20, -20, 40, 60};
 struct ew_factor : tinynet::ConstantTensor<std::int8_t, tinynet::Shape<4>, ew_factor_values, q> {};
@@ -81,7 +83,8 @@ using elementwise_network = tinynet::Network<
     tinynet::Inputs<ew_in>, tinynet::Outputs<ew_out>, tinynet::Mul<ew_in, ew_factor, ew_scaled>,
     tinynet::HardSwish<ew_scaled, ew_swish>, tinynet::Prelu<ew_swish, ew_factor, ew_prelu>,
     tinynet::Maximum<ew_prelu, ew_in, ew_max>, tinynet::Minimum<ew_max, ew_factor, ew_min>,
-    tinynet::SquaredDifference<ew_min, ew_in, ew_sqdiff>, tinynet::Abs<ew_sqdiff, ew_out>>;
+    tinynet::SquaredDifference<ew_min, ew_in, ew_sqdiff>, tinynet::Div<ew_sqdiff, ew_factor, ew_div>,
+    tinynet::Elu<ew_div, ew_elu>, tinynet::Abs<ew_elu, ew_out>>;
 struct ew16_in : tinynet::Tensor<std::int16_t, tinynet::Shape<2, 4>, q16> {};
 struct ew16_sq : tinynet::Tensor<std::int16_t, tinynet::Shape<2, 4>, q16> {};
 struct ew16_out : tinynet::Tensor<std::int16_t, tinynet::Shape<2, 4>, q16> {};
@@ -90,10 +93,13 @@ using elementwise_network16 =
                      tinynet::Abs<ew16_sq, ew16_out>>;
 struct ewf_in : tinynet::Tensor<float, tinynet::Shape<8>> {};
 struct ewf_neg : tinynet::Tensor<float, tinynet::Shape<8>> {};
+struct ewf_swish : tinynet::Tensor<float, tinynet::Shape<8>> {};
 struct ewf_out : tinynet::Tensor<float, tinynet::Shape<8>> {};
+inline constexpr float ewf_divisor_values[1] = {3.0f};
+struct ewf_divisor : tinynet::ConstantTensor<float, tinynet::Shape<1>, ewf_divisor_values> {};
 using elementwise_float =
     tinynet::Network<tinynet::Inputs<ewf_in>, tinynet::Outputs<ewf_out>, tinynet::Neg<ewf_in, ewf_neg>,
-                     tinynet::HardSwish<ewf_neg, ewf_out>>;
+                     tinynet::HardSwish<ewf_neg, ewf_swish>, tinynet::Div<ewf_swish, ewf_divisor, ewf_out>>;
 }  // namespace freestanding
 
 alignas(16) static std::byte arena[freestanding::network::arena_bytes];

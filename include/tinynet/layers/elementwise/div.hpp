@@ -1,0 +1,88 @@
+// Div: out = act(a / b), with broadcasting; usually b is a ConstantTensor. float32 and int8 (TFLM
+// has no int16 kernel).
+//
+// Quantized, TFLM's div (CalculateOpDataDiv + reference_ops::DivElementwise / BroadcastDivSlow):
+// the multiplier of (double)(a_scale / (b_scale * out_scale)), the ratio computed in float; for
+// each element, with d1 = a - a_zp and d2 = b - b_zp (both negated when d2 < 0), d2's reciprocal
+// (GetReciprocal: a Q0.31 value and a shift), d1 shifted left by its leading sign bits and
+// multiplied by it, then scaled by the multiplier with a rounding right shift by
+// -(out_shift - reciprocal_shift - headroom), plus the output zero point, clamped.
+//
+// That last shift exceeds 31 when d1 is 0 (31 sign bits) or tiny: TFLM's gemmlowp
+// RoundingDivideByPOT then computes its mask as all ones and shifts by the exponent modulo 32 (x86
+// and Arm shift instructions), which makes 0 / b come out one step above the zero point. The
+// TFLM goldens show exactly that, so this layer reproduces it (see rounding_shift_as_tflm).
+// A divisor at its zero point divides by zero in TFLM (undefined); here it gives the output zero
+// point.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "../../core/activation_range.hpp"
+#include "../../core/diagnostics.hpp"
+#include "../../core/fixed_point.hpp"
+#include "../../core/quantize_multiplier.hpp"
+#include "../../core/tensor.hpp"
+#include "arithmetic.hpp"
+#include "binary.hpp"
+
+namespace tinynet {
+
+template <class In1, class In2, class Out, ArithmeticOptions Options = ArithmeticOptions{}>
+struct Div : detail::Binary<Div<In1, In2, Out, Options>, Div<In1, In2, Out, Options>, In1, In2, Out> {
+  using element = typename Out::element;
+  static_assert(element_type_mismatch<Div, element, typename In1::element>::ok);
+  static_assert(element_type_mismatch<Div, element, typename In2::element>::ok);
+  static_assert(Out::is_float || std::is_same_v<element, std::int8_t>,
+                "tinynet: Div supports float and int8 (TFLM has no int16 kernel)");
+
+  static constexpr bool is_quantized = !Out::is_float;
+  static constexpr QuantizedMultiplier output_multiplier =
+      is_quantized ? quantize_multiplier(static_cast<double>(In1::scale / (In2::scale * Out::scale)))
+                   : QuantizedMultiplier{};
+  static constexpr QuantizedRange range =
+      is_quantized ? activation_range<element>(Options.activation, Out::scale, Out::zero_point) : QuantizedRange{0, 0};
+  // The final shift is a right shift only while out_shift <= 23 (int8 dividends have >= 23 sign
+  // bits); a larger multiplier would make TFLM shift by a negative amount (undefined).
+  static_assert(!is_quantized || output_multiplier.shift <= 23,
+                "tinynet: int8 Div needs a_scale / (b_scale * out_scale) below 2^23");
+
+  // TFLite CountLeadingSignBits (__builtin_clrsb): 31 for 0.
+  static constexpr int leading_sign_bits(std::int32_t x) {
+    return fixed::count_leading_zeros(static_cast<std::uint32_t>(x >= 0 ? x : ~x)) - 1;
+  }
+
+  // gemmlowp RoundingDivideByPOT as compiled for TFLM when the exponent is 32 or more: the mask
+  // (1 << exponent) - 1 truncated to 32 bits is all ones, the shift takes the exponent modulo 32.
+  static constexpr std::int32_t rounding_shift_as_tflm(std::int32_t x, int exponent) {
+    if (exponent <= 31) return fixed::rounding_divide_by_pot(x, exponent);
+    const std::int32_t threshold = -1 + (x < 0 ? 1 : 0);
+    return (x >> (exponent & 31)) + (x > threshold ? 1 : 0);
+  }
+
+  static constexpr element apply(element x1, element x2) {
+    if constexpr (is_quantized) {
+      std::int32_t dividend = x1 - In1::zero_point;
+      std::int32_t divisor = x2 - In2::zero_point;
+      if (divisor == 0) return static_cast<element>(clamp(Out::zero_point, range));
+      if (divisor < 0) {
+        dividend = -dividend;
+        divisor = -divisor;
+      }
+      const fixed::Reciprocal reciprocal = fixed::get_reciprocal(divisor, 31);
+      const int headroom = leading_sign_bits(dividend);
+      const std::int32_t unscaled = fixed::multiply_by_quantized_multiplier_greater_than_one(dividend, reciprocal.value, headroom);
+      const int total_shift = output_multiplier.shift - reciprocal.num_bits_over_unit - headroom;
+      const std::int32_t result =
+          rounding_shift_as_tflm(fixed::saturating_rounding_doubling_high_mul(unscaled, output_multiplier.multiplier),
+                                 -total_shift) +
+          Out::zero_point;
+      return static_cast<element>(clamp(result, range));
+    } else {
+      return clamp_float(x1 / x2, activation_range_float(Options.activation));
+    }
+  }
+};
+
+}  // namespace tinynet
