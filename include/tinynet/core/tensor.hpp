@@ -21,6 +21,7 @@ struct Tensor {
   static constexpr const Quant& quant = Q;
   static constexpr float scale = Q.scale;
   static constexpr std::int32_t zero_point = Q.zero_point;
+  static constexpr bool has_quantization = !detail::is_no_quant<Q>;
   static constexpr int size = ShapeT::size;
   static constexpr std::size_t bytes = static_cast<std::size_t>(ShapeT::size) * sizeof(Element);
   static constexpr bool is_float = std::is_same_v<Element, float>;

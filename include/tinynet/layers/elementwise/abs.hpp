@@ -35,7 +35,7 @@ struct Abs {
   static constexpr std::uint64_t macs = 0;
   static constexpr std::size_t weight_bytes = 0;
 
-  static constexpr bool raw_int16 = std::is_same_v<element, std::int16_t> && &In::quant == &no_quant;
+  static constexpr bool raw_int16 = std::is_same_v<element, std::int16_t> && !In::has_quantization;
   static constexpr bool quantized = !In::is_float && !raw_int16;
   static_assert(!quantized || !std::is_same_v<element, std::int16_t> || (In::zero_point == 0 && Out::zero_point == 0),
                 "tinynet: quantized int16 Abs needs zero points 0 (as TFLM)");
