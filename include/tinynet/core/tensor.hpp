@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "constant_array.hpp"
+#include "diagnostics.hpp"
 #include "quant.hpp"
 #include "shape.hpp"
 
@@ -28,11 +30,15 @@ struct Tensor {
 };
 
 // A constant operand of an element-wise op (a MUL factor, a PRELU alpha, a DIV divisor): a tensor
-// whose values are a constant array in flash. It is not in the arena; an op given one as an input
-// leaves it out of its `inputs` and reads `data` itself.
-template <class Element, class ShapeT, const Element* Data, const Quant& Q = no_quant>
+// whose values are a constant array in flash (a C array or std::array of Element, Shape's size
+// long). It is not in the arena; an op given one as an input leaves it out of its `inputs` and
+// reads `data` itself.
+template <class Element, class ShapeT, const auto& Data, const Quant& Q = no_quant>
 struct ConstantTensor : Tensor<Element, ShapeT, Q> {
-  static constexpr const Element* data = Data;
+  static_assert(std::is_same_v<array_element<Data>, Element>,
+                "tinynet::ConstantTensor: the array's element type is not the tensor's");
+  static_assert(size_mismatch<ConstantTensor, ShapeT::size, array_size<Data>>::ok);
+  static constexpr const Element* data = &Data[0];
 };
 
 template <class T>

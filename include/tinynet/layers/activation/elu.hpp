@@ -30,7 +30,7 @@ struct Elu {
 
   static constexpr bool in_place = true;
   static constexpr std::uint64_t macs = 0;
-  static constexpr std::size_t weight_bytes = 0;
+  static constexpr std::size_t weight_bytes = In::is_float ? 0 : 256;  // the int8 table
 
   // table[q + 128] = Elu(q)
   static constexpr std::array<std::int8_t, 256> table = [] {

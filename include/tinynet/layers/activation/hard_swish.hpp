@@ -8,10 +8,13 @@
 //     hires_scale / (3 / 32768) (a saturating left shift by exponent - 1, the multiply, the last
 //     saturating bit of shift, or a rounding right shift), then mapped to [0, 1];
 // the two are multiplied with a truncating doubling high multiply, shifted right by the output
-// exponent, offset by the output zero point and clamped. TFLM refuses an output multiplier above
-// one (input scale >= 128 x output scale); so does this layer.
+// exponent, offset by the output zero point and clamped; for int8 all 256 results are tabulated at
+// compile time. TFLM refuses an output multiplier above one (input scale >= 128 x output scale);
+// so does this layer.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 
@@ -35,7 +38,7 @@ struct HardSwish {
 
   static constexpr bool in_place = true;
   static constexpr std::uint64_t macs = 0;
-  static constexpr std::size_t weight_bytes = 0;
+  static constexpr std::size_t weight_bytes = In::is_float ? 0 : 256;  // the int8 table
 
   struct Params {
     std::int16_t output_multiplier = 0;
@@ -84,8 +87,22 @@ struct HardSwish {
     }
   }
 
+  // int8: the 256 possible results, computed at compile time (one load per element at run time).
+  static constexpr std::array<element, 256> table = [] {
+    std::array<element, 256> t{};
+    if constexpr (!In::is_float)
+      for (int q = -128; q <= 127; ++q) t[static_cast<std::size_t>(q + 128)] = apply(static_cast<element>(q));
+    return t;
+  }();
+
   static constexpr void run(const element* in, element* out) {
-    for (int i = 0; i < In::size; ++i) out[i] = apply(in[i]);
+    for (int i = 0; i < In::size; ++i) {
+      if constexpr (In::is_float) {
+        out[i] = apply(in[i]);
+      } else {
+        out[i] = table[static_cast<std::size_t>(in[i] + 128)];
+      }
+    }
   }
 };
 
