@@ -7,6 +7,7 @@
 // signed overflow that TFLite leaves to the hardware is written as a defined wrap-around.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <limits>
 
@@ -104,15 +105,7 @@ constexpr std::int32_t multiply_by_quantized_multiplier(std::int64_t x, std::int
   return static_cast<std::int32_t>(result >> total_shift);
 }
 
-constexpr int count_leading_zeros(std::uint32_t x) {
-  if (x == 0) return 32;
-  int n = 0;
-  while ((x & 0x80000000u) == 0) {
-    x <<= 1;
-    ++n;
-  }
-  return n;
-}
+constexpr int count_leading_zeros(std::uint32_t x) { return std::countl_zero(x); }  // 32 for 0: CLZ
 
 // ---- 16-bit fixed point (gemmlowp's int16 specialisations; TFLite's hard_swish.h) ----------
 

@@ -13,9 +13,11 @@
 // and Arm shift instructions), which makes 0 / b come out one step above the zero point. The
 // TFLM goldens show exactly that, so this layer reproduces it (see rounding_shift_as_tflm).
 // A divisor at its zero point divides by zero in TFLM (undefined); here it gives the output zero
-// point.
+// point. A constant divisor's reciprocals are computed by the compiler (8 bytes per element).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -61,26 +63,61 @@ struct Div : detail::Binary<Div<In1, In2, Out, Options>, Div<In1, In2, Out, Opti
     return (x >> (exponent & 31)) + (x > threshold ? 1 : 0);
   }
 
+  // The divisor's part of the computation: its reciprocal (GetReciprocal) and whether the
+  // dividend's sign flips. For a constant divisor it is tabulated at compile time.
+  struct DivisorTerms {
+    std::int32_t reciprocal = 0;
+    std::int8_t shift = 0;
+    bool negate = false;
+    bool zero = true;
+  };
+  static constexpr DivisorTerms divisor_terms(element x2) {
+    std::int32_t divisor = x2 - In2::zero_point;
+    if (divisor == 0) return {};
+    const bool negate = divisor < 0;
+    if (negate) divisor = -divisor;
+    const fixed::Reciprocal r = fixed::get_reciprocal(divisor, 31);
+    return {r.value, static_cast<std::int8_t>(r.num_bits_over_unit), negate, false};
+  }
+
+  static constexpr element quotient(element x1, DivisorTerms d) {
+    if (d.zero) return static_cast<element>(clamp(Out::zero_point, range));
+    std::int32_t dividend = x1 - In1::zero_point;
+    if (d.negate) dividend = -dividend;
+    const int headroom = leading_sign_bits(dividend);
+    const std::int32_t unscaled = fixed::multiply_by_quantized_multiplier_greater_than_one(dividend, d.reciprocal, headroom);
+    const int total_shift = output_multiplier.shift - d.shift - headroom;
+    const std::int32_t result =
+        rounding_shift_as_tflm(fixed::saturating_rounding_doubling_high_mul(unscaled, output_multiplier.multiplier),
+                               -total_shift) +
+        Out::zero_point;
+    return static_cast<element>(clamp(result, range));
+  }
+
   static constexpr element apply(element x1, element x2) {
     if constexpr (is_quantized) {
-      std::int32_t dividend = x1 - In1::zero_point;
-      std::int32_t divisor = x2 - In2::zero_point;
-      if (divisor == 0) return static_cast<element>(clamp(Out::zero_point, range));
-      if (divisor < 0) {
-        dividend = -dividend;
-        divisor = -divisor;
-      }
-      const fixed::Reciprocal reciprocal = fixed::get_reciprocal(divisor, 31);
-      const int headroom = leading_sign_bits(dividend);
-      const std::int32_t unscaled = fixed::multiply_by_quantized_multiplier_greater_than_one(dividend, reciprocal.value, headroom);
-      const int total_shift = output_multiplier.shift - reciprocal.num_bits_over_unit - headroom;
-      const std::int32_t result =
-          rounding_shift_as_tflm(fixed::saturating_rounding_doubling_high_mul(unscaled, output_multiplier.multiplier),
-                                 -total_shift) +
-          Out::zero_point;
-      return static_cast<element>(clamp(result, range));
+      return quotient(x1, divisor_terms(x2));
     } else {
       return clamp_float(x1 / x2, activation_range_float(Options.activation));
+    }
+  }
+
+  using base = detail::Binary<Div, Div, In1, In2, Out>;
+  static constexpr bool tabulated = is_quantized && base::constant2;
+  static constexpr std::array<DivisorTerms, tabulated ? In2::size : 0> divisor_table = [] {
+    std::array<DivisorTerms, tabulated ? In2::size : 0> t{};
+    if constexpr (tabulated)
+      for (int i = 0; i < In2::size; ++i) t[static_cast<std::size_t>(i)] = divisor_terms(In2::data[i]);
+    return t;
+  }();
+  static constexpr std::size_t weight_bytes = base::weight_bytes + sizeof(divisor_table);
+
+  static constexpr void run_elements(const element* a, const element* b, element* out) {
+    if constexpr (tabulated) {
+      for (int i = 0; i < Out::size; ++i)
+        out[i] = quotient(a[base::index1::map(i)], divisor_table[static_cast<std::size_t>(base::index2::map(i))]);
+    } else {
+      base::run_elements(a, b, out);
     }
   }
 };
