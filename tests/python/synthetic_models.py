@@ -489,6 +489,37 @@ def pad_case(name, in_shape, pads, dtype="int8", zp=-7, value=None, opcode="PAD"
     return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 
+def strided_slice_case(name, in_shape, out_shape, begin, end, strides, dtype="int8", zp=-7,
+                       begin_mask=0, end_mask=0, shrink_axis_mask=0, offset=False):
+    rng = rng_for(name)
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
+        feeds = int8_feeds(rng, [in_shape], [zp])
+    inputs = [x] + [g.const(np.array(v, np.int32), "int32") for v in (begin, end, strides)]
+    g.op("STRIDED_SLICE", inputs, [y], OPT["STRIDED_SLICE"],
+         b.T(f0=("int32", begin_mask), f1=("int32", end_mask), f4=("int32", shrink_axis_mask),
+             f5=("bool", int(offset))))
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
+def reshape_case(name, in_shape, out_shape, dtype="int8", zp=3):
+    rng = rng_for(name)
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
+        feeds = int8_feeds(rng, [in_shape], [zp])
+    shape = g.const(np.array(out_shape, np.int32), "int32")
+    g.op("RESHAPE", [x, shape], [y], OPT["RESHAPE"], b.T())
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
 # ---- chains ------------------------------------------------------------------------------------
 
 def chain_conv_pool_fc_softmax(name):

@@ -9,8 +9,9 @@ import pytest
 
 import tflite_builder as b
 from tinynet_py import fixedpoint as fp
-from tinynet_py.reference import Interpreter, _KERNELS
-from tinynet_py.tflite import SUPPORTED_OPS, parse_model
+from tinynet_py.errors import ModelError
+from tinynet_py.reference import Interpreter
+from tinynet_py.tflite import parse_model
 from tinynet_py import schema
 
 OPCODES = {name: code for code, name in enumerate(schema.BUILTIN_OPERATORS)}
@@ -26,11 +27,6 @@ def one_op(opcode, tensors, inputs, outputs, buffers=(), options_type=0, options
 
 def random_int8(shape):
     return RNG.integers(-128, 128, size=shape, dtype=np.int64).astype(np.int8)
-
-
-def test_every_supported_op_has_a_kernel():
-    assert set(_KERNELS) == set(SUPPORTED_OPS)
-    assert set(schema.OPTIONS) <= set(SUPPORTED_OPS)
 
 
 def naive_conv(x, w, bias, in_zp, out_zp, mult, shift, stride, dilation, pad, out_hw, act,
@@ -210,3 +206,40 @@ def test_int8_requantize():
     got = one_op("QUANTIZE", tensors, [0], [1]).invoke([x])[0].ravel().astype(float)
     want = np.clip(np.round((x.ravel().astype(int) - 5) * np.float32(0.1) / np.float32(0.3)) - 2, -128, 127)
     assert np.max(np.abs(got - want)) <= 1
+
+
+# ---- STRIDED_SLICE: the indices TFLM's strided_slice_logic.h gives, worked out by hand ----------
+
+def _strided_slice(*args, **kwargs):
+    import synthetic_models as sm
+    case = sm.strided_slice_case("strided_slice", *args, **kwargs)
+    return case, Interpreter(parse_model(case.data, "strided_slice.tflite"))
+
+
+@pytest.mark.parametrize("name, args, kwargs, pick", [
+    # offset: end = end + the *clamped* start (StridedSliceEndForAxis gets the start after
+    # StridedSliceStartForAxis): begin -9 on size 6 -> -3 -> clamped to 0, end 3 + 0 = 3.
+    ("offset_clamped_start", ((2, 6), (2, 3), [0, -9], [2, 3], [1, 1]), {"offset": True},
+     lambda x: x[:, 0:3]),
+    # negative strides: begin_mask with stride < 0 starts at size - 1; end -6 + 5 = -1 is kept
+    # (clamp to [-1, size - 1]), so index 0 is included.
+    ("negative_strides", ((1, 5, 4), (1, 3, 3), [0, 0, -1], [1, -6, 0], [1, -2, -1]),
+     {"begin_mask": 0b010}, lambda x: x[:, [4, 2, 0]][:, :, [3, 2, 1]]),
+    # shrink axis 0 takes the one index begin gives; end_mask runs to the end.
+    ("shrink_end_mask", ((2, 3, 4), (2, 2), [1, -2, 0], [2, 0, 0], [1, 1, 2]),
+     {"shrink_axis_mask": 0b001, "end_mask": 0b110}, lambda x: x[1, 1:3, 0::2]),
+])
+def test_strided_slice_follows_tflm_index_rules(name, args, kwargs, pick):
+    case, interpreter = _strided_slice(*args, **kwargs)
+    for feed in case.feeds:
+        got = interpreter.invoke(feed)[0]
+        want = pick(np.asarray(feed[0]).reshape(args[0]))
+        assert np.array_equal(got, want.reshape(got.shape)), name
+
+
+def test_strided_slice_shrink_past_the_end_selects_nothing():
+    """TFLM: a shrunk axis whose start is >= its size gets end = start (an empty loop, the output
+    left unwritten), not start + 1; tinynet refuses such a model instead of reading past the end."""
+    with pytest.raises(ModelError) as error:
+        _strided_slice((2, 6), (2,), [0, 6], [2, 7], [1, 1], shrink_axis_mask=0b10)
+    assert "selects 0 elements" in str(error.value)

@@ -1,0 +1,199 @@
+"""SOFTMAX, LOGISTIC, TANH, LEAKY_RELU."""
+
+import math
+
+import numpy as np
+
+from .. import fixedpoint as fp
+from . import OpSpec
+from .common import INT_RANGES
+
+
+def prepare_softmax(ctx):
+    ctx.require_inputs(1)
+    inp, out = ctx.input(0), ctx.output()
+    beta = np.float32(ctx.op.options["beta"])
+    if inp.dtype == "float32":
+        ctx.require_dtypes(out, ("float32",), "output")
+        return {"dtype": "float32", "beta": beta}
+    ctx.require_dtypes(inp, ("int8", "float32"), "input")
+    ctx.require_dtypes(out, ("int8",), "output")
+    in_scale, _ = ctx.per_tensor_quant(inp, "input")
+    out_scale, out_zp = ctx.per_tensor_quant(out, "output")
+    if out_zp != -128 or out_scale != np.float32(1.0 / 256):
+        ctx.fail(f"an int8 softmax output must have scale 1/256 and zero point -128, has "
+                 f"{out_scale} and {out_zp}")
+    # CalculateSoftmaxParams (micro/kernels/softmax_common.cc) -> PreprocessSoftmaxScaling
+    # and CalculateInputRadius (internal/quantization_util.cc), kScaledDiffIntegerBits = 5.
+    integer_bits = 5
+    real = min(np.float64(beta) * np.float64(in_scale) * (1 << (31 - integer_bits)),
+               float((1 << 31) - 1))
+    multiplier, left_shift = fp.quantize_multiplier(real)
+    if left_shift < 0:
+        ctx.fail(f"input scale {in_scale} x beta {beta} is too small for TFLM's softmax")
+    radius = int(np.floor(1.0 * ((1 << integer_bits) - 1) * (1 << (31 - integer_bits))
+                          / (1 << left_shift)))
+    return {"dtype": "int8", "multiplier": multiplier, "left_shift": left_shift, "diff_min": -radius}
+
+
+def run_softmax(plan, x):
+    """reference_ops::Softmax<int8, int8> (internal/reference/softmax.h): exp in Q5.26 of
+    the scaled difference to the row maximum, sum in Q12.19, GetReciprocal, rescale."""
+    if plan["dtype"] == "float32":
+        z = x.astype(np.float32)
+        e = np.exp((z - z.max(axis=-1, keepdims=True)) * plan["beta"])
+        return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+    xi = x.astype(np.int64)
+    diff = xi - xi.max(axis=-1, keepdims=True)
+    used = diff >= plan["diff_min"]
+    scaled = fp.multiply_by_quantized_multiplier_greater_than_one(diff, plan["multiplier"],
+                                                                  plan["left_shift"])
+    exps = fp.exp_on_negative_values(scaled, 5)                    # Q0.31
+    in_accum = fp.saturating_rounding_multiply_by_pot(exps, -12)   # Rescale<12>
+    sums = fp.wrap32(np.sum(np.where(used, in_accum, 0), axis=-1, keepdims=True))
+    reciprocal, bits_over_unit = fp.get_reciprocal(sums, 12)
+    exponent = bits_over_unit + 31 - 8
+    out = fp.rounding_divide_by_pot(fp.srdhm(reciprocal, exps), exponent) - 128
+    return np.where(used, np.clip(out, -128, 127), -128)
+
+
+def _prepare_sigmoid_like(ctx, name, output_scale, output_zero_point):
+    ctx.require_inputs(1)
+    inp, out = ctx.input(0), ctx.output()
+    if inp.dtype == "float32":
+        ctx.require_dtypes(out, ("float32",), "output")
+        return {"dtype": "float32"}
+    ctx.require_dtypes(inp, ("int8", "float32"), "input")
+    ctx.require_dtypes(out, ("int8",), "output")
+    in_scale, in_zp = ctx.per_tensor_quant(inp, "input")
+    out_scale, out_zp = ctx.per_tensor_quant(out, "output")
+    if out_zp != output_zero_point:
+        ctx.fail(f"an int8 {name} output must have zero point {output_zero_point}, has {out_zp}")
+    # logistic_common.cc / tanh.cc: frexp(input_scale * 2^27) with TfLiteRound (not
+    # QuantizeMultiplier: no q == 2^31 fix), radius from CalculateInputRadius(4, shift, 31).
+    mantissa, left_shift = math.frexp(np.float64(in_scale) * (1 << 27))
+    if not 0 <= left_shift <= fp.MAX_SHIFT:
+        # CalculateInputRadius shifts 1 by left_shift, the kernel shifts the input by it: both need
+        # 0..31, i.e. an input scale in [2^-28, 16).
+        ctx.fail(f"input scale {float(in_scale):g} is outside the range an int8 {name} handles "
+                 f"([2^-28, 16): its input multiplier would need a shift of {left_shift})")
+    multiplier = int(fp.tflite_round(mantissa * (1 << 31)))
+    multiplier = int(fp.wrap32(multiplier))
+    radius = int(np.floor(1.0 * 15 * (1 << 27) / 2.0 ** left_shift))
+    return {"dtype": "int8", "input_zero_point": in_zp, "multiplier": multiplier,
+            "left_shift": left_shift, "radius": radius}
+
+
+def _run_sigmoid_like(plan, x, core, low, high, finish):
+    value = x.astype(np.int64) - plan["input_zero_point"]
+    in_q4 = fp.multiply_by_quantized_multiplier(value, plan["multiplier"], plan["left_shift"])
+    out = finish(core(in_q4, 4))
+    out = np.where(value <= -plan["radius"], low, out)
+    return np.where(value >= plan["radius"], high, out)
+
+
+def prepare_logistic(ctx):
+    return _prepare_sigmoid_like(ctx, "LOGISTIC", 1.0 / 256, -128)
+
+
+def run_logistic(plan, x):
+    """reference_integer_ops::Logistic (int8): gemmlowp::logistic on Q4.27, then
+    RoundingDivideByPOT(., 23) - 128."""
+    if plan["dtype"] == "float32":
+        return (1.0 / (1.0 + np.exp(-x.astype(np.float64)))).astype(np.float32)
+    return _run_sigmoid_like(plan, x, fp.logistic, -128, 127,
+                             lambda q0: np.clip(fp.rounding_divide_by_pot(q0, 23) - 128, -128, 127))
+
+
+def prepare_tanh(ctx):
+    return _prepare_sigmoid_like(ctx, "TANH", 1.0 / 128, 0)
+
+
+def run_tanh(plan, x):
+    """reference_integer_ops::Tanh (int8): gemmlowp::tanh on Q4.27, RoundingDivideByPOT(., 24)."""
+    if plan["dtype"] == "float32":
+        return np.tanh(x.astype(np.float64)).astype(np.float32)
+    return _run_sigmoid_like(plan, x, fp.tanh, -128, 127,
+                             lambda q0: np.clip(fp.rounding_divide_by_pot(q0, 24), -128, 127))
+
+
+def prepare_leaky_relu(ctx):
+    ctx.require_inputs(1)
+    inp, out = ctx.input(0), ctx.output()
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    alpha = np.float32(ctx.op.options["alpha"])
+    if inp.dtype == "float32":
+        return {"dtype": "float32", "alpha": alpha}
+    in_scale, in_zp = ctx.per_tensor_quant(inp, "input")
+    out_scale, out_zp = ctx.per_tensor_quant(out, "output")
+    # CalculateOpDataLeakyRelu (micro/kernels/leaky_relu_common.cc): float arithmetic.
+    alpha_real = np.float64(np.float32(np.float32(in_scale * alpha) / out_scale))
+    identity_real = np.float64(np.float32(in_scale / out_scale))
+    plan = {"dtype": inp.dtype, "input_zero_point": in_zp, "output_zero_point": out_zp,
+            "range": INT_RANGES[out.dtype]}
+    plan["alpha_multiplier"], plan["alpha_shift"] = fp.quantize_multiplier(alpha_real)
+    plan["identity_multiplier"], plan["identity_shift"] = fp.quantize_multiplier(identity_real)
+    return plan
+
+
+def run_leaky_relu(plan, x):
+    """reference_ops::QuantizeLeakyRelu (internal/reference/leaky_relu.h)."""
+    if plan["dtype"] == "float32":
+        return np.where(x > 0, x, x * plan["alpha"]).astype(np.float32)
+    value = x.astype(np.int64) - plan["input_zero_point"]
+    positive = fp.multiply_by_quantized_multiplier(value, plan["identity_multiplier"],
+                                                   plan["identity_shift"])
+    negative = fp.multiply_by_quantized_multiplier(value, plan["alpha_multiplier"],
+                                                   plan["alpha_shift"])
+    result = np.where(value >= 0, positive, negative) + plan["output_zero_point"]
+    return np.clip(result, *plan["range"])
+
+
+
+
+# --- C++ emission ----------------------------------------------------------------------
+
+def emit_softmax(e, op, plan, prefix, ins, outs):
+    beta = float(op.options.get("beta", 1.0))
+    if beta == 1.0:
+        return f"tinynet::Softmax<{ins[0]}, {outs[0]}>"
+    e.constant_line(f"inline constexpr float {prefix}_beta = {e.cpp_float(beta)};\n")
+    return f"tinynet::Softmax<{ins[0]}, {outs[0]}, {prefix}_beta>"
+
+
+def emit_logistic(e, op, plan, prefix, ins, outs):
+    return f"tinynet::Logistic<{ins[0]}, {outs[0]}>"
+
+
+def emit_tanh(e, op, plan, prefix, ins, outs):
+    return f"tinynet::Tanh<{ins[0]}, {outs[0]}>"
+
+
+def emit_leaky_relu(e, op, plan, prefix, ins, outs):
+    alpha = float(op.options.get("alpha", 0.2))
+    e.constant_line(f"inline constexpr float {prefix}_alpha = {e.cpp_float(alpha)};\n")
+    return f"tinynet::LeakyRelu<{ins[0]}, {outs[0]}, {prefix}_alpha>"
+
+
+def params_softmax(op):
+    return f"beta {float(op.options['beta']):g}"
+
+
+def params_leaky_relu(op):
+    return f"alpha {float(op.options['alpha']):g}"
+
+
+SPECS = [
+    OpSpec("SOFTMAX", (9, "SoftmaxOptions", [(0, "beta", "float32", 0.0)]), prepare_softmax,
+           run_softmax, emit_softmax, same_shape=True, params_text=params_softmax,
+           quantize="fixed", fixed_output=(1.0 / 256, -128)),
+    OpSpec("LOGISTIC", (0, None, []), prepare_logistic, run_logistic, emit_logistic, same_shape=True,
+           quantize="fixed", fixed_output=(1.0 / 256, -128), prune="channelwise"),
+    OpSpec("TANH", (0, None, []), prepare_tanh, run_tanh, emit_tanh, same_shape=True,
+           quantize="fixed", fixed_output=(1.0 / 128, 0), prune="channelwise"),
+    OpSpec("LEAKY_RELU", (75, "LeakyReluOptions", [(0, "alpha", "float32", 0.0)]), prepare_leaky_relu,
+           run_leaky_relu, emit_leaky_relu, same_shape=True, params_text=params_leaky_relu,
+           quantize="calibrated", prune="channelwise"),
+]

@@ -1,0 +1,227 @@
+"""Ops that move values without arithmetic: RESHAPE, CONCATENATION, PAD, PADV2, STRIDED_SLICE."""
+
+import numpy as np
+
+from . import OpSpec
+from .common import require_same_quantization
+
+def prepare_reshape(ctx):
+    ctx.require_inputs(1, 2)
+    inp, out = ctx.input(0), ctx.output()
+    if inp.num_elements != out.num_elements:
+        ctx.fail(f"input {inp.shape} and output {out.shape} have different sizes")
+    if inp.dtype != out.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    require_same_quantization(ctx, inp, out)
+    return {}
+
+
+def run_reshape(plan, x, shape=None):
+    return x
+
+
+def prepare_concatenation(ctx):
+    if len(ctx.op.inputs) < 1 or any(i < 0 for i in ctx.op.inputs):
+        ctx.fail("expects at least one input")
+    out = ctx.output()
+    rank = len(out.shape)
+    axis = ctx.op.options["axis"]
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < max(rank, 1):
+        ctx.fail(f"axis {ctx.op.options['axis']} is outside the output's rank {rank}")
+    for k in range(len(ctx.op.inputs)):
+        if ctx.input(k).dtype != out.dtype:
+            ctx.fail(f"input {k} has dtype {ctx.input(k).dtype}, the output {out.dtype}")
+    if ctx.op.options.get("fused_activation_function", "NONE") != "NONE":
+        ctx.fail("a fused activation on CONCATENATION is not supported")
+    return {"axis": axis}
+
+
+def run_concatenation(plan, *xs):
+    """reference_ops::Concatenation: TFLM copies the raw values (no requantization)."""
+    return np.concatenate(xs, axis=plan["axis"])
+
+
+def _prepare_pad(ctx, with_value):
+    ctx.require_inputs(2, 3 if with_value else 2)
+    inp, paddings, out = ctx.input(0), ctx.input(1), ctx.output()
+    ctx.require_constant(paddings, "paddings")
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    pads = paddings.data.astype(np.int64).reshape(-1, 2)
+    if pads.shape[0] != len(inp.shape) or (pads < 0).any():
+        ctx.fail(f"paddings {paddings.data.tolist()} do not fit the input's rank {len(inp.shape)}")
+    expected = tuple(int(d + p[0] + p[1]) for d, p in zip(inp.shape, pads))
+    if expected != out.shape:
+        ctx.fail(f"padding input {inp.shape} by {pads.tolist()} gives {expected}, the output is {out.shape}")
+    value = ctx.input(2)
+    if value is not None:
+        ctx.require_constant(value, "constant_values")
+        pad_value = value.data.reshape(-1)[0]
+    elif out.dtype == "float32":
+        pad_value = 0.0
+    else:
+        pad_value = out.zero_point_scalar            # pad.cc: the output zero point
+    return {"pads": [tuple(int(v) for v in p) for p in pads], "value": pad_value}
+
+
+def prepare_pad(ctx):
+    return _prepare_pad(ctx, with_value=False)
+
+
+def prepare_padv2(ctx):
+    return _prepare_pad(ctx, with_value=True)
+
+
+def run_pad(plan, x, paddings, value=None):
+    """reference_ops::Pad."""
+    return np.pad(x, plan["pads"], mode="constant", constant_values=plan["value"])
+
+
+run_padv2 = run_pad
+
+
+def prepare_strided_slice(ctx):
+    ctx.require_inputs(4)
+    inp, begin, end, strides, out = (ctx.input(0), ctx.input(1), ctx.input(2), ctx.input(3),
+                                     ctx.output())
+    require_same_quantization(ctx, inp, out)
+    for t, role in ((begin, "begin"), (end, "end"), (strides, "strides")):
+        ctx.require_constant(t, role)
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    o = ctx.op.options
+    if o["ellipsis_mask"] or o["new_axis_mask"]:
+        ctx.fail("ellipsis_mask and new_axis_mask are not supported (TFLM ignores them)")
+    rank = len(inp.shape)
+    if rank > 5:
+        ctx.fail(f"input rank {rank} exceeds 5")
+    starts = [int(v) for v in begin.data.reshape(-1)]
+    stops = [int(v) for v in end.data.reshape(-1)]
+    steps = [int(v) for v in strides.data.reshape(-1)]
+    if not len(starts) == len(stops) == len(steps) <= rank:
+        ctx.fail(f"begin, end and strides must have equal lengths <= rank {rank}")
+    if 0 in steps:
+        ctx.fail("stride value has to be non-zero")
+    # StridedSlicePadIndices (internal/strided_slice_logic.h): pad at the front to 5-D.
+    pad = 5 - len(starts)
+    shape5 = (1,) * (5 - rank) + tuple(inp.shape)
+    starts, stops, steps = [0] * pad + starts, [1] * pad + stops, [1] * pad + steps
+    begin_mask = (o["begin_mask"] << pad) | ((1 << pad) - 1)
+    end_mask = (o["end_mask"] << pad) | ((1 << pad) - 1)
+    shrink = o["shrink_axis_mask"] << pad
+    offset = o.get("offset", False)
+    # The input is padded to 5-D as ExtendedShape(5, ...) does: leading 1s.  The indices
+    # were padded by their own count, which matches when len(begin) == rank.
+    if len(begin.data.reshape(-1)) != rank:
+        ctx.fail(f"begin has {begin.num_elements} entries, the input rank is {rank}")
+    indices = []
+    for axis in range(5):
+        size, stride = shape5[axis], steps[axis]
+        # StridedSliceStartForAxis
+        start = starts[axis]
+        if start < 0:
+            start += size
+        start = min(max(start, 0), size) if stride > 0 else min(max(start, -1), size - 1)
+        if begin_mask & (1 << axis):
+            start = 0 if stride > 0 else size - 1
+        # StridedSliceEndForAxis
+        if shrink & (1 << axis):
+            stop = start if start >= size else start + 1
+        else:
+            stop = stops[axis] + (start if offset else 0)
+            if stop < 0:
+                stop += size
+            stop = min(max(stop, 0), size) if stride > 0 else min(max(stop, -1), size - 1)
+            if end_mask & (1 << axis):
+                stop = size if stride > 0 else -1
+        indices.append(range(start, stop, stride))
+    count = int(np.prod([len(i) for i in indices]))
+    if count != out.num_elements:
+        ctx.fail(f"the slice selects {count} elements, the output {out.shape} holds {out.num_elements}")
+    # The plan the emitter writes too: per 5-D axis, the first index, the step and the count.
+    return {"shape5": shape5, "rank": rank, "start": [i.start for i in indices],
+            "stride": [i.step for i in indices], "count": [len(i) for i in indices],
+            "indices": [np.array(i, np.int64) for i in indices]}
+
+
+def run_strided_slice(plan, x, begin, end, strides):
+    """reference_ops::StridedSlice."""
+    return x.reshape(plan["shape5"])[np.ix_(*plan["indices"])]
+
+
+
+
+# --- C++ emission ----------------------------------------------------------------------
+
+def emit_reshape(e, op, plan, prefix, ins, outs):
+    return f"tinynet::Reshape<{ins[0]}, {outs[0]}>"
+
+
+def emit_concatenation(e, op, plan, prefix, ins, outs):
+    return (f"tinynet::Concatenation<{outs[0]}, tinynet::ConcatenationOptions{{.axis = {plan['axis']}, "
+            f".activation = {e.activation(op)}}}, {', '.join(ins)}>")
+
+
+def emit_pad(e, op, plan, prefix, ins, outs):
+    pads = plan["pads"]
+    if len(pads) > 4:
+        e.fail(op, f"padding a rank-{len(pads)} tensor is not supported (rank <= 4)")
+    before = ", ".join(str(p[0]) for p in pads + [(0, 0)] * (4 - len(pads)))
+    after = ", ".join(str(p[1]) for p in pads + [(0, 0)] * (4 - len(pads)))
+    value = ""
+    if op.opcode == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
+        if e.model.tensors[op.inputs[0]].dtype == "float32":
+            if float(plan["value"]) != 0.0:
+                e.fail(op, "a non-zero float pad value is not supported")
+        else:
+            value = f", .has_value = true, .value = {int(plan['value'])}"
+    return (f"tinynet::Pad<{ins[0]}, {outs[0]}, tinynet::PadOptions{{.before = {{{before}}}, "
+            f".after = {{{after}}}{value}}}>")
+
+
+def emit_strided_slice(e, op, plan, prefix, ins, outs):
+    rank = plan["rank"]
+    if rank > 4:
+        e.fail(op, f"slicing a rank-{rank} tensor is not supported (rank <= 4)")
+    if 0 in plan["count"]:
+        e.fail(op, "the slice is empty along an axis; empty tensors are not supported")
+    axes = slice(5 - rank, 5)            # the plan is padded to 5-D at the front
+    text = lambda values, fill: ", ".join(str(int(v)) for v in list(values[axes]) + [fill] * (4 - rank))
+    return (f"tinynet::StridedSlice<{ins[0]}, {outs[0]}, tinynet::StridedSliceOptions{{"
+            f".start = {{{text(plan['start'], 0)}}}, .stride = {{{text(plan['stride'], 1)}}}, "
+            f".count = {{{text(plan['count'], 1)}}}}}>")
+
+
+def params_concatenation(op):
+    return f"axis {op.options['axis']}"
+
+
+def params_strided_slice(op):
+    return ", ".join(f"{k} {v}" for k, v in op.options.items() if k.endswith("_mask") and v)
+
+
+_STRIDED_SLICE_FIELDS = [
+    (0, "begin_mask", "int32", 0), (1, "end_mask", "int32", 0),
+    (2, "ellipsis_mask", "int32", 0), (3, "new_axis_mask", "int32", 0),
+    (4, "shrink_axis_mask", "int32", 0), (5, "offset", "bool", False),
+]
+
+SPECS = [
+    # prune: a RESHAPE that flattens [N, H, W, C] to [N, H*W*C] before a FULLY_CONNECTED is
+    # followed by prune.py itself.
+    OpSpec("RESHAPE", (17, "ReshapeOptions", [(0, "new_shape", "int32[]", None)]), prepare_reshape,
+           run_reshape, emit_reshape, data_inputs=1, quantize="shared", in_place=True),
+    OpSpec("CONCATENATION", (10, "ConcatenationOptions",
+                             [(0, "axis", "int32", 0), (1, "fused_activation_function", "activation", 0)]),
+           prepare_concatenation, run_concatenation, emit_concatenation,
+           params_text=params_concatenation, quantize="shared"),
+    OpSpec("PAD", (22, "PadOptions", []), prepare_pad, run_pad, emit_pad, data_inputs=1,
+           quantize="shared", prune="channelwise"),
+    OpSpec("PADV2", (43, "PadV2Options", []), prepare_padv2, run_padv2, emit_pad, data_inputs=1,
+           quantize="shared", prune="channelwise"),
+    OpSpec("STRIDED_SLICE", (32, "StridedSliceOptions", _STRIDED_SLICE_FIELDS), prepare_strided_slice,
+           run_strided_slice, emit_strided_slice, data_inputs=1, params_text=params_strided_slice,
+           quantize="shared"),
+]
