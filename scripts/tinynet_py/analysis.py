@@ -50,7 +50,9 @@ def layer_table(model):
         t = model.tensors
         data_inputs = [i for i in op.inputs if i >= 0 and t[i].data is None]
         constants = [i for i in op.inputs if i >= 0 and t[i].data is not None]
-        weight_bytes = sum(t[i].nbytes for i in constants) if _weighted(op) else 0
+        spec = _spec(op)
+        counted = _weighted(op) or (spec is not None and spec.constant_operands)  # e.g. a MUL factor
+        weight_bytes = sum(t[i].nbytes for i in constants) if counted else 0
         out = t[op.outputs[0]]
         # Pruned layers: the share of non-zero weights, and the MACs that remain (each weight of
         # a conv or fully-connected layer is used equally often, up to padding at the borders).

@@ -125,6 +125,31 @@ class _Emitter:
                 f"{t.zero_point_scalar}}};\n"
                 f"struct {name} : tinynet::Tensor<{element}, tinynet::Shape<{shape}>, {name}_quant> {{}};\n")
 
+    def declare_constant_tensor(self, index):
+        """A constant operand of an element-wise op: its values as a flat array and a
+        tinynet::ConstantTensor naming them (not in the arena)."""
+        t = self.model.tensors[index]
+        if t.dtype not in ELEMENT_TYPES:
+            raise ModelError(self.model.path, f"tensor {index} ('{t.name}'): dtype {t.dtype} is not "
+                                              f"supported for a constant operand (supported: int8, int16, "
+                                              f"int32, float32)")
+        name = self.tensor_name(index)
+        shape = ", ".join(str(int(d)) for d in t.shape) if len(t.shape) else "1"
+        element = ELEMENT_TYPES[t.dtype]
+        self.add_array(element, f"{name}_values", t.data)
+        quant = ""
+        if t.dtype != "float32" and t.is_quantized:
+            if t.per_channel:
+                raise ModelError(self.model.path, f"tensor {index} ('{t.name}'): a constant operand "
+                                                  f"quantized per channel is not supported")
+            self.lines_constants.append(
+                f"inline constexpr tinynet::Quant {name}_quant{{{cpp_float(t.scale_scalar)}, "
+                f"{t.zero_point_scalar}}};\n")
+            quant = f", {name}_quant"
+        self.lines_constants.append(
+            f"// '{t.name}'\nstruct {name} : tinynet::ConstantTensor<{element}, tinynet::Shape<{shape}>, "
+            f"{name}_values{quant}> {{}};\n")
+
     # -- weighted ops ----------------------------------------------------------------------
     def weight_arrays(self, op, prefix, weights_index, bias_index, weights_data=None):
         w = self.const(weights_index)
@@ -177,11 +202,20 @@ class _Emitter:
                 self.fail(op, f"not supported by the C++ library (supported: {ops.supported_ops_text()})")
             data_count = len(op.inputs) if spec.data_inputs is None else spec.data_inputs
             data_inputs = [i for i in op.inputs[:data_count] if i >= 0]
+            constants = [i for i in data_inputs if m.tensors[i].data is not None]
+            if constants and not spec.constant_operands:
+                i = constants[0]
+                self.fail(op, f"input tensor {i} ('{m.tensors[i].name}') is a constant; a constant "
+                              f"operand of {op.opcode} is not supported")
+            if constants and len(constants) == len(data_inputs):
+                self.fail(op, "every input is a constant: the op computes a constant, which tinynet "
+                              "does not fold yet")
             for i in data_inputs:
                 if m.tensors[i].data is not None:
-                    self.fail(op, f"input tensor {i} ('{m.tensors[i].name}') is a constant; constant "
-                                  f"operands of element-wise ops are not supported yet")
-                if i not in declared:
+                    if i not in declared:
+                        self.declare_constant_tensor(i)
+                        declared.add(i)
+                elif i not in declared:
                     self.fail(op, f"reads tensor {i} before any op writes it")
             for index in op.outputs:
                 self.declare_tensor(index)

@@ -25,7 +25,9 @@ PAD = {"SAME": 0, "VALID": 1}
 # BuiltinOptions union type codes (schema.fbs).
 OPT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "POOL": 5, "FULLY_CONNECTED": 8, "SOFTMAX": 9,
        "CONCATENATION": 10, "ADD": 11, "RESHAPE": 17, "PAD": 22, "MEAN": 27, "SUB": 28,
-       "STRIDED_SLICE": 32, "DEQUANTIZE": 38, "PADV2": 43, "LEAKY_RELU": 75, "QUANTIZE": 89}
+       "STRIDED_SLICE": 32, "DEQUANTIZE": 38, "PADV2": 43, "LEAKY_RELU": 75, "QUANTIZE": 89,
+       "MUL": 21, "DIV": 29, "MAXIMUM": 39, "MINIMUM": 39, "NEG": 42, "SQUARED_DIFFERENCE": 76,
+       "ABS": 78, "HARD_SWISH": 91, "PRELU": 0, "ELU": 0}
 
 F32 = np.float32
 
@@ -362,6 +364,65 @@ def arithmetic_case(name, opcode, shape1, shape2, out_shape, quants=None, activa
         feeds = int8_feeds(rng, [shape1, shape2], [z1, z2])
     g.op(opcode, [x1, x2], [y], OPT[opcode], b.T(f0=("int8", ACT[activation])))
     return Case(name, g.build([x1, x2], [y]), feeds, tolerance=1e-6 if dtype == "float32" else None)
+
+
+def int16_feeds(rng, shapes, random_count=3):
+    """all -32768, all 32767, zeros (the zero point), mixed extremes, small and random values."""
+    feeds = [[np.full(s, -32768, np.int16) for s in shapes], [np.full(s, 32767, np.int16) for s in shapes],
+             [np.zeros(s, np.int16) for s in shapes]]
+    if len(shapes) > 1:
+        feeds.append([np.full(s, -32768 if k % 2 else 32767, np.int16) for k, s in enumerate(shapes)])
+    feeds.append([rng.integers(-40, 41, s).astype(np.int16) for s in shapes])
+    for _ in range(random_count):
+        feeds.append([rng.integers(-32768, 32768, s).astype(np.int16) for s in shapes])
+    return feeds
+
+
+def binary_case(name, opcode, shape1, shape2, out_shape, quants=None, activation=None, dtype="int8",
+                constant=None, constant_values=None):
+    """An element-wise op of two operands (MUL, DIV, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, PRELU).
+    quants: ((s1, z1), (s2, z2), (so, zo)) for int8/int16; constant: None, 0 or 1, the operand
+    that is a constant tensor (random values, or constant_values) instead of a graph input.
+    PRELU with int16 inputs takes an int8 alpha."""
+    rng = rng_for(name)
+    g = Graph()
+    shapes = [shape1, shape2]
+    dtypes = [dtype, "int8" if opcode == "PRELU" and dtype == "int16" else dtype]
+    tensors, runtime = [], []
+    for k in range(2):
+        q = (None, None) if dtype == "float32" else quants[k]
+        if k == constant:
+            values = constant_values
+            if values is None:
+                values = (rng.standard_normal(shapes[k]).astype(F32) if dtypes[k] == "float32" else
+                          rng.integers(-128 if dtypes[k] == "int8" else -32768,
+                                       128 if dtypes[k] == "int8" else 32768, shapes[k]))
+            tensors.append(g.const(np.asarray(values).astype(dtypes[k]), dtypes[k], *q))
+        else:
+            tensors.append(g.tensor(shapes[k], dtypes[k], *q))
+            runtime.append(k)
+    q = (None, None) if dtype == "float32" else quants[2]
+    y = g.tensor(out_shape, dtype, *q)
+    options = b.T(f0=("int8", ACT[activation])) if activation else (b.T() if OPT[opcode] else None)
+    g.op(opcode, tensors, [y], OPT[opcode], options)
+    runtime_shapes = [shapes[k] for k in runtime]
+    if dtype == "float32":
+        feeds, tolerance = float_feeds(rng, runtime_shapes), 1e-6
+    elif dtype == "int16":
+        feeds, tolerance = int16_feeds(rng, runtime_shapes), None
+    else:
+        feeds, tolerance = int8_feeds(rng, runtime_shapes, [quants[k][1] for k in runtime]), None
+    return Case(name, g.build([tensors[k] for k in runtime], [y]), feeds, tolerance=tolerance)
+
+
+def unary16_case(name, opcode, quants=None, shape=(2, 40)):
+    """An int16 element-wise op of one input; quants None: tensors without quantization."""
+    rng = rng_for(name)
+    g = Graph()
+    (si, zi), (so, zo) = quants if quants else ((None, None), (None, None))
+    x, y = g.tensor(shape, "int16", si, zi), g.tensor(shape, "int16", so, zo)
+    g.op(opcode, [x], [y], OPT[opcode], None)
+    return Case(name, g.build([x], [y]), int16_feeds(rng, [shape]))
 
 
 # ---- activations -------------------------------------------------------------------------------

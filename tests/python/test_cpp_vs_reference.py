@@ -162,6 +162,59 @@ def arithmetic_cases():
         yield a(f"{low}_float_relu6", op, (3, 5), (5,), (3, 5), activation="RELU6", dtype="float32")
 
 
+def elementwise_cases():
+    """The element-wise ops of issue 12: broadcasting, constant operands, int16, float, fused
+    activations, and the scale combinations that take each branch of TFLM's arithmetic."""
+    c = sm.binary_case
+    q3 = ((0.07, -3), (0.11, 9), (0.05, -128))
+    yield c("mul_bcast_both_relu", "MUL", (2, 1, 3, 1), (1, 4, 1, 5), (2, 4, 3, 5), q3, "RELU")
+    yield c("mul_const_channels", "MUL", (1, 3, 4, 6), (6,), (1, 3, 4, 6), ((0.02, 5), (0.004, -7), (0.01, 2)),
+            constant=1)
+    yield c("mul_const_first_scalar_big_multiplier", "MUL", (1,), (3, 7), (3, 7), ((0.5, 0), (0.4, 100), (0.001, 1)),
+            constant=0)
+    yield c("mul_int16_bcast", "MUL", (2, 3, 8), (8,), (2, 3, 8), ((0.001, 0), (0.0005, 0), (0.0004, 0)),
+            dtype="int16")
+    yield c("mul_float_relu6", "MUL", (3, 5), (5,), (3, 5), activation="RELU6", dtype="float32")
+    divisor = np.array([[1, -128, 127, 40, -3, 90]], np.int8)          # none at the zero point 5
+    yield c("div_const_divisor_relu_n1_to_1", "DIV", (4, 6), (1, 6), (4, 6), ((0.02, -4), (0.05, 5), (0.01, 0)),
+            "RELU_N1_TO_1", constant=1, constant_values=divisor)
+    yield c("div_const_divisor_extreme_scales", "DIV", (3, 6), (1, 6), (3, 6), ((0.5, 0), (0.05, 5), (2.0, 10)),
+            constant=1, constant_values=divisor)
+    yield c("div_float_bcast", "DIV", (2, 3, 4), (4,), (2, 3, 4), dtype="float32", constant=1,
+            constant_values=np.array([0.5, -2.0, 3.0, 1e-3], np.float32))
+    yield c("squared_difference_bcast", "SQUARED_DIFFERENCE", (1, 4, 4, 3), (3,), (1, 4, 4, 3),
+            ((0.03, 0), (0.02, -20), (0.005, -128)))
+    yield c("squared_difference_int16", "SQUARED_DIFFERENCE", (4, 6), (4, 6), (4, 6),
+            ((0.001, 0), (0.0015, 0), (0.1, 0)), dtype="int16")
+    yield c("squared_difference_float_const", "SQUARED_DIFFERENCE", (2, 5), (5,), (2, 5), dtype="float32",
+            constant=1)
+    same = ((0.05, -10),) * 3
+    yield c("maximum_bcast_both_5d", "MAXIMUM", (2, 1, 3, 1, 2), (1, 2, 1, 4, 1), (2, 2, 3, 4, 2), same)
+    yield c("minimum_int16_const", "MINIMUM", (3, 8), (8,), (3, 8), ((0.001, 0),) * 3, dtype="int16", constant=1)
+    yield c("maximum_float", "MAXIMUM", (4, 5), (4, 5), (4, 5), dtype="float32")
+    yield c("prelu_const_alpha_channels", "PRELU", (1, 4, 4, 5), (1, 1, 5), (1, 4, 4, 5),
+            ((0.1, 30), (0.01, 7), (0.07, 10)), constant=1)
+    yield c("prelu_int16_int8_alpha", "PRELU", (2, 3, 6), (6,), (2, 3, 6), ((0.001, 0), (0.02, 3), (0.0008, 0)),
+            dtype="int16", constant=1)
+    yield c("prelu_float_runtime_alpha", "PRELU", (2, 3, 4), (4,), (2, 3, 4), dtype="float32")
+    u = sm.unary_case
+    for in_q, out_q in (((0.05, 30), (0.03, -128)), ((0.1, 0), (0.1, 5))):
+        yield u(f"abs_s{in_q[0]}_to_s{out_q[0]}", "ABS", *in_q, *out_q)
+    yield sm.unary16_case("abs_int16_requant", "ABS", ((0.001, 0), (0.0007, 0)))
+    yield sm.unary16_case("abs_int16_no_quantization", "ABS")
+    yield u("abs_float", "ABS", None, None, dtype="float32")
+    yield u("neg_float", "NEG", None, None, dtype="float32")
+    # HARD_SWISH: reluish multiplier shifted left (large input scale) and right (tiny), and an
+    # output shift of 16 or more (input scale < output scale / 512).
+    for in_q, out_q in (((0.1, 0), (0.06, -120)), ((0.05, -10), (0.035, -90)), ((0.0001, 3), (0.0003, -5)),
+                        ((0.00005, -128), (0.04, 0))):
+        yield u(f"hard_swish_s{in_q[0]}_zp{in_q[1]}_to_s{out_q[0]}", "HARD_SWISH", *in_q, *out_q)
+    yield u("hard_swish_float", "HARD_SWISH", None, None, dtype="float32")
+    for in_q, out_q in (((0.05, 0), (0.04, -10)), ((0.03, 127), (1 / 255, 127))):
+        yield u(f"elu_s{in_q[0]}_zp{in_q[1]}", "ELU", *in_q, *out_q)
+    yield u("elu_float", "ELU", None, None, dtype="float32")
+
+
 def activation_cases():
     for op, out_scale, out_zp in (("LOGISTIC", 1 / 256, -128), ("TANH", 1 / 128, 0)):
         low = op.lower()
@@ -262,7 +315,7 @@ def chain_cases():
 def catalogue():
     cases = []
     for family in (conv_cases, depthwise_cases, fully_connected_cases, pool_cases, mean_cases,
-                   arithmetic_cases, activation_cases, softmax_cases, quantize_cases, shape_cases,
+                   arithmetic_cases, elementwise_cases, activation_cases, softmax_cases, quantize_cases, shape_cases,
                    chain_cases):
         cases.extend(family())
     names = [c.name for c in cases]

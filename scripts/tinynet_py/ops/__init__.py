@@ -49,6 +49,8 @@ class OpSpec:
     prune: Optional[str] = None
     fuses_activation: bool = False       # a separate RELU/RELU6 may be fused into it (ONNX import)
     in_place: bool = False               # the output may share the input's arena buffer
+    constant_operands: bool = False      # a constant data input is emitted as a
+                                         # tinynet::ConstantTensor (element-wise ops of two operands)
     pending: Optional[str] = None        # why the op is not supported yet (reference only)
 
     @property

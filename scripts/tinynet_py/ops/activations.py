@@ -1,4 +1,4 @@
-"""SOFTMAX, LOGISTIC, TANH, LEAKY_RELU."""
+"""SOFTMAX, LOGISTIC, TANH, LEAKY_RELU, HARD_SWISH, PRELU, ELU."""
 
 import math
 
@@ -153,6 +153,161 @@ def run_leaky_relu(plan, x):
 
 
 
+# --- HARD_SWISH, PRELU, ELU (issue 12) ---------------------------------------------------
+
+def _downscale_to_int16(multiplier):
+    """DownScaleInt32ToInt16Multiplier (internal/common.h): a Q0.31 multiplier rounded to Q0.15."""
+    if multiplier >= (1 << 31) - 1 - (1 << 15):
+        return 32767
+    return (multiplier + (1 << 15)) >> 16
+
+
+def prepare_hard_swish(ctx):
+    """HardSwishPrepare (micro/kernels/hard_swish_common.cc): int8 and float32."""
+    ctx.require_inputs(1)
+    inp, out = ctx.input(0), ctx.output()
+    ctx.require_dtypes(inp, ("int8", "float32"), "input")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    if inp.dtype == "float32":
+        return {"dtype": "float32"}
+    in_scale, in_zp = ctx.per_tensor_quant(inp, "input")
+    out_scale, out_zp = ctx.per_tensor_quant(out, "output")
+    hires_scale = np.float32(np.float32(1.0 / 128.0) * in_scale)
+    out_multiplier, out_exponent = fp.quantize_multiplier(np.float64(np.float32(hires_scale / out_scale)))
+    if out_exponent > 0:
+        ctx.fail(f"input scale {float(in_scale):g} is 128 x the output scale {float(out_scale):g} or more, "
+                 f"which TFLM's HARD_SWISH refuses")
+    reluish_multiplier, reluish_exponent = fp.quantize_multiplier(
+        np.float64(np.float32(hires_scale / np.float32(3.0 / 32768.0))))
+    return {"dtype": "int8", "input_zero_point": in_zp, "output_zero_point": out_zp,
+            "output_multiplier": _downscale_to_int16(out_multiplier), "output_exponent": out_exponent,
+            "reluish_multiplier": _downscale_to_int16(reluish_multiplier), "reluish_exponent": reluish_exponent}
+
+
+def _srdhm16(a, b):
+    """gemmlowp SaturatingRoundingDoublingHighMul for int16."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    total = a * b + np.where(a * b >= 0, 1 << 14, 1 - (1 << 14))
+    result = np.where(total >= 0, total >> 15, -((-total) >> 15))
+    return np.where((a == b) & (a == -32768), 32767, result)
+
+
+def _sdhm16(a, b):
+    """SaturatingDoublingHighMul (internal/reference/hard_swish.h): truncating."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    result = np.where(a * b >= 0, (a * b) >> 15, -((-(a * b)) >> 15))
+    return np.where((a == b) & (a == -32768), 32767, result)
+
+
+def _rounding_divide_by_pot16(x, exponent):
+    """gemmlowp RoundingDivideByPOT on int16: from exponent 16 on the int16 mask is all ones."""
+    x = np.asarray(x, np.int64)
+    mask = -1 if exponent >= 16 else (1 << exponent) - 1
+    return (x >> exponent) + ((x & mask) > (mask >> 1) + (x < 0))
+
+
+def run_hard_swish(plan, x):
+    """reference_ops::HardSwish (internal/reference/hard_swish.h), 16-bit fixed point; float:
+    in * min(6, max(0, in + 3)) / 6."""
+    if plan["dtype"] == "float32":
+        x = x.astype(np.float32)
+        shifted = x + np.float32(3)
+        low = np.where(np.float32(0) < shifted, shifted, np.float32(0))
+        relu6 = np.where(low < np.float32(6), low, np.float32(6)).astype(np.float32)
+        return ((x * relu6).astype(np.float32) / np.float32(6)).astype(np.float32)
+    hires = (x.astype(np.int64) - plan["input_zero_point"]) * 128
+    preshift_output = _srdhm16(hires, plan["output_multiplier"])
+    exponent = plan["reluish_exponent"]
+    reluish = hires
+    if exponent > 0:
+        reluish = np.clip(reluish << (exponent - 1), -32768, 32767)
+    reluish = _srdhm16(reluish, plan["reluish_multiplier"])
+    if exponent > 0:
+        reluish = np.clip(reluish << 1, -32768, 32767)
+    if exponent < 0:
+        reluish = _rounding_divide_by_pot16(reluish, -exponent)
+    reluish = (reluish + (1 << 15)) >> 1
+    preshift = _sdhm16(reluish, preshift_output)
+    value = _rounding_divide_by_pot16(preshift, -plan["output_exponent"]) + plan["output_zero_point"]
+    value = ((value + 32768) & 0xFFFF) - 32768            # added in int16
+    return np.clip(value, -128, 127)
+
+
+def prepare_prelu(ctx):
+    """PreluPrepare / CalculatePreluParams (micro/kernels/prelu_common.cc): float32, int8, and
+    int16 with int8 alpha; alpha broadcasts to the input."""
+    ctx.require_inputs(2)
+    inp, alpha, out = ctx.input(0), ctx.input(1), ctx.output()
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    expected_alpha = "int8" if inp.dtype == "int16" else inp.dtype
+    if alpha.dtype != expected_alpha:
+        ctx.fail(f"alpha has dtype {alpha.dtype}; with {inp.dtype} inputs TFLM needs {expected_alpha}")
+    try:
+        shape = np.broadcast_shapes(tuple(inp.shape), tuple(alpha.shape))
+    except ValueError:
+        ctx.fail(f"alpha's shape {tuple(alpha.shape)} does not broadcast to the input's {tuple(inp.shape)}")
+    if tuple(shape) != tuple(out.shape):
+        ctx.fail(f"input and alpha broadcast to {tuple(shape)}, the output is {tuple(out.shape)}")
+    if inp.dtype == "float32":
+        return {"dtype": "float32"}
+    in_scale, in_zp = ctx.per_tensor_quant(inp, "input")
+    alpha_scale, alpha_zp = ctx.per_tensor_quant(alpha, "alpha")
+    out_scale, out_zp = ctx.per_tensor_quant(out, "output")
+    plan = {"dtype": inp.dtype, "input_offset": -in_zp, "alpha_offset": -alpha_zp, "output_offset": out_zp,
+            "range": INT_RANGES[out.dtype]}
+    plan["positive_multiplier"], plan["positive_shift"] = fp.quantize_multiplier(
+        np.float64(in_scale) / np.float64(out_scale))
+    plan["negative_multiplier"], plan["negative_shift"] = fp.quantize_multiplier(
+        np.float64(in_scale) * np.float64(alpha_scale) / np.float64(out_scale))
+    return plan
+
+
+def run_prelu(plan, x, alpha):
+    """reference_ops::BroadcastPrelu4DSlow (internal/reference/prelu.h); float:
+    BroadcastPrelu4DSlowFloat (x >= 0 ? x : x * alpha)."""
+    if plan["dtype"] == "float32":
+        x, alpha = np.broadcast_arrays(x.astype(np.float32), alpha.astype(np.float32))
+        return np.where(x >= 0, x, x * alpha).astype(np.float32)
+    value, a = np.broadcast_arrays(x.astype(np.int64) + plan["input_offset"],
+                                   alpha.astype(np.int64) + plan["alpha_offset"])
+    positive = fp.multiply_by_quantized_multiplier(value, plan["positive_multiplier"], plan["positive_shift"])
+    negative = fp.multiply_by_quantized_multiplier(value * a, plan["negative_multiplier"], plan["negative_shift"])
+    return np.clip(np.where(value >= 0, positive, negative) + plan["output_offset"], *plan["range"])
+
+
+def prepare_elu(ctx):
+    """EluPrepare / PopulateLookupTable (micro/kernels/elu.cc): the int8 table, built in float
+    with expf (here math.exp rounded to float: the correctly rounded value, as glibc's expf)."""
+    ctx.require_inputs(1)
+    inp, out = ctx.input(0), ctx.output()
+    ctx.require_dtypes(inp, ("int8", "float32"), "input")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    if inp.dtype == "float32":
+        return {"dtype": "float32"}
+    in_scale, in_zp = ctx.per_tensor_quant(inp, "input")
+    out_scale, out_zp = ctx.per_tensor_quant(out, "output")
+    inverse_scale = np.float32(np.float32(1) / out_scale)
+    table = np.zeros(256, np.int64)
+    for q in range(-128, 128):
+        real = np.float32(in_scale * np.float32(q - in_zp))
+        transformed = np.float32(np.float32(math.exp(float(real))) - np.float32(1)) if real < 0 else real
+        rescaled = np.float32(fp.tflite_round(np.float32(transformed * inverse_scale)))
+        table[q + 128] = min(max(int(np.float32(rescaled + np.float32(out_zp))), -128), 127)
+    return {"dtype": "int8", "table": table}
+
+
+def run_elu(plan, x):
+    """EvalUsingLookupTable (elu.cc); float: reference_ops::Elu (expm1 below zero)."""
+    if plan["dtype"] == "float32":
+        x = x.astype(np.float32)
+        return np.where(x < 0, np.expm1(x.astype(np.float64)).astype(np.float32), x)
+    return plan["table"][x.astype(np.int64) + 128]
+
+
 # --- C++ emission ----------------------------------------------------------------------
 
 def emit_softmax(e, op, plan, prefix, ins, outs):
@@ -177,6 +332,18 @@ def emit_leaky_relu(e, op, plan, prefix, ins, outs):
     return f"tinynet::LeakyRelu<{ins[0]}, {outs[0]}, {prefix}_alpha>"
 
 
+def emit_hard_swish(e, op, plan, prefix, ins, outs):
+    return f"tinynet::HardSwish<{ins[0]}, {outs[0]}>"
+
+
+def emit_prelu(e, op, plan, prefix, ins, outs):
+    return f"tinynet::Prelu<{ins[0]}, {ins[1]}, {outs[0]}>"
+
+
+def emit_elu(e, op, plan, prefix, ins, outs):
+    return f"tinynet::Elu<{ins[0]}, {outs[0]}>"
+
+
 def params_softmax(op):
     return f"beta {float(op.options['beta']):g}"
 
@@ -196,4 +363,11 @@ SPECS = [
     OpSpec("LEAKY_RELU", (75, "LeakyReluOptions", [(0, "alpha", "float32", 0.0)]), prepare_leaky_relu,
            run_leaky_relu, emit_leaky_relu, same_shape=True, params_text=params_leaky_relu,
            quantize="calibrated", prune="channelwise"),
+    OpSpec("HARD_SWISH", (91, "HardSwishOptions", []), prepare_hard_swish, run_hard_swish, emit_hard_swish,
+           same_shape=True, quantize="calibrated", prune="channelwise"),
+    # alpha is usually a constant [C]: a tinynet::ConstantTensor. Its float values are not
+    # quantized by `quantize` (the op then fails its dtype check with a one-line error).
+    OpSpec("PRELU", (0, None, []), prepare_prelu, run_prelu, emit_prelu, constant_operands=True),
+    OpSpec("ELU", (0, None, []), prepare_elu, run_elu, emit_elu, same_shape=True, quantize="calibrated",
+           prune="channelwise"),
 ]
