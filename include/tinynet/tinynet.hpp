@@ -19,6 +19,7 @@
 #include "graph/arena_plan.hpp"
 #include "graph/network.hpp"
 #include "layers/activation/leaky_relu.hpp"
+#include "layers/activation/relu.hpp"
 #include "layers/activation/logistic.hpp"
 #include "layers/activation/softmax.hpp"
 #include "layers/activation/tanh.hpp"
