@@ -21,6 +21,7 @@
 #include "layers/activation/elu.hpp"
 #include "layers/activation/hard_swish.hpp"
 #include "layers/activation/leaky_relu.hpp"
+#include "layers/activation/relu.hpp"
 #include "layers/activation/logistic.hpp"
 #include "layers/activation/prelu.hpp"
 #include "layers/activation/softmax.hpp"

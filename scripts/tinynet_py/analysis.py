@@ -2,8 +2,8 @@
 
 The arena estimate follows the plan described in docs/design.md ("The arena plan"):
 every non-constant tensor lives from the step that produces it (graph inputs: from the
-start) to the last step that reads it (graph outputs: to the end); the output of an
-in_place op (RESHAPE) shares its input's buffer; buffers are placed greedily, largest first, at the lowest
+start) to the last step that reads it (graph outputs: to the end); the output of an alias
+op (RESHAPE) shares its input's buffer; buffers are placed greedily, largest first, at the lowest
 16-byte-aligned offset that overlaps no buffer alive at the same time.
 """
 
@@ -101,10 +101,10 @@ def _lifetimes(model):
             i = parent[i]
         return i
 
-    # An in-place op's output is its input (no copy, e.g. RESHAPE); alias them.
+    # An alias op's output is its input (no copy, e.g. RESHAPE).
     for op in model.ops:
         spec = _spec(op)
-        if spec is not None and spec.in_place and t[op.inputs[0]].data is None:
+        if spec is not None and spec.alias and t[op.inputs[0]].data is None:
             parent[root(op.outputs[0])] = root(op.inputs[0])
     groups = {}
 

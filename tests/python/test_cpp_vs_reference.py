@@ -230,6 +230,16 @@ def activation_cases():
                             options=sm.b.T(f0=("float32", alpha)))
     yield sm.unary_case("leaky_relu_float", "LEAKY_RELU", None, None, dtype="float32", options_type=leaky,
                         options=sm.b.T(f0=("float32", 0.3)))
+    # RELU rescales (ratio below one, above one, equal; output zero point at either end);
+    # RELU6 clamps in the input's quantization, its output quantization unread (TFLM's quirk).
+    for (si, zi), (so, zo) in (((0.05, 3), (0.05, 3)), ((0.5, 5), (0.2, -128)), ((0.02, -128), (0.07, 127)),
+                               ((0.1, 127), (0.03, -20)), ((1e-3, 0), (4.0, -100))):
+        yield sm.unary_case(f"relu_s{si}_zp{zi}_to_s{so}_zp{zo}", "RELU", si, zi, so, zo)
+    for (si, zi), (so, zo) in (((0.05, 3), (0.05, 3)), ((0.1, -128), (0.3, 50)), ((0.01, 127), (0.01, 127)),
+                               ((0.02, -100), (0.02, -100)), ((1.0, 0), (1.0, 0))):
+        yield sm.unary_case(f"relu6_s{si}_zp{zi}_to_s{so}_zp{zo}", "RELU6", si, zi, so, zo)
+    yield sm.unary_case("relu_float", "RELU", None, None, dtype="float32")
+    yield sm.unary_case("relu6_float", "RELU6", None, None, dtype="float32")
 
 
 def softmax_cases():

@@ -243,3 +243,16 @@ def test_strided_slice_shrink_past_the_end_selects_nothing():
     with pytest.raises(ModelError) as error:
         _strided_slice((2, 6), (2,), [0, 6], [2, 7], [1, 1], shrink_axis_mask=0b10)
     assert "selects 0 elements" in str(error.value)
+
+
+def test_grouped_conv_reference_equals_its_groups_run_one_by_one():
+    """ConvPerChannel with groups (input depth = groups x filter depth): the reference's grouped path
+    against one ordinary convolution per group (synthetic_models composes them)."""
+    import test_cpp_vs_reference as catalogue
+    cases = [c for c in catalogue.CASES if c.name.startswith("conv_groups")]
+    assert cases
+    for case in cases:
+        interpreter = Interpreter(parse_model(case.data, case.name))
+        for feed in case.feeds:
+            got = interpreter.invoke(feed)[0]
+            assert np.array_equal(got, np.asarray(case.expected(feed)[0]).reshape(got.shape)), case.name

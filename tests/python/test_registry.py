@@ -44,7 +44,7 @@ def test_op_is_registered_completely(name):
         assert spec.weights and spec.weight_axis is not None
     if spec.fuses_activation:
         assert any(f[1] == "fused_activation_function" for f in fields)
-    if spec.in_place:
+    if spec.alias:
         assert spec.data_inputs == 1, "only a one-input op can share its input's buffer"
 
 

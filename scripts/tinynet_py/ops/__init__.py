@@ -48,7 +48,8 @@ class OpSpec:
     # chain passes through it), None (stops a chain).
     prune: Optional[str] = None
     fuses_activation: bool = False       # a separate RELU/RELU6 may be fused into it (ONNX import)
-    in_place: bool = False               # the output may share the input's arena buffer
+    alias: bool = False                  # the output IS the input (its C++ op has `alias = true`:
+                                         # the arena gives both one buffer, as for RESHAPE)
     constant_operands: bool = False      # a constant data input is emitted as a
                                          # tinynet::ConstantTensor (element-wise ops of two operands)
     pending: Optional[str] = None        # why the op is not supported yet (reference only)

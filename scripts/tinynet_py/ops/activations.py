@@ -1,4 +1,4 @@
-"""SOFTMAX, LOGISTIC, TANH, LEAKY_RELU, HARD_SWISH, PRELU, ELU."""
+"""SOFTMAX, LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH, PRELU, ELU."""
 
 import math
 
@@ -151,6 +151,61 @@ def run_leaky_relu(plan, x):
     return np.clip(result, *plan["range"])
 
 
+
+
+def _prepare_relu_like(ctx):
+    ctx.require_inputs(1)
+    inp, out = ctx.input(0), ctx.output()
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    return inp, out
+
+
+def prepare_relu(ctx):
+    inp, out = _prepare_relu_like(ctx)
+    if inp.dtype == "float32":
+        return {"dtype": "float32"}
+    in_scale, in_zp = ctx.per_tensor_quant(inp, "input")
+    out_scale, out_zp = ctx.per_tensor_quant(out, "output")
+    # CalculateReluOpData (micro/kernels/activations_common.cc): act_min from roundf(0 / out_scale)
+    # + out_zp = out_zp, act_max the type maximum.  The ratio of the scales is taken in float, then
+    # widened: the tflm-ops case relu/int8_1x1x9x7_multiplier_gt1 (0.5 / 0.2) matches only this
+    # form (the all-double ratio is 2.49999996, one multiplier unit lower, and rounds 13 of its
+    # 63 values down).
+    multiplier, shift = fp.quantize_multiplier(np.float64(np.float32(in_scale / out_scale)))
+    low, high = INT_RANGES[out.dtype]
+    return {"dtype": inp.dtype, "input_zero_point": in_zp, "output_zero_point": out_zp,
+            "multiplier": multiplier, "shift": shift, "range": (max(low, out_zp), high)}
+
+
+def run_relu(plan, x):
+    """ReluFloat / ReluQuantized (micro/kernels/activations_common.cc)."""
+    if plan["dtype"] == "float32":
+        return np.where(x < 0, np.float32(0), x)
+    value = x.astype(np.int64) - plan["input_zero_point"]
+    scaled = fp.multiply_by_quantized_multiplier(value, plan["multiplier"], plan["shift"])
+    return np.clip(scaled + plan["output_zero_point"], *plan["range"])
+
+
+def prepare_relu6(ctx):
+    inp, out = _prepare_relu_like(ctx)
+    if inp.dtype == "float32":
+        return {"dtype": "float32"}
+    in_scale, in_zp = ctx.per_tensor_quant(inp, "input")
+    # Relu6Prepare: FloatToQuantizedType<T>(6.0f, input scale, input zero point) (micro_utils.h):
+    # round(6.0f / scale) in float, plus the zero point, clamped to the type.  The output
+    # tensor's quantization is never read: TFLM clamps in the input's quantization.
+    low, high = INT_RANGES[inp.dtype]
+    six = int(fp.tflite_round(np.float64(np.float32(6.0) / np.float32(in_scale)))) + in_zp
+    return {"dtype": inp.dtype, "lower": in_zp, "upper": min(max(six, low), high)}
+
+
+def run_relu6(plan, x):
+    """Relu6Float / Relu6Quantized: val > upper ? upper : val < lower ? lower : val."""
+    if plan["dtype"] == "float32":
+        return np.where(x > 6, np.float32(6), np.where(x < 0, np.float32(0), x))
+    return np.where(x > plan["upper"], plan["upper"], np.where(x < plan["lower"], plan["lower"], x))
 
 
 # --- HARD_SWISH, PRELU, ELU (issue 12) ---------------------------------------------------
@@ -332,6 +387,14 @@ def emit_leaky_relu(e, op, plan, prefix, ins, outs):
     return f"tinynet::LeakyRelu<{ins[0]}, {outs[0]}, {prefix}_alpha>"
 
 
+def emit_relu(e, op, plan, prefix, ins, outs):
+    return f"tinynet::Relu<{ins[0]}, {outs[0]}>"
+
+
+def emit_relu6(e, op, plan, prefix, ins, outs):
+    return f"tinynet::Relu6<{ins[0]}, {outs[0]}>"
+
+
 def emit_hard_swish(e, op, plan, prefix, ins, outs):
     return f"tinynet::HardSwish<{ins[0]}, {outs[0]}>"
 
@@ -360,6 +423,12 @@ SPECS = [
            quantize="fixed", fixed_output=(1.0 / 256, -128), prune="channelwise"),
     OpSpec("TANH", (0, None, []), prepare_tanh, run_tanh, emit_tanh, same_shape=True,
            quantize="fixed", fixed_output=(1.0 / 128, 0), prune="channelwise"),
+    OpSpec("RELU", (0, None, []), prepare_relu, run_relu, emit_relu, same_shape=True,
+           quantize="calibrated", prune="channelwise"),
+    # RELU6 clamps in its input's quantization (TFLM ignores the output's): quantized, the
+    # output must share the input's parameters.
+    OpSpec("RELU6", (0, None, []), prepare_relu6, run_relu6, emit_relu6, same_shape=True,
+           quantize="shared", prune="channelwise"),
     OpSpec("LEAKY_RELU", (75, "LeakyReluOptions", [(0, "alpha", "float32", 0.0)]), prepare_leaky_relu,
            run_leaky_relu, emit_leaky_relu, same_shape=True, params_text=params_leaky_relu,
            quantize="calibrated", prune="channelwise"),

@@ -212,7 +212,7 @@ SPECS = [
     # prune: a RESHAPE that flattens [N, H, W, C] to [N, H*W*C] before a FULLY_CONNECTED is
     # followed by prune.py itself.
     OpSpec("RESHAPE", (17, "ReshapeOptions", [(0, "new_shape", "int32[]", None)]), prepare_reshape,
-           run_reshape, emit_reshape, data_inputs=1, quantize="shared", in_place=True),
+           run_reshape, emit_reshape, data_inputs=1, quantize="shared", alias=True),
     OpSpec("CONCATENATION", (10, "ConcatenationOptions",
                              [(0, "axis", "int32", 0), (1, "fused_activation_function", "activation", 0)]),
            prepare_concatenation, run_concatenation, emit_concatenation,

@@ -81,12 +81,15 @@ def prepare_conv_2d(ctx):
     if len(inp.shape) != 4 or len(weights.shape) != 4 or len(out.shape) != 4:
         ctx.fail(f"expects 4-D input, weights and output, got {inp.shape}, {weights.shape}, {out.shape}")
     out_c, kh, kw, in_c = weights.shape
-    if in_c != inp.shape[3]:
-        ctx.fail(f"weights {weights.shape} expect {in_c} input channels, the input {inp.shape} "
-                 f"has {inp.shape[3]} (grouped convolution is not supported)")
+    # Grouped convolution (ConvPerChannel: groups = input depth / filter input depth, each group
+    # of output channels reads its own slice of input channels).
+    if in_c <= 0 or inp.shape[3] % in_c or out_c % (inp.shape[3] // in_c):
+        ctx.fail(f"weights {weights.shape} do not fit the input {inp.shape}: its {inp.shape[3]} channels "
+                 f"are not a whole number of groups of {in_c} that divides {out_c} filters")
     if out.shape[3] != out_c:
         ctx.fail(f"output {out.shape} does not have the weights' {out_c} channels")
     plan = _prepare_weighted(ctx, 1, 2, out_c, per_channel_multiplier=True)
+    plan["groups"] = inp.shape[3] // in_c
     o = ctx.op.options
     plan["stride"] = (o["stride_h"], o["stride_w"])
     plan["dilation"] = (o["dilation_h_factor"], o["dilation_w_factor"])
@@ -100,7 +103,8 @@ def prepare_conv_2d(ctx):
 
 def run_conv_2d(plan, x, weights, bias=None):
     """reference_integer_ops::ConvPerChannel (int8 and 16x8) / reference_ops::Conv (float):
-    padded taps are skipped, which equals reading the input zero point."""
+    padded taps are skipped, which equals reading the input zero point; with groups, output
+    channel oc reads input channels [g * filter depth, (g + 1) * filter depth), g = oc / (out / groups)."""
     kernel, stride, dilation, out_hw = plan["kernel"], plan["stride"], plan["dilation"], plan["out_hw"]
     is_float = plan["input_dtype"] == "float32"
     zp = 0 if is_float else plan["input_zero_point"]
@@ -109,13 +113,23 @@ def run_conv_2d(plan, x, weights, bias=None):
             for ky in range(kernel[0]) for kx in range(kernel[1])]
     patches = np.stack(tap_list, axis=3)                     # N, OH, OW, KH*KW, C
     n = x.shape[0]
-    patches = patches.reshape(n * out_hw[0] * out_hw[1], -1)
+    patches = patches.reshape(n * out_hw[0] * out_hw[1], kernel[0] * kernel[1], -1)
+    groups = plan["groups"]
+    per_group_in = patches.shape[2] // groups
+    per_group_out = plan["weights"].shape[0] // groups
+    parts = []
+    for g in range(groups):
+        lhs = patches[:, :, g * per_group_in:(g + 1) * per_group_in].reshape(patches.shape[0], -1)
+        rhs = plan["weights"][g * per_group_out:(g + 1) * per_group_out]
+        if is_float:
+            parts.append(lhs.astype(np.float64) @ rhs.astype(np.float64).T)
+        else:
+            parts.append(exact_matmul(lhs.astype(np.int64) - zp, rhs.T))
+    acc = np.concatenate(parts, axis=1)
     if is_float:
-        acc = patches.astype(np.float64) @ plan["weights"].astype(np.float64).T
         result = (acc.astype(np.float32) + plan["bias"])
         return np.clip(result, plan["act_min"], plan["act_max"]).reshape(n, *out_hw, -1)
-    acc = exact_matmul(patches.astype(np.int64) - zp, plan["weights"].T) + plan["bias"]
-    return requantize_accumulator(plan, acc).reshape(n, *out_hw, -1)
+    return requantize_accumulator(plan, acc + plan["bias"]).reshape(n, *out_hw, -1)
 
 
 def prepare_depthwise_conv_2d(ctx):
