@@ -167,6 +167,8 @@ def elementwise_cases():
     activations, and the scale combinations that take each branch of TFLM's arithmetic."""
     c = sm.binary_case
     q3 = ((0.07, -3), (0.11, 9), (0.05, -128))
+    yield c("add_const_channels_relu6", "ADD", (1, 3, 4, 6), (6,), (1, 3, 4, 6), q3, "RELU6", constant=1)
+    yield c("sub_const_first_same_shape", "SUB", (2, 16), (2, 16), (2, 16), q3, constant=0)
     yield c("mul_bcast_both_relu", "MUL", (2, 1, 3, 1), (1, 4, 1, 5), (2, 4, 3, 5), q3, "RELU")
     yield c("mul_const_channels", "MUL", (1, 3, 4, 6), (6,), (1, 3, 4, 6), ((0.02, 5), (0.004, -7), (0.01, 2)),
             constant=1)

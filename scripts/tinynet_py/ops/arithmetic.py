@@ -268,7 +268,7 @@ def run_squared_difference(plan, a, b):
 
 def prepare_maximum_minimum(ctx):
     """maximum_minimum.cc has no Prepare: raw values compared, quantization not read."""
-    _, _, out = _binary(ctx, ("int8", "int16", "int32", "float32"))
+    _, _, out = _binary(ctx, ("int8", "int16", "float32"))
     return {"dtype": out.dtype}
 
 
@@ -347,9 +347,9 @@ _ADD_SUB_FIELDS = [
 
 SPECS = [
     OpSpec("ADD", (11, "AddOptions", _ADD_SUB_FIELDS), prepare_add, run_add, emit_add_sub,
-           quantize="calibrated", fuses_activation=True),
+           quantize="calibrated", fuses_activation=True, constant_operands=True),
     OpSpec("SUB", (28, "SubOptions", _ADD_SUB_FIELDS), prepare_sub, run_sub, emit_add_sub,
-           quantize="calibrated", fuses_activation=True),
+           quantize="calibrated", fuses_activation=True, constant_operands=True),
     OpSpec("MUL", (21, "MulOptions", _ACTIVATION_ONLY), prepare_mul, run_mul, emit_mul_div,
            quantize="calibrated", fuses_activation=True, constant_operands=True),
     OpSpec("DIV", (29, "DivOptions", _ACTIVATION_ONLY), prepare_div, run_div, emit_mul_div,
