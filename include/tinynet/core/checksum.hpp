@@ -19,6 +19,8 @@
 // Quantization scales and int8 biases are not checksummed: they are used only at compile time
 // (folded into those tables) and are not in the image. Ops without tables (pooling, add,
 // softmax...) keep their few parameters in instructions, which a check of the code covers.
+// Element-wise ops add their constant operands (ConstantTensor arrays), their 256-entry int8 tables
+// (HardSwish, Elu) and a constant divisor's reciprocals (Div).
 // verify_weights() takes the address of every table, so a table the kernels would not otherwise
 // read (the plain weights of a depthwise layer whose kernel reads the packed copy) is linked too.
 #pragma once
@@ -268,10 +270,21 @@ constexpr void visit_derived_constants(F&& f) {
     if constexpr (requires { Op::multipliers; }) f.template operator()<Op::multipliers>();
     if constexpr (requires { Op::packed_weights; }) f.template operator()<Op::packed_weights>();
     if constexpr (requires { Op::short_stage_table; }) f.template operator()<Op::short_stage_table>();
+    if constexpr (requires { Op::lookup_table; }) f.template operator()<Op::lookup_table>();
+    if constexpr (requires { Op::divisor_reciprocals; }) f.template operator()<Op::divisor_reciprocals>();
     if constexpr (requires { requires Op::sparse_form == SparseForm::compressed; }) {
       f.template operator()<Op::compressed_rows::tables>();
       f.template operator()<Op::compressed_rows::groups>();
     }
+  }
+}
+
+// The constant operands of an element-wise op (a MUL factor, a PRELU alpha: ConstantTensors).
+template <class Op, class F>
+constexpr void visit_constant_operands(F&& f) {
+  if constexpr (requires { typename Op::operand1; typename Op::operand2; }) {
+    if constexpr (ConstantTensorType<typename Op::operand1>) f.template operator()<Op::operand1::values>();
+    if constexpr (ConstantTensorType<typename Op::operand2>) f.template operator()<Op::operand2::values>();
   }
 }
 
@@ -281,6 +294,7 @@ constexpr void for_each_constant(F&& f) {
   [&]<class... Ops>(TypeList<Ops...>) {
     (([&] {
        weighted_constants<Ops>::visit(f);
+       visit_constant_operands<Ops>(f);
        visit_derived_constants<Ops>(f);
      }()),
      ...);

@@ -39,6 +39,7 @@ struct ConstantTensor : Tensor<Element, ShapeT, Q> {
                 "tinynet::ConstantTensor: the array's element type is not the tensor's");
   static_assert(size_mismatch<ConstantTensor, ShapeT::size, array_size<Data>>::ok);
   static constexpr const Element* data = &Data[0];
+  static constexpr const auto& values = Data;  // the array itself (the flash checksum reads it)
 };
 
 template <class T>

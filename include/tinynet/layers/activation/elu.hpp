@@ -1,6 +1,6 @@
 // Elu: x for x >= 0, e^x - 1 below. float32 and int8 (TFLM has no int16 kernel).
 //
-// Quantized, TFLM's elu (PopulateLookupTable): a 256-entry table built at Prepare time, here at
+// Quantized, TFLM's elu (PopulateLookupTable): a 256-entry lookup_table built at Prepare time, here at
 // compile time: for each int8 value, real = in_scale * (q - in_zp) in float, transformed with
 // expf(real) - 1 (in float) when negative, times 1 / out_scale, rounded half away from zero, plus
 // the output zero point, clamped. Float: std::expm1 below zero, as TFLM's reference_ops::Elu.
@@ -29,11 +29,12 @@ struct Elu {
                 "tinynet: Elu supports float and int8 (TFLM has no int16 kernel)");
 
   static constexpr bool in_place = true;
+  static constexpr bool is_quantized = !In::is_float;
   static constexpr std::uint64_t macs = 0;
-  static constexpr std::size_t weight_bytes = In::is_float ? 0 : 256;  // the int8 table
+  static constexpr std::size_t weight_bytes = In::is_float ? 0 : 256;  // the int8 lookup_table
 
-  // table[q + 128] = Elu(q)
-  static constexpr std::array<std::int8_t, 256> table = [] {
+  // lookup_table[q + 128] = Elu(q)
+  static constexpr std::array<std::int8_t, 256> lookup_table = [] {
     std::array<std::int8_t, 256> t{};
     if constexpr (!In::is_float) {
       const float inverse_scale = 1 / Out::scale;
@@ -54,7 +55,7 @@ struct Elu {
       if constexpr (In::is_float) {
         out[i] = in[i] < 0.0f ? std::expm1(in[i]) : in[i];
       } else {
-        out[i] = table[static_cast<std::size_t>(in[i] + 128)];
+        out[i] = lookup_table[static_cast<std::size_t>(in[i] + 128)];
       }
     }
   }

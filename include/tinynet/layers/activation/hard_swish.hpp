@@ -37,8 +37,9 @@ struct HardSwish {
                 "tinynet: HardSwish supports float and int8 (TFLM has no int16 kernel)");
 
   static constexpr bool in_place = true;
+  static constexpr bool is_quantized = !In::is_float;
   static constexpr std::uint64_t macs = 0;
-  static constexpr std::size_t weight_bytes = In::is_float ? 0 : 256;  // the int8 table
+  static constexpr std::size_t weight_bytes = In::is_float ? 0 : 256;  // the int8 lookup_table
 
   struct Params {
     std::int16_t output_multiplier = 0;
@@ -88,7 +89,7 @@ struct HardSwish {
   }
 
   // int8: the 256 possible results, computed at compile time (one load per element at run time).
-  static constexpr std::array<element, 256> table = [] {
+  static constexpr std::array<element, 256> lookup_table = [] {
     std::array<element, 256> t{};
     if constexpr (!In::is_float)
       for (int q = -128; q <= 127; ++q) t[static_cast<std::size_t>(q + 128)] = apply(static_cast<element>(q));
@@ -100,7 +101,7 @@ struct HardSwish {
       if constexpr (In::is_float) {
         out[i] = apply(in[i]);
       } else {
-        out[i] = table[static_cast<std::size_t>(in[i] + 128)];
+        out[i] = lookup_table[static_cast<std::size_t>(in[i] + 128)];
       }
     }
   }

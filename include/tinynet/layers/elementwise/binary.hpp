@@ -30,6 +30,8 @@ struct both_operands_constant {
 template <class Layer, class Impl, class In1, class In2, class Out>
 struct Binary {
   using output = Out;
+  using operand1 = In1;  // either may be a ConstantTensor (core/checksum.hpp checksums it)
+  using operand2 = In2;
   using element = typename Out::element;
   using element1 = typename In1::element;
   using element2 = typename In2::element;

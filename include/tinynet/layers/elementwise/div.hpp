@@ -13,7 +13,7 @@
 // and Arm shift instructions), which makes 0 / b come out one step above the zero point. The
 // TFLM goldens show exactly that, so this layer reproduces it (see rounding_shift_as_tflm).
 // A divisor at its zero point divides by zero in TFLM (undefined); here it gives the output zero
-// point. A constant divisor's reciprocals are computed by the compiler (8 bytes per element).
+// point. A constant divisor's reciprocals are computed by the compiler (5 bytes per element).
 #pragma once
 
 #include <array>
@@ -104,18 +104,34 @@ struct Div : detail::Binary<Div<In1, In2, Out, Options>, Div<In1, In2, Out, Opti
 
   using base = detail::Binary<Div, Div, In1, In2, Out>;
   static constexpr bool tabulated = is_quantized && base::constant2;
-  static constexpr std::array<DivisorTerms, tabulated ? In2::size : 0> divisor_table = [] {
-    std::array<DivisorTerms, tabulated ? In2::size : 0> t{};
+  static constexpr int table_size = tabulated ? In2::size : 0;
+  // A constant divisor's terms, one per element: the reciprocal, negative when the dividend's sign
+  // flips, 0 for a divisor at its zero point; and its shift.
+  struct Reciprocals {
+    std::array<std::int32_t, table_size> multiplier;
+    std::array<std::int8_t, table_size> shift;
+  };
+  static constexpr Reciprocals divisor_reciprocals = [] {
+    Reciprocals t{};
     if constexpr (tabulated)
-      for (int i = 0; i < In2::size; ++i) t[static_cast<std::size_t>(i)] = divisor_terms(In2::data[i]);
+      for (int i = 0; i < In2::size; ++i) {
+        const DivisorTerms d = divisor_terms(In2::data[i]);
+        const auto k = static_cast<std::size_t>(i);
+        t.multiplier[k] = d.zero ? 0 : (d.negate ? -d.reciprocal : d.reciprocal);
+        t.shift[k] = d.shift;
+      }
     return t;
   }();
-  static constexpr std::size_t weight_bytes = base::weight_bytes + sizeof(divisor_table);
+  static constexpr DivisorTerms tabulated_terms(int i) {
+    const std::int32_t m = divisor_reciprocals.multiplier[static_cast<std::size_t>(i)];
+    return {m < 0 ? -m : m, divisor_reciprocals.shift[static_cast<std::size_t>(i)], m < 0, m == 0};
+  }
+  static constexpr std::size_t weight_bytes = base::weight_bytes + static_cast<std::size_t>(table_size) * 5;
 
   static constexpr void run_elements(const element* a, const element* b, element* out) {
     if constexpr (tabulated) {
       for (int i = 0; i < Out::size; ++i)
-        out[i] = quotient(a[base::index1::map(i)], divisor_table[static_cast<std::size_t>(base::index2::map(i))]);
+        out[i] = quotient(a[base::index1::map(i)], tabulated_terms(base::index2::map(i)));
     } else {
       base::run_elements(a, b, out);
     }
