@@ -8,10 +8,13 @@
 // multiplied by it, then scaled by the multiplier with a rounding right shift by
 // -(out_shift - reciprocal_shift - headroom), plus the output zero point, clamped.
 //
-// That last shift exceeds 31 when d1 is 0 (31 sign bits) or tiny: TFLM's gemmlowp
-// RoundingDivideByPOT then computes its mask as all ones and shifts by the exponent modulo 32 (x86
-// and Arm shift instructions), which makes 0 / b come out one step above the zero point. The
-// TFLM goldens show exactly that, so this layer reproduces it (see rounding_shift_as_tflm).
+// That last shift exceeds 31 when d1 has many sign bits (0, or within 3 steps of the zero point)
+// and d2 is large (64+ steps): undefined in C++. TFLM's gemmlowp RoundingDivideByPOT, as compiled
+// for x86 (where the goldens come from), then has an all-ones mask and shifts by the exponent
+// modulo 32: 0 / b comes out one step above the zero point (the goldens show it), and a dividend
+// of +-1..3 steps gives a large value instead of ~0. This layer reproduces the x86 build on every
+// target (see rounding_shift_as_tflm); TFLM built for Arm would differ there (ASR by 32 or more
+// gives the sign).
 // A divisor at its zero point divides by zero in TFLM (undefined); here it gives the output zero
 // point. A constant divisor's reciprocals are computed by the compiler (5 bytes per element).
 #pragma once
