@@ -325,6 +325,12 @@ def run_neg(plan, x):
     return (-x).astype(np.float32)
 
 
+def _divisor_table_bytes(model, op):
+    """An int8 DIV by a constant keeps 5 bytes per divisor element (reciprocal and shift)."""
+    divisor = model.tensors[op.inputs[1]]
+    return 5 * divisor.num_elements if divisor.data is not None and divisor.dtype == "int8" else 0
+
+
 def emit_mul_div(e, op, plan, prefix, ins, outs):
     kind = "Mul" if op.opcode == "MUL" else "Div"
     return (f"tinynet::{kind}<{ins[0]}, {ins[1]}, {outs[0]}, "
@@ -353,7 +359,8 @@ SPECS = [
     OpSpec("MUL", (21, "MulOptions", _ACTIVATION_ONLY), prepare_mul, run_mul, emit_mul_div,
            quantize="calibrated", fuses_activation=True, constant_operands=True),
     OpSpec("DIV", (29, "DivOptions", _ACTIVATION_ONLY), prepare_div, run_div, emit_mul_div,
-           quantize="calibrated", fuses_activation=True, constant_operands=True),
+           quantize="calibrated", fuses_activation=True, constant_operands=True,
+           requant_table_bytes=_divisor_table_bytes),
     OpSpec("SQUARED_DIFFERENCE", (76, "SquaredDifferenceOptions", []), prepare_squared_difference,
            run_squared_difference, emit_binary, quantize="calibrated", constant_operands=True),
     OpSpec("MAXIMUM", (39, "MaximumMinimumOptions", []), prepare_maximum_minimum, run_maximum, emit_binary,
