@@ -36,4 +36,5 @@
 #include "layers/shape/pad.hpp"
 #include "layers/shape/reshape.hpp"
 #include "layers/shape/strided_slice.hpp"
+#include "layers/shape/transpose.hpp"
 #include "sequential.hpp"

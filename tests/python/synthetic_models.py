@@ -520,6 +520,20 @@ def reshape_case(name, in_shape, out_shape, dtype="int8", zp=3):
     return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 
+def transpose_case(name, in_shape, perm, dtype="int8", zp=-7):
+    rng = rng_for(name)
+    out_shape = [in_shape[p] for p in perm]
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
+        feeds = int8_feeds(rng, [in_shape], [zp])
+    g.op("TRANSPOSE", [x, g.const(np.array(perm, np.int32), "int32")], [y], 26, b.T())
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
 # ---- chains ------------------------------------------------------------------------------------
 
 def chain_conv_pool_fc_softmax(name):

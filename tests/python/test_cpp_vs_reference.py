@@ -261,6 +261,12 @@ def shape_cases():
              shrink_axis_mask=0b001, end_mask=0b110, zp=127)
     yield sm.reshape_case("reshape_rank4_to_rank2", (1, 2, 3, 4), (1, 24))
     yield sm.reshape_case("reshape_float", (2, 6), (3, 4), dtype="float32")
+    t = sm.transpose_case
+    yield t("transpose_rank2", (5, 7), (1, 0))
+    yield t("transpose_nhwc_to_nchw", (2, 3, 4, 5), (0, 3, 1, 2), zp=127)
+    yield t("transpose_rank6", (2, 1, 3, 2, 2, 3), (5, 3, 0, 4, 2, 1), zp=-128)
+    yield t("transpose_unit_axis_alias", (1, 6, 5, 1), (0, 3, 1, 2))
+    yield t("transpose_float_rank3", (3, 4, 2), (2, 0, 1), dtype="float32")
 
 
 def chain_cases():

@@ -256,3 +256,24 @@ def test_grouped_conv_reference_equals_its_groups_run_one_by_one():
         for feed in case.feeds:
             got = interpreter.invoke(feed)[0]
             assert np.array_equal(got, np.asarray(case.expected(feed)[0]).reshape(got.shape)), case.name
+
+
+@pytest.mark.parametrize("shape, perm, alias", [
+    ((1, 6, 5, 1), (0, 3, 1, 2), True),       # only unit axes move: same bytes
+    ((4, 1, 3), (1, 0, 2), True),
+    ((1, 6, 5, 1), (0, 2, 1, 3), False),      # H and W swap
+    ((2, 3), (1, 0), False),
+    ((2, 3, 4), (0, 1, 2), True),             # identity
+])
+def test_transpose_aliases_only_when_the_bytes_do_not_move(shape, perm, alias):
+    import synthetic_models as sm
+    from tinynet_py import analysis
+    case = sm.transpose_case("transpose", shape, perm)
+    model = parse_model(case.data, "transpose.tflite")
+    assert Interpreter(model).plans[0]["alias"] == alias
+    # The arena estimate: one buffer when aliased, input and output side by side otherwise.
+    arena, _, buffers = analysis.arena_plan(model)
+    assert len(buffers) == (1 if alias else 2)
+    x = np.arange(int(np.prod(shape))).reshape(shape)
+    if alias:
+        assert np.array_equal(np.transpose(x, perm).reshape(-1), x.reshape(-1))

@@ -48,8 +48,9 @@ class OpSpec:
     # chain passes through it), None (stops a chain).
     prune: Optional[str] = None
     fuses_activation: bool = False       # a separate RELU/RELU6 may be fused into it (ONNX import)
-    alias: bool = False                  # the output IS the input (its C++ op has `alias = true`:
-                                         # the arena gives both one buffer, as for RESHAPE)
+    # The output IS the input (its C++ op has `alias = true`: the arena gives both one buffer, as
+    # for RESHAPE): True, or alias(model, op, plan) -> bool when it depends on the op's parameters.
+    alias: object = False
     pending: Optional[str] = None        # why the op is not supported yet (reference only)
 
     @property
@@ -87,6 +88,19 @@ def spec(opcode):
 def names(predicate):
     """Supported ops whose spec satisfies predicate, as a tuple of names."""
     return tuple(name for name, s in REGISTRY.items() if s.supported and predicate(s))
+
+
+def aliases(model, op, plan=None):
+    """Whether op's output shares its input's buffer (no copy)."""
+    s = REGISTRY.get(op.opcode)
+    if s is None or not s.alias:
+        return False
+    if callable(s.alias):
+        if plan is None:
+            from .common import OpContext
+            plan = s.prepare(OpContext(model, op))
+        return bool(s.alias(model, op, plan))
+    return True
 
 
 def supported_ops_text():

@@ -1,4 +1,5 @@
-"""Ops that move values without arithmetic: RESHAPE, CONCATENATION, PAD, PADV2, STRIDED_SLICE."""
+"""Ops that move values without arithmetic: RESHAPE, CONCATENATION, PAD, PADV2, STRIDED_SLICE,
+TRANSPOSE."""
 
 import numpy as np
 
@@ -153,6 +154,33 @@ def run_strided_slice(plan, x, begin, end, strides):
 
 
 
+def prepare_transpose(ctx):
+    ctx.require_inputs(2)
+    inp, perm_t, out = ctx.input(0), ctx.input(1), ctx.output()
+    ctx.require_constant(perm_t, "perm")
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    rank = len(inp.shape)
+    if not 1 <= rank <= 6:
+        ctx.fail(f"input rank {rank}: TFLM transposes tensors of rank 1 to 6")
+    perm = [int(v) for v in perm_t.data.reshape(-1)]
+    if sorted(perm) != list(range(rank)):
+        ctx.fail(f"perm {perm} is not a permutation of the input's {rank} axes")
+    expected = tuple(inp.shape[p] for p in perm)
+    if expected != tuple(out.shape):
+        ctx.fail(f"transposing {inp.shape} by {perm} gives {expected}, the output is {out.shape}")
+    # Values are copied as they are (TFLM does not requantize); no copy at all when the axes
+    # longer than 1 keep their order.
+    moved = [p for p in perm if inp.shape[p] != 1]
+    return {"perm": perm, "alias": moved == sorted(moved)}
+
+
+def run_transpose(plan, x, perm):
+    """reference_ops::Transpose (internal/reference/transpose.h)."""
+    return np.transpose(x, plan["perm"])
+
+
 # --- C++ emission ----------------------------------------------------------------------
 
 def emit_reshape(e, op, plan, prefix, ins, outs):
@@ -194,6 +222,15 @@ def emit_strided_slice(e, op, plan, prefix, ins, outs):
             f".count = {{{text(plan['count'], 1)}}}}}>")
 
 
+def emit_transpose(e, op, plan, prefix, ins, outs):
+    perm = ", ".join(str(p) for p in plan["perm"])
+    return f"tinynet::Transpose<{ins[0]}, {outs[0]}, tinynet::TransposeOptions{{.perm = {{{perm}}}}}>"
+
+
+def alias_transpose(model, op, plan):
+    return plan["alias"]
+
+
 def params_concatenation(op):
     return f"axis {op.options['axis']}"
 
@@ -221,6 +258,8 @@ SPECS = [
            quantize="shared", prune="channelwise"),
     OpSpec("PADV2", (43, "PadV2Options", []), prepare_padv2, run_padv2, emit_pad, data_inputs=1,
            quantize="shared", prune="channelwise"),
+    OpSpec("TRANSPOSE", (26, "TransposeOptions", []), prepare_transpose, run_transpose, emit_transpose,
+           data_inputs=1, quantize="shared", alias=alias_transpose),
     OpSpec("STRIDED_SLICE", (32, "StridedSliceOptions", _STRIDED_SLICE_FIELDS), prepare_strided_slice,
            run_strided_slice, emit_strided_slice, data_inputs=1, params_text=params_strided_slice,
            quantize="shared"),
