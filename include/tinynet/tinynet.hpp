@@ -33,6 +33,7 @@
 #include "layers/quantize/dequantize.hpp"
 #include "layers/quantize/quantize.hpp"
 #include "layers/shape/concatenation.hpp"
+#include "layers/shape/pack.hpp"
 #include "layers/shape/pad.hpp"
 #include "layers/shape/reshape.hpp"
 #include "layers/shape/strided_slice.hpp"

@@ -534,6 +534,24 @@ def transpose_case(name, in_shape, perm, dtype="int8", zp=-7):
     return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 
+def pack_case(name, in_shape, count, axis, dtype="int8", zp=-7):
+    rng = rng_for(name)
+    rank = len(in_shape) + 1
+    a = axis % rank
+    out_shape = list(in_shape[:a]) + [count] + list(in_shape[a:])
+    g = Graph()
+    if dtype == "float32":
+        xs = [g.f32(in_shape) for _ in range(count)]
+        y = g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape] * count)
+    else:
+        xs = [g.q8(in_shape, 0.05, zp) for _ in range(count)]
+        y = g.q8(out_shape, 0.05, zp)
+        feeds = int8_feeds(rng, [in_shape] * count, [zp] * count)
+    g.op("PACK", xs, [y], 59, b.T(f0=("int32", count), f1=("int32", axis)))
+    return Case(name, g.build(xs, [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
 # ---- chains ------------------------------------------------------------------------------------
 
 def chain_conv_pool_fc_softmax(name):

@@ -267,6 +267,10 @@ def shape_cases():
     yield t("transpose_rank6", (2, 1, 3, 2, 2, 3), (5, 3, 0, 4, 2, 1), zp=-128)
     yield t("transpose_unit_axis_alias", (1, 6, 5, 1), (0, 3, 1, 2))
     yield t("transpose_float_rank3", (3, 4, 2), (2, 0, 1), dtype="float32")
+    yield sm.pack_case("pack_axis0_three", (2, 3), 3, 0)
+    yield sm.pack_case("pack_axis_last_two", (1, 4, 3), 2, -1, zp=127)
+    yield sm.pack_case("pack_axis1_rank1_inputs", (5,), 4, 1)
+    yield sm.pack_case("pack_float_axis2", (2, 3, 2), 2, 2, dtype="float32")
 
 
 def chain_cases():

@@ -1,5 +1,5 @@
 """Ops that move values without arithmetic: RESHAPE, CONCATENATION, PAD, PADV2, STRIDED_SLICE,
-TRANSPOSE."""
+TRANSPOSE, PACK."""
 
 import numpy as np
 
@@ -181,6 +181,36 @@ def run_transpose(plan, x, perm):
     return np.transpose(x, plan["perm"])
 
 
+def prepare_pack(ctx):
+    op = ctx.op
+    if not op.inputs or any(i < 0 for i in op.inputs) or len(op.outputs) != 1:
+        ctx.fail(f"expects at least one input and 1 output, has {op.inputs} and {op.outputs}")
+    out = ctx.output()
+    first = ctx.input(0)
+    ctx.require_dtypes(out, ("int8", "int16", "float32"), "output")
+    count = len(op.inputs)
+    if op.options.get("values_count", count) != count:
+        ctx.fail(f"values_count {op.options['values_count']} differs from its {count} inputs")
+    rank = len(out.shape)
+    axis = op.options.get("axis", 0)
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank:
+        ctx.fail(f"axis {op.options.get('axis', 0)} is outside the output's rank {rank}")
+    for k in range(count):
+        t = ctx.input(k)
+        if t.dtype != out.dtype or tuple(t.shape) != tuple(first.shape):
+            ctx.fail(f"input {k} is {t.dtype} {t.shape}; every input must be {out.dtype} {first.shape}")
+    expected = tuple(first.shape[:axis]) + (count,) + tuple(first.shape[axis:])
+    if expected != tuple(out.shape):
+        ctx.fail(f"packing {count} inputs {first.shape} on axis {axis} gives {expected}, the output is {out.shape}")
+    return {"axis": axis}
+
+
+def run_pack(plan, *xs):
+    """reference PackImpl (micro/kernels/pack.cc): values copied as they are."""
+    return np.stack(xs, axis=plan["axis"])
+
+
 # --- C++ emission ----------------------------------------------------------------------
 
 def emit_reshape(e, op, plan, prefix, ins, outs):
@@ -231,6 +261,10 @@ def alias_transpose(model, op, plan):
     return plan["alias"]
 
 
+def emit_pack(e, op, plan, prefix, ins, outs):
+    return f"tinynet::Pack<{outs[0]}, tinynet::PackOptions{{.axis = {plan['axis']}}}, {', '.join(ins)}>"
+
+
 def params_concatenation(op):
     return f"axis {op.options['axis']}"
 
@@ -258,6 +292,8 @@ SPECS = [
            quantize="shared", prune="channelwise"),
     OpSpec("PADV2", (43, "PadV2Options", []), prepare_padv2, run_padv2, emit_pad, data_inputs=1,
            quantize="shared", prune="channelwise"),
+    OpSpec("PACK", (59, "PackOptions", [(0, "values_count", "int32", 0), (1, "axis", "int32", 0)]),
+           prepare_pack, run_pack, emit_pack, params_text=params_concatenation, quantize="shared"),
     OpSpec("TRANSPOSE", (26, "TransposeOptions", []), prepare_transpose, run_transpose, emit_transpose,
            data_inputs=1, quantize="shared", alias=alias_transpose),
     OpSpec("STRIDED_SLICE", (32, "StridedSliceOptions", _STRIDED_SLICE_FIELDS), prepare_strided_slice,
