@@ -36,6 +36,7 @@
 #include "layers/shape/pack.hpp"
 #include "layers/shape/pad.hpp"
 #include "layers/shape/reshape.hpp"
+#include "layers/shape/resize_nearest_neighbor.hpp"
 #include "layers/shape/strided_slice.hpp"
 #include "layers/shape/transpose.hpp"
 #include "sequential.hpp"

@@ -552,6 +552,22 @@ def pack_case(name, in_shape, count, axis, dtype="int8", zp=-7):
     return Case(name, g.build(xs, [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 
+def resize_nearest_case(name, in_shape, size, align_corners=False, half_pixel_centers=False,
+                        dtype="int8", zp=-7):
+    rng = rng_for(name)
+    out_shape = [in_shape[0], size[0], size[1], in_shape[3]]
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
+        feeds = int8_feeds(rng, [in_shape], [zp])
+    g.op("RESIZE_NEAREST_NEIGHBOR", [x, g.const(np.array(size, np.int32), "int32")], [y], 74,
+         b.T(f0=("bool", int(align_corners)), f1=("bool", int(half_pixel_centers))))
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
 # ---- chains ------------------------------------------------------------------------------------
 
 def chain_conv_pool_fc_softmax(name):

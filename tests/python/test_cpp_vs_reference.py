@@ -271,6 +271,12 @@ def shape_cases():
     yield sm.pack_case("pack_axis_last_two", (1, 4, 3), 2, -1, zp=127)
     yield sm.pack_case("pack_axis1_rank1_inputs", (5,), 4, 1)
     yield sm.pack_case("pack_float_axis2", (2, 3, 2), 2, 2, dtype="float32")
+    r = sm.resize_nearest_case
+    yield r("resize_nearest_x2", (1, 3, 4, 5), (6, 8))
+    yield r("resize_nearest_down_batch2", (2, 7, 5, 3), (3, 2), zp=127)
+    yield r("resize_nearest_align_corners_odd", (1, 3, 5, 2), (7, 11), align_corners=True)
+    yield r("resize_nearest_half_pixel_odd", (1, 4, 6, 3), (7, 9), half_pixel_centers=True, zp=-128)
+    yield r("resize_nearest_float", (1, 2, 3, 4), (5, 4), half_pixel_centers=True, dtype="float32")
 
 
 def chain_cases():

@@ -277,3 +277,16 @@ def test_transpose_aliases_only_when_the_bytes_do_not_move(shape, perm, alias):
     x = np.arange(int(np.prod(shape))).reshape(shape)
     if alias:
         assert np.array_equal(np.transpose(x, perm).reshape(-1), x.reshape(-1))
+
+
+@pytest.mark.parametrize("out_size, in_size, align, half, want", [
+    (6, 3, True, False, [0, 0, 1, 1, 2, 2]),       # scale 2/5: round(i * 0.4)
+    (2, 5, False, False, [0, 2]),                  # scale 2.5: floor(i * 2.5)
+    (4, 2, False, True, [0, 0, 1, 1]),             # floor((i + 0.5) * 0.5)
+    (1, 4, True, False, [0]),                      # align_corners with one output: scale 4
+    (3, 3, False, False, [0, 1, 2]),
+])
+def test_resize_nearest_neighbor_indices(out_size, in_size, align, half, want):
+    """GetNearestNeighbor's rule, worked out by hand for sizes where float32 rounding is exact."""
+    from tinynet_py.ops.layout import _nearest_neighbor
+    assert _nearest_neighbor(out_size, in_size, align, half) == want

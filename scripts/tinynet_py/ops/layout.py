@@ -1,8 +1,9 @@
 """Ops that move values without arithmetic: RESHAPE, CONCATENATION, PAD, PADV2, STRIDED_SLICE,
-TRANSPOSE, PACK."""
+TRANSPOSE, PACK, RESIZE_NEAREST_NEIGHBOR."""
 
 import numpy as np
 
+from .. import fixedpoint as fp
 from . import OpSpec
 from .common import require_same_quantization
 
@@ -211,6 +212,50 @@ def run_pack(plan, *xs):
     return np.stack(xs, axis=plan["axis"])
 
 
+def _nearest_neighbor(out_size, in_size, align_corners, half_pixel_centers):
+    """GetNearestNeighbor (internal/reference/resize_nearest_neighbor.h) for every output index,
+    in float32 as TFLM computes it."""
+    f32 = np.float32
+    if align_corners and out_size > 1:
+        scale = f32(in_size - 1) / f32(out_size - 1)
+    else:
+        scale = f32(in_size) / f32(out_size)
+    offset = f32(0.5) if half_pixel_centers else f32(0.0)
+    index = []
+    for i in range(out_size):
+        value = f32(f32(i) + offset) * scale
+        picked = int(fp.tflite_round(float(value))) if align_corners else int(np.floor(value))
+        picked = min(picked, in_size - 1)
+        if half_pixel_centers:
+            picked = max(0, picked)
+        index.append(picked)
+    return index
+
+
+def prepare_resize_nearest_neighbor(ctx):
+    ctx.require_inputs(2)
+    inp, size, out = ctx.input(0), ctx.input(1), ctx.output()
+    ctx.require_constant(size, "size")
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    if len(inp.shape) != 4 or len(out.shape) != 4:
+        ctx.fail(f"expects 4-D (NHWC) input and output, got {inp.shape} and {out.shape}")
+    new_size = [int(v) for v in size.data.reshape(-1)]
+    expected = (inp.shape[0], *new_size, inp.shape[3]) if len(new_size) == 2 else None
+    if expected != tuple(out.shape):
+        ctx.fail(f"size {new_size} does not give the output {out.shape} from the input {inp.shape}")
+    o = ctx.op.options
+    align, half = bool(o.get("align_corners")), bool(o.get("half_pixel_centers"))
+    return {"rows": _nearest_neighbor(out.shape[1], inp.shape[1], align, half),
+            "cols": _nearest_neighbor(out.shape[2], inp.shape[2], align, half)}
+
+
+def run_resize_nearest_neighbor(plan, x, size):
+    """reference_ops::ResizeNearestNeighbor: values copied from the picked rows and columns."""
+    return x[:, plan["rows"]][:, :, plan["cols"]]
+
+
 # --- C++ emission ----------------------------------------------------------------------
 
 def emit_reshape(e, op, plan, prefix, ins, outs):
@@ -265,6 +310,17 @@ def emit_pack(e, op, plan, prefix, ins, outs):
     return f"tinynet::Pack<{outs[0]}, tinynet::PackOptions{{.axis = {plan['axis']}}}, {', '.join(ins)}>"
 
 
+def emit_resize_nearest_neighbor(e, op, plan, prefix, ins, outs):
+    e.add_array("std::int32_t", f"{prefix}_rows", plan["rows"])
+    e.add_array("std::int32_t", f"{prefix}_cols", plan["cols"])
+    return f"tinynet::ResizeNearestNeighbor<{ins[0]}, {outs[0]}, {prefix}_rows, {prefix}_cols>"
+
+
+def params_resize(op):
+    o = op.options
+    return ", ".join(k for k in ("align_corners", "half_pixel_centers") if o.get(k))
+
+
 def params_concatenation(op):
     return f"axis {op.options['axis']}"
 
@@ -294,6 +350,11 @@ SPECS = [
            quantize="shared", prune="channelwise"),
     OpSpec("PACK", (59, "PackOptions", [(0, "values_count", "int32", 0), (1, "axis", "int32", 0)]),
            prepare_pack, run_pack, emit_pack, params_text=params_concatenation, quantize="shared"),
+    OpSpec("RESIZE_NEAREST_NEIGHBOR", (74, "ResizeNearestNeighborOptions",
+                                       [(0, "align_corners", "bool", False),
+                                        (1, "half_pixel_centers", "bool", False)]),
+           prepare_resize_nearest_neighbor, run_resize_nearest_neighbor, emit_resize_nearest_neighbor,
+           data_inputs=1, params_text=params_resize, quantize="shared", prune="channelwise"),
     OpSpec("TRANSPOSE", (26, "TransposeOptions", []), prepare_transpose, run_transpose, emit_transpose,
            data_inputs=1, quantize="shared", alias=alias_transpose),
     OpSpec("STRIDED_SLICE", (32, "StridedSliceOptions", _STRIDED_SLICE_FIELDS), prepare_strided_slice,
