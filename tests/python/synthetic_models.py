@@ -506,7 +506,8 @@ def strided_slice_case(name, in_shape, out_shape, begin, end, strides, dtype="in
     return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 
-def reshape_case(name, in_shape, out_shape, dtype="int8", zp=3):
+def reshape_case(name, in_shape, out_shape, dtype="int8", zp=3, opcode="RESHAPE", axes=None):
+    """RESHAPE, or SQUEEZE (axes: squeeze_dims) / EXPAND_DIMS (axes: the axis)."""
     rng = rng_for(name)
     g = Graph()
     if dtype == "float32":
@@ -515,8 +516,13 @@ def reshape_case(name, in_shape, out_shape, dtype="int8", zp=3):
     else:
         x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
         feeds = int8_feeds(rng, [in_shape], [zp])
-    shape = g.const(np.array(out_shape, np.int32), "int32")
-    g.op("RESHAPE", [x, shape], [y], OPT["RESHAPE"], b.T())
+    if opcode == "SQUEEZE":
+        g.op("SQUEEZE", [x], [y], 30, b.T(f0=("vec_int32", list(axes))) if axes else b.T())
+    elif opcode == "EXPAND_DIMS":
+        g.op("EXPAND_DIMS", [x, g.const(np.array([axes], np.int32), "int32")], [y], 52, b.T())
+    else:
+        shape = g.const(np.array(out_shape, np.int32), "int32")
+        g.op("RESHAPE", [x, shape], [y], OPT["RESHAPE"], b.T())
     return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 

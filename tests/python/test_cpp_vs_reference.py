@@ -261,6 +261,11 @@ def shape_cases():
              shrink_axis_mask=0b001, end_mask=0b110, zp=127)
     yield sm.reshape_case("reshape_rank4_to_rank2", (1, 2, 3, 4), (1, 24))
     yield sm.reshape_case("reshape_float", (2, 6), (3, 4), dtype="float32")
+    yield sm.reshape_case("squeeze_all_unit_axes", (1, 6, 1, 4), (6, 4), opcode="SQUEEZE")
+    yield sm.reshape_case("squeeze_axis_neg2", (2, 1, 5), (2, 5), opcode="SQUEEZE", axes=[-2])
+    yield sm.reshape_case("expand_dims_axis_neg1", (3, 4), (3, 4, 1), opcode="EXPAND_DIMS", axes=-1,
+                          dtype="float32")
+    yield sm.reshape_case("expand_dims_axis0", (5, 2), (1, 5, 2), opcode="EXPAND_DIMS", axes=0)
     t = sm.transpose_case
     yield t("transpose_rank2", (5, 7), (1, 0))
     yield t("transpose_nhwc_to_nchw", (2, 3, 4, 5), (0, 3, 1, 2), zp=127)

@@ -290,3 +290,14 @@ def test_resize_nearest_neighbor_indices(out_size, in_size, align, half, want):
     """GetNearestNeighbor's rule, worked out by hand for sizes where float32 rounding is exact."""
     from tinynet_py.ops.layout import _nearest_neighbor
     assert _nearest_neighbor(out_size, in_size, align, half) == want
+
+
+def test_squeeze_and_expand_dims_check_their_shape_rule():
+    """TFLM computes their output shapes; a model whose output disagrees is refused, one line."""
+    import synthetic_models as sm
+    for case in (sm.reshape_case("bad_squeeze", (2, 3, 1), (6,), opcode="SQUEEZE"),
+                 sm.reshape_case("bad_squeeze_axis", (2, 3, 1), (2, 3), opcode="SQUEEZE", axes=[0]),
+                 sm.reshape_case("bad_expand", (3, 4), (3, 1, 4), opcode="EXPAND_DIMS", axes=0)):
+        with pytest.raises(ModelError) as error:
+            Interpreter(parse_model(case.data, case.name))
+        assert case.name in str(error.value) and "\n" not in str(error.value)

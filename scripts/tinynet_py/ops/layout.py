@@ -1,4 +1,4 @@
-"""Ops that move values without arithmetic: RESHAPE, CONCATENATION, PAD, PADV2, STRIDED_SLICE,
+"""Ops that move values without arithmetic: RESHAPE, SQUEEZE, EXPAND_DIMS, CONCATENATION, PAD, PADV2, STRIDED_SLICE,
 TRANSPOSE, PACK, RESIZE_NEAREST_NEIGHBOR."""
 
 import numpy as np
@@ -20,6 +20,36 @@ def prepare_reshape(ctx):
 
 def run_reshape(plan, x, shape=None):
     return x
+
+
+def prepare_squeeze(ctx):
+    plan = prepare_reshape(ctx)
+    inp, out = ctx.input(0), ctx.output()
+    rank = len(inp.shape)
+    dims = ctx.op.options.get("squeeze_dims") or [a for a, d in enumerate(inp.shape) if d == 1]
+    dims = {d + rank if d < 0 else d for d in dims}
+    if any(not 0 <= d < rank or inp.shape[d] != 1 for d in dims):
+        ctx.fail(f"squeeze_dims {ctx.op.options.get('squeeze_dims')} must name axes of size 1 of {inp.shape}")
+    expected = tuple(d for a, d in enumerate(inp.shape) if a not in dims)
+    if expected != tuple(out.shape):
+        ctx.fail(f"squeezing {inp.shape} gives {expected}, the output is {out.shape}")
+    return plan
+
+
+def prepare_expand_dims(ctx):
+    ctx.require_inputs(2)
+    plan = prepare_reshape(ctx)
+    inp, axis_t, out = ctx.input(0), ctx.input(1), ctx.output()
+    ctx.require_constant(axis_t, "axis")
+    axis = int(axis_t.data.reshape(-1)[0])
+    rank = len(inp.shape)
+    axis = axis + rank + 1 if axis < 0 else axis
+    if not 0 <= axis <= rank:
+        ctx.fail(f"axis {int(axis_t.data.reshape(-1)[0])} is outside [-{rank + 1}, {rank}]")
+    expected = tuple(inp.shape[:axis]) + (1,) + tuple(inp.shape[axis:])
+    if expected != tuple(out.shape):
+        ctx.fail(f"expanding {inp.shape} at axis {axis} gives {expected}, the output is {out.shape}")
+    return plan
 
 
 def prepare_concatenation(ctx):
@@ -340,6 +370,10 @@ SPECS = [
     # followed by prune.py itself.
     OpSpec("RESHAPE", (17, "ReshapeOptions", [(0, "new_shape", "int32[]", None)]), prepare_reshape,
            run_reshape, emit_reshape, data_inputs=1, quantize="shared", alias=True),
+    OpSpec("SQUEEZE", (30, "SqueezeOptions", [(0, "squeeze_dims", "int32[]", None)]), prepare_squeeze,
+           run_reshape, emit_reshape, data_inputs=1, quantize="shared", alias=True),
+    OpSpec("EXPAND_DIMS", (52, "ExpandDimsOptions", []), prepare_expand_dims, run_reshape,
+           emit_reshape, data_inputs=1, quantize="shared", alias=True),
     OpSpec("CONCATENATION", (10, "ConcatenationOptions",
                              [(0, "axis", "int32", 0), (1, "fused_activation_function", "activation", 0)]),
            prepare_concatenation, run_concatenation, emit_concatenation,
