@@ -175,6 +175,9 @@ class _Emitter:
             spec = ops.spec(op.opcode)
             if spec is None:
                 self.fail(op, f"not supported by the C++ library (supported: {ops.supported_ops_text()})")
+            if spec.emit is None:      # a folded op (SHAPE) that fold_constants had to keep
+                self.fail(op, "its output is a constant the generator folds away; it cannot be a graph "
+                              "output")
             data_count = len(op.inputs) if spec.data_inputs is None else spec.data_inputs
             data_inputs = [i for i in op.inputs[:data_count] if i >= 0]
             for i in data_inputs:
@@ -218,7 +221,7 @@ def generate_header(model, namespace, summary_text="", sparse="auto"):
     """Returns the header's text. Raises ModelError for anything the C++ library cannot express."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*", namespace):
         raise ModelError(None, f"--name '{namespace}' is not a C++ namespace name")
-    emitter = _Emitter(model, namespace, sparse)
+    emitter = _Emitter(ops.fold_constants(model), namespace, sparse)
     network = emitter.emit()
     parts = [
         header_comment(model, summary_text),

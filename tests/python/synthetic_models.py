@@ -576,6 +576,25 @@ def resize_nearest_case(name, in_shape, size, align_corners=False, half_pixel_ce
 
 # ---- chains ------------------------------------------------------------------------------------
 
+def chain_shape_slice_pack_reshape(name):
+    """x [1, 2, 3, 4] -> SHAPE -> STRIDED_SLICE (the batch) -> PACK with 24 -> RESHAPE(x, [1, 24]):
+    the shape arithmetic a detector computes from a shape; all of it is known at generation time."""
+    rng = rng_for(name)
+    g = Graph()
+    x = g.q8((1, 2, 3, 4), 0.05, 3)
+    shape = g.tensor((4,), "int32")
+    g.op("SHAPE", [x], [shape], 55, b.T(f0=("int8", 2)))
+    batch = g.tensor((), "int32")
+    consts = [g.const(np.array([v], np.int32), "int32") for v in (0, 1, 1)]
+    g.op("STRIDED_SLICE", [shape] + consts, [batch], OPT["STRIDED_SLICE"], b.T(f4=("int32", 1)))
+    packed = g.tensor((2,), "int32")
+    g.op("PACK", [batch, g.const(np.array(24, np.int32), "int32")], [packed], 59,
+         b.T(f0=("int32", 2), f1=("int32", 0)))
+    y = g.q8((1, 24), 0.05, 3)
+    g.op("RESHAPE", [x, packed], [y], OPT["RESHAPE"], b.T())
+    return Case(name, g.build([x], [y]), int8_feeds(rng, [(1, 2, 3, 4)], [3]))
+
+
 def chain_conv_pool_fc_softmax(name):
     """CONV_2D (RELU6, stride 2) -> MAX_POOL_2D -> FULLY_CONNECTED -> SOFTMAX (beta 0.7)."""
     rng = rng_for(name)

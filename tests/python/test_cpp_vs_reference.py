@@ -288,6 +288,7 @@ def chain_cases():
     yield sm.chain_conv_pool_fc_softmax("chain_conv_maxpool_fc_softmax")
     yield sm.chain_quantize_depthwise_dequantize("chain_quantize_depthwise_dequantize")
     yield sm.chain_residual_add_concat("chain_conv_add_concat_mean")
+    yield sm.chain_shape_slice_pack_reshape("chain_shape_slice_pack_reshape")
 
 
 def catalogue():

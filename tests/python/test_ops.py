@@ -301,3 +301,21 @@ def test_squeeze_and_expand_dims_check_their_shape_rule():
         with pytest.raises(ModelError) as error:
             Interpreter(parse_model(case.data, case.name))
         assert case.name in str(error.value) and "\n" not in str(error.value)
+
+
+def test_shape_and_the_arithmetic_on_it_fold_to_constants():
+    """SHAPE is a constant (static shapes): fold_constants removes it and every op computing on it
+    alone, leaving RESHAPE with a constant [1, 24]; the outputs do not change."""
+    import synthetic_models as sm
+    from tinynet_py import emit, ops
+    case = sm.chain_shape_slice_pack_reshape("shape_chain")
+    model = parse_model(case.data, "shape_chain.tflite")
+    assert [op.opcode for op in model.ops] == ["SHAPE", "STRIDED_SLICE", "PACK", "RESHAPE"]
+    folded = ops.fold_constants(model)
+    assert [(op.index, op.opcode) for op in folded.ops] == [(0, "RESHAPE")]
+    assert folded.tensors[folded.ops[0].inputs[1]].data.tolist() == [1, 24]
+    for feed in case.feeds:
+        assert np.array_equal(Interpreter(model).invoke(feed)[0], Interpreter(folded).invoke(feed)[0])
+    import re
+    header = emit.generate_header(model, "m")
+    assert re.findall(r"// op \d+: (\w+)", header) == ["RESHAPE"]

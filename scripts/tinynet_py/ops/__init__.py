@@ -52,10 +52,13 @@ class OpSpec:
     # for RESHAPE): True, or alias(model, op, plan) -> bool when it depends on the op's parameters.
     alias: object = False
     pending: Optional[str] = None        # why the op is not supported yet (reference only)
+    # The output is known at generation time whatever the input values (SHAPE): fold_constants
+    # replaces the op by a constant tensor, so it needs no C++ at all.
+    folded: bool = False
 
     @property
     def supported(self):
-        return self.pending is None and self.emit is not None
+        return self.pending is None and (self.emit is not None or self.folded)
 
 
 def _collect():
@@ -105,3 +108,37 @@ def aliases(model, op, plan=None):
 
 def supported_ops_text():
     return ", ".join(SUPPORTED_OPS)
+
+
+def fold_constants(model):
+    """The model with every op whose output is known at generation time replaced by a constant
+    tensor: ops declared `folded` (SHAPE) and ops whose inputs are all constants (e.g. the shape
+    arithmetic a converter leaves behind).  Their values come from the reference kernels.  Graph
+    outputs are never folded.  Ops are renumbered in order."""
+    import dataclasses
+
+    import numpy as np
+
+    from ..ir import DTYPES
+    from .common import OpContext
+
+    tensors = list(model.tensors)
+    kept = []
+    for op in model.ops:
+        s = REGISTRY.get(op.opcode)
+        constant_inputs = bool(op.inputs) and all(i < 0 or tensors[i].data is not None for i in op.inputs)
+        if (s is None or s.pending or len(op.outputs) != 1 or op.outputs[0] in model.outputs
+                or not (s.folded or constant_inputs)):
+            kept.append(op)
+            continue
+        current = dataclasses.replace(model, tensors=tensors)
+        plan = s.prepare(OpContext(current, op))
+        args = [tensors[i].data if i >= 0 else None for i in op.inputs]
+        out = tensors[op.outputs[0]]
+        data = np.asarray(s.run(plan, *args)).astype(DTYPES[out.dtype]).reshape(out.shape)
+        data.setflags(write=False)
+        tensors[op.outputs[0]] = dataclasses.replace(out, data=data)
+    if len(kept) == len(model.ops):
+        return model
+    ops = [dataclasses.replace(op, index=k) for k, op in enumerate(kept)]
+    return dataclasses.replace(model, tensors=tensors, ops=ops)

@@ -1,5 +1,5 @@
 """Ops that move values without arithmetic: RESHAPE, SQUEEZE, EXPAND_DIMS, CONCATENATION, PAD, PADV2, STRIDED_SLICE,
-TRANSPOSE, PACK, RESIZE_NEAREST_NEIGHBOR."""
+TRANSPOSE, PACK, RESIZE_NEAREST_NEIGHBOR, SHAPE."""
 
 import numpy as np
 
@@ -218,7 +218,7 @@ def prepare_pack(ctx):
         ctx.fail(f"expects at least one input and 1 output, has {op.inputs} and {op.outputs}")
     out = ctx.output()
     first = ctx.input(0)
-    ctx.require_dtypes(out, ("int8", "int16", "float32"), "output")
+    ctx.require_dtypes(out, ("int8", "int16", "int32", "float32"), "output")
     count = len(op.inputs)
     if op.options.get("values_count", count) != count:
         ctx.fail(f"values_count {op.options['values_count']} differs from its {count} inputs")
@@ -284,6 +284,20 @@ def prepare_resize_nearest_neighbor(ctx):
 def run_resize_nearest_neighbor(plan, x, size):
     """reference_ops::ResizeNearestNeighbor: values copied from the picked rows and columns."""
     return x[:, plan["rows"]][:, :, plan["cols"]]
+
+
+def prepare_shape(ctx):
+    ctx.require_inputs(1)
+    inp, out = ctx.input(0), ctx.output()
+    ctx.require_dtypes(out, ("int32", "int64"), "output")
+    if tuple(out.shape) != (len(inp.shape),):
+        ctx.fail(f"output {out.shape} cannot hold the {len(inp.shape)} dimensions of the input")
+    return {"shape": np.array(inp.shape, np.int64)}
+
+
+def run_shape(plan, x):
+    """shape.cc: the input's dimensions (static here, so the generator folds the op away)."""
+    return plan["shape"]
 
 
 # --- C++ emission ----------------------------------------------------------------------
@@ -389,6 +403,8 @@ SPECS = [
                                         (1, "half_pixel_centers", "bool", False)]),
            prepare_resize_nearest_neighbor, run_resize_nearest_neighbor, emit_resize_nearest_neighbor,
            data_inputs=1, params_text=params_resize, quantize="shared", prune="channelwise"),
+    OpSpec("SHAPE", (55, "ShapeOptions", [(0, "out_type", "int8", 0)]), prepare_shape, run_shape,
+           folded=True),
     OpSpec("TRANSPOSE", (26, "TransposeOptions", []), prepare_transpose, run_transpose, emit_transpose,
            data_inputs=1, quantize="shared", alias=alias_transpose),
     OpSpec("STRIDED_SLICE", (32, "StridedSliceOptions", _STRIDED_SLICE_FIELDS), prepare_strided_slice,
