@@ -178,8 +178,7 @@ class _Emitter:
             if spec.emit is None:      # a folded op (SHAPE) that fold_constants had to keep
                 self.fail(op, "its output is a constant the generator folds away; it cannot be a graph "
                               "output")
-            data_count = len(op.inputs) if spec.data_inputs is None else spec.data_inputs
-            data_inputs = [i for i in op.inputs[:data_count] if i >= 0]
+            data_inputs = [op.inputs[k] for k in ops.data_input_positions(spec, op) if op.inputs[k] >= 0]
             for i in data_inputs:
                 if m.tensors[i].data is not None:
                     self.fail(op, f"input tensor {i} ('{m.tensors[i].name}') is a constant; constant "
@@ -193,8 +192,9 @@ class _Emitter:
             ins = [self.tensor_name(i) for i in data_inputs]
             outs = [self.tensor_name(i) for i in op.outputs]
             text = spec.emit(self, op, plans[op.index], prefix, ins, outs)
-            self.lines_ops.append(f"// op {op.index}: {op.opcode}\nusing {prefix} = {text};\n")
-            self.op_names.append(prefix)
+            for suffix, part in ([("", text)] if isinstance(text, str) else text):
+                self.lines_ops.append(f"// op {op.index}: {op.opcode}\nusing {prefix}{suffix} = {part};\n")
+                self.op_names.append(prefix + suffix)
         for index in m.outputs:
             if index not in declared:
                 raise ModelError(m.path, f"graph output tensor {index} is not produced by any op")

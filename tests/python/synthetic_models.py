@@ -574,6 +574,39 @@ def resize_nearest_case(name, in_shape, size, align_corners=False, half_pixel_ce
     return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 
+def split_case(name, opcode, in_shape, axis, sizes, dtype="int8", zp=-7, size_splits=None):
+    """SPLIT (equal sizes), SPLIT_V (size_splits as written, e.g. with a -1) or UNPACK (sizes 1,
+    the axis dropped)."""
+    rng = rng_for(name)
+    rank = len(in_shape)
+    a = axis % rank
+    shapes = []
+    for size in sizes:
+        shape = list(in_shape)
+        shape[a] = size
+        if opcode == "UNPACK":
+            del shape[a]
+        shapes.append(shape)
+    g = Graph()
+    if dtype == "float32":
+        x = g.f32(in_shape)
+        ys = [g.f32(sh) for sh in shapes]
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x = g.q8(in_shape, 0.05, zp)
+        ys = [g.q8(sh, 0.05, zp) for sh in shapes]
+        feeds = int8_feeds(rng, [in_shape], [zp])
+    axis_t = g.const(np.array([axis], np.int32), "int32")
+    if opcode == "SPLIT":
+        g.op("SPLIT", [axis_t, x], ys, 35, b.T(f0=("int32", len(sizes))))
+    elif opcode == "SPLIT_V":
+        sizes_t = g.const(np.array(size_splits or sizes, np.int32), "int32")
+        g.op("SPLIT_V", [x, sizes_t, axis_t], ys, 79, b.T(f0=("int32", len(sizes))))
+    else:
+        g.op("UNPACK", [x], ys, 64, b.T(f0=("int32", len(sizes)), f1=("int32", axis)))
+    return Case(name, g.build([x], ys), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
 # ---- chains ------------------------------------------------------------------------------------
 
 def chain_shape_slice_pack_reshape(name):

@@ -276,6 +276,14 @@ def shape_cases():
     yield sm.pack_case("pack_axis_last_two", (1, 4, 3), 2, -1, zp=127)
     yield sm.pack_case("pack_axis1_rank1_inputs", (5,), 4, 1)
     yield sm.pack_case("pack_float_axis2", (2, 3, 2), 2, 2, dtype="float32")
+    sp = sm.split_case
+    yield sp("split_axis3_two", "SPLIT", (1, 2, 3, 6), 3, [3, 3])
+    yield sp("split_axis_neg2_three", "SPLIT", (2, 6, 4), -2, [2, 2, 2], zp=127)
+    yield sp("split_float_axis0", "SPLIT", (4, 3), 0, [1, 1, 1, 1], dtype="float32")
+    yield sp("split_v_minus_one", "SPLIT_V", (1, 7, 2, 3), 1, [2, 4, 1], size_splits=[2, -1, 1])
+    yield sp("split_v_axis_last", "SPLIT_V", (3, 5), -1, [1, 4], zp=-128)
+    yield sp("unpack_axis1", "UNPACK", (2, 3, 4), 1, [1, 1, 1])
+    yield sp("unpack_axis_neg1_float", "UNPACK", (2, 2), -1, [1, 1], dtype="float32")
     r = sm.resize_nearest_case
     yield r("resize_nearest_x2", (1, 3, 4, 5), (6, 8))
     yield r("resize_nearest_down_batch2", (2, 7, 5, 3), (3, 2), zp=127)

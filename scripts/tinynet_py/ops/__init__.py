@@ -27,8 +27,12 @@ class OpSpec:
     options: tuple
     prepare: Callable                    # prepare(ctx: common.OpContext) -> plan (dict)
     run: Callable                        # run(plan, *inputs) -> output array (list for several)
-    emit: Optional[Callable] = None      # emit(e, op, plan, prefix, ins, outs) -> C++ op type text
-    data_inputs: Optional[int] = None    # leading inputs that are activations (None: all inputs)
+    # emit(e, op, plan, prefix, ins, outs) -> the C++ op type, or a list of (name suffix, type)
+    # when the op becomes several library ops (SPLIT: one slice per output).
+    emit: Optional[Callable] = None
+    # Inputs that are activations: None (all), n (the first n) or a tuple of input positions;
+    # the others are constants read at generation time.
+    data_inputs: object = None
     same_shape: bool = False             # element-wise of one input: output shape = input shape
     macs: Optional[Callable] = None      # macs(model, op) -> int (None: 0)
     params_text: Optional[Callable] = None  # params_text(op) -> str for `inspect` (fused
@@ -91,6 +95,15 @@ def spec(opcode):
 def names(predicate):
     """Supported ops whose spec satisfies predicate, as a tuple of names."""
     return tuple(name for name, s in REGISTRY.items() if s.supported and predicate(s))
+
+
+def data_input_positions(spec, op):
+    """Positions in op.inputs of the activation inputs (see OpSpec.data_inputs)."""
+    if spec.data_inputs is None:
+        return list(range(len(op.inputs)))
+    if isinstance(spec.data_inputs, int):
+        return list(range(min(spec.data_inputs, len(op.inputs))))
+    return [k for k in spec.data_inputs if k < len(op.inputs)]
 
 
 def aliases(model, op, plan=None):

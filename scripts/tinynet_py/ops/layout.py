@@ -1,5 +1,6 @@
 """Ops that move values without arithmetic: RESHAPE, SQUEEZE, EXPAND_DIMS, CONCATENATION, PAD, PADV2, STRIDED_SLICE,
-TRANSPOSE, PACK, RESIZE_NEAREST_NEIGHBOR, SHAPE."""
+TRANSPOSE, PACK, RESIZE_NEAREST_NEIGHBOR, SHAPE,
+SPLIT, SPLIT_V, UNPACK."""
 
 import numpy as np
 
@@ -300,6 +301,103 @@ def run_shape(plan, x):
     return plan["shape"]
 
 
+def _split_plan(ctx, inp, axis, sizes, squeeze=False):
+    """SPLIT, SPLIT_V, UNPACK: output k is the slice [start_k, start_k + sizes[k]) of `axis`
+    (UNPACK: without that axis).  Values are copied as they are (TFLM's split.cc, split_v.cc,
+    unpack.cc)."""
+    op = ctx.op
+    if len(op.outputs) != len(sizes):
+        ctx.fail(f"expects {len(sizes)} outputs, has {len(op.outputs)}")
+    rank = len(inp.shape)
+    starts = [int(v) for v in np.cumsum([0] + list(sizes))[:-1]]
+    for k, size in enumerate(sizes):
+        out = ctx.output(k)
+        if out.dtype != inp.dtype:
+            ctx.fail(f"output {k} has dtype {out.dtype}, the input {inp.dtype}")
+        shape = list(inp.shape)
+        shape[axis] = size
+        if squeeze:
+            del shape[axis]
+        if tuple(shape) != tuple(out.shape):
+            ctx.fail(f"output {k} is {out.shape}, the split gives {tuple(shape)}")
+    return {"axis": axis, "rank": rank, "starts": starts, "sizes": list(sizes),
+            "input_shape": tuple(inp.shape)}
+
+
+def _split_axis(ctx, axis_t, rank):
+    ctx.require_constant(axis_t, "axis")
+    axis = int(axis_t.data.reshape(-1)[0])
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank:
+        ctx.fail(f"axis {int(axis_t.data.reshape(-1)[0])} is outside the input's rank {rank}")
+    return axis
+
+
+def prepare_split(ctx):
+    op = ctx.op
+    if len(op.inputs) != 2 or min(op.inputs) < 0:
+        ctx.fail(f"expects 2 inputs (axis, input), has {op.inputs}")
+    axis_t, inp = ctx.input(0), ctx.input(1)
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    axis = _split_axis(ctx, axis_t, len(inp.shape))
+    count = op.options.get("num_splits", 0)
+    if count <= 0 or inp.shape[axis] % count:
+        ctx.fail(f"num_splits {count} does not divide axis {axis} of {inp.shape}")
+    return _split_plan(ctx, inp, axis, [inp.shape[axis] // count] * count)
+
+
+def prepare_split_v(ctx):
+    op = ctx.op
+    if len(op.inputs) != 3 or min(op.inputs) < 0:
+        ctx.fail(f"expects 3 inputs (input, size_splits, axis), has {op.inputs}")
+    inp, sizes_t, axis_t = ctx.input(0), ctx.input(1), ctx.input(2)
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    ctx.require_constant(sizes_t, "size_splits")
+    axis = _split_axis(ctx, axis_t, len(inp.shape))
+    sizes = [int(v) for v in sizes_t.data.reshape(-1)]
+    if sizes.count(-1) == 1:                 # one size may be -1: the rest of the axis
+        sizes[sizes.index(-1)] = inp.shape[axis] - (sum(sizes) + 1)
+    if any(v < 0 for v in sizes) or sum(sizes) != inp.shape[axis]:
+        ctx.fail(f"size_splits {sizes_t.data.reshape(-1).tolist()} do not add up to axis {axis} of {inp.shape}")
+    return _split_plan(ctx, inp, axis, sizes)
+
+
+def prepare_unpack(ctx):
+    op = ctx.op
+    if len(op.inputs) != 1 or op.inputs[0] < 0:
+        ctx.fail(f"expects 1 input, has {op.inputs}")
+    inp = ctx.input(0)
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    rank = len(inp.shape)
+    axis = op.options.get("axis", 0)
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank:
+        ctx.fail(f"axis {op.options.get('axis', 0)} is outside the input's rank {rank}")
+    if op.options.get("num", inp.shape[axis]) != inp.shape[axis]:
+        ctx.fail(f"num {op.options['num']} differs from axis {axis} of {inp.shape}")
+    return _split_plan(ctx, inp, axis, [1] * inp.shape[axis], squeeze=True)
+
+
+def _run_split(plan, x):
+    return [np.take(x, range(start, start + size), axis=plan["axis"])
+            for start, size in zip(plan["starts"], plan["sizes"])]
+
+
+def run_split(plan, axis, x):
+    """reference SplitImpl (micro/kernels/split.cc)."""
+    return _run_split(plan, x)
+
+
+def run_split_v(plan, x, size_splits, axis):
+    """reference SplitImpl (micro/kernels/split_v.cc)."""
+    return _run_split(plan, x)
+
+
+def run_unpack(plan, x):
+    """UnpackImpl (micro/kernels/unpack.cc); the outputs lose the axis (the interpreter reshapes)."""
+    return _run_split(plan, x)
+
+
 # --- C++ emission ----------------------------------------------------------------------
 
 def emit_reshape(e, op, plan, prefix, ins, outs):
@@ -365,6 +463,28 @@ def params_resize(op):
     return ", ".join(k for k in ("align_corners", "half_pixel_centers") if o.get(k))
 
 
+def emit_split(e, op, plan, prefix, ins, outs):
+    """One StridedSlice per output (a copy each): the library's ops have one output."""
+    rank, axis = plan["rank"], plan["axis"]
+    if rank > 4:
+        e.fail(op, f"splitting a rank-{rank} tensor is not supported (rank <= 4)")
+    if 0 in plan["sizes"]:
+        e.fail(op, "an output of the split is empty; empty tensors are not supported")
+    parts = []
+    for k, (start, size) in enumerate(zip(plan["starts"], plan["sizes"])):
+        starts = [start if a == axis else 0 for a in range(rank)] + [0] * (4 - rank)
+        counts = [size if a == axis else d for a, d in enumerate(plan["input_shape"])] + [1] * (4 - rank)
+        text = lambda values: ", ".join(str(v) for v in values)
+        parts.append((f"_{k}", f"tinynet::StridedSlice<{ins[0]}, {outs[k]}, tinynet::StridedSliceOptions{{"
+                                f".start = {{{text(starts)}}}, .stride = {{1, 1, 1, 1}}, "
+                                f".count = {{{text(counts)}}}}}>"))
+    return parts
+
+
+def params_split(op):
+    return f"{len(op.outputs)} outputs"
+
+
 def params_concatenation(op):
     return f"axis {op.options['axis']}"
 
@@ -405,6 +525,13 @@ SPECS = [
            data_inputs=1, params_text=params_resize, quantize="shared", prune="channelwise"),
     OpSpec("SHAPE", (55, "ShapeOptions", [(0, "out_type", "int8", 0)]), prepare_shape, run_shape,
            folded=True),
+    OpSpec("SPLIT", (35, "SplitOptions", [(0, "num_splits", "int32", 0)]), prepare_split, run_split,
+           emit_split, data_inputs=(1,), params_text=params_split, quantize="shared"),
+    OpSpec("SPLIT_V", (79, "SplitVOptions", [(0, "num_splits", "int32", 0)]), prepare_split_v,
+           run_split_v, emit_split, data_inputs=(0,), params_text=params_split, quantize="shared"),
+    OpSpec("UNPACK", (64, "UnpackOptions", [(0, "num", "int32", 0), (1, "axis", "int32", 0)]),
+           prepare_unpack, run_unpack, emit_split, data_inputs=(0,), params_text=params_split,
+           quantize="shared"),
     OpSpec("TRANSPOSE", (26, "TransposeOptions", []), prepare_transpose, run_transpose, emit_transpose,
            data_inputs=1, quantize="shared", alias=alias_transpose),
     OpSpec("STRIDED_SLICE", (32, "StridedSliceOptions", _STRIDED_SLICE_FIELDS), prepare_strided_slice,
