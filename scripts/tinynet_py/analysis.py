@@ -9,7 +9,7 @@ op (RESHAPE) shares its input's buffer; buffers are placed greedily, largest fir
 
 import numpy as np
 
-from .ops import REGISTRY
+from .ops import REGISTRY, aliases
 
 ALIGNMENT = 16
 
@@ -103,8 +103,7 @@ def _lifetimes(model):
 
     # An alias op's output is its input (no copy, e.g. RESHAPE).
     for op in model.ops:
-        spec = _spec(op)
-        if spec is not None and spec.alias and t[op.inputs[0]].data is None:
+        if t[op.inputs[0]].data is None and aliases(model, op):
             parent[root(op.outputs[0])] = root(op.inputs[0])
     groups = {}
 

@@ -200,16 +200,18 @@ class _Emitter:
             spec = ops.spec(op.opcode)
             if spec is None:
                 self.fail(op, f"not supported by the C++ library (supported: {ops.supported_ops_text()})")
-            data_count = len(op.inputs) if spec.data_inputs is None else spec.data_inputs
-            data_inputs = [i for i in op.inputs[:data_count] if i >= 0]
+            if spec.emit is None:      # a folded op (SHAPE) that fold_constants had to keep
+                self.fail(op, "its output is a constant the generator folds away; it cannot be a graph "
+                              "output")
+            data_inputs = [op.inputs[k] for k in ops.data_input_positions(spec, op) if op.inputs[k] >= 0]
             constants = [i for i in data_inputs if m.tensors[i].data is not None]
             if constants and not spec.constant_operands:
                 i = constants[0]
                 self.fail(op, f"input tensor {i} ('{m.tensors[i].name}') is a constant; a constant "
                               f"operand of {op.opcode} is not supported")
             if constants and len(constants) == len(data_inputs):
-                self.fail(op, "every input is a constant: the op computes a constant, which tinynet "
-                              "does not fold yet")
+                self.fail(op, "every input is a constant, and the output is a graph output: an op of "
+                              "constants is folded into a constant, which cannot be a graph output")
             for i in data_inputs:
                 if m.tensors[i].data is not None:
                     if i not in declared:
@@ -224,8 +226,9 @@ class _Emitter:
             ins = [self.tensor_name(i) for i in data_inputs]
             outs = [self.tensor_name(i) for i in op.outputs]
             text = spec.emit(self, op, plans[op.index], prefix, ins, outs)
-            self.lines_ops.append(f"// op {op.index}: {op.opcode}\nusing {prefix} = {text};\n")
-            self.op_names.append(prefix)
+            for suffix, part in ([("", text)] if isinstance(text, str) else text):
+                self.lines_ops.append(f"// op {op.index}: {op.opcode}\nusing {prefix}{suffix} = {part};\n")
+                self.op_names.append(prefix + suffix)
         for index in m.outputs:
             if index not in declared:
                 raise ModelError(m.path, f"graph output tensor {index} is not produced by any op")
@@ -252,7 +255,7 @@ def generate_header(model, namespace, summary_text="", sparse="auto"):
     """Returns the header's text. Raises ModelError for anything the C++ library cannot express."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*", namespace):
         raise ModelError(None, f"--name '{namespace}' is not a C++ namespace name")
-    emitter = _Emitter(model, namespace, sparse)
+    emitter = _Emitter(ops.fold_constants(model), namespace, sparse)
     network = emitter.emit()
     parts = [
         header_comment(model, summary_text),

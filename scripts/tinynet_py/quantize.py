@@ -126,10 +126,10 @@ def quantize_model(model, samples, progress=None):
     for op in model.ops:
         spec = ops.spec(op.opcode)
         if spec.quantize == "shared":
-            data_inputs = op.inputs if spec.data_inputs is None else op.inputs[:spec.data_inputs]
-            for i in data_inputs:
+            for i in [op.inputs[k] for k in ops.data_input_positions(spec, op)]:
                 if i >= 0 and i not in constant:
-                    union(op.outputs[0], i)
+                    for out in op.outputs:
+                        union(out, i)
     group_low, group_high = {}, {}
     for index in low:
         root = find(index)

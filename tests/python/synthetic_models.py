@@ -567,7 +567,8 @@ def strided_slice_case(name, in_shape, out_shape, begin, end, strides, dtype="in
     return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 
-def reshape_case(name, in_shape, out_shape, dtype="int8", zp=3):
+def reshape_case(name, in_shape, out_shape, dtype="int8", zp=3, opcode="RESHAPE", axes=None):
+    """RESHAPE, or SQUEEZE (axes: squeeze_dims) / EXPAND_DIMS (axes: the axis)."""
     rng = rng_for(name)
     g = Graph()
     if dtype == "float32":
@@ -576,12 +577,117 @@ def reshape_case(name, in_shape, out_shape, dtype="int8", zp=3):
     else:
         x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
         feeds = int8_feeds(rng, [in_shape], [zp])
-    shape = g.const(np.array(out_shape, np.int32), "int32")
-    g.op("RESHAPE", [x, shape], [y], OPT["RESHAPE"], b.T())
+    if opcode == "SQUEEZE":
+        g.op("SQUEEZE", [x], [y], 30, b.T(f0=("vec_int32", list(axes))) if axes else b.T())
+    elif opcode == "EXPAND_DIMS":
+        g.op("EXPAND_DIMS", [x, g.const(np.array([axes], np.int32), "int32")], [y], 52, b.T())
+    else:
+        shape = g.const(np.array(out_shape, np.int32), "int32")
+        g.op("RESHAPE", [x, shape], [y], OPT["RESHAPE"], b.T())
     return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 
+def transpose_case(name, in_shape, perm, dtype="int8", zp=-7):
+    rng = rng_for(name)
+    out_shape = [in_shape[p] for p in perm]
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
+        feeds = int8_feeds(rng, [in_shape], [zp])
+    g.op("TRANSPOSE", [x, g.const(np.array(perm, np.int32), "int32")], [y], 26, b.T())
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
+def pack_case(name, in_shape, count, axis, dtype="int8", zp=-7):
+    rng = rng_for(name)
+    rank = len(in_shape) + 1
+    a = axis % rank
+    out_shape = list(in_shape[:a]) + [count] + list(in_shape[a:])
+    g = Graph()
+    if dtype == "float32":
+        xs = [g.f32(in_shape) for _ in range(count)]
+        y = g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape] * count)
+    else:
+        xs = [g.q8(in_shape, 0.05, zp) for _ in range(count)]
+        y = g.q8(out_shape, 0.05, zp)
+        feeds = int8_feeds(rng, [in_shape] * count, [zp] * count)
+    g.op("PACK", xs, [y], 59, b.T(f0=("int32", count), f1=("int32", axis)))
+    return Case(name, g.build(xs, [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
+def resize_nearest_case(name, in_shape, size, align_corners=False, half_pixel_centers=False,
+                        dtype="int8", zp=-7):
+    rng = rng_for(name)
+    out_shape = [in_shape[0], size[0], size[1], in_shape[3]]
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
+        feeds = int8_feeds(rng, [in_shape], [zp])
+    g.op("RESIZE_NEAREST_NEIGHBOR", [x, g.const(np.array(size, np.int32), "int32")], [y], 74,
+         b.T(f0=("bool", int(align_corners)), f1=("bool", int(half_pixel_centers))))
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
+def split_case(name, opcode, in_shape, axis, sizes, dtype="int8", zp=-7, size_splits=None):
+    """SPLIT (equal sizes), SPLIT_V (size_splits as written, e.g. with a -1) or UNPACK (sizes 1,
+    the axis dropped)."""
+    rng = rng_for(name)
+    rank = len(in_shape)
+    a = axis % rank
+    shapes = []
+    for size in sizes:
+        shape = list(in_shape)
+        shape[a] = size
+        if opcode == "UNPACK":
+            del shape[a]
+        shapes.append(shape)
+    g = Graph()
+    if dtype == "float32":
+        x = g.f32(in_shape)
+        ys = [g.f32(sh) for sh in shapes]
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x = g.q8(in_shape, 0.05, zp)
+        ys = [g.q8(sh, 0.05, zp) for sh in shapes]
+        feeds = int8_feeds(rng, [in_shape], [zp])
+    axis_t = g.const(np.array([axis], np.int32), "int32")
+    if opcode == "SPLIT":
+        g.op("SPLIT", [axis_t, x], ys, 35, b.T(f0=("int32", len(sizes))))
+    elif opcode == "SPLIT_V":
+        sizes_t = g.const(np.array(size_splits or sizes, np.int32), "int32")
+        g.op("SPLIT_V", [x, sizes_t, axis_t], ys, 79, b.T(f0=("int32", len(sizes))))
+    else:
+        g.op("UNPACK", [x], ys, 64, b.T(f0=("int32", len(sizes)), f1=("int32", axis)))
+    return Case(name, g.build([x], ys), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
 # ---- chains ------------------------------------------------------------------------------------
+
+def chain_shape_slice_pack_reshape(name):
+    """x [1, 2, 3, 4] -> SHAPE -> STRIDED_SLICE (the batch) -> PACK with 24 -> RESHAPE(x, [1, 24]):
+    the shape arithmetic a detector computes from a shape; all of it is known at generation time."""
+    rng = rng_for(name)
+    g = Graph()
+    x = g.q8((1, 2, 3, 4), 0.05, 3)
+    shape = g.tensor((4,), "int32")
+    g.op("SHAPE", [x], [shape], 55, b.T(f0=("int8", 2)))
+    batch = g.tensor((), "int32")
+    consts = [g.const(np.array([v], np.int32), "int32") for v in (0, 1, 1)]
+    g.op("STRIDED_SLICE", [shape] + consts, [batch], OPT["STRIDED_SLICE"], b.T(f4=("int32", 1)))
+    packed = g.tensor((2,), "int32")
+    g.op("PACK", [batch, g.const(np.array(24, np.int32), "int32")], [packed], 59,
+         b.T(f0=("int32", 2), f1=("int32", 0)))
+    y = g.q8((1, 24), 0.05, 3)
+    g.op("RESHAPE", [x, packed], [y], OPT["RESHAPE"], b.T())
+    return Case(name, g.build([x], [y]), int8_feeds(rng, [(1, 2, 3, 4)], [3]))
+
 
 def chain_conv_pool_fc_softmax(name):
     """CONV_2D (RELU6, stride 2) -> MAX_POOL_2D -> FULLY_CONNECTED -> SOFTMAX (beta 0.7)."""

@@ -316,12 +316,42 @@ def shape_cases():
              shrink_axis_mask=0b001, end_mask=0b110, zp=127)
     yield sm.reshape_case("reshape_rank4_to_rank2", (1, 2, 3, 4), (1, 24))
     yield sm.reshape_case("reshape_float", (2, 6), (3, 4), dtype="float32")
+    yield sm.reshape_case("squeeze_all_unit_axes", (1, 6, 1, 4), (6, 4), opcode="SQUEEZE")
+    yield sm.reshape_case("squeeze_axis_neg2", (2, 1, 5), (2, 5), opcode="SQUEEZE", axes=[-2])
+    yield sm.reshape_case("expand_dims_axis_neg1", (3, 4), (3, 4, 1), opcode="EXPAND_DIMS", axes=-1,
+                          dtype="float32")
+    yield sm.reshape_case("expand_dims_axis0", (5, 2), (1, 5, 2), opcode="EXPAND_DIMS", axes=0)
+    t = sm.transpose_case
+    yield t("transpose_rank2", (5, 7), (1, 0))
+    yield t("transpose_nhwc_to_nchw", (2, 3, 4, 5), (0, 3, 1, 2), zp=127)
+    yield t("transpose_rank6", (2, 1, 3, 2, 2, 3), (5, 3, 0, 4, 2, 1), zp=-128)
+    yield t("transpose_unit_axis_alias", (1, 6, 5, 1), (0, 3, 1, 2))
+    yield t("transpose_float_rank3", (3, 4, 2), (2, 0, 1), dtype="float32")
+    yield sm.pack_case("pack_axis0_three", (2, 3), 3, 0)
+    yield sm.pack_case("pack_axis_last_two", (1, 4, 3), 2, -1, zp=127)
+    yield sm.pack_case("pack_axis1_rank1_inputs", (5,), 4, 1)
+    yield sm.pack_case("pack_float_axis2", (2, 3, 2), 2, 2, dtype="float32")
+    sp = sm.split_case
+    yield sp("split_axis3_two", "SPLIT", (1, 2, 3, 6), 3, [3, 3])
+    yield sp("split_axis_neg2_three", "SPLIT", (2, 6, 4), -2, [2, 2, 2], zp=127)
+    yield sp("split_float_axis0", "SPLIT", (4, 3), 0, [1, 1, 1, 1], dtype="float32")
+    yield sp("split_v_minus_one", "SPLIT_V", (1, 7, 2, 3), 1, [2, 4, 1], size_splits=[2, -1, 1])
+    yield sp("split_v_axis_last", "SPLIT_V", (3, 5), -1, [1, 4], zp=-128)
+    yield sp("unpack_axis1", "UNPACK", (2, 3, 4), 1, [1, 1, 1])
+    yield sp("unpack_axis_neg1_float", "UNPACK", (2, 2), -1, [1, 1], dtype="float32")
+    r = sm.resize_nearest_case
+    yield r("resize_nearest_x2", (1, 3, 4, 5), (6, 8))
+    yield r("resize_nearest_down_batch2", (2, 7, 5, 3), (3, 2), zp=127)
+    yield r("resize_nearest_align_corners_odd", (1, 3, 5, 2), (7, 11), align_corners=True)
+    yield r("resize_nearest_half_pixel_odd", (1, 4, 6, 3), (7, 9), half_pixel_centers=True, zp=-128)
+    yield r("resize_nearest_float", (1, 2, 3, 4), (5, 4), half_pixel_centers=True, dtype="float32")
 
 
 def chain_cases():
     yield sm.chain_conv_pool_fc_softmax("chain_conv_maxpool_fc_softmax")
     yield sm.chain_quantize_depthwise_dequantize("chain_quantize_depthwise_dequantize")
     yield sm.chain_residual_add_concat("chain_conv_add_concat_mean")
+    yield sm.chain_shape_slice_pack_reshape("chain_shape_slice_pack_reshape")
 
 
 def catalogue():

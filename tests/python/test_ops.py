@@ -256,3 +256,66 @@ def test_grouped_conv_reference_equals_its_groups_run_one_by_one():
         for feed in case.feeds:
             got = interpreter.invoke(feed)[0]
             assert np.array_equal(got, np.asarray(case.expected(feed)[0]).reshape(got.shape)), case.name
+
+
+@pytest.mark.parametrize("shape, perm, alias", [
+    ((1, 6, 5, 1), (0, 3, 1, 2), True),       # only unit axes move: same bytes
+    ((4, 1, 3), (1, 0, 2), True),
+    ((1, 6, 5, 1), (0, 2, 1, 3), False),      # H and W swap
+    ((2, 3), (1, 0), False),
+    ((2, 3, 4), (0, 1, 2), True),             # identity
+])
+def test_transpose_aliases_only_when_the_bytes_do_not_move(shape, perm, alias):
+    import synthetic_models as sm
+    from tinynet_py import analysis
+    case = sm.transpose_case("transpose", shape, perm)
+    model = parse_model(case.data, "transpose.tflite")
+    assert Interpreter(model).plans[0]["alias"] == alias
+    # The arena estimate: one buffer when aliased, input and output side by side otherwise.
+    arena, _, buffers = analysis.arena_plan(model)
+    assert len(buffers) == (1 if alias else 2)
+    x = np.arange(int(np.prod(shape))).reshape(shape)
+    if alias:
+        assert np.array_equal(np.transpose(x, perm).reshape(-1), x.reshape(-1))
+
+
+@pytest.mark.parametrize("out_size, in_size, align, half, want", [
+    (6, 3, True, False, [0, 0, 1, 1, 2, 2]),       # scale 2/5: round(i * 0.4)
+    (2, 5, False, False, [0, 2]),                  # scale 2.5: floor(i * 2.5)
+    (4, 2, False, True, [0, 0, 1, 1]),             # floor((i + 0.5) * 0.5)
+    (1, 4, True, False, [0]),                      # align_corners with one output: scale 4
+    (3, 3, False, False, [0, 1, 2]),
+])
+def test_resize_nearest_neighbor_indices(out_size, in_size, align, half, want):
+    """GetNearestNeighbor's rule, worked out by hand for sizes where float32 rounding is exact."""
+    from tinynet_py.ops.layout import _nearest_neighbor
+    assert _nearest_neighbor(out_size, in_size, align, half) == want
+
+
+def test_squeeze_and_expand_dims_check_their_shape_rule():
+    """TFLM computes their output shapes; a model whose output disagrees is refused, one line."""
+    import synthetic_models as sm
+    for case in (sm.reshape_case("bad_squeeze", (2, 3, 1), (6,), opcode="SQUEEZE"),
+                 sm.reshape_case("bad_squeeze_axis", (2, 3, 1), (2, 3), opcode="SQUEEZE", axes=[0]),
+                 sm.reshape_case("bad_expand", (3, 4), (3, 1, 4), opcode="EXPAND_DIMS", axes=0)):
+        with pytest.raises(ModelError) as error:
+            Interpreter(parse_model(case.data, case.name))
+        assert case.name in str(error.value) and "\n" not in str(error.value)
+
+
+def test_shape_and_the_arithmetic_on_it_fold_to_constants():
+    """SHAPE is a constant (static shapes): fold_constants removes it and every op computing on it
+    alone, leaving RESHAPE with a constant [1, 24]; the outputs do not change."""
+    import synthetic_models as sm
+    from tinynet_py import emit, ops
+    case = sm.chain_shape_slice_pack_reshape("shape_chain")
+    model = parse_model(case.data, "shape_chain.tflite")
+    assert [op.opcode for op in model.ops] == ["SHAPE", "STRIDED_SLICE", "PACK", "RESHAPE"]
+    folded = ops.fold_constants(model)
+    assert [(op.index, op.opcode) for op in folded.ops] == [(0, "RESHAPE")]
+    assert folded.tensors[folded.ops[0].inputs[1]].data.tolist() == [1, 24]
+    for feed in case.feeds:
+        assert np.array_equal(Interpreter(model).invoke(feed)[0], Interpreter(folded).invoke(feed)[0])
+    import re
+    header = emit.generate_header(model, "m")
+    assert re.findall(r"// op \d+: (\w+)", header) == ["RESHAPE"]

@@ -92,18 +92,29 @@ def test_refused_with_one_line(build, message):
     assert message in text and "\n" not in text
 
 
-def test_an_op_of_constants_only_is_refused_by_the_emitter():
+def test_an_op_of_constants_is_folded_into_the_next_ops_constant_operand():
     g = sm.Graph()
     q = (np.float32(0.1), 0)
     a = g.const(np.arange(4, dtype=np.int8), "int8", *q)
-    c = g.const(np.arange(4, dtype=np.int8), "int8", *q)
-    y, z = g.tensor((4,), "int8", *q), g.tensor((4,), "int8", *q)
-    x = g.tensor((4,), "int8", *q)
-    g.op("MUL", [a, c], [y], sm.OPT["MUL"], b.T())
+    c = g.const(np.full(4, 20, np.int8), "int8", *q)
+    x, y, z = (g.tensor((4,), "int8", *q) for _ in range(3))
+    g.op("MUL", [a, c], [y], sm.OPT["MUL"], b.T())                # 0.1 k * 2.0 = 0.2 k -> 2 k
     g.op("ADD", [x, y], [z], sm.OPT["ADD"], b.T())
-    model = parse_model(g.build([x], [z]), "m.tflite")
+    header = emit.generate_header(parse_model(g.build([x], [z]), "m.tflite"), "m")
+    assert "tinynet::Mul<" not in header and "tinynet::ConstantTensor<std::int8_t" in header
+    assert "0, 2, 4, 6," in header
+
+
+def test_an_op_of_constants_writing_a_graph_output_is_refused():
+    g = sm.Graph()
+    q = (np.float32(0.1), 0)
+    x, y = g.tensor((4,), "int8", *q), g.tensor((4,), "int8", *q)
+    a = g.const(np.arange(4, dtype=np.int8), "int8", *q)
+    z = g.tensor((4,), "int8", *q)
+    g.op("ADD", [x, x], [y], sm.OPT["ADD"], b.T())
+    g.op("MUL", [a, a], [z], sm.OPT["MUL"], b.T())
     with pytest.raises(ModelError, match="every input is a constant"):
-        emit.generate_header(model, "m")
+        emit.generate_header(parse_model(g.build([x], [y, z]), "m.tflite"), "m")
 
 
 def test_a_constant_operand_becomes_a_constant_tensor():

@@ -27,8 +27,12 @@ class OpSpec:
     options: tuple
     prepare: Callable                    # prepare(ctx: common.OpContext) -> plan (dict)
     run: Callable                        # run(plan, *inputs) -> output array (list for several)
-    emit: Optional[Callable] = None      # emit(e, op, plan, prefix, ins, outs) -> C++ op type text
-    data_inputs: Optional[int] = None    # leading inputs that are activations (None: all inputs)
+    # emit(e, op, plan, prefix, ins, outs) -> the C++ op type, or a list of (name suffix, type)
+    # when the op becomes several library ops (SPLIT: one slice per output).
+    emit: Optional[Callable] = None
+    # Inputs that are activations: None (all), n (the first n) or a tuple of input positions;
+    # the others are constants read at generation time.
+    data_inputs: object = None
     same_shape: bool = False             # element-wise of one input: output shape = input shape
     macs: Optional[Callable] = None      # macs(model, op) -> int (None: 0)
     params_text: Optional[Callable] = None  # params_text(op) -> str for `inspect` (fused
@@ -48,15 +52,19 @@ class OpSpec:
     # chain passes through it), None (stops a chain).
     prune: Optional[str] = None
     fuses_activation: bool = False       # a separate RELU/RELU6 may be fused into it (ONNX import)
-    alias: bool = False                  # the output IS the input (its C++ op has `alias = true`:
-                                         # the arena gives both one buffer, as for RESHAPE)
+    # The output IS the input (its C++ op has `alias = true`: the arena gives both one buffer, as
+    # for RESHAPE): True, or alias(model, op, plan) -> bool when it depends on the op's parameters.
+    alias: object = False
     constant_operands: bool = False      # a constant data input is emitted as a
                                          # tinynet::ConstantTensor (element-wise ops of two operands)
     pending: Optional[str] = None        # why the op is not supported yet (reference only)
+    # The output is known at generation time whatever the input values (SHAPE): fold_constants
+    # replaces the op by a constant tensor, so it needs no C++ at all.
+    folded: bool = False
 
     @property
     def supported(self):
-        return self.pending is None and self.emit is not None
+        return self.pending is None and (self.emit is not None or self.folded)
 
 
 def _collect():
@@ -91,5 +99,61 @@ def names(predicate):
     return tuple(name for name, s in REGISTRY.items() if s.supported and predicate(s))
 
 
+def data_input_positions(spec, op):
+    """Positions in op.inputs of the activation inputs (see OpSpec.data_inputs)."""
+    if spec.data_inputs is None:
+        return list(range(len(op.inputs)))
+    if isinstance(spec.data_inputs, int):
+        return list(range(min(spec.data_inputs, len(op.inputs))))
+    return [k for k in spec.data_inputs if k < len(op.inputs)]
+
+
+def aliases(model, op, plan=None):
+    """Whether op's output shares its input's buffer (no copy)."""
+    s = REGISTRY.get(op.opcode)
+    if s is None or not s.alias:
+        return False
+    if callable(s.alias):
+        if plan is None:
+            from .common import OpContext
+            plan = s.prepare(OpContext(model, op))
+        return bool(s.alias(model, op, plan))
+    return True
+
+
 def supported_ops_text():
     return ", ".join(SUPPORTED_OPS)
+
+
+def fold_constants(model):
+    """The model with every op whose output is known at generation time replaced by a constant
+    tensor: ops declared `folded` (SHAPE) and ops whose inputs are all constants (e.g. the shape
+    arithmetic a converter leaves behind).  Their values come from the reference kernels.  Graph
+    outputs are never folded.  Ops are renumbered in order."""
+    import dataclasses
+
+    import numpy as np
+
+    from ..ir import DTYPES
+    from .common import OpContext
+
+    tensors = list(model.tensors)
+    kept = []
+    for op in model.ops:
+        s = REGISTRY.get(op.opcode)
+        constant_inputs = bool(op.inputs) and all(i < 0 or tensors[i].data is not None for i in op.inputs)
+        if (s is None or s.pending or len(op.outputs) != 1 or op.outputs[0] in model.outputs
+                or not (s.folded or constant_inputs)):
+            kept.append(op)
+            continue
+        current = dataclasses.replace(model, tensors=tensors)
+        plan = s.prepare(OpContext(current, op))
+        args = [tensors[i].data if i >= 0 else None for i in op.inputs]
+        out = tensors[op.outputs[0]]
+        data = np.asarray(s.run(plan, *args)).astype(DTYPES[out.dtype]).reshape(out.shape)
+        data.setflags(write=False)
+        tensors[op.outputs[0]] = dataclasses.replace(out, data=data)
+    if len(kept) == len(model.ops):
+        return model
+    ops = [dataclasses.replace(op, index=k) for k, op in enumerate(kept)]
+    return dataclasses.replace(model, tensors=tensors, ops=ops)

@@ -1,7 +1,10 @@
-"""Ops that move values without arithmetic: RESHAPE, CONCATENATION, PAD, PADV2, STRIDED_SLICE."""
+"""Ops that move values without arithmetic: RESHAPE, SQUEEZE, EXPAND_DIMS, CONCATENATION, PAD, PADV2, STRIDED_SLICE,
+TRANSPOSE, PACK, RESIZE_NEAREST_NEIGHBOR, SHAPE,
+SPLIT, SPLIT_V, UNPACK."""
 
 import numpy as np
 
+from .. import fixedpoint as fp
 from . import OpSpec
 from .common import require_same_quantization
 
@@ -18,6 +21,36 @@ def prepare_reshape(ctx):
 
 def run_reshape(plan, x, shape=None):
     return x
+
+
+def prepare_squeeze(ctx):
+    plan = prepare_reshape(ctx)
+    inp, out = ctx.input(0), ctx.output()
+    rank = len(inp.shape)
+    dims = ctx.op.options.get("squeeze_dims") or [a for a, d in enumerate(inp.shape) if d == 1]
+    dims = {d + rank if d < 0 else d for d in dims}
+    if any(not 0 <= d < rank or inp.shape[d] != 1 for d in dims):
+        ctx.fail(f"squeeze_dims {ctx.op.options.get('squeeze_dims')} must name axes of size 1 of {inp.shape}")
+    expected = tuple(d for a, d in enumerate(inp.shape) if a not in dims)
+    if expected != tuple(out.shape):
+        ctx.fail(f"squeezing {inp.shape} gives {expected}, the output is {out.shape}")
+    return plan
+
+
+def prepare_expand_dims(ctx):
+    ctx.require_inputs(2)
+    plan = prepare_reshape(ctx)
+    inp, axis_t, out = ctx.input(0), ctx.input(1), ctx.output()
+    ctx.require_constant(axis_t, "axis")
+    axis = int(axis_t.data.reshape(-1)[0])
+    rank = len(inp.shape)
+    axis = axis + rank + 1 if axis < 0 else axis
+    if not 0 <= axis <= rank:
+        ctx.fail(f"axis {int(axis_t.data.reshape(-1)[0])} is outside [-{rank + 1}, {rank}]")
+    expected = tuple(inp.shape[:axis]) + (1,) + tuple(inp.shape[axis:])
+    if expected != tuple(out.shape):
+        ctx.fail(f"expanding {inp.shape} at axis {axis} gives {expected}, the output is {out.shape}")
+    return plan
 
 
 def prepare_concatenation(ctx):
@@ -153,6 +186,218 @@ def run_strided_slice(plan, x, begin, end, strides):
 
 
 
+def prepare_transpose(ctx):
+    ctx.require_inputs(2)
+    inp, perm_t, out = ctx.input(0), ctx.input(1), ctx.output()
+    ctx.require_constant(perm_t, "perm")
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    rank = len(inp.shape)
+    if not 1 <= rank <= 6:
+        ctx.fail(f"input rank {rank}: TFLM transposes tensors of rank 1 to 6")
+    perm = [int(v) for v in perm_t.data.reshape(-1)]
+    if sorted(perm) != list(range(rank)):
+        ctx.fail(f"perm {perm} is not a permutation of the input's {rank} axes")
+    expected = tuple(inp.shape[p] for p in perm)
+    if expected != tuple(out.shape):
+        ctx.fail(f"transposing {inp.shape} by {perm} gives {expected}, the output is {out.shape}")
+    # Values are copied as they are (TFLM does not requantize); no copy at all when the axes
+    # longer than 1 keep their order.
+    moved = [p for p in perm if inp.shape[p] != 1]
+    return {"perm": perm, "alias": moved == sorted(moved)}
+
+
+def run_transpose(plan, x, perm):
+    """reference_ops::Transpose (internal/reference/transpose.h)."""
+    return np.transpose(x, plan["perm"])
+
+
+def prepare_pack(ctx):
+    op = ctx.op
+    if not op.inputs or any(i < 0 for i in op.inputs) or len(op.outputs) != 1:
+        ctx.fail(f"expects at least one input and 1 output, has {op.inputs} and {op.outputs}")
+    out = ctx.output()
+    first = ctx.input(0)
+    ctx.require_dtypes(out, ("int8", "int16", "int32", "float32"), "output")
+    count = len(op.inputs)
+    if op.options.get("values_count", count) != count:
+        ctx.fail(f"values_count {op.options['values_count']} differs from its {count} inputs")
+    rank = len(out.shape)
+    axis = op.options.get("axis", 0)
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank:
+        ctx.fail(f"axis {op.options.get('axis', 0)} is outside the output's rank {rank}")
+    for k in range(count):
+        t = ctx.input(k)
+        if t.dtype != out.dtype or tuple(t.shape) != tuple(first.shape):
+            ctx.fail(f"input {k} is {t.dtype} {t.shape}; every input must be {out.dtype} {first.shape}")
+    expected = tuple(first.shape[:axis]) + (count,) + tuple(first.shape[axis:])
+    if expected != tuple(out.shape):
+        ctx.fail(f"packing {count} inputs {first.shape} on axis {axis} gives {expected}, the output is {out.shape}")
+    return {"axis": axis}
+
+
+def run_pack(plan, *xs):
+    """reference PackImpl (micro/kernels/pack.cc): values copied as they are."""
+    return np.stack(xs, axis=plan["axis"])
+
+
+def _nearest_neighbor(out_size, in_size, align_corners, half_pixel_centers):
+    """GetNearestNeighbor (internal/reference/resize_nearest_neighbor.h) for every output index,
+    in float32 as TFLM computes it."""
+    f32 = np.float32
+    if align_corners and out_size > 1:
+        scale = f32(in_size - 1) / f32(out_size - 1)
+    else:
+        scale = f32(in_size) / f32(out_size)
+    offset = f32(0.5) if half_pixel_centers else f32(0.0)
+    index = []
+    for i in range(out_size):
+        value = f32(f32(i) + offset) * scale
+        picked = int(fp.tflite_round(float(value))) if align_corners else int(np.floor(value))
+        picked = min(picked, in_size - 1)
+        if half_pixel_centers:
+            picked = max(0, picked)
+        index.append(picked)
+    return index
+
+
+def prepare_resize_nearest_neighbor(ctx):
+    ctx.require_inputs(2)
+    inp, size, out = ctx.input(0), ctx.input(1), ctx.output()
+    ctx.require_constant(size, "size")
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    if len(inp.shape) != 4 or len(out.shape) != 4:
+        ctx.fail(f"expects 4-D (NHWC) input and output, got {inp.shape} and {out.shape}")
+    new_size = [int(v) for v in size.data.reshape(-1)]
+    expected = (inp.shape[0], *new_size, inp.shape[3]) if len(new_size) == 2 else None
+    if expected != tuple(out.shape):
+        ctx.fail(f"size {new_size} does not give the output {out.shape} from the input {inp.shape}")
+    o = ctx.op.options
+    align, half = bool(o.get("align_corners")), bool(o.get("half_pixel_centers"))
+    return {"rows": _nearest_neighbor(out.shape[1], inp.shape[1], align, half),
+            "cols": _nearest_neighbor(out.shape[2], inp.shape[2], align, half)}
+
+
+def run_resize_nearest_neighbor(plan, x, size):
+    """reference_ops::ResizeNearestNeighbor: values copied from the picked rows and columns."""
+    return x[:, plan["rows"]][:, :, plan["cols"]]
+
+
+def prepare_shape(ctx):
+    ctx.require_inputs(1)
+    inp, out = ctx.input(0), ctx.output()
+    ctx.require_dtypes(out, ("int32", "int64"), "output")
+    if tuple(out.shape) != (len(inp.shape),):
+        ctx.fail(f"output {out.shape} cannot hold the {len(inp.shape)} dimensions of the input")
+    return {"shape": np.array(inp.shape, np.int64)}
+
+
+def run_shape(plan, x):
+    """shape.cc: the input's dimensions (static here, so the generator folds the op away)."""
+    return plan["shape"]
+
+
+def _split_plan(ctx, inp, axis, sizes, squeeze=False):
+    """SPLIT, SPLIT_V, UNPACK: output k is the slice [start_k, start_k + sizes[k]) of `axis`
+    (UNPACK: without that axis).  Values are copied as they are (TFLM's split.cc, split_v.cc,
+    unpack.cc)."""
+    op = ctx.op
+    if len(op.outputs) != len(sizes):
+        ctx.fail(f"expects {len(sizes)} outputs, has {len(op.outputs)}")
+    rank = len(inp.shape)
+    starts = [int(v) for v in np.cumsum([0] + list(sizes))[:-1]]
+    for k, size in enumerate(sizes):
+        out = ctx.output(k)
+        if out.dtype != inp.dtype:
+            ctx.fail(f"output {k} has dtype {out.dtype}, the input {inp.dtype}")
+        shape = list(inp.shape)
+        shape[axis] = size
+        if squeeze:
+            del shape[axis]
+        if tuple(shape) != tuple(out.shape):
+            ctx.fail(f"output {k} is {out.shape}, the split gives {tuple(shape)}")
+    return {"axis": axis, "rank": rank, "starts": starts, "sizes": list(sizes),
+            "input_shape": tuple(inp.shape)}
+
+
+def _split_axis(ctx, axis_t, rank):
+    ctx.require_constant(axis_t, "axis")
+    axis = int(axis_t.data.reshape(-1)[0])
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank:
+        ctx.fail(f"axis {int(axis_t.data.reshape(-1)[0])} is outside the input's rank {rank}")
+    return axis
+
+
+def prepare_split(ctx):
+    op = ctx.op
+    if len(op.inputs) != 2 or min(op.inputs) < 0:
+        ctx.fail(f"expects 2 inputs (axis, input), has {op.inputs}")
+    axis_t, inp = ctx.input(0), ctx.input(1)
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    axis = _split_axis(ctx, axis_t, len(inp.shape))
+    count = op.options.get("num_splits", 0)
+    if count <= 0 or inp.shape[axis] % count:
+        ctx.fail(f"num_splits {count} does not divide axis {axis} of {inp.shape}")
+    return _split_plan(ctx, inp, axis, [inp.shape[axis] // count] * count)
+
+
+def prepare_split_v(ctx):
+    op = ctx.op
+    if len(op.inputs) != 3 or min(op.inputs) < 0:
+        ctx.fail(f"expects 3 inputs (input, size_splits, axis), has {op.inputs}")
+    inp, sizes_t, axis_t = ctx.input(0), ctx.input(1), ctx.input(2)
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    ctx.require_constant(sizes_t, "size_splits")
+    axis = _split_axis(ctx, axis_t, len(inp.shape))
+    sizes = [int(v) for v in sizes_t.data.reshape(-1)]
+    if sizes.count(-1) == 1:                 # one size may be -1: the rest of the axis
+        sizes[sizes.index(-1)] = inp.shape[axis] - (sum(sizes) + 1)
+    if any(v < 0 for v in sizes) or sum(sizes) != inp.shape[axis]:
+        ctx.fail(f"size_splits {sizes_t.data.reshape(-1).tolist()} do not add up to axis {axis} of {inp.shape}")
+    return _split_plan(ctx, inp, axis, sizes)
+
+
+def prepare_unpack(ctx):
+    op = ctx.op
+    if len(op.inputs) != 1 or op.inputs[0] < 0:
+        ctx.fail(f"expects 1 input, has {op.inputs}")
+    inp = ctx.input(0)
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    rank = len(inp.shape)
+    axis = op.options.get("axis", 0)
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank:
+        ctx.fail(f"axis {op.options.get('axis', 0)} is outside the input's rank {rank}")
+    if op.options.get("num", inp.shape[axis]) != inp.shape[axis]:
+        ctx.fail(f"num {op.options['num']} differs from axis {axis} of {inp.shape}")
+    return _split_plan(ctx, inp, axis, [1] * inp.shape[axis], squeeze=True)
+
+
+def _run_split(plan, x):
+    return [np.take(x, range(start, start + size), axis=plan["axis"])
+            for start, size in zip(plan["starts"], plan["sizes"])]
+
+
+def run_split(plan, axis, x):
+    """reference SplitImpl (micro/kernels/split.cc)."""
+    return _run_split(plan, x)
+
+
+def run_split_v(plan, x, size_splits, axis):
+    """reference SplitImpl (micro/kernels/split_v.cc)."""
+    return _run_split(plan, x)
+
+
+def run_unpack(plan, x):
+    """UnpackImpl (micro/kernels/unpack.cc); the outputs lose the axis (the interpreter reshapes)."""
+    return _run_split(plan, x)
+
+
 # --- C++ emission ----------------------------------------------------------------------
 
 def emit_reshape(e, op, plan, prefix, ins, outs):
@@ -194,6 +439,52 @@ def emit_strided_slice(e, op, plan, prefix, ins, outs):
             f".count = {{{text(plan['count'], 1)}}}}}>")
 
 
+def emit_transpose(e, op, plan, prefix, ins, outs):
+    perm = ", ".join(str(p) for p in plan["perm"])
+    return f"tinynet::Transpose<{ins[0]}, {outs[0]}, tinynet::TransposeOptions{{.perm = {{{perm}}}}}>"
+
+
+def alias_transpose(model, op, plan):
+    return plan["alias"]
+
+
+def emit_pack(e, op, plan, prefix, ins, outs):
+    return f"tinynet::Pack<{outs[0]}, tinynet::PackOptions{{.axis = {plan['axis']}}}, {', '.join(ins)}>"
+
+
+def emit_resize_nearest_neighbor(e, op, plan, prefix, ins, outs):
+    e.add_array("std::int32_t", f"{prefix}_rows", plan["rows"])
+    e.add_array("std::int32_t", f"{prefix}_cols", plan["cols"])
+    return f"tinynet::ResizeNearestNeighbor<{ins[0]}, {outs[0]}, {prefix}_rows, {prefix}_cols>"
+
+
+def params_resize(op):
+    o = op.options
+    return ", ".join(k for k in ("align_corners", "half_pixel_centers") if o.get(k))
+
+
+def emit_split(e, op, plan, prefix, ins, outs):
+    """One StridedSlice per output (a copy each): the library's ops have one output."""
+    rank, axis = plan["rank"], plan["axis"]
+    if rank > 4:
+        e.fail(op, f"splitting a rank-{rank} tensor is not supported (rank <= 4)")
+    if 0 in plan["sizes"]:
+        e.fail(op, "an output of the split is empty; empty tensors are not supported")
+    parts = []
+    for k, (start, size) in enumerate(zip(plan["starts"], plan["sizes"])):
+        starts = [start if a == axis else 0 for a in range(rank)] + [0] * (4 - rank)
+        counts = [size if a == axis else d for a, d in enumerate(plan["input_shape"])] + [1] * (4 - rank)
+        text = lambda values: ", ".join(str(v) for v in values)
+        parts.append((f"_{k}", f"tinynet::StridedSlice<{ins[0]}, {outs[k]}, tinynet::StridedSliceOptions{{"
+                                f".start = {{{text(starts)}}}, .stride = {{1, 1, 1, 1}}, "
+                                f".count = {{{text(counts)}}}}}>"))
+    return parts
+
+
+def params_split(op):
+    return f"{len(op.outputs)} outputs"
+
+
 def params_concatenation(op):
     return f"axis {op.options['axis']}"
 
@@ -213,6 +504,10 @@ SPECS = [
     # followed by prune.py itself.
     OpSpec("RESHAPE", (17, "ReshapeOptions", [(0, "new_shape", "int32[]", None)]), prepare_reshape,
            run_reshape, emit_reshape, data_inputs=1, quantize="shared", alias=True),
+    OpSpec("SQUEEZE", (30, "SqueezeOptions", [(0, "squeeze_dims", "int32[]", None)]), prepare_squeeze,
+           run_reshape, emit_reshape, data_inputs=1, quantize="shared", alias=True),
+    OpSpec("EXPAND_DIMS", (52, "ExpandDimsOptions", []), prepare_expand_dims, run_reshape,
+           emit_reshape, data_inputs=1, quantize="shared", alias=True),
     OpSpec("CONCATENATION", (10, "ConcatenationOptions",
                              [(0, "axis", "int32", 0), (1, "fused_activation_function", "activation", 0)]),
            prepare_concatenation, run_concatenation, emit_concatenation,
@@ -221,6 +516,24 @@ SPECS = [
            quantize="shared", prune="channelwise"),
     OpSpec("PADV2", (43, "PadV2Options", []), prepare_padv2, run_padv2, emit_pad, data_inputs=1,
            quantize="shared", prune="channelwise"),
+    OpSpec("PACK", (59, "PackOptions", [(0, "values_count", "int32", 0), (1, "axis", "int32", 0)]),
+           prepare_pack, run_pack, emit_pack, params_text=params_concatenation, quantize="shared"),
+    OpSpec("RESIZE_NEAREST_NEIGHBOR", (74, "ResizeNearestNeighborOptions",
+                                       [(0, "align_corners", "bool", False),
+                                        (1, "half_pixel_centers", "bool", False)]),
+           prepare_resize_nearest_neighbor, run_resize_nearest_neighbor, emit_resize_nearest_neighbor,
+           data_inputs=1, params_text=params_resize, quantize="shared", prune="channelwise"),
+    OpSpec("SHAPE", (55, "ShapeOptions", [(0, "out_type", "int8", 0)]), prepare_shape, run_shape,
+           folded=True),
+    OpSpec("SPLIT", (35, "SplitOptions", [(0, "num_splits", "int32", 0)]), prepare_split, run_split,
+           emit_split, data_inputs=(1,), params_text=params_split, quantize="shared"),
+    OpSpec("SPLIT_V", (79, "SplitVOptions", [(0, "num_splits", "int32", 0)]), prepare_split_v,
+           run_split_v, emit_split, data_inputs=(0,), params_text=params_split, quantize="shared"),
+    OpSpec("UNPACK", (64, "UnpackOptions", [(0, "num", "int32", 0), (1, "axis", "int32", 0)]),
+           prepare_unpack, run_unpack, emit_split, data_inputs=(0,), params_text=params_split,
+           quantize="shared"),
+    OpSpec("TRANSPOSE", (26, "TransposeOptions", []), prepare_transpose, run_transpose, emit_transpose,
+           data_inputs=1, quantize="shared", alias=alias_transpose),
     OpSpec("STRIDED_SLICE", (32, "StridedSliceOptions", _STRIDED_SLICE_FIELDS), prepare_strided_slice,
            run_strided_slice, emit_strided_slice, data_inputs=1, params_text=params_strided_slice,
            quantize="shared"),
