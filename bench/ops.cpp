@@ -71,6 +71,43 @@ struct logits : Tensor<i8, Shape<1, 12>, q_in> {};
 struct probabilities : Tensor<i8, Shape<1, 12>, q_softmax> {};
 using softmax = Softmax<logits, probabilities>;
 
+// Element-wise ops of issue 12 over a MobileNetV3-sized activation, 16x16x32: a per-channel
+// factor (squeeze-and-excite MUL, PRELU alpha, DIV divisor) is a constant operand.
+struct ew_x : Tensor<i8, Shape<1, 16, 16, 32>, q_in> {};
+struct ew_y : Tensor<i8, Shape<1, 16, 16, 32>, q_in> {};
+struct ew_out : Tensor<i8, Shape<1, 16, 16, 32>, q_out> {};
+struct ew_same : Tensor<i8, Shape<1, 16, 16, 32>, q_in> {};
+inline constexpr auto channel_values = [] {
+  auto v = pseudo_random<32>(5);
+  for (auto& x : v) x = static_cast<i8>(x == q_in.zero_point ? x + 7 : x);  // no divisor at its zero point
+  return v;
+}();
+struct ew_channel : ConstantTensor<i8, Shape<32>, channel_values, q_in> {};
+using mul_channel = Mul<ew_x, ew_channel, ew_out>;
+using mul_same_shape = Mul<ew_x, ew_y, ew_out>;
+using maximum = Maximum<ew_x, ew_y, ew_same>;
+using squared_difference = SquaredDifference<ew_x, ew_y, ew_out>;
+using div_channel = Div<ew_x, ew_channel, ew_out>;
+using prelu = Prelu<ew_x, ew_channel, ew_out>;
+using hard_swish = HardSwish<ew_x, ew_out>;
+using abs_op = Abs<ew_x, ew_out>;
+using elu = Elu<ew_x, ew_out>;
+
+template <class Op>
+void run_binary(benchmark::State& state) {
+  using In1 = type_at<0, typename Op::inputs>;
+  using In2 = type_at<1, typename Op::inputs>;
+  using Out = typename Op::output;
+  static std::array<typename In1::element, In1::size> a = pseudo_random<In1::size>(10);
+  static std::array<typename In2::element, In2::size> b = pseudo_random<In2::size>(11);
+  static std::array<typename Out::element, Out::size> output{};
+  for (auto _ : state) {
+    Op::run(a.data(), b.data(), output.data());
+    benchmark::DoNotOptimize(output.data());
+    benchmark::ClobberMemory();
+  }
+}
+
 template <class Op>
 void run_op(benchmark::State& state) {
   using In = type_at<0, typename Op::inputs>;
@@ -92,5 +129,14 @@ BENCHMARK(run_op<pointwise>)->Name("Conv2D 1x1 64->64 @25x5");
 BENCHMARK(run_op<depthwise>)->Name("DepthwiseConv2D 3x3 64ch @25x5");
 BENCHMARK(run_op<conv3x3>)->Name("Conv2D 3x3 16->16 @32x32");
 BENCHMARK(run_op<softmax>)->Name("Softmax 12");
+BENCHMARK(run_op<mul_channel>)->Name("Mul by constant [C] 16x16x32");
+BENCHMARK(run_binary<mul_same_shape>)->Name("Mul 16x16x32");
+BENCHMARK(run_binary<maximum>)->Name("Maximum 16x16x32");
+BENCHMARK(run_binary<squared_difference>)->Name("SquaredDifference 16x16x32");
+BENCHMARK(run_op<div_channel>)->Name("Div by constant [C] 16x16x32");
+BENCHMARK(run_op<prelu>)->Name("Prelu alpha [C] 16x16x32");
+BENCHMARK(run_op<hard_swish>)->Name("HardSwish 16x16x32");
+BENCHMARK(run_op<abs_op>)->Name("Abs 16x16x32");
+BENCHMARK(run_op<elu>)->Name("Elu 16x16x32");
 
 BENCHMARK_MAIN();

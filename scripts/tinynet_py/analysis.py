@@ -2,67 +2,42 @@
 
 The arena estimate follows the plan described in docs/design.md ("The arena plan"):
 every non-constant tensor lives from the step that produces it (graph inputs: from the
-start) to the last step that reads it (graph outputs: to the end); a RESHAPE output
-shares its input's buffer; buffers are placed greedily, largest first, at the lowest
+start) to the last step that reads it (graph outputs: to the end); the output of an alias
+op (RESHAPE) shares its input's buffer; buffers are placed greedily, largest first, at the lowest
 16-byte-aligned offset that overlaps no buffer alive at the same time.
 """
 
 import numpy as np
 
 from .data import layout_lines
+from .ops import REGISTRY, aliases
 
 ALIGNMENT = 16
-
-# Ops whose constant inputs are parameters (shapes, axes, paddings...), not weights.
-_WEIGHTED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"}
 
 
 def _shape_text(shape):
     return "x".join(str(d) for d in shape) if shape else "scalar"
 
 
+def _spec(op):
+    return REGISTRY.get(op.opcode)      # None for an op tinynet does not know (inspect lists it)
+
+
+def _weighted(op):
+    spec = _spec(op)
+    return spec is not None and spec.weights
+
+
 def op_macs(model, op):
     """Multiply-accumulates of one op (0 for ops without multiplications by weights)."""
-    t = model.tensors
-    out = t[op.outputs[0]]
-    if op.opcode == "CONV_2D":
-        out_c, kh, kw, in_c = t[op.inputs[1]].shape
-        return out.num_elements * kh * kw * in_c
-    if op.opcode == "DEPTHWISE_CONV_2D":
-        _, kh, kw, _ = t[op.inputs[1]].shape
-        return out.num_elements * kh * kw
-    if op.opcode == "FULLY_CONNECTED":
-        return out.num_elements * t[op.inputs[1]].shape[1]
-    if op.opcode == "TRANSPOSE_CONV":
-        out_c, kh, kw, in_c = t[op.inputs[1]].shape
-        return t[op.inputs[2]].num_elements * kh * kw * out_c
-    return 0
+    spec = _spec(op)
+    return spec.macs(model, op) if spec is not None and spec.macs is not None else 0
 
 
 def op_params_text(op):
-    o = op.options
-    parts = []
-    if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"):
-        parts.append(f"stride {o['stride_h']}x{o['stride_w']}")
-        if o.get("dilation_h_factor", 1) != 1 or o.get("dilation_w_factor", 1) != 1:
-            parts.append(f"dilation {o['dilation_h_factor']}x{o['dilation_w_factor']}")
-        parts.append(o["padding"])
-    elif op.opcode in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
-        parts.append(f"pool {o['filter_height']}x{o['filter_width']}")
-        parts.append(f"stride {o['stride_h']}x{o['stride_w']}")
-        parts.append(o["padding"])
-    elif op.opcode == "SOFTMAX":
-        parts.append(f"beta {float(o['beta']):g}")
-    elif op.opcode == "LEAKY_RELU":
-        parts.append(f"alpha {float(o['alpha']):g}")
-    elif op.opcode == "CONCATENATION":
-        parts.append(f"axis {o['axis']}")
-    elif op.opcode == "MEAN":
-        parts.append("keep_dims" if o["keep_dims"] else "")
-    elif op.opcode == "STRIDED_SLICE":
-        masks = {k: v for k, v in o.items() if k.endswith("_mask") and v}
-        parts.extend(f"{k} {v}" for k, v in masks.items())
-    activation = o.get("fused_activation_function", "NONE")
+    spec = _spec(op)
+    parts = [spec.params_text(op)] if spec is not None and spec.params_text is not None else []
+    activation = op.options.get("fused_activation_function", "NONE")
     if activation != "NONE":
         parts.append(activation.lower())
     return ", ".join(p for p in parts if p)
@@ -76,12 +51,14 @@ def layer_table(model):
         t = model.tensors
         data_inputs = [i for i in op.inputs if i >= 0 and t[i].data is None]
         constants = [i for i in op.inputs if i >= 0 and t[i].data is not None]
-        weight_bytes = sum(t[i].nbytes for i in constants) if op.opcode in _WEIGHTED_OPS else 0
+        spec = _spec(op)
+        counted = _weighted(op) or (spec is not None and spec.constant_operands)  # e.g. a MUL factor
+        weight_bytes = sum(t[i].nbytes for i in constants) if counted else 0
         out = t[op.outputs[0]]
         # Pruned layers: the share of non-zero weights, and the MACs that remain (each weight of
         # a conv or fully-connected layer is used equally often, up to padding at the borders).
         density = 1.0
-        if op.opcode in _WEIGHTED_OPS and len(op.inputs) > 1 and op.inputs[1] >= 0 and t[op.inputs[1]].data is not None:
+        if _weighted(op) and len(op.inputs) > 1 and op.inputs[1] >= 0 and t[op.inputs[1]].data is not None:
             w = t[op.inputs[1]].data
             density = float(np.count_nonzero(w)) / w.size if w.size else 1.0
         macs = int(op_macs(model, op))
@@ -108,16 +85,9 @@ def requant_table_bytes(model):
     """Per-output-channel multiplier and shift (int32 each) of the conv-like ops."""
     total = 0
     for op in model.ops:
-        if op.opcode not in _WEIGHTED_OPS:
-            continue
-        data_input = model.tensors[op.inputs[2 if op.opcode == "TRANSPOSE_CONV" else 0]]
-        if data_input.dtype == "float32":
-            continue
-        weights = model.tensors[op.inputs[1]]
-        if op.opcode == "FULLY_CONNECTED" and not weights.per_channel:
-            total += 8                     # one multiplier and shift for the layer
-        else:
-            total += 8 * model.tensors[op.outputs[0]].shape[-1]
+        spec = _spec(op)
+        if spec is not None and spec.requant_table_bytes is not None:
+            total += spec.requant_table_bytes(model, op)
     return total
 
 
@@ -132,9 +102,9 @@ def _lifetimes(model):
             i = parent[i]
         return i
 
-    # A RESHAPE's output is its input (no copy); alias them.
+    # An alias op's output is its input (no copy, e.g. RESHAPE).
     for op in model.ops:
-        if op.opcode == "RESHAPE" and t[op.inputs[0]].data is None:
+        if t[op.inputs[0]].data is None and aliases(model, op):
             parent[root(op.outputs[0])] = root(op.inputs[0])
     groups = {}
 

@@ -16,7 +16,9 @@ import zlib
 
 import numpy as np
 
+from . import ops
 from .errors import ModelError, UsageError
+from .reference import Interpreter
 from .safe_text import escape
 
 ELEMENT_TYPES = {"int8": "std::int8_t", "int16": "std::int16_t", "int32": "std::int32_t",
@@ -56,9 +58,10 @@ def identifier(text):
 
 
 class _Emitter:
-    def __init__(self, model, namespace):
+    def __init__(self, model, namespace, sparse="auto"):
         self.model = model
         self.namespace = namespace
+        self.sparse = sparse       # kernel form of FULLY_CONNECTED (see ops/weighted.py)
         self.activation_tensors = []
         self.lines_tensors = []
         self.lines_constants = []
@@ -123,6 +126,31 @@ class _Emitter:
                 f"{t.zero_point_scalar}}};\n"
                 f"struct {name} : tinynet::Tensor<{element}, tinynet::Shape<{shape}>, {name}_quant> {{}};\n")
 
+    def declare_constant_tensor(self, index):
+        """A constant operand of an element-wise op: its values as a flat array and a
+        tinynet::ConstantTensor naming them (not in the arena)."""
+        t = self.model.tensors[index]
+        if t.dtype not in ELEMENT_TYPES:
+            raise ModelError(self.model.path, f"tensor {index} ('{t.name}'): dtype {t.dtype} is not "
+                                              f"supported for a constant operand (supported: int8, int16, "
+                                              f"int32, float32)")
+        name = self.tensor_name(index)
+        shape = ", ".join(str(int(d)) for d in t.shape) if len(t.shape) else "1"
+        element = ELEMENT_TYPES[t.dtype]
+        self.add_array(element, f"{name}_values", t.data)
+        quant = ""
+        if t.dtype != "float32" and t.is_quantized:
+            if t.per_channel:
+                raise ModelError(self.model.path, f"tensor {index} ('{t.name}'): a constant operand "
+                                                  f"quantized per channel is not supported")
+            self.lines_constants.append(
+                f"inline constexpr tinynet::Quant {name}_quant{{{cpp_float(t.scale_scalar)}, "
+                f"{t.zero_point_scalar}}};\n")
+            quant = f", {name}_quant"
+        self.lines_constants.append(
+            f"// '{t.name}'\nstruct {name} : tinynet::ConstantTensor<{element}, tinynet::Shape<{shape}>, "
+            f"{name}_values{quant}> {{}};\n")
+
     # -- weighted ops ----------------------------------------------------------------------
     def weight_arrays(self, op, prefix, weights_index, bias_index, weights_data=None):
         w = self.const(weights_index)
@@ -156,174 +184,11 @@ class _Emitter:
             names["scales"] = "tinynet::no_scales"
         return names, w
 
-    def op_fully_connected(self, op, prefix, ins, out):
-        if op.options.get("weights_format", 0) not in (0, "DEFAULT"):
-            self.fail(op, "shuffled weights formats are not supported (supported: DEFAULT)")
-        names, w = self.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1)
-        if len(w.shape) != 2:
-            self.fail(op, f"weights of rank {len(w.shape)} (expected 2)")
-        options = self.activation(op)
-        form = SPARSE_FORM_NAMES.get(getattr(self, "sparse", "auto"))
-        if form:   # 'auto' is the library's default (SparseForm::automatic)
-            options += f", tinynet::SparseForm::{form}"
-        return (f"tinynet::FullyConnected<{ins[0]}, {out}, {names['weights']}, {names['bias']}, "
-                f"{names['scales']},\n    tinynet::FullyConnectedOptions{{{options}}}>")
+    def constant_line(self, text):
+        """A constant that is not an array (a float option such as softmax's beta)."""
+        self.lines_constants.append(text)
 
-    def op_conv_2d(self, op, prefix, ins, out, weights_layout=None):
-        names, w = self.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1,
-                                      weights_data=weights_layout)
-        if len(w.shape) != 4:
-            self.fail(op, f"weights of rank {len(w.shape)} (expected 4, OHWI)")
-        kernel_h, kernel_w = (w.shape[1], w.shape[2])
-        o = op.options
-        return (f"tinynet::Conv2D<{ins[0]}, {out}, {names['weights']}, {names['bias']}, {names['scales']},\n"
-                f"    tinynet::Conv2DOptions{{.kernel_h = {kernel_h}, .kernel_w = {kernel_w}, "
-                f".stride_h = {o.get('stride_h', 1)}, .stride_w = {o.get('stride_w', 1)}, "
-                f".dilation_h = {o.get('dilation_h_factor', 1)}, .dilation_w = {o.get('dilation_w_factor', 1)},\n"
-                f"                           .padding = {self.padding(op)}, .activation = {self.activation(op)}}}>")
-
-    def op_depthwise_conv_2d(self, op, prefix, ins, out):
-        in_channels = self.model.tensors[op.inputs[0]].shape[-1]
-        w_tensor = self.const(op.inputs[1])
-        if in_channels == 1 and w_tensor is not None and len(w_tensor.shape) == 4 and w_tensor.data is not None:
-            # One input channel: the depthwise filters [1][kh][kw][M] are an ordinary convolution
-            # with M output channels, OHWI [M][kh][kw][1] -- same sums, the faster kernel.
-            return self.op_conv_2d(op, prefix, ins, out, weights_layout=np.transpose(w_tensor.data, (3, 1, 2, 0)))
-        names, w = self.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1)
-        if len(w.shape) != 4 or w.shape[0] != 1:
-            self.fail(op, f"weights of shape {w.shape} (expected [1, kh, kw, out_channels])")
-        in_channels = self.model.tensors[op.inputs[0]].shape[-1]
-        out_channels = w.shape[3]
-        if out_channels % in_channels:
-            self.fail(op, f"{out_channels} output channels is not a multiple of {in_channels} input channels")
-        o = op.options
-        return (f"tinynet::DepthwiseConv2D<{ins[0]}, {out}, {names['weights']}, {names['bias']}, {names['scales']},\n"
-                f"    tinynet::DepthwiseConv2DOptions{{.kernel_h = {w.shape[1]}, .kernel_w = {w.shape[2]}, "
-                f".stride_h = {o.get('stride_h', 1)}, .stride_w = {o.get('stride_w', 1)}, "
-                f".dilation_h = {o.get('dilation_h_factor', 1)}, .dilation_w = {o.get('dilation_w_factor', 1)},\n"
-                f"                                    .depth_multiplier = {out_channels // in_channels}, "
-                f".padding = {self.padding(op)}, .activation = {self.activation(op)}}}>")
-
-    def op_pool(self, op, prefix, ins, out):
-        kind = "AveragePool2D" if op.opcode == "AVERAGE_POOL_2D" else "MaxPool2D"
-        o = op.options
-        return (f"tinynet::{kind}<{ins[0]}, {out},\n    tinynet::Pool2DOptions{{.filter_h = {o['filter_height']}, "
-                f".filter_w = {o['filter_width']}, .stride_h = {o.get('stride_h', 1)}, "
-                f".stride_w = {o.get('stride_w', 1)}, .padding = {self.padding(op)}, "
-                f".activation = {self.activation(op)}}}>")
-
-    def op_mean(self, op, prefix, ins, out):
-        axis = self.const(op.inputs[1])
-        if axis is None or sorted(int(a) % 4 for a in axis.data.reshape(-1)) != [1, 2] or \
-                len(self.model.tensors[op.inputs[0]].shape) != 4:
-            self.fail(op, "only the mean over height and width (axis [1, 2]) of a 4-D tensor is supported")
-        return f"tinynet::Mean<{ins[0]}, {out}>"
-
-    def op_add_sub(self, op, prefix, ins, out):
-        kind = "Add" if op.opcode == "ADD" else "Sub"
-        return (f"tinynet::{kind}<{ins[0]}, {ins[1]}, {out}, "
-                f"tinynet::ArithmeticOptions{{{self.activation(op)}}}>")
-
-    def op_concatenation(self, op, prefix, ins, out):
-        axis = op.options.get("axis", 0)
-        return (f"tinynet::Concatenation<{out}, tinynet::ConcatenationOptions{{.axis = {axis}, "
-                f".activation = {self.activation(op)}}}, {', '.join(ins)}>")
-
-    def op_pad(self, op, prefix, ins, out):
-        pads = self.const(op.inputs[1])
-        if pads is None:
-            self.fail(op, "the paddings must be constant")
-        p = pads.data.reshape(-1, 2).astype(np.int64)
-        if len(p) > 4:
-            self.fail(op, f"padding a rank-{len(p)} tensor is not supported (rank <= 4)")
-        before = ", ".join(str(int(v)) for v in list(p[:, 0]) + [0] * (4 - len(p)))
-        after = ", ".join(str(int(v)) for v in list(p[:, 1]) + [0] * (4 - len(p)))
-        value = ""
-        if op.opcode == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
-            c = self.const(op.inputs[2])
-            if c is None:
-                self.fail(op, "the pad value must be constant")
-            if c.dtype == "float32":
-                if float(c.data.reshape(-1)[0]) != 0.0:
-                    self.fail(op, "a non-zero float pad value is not supported")
-            else:
-                value = f", .has_value = true, .value = {int(c.data.reshape(-1)[0])}"
-        return (f"tinynet::Pad<{ins[0]}, {out}, tinynet::PadOptions{{.before = {{{before}}}, "
-                f".after = {{{after}}}{value}}}>")
-
-    def op_reshape(self, op, prefix, ins, out):
-        return f"tinynet::Reshape<{ins[0]}, {out}>"
-
-    def op_softmax(self, op, prefix, ins, out):
-        beta = float(op.options.get("beta", 1.0))
-        if beta == 1.0:
-            return f"tinynet::Softmax<{ins[0]}, {out}>"
-        self.lines_constants.append(f"inline constexpr float {prefix}_beta = {cpp_float(beta)};\n")
-        return f"tinynet::Softmax<{ins[0]}, {out}, {prefix}_beta>"
-
-    def op_unary(self, op, prefix, ins, out):
-        kind = {"LOGISTIC": "Logistic", "TANH": "Tanh", "QUANTIZE": "Quantize",
-                "DEQUANTIZE": "Dequantize"}[op.opcode]
-        return f"tinynet::{kind}<{ins[0]}, {out}>"
-
-    def op_leaky_relu(self, op, prefix, ins, out):
-        alpha = float(op.options.get("alpha", 0.2))
-        self.lines_constants.append(f"inline constexpr float {prefix}_alpha = {cpp_float(alpha)};\n")
-        return f"tinynet::LeakyRelu<{ins[0]}, {out}, {prefix}_alpha>"
-
-    def op_strided_slice(self, op, prefix, ins, out):
-        shape = self.model.tensors[op.inputs[0]].shape
-        consts = [self.const(i) for i in op.inputs[1:4]]
-        if any(c is None for c in consts):
-            self.fail(op, "begin, end and strides must be constant")
-        begin, end, strides = (c.data.reshape(-1).astype(np.int64) for c in consts)
-        o = op.options
-        if o.get("ellipsis_mask", 0) or o.get("new_axis_mask", 0):
-            self.fail(op, "ellipsis_mask and new_axis_mask are not supported")
-        if len(shape) > 4 or len(begin) != len(shape):
-            self.fail(op, f"slicing a rank-{len(shape)} tensor with {len(begin)} indices is not supported")
-        starts, counts = [], []
-        for axis, dim in enumerate(shape):
-            stride = int(strides[axis])
-            if stride == 0:
-                self.fail(op, "a stride of 0")
-            bit = 1 << axis
-            # TFLite strided_slice_logic.h: StartForAxis / StopForAxis
-            if o.get("begin_mask", 0) & bit:
-                start = 0 if stride > 0 else dim - 1
-            else:
-                start = int(begin[axis])
-                start += dim if start < 0 else 0
-                start = min(max(start, 0), dim) if stride > 0 else min(max(start, -1), dim - 1)
-            if o.get("shrink_axis_mask", 0) & bit:
-                stop = start + 1
-            elif o.get("end_mask", 0) & bit:
-                stop = dim if stride > 0 else -1
-            else:
-                stop = int(end[axis]) + (int(begin[axis]) if o.get("offset", False) else 0)
-                stop += dim if stop < 0 else 0
-                stop = min(max(stop, 0), dim) if stride > 0 else min(max(stop, -1), dim - 1)
-            count = max(0, -(-(stop - start) // stride)) if stride > 0 else max(0, -(-(start - stop) // -stride))
-            starts.append(start)
-            counts.append(count)
-        fmt = lambda v: ", ".join(str(int(x)) for x in list(v) + [0] * (4 - len(v)))
-        fmt1 = lambda v: ", ".join(str(int(x)) for x in list(v) + [1] * (4 - len(v)))
-        return (f"tinynet::StridedSlice<{ins[0]}, {out}, tinynet::StridedSliceOptions{{.start = {{{fmt(starts)}}}, "
-                f".stride = {{{fmt1(strides)}}}, .count = {{{fmt1(counts)}}}}}>")
-
-    HANDLERS = {
-        "FULLY_CONNECTED": "op_fully_connected", "CONV_2D": "op_conv_2d",
-        "DEPTHWISE_CONV_2D": "op_depthwise_conv_2d", "AVERAGE_POOL_2D": "op_pool",
-        "MAX_POOL_2D": "op_pool", "MEAN": "op_mean", "ADD": "op_add_sub", "SUB": "op_add_sub",
-        "CONCATENATION": "op_concatenation", "PAD": "op_pad", "PADV2": "op_pad",
-        "RESHAPE": "op_reshape", "SQUEEZE": "op_reshape", "EXPAND_DIMS": "op_reshape",
-        "SOFTMAX": "op_softmax", "LOGISTIC": "op_unary", "TANH": "op_unary",
-        "QUANTIZE": "op_unary", "DEQUANTIZE": "op_unary", "LEAKY_RELU": "op_leaky_relu",
-        "STRIDED_SLICE": "op_strided_slice",
-    }
-    # Inputs that are data (activations); the rest are parameters read at generation time.
-    DATA_INPUTS = {"FULLY_CONNECTED": 1, "CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "MEAN": 1,
-                   "PAD": 1, "PADV2": 1, "RESHAPE": 1, "STRIDED_SLICE": 1, "SQUEEZE": 1, "EXPAND_DIMS": 1}
+    cpp_float = staticmethod(cpp_float)
 
     def emit(self):
         m = self.model
@@ -331,38 +196,49 @@ class _Emitter:
         for index in m.inputs:
             self.declare_tensor(index)
             declared.add(index)
+        plans = Interpreter(m).plans      # the reference's prepared plans: one derivation
         for op in m.ops:
-            handler = self.HANDLERS.get(op.opcode)
-            if handler is None:
-                self.fail(op, f"not supported by the C++ library (supported: {', '.join(sorted(self.HANDLERS))})")
-            data_count = self.DATA_INPUTS.get(op.opcode, len(op.inputs))
-            data_inputs = [i for i in op.inputs[:data_count] if i >= 0]
+            spec = ops.spec(op.opcode)
+            if spec is None:
+                self.fail(op, f"not supported by the C++ library (supported: {ops.supported_ops_text()})")
+            if spec.emit is None:      # a folded op (SHAPE) that fold_constants had to keep
+                self.fail(op, "its output is a constant the generator folds away; it cannot be a graph "
+                              "output")
+            data_inputs = [op.inputs[k] for k in ops.data_input_positions(spec, op) if op.inputs[k] >= 0]
+            constants = [i for i in data_inputs if m.tensors[i].data is not None]
+            if constants and not spec.constant_operands:
+                i = constants[0]
+                self.fail(op, f"input tensor {i} ('{m.tensors[i].name}') is a constant; a constant "
+                              f"operand of {op.opcode} is not supported")
+            if constants and len(constants) == len(data_inputs):
+                self.fail(op, "every input is a constant, and the output is a graph output: an op of "
+                              "constants is folded into a constant, which cannot be a graph output")
             for i in data_inputs:
                 if m.tensors[i].data is not None:
-                    self.fail(op, f"input tensor {i} ('{m.tensors[i].name}') is a constant; constant "
-                                  f"operands of element-wise ops are not supported yet")
-                if i not in declared:
+                    if i not in declared:
+                        self.declare_constant_tensor(i)
+                        declared.add(i)
+                elif i not in declared:
                     self.fail(op, f"reads tensor {i} before any op writes it")
-            if len(op.outputs) != 1:
-                self.fail(op, f"{len(op.outputs)} outputs (supported: 1)")
-            out_index = op.outputs[0]
-            self.declare_tensor(out_index)
-            declared.add(out_index)
+            for index in op.outputs:
+                self.declare_tensor(index)
+                declared.add(index)
             prefix = f"op{op.index}_{op.opcode.lower()}"
             ins = [self.tensor_name(i) for i in data_inputs]
-            out = self.tensor_name(out_index)
-            text = getattr(self, handler)(op, prefix, ins, out)
-            self.lines_ops.append(f"// op {op.index}: {escape(op.opcode)}\nusing {prefix} = {text};\n")
-            self.op_names.append(prefix)
+            outs = [self.tensor_name(i) for i in op.outputs]
+            text = spec.emit(self, op, plans[op.index], prefix, ins, outs)
+            for suffix, part in ([("", text)] if isinstance(text, str) else text):
+                self.lines_ops.append(f"// op {op.index}: {escape(op.opcode)}\nusing {prefix}{suffix} = {part};\n")
+                self.op_names.append(prefix + suffix)
         for index in m.outputs:
             if index not in declared:
                 raise ModelError(m.path, f"graph output tensor {index} is not produced by any op")
 
         ins = ", ".join(self.tensor_name(i) for i in m.inputs)
         outs = ", ".join(self.tensor_name(i) for i in m.outputs)
-        ops = ",\n                                 ".join(self.op_names)
+        op_list = ",\n                                 ".join(self.op_names)
         network = (f"using network = tinynet::Network<tinynet::Inputs<{ins}>, tinynet::Outputs<{outs}>,\n"
-                   f"                                 {ops}>;\n")
+                   f"                                 {op_list}>;\n")
         return network
 
 
@@ -426,14 +302,10 @@ def safe_namespace(stem):
     return name
 
 
-SPARSE_FORM_NAMES = {"dense": "dense", "unrolled": "unrolled", "compressed": "compressed"}
-
-
 def generate_header(model, namespace, summary_text="", sparse="auto"):
     """Returns the header's text. Raises ModelError for anything the C++ library cannot express."""
     check_namespace(namespace)
-    emitter = _Emitter(model, namespace)
-    emitter.sparse = sparse
+    emitter = _Emitter(ops.fold_constants(model), namespace, sparse)
     network = emitter.emit()
     parts = [
         header_comment(model, summary_text),

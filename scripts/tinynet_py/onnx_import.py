@@ -31,6 +31,7 @@ import itertools
 
 import numpy as np
 
+from . import ops
 from .errors import ModelError, TinynetError, onnx_missing
 from .ir import Model, Op, Tensor
 
@@ -48,9 +49,8 @@ _CONSTANT_ONLY = ("Cast", "Gather", "Shape")
 
 NHWC = (0, 2, 3, 1)          # stored = onnx.transpose(NHWC) for an NCHW value
 _RELUS = {"RELU": (0.0, None), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
-_FUSE_ACTIVATION_INTO = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB",
-                         "MAX_POOL_2D", "AVERAGE_POOL_2D")
-_WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+_FUSE_ACTIVATION_INTO = ops.names(lambda s: s.fuses_activation)   # the op registry's targets
+_WEIGHTED = ops.names(lambda s: s.quantize == "weights")
 _ONNX_FLOAT = 1
 
 

@@ -23,8 +23,12 @@ MODEL_KINDS = ".tflite (int8 or float32), .onnx (float32), .pkl/.pickle (scikit-
 
 
 def load_any(path, allow_external_data=False):
-    """Reads a model by its file extension into tinynet's IR."""
-    path = str(path)
+    """Reads a model by its file extension into tinynet's IR, constants folded (ops.fold_constants)."""
+    from .ops import fold_constants
+    return fold_constants(_load(str(path), allow_external_data))
+
+
+def _load(path, allow_external_data):
     extension = os.path.splitext(path)[1].lower()
     if extension in (".pkl", ".pickle", ".joblib"):
         from .sklearn_import import load_sklearn

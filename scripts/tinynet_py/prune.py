@@ -17,11 +17,12 @@ import copy
 
 import numpy as np
 
+from . import ops
 from .errors import UsageError
 
-WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
-_CHANNEL_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
-_PASS_THROUGH = ("LOGISTIC", "TANH", "LEAKY_RELU", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD", "PADV2")
+# Which op is pruned and which keeps channels apart is declared with the op (OpSpec.prune).
+WEIGHTED = ops.names(lambda s: s.prune == "synapses")
+_PASS_THROUGH = ops.names(lambda s: s.prune == "channelwise")
 
 
 def _check_fraction(fraction, flag):

@@ -1,6 +1,7 @@
 """Post-training int8 quantization of a float32 model, as the TFLite converter does it.
 
 Follows TFLite's int8 quantization specification (tensorflow.org/lite/performance/quantization_spec):
+(Which op follows which rule is declared with the op: OpSpec.quantize in ops/<family>.py.)
 - weights of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: int8, symmetric (zero point 0),
   per output channel, scale = max|w| / 127, values in [-127, 127];
 - biases: int32, zero point 0, scale = input_scale * weight_scale[channel];
@@ -21,15 +22,14 @@ import dataclasses
 import numpy as np
 
 from . import fixedpoint as fp
+from . import ops
 from .data import dequantize_output, quantize_input, read_npz, samples_to_cxx  # noqa: F401 (re-exported)
 from .errors import ModelError, UsageError
-from .ir import Model, Tensor
+from .ir import Model
 from .reference import Interpreter
 
-WEIGHTED = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}   # op -> channel axis
-SAME_QUANT = ("MAX_POOL_2D", "AVERAGE_POOL_2D", "RESHAPE", "PAD", "PADV2", "STRIDED_SLICE", "CONCATENATION")
-FIXED_OUTPUT = {"SOFTMAX": (1.0 / 256, -128), "LOGISTIC": (1.0 / 256, -128), "TANH": (1.0 / 128, 0)}
-SUPPORTED = tuple(WEIGHTED) + SAME_QUANT + tuple(FIXED_OUTPUT) + ("ADD", "SUB", "MEAN", "LEAKY_RELU")
+# How each op is quantized is declared with the op (ops/<family>.py: OpSpec.quantize).
+SUPPORTED = ops.names(lambda s: s.quantize is not None)
 
 
 def load_samples(path, model, key="x", layout="auto"):
@@ -119,11 +119,12 @@ def quantize_model(model, samples, progress=None):
 
     constant = {t.index for t in model.tensors if t.data is not None}
     for op in model.ops:
-        if op.opcode in SAME_QUANT:
-            data_inputs = op.inputs if op.opcode == "CONCATENATION" else op.inputs[:1]
-            for i in data_inputs:
+        spec = ops.spec(op.opcode)
+        if spec.quantize == "shared":
+            for i in [op.inputs[k] for k in ops.data_input_positions(spec, op)]:
                 if i >= 0 and i not in constant:
-                    union(op.outputs[0], i)
+                    for out in op.outputs:
+                        union(out, i)
     group_low, group_high = {}, {}
     for index in low:
         root = find(index)
@@ -131,8 +132,9 @@ def quantize_model(model, samples, progress=None):
         group_high[root] = max(group_high.get(root, -np.inf), high[index])
     params = {index: activation_params(group_low[find(index)], group_high[find(index)]) for index in low}
     for op in model.ops:
-        if op.opcode in FIXED_OUTPUT:
-            scale, zero_point = FIXED_OUTPUT[op.opcode]
+        spec = ops.spec(op.opcode)
+        if spec.quantize == "fixed":
+            scale, zero_point = spec.fixed_output
             params[op.outputs[0]] = (np.float32(scale), zero_point)
 
     tensors = [dataclasses.replace(t) for t in model.tensors]
@@ -143,9 +145,10 @@ def quantize_model(model, samples, progress=None):
         tensors[index] = dataclasses.replace(t, dtype="int8", scale=np.array([scale], np.float32),
                                              zero_point=np.array([zero_point], np.int64))
     for op in model.ops:
-        if op.opcode not in WEIGHTED:
+        spec = ops.spec(op.opcode)
+        if spec.quantize != "weights":
             continue
-        axis = WEIGHTED[op.opcode]
+        axis = spec.weight_axis
         w = model.tensors[op.inputs[1]]
         scales, q = _weight_params(w.data, axis)
         tensors[w.index] = dataclasses.replace(
@@ -160,8 +163,8 @@ def quantize_model(model, samples, progress=None):
             tensors[b.index] = dataclasses.replace(
                 b, dtype="int32", data=values.reshape(b.shape), scale=bias_scales.astype(np.float32),
                 zero_point=np.zeros(scales.size, np.int64), quantized_dimension=0)
-    ops = [dataclasses.replace(op, options=dict(op.options)) for op in model.ops]
-    result = Model(path=model.path, sha256=model.sha256, tensors=tensors, ops=ops, inputs=list(model.inputs),
+    new_ops = [dataclasses.replace(op, options=dict(op.options)) for op in model.ops]
+    result = Model(path=model.path, sha256=model.sha256, tensors=tensors, ops=new_ops, inputs=list(model.inputs),
                    outputs=list(model.outputs),
                    description=(model.description + "; " if model.description else "")
                    + f"int8 post-training quantization on {len(samples)} calibration samples",

@@ -10,18 +10,10 @@ import hashlib
 import numpy as np
 
 from . import schema
+from .ops import OPTIONS, SUPPORTED_OPS, supported_ops_text
 from .errors import ModelError, TinynetError
 from .flatbuf import Buffer
 from .ir import DTYPES, Model, Op, Tensor
-
-# Ops the reference interpreter (and so tinynet) supports.  reference.py has one kernel
-# for each; tests check that the two lists agree.
-SUPPORTED_OPS = (
-    "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEQUANTIZE",
-    "FULLY_CONNECTED", "LEAKY_RELU", "LOGISTIC", "MAX_POOL_2D", "MEAN", "PAD", "PADV2",
-    "QUANTIZE", "RESHAPE", "SOFTMAX", "STRIDED_SLICE", "SUB", "TANH", "TRANSPOSE_CONV",
-)
-
 
 # A microcontroller model never comes near this; a corrupt shape easily does.
 _MAX_TENSOR_ELEMENTS = 1 << 28
@@ -30,10 +22,6 @@ _MAX_TENSOR_ELEMENTS = 1 << 28
 # A zero point must be a value of the tensor's type (TFLite's quantization spec).
 _ZERO_POINT_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767),
                       "int32": (-(1 << 31), (1 << 31) - 1)}
-
-
-def supported_ops_text():
-    return ", ".join(SUPPORTED_OPS)
 
 
 def load_model(path, check_supported=True):
@@ -252,7 +240,7 @@ class _Reader:
                   version=version)
 
     def options(self, t, index, name):
-        spec = schema.OPTIONS.get(name)
+        spec = OPTIONS.get(name)
         type_code = t.scalar(schema.OPERATOR_BUILTIN_OPTIONS_TYPE, "uint8", 0,
                              "builtin_options_type")
         if spec is None:
@@ -295,6 +283,16 @@ class _Reader:
                 self.fail(f"op #{op.index} {op.opcode} calls another of the model's "
                           f"{subgraph_count} subgraphs; tinynet supports single-subgraph "
                           f"models only (supported ops: {supported_ops_text()})")
-            if self.check_supported and op.opcode not in SUPPORTED_OPS:
-                self.fail(f"op #{op.index} {op.opcode} is not supported by tinynet "
-                          f"(supported ops: {supported_ops_text()})")
+        if not self.check_supported:
+            return
+        # Every unsupported op at once, so that a user sees the whole list in one run.
+        unsupported = {}
+        for op in ops:
+            if op.opcode not in SUPPORTED_OPS:
+                unsupported.setdefault(op.opcode, []).append(op.index)
+        if unsupported:
+            listed = "; ".join(f"op{'s' if len(where) > 1 else ''} #{', #'.join(str(i) for i in where)} "
+                               f"{name}" for name, where in unsupported.items())
+            count = sum(len(where) for where in unsupported.values())
+            self.fail(f"{count} op{'s' if count > 1 else ''} not supported by tinynet: "
+                      f"{listed} (supported ops: {supported_ops_text()})")

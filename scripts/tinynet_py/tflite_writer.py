@@ -2,7 +2,7 @@
 
 Used by `--save-tflite` (a model quantized or pruned by tinynet can then run on TFLM too, or be
 inspected with any TFLite tool) and by examples that train their own float models. Options are
-encoded from schema.OPTIONS, the same table the reader decodes them with, so a model survives
+encoded from ops.OPTIONS (the op registry), the same table the reader decodes them with, so a model survives
 read -> write -> read unchanged (a test checks it).
 """
 
@@ -10,6 +10,7 @@ import numpy as np
 
 from . import schema
 from . import tflite_builder as b
+from .ops import OPTIONS
 from .errors import TinynetError
 from .ir import DTYPES
 
@@ -19,7 +20,7 @@ _OPCODES = {name: code for code, name in enumerate(schema.BUILTIN_OPERATORS)}
 
 
 def _options_table(op):
-    type_code, _, fields = schema.OPTIONS[op.opcode]
+    type_code, _, fields = OPTIONS[op.opcode]
     if type_code == 0:
         return 0, None
     values = {}
@@ -59,7 +60,7 @@ def write_model(model, description=None):
     opcodes = []
     operators = []
     for op in model.ops:
-        if op.opcode not in schema.OPTIONS:
+        if op.opcode not in OPTIONS:
             raise TinynetError(model.path, f"cannot write op {op.index} ({op.opcode}) to .tflite")
         code = _OPCODES[op.opcode]
         if code not in opcodes:

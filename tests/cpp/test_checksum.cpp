@@ -158,3 +158,43 @@ TEST_CASE("checksum: one corrupted byte in a copy of any table is detected") {
   CHECK(detected == flips);
   CHECK(weights_checksum_of(copied_spans) == checked::net::weights_checksum);
 }
+
+// Element-wise ops: a constant operand's array, the int8 lookup tables of HardSwish and Elu, and a
+// constant divisor's reciprocals (a struct of two arrays) are checksummed, in op order.
+namespace elementwise {
+inline constexpr Quant q{0.05f, -3};
+inline constexpr i8 factor_values[4] = {10, -20, 30, 40};
+struct x : Tensor<i8, Shape<2, 4>, q> {};
+struct factor : ConstantTensor<i8, Shape<4>, factor_values, q> {};
+struct scaled : Tensor<i8, Shape<2, 4>, q> {};
+struct swished : Tensor<i8, Shape<2, 4>, q> {};
+struct divided : Tensor<i8, Shape<2, 4>, q> {};
+struct y : Tensor<i8, Shape<2, 4>, q> {};
+using mul = Mul<x, factor, scaled>;
+using swish = HardSwish<scaled, swished>;
+using div = Div<swished, factor, divided>;
+using elu = Elu<divided, y>;
+using net = Network<Inputs<x>, Outputs<y>, mul, swish, div, elu>;
+// factor; the HardSwish table; factor and the divisor's two arrays; the Elu table.
+static_assert(constant_table_count<net> == 6);
+}  // namespace elementwise
+
+TEST_CASE("checksum: an element-wise network's constant operands and tables") {
+  const auto spans = constant_spans<elementwise::net>();
+  CHECK(verify_weights<elementwise::net>());
+  CHECK(spans[0].data == static_cast<const void*>(elementwise::factor_values));
+  CHECK(spans[1].data == static_cast<const void*>(elementwise::swish::lookup_table.data()));
+  CHECK(spans[1].bytes == 256);
+  CHECK(spans[3].data == static_cast<const void*>(elementwise::div::divisor_reciprocals.multiplier.data()));
+  CHECK(spans[3].bytes == 16);
+  CHECK(spans[4].bytes == 4);
+  CHECK(spans[5].data == static_cast<const void*>(elementwise::elu::lookup_table.data()));
+  // A flipped bit in a copy of the divisor's reciprocals is seen.
+  std::array<std::int32_t, 4> copy{};
+  std::memcpy(copy.data(), spans[3].data, sizeof copy);
+  auto copied = spans;
+  copied[3] = ConstantSpan{copy.data(), sizeof copy};
+  REQUIRE(weights_checksum_of(copied) == elementwise::net::weights_checksum);
+  copy[2] ^= 1 << 7;
+  CHECK(weights_checksum_of(copied) != elementwise::net::weights_checksum);
+}

@@ -65,16 +65,59 @@ using network16 = tinynet::Network<
     tinynet::Inputs<wave>, tinynet::Outputs<wave_act>,
     tinynet::Conv2D<wave, wave_out, w16, b16, scales4, tinynet::Conv2DOptions{.kernel_h = 1, .kernel_w = 3}>,
     tinynet::LeakyRelu<wave_out, wave_act, alpha>>;
+
+// The element-wise ops of issue 12: constant operands, broadcasting, int8, int16 and float.
+struct ew_in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
+struct ew_scaled : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
+struct ew_swish : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
+struct ew_prelu : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
+struct ew_max : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
+struct ew_min : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
+struct ew_sqdiff : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
+struct ew_div : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
+struct ew_elu : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
+struct ew_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, q> {};
+inline constexpr std::int8_t ew_factor_values[4] = {20, -20, 40, 60};
+struct ew_factor : tinynet::ConstantTensor<std::int8_t, tinynet::Shape<4>, ew_factor_values, q> {};
+using elementwise_network = tinynet::Network<
+    tinynet::Inputs<ew_in>, tinynet::Outputs<ew_out>, tinynet::Mul<ew_in, ew_factor, ew_scaled>,
+    tinynet::HardSwish<ew_scaled, ew_swish>, tinynet::Prelu<ew_swish, ew_factor, ew_prelu>,
+    tinynet::Maximum<ew_prelu, ew_in, ew_max>, tinynet::Minimum<ew_max, ew_factor, ew_min>,
+    tinynet::SquaredDifference<ew_min, ew_in, ew_sqdiff>, tinynet::Div<ew_sqdiff, ew_factor, ew_div>,
+    tinynet::Elu<ew_div, ew_elu>, tinynet::Abs<ew_elu, ew_out>>;
+struct ew16_in : tinynet::Tensor<std::int16_t, tinynet::Shape<2, 4>, q16> {};
+struct ew16_sq : tinynet::Tensor<std::int16_t, tinynet::Shape<2, 4>, q16> {};
+struct ew16_out : tinynet::Tensor<std::int16_t, tinynet::Shape<2, 4>, q16> {};
+using elementwise_network16 =
+    tinynet::Network<tinynet::Inputs<ew16_in>, tinynet::Outputs<ew16_out>, tinynet::Mul<ew16_in, ew16_in, ew16_sq>,
+                     tinynet::Abs<ew16_sq, ew16_out>>;
+struct ewf_in : tinynet::Tensor<float, tinynet::Shape<8>> {};
+struct ewf_neg : tinynet::Tensor<float, tinynet::Shape<8>> {};
+struct ewf_swish : tinynet::Tensor<float, tinynet::Shape<8>> {};
+struct ewf_out : tinynet::Tensor<float, tinynet::Shape<8>> {};
+inline constexpr float ewf_divisor_values[1] = {3.0f};
+struct ewf_divisor : tinynet::ConstantTensor<float, tinynet::Shape<1>, ewf_divisor_values> {};
+using elementwise_float =
+    tinynet::Network<tinynet::Inputs<ewf_in>, tinynet::Outputs<ewf_out>, tinynet::Neg<ewf_in, ewf_neg>,
+                     tinynet::HardSwish<ewf_neg, ewf_swish>, tinynet::Div<ewf_swish, ewf_divisor, ewf_out>>;
 }  // namespace freestanding
 
 alignas(16) static std::byte arena[freestanding::network::arena_bytes];
 alignas(16) static std::byte arena16[freestanding::network16::arena_bytes];
 alignas(16) static std::byte sparse_arena[freestanding::sparse_network::arena_bytes];
+alignas(16) static std::byte ew_arena[freestanding::elementwise_network::arena_bytes];
+alignas(16) static std::byte ew16_arena[freestanding::elementwise_network16::arena_bytes];
+alignas(16) static std::byte ewf_arena[freestanding::elementwise_float::arena_bytes];
 
 extern "C" int tinynet_freestanding_entry() {
   freestanding::network::invoke(arena);
   freestanding::network16::invoke(arena16);
   freestanding::sparse_network::invoke(sparse_arena);
+  freestanding::elementwise_network::invoke(ew_arena);
+  freestanding::elementwise_network16::invoke(ew16_arena);
+  freestanding::elementwise_float::invoke(ewf_arena);
   return freestanding::network::output(arena)[0] + freestanding::network16::output(arena16)[0] +
-         freestanding::sparse_network::output<0>(sparse_arena)[0] + freestanding::sparse_network::output<1>(sparse_arena)[0];
+         freestanding::sparse_network::output<0>(sparse_arena)[0] + freestanding::sparse_network::output<1>(sparse_arena)[0] +
+         freestanding::elementwise_network::output(ew_arena)[0] + freestanding::elementwise_network16::output(ew16_arena)[0] +
+         static_cast<int>(freestanding::elementwise_float::output(ewf_arena)[0]);
 }

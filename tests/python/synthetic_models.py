@@ -25,7 +25,9 @@ PAD = {"SAME": 0, "VALID": 1}
 # BuiltinOptions union type codes (schema.fbs).
 OPT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "POOL": 5, "FULLY_CONNECTED": 8, "SOFTMAX": 9,
        "CONCATENATION": 10, "ADD": 11, "RESHAPE": 17, "PAD": 22, "MEAN": 27, "SUB": 28,
-       "STRIDED_SLICE": 32, "DEQUANTIZE": 38, "PADV2": 43, "LEAKY_RELU": 75, "QUANTIZE": 89}
+       "STRIDED_SLICE": 32, "DEQUANTIZE": 38, "PADV2": 43, "LEAKY_RELU": 75, "QUANTIZE": 89,
+       "MUL": 21, "DIV": 29, "MAXIMUM": 39, "MINIMUM": 39, "NEG": 42, "SQUARED_DIFFERENCE": 76,
+       "ABS": 78, "HARD_SWISH": 91, "PRELU": 0, "ELU": 0}
 
 F32 = np.float32
 
@@ -363,6 +365,65 @@ def arithmetic_case(name, opcode, shape1, shape2, out_shape, quants=None, activa
     return Case(name, g.build([x1, x2], [y]), feeds, tolerance=1e-6 if dtype == "float32" else None)
 
 
+def int16_feeds(rng, shapes, random_count=3):
+    """all -32768, all 32767, zeros (the zero point), mixed extremes, small and random values."""
+    feeds = [[np.full(s, -32768, np.int16) for s in shapes], [np.full(s, 32767, np.int16) for s in shapes],
+             [np.zeros(s, np.int16) for s in shapes]]
+    if len(shapes) > 1:
+        feeds.append([np.full(s, -32768 if k % 2 else 32767, np.int16) for k, s in enumerate(shapes)])
+    feeds.append([rng.integers(-40, 41, s).astype(np.int16) for s in shapes])
+    for _ in range(random_count):
+        feeds.append([rng.integers(-32768, 32768, s).astype(np.int16) for s in shapes])
+    return feeds
+
+
+def binary_case(name, opcode, shape1, shape2, out_shape, quants=None, activation=None, dtype="int8",
+                constant=None, constant_values=None):
+    """An element-wise op of two operands (MUL, DIV, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, PRELU).
+    quants: ((s1, z1), (s2, z2), (so, zo)) for int8/int16; constant: None, 0 or 1, the operand
+    that is a constant tensor (random values, or constant_values) instead of a graph input.
+    PRELU with int16 inputs takes an int8 alpha."""
+    rng = rng_for(name)
+    g = Graph()
+    shapes = [shape1, shape2]
+    dtypes = [dtype, "int8" if opcode == "PRELU" and dtype == "int16" else dtype]
+    tensors, runtime = [], []
+    for k in range(2):
+        q = (None, None) if dtype == "float32" else quants[k]
+        if k == constant:
+            values = constant_values
+            if values is None:
+                values = (rng.standard_normal(shapes[k]).astype(F32) if dtypes[k] == "float32" else
+                          rng.integers(-128 if dtypes[k] == "int8" else -32768,
+                                       128 if dtypes[k] == "int8" else 32768, shapes[k]))
+            tensors.append(g.const(np.asarray(values).astype(dtypes[k]), dtypes[k], *q))
+        else:
+            tensors.append(g.tensor(shapes[k], dtypes[k], *q))
+            runtime.append(k)
+    q = (None, None) if dtype == "float32" else quants[2]
+    y = g.tensor(out_shape, dtype, *q)
+    options = b.T(f0=("int8", ACT[activation])) if activation else (b.T() if OPT[opcode] else None)
+    g.op(opcode, tensors, [y], OPT[opcode], options)
+    runtime_shapes = [shapes[k] for k in runtime]
+    if dtype == "float32":
+        feeds, tolerance = float_feeds(rng, runtime_shapes), 1e-6
+    elif dtype == "int16":
+        feeds, tolerance = int16_feeds(rng, runtime_shapes), None
+    else:
+        feeds, tolerance = int8_feeds(rng, runtime_shapes, [quants[k][1] for k in runtime]), None
+    return Case(name, g.build([tensors[k] for k in runtime], [y]), feeds, tolerance=tolerance)
+
+
+def unary16_case(name, opcode, quants=None, shape=(2, 40)):
+    """An int16 element-wise op of one input; quants None: tensors without quantization."""
+    rng = rng_for(name)
+    g = Graph()
+    (si, zi), (so, zo) = quants if quants else ((None, None), (None, None))
+    x, y = g.tensor(shape, "int16", si, zi), g.tensor(shape, "int16", so, zo)
+    g.op(opcode, [x], [y], OPT[opcode], None)
+    return Case(name, g.build([x], [y]), int16_feeds(rng, [shape]))
+
+
 # ---- activations -------------------------------------------------------------------------------
 
 def every_int8_value(shape_elements=256):
@@ -488,7 +549,144 @@ def pad_case(name, in_shape, pads, dtype="int8", zp=-7, value=None, opcode="PAD"
     return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 
+def strided_slice_case(name, in_shape, out_shape, begin, end, strides, dtype="int8", zp=-7,
+                       begin_mask=0, end_mask=0, shrink_axis_mask=0, offset=False):
+    rng = rng_for(name)
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
+        feeds = int8_feeds(rng, [in_shape], [zp])
+    inputs = [x] + [g.const(np.array(v, np.int32), "int32") for v in (begin, end, strides)]
+    g.op("STRIDED_SLICE", inputs, [y], OPT["STRIDED_SLICE"],
+         b.T(f0=("int32", begin_mask), f1=("int32", end_mask), f4=("int32", shrink_axis_mask),
+             f5=("bool", int(offset))))
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
+def reshape_case(name, in_shape, out_shape, dtype="int8", zp=3, opcode="RESHAPE", axes=None):
+    """RESHAPE, or SQUEEZE (axes: squeeze_dims) / EXPAND_DIMS (axes: the axis)."""
+    rng = rng_for(name)
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
+        feeds = int8_feeds(rng, [in_shape], [zp])
+    if opcode == "SQUEEZE":
+        g.op("SQUEEZE", [x], [y], 30, b.T(f0=("vec_int32", list(axes))) if axes else b.T())
+    elif opcode == "EXPAND_DIMS":
+        g.op("EXPAND_DIMS", [x, g.const(np.array([axes], np.int32), "int32")], [y], 52, b.T())
+    else:
+        shape = g.const(np.array(out_shape, np.int32), "int32")
+        g.op("RESHAPE", [x, shape], [y], OPT["RESHAPE"], b.T())
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
+def transpose_case(name, in_shape, perm, dtype="int8", zp=-7):
+    rng = rng_for(name)
+    out_shape = [in_shape[p] for p in perm]
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
+        feeds = int8_feeds(rng, [in_shape], [zp])
+    g.op("TRANSPOSE", [x, g.const(np.array(perm, np.int32), "int32")], [y], 26, b.T())
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
+def pack_case(name, in_shape, count, axis, dtype="int8", zp=-7):
+    rng = rng_for(name)
+    rank = len(in_shape) + 1
+    a = axis % rank
+    out_shape = list(in_shape[:a]) + [count] + list(in_shape[a:])
+    g = Graph()
+    if dtype == "float32":
+        xs = [g.f32(in_shape) for _ in range(count)]
+        y = g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape] * count)
+    else:
+        xs = [g.q8(in_shape, 0.05, zp) for _ in range(count)]
+        y = g.q8(out_shape, 0.05, zp)
+        feeds = int8_feeds(rng, [in_shape] * count, [zp] * count)
+    g.op("PACK", xs, [y], 59, b.T(f0=("int32", count), f1=("int32", axis)))
+    return Case(name, g.build(xs, [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
+def resize_nearest_case(name, in_shape, size, align_corners=False, half_pixel_centers=False,
+                        dtype="int8", zp=-7):
+    rng = rng_for(name)
+    out_shape = [in_shape[0], size[0], size[1], in_shape[3]]
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
+        feeds = int8_feeds(rng, [in_shape], [zp])
+    g.op("RESIZE_NEAREST_NEIGHBOR", [x, g.const(np.array(size, np.int32), "int32")], [y], 74,
+         b.T(f0=("bool", int(align_corners)), f1=("bool", int(half_pixel_centers))))
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
+def split_case(name, opcode, in_shape, axis, sizes, dtype="int8", zp=-7, size_splits=None):
+    """SPLIT (equal sizes), SPLIT_V (size_splits as written, e.g. with a -1) or UNPACK (sizes 1,
+    the axis dropped)."""
+    rng = rng_for(name)
+    rank = len(in_shape)
+    a = axis % rank
+    shapes = []
+    for size in sizes:
+        shape = list(in_shape)
+        shape[a] = size
+        if opcode == "UNPACK":
+            del shape[a]
+        shapes.append(shape)
+    g = Graph()
+    if dtype == "float32":
+        x = g.f32(in_shape)
+        ys = [g.f32(sh) for sh in shapes]
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        x = g.q8(in_shape, 0.05, zp)
+        ys = [g.q8(sh, 0.05, zp) for sh in shapes]
+        feeds = int8_feeds(rng, [in_shape], [zp])
+    axis_t = g.const(np.array([axis], np.int32), "int32")
+    if opcode == "SPLIT":
+        g.op("SPLIT", [axis_t, x], ys, 35, b.T(f0=("int32", len(sizes))))
+    elif opcode == "SPLIT_V":
+        sizes_t = g.const(np.array(size_splits or sizes, np.int32), "int32")
+        g.op("SPLIT_V", [x, sizes_t, axis_t], ys, 79, b.T(f0=("int32", len(sizes))))
+    else:
+        g.op("UNPACK", [x], ys, 64, b.T(f0=("int32", len(sizes)), f1=("int32", axis)))
+    return Case(name, g.build([x], ys), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
 # ---- chains ------------------------------------------------------------------------------------
+
+def chain_shape_slice_pack_reshape(name):
+    """x [1, 2, 3, 4] -> SHAPE -> STRIDED_SLICE (the batch) -> PACK with 24 -> RESHAPE(x, [1, 24]):
+    the shape arithmetic a detector computes from a shape; all of it is known at generation time."""
+    rng = rng_for(name)
+    g = Graph()
+    x = g.q8((1, 2, 3, 4), 0.05, 3)
+    shape = g.tensor((4,), "int32")
+    g.op("SHAPE", [x], [shape], 55, b.T(f0=("int8", 2)))
+    batch = g.tensor((), "int32")
+    consts = [g.const(np.array([v], np.int32), "int32") for v in (0, 1, 1)]
+    g.op("STRIDED_SLICE", [shape] + consts, [batch], OPT["STRIDED_SLICE"], b.T(f4=("int32", 1)))
+    packed = g.tensor((2,), "int32")
+    g.op("PACK", [batch, g.const(np.array(24, np.int32), "int32")], [packed], 59,
+         b.T(f0=("int32", 2), f1=("int32", 0)))
+    y = g.q8((1, 24), 0.05, 3)
+    g.op("RESHAPE", [x, packed], [y], OPT["RESHAPE"], b.T())
+    return Case(name, g.build([x], [y]), int8_feeds(rng, [(1, 2, 3, 4)], [3]))
+
 
 def chain_conv_pool_fc_softmax(name):
     """CONV_2D (RELU6, stride 2) -> MAX_POOL_2D -> FULLY_CONNECTED -> SOFTMAX (beta 0.7)."""

@@ -282,3 +282,36 @@ def test_reshape_output_quantization_differs(tmp_path):
     op = b.operator(0, [0, 1], [2], 17, b.T(f0=("vec_int32", [2, 2])))
     data = b.model(tensors, [op], [0], [2], [22], [np.array([2, 2], np.int32).tobytes()])
     check_convert_error(tmp_path, "reshape.tflite", data, "op #0 RESHAPE", "does not requantize")
+
+
+def several_unsupported_ops_model():
+    """float32 1x4 -> SIN -> TANH -> COS -> SIN: ops #0, #2 and #3 are unsupported."""
+    from tinynet_py import schema
+    opcodes = {name: code for code, name in enumerate(schema.BUILTIN_OPERATORS)}
+    names = ["SIN", "TANH", "COS", "SIN"]
+    tensors = [b.tensor((1, 4), "float32", name=f"t{i}") for i in range(len(names) + 1)]
+    kinds = sorted(set(names))
+    ops = [b.operator(kinds.index(name), [i], [i + 1]) for i, name in enumerate(names)]
+    return b.model(tensors, ops, [0], [len(names)], [opcodes[k] for k in kinds], [])
+
+
+@pytest.mark.parametrize("command", ["inspect", "convert"])
+def test_every_unsupported_op_is_listed_at_once(tmp_path, command):
+    """inspect and convert name every unsupported op of the model in their one error line, and the
+    supported list they print is exactly the registry's (what the emitter can write)."""
+    from tinynet_py import ops
+    path = write(tmp_path, "several.tflite", several_unsupported_ops_model())
+    out = tmp_path / "out" / "model.hpp"
+    args = ("convert", path, "-o", out) if command == "convert" else ("inspect", path)
+    result = run_tinynet(*args)
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"tinynet: error: {path}: "), result.stderr
+    line = lines[0]
+    assert "3 ops not supported by tinynet: " in line, line
+    assert "ops #0, #3 SIN" in line and "op #2 COS" in line, line
+    assert "#1" not in line, line                      # TANH is supported
+    listed = line.split("(supported ops: ")[1].rstrip(")").split(", ")
+    assert listed == list(ops.SUPPORTED_OPS)
+    assert "TRANSPOSE_CONV" not in listed              # the reference has it, the C++ does not
+    assert not out.exists()

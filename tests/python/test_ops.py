@@ -9,8 +9,9 @@ import pytest
 
 import tflite_builder as b
 from tinynet_py import fixedpoint as fp
-from tinynet_py.reference import Interpreter, _KERNELS
-from tinynet_py.tflite import SUPPORTED_OPS, parse_model
+from tinynet_py.errors import ModelError
+from tinynet_py.reference import Interpreter
+from tinynet_py.tflite import parse_model
 from tinynet_py import schema
 
 OPCODES = {name: code for code, name in enumerate(schema.BUILTIN_OPERATORS)}
@@ -26,11 +27,6 @@ def one_op(opcode, tensors, inputs, outputs, buffers=(), options_type=0, options
 
 def random_int8(shape):
     return RNG.integers(-128, 128, size=shape, dtype=np.int64).astype(np.int8)
-
-
-def test_every_supported_op_has_a_kernel():
-    assert set(_KERNELS) == set(SUPPORTED_OPS)
-    assert set(schema.OPTIONS) <= set(SUPPORTED_OPS)
 
 
 def naive_conv(x, w, bias, in_zp, out_zp, mult, shift, stride, dilation, pad, out_hw, act,
@@ -210,3 +206,116 @@ def test_int8_requantize():
     got = one_op("QUANTIZE", tensors, [0], [1]).invoke([x])[0].ravel().astype(float)
     want = np.clip(np.round((x.ravel().astype(int) - 5) * np.float32(0.1) / np.float32(0.3)) - 2, -128, 127)
     assert np.max(np.abs(got - want)) <= 1
+
+
+# ---- STRIDED_SLICE: the indices TFLM's strided_slice_logic.h gives, worked out by hand ----------
+
+def _strided_slice(*args, **kwargs):
+    import synthetic_models as sm
+    case = sm.strided_slice_case("strided_slice", *args, **kwargs)
+    return case, Interpreter(parse_model(case.data, "strided_slice.tflite"))
+
+
+@pytest.mark.parametrize("name, args, kwargs, pick", [
+    # offset: end = end + the *clamped* start (StridedSliceEndForAxis gets the start after
+    # StridedSliceStartForAxis): begin -9 on size 6 -> -3 -> clamped to 0, end 3 + 0 = 3.
+    ("offset_clamped_start", ((2, 6), (2, 3), [0, -9], [2, 3], [1, 1]), {"offset": True},
+     lambda x: x[:, 0:3]),
+    # negative strides: begin_mask with stride < 0 starts at size - 1; end -6 + 5 = -1 is kept
+    # (clamp to [-1, size - 1]), so index 0 is included.
+    ("negative_strides", ((1, 5, 4), (1, 3, 3), [0, 0, -1], [1, -6, 0], [1, -2, -1]),
+     {"begin_mask": 0b010}, lambda x: x[:, [4, 2, 0]][:, :, [3, 2, 1]]),
+    # shrink axis 0 takes the one index begin gives; end_mask runs to the end.
+    ("shrink_end_mask", ((2, 3, 4), (2, 2), [1, -2, 0], [2, 0, 0], [1, 1, 2]),
+     {"shrink_axis_mask": 0b001, "end_mask": 0b110}, lambda x: x[1, 1:3, 0::2]),
+])
+def test_strided_slice_follows_tflm_index_rules(name, args, kwargs, pick):
+    case, interpreter = _strided_slice(*args, **kwargs)
+    for feed in case.feeds:
+        got = interpreter.invoke(feed)[0]
+        want = pick(np.asarray(feed[0]).reshape(args[0]))
+        assert np.array_equal(got, want.reshape(got.shape)), name
+
+
+def test_strided_slice_shrink_past_the_end_selects_nothing():
+    """TFLM: a shrunk axis whose start is >= its size gets end = start (an empty loop, the output
+    left unwritten), not start + 1; tinynet refuses such a model instead of reading past the end."""
+    with pytest.raises(ModelError) as error:
+        _strided_slice((2, 6), (2,), [0, 6], [2, 7], [1, 1], shrink_axis_mask=0b10)
+    assert "selects 0 elements" in str(error.value)
+
+
+def test_grouped_conv_reference_equals_its_groups_run_one_by_one():
+    """ConvPerChannel with groups (input depth = groups x filter depth): the reference's grouped path
+    against one ordinary convolution per group (synthetic_models composes them)."""
+    import test_cpp_vs_reference as catalogue
+    cases = [c for c in catalogue.CASES if c.name.startswith("conv_groups")]
+    assert cases
+    for case in cases:
+        interpreter = Interpreter(parse_model(case.data, case.name))
+        for feed in case.feeds:
+            got = interpreter.invoke(feed)[0]
+            assert np.array_equal(got, np.asarray(case.expected(feed)[0]).reshape(got.shape)), case.name
+
+
+@pytest.mark.parametrize("shape, perm, alias", [
+    ((1, 6, 5, 1), (0, 3, 1, 2), True),       # only unit axes move: same bytes
+    ((4, 1, 3), (1, 0, 2), True),
+    ((1, 6, 5, 1), (0, 2, 1, 3), False),      # H and W swap
+    ((2, 3), (1, 0), False),
+    ((2, 3, 4), (0, 1, 2), True),             # identity
+])
+def test_transpose_aliases_only_when_the_bytes_do_not_move(shape, perm, alias):
+    import synthetic_models as sm
+    from tinynet_py import analysis
+    case = sm.transpose_case("transpose", shape, perm)
+    model = parse_model(case.data, "transpose.tflite")
+    assert Interpreter(model).plans[0]["alias"] == alias
+    # The arena estimate: one buffer when aliased, input and output side by side otherwise.
+    arena, _, buffers = analysis.arena_plan(model)
+    assert len(buffers) == (1 if alias else 2)
+    x = np.arange(int(np.prod(shape))).reshape(shape)
+    if alias:
+        assert np.array_equal(np.transpose(x, perm).reshape(-1), x.reshape(-1))
+
+
+@pytest.mark.parametrize("out_size, in_size, align, half, want", [
+    (6, 3, True, False, [0, 0, 1, 1, 2, 2]),       # scale 2/5: round(i * 0.4)
+    (2, 5, False, False, [0, 2]),                  # scale 2.5: floor(i * 2.5)
+    (4, 2, False, True, [0, 0, 1, 1]),             # floor((i + 0.5) * 0.5)
+    (1, 4, True, False, [0]),                      # align_corners with one output: scale 4
+    (3, 3, False, False, [0, 1, 2]),
+])
+def test_resize_nearest_neighbor_indices(out_size, in_size, align, half, want):
+    """GetNearestNeighbor's rule, worked out by hand for sizes where float32 rounding is exact."""
+    from tinynet_py.ops.layout import _nearest_neighbor
+    assert _nearest_neighbor(out_size, in_size, align, half) == want
+
+
+def test_squeeze_and_expand_dims_check_their_shape_rule():
+    """TFLM computes their output shapes; a model whose output disagrees is refused, one line."""
+    import synthetic_models as sm
+    for case in (sm.reshape_case("bad_squeeze", (2, 3, 1), (6,), opcode="SQUEEZE"),
+                 sm.reshape_case("bad_squeeze_axis", (2, 3, 1), (2, 3), opcode="SQUEEZE", axes=[0]),
+                 sm.reshape_case("bad_expand", (3, 4), (3, 1, 4), opcode="EXPAND_DIMS", axes=0)):
+        with pytest.raises(ModelError) as error:
+            Interpreter(parse_model(case.data, case.name))
+        assert case.name in str(error.value) and "\n" not in str(error.value)
+
+
+def test_shape_and_the_arithmetic_on_it_fold_to_constants():
+    """SHAPE is a constant (static shapes): fold_constants removes it and every op computing on it
+    alone, leaving RESHAPE with a constant [1, 24]; the outputs do not change."""
+    import synthetic_models as sm
+    from tinynet_py import emit, ops
+    case = sm.chain_shape_slice_pack_reshape("shape_chain")
+    model = parse_model(case.data, "shape_chain.tflite")
+    assert [op.opcode for op in model.ops] == ["SHAPE", "STRIDED_SLICE", "PACK", "RESHAPE"]
+    folded = ops.fold_constants(model)
+    assert [(op.index, op.opcode) for op in folded.ops] == [(0, "RESHAPE")]
+    assert folded.tensors[folded.ops[0].inputs[1]].data.tolist() == [1, 24]
+    for feed in case.feeds:
+        assert np.array_equal(Interpreter(model).invoke(feed)[0], Interpreter(folded).invoke(feed)[0])
+    import re
+    header = emit.generate_header(model, "m")
+    assert re.findall(r"// op \d+: (\w+)", header) == ["RESHAPE"]

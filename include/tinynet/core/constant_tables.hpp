@@ -7,4 +7,10 @@ namespace tinynet {
 template <const auto&... Tables>
 struct ConstantTables {};
 
+// The tables of A, then those of B.
+template <const auto&... A, const auto&... B>
+constexpr ConstantTables<A..., B...> operator+(ConstantTables<A...>, ConstantTables<B...>) {
+  return {};
+}
+
 }  // namespace tinynet

@@ -7,6 +7,7 @@
 // signed overflow that TFLite leaves to the hardware is written as a defined wrap-around.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <limits>
 
@@ -104,14 +105,39 @@ constexpr std::int32_t multiply_by_quantized_multiplier(std::int64_t x, std::int
   return static_cast<std::int32_t>(result >> total_shift);
 }
 
-constexpr int count_leading_zeros(std::uint32_t x) {
-  if (x == 0) return 32;
-  int n = 0;
-  while ((x & 0x80000000u) == 0) {
-    x <<= 1;
-    ++n;
-  }
-  return n;
+constexpr int count_leading_zeros(std::uint32_t x) { return std::countl_zero(x); }  // 32 for 0: CLZ
+
+// ---- 16-bit fixed point (gemmlowp's int16 specialisations; TFLite's hard_swish.h) ----------
+
+// gemmlowp SaturatingRoundingDoublingHighMul for int16: round(a * b / 2^15), nudge 2^14
+// (1 - 2^14 for a negative product), truncating division; INT16_MIN * INT16_MIN saturates.
+constexpr std::int16_t saturating_rounding_doubling_high_mul(std::int16_t a, std::int16_t b) {
+  if (a == b && a == std::numeric_limits<std::int16_t>::min()) return std::numeric_limits<std::int16_t>::max();
+  const std::int32_t product = std::int32_t{a} * std::int32_t{b};
+  const std::int32_t nudge = product >= 0 ? (1 << 14) : (1 - (1 << 14));
+  return static_cast<std::int16_t>((product + nudge) / (1 << 15));
+}
+
+// TFLite SaturatingDoublingHighMul (ARM SQDMULH): a * b / 2^15 truncated toward zero.
+constexpr std::int16_t saturating_doubling_high_mul(std::int16_t a, std::int16_t b) {
+  if (a == b && a == std::numeric_limits<std::int16_t>::min()) return std::numeric_limits<std::int16_t>::max();
+  return static_cast<std::int16_t>((std::int32_t{a} * std::int32_t{b}) / (1 << 15));
+}
+
+// gemmlowp RoundingDivideByPOT for int16, mask and threshold in int16: the same as the int32 one
+// for exponents up to 15; from 16 on the mask is all ones and it yields 1 for x >= 0, -1 below.
+constexpr std::int16_t rounding_divide_by_pot16(std::int16_t x, int exponent) {
+  const auto mask = static_cast<std::int16_t>((std::int64_t{1} << exponent) - 1);
+  const auto remainder = static_cast<std::int16_t>(x & mask);
+  const auto threshold = static_cast<std::int16_t>((mask >> 1) + (x < 0 ? 1 : 0));
+  return static_cast<std::int16_t>((x >> exponent) + (remainder > threshold ? 1 : 0));
+}
+
+// TFLite SaturatingLeftShift for int16: value * 2^amount clamped to the int16 range.
+constexpr std::int16_t saturating_left_shift(std::int16_t value, int amount) {
+  const std::int64_t result = std::int64_t{value} * (std::int64_t{1} << amount);
+  constexpr std::int64_t lo = std::numeric_limits<std::int16_t>::min(), hi = std::numeric_limits<std::int16_t>::max();
+  return static_cast<std::int16_t>(result < lo ? lo : (result > hi ? hi : result));
 }
 
 // ---- gemmlowp transcendental functions on raw Q-format values ------------------------------

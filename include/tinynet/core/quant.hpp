@@ -13,4 +13,13 @@ struct Quant {
 // The quantization argument of float tensors (ignored by float kernels).
 inline constexpr Quant no_quant{};
 
+namespace detail {
+// Whether a tensor was declared without quantization parameters (matched on the object, not the
+// values: an int16 tensor of scale 1 and zero point 0 is still quantized).
+template <const Quant& Q>
+inline constexpr bool is_no_quant = false;
+template <>
+inline constexpr bool is_no_quant<no_quant> = true;
+}  // namespace detail
+
 }  // namespace tinynet

@@ -77,6 +77,13 @@ constexpr QuantizedMultiplier frexp_multiplier(double real_multiplier) {
           exponent};
 }
 
+// TFLite DownScaleInt32ToInt16Multiplier: a Q0.31 multiplier rounded to Q0.15 (saturating).
+constexpr std::int16_t downscale_to_int16(std::int32_t multiplier) {
+  constexpr std::int32_t rounding_offset = 1 << 15;
+  if (multiplier >= 2147483647 - rounding_offset) return 32767;
+  return static_cast<std::int16_t>((multiplier + rounding_offset) >> 16);
+}
+
 // TFLite CalculateInputRadius: the largest input difference that does not saturate after
 // scaling by 2^input_left_shift into a Q(input_integer_bits) value.
 constexpr int calculate_input_radius(int input_integer_bits, int input_left_shift,

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "constant_array.hpp"
+#include "diagnostics.hpp"
 #include "quant.hpp"
 #include "shape.hpp"
 
@@ -21,9 +23,29 @@ struct Tensor {
   static constexpr const Quant& quant = Q;
   static constexpr float scale = Q.scale;
   static constexpr std::int32_t zero_point = Q.zero_point;
+  static constexpr bool has_quantization = !detail::is_no_quant<Q>;
   static constexpr int size = ShapeT::size;
   static constexpr std::size_t bytes = static_cast<std::size_t>(ShapeT::size) * sizeof(Element);
   static constexpr bool is_float = std::is_same_v<Element, float>;
+};
+
+// A constant operand of an element-wise op (a MUL factor, a PRELU alpha, a DIV divisor): a tensor
+// whose values are a constant array in flash (a C array or std::array of Element, Shape's size
+// long). It is not in the arena; an op given one as an input leaves it out of its `inputs` and
+// reads `data` itself.
+template <class Element, class ShapeT, const auto& Data, const Quant& Q = no_quant>
+struct ConstantTensor : Tensor<Element, ShapeT, Q> {
+  static_assert(std::is_same_v<array_element<Data>, Element>,
+                "tinynet::ConstantTensor: the array's element type is not the tensor's");
+  static_assert(size_mismatch<ConstantTensor, ShapeT::size, array_size<Data>>::ok);
+  static constexpr const Element* data = &Data[0];
+  static constexpr const auto& values = Data;  // the array itself (the flash checksum reads it)
+};
+
+template <class T>
+concept ConstantTensorType = requires {
+  typename T::element;
+  { T::data } -> std::convertible_to<const typename T::element*>;
 };
 
 template <class T>

@@ -1,0 +1,31 @@
+// Elementary functions usable in constant expressions, for tables TFLM builds at Prepare time with
+// <cmath> (the int8 ELU table). Accurate to about 1e-16 relative, so rounding the result to float
+// gives the correctly rounded float, which is what glibc's expf returns.
+#pragma once
+
+#include <limits>
+
+namespace tinynet::detail {
+
+// e^x: x = k ln2 + r with |r| <= ln2 / 2, e^r by its Taylor series, times 2^k.
+constexpr double exp(double x) {
+  if (x < -745.0) return 0.0;  // below the smallest double
+  if (x > 709.0) return std::numeric_limits<double>::infinity();
+  constexpr double ln2 = 0.69314718055994530942;
+  const double kf = x / ln2;
+  const int k = static_cast<int>(kf < 0 ? kf - 0.5 : kf + 0.5);
+  // ln2 split in two so that k * ln2_hi is exact (Cody-Waite): r keeps its low bits.
+  constexpr double ln2_hi = 0.693145751953125;         // 22 significant bits
+  constexpr double ln2_lo = 1.42860682030941723212e-6;  // ln2 - ln2_hi
+  const double r = (x - k * ln2_hi) - k * ln2_lo;
+  double term = 1.0, sum = 1.0;
+  for (int n = 1; n < 28; ++n) {
+    term *= r / n;
+    sum += term;
+  }
+  double scale = 1.0;
+  for (int i = 0; i < (k < 0 ? -k : k); ++i) scale *= 2.0;
+  return k < 0 ? sum / scale : sum * scale;
+}
+
+}  // namespace tinynet::detail

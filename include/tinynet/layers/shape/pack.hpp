@@ -1,0 +1,65 @@
+// Pack: N inputs of one shape stacked along a new axis of the output (TFLM's pack.cc, PackImpl).
+// Values are copied as they are, as TFLM does (no requantization).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "../../core/diagnostics.hpp"
+#include "../../core/tensor.hpp"
+#include "../../core/type_list.hpp"
+
+namespace tinynet {
+
+struct PackOptions {
+  int axis = 0;  // an axis of the output; negative counts from the back
+};
+
+template <class Out, PackOptions Options, class... Ins>
+struct Pack {
+  using inputs = TypeList<Ins...>;
+  using output = Out;
+  using element = typename Out::element;
+  static constexpr int rank = Out::shape::rank;
+  static constexpr int axis = Options.axis < 0 ? rank + Options.axis : Options.axis;
+  static constexpr int count = static_cast<int>(sizeof...(Ins));
+
+  static_assert(count >= 1, "tinynet::Pack needs at least one input");
+  static_assert(axis >= 0 && axis < rank, "tinynet::Pack: axis out of range");
+  static_assert((element_type_mismatch<Pack, element, typename Ins::element>::ok && ...));
+  static_assert(((Ins::shape::rank + 1 == rank) && ...), "tinynet::Pack: each input has one axis less than the output");
+
+  // Elements before the new axis (outer) and after it (inner).
+  static constexpr int outer = [] {
+    int n = 1;
+    for (int i = 0; i < axis; ++i) n *= Out::shape::dims[static_cast<std::size_t>(i)];
+    return n;
+  }();
+  static constexpr int inner = Out::size / outer / count;
+  static constexpr bool shapes_fit = Out::shape::dims[static_cast<std::size_t>(axis)] == count && [] {
+    bool ok = true;
+    ([&] {
+      for (int i = 0; i < rank - 1; ++i)
+        ok = ok && Ins::shape::dims[static_cast<std::size_t>(i)] ==
+                       Out::shape::dims[static_cast<std::size_t>(i < axis ? i : i + 1)];
+    }(), ...);
+    return ok;
+  }();
+  static_assert(output_shape_mismatch<Pack, typename Out::shape, typename Out::shape, shapes_fit>::ok);
+
+  static constexpr bool in_place = false;
+  static constexpr std::uint64_t macs = 0;
+  static constexpr std::size_t weight_bytes = 0;
+
+  static constexpr void copy_one(const element* in, element* out, int k) {
+    for (int o = 0; o < outer; ++o)
+      for (int i = 0; i < inner; ++i) out[(o * count + k) * inner + i] = in[o * inner + i];
+  }
+
+  static constexpr void run(const typename Ins::element*... ins, element* out) {
+    int k = 0;
+    (copy_one(ins, out, k++), ...);
+  }
+};
+
+}  // namespace tinynet

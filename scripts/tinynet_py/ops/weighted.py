@@ -1,0 +1,409 @@
+"""CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV: the ops with weights."""
+
+import numpy as np
+
+from .. import fixedpoint as fp
+from . import OpSpec
+from .common import (activation_range_float, activation_range_quantized, compute_out_size,
+                     compute_padding, exact_matmul, pad_window, quantized_multipliers,
+                     requantize_accumulator, window_geometry, window_taps)
+
+
+def _prepare_weighted(ctx, weights_index, bias_index, channel_count, per_channel_multiplier):
+    """The part of Prepare shared by conv-like ops: dtype checks, per-channel multipliers
+    (PopulateConvolutionQuantizationParams, kernels/kernel_util.cc), activation range."""
+    op = ctx.op
+    inp = ctx.input(0 if op.opcode != "TRANSPOSE_CONV" else 2)
+    weights, bias, out = ctx.input(weights_index), ctx.input(bias_index), ctx.output()
+    ctx.require_constant(weights, "weights")
+    if bias is not None:
+        ctx.require_constant(bias, "bias")
+    plan = {"input_dtype": inp.dtype}
+    activation = op.options.get("fused_activation_function", "NONE")
+    if inp.dtype == "float32":
+        if weights.dtype != "float32":
+            ctx.fail("hybrid models (float activations, quantized weights) are not supported "
+                     "(TFLM refuses them too: 'Hybrid models are not supported')")
+        ctx.require_dtypes(out, ("float32",), "output")
+        plan["act_min"], plan["act_max"] = activation_range_float(ctx, activation)
+        plan["bias"] = (np.zeros(channel_count, np.float32) if bias is None
+                        else bias.data.astype(np.float32).reshape(-1))
+        return plan
+    ctx.require_dtypes(inp, ("int8", "int16"), "input")
+    ctx.require_dtypes(weights, ("int8",), "weights")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    in_scale, in_zp = ctx.per_tensor_quant(inp, "input")
+    out_scale, out_zp = ctx.per_tensor_quant(out, "output")
+    if not weights.is_quantized:
+        ctx.fail(f"weights tensor '{weights.name}' has no quantization parameters")
+    wide = inp.dtype == "int16"
+    if bias is not None:
+        ctx.require_dtypes(bias, ("int64", "int32") if wide else ("int32",), "bias")
+        if bias.num_elements != channel_count:
+            ctx.fail(f"bias has {bias.num_elements} elements, expected {channel_count}")
+    weight_scales = weights.scale.astype(np.float32)
+    if weight_scales.size not in (1, channel_count):
+        ctx.fail(f"weights have {weight_scales.size} scales, expected 1 or {channel_count}")
+    if weight_scales.size > 1 or per_channel_multiplier:
+        # PopulateConvolutionQuantizationParams: double(input_scale) * double(filter_scale)
+        # / double(output_scale), per channel (a per-tensor scale is broadcast).
+        real = (np.float64(in_scale) * weight_scales.astype(np.float64)) / np.float64(out_scale)
+        real = np.broadcast_to(real, (channel_count,))
+    else:
+        # FullyConnected, per-tensor weights: GetQuantizedConvolutionMultipler
+        # (kernels/kernel_util.cc) widens the *float* product input_scale * filter_scale
+        # to double before dividing by the output scale (TFLM as of 2024).  This changes
+        # the multiplier of every per-tensor FC layer in the golden models by a few units
+        # in the last place versus the all-double form, but the 8 golden inputs per model
+        # match with either form: the goldens do not decide, TFLM's source does.
+        product = np.float32(in_scale * weight_scales[0])
+        real = np.full(channel_count, np.float64(product) / np.float64(out_scale))
+    plan["multiplier"], plan["shift"] = quantized_multipliers(ctx, real)
+    plan["real_multiplier"] = real
+    plan["input_zero_point"] = in_zp
+    plan["weights_zero_point"] = int(weights.zero_point[0]) if weights.zero_point.size else 0
+    plan["output_zero_point"] = out_zp
+    plan["act_min"], plan["act_max"] = activation_range_quantized(ctx, activation, out)
+    plan["wide_accumulator"] = wide and (bias is None or bias.dtype == "int64")
+    if plan["wide_accumulator"] and plan["shift"].size and int(plan["shift"].max()) > 14:
+        # The 64-bit requantization shifts right by 15 - shift: it needs shift <= 14.
+        ctx.fail(f"rescale factor {float(real.max()):g} (input scale x weight scale / output scale) is "
+                 f"too large for the 16x8 kernels' 64-bit requantization (at most 2^14)")
+    plan["bias"] = (np.zeros(channel_count, np.int64) if bias is None
+                    else bias.data.astype(np.int64).reshape(-1))
+    return plan
+
+
+def prepare_conv_2d(ctx):
+    ctx.require_inputs(2, 3)
+    inp, weights, out = ctx.input(0), ctx.input(1), ctx.output()
+    if len(inp.shape) != 4 or len(weights.shape) != 4 or len(out.shape) != 4:
+        ctx.fail(f"expects 4-D input, weights and output, got {inp.shape}, {weights.shape}, {out.shape}")
+    out_c, kh, kw, in_c = weights.shape
+    # Grouped convolution (ConvPerChannel: groups = input depth / filter input depth, each group
+    # of output channels reads its own slice of input channels).
+    if in_c <= 0 or inp.shape[3] % in_c or out_c % (inp.shape[3] // in_c):
+        ctx.fail(f"weights {weights.shape} do not fit the input {inp.shape}: its {inp.shape[3]} channels "
+                 f"are not a whole number of groups of {in_c} that divides {out_c} filters")
+    if out.shape[3] != out_c:
+        ctx.fail(f"output {out.shape} does not have the weights' {out_c} channels")
+    plan = _prepare_weighted(ctx, 1, 2, out_c, per_channel_multiplier=True)
+    plan["groups"] = inp.shape[3] // in_c
+    o = ctx.op.options
+    plan["stride"] = (o["stride_h"], o["stride_w"])
+    plan["dilation"] = (o["dilation_h_factor"], o["dilation_w_factor"])
+    plan["kernel"] = (kh, kw)
+    plan["out_hw"] = out.shape[1:3]
+    plan["pad"] = window_geometry(ctx, inp.shape[1:3], plan["kernel"], plan["stride"],
+                                   plan["dilation"], plan["out_hw"], o["padding"])
+    plan["weights"] = weights.data.reshape(out_c, -1)
+    return plan
+
+
+def run_conv_2d(plan, x, weights, bias=None):
+    """reference_integer_ops::ConvPerChannel (int8 and 16x8) / reference_ops::Conv (float):
+    padded taps are skipped, which equals reading the input zero point; with groups, output
+    channel oc reads input channels [g * filter depth, (g + 1) * filter depth), g = oc / (out / groups)."""
+    kernel, stride, dilation, out_hw = plan["kernel"], plan["stride"], plan["dilation"], plan["out_hw"]
+    is_float = plan["input_dtype"] == "float32"
+    zp = 0 if is_float else plan["input_zero_point"]
+    xp = pad_window(x, plan["pad"], kernel, stride, dilation, out_hw, zp)
+    tap_list = [window_taps(xp, ky, kx, stride, dilation, out_hw)
+            for ky in range(kernel[0]) for kx in range(kernel[1])]
+    patches = np.stack(tap_list, axis=3)                     # N, OH, OW, KH*KW, C
+    n = x.shape[0]
+    patches = patches.reshape(n * out_hw[0] * out_hw[1], kernel[0] * kernel[1], -1)
+    groups = plan["groups"]
+    per_group_in = patches.shape[2] // groups
+    per_group_out = plan["weights"].shape[0] // groups
+    parts = []
+    for g in range(groups):
+        lhs = patches[:, :, g * per_group_in:(g + 1) * per_group_in].reshape(patches.shape[0], -1)
+        rhs = plan["weights"][g * per_group_out:(g + 1) * per_group_out]
+        if is_float:
+            parts.append(lhs.astype(np.float64) @ rhs.astype(np.float64).T)
+        else:
+            parts.append(exact_matmul(lhs.astype(np.int64) - zp, rhs.T))
+    acc = np.concatenate(parts, axis=1)
+    if is_float:
+        result = (acc.astype(np.float32) + plan["bias"])
+        return np.clip(result, plan["act_min"], plan["act_max"]).reshape(n, *out_hw, -1)
+    return requantize_accumulator(plan, acc + plan["bias"]).reshape(n, *out_hw, -1)
+
+
+def prepare_depthwise_conv_2d(ctx):
+    ctx.require_inputs(2, 3)
+    inp, weights, out = ctx.input(0), ctx.input(1), ctx.output()
+    if len(inp.shape) != 4 or len(weights.shape) != 4 or len(out.shape) != 4:
+        ctx.fail(f"expects 4-D input, weights and output, got {inp.shape}, {weights.shape}, {out.shape}")
+    _, kh, kw, out_c = weights.shape
+    in_c = inp.shape[3]
+    if out_c % in_c or out.shape[3] != out_c:
+        ctx.fail(f"weights {weights.shape} and output {out.shape} do not fit input {inp.shape}")
+    plan = _prepare_weighted(ctx, 1, 2, out_c, per_channel_multiplier=True)
+    o = ctx.op.options
+    plan["depth_multiplier"] = out_c // in_c
+    plan["stride"] = (o["stride_h"], o["stride_w"])
+    plan["dilation"] = (o["dilation_h_factor"], o["dilation_w_factor"])
+    plan["kernel"] = (kh, kw)
+    plan["out_hw"] = out.shape[1:3]
+    plan["pad"] = window_geometry(ctx, inp.shape[1:3], plan["kernel"], plan["stride"],
+                                   plan["dilation"], plan["out_hw"], o["padding"])
+    plan["weights"] = weights.data.reshape(kh, kw, out_c)
+    return plan
+
+
+def run_depthwise_conv_2d(plan, x, weights, bias=None):
+    """reference_integer_ops::DepthwiseConvPerChannel / reference_ops::DepthwiseConv:
+    output channel oc reads input channel oc / depth_multiplier."""
+    kernel, stride, dilation, out_hw = plan["kernel"], plan["stride"], plan["dilation"], plan["out_hw"]
+    is_float = plan["input_dtype"] == "float32"
+    zp = 0 if is_float else plan["input_zero_point"]
+    if plan["depth_multiplier"] > 1:
+        x = np.repeat(x, plan["depth_multiplier"], axis=3)
+    xp = pad_window(x, plan["pad"], kernel, stride, dilation, out_hw, zp)
+    w = plan["weights"]
+    if is_float:
+        acc = np.zeros(xp.shape[:1] + tuple(out_hw) + (w.shape[2],), np.float64)
+        for ky in range(kernel[0]):
+            for kx in range(kernel[1]):
+                acc += window_taps(xp, ky, kx, stride, dilation, out_hw) * w[ky, kx].astype(np.float64)
+        result = acc.astype(np.float32) + plan["bias"]
+        return np.clip(result, plan["act_min"], plan["act_max"])
+    xp = xp.astype(np.int64) - zp
+    w = w.astype(np.int64)
+    acc = np.zeros(xp.shape[:1] + tuple(out_hw) + (w.shape[2],), np.int64)
+    for ky in range(kernel[0]):
+        for kx in range(kernel[1]):
+            acc += window_taps(xp, ky, kx, stride, dilation, out_hw) * w[ky, kx]
+    return requantize_accumulator(plan, acc + plan["bias"])
+
+
+def prepare_fully_connected(ctx):
+    ctx.require_inputs(2, 3)
+    inp, weights, out = ctx.input(0), ctx.input(1), ctx.output()
+    if len(weights.shape) != 2:
+        ctx.fail(f"expects 2-D weights, got {weights.shape}")
+    units, depth = weights.shape
+    if depth == 0 or inp.num_elements % depth:
+        ctx.fail(f"input {inp.shape} cannot be split into rows of the weights' depth {depth}")
+    if ctx.op.options.get("weights_format", 0) != 0:
+        ctx.fail("shuffled weights (weights_format SHUFFLED4x16INT8) are not supported")
+    batches = inp.num_elements // depth
+    if out.num_elements != batches * units:
+        ctx.fail(f"output {out.shape} does not hold {batches} x {units} values")
+    plan = _prepare_weighted(ctx, 1, 2, units, per_channel_multiplier=False)
+    plan["depth"] = depth
+    plan["weights"] = weights.data
+    return plan
+
+
+def run_fully_connected(plan, x, weights, bias=None):
+    """reference_integer_ops::FullyConnected / reference_ops::FullyConnected."""
+    rows = x.reshape(-1, plan["depth"])
+    if plan["input_dtype"] == "float32":
+        acc = rows.astype(np.float64) @ plan["weights"].astype(np.float64).T
+        return np.clip(acc.astype(np.float32) + plan["bias"], plan["act_min"], plan["act_max"])
+    lhs = rows.astype(np.int64) - plan["input_zero_point"]
+    rhs = plan["weights"].astype(np.int64).T - plan["weights_zero_point"]
+    return requantize_accumulator(plan, exact_matmul(lhs, rhs) + plan["bias"])
+
+
+def prepare_transpose_conv(ctx):
+    ctx.require_inputs(3, 4)
+    shape_t, weights, inp, out = ctx.input(0), ctx.input(1), ctx.input(2), ctx.output()
+    if len(inp.shape) != 4 or len(weights.shape) != 4 or len(out.shape) != 4:
+        ctx.fail(f"expects 4-D input, weights and output, got {inp.shape}, {weights.shape}, {out.shape}")
+    if shape_t.data is not None and tuple(int(v) for v in shape_t.data.reshape(-1)) != out.shape:
+        ctx.fail(f"output_shape {shape_t.data.tolist()} differs from the output tensor {out.shape}")
+    out_c, kh, kw, in_c = weights.shape
+    if in_c != inp.shape[3] or out.shape[3] != out_c:
+        ctx.fail(f"weights {weights.shape} do not fit input {inp.shape} and output {out.shape}")
+    plan = _prepare_weighted(ctx, 1, 3, out_c, per_channel_multiplier=True)
+    o = ctx.op.options
+    plan["stride"] = (o["stride_h"], o["stride_w"])
+    plan["kernel"] = (kh, kw)
+    plan["out_hw"] = out.shape[1:3]
+    # TFLM's transpose_conv.cc: ComputePaddingHeightWidth on the *output* size.
+    pads = []
+    for axis in (0, 1):
+        if plan["stride"][axis] <= 0:
+            ctx.fail(f"strides must be positive, got {plan['stride']}")
+        size = compute_out_size(o["padding"], out.shape[1 + axis], plan["kernel"][axis],
+                                 plan["stride"][axis], 1)
+        pads.append(compute_padding(plan["stride"][axis], 1, out.shape[1 + axis],
+                                     plan["kernel"][axis], size))
+    plan["pad"] = tuple(pads)
+    plan["weights"] = weights.data
+    return plan
+
+
+def run_transpose_conv(plan, output_shape, weights, x, bias=None):
+    """reference_integer_ops::TransposeConv / reference_ops::TransposeConv: every input
+    pixel scatters input x weights into a (zeroed) accumulator at
+    out = in * stride - pad + k; taps falling outside the output are dropped."""
+    n, ih, iw, _ = x.shape
+    (sh, sw), (kh, kw), (oh, ow), (ph, pw) = plan["stride"], plan["kernel"], plan["out_hw"], plan["pad"]
+    is_float = plan["input_dtype"] == "float32"
+    w = plan["weights"]
+    full_h = (ih - 1) * sh + kh
+    full_w = (iw - 1) * sw + kw
+    if is_float:
+        acc = np.zeros((n, max(full_h, ph + oh), max(full_w, pw + ow), w.shape[0]), np.float64)
+        xs = x.astype(np.float64)
+        wf = w.astype(np.float64)
+    else:
+        acc = np.zeros((n, max(full_h, ph + oh), max(full_w, pw + ow), w.shape[0]), np.int64)
+        xs = x.astype(np.int64) - plan["input_zero_point"]
+        wf = w.astype(np.int64)
+    for ky in range(kh):
+        for kx in range(kw):
+            contribution = xs @ wf[:, ky, kx, :].T          # N, IH, IW, OC
+            acc[:, ky:ky + (ih - 1) * sh + 1:sh, kx:kx + (iw - 1) * sw + 1:sw, :] += contribution
+    acc = acc[:, ph:ph + oh, pw:pw + ow, :]
+    if is_float:
+        return np.clip(acc.astype(np.float32) + plan["bias"], plan["act_min"], plan["act_max"])
+    if not plan["wide_accumulator"]:
+        acc = fp.wrap32(acc)
+    return requantize_accumulator(plan, acc + plan["bias"])
+
+
+
+
+# --- C++ emission ----------------------------------------------------------------------
+
+SPARSE_FORM_NAMES = {"dense": "dense", "unrolled": "unrolled", "compressed": "compressed"}
+
+
+def emit_fully_connected(e, op, plan, prefix, ins, outs):
+    if op.options.get("weights_format", 0) not in (0, "DEFAULT"):
+        e.fail(op, "shuffled weights formats are not supported (supported: DEFAULT)")
+    names, w = e.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1)
+    if len(w.shape) != 2:
+        e.fail(op, f"weights of rank {len(w.shape)} (expected 2)")
+    options = e.activation(op)
+    form = SPARSE_FORM_NAMES.get(e.sparse)
+    if form:   # 'auto' is the library's default (SparseForm::automatic)
+        options += f", tinynet::SparseForm::{form}"
+    return (f"tinynet::FullyConnected<{ins[0]}, {outs[0]}, {names['weights']}, {names['bias']}, "
+            f"{names['scales']},\n    tinynet::FullyConnectedOptions{{{options}}}>")
+
+
+def emit_conv_2d(e, op, plan, prefix, ins, outs, weights_layout=None):
+    names, w = e.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1,
+                               weights_data=weights_layout)
+    if len(w.shape) != 4:
+        e.fail(op, f"weights of rank {len(w.shape)} (expected 4, OHWI)")
+    kernel_h, kernel_w = plan["kernel"]
+    (stride_h, stride_w), (dilation_h, dilation_w) = plan["stride"], plan["dilation"]
+    return (f"tinynet::Conv2D<{ins[0]}, {outs[0]}, {names['weights']}, {names['bias']}, {names['scales']},\n"
+            f"    tinynet::Conv2DOptions{{.kernel_h = {kernel_h}, .kernel_w = {kernel_w}, "
+            f".stride_h = {stride_h}, .stride_w = {stride_w}, "
+            f".dilation_h = {dilation_h}, .dilation_w = {dilation_w},\n"
+            f"                           .padding = {e.padding(op)}, .activation = {e.activation(op)}}}>")
+
+
+def emit_depthwise_conv_2d(e, op, plan, prefix, ins, outs):
+    in_channels = e.model.tensors[op.inputs[0]].shape[-1]
+    w = e.model.tensors[op.inputs[1]]
+    if in_channels == 1:
+        # One input channel: the depthwise filters [1][kh][kw][M] are an ordinary convolution
+        # with M output channels, OHWI [M][kh][kw][1] -- same sums, the faster kernel.
+        return emit_conv_2d(e, op, plan, prefix, ins, outs,
+                            weights_layout=np.transpose(w.data, (3, 1, 2, 0)))
+    names, w = e.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1)
+    if w.shape[0] != 1:
+        e.fail(op, f"weights of shape {w.shape} (expected [1, kh, kw, out_channels])")
+    kernel_h, kernel_w = plan["kernel"]
+    (stride_h, stride_w), (dilation_h, dilation_w) = plan["stride"], plan["dilation"]
+    return (f"tinynet::DepthwiseConv2D<{ins[0]}, {outs[0]}, {names['weights']}, {names['bias']}, {names['scales']},\n"
+            f"    tinynet::DepthwiseConv2DOptions{{.kernel_h = {kernel_h}, .kernel_w = {kernel_w}, "
+            f".stride_h = {stride_h}, .stride_w = {stride_w}, "
+            f".dilation_h = {dilation_h}, .dilation_w = {dilation_w},\n"
+            f"                                    .depth_multiplier = {plan['depth_multiplier']}, "
+            f".padding = {e.padding(op)}, .activation = {e.activation(op)}}}>")
+
+
+# --- inspect: MACs, parameters, requantization tables ------------------------------------
+
+def macs_conv_2d(model, op):
+    out_c, kh, kw, in_c = model.tensors[op.inputs[1]].shape
+    return model.tensors[op.outputs[0]].num_elements * kh * kw * in_c
+
+
+def macs_depthwise_conv_2d(model, op):
+    _, kh, kw, _ = model.tensors[op.inputs[1]].shape
+    return model.tensors[op.outputs[0]].num_elements * kh * kw
+
+
+def macs_fully_connected(model, op):
+    return model.tensors[op.outputs[0]].num_elements * model.tensors[op.inputs[1]].shape[1]
+
+
+def macs_transpose_conv(model, op):
+    out_c, kh, kw, in_c = model.tensors[op.inputs[1]].shape
+    return model.tensors[op.inputs[2]].num_elements * kh * kw * out_c
+
+
+def params_conv(op):
+    o = op.options
+    parts = [f"stride {o['stride_h']}x{o['stride_w']}"]
+    if o.get("dilation_h_factor", 1) != 1 or o.get("dilation_w_factor", 1) != 1:
+        parts.append(f"dilation {o['dilation_h_factor']}x{o['dilation_w_factor']}")
+    parts.append(o["padding"])
+    return ", ".join(parts)
+
+
+def _requant_bytes(data_input_index):
+    """Per-output-channel multiplier and shift (int32 each) of a quantized conv-like op."""
+    def count(model, op):
+        if model.tensors[op.inputs[data_input_index]].dtype == "float32":
+            return 0
+        if op.opcode == "FULLY_CONNECTED" and not model.tensors[op.inputs[1]].per_channel:
+            return 8                       # one multiplier and shift for the layer
+        return 8 * model.tensors[op.outputs[0]].shape[-1]
+    return count
+
+
+# --- options schema ----------------------------------------------------------------------
+
+_CONV_2D_FIELDS = [
+    (0, "padding", "padding", 0), (1, "stride_w", "int32", 0), (2, "stride_h", "int32", 0),
+    (3, "fused_activation_function", "activation", 0),
+    (4, "dilation_w_factor", "int32", 1), (5, "dilation_h_factor", "int32", 1),
+    (6, "quantized_bias_type", "int8", 0),
+]
+_DEPTHWISE_FIELDS = [
+    (0, "padding", "padding", 0), (1, "stride_w", "int32", 0), (2, "stride_h", "int32", 0),
+    (3, "depth_multiplier", "int32", 0), (4, "fused_activation_function", "activation", 0),
+    (5, "dilation_w_factor", "int32", 1), (6, "dilation_h_factor", "int32", 1),
+]
+_FULLY_CONNECTED_FIELDS = [
+    (0, "fused_activation_function", "activation", 0), (1, "weights_format", "int8", 0),
+    (2, "keep_num_dims", "bool", False), (3, "asymmetric_quantize_inputs", "bool", False),
+    (4, "quantized_bias_type", "int8", 0),
+]
+_TRANSPOSE_CONV_FIELDS = [
+    (0, "padding", "padding", 0), (1, "stride_w", "int32", 0), (2, "stride_h", "int32", 0),
+    (3, "fused_activation_function", "activation", 0), (4, "quantized_bias_type", "int8", 0),
+]
+
+_WEIGHTED = dict(data_inputs=1, weights=True, requant_table_bytes=_requant_bytes(0),
+                 quantize="weights", prune="synapses", fuses_activation=True)
+
+SPECS = [
+    OpSpec("CONV_2D", (1, "Conv2DOptions", _CONV_2D_FIELDS), prepare_conv_2d, run_conv_2d,
+           emit_conv_2d, macs=macs_conv_2d, params_text=params_conv, weight_axis=0, **_WEIGHTED),
+    OpSpec("DEPTHWISE_CONV_2D", (2, "DepthwiseConv2DOptions", _DEPTHWISE_FIELDS),
+           prepare_depthwise_conv_2d, run_depthwise_conv_2d, emit_depthwise_conv_2d,
+           macs=macs_depthwise_conv_2d, params_text=params_conv, weight_axis=3, **_WEIGHTED),
+    OpSpec("FULLY_CONNECTED", (8, "FullyConnectedOptions", _FULLY_CONNECTED_FIELDS),
+           prepare_fully_connected, run_fully_connected, emit_fully_connected,
+           macs=macs_fully_connected, weight_axis=0, **_WEIGHTED),
+    OpSpec("TRANSPOSE_CONV", (49, "TransposeConvOptions", _TRANSPOSE_CONV_FIELDS),
+           prepare_transpose_conv, run_transpose_conv, None,
+           macs=macs_transpose_conv, params_text=params_conv, weights=True,
+           requant_table_bytes=_requant_bytes(2),
+           pending="the C++ library has no TransposeConv yet (the reference kernel exists)"),
+]

@@ -1,0 +1,239 @@
+"""TFLM's single-op conformance set (../shared/conformance/tflm-ops, see its README.md): for every
+op the registry claims, every case must match TFLM byte for byte -- the numpy reference, and the
+C++ generated for it.  All cases' headers go into ONE host program (one build), which runs every
+case on every run's inputs.
+
+Rules from the set's README: runs listed in `undefined_runs` are not required; runs in
+`failed_runs` (TFLM's Invoke() failed) have no expected output and are not compared; a float32
+NaN matches any NaN.  Cases of a claimed op that tinynet refuses (one-line error) are listed in
+GAPS; a test checks that each is still refused, so the list stays true.
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import SHARED, placeholder_if_empty
+from tinynet_py import emit, ops, runner
+from tinynet_py.emit import identifier
+from tinynet_py.ir import DTYPES
+from tinynet_py.reference import Interpreter
+from tinynet_py.tflite import load_model
+
+ROOT = SHARED / "conformance" / "tflm-ops"
+
+# Cases of claimed ops that tinynet refuses with its one-line error (case -> what is missing).
+GAPS = {
+    **{f"{op}/{case}": f"int16 {op.upper()} (16x8) is not implemented yet" for op, case in (
+        ("logistic", "int16_1x3x3x7_pot_2m11"), ("logistic", "int16_1x4x4x3_pot_2m12"),
+        ("logistic", "int16_37_large_scale"), ("softmax", "int16_1x10"),
+        ("softmax", "int16_4x13_beta0p5"), ("tanh", "int16_1x4x4x3_pot_2m12"),
+        ("tanh", "int16_1x5x5x3_general"), ("tanh", "int16_37_tiny_scale"))},
+    "softmax/int8_in_int16_out_2x9": "SOFTMAX int8 -> int16 is not implemented yet",
+    **{f"mean/{case}": "the C++ Mean reduces height and width of a 4-D tensor only" for case in (
+        "int16_1x4x4x6_axis3_keep", "int8_1x4x4x10_axis3_keep_same_q", "int8_2x5x6_axis2")},
+}
+
+
+def _cases():
+    if not ROOT.is_dir():
+        return []
+    return sorted(f"{op.name}/{case.name}" for op in ROOT.iterdir()
+                  if op.is_dir() and op.name.upper() in ops.SUPPORTED_OPS
+                  for case in op.iterdir() if (case / "meta.json").exists())
+
+
+CASES = _cases()
+MISSING = f"no tflm-ops cases under {ROOT}"
+SUPPORTED_CASES = placeholder_if_empty([c for c in CASES if c not in GAPS], MISSING)
+
+
+class Case:
+    def __init__(self, name):
+        self.name = name
+        self.folder = ROOT / name
+        self.meta = json.loads((self.folder / "meta.json").read_text())
+        self.model = load_model(self.folder / "model.tflite")
+        skipped = set(self.meta.get("undefined_runs", [])) | set(self.meta.get("failed_runs", []))
+        self.runs = [(k, run) for k, run in enumerate(self.meta["runs"])
+                     if k not in skipped and run["outputs"] and not run.get("tflm_failed")]
+
+    def inputs(self, run):
+        return [np.fromfile(self.folder / f, dtype=DTYPES[self.model.tensors[i].dtype])
+                for f, i in zip(run["inputs"], self.model.inputs)]
+
+    def expected(self, run):
+        return [(self.folder / f).read_bytes() for f in run["outputs"]]
+
+    def output_dtypes(self):
+        return [self.model.tensors[i].dtype for i in self.model.outputs]
+
+
+def same_bytes(got, want, dtype):
+    """Byte equality; for float32, any NaN matches any NaN (the README's rule)."""
+    if got == want:
+        return True
+    if dtype != "float32" or len(got) != len(want):
+        return False
+    a, b = np.frombuffer(got, np.float32), np.frombuffer(want, np.float32)
+    both_nan = np.isnan(a) & np.isnan(b)
+    return bool(np.all(both_nan | (a.view(np.uint32) == b.view(np.uint32))))
+
+
+def check(case, run, outputs):
+    """outputs: bytes per output; returns a description of the first difference or None."""
+    for j, (got, want, dtype) in enumerate(zip(outputs, case.expected(run), case.output_dtypes())):
+        if not same_bytes(got, want, dtype):
+            a = np.frombuffer(got, DTYPES[dtype]) if len(got) % np.dtype(DTYPES[dtype]).itemsize == 0 else None
+            b = np.frombuffer(want, DTYPES[dtype])
+            if a is None or a.size != b.size:
+                return f"output {j}: {len(got)} bytes, TFLM wrote {len(want)}"
+            bad = np.flatnonzero(a != b)
+            return (f"output {j}: {bad.size} of {b.size} values differ, first at {bad[0]}: "
+                    f"got {a[bad[0]]!r}, TFLM {b[bad[0]]!r}")
+    return None
+
+
+@pytest.mark.parametrize("name", placeholder_if_empty(sorted(GAPS), MISSING))
+def test_gap_is_refused_with_one_line(name):
+    """A case listed in GAPS is refused by the generator with a ModelError (what `tinynet convert`
+    prints as one line, exit 2), not converted into something wrong."""
+    from tinynet_py.errors import ModelError
+    assert name in CASES, f"{name} is no longer in tflm-ops or its op is no longer claimed"
+    case = Case(name)
+    with pytest.raises(ModelError) as error:
+        emit.generate_header(case.model, "gap")
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("name", SUPPORTED_CASES)
+def test_reference_matches_tflm(name):
+    case = Case(name)
+    interpreter = Interpreter(case.model)
+    assert case.runs, "no run with an expected output"
+    for k, run in case.runs:
+        outputs = [np.ascontiguousarray(o).tobytes() for o in interpreter.invoke(case.inputs(run))]
+        problem = check(case, run, outputs)
+        assert problem is None, f"{name} run {k}: {problem}"
+
+
+# ---- the C++: one program for every case --------------------------------------------------------
+
+def _program(headers):
+    """main.cpp: case k's network runs on the input files named on one line of the manifest
+    (`k in... out...`) and writes its outputs there."""
+    parts = ["// tinynet tflm-ops conformance runner (generated by test_tflm_ops.py)",
+             "#include <cstdio>", "#include <cstdlib>", "#include <cstring>", ""]
+    parts += [f'#include "case_{k}.hpp"' for k in range(len(headers))]
+    parts += ["""
+template <class Span>
+static bool read_tensor(const char* path, Span span) {
+  std::FILE* f = std::fopen(path, "rb");
+  if (!f) return false;
+  const std::size_t got = std::fread(span.data(), 1, span.size_bytes(), f);
+  const bool extra = std::fgetc(f) != EOF;
+  std::fclose(f);
+  return got == span.size_bytes() && !extra;
+}
+
+template <class Span>
+static bool write_tensor(const char* path, Span span) {
+  std::FILE* f = std::fopen(path, "wb");
+  if (!f) return false;
+  const bool ok = std::fwrite(span.data(), 1, span.size_bytes(), f) == span.size_bytes();
+  return std::fclose(f) == 0 && ok;
+}
+"""]
+    dispatch = []
+    for k, (namespace, inputs, outputs) in enumerate(headers):
+        reads = "\n".join(f"  if (!read_tensor(in[{i}], instance.input<{i}>())) return 3;" for i in range(inputs))
+        writes = "\n".join(f"  if (!write_tensor(out[{i}], instance.output<{i}>())) return 4;"
+                           for i in range(outputs))
+        parts.append(f"static int run_{k}(char** in, char** out) {{\n"
+                     f"  static tinynet::Instance<{namespace}::network> instance;\n"
+                     f"{reads}\n  instance.invoke();\n{writes}\n  return 0;\n}}\n")
+        dispatch.append(f"      case {k}: status = run_{k}(paths, paths + {inputs}); break;")
+    parts.append("""int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  std::FILE* manifest = std::fopen(argv[1], "r");
+  if (!manifest) return 2;
+  static char line[8192];
+  while (std::fgets(line, sizeof line, manifest)) {
+    char* paths[64];
+    int count = 0;
+    int k = -1;
+    for (char* word = std::strtok(line, " \\n"); word; word = std::strtok(nullptr, " \\n")) {
+      if (k < 0) k = std::atoi(word); else if (count < 64) paths[count++] = word;
+    }
+    int status = 5;
+    switch (k) {
+""" + "\n".join(dispatch) + """
+      default: break;
+    }
+    if (status != 0) { std::fprintf(stderr, "case %d failed (%d)\\n", k, status); return status; }
+  }
+  std::fclose(manifest);
+  return 0;
+}
+""")
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory):
+    """Builds the one program from every case the generator accepts; case name -> index."""
+    cases, headers, texts = {}, [], []
+    for name in CASES:
+        if name in GAPS:
+            continue
+        case = Case(name)
+        namespace = identifier("case_" + name.replace("/", "__"))
+        texts.append(emit.generate_header(case.model, namespace))
+        headers.append((namespace, len(case.model.inputs), len(case.model.outputs)))
+        cases[name] = len(headers) - 1
+    source = _program(headers)
+    cxx = os.environ.get("TINYNET_CXX") or os.environ.get("CXX") or "g++"
+    flags = runner.HOST_FLAGS + os.environ.get("TINYNET_CXXFLAGS", "").split()
+    key = hashlib.sha256("\0".join(texts + [source, cxx, " ".join(flags), runner.library_digest()])
+                         .encode()).hexdigest()[:24]
+    folder = os.path.join(runner.cache_root(), "tflm-ops-" + key)
+    binary = os.path.join(folder, "runner")
+    if not os.path.exists(binary):
+        os.makedirs(folder, exist_ok=True)
+        for k, text in enumerate(texts):
+            with open(os.path.join(folder, f"case_{k}.hpp"), "w") as f:
+                f.write(text)
+        with open(os.path.join(folder, "main.cpp"), "w") as f:
+            f.write(source)
+        proc = subprocess.run([cxx] + flags + ["-I", runner.INCLUDE, "-I", folder,
+                                               os.path.join(folder, "main.cpp"), "-o", binary + ".tmp"],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, "the tflm-ops program does not compile:\n" + proc.stderr[-6000:]
+        os.replace(binary + ".tmp", binary)
+    # Run every case and run at once; each test then reads its own outputs.
+    work = tmp_path_factory.mktemp("tflm-ops-out")
+    lines, outputs = [], {}
+    for name, k in cases.items():
+        case = Case(name)
+        for r, run in case.runs:
+            outs = [str(work / f"{k}_{r}_{j}.bin") for j in range(len(case.model.outputs))]
+            lines.append(" ".join([str(k)] + [str(case.folder / f) for f in run["inputs"]] + outs))
+            outputs[(name, r)] = outs
+    manifest = work / "manifest.txt"
+    manifest.write_text("\n".join(lines) + "\n")
+    proc = subprocess.run([binary, str(manifest)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"the tflm-ops program failed: {proc.stderr.strip()}"
+    return outputs
+
+
+@pytest.mark.parametrize("name", SUPPORTED_CASES)
+def test_cpp_matches_tflm(name, program):
+    case = Case(name)
+    for k, run in case.runs:
+        outputs = [open(p, "rb").read() for p in program[(name, k)]]
+        problem = check(case, run, outputs)
+        assert problem is None, f"{name} run {k}: {problem}"
