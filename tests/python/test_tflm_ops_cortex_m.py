@@ -23,12 +23,13 @@ CPU = "cortex-m4"
 # Sample cases whose Cortex-M4 output is known to differ from TFLM (the host program matches):
 # strict xfail, so a fix turns them into failures until they are taken off this list.
 # arm-none-eabi-g++ 12.2.1 at -O1/-O2 (not -O0) deletes the call to the op's run_op: GCC's
-# pure-const pass treats it as const (two call-graph nodes share the mangled name of
+# pure-const pass treats it as const (probably because two call-graph nodes share the name of
 # Pack<..., PackOptions{2}, ...>::copy_one, a class-type template argument), so the output stays
-# zero. Both also seen with `tinynet run <case>/model.tflite --target cortex-m4`.
+# zero. Both also seen with `tinynet run <case>/model.tflite --target cortex-m4`; both match TFLM
+# when the image is built with -fno-ipa-pure-const -fno-ipa-modref.
 KNOWN_M4_FAILURES = {
     "pack/int8_2x_3x7_axis2": "arm-none-eabi-g++ -O2 drops the PACK op (output left at zero)",
-    "split/int16_1x4x4x8_axis3_n4": "run 1: output 0 all zero on Cortex-M4 (not yet analysed; host correct)",
+    "split/int16_1x4x4x8_axis3_n4": "arm-none-eabi-g++ -O2: run 1 output 0 left at zero (as PACK)",
 }
 
 
