@@ -191,7 +191,7 @@ def program(tmp_path_factory):
         if name in GAPS:
             continue
         case = Case(name)
-        namespace = identifier("case_" + name.replace("/", "__"))
+        namespace = identifier("case_" + name.replace("/", "_of_"))
         texts.append(emit.generate_header(case.model, namespace))
         headers.append((namespace, len(case.model.inputs), len(case.model.outputs)))
         cases[name] = len(headers) - 1

@@ -20,17 +20,9 @@ from tinynet_py import cortex_m, emit, runner
 
 CPU = "cortex-m4"
 
-# Sample cases whose Cortex-M4 output is known to differ from TFLM (the host program matches):
-# strict xfail, so a fix turns them into failures until they are taken off this list.
-# arm-none-eabi-g++ 12.2.1 at -O1/-O2 (not -O0) deletes the call to the op's run_op: GCC's
-# pure-const pass treats it as const (probably because two call-graph nodes share the name of
-# Pack<..., PackOptions{2}, ...>::copy_one, a class-type template argument), so the output stays
-# zero. Both also seen with `tinynet run <case>/model.tflite --target cortex-m4`; both match TFLM
-# when the image is built with -fno-ipa-pure-const -fno-ipa-modref.
-KNOWN_M4_FAILURES = {
-    "pack/int8_2x_3x7_axis2": "arm-none-eabi-g++ -O2 drops the PACK op (output left at zero)",
-    "split/int16_1x4x4x8_axis3_n4": "arm-none-eabi-g++ -O2: run 1 output 0 left at zero (as PACK)",
-}
+# The PACK and SPLIT cases of this sample found a GCC bug: arm-none-eabi-g++ 12.2 at -O1/-O2
+# deleted the call to an op's run_op (judged free of side effects), leaving the output at zero.
+# Network::run_op is noipa for GCC since (include/tinynet/graph/network.hpp).
 
 
 def _sample():
@@ -47,8 +39,6 @@ def _sample():
 
 
 SAMPLE = placeholder_if_empty(_sample(), MISSING)
-SAMPLE_PARAMS = [pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_M4_FAILURES[name], strict=True))
-                 if name in KNOWN_M4_FAILURES else name for name in SAMPLE]
 
 
 def _c_string(text):
@@ -143,14 +133,7 @@ def outputs(tmp_path_factory):
             for k, (_, case) in enumerate(cases) for r, _ in case.runs}
 
 
-def test_known_failures_are_in_the_sample():
-    """KNOWN_M4_FAILURES names sample cases only (so an entry cannot outlive its case)."""
-    if not all(isinstance(name, str) for name in SAMPLE):
-        pytest.skip(MISSING)
-    assert set(KNOWN_M4_FAILURES) <= set(SAMPLE)
-
-
-@pytest.mark.parametrize("name", SAMPLE_PARAMS)
+@pytest.mark.parametrize("name", SAMPLE)
 def test_cortex_m4_matches_tflm(name, outputs):
     case = Case(name)
     assert case.runs, "no run with an expected output"

@@ -23,6 +23,14 @@
 #include "../core/type_list.hpp"
 #include "arena_plan.hpp"
 
+// A function the optimiser treats as a black box at its call sites: GCC's noipa (no inlining, no
+// cloning, no side-effect analysis across the call); clang has no such analysis bug to avoid.
+#if defined(__GNUC__) && !defined(__clang__)
+#define TINYNET_OPAQUE_CALL [[gnu::noipa]]
+#else
+#define TINYNET_OPAQUE_CALL [[gnu::noinline]]
+#endif
+
 namespace tinynet {
 
 template <class... Tensors>
@@ -241,8 +249,12 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // Each op runs in a function of its own: the stack then peaks at the largest op's frame, not at
   // the sum of the frames of the ops a compiler would inline into invoke() (ad01 on Cortex-M4:
   // 1,764 instead of 2,036 bytes of stack), for a call and return per op.
+  // GCC must not draw conclusions across that call either (noipa, not only noinline):
+  // arm-none-eabi-g++ 12.2 at -O1 and above judged a Pack op's function free of side effects, its
+  // stores being addressed from the input pointer after loop optimisation, and deleted the call
+  // (tests/python/test_tflm_ops_cortex_m.py caught it: the output stayed zero).
   template <class Op, class... In>
-  [[gnu::noinline]] static void run_op(std::byte* arena, TypeList<In...>) {
+  TINYNET_OPAQUE_CALL static void run_op(std::byte* arena, TypeList<In...>) {
     Op::run(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
   }
 
