@@ -42,6 +42,7 @@
 #include "layers/quantize/dequantize.hpp"
 #include "layers/quantize/quantize.hpp"
 #include "layers/shape/concatenation.hpp"
+#include "layers/shape/gather.hpp"
 #include "layers/shape/pack.hpp"
 #include "layers/shape/pad.hpp"
 #include "layers/shape/reshape.hpp"

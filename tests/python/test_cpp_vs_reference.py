@@ -347,6 +347,16 @@ def shape_cases():
     yield r("resize_nearest_float", (1, 2, 3, 4), (5, 4), half_pixel_centers=True, dtype="float32")
 
 
+def indexing_cases():
+    g = sm.gather_case
+    yield g("gather_axis0_repeats", (5, 3), [4, 0, 0, 2, 4, 1])
+    yield g("gather_axis_neg1_2d_indices", (2, 3, 6), [[5, 0], [3, 3], [1, 4]], axis=-1, zp=127)
+    yield g("gather_batch_dims1_axis2", (2, 3, 4, 2), [[3, 0, 1], [2, 2, 0]], axis=2, batch_dims=1)
+    yield g("gather_batch_dims_neg1", (3, 4, 2), [[1], [3], [0]], axis=1, batch_dims=-1, zp=-128)
+    yield g("gather_float_axis1", (2, 5, 3), [4, 1], axis=1, dtype="float32")
+    yield g("gather_int32_scalar_index", (4, 3), 2, axis=0, dtype="int32")
+
+
 def chain_cases():
     yield sm.chain_conv_pool_fc_softmax("chain_conv_maxpool_fc_softmax")
     yield sm.chain_quantize_depthwise_dequantize("chain_quantize_depthwise_dequantize")
@@ -358,7 +368,7 @@ def catalogue():
     cases = []
     for family in (conv_cases, depthwise_cases, fully_connected_cases, pool_cases, mean_cases,
                    arithmetic_cases, elementwise_cases, activation_cases, softmax_cases, quantize_cases, shape_cases,
-                   chain_cases):
+                   indexing_cases, chain_cases):
         cases.extend(family())
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"

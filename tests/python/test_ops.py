@@ -319,3 +319,58 @@ def test_shape_and_the_arithmetic_on_it_fold_to_constants():
     import re
     header = emit.generate_header(model, "m")
     assert re.findall(r"// op \d+: (\w+)", header) == ["RESHAPE"]
+
+
+# ---- indexing ops --------------------------------------------------------------------------------
+
+def _tflm_gather(x, coords, axis, batch_dims):
+    """A transliteration of TFLM's Gather<> (micro/kernels/gather.cc)."""
+    axis = axis + x.ndim if axis < 0 else axis
+    batch_dims = batch_dims + coords.ndim if batch_dims < 0 else batch_dims
+    batch_size = int(np.prod(x.shape[:batch_dims]))
+    outer_size = int(np.prod(x.shape[batch_dims:axis]))
+    inner_size = int(np.prod(x.shape[axis + 1:]))
+    coord_size = int(np.prod(coords.shape[batch_dims:]))
+    axis_size = x.shape[axis]
+    flat, c, out = x.reshape(-1), coords.reshape(-1), []
+    for b_ in range(batch_size):
+        for o in range(outer_size):
+            for i in range(coord_size):
+                start = (((b_ * outer_size) + o) * axis_size + int(c[b_ * coord_size + i])) * inner_size
+                out.extend(flat[start:start + inner_size])
+    return np.array(out, x.dtype)
+
+
+@pytest.mark.parametrize("in_shape, indices, axis, batch_dims", [
+    ((5, 3), [4, 0, 0, 2], 0, 0),
+    ((2, 3, 6), [[5, 0], [3, 3], [1, 4]], -1, 0),
+    ((2, 3, 4, 2), [[3, 0, 1], [2, 2, 0]], 2, 1),
+    ((3, 4, 2), [[1], [3], [0]], 1, -1),
+    ((2, 3, 4), [[0, 2], [1, 1]], 1, 1),
+    ((4, 3), 2, 0, 0),
+])
+def test_gather_matches_tflm_loops(in_shape, indices, axis, batch_dims):
+    import synthetic_models as sm
+    case = sm.gather_case("gather", in_shape, indices, axis, batch_dims)
+    model = parse_model(case.data, "gather.tflite")
+    x = random_int8(in_shape)
+    got = Interpreter(model).invoke([x])[0]
+    want = _tflm_gather(x, np.asarray(indices, np.int32), axis, batch_dims)
+    assert np.array_equal(got.reshape(-1), want)
+    assert got.shape == tuple(model.tensors[model.outputs[0]].shape)
+    if batch_dims == 0:
+        assert np.array_equal(got, np.take(x, indices, axis=axis))
+
+
+@pytest.mark.parametrize("in_shape, indices, axis, batch_dims, dtype, message", [
+    ((5, 3), [5], 0, 0, "int8", "outside axis 0"),            # TFLM's Invoke() fails
+    ((5, 3), [-1], 0, 0, "int8", "outside axis 0"),
+    ((2, 3), [[0], [1]], 0, 1, "int8", "batch_dims"),        # batch_dims > axis
+    ((5, 3), [1], 0, 0, "int16", "supported: int8, int32, float32"),  # gather.cc refuses INT16
+])
+def test_gather_refuses_what_tflm_refuses(in_shape, indices, axis, batch_dims, dtype, message):
+    import synthetic_models as sm
+    case = sm.gather_case("bad_gather", in_shape, indices, axis, batch_dims, dtype=dtype)
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(case.data, "bad_gather.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)

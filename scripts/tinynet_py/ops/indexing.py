@@ -1,0 +1,73 @@
+"""Ops that pick, rearrange or convert values without arithmetic on them: GATHER, SPACE_TO_DEPTH,
+DEPTH_TO_SPACE."""
+
+import numpy as np
+
+from . import OpSpec
+
+
+def prepare_gather(ctx):
+    """gather.cc Prepare(): axis and batch_dims (negative ones count from the end), the output
+    shape input[:axis] + indices[batch_dims:] + input[axis + 1:].  The indices are constants here
+    (read at generation time); an index outside the axis makes TFLM's Invoke() fail, so it is
+    refused."""
+    ctx.require_inputs(2)
+    inp, coords, out = ctx.input(0), ctx.input(1), ctx.output()
+    ctx.require_dtypes(inp, ("int8", "int32", "float32"), "input")
+    ctx.require_dtypes(coords, ("int32", "int64"), "indices")
+    ctx.require_constant(coords, "indices")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    rank, coords_rank = len(inp.shape), len(coords.shape)
+    axis = ctx.op.options.get("axis", 0)
+    batch_dims = ctx.op.options.get("batch_dims", 0)
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank:
+        ctx.fail(f"axis {ctx.op.options.get('axis', 0)} is outside the input's rank {rank}")
+    batch_dims = batch_dims + coords_rank if batch_dims < 0 else batch_dims
+    if not 0 <= batch_dims <= min(axis, coords_rank) or batch_dims >= rank:
+        ctx.fail(f"batch_dims {ctx.op.options.get('batch_dims', 0)} must be <= axis {axis} and "
+                 f"<= the indices' rank {coords_rank}")
+    if tuple(inp.shape[:batch_dims]) != tuple(coords.shape[:batch_dims]):
+        ctx.fail(f"the first {batch_dims} dimensions of input {inp.shape} and indices {coords.shape} differ")
+    expected = tuple(inp.shape[:axis]) + tuple(coords.shape[batch_dims:]) + tuple(inp.shape[axis + 1:])
+    if expected != tuple(out.shape):
+        ctx.fail(f"gathering {coords.shape} from {inp.shape} on axis {axis} gives {expected}, "
+                 f"the output is {out.shape}")
+    indices = coords.data.astype(np.int64).reshape(-1)
+    if indices.size and (indices.min() < 0 or indices.max() >= inp.shape[axis]):
+        ctx.fail(f"an index of {indices.tolist()} is outside axis {axis} of size {inp.shape[axis]}")
+    size = lambda dims: int(np.prod(dims, dtype=np.int64))
+    return {"indices": indices, "batch": size(inp.shape[:batch_dims]),
+            "outer": size(inp.shape[batch_dims:axis]), "axis_size": int(inp.shape[axis]),
+            "coords": size(coords.shape[batch_dims:]), "inner": size(inp.shape[axis + 1:]),
+            "shape": tuple(out.shape)}
+
+
+def run_gather(plan, x, coords=None):
+    """Gather<> (micro/kernels/gather.cc): for each batch and outer position, the inner blocks at
+    the batch's indices, values copied as they are."""
+    batch, outer, coords_n, inner = plan["batch"], plan["outer"], plan["coords"], plan["inner"]
+    view = x.reshape(batch, outer, plan["axis_size"], inner)
+    picked = plan["indices"].reshape(batch, coords_n)
+    out = np.stack([view[b][:, picked[b], :] for b in range(batch)])
+    return out.reshape(plan["shape"])
+
+
+def emit_gather(e, op, plan, prefix, ins, outs):
+    e.add_array("std::int32_t", f"{prefix}_indices", plan["indices"])
+    return (f"tinynet::Gather<{ins[0]}, {outs[0]}, {prefix}_indices, tinynet::GatherOptions{{"
+            f".batch = {plan['batch']}, .outer = {plan['outer']}, .axis_size = {plan['axis_size']}, "
+            f".coords = {plan['coords']}, .inner = {plan['inner']}}}>")
+
+
+def params_gather(op):
+    o = op.options
+    return f"axis {o.get('axis', 0)}" + (f", batch_dims {o['batch_dims']}" if o.get("batch_dims") else "")
+
+
+SPECS = [
+    OpSpec("GATHER", (23, "GatherOptions", [(0, "axis", "int32", 0), (1, "batch_dims", "int32", 0)]),
+           prepare_gather, run_gather, emit_gather, data_inputs=1, params_text=params_gather,
+           quantize="shared"),
+]
