@@ -797,3 +797,12 @@ def gather_case(name, in_shape, indices, axis=0, batch_dims=0, dtype="int8", zp=
     return indexing_case(name, "GATHER", in_shape, out_shape, 23,
                          b.T(f0=("int32", axis), f1=("int32", batch_dims)), [(indices, "int32")],
                          dtype=dtype, zp=zp)
+
+
+def space_depth_case(name, opcode, in_shape, block, dtype="int8", zp=-7):
+    n, h, w, c = in_shape
+    out_shape = ((n, h // block, w // block, c * block * block) if opcode == "SPACE_TO_DEPTH"
+                 else (n, h * block, w * block, c // (block * block)))
+    code = 19 if opcode == "SPACE_TO_DEPTH" else 94
+    return indexing_case(name, opcode, in_shape, out_shape, code, b.T(f0=("int32", block)),
+                         dtype=dtype, zp=zp)

@@ -355,6 +355,12 @@ def indexing_cases():
     yield g("gather_batch_dims_neg1", (3, 4, 2), [[1], [3], [0]], axis=1, batch_dims=-1, zp=-128)
     yield g("gather_float_axis1", (2, 5, 3), [4, 1], axis=1, dtype="float32")
     yield g("gather_int32_scalar_index", (4, 3), 2, axis=0, dtype="int32")
+    sd = sm.space_depth_case
+    yield sd("space_to_depth_b2_batch2", "SPACE_TO_DEPTH", (2, 4, 6, 3), 2, zp=127)
+    yield sd("space_to_depth_b3_float", "SPACE_TO_DEPTH", (1, 6, 3, 2), 3, dtype="float32")
+    yield sd("space_to_depth_b1", "SPACE_TO_DEPTH", (1, 2, 3, 4), 1)
+    yield sd("depth_to_space_b2_batch2", "DEPTH_TO_SPACE", (2, 3, 2, 8), 2, zp=-128)
+    yield sd("depth_to_space_b3_float", "DEPTH_TO_SPACE", (1, 2, 1, 18), 3, dtype="float32")
 
 
 def chain_cases():

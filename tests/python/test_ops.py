@@ -374,3 +374,62 @@ def test_gather_refuses_what_tflm_refuses(in_shape, indices, axis, batch_dims, d
     with pytest.raises(ModelError) as error:
         Interpreter(parse_model(case.data, "bad_gather.tflite"))
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def _tflm_space_to_depth(x, block):
+    """A transliteration of reference_ops::SpaceToDepth (internal/reference/space_to_depth.h)."""
+    n, h, w, c = x.shape
+    out = np.zeros((n, h // block, w // block, c * block * block), x.dtype)
+    for ib in range(n):
+        for ih in range(h):
+            for iw in range(w):
+                for d in range(c):
+                    od = d + ((ih % block) * block + iw % block) * c
+                    out[ib, ih // block, iw // block, od] = x[ib, ih, iw, d]
+    return out
+
+
+def _tflm_depth_to_space(x, block):
+    """A transliteration of reference_ops::DepthToSpace (internal/reference/depth_to_space.h)."""
+    n, h, w, c = x.shape
+    oc = c // (block * block)
+    out = np.zeros((n, h * block, w * block, oc), x.dtype)
+    for ob in range(n):
+        for oh in range(h * block):
+            for ow in range(w * block):
+                for d in range(oc):
+                    idp = d + ((oh % block) * block + ow % block) * oc
+                    out[ob, oh, ow, d] = x[ob, oh // block, ow // block, idp]
+    return out
+
+
+@pytest.mark.parametrize("opcode, in_shape, block", [
+    ("SPACE_TO_DEPTH", (2, 4, 6, 3), 2), ("SPACE_TO_DEPTH", (1, 6, 3, 2), 3),
+    ("SPACE_TO_DEPTH", (1, 2, 2, 5), 1), ("DEPTH_TO_SPACE", (2, 3, 2, 8), 2),
+    ("DEPTH_TO_SPACE", (1, 2, 1, 18), 3), ("DEPTH_TO_SPACE", (1, 1, 1, 16), 4),
+])
+def test_space_depth_match_tflm_loops(opcode, in_shape, block):
+    import synthetic_models as sm
+    case = sm.space_depth_case("sd", opcode, in_shape, block)
+    x = random_int8(in_shape)
+    got = Interpreter(parse_model(case.data, "sd.tflite")).invoke([x])[0]
+    loops = _tflm_space_to_depth if opcode == "SPACE_TO_DEPTH" else _tflm_depth_to_space
+    assert np.array_equal(got, loops(x, block))
+
+
+@pytest.mark.parametrize("opcode, in_shape, block, dtype, message", [
+    ("SPACE_TO_DEPTH", (1, 4, 6, 1), 4, "int8", "divide height 4 and width 6"),
+    ("SPACE_TO_DEPTH", (1, 4, 4, 1), 0, "int8", "must be positive"),
+    ("DEPTH_TO_SPACE", (1, 2, 2, 6), 2, "int8", "divide the 6 channels"),
+    ("DEPTH_TO_SPACE", (1, 2, 2, 4), 2, "int16", "supported: int8, float32"),
+])
+def test_space_depth_refuse_what_tflm_refuses(opcode, in_shape, block, dtype, message):
+    import synthetic_models as sm
+    n, h, w, c = in_shape
+    out = (n, 1, 1, c) if message != "supported: int8, float32" else None
+    case = sm.indexing_case("bad", opcode, in_shape, out or (n, h * block, w * block, c // 4),
+                            19 if opcode == "SPACE_TO_DEPTH" else 94, b.T(f0=("int32", block)),
+                            dtype=dtype)
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(case.data, "bad.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)

@@ -66,8 +66,75 @@ def params_gather(op):
     return f"axis {o.get('axis', 0)}" + (f", batch_dims {o['batch_dims']}" if o.get("batch_dims") else "")
 
 
+def _prepare_space_depth(ctx, to_depth):
+    """space_to_depth.cc / depth_to_space.cc Prepare(): 4-D, float32 or int8, block_size > 0
+    dividing height and width (SPACE_TO_DEPTH) or block_size^2 dividing the channels
+    (DEPTH_TO_SPACE); the output shape follows."""
+    ctx.require_inputs(1)
+    inp, out = ctx.input(0), ctx.output()
+    ctx.require_dtypes(inp, ("int8", "float32"), "input")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    if len(inp.shape) != 4:
+        ctx.fail(f"expects a 4-D (NHWC) input, got {inp.shape}")
+    b = ctx.op.options.get("block_size", 0)
+    n, h, w, c = (int(d) for d in inp.shape)
+    if to_depth:
+        if b <= 0 or h % b or w % b:
+            ctx.fail(f"block_size {b} must be positive and divide height {h} and width {w}")
+        expected = (n, h // b, w // b, c * b * b)
+    else:
+        if b <= 0 or c % (b * b):
+            ctx.fail(f"block_size {b} must be positive and its square divide the {c} channels")
+        expected = (n, h * b, w * b, c // (b * b))
+    if expected != tuple(out.shape):
+        ctx.fail(f"block_size {b} turns {inp.shape} into {expected}, the output is {out.shape}")
+    return {"block": b, "shape": expected}
+
+
+def prepare_space_to_depth(ctx):
+    return _prepare_space_depth(ctx, to_depth=True)
+
+
+def prepare_depth_to_space(ctx):
+    return _prepare_space_depth(ctx, to_depth=False)
+
+
+def run_space_to_depth(plan, x):
+    """reference_ops::SpaceToDepth: output channel (by * b + bx) * C + c of output pixel (y, x) is
+    input pixel (y * b + by, x * b + bx), channel c."""
+    n, h, w, c = x.shape
+    b = plan["block"]
+    return x.reshape(n, h // b, b, w // b, b, c).transpose(0, 1, 3, 2, 4, 5).reshape(plan["shape"])
+
+
+def run_depth_to_space(plan, x):
+    """reference_ops::DepthToSpace: the inverse of SpaceToDepth."""
+    n, h, w, c = x.shape
+    b = plan["block"]
+    return x.reshape(n, h, w, b, b, c // (b * b)).transpose(0, 1, 3, 2, 4, 5).reshape(plan["shape"])
+
+
+def emit_space_to_depth(e, op, plan, prefix, ins, outs):
+    return f"tinynet::SpaceToDepth<{ins[0]}, {outs[0]}, {plan['block']}>"
+
+
+def emit_depth_to_space(e, op, plan, prefix, ins, outs):
+    return f"tinynet::DepthToSpace<{ins[0]}, {outs[0]}, {plan['block']}>"
+
+
+def params_block(op):
+    return f"block_size {op.options.get('block_size', 0)}"
+
+
 SPECS = [
     OpSpec("GATHER", (23, "GatherOptions", [(0, "axis", "int32", 0), (1, "batch_dims", "int32", 0)]),
            prepare_gather, run_gather, emit_gather, data_inputs=1, params_text=params_gather,
+           quantize="shared"),
+    OpSpec("SPACE_TO_DEPTH", (19, "SpaceToDepthOptions", [(0, "block_size", "int32", 0)]),
+           prepare_space_to_depth, run_space_to_depth, emit_space_to_depth, params_text=params_block,
+           quantize="shared"),
+    OpSpec("DEPTH_TO_SPACE", (94, "DepthToSpaceOptions", [(0, "block_size", "int32", 0)]),
+           prepare_depth_to_space, run_depth_to_space, emit_depth_to_space, params_text=params_block,
            quantize="shared"),
 ]
