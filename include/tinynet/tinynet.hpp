@@ -43,6 +43,7 @@
 #include "layers/quantize/quantize.hpp"
 #include "layers/shape/concatenation.hpp"
 #include "layers/shape/gather.hpp"
+#include "layers/shape/mirror_pad.hpp"
 #include "layers/shape/pack.hpp"
 #include "layers/shape/pad.hpp"
 #include "layers/shape/reshape.hpp"

@@ -806,3 +806,10 @@ def space_depth_case(name, opcode, in_shape, block, dtype="int8", zp=-7):
     code = 19 if opcode == "SPACE_TO_DEPTH" else 94
     return indexing_case(name, opcode, in_shape, out_shape, code, b.T(f0=("int32", block)),
                          dtype=dtype, zp=zp)
+
+
+def mirror_pad_case(name, in_shape, pads, symmetric, dtype="int8", zp=-7):
+    out_shape = [d + p[0] + p[1] for d, p in zip(in_shape, pads)]
+    return indexing_case(name, "MIRROR_PAD", in_shape, out_shape, 77,
+                         b.T(f0=("int8", 1 if symmetric else 0)), [(np.array(pads, np.int32), "int32")],
+                         dtype=dtype, zp=zp)

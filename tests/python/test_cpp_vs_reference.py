@@ -361,6 +361,13 @@ def indexing_cases():
     yield sd("space_to_depth_b1", "SPACE_TO_DEPTH", (1, 2, 3, 4), 1)
     yield sd("depth_to_space_b2_batch2", "DEPTH_TO_SPACE", (2, 3, 2, 8), 2, zp=-128)
     yield sd("depth_to_space_b3_float", "DEPTH_TO_SPACE", (1, 2, 1, 18), 3, dtype="float32")
+    mp = sm.mirror_pad_case
+    yield mp("mirror_pad_reflect_rank4", (1, 4, 3, 2), [(0, 0), (3, 1), (2, 2), (0, 1)], False)
+    yield mp("mirror_pad_symmetric_rank3", (2, 3, 4), [(2, 0), (3, 3), (0, 4)], True, zp=127)
+    yield mp("mirror_pad_reflect_rank1_clamped_tail", (3,), [(2, 5)], False)
+    yield mp("mirror_pad_symmetric_rank6", (2, 1, 2, 1, 3, 2), [(1, 1), (1, 0), (0, 2), (0, 1), (3, 0), (2, 2)],
+             True, zp=-128)
+    yield mp("mirror_pad_float_reflect", (3, 5), [(1, 2), (4, 0)], False, dtype="float32")
 
 
 def chain_cases():

@@ -433,3 +433,55 @@ def test_space_depth_refuse_what_tflm_refuses(opcode, in_shape, block, dtype, me
     with pytest.raises(ModelError) as error:
         Interpreter(parse_model(case.data, "bad.tflite"))
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def _tflm_mirror_pad(x, pads, offset):
+    """A transliteration of MirrorPad's Eval (micro/kernels/mirror_pad.cc): each output element's
+    flat index is split into per-dimension indices, each mapped by GetInputDimension()."""
+    def input_dimension(padded, left, size):
+        if padded < left:
+            original = left + offset - 1
+            return original - min(padded, original - offset)
+        padded -= left
+        if padded >= size:
+            padded -= size
+            original = size - (1 + offset)
+            return original - min(padded, original)
+        return padded
+    out_shape = [d + p[0] + p[1] for d, p in zip(x.shape, pads)]
+    out = np.zeros(out_shape, x.dtype)
+    for index in itertools.product(*[range(d) for d in out_shape]):
+        out[index] = x[tuple(input_dimension(i, p[0], d) for i, p, d in zip(index, pads, x.shape))]
+    return out
+
+
+@pytest.mark.parametrize("in_shape, pads, symmetric", [
+    ((1, 4, 3, 2), [(0, 0), (3, 1), (2, 2), (0, 1)], False),
+    ((2, 3, 4), [(2, 0), (3, 3), (0, 4)], True),
+    ((3, 5), [(2, 2), (4, 0)], False),
+    ((4,), [(4, 4)], True),
+    ((3,), [(2, 5)], False),           # a tail beyond size - 1: TFLM's formula clamps it
+    ((2, 2), [(0, 6), (1, 3)], True),
+])
+def test_mirror_pad_matches_tflm_loops(in_shape, pads, symmetric):
+    import synthetic_models as sm
+    case = sm.mirror_pad_case("mp", in_shape, pads, symmetric)
+    x = random_int8(in_shape)
+    got = Interpreter(parse_model(case.data, "mp.tflite")).invoke([x])[0]
+    assert np.array_equal(got, _tflm_mirror_pad(x, pads, 0 if symmetric else 1))
+    offset = 0 if symmetric else 1
+    if all(p[1] <= d - offset for p, d in zip(pads, in_shape)):      # numpy's modes agree there
+        assert np.array_equal(got, np.pad(x, pads, mode="symmetric" if symmetric else "reflect"))
+
+
+@pytest.mark.parametrize("in_shape, pads, symmetric, dtype, message", [
+    ((3, 5), [(3, 0), (0, 0)], False, "int8", "0 to 2 in front"),   # TFLM would read input[-1]
+    ((3, 5), [(4, 0), (0, 0)], True, "int8", "0 to 3 in front"),
+    ((3, 5), [(1, 1), (1, 1)], True, "int16", "supported: int8, float32"),
+])
+def test_mirror_pad_refuses_what_tflm_cannot_run(in_shape, pads, symmetric, dtype, message):
+    import synthetic_models as sm
+    case = sm.mirror_pad_case("bad_mp", in_shape, pads, symmetric, dtype=dtype)
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(case.data, "bad_mp.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)

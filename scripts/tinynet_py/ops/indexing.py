@@ -1,5 +1,5 @@
 """Ops that pick, rearrange or convert values without arithmetic on them: GATHER, SPACE_TO_DEPTH,
-DEPTH_TO_SPACE."""
+DEPTH_TO_SPACE, MIRROR_PAD."""
 
 import numpy as np
 
@@ -127,6 +127,76 @@ def params_block(op):
     return f"block_size {op.options.get('block_size', 0)}"
 
 
+_MIRROR_MODES = {0: "REFLECT", 1: "SYMMETRIC"}
+
+
+def _mirror_source(padded, left, size, offset):
+    """GetInputDimension (micro/kernels/mirror_pad.cc): the input index output index `padded`
+    reads along an axis."""
+    if padded < left:
+        original = left + offset - 1
+        return original - min(padded, original - offset)
+    padded -= left
+    if padded >= size:
+        padded -= size
+        original = size - (1 + offset)
+        return original - min(padded, original)
+    return padded
+
+
+def prepare_mirror_pad(ctx):
+    """mirror_pad.cc Prepare(): paddings [rank, 2] (int32 or int64), output = input + paddings.
+    TFLM has float32 and int8 kernels only (int16 fails at Invoke()).  A leading padding above
+    size - offset (offset 1 for REFLECT, 0 for SYMMETRIC) makes TFLM read outside the input, so
+    it is refused; a trailing one is clamped by TFLM's formula and accepted."""
+    ctx.require_inputs(2)
+    inp, paddings, out = ctx.input(0), ctx.input(1), ctx.output()
+    ctx.require_constant(paddings, "paddings")
+    ctx.require_dtypes(inp, ("int8", "float32"), "input")
+    ctx.require_dtypes(paddings, ("int32", "int64"), "paddings")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    mode = ctx.op.options.get("mode", 0)
+    if mode not in _MIRROR_MODES:
+        ctx.fail(f"mode {mode} is neither REFLECT (0) nor SYMMETRIC (1)")
+    offset = 1 if _MIRROR_MODES[mode] == "REFLECT" else 0
+    rank = len(inp.shape)
+    pads = paddings.data.astype(np.int64).reshape(-1)
+    if pads.size != 2 * rank or not 1 <= rank <= 6:
+        ctx.fail(f"paddings {paddings.data.tolist()} do not fit the input's rank {rank} (1 to 6)")
+    pads = pads.reshape(rank, 2)
+    for axis, (before, after) in enumerate(pads):
+        if before < 0 or after < 0 or before > inp.shape[axis] - offset:
+            ctx.fail(f"paddings {pads.tolist()}: axis {axis} of size {inp.shape[axis]} can be "
+                     f"{_MIRROR_MODES[mode]}-padded by 0 to {inp.shape[axis] - offset} in front")
+    expected = tuple(int(d + p[0] + p[1]) for d, p in zip(inp.shape, pads))
+    if expected != tuple(out.shape):
+        ctx.fail(f"padding input {inp.shape} by {pads.tolist()} gives {expected}, the output is {out.shape}")
+    sources = [[_mirror_source(p, int(before), int(size), offset) for p in range(n)]
+               for (before, _), size, n in zip(pads, inp.shape, expected)]
+    return {"pads": [(int(p[0]), int(p[1])) for p in pads], "symmetric": offset == 0,
+            "sources": sources}
+
+
+def run_mirror_pad(plan, x, paddings=None):
+    """MirrorPad (micro/kernels/mirror_pad.cc): every output element reads the input at
+    GetInputDimension() of each of its indices."""
+    return x[np.ix_(*[np.array(s, np.int64) for s in plan["sources"]])]
+
+
+def emit_mirror_pad(e, op, plan, prefix, ins, outs):
+    pads = plan["pads"] + [(0, 0)] * (6 - len(plan["pads"]))
+    before = ", ".join(str(p[0]) for p in pads)
+    after = ", ".join(str(p[1]) for p in pads)
+    symmetric = "true" if plan["symmetric"] else "false"
+    return (f"tinynet::MirrorPad<{ins[0]}, {outs[0]}, tinynet::MirrorPadOptions{{.before = {{{before}}}, "
+            f".after = {{{after}}}, .symmetric = {symmetric}}}>")
+
+
+def params_mirror_pad(op):
+    return _MIRROR_MODES.get(op.options.get("mode", 0), "?")
+
+
 SPECS = [
     OpSpec("GATHER", (23, "GatherOptions", [(0, "axis", "int32", 0), (1, "batch_dims", "int32", 0)]),
            prepare_gather, run_gather, emit_gather, data_inputs=1, params_text=params_gather,
@@ -136,5 +206,8 @@ SPECS = [
            quantize="shared"),
     OpSpec("DEPTH_TO_SPACE", (94, "DepthToSpaceOptions", [(0, "block_size", "int32", 0)]),
            prepare_depth_to_space, run_depth_to_space, emit_depth_to_space, params_text=params_block,
+           quantize="shared"),
+    OpSpec("MIRROR_PAD", (77, "MirrorPadOptions", [(0, "mode", "int8", 0)]), prepare_mirror_pad,
+           run_mirror_pad, emit_mirror_pad, data_inputs=1, params_text=params_mirror_pad,
            quantize="shared"),
 ]
