@@ -39,6 +39,7 @@
 #include "layers/elementwise/sub.hpp"
 #include "layers/pool/mean.hpp"
 #include "layers/pool/pool2d.hpp"
+#include "layers/quantize/cast.hpp"
 #include "layers/quantize/dequantize.hpp"
 #include "layers/quantize/quantize.hpp"
 #include "layers/shape/concatenation.hpp"

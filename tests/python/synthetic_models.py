@@ -764,6 +764,9 @@ def chain_residual_add_concat(name):
 def _typed_feeds(rng, shape, dtype, zp):
     if dtype == "int8":
         return int8_feeds(rng, [shape], [zp])
+    if dtype == "int16":
+        return [[np.full(shape, v, np.int16)] for v in (0, -32768, 32767)] + [
+            [rng.integers(-32768, 32768, size=shape).astype(np.int16)]]
     if dtype == "int32":
         info = np.iinfo(np.int32)
         return [[np.full(shape, v, np.int32)] for v in (0, info.min, info.max)] + [
@@ -813,3 +816,7 @@ def mirror_pad_case(name, in_shape, pads, symmetric, dtype="int8", zp=-7):
     return indexing_case(name, "MIRROR_PAD", in_shape, out_shape, 77,
                          b.T(f0=("int8", 1 if symmetric else 0)), [(np.array(pads, np.int32), "int32")],
                          dtype=dtype, zp=zp)
+
+
+def cast_case(name, shape, dtype, out_dtype, zp=-7):
+    return indexing_case(name, "CAST", shape, shape, 37, None, dtype=dtype, out_dtype=out_dtype, zp=zp)

@@ -368,6 +368,11 @@ def indexing_cases():
     yield mp("mirror_pad_symmetric_rank6", (2, 1, 2, 1, 3, 2), [(1, 1), (1, 0), (0, 2), (0, 1), (3, 0), (2, 2)],
              True, zp=-128)
     yield mp("mirror_pad_float_reflect", (3, 5), [(1, 2), (4, 0)], False, dtype="float32")
+    # CAST: float inputs stay inside the integer target's range (outside it C++ is undefined).
+    for src, dst in (("float32", "int8"), ("int8", "float32"), ("int32", "int8"), ("int8", "int32"),
+                     ("int16", "int32"), ("int32", "int16"), ("float32", "int32"), ("int32", "float32"),
+                     ("int16", "float32"), ("int8", "int16")):
+        yield sm.cast_case(f"cast_{src}_to_{dst}", (2, 3, 5), src, dst)
 
 
 def chain_cases():

@@ -485,3 +485,22 @@ def test_mirror_pad_refuses_what_tflm_cannot_run(in_shape, pads, symmetric, dtyp
     with pytest.raises(ModelError) as error:
         Interpreter(parse_model(case.data, "bad_mp.tflite"))
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("src, dst, values, want", [
+    ("int32", "int8", [300, -129, 2**31 - 1, -2**31, 5], [44, 127, -1, 0, 5]),     # the low 8 bits
+    ("int32", "int16", [65537, -32769, 40000], [1, 32767, -25536]),
+    ("float32", "int8", [-1.9, 1.9, -0.5, 127.9, -128.9], [-1, 1, 0, 127, -128]),  # toward zero
+    ("float32", "int32", [-2.5, 1e9, -7.99], [-2, 1000000000, -7]),
+    ("int32", "float32", [16777217, -3, 2**31 - 1], [16777216.0, -3.0, 2147483648.0]),
+    ("int8", "float32", [-128, -7, 127], [-128.0, -7.0, 127.0]),    # quantization ignored
+])
+def test_cast_converts_raw_values_as_static_cast_does(src, dst, values, want):
+    import synthetic_models as sm
+    case = sm.cast_case("cast", (len(values),), src, dst)
+    x = np.array(values, DTYPES_NP[src])
+    got = Interpreter(parse_model(case.data, "cast.tflite")).invoke([x])[0]
+    assert got.dtype == DTYPES_NP[dst] and got.tolist() == want
+
+
+DTYPES_NP = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "float32": np.float32}

@@ -1,8 +1,9 @@
 """Ops that pick, rearrange or convert values without arithmetic on them: GATHER, SPACE_TO_DEPTH,
-DEPTH_TO_SPACE, MIRROR_PAD."""
+DEPTH_TO_SPACE, MIRROR_PAD, CAST."""
 
 import numpy as np
 
+from ..ir import DTYPES
 from . import OpSpec
 
 
@@ -197,6 +198,34 @@ def params_mirror_pad(op):
     return _MIRROR_MODES.get(op.options.get("mode", 0), "?")
 
 
+_CAST_TYPES = ("int8", "int16", "int32", "float32")
+
+
+def prepare_cast(ctx):
+    """cast.cc: any of TFLM's types to any other, quantization ignored; these are the ones a
+    tinynet tensor holds."""
+    ctx.require_inputs(1)
+    inp, out = ctx.input(0), ctx.output()
+    ctx.require_dtypes(inp, _CAST_TYPES, "input")
+    ctx.require_dtypes(out, _CAST_TYPES, "output")
+    if tuple(inp.shape) != tuple(out.shape):
+        ctx.fail(f"input shape {inp.shape} and output shape {out.shape} differ")
+    return {"dtype": DTYPES[out.dtype]}
+
+
+def run_cast(plan, x):
+    """copyToTensor (micro/kernels/cast.cc): static_cast of each value.  Integers narrow to their
+    low bits; floats truncate toward zero (outside the target's range C++ leaves it undefined)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if np.issubdtype(x.dtype, np.floating) and not np.issubdtype(plan["dtype"], np.floating):
+            return np.trunc(x).astype(np.int64).astype(plan["dtype"])
+        return x.astype(plan["dtype"])
+
+
+def emit_cast(e, op, plan, prefix, ins, outs):
+    return f"tinynet::Cast<{ins[0]}, {outs[0]}>"
+
+
 SPECS = [
     OpSpec("GATHER", (23, "GatherOptions", [(0, "axis", "int32", 0), (1, "batch_dims", "int32", 0)]),
            prepare_gather, run_gather, emit_gather, data_inputs=1, params_text=params_gather,
@@ -210,4 +239,5 @@ SPECS = [
     OpSpec("MIRROR_PAD", (77, "MirrorPadOptions", [(0, "mode", "int8", 0)]), prepare_mirror_pad,
            run_mirror_pad, emit_mirror_pad, data_inputs=1, params_text=params_mirror_pad,
            quantize="shared"),
+    OpSpec("CAST", (37, "CastOptions", []), prepare_cast, run_cast, emit_cast, same_shape=True),
 ]
