@@ -42,6 +42,7 @@
 #include "layers/quantize/cast.hpp"
 #include "layers/quantize/dequantize.hpp"
 #include "layers/quantize/quantize.hpp"
+#include "layers/reduce/arg_min_max.hpp"
 #include "layers/shape/concatenation.hpp"
 #include "layers/shape/gather.hpp"
 #include "layers/shape/mirror_pad.hpp"

@@ -820,3 +820,14 @@ def mirror_pad_case(name, in_shape, pads, symmetric, dtype="int8", zp=-7):
 
 def cast_case(name, shape, dtype, out_dtype, zp=-7):
     return indexing_case(name, "CAST", shape, shape, 37, None, dtype=dtype, out_dtype=out_dtype, zp=zp)
+
+
+def arg_min_max_case(name, opcode, in_shape, axis, out_dtype="int32", dtype="int8", zp=-7,
+                     axis_dtype="int32"):
+    a = axis % len(in_shape)
+    out_shape = list(in_shape[:a]) + list(in_shape[a + 1:])
+    code = {"int32": 2, "int64": 4}[out_dtype]
+    return indexing_case(name, opcode, in_shape, out_shape, 40 if opcode == "ARG_MAX" else 57,
+                         b.T(f0=("int8", code)),
+                         [(np.array([axis], np.int32 if axis_dtype == "int32" else np.int64), axis_dtype)],
+                         dtype=dtype, out_dtype=out_dtype, zp=zp)

@@ -373,6 +373,12 @@ def indexing_cases():
                      ("int16", "int32"), ("int32", "int16"), ("float32", "int32"), ("int32", "float32"),
                      ("int16", "float32"), ("int8", "int16")):
         yield sm.cast_case(f"cast_{src}_to_{dst}", (2, 3, 5), src, dst)
+    am = sm.arg_min_max_case
+    yield am("arg_max_axis1_int64", "ARG_MAX", (2, 7, 3), 1, out_dtype="int64", axis_dtype="int64")
+    yield am("arg_max_axis0_rank1", "ARG_MAX", (9,), 0, zp=127)
+    yield am("arg_min_axis_neg1", "ARG_MIN", (3, 2, 5), -1, zp=-128)
+    yield am("arg_min_axis0_int64_float", "ARG_MIN", (4, 3), 0, out_dtype="int64", dtype="float32")
+    yield am("arg_max_axis2_float", "ARG_MAX", (2, 3, 4, 2), 2, dtype="float32")
 
 
 def chain_cases():

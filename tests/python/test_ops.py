@@ -504,3 +504,59 @@ def test_cast_converts_raw_values_as_static_cast_does(src, dst, values, want):
 
 
 DTYPES_NP = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "float32": np.float32}
+
+
+def _tflm_arg_min_max(x, axis, is_max):
+    """A transliteration of reference_ops::ArgMinMax (internal/reference/arg_min_max.h)."""
+    axis = axis + x.ndim if axis < 0 else axis
+    outer = int(np.prod(x.shape[:axis]))
+    inner = int(np.prod(x.shape[axis + 1:]))
+    size = x.shape[axis]
+    flat, out = x.reshape(-1), []
+    for o in range(outer):
+        for i in range(inner):
+            best, best_index = flat[o * size * inner + i], 0
+            for k in range(1, size):
+                value = flat[(o * size + k) * inner + i]
+                if (value > best) if is_max else (value < best):
+                    best, best_index = value, k
+            out.append(best_index)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("opcode", ["ARG_MAX", "ARG_MIN"])
+@pytest.mark.parametrize("in_shape, axis", [((2, 7, 3), 1), ((9,), 0), ((3, 2, 5), -1), ((4, 3), -2)])
+def test_arg_min_max_matches_tflm_loops(opcode, in_shape, axis):
+    """Ties (a narrow value range makes many) keep the first index."""
+    import synthetic_models as sm
+    case = sm.arg_min_max_case("am", opcode, in_shape, axis)
+    x = RNG.integers(-2, 3, size=in_shape).astype(np.int8)
+    got = Interpreter(parse_model(case.data, "am.tflite")).invoke([x])[0]
+    assert np.array_equal(got.reshape(-1), _tflm_arg_min_max(x, axis, opcode == "ARG_MAX"))
+    want = np.argmax(x, axis=axis) if opcode == "ARG_MAX" else np.argmin(x, axis=axis)
+    assert np.array_equal(got, want)        # numpy also keeps the first of equal values
+
+
+def test_arg_max_with_nan_keeps_what_tflm_keeps():
+    """A NaN never compares greater: TFLM keeps index 0 if it is NaN and never picks a later NaN
+    (numpy's argmax would pick the NaN)."""
+    import synthetic_models as sm
+    case = sm.arg_min_max_case("am_nan", "ARG_MAX", (2, 4), 1, dtype="float32", out_dtype="int64")
+    x = np.array([[np.nan, 1.0, 5.0, 2.0], [1.0, np.nan, -3.0, 4.0]], np.float32)
+    got = Interpreter(parse_model(case.data, "am_nan.tflite")).invoke([x])[0]
+    assert got.dtype == np.int64 and got.tolist() == [0, 3]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"dtype": "int16"}, "supported: int8, float32"),          # TFLM: only float32, uint8, int8
+    ({"out_dtype": "int8"}, "supported: int32, int64"),
+])
+def test_arg_min_max_refuses_what_tflm_refuses(kwargs, message):
+    import synthetic_models as sm
+    args = dict(kwargs)
+    out_dtype = args.pop("out_dtype", "int32")
+    case = sm.indexing_case("bad_am", "ARG_MAX", (3, 4), (3,), 40, None,
+                            [(np.array([1], np.int32), "int32")], out_dtype=out_dtype, **args)
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(case.data, "bad_am.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)

@@ -1,5 +1,5 @@
 """Ops that pick, rearrange or convert values without arithmetic on them: GATHER, SPACE_TO_DEPTH,
-DEPTH_TO_SPACE, MIRROR_PAD, CAST."""
+DEPTH_TO_SPACE, MIRROR_PAD, CAST, ARG_MAX, ARG_MIN."""
 
 import numpy as np
 
@@ -226,6 +226,60 @@ def emit_cast(e, op, plan, prefix, ins, outs):
     return f"tinynet::Cast<{ins[0]}, {outs[0]}>"
 
 
+def _prepare_arg_min_max(ctx, is_max):
+    """arg_min_max.cc: input float32 or int8 (uint8 too in TFLM; tinynet has no uint8 tensors),
+    a one-element constant axis (int32 or int64; negative counts from the end), output int32 or
+    int64 (the output tensor's type decides, as in TFLM's Eval) with outer x inner elements."""
+    ctx.require_inputs(2)
+    inp, axis_t, out = ctx.input(0), ctx.input(1), ctx.output()
+    ctx.require_dtypes(inp, ("int8", "float32"), "input")
+    ctx.require_dtypes(axis_t, ("int32", "int64"), "axis")
+    ctx.require_constant(axis_t, "axis")
+    ctx.require_dtypes(out, ("int32", "int64"), "output")
+    if axis_t.num_elements != 1:
+        ctx.fail(f"axis {axis_t.data.tolist()} must hold one value")
+    rank = len(inp.shape)
+    axis = int(axis_t.data.reshape(-1)[0])
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank or inp.shape[axis] < 1:
+        ctx.fail(f"axis {int(axis_t.data.reshape(-1)[0])} is outside the input {inp.shape}")
+    outer = int(np.prod(inp.shape[:axis], dtype=np.int64))
+    inner = int(np.prod(inp.shape[axis + 1:], dtype=np.int64))
+    if out.num_elements != outer * inner:
+        ctx.fail(f"reducing axis {axis} of {inp.shape} gives {outer * inner} values, the output "
+                 f"{out.shape} holds {out.num_elements}")
+    return {"outer": outer, "axis_size": int(inp.shape[axis]), "inner": inner, "is_max": is_max,
+            "shape": tuple(out.shape), "dtype": DTYPES[out.dtype]}
+
+
+def prepare_arg_max(ctx):
+    return _prepare_arg_min_max(ctx, is_max=True)
+
+
+def prepare_arg_min(ctx):
+    return _prepare_arg_min_max(ctx, is_max=False)
+
+
+def run_arg_min_max(plan, x, axis=None):
+    """reference_ops::ArgMinMax: starting from index 0, a value strictly greater (ArgMax) or
+    smaller (ArgMin) than the best so far takes its place, so ties keep the first index and a NaN
+    never wins (nor loses its place if it comes first)."""
+    view = x.reshape(plan["outer"], plan["axis_size"], plan["inner"])
+    best, index = view[:, 0, :].copy(), np.zeros((plan["outer"], plan["inner"]), np.int64)
+    for k in range(1, plan["axis_size"]):
+        value = view[:, k, :]
+        better = value > best if plan["is_max"] else value < best
+        best = np.where(better, value, best)
+        index = np.where(better, k, index)
+    return index.astype(plan["dtype"]).reshape(plan["shape"])
+
+
+def emit_arg_min_max(e, op, plan, prefix, ins, outs):
+    return (f"tinynet::ArgMinMax<{ins[0]}, {outs[0]}, tinynet::ArgMinMaxOptions{{.outer = {plan['outer']}, "
+            f".axis_size = {plan['axis_size']}, .inner = {plan['inner']}, "
+            f".is_max = {'true' if plan['is_max'] else 'false'}}}>")
+
+
 SPECS = [
     OpSpec("GATHER", (23, "GatherOptions", [(0, "axis", "int32", 0), (1, "batch_dims", "int32", 0)]),
            prepare_gather, run_gather, emit_gather, data_inputs=1, params_text=params_gather,
@@ -240,4 +294,8 @@ SPECS = [
            run_mirror_pad, emit_mirror_pad, data_inputs=1, params_text=params_mirror_pad,
            quantize="shared"),
     OpSpec("CAST", (37, "CastOptions", []), prepare_cast, run_cast, emit_cast, same_shape=True),
+    OpSpec("ARG_MAX", (40, "ArgMaxOptions", [(0, "output_type", "int8", 2)]), prepare_arg_max,
+           run_arg_min_max, emit_arg_min_max, data_inputs=1),
+    OpSpec("ARG_MIN", (57, "ArgMinOptions", [(0, "output_type", "int8", 2)]), prepare_arg_min,
+           run_arg_min_max, emit_arg_min_max, data_inputs=1),
 ]
