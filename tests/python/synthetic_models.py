@@ -757,3 +757,77 @@ def chain_residual_add_concat(name):
     axis = g.const(np.array([1, 2], np.int32), "int32")
     g.op("MEAN", [joined, axis], [m], OPT["MEAN"], b.T(f0=("bool", 1)))
     return Case(name, g.build([x], [m]), int8_feeds(rng, [(1, 5, 5, 4)], [-10]))
+
+
+# ---- indexing ops (GATHER, SPACE_TO_DEPTH, DEPTH_TO_SPACE, MIRROR_PAD, CAST, ARG_MAX, ARG_MIN) ----
+
+def _typed_feeds(rng, shape, dtype, zp):
+    if dtype == "int8":
+        return int8_feeds(rng, [shape], [zp])
+    if dtype == "int16":
+        return [[np.full(shape, v, np.int16)] for v in (0, -32768, 32767)] + [
+            [rng.integers(-32768, 32768, size=shape).astype(np.int16)]]
+    if dtype == "int32":
+        info = np.iinfo(np.int32)
+        return [[np.full(shape, v, np.int32)] for v in (0, info.min, info.max)] + [
+            [rng.integers(info.min, info.max, size=shape, endpoint=True).astype(np.int32)],
+            [rng.integers(-300, 301, size=shape).astype(np.int32)]]
+    return float_feeds(rng, [shape])
+
+
+def indexing_case(name, opcode, in_shape, out_shape, options_type=0, options=None, constants=(),
+                  dtype="int8", out_dtype=None, zp=-7, out_quant=None):
+    """One op of one activation input and constant operands (each (array, dtype)); int8
+    tensors are quantized (scale 0.05, zero point zp; the output as out_quant or the same)."""
+    rng = rng_for(name)
+    out_dtype = out_dtype or dtype
+    g = Graph()
+    quant = lambda t: (0.05, zp) if t == "int8" else (None, None)
+    x = g.tensor(in_shape, dtype, *quant(dtype))
+    y = g.tensor(out_shape, out_dtype, *(out_quant or quant(out_dtype)))
+    operands = [g.const(np.asarray(a), t) for a, t in constants]
+    g.op(opcode, [x] + operands, [y], options_type, options)
+    exact = "float32" in (dtype, out_dtype)
+    return Case(name, g.build([x], [y]), _typed_feeds(rng, in_shape, dtype, zp),
+                tolerance=0.0 if exact else None)
+
+
+def gather_case(name, in_shape, indices, axis=0, batch_dims=0, dtype="int8", zp=-7):
+    indices = np.asarray(indices, np.int32)
+    a = axis % len(in_shape)
+    bd = batch_dims % indices.ndim if indices.ndim else 0
+    out_shape = list(in_shape[:a]) + list(indices.shape[bd:]) + list(in_shape[a + 1:])
+    return indexing_case(name, "GATHER", in_shape, out_shape, 23,
+                         b.T(f0=("int32", axis), f1=("int32", batch_dims)), [(indices, "int32")],
+                         dtype=dtype, zp=zp)
+
+
+def space_depth_case(name, opcode, in_shape, block, dtype="int8", zp=-7):
+    n, h, w, c = in_shape
+    out_shape = ((n, h // block, w // block, c * block * block) if opcode == "SPACE_TO_DEPTH"
+                 else (n, h * block, w * block, c // (block * block)))
+    code = 19 if opcode == "SPACE_TO_DEPTH" else 94
+    return indexing_case(name, opcode, in_shape, out_shape, code, b.T(f0=("int32", block)),
+                         dtype=dtype, zp=zp)
+
+
+def mirror_pad_case(name, in_shape, pads, symmetric, dtype="int8", zp=-7):
+    out_shape = [d + p[0] + p[1] for d, p in zip(in_shape, pads)]
+    return indexing_case(name, "MIRROR_PAD", in_shape, out_shape, 77,
+                         b.T(f0=("int8", 1 if symmetric else 0)), [(np.array(pads, np.int32), "int32")],
+                         dtype=dtype, zp=zp)
+
+
+def cast_case(name, shape, dtype, out_dtype, zp=-7):
+    return indexing_case(name, "CAST", shape, shape, 37, None, dtype=dtype, out_dtype=out_dtype, zp=zp)
+
+
+def arg_min_max_case(name, opcode, in_shape, axis, out_dtype="int32", dtype="int8", zp=-7,
+                     axis_dtype="int32"):
+    a = axis % len(in_shape)
+    out_shape = list(in_shape[:a]) + list(in_shape[a + 1:])
+    code = {"int32": 2, "int64": 4}[out_dtype]
+    return indexing_case(name, opcode, in_shape, out_shape, 40 if opcode == "ARG_MAX" else 57,
+                         b.T(f0=("int8", code)),
+                         [(np.array([axis], np.int32 if axis_dtype == "int32" else np.int64), axis_dtype)],
+                         dtype=dtype, out_dtype=out_dtype, zp=zp)

@@ -347,6 +347,40 @@ def shape_cases():
     yield r("resize_nearest_float", (1, 2, 3, 4), (5, 4), half_pixel_centers=True, dtype="float32")
 
 
+def indexing_cases():
+    g = sm.gather_case
+    yield g("gather_axis0_repeats", (5, 3), [4, 0, 0, 2, 4, 1])
+    yield g("gather_axis_neg1_2d_indices", (2, 3, 6), [[5, 0], [3, 3], [1, 4]], axis=-1, zp=127)
+    yield g("gather_batch_dims1_axis2", (2, 3, 4, 2), [[3, 0, 1], [2, 2, 0]], axis=2, batch_dims=1)
+    yield g("gather_batch_dims_neg1", (3, 4, 2), [[1], [3], [0]], axis=1, batch_dims=-1, zp=-128)
+    yield g("gather_float_axis1", (2, 5, 3), [4, 1], axis=1, dtype="float32")
+    yield g("gather_int32_scalar_index", (4, 3), 2, axis=0, dtype="int32")
+    sd = sm.space_depth_case
+    yield sd("space_to_depth_b2_batch2", "SPACE_TO_DEPTH", (2, 4, 6, 3), 2, zp=127)
+    yield sd("space_to_depth_b3_float", "SPACE_TO_DEPTH", (1, 6, 3, 2), 3, dtype="float32")
+    yield sd("space_to_depth_b1", "SPACE_TO_DEPTH", (1, 2, 3, 4), 1)
+    yield sd("depth_to_space_b2_batch2", "DEPTH_TO_SPACE", (2, 3, 2, 8), 2, zp=-128)
+    yield sd("depth_to_space_b3_float", "DEPTH_TO_SPACE", (1, 2, 1, 18), 3, dtype="float32")
+    mp = sm.mirror_pad_case
+    yield mp("mirror_pad_reflect_rank4", (1, 4, 3, 2), [(0, 0), (3, 1), (2, 2), (0, 1)], False)
+    yield mp("mirror_pad_symmetric_rank3", (2, 3, 4), [(2, 0), (3, 3), (0, 4)], True, zp=127)
+    yield mp("mirror_pad_reflect_rank1_clamped_tail", (3,), [(2, 5)], False)
+    yield mp("mirror_pad_symmetric_rank6", (2, 1, 2, 1, 3, 2), [(1, 1), (1, 0), (0, 2), (0, 1), (3, 0), (2, 2)],
+             True, zp=-128)
+    yield mp("mirror_pad_float_reflect", (3, 5), [(1, 2), (4, 0)], False, dtype="float32")
+    # CAST: float inputs stay inside the integer target's range (outside it C++ is undefined).
+    for src, dst in (("float32", "int8"), ("int8", "float32"), ("int32", "int8"), ("int8", "int32"),
+                     ("int16", "int32"), ("int32", "int16"), ("float32", "int32"), ("int32", "float32"),
+                     ("int16", "float32"), ("int8", "int16")):
+        yield sm.cast_case(f"cast_{src}_to_{dst}", (2, 3, 5), src, dst)
+    am = sm.arg_min_max_case
+    yield am("arg_max_axis1_int64", "ARG_MAX", (2, 7, 3), 1, out_dtype="int64", axis_dtype="int64")
+    yield am("arg_max_axis0_rank1", "ARG_MAX", (9,), 0, zp=127)
+    yield am("arg_min_axis_neg1", "ARG_MIN", (3, 2, 5), -1, zp=-128)
+    yield am("arg_min_axis0_int64_float", "ARG_MIN", (4, 3), 0, out_dtype="int64", dtype="float32")
+    yield am("arg_max_axis2_float", "ARG_MAX", (2, 3, 4, 2), 2, dtype="float32")
+
+
 def chain_cases():
     yield sm.chain_conv_pool_fc_softmax("chain_conv_maxpool_fc_softmax")
     yield sm.chain_quantize_depthwise_dequantize("chain_quantize_depthwise_dequantize")
@@ -358,7 +392,7 @@ def catalogue():
     cases = []
     for family in (conv_cases, depthwise_cases, fully_connected_cases, pool_cases, mean_cases,
                    arithmetic_cases, elementwise_cases, activation_cases, softmax_cases, quantize_cases, shape_cases,
-                   chain_cases):
+                   indexing_cases, chain_cases):
         cases.extend(family())
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"

@@ -319,3 +319,244 @@ def test_shape_and_the_arithmetic_on_it_fold_to_constants():
     import re
     header = emit.generate_header(model, "m")
     assert re.findall(r"// op \d+: (\w+)", header) == ["RESHAPE"]
+
+
+# ---- indexing ops --------------------------------------------------------------------------------
+
+def _tflm_gather(x, coords, axis, batch_dims):
+    """A transliteration of TFLM's Gather<> (micro/kernels/gather.cc)."""
+    axis = axis + x.ndim if axis < 0 else axis
+    batch_dims = batch_dims + coords.ndim if batch_dims < 0 else batch_dims
+    batch_size = int(np.prod(x.shape[:batch_dims]))
+    outer_size = int(np.prod(x.shape[batch_dims:axis]))
+    inner_size = int(np.prod(x.shape[axis + 1:]))
+    coord_size = int(np.prod(coords.shape[batch_dims:]))
+    axis_size = x.shape[axis]
+    flat, c, out = x.reshape(-1), coords.reshape(-1), []
+    for b_ in range(batch_size):
+        for o in range(outer_size):
+            for i in range(coord_size):
+                start = (((b_ * outer_size) + o) * axis_size + int(c[b_ * coord_size + i])) * inner_size
+                out.extend(flat[start:start + inner_size])
+    return np.array(out, x.dtype)
+
+
+@pytest.mark.parametrize("in_shape, indices, axis, batch_dims", [
+    ((5, 3), [4, 0, 0, 2], 0, 0),
+    ((2, 3, 6), [[5, 0], [3, 3], [1, 4]], -1, 0),
+    ((2, 3, 4, 2), [[3, 0, 1], [2, 2, 0]], 2, 1),
+    ((3, 4, 2), [[1], [3], [0]], 1, -1),
+    ((2, 3, 4), [[0, 2], [1, 1]], 1, 1),
+    ((4, 3), 2, 0, 0),
+])
+def test_gather_matches_tflm_loops(in_shape, indices, axis, batch_dims):
+    import synthetic_models as sm
+    case = sm.gather_case("gather", in_shape, indices, axis, batch_dims)
+    model = parse_model(case.data, "gather.tflite")
+    x = random_int8(in_shape)
+    got = Interpreter(model).invoke([x])[0]
+    want = _tflm_gather(x, np.asarray(indices, np.int32), axis, batch_dims)
+    assert np.array_equal(got.reshape(-1), want)
+    assert got.shape == tuple(model.tensors[model.outputs[0]].shape)
+    if batch_dims == 0:
+        assert np.array_equal(got, np.take(x, indices, axis=axis))
+
+
+@pytest.mark.parametrize("in_shape, indices, axis, batch_dims, dtype, message", [
+    ((5, 3), [5], 0, 0, "int8", "outside axis 0"),            # TFLM's Invoke() fails
+    ((5, 3), [-1], 0, 0, "int8", "outside axis 0"),
+    ((2, 3), [[0], [1]], 0, 1, "int8", "batch_dims"),        # batch_dims > axis
+    ((5, 3), [1], 0, 0, "int16", "supported: int8, int32, float32"),  # gather.cc refuses INT16
+])
+def test_gather_refuses_what_tflm_refuses(in_shape, indices, axis, batch_dims, dtype, message):
+    import synthetic_models as sm
+    case = sm.gather_case("bad_gather", in_shape, indices, axis, batch_dims, dtype=dtype)
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(case.data, "bad_gather.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def _tflm_space_to_depth(x, block):
+    """A transliteration of reference_ops::SpaceToDepth (internal/reference/space_to_depth.h)."""
+    n, h, w, c = x.shape
+    out = np.zeros((n, h // block, w // block, c * block * block), x.dtype)
+    for ib in range(n):
+        for ih in range(h):
+            for iw in range(w):
+                for d in range(c):
+                    od = d + ((ih % block) * block + iw % block) * c
+                    out[ib, ih // block, iw // block, od] = x[ib, ih, iw, d]
+    return out
+
+
+def _tflm_depth_to_space(x, block):
+    """A transliteration of reference_ops::DepthToSpace (internal/reference/depth_to_space.h)."""
+    n, h, w, c = x.shape
+    oc = c // (block * block)
+    out = np.zeros((n, h * block, w * block, oc), x.dtype)
+    for ob in range(n):
+        for oh in range(h * block):
+            for ow in range(w * block):
+                for d in range(oc):
+                    idp = d + ((oh % block) * block + ow % block) * oc
+                    out[ob, oh, ow, d] = x[ob, oh // block, ow // block, idp]
+    return out
+
+
+@pytest.mark.parametrize("opcode, in_shape, block", [
+    ("SPACE_TO_DEPTH", (2, 4, 6, 3), 2), ("SPACE_TO_DEPTH", (1, 6, 3, 2), 3),
+    ("SPACE_TO_DEPTH", (1, 2, 2, 5), 1), ("DEPTH_TO_SPACE", (2, 3, 2, 8), 2),
+    ("DEPTH_TO_SPACE", (1, 2, 1, 18), 3), ("DEPTH_TO_SPACE", (1, 1, 1, 16), 4),
+])
+def test_space_depth_match_tflm_loops(opcode, in_shape, block):
+    import synthetic_models as sm
+    case = sm.space_depth_case("sd", opcode, in_shape, block)
+    x = random_int8(in_shape)
+    got = Interpreter(parse_model(case.data, "sd.tflite")).invoke([x])[0]
+    loops = _tflm_space_to_depth if opcode == "SPACE_TO_DEPTH" else _tflm_depth_to_space
+    assert np.array_equal(got, loops(x, block))
+
+
+@pytest.mark.parametrize("opcode, in_shape, block, dtype, message", [
+    ("SPACE_TO_DEPTH", (1, 4, 6, 1), 4, "int8", "divide height 4 and width 6"),
+    ("SPACE_TO_DEPTH", (1, 4, 4, 1), 0, "int8", "must be positive"),
+    ("DEPTH_TO_SPACE", (1, 2, 2, 6), 2, "int8", "divide the 6 channels"),
+    ("DEPTH_TO_SPACE", (1, 2, 2, 4), 2, "int16", "supported: int8, float32"),
+])
+def test_space_depth_refuse_what_tflm_refuses(opcode, in_shape, block, dtype, message):
+    import synthetic_models as sm
+    n, h, w, c = in_shape
+    out = (n, 1, 1, c) if message != "supported: int8, float32" else None
+    case = sm.indexing_case("bad", opcode, in_shape, out or (n, h * block, w * block, c // 4),
+                            19 if opcode == "SPACE_TO_DEPTH" else 94, b.T(f0=("int32", block)),
+                            dtype=dtype)
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(case.data, "bad.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def _tflm_mirror_pad(x, pads, offset):
+    """A transliteration of MirrorPad's Eval (micro/kernels/mirror_pad.cc): each output element's
+    flat index is split into per-dimension indices, each mapped by GetInputDimension()."""
+    def input_dimension(padded, left, size):
+        if padded < left:
+            original = left + offset - 1
+            return original - min(padded, original - offset)
+        padded -= left
+        if padded >= size:
+            padded -= size
+            original = size - (1 + offset)
+            return original - min(padded, original)
+        return padded
+    out_shape = [d + p[0] + p[1] for d, p in zip(x.shape, pads)]
+    out = np.zeros(out_shape, x.dtype)
+    for index in itertools.product(*[range(d) for d in out_shape]):
+        out[index] = x[tuple(input_dimension(i, p[0], d) for i, p, d in zip(index, pads, x.shape))]
+    return out
+
+
+@pytest.mark.parametrize("in_shape, pads, symmetric", [
+    ((1, 4, 3, 2), [(0, 0), (3, 1), (2, 2), (0, 1)], False),
+    ((2, 3, 4), [(2, 0), (3, 3), (0, 4)], True),
+    ((3, 5), [(2, 2), (4, 0)], False),
+    ((4,), [(4, 4)], True),
+    ((3,), [(2, 5)], False),           # a tail beyond size - 1: TFLM's formula clamps it
+    ((2, 2), [(0, 6), (1, 3)], True),
+])
+def test_mirror_pad_matches_tflm_loops(in_shape, pads, symmetric):
+    import synthetic_models as sm
+    case = sm.mirror_pad_case("mp", in_shape, pads, symmetric)
+    x = random_int8(in_shape)
+    got = Interpreter(parse_model(case.data, "mp.tflite")).invoke([x])[0]
+    assert np.array_equal(got, _tflm_mirror_pad(x, pads, 0 if symmetric else 1))
+    offset = 0 if symmetric else 1
+    if all(p[1] <= d - offset for p, d in zip(pads, in_shape)):      # numpy's modes agree there
+        assert np.array_equal(got, np.pad(x, pads, mode="symmetric" if symmetric else "reflect"))
+
+
+@pytest.mark.parametrize("in_shape, pads, symmetric, dtype, message", [
+    ((3, 5), [(3, 0), (0, 0)], False, "int8", "0 to 2 in front"),   # TFLM would read input[-1]
+    ((3, 5), [(4, 0), (0, 0)], True, "int8", "0 to 3 in front"),
+    ((3, 5), [(1, 1), (1, 1)], True, "int16", "supported: int8, float32"),
+])
+def test_mirror_pad_refuses_what_tflm_cannot_run(in_shape, pads, symmetric, dtype, message):
+    import synthetic_models as sm
+    case = sm.mirror_pad_case("bad_mp", in_shape, pads, symmetric, dtype=dtype)
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(case.data, "bad_mp.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("src, dst, values, want", [
+    ("int32", "int8", [300, -129, 2**31 - 1, -2**31, 5], [44, 127, -1, 0, 5]),     # the low 8 bits
+    ("int32", "int16", [65537, -32769, 40000], [1, 32767, -25536]),
+    ("float32", "int8", [-1.9, 1.9, -0.5, 127.9, -128.9], [-1, 1, 0, 127, -128]),  # toward zero
+    ("float32", "int32", [-2.5, 1e9, -7.99], [-2, 1000000000, -7]),
+    ("int32", "float32", [16777217, -3, 2**31 - 1], [16777216.0, -3.0, 2147483648.0]),
+    ("int8", "float32", [-128, -7, 127], [-128.0, -7.0, 127.0]),    # quantization ignored
+])
+def test_cast_converts_raw_values_as_static_cast_does(src, dst, values, want):
+    import synthetic_models as sm
+    case = sm.cast_case("cast", (len(values),), src, dst)
+    x = np.array(values, DTYPES_NP[src])
+    got = Interpreter(parse_model(case.data, "cast.tflite")).invoke([x])[0]
+    assert got.dtype == DTYPES_NP[dst] and got.tolist() == want
+
+
+DTYPES_NP = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "float32": np.float32}
+
+
+def _tflm_arg_min_max(x, axis, is_max):
+    """A transliteration of reference_ops::ArgMinMax (internal/reference/arg_min_max.h)."""
+    axis = axis + x.ndim if axis < 0 else axis
+    outer = int(np.prod(x.shape[:axis]))
+    inner = int(np.prod(x.shape[axis + 1:]))
+    size = x.shape[axis]
+    flat, out = x.reshape(-1), []
+    for o in range(outer):
+        for i in range(inner):
+            best, best_index = flat[o * size * inner + i], 0
+            for k in range(1, size):
+                value = flat[(o * size + k) * inner + i]
+                if (value > best) if is_max else (value < best):
+                    best, best_index = value, k
+            out.append(best_index)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("opcode", ["ARG_MAX", "ARG_MIN"])
+@pytest.mark.parametrize("in_shape, axis", [((2, 7, 3), 1), ((9,), 0), ((3, 2, 5), -1), ((4, 3), -2)])
+def test_arg_min_max_matches_tflm_loops(opcode, in_shape, axis):
+    """Ties (a narrow value range makes many) keep the first index."""
+    import synthetic_models as sm
+    case = sm.arg_min_max_case("am", opcode, in_shape, axis)
+    x = RNG.integers(-2, 3, size=in_shape).astype(np.int8)
+    got = Interpreter(parse_model(case.data, "am.tflite")).invoke([x])[0]
+    assert np.array_equal(got.reshape(-1), _tflm_arg_min_max(x, axis, opcode == "ARG_MAX"))
+    want = np.argmax(x, axis=axis) if opcode == "ARG_MAX" else np.argmin(x, axis=axis)
+    assert np.array_equal(got, want)        # numpy also keeps the first of equal values
+
+
+def test_arg_max_with_nan_keeps_what_tflm_keeps():
+    """A NaN never compares greater: TFLM keeps index 0 if it is NaN and never picks a later NaN
+    (numpy's argmax would pick the NaN)."""
+    import synthetic_models as sm
+    case = sm.arg_min_max_case("am_nan", "ARG_MAX", (2, 4), 1, dtype="float32", out_dtype="int64")
+    x = np.array([[np.nan, 1.0, 5.0, 2.0], [1.0, np.nan, -3.0, 4.0]], np.float32)
+    got = Interpreter(parse_model(case.data, "am_nan.tflite")).invoke([x])[0]
+    assert got.dtype == np.int64 and got.tolist() == [0, 3]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"dtype": "int16"}, "supported: int8, float32"),          # TFLM: only float32, uint8, int8
+    ({"out_dtype": "int8"}, "supported: int32, int64"),
+])
+def test_arg_min_max_refuses_what_tflm_refuses(kwargs, message):
+    import synthetic_models as sm
+    args = dict(kwargs)
+    out_dtype = args.pop("out_dtype", "int32")
+    case = sm.indexing_case("bad_am", "ARG_MAX", (3, 4), (3,), 40, None,
+                            [(np.array([1], np.int32), "int32")], out_dtype=out_dtype, **args)
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(case.data, "bad_am.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)

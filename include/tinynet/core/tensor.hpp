@@ -16,8 +16,9 @@ namespace tinynet {
 template <class Element, class ShapeT, const Quant& Q = no_quant>
 struct Tensor {
   static_assert(std::is_same_v<Element, std::int8_t> || std::is_same_v<Element, std::int16_t> ||
-                    std::is_same_v<Element, std::int32_t> || std::is_same_v<Element, float>,
-                "tinynet::Tensor: element type must be int8_t, int16_t, int32_t or float");
+                    std::is_same_v<Element, std::int32_t> || std::is_same_v<Element, std::int64_t> ||
+                    std::is_same_v<Element, float>,
+                "tinynet::Tensor: element type must be int8_t, int16_t, int32_t, int64_t (indices) or float");
   using element = Element;
   using shape = ShapeT;
   static constexpr const Quant& quant = Q;

@@ -68,9 +68,9 @@ class OpSpec:
 
 
 def _collect():
-    from . import activations, arithmetic, layout, pooling, quantization, weighted
+    from . import activations, arithmetic, indexing, layout, pooling, quantization, weighted
     registry = {}
-    for module in (weighted, pooling, arithmetic, layout, activations, quantization):
+    for module in (weighted, pooling, arithmetic, layout, activations, quantization, indexing):
         for spec in module.SPECS:
             if spec.opcode in registry:
                 raise RuntimeError(f"op {spec.opcode} is registered twice")
