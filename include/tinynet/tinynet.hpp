@@ -37,6 +37,7 @@
 #include "layers/elementwise/neg.hpp"
 #include "layers/elementwise/squared_difference.hpp"
 #include "layers/elementwise/sub.hpp"
+#include "layers/elementwise/unary_math.hpp"
 #include "layers/pool/mean.hpp"
 #include "layers/pool/pool2d.hpp"
 #include "layers/quantize/dequantize.hpp"

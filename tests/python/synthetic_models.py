@@ -27,7 +27,8 @@ OPT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "POOL": 5, "FULLY_CONNECTED": 8, "S
        "CONCATENATION": 10, "ADD": 11, "RESHAPE": 17, "PAD": 22, "MEAN": 27, "SUB": 28,
        "STRIDED_SLICE": 32, "DEQUANTIZE": 38, "PADV2": 43, "LEAKY_RELU": 75, "QUANTIZE": 89,
        "MUL": 21, "DIV": 29, "MAXIMUM": 39, "MINIMUM": 39, "NEG": 42, "SQUARED_DIFFERENCE": 76,
-       "ABS": 78, "HARD_SWISH": 91, "PRELU": 0, "ELU": 0}
+       "ABS": 78, "HARD_SWISH": 91, "PRELU": 0, "ELU": 0,
+       "EXP": 33, "LOG": 0, "SQRT": 0, "RSQRT": 0}
 
 F32 = np.float32
 

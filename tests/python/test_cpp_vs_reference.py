@@ -206,6 +206,15 @@ def elementwise_cases():
     yield sm.unary16_case("abs_int16_no_quantization", "ABS")
     yield u("abs_float", "ABS", None, None, dtype="float32")
     yield u("neg_float", "NEG", None, None, dtype="float32")
+    # EXP, LOG, SQRT, RSQRT: float results are std:: functions, so the same bytes (LOG, SQRT and
+    # RSQRT on |x|, zero included: -inf and inf). Integer RSQRT: int8 and int16, every int8 value.
+    yield dataclasses.replace(u("exp_float", "EXP", None, None, dtype="float32"), tolerance=0.0)
+    for opcode in ("LOG", "SQRT", "RSQRT"):
+        case = u(f"{opcode.lower()}_float_abs", opcode, None, None, dtype="float32")
+        yield dataclasses.replace(case, feeds=[[np.abs(a) for a in f] for f in case.feeds], tolerance=0.0)
+    for in_q, out_q in (((0.05, -128), (0.02, -128)), ((0.002, -128), (0.3, -100)), ((1.5, -128), (1 / 128, 0))):
+        yield u(f"rsqrt_s{in_q[0]}_to_s{out_q[0]}_zp{out_q[1]}", "RSQRT", *in_q, *out_q)
+    yield sm.unary16_case("rsqrt_int16", "RSQRT", ((0.001, 0), (0.002, 0)))
     # HARD_SWISH: reluish multiplier shifted left (large input scale) and right (tiny), and an
     # output shift of 16 or more (input scale < output scale / 512).
     for in_q, out_q in (((0.1, 0), (0.06, -120)), ((0.05, -10), (0.035, -90)), ((0.0001, 3), (0.0003, -5)),

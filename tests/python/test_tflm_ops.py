@@ -58,7 +58,9 @@ class Case:
         self.folder = ROOT / name
         self.meta = json.loads((self.folder / "meta.json").read_text())
         self.model = load_model(self.folder / "model.tflite")
-        skipped = set(self.meta.get("undefined_runs", [])) | set(self.meta.get("failed_runs", []))
+        # failed_runs entries are {"run": k, "rc": ..., "log": ...} (a bare k is accepted too).
+        skipped = {r["run"] if isinstance(r, dict) else r
+                   for r in self.meta.get("undefined_runs", []) + self.meta.get("failed_runs", [])}
         self.runs = [(k, run) for k, run in enumerate(self.meta["runs"])
                      if k not in skipped and run["outputs"] and not run.get("tflm_failed")]
 
@@ -191,7 +193,7 @@ def program(tmp_path_factory):
         if name in GAPS:
             continue
         case = Case(name)
-        namespace = identifier("case_" + name.replace("/", "__"))
+        namespace = identifier(f"case{len(headers)}_" + name.replace("/", "_"))  # no "__": reserved
         texts.append(emit.generate_header(case.model, namespace))
         headers.append((namespace, len(case.model.inputs), len(case.model.outputs)))
         cases[name] = len(headers) - 1
