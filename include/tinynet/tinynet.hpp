@@ -40,6 +40,7 @@
 #include "layers/elementwise/unary_math.hpp"
 #include "layers/pool/mean.hpp"
 #include "layers/pool/pool2d.hpp"
+#include "layers/pool/reduce.hpp"
 #include "layers/quantize/dequantize.hpp"
 #include "layers/quantize/quantize.hpp"
 #include "layers/shape/concatenation.hpp"

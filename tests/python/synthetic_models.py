@@ -348,6 +348,25 @@ def mean_case(name, in_shape, in_scale, in_zp, out_scale, out_zp, keep_dims=True
     return Case(name, g.build([x], [y]), feeds, tolerance=1e-5 if dtype == "float32" else None)
 
 
+def reduce_case(name, opcode, in_shape, axes, keep_dims, quants=None, dtype="int8"):
+    """SUM or REDUCE_MAX over `axes` (may be negative or repeated); quants ((si, zi), (so, zo))."""
+    rng = rng_for(name)
+    rank = len(in_shape)
+    resolved = {a % rank for a in axes}
+    out_shape = tuple(1 if a in resolved else d for a, d in enumerate(in_shape) if keep_dims or a not in resolved)
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        (si, zi), (so, zo) = quants
+        x, y = g.tensor(in_shape, dtype, si, zi), g.tensor(out_shape, dtype, so, zo)
+        feeds = int8_feeds(rng, [in_shape], [zi]) if dtype == "int8" else int16_feeds(rng, [in_shape])
+    axis = g.const(np.array(axes, np.int32), "int32")
+    g.op(opcode, [x, axis], [y], OPT["MEAN"], b.T(f0=("bool", int(keep_dims))))
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
 # ---- element-wise ------------------------------------------------------------------------------
 
 def arithmetic_case(name, opcode, shape1, shape2, out_shape, quants=None, activation="NONE",

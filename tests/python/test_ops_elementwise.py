@@ -109,6 +109,12 @@ def prelu_int16_alpha():
       for op in ("EXP", "LOG", "SQRT")],
     (lambda: sm.unary16_case("rsqrt16_zp", "RSQRT", ((0.001, 1), (0.002, 0))), "int16 RSQRT needs zero points 0"),
     (lambda: sm.unary16_case("rsqrt16_raw", "RSQRT"), "needs quantization parameters"),
+    (lambda: sm.reduce_case("reduce_max16", "REDUCE_MAX", (2, 3), (1,), True, ((0.1, 0), (0.1, 0)), dtype="int16"),
+     "supported: int8, float32"),
+    (lambda: sm.reduce_case("reduce_max_requant", "REDUCE_MAX", (2, 3), (1,), True, ((0.1, 0), (0.2, 0))),
+     "needs the output scale and zero point equal"),
+    (lambda: sm.reduce_case("sum_axis_out_of_rank", "SUM", (2, 3), (2,), True, ((0.1, 0), (0.1, 0))),
+     "outside the input's rank"),
 ])
 def test_refused_with_one_line(build, message):
     with pytest.raises(ModelError) as error:
@@ -148,3 +154,20 @@ def test_a_constant_operand_becomes_a_constant_tensor():
     header = emit.generate_header(parse_model(case.data, "m.tflite"), "m")
     assert "tinynet::ConstantTensor<std::int8_t, tinynet::Shape<3>, t1_values, t1_quant>" in header
     assert "5, -6, 7," in header
+
+
+@pytest.mark.parametrize("axes, keep_dims", [((1,), True), ((0, 2), False), ((-1, 0, 1, 2), True)])
+def test_sum_and_reduce_max_int8_against_numpy(axes, keep_dims):
+    """SUM within one output step of the real sum; REDUCE_MAX the exact raw maximum."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(-128, 128, (3, 4, 5)).astype(np.int8)
+    resolved = tuple(sorted({a % 3 for a in axes}))
+    (si, zi), (so, zo) = (0.02, -7), (0.5, 3)
+    case = sm.reduce_case("sum_edges", "SUM", (3, 4, 5), axes, keep_dims, ((si, zi), (so, zo)))
+    got = Interpreter(parse_model(case.data, "sum.tflite")).invoke([x])[0].astype(float)
+    real = np.sum((x.astype(float) - zi) * np.float32(si), axis=resolved, keepdims=keep_dims)
+    assert got.shape == real.shape
+    assert np.max(np.abs(got - np.clip(np.round(real / so) + zo, -128, 127))) <= 1
+    case = sm.reduce_case("max_edges", "REDUCE_MAX", (3, 4, 5), axes, keep_dims, ((si, zi), (si, zi)))
+    got = Interpreter(parse_model(case.data, "max.tflite")).invoke([x])[0]
+    assert np.array_equal(got, np.max(x, axis=resolved, keepdims=keep_dims))
