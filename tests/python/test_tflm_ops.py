@@ -19,7 +19,6 @@ import pytest
 
 from conftest import SHARED, placeholder_if_empty
 from tinynet_py import emit, ops, runner
-from tinynet_py.emit import identifier
 from tinynet_py.ir import DTYPES
 from tinynet_py.reference import Interpreter
 from tinynet_py.tflite import load_model
@@ -193,7 +192,7 @@ def program(tmp_path_factory):
         if name in GAPS:
             continue
         case = Case(name)
-        namespace = identifier(f"case{len(headers)}_" + name.replace("/", "_"))  # no "__": reserved
+        namespace = f"tflm_case_{len(headers)}"  # unique; a double underscore is reserved in C++
         texts.append(emit.generate_header(case.model, namespace))
         headers.append((namespace, len(case.model.inputs), len(case.model.outputs)))
         cases[name] = len(headers) - 1
