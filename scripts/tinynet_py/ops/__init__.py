@@ -69,9 +69,8 @@ class OpSpec:
 
 def _collect():
     from . import activations, arithmetic, layout, pooling, quantization, weighted
-    from . import unary_math
     registry = {}
-    for module in (weighted, pooling, arithmetic, layout, activations, quantization, unary_math):
+    for module in (weighted, pooling, arithmetic, layout, activations, quantization):
         for spec in module.SPECS:
             if spec.opcode in registry:
                 raise RuntimeError(f"op {spec.opcode} is registered twice")
