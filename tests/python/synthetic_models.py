@@ -349,7 +349,7 @@ def mean_case(name, in_shape, in_scale, in_zp, out_scale, out_zp, keep_dims=True
 
 
 def reduce_case(name, opcode, in_shape, axes, keep_dims, quants=None, dtype="int8"):
-    """SUM or REDUCE_MAX over `axes` (may be negative or repeated); quants ((si, zi), (so, zo))."""
+    """SUM, REDUCE_MAX or MEAN over `axes` (may be negative or repeated); quants ((si, zi), (so, zo))."""
     rng = rng_for(name)
     rank = len(in_shape)
     resolved = {a % rank for a in axes}
@@ -364,7 +364,8 @@ def reduce_case(name, opcode, in_shape, axes, keep_dims, quants=None, dtype="int
         feeds = int8_feeds(rng, [in_shape], [zi]) if dtype == "int8" else int16_feeds(rng, [in_shape])
     axis = g.const(np.array(axes, np.int32), "int32")
     g.op(opcode, [x, axis], [y], OPT["MEAN"], b.T(f0=("bool", int(keep_dims))))
-    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+    float_tolerance = 1e-6 if opcode == "MEAN" else 0.0    # the reference's float MEAN is np.mean
+    return Case(name, g.build([x], [y]), feeds, tolerance=float_tolerance if dtype == "float32" else None)
 
 
 # ---- element-wise ------------------------------------------------------------------------------

@@ -137,8 +137,8 @@ def mean_cases():
 
 
 def reduce_cases():
-    """SUM and REDUCE_MAX over any axes, keep_dims both ways (float: the same bytes, as the sum
-    runs in input order)."""
+    """SUM, REDUCE_MAX and MEAN over any axes, keep_dims both ways (float SUM and REDUCE_MAX: the
+    same bytes, as the sum runs in input order)."""
     r = sm.reduce_case
     yield r("sum_axis3_keep", "SUM", (1, 4, 4, 6), (3,), True, ((0.01, -128), (0.3, -100)))
     yield r("sum_axes02_rank3_ratio_above_one", "SUM", (3, 5, 4), (0, 2), False, ((0.2, 7), (0.05, -3)))
@@ -152,6 +152,10 @@ def reduce_cases():
     yield r("reduce_max_axes_23_rank5", "REDUCE_MAX", (2, 2, 3, 4, 3), (2, -2), False, ((0.1, 3), (0.1, 3)))
     yield r("reduce_max_all", "REDUCE_MAX", (3, 4), (1, 0), False, ((0.02, -128), (0.02, -128)))
     yield r("reduce_max_float_axis1", "REDUCE_MAX", (2, 6, 3), (1,), True, dtype="float32")
+    yield r("mean_axis3_rank4", "MEAN", (1, 4, 4, 10), (3,), True, ((0.05, -10), (0.05, -10)))
+    yield r("mean_axes02_rank3_count15", "MEAN", (3, 4, 5), (0, -1), False, ((0.02, 7), (0.01, -3)))
+    yield r("mean_int16_axis0", "MEAN", (6, 2, 3), (0,), False, ((0.001, 0), (0.0008, 0)), dtype="int16")
+    yield r("mean_float_rank5_axes14", "MEAN", (2, 3, 2, 2, 3), (1, 4), True, dtype="float32")
 
 
 def arithmetic_cases():

@@ -200,19 +200,13 @@ def emit_pool(e, op, plan, prefix, ins, outs):
             f".activation = {e.activation(op)}}}>")
 
 
-def emit_mean(e, op, plan, prefix, ins, outs):
-    if sorted(plan["axes"]) != [1, 2] or len(e.model.tensors[op.inputs[0]].shape) != 4:
-        e.fail(op, "only the mean over height and width (axis [1, 2]) of a 4-D tensor is supported")
-    return f"tinynet::Mean<{ins[0]}, {outs[0]}>"
-
-
 def params_pool(op):
     o = op.options
     return f"pool {o['filter_height']}x{o['filter_width']}, stride {o['stride_h']}x{o['stride_w']}, {o['padding']}"
 
 
 def emit_reduce(e, op, plan, prefix, ins, outs):
-    kind = "Sum" if op.opcode == "SUM" else "ReduceMax"
+    kind = {"MEAN": "Mean", "SUM": "Sum", "REDUCE_MAX": "ReduceMax"}[op.opcode]
     axes = ", ".join(str(a) for a in plan["axes"])
     return f"tinynet::{kind}<{ins[0]}, {outs[0]}, tinynet::axes({axes})>"
 
@@ -236,7 +230,7 @@ SPECS = [
            run_max_pool_2d, emit_pool, **_POOL),
     # prune: MEAN over H and W keeps channels apart; prune.py checks the axes itself.
     OpSpec("MEAN", (27, "ReducerOptions", [(0, "keep_dims", "bool", False)]), prepare_mean,
-           run_mean, emit_mean, data_inputs=1, params_text=params_mean, quantize="calibrated"),
+           run_mean, emit_reduce, data_inputs=1, params_text=params_mean, quantize="calibrated"),
     OpSpec("SUM", (27, "ReducerOptions", [(0, "keep_dims", "bool", False)]), prepare_sum,
            run_sum, emit_reduce, data_inputs=1, params_text=params_mean, quantize="calibrated"),
     OpSpec("REDUCE_MAX", (27, "ReducerOptions", [(0, "keep_dims", "bool", False)]), prepare_reduce_max,

@@ -1,5 +1,6 @@
 // Sum and ReduceMax over any set of axes (TFLite SUM and REDUCE_MAX, keep_dims or not: the output
 // holds one element per combination of the kept axes, in row-major order, whatever its rank).
+// Mean (mean.hpp) is built on the same layout and requantization.
 //
 // The axes are a bit mask, written tinynet::axes(1, 2). Each output reduces its elements in input
 // order, as TFLM's ReduceGeneric does (it matters for the float sum).
@@ -96,6 +97,34 @@ struct Reduction {
   static constexpr std::size_t weight_bytes = 0;
 };
 
+// QuantizedMeanOrSum's last step (internal/reference/reduce.h): the int32 sum (wrapping, as
+// TFLM's temp_sum) minus input_zero_point * count, requantized, plus the output zero point,
+// clamped. Mean's multiplier has 1 / count folded in; Sum's has not.
+template <class Element>
+constexpr Element requantize_sum(std::uint32_t total, std::int32_t input_zero_point, int count,
+                                 QuantizedMultiplier m, std::int32_t output_zero_point) {
+  total -= static_cast<std::uint32_t>(input_zero_point) * static_cast<std::uint32_t>(count);
+  std::int32_t value = fixed::multiply_by_quantized_multiplier(static_cast<std::int32_t>(total), m.multiplier, m.shift);
+  value += output_zero_point;
+  constexpr std::int32_t lo = std::numeric_limits<Element>::min(), hi = std::numeric_limits<Element>::max();
+  return static_cast<Element>(value < lo ? lo : (value > hi ? hi : value));
+}
+
+// The raw sum of one output's elements, in input order (int32 wrapping for integers).
+template <class Layout, class Element>
+constexpr auto raw_sum(const Element* first) {
+  if constexpr (std::is_floating_point_v<Element>) {
+    float total = 0.0f;
+    for (int r = 0; r < Layout::count; ++r) total = first[Layout::reduced_offset(r)] + total;
+    return total;
+  } else {
+    std::uint32_t total = 0;
+    for (int r = 0; r < Layout::count; ++r)
+      total += static_cast<std::uint32_t>(std::int32_t{first[Layout::reduced_offset(r)]});
+    return total;
+  }
+}
+
 }  // namespace reduce_detail
 
 template <class In, class Out, unsigned Axes>
@@ -111,22 +140,11 @@ struct Sum : reduce_detail::Reduction<Sum<In, Out, Axes>, In, Out, Axes> {
 
   static constexpr void run(const element* in, element* out) {
     for (int o = 0; o < layout::outputs; ++o) {
-      const element* first = in + layout::kept_offset(o);
-      if constexpr (In::is_float) {
-        float total = 0.0f;
-        for (int r = 0; r < layout::count; ++r) total = first[layout::reduced_offset(r)] + total;
+      const auto total = reduce_detail::raw_sum<layout>(in + layout::kept_offset(o));
+      if constexpr (In::is_float)
         out[o] = total;
-      } else {
-        std::uint32_t total = 0;  // TFLM's int32 temp_sum, wrapping
-        for (int r = 0; r < layout::count; ++r)
-          total += static_cast<std::uint32_t>(std::int32_t{first[layout::reduced_offset(r)]});
-        total -= static_cast<std::uint32_t>(In::zero_point) * static_cast<std::uint32_t>(layout::count);
-        std::int32_t value = fixed::multiply_by_quantized_multiplier(static_cast<std::int32_t>(total),
-                                                                     multiplier.multiplier, multiplier.shift);
-        value += Out::zero_point;
-        constexpr std::int32_t lo = std::numeric_limits<element>::min(), hi = std::numeric_limits<element>::max();
-        out[o] = static_cast<element>(value < lo ? lo : (value > hi ? hi : value));
-      }
+      else
+        out[o] = reduce_detail::requantize_sum<element>(total, In::zero_point, layout::count, multiplier, Out::zero_point);
     }
   }
 };
