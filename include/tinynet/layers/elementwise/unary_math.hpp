@@ -7,14 +7,16 @@
 // MultiplyByQuantizedMultiplier(1, m, s + 20), then by QuantizeMultiplier(1 / (sqrtf(in_scale) *
 // out_scale)) with shift - 20, plus the output zero point, clamped. TFLM's Invoke fails on an input
 // below the input zero point; here such an input gives the type's maximum, as zero does. int16
-// needs zero points 0.
+// needs zero points 0. int8 reads a 256-entry table of those results, computed by the compiler.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
 
+#include "../../core/constant_tables.hpp"
 #include "../../core/constexpr_math.hpp"
 #include "../../core/diagnostics.hpp"
 #include "../../core/fixed_point.hpp"
@@ -130,6 +132,29 @@ struct Rsqrt : unary_math_detail::UnaryMath<Rsqrt<In, Out>, In, Out> {
                                                                           output_multiplier.shift - 20) +
                                   Out::zero_point;
       return static_cast<element>(result < lo ? lo : (result > hi ? hi : result));
+    }
+  }
+
+  // int8: the 256 results computed by the compiler (the Newton-Raphson runs at compile time).
+  static constexpr bool tabulated = std::is_same_v<element, std::int8_t>;
+  static constexpr std::size_t weight_bytes = tabulated ? 256 : 0;
+  static constexpr std::array<std::int8_t, 256> lookup_table = [] {
+    std::array<std::int8_t, 256> t{};
+    if constexpr (tabulated)
+      for (int q = -128; q < 128; ++q) t[static_cast<std::size_t>(q + 128)] = apply(static_cast<element>(q));
+    return t;
+  }();
+  static constexpr auto constant_tables() {
+    if constexpr (tabulated) return ConstantTables<lookup_table>{};
+    else return ConstantTables<>{};
+  }
+
+  static constexpr void run(const element* in, element* out) {
+    for (int i = 0; i < In::size; ++i) {
+      if constexpr (tabulated)
+        out[i] = lookup_table[static_cast<std::size_t>(in[i] + 128)];
+      else
+        out[i] = apply(in[i]);
     }
   }
 };
