@@ -93,6 +93,17 @@ using hard_swish = HardSwish<ew_x, ew_out>;
 using abs_op = Abs<ew_x, ew_out>;
 using elu = Elu<ew_x, ew_out>;
 
+// Reducers and RSQRT of issue 12 on the same activation: SUM over H and W (global sum pooling),
+// MEAN and REDUCE_MAX over the channels, int8 RSQRT (input zero point -128: every input valid).
+struct rd_hw : Tensor<i8, Shape<1, 1, 1, 32>, q_out> {};
+struct rd_c : Tensor<i8, Shape<1, 16, 16, 1>, q_in> {};
+using sum_hw = Sum<ew_x, rd_hw, axes(1, 2)>;
+using mean_c = Mean<ew_x, rd_c, axes(3)>;
+using reduce_max_c = ReduceMax<ew_x, rd_c, axes(3)>;
+inline constexpr Quant q_rsqrt_in{0.05f, -128};
+struct rs_x : Tensor<i8, Shape<1, 16, 16, 32>, q_rsqrt_in> {};
+using rsqrt = Rsqrt<rs_x, ew_out>;
+
 template <class Op>
 void run_binary(benchmark::State& state) {
   using In1 = type_at<0, typename Op::inputs>;
@@ -138,5 +149,9 @@ BENCHMARK(run_op<prelu>)->Name("Prelu alpha [C] 16x16x32");
 BENCHMARK(run_op<hard_swish>)->Name("HardSwish 16x16x32");
 BENCHMARK(run_op<abs_op>)->Name("Abs 16x16x32");
 BENCHMARK(run_op<elu>)->Name("Elu 16x16x32");
+BENCHMARK(run_op<sum_hw>)->Name("Sum over H,W 16x16x32");
+BENCHMARK(run_op<mean_c>)->Name("Mean over C 16x16x32");
+BENCHMARK(run_op<reduce_max_c>)->Name("ReduceMax over C 16x16x32");
+BENCHMARK(run_op<rsqrt>)->Name("Rsqrt 16x16x32");
 
 BENCHMARK_MAIN();

@@ -100,6 +100,24 @@ struct ewf_divisor : tinynet::ConstantTensor<float, tinynet::Shape<1>, ewf_divis
 using elementwise_float =
     tinynet::Network<tinynet::Inputs<ewf_in>, tinynet::Outputs<ewf_out>, tinynet::Neg<ewf_in, ewf_neg>,
                      tinynet::HardSwish<ewf_neg, ewf_swish>, tinynet::Div<ewf_swish, ewf_divisor, ewf_out>>;
+// Issue 12 reducers and math: Mean over a non-H,W axis, Sum, ReduceMax, Rsqrt (int8); Exp, Log,
+// Sqrt (float).
+inline constexpr tinynet::Quant rq{0.05f, -128};
+struct rd_in : tinynet::Tensor<std::int8_t, tinynet::Shape<2, 3, 4>, rq> {};
+struct rd_mean : tinynet::Tensor<std::int8_t, tinynet::Shape<2, 1, 4>, rq> {};
+struct rd_sum : tinynet::Tensor<std::int8_t, tinynet::Shape<2, 1, 1>, rq> {};
+struct rd_max : tinynet::Tensor<std::int8_t, tinynet::Shape<2>, rq> {};
+struct rd_out : tinynet::Tensor<std::int8_t, tinynet::Shape<2>, q> {};
+using reduce_network = tinynet::Network<
+    tinynet::Inputs<rd_in>, tinynet::Outputs<rd_out>, tinynet::Mean<rd_in, rd_mean, tinynet::axes(1)>,
+    tinynet::Sum<rd_mean, rd_sum, tinynet::axes(2)>, tinynet::ReduceMax<rd_sum, rd_max, tinynet::axes(1, 2)>,
+    tinynet::Rsqrt<rd_max, rd_out>>;
+struct mf_in : tinynet::Tensor<float, tinynet::Shape<8>> {};
+struct mf_exp : tinynet::Tensor<float, tinynet::Shape<8>> {};
+struct mf_log : tinynet::Tensor<float, tinynet::Shape<8>> {};
+struct mf_out : tinynet::Tensor<float, tinynet::Shape<8>> {};
+using math_float = tinynet::Network<tinynet::Inputs<mf_in>, tinynet::Outputs<mf_out>, tinynet::Exp<mf_in, mf_exp>,
+                                    tinynet::Log<mf_exp, mf_log>, tinynet::Sqrt<mf_log, mf_out>>;
 }  // namespace freestanding
 
 alignas(16) static std::byte arena[freestanding::network::arena_bytes];
@@ -108,6 +126,8 @@ alignas(16) static std::byte sparse_arena[freestanding::sparse_network::arena_by
 alignas(16) static std::byte ew_arena[freestanding::elementwise_network::arena_bytes];
 alignas(16) static std::byte ew16_arena[freestanding::elementwise_network16::arena_bytes];
 alignas(16) static std::byte ewf_arena[freestanding::elementwise_float::arena_bytes];
+alignas(16) static std::byte reduce_arena[freestanding::reduce_network::arena_bytes];
+alignas(16) static std::byte math_arena[freestanding::math_float::arena_bytes];
 
 extern "C" int tinynet_freestanding_entry() {
   freestanding::network::invoke(arena);
@@ -116,8 +136,12 @@ extern "C" int tinynet_freestanding_entry() {
   freestanding::elementwise_network::invoke(ew_arena);
   freestanding::elementwise_network16::invoke(ew16_arena);
   freestanding::elementwise_float::invoke(ewf_arena);
+  freestanding::reduce_network::invoke(reduce_arena);
+  freestanding::math_float::invoke(math_arena);
   return freestanding::network::output(arena)[0] + freestanding::network16::output(arena16)[0] +
          freestanding::sparse_network::output<0>(sparse_arena)[0] + freestanding::sparse_network::output<1>(sparse_arena)[0] +
          freestanding::elementwise_network::output(ew_arena)[0] + freestanding::elementwise_network16::output(ew16_arena)[0] +
-         static_cast<int>(freestanding::elementwise_float::output(ewf_arena)[0]);
+         static_cast<int>(freestanding::elementwise_float::output(ewf_arena)[0]) +
+         freestanding::reduce_network::output(reduce_arena)[0] +
+         static_cast<int>(freestanding::math_float::output(math_arena)[0]);
 }

@@ -27,7 +27,8 @@ OPT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "POOL": 5, "FULLY_CONNECTED": 8, "S
        "CONCATENATION": 10, "ADD": 11, "RESHAPE": 17, "PAD": 22, "MEAN": 27, "SUB": 28,
        "STRIDED_SLICE": 32, "DEQUANTIZE": 38, "PADV2": 43, "LEAKY_RELU": 75, "QUANTIZE": 89,
        "MUL": 21, "DIV": 29, "MAXIMUM": 39, "MINIMUM": 39, "NEG": 42, "SQUARED_DIFFERENCE": 76,
-       "ABS": 78, "HARD_SWISH": 91, "PRELU": 0, "ELU": 0}
+       "ABS": 78, "HARD_SWISH": 91, "PRELU": 0, "ELU": 0,
+       "EXP": 33, "LOG": 0, "SQRT": 0, "RSQRT": 0}
 
 F32 = np.float32
 
@@ -345,6 +346,26 @@ def mean_case(name, in_shape, in_scale, in_zp, out_scale, out_zp, keep_dims=True
     axis = g.const(np.array(axes, np.int32), "int32")
     g.op("MEAN", [x, axis], [y], OPT["MEAN"], b.T(f0=("bool", int(keep_dims))))
     return Case(name, g.build([x], [y]), feeds, tolerance=1e-5 if dtype == "float32" else None)
+
+
+def reduce_case(name, opcode, in_shape, axes, keep_dims, quants=None, dtype="int8"):
+    """SUM, REDUCE_MAX or MEAN over `axes` (may be negative or repeated); quants ((si, zi), (so, zo))."""
+    rng = rng_for(name)
+    rank = len(in_shape)
+    resolved = {a % rank for a in axes}
+    out_shape = tuple(1 if a in resolved else d for a, d in enumerate(in_shape) if keep_dims or a not in resolved)
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        (si, zi), (so, zo) = quants
+        x, y = g.tensor(in_shape, dtype, si, zi), g.tensor(out_shape, dtype, so, zo)
+        feeds = int8_feeds(rng, [in_shape], [zi]) if dtype == "int8" else int16_feeds(rng, [in_shape])
+    axis = g.const(np.array(axes, np.int32), "int32")
+    g.op(opcode, [x, axis], [y], OPT["MEAN"], b.T(f0=("bool", int(keep_dims))))
+    float_tolerance = 1e-6 if opcode == "MEAN" else 0.0    # the reference's float MEAN is np.mean
+    return Case(name, g.build([x], [y]), feeds, tolerance=float_tolerance if dtype == "float32" else None)
 
 
 # ---- element-wise ------------------------------------------------------------------------------

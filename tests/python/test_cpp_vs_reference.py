@@ -136,6 +136,28 @@ def mean_cases():
             dtype="float32")
 
 
+def reduce_cases():
+    """SUM, REDUCE_MAX and MEAN over any axes, keep_dims both ways (float SUM and REDUCE_MAX: the
+    same bytes, as the sum runs in input order)."""
+    r = sm.reduce_case
+    yield r("sum_axis3_keep", "SUM", (1, 4, 4, 6), (3,), True, ((0.01, -128), (0.3, -100)))
+    yield r("sum_axes02_rank3_ratio_above_one", "SUM", (3, 5, 4), (0, 2), False, ((0.2, 7), (0.05, -3)))
+    yield r("sum_all_axes_negative_repeated", "SUM", (2, 3, 4), (-1, 0, 1, 2), True, ((0.01, 0), (0.5, 10)))
+    yield r("sum_rank5_axis1", "SUM", (2, 3, 2, 2, 3), (1, 3), False, ((0.02, -5), (0.04, 1)))
+    yield r("sum_int16_axis0", "SUM", (5, 3, 4), (0,), True, ((0.001, 0), (0.004, 0)), dtype="int16")
+    yield r("sum_int16_axes12_zp", "SUM", (2, 6, 5), (-1, 1), False, ((0.0005, 3), (0.02, -7)), dtype="int16")
+    yield r("sum_float_axes13", "SUM", (2, 3, 4, 5), (1, 3), False, dtype="float32")
+    yield r("sum_float_all_keep", "SUM", (3, 7), (0, 1), True, dtype="float32")
+    yield r("reduce_max_axis0_keep", "REDUCE_MAX", (4, 3, 5), (0,), True, ((0.05, -10), (0.05, -10)))
+    yield r("reduce_max_axes_23_rank5", "REDUCE_MAX", (2, 2, 3, 4, 3), (2, -2), False, ((0.1, 3), (0.1, 3)))
+    yield r("reduce_max_all", "REDUCE_MAX", (3, 4), (1, 0), False, ((0.02, -128), (0.02, -128)))
+    yield r("reduce_max_float_axis1", "REDUCE_MAX", (2, 6, 3), (1,), True, dtype="float32")
+    yield r("mean_axis3_rank4", "MEAN", (1, 4, 4, 10), (3,), True, ((0.05, -10), (0.05, -10)))
+    yield r("mean_axes02_rank3_count15", "MEAN", (3, 4, 5), (0, -1), False, ((0.02, 7), (0.01, -3)))
+    yield r("mean_int16_axis0", "MEAN", (6, 2, 3), (0,), False, ((0.001, 0), (0.0008, 0)), dtype="int16")
+    yield r("mean_float_rank5_axes14", "MEAN", (2, 3, 2, 2, 3), (1, 4), True, dtype="float32")
+
+
 def arithmetic_cases():
     a = sm.arithmetic_case
     q = ((0.07, -3), (0.11, 9), (0.05, -128))
@@ -206,6 +228,15 @@ def elementwise_cases():
     yield sm.unary16_case("abs_int16_no_quantization", "ABS")
     yield u("abs_float", "ABS", None, None, dtype="float32")
     yield u("neg_float", "NEG", None, None, dtype="float32")
+    # EXP, LOG, SQRT, RSQRT: float results are std:: functions, so the same bytes (LOG, SQRT and
+    # RSQRT on |x|, zero included: -inf and inf). Integer RSQRT: int8 and int16, every int8 value.
+    yield dataclasses.replace(u("exp_float", "EXP", None, None, dtype="float32"), tolerance=0.0)
+    for opcode in ("LOG", "SQRT", "RSQRT"):
+        case = u(f"{opcode.lower()}_float_abs", opcode, None, None, dtype="float32")
+        yield dataclasses.replace(case, feeds=[[np.abs(a) for a in f] for f in case.feeds], tolerance=0.0)
+    for in_q, out_q in (((0.05, -128), (0.02, -128)), ((0.002, -128), (0.3, -100)), ((1.5, -128), (1 / 128, 0))):
+        yield u(f"rsqrt_s{in_q[0]}_to_s{out_q[0]}_zp{out_q[1]}", "RSQRT", *in_q, *out_q)
+    yield sm.unary16_case("rsqrt_int16", "RSQRT", ((0.001, 0), (0.002, 0)))
     # HARD_SWISH: reluish multiplier shifted left (large input scale) and right (tiny), and an
     # output shift of 16 or more (input scale < output scale / 512).
     for in_q, out_q in (((0.1, 0), (0.06, -120)), ((0.05, -10), (0.035, -90)), ((0.0001, 3), (0.0003, -5)),
@@ -390,7 +421,7 @@ def chain_cases():
 
 def catalogue():
     cases = []
-    for family in (conv_cases, depthwise_cases, fully_connected_cases, pool_cases, mean_cases,
+    for family in (conv_cases, depthwise_cases, fully_connected_cases, pool_cases, mean_cases, reduce_cases,
                    arithmetic_cases, elementwise_cases, activation_cases, softmax_cases, quantize_cases, shape_cases,
                    indexing_cases, chain_cases):
         cases.extend(family())

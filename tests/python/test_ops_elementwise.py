@@ -68,6 +68,27 @@ def test_mul_div_squared_difference_int8_within_one_step():
         assert np.max(np.abs(got - want)[checked]) <= 1, opcode
 
 
+@pytest.mark.parametrize("in_q, out_q", [((0.05, -128), (0.02, -128)), ((0.002, -128), (0.3, -100)),
+                                         ((0.01, -20), (0.05, 0)), ((1.5, -128), (1 / 128, 0))])
+def test_rsqrt_int8_within_one_step_above_the_zero_point(in_q, out_q):
+    """RSQRT int8 (TFLM's quantized path) against 1/sqrt of the real value, for every input above
+    the input zero point; at the zero point the result is the type's maximum (TFLM's rule)."""
+    got = Interpreter(unary("RSQRT", in_q, out_q)).invoke([EVERY_INT8])[0].ravel().astype(float)
+    x = EVERY_INT8.ravel().astype(int)
+    above = x > in_q[1]
+    real = 1 / np.sqrt((x[above] - in_q[1]) * np.float64(in_q[0]))
+    want = np.clip(np.round(real / out_q[0]) + out_q[1], -128, 127)
+    assert np.max(np.abs(got[above] - want)) <= 1
+    assert np.all(got[x == in_q[1]] == 127)
+
+
+def test_rsqrt_int16_within_one_step():
+    got = Interpreter(unary("RSQRT", (0.001, 0), (0.002, 0), "int16")).invoke(
+        [np.arange(1, 257, dtype=np.int16).reshape(1, 256) * 127])[0].ravel().astype(float)
+    real = 1 / np.sqrt(np.arange(1, 257) * 127 * 0.001)
+    assert np.max(np.abs(got - np.clip(np.round(real / 0.002), -32768, 32767))) <= 1
+
+
 def prelu_int16_alpha():
     g = sm.Graph()
     x, alpha, y = (g.tensor((4,), "int16", 0.001, 0) for _ in range(3))
@@ -84,6 +105,16 @@ def prelu_int16_alpha():
     (lambda: sm.binary_case("mul_not_broadcast", "MUL", (3,), (4,), (4,), ((0.1, 0),) * 3), "do not broadcast"),
     (lambda: sm.unary_case("hard_swish_scale", "HARD_SWISH", 1.0, 0, 0.005, 0), "128 x the output scale"),
     (lambda: sm.unary_case("neg_int8", "NEG", 0.1, 0, 0.1, 0), "supported: float32"),
+    *[(lambda op=op: sm.unary_case(f"{op.lower()}_int8", op, 0.1, 0, 0.1, 0), "supported: float32")
+      for op in ("EXP", "LOG", "SQRT")],
+    (lambda: sm.unary16_case("rsqrt16_zp", "RSQRT", ((0.001, 1), (0.002, 0))), "int16 RSQRT needs zero points 0"),
+    (lambda: sm.unary16_case("rsqrt16_raw", "RSQRT"), "needs quantization parameters"),
+    (lambda: sm.reduce_case("reduce_max16", "REDUCE_MAX", (2, 3), (1,), True, ((0.1, 0), (0.1, 0)), dtype="int16"),
+     "supported: int8, float32"),
+    (lambda: sm.reduce_case("reduce_max_requant", "REDUCE_MAX", (2, 3), (1,), True, ((0.1, 0), (0.2, 0))),
+     "needs the output scale and zero point equal"),
+    (lambda: sm.reduce_case("sum_axis_out_of_rank", "SUM", (2, 3), (2,), True, ((0.1, 0), (0.1, 0))),
+     "outside the input's rank"),
 ])
 def test_refused_with_one_line(build, message):
     with pytest.raises(ModelError) as error:
@@ -123,3 +154,20 @@ def test_a_constant_operand_becomes_a_constant_tensor():
     header = emit.generate_header(parse_model(case.data, "m.tflite"), "m")
     assert "tinynet::ConstantTensor<std::int8_t, tinynet::Shape<3>, t1_values, t1_quant>" in header
     assert "5, -6, 7," in header
+
+
+@pytest.mark.parametrize("axes, keep_dims", [((1,), True), ((0, 2), False), ((-1, 0, 1, 2), True)])
+def test_sum_and_reduce_max_int8_against_numpy(axes, keep_dims):
+    """SUM within one output step of the real sum; REDUCE_MAX the exact raw maximum."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(-128, 128, (3, 4, 5)).astype(np.int8)
+    resolved = tuple(sorted({a % 3 for a in axes}))
+    (si, zi), (so, zo) = (0.02, -7), (0.5, 3)
+    case = sm.reduce_case("sum_edges", "SUM", (3, 4, 5), axes, keep_dims, ((si, zi), (so, zo)))
+    got = Interpreter(parse_model(case.data, "sum.tflite")).invoke([x])[0].astype(float)
+    real = np.sum((x.astype(float) - zi) * np.float32(si), axis=resolved, keepdims=keep_dims)
+    assert got.shape == real.shape
+    assert np.max(np.abs(got - np.clip(np.round(real / so) + zo, -128, 127))) <= 1
+    case = sm.reduce_case("max_edges", "REDUCE_MAX", (3, 4, 5), axes, keep_dims, ((si, zi), (si, zi)))
+    got = Interpreter(parse_model(case.data, "max.tflite")).invoke([x])[0]
+    assert np.array_equal(got, np.max(x, axis=resolved, keepdims=keep_dims))

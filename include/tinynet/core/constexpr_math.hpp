@@ -3,6 +3,8 @@
 // gives the correctly rounded float, which is what glibc's expf returns.
 #pragma once
 
+#include <bit>
+#include <cstdint>
 #include <limits>
 
 namespace tinynet::detail {
@@ -26,6 +28,29 @@ constexpr double exp(double x) {
   double scale = 1.0;
   for (int i = 0; i < (k < 0 ? -k : k); ++i) scale *= 2.0;
   return k < 0 ? sum / scale : sum * scale;
+}
+
+// std::sqrt(float) (IEEE: correctly rounded) for a finite x > 0: Newton in double, rounded to
+// float, then corrected so that x lies between the squares of the result's two half-ulp
+// neighbours (those squares are exact in double).
+constexpr float sqrt_float(float x) {
+  const double s = x;
+  double r = s > 1.0 ? s : 1.0;
+  for (int i = 0; i < 200; ++i) {
+    const double next = 0.5 * (r + s / r);
+    if (next == r) break;
+    r = next;
+  }
+  float f = static_cast<float>(r);
+  for (int i = 0; i < 4; ++i) {  // at most one step is ever needed
+    const std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
+    const double above = std::bit_cast<float>(bits + 1), below = std::bit_cast<float>(bits - 1);
+    const double up = (f + above) / 2, down = (f + below) / 2;  // exact: 25 significant bits
+    if (up * up <= s) f = static_cast<float>(above);
+    else if (down * down > s) f = static_cast<float>(below);
+    else break;
+  }
+  return f;
 }
 
 }  // namespace tinynet::detail

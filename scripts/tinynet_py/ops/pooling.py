@@ -1,4 +1,4 @@
-"""AVERAGE_POOL_2D, MAX_POOL_2D and MEAN."""
+"""AVERAGE_POOL_2D, MAX_POOL_2D and the reducers MEAN, SUM and REDUCE_MAX."""
 
 import numpy as np
 
@@ -78,10 +78,13 @@ def run_max_pool_2d(plan, x):
     return np.clip(result, plan["act_min"], plan["act_max"])
 
 
-def prepare_mean(ctx):
+def _prepare_reduce(ctx, dtypes):
+    """A reducer's input, constant axis and output (ResolveAxis: negative axes counted from the
+    end, duplicates once); the output holds one element per combination of the kept axes
+    (keep_dims or not)."""
     ctx.require_inputs(2)
     inp, axis_t, out = ctx.input(0), ctx.input(1), ctx.output()
-    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    ctx.require_dtypes(inp, dtypes, "input")
     ctx.require_constant(axis_t, "axis")
     if out.dtype != inp.dtype:
         ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
@@ -89,9 +92,15 @@ def prepare_mean(ctx):
     axes = sorted({int(a) + rank if int(a) < 0 else int(a) for a in axis_t.data.reshape(-1)})
     if any(not 0 <= a < rank for a in axes):
         ctx.fail(f"axis {axis_t.data.tolist()} is outside the input's rank {rank}")
-    plan = {"input_dtype": inp.dtype, "axes": tuple(axes)}
     count = int(np.prod([inp.shape[a] for a in axes], dtype=np.int64))
-    plan["count"] = count
+    if out.num_elements * count != int(np.prod(inp.shape, dtype=np.int64)):
+        ctx.fail(f"output shape {tuple(out.shape)} does not match input {tuple(inp.shape)} reduced over {axes}")
+    return inp, out, {"input_dtype": inp.dtype, "axes": tuple(axes), "count": count}
+
+
+def prepare_mean(ctx):
+    inp, out, plan = _prepare_reduce(ctx, ("int8", "int16", "float32"))
+    count = plan["count"]
     if inp.dtype != "float32":
         in_scale, in_zp = ctx.per_tensor_quant(inp, "input")
         out_scale, out_zp = ctx.per_tensor_quant(out, "output")
@@ -121,6 +130,66 @@ def run_mean(plan, x, axis):
 
 
 
+def prepare_sum(ctx):
+    """PrepareMeanOrSum (reduce_common.cc): QuantizeMultiplier(double(input_scale) /
+    double(output_scale)); for a sum QuantizedMeanOrSum does not fold in 1 / count."""
+    inp, out, plan = _prepare_reduce(ctx, ("int8", "int16", "float32"))
+    if inp.dtype != "float32":
+        in_scale, in_zp = ctx.per_tensor_quant(inp, "input")
+        out_scale, out_zp = ctx.per_tensor_quant(out, "output")
+        multiplier, shift = fp.quantize_multiplier(np.float64(in_scale) / np.float64(out_scale))
+        plan.update(multiplier=multiplier, shift=shift, input_zero_point=in_zp,
+                    output_zero_point=out_zp, range=INT_RANGES[out.dtype])
+    return plan
+
+
+def _in_order(plan, x):
+    """x as (outputs, count): each row the reduced elements of one output, in input order."""
+    axes = plan["axes"]
+    kept = [a for a in range(x.ndim) if a not in axes]
+    return np.transpose(x, kept + list(axes)).reshape(-1, plan["count"])
+
+
+def run_sum(plan, x, axis):
+    """Float: ReduceGeneric with init 0 and in + current, element by element in input order
+    (float addition is not associative: not numpy's pairwise sum).  Quantized: QuantizedMeanOrSum
+    with compute_sum: the int32 sum minus input_zero_point * count, requantized, plus the output
+    zero point, clamped."""
+    rows = _in_order(plan, x)
+    out_shape = tuple(d for a, d in enumerate(x.shape) if a not in plan["axes"])
+    if plan["input_dtype"] == "float32":
+        total = np.zeros(rows.shape[0], np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k in range(rows.shape[1]):
+                total = (rows[:, k] + total).astype(np.float32)
+        return total.reshape(out_shape)
+    total = fp.wrap32(np.sum(rows.astype(np.int64), axis=1))
+    shifted = fp.wrap32(total - plan["input_zero_point"] * plan["count"])
+    result = fp.multiply_by_quantized_multiplier(shifted, plan["multiplier"], plan["shift"])
+    return np.clip(result + plan["output_zero_point"], *plan["range"]).reshape(out_shape)
+
+
+def prepare_reduce_max(ctx):
+    """PrepareMaxHelper (reduce_common.cc): float32 and int8 (int16 refused, as TFLM); int8 needs
+    the output quantization equal to the input's (the maximum is copied, never rescaled)."""
+    inp, out, plan = _prepare_reduce(ctx, ("int8", "float32"))
+    if inp.dtype == "int8":
+        if ctx.per_tensor_quant(inp, "input") != ctx.per_tensor_quant(out, "output"):
+            ctx.fail("int8 REDUCE_MAX needs the output scale and zero point equal to the input's, as TFLM")
+    return plan
+
+
+def run_reduce_max(plan, x, axis):
+    """ReduceGeneric with init numeric_limits<T>::lowest() and (in > current) ? in : current:
+    a NaN never wins, so all-NaN gives -FLT_MAX."""
+    rows = _in_order(plan, x)
+    out_shape = tuple(d for a, d in enumerate(x.shape) if a not in plan["axes"])
+    lowest = np.finfo(np.float32).min if plan["input_dtype"] == "float32" else np.iinfo(x.dtype).min
+    best = np.full(rows.shape[0], lowest, x.dtype)
+    for k in range(rows.shape[1]):
+        best = np.where(rows[:, k] > best, rows[:, k], best)
+    return best.reshape(out_shape)
+
 
 def emit_pool(e, op, plan, prefix, ins, outs):
     kind = "AveragePool2D" if op.opcode == "AVERAGE_POOL_2D" else "MaxPool2D"
@@ -131,15 +200,15 @@ def emit_pool(e, op, plan, prefix, ins, outs):
             f".activation = {e.activation(op)}}}>")
 
 
-def emit_mean(e, op, plan, prefix, ins, outs):
-    if sorted(plan["axes"]) != [1, 2] or len(e.model.tensors[op.inputs[0]].shape) != 4:
-        e.fail(op, "only the mean over height and width (axis [1, 2]) of a 4-D tensor is supported")
-    return f"tinynet::Mean<{ins[0]}, {outs[0]}>"
-
-
 def params_pool(op):
     o = op.options
     return f"pool {o['filter_height']}x{o['filter_width']}, stride {o['stride_h']}x{o['stride_w']}, {o['padding']}"
+
+
+def emit_reduce(e, op, plan, prefix, ins, outs):
+    kind = {"MEAN": "Mean", "SUM": "Sum", "REDUCE_MAX": "ReduceMax"}[op.opcode]
+    axes = ", ".join(str(a) for a in plan["axes"])
+    return f"tinynet::{kind}<{ins[0]}, {outs[0]}, tinynet::axes({axes})>"
 
 
 def params_mean(op):
@@ -161,5 +230,9 @@ SPECS = [
            run_max_pool_2d, emit_pool, **_POOL),
     # prune: MEAN over H and W keeps channels apart; prune.py checks the axes itself.
     OpSpec("MEAN", (27, "ReducerOptions", [(0, "keep_dims", "bool", False)]), prepare_mean,
-           run_mean, emit_mean, data_inputs=1, params_text=params_mean, quantize="calibrated"),
+           run_mean, emit_reduce, data_inputs=1, params_text=params_mean, quantize="calibrated"),
+    OpSpec("SUM", (27, "ReducerOptions", [(0, "keep_dims", "bool", False)]), prepare_sum,
+           run_sum, emit_reduce, data_inputs=1, params_text=params_mean, quantize="calibrated"),
+    OpSpec("REDUCE_MAX", (27, "ReducerOptions", [(0, "keep_dims", "bool", False)]), prepare_reduce_max,
+           run_reduce_max, emit_reduce, data_inputs=1, params_text=params_mean, quantize="shared"),
 ]

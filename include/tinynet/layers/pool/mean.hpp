@@ -1,43 +1,31 @@
-// Mean over the height and width of an NHWC tensor (TFLite MEAN with axis {1, 2}).
+// Mean over any set of axes (TFLite MEAN, keep_dims or not), by default height and width of an
+// NHWC tensor (axis {1, 2}). The layout and the sum are Sum's (reduce.hpp).
 //
 // int8/int16 follow TFLM's QuantizedMeanOrSumExtraArgs (internal/reference/reduce.h): the
 // multiplier QuantizeMultiplier(input_scale / output_scale) absorbs 1 / count — it is shifted left
 // by pot = min(floor(log2(count)), 32, 31 + shift), divided by count, and the shift lowered by
 // pot — then acc = sum(x) - input_zero_point * count is requantized with it, plus the output zero
-// point, clamped.
+// point, clamped. float32: the float sum in input order divided by the count in float.
 #pragma once
 
 #include <cstdint>
-#include <limits>
+#include <type_traits>
 
-#include "../../core/diagnostics.hpp"
-#include "../../core/fixed_point.hpp"
 #include "../../core/quantize_multiplier.hpp"
-#include "../../core/tensor.hpp"
-#include "../../core/type_list.hpp"
+#include "reduce.hpp"
 
 namespace tinynet {
 
-template <class In, class Out>
-struct Mean {
-  using inputs = TypeList<In>;
-  using output = Out;
+template <class In, class Out, unsigned Axes = axes(1, 2)>
+struct Mean : reduce_detail::Reduction<Mean<In, Out, Axes>, In, Out, Axes> {
+  using base = reduce_detail::Reduction<Mean<In, Out, Axes>, In, Out, Axes>;
   using element = typename In::element;
-  using in_view = NHWC<typename In::shape>;
+  using layout = typename base::layout;
+  static_assert(In::is_float || std::is_same_v<element, std::int8_t> || std::is_same_v<element, std::int16_t>,
+                "tinynet: Mean supports float, int8 and int16");
 
-  static constexpr int batches = in_view::batches;
-  static constexpr int height = in_view::height, width = in_view::width, channels = in_view::channels;
-  static_assert(In::shape::rank == 4, "tinynet::Mean: the input must be 4-D NHWC (mean over H and W)");
-  static_assert(output_shape_mismatch<Mean, Shape<batches, 1, 1, channels>, typename Out::shape,
-                                      Out::size == batches * channels &&
-                                          (Out::shape::rank == 2 || Out::shape::rank == 4)>::ok);
-  static_assert(element_type_mismatch<Mean, element, typename Out::element>::ok);
-
-  static constexpr bool in_place = false;
-  static constexpr std::uint64_t macs = 0;
-  static constexpr std::size_t weight_bytes = 0;
   static constexpr bool is_quantized = !In::is_float;
-  static constexpr int count = height * width;
+  static constexpr int count = layout::count;
   static constexpr QuantizedMultiplier multiplier = [] {
     if constexpr (!is_quantized) {
       return QuantizedMultiplier{};
@@ -54,23 +42,12 @@ struct Mean {
   }();
 
   static constexpr void run(const element* in, element* out) {
-    for (int b = 0; b < batches; ++b) {
-      for (int c = 0; c < channels; ++c) {
-        if constexpr (is_quantized) {
-          std::int32_t sum = 0;
-          for (int i = 0; i < count; ++i) sum += in[(b * count + i) * channels + c];
-          std::int32_t acc = fixed::multiply_by_quantized_multiplier(sum - In::zero_point * count,
-                                                                     multiplier.multiplier, multiplier.shift);
-          acc += Out::zero_point;
-          constexpr std::int32_t lo = std::numeric_limits<element>::min();
-          constexpr std::int32_t hi = std::numeric_limits<element>::max();
-          out[b * channels + c] = static_cast<element>(acc < lo ? lo : (acc > hi ? hi : acc));
-        } else {
-          float total = 0.0f;
-          for (int i = 0; i < count; ++i) total += in[(b * count + i) * channels + c];
-          out[b * channels + c] = total / static_cast<float>(count);
-        }
-      }
+    for (int o = 0; o < layout::outputs; ++o) {
+      const auto total = reduce_detail::raw_sum<layout>(in + layout::kept_offset(o));
+      if constexpr (is_quantized)
+        out[o] = reduce_detail::requantize_sum<element>(total, In::zero_point, count, multiplier, Out::zero_point);
+      else
+        out[o] = total / static_cast<float>(count);
     }
   }
 };
