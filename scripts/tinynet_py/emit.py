@@ -148,7 +148,7 @@ class _Emitter:
                 f"{t.zero_point_scalar}}};\n")
             quant = f", {name}_quant"
         self.lines_constants.append(
-            f"// '{t.name}'\nstruct {name} : tinynet::ConstantTensor<{element}, tinynet::Shape<{shape}>, "
+            f"// '{escape(t.name)}'\nstruct {name} : tinynet::ConstantTensor<{element}, tinynet::Shape<{shape}>, "
             f"{name}_values{quant}> {{}};\n")
 
     # -- weighted ops ----------------------------------------------------------------------

@@ -1028,7 +1028,7 @@ class _Importer:
             stored = self.stored_constant(shift, x)
             if self.last_axis_vector(stored, x.stored_shape) is None:
                 # A constant of (nearly) the full shape: a plain ADD with a constant operand
-                # (the reference runs it; the C++ library does not take constants there yet).
+                # (a tinynet::ConstantTensor in the header).
                 ci = self.const_tensor(f"{self.out_name()}/constant", stored)
                 out = self.activation_value(x.shape, x.order, colperm=x.colperm)
                 self.add_op("ADD", [x.index, ci], [out.index], fused_activation_function="NONE",

@@ -41,7 +41,6 @@ without Python's start-up cost); every --subprocess-every'th case runs scripts/t
 
 import argparse
 import io
-import math
 import os
 import pathlib
 import random
@@ -61,7 +60,7 @@ import numpy as np  # noqa: E402
 
 from tinynet_py import schema  # noqa: E402
 from tinynet_py.errors import TinynetError  # noqa: E402
-from tinynet_py.flatbuf import Buffer, Table  # noqa: E402
+from tinynet_py.flatbuf import Buffer  # noqa: E402
 
 TINYNET = ROOT / "scripts" / "tinynet"
 SHARED = pathlib.Path(os.environ.get("TINYNET_SHARED", ROOT.parent / "shared"))

@@ -94,7 +94,7 @@ HOSTILE_NAMES = [
 
 
 def tflite_with_names(names, description=None):
-    """A float32 TFLite chain of FULLY_CONNECTED layers (4 units) whose tensor names, subgraph name
+    """A float32 TFLite chain of FULLY_CONNECTED layers (4 units) and a MUL by a constant whose tensor names, subgraph name
     and description are the given strings; returns the file's bytes."""
     import numpy as np
     from tinynet_py import tflite_builder as b
@@ -109,7 +109,14 @@ def tflite_with_names(names, description=None):
         # tensor 0 is the input; op k has weights 3k+1, bias 3k+2, output 3k+3 and reads 3k
         ops.append(b.operator(0, [3 * k, 3 * k + 1, 3 * k + 2], [3 * k + 3], 8,
                               b.T(f0=("int8", 1 if k % 2 else 0))))
-    return b.model(tensors, ops, [0], [len(tensors) - 1], [9], buffers,
+    # Last, a MUL by a constant named like the others: a constant operand is a ConstantTensor in
+    # the header, with a comment line of its own.
+    buffers.append(rng.standard_normal(4).astype("<f4").tobytes())
+    tensors.append(b.tensor([4], "float32", buffer=len(buffers), name=names[0] + "/factor"))
+    tensors.append(b.tensor([1, 4], "float32", name=names[-1] + "/scaled"))
+    ops.append(b.operator(1, [len(tensors) - 3, len(tensors) - 2], [len(tensors) - 1], 21,
+                          b.T(f0=("int8", 0))))
+    return b.model(tensors, ops, [0], [len(tensors) - 1], [9, 18], buffers,
                    description=description if description is not None else " ".join(names))
 
 

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import ROOT, TINYNET, shared_path
+from conftest import TINYNET, shared_path
 from tinynet_py import evaluate, prune
 from tinynet_py.ir import Model, Op, Tensor
 from tinynet_py.quantize import activation_params, dequantize_output, quantize_input, quantize_model

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tflite_builder as b
-from conftest import SHARED, model_for_golden, run_tinynet, shared_path
+from conftest import SHARED, run_tinynet, shared_path
 from tinynet_py.errors import ModelError
 from tinynet_py.reference import Interpreter
 from tinynet_py.tflite import parse_model

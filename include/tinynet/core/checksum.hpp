@@ -20,8 +20,9 @@
 // Quantization scales and int8 biases are not checksummed: they are used only at compile time
 // (folded into those tables) and are not in the image. Ops without tables (pooling, add,
 // softmax...) keep their few parameters in instructions, which a check of the code covers.
-// Element-wise ops add their constant operands (ConstantTensor arrays), their 256-entry int8 tables
-// (HardSwish, Elu) and a constant divisor's reciprocals (Div).
+// Other ops list what their kernels read in flash: constant operands (ConstantTensor arrays), the
+// 256-entry int8 tables (HardSwish, Elu, Rsqrt), a constant divisor's reciprocals (Div), Gather's
+// indices, ResizeNearestNeighbor's row and column tables, MirrorPad's source offsets.
 // verify_weights() takes the address of every table, so a table the kernels would not otherwise
 // read (the plain weights of a depthwise layer whose kernel reads the packed copy) is linked too.
 #pragma once

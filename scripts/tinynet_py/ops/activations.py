@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import fixedpoint as fp
 from . import OpSpec
-from .common import INT_RANGES
+from .common import INT_RANGES, int8_table_bytes
 
 
 def prepare_softmax(ctx):
@@ -395,11 +395,6 @@ def emit_relu6(e, op, plan, prefix, ins, outs):
     return f"tinynet::Relu6<{ins[0]}, {outs[0]}>"
 
 
-def _int8_table_bytes(model, op):
-    """HARD_SWISH and ELU tabulate their 256 int8 results at compile time."""
-    return 256 if model.tensors[op.inputs[0]].dtype == "int8" else 0
-
-
 def emit_hard_swish(e, op, plan, prefix, ins, outs):
     return f"tinynet::HardSwish<{ins[0]}, {outs[0]}>"
 
@@ -438,10 +433,10 @@ SPECS = [
            run_leaky_relu, emit_leaky_relu, same_shape=True, params_text=params_leaky_relu,
            quantize="calibrated", prune="channelwise"),
     OpSpec("HARD_SWISH", (91, "HardSwishOptions", []), prepare_hard_swish, run_hard_swish, emit_hard_swish,
-           same_shape=True, quantize="calibrated", prune="channelwise", requant_table_bytes=_int8_table_bytes),
+           same_shape=True, quantize="calibrated", prune="channelwise", requant_table_bytes=int8_table_bytes),
     # alpha is usually a constant [C]: a tinynet::ConstantTensor. Its float values are not
     # quantized by `quantize` (the op then fails its dtype check with a one-line error).
     OpSpec("PRELU", (0, None, []), prepare_prelu, run_prelu, emit_prelu, constant_operands=True),
     OpSpec("ELU", (0, None, []), prepare_elu, run_elu, emit_elu, same_shape=True, quantize="calibrated",
-           prune="channelwise", requant_table_bytes=_int8_table_bytes),
+           prune="channelwise", requant_table_bytes=int8_table_bytes),
 ]

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import fixedpoint as fp
 from . import OpSpec
-from .common import INT_RANGES, activation_range_float, activation_range_quantized
+from .common import INT_RANGES, activation_range_float, activation_range_quantized, int8_table_bytes
 
 
 def _prepare_add_sub(ctx, float_multipliers):
@@ -489,5 +489,5 @@ SPECS = [
     OpSpec("LOG", (0, None, []), prepare_float_math, run_log, emit_math, same_shape=True),
     OpSpec("SQRT", (0, None, []), prepare_float_math, run_sqrt, emit_math, same_shape=True),
     OpSpec("RSQRT", (0, None, []), prepare_rsqrt, run_rsqrt, emit_math, same_shape=True,
-           quantize="calibrated"),
+           quantize="calibrated", requant_table_bytes=int8_table_bytes),
 ]

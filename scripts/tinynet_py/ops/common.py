@@ -188,4 +188,7 @@ def require_same_quantization(ctx, inp, out):
                  f"{out.zero_point_scalar}) differ; this op copies values, it does not requantize")
 
 
-
+def int8_table_bytes(model, op):
+    """Ops that tabulate their 256 int8 results at compile time (HARD_SWISH, ELU, RSQRT): the
+    table's bytes in flash for an int8 input, none otherwise."""
+    return 256 if model.tensors[op.inputs[0]].dtype == "int8" else 0

@@ -43,7 +43,7 @@ struct Gather {
 
   static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = 0;
-  static constexpr std::size_t weight_bytes = 0;
+  static constexpr std::size_t weight_bytes = sizeof(Indices);
   static constexpr auto constant_tables() { return ConstantTables<Indices>{}; }
 
   static constexpr void run(const element* in, element* out) {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "../../core/constant_tables.hpp"
 #include "../../core/diagnostics.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
@@ -57,8 +58,6 @@ struct MirrorPad {
 
   static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = 0;
-  static constexpr std::size_t weight_bytes = 0;
-
   // GetInputDimension (mirror_pad.cc).
   static constexpr int source(int padded, int left, int size) {
     if (padded < left) {
@@ -91,6 +90,8 @@ struct MirrorPad {
     }
     return t;
   }();
+  static constexpr std::size_t weight_bytes = sizeof(sources);  // the table run() reads, in flash
+  static constexpr auto constant_tables() { return ConstantTables<sources>{}; }
 
   static constexpr void run(const element* in, element* out) {
     const int* s = sources.data();

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <iterator>
 
+#include "../../core/constant_tables.hpp"
 #include "../../core/diagnostics.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
@@ -40,7 +41,8 @@ struct ResizeNearestNeighbor {
 
   static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = 0;
-  static constexpr std::size_t weight_bytes = 0;
+  static constexpr std::size_t weight_bytes = sizeof(Rows) + sizeof(Cols);  // in flash, read by run()
+  static constexpr auto constant_tables() { return ConstantTables<Rows, Cols>{}; }
 
   static constexpr void run(const element* in, element* out) {
     for (int b = 0; b < batches; ++b)
