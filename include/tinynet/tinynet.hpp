@@ -18,6 +18,8 @@
 #include "core/type_list.hpp"
 #include "graph/arena_plan.hpp"
 #include "graph/network.hpp"
+#include "graph/instance.hpp"
+#include "graph/shared_arena.hpp"
 #include "layers/activation/elu.hpp"
 #include "layers/activation/hard_swish.hpp"
 #include "layers/activation/leaky_relu.hpp"

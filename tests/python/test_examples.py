@@ -86,6 +86,7 @@ EXAMPLE_TESTS = {
     "digits": "test_examples.py",             # test_demo_runs (scripts/demo builds examples/digits)
     "baremetal": "test_examples.py",          # test_baremetal_example_builds_with_the_toolchain_file_and_runs
     "keyword_spotting": "test_keyword_spotting.py",
+    "cascade": "test_cascade.py",
     "arduino": "test_arduino.py",
     "distillation": "test_distillation.py",
 }
@@ -101,5 +102,5 @@ def test_every_example_is_built_by_a_test():
         assert f'"{folder}"' in text or f"examples/{folder}" in text or folder == "digits", (folder, test_file)
     # The CMake examples are in examples/CMakeLists.txt, so `cmake -S examples` builds them all.
     listed = (ROOT / "examples" / "CMakeLists.txt").read_text()
-    for folder in ("hello_world", "digits", "keyword_spotting"):
+    for folder in ("hello_world", "digits", "keyword_spotting", "cascade"):
         assert f"add_subdirectory({folder})" in listed

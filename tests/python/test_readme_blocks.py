@@ -38,6 +38,8 @@ BLOCKS = {
                          "unrolled for minutes, too slow for CI; each flag is tested in test_compression.py"),
     "scripts/tinynet run cnn.onnx --quantize calib.npz --input image_nchw.npy --output scores.npy":
         ("test", "tests/python/test_data_layout.py::test_float_in_float_out_on_a_quantized_model"),
+    "static tinynet::SharedArena<wake::network, command::network> memory;   // .bss: the larger arena":
+        ("test", "tests/python/test_cascade.py::test_cascade_runs_the_second_stage_only_on_words_and_shares_one_arena"),
     "#include <tinynet.h>": ("test", "tests/python/test_arduino.py::test_readme_arduino_sketch_builds_and_runs"),
     "[env:myboard]": ("illustration", "PlatformIO is not installed here; library.json is checked by "
                                       "tests/python/test_arduino.py::test_platformio_library_json"),

@@ -18,7 +18,6 @@
 
 #include "../core/checksum.hpp"
 #include "../core/op.hpp"
-#include "../core/quantize_value.hpp"
 #include "../core/tensor.hpp"
 #include "../core/type_list.hpp"
 #include "arena_plan.hpp"
@@ -288,52 +287,6 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
     } else {
       return evaluate_result{std::get<tensor_index<Outs>>(s)...};
     }
-  }
-};
-
-// A network with its own arena, for code that does not manage memory itself. Declare it static or
-// global: it is zero-initialised data (.bss), and constructing it runs no code.
-template <class Net>
-struct Instance {
-  alignas(Net::arena_alignment) std::byte arena[Net::arena_bytes > 0 ? Net::arena_bytes : 1];
-
-  template <std::size_t I = 0>
-  auto input() {
-    return Net::template input<I>(arena);
-  }
-  template <std::size_t I = 0>
-  auto output() {
-    return Net::template output<I>(arena);
-  }
-  void invoke() { Net::invoke(arena); }
-  template <class AfterOp>
-  void invoke(AfterOp&& after_op) {
-    Net::invoke(arena, after_op);
-  }
-
-  // Real numbers in and out through each tensor's compile-time quantization (no scale or zero
-  // point copied by hand): set_input_float quantizes as TFLM's AffineQuantize does
-  // (core/quantize_value.hpp), output_float dequantizes as TFLM's Dequantize. On float tensors
-  // they copy. The spans have the tensor's size as their extent: a float[N] of the wrong N does
-  // not compile.
-  template <std::size_t I = 0>
-  using input_values = std::span<const float, static_cast<std::size_t>(Net::template input_t<I>::size)>;
-  template <std::size_t I = 0>
-  using output_values = std::span<float, static_cast<std::size_t>(Net::template output_t<I>::size)>;
-
-  template <std::size_t I = 0>
-  void set_input_float(input_values<I> values) {
-    auto in = input<I>();
-    for (std::size_t k = 0; k < in.size(); ++k) in[k] = quantize_value<typename Net::template input_t<I>>(values[k]);
-  }
-  template <std::size_t I = 0>
-  float output_float(std::size_t k) {
-    return dequantize_value<typename Net::template output_t<I>>(output<I>()[k]);
-  }
-  template <std::size_t I = 0>
-  void output_float(output_values<I> values) {
-    auto out = output<I>();
-    for (std::size_t k = 0; k < out.size(); ++k) values[k] = dequantize_value<typename Net::template output_t<I>>(out[k]);
   }
 };
 
