@@ -20,6 +20,7 @@
 #include "graph/network.hpp"
 #include "graph/instance.hpp"
 #include "graph/shared_arena.hpp"
+#include "graph/stream.hpp"
 #include "layers/activation/elu.hpp"
 #include "layers/activation/hard_swish.hpp"
 #include "layers/activation/leaky_relu.hpp"

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include <tinynet/tinynet.hpp>
 
@@ -73,6 +74,9 @@ static tinynet::Instance<device::mlp> mlp_instance;
 // a SharedArena next to the CNN (sharing their bytes: they run one after the other).
 static tinynet::Instance<device::network, tinynet::AfterInvoke::wipe_all_but_outputs> private_instance;
 static tinynet::SharedArena<device::network, device::mlp> shared;
+// The float MLP over a stream of scalar frames: its two inputs are the last two frames.
+static tinynet::StreamWindow<device::mlp, 1> stream;
+static tinynet::Instance<device::mlp> stream_instance;
 
 static int failures = 0;
 static void check(bool ok, const char* what) {
@@ -152,6 +156,20 @@ extern "C" int app_main() {
   small.invoke();
   shared_same = shared_same && small.output()[0] == device::expected_mlp[0];
   check(shared_same, "networks in a SharedArena differ from the host compiler's");
+
+  // A StreamWindow read in place gives what the MLP gives on a copy of the last two frames.
+  const float signal[5] = {2.0f, 1.0f, -0.5f, 3.0f, 0.25f};
+  bool stream_same = true;
+  for (int t = 0; t < 5; ++t) {
+    stream.push(std::span<const float, 1>(&signal[t], 1));
+    if (!stream.full()) continue;
+    stream_instance.invoke_from(stream);
+    mlp_instance.input()[0] = signal[t - 1];
+    mlp_instance.input()[1] = signal[t];
+    mlp_instance.invoke();
+    stream_same = stream_same && stream_instance.output()[0] == mlp_instance.output()[0];
+  }
+  check(stream_same, "StreamWindow in place differs from the copied window");
 
   cycles::start();
   const std::uint32_t before = cycles::now();

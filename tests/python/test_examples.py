@@ -87,6 +87,7 @@ EXAMPLE_TESTS = {
     "baremetal": "test_examples.py",          # test_baremetal_example_builds_with_the_toolchain_file_and_runs
     "keyword_spotting": "test_keyword_spotting.py",
     "cascade": "test_cascade.py",
+    "streaming": "test_streaming_example.py",
     "arduino": "test_arduino.py",
     "distillation": "test_distillation.py",
 }
@@ -102,5 +103,5 @@ def test_every_example_is_built_by_a_test():
         assert f'"{folder}"' in text or f"examples/{folder}" in text or folder == "digits", (folder, test_file)
     # The CMake examples are in examples/CMakeLists.txt, so `cmake -S examples` builds them all.
     listed = (ROOT / "examples" / "CMakeLists.txt").read_text()
-    for folder in ("hello_world", "digits", "keyword_spotting", "cascade"):
+    for folder in ("hello_world", "digits", "keyword_spotting", "cascade", "streaming"):
         assert f"add_subdirectory({folder})" in listed

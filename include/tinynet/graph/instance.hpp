@@ -94,6 +94,19 @@ struct InstanceInterface {
     after_invoke();
   }
 
+  // Runs on inputs that stay where they are (one pointer per graph input, in Inputs<> order), e.g.
+  // a StreamWindow's current window (graph/stream.hpp): nothing is copied into the arena.
+  template <class... Elements>
+  void invoke_from(const Elements*... inputs) {
+    Net::invoke_from(arena(), inputs...);
+    after_invoke();
+  }
+  template <class Window>
+    requires requires(const Window& w) { w.window(); }
+  void invoke_from(const Window& stream) {
+    invoke_from(stream.window().data());
+  }
+
   // Clears every byte of the arena, inputs and outputs included, with writes the optimiser keeps.
   void wipe() { detail::secure_zero(arena(), Net::arena_bytes); }
 

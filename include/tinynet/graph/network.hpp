@@ -236,6 +236,14 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // by later layers, as in TFLM.
   static void invoke(std::byte* arena) { (run_op<Ops>(arena, typename Ops::inputs{}), ...); }
 
+  // The same, reading the graph inputs where they already are instead of from the arena: one
+  // pointer per input, in Inputs<> order (a window of a stream: graph/stream.hpp). Nothing is
+  // copied into the arena and those bytes are never written; the arena still reserves them.
+  static void invoke_from(std::byte* arena, const typename Ins::element*... inputs) {
+    const std::tuple<const typename Ins::element*...> external{inputs...};
+    (run_op_from<Ops>(arena, external, typename Ops::inputs{}), ...);
+  }
+
   // The same, calling after_op(k) as soon as op k (0-based, in the order listed) has run: a hook
   // for per-layer timing or tracing on the device (scripts/tinynet bench --per-layer uses it).
   template <class AfterOp>
@@ -255,6 +263,41 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   template <class Op, class... In>
   TINYNET_OPAQUE_CALL static void run_op(std::byte* arena, TypeList<In...>) {
     Op::run(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
+  }
+
+  // For invoke_from: which graph input each tensor is, directly or through aliasing ops (a Reshape
+  // of an input is the input's bytes, wherever they are), or -1.
+  static constexpr std::array<int, tensor_count> external_source = [] {
+    std::array<int, tensor_count> source{};
+    for (int& v : source) v = -1;
+    int k = 0;
+    ((source[tensor_index<Ins>] = k++), ...);
+    (
+        [&] {
+          if constexpr (detail::AliasOp<Ops>) {
+            source[tensor_index<typename Ops::output>] = source[first_input_index<Ops>()];
+          }
+        }(),
+        ...);
+    return source;
+  }();
+
+  // An op's operand: a graph input (or an alias of one) from the caller's pointers, any other
+  // tensor from the arena.
+  template <class T, class External>
+  static const typename T::element* operand(std::byte* arena, const External& external) {
+    constexpr int source = external_source[tensor_index<T>];
+    if constexpr (source >= 0) {
+      return std::get<static_cast<std::size_t>(source)>(external);
+    } else {
+      return tensor_in<T>(arena);
+    }
+  }
+  template <class Op, class External, class... In>
+  TINYNET_OPAQUE_CALL static void run_op_from(std::byte* arena, const External& external, TypeList<In...>) {
+    if constexpr (external_source[tensor_index<typename Op::output>] < 0) {
+      Op::run(operand<In>(arena, external)..., tensor_in<typename Op::output>(arena));
+    }
   }
 
   // Constant evaluation keeps every tensor in its own std::array (no byte reinterpretation).
