@@ -21,6 +21,7 @@
 #include "graph/instance.hpp"
 #include "graph/shared_arena.hpp"
 #include "graph/stream.hpp"
+#include "graph/regions.hpp"
 #include "layers/activation/elu.hpp"
 #include "layers/activation/hard_swish.hpp"
 #include "layers/activation/leaky_relu.hpp"

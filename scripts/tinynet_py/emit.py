@@ -39,7 +39,7 @@ def cpp_float(value):
     return text + "f"
 
 
-def cpp_array(ctype, name, values, per_line=24):
+def cpp_array(ctype, name, values, per_line=24, section=None):
     flat = np.asarray(values).reshape(-1)
     if ctype == "float":
         items = [cpp_float(v) for v in flat]
@@ -49,7 +49,19 @@ def cpp_array(ctype, name, values, per_line=24):
     for i in range(0, len(items), per_line):
         lines.append("    " + ", ".join(items[i:i + per_line]) + ",")
     body = "\n".join(lines)
-    return f"inline constexpr {ctype} {name}[{len(items)}] = {{\n{body}\n}};\n"
+    placed = f'[[gnu::section("{section}")]] ' if section else ""
+    return f"{placed}inline constexpr {ctype} {name}[{len(items)}] = {{\n{body}\n}};\n"
+
+
+WEIGHTS_SECTION = re.compile(r"\.[A-Za-z_][A-Za-z0-9_.]{0,62}")
+
+
+def check_weights_section(section):
+    """--weights-section: a linker section name the header can spell safely (it goes into a string
+    literal): '.' then letters, digits, '_' and '.', at most 64 characters."""
+    if section is not None and not WEIGHTS_SECTION.fullmatch(section):
+        raise UsageError(None, f"--weights-section '{escape(section)}': a section name is '.' followed by "
+                               f"letters, digits, '_' or '.', at most 64 characters (e.g. .qspi_weights)")
 
 
 def identifier(text):
@@ -58,8 +70,9 @@ def identifier(text):
 
 
 class _Emitter:
-    def __init__(self, model, namespace, sparse="auto"):
+    def __init__(self, model, namespace, sparse="auto", weights_section=None):
         self.model = model
+        self.weights_section = weights_section  # linker section of every constant array, or None
         self.namespace = namespace
         self.sparse = sparse       # kernel form of FULLY_CONNECTED (see ops/weighted.py)
         self.activation_tensors = []
@@ -74,7 +87,7 @@ class _Emitter:
     def add_array(self, ctype, name, values):
         """Emits a constant array and keeps its bytes (little-endian, as the C++ array holds them)
         for the header's arrays_crc32."""
-        self.lines_constants.append(cpp_array(ctype, name, values))
+        self.lines_constants.append(cpp_array(ctype, name, values, section=self.weights_section))
         dtype = ARRAY_DTYPES[ctype]
         self.arrays.append((name, np.asarray(values).reshape(-1).astype(dtype).tobytes()))
 
@@ -302,10 +315,12 @@ def safe_namespace(stem):
     return name
 
 
-def generate_header(model, namespace, summary_text="", sparse="auto"):
-    """Returns the header's text. Raises ModelError for anything the C++ library cannot express."""
+def generate_header(model, namespace, summary_text="", sparse="auto", weights_section=None):
+    """Returns the header's text. Raises ModelError for anything the C++ library cannot express.
+    weights_section: the linker section of the constant arrays (default: the compiler's, .rodata)."""
     check_namespace(namespace)
-    emitter = _Emitter(ops.fold_constants(model), namespace, sparse)
+    check_weights_section(weights_section)
+    emitter = _Emitter(ops.fold_constants(model), namespace, sparse, weights_section)
     network = emitter.emit()
     parts = [
         header_comment(model, summary_text),

@@ -213,6 +213,30 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
 
   template <class T>
   static constexpr std::size_t offset_of = plan.offset[tensor_index<T>];
+  // The plan as the compiler computed it, for tools (targets/host/plan_main.cpp prints it for
+  // `tinynet report`): per tensor, in tensor_index order, its bytes, the step that writes it and the
+  // last that reads it (graph inputs: step 0, op k: step k + 1, graph outputs: op_count + 1), the
+  // tensor whose buffer it shares, and its offset.
+  static constexpr const detail::TensorLifetimes<tensor_count>& arena_lifetimes = lifetimes;
+  static constexpr const detail::ArenaPlan<tensor_count>& arena_plan = plan;
+
+  // Bytes each tensor is read or written per inference, estimated from the ops: an op writes its
+  // output once and reads each input once, and an op with more MACs than its first input has
+  // elements reads that input once per MAC (a convolution or dense layer re-reads its input for
+  // every output channel). What graph/regions.hpp ranks tensors by.
+  static constexpr std::array<std::uint64_t, tensor_count> tensor_access_bytes = [] {
+    std::array<std::uint64_t, tensor_count> a{};
+    (
+        [&]<class... In>(TypeList<In...>) {
+          using first = type_at<0, typename Ops::inputs>;
+          ((a[tensor_index<In>] += static_cast<std::uint64_t>(In::bytes)), ...);
+          const auto elements = static_cast<std::uint64_t>(first::size);
+          if (Ops::macs > elements) a[tensor_index<first>] += (Ops::macs - elements) * sizeof(typename first::element);
+          a[tensor_index<typename Ops::output>] += static_cast<std::uint64_t>(Ops::output::bytes);
+        }(typename Ops::inputs{}),
+        ...);
+    return a;
+  }();
 
   template <class T>
   static typename T::element* tensor_in(std::byte* arena) {
@@ -240,8 +264,15 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // pointer per input, in Inputs<> order (a window of a stream: graph/stream.hpp). Nothing is
   // copied into the arena and those bytes are never written; the arena still reserves them.
   static void invoke_from(std::byte* arena, const typename Ins::element*... inputs) {
-    const std::tuple<const typename Ins::element*...> external{inputs...};
-    (run_op_from<Ops>(arena, external, typename Ops::inputs{}), ...);
+    invoke_at(ExternalInputs{arena, {inputs...}});
+  }
+
+  // The general form: every op's operands and result at the addresses `at` gives (an Address
+  // has operand<T>() and result<T>(); op k is skipped when skip<Op>() says its output is already
+  // where its input is). invoke_from and graph/regions.hpp use it.
+  template <class Address>
+  static void invoke_at(const Address& at) {
+    (run_op_at<Ops>(at, typename Ops::inputs{}), ...);
   }
 
   // The same, calling after_op(k) as soon as op k (0-based, in the order listed) has run: a hook
@@ -282,21 +313,33 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
     return source;
   }();
 
-  // An op's operand: a graph input (or an alias of one) from the caller's pointers, any other
-  // tensor from the arena.
-  template <class T, class External>
-  static const typename T::element* operand(std::byte* arena, const External& external) {
-    constexpr int source = external_source[tensor_index<T>];
-    if constexpr (source >= 0) {
-      return std::get<static_cast<std::size_t>(source)>(external);
-    } else {
+  // invoke_from's addresses: a graph input (or an alias of one) from the caller's pointers, any
+  // other tensor from the arena.
+  struct ExternalInputs {
+    std::byte* arena;
+    std::tuple<const typename Ins::element*...> inputs;
+    template <class T>
+    const typename T::element* operand() const {
+      constexpr int source = external_source[tensor_index<T>];
+      if constexpr (source >= 0) {
+        return std::get<static_cast<std::size_t>(source)>(inputs);
+      } else {
+        return tensor_in<T>(arena);
+      }
+    }
+    template <class T>
+    typename T::element* result() const {
       return tensor_in<T>(arena);
     }
-  }
-  template <class Op, class External, class... In>
-  TINYNET_OPAQUE_CALL static void run_op_from(std::byte* arena, const External& external, TypeList<In...>) {
-    if constexpr (external_source[tensor_index<typename Op::output>] < 0) {
-      Op::run(operand<In>(arena, external)..., tensor_in<typename Op::output>(arena));
+    template <class Op>
+    static constexpr bool skip() {
+      return external_source[tensor_index<typename Op::output>] >= 0;
+    }
+  };
+  template <class Op, class Address, class... In>
+  TINYNET_OPAQUE_CALL static void run_op_at(const Address& at, TypeList<In...>) {
+    if constexpr (!Address::template skip<Op>()) {
+      Op::run(at.template operand<In>()..., at.template result<typename Op::output>());
     }
   }
 
