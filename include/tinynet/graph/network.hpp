@@ -214,6 +214,12 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
 
   template <class T>
   static constexpr std::size_t offset_of = plan.offset[tensor_index<T>];
+  // The plan as the compiler computed it, for tools (targets/host/plan_main.cpp prints it for
+  // `tinynet report`): per tensor, in tensor_index order, its bytes, the step that writes it and the
+  // last that reads it (graph inputs: step 0, op k: step k + 1, graph outputs: op_count + 1), the
+  // tensor whose buffer it shares, and its offset.
+  static constexpr const detail::TensorLifetimes<tensor_count>& arena_lifetimes = lifetimes;
+  static constexpr const detail::ArenaPlan<tensor_count>& arena_plan = plan;
 
   template <class T>
   static typename T::element* tensor_in(std::byte* arena) {
