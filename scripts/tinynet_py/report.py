@@ -155,7 +155,9 @@ def arena_svg(model, plan):
         names = "; ".join(_h(_tensor_label(model, t)) for t in b["tensors"])
         title = (f"{names} -- {_n(b['bytes'])} B at offset {_n(b['offset'])}, alive from "
                  f"{_h(_step_label(plan, max(b['first'], 0)))} to {_h(_step_label(plan, min(b['last'], steps - 1)))}")
-        out.append(f'<rect class="tensor" data-offset="{b["offset"]}" data-bytes="{b["bytes"]}" '
+        indices = " ".join(str(t["model_index"]) for t in b["tensors"] if t["model_index"] is not None)
+        out.append(f'<rect class="tensor" data-tensors="{indices}" data-offset="{b["offset"]}" '
+                   f'data-bytes="{b["bytes"]}" data-first="{b["first"]}" data-last="{b["last"]}" '
                    f'x="{x + 1:.1f}" y="{y:.1f}" width="{max(w - 2, 1):.1f}" height="{h:.1f}" '
                    f'fill="{b["color"]}" stroke="#333" stroke-width="0.5"><title>{title}</title></rect>')
     # axes: offsets on the left, steps below
