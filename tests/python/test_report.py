@@ -1,6 +1,7 @@
 """`tinynet report`: the HTML page, its arena picture against the compiled network, the per-group
 audit, and the page rendered by a real browser (headless Chromium)."""
 
+import json
 import os
 import re
 import shutil
@@ -84,8 +85,8 @@ def test_cli_eval_prints_the_per_group_table(tmp_path, digits_files):
 
 OFFSETS_PROGRAM = """#include <cstdio>
 #include "model.hpp"
-using net = kws::network;
-#define SHOW(k) std::printf("%d %zu %zu\\n", k, net::offset_of<kws::t##k>, kws::t##k::bytes);
+using net = m::network;
+#define SHOW(k) std::printf("%d %zu %zu\\n", k, net::offset_of<m::t##k>, m::t##k::bytes);
 int main() {
   std::printf("arena %zu\\n", net::arena_bytes);
   %s
@@ -96,14 +97,14 @@ int main() {
 def test_arena_picture_is_the_compiled_networks_plan(tmp_path):
     """Each rectangle of the report is where the compiled network puts its tensors: a separate
     program asks the network for offset_of<T> (what invoke() uses) of every tensor the page names."""
-    model = shared_path("models", "mlperf-tiny", "kws_ref_model.tflite")
-    page_path = tmp_path / "kws.html"
+    model = shared_path("models", "tflm-examples", "micro_speech_quantized.tflite")
+    page_path = tmp_path / "micro_speech.html"
     result = run_tinynet("report", model, "-o", page_path)
     assert result.returncode == 0, result.stderr
     page = page_path.read_text()
     rects = _rects(page)
-    assert len(rects) >= 10
-    convert = run_tinynet("convert", model, "-o", tmp_path / "model.hpp", "--name", "kws")
+    assert len(rects) == 4          # input and reshape (one buffer), depthwise, fully connected, softmax
+    convert = run_tinynet("convert", model, "-o", tmp_path / "model.hpp", "--name", "m")
     assert convert.returncode == 0, convert.stderr
     named = sorted(k for r in rects for k in r["tensors"])
     program = tmp_path / "offsets.cpp"
@@ -128,6 +129,10 @@ def test_arena_picture_is_the_compiled_networks_plan(tmp_path):
                 assert a["offset"] + a["bytes"] <= b["offset"] or b["offset"] + b["bytes"] <= a["offset"]
     # The RESHAPE's input and output are one buffer (one rectangle names both).
     assert any(len(r["tensors"]) == 2 for r in rects)
+    # inspect's estimate (made without a compiler) ends where the compiled arena ends: 5,968 B,
+    # a 16-byte multiple, though the last buffer ends at 5,960
+    info = json.loads(run_tinynet("inspect", model, "--json").stdout)
+    assert info["totals"]["arena_estimate_bytes"] == arena == 5968
 
 
 def test_report_measures_instructions_per_layer_as_bench_does(tmp_path):
@@ -142,7 +147,6 @@ def test_report_measures_instructions_per_layer_as_bench_does(tmp_path):
     page = page_path.read_text()
     bench = run_tinynet("bench", model, "--per-layer", "--target", "cortex-m4", "--json")
     assert bench.returncode == 0, bench.stderr
-    import json
     layers = json.loads(bench.stdout)["layers"]
     shown = re.findall(r'class="bar instructions"[^>]*><title>[^<]*: ([\d,]+) instructions</title>', page)
     assert [int(s.replace(",", "")) for s in shown] == [r["instructions"] for r in layers]
