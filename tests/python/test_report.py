@@ -69,13 +69,13 @@ def test_cli_eval_prints_the_per_group_table(tmp_path, digits_files):
     folder, groups, _ = digits_files
     # The table lists every group with its support and one accuracy per variant.
     result = run_tinynet("inspect", folder / "mlp.pkl", "--quantize", folder / "calib.npz",
-                         "--prune-synapses", "0.5", "--eval", folder / "test.npz")
+                         "--eval", folder / "test.npz")
     assert result.returncode == 0, result.stderr
     table = result.stdout[result.stdout.index(" group  support"):]
     for g in ("light", "medium", "heavy"):
         row = next(line for line in table.splitlines() if line.split()[:1] == [g])
         assert int(row.split()[1]) == int((groups == g).sum())
-        assert len(row.split()) >= 5          # support, float, int8, pruned-int8
+        assert len(row.split()) >= 4          # support, float, int8
     # A 'group' of the wrong length is one usage error.
     data = np.load(folder / "test.npz")
     np.savez(tmp_path / "bad.npz", x=data["x"], y=data["y"], group=data["group"][:-1])
