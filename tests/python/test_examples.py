@@ -46,6 +46,12 @@ def test_demo_runs(tmp_path):
     assert [e[2] for e in evaluated] == measured[:2]          # host, MLP then CNN
     for float_accuracy, int8_accuracy, _ in evaluated:
         assert float(float_accuracy) > 95 and float(int8_accuracy) > 95
+    # the audit per ink band, and the report of the CNN, whose path the demo prints
+    assert out.count(" group  support") == 2 and all(g in out for g in ("light", "medium", "heavy"))
+    report = ROOT / "build" / "demo" / "digits_report.html"
+    assert f"open file://{report} in a browser" in out
+    page = report.read_text()
+    assert page.count('class="tensor"') >= 5 and 'id="audit-groups"' in page
     if shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm"):
         assert measured[2] == evaluated[0][2]                  # the MLP on the Cortex-M4
         assert_no_heap_or_exceptions(ROOT / "build" / "demo" / "digits" / "digits_m4.elf")

@@ -47,7 +47,7 @@ def add_arguments(parser):
     pipeline.add_compression_arguments(parser)
 
 
-def _input_file(model, path, folder):
+def input_file(model, path, folder):
     tensor = model.tensors[model.inputs[0]]
     target = os.path.join(folder, "in0.bin")
     if path:
@@ -79,13 +79,13 @@ def run(args):
     # A fresh cache folder keyed by nothing: compile time must be measured, not read from cache.
     with tempfile.TemporaryDirectory(prefix="tinynet-bench-") as work:
         os.environ["TINYNET_CACHE"] = os.path.join(work, "cache")
-        inp = _input_file(model, args.input, work)
+        inp = input_file(model, args.input, work)
         if args.target == "host":
             figures.update(_bench_host(text, namespace, model, inp, work))
         else:
             figures.update(_bench_cortex_m(text, namespace, model, inp, args.target))
             if args.per_layer:
-                figures["layers"] = _per_layer(text, namespace, model, inp, args.target, info)
+                figures["layers"] = per_layer_instructions(text, namespace, model, inp, args.target, info)
     if prepared.evaluation is not None:
         figures["eval"] = {v["name"]: v.get("accuracy", v.get("mae")) for v in prepared.evaluation["variants"]}
     if args.json:
@@ -101,8 +101,9 @@ def run(args):
     return 0
 
 
-def _per_layer(text, namespace, model, inp, cpu, info):
-    """Instructions of every op (a build whose runner reads the timer after each op)."""
+def per_layer_instructions(text, namespace, model, inp, cpu, info):
+    """Instructions of every op (a build whose runner reads the timer after each op); `bench
+    --per-layer` and `report --target` show them. inp: an input file (input_file())."""
     elf = runner.build_cortex_m(text, namespace, model, cpu, extra_flags=("-DTINYNET_PER_LAYER",))
     scratch = [os.path.join(os.path.dirname(inp), f"layer_out{k}.bin") for k in range(len(model.outputs))]
     measured = runner.run_cortex_m(elf, cpu, [inp], scratch, model)
