@@ -53,6 +53,7 @@
 #include "layers/shape/reshape.hpp"
 #include "layers/shape/space_depth.hpp"
 #include "layers/shape/resize_nearest_neighbor.hpp"
+#include "layers/shape/resize_bilinear.hpp"
 #include "layers/shape/strided_slice.hpp"
 #include "layers/shape/transpose.hpp"
 #include "sequential.hpp"

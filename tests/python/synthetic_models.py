@@ -640,7 +640,8 @@ def pack_case(name, in_shape, count, axis, dtype="int8", zp=-7):
 
 
 def resize_nearest_case(name, in_shape, size, align_corners=False, half_pixel_centers=False,
-                        dtype="int8", zp=-7):
+                        dtype="int8", zp=-7, opcode="RESIZE_NEAREST_NEIGHBOR"):
+    """RESIZE_NEAREST_NEIGHBOR, or RESIZE_BILINEAR with opcode= (the same inputs and flags)."""
     rng = rng_for(name)
     out_shape = [in_shape[0], size[0], size[1], in_shape[3]]
     g = Graph()
@@ -650,8 +651,11 @@ def resize_nearest_case(name, in_shape, size, align_corners=False, half_pixel_ce
     else:
         x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
         feeds = int8_feeds(rng, [in_shape], [zp])
-    g.op("RESIZE_NEAREST_NEIGHBOR", [x, g.const(np.array(size, np.int32), "int32")], [y], 74,
-         b.T(f0=("bool", int(align_corners)), f1=("bool", int(half_pixel_centers))))
+    flags = (("bool", int(align_corners)), ("bool", int(half_pixel_centers)))
+    options = (b.T(f0=flags[0], f1=flags[1]) if opcode == "RESIZE_NEAREST_NEIGHBOR"
+               else b.T(f2=flags[0], f3=flags[1]))       # ResizeBilinearOptions: fields 2 and 3
+    g.op(opcode, [x, g.const(np.array(size, np.int32), "int32")], [y],
+         74 if opcode == "RESIZE_NEAREST_NEIGHBOR" else 15, options)
     return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 

@@ -376,6 +376,11 @@ def shape_cases():
     yield r("resize_nearest_align_corners_odd", (1, 3, 5, 2), (7, 11), align_corners=True)
     yield r("resize_nearest_half_pixel_odd", (1, 4, 6, 3), (7, 9), half_pixel_centers=True, zp=-128)
     yield r("resize_nearest_float", (1, 2, 3, 4), (5, 4), half_pixel_centers=True, dtype="float32")
+    rb = lambda *a, **k: r(*a, opcode="RESIZE_BILINEAR", **k)
+    yield rb("resize_bilinear_down_half_pixel_batch2", (2, 7, 5, 3), (3, 4), half_pixel_centers=True, zp=127)
+    yield rb("resize_bilinear_align_corners_odd", (1, 3, 5, 2), (7, 11), align_corners=True, zp=-128)
+    yield rb("resize_bilinear_float_half_pixel", (1, 4, 3, 2), (9, 5), half_pixel_centers=True, dtype="float32")
+    yield rb("resize_bilinear_float", (2, 3, 5, 1), (5, 7), dtype="float32")
 
 
 def indexing_cases():

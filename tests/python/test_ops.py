@@ -560,3 +560,108 @@ def test_arg_min_max_refuses_what_tflm_refuses(kwargs, message):
     with pytest.raises(ModelError) as error:
         Interpreter(parse_model(case.data, "bad_am.tflite"))
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def _tflm_resize_bilinear(x, out_h, out_w, align, half):
+    """A transliteration of reference_ops::ResizeBilinearInteger (int8) and ResizeBilinear
+    (float32), element by element (internal/reference/resize_bilinear.h)."""
+    n, in_h, in_w, c = x.shape
+    out = np.zeros((n, out_h, out_w, c), x.dtype)
+    f32 = np.float32
+    if x.dtype == np.int8:
+        def scale10(i, o):
+            return ((1 << 10) * (i - 1) + (o - 1) // 2) // (o - 1) if align and o > 1 else ((1 << 10) * i + o // 2) // o
+
+        def c_div(a, d):
+            return int(a / d) if abs(a) < 2 ** 50 else None     # C's truncating division (exact here)
+
+        def values(v, s, size):
+            scaled = v * s + s // 2 - (1 << 9) if half else v * s
+            return scaled, max(c_div(scaled, 1 << 10), 0), min(c_div(scaled + (1 << 10) - 1, 1 << 10), size - 1)
+
+        hs, ws = scale10(in_h, out_h), scale10(in_w, out_w)
+        for b_ in range(n):
+            for y in range(out_h):
+                iy, y0, y1 = values(y, hs, in_h)
+                for x_ in range(out_w):
+                    ix, x0, x1 = values(x_, ws, in_w)
+                    for ch in range(c):
+                        total = (int(x[b_, y0, x0, ch]) * ((1 << 10) - (iy - (1 << 10) * y0)) * ((1 << 10) - (ix - (1 << 10) * x0))
+                                 + int(x[b_, y1, x0, ch]) * (iy - (1 << 10) * y0) * ((1 << 10) - (ix - (1 << 10) * x0))
+                                 + int(x[b_, y0, x1, ch]) * ((1 << 10) - (iy - (1 << 10) * y0)) * (ix - (1 << 10) * x0)
+                                 + int(x[b_, y1, x1, ch]) * (iy - (1 << 10) * y0) * (ix - (1 << 10) * x0))
+                        rnd = (1 << 19) if total > 0 else -(1 << 19)
+                        out[b_, y, x_, ch] = c_div(total + rnd, 1 << 20)
+        return out
+
+    def fscale(i, o):
+        return f32(i - 1) / f32(o - 1) if align and o > 1 else f32(i) / f32(o)
+
+    def fvalues(v, s, size):
+        scaled = (f32(v) + f32(0.5)) * s - f32(0.5) if half else f32(v) * s
+        return scaled, max(int(np.floor(scaled)), 0), min(int(np.ceil(scaled)), size - 1)
+
+    hs, ws = fscale(in_h, out_h), fscale(in_w, out_w)
+    for b_ in range(n):
+        for y in range(out_h):
+            iy, y0, y1 = fvalues(y, hs, in_h)
+            for x_ in range(out_w):
+                ix, x0, x1 = fvalues(x_, ws, in_w)
+                for ch in range(c):
+                    one = f32(1)
+                    out[b_, y, x_, ch] = (x[b_, y0, x0, ch] * (one - (iy - f32(y0))) * (one - (ix - f32(x0)))
+                                          + x[b_, y1, x0, ch] * (iy - f32(y0)) * (one - (ix - f32(x0)))
+                                          + x[b_, y0, x1, ch] * (one - (iy - f32(y0))) * (ix - f32(x0))
+                                          + x[b_, y1, x1, ch] * (iy - f32(y0)) * (ix - f32(x0)) + f32(0))
+    return out
+
+
+@pytest.mark.parametrize("in_shape, size, align, half, dtype", [
+    ((1, 3, 5, 2), (6, 10), False, False, "int8"), ((2, 5, 3, 3), (7, 8), True, False, "int8"),
+    ((1, 8, 6, 2), (3, 5), False, True, "int8"), ((1, 2, 2, 1), (7, 1), False, True, "int8"),
+    ((1, 1, 4, 2), (1, 9), True, False, "int8"), ((1, 4, 3, 2), (9, 7), False, True, "float32"),
+    ((2, 3, 5, 1), (5, 2), True, False, "float32"), ((1, 3, 3, 2), (4, 6), False, False, "float32"),
+])
+def test_resize_bilinear_matches_tflm_loops(in_shape, size, align, half, dtype):
+    """Both index rules (align_corners, half_pixel_centers, neither), up and down, batches; the
+    int8 edges -128/127 are in every random draw of this size."""
+    import synthetic_models as sm
+    case = sm.resize_nearest_case("rb", in_shape, size, align, half, dtype=dtype, opcode="RESIZE_BILINEAR")
+    model = parse_model(case.data, "rb.tflite")
+    for feed in case.feeds[:3]:
+        got = Interpreter(model).invoke(feed)[0]
+        want = _tflm_resize_bilinear(feed[0], size[0], size[1], align, half)
+        assert got.tobytes() == want.tobytes()
+
+
+def test_resize_bilinear_rounds_half_away_from_zero():
+    """Hand-worked: [-128, 127] to width 4 (scale 512/1024): x = 1 sits half way, sum -2^19,
+    (-2^19 - 2^19) / 2^20 = -1; half_pixel_centers samples x = 1 at 256/1024:
+    (-128 * 768 + 127 * 256) * 1024 / 2^20 = -64.25 -> -64, and x = 2 at 768/1024:
+    (-128 * 256 + 127 * 768) / 1024 = 63.25 -> 63; x = 0 sits at -256/1024, both taps on
+    column 0 (weights 1280 and -256)."""
+    from tinynet_py.ops.layout import _bilinear_axis
+    assert _bilinear_axis(4, 2, False, False, True) == ([0, 0, 1, 1], [0, 1, 1, 1], [0, 512, 0, 512])
+    assert _bilinear_axis(4, 2, False, True, True) == ([0, 0, 0, 1], [0, 1, 1, 1], [-256, 256, 768, 256])
+    import synthetic_models as sm
+    for half, want in ((False, [-128, -1, 127, 127]), (True, [-128, -64, 63, 127])):
+        case = sm.resize_nearest_case("rb", (1, 1, 2, 1), (1, 4), False, half, opcode="RESIZE_BILINEAR")
+        x = np.array([-128, 127], np.int8).reshape(1, 1, 2, 1)
+        assert Interpreter(parse_model(case.data, "rb.tflite")).invoke([x])[0].reshape(-1).tolist() == want
+
+
+@pytest.mark.parametrize("dtype, align, half, message", [
+    ("int16", False, False, "supported: int8, float32"),
+    ("int8", True, True, "align_corners must be false"),
+])
+def test_resize_bilinear_refuses_what_tflm_refuses(dtype, align, half, message):
+    import synthetic_models as sm
+    case = sm.resize_nearest_case("rb", (1, 2, 2, 1), (4, 4), align, half, opcode="RESIZE_BILINEAR")
+    model = parse_model(case.data, "rb.tflite")
+    if dtype == "int16":
+        import dataclasses
+        model = dataclasses.replace(model, tensors=[dataclasses.replace(t, dtype="int16") if t.dtype == "int8" else t
+                                                    for t in model.tensors])
+    with pytest.raises(ModelError) as error:
+        Interpreter(model)
+    assert message in str(error.value) and "\n" not in str(error.value)

@@ -1,0 +1,78 @@
+// ResizeBilinear, SpaceToBatchNd, BatchToSpaceNd, L2Normalization, LogSoftmax (issue 12): the
+// int8 edges, with expected values worked out by hand in the comments from TFLM's formulas (the
+// tables an op reads are written here as the generator would write them). The byte-for-byte
+// comparison with TFLM itself is the tflm-ops conformance suite.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <bit>
+#include <cstdint>
+
+#include <tinynet/tinynet.hpp>
+
+using namespace tinynet;
+using i8 = std::int8_t;
+
+namespace bilinear {
+inline constexpr Quant q{0.5f, 0};
+// One row, width 2 -> 4. Default: scale_10 = (2048 + 2) / 4 = 512, x * 512 / 1024 gives
+// {lower, upper} = {0,0} {0,1} {1,1} {1,1} (upper clamped to 1) and fractions 0, 512, 0, 512.
+inline constexpr std::int32_t one_row[] = {0, 0};
+inline constexpr std::int32_t no_fraction[] = {0};
+inline constexpr std::int32_t cols[] = {0, 0, 0, 1, 1, 1, 1, 1};
+inline constexpr std::int32_t col_fractions[] = {0, 512, 0, 512};
+// half_pixel_centers: x * 512 + 256 - 512 = -256, 256, 768, 1280 -> lower 0, 0, 0, 1 (C's
+// division truncates -256 / 1024 to 0), upper 0, 1, 1, 1; fractions -256, 256, 768, 256.
+inline constexpr std::int32_t half_cols[] = {0, 0, 0, 1, 0, 1, 1, 1};
+inline constexpr std::int32_t half_col_fractions[] = {-256, 256, 768, 256};
+struct x : Tensor<i8, Shape<1, 1, 2, 2>, q> {};
+struct y : Tensor<i8, Shape<1, 1, 4, 2>, q> {};
+using wide = ResizeBilinear<x, y, one_row, no_fraction, cols, col_fractions>;
+using wide_half = ResizeBilinear<x, y, one_row, no_fraction, half_cols, half_col_fractions>;
+// 2x2 -> 3x3 with align_corners: scale_10 = (1024 + 1) / 2 = 512; {0,0} {0,1} {1,1}, 0, 512, 0.
+inline constexpr std::int32_t three[] = {0, 0, 0, 1, 1, 1};
+inline constexpr std::int32_t three_fractions[] = {0, 512, 0};
+struct x22 : Tensor<i8, Shape<1, 2, 2, 1>, q> {};
+struct y33 : Tensor<i8, Shape<1, 3, 3, 1>, q> {};
+using grow = ResizeBilinear<x22, y33, three, three_fractions, three, three_fractions>;
+inline constexpr float float_fractions[] = {0.0f, 0.5f, 0.0f, 0.5f};
+inline constexpr float no_float_fraction[] = {0.0f};
+struct fx : Tensor<float, Shape<1, 1, 2, 1>> {};
+struct fy : Tensor<float, Shape<1, 1, 4, 1>> {};
+using fwide = ResizeBilinear<fx, fy, one_row, no_float_fraction, cols, float_fractions>;
+}  // namespace bilinear
+
+TEST_CASE("ResizeBilinear int8 rounds half away from zero in 1/2^20 (TFLM's default rounding)") {
+  // channel 0: -128, 127; channel 1: -1, 1
+  const std::array<i8, 4> in{-128, -1, 127, 1};
+  std::array<i8, 8> out{};
+  bilinear::wide::run(in.data(), out.data());
+  // x = 1, channel 0: (-128 + 127) * 512 * 1024 = -2^19; (-2^19 - 2^19) / 2^20 = -1.
+  // x = 1, channel 1: (-1 + 1) * ... = 0; (0 - 2^19) / 2^20 truncates to 0.
+  CHECK(out == std::array<i8, 8>{-128, -1, -1, 0, 127, 1, 127, 1});
+  bilinear::wide_half::run(in.data(), out.data());
+  // x = 0: both taps on column 0, weights 1280 and -256 add to 1024: -128 and -1 exactly.
+  // x = 1: (-128 * 768 + 127 * 256) * 1024 / 2^20 = -64.25 -> -64;  (-768 + 256) / 1024 = -0.5 -> -1
+  // x = 2: (-128 * 256 + 127 * 768) / 1024 = 63.25 -> 63;           (-256 + 768) / 1024 = 0.5 -> 1
+  // x = 3: column 1 only (upper clamped): 127, 1
+  CHECK(out == std::array<i8, 8>{-128, -1, -64, -1, 63, 1, 127, 1});
+}
+
+TEST_CASE("ResizeBilinear int8 in two dimensions: every mid-point of -128/127 is -0.5 -> -1") {
+  const std::array<i8, 4> in{-128, 127, 127, -128};
+  std::array<i8, 9> out{};
+  bilinear::grow::run(in.data(), out.data());
+  // edges: (-128 + 127) * 512 * 1024 = -2^19 -> -1; centre: -2 * 512 * 512 = -2^19 -> -1
+  CHECK(out == std::array<i8, 9>{-128, -1, 127, -1, -1, -1, 127, -1, -128});
+}
+
+TEST_CASE("ResizeBilinear float follows TFLM's expression, +0.0f included") {
+  const std::array<float, 2> in{1.0f, 2.0f};
+  std::array<float, 4> out{};
+  bilinear::fwide::run(in.data(), out.data());
+  CHECK(out == std::array<float, 4>{1.0f, 1.5f, 2.0f, 2.0f});
+  const std::array<float, 2> negative_zero{-0.0f, -0.0f};
+  bilinear::fwide::run(negative_zero.data(), out.data());
+  // -0 * 1 * 1 + -0 * 0 * 1 + ... = -0.0f; TFLM adds its rounding_offset 0.0f: +0.0f
+  for (float v : out) CHECK(std::bit_cast<std::uint32_t>(v) == 0u);
+}
