@@ -51,6 +51,7 @@
 #include "layers/shape/pack.hpp"
 #include "layers/shape/pad.hpp"
 #include "layers/shape/reshape.hpp"
+#include "layers/shape/space_batch.hpp"
 #include "layers/shape/space_depth.hpp"
 #include "layers/shape/resize_nearest_neighbor.hpp"
 #include "layers/shape/resize_bilinear.hpp"

@@ -76,3 +76,43 @@ TEST_CASE("ResizeBilinear float follows TFLM's expression, +0.0f included") {
   // -0 * 1 * 1 + -0 * 0 * 1 + ... = -0.0f; TFLM adds its rounding_offset 0.0f: +0.0f
   for (float v : out) CHECK(std::bit_cast<std::uint32_t>(v) == 0u);
 }
+
+namespace space_batch {
+inline constexpr Quant zp100{0.02f, 100};
+// 3-D [1, 2, 1] padded by 1 and 1 to 4 rows, block 2: output batch k holds padded rows k, k + 2.
+struct x3 : Tensor<i8, Shape<1, 2, 1>, zp100> {};
+struct y3 : Tensor<i8, Shape<2, 2, 1>, zp100> {};
+using pad3 = SpaceToBatchNd<x3, y3, SpaceBatchOptions{.block_h = 2, .top = 1, .bottom = 1}>;
+// 4-D [1, 2, 2, 1], block 2x2, no padding: batch (sh * 2 + sw) is pixel (sh, sw).
+struct x4 : Tensor<i8, Shape<1, 2, 2, 1>, zp100> {};
+struct y4 : Tensor<i8, Shape<4, 1, 1, 1>, zp100> {};
+using s2b = SpaceToBatchNd<x4, y4, SpaceBatchOptions{.block_h = 2, .block_w = 2}>;
+using b2s = BatchToSpaceNd<y4, x4, SpaceBatchOptions{.block_h = 2, .block_w = 2}>;
+// Batch to space with crops: [4, 1, 2, 1] block 2x2 -> [1, 2, 4, 1], crop 1 left and 2 right -> [1, 2, 1, 1].
+struct xb : Tensor<i8, Shape<4, 1, 2, 1>, zp100> {};
+struct yb : Tensor<i8, Shape<1, 2, 1, 1>, zp100> {};
+using crop = BatchToSpaceNd<xb, yb, SpaceBatchOptions{.block_h = 2, .block_w = 2, .left = 1, .right = 2}>;
+}  // namespace space_batch
+
+TEST_CASE("SpaceToBatchNd pads with raw 0, not the zero point (TFLM's unset output_offset)") {
+  const std::array<i8, 2> in{-128, 127};
+  std::array<i8, 4> out{};
+  out.fill(55);
+  space_batch::pad3::run(in.data(), out.data());
+  // padded rows: [0, -128, 127, 0]; batch 0 takes rows 0 and 2, batch 1 rows 1 and 3
+  CHECK(out == std::array<i8, 4>{0, 127, -128, 0});
+}
+
+TEST_CASE("SpaceToBatchNd and BatchToSpaceNd undo each other; crops keep the middle") {
+  const std::array<i8, 4> pixels{1, 2, 3, 4};  // (0,0) (0,1) (1,0) (1,1)
+  std::array<i8, 4> batches{}, back{};
+  space_batch::s2b::run(pixels.data(), batches.data());
+  CHECK(batches == std::array<i8, 4>{1, 2, 3, 4});  // batch sh * 2 + sw = pixel (sh, sw)
+  space_batch::b2s::run(batches.data(), back.data());
+  CHECK(back == pixels);
+  // batch b = (sh * 2 + sw), pixel w: output (sh, 2 * w + sw); full rows [a0 b0 a1 b1], [c0 d0 c1 d1]
+  const std::array<i8, 8> in{-128, 10, 127, 11, -1, 12, 0, 13};  // batches a, b, c, d; 2 pixels each
+  std::array<i8, 2> out{};
+  space_batch::crop::run(in.data(), out.data());
+  CHECK(out == std::array<i8, 2>{127, 0});  // column 1 of each row: b0 = 127, d0 = 0
+}

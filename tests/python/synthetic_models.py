@@ -856,3 +856,23 @@ def arg_min_max_case(name, opcode, in_shape, axis, out_dtype="int32", dtype="int
                          b.T(f0=("int8", code)),
                          [(np.array([axis], np.int32 if axis_dtype == "int32" else np.int64), axis_dtype)],
                          dtype=dtype, out_dtype=out_dtype, zp=zp)
+
+
+def space_batch_case(name, opcode, in_shape, block, amounts, dtype="int8", zp=-7, out_shape=None):
+    """SPACE_TO_BATCH_ND (amounts = paddings) or BATCH_TO_SPACE_ND (amounts = crops) of a 3-D or
+    4-D input; block and amounts per spatial axis ([[before, after], ...])."""
+    spatial = len(in_shape) - 2
+    if out_shape is None:
+        n, c = in_shape[0], in_shape[-1]
+        count = int(np.prod(block))
+        if opcode == "SPACE_TO_BATCH_ND":
+            sizes = [(in_shape[1 + i] + amounts[i][0] + amounts[i][1]) // block[i] for i in range(spatial)]
+            out_shape = [n * count] + sizes + [c]
+        else:
+            sizes = [in_shape[1 + i] * block[i] - amounts[i][0] - amounts[i][1] for i in range(spatial)]
+            out_shape = [n // count] + sizes + [c]
+    code = 25 if opcode == "SPACE_TO_BATCH_ND" else 24
+    return indexing_case(name, opcode, in_shape, out_shape, code, b.T(),
+                         [(np.array(block, np.int32), "int32"),
+                          (np.array(amounts, np.int32).reshape(spatial, 2), "int32")],
+                         dtype=dtype, zp=zp)

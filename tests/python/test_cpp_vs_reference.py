@@ -397,6 +397,11 @@ def indexing_cases():
     yield sd("space_to_depth_b1", "SPACE_TO_DEPTH", (1, 2, 3, 4), 1)
     yield sd("depth_to_space_b2_batch2", "DEPTH_TO_SPACE", (2, 3, 2, 8), 2, zp=-128)
     yield sd("depth_to_space_b3_float", "DEPTH_TO_SPACE", (1, 2, 1, 18), 3, dtype="float32")
+    sb = sm.space_batch_case
+    yield sb("space_to_batch_pads_batch2", "SPACE_TO_BATCH_ND", (2, 3, 5, 2), [2, 3], [[1, 0], [2, 2]], zp=100)
+    yield sb("space_to_batch_float_3d", "SPACE_TO_BATCH_ND", (3, 4, 2), [3], [[1, 1]], dtype="float32")
+    yield sb("batch_to_space_crops", "BATCH_TO_SPACE_ND", (12, 2, 3, 2), [3, 2], [[1, 2], [0, 1]], zp=-128)
+    yield sb("batch_to_space_float_3d", "BATCH_TO_SPACE_ND", (4, 5, 3), [2], [[0, 1]], dtype="float32")
     mp = sm.mirror_pad_case
     yield mp("mirror_pad_reflect_rank4", (1, 4, 3, 2), [(0, 0), (3, 1), (2, 2), (0, 1)], False)
     yield mp("mirror_pad_symmetric_rank3", (2, 3, 4), [(2, 0), (3, 3), (0, 4)], True, zp=127)

@@ -665,3 +665,86 @@ def test_resize_bilinear_refuses_what_tflm_refuses(dtype, align, half, message):
     with pytest.raises(ModelError) as error:
         Interpreter(model)
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def _tflm_space_to_batch(x, block, pads):
+    """A transliteration of reference_ops::SpaceToBatchND (internal/reference/space_to_batch_nd.h)
+    with TFLM's pad value: SpaceToBatchParams::output_offset, which TFLM's Prepare() never sets
+    (0 in its zeroed persistent buffer)."""
+    x4 = x if x.ndim == 4 else x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
+    n, h, w, c = x4.shape
+    bh, bw = block[0], block[1] if x.ndim == 4 else 1
+    top, left = pads[0][0], pads[1][0] if x.ndim == 4 else 0
+    oh_, ow_ = (h + pads[0][0] + pads[0][1]) // bh, (w + (pads[1][0] + pads[1][1] if x.ndim == 4 else 0)) // bw
+    out = np.zeros((n * bh * bw, oh_, ow_, c), x.dtype)
+    for ob in range(n * bh * bw):
+        ib, shift_w, shift_h = ob % n, (ob // n) % bw, (ob // n) // bw
+        for oh in range(oh_):
+            for ow in range(ow_):
+                yy, xx = oh * bh + shift_h, ow * bw + shift_w
+                if yy < top or yy >= top + h or xx < left or xx >= left + w:
+                    out[ob, oh, ow, :] = 0
+                else:
+                    out[ob, oh, ow, :] = x4[ib, yy - top, xx - left, :]
+    return out if x.ndim == 4 else out.reshape(out.shape[0], out.shape[1], c)
+
+
+def _tflm_batch_to_space(x, block, crops, out_shape):
+    """A transliteration of reference_ops::BatchToSpaceND (internal/reference/batch_to_space_nd.h)."""
+    x4 = x if x.ndim == 4 else x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
+    o4 = out_shape if len(out_shape) == 4 else (out_shape[0], out_shape[1], 1, out_shape[2])
+    out = np.full(o4, 99, x.dtype)       # every element must be written
+    bh, bw = block[0], block[1] if x.ndim == 4 else 1
+    top, left = crops[0][0], crops[1][0] if x.ndim == 4 else 0
+    for ib in range(x4.shape[0]):
+        ob, offset = ib % o4[0], ib // o4[0]
+        for ih in range(x4.shape[1]):
+            oh = ih * bh + offset // bw - top
+            if oh < 0 or oh >= o4[1]:
+                continue
+            for iw in range(x4.shape[2]):
+                ow = iw * bw + offset % bw - left
+                if ow < 0 or ow >= o4[2]:
+                    continue
+                out[ob, oh, ow, :] = x4[ib, ih, iw, :]
+    return out.reshape(out_shape)
+
+
+@pytest.mark.parametrize("opcode, in_shape, block, amounts, dtype", [
+    ("SPACE_TO_BATCH_ND", (2, 3, 5, 2), [2, 3], [[1, 0], [2, 2]], "int8"),
+    ("SPACE_TO_BATCH_ND", (1, 4, 4, 3), [2, 2], [[0, 0], [0, 0]], "int8"),
+    ("SPACE_TO_BATCH_ND", (3, 4, 2), [3], [[1, 1]], "float32"),
+    ("SPACE_TO_BATCH_ND", (1, 2, 3, 1), [1, 1], [[0, 2], [3, 0]], "int8"),
+    ("BATCH_TO_SPACE_ND", (12, 2, 3, 2), [3, 2], [[1, 2], [0, 1]], "int8"),
+    ("BATCH_TO_SPACE_ND", (4, 5, 3), [2], [[1, 0]], "int8"),
+    ("BATCH_TO_SPACE_ND", (8, 2, 2, 3), [2, 2], [[0, 0], [1, 2]], "float32"),
+    ("BATCH_TO_SPACE_ND", (2, 3, 3, 1), [1, 1], [[0, 0], [0, 0]], "int8"),
+])
+def test_space_batch_match_tflm_loops(opcode, in_shape, block, amounts, dtype):
+    import synthetic_models as sm
+    case = sm.space_batch_case("sb", opcode, in_shape, block, amounts, dtype=dtype, zp=100)
+    model = parse_model(case.data, "sb.tflite")
+    out_shape = model.tensors[model.outputs[0]].shape
+    for feed in case.feeds[:3]:
+        got = Interpreter(model).invoke(feed)[0]
+        want = (_tflm_space_to_batch(feed[0], block, amounts) if opcode == "SPACE_TO_BATCH_ND"
+                else _tflm_batch_to_space(feed[0], block, amounts, tuple(out_shape)))
+        assert got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("opcode, in_shape, block, amounts, dtype, out_shape, message", [
+    ("SPACE_TO_BATCH_ND", (1, 4, 4, 1), [2, 2], [[0, 0], [0, 0]], "int16", None, "supported: int8, float32"),
+    ("SPACE_TO_BATCH_ND", (1, 5, 4, 1), [2, 2], [[0, 0], [0, 0]], "int8", (4, 2, 2, 1), "not a multiple of block_shape"),
+    ("SPACE_TO_BATCH_ND", (1, 4, 4, 1), [2, 0], [[0, 0], [0, 0]], "int8", (4, 2, 2, 1), "positive block"),
+    ("SPACE_TO_BATCH_ND", (1, 4, 4, 1), [2, 2], [[0, 0], [0, 0]], "int8", (1, 2, 2, 4), "the output is"),
+    ("BATCH_TO_SPACE_ND", (6, 2, 2, 1), [2, 2], [[0, 0], [0, 0]], "int8", (1, 4, 4, 1), "not a multiple"),
+    ("BATCH_TO_SPACE_ND", (4, 2, 2, 1), [2, 2], [[0, -1], [0, 0]], "int8", (1, 5, 4, 1), "non-negative"),
+    ("BATCH_TO_SPACE_ND", (4, 2, 2, 1, 1), [2, 2, 1], [[0, 0]] * 3, "int8", (1, 4, 4, 1, 1), "3-D (NHC) or 4-D"),
+])
+def test_space_batch_refuse_what_would_be_wrong(opcode, in_shape, block, amounts, dtype, out_shape, message):
+    import synthetic_models as sm
+    case = sm.space_batch_case("bad", opcode, in_shape, block, amounts, dtype=dtype,
+                               out_shape=out_shape or (4, 2, 2, 1))
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(case.data, "bad.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)
