@@ -20,6 +20,7 @@
 #include "graph/network.hpp"
 #include "layers/activation/elu.hpp"
 #include "layers/activation/hard_swish.hpp"
+#include "layers/activation/l2_normalization.hpp"
 #include "layers/activation/leaky_relu.hpp"
 #include "layers/activation/relu.hpp"
 #include "layers/activation/logistic.hpp"

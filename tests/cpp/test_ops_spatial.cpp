@@ -116,3 +116,40 @@ TEST_CASE("SpaceToBatchNd and BatchToSpaceNd undo each other; crops keep the mid
   space_batch::crop::run(in.data(), out.data());
   CHECK(out == std::array<i8, 2>{127, 0});  // column 1 of each row: b0 = 127, d0 = 0
 }
+
+namespace l2 {
+inline constexpr Quant in0{0.1f, 0};
+inline constexpr Quant in127{0.1f, 127};
+inline constexpr Quant odd_out{0.3f, 5};  // never read: TFLM writes in 1/128
+struct x : Tensor<i8, Shape<4, 2>, in0> {};
+struct y : Tensor<i8, Shape<4, 2>, odd_out> {};
+struct x127 : Tensor<i8, Shape<2, 2>, in127> {};
+struct y127 : Tensor<i8, Shape<2, 2>, odd_out> {};
+struct fx : Tensor<float, Shape<3, 2>> {};
+using norm = L2Normalization<x, y>;
+using norm127 = L2Normalization<x127, y127>;
+using fnorm = L2Normalization<fx, fx>;
+}  // namespace l2
+
+TEST_CASE("L2Normalization int8 writes x / ||x|| in 1/128, clamped, whatever the output quantization") {
+  const std::array<i8, 8> in{3, 4, -3, 4, 1, 0, 0, -1};
+  std::array<i8, 8> out{};
+  l2::norm::run(in.data(), out.data());
+  // 3/5 * 128 = 76.8 -> 77, 4/5 * 128 = 102.4 -> 102; 1/1 * 128 = 128 -> 127; -128 stays
+  CHECK(out == std::array<i8, 8>{77, 102, -77, 102, 127, 0, 0, -128});
+  // zero point 127: a row all at 127 gives zeros; (-128 - 127) = -255 alone -> -128, 0 -> 0
+  const std::array<i8, 4> in127{127, 127, -128, 127};
+  std::array<i8, 4> out127{};
+  l2::norm127::run(in127.data(), out127.data());
+  CHECK(out127 == std::array<i8, 4>{0, 0, -128, 0});
+}
+
+TEST_CASE("L2Normalization float divides by max(norm, 1e-6f)") {
+  const std::array<float, 6> in{3.0f, 4.0f, 0.0f, 0.0f, 1e-7f, 0.0f};
+  std::array<float, 6> out{};
+  l2::fnorm::run(in.data(), out.data());
+  CHECK(out[0] == 3.0f / 5.0f);
+  CHECK(out[1] == 4.0f / 5.0f);
+  CHECK((out[2] == 0.0f && out[3] == 0.0f));
+  CHECK(out[4] == 1e-7f / 1e-6f);  // sqrt(1e-14) = 1e-7 is below epsilon
+}

@@ -876,3 +876,24 @@ def space_batch_case(name, opcode, in_shape, block, amounts, dtype="int8", zp=-7
                          [(np.array(block, np.int32), "int32"),
                           (np.array(amounts, np.int32).reshape(spatial, 2), "int32")],
                          dtype=dtype, zp=zp)
+
+
+def normalization_case(name, opcode, shape, in_scale=0.05, in_zp=-7, out_quant=None, dtype="int8",
+                       options=None):
+    """L2_NORMALIZATION or LOG_SOFTMAX of one input; int8 output quantization out_quant (default:
+    the one TFLM fixes)."""
+    rng = rng_for(name)
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(shape), g.f32(shape)
+    else:
+        fixed = (1.0 / 128, 0) if opcode == "L2_NORMALIZATION" else (16.0 / 256, 127)
+        x, y = g.tensor(shape, dtype, in_scale, in_zp), g.tensor(shape, dtype, *(out_quant or fixed))
+    code = 12 if opcode == "L2_NORMALIZATION" else 36
+    g.op(opcode, [x], [y], code, options if options is not None else b.T())
+    feeds = _typed_feeds(rng, shape, dtype, in_zp)
+    if dtype == "int8":
+        one_off = np.full(shape, in_zp, np.int8)      # one value off the zero point per row
+        one_off.reshape(-1, shape[-1])[:, -1] = np.clip(in_zp + 1, -128, 127)
+        feeds.append([one_off])
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)

@@ -376,6 +376,9 @@ def shape_cases():
     yield r("resize_nearest_align_corners_odd", (1, 3, 5, 2), (7, 11), align_corners=True)
     yield r("resize_nearest_half_pixel_odd", (1, 4, 6, 3), (7, 9), half_pixel_centers=True, zp=-128)
     yield r("resize_nearest_float", (1, 2, 3, 4), (5, 4), half_pixel_centers=True, dtype="float32")
+    nc = sm.normalization_case
+    yield nc("l2_normalization_rank4_zp127", "L2_NORMALIZATION", (2, 3, 2, 5), in_zp=127, out_quant=(0.02, -3))
+    yield nc("l2_normalization_float", "L2_NORMALIZATION", (4, 7), dtype="float32")
     rb = lambda *a, **k: r(*a, opcode="RESIZE_BILINEAR", **k)
     yield rb("resize_bilinear_down_half_pixel_batch2", (2, 7, 5, 3), (3, 4), half_pixel_centers=True, zp=127)
     yield rb("resize_bilinear_align_corners_odd", (1, 3, 5, 2), (7, 11), align_corners=True, zp=-128)

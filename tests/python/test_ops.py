@@ -748,3 +748,46 @@ def test_space_batch_refuse_what_would_be_wrong(opcode, in_shape, block, amounts
     with pytest.raises(ModelError) as error:
         Interpreter(parse_model(case.data, "bad.tflite"))
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def _l2_case(shape, in_zp=-7, dtype="int8", out_quant=None, options=None):
+    import synthetic_models as sm
+    case = sm.normalization_case("l2", "L2_NORMALIZATION", shape, in_zp=in_zp, dtype=dtype,
+                                 out_quant=out_quant, options=options)
+    return case, Interpreter(parse_model(case.data, "l2.tflite"))
+
+
+@pytest.mark.parametrize("row, zp, want", [
+    ([3, 4], 0, [77, 102]),               # 3/5 * 128 = 76.8, 4/5 * 128 = 102.4
+    ([-3, 4], 0, [-77, 102]),
+    ([1, 1, 1, 1], 0, [64, 64, 64, 64]),  # 1/2 * 128
+    ([1], 0, [127]),                      # 128 clamped
+    ([-1], 0, [-128]),
+    ([100, 100], 100, [0, 0]),            # all at the zero point: zeros (no division by zero)
+    ([-128, 127], 127, [-128, 0]),        # -255 / 255 * 128 = -128
+])
+def test_l2_normalization_int8_is_x_over_norm_in_1_128(row, zp, want):
+    """TFLM's integer L2 norm writes round(x / ||x|| * 128), clamped, whatever the output
+    quantization says (the tflm-ops README); worked out by hand."""
+    _, interpreter = _l2_case((1, len(row)), in_zp=zp, out_quant=(0.3, 5))
+    got = interpreter.invoke([np.array([row], np.int8)])[0]
+    assert got.reshape(-1).tolist() == want
+
+
+def test_l2_normalization_float_epsilon_and_order():
+    _, interpreter = _l2_case((3, 2), dtype="float32")
+    x = np.array([[3, 4], [0, 0], [1e-7, 0]], np.float32)
+    got = interpreter.invoke([x])[0]
+    want = np.array([[np.float32(3) / np.float32(5), np.float32(4) / np.float32(5)], [0, 0],
+                     [np.float32(1e-7) / np.float32(1e-6), 0]], np.float32)   # the norm at least 1e-6
+    assert got.tobytes() == want.tobytes()
+
+
+def test_l2_normalization_refuses_what_tflm_refuses():
+    for kwargs, message in (({"dtype": "int16"}, "supported: int8, float32"),
+                            ({"options": b.T(f0=("int8", 1))}, "fused activation"),
+                            ({"shape": (1, 1, 1, 1, 3)}, "exceeds 4")):
+        shape = kwargs.pop("shape", (2, 3))
+        with pytest.raises(ModelError) as error:
+            _l2_case(shape, **kwargs)
+        assert message in str(error.value) and "\n" not in str(error.value)
