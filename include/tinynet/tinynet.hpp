@@ -22,6 +22,7 @@
 #include "layers/activation/hard_swish.hpp"
 #include "layers/activation/l2_normalization.hpp"
 #include "layers/activation/leaky_relu.hpp"
+#include "layers/activation/log_softmax.hpp"
 #include "layers/activation/relu.hpp"
 #include "layers/activation/logistic.hpp"
 #include "layers/activation/prelu.hpp"

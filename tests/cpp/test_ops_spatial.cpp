@@ -153,3 +153,30 @@ TEST_CASE("L2Normalization float divides by max(norm, 1e-6f)") {
   CHECK((out[2] == 0.0f && out[3] == 0.0f));
   CHECK(out[4] == 1e-7f / 1e-6f);  // sqrt(1e-14) = 1e-7 is below epsilon
 }
+
+namespace log_softmax {
+inline constexpr Quant one{1.0f, 0};
+inline constexpr Quant tenth{0.1f, 0};
+inline constexpr Quant fixed_out{16.0f / 256, 127};
+struct x1 : Tensor<i8, Shape<3, 2>, one> {};
+struct y1 : Tensor<i8, Shape<3, 2>, fixed_out> {};
+struct x4 : Tensor<i8, Shape<1, 4>, tenth> {};
+struct y4 : Tensor<i8, Shape<1, 4>, fixed_out> {};
+using pairs = LogSoftmax<x1, y1>;
+using four = LogSoftmax<x4, y4>;
+}  // namespace log_softmax
+
+TEST_CASE("LogSoftmax int8: round(log_softmax * 16) + 127, -128 far below the maximum") {
+  // scale 1: [127, 126] -> -log(1 + e^-1) = -0.313 -> -5.01 -> 122; -1.313 -> -21.01 -> 106
+  //          [127, -128] -> a difference of -255 is below diff_min: -128; the maximum: log(1) -> 127
+  //          [-128, -128] -> log(1/2) = -0.693 -> -11.09 -> 116
+  const std::array<i8, 6> in{127, 126, 127, -128, -128, -128};
+  std::array<i8, 6> out{};
+  log_softmax::pairs::run(in.data(), out.data());
+  CHECK(out == std::array<i8, 6>{122, 106, 127, -128, 116, 116});
+  // scale 0.1, four equal values: log(1/4) = -1.386 -> -22.18 -> 105
+  const std::array<i8, 4> equal{-7, -7, -7, -7};
+  std::array<i8, 4> out4{};
+  log_softmax::four::run(equal.data(), out4.data());
+  CHECK(out4 == std::array<i8, 4>{105, 105, 105, 105});
+}

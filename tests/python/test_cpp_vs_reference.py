@@ -379,6 +379,9 @@ def shape_cases():
     nc = sm.normalization_case
     yield nc("l2_normalization_rank4_zp127", "L2_NORMALIZATION", (2, 3, 2, 5), in_zp=127, out_quant=(0.02, -3))
     yield nc("l2_normalization_float", "L2_NORMALIZATION", (4, 7), dtype="float32")
+    yield nc("log_softmax_rank3_scale0.5", "LOG_SOFTMAX", (2, 3, 9), in_scale=0.5, in_zp=-128)
+    yield nc("log_softmax_small_scale", "LOG_SOFTMAX", (3, 40), in_scale=0.003, in_zp=5)
+    yield nc("log_softmax_float", "LOG_SOFTMAX", (4, 7), dtype="float32")
     rb = lambda *a, **k: r(*a, opcode="RESIZE_BILINEAR", **k)
     yield rb("resize_bilinear_down_half_pixel_batch2", (2, 7, 5, 3), (3, 4), half_pixel_centers=True, zp=127)
     yield rb("resize_bilinear_align_corners_odd", (1, 3, 5, 2), (7, 11), align_corners=True, zp=-128)

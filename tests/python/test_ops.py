@@ -791,3 +791,54 @@ def test_l2_normalization_refuses_what_tflm_refuses():
         with pytest.raises(ModelError) as error:
             _l2_case(shape, **kwargs)
         assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def _log_softmax(shape, in_scale=0.1, in_zp=-7, dtype="int8", out_quant=None):
+    import synthetic_models as sm
+    case = sm.normalization_case("ls", "LOG_SOFTMAX", shape, in_scale=in_scale, in_zp=in_zp, dtype=dtype,
+                                 out_quant=out_quant)
+    return case, Interpreter(parse_model(case.data, "ls.tflite"))
+
+
+@pytest.mark.parametrize("row, scale, want", [
+    ([5, 5], 0.1, [116, 116]),              # log(1/2) = -0.693 = -11.09 / 16 -> 127 - 11
+    ([0, 0, 0, 0], 1.0, [105, 105, 105, 105]),  # log(1/4) = -1.386 -> -22.18 -> 105
+    ([9], 0.5, [127]),                       # a single value: log(1) = 0
+    ([127, -128], 1.0, [127, -128]),         # a difference of -255: far below the range
+    ([127, 126], 1.0, [122, 106]),           # -log(1 + e^-1) = -0.313 -> -5.01; -1.313 -> -21.01
+])
+def test_log_softmax_int8_hand_worked(row, scale, want):
+    """Output = round(log_softmax * 16) + 127 (TFLM's fixed 16/256, 127), worked out by hand; the
+    fixed-point path lands on the nearest step for these (none within 0.02 of a half step)."""
+    _, interpreter = _log_softmax((1, len(row)), in_scale=scale)
+    assert interpreter.invoke([np.array([row], np.int8)])[0].reshape(-1).tolist() == want
+
+
+def test_log_softmax_int8_within_one_step_of_the_real_function():
+    case, interpreter = _log_softmax((6, 13), in_scale=0.07, in_zp=20)
+    for feed in case.feeds:
+        x = (feed[0].astype(np.float64) - 20) * np.float64(np.float32(0.07))
+        real = x - x.max(axis=-1, keepdims=True)
+        real = real - np.log(np.exp(real).sum(axis=-1, keepdims=True))
+        want = np.clip(np.round(real * 16) + 127, -128, 127)
+        got = interpreter.invoke(feed)[0].astype(np.int64)
+        assert np.abs(got - want).max() <= 1
+
+
+def test_log_softmax_float_follows_tflm_order():
+    _, interpreter = _log_softmax((2, 3), dtype="float32")
+    nan = np.float32("nan")
+    x = np.array([[1.0, 2.0, 3.0], [nan, 0.0, 0.0]], np.float32)
+    got = interpreter.invoke([x])[0]
+    f = np.float32
+    s = f(f(np.exp(f(-2))) + f(np.exp(f(-1)))) + f(1)
+    assert abs(float(got[0, 2]) - float(-np.log(s))) < 1e-6      # max ignores nothing here
+    assert np.isnan(got[1]).all()                                # NaN - max makes the sum NaN
+
+
+def test_log_softmax_refuses_what_tflm_refuses():
+    for kwargs, message in (({"dtype": "int16"}, "supported: int8, float32"),
+                            ({"out_quant": (1.0 / 256, -128)}, "scale 16/256 and zero point 127")):
+        with pytest.raises(ModelError) as error:
+            _log_softmax((2, 5), **kwargs)
+        assert message in str(error.value) and "\n" not in str(error.value)
