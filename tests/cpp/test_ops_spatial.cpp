@@ -42,6 +42,10 @@ struct fy : Tensor<float, Shape<1, 1, 4, 1>> {};
 using fwide = ResizeBilinear<fx, fy, one_row, no_float_fraction, cols, float_fractions>;
 }  // namespace bilinear
 
+// The tables are in flash: 12 bytes per output row and column (lower, upper, fraction), as the
+// generator's flash estimate counts them.
+static_assert(bilinear::wide::weight_bytes == 12 * (1 + 4) && bilinear::grow::weight_bytes == 12 * (3 + 3));
+
 TEST_CASE("ResizeBilinear int8 rounds half away from zero in 1/2^20 (TFLM's default rounding)") {
   // channel 0: -128, 127; channel 1: -1, 1
   const std::array<i8, 4> in{-128, -1, 127, 1};

@@ -842,3 +842,14 @@ def test_log_softmax_refuses_what_tflm_refuses():
         with pytest.raises(ModelError) as error:
             _log_softmax((2, 5), **kwargs)
         assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("opcode, per_index", [("RESIZE_NEAREST_NEIGHBOR", 4), ("RESIZE_BILINEAR", 12)])
+def test_resize_tables_count_in_the_flash_estimate(opcode, per_index):
+    """The index (and fraction) tables the generator writes for a 7 x 11 output: 18 entries of
+    4 bytes (nearest neighbor) or 12 bytes (bilinear: lower, upper, fraction), as the C++ op's
+    weight_bytes (tests/cpp/test_ops_spatial.cpp checks that side)."""
+    import synthetic_models as sm
+    from tinynet_py import analysis
+    case = sm.resize_nearest_case("rt", (1, 3, 5, 2), (7, 11), opcode=opcode)
+    assert analysis.requant_table_bytes(parse_model(case.data, "rt.tflite")) == per_index * 18

@@ -552,6 +552,15 @@ def emit_resize_bilinear(e, op, plan, prefix, ins, outs):
     return f"tinynet::ResizeBilinear<{ins[0]}, {outs[0]}, {', '.join(names)}>"
 
 
+def _resize_table_bytes(bytes_per_index):
+    """inspect's flash estimate of a resize op's tables: bytes_per_index per output row and column
+    (nearest neighbor: one int32 index; bilinear: two int32 indices and a 4-byte fraction)."""
+    def table_bytes(model, op):
+        out = model.tensors[op.outputs[0]]
+        return bytes_per_index * (int(out.shape[1]) + int(out.shape[2])) if len(out.shape) == 4 else 0
+    return table_bytes
+
+
 def params_resize(op):
     o = op.options
     return ", ".join(k for k in ("align_corners", "half_pixel_centers") if o.get(k))
@@ -616,12 +625,14 @@ SPECS = [
                                        [(0, "align_corners", "bool", False),
                                         (1, "half_pixel_centers", "bool", False)]),
            prepare_resize_nearest_neighbor, run_resize_nearest_neighbor, emit_resize_nearest_neighbor,
-           data_inputs=1, params_text=params_resize, quantize="shared", prune="channelwise"),
+           data_inputs=1, params_text=params_resize, quantize="shared", prune="channelwise",
+           requant_table_bytes=_resize_table_bytes(4)),
     OpSpec("RESIZE_BILINEAR", (15, "ResizeBilinearOptions",
                                [(2, "align_corners", "bool", False),
                                 (3, "half_pixel_centers", "bool", False)]),
            prepare_resize_bilinear, run_resize_bilinear, emit_resize_bilinear,
-           data_inputs=1, params_text=params_resize, quantize="shared", prune="channelwise"),
+           data_inputs=1, params_text=params_resize, quantize="shared", prune="channelwise",
+           requant_table_bytes=_resize_table_bytes(12)),
     OpSpec("SHAPE", (55, "ShapeOptions", [(0, "out_type", "int8", 0)]), prepare_shape, run_shape,
            folded=True),
     OpSpec("SPLIT", (35, "SplitOptions", [(0, "num_splits", "int32", 0)]), prepare_split, run_split,
