@@ -380,6 +380,7 @@ def shape_cases():
     yield nc("l2_normalization_rank4_zp127", "L2_NORMALIZATION", (2, 3, 2, 5), in_zp=127, out_quant=(0.02, -3))
     yield nc("l2_normalization_float", "L2_NORMALIZATION", (4, 7), dtype="float32")
     yield nc("log_softmax_rank3_scale0.5", "LOG_SOFTMAX", (2, 3, 9), in_scale=0.5, in_zp=-128)
+    yield nc("log_softmax_large_scale_capped", "LOG_SOFTMAX", (2, 6), in_scale=100.0, in_zp=0)
     yield nc("log_softmax_small_scale", "LOG_SOFTMAX", (3, 40), in_scale=0.003, in_zp=5)
     yield nc("log_softmax_float", "LOG_SOFTMAX", (4, 7), dtype="float32")
     rb = lambda *a, **k: r(*a, opcode="RESIZE_BILINEAR", **k)

@@ -806,6 +806,8 @@ def _log_softmax(shape, in_scale=0.1, in_zp=-7, dtype="int8", out_quant=None):
     ([9], 0.5, [127]),                       # a single value: log(1) = 0
     ([127, -128], 1.0, [127, -128]),         # a difference of -255: far below the range
     ([127, 126], 1.0, [122, 106]),           # -log(1 + e^-1) = -0.313 -> -5.01; -1.313 -> -21.01
+    ([5, 4, 5], 100.0, [116, -128, 116]),    # scale 100 (multiplier capped at 2^31 - 1, shift 31):
+                                             # a step of -100 is out of range; log(1/2) -> 116
 ])
 def test_log_softmax_int8_hand_worked(row, scale, want):
     """Output = round(log_softmax * 16) + 127 (TFLM's fixed 16/256, 127), worked out by hand; the
