@@ -280,6 +280,8 @@ def _prepare_resize(ctx, dtypes):
         ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
     if len(inp.shape) != 4 or len(out.shape) != 4:
         ctx.fail(f"expects 4-D (NHWC) input and output, got {inp.shape} and {out.shape}")
+    if min(inp.shape) <= 0 or min(out.shape) <= 0:
+        ctx.fail(f"empty tensors are not supported (input {inp.shape}, output {out.shape})")
     new_size = [int(v) for v in size.data.reshape(-1)]
     expected = (inp.shape[0], *new_size, inp.shape[3]) if len(new_size) == 2 else None
     if expected != tuple(out.shape):

@@ -21,14 +21,17 @@ def _prepare_last_axis(ctx, opcode):
     ctx.require_dtypes(inp, ("int8", "float32"), "input")
     if out.dtype != inp.dtype:
         ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
-    if tuple(inp.shape) != tuple(out.shape) or not inp.shape:
+    if tuple(inp.shape) != tuple(out.shape):
         ctx.fail(f"input shape {inp.shape} and output shape {out.shape} differ (this op keeps the shape)")
+    if not inp.shape or min(inp.shape) <= 0:
+        ctx.fail(f"{opcode} needs a last axis and no empty dimension, the input is {inp.shape}")
     return inp, out
 
 
 def prepare_l2_normalization(ctx):
-    """l2norm.cc Prepare(): rank <= 4, int8 or float32 in and out, no fused activation.  The
-    output quantization is not read (int8 outputs are x / ||x|| in 1/128)."""
+    """l2norm.cc Prepare(): rank <= 4, int8 or float32 in and out, no fused activation.  Only the
+    input zero point is read (0 without quantization parameters); the output quantization is not
+    (int8 outputs are x / ||x|| in 1/128)."""
     inp, out = _prepare_last_axis(ctx, "L2_NORMALIZATION")
     if len(inp.shape) > 4:
         ctx.fail(f"input rank {len(inp.shape)} exceeds 4 (TFLM's limit)")
@@ -36,7 +39,9 @@ def prepare_l2_normalization(ctx):
         ctx.fail("a fused activation on L2_NORMALIZATION is not supported (TFLM refuses it)")
     plan = {"dtype": inp.dtype}
     if inp.dtype == "int8":
-        _, plan["input_zero_point"] = ctx.per_tensor_quant(inp, "input")
+        if inp.per_channel:
+            ctx.fail(f"input tensor '{inp.name}' is quantized per channel; L2_NORMALIZATION needs one zero point")
+        plan["input_zero_point"] = inp.zero_point_scalar      # the only field TFLM reads (0 if none)
         if inp.shape[-1] > 33025:
             ctx.fail(f"rows of {inp.shape[-1]} values overflow TFLM's int32 sum of squares (at most 33025)")
     return plan

@@ -5,8 +5,8 @@
 // int8: reference_integer_ops::L2Normalization: acc = sum of (x - in_zp)^2 in int32,
 // GetInvSqrtQuantizedMultiplierExp(acc) (Rsqrt's Newton-Raphson, one copy), then each
 // MultiplyByQuantizedMultiplier(x - in_zp, m, shift + 7) clamped to int8: x / ||x|| in 1/128
-// whatever the output tensor's quantization says (TFLM never reads it). A row all at the zero
-// point gives zeros.
+// whatever the output tensor's quantization says (TFLM never reads it, nor the input scale). A row
+// all at the zero point gives zeros.
 #pragma once
 
 #include <cmath>
@@ -30,8 +30,8 @@ struct L2Normalization {
   static_assert(output_shape_mismatch<L2Normalization, typename In::shape, typename Out::shape,
                                       std::is_same_v<typename In::shape, typename Out::shape>>::ok);
   static_assert(element_type_mismatch<L2Normalization, element, typename Out::element>::ok);
-  static_assert(In::is_float || (std::is_same_v<element, std::int8_t> && In::has_quantization),
-                "tinynet::L2Normalization: float or quantized int8 (TFLM has no other type)");
+  static_assert(In::is_float || std::is_same_v<element, std::int8_t>,
+                "tinynet::L2Normalization: float or int8 (TFLM has no other type)");
   static_assert(In::shape::rank <= 4, "tinynet::L2Normalization: rank <= 4, as TFLM");
 
   static constexpr int depth = In::shape::dim(-1);
