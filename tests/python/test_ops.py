@@ -855,3 +855,13 @@ def test_resize_tables_count_in_the_flash_estimate(opcode, per_index):
     from tinynet_py import analysis
     case = sm.resize_nearest_case("rt", (1, 3, 5, 2), (7, 11), opcode=opcode)
     assert analysis.requant_table_bytes(parse_model(case.data, "rt.tflite")) == per_index * 18
+
+
+def test_l2_normalization_int8_without_quantization_reads_zero_point_0():
+    """TFLM reads only the input zero point (0 when the tensor has no quantization parameters)."""
+    import synthetic_models as sm
+    g = sm.Graph()
+    x, y = g.tensor((2, 3), "int8"), g.tensor((2, 3), "int8", 1 / 128, 0)
+    g.op("L2_NORMALIZATION", [x], [y], 12, b.T())
+    got = Interpreter(parse_model(g.build([x], [y]), "l2.tflite")).invoke([np.array([[3, 4, 0], [0, 0, 0]], np.int8)])[0]
+    assert got.tolist() == [[77, 102, 0], [0, 0, 0]]
