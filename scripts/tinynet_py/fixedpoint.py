@@ -267,3 +267,50 @@ def get_reciprocal(x, x_integer_digits):
     num_bits_over_unit = x_integer_digits - headroom_plus_one
     shifted_sum_minus_one = wrap32(((x & 0xFFFFFFFF) << headroom_plus_one) - (1 << 31))
     return one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one), num_bits_over_unit
+
+
+def saturating_rounding_multiply_by_pot_param(x, exponent):
+    """TFLite SaturatingRoundingMultiplyByPOTParam(int32 x, int exponent >= 0): x * 2^exponent,
+    saturated (a Python int in and out)."""
+    if exponent == 0:
+        return int(x)
+    threshold = (1 << (31 - exponent)) - 1
+    if x > threshold:
+        return INT32_MAX
+    if x < -threshold:
+        return INT32_MIN
+    return int(x) << exponent
+
+
+def log_x_for_x_greater_than_or_equal_to_1(z_a, input_integer_bits, output_integer_bits):
+    """TFLite log_x_for_x_greater_than_or_equal_to_1<output_integer_bits>(FixedPoint<int32,
+    input_integer_bits>) (kernels/internal/common.h), on one raw value (Python ints)."""
+    accum_bits = output_integer_bits + 1
+    log_2, sqrt_sqrt_half, sqrt_half, one_quarter = 1488522236, 1805811301, 1518500250, 536870912
+    alpha_n, alpha_d, alpha_i, alpha_f = 117049297, 127690142, 1057819769, 638450708
+    mul = lambda a, b: int(srdhm(a, b))
+    add = lambda a, b: int(wrap32(int(a) + int(b)))
+    saturate = lambda v: max(INT32_MIN, min(INT32_MAX, v))
+    pot = saturating_rounding_multiply_by_pot_param
+    shifted_quarter = int(_rescale(one_quarter, 0, accum_bits))
+
+    z_a = int(z_a)
+    z_a_headroom_plus_1 = int(count_leading_zeros32(z_a))
+    r_a = pot(mul(pot(z_a, z_a_headroom_plus_1 - 1), sqrt_half), 1)
+    z_a_pow_2_adj = saturate(pot(input_integer_bits - z_a_headroom_plus_1, 31 - accum_bits) + shifted_quarter)
+    z_b = mul(z_a, sqrt_half)
+    z_b_headroom = int(count_leading_zeros32(z_b)) - 1
+    r_b = pot(z_a, z_b_headroom)
+    z_b_pow_2_adj = saturate(pot(input_integer_bits - z_b_headroom, 31 - accum_bits) - shifted_quarter)
+
+    r = min(r_a, r_b)
+    z_pow_2_adj = max(z_a_pow_2_adj, z_b_pow_2_adj)
+    p = int(_rounding_half_sum(r, sqrt_sqrt_half))
+    q = add(r, -sqrt_sqrt_half)
+    q = add(q, q)
+    common_sq = mul(q, q)
+    num = add(mul(q, r), mul(mul(q, common_sq), alpha_n))
+    denom_minus_one = add(mul(p, add(add(alpha_i, q), mul(alpha_d, common_sq))), mul(alpha_f, q))
+    recip_denom = int(one_over_one_plus_x_for_x_in_0_1(denom_minus_one))
+    num_scaled = int(_rescale(num, 0, accum_bits))
+    return int(_rescale(add(mul(z_pow_2_adj, log_2), mul(num_scaled, recip_denom)), accum_bits, output_integer_bits))

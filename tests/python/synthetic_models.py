@@ -640,7 +640,8 @@ def pack_case(name, in_shape, count, axis, dtype="int8", zp=-7):
 
 
 def resize_nearest_case(name, in_shape, size, align_corners=False, half_pixel_centers=False,
-                        dtype="int8", zp=-7):
+                        dtype="int8", zp=-7, opcode="RESIZE_NEAREST_NEIGHBOR"):
+    """RESIZE_NEAREST_NEIGHBOR, or RESIZE_BILINEAR with opcode= (the same inputs and flags)."""
     rng = rng_for(name)
     out_shape = [in_shape[0], size[0], size[1], in_shape[3]]
     g = Graph()
@@ -650,8 +651,11 @@ def resize_nearest_case(name, in_shape, size, align_corners=False, half_pixel_ce
     else:
         x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
         feeds = int8_feeds(rng, [in_shape], [zp])
-    g.op("RESIZE_NEAREST_NEIGHBOR", [x, g.const(np.array(size, np.int32), "int32")], [y], 74,
-         b.T(f0=("bool", int(align_corners)), f1=("bool", int(half_pixel_centers))))
+    flags = (("bool", int(align_corners)), ("bool", int(half_pixel_centers)))
+    options = (b.T(f0=flags[0], f1=flags[1]) if opcode == "RESIZE_NEAREST_NEIGHBOR"
+               else b.T(f2=flags[0], f3=flags[1]))       # ResizeBilinearOptions: fields 2 and 3
+    g.op(opcode, [x, g.const(np.array(size, np.int32), "int32")], [y],
+         74 if opcode == "RESIZE_NEAREST_NEIGHBOR" else 15, options)
     return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 
@@ -852,3 +856,44 @@ def arg_min_max_case(name, opcode, in_shape, axis, out_dtype="int32", dtype="int
                          b.T(f0=("int8", code)),
                          [(np.array([axis], np.int32 if axis_dtype == "int32" else np.int64), axis_dtype)],
                          dtype=dtype, out_dtype=out_dtype, zp=zp)
+
+
+def space_batch_case(name, opcode, in_shape, block, amounts, dtype="int8", zp=-7, out_shape=None):
+    """SPACE_TO_BATCH_ND (amounts = paddings) or BATCH_TO_SPACE_ND (amounts = crops) of a 3-D or
+    4-D input; block and amounts per spatial axis ([[before, after], ...])."""
+    spatial = len(in_shape) - 2
+    if out_shape is None:
+        n, c = in_shape[0], in_shape[-1]
+        count = int(np.prod(block))
+        if opcode == "SPACE_TO_BATCH_ND":
+            sizes = [(in_shape[1 + i] + amounts[i][0] + amounts[i][1]) // block[i] for i in range(spatial)]
+            out_shape = [n * count] + sizes + [c]
+        else:
+            sizes = [in_shape[1 + i] * block[i] - amounts[i][0] - amounts[i][1] for i in range(spatial)]
+            out_shape = [n // count] + sizes + [c]
+    code = 25 if opcode == "SPACE_TO_BATCH_ND" else 24
+    return indexing_case(name, opcode, in_shape, out_shape, code, b.T(),
+                         [(np.array(block, np.int32), "int32"),
+                          (np.array(amounts, np.int32).reshape(spatial, 2), "int32")],
+                         dtype=dtype, zp=zp)
+
+
+def normalization_case(name, opcode, shape, in_scale=0.05, in_zp=-7, out_quant=None, dtype="int8",
+                       options=None):
+    """L2_NORMALIZATION or LOG_SOFTMAX of one input; int8 output quantization out_quant (default:
+    the one TFLM fixes)."""
+    rng = rng_for(name)
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(shape), g.f32(shape)
+    else:
+        fixed = (1.0 / 128, 0) if opcode == "L2_NORMALIZATION" else (16.0 / 256, 127)
+        x, y = g.tensor(shape, dtype, in_scale, in_zp), g.tensor(shape, dtype, *(out_quant or fixed))
+    code = 12 if opcode == "L2_NORMALIZATION" else 36
+    g.op(opcode, [x], [y], code, options if options is not None else b.T())
+    feeds = _typed_feeds(rng, shape, dtype, in_zp)
+    if dtype == "int8":
+        one_off = np.full(shape, in_zp, np.int8)      # one value off the zero point per row
+        one_off.reshape(-1, shape[-1])[:, -1] = np.clip(in_zp + 1, -128, 127)
+        feeds.append([one_off])
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)

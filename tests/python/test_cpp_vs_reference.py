@@ -376,6 +376,16 @@ def shape_cases():
     yield r("resize_nearest_align_corners_odd", (1, 3, 5, 2), (7, 11), align_corners=True)
     yield r("resize_nearest_half_pixel_odd", (1, 4, 6, 3), (7, 9), half_pixel_centers=True, zp=-128)
     yield r("resize_nearest_float", (1, 2, 3, 4), (5, 4), half_pixel_centers=True, dtype="float32")
+    # Issue 12's spatial and normalization ops: only what the tflm-ops cases leave out (those cover
+    # int8 RESIZE_BILINEAR with align_corners and half_pixel_centers, the float kernels of
+    # L2_NORMALIZATION and LOG_SOFTMAX, and BATCH_TO_SPACE_ND's crops).
+    nc = sm.normalization_case
+    yield nc("l2_normalization_rank4_zp127", "L2_NORMALIZATION", (2, 3, 2, 5), in_zp=127, out_quant=(0.02, -3))
+    yield nc("log_softmax_large_scale_capped", "LOG_SOFTMAX", (2, 6), in_scale=100.0, in_zp=0)
+    yield nc("log_softmax_small_scale", "LOG_SOFTMAX", (3, 40), in_scale=0.003, in_zp=5)
+    rb = lambda *a, **k: r(*a, opcode="RESIZE_BILINEAR", **k)
+    yield rb("resize_bilinear_down_batch2", (2, 7, 5, 3), (3, 4), zp=127)
+    yield rb("resize_bilinear_float_half_pixel", (1, 4, 3, 2), (9, 5), half_pixel_centers=True, dtype="float32")
 
 
 def indexing_cases():
@@ -392,6 +402,9 @@ def indexing_cases():
     yield sd("space_to_depth_b1", "SPACE_TO_DEPTH", (1, 2, 3, 4), 1)
     yield sd("depth_to_space_b2_batch2", "DEPTH_TO_SPACE", (2, 3, 2, 8), 2, zp=-128)
     yield sd("depth_to_space_b3_float", "DEPTH_TO_SPACE", (1, 2, 1, 18), 3, dtype="float32")
+    sb = sm.space_batch_case
+    yield sb("space_to_batch_pads_batch2", "SPACE_TO_BATCH_ND", (2, 3, 5, 2), [2, 3], [[1, 0], [2, 2]], zp=100)
+    yield sb("batch_to_space_float_3d", "BATCH_TO_SPACE_ND", (4, 5, 3), [2], [[0, 1]], dtype="float32")
     mp = sm.mirror_pad_case
     yield mp("mirror_pad_reflect_rank4", (1, 4, 3, 2), [(0, 0), (3, 1), (2, 2), (0, 1)], False)
     yield mp("mirror_pad_symmetric_rank3", (2, 3, 4), [(2, 0), (3, 3), (0, 4)], True, zp=127)

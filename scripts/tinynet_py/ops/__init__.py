@@ -69,8 +69,10 @@ class OpSpec:
 
 def _collect():
     from . import activations, arithmetic, indexing, layout, pooling, quantization, weighted
+    from . import normalization
     registry = {}
-    for module in (weighted, pooling, arithmetic, layout, activations, quantization, indexing):
+    for module in (weighted, pooling, arithmetic, layout, activations, quantization, indexing,
+                   normalization):
         for spec in module.SPECS:
             if spec.opcode in registry:
                 raise RuntimeError(f"op {spec.opcode} is registered twice")
