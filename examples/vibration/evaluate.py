@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The alarm table of examples/vibration: for the float autoencoder (scikit-learn's own forward
 pass) and for the int8 and pruned-int8 networks (the scores the C++ program computed, on the host
 or on the Cortex-M4), the alarm threshold that gives the target false-alarm rate on the held-out

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Trains the vibration anomaly detector of examples/vibration and writes its data.
 
 The machine: a shaft turning at about 24.6 Hz (1476 rpm, +-3 % from window to window) with its
@@ -16,7 +16,7 @@ Features: the window's power spectrum (Hann window) averaged in 32 log-spaced ba
 end would hand to the network. The network reads (code - normal mean code of the band) / 16 (a
 power of two: exact in float), one value per band.
 
-The model: a scikit-learn MLPRegressor autoencoder 32-16-8-16-32 (relu) trained on normal
+The model: a scikit-learn MLPRegressor autoencoder 32-16-32 (relu) trained on normal
 windows only to reproduce its input; the anomaly score of a window is its reconstruction error.
 
 Files written to OUT_DIR (everything seeded: the same files on every run, on the same numpy and

@@ -11,6 +11,7 @@ and on a Cortex-M4 under QEMU, and the alarm table of evaluate.py.
 - train.py writes the same data on a second run."""
 
 import argparse
+import importlib.util
 import pickle
 import re
 import shutil
@@ -24,6 +25,10 @@ from elf_symbols import assert_no_heap_or_exceptions
 
 EXAMPLE = ROOT / "examples" / "vibration"
 PYTHON = "/usr/bin/python3"
+# examples/vibration/train.py, for the set names and what the network reads
+_spec = importlib.util.spec_from_file_location("vibration_train", EXAMPLE / "train.py")
+train = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(train)
 
 pytestmark = pytest.mark.skipif(not shutil.which("cmake"), reason="cmake not installed")
 
@@ -95,9 +100,8 @@ def test_int8_scores_match_the_reference_interpreter(built):
         model = converted_model(data, kind)
         interpreter = Interpreter(model)
         tin, tout = model.tensors[model.inputs[0]], model.tensors[model.outputs[0]]
-        for name in ["held_out_normal", "normal_test", "bearing", "imbalance", "broken_tooth"]:
-            codes = sets[name]
-            x = ((codes.astype(np.int32) - sets["band_mean"].astype(np.int32)) / np.float32(16)).astype(np.float32)
+        for name, _, _ in train.SETS:
+            x = train.network_input(sets[name], sets["band_mean"])
             target = fp.tflite_round((x / np.float32(tout.scale_scalar)).astype(np.float64)).astype(np.int64) + \
                 tout.zero_point_scalar
             expected = [int(((interpreter.invoke([quantize_input(row, tin)])[0].reshape(-1).astype(np.int64) - t) ** 2).sum())
@@ -133,6 +137,14 @@ def test_alarm_rates_before_and_after_compression(built, tmp_path):
     assert min(pruned_detected) >= 75, table.stdout
     # Pruning half of the weights without retraining costs detections (the README says so).
     assert min(p - i for p, i in zip(pruned_detected, int8_detected)) <= -5, table.stdout
+    # The READMEs show this table.
+    shown = [line for line in (EXAMPLE / "README.md").read_text().splitlines()
+             if re.match(r"(float|int8|pruned-int8) +[\d.]+ ", line)]
+    assert len(shown) == 3 and all(line in table.stdout.splitlines() for line in shown), shown
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"{float_fa:.1f} % float, {int8_fa:.1f} % int8, {pruned_fa:.1f} % pruned int8" in readme
+    span = lambda detected: f"{min(detected):.1f}-{max(detected):.1f} %".replace("100.0", "100")
+    assert f"{span(float_detected)}, {span(int8_detected)} and {span(pruned_detected)}" in readme
     # The same table from the program's own output (evaluate.py runs it when --scores is absent).
     again = subprocess.run([PYTHON, str(EXAMPLE / "evaluate.py"), str(data)], capture_output=True, text=True, timeout=120)
     assert again.stdout == table.stdout
