@@ -10,8 +10,6 @@ k = floor(rate * n); the threshold is the (k+1)-th largest score and a window al
 score is above it (so at most k held-out windows alarm).
 
 usage: evaluate.py DATA_DIR [--scores FILE] [--false-alarm-rate R]
-  DATA_DIR  train.py's output folder (vibration_ae.pkl, sets.npz)
-  --scores  the C++ program's output (default: run DATA_DIR/vibration and read what it prints)
 """
 
 import argparse
@@ -90,21 +88,27 @@ def table(all_scores, sets, rate):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("data_dir")
-    parser.add_argument("--scores", help="the C++ program's output (default: run DATA_DIR/vibration)")
-    parser.add_argument("--false-alarm-rate", type=float, default=0.01)
+    parser = argparse.ArgumentParser(usage=__doc__.split("usage: ")[1].split("\n")[0],
+                                     description=__doc__.split("\n\nusage:")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data_dir", metavar="DATA_DIR", help="train.py's output folder (vibration_ae.pkl, sets.npz)")
+    parser.add_argument("--scores", metavar="FILE", help="the C++ program's output (default: run DATA_DIR/vibration)")
+    parser.add_argument("--false-alarm-rate", metavar="R", type=float, default=0.01,
+                        help="the false-alarm rate the thresholds are chosen for (default 0.01)")
     args = parser.parse_args()
     if not 0 <= args.false_alarm_rate < 1:
-        sys.exit("evaluate.py: error: --false-alarm-rate must be in [0, 1)")
-    data = np.load(os.path.join(args.data_dir, "sets.npz"))
-    sets = {name: data[name] for name, _, _ in SETS}
-    if args.scores:
-        with open(args.scores) as f:
-            text = f.read()
-    else:
-        text = subprocess.run([os.path.join(args.data_dir, "vibration")], capture_output=True, text=True,
-                              check=True).stdout
+        parser.error("--false-alarm-rate must be in [0, 1)")
+    try:
+        data = np.load(os.path.join(args.data_dir, "sets.npz"))
+        sets = {name: data[name] for name, _, _ in SETS}
+        if args.scores:
+            with open(args.scores) as f:
+                text = f.read()
+        else:
+            text = subprocess.run([os.path.join(args.data_dir, "vibration")], capture_output=True, text=True,
+                                  check=True).stdout
+    except (OSError, KeyError, subprocess.CalledProcessError) as e:
+        sys.exit(f"evaluate.py: error: {e} (build the example first: cmake --build build/examples --target vibration)")
     all_scores = program_scores(text, sets)
     all_scores["float"] = float_scores(args.data_dir, sets, data["band_mean"])
     print(table(all_scores, sets, args.false_alarm_rate))
