@@ -95,6 +95,7 @@ EXAMPLE_TESTS = {
     "cascade": "test_cascade.py",
     "streaming": "test_streaming_example.py",
     "memory_regions": "test_memory_regions.py",
+    "vibration": "test_vibration_example.py",
     "arduino": "test_arduino.py",
     "distillation": "test_distillation.py",
 }
@@ -110,5 +111,6 @@ def test_every_example_is_built_by_a_test():
         assert f'"{folder}"' in text or f"examples/{folder}" in text or folder == "digits", (folder, test_file)
     # The CMake examples are in examples/CMakeLists.txt, so `cmake -S examples` builds them all.
     listed = (ROOT / "examples" / "CMakeLists.txt").read_text()
-    for folder in ("hello_world", "digits", "keyword_spotting", "cascade", "streaming", "memory_regions"):
+    for folder in ("hello_world", "digits", "keyword_spotting", "cascade", "streaming", "memory_regions",
+                   "vibration"):
         assert f"add_subdirectory({folder})" in listed
