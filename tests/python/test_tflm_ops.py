@@ -26,14 +26,7 @@ from tinynet_py.tflite import load_model
 ROOT = SHARED / "conformance" / "tflm-ops"
 
 # Cases of claimed ops that tinynet refuses with its one-line error (case -> what is missing).
-GAPS = {
-    **{f"{op}/{case}": f"int16 {op.upper()} (16x8) is not implemented yet" for op, case in (
-        ("logistic", "int16_1x3x3x7_pot_2m11"), ("logistic", "int16_1x4x4x3_pot_2m12"),
-        ("logistic", "int16_37_large_scale"), ("softmax", "int16_1x10"),
-        ("softmax", "int16_4x13_beta0p5"), ("tanh", "int16_1x4x4x3_pot_2m12"),
-        ("tanh", "int16_1x5x5x3_general"), ("tanh", "int16_37_tiny_scale"))},
-    "softmax/int8_in_int16_out_2x9": "SOFTMAX int8 -> int16 is not implemented yet",
-}
+GAPS = {}
 
 
 def _cases():
