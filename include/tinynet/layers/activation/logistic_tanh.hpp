@@ -53,7 +53,8 @@ struct SigmoidInt16Scaling {
   static constexpr Params params = [] {
     const Log2 log2 = checked_log2(In::scale);
     const int pot_shift = 12 + log2.rounded;
-    if (log2.exact && (pot_shift == 0 || (IsTanh && pot_shift == 1))) return Params{pot_shift == 1 ? 6 : 3, 0};  // 3 << shift
+    if (log2.exact && (pot_shift == 0 || (IsTanh && pot_shift == 1)))
+      return Params{pot_shift == 1 ? 6 : 3, 0};  // 3 << shift
     double multiplier = static_cast<double>(In::scale) * 4096.0 * 3.0;
     int shift = 0;
     while (multiplier <= 32767.0 / 2.0 && shift <= 30) {

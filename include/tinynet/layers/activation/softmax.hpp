@@ -109,6 +109,10 @@ struct Softmax {
     }
   }
 
+  static constexpr std::int16_t saturate16(std::int32_t v) {
+    return static_cast<std::int16_t>(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
+  }
+
   // reference_ops::SoftmaxInt16; the exps wait in the output row, as TFLM keeps them.
   static constexpr void run_int16(const std::int16_t* in, std::int16_t* out) {
     for (int r = 0; r < rows; ++r) {
@@ -118,20 +122,17 @@ struct Softmax {
       for (int c = 0; c < depth; ++c) max = x[c] > max ? x[c] : max;
       std::int32_t sum_of_exps = 0;  // Q16.15
       for (int c = 0; c < depth; ++c) {
-        const std::int32_t scaled =
-            fixed::multiply_by_quantized_multiplier(x[c] - max, input_beta.multiplier, input_beta.shift);
-        const std::int32_t centred = scaled + 32767;
-        y[c] = detail::lut_lookup(static_cast<std::int16_t>(centred < -32768 ? -32768 : (centred > 32767 ? 32767 : centred)),
-                                  detail::softmax_exp_lut);
+        const std::int32_t scaled = fixed::multiply_by_quantized_multiplier(
+            static_cast<std::int32_t>(x[c] - max), input_beta.multiplier, input_beta.shift);
+        y[c] = detail::lut_lookup(saturate16(scaled + 32767), detail::softmax_exp_lut);
         sum_of_exps += y[c];
       }
       const int headroom_plus_one = fixed::count_leading_zeros(static_cast<std::uint32_t>(sum_of_exps));
-      const auto shifted_sum =
-          static_cast<std::int32_t>(((static_cast<std::int64_t>(sum_of_exps) << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
-      const std::int32_t centred_sum = shifted_sum - ((1 << 15) + (1 << 16));
-      const std::int16_t reciprocal = detail::lut_lookup(
-          static_cast<std::int16_t>(centred_sum < -32768 ? -32768 : (centred_sum > 32767 ? 32767 : centred_sum)),
-          detail::softmax_one_over_one_plus_x_lut);
+      const auto shifted_sum = static_cast<std::int32_t>(
+          ((static_cast<std::int64_t>(sum_of_exps) << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
+      // 1 / (1 + x) for x = sum - 1, moved from [0, 65535] to [-32768, 32767].
+      const std::int16_t reciprocal =
+          detail::lut_lookup(saturate16(shifted_sum - ((1 << 15) + (1 << 16))), detail::softmax_one_over_one_plus_x_lut);
       const int right_shift = 31 - headroom_plus_one;
       const std::int64_t round = std::int64_t{1} << (right_shift - 1);
       for (int c = 0; c < depth; ++c) {
