@@ -176,7 +176,10 @@ class _Emitter:
         if w.dtype == "int8":
             if not w.is_quantized:
                 self.fail(op, "int8 weights without quantization parameters")
-            if np.any(w.zero_point != 0):
+            # TFLM's per-channel conv kernels (ConvPerChannel, DepthwiseConvPerChannel) never read
+            # the filter zero point: a nonzero one is ignored there, as here. FULLY_CONNECTED
+            # subtracts it (weights_offset), which tinynet's kernel does not: refused.
+            if np.any(w.zero_point != 0) and op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
                 self.fail(op, "weights must be symmetric (zero point 0), as the TFLite int8 spec requires")
             names["scales"] = f"{prefix}_weight_scales"
             self.add_array("float", names["scales"], w.scale)
