@@ -90,16 +90,17 @@ def check(case, run, outputs):
     return None
 
 
-@pytest.mark.parametrize("name", placeholder_if_empty(sorted(GAPS), MISSING))
-def test_gap_is_refused_with_one_line(name):
-    """A case listed in GAPS is refused by the generator with a ModelError (what `tinynet convert`
-    prints as one line, exit 2), not converted into something wrong."""
+def test_gaps_are_refused_with_one_line():
+    """Each case listed in GAPS is refused by the generator with a ModelError (what `tinynet convert`
+    prints as one line, exit 2), not converted into something wrong. (GAPS is empty today: one test
+    over the list, so that an empty list is not a skip.)"""
     from tinynet_py.errors import ModelError
-    assert name in CASES, f"{name} is no longer in tflm-ops or its op is no longer claimed"
-    case = Case(name)
-    with pytest.raises(ModelError) as error:
-        emit.generate_header(case.model, "gap")
-    assert "\n" not in str(error.value)
+    for name in sorted(GAPS):
+        assert name in CASES, f"{name} is no longer in tflm-ops or its op is no longer claimed"
+        case = Case(name)
+        with pytest.raises(ModelError) as error:
+            emit.generate_header(case.model, "gap")
+        assert "\n" not in str(error.value)
 
 
 @pytest.mark.parametrize("name", SUPPORTED_CASES)
