@@ -154,3 +154,12 @@ def test_quantize_pair_tflm_refuses_is_refused(in_type, out_type):
     with pytest.raises(ModelError) as error:
         emit.generate_header(model, "refused")
     assert "\n" not in str(error.value) and "not to " + out_type in str(error.value)
+
+
+def test_dequantize_from_uint8_is_refused():
+    """TFLM's DequantizePrepare takes int8 or int16 only."""
+    tensors = [b.tensor((1, 4), "uint8", name="x", scale=0.1, zero_point=128), b.tensor((1, 4), "float32", name="y")]
+    data = b.model(tensors, [b.operator(0, [0], [1])], [0], [1], [OPCODES["DEQUANTIZE"]])
+    with pytest.raises(ModelError) as error:
+        emit.generate_header(parse_model(data, "dequantize.tflite"), "refused")
+    assert "\n" not in str(error.value) and "uint8" in str(error.value)

@@ -54,7 +54,8 @@ def run_quantize(plan, x):
 def prepare_dequantize(ctx):
     ctx.require_inputs(1)
     inp, out = ctx.input(0), ctx.output()
-    ctx.require_dtypes(inp, ("int8", "int16", "uint8"), "input")
+    # DequantizePrepare (micro/kernels/dequantize_common.cc): int8 or int16 in, float32 out.
+    ctx.require_dtypes(inp, ("int8", "int16"), "input")
     ctx.require_dtypes(out, ("float32",), "output")
     scale, zero_point = ctx.per_tensor_quant(inp, "input")
     return {"scale": np.float32(scale), "zero_point": zero_point}
