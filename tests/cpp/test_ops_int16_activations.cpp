@@ -105,6 +105,7 @@ TEST_CASE("int16 Tanh: zero, both power-of-two shifts, the general path and satu
 }
 
 namespace softmax_ref {
+namespace {
 // gen_lut<float, int16_t, int16_t> (TFLM internal/common.h), in float with the host's std::exp.
 template <class F>
 std::array<i16, 513> gen_lut(F func, float input_min, float input_max) {
@@ -133,6 +134,7 @@ i16 lookup(i16 value, const std::array<i16, 513>& lut) {
   const int slope = static_cast<i16>(lut[index + 1] - lut[index]);
   return static_cast<i16>(lut[index] + ((slope * offset + 64) >> 7));
 }
+}  // namespace
 }  // namespace softmax_ref
 
 namespace softmax16 {
