@@ -206,11 +206,11 @@ class _Reader:
                 problem = (f"{label} of dtype {dtype} has zero point {wrong}, outside the "
                            f"{dtype} range [{low}, {high}]")
         if problem is not None:
-            if raw["raw"] is not None and dtype in _UNREAD_QUANTIZATION_DTYPES:
-                # A constant int32/int64 tensor (a bias, a shape, axes, paddings, indices): no TFLM
-                # kernel tinynet supports reads its quantization (conv biases are added raw, their
-                # scale taken to be input x filter scale), so an odd one is dropped, as TFLM
-                # ignores it, rather than refused.
+            if dtype == "float32" or (raw["raw"] is not None and dtype in _UNREAD_QUANTIZATION_DTYPES):
+                # A float32 tensor, or a constant int32/int64 one (a bias, a shape, axes, paddings,
+                # indices): no TFLM kernel tinynet supports reads its quantization (float kernels
+                # never do; conv biases are added raw, their scale taken to be input x filter
+                # scale), so an odd one is dropped, as TFLM ignores it, rather than refused.
                 scale, zero_point = np.zeros(0, np.float32), np.zeros(0, np.int64)
             else:
                 self.fail(problem)
