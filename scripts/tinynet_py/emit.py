@@ -22,9 +22,9 @@ from .reference import Interpreter
 from .safe_text import escape
 
 ELEMENT_TYPES = {"int8": "std::int8_t", "int16": "std::int16_t", "int32": "std::int32_t",
-                 "int64": "std::int64_t", "float32": "float"}
+                 "int64": "std::int64_t", "uint8": "std::uint8_t", "float32": "float"}
 ARRAY_DTYPES = {"std::int8_t": "<i1", "std::int16_t": "<i2", "std::int32_t": "<i4", "std::int64_t": "<i8",
-                "float": "<f4"}
+                "std::uint8_t": "<u1", "float": "<f4"}
 ACTIVATIONS = {"NONE": "none", "RELU": "relu", "RELU6": "relu6", "RELU_N1_TO_1": "relu_n1_to_1"}
 
 
@@ -122,7 +122,7 @@ class _Emitter:
         if t.dtype not in ELEMENT_TYPES:
             raise ModelError(self.model.path, f"tensor {index} ('{t.name}'): dtype {t.dtype} is not "
                                               f"supported for activations (supported: int8, int16, "
-                                              f"int32, int64, float32)")
+                                              f"int32, int64, uint8, float32)")
         name = self.tensor_name(index)
         shape = ", ".join(str(int(d)) for d in t.shape) if len(t.shape) else "1"
         element = ELEMENT_TYPES[t.dtype]
@@ -146,7 +146,7 @@ class _Emitter:
         if t.dtype not in ELEMENT_TYPES:
             raise ModelError(self.model.path, f"tensor {index} ('{t.name}'): dtype {t.dtype} is not "
                                               f"supported for a constant operand (supported: int8, int16, "
-                                              f"int32, int64, float32)")
+                                              f"int32, int64, uint8, float32)")
         name = self.tensor_name(index)
         shape = ", ".join(str(int(d)) for d in t.shape) if len(t.shape) else "1"
         element = ELEMENT_TYPES[t.dtype]
@@ -189,7 +189,10 @@ class _Emitter:
         if w.dtype == "int8":
             if not w.is_quantized:
                 self.fail(op, "int8 weights without quantization parameters")
-            if np.any(w.zero_point != 0):
+            # TFLM's per-channel conv kernels (ConvPerChannel, DepthwiseConvPerChannel) never read
+            # the filter zero point: a nonzero one is ignored there, as here. FULLY_CONNECTED
+            # subtracts it (weights_offset), which tinynet's kernel does not: refused.
+            if np.any(w.zero_point != 0) and op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
                 self.fail(op, "weights must be symmetric (zero point 0), as the TFLite int8 spec requires")
             names["scales"] = f"{prefix}_weight_scales"
             self.add_array("float", names["scales"], w.scale)
