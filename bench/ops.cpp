@@ -104,6 +104,14 @@ inline constexpr Quant q_rsqrt_in{0.05f, -128};
 struct rs_x : Tensor<i8, Shape<1, 16, 16, 32>, q_rsqrt_in> {};
 using rsqrt = Rsqrt<rs_x, ew_out>;
 
+// TRANSPOSE_CONV of issue 12: a segmentation decoder's 2x upsampling, 3x3 stride 2 SAME, 8x8x16 -> 16x16x16.
+struct tc_in : Tensor<i8, Shape<1, 8, 8, 16>, q_in> {};
+struct tc_out : Tensor<i8, Shape<1, 16, 16, 16>, q_out> {};
+inline constexpr auto tc_w = pseudo_random<16 * 9 * 16>(6);
+using transpose_conv = TransposeConv<tc_in, tc_out, tc_w, b16, s16,
+                                     TransposeConvOptions{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2,
+                                                          .padding = Padding::same, .activation = Activation::relu}>;
+
 template <class Op>
 void run_binary(benchmark::State& state) {
   using In1 = type_at<0, typename Op::inputs>;
@@ -153,5 +161,6 @@ BENCHMARK(run_op<sum_hw>)->Name("Sum over H,W 16x16x32");
 BENCHMARK(run_op<mean_c>)->Name("Mean over C 16x16x32");
 BENCHMARK(run_op<reduce_max_c>)->Name("ReduceMax over C 16x16x32");
 BENCHMARK(run_op<rsqrt>)->Name("Rsqrt 16x16x32");
+BENCHMARK(run_op<transpose_conv>)->Name("TransposeConv 3x3 s2 16->16 @8x8->16x16");
 
 BENCHMARK_MAIN();

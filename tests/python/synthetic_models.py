@@ -28,7 +28,8 @@ OPT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "POOL": 5, "FULLY_CONNECTED": 8, "S
        "STRIDED_SLICE": 32, "DEQUANTIZE": 38, "PADV2": 43, "LEAKY_RELU": 75, "QUANTIZE": 89,
        "MUL": 21, "DIV": 29, "MAXIMUM": 39, "MINIMUM": 39, "NEG": 42, "SQUARED_DIFFERENCE": 76,
        "ABS": 78, "HARD_SWISH": 91, "PRELU": 0, "ELU": 0,
-       "EXP": 33, "LOG": 0, "SQRT": 0, "RSQRT": 0}
+       "EXP": 33, "LOG": 0, "SQRT": 0, "RSQRT": 0,
+       "TRANSPOSE_CONV": 49}
 
 F32 = np.float32
 
@@ -282,6 +283,45 @@ def depthwise_case(name, in_shape, multiplier_depth, kernel, stride=(1, 1), dila
     y = g.q8((n, oh, ow, out_c), out_scale, out_zp)
     g.op("DEPTHWISE_CONV_2D", [x, wt, bt], [y], OPT["DEPTHWISE_CONV_2D"], options)
     return Case(name, g.build([x], [y]), int8_feeds(rng, [in_shape], [in_zp]))
+
+
+def transpose_conv_case(name, in_shape, out_hw, out_c, kernel, stride=(1, 1), padding="SAME",
+                        activation="NONE", in_zp=3, out_zp=-5, per_channel=True, bias=True, dtype="int8"):
+    """TRANSPOSE_CONV: inputs output_shape (constant int32), weights OHWI, input[, bias]; any output
+    size (TFLM drops the taps that land outside it). int16: 16x8 (zero points 0, int64 bias)."""
+    rng = rng_for(name)
+    n, h, w, c = in_shape
+    out_shape = (n, *out_hw, out_c)
+    g = Graph()
+    options = b.T(f0=("int8", PAD[padding]), f1=("int32", stride[1]), f2=("int32", stride[0]),
+                  f3=("int8", ACT[activation]))
+    shape_t = g.const(np.array(out_shape, np.int32), "int32")
+    if dtype == "float32":
+        x = g.f32(in_shape)
+        wt = g.const(rng.standard_normal((out_c, *kernel, c)).astype(F32), "float32")
+        bt = g.const(rng.standard_normal(out_c).astype(F32), "float32") if bias else None
+        y = g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        in_scale = F32(rng.uniform(0.01, 0.1))
+        scales = weight_scales(rng, out_c, per_channel)
+        out_scale = output_scale_for(in_scale, scales, 127 * 128 * kernel[0] * kernel[1] * c ** 0.5, "normal")
+        weights = rng.integers(-127, 128, (out_c, *kernel, c)).astype(np.int8)
+        wt = g.const(weights, "int8", scales, [0] * len(scales), qdim=0)
+        if dtype == "int16":
+            x = g.tensor(in_shape, "int16", in_scale, 0)
+            bias_values = rng.integers(-2 ** 26, 2 ** 26, out_c).astype(np.int64)
+            bt = g.const(bias_values, "int64", scales * in_scale) if bias else None
+            y = g.tensor(out_shape, "int16", F32(out_scale * 2), 0)
+            feeds = int16_feeds(rng, [in_shape])
+        else:
+            x = g.q8(in_shape, in_scale, in_zp)
+            bt = g.const(int32_bias(rng, out_c, 20000), "int32", scales * in_scale) if bias else None
+            y = g.q8(out_shape, out_scale, out_zp)
+            feeds = int8_feeds(rng, [in_shape], [in_zp])
+    inputs = [shape_t, wt, x] + ([bt] if bt is not None else [])
+    g.op("TRANSPOSE_CONV", inputs, [y], OPT["TRANSPOSE_CONV"], options)
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 
 def fully_connected_case(name, in_shape, units, activation="NONE", in_zp=3, out_zp=-5,

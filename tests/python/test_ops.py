@@ -560,3 +560,108 @@ def test_arg_min_max_refuses_what_tflm_refuses(kwargs, message):
     with pytest.raises(ModelError) as error:
         Interpreter(parse_model(case.data, "bad_am.tflite"))
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+# ---- TRANSPOSE_CONV ------------------------------------------------------------------------------
+
+def _tflm_transpose_conv(x, w, bias, stride, pad, out_shape, dtype, in_zp=0, out_zp=0,
+                         scales=None, act=None):
+    """A transliteration of reference_integer_ops::TransposeConv (int8; 16x8 without zero points)
+    and reference_ops::TransposeConv (float32, scalar float32 arithmetic): the scatter into a
+    zeroed buffer the size of the output, then bias, requantization and clamp."""
+    n, ih, iw, ic = x.shape
+    oc, kh, kw, _ = w.shape
+    _, oh, ow, _ = out_shape
+    is_float = dtype == "float32"
+    scratch = np.zeros(out_shape, np.float32 if is_float else object)
+    for b_ in range(n):
+        for iy in range(ih):
+            for ix in range(iw):
+                for c in range(ic):
+                    for ky in range(kh):
+                        for kx in range(kw):
+                            for o in range(oc):
+                                oy, ox = iy * stride[0] - pad[0] + ky, ix * stride[1] - pad[1] + kx
+                                if 0 <= oy < oh and 0 <= ox < ow:
+                                    if is_float:
+                                        scratch[b_, oy, ox, o] = np.float32(
+                                            scratch[b_, oy, ox, o] + np.float32(x[b_, iy, ix, c] * w[o, ky, kx, c]))
+                                    else:
+                                        scratch[b_, oy, ox, o] += (int(x[b_, iy, ix, c]) - in_zp) * int(w[o, ky, kx, c])
+    out = np.zeros(out_shape, np.float32 if is_float else dtype)
+    for index in itertools.product(*[range(d) for d in out_shape]):
+        o = index[3]
+        if is_float:
+            value = np.float32(scratch[index] + (bias[o] if bias is not None else np.float32(0)))
+            out[index] = min(max(value, act[0]), act[1])
+            continue
+        acc = scratch[index] + (int(bias[o]) if bias is not None else 0)
+        multiplier, shift = fp.quantize_multiplier(scales[o])
+        if dtype == "int8":
+            scaled = int(fp.multiply_by_quantized_multiplier(np.int64(acc), multiplier, shift)) + out_zp
+        else:
+            scaled = int(fp.multiply_by_quantized_multiplier_int64(np.int64(acc), multiplier, shift))
+        out[index] = min(max(scaled, act[0]), act[1])
+    return out
+
+
+@pytest.mark.parametrize("dtype, in_shape, out_hw, oc, kernel, stride, padding, activation", [
+    ("int8", (1, 3, 4, 3), (6, 8), 4, (3, 3), (2, 2), "SAME", "NONE"),
+    ("int8", (2, 3, 2, 2), (7, 5), 3, (2, 2), (3, 3), "VALID", "RELU"),
+    ("int8", (1, 2, 3, 2), (3, 4), 2, (4, 3), (1, 1), "SAME", "RELU6"),   # output smaller than full
+    ("int16", (1, 3, 3, 5), (6, 3), 2, (4, 3), (2, 1), "SAME", "NONE"),
+    ("float32", (1, 4, 3, 6), (8, 6), 5, (3, 3), (2, 2), "SAME", "RELU"),
+    ("float32", (2, 3, 3, 2), (4, 10), 3, (2, 4), (1, 2), "VALID", "NONE"),
+])
+def test_transpose_conv_matches_tflm_loops(dtype, in_shape, out_hw, oc, kernel, stride, padding, activation):
+    import synthetic_models as sm
+    case = sm.transpose_conv_case("tc", in_shape, out_hw, oc, kernel, stride, padding, activation,
+                                  in_zp=-9, out_zp=4, dtype=dtype)
+    model = parse_model(case.data, "tc.tflite")
+    tensors = model.tensors
+    shape_t, w_t, x_t, bias_t = (tensors[i] for i in model.ops[0].inputs)
+    out_t = tensors[model.outputs[0]]
+    # TFLM's padding for transpose conv: ComputePaddingHeightWidth with the output as the image.
+    pad = []
+    for axis in (0, 1):
+        out_size = -(-out_hw[axis] // stride[axis]) if padding == "SAME" else \
+            (out_hw[axis] + stride[axis] - kernel[axis]) // stride[axis]
+        pad.append(max((out_size - 1) * stride[axis] + kernel[axis] - out_hw[axis], 0) // 2)
+    for feed in case.feeds[:1] + case.feeds[-2:]:
+        got = Interpreter(model).invoke(feed)[0]
+        if dtype == "float32":
+            low, high = {"NONE": (-np.inf, np.inf), "RELU": (0.0, np.inf)}[activation]
+            want = _tflm_transpose_conv(feed[0], w_t.data, bias_t.data, stride, pad, out_t.shape, dtype,
+                                        act=(np.float32(low), np.float32(high)))
+            assert got.tobytes() == want.tobytes()
+            continue
+        in_scale, out_scale = float(x_t.scale_scalar), float(out_t.scale_scalar)
+        real = [np.float64(in_scale) * np.float64(np.float32(s)) / np.float64(out_scale)
+                for s in np.broadcast_to(w_t.scale, (oc,))]
+        zp_in = x_t.zero_point_scalar if dtype == "int8" else 0
+        zp_out = out_t.zero_point_scalar if dtype == "int8" else 0
+        info = np.iinfo(dtype)
+        low, high = info.min, info.max
+        if activation in ("RELU", "RELU6"):
+            low = max(low, zp_out)
+        if activation == "RELU6":
+            high = min(high, zp_out + int(round(6.0 / out_scale)))
+        want = _tflm_transpose_conv(feed[0], w_t.data, bias_t.data, stride, pad, out_t.shape, dtype,
+                                    zp_in, zp_out, real, (low, high))
+        assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("in_shape, out_hw, oc, kernel, stride, padding, macs", [
+    ((1, 2, 2, 1), (4, 4), 1, (2, 2), (2, 2), "VALID", 16),    # 2 inputs x 2 taps land per axis
+    ((1, 3, 3, 1), (3, 3), 2, (3, 3), (1, 1), "SAME", 98),     # 2 + 3 + 2 = 7 per axis, x 2 channels
+    ((2, 3, 2, 2), (7, 5), 3, (2, 2), (3, 3), "VALID", 240),   # rows 0 1 3 4 6 (7 is cut), cols 0 1 3 4: 5 x 4 x 2 x 3 x batch 2
+])
+def test_transpose_conv_macs_count_the_taps_landing_inside_the_output(in_shape, out_hw, oc, kernel, stride,
+                                                                    padding, macs):
+    """inspect's MACs are the multiply-adds TFLM performs (the taps it drops are not counted), the
+    same rule as the C++ op's `macs` (tests/cpp/test_ops_transpose_conv.cpp checks 16 and 98)."""
+    import synthetic_models as sm
+    from tinynet_py import ops
+    case = sm.transpose_conv_case("tcm", in_shape, out_hw, oc, kernel, stride, padding)
+    model = parse_model(case.data, "tcm.tflite")
+    assert ops.REGISTRY["TRANSPOSE_CONV"].macs(model, model.ops[0]) == macs
