@@ -665,3 +665,22 @@ def test_transpose_conv_macs_count_the_taps_landing_inside_the_output(in_shape, 
     case = sm.transpose_conv_case("tcm", in_shape, out_hw, oc, kernel, stride, padding)
     model = parse_model(case.data, "tcm.tflite")
     assert ops.REGISTRY["TRANSPOSE_CONV"].macs(model, model.ops[0]) == macs
+
+
+@pytest.mark.parametrize("in_zp, bias_dtype, message", [
+    (3, "int64", "needs input zero point 0"),       # TFLM's 16x8 kernel would ignore it
+    (0, "int32", "needs an int64 bias"),            # TFLM would read the int32 bias as int64
+])
+def test_transpose_conv_16x8_refuses_what_tflm_would_get_wrong(in_zp, bias_dtype, message):
+    import synthetic_models as sm
+    g = sm.Graph()
+    shape_t = g.const(np.array([1, 4, 4, 2], np.int32), "int32")
+    w = g.const(np.ones((2, 3, 3, 3), np.int8), "int8", [0.01, 0.02], [0, 0])
+    x = g.tensor((1, 2, 2, 3), "int16", 0.001, in_zp)
+    bias = g.const(np.zeros(2, bias_dtype), bias_dtype, [0.00001, 0.00002])
+    y = g.tensor((1, 4, 4, 2), "int16", 0.002, 0)
+    g.op("TRANSPOSE_CONV", [shape_t, w, x, bias], [y], sm.OPT["TRANSPOSE_CONV"],
+         b.T(f0=("int8", 0), f1=("int32", 2), f2=("int32", 2)))
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(g.build([x], [y]), "bad.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)
