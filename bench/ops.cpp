@@ -112,6 +112,12 @@ using transpose_conv = TransposeConv<tc_in, tc_out, tc_w, b16, s16,
                                      TransposeConvOptions{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2,
                                                           .padding = Padding::same, .activation = Activation::relu}>;
 
+// BATCH_MATMUL of issue 12: an attention score, Q [4 heads, 16 tokens, 32] x K^T (adj_y), both activations.
+struct bm_q : Tensor<i8, Shape<4, 16, 32>, q_in> {};
+struct bm_k : Tensor<i8, Shape<4, 16, 32>, q_in> {};
+struct bm_out : Tensor<i8, Shape<4, 16, 16>, q_out> {};
+using batch_matmul = BatchMatMul<bm_q, bm_k, bm_out, BatchMatMulOptions{.adj_y = true}>;
+
 template <class Op>
 void run_binary(benchmark::State& state) {
   using In1 = type_at<0, typename Op::inputs>;
@@ -161,6 +167,7 @@ BENCHMARK(run_op<sum_hw>)->Name("Sum over H,W 16x16x32");
 BENCHMARK(run_op<mean_c>)->Name("Mean over C 16x16x32");
 BENCHMARK(run_op<reduce_max_c>)->Name("ReduceMax over C 16x16x32");
 BENCHMARK(run_op<rsqrt>)->Name("Rsqrt 16x16x32");
+BENCHMARK(run_binary<batch_matmul>)->Name("BatchMatMul 4x16x32 by 4x16x32 adj_y");
 BENCHMARK(run_op<transpose_conv>)->Name("TransposeConv 3x3 s2 16->16 @8x8->16x16");
 
 BENCHMARK_MAIN();

@@ -29,6 +29,7 @@
 #include "layers/conv/conv2d.hpp"
 #include "layers/conv/depthwise_conv2d.hpp"
 #include "layers/conv/transpose_conv.hpp"
+#include "layers/dense/batch_matmul.hpp"
 #include "layers/dense/fully_connected.hpp"
 #include "layers/elementwise/abs.hpp"
 #include "layers/elementwise/add.hpp"

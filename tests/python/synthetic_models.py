@@ -29,7 +29,7 @@ OPT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "POOL": 5, "FULLY_CONNECTED": 8, "S
        "MUL": 21, "DIV": 29, "MAXIMUM": 39, "MINIMUM": 39, "NEG": 42, "SQUARED_DIFFERENCE": 76,
        "ABS": 78, "HARD_SWISH": 91, "PRELU": 0, "ELU": 0,
        "EXP": 33, "LOG": 0, "SQRT": 0, "RSQRT": 0,
-       "TRANSPOSE_CONV": 49}
+       "TRANSPOSE_CONV": 49, "BATCH_MATMUL": 101}
 
 F32 = np.float32
 
@@ -322,6 +322,51 @@ def transpose_conv_case(name, in_shape, out_hw, out_c, kernel, stride=(1, 1), pa
     inputs = [shape_t, wt, x] + ([bt] if bt is not None else [])
     g.op("TRANSPOSE_CONV", inputs, [y], OPT["TRANSPOSE_CONV"], options)
     return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
+def batch_matmul_case(name, lhs_shape, rhs_shape, adj_x=False, adj_y=False, constant=None, dtype="int8",
+                      zero_points=(-7, 5, 3), out_scale_factor=1.0):
+    """BATCH_MATMUL: constant None (both operands runtime inputs), 0 (a constant lhs) or 1 (a
+    constant rhs). int16: zero points 0 (TFLM requires them). out_scale_factor widens the output
+    range (operand zero points at the extremes make every product one-signed)."""
+    rng = rng_for(name)
+    le = (1,) * (5 - len(lhs_shape)) + tuple(lhs_shape)
+    re_ = (1,) * (5 - len(rhs_shape)) + tuple(rhs_shape)
+    rows, depth = (le[4], le[3]) if adj_x else (le[3], le[4])
+    cols = re_[3] if adj_y else re_[4]
+    batches = tuple(b if a == 1 else a for a, b in zip(le[:3], re_[:3]))
+    out_shape = (batches + (rows, cols))[5 - max(len(lhs_shape), len(rhs_shape)):]
+    g = Graph()
+    shapes = (lhs_shape, rhs_shape)
+    if dtype == "float32":
+        values = [rng.standard_normal(s).astype(F32) for s in shapes]
+        operands = [g.const(v, "float32") if constant == k else g.f32(s) for k, (v, s) in enumerate(zip(values, shapes))]
+        y = g.f32(out_shape)
+    else:
+        zps = (0, 0, 0) if dtype == "int16" else zero_points
+        scales = [F32(rng.uniform(0.01, 0.05)), F32(rng.uniform(0.01, 0.05))]
+        span = (127 if dtype == "int8" else 32767) ** 2 * depth ** 0.5
+        out_scale = F32(float(scales[0]) * float(scales[1]) * span * out_scale_factor
+                        / (100 if dtype == "int8" else 25000))
+        info = np.iinfo(dtype)
+        operands = []
+        for k, s in enumerate(shapes):
+            if constant == k:
+                operands.append(g.const(rng.integers(info.min, info.max + 1, s).astype(dtype), dtype, scales[k], zps[k]))
+            else:
+                operands.append(g.tensor(s, dtype, scales[k], zps[k]))
+        y = g.tensor(out_shape, dtype, out_scale, zps[2])
+    options = b.T(f0=("bool", adj_x), f1=("bool", adj_y))
+    g.op("BATCH_MATMUL", operands, [y], OPT["BATCH_MATMUL"], options)
+    inputs = [t for k, t in enumerate(operands) if constant != k]
+    runtime_shapes = [s for k, s in enumerate(shapes) if constant != k]
+    if dtype == "float32":
+        feeds = float_feeds(rng, runtime_shapes)
+    elif dtype == "int16":
+        feeds = int16_feeds(rng, runtime_shapes)
+    else:
+        feeds = int8_feeds(rng, runtime_shapes, [z for k, z in enumerate(zero_points[:2]) if constant != k])
+    return Case(name, g.build(inputs, [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 
 def fully_connected_case(name, in_shape, units, activation="NONE", in_zp=3, out_zp=-5,

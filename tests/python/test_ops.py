@@ -667,6 +667,93 @@ def test_transpose_conv_macs_count_the_taps_landing_inside_the_output(in_shape, 
     assert ops.REGISTRY["TRANSPOSE_CONV"].macs(model, model.ops[0]) == macs
 
 
+# ---- BATCH_MATMUL --------------------------------------------------------------------------------
+
+def _tflm_batch_matmul(lhs, rhs, adj_x, adj_y, dtype, zl=0, zr=0, zo=0, multiplier=None, shift=None):
+    """A transliteration of micro/kernels/batch_matmul.cc's Eval and reference_ops::BatchMatMul:
+    shapes extended to rank 5; TFLM passes the (transposed) RHS as the kernel's "lhs" and the LHS
+    as its "rhs", so both are read as [batch][row or col][depth]; out[lhs_rows * j + i]."""
+    le = (1,) * (5 - lhs.ndim) + lhs.shape
+    re_ = (1,) * (5 - rhs.ndim) + rhs.shape
+    a = lhs.reshape(le)
+    b = rhs.reshape(re_)
+    a_rows_depth = np.swapaxes(a, 3, 4) if adj_x else a          # [.., rows, depth]
+    b_cols_depth = b if adj_y else np.swapaxes(b, 3, 4)          # [.., cols, depth]
+    rows, depth = a_rows_depth.shape[3:]
+    cols = b_cols_depth.shape[3]
+    batch = [max(x, y) for x, y in zip(le[:3], re_[:3])]
+    out = np.zeros(batch + [rows, cols], np.float32 if dtype == "float32" else dtype)
+    info = None if dtype == "float32" else np.iinfo(dtype)
+    for b0, b1, b2 in itertools.product(*[range(n) for n in batch]):
+        ia = tuple(0 if le[d] == 1 else v for d, v in enumerate((b0, b1, b2)))
+        ib = tuple(0 if re_[d] == 1 else v for d, v in enumerate((b0, b1, b2)))
+        for j in range(cols):
+            for i in range(rows):
+                if dtype == "float32":
+                    total = np.float32(0)
+                    for k in range(depth):
+                        total = np.float32(total + np.float32(b_cols_depth[ib + (j, k)] * a_rows_depth[ia + (i, k)]))
+                    out[b0, b1, b2, i, j] = total
+                    continue
+                total = 0
+                for k in range(depth):
+                    total += (int(b_cols_depth[ib + (j, k)]) - zr) * (int(a_rows_depth[ia + (i, k)]) - zl)
+                if dtype == "int8":
+                    scaled = int(fp.multiply_by_quantized_multiplier(np.int64(total), multiplier, shift))
+                else:
+                    scaled = int(fp.multiply_by_quantized_multiplier_int64(np.int64(total), multiplier, shift))
+                out[b0, b1, b2, i, j] = min(max(scaled + zo, info.min), info.max)
+    rank = max(lhs.ndim, rhs.ndim)
+    return out.reshape(out.shape[5 - rank:])
+
+
+@pytest.mark.parametrize("dtype, lhs_shape, rhs_shape, adj_x, adj_y", [
+    ("int8", (2, 1, 3, 4, 6), (4, 1, 5, 6), False, True),
+    ("int8", (3, 5), (2, 3, 4), True, False),
+    ("int8", (2, 3, 4, 7), (7, 2), False, False),
+    ("int16", (3, 6, 2), (3, 4, 6), True, True),
+    ("float32", (2, 3, 33), (1, 33, 4), False, False),
+    ("float32", (1, 2, 9, 3), (2, 1, 5, 9), True, True),
+])
+def test_batch_matmul_matches_tflm_loops(dtype, lhs_shape, rhs_shape, adj_x, adj_y):
+    import synthetic_models as sm
+    case = sm.batch_matmul_case("bm", lhs_shape, rhs_shape, adj_x, adj_y, dtype=dtype)
+    model = parse_model(case.data, "bm.tflite")
+    lhs_t, rhs_t = (model.tensors[i] for i in model.ops[0].inputs)
+    out_t = model.tensors[model.outputs[0]]
+    for feed in case.feeds[:1] + case.feeds[-2:]:
+        got = Interpreter(model).invoke(feed)[0]
+        if dtype == "float32":
+            want = _tflm_batch_matmul(feed[0], feed[1], adj_x, adj_y, dtype)
+            assert got.tobytes() == want.tobytes()
+            continue
+        # GetQuantizedConvolutionMultipler: the float product of the scales, widened, / output scale.
+        real = np.float64(np.float32(np.float32(lhs_t.scale_scalar) * np.float32(rhs_t.scale_scalar))) \
+            / np.float64(out_t.scale_scalar)
+        multiplier, shift = fp.quantize_multiplier(real)
+        want = _tflm_batch_matmul(feed[0], feed[1], adj_x, adj_y, dtype, lhs_t.zero_point_scalar,
+                                  rhs_t.zero_point_scalar, out_t.zero_point_scalar, multiplier, shift)
+        assert got.shape == want.shape and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("lhs_shape, rhs_shape, dtype, zero_points, message", [
+    ((2, 3, 4), (3, 5, 6), "int8", (0, 0, 0), "do not broadcast"),
+    ((2, 3, 4), (2, 5, 6), "int8", (0, 0, 0), "inner dimensions 4 and 5"),
+    ((1, 1, 1, 1, 2, 3), (3, 2), "int8", (0, 0, 0), "ranks 2 to 5"),
+    ((3, 4), (4, 2), "int16", (1, 0, 0), "zero points 0"),
+])
+def test_batch_matmul_refuses_what_tflm_refuses(lhs_shape, rhs_shape, dtype, zero_points, message):
+    import synthetic_models as sm
+    g = sm.Graph()
+    lhs = g.tensor(lhs_shape, dtype, 0.02, zero_points[0])
+    rhs = g.tensor(rhs_shape, dtype, 0.03, zero_points[1])
+    out = g.tensor((3, 2), dtype, 0.1, zero_points[2])
+    g.op("BATCH_MATMUL", [lhs, rhs], [out], sm.OPT["BATCH_MATMUL"], b.T(f0=("bool", False), f1=("bool", False)))
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(g.build([lhs, rhs], [out]), "bad.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
 @pytest.mark.parametrize("in_zp, bias_dtype, message", [
     (3, "int64", "needs input zero point 0"),       # TFLM's 16x8 kernel would ignore it
     (0, "int32", "needs an int64 bias"),            # TFLM would read the int32 bias as int64

@@ -1,4 +1,5 @@
-"""CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV: the ops with weights."""
+"""CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV: the ops with weights; BATCH_MATMUL,
+the matrix product of two activations (or of an activation and a constant)."""
 
 import numpy as np
 
@@ -311,6 +312,97 @@ def emit_transpose_conv(e, op, plan, prefix, ins, outs):
             f"                                  .padding = {e.padding(op)}, .activation = {e.activation(op)}}}>")
 
 
+def _extended5(shape):
+    return (1,) * (5 - len(shape)) + tuple(shape)
+
+
+def prepare_batch_matmul(ctx):
+    """BatchMatMulPrepare (micro/kernels/batch_matmul.cc): same types for both operands and the
+    output (float32, int8, int16), ranks 2 to 5, batch dimensions equal or 1, one multiplier
+    (GetQuantizedConvolutionMultipler: the scale product in float), int16 zero points 0."""
+    ctx.require_inputs(2, 2)
+    lhs, rhs, out = ctx.input(0), ctx.input(1), ctx.output()
+    ctx.require_dtypes(lhs, ("float32", "int8", "int16"), "lhs")
+    if rhs.dtype != lhs.dtype or out.dtype != lhs.dtype:
+        ctx.fail(f"lhs, rhs and output types must be the same, got {lhs.dtype}, {rhs.dtype}, {out.dtype}")
+    for tensor, role in ((lhs, "lhs"), (rhs, "rhs")):
+        if not 2 <= len(tensor.shape) <= 5:
+            ctx.fail(f"{role} has rank {len(tensor.shape)}; TFLM supports ranks 2 to 5")
+    o = ctx.op.options
+    adj_x, adj_y = bool(o.get("adj_x", False)), bool(o.get("adj_y", False))
+    rank = max(len(lhs.shape), len(rhs.shape))
+    le, re_ = _extended5(lhs.shape), _extended5(rhs.shape)
+    for a, b in zip(le[:3], re_[:3]):
+        if a != b and a != 1 and b != 1:
+            ctx.fail(f"batch dimensions of lhs {lhs.shape} and rhs {rhs.shape} do not broadcast")
+    rows, depth = (le[4], le[3]) if adj_x else (le[3], le[4])
+    rhs_depth, cols = (re_[4], re_[3]) if adj_y else (re_[3], re_[4])
+    if depth != rhs_depth:
+        ctx.fail(f"lhs {lhs.shape} (adj_x {adj_x}) and rhs {rhs.shape} (adj_y {adj_y}) have inner "
+                 f"dimensions {depth} and {rhs_depth}")
+    batches = tuple(b if a == 1 else a for a, b in zip(le[:3], re_[:3]))
+    want = (batches + (rows, cols))[5 - rank:]
+    if tuple(out.shape) != want:
+        ctx.fail(f"output {out.shape} is not the product's shape {list(want)}")
+    plan = {"dtype": lhs.dtype, "adj_x": adj_x, "adj_y": adj_y, "out_shape": want}
+    if lhs.dtype == "float32":
+        return plan
+    sl, zl = ctx.per_tensor_quant(lhs, "lhs")
+    sr, zr = ctx.per_tensor_quant(rhs, "rhs")
+    so, zo = ctx.per_tensor_quant(out, "output")
+    if lhs.dtype == "int16" and (zl, zr, zo) != (0, 0, 0):
+        ctx.fail(f"int16 BATCH_MATMUL needs zero points 0, got lhs {zl}, rhs {zr}, output {zo} (TFLM checks it)")
+    real = np.float64(np.float32(np.float32(sl) * np.float32(sr))) / np.float64(so)
+    plan["multiplier"], plan["shift"] = quantized_multipliers(ctx, np.array([real]))
+    if lhs.dtype == "int16" and int(plan["shift"][0]) > 14:
+        ctx.fail(f"rescale factor {float(real):g} (lhs scale x rhs scale / output scale) is too large for "
+                 f"the 64-bit requantization of int16 BATCH_MATMUL (at most 2^14)")
+    plan.update(lhs_zero_point=zl, rhs_zero_point=zr, output_zero_point=zo)
+    return plan
+
+
+def run_batch_matmul(plan, lhs, rhs):
+    """reference_ops::BatchMatMul (internal/reference/batch_matmul.h): float sums in float32 in
+    k order from 0; int8 accumulates in int32, int16 in int64 (the 64-bit requantization)."""
+    a = lhs.reshape(_extended5(lhs.shape))
+    b = rhs.reshape(_extended5(rhs.shape))
+    if plan["adj_x"]:
+        a = np.swapaxes(a, 3, 4)
+    if plan["adj_y"]:
+        b = np.swapaxes(b, 3, 4)
+    if plan["dtype"] == "float32":
+        a, b = a.astype(np.float32), b.astype(np.float32)
+        shape = np.broadcast_shapes(a.shape[:3], b.shape[:3]) + (a.shape[3], b.shape[4])
+        total = np.zeros(shape, np.float32)
+        for k in range(a.shape[4]):
+            total += a[..., :, k, None] * b[..., None, k, :]
+        return total.reshape(plan["out_shape"])
+    acc = np.matmul(a.astype(np.int64) - plan["lhs_zero_point"], b.astype(np.int64) - plan["rhs_zero_point"])
+    if plan["dtype"] == "int8":
+        scaled = fp.multiply_by_quantized_multiplier(fp.wrap32(acc), plan["multiplier"][0], plan["shift"][0])
+        info = np.iinfo(np.int8)
+    else:
+        scaled = fp.multiply_by_quantized_multiplier_int64(acc, plan["multiplier"][0], plan["shift"][0])
+        info = np.iinfo(np.int16)
+    return np.clip(scaled + plan["output_zero_point"], info.min, info.max).reshape(plan["out_shape"])
+
+
+def emit_batch_matmul(e, op, plan, prefix, ins, outs):
+    return (f"tinynet::BatchMatMul<{ins[0]}, {ins[1]}, {outs[0]}, tinynet::BatchMatMulOptions{{"
+            f".adj_x = {str(plan['adj_x']).lower()}, .adj_y = {str(plan['adj_y']).lower()}}}>")
+
+
+def macs_batch_matmul(model, op):
+    lhs, out = model.tensors[op.inputs[0]], model.tensors[op.outputs[0]]
+    depth = lhs.shape[-2] if op.options.get("adj_x", False) else lhs.shape[-1]
+    return out.num_elements * depth
+
+
+def params_batch_matmul(op):
+    flags = [name for name in ("adj_x", "adj_y") if op.options.get(name, False)]
+    return ", ".join(flags)
+
+
 # --- C++ emission ----------------------------------------------------------------------
 
 SPARSE_FORM_NAMES = {"dense": "dense", "unrolled": "unrolled", "compressed": "compressed"}
@@ -436,6 +528,11 @@ _TRANSPOSE_CONV_FIELDS = [
     (3, "fused_activation_function", "activation", 0), (4, "quantized_bias_type", "int8", 0),
 ]
 
+_BATCH_MATMUL_FIELDS = [
+    (0, "adj_x", "bool", False), (1, "adj_y", "bool", False),
+    (2, "asymmetric_quantize_inputs", "bool", False),
+]
+
 _WEIGHTED = dict(data_inputs=1, weights=True, requant_table_bytes=_requant_bytes(0),
                  quantize="weights", prune="synapses", fuses_activation=True)
 
@@ -452,4 +549,7 @@ SPECS = [
            prepare_transpose_conv, run_transpose_conv, emit_transpose_conv, data_inputs=(2,),
            macs=macs_transpose_conv, params_text=params_conv, weights=True,
            requant_table_bytes=_requant_bytes(2)),
+    OpSpec("BATCH_MATMUL", (101, "BatchMatMulOptions", _BATCH_MATMUL_FIELDS),
+           prepare_batch_matmul, run_batch_matmul, emit_batch_matmul, macs=macs_batch_matmul,
+           params_text=params_batch_matmul, constant_operands=True),
 ]
