@@ -34,6 +34,8 @@
 #include "layers/activation/tanh.hpp"
 #include "layers/conv/conv2d.hpp"
 #include "layers/conv/depthwise_conv2d.hpp"
+#include "layers/conv/transpose_conv.hpp"
+#include "layers/dense/batch_matmul.hpp"
 #include "layers/dense/fully_connected.hpp"
 #include "layers/elementwise/abs.hpp"
 #include "layers/elementwise/add.hpp"

@@ -865,3 +865,213 @@ def test_l2_normalization_int8_without_quantization_reads_zero_point_0():
     g.op("L2_NORMALIZATION", [x], [y], 12, b.T())
     got = Interpreter(parse_model(g.build([x], [y]), "l2.tflite")).invoke([np.array([[3, 4, 0], [0, 0, 0]], np.int8)])[0]
     assert got.tolist() == [[77, 102, 0], [0, 0, 0]]
+
+# ---- TRANSPOSE_CONV ------------------------------------------------------------------------------
+
+def _tflm_transpose_conv(x, w, bias, stride, pad, out_shape, dtype, in_zp=0, out_zp=0,
+                         scales=None, act=None):
+    """A transliteration of reference_integer_ops::TransposeConv (int8; 16x8 without zero points)
+    and reference_ops::TransposeConv (float32, scalar float32 arithmetic): the scatter into a
+    zeroed buffer the size of the output, then bias, requantization and clamp."""
+    n, ih, iw, ic = x.shape
+    oc, kh, kw, _ = w.shape
+    _, oh, ow, _ = out_shape
+    is_float = dtype == "float32"
+    scratch = np.zeros(out_shape, np.float32 if is_float else object)
+    for b_ in range(n):
+        for iy in range(ih):
+            for ix in range(iw):
+                for c in range(ic):
+                    for ky in range(kh):
+                        for kx in range(kw):
+                            for o in range(oc):
+                                oy, ox = iy * stride[0] - pad[0] + ky, ix * stride[1] - pad[1] + kx
+                                if 0 <= oy < oh and 0 <= ox < ow:
+                                    if is_float:
+                                        scratch[b_, oy, ox, o] = np.float32(
+                                            scratch[b_, oy, ox, o] + np.float32(x[b_, iy, ix, c] * w[o, ky, kx, c]))
+                                    else:
+                                        scratch[b_, oy, ox, o] += (int(x[b_, iy, ix, c]) - in_zp) * int(w[o, ky, kx, c])
+    out = np.zeros(out_shape, np.float32 if is_float else dtype)
+    for index in itertools.product(*[range(d) for d in out_shape]):
+        o = index[3]
+        if is_float:
+            value = np.float32(scratch[index] + (bias[o] if bias is not None else np.float32(0)))
+            out[index] = min(max(value, act[0]), act[1])
+            continue
+        acc = scratch[index] + (int(bias[o]) if bias is not None else 0)
+        multiplier, shift = fp.quantize_multiplier(scales[o])
+        if dtype == "int8":
+            scaled = int(fp.multiply_by_quantized_multiplier(np.int64(acc), multiplier, shift)) + out_zp
+        else:
+            scaled = int(fp.multiply_by_quantized_multiplier_int64(np.int64(acc), multiplier, shift))
+        out[index] = min(max(scaled, act[0]), act[1])
+    return out
+
+
+@pytest.mark.parametrize("dtype, in_shape, out_hw, oc, kernel, stride, padding, activation", [
+    ("int8", (1, 3, 4, 3), (6, 8), 4, (3, 3), (2, 2), "SAME", "NONE"),
+    ("int8", (2, 3, 2, 2), (7, 5), 3, (2, 2), (3, 3), "VALID", "RELU"),
+    ("int8", (1, 2, 3, 2), (3, 4), 2, (4, 3), (1, 1), "SAME", "RELU6"),   # output smaller than full
+    ("int16", (1, 3, 3, 5), (6, 3), 2, (4, 3), (2, 1), "SAME", "NONE"),
+    ("float32", (1, 4, 3, 6), (8, 6), 5, (3, 3), (2, 2), "SAME", "RELU"),
+    ("float32", (2, 3, 3, 2), (4, 10), 3, (2, 4), (1, 2), "VALID", "NONE"),
+])
+def test_transpose_conv_matches_tflm_loops(dtype, in_shape, out_hw, oc, kernel, stride, padding, activation):
+    import synthetic_models as sm
+    case = sm.transpose_conv_case("tc", in_shape, out_hw, oc, kernel, stride, padding, activation,
+                                  in_zp=-9, out_zp=4, dtype=dtype)
+    model = parse_model(case.data, "tc.tflite")
+    tensors = model.tensors
+    shape_t, w_t, x_t, bias_t = (tensors[i] for i in model.ops[0].inputs)
+    out_t = tensors[model.outputs[0]]
+    # TFLM's padding for transpose conv: ComputePaddingHeightWidth with the output as the image.
+    pad = []
+    for axis in (0, 1):
+        out_size = -(-out_hw[axis] // stride[axis]) if padding == "SAME" else \
+            (out_hw[axis] + stride[axis] - kernel[axis]) // stride[axis]
+        pad.append(max((out_size - 1) * stride[axis] + kernel[axis] - out_hw[axis], 0) // 2)
+    for feed in case.feeds[:1] + case.feeds[-2:]:
+        got = Interpreter(model).invoke(feed)[0]
+        if dtype == "float32":
+            low, high = {"NONE": (-np.inf, np.inf), "RELU": (0.0, np.inf)}[activation]
+            want = _tflm_transpose_conv(feed[0], w_t.data, bias_t.data, stride, pad, out_t.shape, dtype,
+                                        act=(np.float32(low), np.float32(high)))
+            assert got.tobytes() == want.tobytes()
+            continue
+        in_scale, out_scale = float(x_t.scale_scalar), float(out_t.scale_scalar)
+        real = [np.float64(in_scale) * np.float64(np.float32(s)) / np.float64(out_scale)
+                for s in np.broadcast_to(w_t.scale, (oc,))]
+        zp_in = x_t.zero_point_scalar if dtype == "int8" else 0
+        zp_out = out_t.zero_point_scalar if dtype == "int8" else 0
+        info = np.iinfo(dtype)
+        low, high = info.min, info.max
+        if activation in ("RELU", "RELU6"):
+            low = max(low, zp_out)
+        if activation == "RELU6":
+            high = min(high, zp_out + int(round(6.0 / out_scale)))
+        want = _tflm_transpose_conv(feed[0], w_t.data, bias_t.data, stride, pad, out_t.shape, dtype,
+                                    zp_in, zp_out, real, (low, high))
+        assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("in_shape, out_hw, oc, kernel, stride, padding, macs", [
+    ((1, 2, 2, 1), (4, 4), 1, (2, 2), (2, 2), "VALID", 16),    # 2 inputs x 2 taps land per axis
+    ((1, 3, 3, 1), (3, 3), 2, (3, 3), (1, 1), "SAME", 98),     # 2 + 3 + 2 = 7 per axis, x 2 channels
+    ((2, 3, 2, 2), (7, 5), 3, (2, 2), (3, 3), "VALID", 240),   # rows 0 1 3 4 6 (7 is cut), cols 0 1 3 4: 5 x 4 x 2 x 3 x batch 2
+])
+def test_transpose_conv_macs_count_the_taps_landing_inside_the_output(in_shape, out_hw, oc, kernel, stride,
+                                                                    padding, macs):
+    """inspect's MACs are the multiply-adds TFLM performs (the taps it drops are not counted), the
+    same rule as the C++ op's `macs` (tests/cpp/test_ops_transpose_conv.cpp checks 16 and 98)."""
+    import synthetic_models as sm
+    from tinynet_py import ops
+    case = sm.transpose_conv_case("tcm", in_shape, out_hw, oc, kernel, stride, padding)
+    model = parse_model(case.data, "tcm.tflite")
+    assert ops.REGISTRY["TRANSPOSE_CONV"].macs(model, model.ops[0]) == macs
+
+
+# ---- BATCH_MATMUL --------------------------------------------------------------------------------
+
+def _tflm_batch_matmul(lhs, rhs, adj_x, adj_y, dtype, zl=0, zr=0, zo=0, multiplier=None, shift=None):
+    """A transliteration of micro/kernels/batch_matmul.cc's Eval and reference_ops::BatchMatMul:
+    shapes extended to rank 5; TFLM passes the (transposed) RHS as the kernel's "lhs" and the LHS
+    as its "rhs", so both are read as [batch][row or col][depth]; out[lhs_rows * j + i]."""
+    le = (1,) * (5 - lhs.ndim) + lhs.shape
+    re_ = (1,) * (5 - rhs.ndim) + rhs.shape
+    a = lhs.reshape(le)
+    b = rhs.reshape(re_)
+    a_rows_depth = np.swapaxes(a, 3, 4) if adj_x else a          # [.., rows, depth]
+    b_cols_depth = b if adj_y else np.swapaxes(b, 3, 4)          # [.., cols, depth]
+    rows, depth = a_rows_depth.shape[3:]
+    cols = b_cols_depth.shape[3]
+    batch = [max(x, y) for x, y in zip(le[:3], re_[:3])]
+    out = np.zeros(batch + [rows, cols], np.float32 if dtype == "float32" else dtype)
+    info = None if dtype == "float32" else np.iinfo(dtype)
+    for b0, b1, b2 in itertools.product(*[range(n) for n in batch]):
+        ia = tuple(0 if le[d] == 1 else v for d, v in enumerate((b0, b1, b2)))
+        ib = tuple(0 if re_[d] == 1 else v for d, v in enumerate((b0, b1, b2)))
+        for j in range(cols):
+            for i in range(rows):
+                if dtype == "float32":
+                    total = np.float32(0)
+                    for k in range(depth):
+                        total = np.float32(total + np.float32(b_cols_depth[ib + (j, k)] * a_rows_depth[ia + (i, k)]))
+                    out[b0, b1, b2, i, j] = total
+                    continue
+                total = 0
+                for k in range(depth):
+                    total += (int(b_cols_depth[ib + (j, k)]) - zr) * (int(a_rows_depth[ia + (i, k)]) - zl)
+                if dtype == "int8":
+                    scaled = int(fp.multiply_by_quantized_multiplier(np.int64(total), multiplier, shift))
+                else:
+                    scaled = int(fp.multiply_by_quantized_multiplier_int64(np.int64(total), multiplier, shift))
+                out[b0, b1, b2, i, j] = min(max(scaled + zo, info.min), info.max)
+    rank = max(lhs.ndim, rhs.ndim)
+    return out.reshape(out.shape[5 - rank:])
+
+
+@pytest.mark.parametrize("dtype, lhs_shape, rhs_shape, adj_x, adj_y", [
+    ("int8", (2, 1, 3, 4, 6), (4, 1, 5, 6), False, True),
+    ("int8", (3, 5), (2, 3, 4), True, False),
+    ("int8", (2, 3, 4, 7), (7, 2), False, False),
+    ("int16", (3, 6, 2), (3, 4, 6), True, True),
+    ("float32", (2, 3, 33), (1, 33, 4), False, False),
+    ("float32", (1, 2, 9, 3), (2, 1, 5, 9), True, True),
+])
+def test_batch_matmul_matches_tflm_loops(dtype, lhs_shape, rhs_shape, adj_x, adj_y):
+    import synthetic_models as sm
+    case = sm.batch_matmul_case("bm", lhs_shape, rhs_shape, adj_x, adj_y, dtype=dtype)
+    model = parse_model(case.data, "bm.tflite")
+    lhs_t, rhs_t = (model.tensors[i] for i in model.ops[0].inputs)
+    out_t = model.tensors[model.outputs[0]]
+    for feed in case.feeds[:1] + case.feeds[-2:]:
+        got = Interpreter(model).invoke(feed)[0]
+        if dtype == "float32":
+            want = _tflm_batch_matmul(feed[0], feed[1], adj_x, adj_y, dtype)
+            assert got.tobytes() == want.tobytes()
+            continue
+        # GetQuantizedConvolutionMultipler: the float product of the scales, widened, / output scale.
+        real = np.float64(np.float32(np.float32(lhs_t.scale_scalar) * np.float32(rhs_t.scale_scalar))) \
+            / np.float64(out_t.scale_scalar)
+        multiplier, shift = fp.quantize_multiplier(real)
+        want = _tflm_batch_matmul(feed[0], feed[1], adj_x, adj_y, dtype, lhs_t.zero_point_scalar,
+                                  rhs_t.zero_point_scalar, out_t.zero_point_scalar, multiplier, shift)
+        assert got.shape == want.shape and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("lhs_shape, rhs_shape, dtype, zero_points, message", [
+    ((2, 3, 4), (3, 5, 6), "int8", (0, 0, 0), "do not broadcast"),
+    ((2, 3, 4), (2, 5, 6), "int8", (0, 0, 0), "inner dimensions 4 and 5"),
+    ((1, 1, 1, 1, 2, 3), (3, 2), "int8", (0, 0, 0), "ranks 2 to 5"),
+    ((3, 4), (4, 2), "int16", (1, 0, 0), "zero points 0"),
+])
+def test_batch_matmul_refuses_what_tflm_refuses(lhs_shape, rhs_shape, dtype, zero_points, message):
+    import synthetic_models as sm
+    g = sm.Graph()
+    lhs = g.tensor(lhs_shape, dtype, 0.02, zero_points[0])
+    rhs = g.tensor(rhs_shape, dtype, 0.03, zero_points[1])
+    out = g.tensor((3, 2), dtype, 0.1, zero_points[2])
+    g.op("BATCH_MATMUL", [lhs, rhs], [out], sm.OPT["BATCH_MATMUL"], b.T(f0=("bool", False), f1=("bool", False)))
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(g.build([lhs, rhs], [out]), "bad.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("in_zp, bias_dtype, message", [
+    (3, "int64", "needs input zero point 0"),       # TFLM's 16x8 kernel would ignore it
+    (0, "int32", "needs an int64 bias"),            # TFLM would read the int32 bias as int64
+])
+def test_transpose_conv_16x8_refuses_what_tflm_would_get_wrong(in_zp, bias_dtype, message):
+    import synthetic_models as sm
+    g = sm.Graph()
+    shape_t = g.const(np.array([1, 4, 4, 2], np.int32), "int32")
+    w = g.const(np.ones((2, 3, 3, 3), np.int8), "int8", [0.01, 0.02], [0, 0])
+    x = g.tensor((1, 2, 2, 3), "int16", 0.001, in_zp)
+    bias = g.const(np.zeros(2, bias_dtype), bias_dtype, [0.00001, 0.00002])
+    y = g.tensor((1, 4, 4, 2), "int16", 0.002, 0)
+    g.op("TRANSPOSE_CONV", [shape_t, w, x, bias], [y], sm.OPT["TRANSPOSE_CONV"],
+         b.T(f0=("int8", 0), f1=("int32", 2), f2=("int32", 2)))
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(g.build([x], [y]), "bad.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)

@@ -72,11 +72,3 @@ def test_derived_lists_come_from_the_registry():
             assert not hasattr(module, attribute), f"{module.__name__}.{attribute} is back"
     from tinynet_py import emit, reference
     assert not hasattr(emit._Emitter, "HANDLERS") and not hasattr(reference, "_KERNELS")
-
-
-def test_transpose_conv_is_not_claimed_while_the_emitter_cannot_write_it():
-    spec = ops.REGISTRY["TRANSPOSE_CONV"]
-    assert spec.emit is None and spec.pending
-    assert "TRANSPOSE_CONV" not in ops.SUPPORTED_OPS
-    assert "TRANSPOSE_CONV" not in ops.supported_ops_text().split(", ")
-
