@@ -7,7 +7,9 @@ output is produced NHWC likewise.  ONNX Transpose nodes only relabel that order 
 moves): a Keras/tf2onnx model whose input is already NHWC and goes through
 Transpose(0, 3, 1, 2) keeps its NHWC input.  When Flatten/Reshape turns a 4-D feature map into
 rows (C, H, W order in ONNX, H, W, C in memory here), the next Gemm/MatMul's weight columns are
-permuted so the results are identical.
+permuted so the results are identical.  Only where an op needs another order than the stored one
+(a graph output, a softmax over the last ONNX axis, operands of Concat/Add stored differently)
+does data move: a GATHER for permuted columns, a TRANSPOSE for axes (stored_as).
 """
 
 import numpy as np
@@ -48,20 +50,37 @@ def order_index(shape, order):
 
 
 def stored_as(imp, v, order, why):
-    """The IR tensor index of v stored in axis order `order` (no column permutation):
-    free when the memory order already agrees (then a RESHAPE at most)."""
-    if v.order == tuple(order) and v.colperm is None:
+    """The IR tensor index of v stored in axis order `order` (no column permutation): free when
+    the memory order already agrees (a RESHAPE at most); otherwise the data moves: a GATHER puts
+    permuted columns back in order, a TRANSPOSE reorders the axes."""
+    order = tuple(order)
+    if v.order == order and v.colperm is None:
         return v.index
     want = order_index(v.shape, order)
+    name = imp.tensors[v.index].name
     if np.array_equal(v.flat_index(), want):
         shape = tuple(v.shape[a] for a in order)
-        out = imp.new_tensor(f"{imp.tensors[v.index].name}/reshaped", shape)
+        out = imp.new_tensor(f"{name}/reshaped", shape)
         imp.add_op("RESHAPE", [v.index], [out], new_shape=list(shape))
         return out
-    imp.node_fail(f"{why}; its input is stored in a different memory order (ONNX shape "
-                   f"{list(v.shape)} stored as axes {list(v.order)}"
-                   f"{', columns permuted' if v.colperm is not None else ''}) and tinynet has "
-                   f"no TRANSPOSE op to reorder it")
+    index = v.index
+    if v.colperm is not None:
+        columns = imp.const_tensor(f"{name}/columns", np.argsort(v.colperm).astype(np.int32), "int32")
+        index = imp.new_tensor(f"{name}/ordered", v.stored_shape)
+        imp.add_op("GATHER", [v.index, columns], [index], axis=1, batch_dims=0)
+        v = Value(v.shape, index=index, order=v.order, nonneg=v.nonneg)
+        if v.order == order:
+            return index
+    if len(v.shape) > 6:
+        fail = imp.node_fail if imp.node is not None else imp.fail
+        fail(f"{why}; its input is stored in a different memory order (ONNX shape "
+             f"{list(v.shape)} stored as axes {list(v.order)}) and TRANSPOSE handles 6 axes at most")
+    perm = [v.order.index(a) for a in order]
+    p = imp.const_tensor(f"{name}/perm", np.array(perm, np.int32), "int32", shared=True)
+    out = imp.new_tensor(f"{name}/transposed", tuple(v.shape[a] for a in order))
+    imp.add_op("TRANSPOSE", [index, p], [out])
+    return out
+
 
 def stored_constant(c, v):
     """Constant c (ONNX layout, broadcastable to v's shape) in v's stored layout, or None
@@ -93,10 +112,10 @@ def graph_input(imp, vi):
         from onnx import TensorProto
         dtype = TensorProto.DataType.Name(t.tensor_type.elem_type)
         imp.fail(f"graph input '{vi.name}' has dtype {dtype}; the ONNX importer reads "
-                  f"float32 models (quantize them with tinynet afterwards)")
+                 f"float32 models (quantize them with tinynet afterwards)")
     if not t.tensor_type.HasField("shape"):
         imp.fail(f"graph input '{vi.name}' has no shape; tinynet needs static shapes: "
-                  f"re-export the model with fixed input dimensions")
+                 f"re-export the model with fixed input dimensions")
     dims = []
     for axis, d in enumerate(t.tensor_type.shape.dim):
         if d.HasField("dim_value") and d.dim_value > 0:
@@ -104,14 +123,14 @@ def graph_input(imp, vi):
         elif axis == 0 and len(t.tensor_type.shape.dim) > 1:
             dims.append(1)              # an unknown batch dimension: one sample at a time
             imp.notes.append(f"input '{vi.name}': dynamic batch dimension "
-                              f"'{d.dim_param or '?'}' fixed to 1")
+                             f"'{d.dim_param or '?'}' fixed to 1")
         else:
             shown = [dd.dim_value if dd.HasField("dim_value") else (dd.dim_param or "?")
                      for dd in t.tensor_type.shape.dim]
             imp.fail(f"graph input '{vi.name}' has a dynamic shape {shown} (dimension "
-                      f"{axis} is unknown); tinynet needs static shapes (only the batch "
-                      f"dimension may be unknown, it becomes 1): re-export the model with "
-                      f"fixed dimensions")
+                     f"{axis} is unknown); tinynet needs static shapes (only the batch "
+                     f"dimension may be unknown, it becomes 1): re-export the model with "
+                     f"fixed dimensions")
     if len(dims) == 4:
         readers = imp.consumed.get(vi.name, [])
         if readers and all(n is not None and n.op_type == "Transpose" for n in readers):
@@ -119,7 +138,7 @@ def graph_input(imp, vi):
         else:
             order = NHWC
             imp.notes.append(f"input '{vi.name}': ONNX NCHW {dims} is read as NHWC "
-                              f"{[dims[a] for a in NHWC]}")
+                             f"{[dims[a] for a in NHWC]}")
     else:
         order = tuple(range(len(dims)))
     v = Value(dims, order=order)
@@ -135,13 +154,13 @@ def graph_output(imp, vi):
     v = imp.values[vi.name]
     if v.const is not None:
         imp.fail(f"graph output '{vi.name}' is a constant; tinynet needs outputs computed "
-                  f"from the inputs")
+                 f"from the inputs")
     declared = vi.type.tensor_type.shape.dim if vi.type.HasField("tensor_type") else []
     if declared and len(declared) == len(v.shape):
         for axis, (d, mine) in enumerate(zip(declared, v.shape)):
             if d.HasField("dim_value") and d.dim_value > 0 and d.dim_value != mine and axis > 0:
                 imp.fail(f"graph output '{vi.name}' is declared with shape "
-                          f"{[x.dim_value for x in declared]} but computes to {list(v.shape)}")
+                         f"{[x.dim_value for x in declared]} but computes to {list(v.shape)}")
     identity = tuple(range(len(v.shape)))
     if np.array_equal(v.flat_index(), order_index(v.shape, identity)):
         if v.stored_shape != v.shape:
@@ -152,10 +171,12 @@ def graph_output(imp, vi):
         return v.index
     if v.colperm is None and v.order == NHWC:
         imp.notes.append(f"output '{vi.name}': ONNX NCHW {list(v.shape)} is produced as "
-                          f"NHWC {list(v.stored_shape)}")
+                         f"NHWC {list(v.stored_shape)}")
         imp.nchw_shapes[v.index] = tuple(v.shape)
         return v.index
-    imp.fail(f"graph output '{vi.name}' (ONNX shape {list(v.shape)}) is stored in "
-              f"another memory order here (a flattened NHWC feature map) and tinynet has "
-              f"no TRANSPOSE op to reorder it; end the model with a Gemm/MatMul or a "
-              f"spatially 1x1 map")
+    # Stored in another order (a flattened NHWC feature map, a transposed value): the data
+    # moves to ONNX's order.
+    imp.tensors[v.index].name = f"{vi.name}/stored"
+    out = stored_as(imp, v, identity, f"graph output '{vi.name}'")
+    imp.tensors[out].name = vi.name
+    return out

@@ -2,11 +2,11 @@
 
 A translator reads its node's inputs through the Importer (imp.act, imp.const, imp.attrs),
 appends IR tensors and ops (imp.new_tensor, imp.add_op) and defines its outputs as layout.Value.
-Its `targets` are the ops it may emit: registry ops (tests/python/test_onnx_import.py checks they
+Its `targets` are the ops it may emit: registry ops (tests/python/test_onnx_ops.py checks they
 exist and are supported) or passes.PSEUDO_OPS, which fuse_and_lower folds or lowers.  The
 importer refuses a translator that emits anything else.  `foldable` operators are evaluated at
 import time when all their inputs are constants (shape arithmetic as PyTorch exports it for
-x.view(x.size(0), -1)); the `constant_only` ones (Cast, Gather, Shape) only then.
+x.view(x.size(0), -1)); the `constant_only` one (Shape) only then.
 """
 
 import itertools
@@ -17,7 +17,7 @@ import numpy as np
 from .layout import NHWC, Value, last_axis_vector, order_index, stored_as, stored_constant
 
 # Ops any translator may emit to store a value in another axis order (layout.stored_as).
-LAYOUT_OPS = ("RESHAPE",)
+LAYOUT_OPS = ("RESHAPE", "TRANSPOSE", "GATHER")
 _CLIP_RANGES = {"RELU": (0.0, None), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
 
 
@@ -51,7 +51,7 @@ def supported_onnx_ops_text():
     return ", ".join(supported_onnx_ops())
 
 
-translates("Cast", "Gather", "Shape", constant_only=True)(None)
+translates("Shape", constant_only=True)(None)
 
 
 @translates("Constant")
@@ -70,7 +70,7 @@ def _constant(imp):
         array = np.array(a["value_ints"], np.int64)
     else:
         imp.node_fail(f"Constant with attribute {list(a)} is not supported (value, "
-                       f"value_float(s), value_int(s))")
+                      f"value_float(s), value_int(s))")
     imp.define(Value(array.shape, const=array))
 
 
@@ -106,7 +106,9 @@ def fold_constant(imp, node):
     result = np.asarray(result)
     imp.values[node.output[0]] = Value(result.shape, const=result)
 
+
 # -- shape ops ---------------------------------------------------------------------------
+
 def reshape_target(imp, shape, attrs):
     """The ONNX output shape of Reshape / Flatten / Squeeze / Unsqueeze for input `shape`."""
     op = imp.node.op_type
@@ -168,9 +170,10 @@ def reshape(imp):
         if np.array_equal(rows, np.arange(target[0])[:, None] * target[1] + colperm[None, :]):
             layout = ((0, 1), colperm)
     if layout is None:
-        imp.node_fail(f"reshaping ONNX shape {list(v.shape)} (stored in axis order "
-                       f"{list(v.order)}) to {list(target)} would need a transpose, which "
-                       f"tinynet does not have")
+        # No relabelling keeps the stored order: the data moves to ONNX's order first.
+        identity = tuple(range(len(v.shape)))
+        v = Value(v.shape, index=stored_as(imp, v, identity, "Reshape"), nonneg=v.nonneg)
+        layout = (tuple(range(rank)), None)
     order, colperm = layout
     out = Value(target, order=order, colperm=colperm, nonneg=v.nonneg)
     assert int(np.prod(out.stored_shape, dtype=np.int64)) == count
@@ -182,7 +185,6 @@ def reshape(imp):
     imp.define(out)
 
 
-
 @translates("Transpose", foldable=True)
 def _transpose(imp):
     v = imp.act(0)
@@ -190,11 +192,10 @@ def _transpose(imp):
     perm = list(imp.attrs(imp.node).get("perm", list(range(rank))[::-1]))
     if sorted(perm) != list(range(rank)):
         imp.node_fail(f"perm {perm} is not a permutation of {rank} axes")
-    if v.colperm is not None:
-        imp.node_fail("transposing a flattened feature map is not supported")
+    index = stored_as(imp, v, v.order, "Transpose") if v.colperm is not None else v.index
     inverse = np.argsort(perm)
     order = tuple(int(inverse[a]) for a in v.order)
-    out = Value([v.shape[p] for p in perm], index=v.index, order=order, nonneg=v.nonneg)
+    out = Value([v.shape[p] for p in perm], index=index, order=order, nonneg=v.nonneg)
     imp.define(out)
 
 
@@ -212,7 +213,7 @@ def _dropout(imp):
         mode = imp.const(2, "training_mode")
         if bool(np.asarray(mode).reshape(-1)[0]):
             imp.node_fail("Dropout with training_mode = true is not supported (export the "
-                           "model in eval mode)")
+                          "model in eval mode)")
     imp.unused_outputs(1)
     imp.define(imp.act(0))
 
@@ -232,16 +233,17 @@ def _concat(imp):
     shape[axis] = sum(v.shape[axis] for v in vs)
     out = imp.activation_value(shape, first.order, nonneg=all(v.nonneg for v in vs))
     imp.add_op("CONCATENATION", indices, [out.index], axis=first.order.index(axis),
-                fused_activation_function="NONE")
+               fused_activation_function="NONE")
     imp.define(out)
 
 
-@translates("Pad", targets=("PAD",))
+@translates("Pad", targets=("PAD", "MIRROR_PAD"))
 def _pad(imp):
     a = imp.attrs(imp.node)
     v = imp.act(0)
-    if a.get("mode", "constant") != "constant":
-        imp.node_fail(f"Pad mode '{a['mode']}' is not supported (constant only)")
+    mode = a.get("mode", "constant")
+    if mode not in ("constant", "reflect"):
+        imp.node_fail(f"Pad mode '{mode}' is not supported (constant, reflect)")
     if imp.opset >= 11:
         pads = [int(x) for x in imp.const(1, "pads").reshape(-1)]
         value = imp.const(2, "constant_value", required=False)
@@ -253,17 +255,23 @@ def _pad(imp):
     rank = len(v.shape)
     if len(pads) != 2 * rank or min(pads) < 0:
         imp.node_fail(f"pads {pads} (negative pads or wrong length) are not supported")
-    if value != 0.0:
+    if value != 0.0 and mode == "constant":
         imp.node_fail(f"a pad value of {value} is not supported (0 only)")
     x = stored_as(imp, v, v.order, "Pad")
     stored_pads = [[pads[a_], pads[a_ + rank]] for a_ in v.order]
     shape = [d + pads[i] + pads[i + rank] for i, d in enumerate(v.shape)]
     out = imp.activation_value(shape, v.order, nonneg=v.nonneg)
-    p = imp.const_tensor(f"{imp.out_name()}/paddings", np.array(stored_pads, np.int32), "int32")
-    imp.add_op("PAD", [x, p], [out.index])
+    p = imp.const_tensor(f"{imp.out_name()}/paddings", np.array(stored_pads, np.int32), "int32",
+                         shared=True)
+    if mode == "reflect":
+        imp.add_op("MIRROR_PAD", [x, p], [out.index], mode=0)      # REFLECT
+    else:
+        imp.add_op("PAD", [x, p], [out.index])
     imp.define(out)
 
+
 # -- convolution and pooling -------------------------------------------------------------
+
 def nchw_input(imp, what):
     v = imp.act(0)
     if len(v.shape) != 4:
@@ -348,7 +356,7 @@ def _conv(imp):
     dilations = tuple(a.get("dilations", (1, 1)))
     if kernel != (kh, kw) or len(strides) != 2 or len(dilations) != 2 or min(strides + dilations) < 1:
         imp.node_fail(f"kernel_shape {list(kernel)}, strides {list(strides)}, dilations "
-                       f"{list(dilations)} do not fit weights {list(w.shape)}")
+                      f"{list(dilations)} do not fit weights {list(w.shape)}")
     pads = onnx_pads(imp, a, (h, wd), kernel, strides, dilations)
     out_hw, modes = window(imp, (h, wd), kernel, strides, dilations, pads)
     name = imp.out_name()
@@ -372,11 +380,11 @@ def _conv(imp):
         wi = imp.const_tensor(f"{name}/weights", w.transpose(1, 2, 3, 0))
         bi = imp.const_tensor(f"{name}/bias", b)
         imp.add_op("DEPTHWISE_CONV_2D", [x, wi, bi], [out.index],
-                    depth_multiplier=out_c // c, **common)
+                   depth_multiplier=out_c // c, **common)
     else:
         imp.node_fail(f"grouped convolution with group={group} on {c} input channels is "
-                       f"not supported (supported: group=1, or depthwise: group = input "
-                       f"channels)")
+                      f"not supported (supported: group=1, or depthwise: group = input "
+                      f"channels)")
     imp.define(out)
 
 
@@ -417,19 +425,19 @@ def pool(imp, opcode):
         padding = "VALID" if "VALID" in modes else "SAME"
     elif opcode == "AVERAGE_POOL_2D" and not include_pad:
         imp.node_fail(f"AveragePool pads {pads} (count_include_pad=0, ceil_mode="
-                       f"{int(ceil_mode)}) match neither TFLite's SAME nor VALID padding "
-                       f"and padding explicitly would change the averages")
+                      f"{int(ceil_mode)}) match neither TFLite's SAME nor VALID padding "
+                      f"and padding explicitly would change the averages")
     elif opcode == "MAX_POOL_2D" and not v.nonneg:
         imp.node_fail(f"MaxPool pads {pads} match neither TFLite's SAME nor VALID "
-                       f"padding; tinynet pads explicitly (with zeros) only inputs known to "
-                       f"be >= 0, e.g. after a Relu")
+                      f"padding; tinynet pads explicitly (with zeros) only inputs known to "
+                      f"be >= 0, e.g. after a Relu")
     else:
         x = explicit_pad(imp, x, v.stored_shape, pads, out_hw, kernel, strides, dilations, name)
         padding = "VALID"
     out = imp.activation_value((n, c, *out_hw), NHWC, nonneg=v.nonneg)
     imp.add_op(opcode, [x], [out.index], padding=padding, stride_w=strides[1],
-                stride_h=strides[0], filter_width=kernel[1], filter_height=kernel[0],
-                fused_activation_function="NONE")
+               stride_h=strides[0], filter_width=kernel[1], filter_height=kernel[0],
+               fused_activation_function="NONE")
     imp.define(out)
 
 
@@ -437,7 +445,7 @@ def pool(imp, opcode):
 def _globalaveragepool(imp):
     v, x = nchw_input(imp, "GlobalAveragePool")
     out = imp.activation_value((v.shape[0], v.shape[1], 1, 1), NHWC, nonneg=v.nonneg)
-    axes = imp.const_tensor(f"{imp.out_name()}/axes", np.array([1, 2], np.int32), "int32")
+    axes = imp.const_tensor(f"{imp.out_name()}/axes", np.array([1, 2], np.int32), "int32", shared=True)
     imp.add_op("MEAN", [x, axes], [out.index], keep_dims=True)
     imp.define(out)
 
@@ -447,44 +455,55 @@ def _globalmaxpool(imp):
     v, x = nchw_input(imp, "GlobalMaxPool")
     out = imp.activation_value((v.shape[0], v.shape[1], 1, 1), NHWC, nonneg=v.nonneg)
     imp.add_op("MAX_POOL_2D", [x], [out.index], padding="VALID", stride_w=1, stride_h=1,
-                filter_width=v.shape[3], filter_height=v.shape[2],
-                fused_activation_function="NONE")
+               filter_width=v.shape[3], filter_height=v.shape[2],
+               fused_activation_function="NONE")
     imp.define(out)
 
 
-@translates("ReduceMean", targets=("MEAN",))
-def _reducemean(imp):
+def without_axes(order, axes):
+    """The stored axis order of a value whose ONNX axes `axes` are removed (order renumbered)."""
+    kept = [o for o in order if o not in axes]
+    renumber = {o: k for k, o in enumerate(sorted(kept))}
+    return tuple(renumber[o] for o in kept)
+
+
+@translates("ReduceMean", "ReduceSum", "ReduceMax", targets=("MEAN", "SUM", "REDUCE_MAX"))
+def _reduce(imp):
+    opcode = {"ReduceMean": "MEAN", "ReduceSum": "SUM", "ReduceMax": "REDUCE_MAX"}[imp.node.op_type]
     a = imp.attrs(imp.node)
     v = imp.act(0)
     rank = len(v.shape)
     axes = a.get("axes")
     if axes is None and len(imp.node.input) > 1 and imp.node.input[1]:
         axes = [int(x) for x in imp.const(1, "axes").reshape(-1)]
-    if axes is None:
+    if not axes:
+        if a.get("noop_with_empty_axes", 0):
+            imp.define(v)
+            return
         axes = list(range(rank))
     axes = sorted({x + rank if x < 0 else x for x in axes})
     keep = bool(a.get("keepdims", 1))
-    if v.colperm is not None:
-        imp.node_fail("ReduceMean of a flattened feature map is not supported")
+    index = stored_as(imp, v, v.order, imp.node.op_type) if v.colperm is not None else v.index
     stored_axes = [j for j, o in enumerate(v.order) if o in axes]
     if keep:
         shape, order = [1 if i in axes else d for i, d in enumerate(v.shape)], v.order
     else:
         shape = [d for i, d in enumerate(v.shape) if i not in axes]
-        kept = [o for o in v.order if o not in axes]
-        renumber = {o: k for k, o in enumerate(sorted(kept))}
-        order = tuple(renumber[o] for o in kept)
+        order = without_axes(v.order, axes)
     out = imp.activation_value(shape, order, nonneg=v.nonneg)
-    ax = imp.const_tensor(f"{imp.out_name()}/axes", np.array(stored_axes, np.int32), "int32")
-    imp.add_op("MEAN", [v.index, ax], [out.index], keep_dims=keep)
+    ax = imp.const_tensor(f"{imp.out_name()}/axes", np.array(stored_axes, np.int32), "int32",
+                          shared=True)
+    imp.add_op(opcode, [index, ax], [out.index], keep_dims=keep)
     imp.define(out)
 
+
 # -- fully connected ---------------------------------------------------------------------
+
 def rows_input(imp, what):
     v = imp.act(0)
     if len(v.shape) != 2:
         imp.node_fail(f"{what} supports 2-D inputs [batch, features] only, got "
-                       f"{list(v.shape)} (Flatten first)")
+                      f"{list(v.shape)} (Flatten first)")
     if v.order != (0, 1):
         x = stored_as(imp, v, (0, 1), what)
         return x, None
@@ -501,8 +520,8 @@ def fully_connected(imp, weights, bias, x, colperm, rows):
     bi = imp.const_tensor(f"{name}/bias", bias)
     out = imp.activation_value((rows, units), (0, 1))
     imp.add_op("FULLY_CONNECTED", [x, wi, bi], [out.index], fused_activation_function="NONE",
-                weights_format=0, keep_num_dims=False, asymmetric_quantize_inputs=False,
-                quantized_bias_type=0)
+               weights_format=0, keep_num_dims=False, asymmetric_quantize_inputs=False,
+               quantized_bias_type=0)
     imp.define(out)
 
 
@@ -531,7 +550,7 @@ def _gemm(imp):
             bias = c.reshape(-1)
         else:
             imp.node_fail(f"C of shape {list(c.shape)} is not supported (a scalar or "
-                           f"[{units}] / [1, {units}])")
+                          f"[{units}] / [1, {units}])")
         bias = bias * a.get("beta", 1.0)
     fully_connected(imp, w.astype(np.float32), bias.astype(np.float32), x, colperm, rows)
 
@@ -546,7 +565,9 @@ def _matmul(imp):
     fully_connected(imp, np.ascontiguousarray(b.T), np.zeros(b.shape[1], np.float32), x,
                          colperm, rows)
 
+
 # -- element-wise ------------------------------------------------------------------------
+
 def unary(imp, opcode, nonneg=False, **options):
     v = imp.act(0)
     out = imp.activation_value(v.shape, v.order, colperm=v.colperm, nonneg=nonneg)
@@ -592,7 +613,7 @@ def _clip(imp):
             unary(imp, opcode, nonneg=want_lo >= 0)
             return
     imp.node_fail(f"Clip({lo}, {hi}) is not supported (supported: Clip(0, 6) = Relu6, "
-                   f"Clip(0, inf) = Relu, Clip(-1, 1))")
+                  f"Clip(0, inf) = Relu, Clip(-1, 1))")
 
 
 @translates("Softmax", targets=("SOFTMAX",))
@@ -605,12 +626,18 @@ def _softmax(imp):
     axes = {axis} if imp.opset >= 13 else set(range(axis, rank))
     reduced = {x for x in axes if v.shape[x] > 1}
     last = v.order[-1]
+    index = v.index
+    if reduced != ({last} if v.shape[last] > 1 else set()) and reduced <= {rank - 1}:
+        # Over the last ONNX axis, stored elsewhere: reordered to ONNX's order first.
+        index = stored_as(imp, v, tuple(range(rank)), "Softmax")
+        v = Value(v.shape, index=index, nonneg=v.nonneg)
+        last = rank - 1
     if reduced != ({last} if v.shape[last] > 1 else set()):
         imp.node_fail(f"Softmax over axis {a.get('axis')} of ONNX shape {list(v.shape)} is "
-                       f"not over the innermost stored axis (tinynet's SOFTMAX works on the "
-                       f"last axis: channels for NCHW maps, features for rows)")
+                      f"not over the innermost stored axis (tinynet's SOFTMAX works on the "
+                      f"last axis: channels for NCHW maps, features for rows)")
     out = imp.activation_value(v.shape, v.order, colperm=v.colperm, nonneg=True)
-    imp.add_op("SOFTMAX", [v.index], [out.index], beta=np.float32(1.0))
+    imp.add_op("SOFTMAX", [index], [out.index], beta=np.float32(1.0))
     imp.define(out)
 
 
@@ -640,10 +667,25 @@ def affine(imp, v, scale, shift):
     t = None if t is None else last_axis_vector(t, v.stored_shape)
     if s is None or t is None:
         imp.node_fail(f"the constant operand does not vary only along the channels "
-                       f"(innermost stored axis) of ONNX shape {list(v.shape)}; tinynet "
-                       f"has no general MUL/ADD with a constant tensor")
+                      f"(innermost stored axis) of ONNX shape {list(v.shape)}")
     out = imp.activation_value(v.shape, v.order, colperm=v.colperm)
     imp.add_op("AFFINE", [v.index], [out.index], scale=s, shift=t)
+    imp.define(out)
+
+
+_BINARY = {"Add": "ADD", "Sub": "SUB", "Mul": "MUL", "Div": "DIV", "Max": "MAXIMUM", "Min": "MINIMUM"}
+
+
+def _binary_op(imp, kind, inputs, like, shape):
+    """The registry op of ONNX `kind` on stored tensors `inputs`, output in value `like`'s layout."""
+    opcode = _BINARY[kind]
+    options = {}
+    if opcode in ("ADD", "SUB", "MUL", "DIV"):
+        options["fused_activation_function"] = "NONE"
+    if opcode in ("ADD", "SUB"):
+        options["pot_scale_int16"] = True
+    out = imp.activation_value(shape, like.order, colperm=like.colperm)
+    imp.add_op(opcode, inputs, [out.index], **options)
     imp.define(out)
 
 
@@ -652,22 +694,21 @@ def binary(imp, kind):
     if va.const is not None and vb.const is not None:
         imp.node_fail("both operands are constants")
     if va.const is None and vb.const is None:
-        if kind in ("Mul", "Div"):
-            imp.node_fail(f"{kind} of two computed tensors is not supported (tinynet has no "
-                           f"MUL/DIV op); {kind} by a per-channel constant is")
-        if va.shape != vb.shape:
+        try:
+            shape = tuple(np.broadcast_shapes(va.shape, vb.shape))
+        except ValueError:
+            imp.node_fail(f"operands {list(va.shape)} and {list(vb.shape)} do not broadcast")
+        if len(va.shape) != len(vb.shape) or (va.shape != vb.shape and (
+                va.colperm is not None or vb.colperm is not None)):
             imp.node_fail(f"broadcasting between computed tensors {list(va.shape)} and "
-                           f"{list(vb.shape)} is not supported")
+                          f"{list(vb.shape)} of different ranks is not supported")
         xb = stored_as(imp, vb, va.order, f"{kind} needs both operands in one layout") \
             if va.colperm is None else None
         if xb is None:
             if vb.colperm is None or not np.array_equal(va.colperm, vb.colperm):
                 imp.node_fail(f"{kind} needs both operands in one layout")
             xb = vb.index
-        out = imp.activation_value(va.shape, va.order, colperm=va.colperm)
-        imp.add_op("ADD" if kind == "Add" else "SUB", [va.index, xb], [out.index],
-                    fused_activation_function="NONE", pot_scale_int16=True)
-        imp.define(out)
+        _binary_op(imp, kind, [va.index, xb], va, shape)
         return
     x, c, const_first = (va, vb.const, False) if va.const is None else (vb, va.const, True)
     c = np.asarray(c, np.float64)
@@ -676,7 +717,15 @@ def binary(imp, kind):
             raise ValueError
     except ValueError:
         imp.node_fail(f"the constant {list(c.shape)} would broadcast the computed operand "
-                       f"{list(x.shape)} to a larger shape (not supported)")
+                      f"{list(x.shape)} to a larger shape (not supported)")
+    stored = stored_constant(c, x)
+    if kind in ("Max", "Min") or (kind in ("Mul", "Div", "Add", "Sub") and not const_first and
+                                  last_axis_vector(stored, x.stored_shape) is None):
+        # Not a per-channel affine: the op itself with a constant operand (a
+        # tinynet::ConstantTensor in the header).
+        ci = imp.const_tensor(f"{imp.out_name()}/constant", stored)
+        _binary_op(imp, kind, [ci, x.index] if const_first else [x.index, ci], x, x.shape)
+        return
     one, zero = np.ones(()), np.zeros(())
     if kind == "Mul":
         scale, shift = c, zero
@@ -688,17 +737,6 @@ def binary(imp, kind):
         scale, shift = -one, c
     else:
         scale, shift = one, (-c if kind == "Sub" else c)
-    if kind in ("Add", "Sub") and not (kind == "Sub" and const_first):
-        stored = stored_constant(shift, x)
-        if last_axis_vector(stored, x.stored_shape) is None:
-            # A constant of (nearly) the full shape: a plain ADD with a constant operand
-            # (a tinynet::ConstantTensor in the header).
-            ci = imp.const_tensor(f"{imp.out_name()}/constant", stored)
-            out = imp.activation_value(x.shape, x.order, colperm=x.colperm)
-            imp.add_op("ADD", [x.index, ci], [out.index], fused_activation_function="NONE",
-                        pot_scale_int16=True)
-            imp.define(out)
-            return
     affine(imp, x, scale, shift)
 
 
@@ -712,11 +750,199 @@ def _sub(imp):
     binary(imp, "Sub")
 
 
-@translates("Mul", targets=("AFFINE",), foldable=True)
+@translates("Mul", targets=("MUL", "AFFINE"), foldable=True)
 def _mul(imp):
     binary(imp, "Mul")
 
 
-@translates("Div", targets=("AFFINE",), foldable=True)
+@translates("Div", targets=("DIV", "AFFINE"), foldable=True)
 def _div(imp):
     binary(imp, "Div")
+
+
+@translates("Max", targets=("MAXIMUM",))
+def _max(imp):
+    if len(imp.node.input) != 2:
+        imp.node_fail(f"Max of {len(imp.node.input)} inputs is not supported (2 only)")
+    binary(imp, "Max")
+
+
+@translates("Min", targets=("MINIMUM",))
+def _min(imp):
+    if len(imp.node.input) != 2:
+        imp.node_fail(f"Min of {len(imp.node.input)} inputs is not supported (2 only)")
+    binary(imp, "Min")
+
+
+# -- element-wise ops of one input that map one to one --------------------------------------------
+_UNARY = {"Abs": ("ABS", True), "Neg": ("NEG", False), "Exp": ("EXP", True), "Log": ("LOG", False),
+          "Sqrt": ("SQRT", True), "HardSwish": ("HARD_SWISH", False)}
+
+
+@translates(*_UNARY, targets=tuple(opcode for opcode, _ in _UNARY.values()))
+def _unary(imp):
+    opcode, nonneg = _UNARY[imp.node.op_type]
+    unary(imp, opcode, nonneg=nonneg)
+
+
+@translates("Elu", targets=("ELU",))
+def _elu(imp):
+    alpha = imp.attrs(imp.node).get("alpha", 1.0)
+    if alpha != 1.0:
+        imp.node_fail(f"Elu with alpha {alpha} is not supported (TFLite's ELU has alpha 1)")
+    unary(imp, "ELU")
+
+
+@translates("PRelu", targets=("PRELU",))
+def _prelu(imp):
+    v = imp.act(0)
+    slope = stored_constant(imp.const(1, "the slope"), v)
+    if slope is None:
+        imp.node_fail(f"the slope does not broadcast to the input's ONNX shape {list(v.shape)}")
+    alpha = imp.const_tensor(f"{imp.out_name()}/alpha", slope)
+    out = imp.activation_value(v.shape, v.order, colperm=v.colperm)
+    imp.add_op("PRELU", [v.index, alpha], [out.index])
+    imp.define(out)
+
+
+@translates("Cast", targets=(), foldable=True)
+def _cast(imp):
+    """On constants: evaluated at import time; on a computed (float32) value: to float only."""
+    from onnx import TensorProto
+    if imp.attrs(imp.node).get("to") != TensorProto.FLOAT:
+        imp.node_fail("Cast of a computed value is supported to float32 only (tinynet's ONNX "
+                      "models are float32)")
+    imp.define(imp.act(0))
+
+
+@translates("Gather", targets=("GATHER",), foldable=True)
+def _gather(imp):
+    """Computed data, constant indices (on constants: evaluated at import time)."""
+    v = imp.act(0)
+    indices = np.asarray(imp.const(1, "the indices"), np.int64)
+    rank = len(v.shape)
+    axis = imp.attrs(imp.node).get("axis", 0)
+    axis += rank if axis < 0 else 0
+    if indices.ndim > 1:
+        imp.node_fail(f"indices of rank {indices.ndim} are not supported (a scalar or a vector)")
+    if np.any(indices < -v.shape[axis]) or np.any(indices >= v.shape[axis]):
+        imp.node_fail(f"an index is outside axis {axis} (size {v.shape[axis]})")
+    indices = np.where(indices < 0, indices + v.shape[axis], indices)
+    x = stored_as(imp, v, v.order, "Gather") if v.colperm is not None else v.index
+    if indices.ndim == 1:
+        shape = list(v.shape)
+        shape[axis] = indices.size
+        order = v.order
+    else:
+        shape = [d for i, d in enumerate(v.shape) if i != axis]
+        order = without_axes(v.order, {axis})
+    out = imp.activation_value(shape, order, nonneg=v.nonneg)
+    ii = imp.const_tensor(f"{imp.out_name()}/indices", indices.astype(np.int32), "int32")
+    imp.add_op("GATHER", [x, ii], [out.index], axis=v.order.index(axis), batch_dims=0)
+    imp.define(out)
+
+
+@translates("Split", targets=("SPLIT", "SPLIT_V"))
+def _split(imp):
+    a = imp.attrs(imp.node)
+    v = imp.act(0)
+    rank = len(v.shape)
+    axis = a.get("axis", 0)
+    axis += rank if axis < 0 else 0
+    count = len(imp.node.output)
+    sizes = a.get("split")
+    if sizes is None and len(imp.node.input) > 1 and imp.node.input[1]:
+        sizes = [int(x) for x in imp.const(1, "split").reshape(-1)]
+    if sizes is None:
+        size = v.shape[axis]
+        chunk = -(-size // count)
+        sizes = [chunk] * (count - 1) + [size - chunk * (count - 1)]
+    sizes = [int(x) for x in sizes]
+    if len(sizes) != count or sum(sizes) != v.shape[axis] or min(sizes) <= 0:
+        imp.node_fail(f"split sizes {sizes} do not divide axis {axis} of {list(v.shape)} into "
+                      f"{count} outputs")
+    x = stored_as(imp, v, v.order, "Split") if v.colperm is not None else v.index
+    outs = []
+    for k, size in enumerate(sizes):
+        shape = list(v.shape)
+        shape[axis] = size
+        out = imp.activation_value(shape, v.order, name=imp.out_name(k), nonneg=v.nonneg)
+        imp.define(out, k)
+        outs.append(out.index)
+    stored_axis = np.array([v.order.index(axis)], np.int32)
+    ax = imp.const_tensor(f"{imp.out_name()}/axis", stored_axis, "int32", shared=True)
+    if len(set(sizes)) == 1:
+        imp.add_op("SPLIT", [ax, x], outs, num_splits=count)
+    else:
+        sz = imp.const_tensor(f"{imp.out_name()}/sizes", np.array(sizes, np.int32), "int32")
+        imp.add_op("SPLIT_V", [x, sz, ax], outs, num_splits=count)
+
+
+@translates("DepthToSpace", "SpaceToDepth", targets=("DEPTH_TO_SPACE", "SPACE_TO_DEPTH"))
+def _depth_space(imp):
+    """NHWC DEPTH_TO_SPACE / SPACE_TO_DEPTH order a block's pixels as ONNX's DCR mode does."""
+    op = imp.node.op_type
+    a = imp.attrs(imp.node)
+    v, x = nchw_input(imp, op)
+    b = int(a.get("blocksize", 0))
+    n, c, h, w = v.shape
+    if op == "DepthToSpace":
+        if a.get("mode", "DCR") != "DCR":
+            imp.node_fail(f"mode '{a.get('mode')}' is not supported (DCR only, as TFLite)")
+        if b < 1 or c % (b * b):
+            imp.node_fail(f"blocksize {b} does not divide the {c} channels into blocks")
+        shape, opcode = (n, c // (b * b), h * b, w * b), "DEPTH_TO_SPACE"
+    else:
+        if b < 1 or h % b or w % b:
+            imp.node_fail(f"blocksize {b} does not divide the {h}x{w} input")
+        shape, opcode = (n, c * b * b, h // b, w // b), "SPACE_TO_DEPTH"
+    out = imp.activation_value(shape, NHWC, nonneg=v.nonneg)
+    imp.add_op(opcode, [x], [out.index], block_size=b)
+    imp.define(out)
+
+
+# ONNX (coordinate_transformation_mode, nearest_mode) -> TFLite (align_corners, half_pixel_centers)
+_RESIZE_MODES = {("asymmetric", "floor"): (False, False),
+                 ("half_pixel", "round_prefer_ceil"): (False, True),
+                 ("align_corners", "round_prefer_ceil"): (True, False)}
+
+
+@translates("Resize", targets=("RESIZE_NEAREST_NEIGHBOR",))
+def _resize(imp):
+    a = imp.attrs(imp.node)
+    v, x = nchw_input(imp, "Resize")
+    if imp.opset < 11:
+        imp.node_fail("Resize before opset 11 is not supported (re-export with opset 11 or later)")
+    if a.get("mode", "nearest") != "nearest":
+        imp.node_fail(f"mode '{a.get('mode')}' is not supported (nearest only)")
+    if a.get("antialias", 0) or a.get("axes") is not None:
+        imp.node_fail("antialias and axes are not supported")
+    transform = a.get("coordinate_transformation_mode", "half_pixel")
+    nearest = a.get("nearest_mode", "round_prefer_floor")
+    scales = imp.const(2, "scales", required=False)
+    sizes = imp.const(3, "sizes", required=False)
+    n, c, h, w = v.shape
+    if sizes is not None and np.asarray(sizes).size:
+        out_hw = [int(d) for d in np.asarray(sizes).reshape(-1)[2:]]
+        if [int(d) for d in np.asarray(sizes).reshape(-1)[:2]] != [n, c]:
+            imp.node_fail("resizing the batch or channel axis is not supported")
+    elif scales is not None and np.asarray(scales).size:
+        sc = [float(f) for f in np.asarray(scales).reshape(-1)]
+        if sc[:2] != [1.0, 1.0]:
+            imp.node_fail(f"scales {sc}: resizing the batch or channel axis is not supported")
+        out_hw = [int(np.floor(d * f)) for d, f in zip((h, w), sc[2:])]
+    else:
+        imp.node_fail("Resize needs scales or sizes")
+    integer_factors = all(o % i == 0 for o, i in zip(out_hw, (h, w)))
+    if transform == "half_pixel" and nearest == "round_prefer_floor" and integer_factors:
+        nearest = "round_prefer_ceil"     # no ties when upscaling by whole factors: the same pixels
+    if (transform, nearest) not in _RESIZE_MODES:
+        imp.node_fail(f"coordinate_transformation_mode '{transform}' with nearest_mode '{nearest}' "
+                      f"is not supported (supported: {', '.join(f'{t}/{m}' for t, m in _RESIZE_MODES)}"
+                      f"; half_pixel/round_prefer_floor for whole upscaling factors)")
+    align, half = _RESIZE_MODES[(transform, nearest)]
+    size = imp.const_tensor(f"{imp.out_name()}/size", np.array(out_hw, np.int32), "int32")
+    out = imp.activation_value((n, c, *out_hw), NHWC, nonneg=v.nonneg)
+    imp.add_op("RESIZE_NEAREST_NEIGHBOR", [x, size], [out.index], align_corners=align,
+               half_pixel_centers=half)
+    imp.define(out)
