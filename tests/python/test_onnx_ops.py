@@ -229,6 +229,15 @@ def test_gather_with_constant_indices_and_cast(tmp_path):
     check(tmp_path, g.model([("x", x.shape)], [y, z]), x, [x[:, [3, 0, 4]], x[:, 2]], ["GATHER"])
 
 
+def test_arg_max_and_arg_min(tmp_path):
+    g = Graph()
+    y = g.node("ArgMax", ["x"], axis=1)                     # keepdims: [1, 1, H, W]
+    z = g.node("ArgMin", ["x"], axis=-1, keepdims=0)        # over W of the NHWC storage: [1, C, H]
+    ir = check(tmp_path, g.model([("x", X4.shape)], [y, z]), X4, [X4.argmax(1)[:, None], X4.argmin(-1)],
+               ["ARG_MAX", "ARG_MIN"])
+    assert [ir.tensors[i].dtype for i in ir.outputs] == ["int64", "int64"]
+
+
 # ---- the table ----------------------------------------------------------------------------------
 
 def test_translators_name_registry_ops():
@@ -278,18 +287,19 @@ def test_new_ops_compile_and_match_the_reference(tmp_path):
     h = g.node("Max", [a, g.node("ReduceMax", [b], axes=[1], keepdims=1)])
     y = g.node("DepthToSpace", [h], blocksize=2)
     z = g.node("ReduceSum", [h, g.const([2], np.int64)[0]], keepdims=0)    # [1, 4, W] stored [1, W, 4]
+    arg = g.node("ArgMax", [h], axis=1, keepdims=0)
     path = tmp_path / "m.onnx"
-    onnx.save(g.model([("x", X4.shape)], [y, z]), str(path))
+    onnx.save(g.model([("x", X4.shape)], [y, z, arg]), str(path))
     ir = load_onnx(path)
     for opcode in ("PRELU", "HARD_SWISH", "MUL", "RESIZE_NEAREST_NEIGHBOR", "MIRROR_PAD", "SPACE_TO_DEPTH",
-                   "SPLIT_V", "REDUCE_MAX", "MAXIMUM", "DEPTH_TO_SPACE", "SUM", "TRANSPOSE"):
+                   "SPLIT_V", "REDUCE_MAX", "MAXIMUM", "DEPTH_TO_SPACE", "SUM", "TRANSPOSE", "ARG_MAX"):
         assert opcode in {op.opcode for op in ir.ops}, opcode
     binary = runner.build_host(emit.generate_header(ir, "m"), "m", len(ir.inputs), len(ir.outputs))
     interp = Interpreter(ir)
     for k in range(2):
         x = RNG.normal(0, 2, ir.tensors[ir.inputs[0]].shape).astype(np.float32)
-        inp, outs = tmp_path / f"in{k}.bin", [tmp_path / f"out{k}_{j}.bin" for j in range(2)]
+        inp, outs = tmp_path / f"in{k}.bin", [tmp_path / f"out{k}_{j}.bin" for j in range(3)]
         x.tofile(inp)
         runner.run_host(binary, [inp], outs)
         for out, expected in zip(outs, interp.invoke([x])):
-            np.testing.assert_allclose(np.fromfile(out, np.float32), expected.reshape(-1), rtol=1e-5, atol=1e-5)
+            np.testing.assert_allclose(np.fromfile(out, expected.dtype), expected.reshape(-1), rtol=1e-5, atol=1e-5)

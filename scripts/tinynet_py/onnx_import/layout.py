@@ -57,16 +57,16 @@ def stored_as(imp, v, order, why):
     if v.order == order and v.colperm is None:
         return v.index
     want = order_index(v.shape, order)
-    name = imp.tensors[v.index].name
+    name, dtype = imp.tensors[v.index].name, imp.tensors[v.index].dtype
     if np.array_equal(v.flat_index(), want):
         shape = tuple(v.shape[a] for a in order)
-        out = imp.new_tensor(f"{name}/reshaped", shape)
+        out = imp.new_tensor(f"{name}/reshaped", shape, dtype=dtype)
         imp.add_op("RESHAPE", [v.index], [out], new_shape=list(shape))
         return out
     index = v.index
     if v.colperm is not None:
         columns = imp.const_tensor(f"{name}/columns", np.argsort(v.colperm).astype(np.int32), "int32")
-        index = imp.new_tensor(f"{name}/ordered", v.stored_shape)
+        index = imp.new_tensor(f"{name}/ordered", v.stored_shape, dtype=dtype)
         imp.add_op("GATHER", [v.index, columns], [index], axis=1, batch_dims=0)
         v = Value(v.shape, index=index, order=v.order, nonneg=v.nonneg)
         if v.order == order:
@@ -77,7 +77,7 @@ def stored_as(imp, v, order, why):
              f"{list(v.shape)} stored as axes {list(v.order)}) and TRANSPOSE handles 6 axes at most")
     perm = [v.order.index(a) for a in order]
     p = imp.const_tensor(f"{name}/perm", np.array(perm, np.int32), "int32", shared=True)
-    out = imp.new_tensor(f"{name}/transposed", tuple(v.shape[a] for a in order))
+    out = imp.new_tensor(f"{name}/transposed", tuple(v.shape[a] for a in order), dtype=dtype)
     imp.add_op("TRANSPOSE", [index, p], [out])
     return out
 
@@ -165,7 +165,7 @@ def graph_output(imp, vi):
     if np.array_equal(v.flat_index(), order_index(v.shape, identity)):
         if v.stored_shape != v.shape:
             imp.tensors[v.index].name = f"{vi.name}/stored"
-            out = imp.new_tensor(vi.name, v.shape)
+            out = imp.new_tensor(vi.name, v.shape, dtype=imp.tensors[v.index].dtype)
             imp.add_op("RESHAPE", [v.index], [out], new_shape=list(v.shape))
             return out
         return v.index

@@ -180,7 +180,7 @@ def reshape(imp):
     if out.stored_shape == v.stored_shape:
         out.index = v.index
     else:
-        out.index = imp.new_tensor(imp.out_name(), out.stored_shape)
+        out.index = imp.new_tensor(imp.out_name(), out.stored_shape, dtype=imp.tensors[v.index].dtype)
         imp.add_op("RESHAPE", [v.index], [out.index], new_shape=list(out.stored_shape))
     imp.define(out)
 
@@ -945,4 +945,36 @@ def _resize(imp):
     out = imp.activation_value((n, c, *out_hw), NHWC, nonneg=v.nonneg)
     imp.add_op("RESIZE_NEAREST_NEIGHBOR", [x, size], [out.index], align_corners=align,
                half_pixel_centers=half)
+    imp.define(out)
+
+
+@translates("ArgMax", "ArgMin", targets=("ARG_MAX", "ARG_MIN"))
+def _arg_max_min(imp):
+    """The int64 index of the first largest (smallest) value along an axis, as ONNX's default."""
+    a = imp.attrs(imp.node)
+    v = imp.act(0)
+    if a.get("select_last_index", 0):
+        imp.node_fail("select_last_index=1 is not supported (TFLite keeps the first index)")
+    rank = len(v.shape)
+    axis = a.get("axis", 0)
+    axis += rank if axis < 0 else 0
+    x = stored_as(imp, v, v.order, imp.node.op_type) if v.colperm is not None else v.index
+
+    def result(order):
+        if a.get("keepdims", 1):
+            return Value([1 if i == axis else d for i, d in enumerate(v.shape)], order=order)
+        return Value([d for i, d in enumerate(v.shape) if i != axis], order=without_axes(order, {axis}))
+
+    out = result(v.order)
+    identity = tuple(range(rank))
+    if not np.array_equal(out.flat_index(), order_index(out.shape, tuple(range(len(out.shape))))):
+        # The indices in ONNX's order (TRANSPOSE moves no int64): the input is reordered instead.
+        x = stored_as(imp, Value(v.shape, index=x, order=v.order), identity, imp.node.op_type)
+        v = Value(v.shape, index=x, order=identity)
+        out = result(identity)
+    out.index = imp.new_tensor(imp.out_name(), out.stored_shape, dtype="int64")
+    ax = imp.const_tensor(f"{imp.out_name()}/axis", np.array([v.order.index(axis)], np.int32), "int32",
+                          shared=True)
+    imp.add_op("ARG_MAX" if imp.node.op_type == "ArgMax" else "ARG_MIN", [x, ax], [out.index],
+               output_type=4)                                      # INT64
     imp.define(out)
