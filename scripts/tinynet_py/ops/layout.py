@@ -598,6 +598,27 @@ def params_strided_slice(op):
     return ", ".join(f"{k} {v}" for k, v in op.options.items() if k.endswith("_mask") and v)
 
 
+# ---- neuron pruning (prune.py) ----------------------------------------------------------------
+
+def prune_through_reshape(model, op, t, flattened):
+    """A RESHAPE that flattens [N, H, W, C] to [N, H*W*C] (before a FULLY_CONNECTED) passes; the
+    channels are then spread over the rows."""
+    out = model.tensors[op.outputs[0]]
+    if flattened or len(t.shape) != 4 or len(out.shape) != 2 or out.shape[0] != t.shape[0]:
+        return False, flattened
+    return True, (t.shape[1] * t.shape[2], t.shape[3])
+
+
+def prune_shrink_reshape(model, op, keep, flattened):
+    out = model.tensors[op.outputs[0]]
+    out.shape = (out.shape[0], flattened[0] * keep.size)
+    if len(op.inputs) > 1 and op.inputs[1] >= 0:
+        model.tensors[op.inputs[1]].data = np.array(out.shape, np.int32)
+        model.tensors[op.inputs[1]].shape = (2,)
+    if op.options.get("new_shape"):
+        op.options["new_shape"] = list(out.shape)
+
+
 _STRIDED_SLICE_FIELDS = [
     (0, "begin_mask", "int32", 0), (1, "end_mask", "int32", 0),
     (2, "ellipsis_mask", "int32", 0), (3, "new_axis_mask", "int32", 0),
@@ -605,10 +626,9 @@ _STRIDED_SLICE_FIELDS = [
 ]
 
 SPECS = [
-    # prune: a RESHAPE that flattens [N, H, W, C] to [N, H*W*C] before a FULLY_CONNECTED is
-    # followed by prune.py itself.
     OpSpec("RESHAPE", (17, "ReshapeOptions", [(0, "new_shape", "int32[]", None)]), prepare_reshape,
-           run_reshape, emit_reshape, data_inputs=1, quantize="shared", alias=True),
+           run_reshape, emit_reshape, data_inputs=1, quantize="shared", alias=True,
+           prune_through=prune_through_reshape, prune_shrink=prune_shrink_reshape),
     OpSpec("SQUEEZE", (30, "SqueezeOptions", [(0, "squeeze_dims", "int32[]", None)]), prepare_squeeze,
            run_reshape, emit_reshape, data_inputs=1, quantize="shared", alias=True),
     OpSpec("EXPAND_DIMS", (52, "ExpandDimsOptions", []), prepare_expand_dims, run_reshape,

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import fixedpoint as fp
 from . import OpSpec
-from .common import (activation_range_float, activation_range_quantized, compute_out_size,
+from .common import (shrink_last_dim, take_channels, activation_range_float, activation_range_quantized, compute_out_size,
                      compute_padding, exact_matmul, pad_window, quantized_multipliers,
                      requantize_accumulator, window_geometry, window_taps)
 
@@ -507,6 +507,39 @@ def _requant_bytes(data_input_index):
 
 # --- options schema ----------------------------------------------------------------------
 
+
+# ---- neuron pruning (prune.py) ----------------------------------------------------------------
+
+def prune_input_conv_2d(model, op, t, flattened):
+    """A CONV_2D ends a chain unless the channels were flattened into rows."""
+    return not flattened, flattened
+
+
+def prune_input_fully_connected(model, op, t, flattened):
+    """A FULLY_CONNECTED ends a chain; it flattens a [1, H, W, C] input itself (column =
+    position * C + c)."""
+    if not flattened and len(t.shape) == 4:
+        depth = model.tensors[op.inputs[1]].shape[1]
+        if t.shape[0] != 1 or depth != t.num_elements:
+            return False, flattened
+        if t.shape[1] * t.shape[2] > 1:
+            flattened = (t.shape[1] * t.shape[2], t.shape[3])
+    return True, flattened
+
+
+def prune_through_depthwise_conv_2d(model, op, t, flattened):
+    """A depthwise convolution with depth multiplier 1 keeps channels apart."""
+    w = model.tensors[op.inputs[1]]
+    return w.shape[3] == t.shape[-1] and not flattened, flattened
+
+
+def prune_shrink_depthwise_conv_2d(model, op, keep, flattened):
+    take_channels(model.tensors[op.inputs[1]], keep, 3)
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        take_channels(model.tensors[op.inputs[2]], keep, 0)
+    shrink_last_dim(model.tensors[op.outputs[0]], keep.size)
+
+
 _CONV_2D_FIELDS = [
     (0, "padding", "padding", 0), (1, "stride_w", "int32", 0), (2, "stride_h", "int32", 0),
     (3, "fused_activation_function", "activation", 0),
@@ -538,13 +571,17 @@ _WEIGHTED = dict(data_inputs=1, weights=True, requant_table_bytes=_requant_bytes
 
 SPECS = [
     OpSpec("CONV_2D", (1, "Conv2DOptions", _CONV_2D_FIELDS), prepare_conv_2d, run_conv_2d,
-           emit_conv_2d, macs=macs_conv_2d, params_text=params_conv, weight_axis=0, **_WEIGHTED),
+           emit_conv_2d, macs=macs_conv_2d, params_text=params_conv, weight_axis=0,
+           prune_neurons=prune_input_conv_2d, **_WEIGHTED),
     OpSpec("DEPTHWISE_CONV_2D", (2, "DepthwiseConv2DOptions", _DEPTHWISE_FIELDS),
            prepare_depthwise_conv_2d, run_depthwise_conv_2d, emit_depthwise_conv_2d,
-           macs=macs_depthwise_conv_2d, params_text=params_conv, weight_axis=3, **_WEIGHTED),
+           macs=macs_depthwise_conv_2d, params_text=params_conv, weight_axis=3,
+           prune_through=prune_through_depthwise_conv_2d, prune_shrink=prune_shrink_depthwise_conv_2d,
+           **_WEIGHTED),
     OpSpec("FULLY_CONNECTED", (8, "FullyConnectedOptions", _FULLY_CONNECTED_FIELDS),
            prepare_fully_connected, run_fully_connected, emit_fully_connected,
-           macs=macs_fully_connected, weight_axis=0, **_WEIGHTED),
+           macs=macs_fully_connected, weight_axis=0, prune_neurons=prune_input_fully_connected,
+           **_WEIGHTED),
     OpSpec("TRANSPOSE_CONV", (49, "TransposeConvOptions", _TRANSPOSE_CONV_FIELDS),
            prepare_transpose_conv, run_transpose_conv, emit_transpose_conv, data_inputs=(2,),
            macs=macs_transpose_conv, params_text=params_conv, weights=True,
