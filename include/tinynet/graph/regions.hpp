@@ -50,37 +50,20 @@ struct RegionAssignment {
 template <std::size_t N, std::size_t R>
 constexpr RegionAssignment<N, R> assign_regions(const TensorLifetimes<N>& t, const std::array<std::uint64_t, N>& access,
                                                 const std::array<std::size_t, R>& budget) {
-  // Buffer groups (a tensor and those sharing its buffer), as plan_arena forms them.
-  std::array<std::size_t, N> root{};
-  std::array<std::size_t, N> bytes{};
-  std::array<int, N> first{};
-  std::array<int, N> last{};
+  // Buffer groups (a tensor and those sharing its buffer), as the arena planner forms them.
+  const BufferGroups<N> g = buffer_groups(t);
   std::array<std::uint64_t, N> hits{};
-  std::array<bool, N> is_root{};
-  for (std::size_t i = 0; i < N; ++i) {
-    std::size_t r = i;
-    while (t.shares_with[r] >= 0) r = static_cast<std::size_t>(t.shares_with[r]);
-    root[i] = r;
-    first[i] = 1 << 30;
-    last[i] = -1;
-  }
-  for (std::size_t i = 0; i < N; ++i) {
-    const std::size_t r = root[i];
-    is_root[r] = true;
-    bytes[r] = bytes[r] > t.bytes[i] ? bytes[r] : t.bytes[i];
-    first[r] = first[r] < t.first[i] ? first[r] : t.first[i];
-    last[r] = last[r] > t.last[i] ? last[r] : t.last[i];
-    hits[r] += access[i];
-  }
+  for (std::size_t i = 0; i < N; ++i) hits[g.root[i]] += access[i];
+
   // Hottest per byte first (hits / bytes compared as hits_a * bytes_b > hits_b * bytes_a).
   std::array<std::size_t, N> order{};
   std::size_t count = 0;
   for (std::size_t i = 0; i < N; ++i)
-    if (is_root[i]) order[count++] = i;
+    if (g.is_root[i]) order[count++] = i;
   for (std::size_t a = 0; a < count; ++a)
     for (std::size_t b = a + 1; b < count; ++b) {
       const std::size_t x = order[a], y = order[b];
-      const std::uint64_t bx = bytes[x] > 0 ? bytes[x] : 1, by = bytes[y] > 0 ? bytes[y] : 1;
+      const std::uint64_t bx = g.bytes[x] > 0 ? g.bytes[x] : 1, by = g.bytes[y] > 0 ? g.bytes[y] : 1;
       if (hits[y] * bx > hits[x] * by) {
         order[a] = y;
         order[b] = x;
@@ -89,25 +72,8 @@ constexpr RegionAssignment<N, R> assign_regions(const TensorLifetimes<N>& t, con
 
   RegionAssignment<N, R> out{};
   std::array<bool, N> placed{};
-  // Lowest offset in region `reg` clear of the placed buffers there that coexist with `b`, among
-  // those accepted by `counts` (all placed ones, or only those earlier in `sequence`).
   const auto lowest_clear = [&](std::size_t b, std::size_t reg) {
-    const std::size_t size = align_up(bytes[b]);
-    std::size_t candidate = 0;
-    bool moved = true;
-    while (moved) {
-      moved = false;
-      for (std::size_t j = 0; j < N; ++j) {
-        if (!placed[j] || out.region[j] != reg) continue;
-        const bool coexist = first[j] <= last[b] && first[b] <= last[j];
-        const std::size_t other_end = out.offset[j] + align_up(bytes[j]);
-        if (coexist && candidate < other_end && out.offset[j] < candidate + size) {
-          candidate = other_end;
-          moved = true;
-        }
-      }
-    }
-    return candidate;
+    return lowest_clear_offset(g, b, out.offset, [&](std::size_t j) { return placed[j] && out.region[j] == reg; });
   };
 
   // 1. Hottest first, into the first region with room.
@@ -116,7 +82,7 @@ constexpr RegionAssignment<N, R> assign_regions(const TensorLifetimes<N>& t, con
     bool done = false;
     for (std::size_t reg = 0; reg < R && !done; ++reg) {
       const std::size_t at = lowest_clear(b, reg);
-      if (at + align_up(bytes[b]) <= budget[reg]) {
+      if (at + align_up(g.bytes[b]) <= budget[reg]) {
         out.region[b] = reg;
         out.offset[b] = at;
         placed[b] = true;
@@ -132,31 +98,26 @@ constexpr RegionAssignment<N, R> assign_regions(const TensorLifetimes<N>& t, con
   // 2. Re-pack each region in the arena planner's order (largest first) when that takes less.
   for (std::size_t reg = 0; reg < R; ++reg) {
     std::size_t greedy = 0;
+    std::array<std::size_t, N> members{};
+    std::size_t m = 0;
     for (std::size_t i = 0; i < count; ++i) {
       const std::size_t b = order[i];
-      if (out.region[b] == reg && out.offset[b] + align_up(bytes[b]) > greedy) greedy = out.offset[b] + align_up(bytes[b]);
+      if (out.region[b] != reg) continue;
+      members[m++] = b;
+      const std::size_t end = out.offset[b] + align_up(g.bytes[b]);
+      greedy = end > greedy ? end : greedy;
     }
-    std::array<std::size_t, N> by_size{};
-    std::size_t m = 0;
-    for (std::size_t i = 0; i < count; ++i)
-      if (out.region[order[i]] == reg) by_size[m++] = order[i];
-    for (std::size_t a = 0; a < m; ++a)
-      for (std::size_t c = a + 1; c < m; ++c) {
-        const std::size_t x = by_size[a], y = by_size[c];
-        if (bytes[y] > bytes[x] || (bytes[y] == bytes[x] && first[y] < first[x])) {
-          by_size[a] = y;
-          by_size[c] = x;
-        }
-      }
+    order_largest_first(g, members, m);
     const RegionAssignment<N, R> before = out;
-    std::array<bool, N> was_placed = placed;
-    for (std::size_t i = 0; i < m; ++i) placed[by_size[i]] = false;
+    const std::array<bool, N> was_placed = placed;
+    for (std::size_t i = 0; i < m; ++i) placed[members[i]] = false;
     std::size_t packed = 0;
     for (std::size_t i = 0; i < m; ++i) {
-      const std::size_t b = by_size[i];
+      const std::size_t b = members[i];
       out.offset[b] = lowest_clear(b, reg);
       placed[b] = true;
-      if (out.offset[b] + align_up(bytes[b]) > packed) packed = out.offset[b] + align_up(bytes[b]);
+      const std::size_t end = out.offset[b] + align_up(g.bytes[b]);
+      packed = end > packed ? end : packed;
     }
     if (packed > greedy) {
       out = before;
@@ -166,8 +127,8 @@ constexpr RegionAssignment<N, R> assign_regions(const TensorLifetimes<N>& t, con
     out.bytes[reg] = packed;
   }
   for (std::size_t i = 0; i < N; ++i) {
-    out.region[i] = out.region[root[i]];
-    out.offset[i] = out.offset[root[i]];
+    out.region[i] = out.region[g.root[i]];
+    out.offset[i] = out.offset[g.root[i]];
     out.access_bytes[out.region[i]] += access[i];
   }
   return out;
