@@ -11,13 +11,12 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import SHARED, model_for_golden, placeholder_if_empty, run_tinynet, shared_listing
+from conftest import SHARED, model_for_golden, placeholder_if_empty, run_tinynet, shared_listing, supported_goldens
 
-UNSUPPORTED = {"trained_lstm_int8", "trained_lstm_int8_logits"}
 TARGETS = [t for t in os.environ.get("TINYNET_TEST_TARGETS", "host").split(",") if t]
 ARM_READY = bool(shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm"))
 
-GOLDEN = [p.name for p in shared_listing("golden") if p.is_dir() and p.name not in UNSUPPORTED]
+GOLDEN = supported_goldens()
 CONFORMANCE = [p for p in shared_listing("conformance", "tflm-seanet-int16", pattern="*/*.tflite")
                if p.parent.name != "transpose_conv"]
 

@@ -6,11 +6,10 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, SHARED, model_for_golden, run_tinynet, shared_listing
-from test_errors import fc_model
+from conftest import ROOT, SHARED, model_for_golden, run_tinynet, supported_goldens
+from synthetic_models import fc_model
 
-UNSUPPORTED = {"trained_lstm_int8", "trained_lstm_int8_logits"}
-GOLDEN = [p.name for p in shared_listing("golden") if p.is_dir() and p.name not in UNSUPPORTED]
+GOLDEN = supported_goldens()
 
 
 def convert_fails(tmp_path, data, *words):
