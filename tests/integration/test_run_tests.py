@@ -51,8 +51,8 @@ def test_the_fast_tier(configured):
 
 
 def test_every_python_test_file_runs_once_in_the_full_run(configured):
-    """One ctest per folder of Python tests, the heavy conformance suites apart (so that ctest -j
-    overlaps them): every tests/*/test_*.py is run by exactly one of the full run's python_ tests."""
+    """One ctest per folder of Python tests, test_determinism apart (so that ctest -j overlaps
+    them): every tests/*/test_*.py is run by exactly one of the full run's python_ tests."""
     listing = json.loads(subprocess.run(["ctest", "--test-dir", str(configured), "-N", "--show-only=json-v1"],
                                         capture_output=True, text=True, check=True).stdout)
     full = set(_labelled(configured, "-LE", "subset"))
@@ -67,7 +67,7 @@ def test_every_python_test_file_runs_once_in_the_full_run(configured):
             for f in files:
                 if f not in ignored:
                     runs.setdefault(f.relative_to(ROOT).as_posix(), []).append(test["name"])
-    assert {"python_generator", "python_conformance", "python_integration"} <= full
+    assert {"python_generator", "python_conformance", "python_conformance_determinism", "python_integration"} <= full
     every = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").glob("*/test_*.py"))
     assert every and sorted(runs) == every, set(every) ^ set(runs)
     twice = {f: names for f, names in runs.items() if len(names) > 1}
