@@ -1,5 +1,5 @@
 """Shared paths and helpers for tinynet's Python tests (tests/generator, tests/conformance,
-tests/integration); the helper modules they import (tflite_builder, synthetic_models, elf_symbols,
+tests/integration); the helper modules they import (synthetic_models, many_networks, elf_symbols,
 ci_strict) are in tests/support, which this file puts on the import path.
 
 The data in shared/ (models, goldens, conformance cases) is read in place from

@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-import tflite_builder as b
+from tinynet_py import tflite_builder as b
 from conftest import SHARED, run_tinynet, shared_path
 from synthetic_models import fc_model
 from tinynet_py.errors import ModelError

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-import tflite_builder as b
+from tinynet_py import tflite_builder as b
 from tinynet_py import fixedpoint as fp
 from tinynet_py.errors import ModelError
 from tinynet_py.reference import Interpreter

@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-import tflite_builder as b
+from tinynet_py import tflite_builder as b
 from tinynet_py import schema
 
 
