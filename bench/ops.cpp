@@ -104,6 +104,44 @@ inline constexpr Quant q_rsqrt_in{0.05f, -128};
 struct rs_x : Tensor<i8, Shape<1, 16, 16, 32>, q_rsqrt_in> {};
 using rsqrt = Rsqrt<rs_x, ew_out>;
 
+// Issue 12's ResizeBilinear (x2 up, 16x16 -> 32x32, 32 channels; the generator's tables for
+// align_corners = half_pixel_centers = false: scale 512/1024, output i reads i / 2 and
+// min(i / 2 + i % 2, 15) with fraction (i % 2) * 512), L2Normalization and LogSoftmax over C.
+inline constexpr auto x2_index = [] {
+  std::array<std::int32_t, 64> t{};
+  for (int i = 0; i < 32; ++i) {
+    t[static_cast<std::size_t>(2 * i)] = i / 2;
+    t[static_cast<std::size_t>(2 * i + 1)] = i / 2 + i % 2 < 15 ? i / 2 + i % 2 : 15;
+  }
+  return t;
+}();
+inline constexpr auto x2_fraction = [] {
+  std::array<std::int32_t, 32> t{};
+  for (int i = 0; i < 32; ++i) t[static_cast<std::size_t>(i)] = (i % 2) * 512;
+  return t;
+}();
+struct rb_out : Tensor<i8, Shape<1, 32, 32, 32>, q_in> {};
+using resize_bilinear = ResizeBilinear<ew_x, rb_out, x2_index, x2_fraction, x2_index, x2_fraction>;
+inline constexpr Quant q_l2{1.0f / 128, 0};
+inline constexpr Quant q_log_softmax{16.0f / 256, 127};
+struct l2_out : Tensor<i8, Shape<1, 16, 16, 32>, q_l2> {};
+struct ls_out : Tensor<i8, Shape<1, 16, 16, 32>, q_log_softmax> {};
+using l2_normalization = L2Normalization<ew_x, l2_out>;
+using log_softmax = LogSoftmax<ew_x, ls_out>;
+// TRANSPOSE_CONV of issue 12: a segmentation decoder's 2x upsampling, 3x3 stride 2 SAME, 8x8x16 -> 16x16x16.
+struct tc_in : Tensor<i8, Shape<1, 8, 8, 16>, q_in> {};
+struct tc_out : Tensor<i8, Shape<1, 16, 16, 16>, q_out> {};
+inline constexpr auto tc_w = pseudo_random<16 * 9 * 16>(6);
+using transpose_conv = TransposeConv<tc_in, tc_out, tc_w, b16, s16,
+                                     TransposeConvOptions{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2,
+                                                          .padding = Padding::same, .activation = Activation::relu}>;
+
+// BATCH_MATMUL of issue 12: an attention score, Q [4 heads, 16 tokens, 32] x K^T (adj_y), both activations.
+struct bm_q : Tensor<i8, Shape<4, 16, 32>, q_in> {};
+struct bm_k : Tensor<i8, Shape<4, 16, 32>, q_in> {};
+struct bm_out : Tensor<i8, Shape<4, 16, 16>, q_out> {};
+using batch_matmul = BatchMatMul<bm_q, bm_k, bm_out, BatchMatMulOptions{.adj_y = true}>;
+
 template <class Op>
 void run_binary(benchmark::State& state) {
   using In1 = type_at<0, typename Op::inputs>;
@@ -153,5 +191,10 @@ BENCHMARK(run_op<sum_hw>)->Name("Sum over H,W 16x16x32");
 BENCHMARK(run_op<mean_c>)->Name("Mean over C 16x16x32");
 BENCHMARK(run_op<reduce_max_c>)->Name("ReduceMax over C 16x16x32");
 BENCHMARK(run_op<rsqrt>)->Name("Rsqrt 16x16x32");
+BENCHMARK(run_op<resize_bilinear>)->Name("ResizeBilinear x2 16x16x32");
+BENCHMARK(run_op<l2_normalization>)->Name("L2Normalization over C 16x16x32");
+BENCHMARK(run_op<log_softmax>)->Name("LogSoftmax over C 16x16x32");
+BENCHMARK(run_binary<batch_matmul>)->Name("BatchMatMul 4x16x32 by 4x16x32 adj_y");
+BENCHMARK(run_op<transpose_conv>)->Name("TransposeConv 3x3 s2 16->16 @8x8->16x16");
 
 BENCHMARK_MAIN();

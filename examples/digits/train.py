@@ -7,7 +7,9 @@
 
 and the data the generator and the C++ program use:
 - calib.npz: 'x', 300 training images (the --quantize calibration set);
-- test.npz: 'x', 'y', the 397 held-out images and labels (--eval);
+- test.npz: 'x', 'y', the 397 held-out images and labels, and 'group': each image's ink band
+  (light, medium or heavy strokes: the thirds of the training images' total ink), a population
+  split that is not a class, for --eval's per-group audit;
 - digits_test_set.hpp: the same test images (pixels 0..16) and labels as C++ arrays.
 
 Everything is seeded: the same files come out on every run (on the same numpy/scikit-learn).
@@ -194,6 +196,16 @@ def write_test_header(path, pixels, labels):
         f.write(text)
 
 
+INK_BANDS = ("light", "medium", "heavy")
+
+
+def ink_groups(px_train, px):
+    """Each image's ink band: its total ink against the thirds (33rd and 67th percentiles) of the
+    training images' total ink."""
+    edges = np.percentile(px_train.sum(axis=1), [100 / 3, 200 / 3])
+    return np.array(INK_BANDS)[np.searchsorted(edges, px.sum(axis=1), side="right")]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -217,7 +229,8 @@ def main():
     print(f"CNN conv8-pool-conv16-pool-fc10 (numpy): float test accuracy {100 * accuracy:.2f}%")
 
     np.savez(os.path.join(args.out, "calib.npz"), x=x_train[:300])
-    np.savez(os.path.join(args.out, "test.npz"), x=x_test, y=y_test.astype(np.int64))
+    np.savez(os.path.join(args.out, "test.npz"), x=x_test, y=y_test.astype(np.int64),
+             group=ink_groups(px_train, px_test))
     write_test_header(os.path.join(args.out, "digits_test_set.hpp"), px_test, y_test)
     print(f"wrote {args.out}/digits_mlp.pkl, digits_cnn.tflite, calib.npz, test.npz, digits_test_set.hpp")
 

@@ -4,7 +4,9 @@ The arena estimate follows the plan described in docs/design.md ("The arena plan
 every non-constant tensor lives from the step that produces it (graph inputs: from the
 start) to the last step that reads it (graph outputs: to the end); the output of an alias
 op (RESHAPE) shares its input's buffer; buffers are placed greedily, largest first, at the lowest
-16-byte-aligned offset that overlaps no buffer alive at the same time.
+16-byte-aligned offset that overlaps no buffer alive at the same time. It is an estimate made
+without a compiler: `tinynet report` draws the compiled plan itself (report.compiled_arena_plan),
+which also shares the buffers of in-place element-wise ops.
 """
 
 import numpy as np
@@ -143,7 +145,9 @@ def arena_plan(model, alignment=ALIGNMENT):
             offset = max(offset, -(-end // alignment) * alignment)
         b["offset"] = offset
         placed.append(b)
-    arena = max((b["offset"] + b["size"] for b in placed), default=0)
+    # The compiled plan (include/tinynet/graph/arena_plan.hpp) rounds every buffer up to the
+    # alignment, so the arena ends on a multiple of it too.
+    arena = max((-(-(b["offset"] + b["size"]) // alignment) * alignment for b in placed), default=0)
     steps = range(-1, len(model.ops) + 1)
     peak = max((sum(b["size"] for b in placed if b["first"] <= s <= b["last"]) for s in steps),
                default=0)

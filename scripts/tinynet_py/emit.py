@@ -22,9 +22,9 @@ from .reference import Interpreter
 from .safe_text import escape
 
 ELEMENT_TYPES = {"int8": "std::int8_t", "int16": "std::int16_t", "int32": "std::int32_t",
-                 "int64": "std::int64_t", "float32": "float"}
+                 "int64": "std::int64_t", "uint8": "std::uint8_t", "float32": "float"}
 ARRAY_DTYPES = {"std::int8_t": "<i1", "std::int16_t": "<i2", "std::int32_t": "<i4", "std::int64_t": "<i8",
-                "float": "<f4"}
+                "std::uint8_t": "<u1", "float": "<f4"}
 ACTIVATIONS = {"NONE": "none", "RELU": "relu", "RELU6": "relu6", "RELU_N1_TO_1": "relu_n1_to_1"}
 
 
@@ -39,7 +39,7 @@ def cpp_float(value):
     return text + "f"
 
 
-def cpp_array(ctype, name, values, per_line=24):
+def cpp_array(ctype, name, values, per_line=24, section=None):
     flat = np.asarray(values).reshape(-1)
     if ctype == "float":
         items = [cpp_float(v) for v in flat]
@@ -49,7 +49,19 @@ def cpp_array(ctype, name, values, per_line=24):
     for i in range(0, len(items), per_line):
         lines.append("    " + ", ".join(items[i:i + per_line]) + ",")
     body = "\n".join(lines)
-    return f"inline constexpr {ctype} {name}[{len(items)}] = {{\n{body}\n}};\n"
+    placed = f'[[gnu::section("{section}")]] ' if section else ""
+    return f"{placed}inline constexpr {ctype} {name}[{len(items)}] = {{\n{body}\n}};\n"
+
+
+WEIGHTS_SECTION = re.compile(r"\.[A-Za-z_][A-Za-z0-9_.]{0,62}")
+
+
+def check_weights_section(section):
+    """--weights-section: a linker section name the header can spell safely (it goes into a string
+    literal): '.' then letters, digits, '_' and '.', at most 64 characters."""
+    if section is not None and not WEIGHTS_SECTION.fullmatch(section):
+        raise UsageError(None, f"--weights-section '{escape(section)}': a section name is '.' followed by "
+                               f"letters, digits, '_' or '.', at most 64 characters (e.g. .qspi_weights)")
 
 
 def identifier(text):
@@ -58,8 +70,9 @@ def identifier(text):
 
 
 class _Emitter:
-    def __init__(self, model, namespace, sparse="auto"):
+    def __init__(self, model, namespace, sparse="auto", weights_section=None):
         self.model = model
+        self.weights_section = weights_section  # linker section of every constant array, or None
         self.namespace = namespace
         self.sparse = sparse       # kernel form of FULLY_CONNECTED (see ops/weighted.py)
         self.activation_tensors = []
@@ -74,7 +87,7 @@ class _Emitter:
     def add_array(self, ctype, name, values):
         """Emits a constant array and keeps its bytes (little-endian, as the C++ array holds them)
         for the header's arrays_crc32."""
-        self.lines_constants.append(cpp_array(ctype, name, values))
+        self.lines_constants.append(cpp_array(ctype, name, values, section=self.weights_section))
         dtype = ARRAY_DTYPES[ctype]
         self.arrays.append((name, np.asarray(values).reshape(-1).astype(dtype).tobytes()))
 
@@ -109,7 +122,7 @@ class _Emitter:
         if t.dtype not in ELEMENT_TYPES:
             raise ModelError(self.model.path, f"tensor {index} ('{t.name}'): dtype {t.dtype} is not "
                                               f"supported for activations (supported: int8, int16, "
-                                              f"int32, int64, float32)")
+                                              f"int32, int64, uint8, float32)")
         name = self.tensor_name(index)
         shape = ", ".join(str(int(d)) for d in t.shape) if len(t.shape) else "1"
         element = ELEMENT_TYPES[t.dtype]
@@ -133,7 +146,7 @@ class _Emitter:
         if t.dtype not in ELEMENT_TYPES:
             raise ModelError(self.model.path, f"tensor {index} ('{t.name}'): dtype {t.dtype} is not "
                                               f"supported for a constant operand (supported: int8, int16, "
-                                              f"int32, int64, float32)")
+                                              f"int32, int64, uint8, float32)")
         name = self.tensor_name(index)
         shape = ", ".join(str(int(d)) for d in t.shape) if len(t.shape) else "1"
         element = ELEMENT_TYPES[t.dtype]
@@ -176,7 +189,10 @@ class _Emitter:
         if w.dtype == "int8":
             if not w.is_quantized:
                 self.fail(op, "int8 weights without quantization parameters")
-            if np.any(w.zero_point != 0):
+            # TFLM's per-channel conv kernels (ConvPerChannel, DepthwiseConvPerChannel) never read
+            # the filter zero point: a nonzero one is ignored there, as here. FULLY_CONNECTED
+            # subtracts it (weights_offset), which tinynet's kernel does not: refused.
+            if np.any(w.zero_point != 0) and op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
                 self.fail(op, "weights must be symmetric (zero point 0), as the TFLite int8 spec requires")
             names["scales"] = f"{prefix}_weight_scales"
             self.add_array("float", names["scales"], w.scale)
@@ -302,10 +318,12 @@ def safe_namespace(stem):
     return name
 
 
-def generate_header(model, namespace, summary_text="", sparse="auto"):
-    """Returns the header's text. Raises ModelError for anything the C++ library cannot express."""
+def generate_header(model, namespace, summary_text="", sparse="auto", weights_section=None):
+    """Returns the header's text. Raises ModelError for anything the C++ library cannot express.
+    weights_section: the linker section of the constant arrays (default: the compiler's, .rodata)."""
     check_namespace(namespace)
-    emitter = _Emitter(ops.fold_constants(model), namespace, sparse)
+    check_weights_section(weights_section)
+    emitter = _Emitter(ops.fold_constants(model), namespace, sparse, weights_section)
     network = emitter.emit()
     parts = [
         header_comment(model, summary_text),

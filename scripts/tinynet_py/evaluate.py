@@ -2,11 +2,12 @@
 
 The variants run on the numpy reference interpreter, which the tests hold bit-exact with the
 generated C++ (and with TFLM for int8), so these figures are what the device will compute.
-Classification (integer labels): accuracy overall and per class, and the classes whose accuracy
-falls clearly more than the average under compression are flagged: a class is flagged when its
-drop from the first variant exceeds the overall drop by at least 3 percentage points and by at
-least half the overall drop (so a 1-point overall loss flags classes losing 4 points or more, a
-20-point loss those losing 30 or more).
+Classification (integer labels): accuracy overall and per class, and, when the file has an array
+`group` (one label per sample: a speaker's accent, a machine's make, an image's brightness band),
+per group too. The classes and groups whose accuracy falls clearly more than the average under
+compression are flagged: one is flagged when its drop from the first variant exceeds the overall
+drop by at least 3 percentage points and by at least half the overall drop (so a 1-point overall
+loss flags those losing 4 points or more, a 20-point loss those losing 30 or more).
 Regression (float labels): mean absolute error.
 """
 
@@ -34,6 +35,41 @@ def load_labelled(path, model, layout="auto"):
     return x, y, resolved
 
 
+def load_groups(path, count):
+    """The optional array 'group' of an --eval file (one label per sample, integers or strings), or None."""
+    arrays = read_npz(path)
+    if "group" not in arrays:
+        return None
+    group = np.asarray(arrays["group"])
+    if group.ndim != 1 or len(group) != count:
+        raise UsageError(path, f"'group' must hold one label per sample ({count}); it has shape "
+                               f"{list(group.shape)}")
+    if group.dtype.kind not in "iuUSb":
+        raise UsageError(path, f"'group' must hold integers or strings; it holds {group.dtype}")
+    return group
+
+
+def _group_key(value):
+    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else str(value)
+
+
+def _breakdown(correct, labels):
+    """{label: accuracy}, {label: support} for each distinct label (sorted)."""
+    keys = np.unique(labels)
+    accuracy = {_group_key(k): float(correct[labels == k].mean()) for k in keys}
+    support = {_group_key(k): int((labels == k).sum()) for k in keys}
+    return accuracy, support
+
+
+def flag(base_parts, parts, overall_drop):
+    """The keys of `parts` (class or group accuracies) whose drop from `base_parts` exceeds the
+    overall drop by FLAG_MIN_EXCESS and by FLAG_EXCESS_FACTOR of it: what "clearly more than the
+    average" means (docs/compression.md)."""
+    overall = max(overall_drop, 0.0)
+    return [k for k in base_parts
+            if (base_parts[k] - parts[k]) - overall >= max(FLAG_MIN_EXCESS, FLAG_EXCESS_FACTOR * overall)]
+
+
 def predict(model, x, progress=None, label="", layout=None):
     """Runs every sample through the reference; returns float outputs (dequantized), [N, outputs],
     each row in the order of `layout` (data.output_from_cxx) for a rank-4 ONNX output."""
@@ -55,12 +91,12 @@ def predict(model, x, progress=None, label="", layout=None):
     return np.array(rows)
 
 
-def evaluate(variants, x, y, progress=None, layout=None):
-    """variants: list of (name, Model); layout: the one x was given in (load_labelled). Returns a dict report."""
+def evaluate(variants, x, y, progress=None, layout=None, groups=None):
+    """variants: list of (name, Model); layout: the one x was given in (load_labelled); groups: one
+    label per sample (load_groups) or None. Returns a dict report."""
     classification = y.dtype.kind in "iub"
     report = {"task": "classification" if classification else "regression", "samples": int(len(y)),
               "variants": []}
-    classes = np.unique(y) if classification else None
     for name, model in variants:
         outputs = predict(model, x, progress, name, output_layout([layout]))
         entry = {"name": name}
@@ -71,8 +107,9 @@ def evaluate(variants, x, y, progress=None, layout=None):
                 predicted = outputs.argmax(axis=1)
             correct = predicted == y
             entry["accuracy"] = float(correct.mean())
-            entry["per_class"] = {int(c): float(correct[y == c].mean()) for c in classes}
-            entry["support"] = {int(c): int((y == c).sum()) for c in classes}
+            entry["per_class"], entry["support"] = _breakdown(correct, y)
+            if groups is not None:
+                entry["per_group"], entry["group_support"] = _breakdown(correct, groups)
         else:
             entry["mae"] = float(np.abs(outputs.reshape(y.shape) - y).mean())
         report["variants"].append(entry)
@@ -80,14 +117,25 @@ def evaluate(variants, x, y, progress=None, layout=None):
         base = report["variants"][0]
         for entry in report["variants"][1:]:
             overall_drop = base["accuracy"] - entry["accuracy"]
-            flagged = []
-            for c in base["per_class"]:
-                drop = base["per_class"][c] - entry["per_class"][c]
-                overall = max(overall_drop, 0.0)
-                if drop - overall >= max(FLAG_MIN_EXCESS, FLAG_EXCESS_FACTOR * overall):
-                    flagged.append(c)
-            entry["flagged_classes"] = flagged
+            entry["flagged_classes"] = flag(base["per_class"], entry["per_class"], overall_drop)
+            if groups is not None:
+                entry["flagged_groups"] = flag(base["per_group"], entry["per_group"], overall_drop)
     return report
+
+
+def _table(variants, title, parts, support, flags):
+    """Rows of one breakdown (per class or per group): label, support, each variant's accuracy."""
+    names = [v["name"] for v in variants]
+    labels = [str(k) for k in variants[0][parts]]
+    width = max([len(title)] + [len(k) for k in labels])
+    lines = [f"{title:>{width}}  support  " + "  ".join(f"{n:>12}" for n in names)]
+    for k in variants[0][parts]:
+        cells = []
+        for v in variants:
+            mark = " !" if k in v.get(flags, []) else "  "
+            cells.append(f"{100 * v[parts][k]:>10.1f}{mark}")
+        lines.append(f"{str(k):>{width}}  {variants[0][support][k]:>7}  " + "  ".join(cells))
+    return lines
 
 
 def format_report(report, base_name=None):
@@ -98,24 +146,23 @@ def format_report(report, base_name=None):
         for v in variants:
             lines.append(f"{v['name']:<14} {v['mae']:.5f}")
         return "\n".join(lines)
-    names = [v["name"] for v in variants]
     lines.append(f"accuracy on {report['samples']} samples: "
                  + ", ".join(f"{v['name']} {100 * v['accuracy']:.2f}%" for v in variants))
-    header = "class  support  " + "  ".join(f"{n:>12}" for n in names)
-    lines.append(header)
-    for c in variants[0]["per_class"]:
-        cells = []
-        for v in variants:
-            mark = " !" if c in v.get("flagged_classes", []) else "  "
-            cells.append(f"{100 * v['per_class'][c]:>10.1f}{mark}")
-        lines.append(f"{c:>5}  {variants[0]['support'][c]:>7}  " + "  ".join(cells))
-    flagged = {v["name"]: v.get("flagged_classes", []) for v in variants[1:]}
-    for name, classes in flagged.items():
-        if classes:
-            lines.append(f"! {name}: classes {classes} lose clearly more than the average (their drop "
-                         f"exceeds the overall one by {100 * FLAG_MIN_EXCESS:.0f}+ points and by half of it)")
-    if not any(flagged.values()) and len(variants) > 1:
-        lines.append("no class loses clearly more than the average")
+    rule = (f"their drop exceeds the overall one by {100 * FLAG_MIN_EXCESS:.0f}+ points and by half of it")
+    breakdowns = [("class", "per_class", "support", "flagged_classes", "classes")]
+    if "per_group" in variants[0]:
+        breakdowns.append(("group", "per_group", "group_support", "flagged_groups", "groups"))
+    for n, (title, parts, support, flags, plural) in enumerate(breakdowns):
+        if n:
+            lines.append("")
+        lines += _table(variants, title, parts, support, flags)
+        flagged = {v["name"]: v.get(flags, []) for v in variants[1:]}
+        for name, keys in flagged.items():
+            if keys:
+                shown = "[" + ", ".join(str(k) for k in keys) + "]"
+                lines.append(f"! {name}: {plural} {shown} lose clearly more than the average ({rule})")
+        if not any(flagged.values()) and len(variants) > 1:
+            lines.append(f"no {title} loses clearly more than the average")
     return "\n".join(lines)
 
 

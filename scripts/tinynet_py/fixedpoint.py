@@ -14,6 +14,7 @@ it does in TFLM's host build.  Sources, function by function:
 """
 
 import math
+import os
 
 import numpy as np
 
@@ -267,3 +268,178 @@ def get_reciprocal(x, x_integer_digits):
     num_bits_over_unit = x_integer_digits - headroom_plus_one
     shifted_sum_minus_one = wrap32(((x & 0xFFFFFFFF) << headroom_plus_one) - (1 << 31))
     return one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one), num_bits_over_unit
+
+
+def saturating_rounding_multiply_by_pot_param(x, exponent):
+    """TFLite SaturatingRoundingMultiplyByPOTParam(int32 x, int exponent >= 0): x * 2^exponent,
+    saturated (a Python int in and out)."""
+    if exponent == 0:
+        return int(x)
+    threshold = (1 << (31 - exponent)) - 1
+    if x > threshold:
+        return INT32_MAX
+    if x < -threshold:
+        return INT32_MIN
+    return int(x) << exponent
+
+
+def log_x_for_x_greater_than_or_equal_to_1(z_a, input_integer_bits, output_integer_bits):
+    """TFLite log_x_for_x_greater_than_or_equal_to_1<output_integer_bits>(FixedPoint<int32,
+    input_integer_bits>) (kernels/internal/common.h), on one raw value (Python ints)."""
+    accum_bits = output_integer_bits + 1
+    log_2, sqrt_sqrt_half, sqrt_half, one_quarter = 1488522236, 1805811301, 1518500250, 536870912
+    alpha_n, alpha_d, alpha_i, alpha_f = 117049297, 127690142, 1057819769, 638450708
+    mul = lambda a, b: int(srdhm(a, b))
+    add = lambda a, b: int(wrap32(int(a) + int(b)))
+    saturate = lambda v: max(INT32_MIN, min(INT32_MAX, v))
+    pot = saturating_rounding_multiply_by_pot_param
+    shifted_quarter = int(_rescale(one_quarter, 0, accum_bits))
+
+    z_a = int(z_a)
+    z_a_headroom_plus_1 = int(count_leading_zeros32(z_a))
+    r_a = pot(mul(pot(z_a, z_a_headroom_plus_1 - 1), sqrt_half), 1)
+    z_a_pow_2_adj = saturate(pot(input_integer_bits - z_a_headroom_plus_1, 31 - accum_bits) + shifted_quarter)
+    z_b = mul(z_a, sqrt_half)
+    z_b_headroom = int(count_leading_zeros32(z_b)) - 1
+    r_b = pot(z_a, z_b_headroom)
+    z_b_pow_2_adj = saturate(pot(input_integer_bits - z_b_headroom, 31 - accum_bits) - shifted_quarter)
+
+    r = min(r_a, r_b)
+    z_pow_2_adj = max(z_a_pow_2_adj, z_b_pow_2_adj)
+    p = int(_rounding_half_sum(r, sqrt_sqrt_half))
+    q = add(r, -sqrt_sqrt_half)
+    q = add(q, q)
+    common_sq = mul(q, q)
+    num = add(mul(q, r), mul(mul(q, common_sq), alpha_n))
+    denom_minus_one = add(mul(p, add(add(alpha_i, q), mul(alpha_d, common_sq))), mul(alpha_f, q))
+    recip_denom = int(one_over_one_plus_x_for_x_in_0_1(denom_minus_one))
+    num_scaled = int(_rescale(num, 0, accum_bits))
+    return int(_rescale(add(mul(z_pow_2_adj, log_2), mul(num_scaled, recip_denom)), accum_bits, output_integer_bits))
+
+
+# ---- the int16 lookup tables (16x8 LOGISTIC, TANH, SOFTMAX) --------------------------------------
+
+_SIGMOID_HEADER = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                               "include", "tinynet", "core", "sigmoid_table.hpp")
+_sigmoid_table = None
+
+
+def sigmoid_table_uint16():
+    """TFLM's sigmoid_table_uint16 (internal/common.h), read from the C++ header that holds it
+    (include/tinynet/core/sigmoid_table.hpp), so that the table has one copy."""
+    global _sigmoid_table
+    if _sigmoid_table is None:
+        with open(_SIGMOID_HEADER, encoding="utf-8") as f:
+            text = f.read()
+        body = text[text.index("sigmoid_table_uint16 = {") + len("sigmoid_table_uint16 = {"):]
+        values = [int(v) for v in body[:body.index("}")].replace("\n", " ").split(",") if v.strip()]
+        if len(values) != 256:
+            raise RuntimeError(f"{_SIGMOID_HEADER}: expected 256 values, read {len(values)}")
+        _sigmoid_table = np.array(values, np.int64)
+    return _sigmoid_table
+
+
+def checked_log2(x):
+    """CheckedLog2 (internal/quantization_util.cc), in float as TFLM computes it:
+    (is x a power of two within 1e-3 of its log2, rounded log2)."""
+    f32 = np.float32
+    x_log2 = f32(f32(math.log(float(f32(x)))) * f32(f32(1.0) / f32(math.log(2.0))))
+    rounded = f32(tflite_round(x_log2))
+    return bool(abs(f32(x_log2 - rounded)) < f32(1e-3)), int(rounded)
+
+
+def sigmoid_int16_params(input_scale, name):
+    """(input_multiplier, input_left_shift) of TFLM's int16 LOGISTIC / TANH Prepare
+    (logistic_common.cc, tanh.cc): power-of-two scales whose left shift is 0 (LOGISTIC) or 0 or 1
+    (TANH) give multiplier 0; any other scale a multiplier of at most 15 bits from
+    input_scale * 3 * 4096 doubled while it is at most 32767 / 2 (shift at most 31)."""
+    pot, log2_rounded = checked_log2(input_scale)
+    left_shift = 12 + log2_rounded
+    pot = pot and left_shift in ((0, 1) if name == "TANH" else (0,))
+    if pot:
+        return 0, left_shift
+    multiplier = float(np.float32(input_scale)) * 4096.0 * 3.0
+    left_shift = 0
+    while multiplier <= 32767.0 / 2.0 and left_shift <= 30:
+        left_shift += 1
+        multiplier *= 2.0
+    return int(multiplier), left_shift
+
+
+def _sigmoid_int16_input(x, multiplier, left_shift):
+    if multiplier == 0:  # the power-of-two case
+        multiplier, left_shift = 3 << left_shift, 0
+    rounding = 1 << (left_shift - 1) if left_shift > 0 else 0
+    return (np.asarray(x, np.int64) * multiplier + rounding) >> left_shift
+
+
+def logistic_int16(x, multiplier, left_shift):
+    """reference_integer_ops::Logistic (int16): sigmoid_table_uint16 interpolated over 9 bits."""
+    table = sigmoid_table_uint16()
+    value = _sigmoid_int16_input(x, multiplier, left_shift)
+    magnitude = np.abs(value)
+    high = magnitude >> 9
+    index = np.minimum(high, 254)
+    a, b = table[index], table[index + 1]
+    result = np.where(high >= 255, 0x7FFF << 10, (a << 9) + (magnitude & 0x1FF) * (b - a))
+    result = np.where(value >= 0, result + (1 << 9), (1 << 25) - result + (1 << 9) - 1)
+    return (result >> 10).astype(np.int16)
+
+
+def tanh_int16(x, multiplier, left_shift):
+    """reference_integer_ops::Tanh (int16): the sigmoid table interpolated over 8 bits."""
+    table = sigmoid_table_uint16()
+    value = _sigmoid_int16_input(x, multiplier, left_shift)
+    magnitude = np.abs(value)
+    high = magnitude >> 8
+    index = np.minimum(high, 254)
+    a, b = table[index], table[index + 1]
+    result = np.where(high >= 255, 0xFFFF << 8, (a << 8) + (magnitude & 0xFF) * (b - a))
+    result = np.where(value >= 0, result - (1 << 23) + (1 << 7), -result + (1 << 23) + (1 << 7) - 1)
+    return (result >> 8).astype(np.int16)
+
+
+def gen_lut_int16(func, input_min, input_max, output_min, output_max):
+    """gen_lut<float, int16_t, int16_t> (internal/common.h): 513 int16 samples, each biased by
+    half the error of linear interpolation at the step's midpoint, all in float arithmetic.
+    func maps a float32 to a float32."""
+    f32 = np.float32
+    input_min, input_max = f32(input_min), f32(input_max)
+    steps = 512
+    step = f32(f32(input_max - input_min) / f32(steps))
+    half_step = f32(step / f32(2))
+    scaling_inv = f32(f32(65536) / f32(f32(output_max) - f32(output_min)))
+
+    def rnd(v):
+        return f32(tflite_round(f32(v)))
+
+    lut = np.zeros(steps + 1, np.int64)
+    for i in range(steps):
+        at = f32(input_min + f32(f32(i) * step))
+        val = func(at)
+        val_mid = func(f32(at + half_step))
+        val_next = func(f32(input_min + f32(f32(i + 1) * step)))
+        sample = rnd(val * scaling_inv)
+        mid_interp = rnd(f32(f32(f32(val_next * scaling_inv) + sample) / f32(2)))
+        mid = rnd(val_mid * scaling_inv)
+        bias = rnd(f32(f32(mid_interp - mid) / f32(2)))
+        lut[i] = int(min(max(f32(sample - bias), -32768.0), 32767.0))
+    lut[steps] = int(min(max(rnd(func(input_max) * scaling_inv), -32768.0), 32767.0))
+    return lut
+
+
+def lut_lookup_int16(value, lut):
+    """LUTLookup(int16, const int16*) (internal/common.h): the high 9 bits pick the sample, the
+    low 7 interpolate towards the next one."""
+    value = np.asarray(value, np.int64)
+    index = 256 + (value >> 7)
+    offset = value & 0x7F
+    base = lut[index]
+    slope = wrap16(lut[index + 1] - base)
+    return wrap16(base + ((slope * offset + 64) >> 7))
+
+
+def wrap16(x):
+    """static_cast<int16_t>: two's complement wrap to 16 bits."""
+    x = np.asarray(x, np.int64)
+    return ((x + (1 << 15)) & 0xFFFF) - (1 << 15)

@@ -98,3 +98,81 @@ class Model:
             for t in op.outputs:
                 result[t] = op.index
         return result
+
+
+class Builder:
+    """The one way the importers (ONNX, scikit-learn) and quantize build a Model: appends tensors
+    and ops, numbers them, freezes constant data, shares one tensor between equal parameter
+    constants (axes, paddings) asked for with shared=True, and drops unused tensors at the end.
+
+    Weights are never shared: fusion passes and pruning edit a layer's weights in place.
+    Names are kept as the model file spells them; they reach a header, the terminal or an error
+    message only through safe_text.escape()."""
+
+    def __init__(self, tensors=None, ops=None):
+        self.tensors = list(tensors) if tensors is not None else []
+        self.ops = list(ops) if ops is not None else []
+        self._shared = {}
+
+    @classmethod
+    def derive(cls, model):
+        """A builder holding copies of model's tensors and ops (the model itself is not changed)."""
+        import dataclasses
+        return cls([dataclasses.replace(t) for t in model.tensors],
+                   [dataclasses.replace(op, inputs=list(op.inputs), outputs=list(op.outputs),
+                                        options=dict(op.options)) for op in model.ops])
+
+    def tensor(self, name, shape, data=None, dtype="float32", **quantization):
+        """A new tensor (constant when data is given); returns its index."""
+        if data is not None:
+            data = np.ascontiguousarray(data).astype(DTYPES[dtype]).reshape(tuple(int(d) for d in shape))
+            data.setflags(write=False)
+        t = Tensor(index=len(self.tensors), name=name, shape=tuple(int(d) for d in shape),
+                   dtype=dtype, data=data, **quantization)
+        self.tensors.append(t)
+        return t.index
+
+    def constant(self, name, data, dtype="float32", shared=False):
+        """A constant tensor holding data; with shared=True an equal earlier shared constant
+        (same dtype, shape and bytes) is reused."""
+        data = np.asarray(data)
+        if not shared:
+            return self.tensor(name, data.shape, data, dtype)
+        key = (dtype, data.shape, np.ascontiguousarray(data).astype(DTYPES[dtype]).tobytes())
+        if key not in self._shared:
+            self._shared[key] = self.tensor(name, data.shape, data, dtype)
+        return self._shared[key]
+
+    def replace_tensor(self, index, **changes):
+        import dataclasses
+        self.tensors[index] = dataclasses.replace(self.tensors[index], **changes)
+
+    def op(self, opcode, inputs, outputs, **options):
+        """Appends an op (numbered when the model is built); returns it."""
+        op = Op(index=len(self.ops), opcode=opcode, inputs=list(inputs), outputs=list(outputs),
+                options=options)
+        self.ops.append(op)
+        return op
+
+    def model(self, path, sha256, inputs, outputs, nchw_shapes=None, drop_unused=True, **fields):
+        """The Model: ops numbered in order; with drop_unused, tensors nothing refers to are
+        dropped and the others renumbered (inputs, outputs and nchw_shapes follow)."""
+        used = set(inputs) | set(outputs)
+        for op in self.ops:
+            used.update(i for i in op.inputs if i >= 0)
+            used.update(op.outputs)
+        if not drop_unused:
+            used.update(t.index for t in self.tensors)
+        remap, tensors = {}, []
+        for t in self.tensors:
+            if t.index in used:
+                remap[t.index] = len(tensors)
+                t.index = len(tensors)
+                tensors.append(t)
+        for k, op in enumerate(self.ops):
+            op.index = k
+            op.inputs = [remap[i] if i >= 0 else -1 for i in op.inputs]
+            op.outputs = [remap[i] for i in op.outputs]
+        return Model(path=path, sha256=sha256, tensors=tensors, ops=self.ops,
+                     inputs=[remap[i] for i in inputs], outputs=[remap[i] for i in outputs],
+                     nchw_shapes={remap[i]: s for i, s in (nchw_shapes or {}).items()}, **fields)

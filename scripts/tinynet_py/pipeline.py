@@ -76,7 +76,9 @@ def add_compression_arguments(parser):
                             "(non-zero values and positions in flash)")
     group.add_argument("--eval", metavar="DATA.npz",
                        help="accuracy of the model as read vs quantized vs pruned, overall and per class "
-                            "(arrays 'x' inputs, 'y' labels); flags classes that lose more than the average")
+                            "(arrays 'x' inputs, 'y' labels), and per group when the file has an array "
+                            "'group' (one label per sample); flags classes and groups that lose clearly "
+                            "more than the average")
     group.add_argument("--data-layout", choices=DATA_LAYOUTS, default="auto",
                        help="how rank-4 data of an ONNX model (--input .npy, --quantize, --eval) are "
                             "read: auto (by shape: the ONNX NCHW shape is transposed to the C++ NHWC "
@@ -152,7 +154,8 @@ def prepare(args, progress=_progress):
         notes.append(f"wrote {args.save_tflite}")
     if getattr(args, "eval", None):
         x, y, layout = evaluate.load_labelled(args.eval, model, data_layout)
-        prepared.evaluation = evaluate.evaluate(variants, x, y, progress, layout)
+        groups = evaluate.load_groups(args.eval, len(y))
+        prepared.evaluation = evaluate.evaluate(variants, x, y, progress, layout, groups)
     return prepared
 
 

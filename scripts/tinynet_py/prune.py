@@ -19,10 +19,13 @@ import numpy as np
 
 from . import ops
 from .errors import UsageError
+from .ops.common import shrink_last_dim, take_channels
 
-# Which op is pruned and which keeps channels apart is declared with the op (OpSpec.prune).
+# Which op is pruned and which keeps channels apart is declared with the op (OpSpec.prune,
+# prune_neurons, prune_through, prune_shrink): this file names no op.
 WEIGHTED = ops.names(lambda s: s.prune == "synapses")
-_PASS_THROUGH = ops.names(lambda s: s.prune == "channelwise")
+_NEURONS = ops.names(lambda s: s.prune_neurons is not None)
+_PASS_THROUGH = ops.names(lambda s: s.prune == "channelwise" or s.prune_through is not None)
 
 
 def _check_fraction(fraction, flag):
@@ -114,44 +117,18 @@ def _chain(model, op, readers):
         if user.inputs[0] != tensor:
             return None
         t = model.tensors[tensor]
-        if user.opcode in ("CONV_2D", "FULLY_CONNECTED"):
-            if user.opcode == "CONV_2D" and flattened:
-                return None
-            if user.opcode == "FULLY_CONNECTED" and not flattened and len(t.shape) == 4:
-                # FULLY_CONNECTED flattens a [1, H, W, C] input itself: column = position * C + c.
-                depth = model.tensors[user.inputs[1]].shape[1]
-                if t.shape[0] != 1 or depth != t.num_elements:
-                    return None
-                if t.shape[1] * t.shape[2] > 1:
-                    flattened = (t.shape[1] * t.shape[2], t.shape[3])
-            return path, user, flattened
-        if user.opcode == "DEPTHWISE_CONV_2D":
-            w = model.tensors[user.inputs[1]]
-            if w.shape[3] != t.shape[-1] or flattened:     # depth multiplier 1 only
-                return None
-        elif user.opcode == "MEAN":
-            axes = model.tensors[user.inputs[1]].data.reshape(-1).tolist() if user.inputs[1] >= 0 else []
-            axes = [a % len(t.shape) for a in axes]
-            if len(t.shape) != 4 or sorted(axes) != [1, 2] or flattened:
-                return None
-        elif user.opcode == "RESHAPE":
-            out = model.tensors[user.outputs[0]]
-            if flattened or len(t.shape) != 4 or len(out.shape) != 2 or out.shape[0] != t.shape[0]:
-                return None
-            flattened = (t.shape[1] * t.shape[2], t.shape[3])
-        elif user.opcode not in _PASS_THROUGH:
+        spec = ops.spec(user.opcode)
+        if user.opcode in _NEURONS:
+            passes, flattened = spec.prune_neurons(model, user, t, flattened)
+            return (path, user, flattened) if passes else None
+        if user.opcode not in _PASS_THROUGH:
             return None
+        if spec.prune_through is not None:
+            passes, flattened = spec.prune_through(model, user, t, flattened)
+            if not passes:
+                return None
         path.append(user)
         tensor = user.outputs[0]
-
-
-def _take(tensor, keep, axis):
-    """Keeps the `keep` indices of `axis` in a constant tensor and its per-channel quantization."""
-    tensor.data = np.take(tensor.data, keep, axis=axis)
-    tensor.shape = tuple(tensor.data.shape)
-    if tensor.scale.size > 1 and tensor.quantized_dimension == axis:
-        tensor.scale = tensor.scale[keep]
-        tensor.zero_point = tensor.zero_point[keep] if tensor.zero_point.size > 1 else tensor.zero_point
 
 
 def prune_neurons(model, fraction):
@@ -161,7 +138,7 @@ def prune_neurons(model, fraction):
     if fraction == 0:
         return result, rows
     for op in list(result.ops):
-        if op.opcode not in ("CONV_2D", "FULLY_CONNECTED"):
+        if op.opcode not in _NEURONS:
             continue
         readers = _consumers(result)
         found = _chain(result, op, readers)
@@ -175,37 +152,24 @@ def prune_neurons(model, fraction):
             continue
         norms = np.sqrt((_real_weights(weights).reshape(units, -1) ** 2).sum(axis=1))
         keep = np.sort(np.argsort(norms, kind="stable")[drop:])
-        _take(weights, keep, 0)
+        take_channels(weights, keep, ops.spec(op.opcode).weight_axis)
         if len(op.inputs) > 2 and op.inputs[2] >= 0:
-            _take(result.tensors[op.inputs[2]], keep, 0)
-        _shrink_last_dim(result.tensors[op.outputs[0]], keep.size)
+            take_channels(result.tensors[op.inputs[2]], keep, 0)
+        shrink_last_dim(result.tensors[op.outputs[0]], keep.size)
         for step in path:
-            if step.opcode == "DEPTHWISE_CONV_2D":
-                _take(result.tensors[step.inputs[1]], keep, 3)
-                if len(step.inputs) > 2 and step.inputs[2] >= 0:
-                    _take(result.tensors[step.inputs[2]], keep, 0)
-                _shrink_last_dim(result.tensors[step.outputs[0]], keep.size)
-            elif step.opcode == "RESHAPE":
-                out = result.tensors[step.outputs[0]]
-                out.shape = (out.shape[0], flattened[0] * keep.size)
-                if len(step.inputs) > 1 and step.inputs[1] >= 0:
-                    result.tensors[step.inputs[1]].data = np.array(out.shape, np.int32)
-                    result.tensors[step.inputs[1]].shape = (2,)
-                if step.options.get("new_shape"):
-                    step.options["new_shape"] = list(out.shape)
+            shrink = ops.spec(step.opcode).prune_shrink
+            if shrink is not None:
+                shrink(result, step, keep, flattened)
             else:
-                _shrink_last_dim(result.tensors[step.outputs[0]], keep.size)
+                shrink_last_dim(result.tensors[step.outputs[0]], keep.size)
         consumer_weights = result.tensors[consumer.inputs[1]]
         if flattened:
             positions, channels = flattened
             columns = (np.arange(positions)[:, None] * channels + keep[None, :]).reshape(-1)
-            _take(consumer_weights, columns, 1)
+            take_channels(consumer_weights, columns, 1)
         else:
-            _take(consumer_weights, keep, consumer_weights.data.ndim - 1)
+            take_channels(consumer_weights, keep, consumer_weights.data.ndim - 1)
         rows.append({"op": op.index, "opcode": op.opcode, "units_before": int(units),
                      "units_after": int(keep.size), "consumer": consumer.index})
     return result, rows
 
-
-def _shrink_last_dim(tensor, size):
-    tensor.shape = tuple(tensor.shape[:-1]) + (int(size),)

@@ -17,15 +17,13 @@ Inputs and outputs of the result are int8 (like a converter run with inference_i
 inference_output_type int8); data.quantize_input/dequantize_output convert at the boundary.
 """
 
-import dataclasses
-
 import numpy as np
 
 from . import fixedpoint as fp
 from . import ops
 from .data import dequantize_output, quantize_input, read_npz, samples_to_cxx  # noqa: F401 (re-exported)
 from .errors import ModelError, UsageError
-from .ir import Model
+from .ir import Builder
 from .reference import Interpreter
 
 # How each op is quantized is declared with the op (ops/<family>.py: OpSpec.quantize).
@@ -137,13 +135,12 @@ def quantize_model(model, samples, progress=None):
             scale, zero_point = spec.fixed_output
             params[op.outputs[0]] = (np.float32(scale), zero_point)
 
-    tensors = [dataclasses.replace(t) for t in model.tensors]
+    builder = Builder.derive(model)
     for index, (scale, zero_point) in params.items():
-        t = tensors[index]
-        if t.data is not None:
+        if builder.tensors[index].data is not None:
             continue
-        tensors[index] = dataclasses.replace(t, dtype="int8", scale=np.array([scale], np.float32),
-                                             zero_point=np.array([zero_point], np.int64))
+        builder.replace_tensor(index, dtype="int8", scale=np.array([scale], np.float32),
+                               zero_point=np.array([zero_point], np.int64))
     for op in model.ops:
         spec = ops.spec(op.opcode)
         if spec.quantize != "weights":
@@ -151,8 +148,8 @@ def quantize_model(model, samples, progress=None):
         axis = spec.weight_axis
         w = model.tensors[op.inputs[1]]
         scales, q = _weight_params(w.data, axis)
-        tensors[w.index] = dataclasses.replace(
-            w, dtype="int8", data=q, scale=scales, zero_point=np.zeros(scales.size, np.int64),
+        builder.replace_tensor(
+            w.index, dtype="int8", data=q, scale=scales, zero_point=np.zeros(scales.size, np.int64),
             quantized_dimension=axis)
         input_scale = params[op.inputs[0]][0]
         if len(op.inputs) > 2 and op.inputs[2] >= 0:
@@ -160,15 +157,14 @@ def quantize_model(model, samples, progress=None):
             bias_scales = (np.float64(input_scale) * scales.astype(np.float64))
             values = fp.tflite_round(b.data.astype(np.float64).reshape(-1) / bias_scales)
             values = np.clip(values, -2 ** 31, 2 ** 31 - 1).astype(np.int32)
-            tensors[b.index] = dataclasses.replace(
-                b, dtype="int32", data=values.reshape(b.shape), scale=bias_scales.astype(np.float32),
+            builder.replace_tensor(
+                b.index, dtype="int32", data=values.reshape(b.shape), scale=bias_scales.astype(np.float32),
                 zero_point=np.zeros(scales.size, np.int64), quantized_dimension=0)
-    new_ops = [dataclasses.replace(op, options=dict(op.options)) for op in model.ops]
-    result = Model(path=model.path, sha256=model.sha256, tensors=tensors, ops=new_ops, inputs=list(model.inputs),
-                   outputs=list(model.outputs),
-                   description=(model.description + "; " if model.description else "")
-                   + f"int8 post-training quantization on {len(samples)} calibration samples",
-                   schema_version=model.schema_version, subgraph_name=model.subgraph_name,
-                   nchw_shapes=dict(model.nchw_shapes))
+    result = builder.model(
+        model.path, model.sha256, list(model.inputs), list(model.outputs),
+        nchw_shapes=dict(model.nchw_shapes), drop_unused=False,
+        description=(model.description + "; " if model.description else "")
+        + f"int8 post-training quantization on {len(samples)} calibration samples",
+        schema_version=model.schema_version, subgraph_name=model.subgraph_name)
     Interpreter(result)   # every op's int8 checks must pass
     return result

@@ -23,6 +23,7 @@ TARGETS = os.path.join(REPO, "targets")
 RUNNER_MODEL = os.path.join(TARGETS, "runner_model.hpp")    # included by every runner below
 HOST_RUNNER = os.path.join(TARGETS, "host", "run_main.cpp")
 HOST_BENCH = os.path.join(TARGETS, "host", "bench_main.cpp")
+HOST_PLAN = os.path.join(TARGETS, "host", "plan_main.cpp")
 CORTEX_M_RUNNER = os.path.join(TARGETS, "cortex-m", "run_main.cpp")
 CORTEX_M_BASELINE = os.path.join(TARGETS, "cortex-m", "run_baseline.cpp")
 MODEL_HEADER = "model.hpp"   # the header's file name in its build folder
@@ -69,27 +70,34 @@ def _write_header(folder, header_text):
         f.write(header_text)
 
 
-def build_host(header_text, namespace, input_count=None, output_count=None, cxx=None, extra_flags=(), progress=None):
-    """Compiles targets/host/run_main.cpp for the header (cached); returns the program's path. It
-    takes the paths of the input files, then of the output files (run_host). input_count and
-    output_count are not needed (the runner iterates the network's own inputs and outputs); they
-    stay for existing callers."""
+def build_host(header_text, namespace, input_count=None, output_count=None, cxx=None, extra_flags=(), progress=None,
+               source=HOST_RUNNER, extra_files=None):
+    """Compiles targets/host/run_main.cpp (or `source`, another program of targets/host) for the
+    header (cached); returns the program's path. The runner takes the paths of the input files,
+    then of the output files (run_host). input_count and output_count are not needed (the runner
+    iterates the network's own inputs and outputs); they stay for existing callers. extra_files:
+    {file name: text} written next to the header (e.g. plan_main.cpp's plan_names.hpp)."""
+    extra_files = dict(extra_files or {})
     cxx = cxx or os.environ.get("TINYNET_CXX") or os.environ.get("CXX") or "g++"
     if shutil.which(cxx) is None:
         raise TinynetError(None, f"C++ compiler '{cxx}' not found (set CXX or TINYNET_CXX)")
     # TINYNET_CXXFLAGS adds flags to host builds, e.g. "-fsanitize=address,undefined".
     flags = HOST_FLAGS + list(extra_flags) + os.environ.get("TINYNET_CXXFLAGS", "").split() + model_defines(namespace)
-    key = hashlib.sha256("\0".join([header_text, files_digest([HOST_RUNNER, RUNNER_MODEL]), cxx, " ".join(flags),
-                                    library_digest()]).encode()).hexdigest()[:24]
+    key = hashlib.sha256("\0".join([header_text, files_digest([source, RUNNER_MODEL]), cxx, " ".join(flags),
+                                    library_digest()] + [f"{k}\0{v}" for k, v in sorted(extra_files.items())]
+                                   ).encode()).hexdigest()[:24]
     folder = os.path.join(cache_root(), "host-" + key)
     binary = os.path.join(folder, "runner")
     if os.path.exists(binary):
         return binary
     _write_header(folder, header_text)
+    for name, text in extra_files.items():
+        with open(os.path.join(folder, name), "w") as f:
+            f.write(text)
     if progress:
         progress(f"compiling with {cxx} (cached afterwards)")
     tmp = binary + ".tmp"
-    cmd = [cxx] + flags + ["-I", INCLUDE, "-I", folder, HOST_RUNNER, "-o", tmp]
+    cmd = [cxx] + flags + ["-I", INCLUDE, "-I", folder, source, "-o", tmp]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise TinynetError(None, "compiling the generated network failed:\n" + proc.stderr[-4000:])

@@ -24,7 +24,7 @@ import pickletools
 import numpy as np
 
 from .errors import ModelError, TinynetError
-from .ir import Model, Op, Tensor
+from .ir import Builder
 from .safe_text import escape
 
 _MLP = "sklearn.neural_network._multilayer_perceptron"
@@ -183,47 +183,35 @@ def from_estimator(estimator, path="<estimator>", sha256=""):
             len(estimator.coefs_) != len(estimator.intercepts_):
         raise ModelError(path, f"the {kind}'s coefs_ and intercepts_ are not lists of float arrays")
 
-    tensors, ops = [], []
-
-    def add_tensor(name, shape, data=None):
-        t = Tensor(index=len(tensors), name=name, shape=tuple(int(d) for d in shape), dtype="float32",
-                   data=None if data is None else np.ascontiguousarray(data, dtype=np.float32))
-        tensors.append(t)
-        return t.index
-
-    def add_op(opcode, inputs, outputs, options):
-        ops.append(Op(index=len(ops), opcode=opcode, inputs=list(inputs), outputs=list(outputs),
-                      options=options))
-
+    builder = Builder()
     coefs, intercepts = estimator.coefs_, estimator.intercepts_
-    current = add_tensor("input", (1, coefs[0].shape[0]))
+    current = builder.tensor("input", (1, coefs[0].shape[0]))
     graph_input = current
     for layer, (w, b) in enumerate(zip(coefs, intercepts)):
         last = layer == len(coefs) - 1
         units = w.shape[1]
-        weights = add_tensor(f"dense_{layer}/weights", (units, w.shape[0]), np.asarray(w).T)
-        bias = add_tensor(f"dense_{layer}/bias", (units,), b)
-        out = add_tensor(f"dense_{layer}", (1, units))
+        weights = builder.tensor(f"dense_{layer}/weights", (units, w.shape[0]), np.asarray(w).T)
+        bias = builder.tensor(f"dense_{layer}/bias", (units,), b)
+        out = builder.tensor(f"dense_{layer}", (1, units))
         activation = "NONE" if last else _HIDDEN[hidden]
         fused = activation if activation in ("NONE", "RELU") else "NONE"
-        add_op("FULLY_CONNECTED", (current, weights, bias), (out,),
-               {"fused_activation_function": fused, "weights_format": 0, "keep_num_dims": False})
+        builder.op("FULLY_CONNECTED", (current, weights, bias), (out,),
+                   fused_activation_function=fused, weights_format=0, keep_num_dims=False)
         current = out
         if activation in ("LOGISTIC", "TANH"):
-            nxt = add_tensor(f"dense_{layer}/{activation.lower()}", (1, units))
-            add_op(activation, (current,), (nxt,), {})
+            nxt = builder.tensor(f"dense_{layer}/{activation.lower()}", (1, units))
+            builder.op(activation, (current,), (nxt,))
             current = nxt
     if output_activation == "softmax":
-        probs = add_tensor("probabilities", (1, coefs[-1].shape[1]))
-        add_op("SOFTMAX", (current,), (probs,), {"beta": 1.0})
+        probs = builder.tensor("probabilities", (1, coefs[-1].shape[1]))
+        builder.op("SOFTMAX", (current,), (probs,), beta=1.0)
         current = probs
     elif output_activation == "logistic":
-        probs = add_tensor("probabilities", (1, coefs[-1].shape[1]))
-        add_op("LOGISTIC", (current,), (probs,), {})
+        probs = builder.tensor("probabilities", (1, coefs[-1].shape[1]))
+        builder.op("LOGISTIC", (current,), (probs,))
         current = probs
     description = f"scikit-learn {kind}, hidden layers {list(getattr(estimator, 'hidden_layer_sizes', []))}"
     classes = getattr(estimator, "classes_", None)
     if classes is not None:
         description += f", classes {[c.item() if hasattr(c, 'item') else c for c in classes]}"
-    return Model(path=path, sha256=sha256, tensors=tensors, ops=ops, inputs=[graph_input], outputs=[current],
-                 description=description)
+    return builder.model(path, sha256, [graph_input], [current], description=description)

@@ -20,6 +20,7 @@ _MAX_TENSOR_ELEMENTS = 1 << 28
 
 
 # A zero point must be a value of the tensor's type (TFLite's quantization spec).
+_UNREAD_QUANTIZATION_DTYPES = ("int32", "int64")
 _ZERO_POINT_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767),
                       "int32": (-(1 << 31), (1 << 31) - 1)}
 
@@ -154,6 +155,8 @@ class _Reader:
         scale = np.zeros(0, np.float32)
         zero_point = np.zeros(0, np.int64)
         quantized_dimension = 0
+        # A problem with the quantization is reported only if some op may read it: see tensor().
+        problem = None
         q = t.table(schema.TENSOR_QUANTIZATION, "quantization")
         if q is not None:
             if q.scalar(schema.QUANT_DETAILS_TYPE, "uint8", 0, "details_type") != 0:
@@ -164,20 +167,22 @@ class _Reader:
             quantized_dimension = q.scalar(schema.QUANT_QUANTIZED_DIMENSION, "int32", 0,
                                            "quantized_dimension")
             if scale.size and zero_point.size and zero_point.size != scale.size:
-                self.fail(f"{label} has {scale.size} scales but {zero_point.size} zero points")
+                # TFLM's allocator (InitializeTfLiteTensorFromFlatbuffer) gives every channel
+                # zero_point[0] when the counts differ (converters write one 0 for all channels).
+                zero_point = np.full(scale.size, zero_point[0], np.int64)
             if scale.size > 1 and not 0 <= quantized_dimension < max(len(shape), 1):
-                self.fail(f"{label}: quantized_dimension {quantized_dimension} is outside "
-                          f"its shape {shape}")
-            if scale.size > 1 and shape and scale.size != shape[quantized_dimension]:
-                self.fail(f"{label} has {scale.size} per-channel scales but dimension "
-                          f"{quantized_dimension} of its shape {shape} is "
-                          f"{shape[quantized_dimension]}")
+                problem = (f"{label}: quantized_dimension {quantized_dimension} is outside "
+                           f"its shape {shape}")
+            elif scale.size > 1 and shape and scale.size != shape[quantized_dimension]:
+                problem = (f"{label} has {scale.size} per-channel scales but dimension "
+                           f"{quantized_dimension} of its shape {shape} is "
+                           f"{shape[quantized_dimension]}")
             if scale.size and not zero_point.size:
                 zero_point = np.zeros(scale.size, np.int64)
             bad = scale[~(np.isfinite(scale) & (scale >= 0))]
-            if bad.size:
-                self.fail(f"{label} has quantization scale {float(bad[0])!r}; a scale must be a "
-                          f"finite number > 0")
+            if bad.size and problem is None:
+                problem = (f"{label} has quantization scale {float(bad[0])!r}; a scale must be a "
+                           f"finite number > 0")
         buffer_index = t.scalar(schema.TENSOR_BUFFER, "uint32", 0, "buffer")
         if buffer_index >= max(len(self.buffers), 1):
             self.fail(f"corrupt TFLite file: {label} refers to buffer {buffer_index}, "
@@ -185,7 +190,7 @@ class _Reader:
         raw = self.buffers[buffer_index] if buffer_index < len(self.buffers) else None
         is_variable = bool(t.scalar(schema.TENSOR_IS_VARIABLE, "bool", 0, "is_variable"))
         return dict(index=index, name=name, label=label, shape=shape, dtype=dtype,
-                    scale=scale, zero_point=zero_point,
+                    scale=scale, zero_point=zero_point, quantization_problem=problem,
                     quantized_dimension=quantized_dimension, raw=raw, is_variable=is_variable)
 
     def tensor(self, raw):
@@ -193,13 +198,22 @@ class _Reader:
         if dtype not in DTYPES:
             self.fail(f"{label} has dtype {dtype}, which tinynet does not support "
                       f"(supported: {', '.join(DTYPES)})")
-        if raw["zero_point"].size and dtype in _ZERO_POINT_RANGES:
+        scale, zero_point, problem = raw["scale"], raw["zero_point"], raw["quantization_problem"]
+        if zero_point.size and dtype in _ZERO_POINT_RANGES and problem is None:
             low, high = _ZERO_POINT_RANGES[dtype]
-            zp = raw["zero_point"]
-            if zp.min() < low or zp.max() > high:
-                wrong = int(zp[(zp < low) | (zp > high)][0])
-                self.fail(f"{label} of dtype {dtype} has zero point {wrong}, outside the "
-                          f"{dtype} range [{low}, {high}]")
+            if zero_point.min() < low or zero_point.max() > high:
+                wrong = int(zero_point[(zero_point < low) | (zero_point > high)][0])
+                problem = (f"{label} of dtype {dtype} has zero point {wrong}, outside the "
+                           f"{dtype} range [{low}, {high}]")
+        if problem is not None:
+            if dtype == "float32" or (raw["raw"] is not None and dtype in _UNREAD_QUANTIZATION_DTYPES):
+                # A float32 tensor, or a constant int32/int64 one (a bias, a shape, axes, paddings,
+                # indices): no TFLM kernel tinynet supports reads its quantization (float kernels
+                # never do; conv biases are added raw, their scale taken to be input x filter
+                # scale), so an odd one is dropped, as TFLM ignores it, rather than refused.
+                scale, zero_point = np.zeros(0, np.float32), np.zeros(0, np.int64)
+            else:
+                self.fail(problem)
         data = None
         if raw["raw"] is not None:
             np_dtype = np.dtype(DTYPES[dtype]).newbyteorder("<")
@@ -216,7 +230,7 @@ class _Reader:
                           f"must be finite")
             data.setflags(write=False)
         return Tensor(index=raw["index"], name=raw["name"], shape=raw["shape"], dtype=dtype,
-                      scale=raw["scale"], zero_point=raw["zero_point"],
+                      scale=scale, zero_point=zero_point,
                       quantized_dimension=raw["quantized_dimension"], data=data,
                       is_variable=raw["is_variable"])
 

@@ -19,7 +19,7 @@ def read_csv(path):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem if p else "none")
 def test_int16_conformance(case):
-    model = load_model(case, check_supported=False)   # the reference also runs ops the C++ lacks (TRANSPOSE_CONV)
+    model = load_model(case, check_supported=False)
     inputs = []
     for k in range(len(model.inputs)):
         found = sorted(case.parent.glob(f"{case.stem}_input{k}_*.csv"))

@@ -83,6 +83,33 @@ def depthwise_cases():
             dtype="float32")
 
 
+def transpose_conv_cases():
+    """The int8 cases beyond tflm-ops' and tflm-seanet-int16's (which cover 16x8), and float (no TFLM case)."""
+    t = sm.transpose_conv_case
+    # stride 3 > kernel 2 (output rows no tap reaches: bias only), VALID, an output cropped
+    # below TFLM's full size, per-tensor weights, RELU, batch 2.
+    yield t("tconv_s3_k2_valid_cropped_relu_batch2", (2, 3, 2, 2), (7, 5), 3, (2, 2), (3, 3), "VALID",
+            "RELU", in_zp=127, out_zp=-128, per_channel=False)
+    # float: every element summed in TFLM's scatter order, so the bytes must be TFLM's (tolerance 0).
+    yield t("tconv_float_s2_same_k3_relu", (1, 4, 3, 12), (8, 6), 5, (3, 3), (2, 2), activation="RELU",
+            dtype="float32")
+    yield t("tconv_float_s1x2_valid_k2x4_no_bias", (2, 3, 3, 2), (4, 10), 3, (2, 4), (1, 2), "VALID",
+            dtype="float32", bias=False)
+
+
+def batch_matmul_cases():
+    """Beyond tflm-ops' cases (a constant rhs, int16): rank 5, a constant lhs, float."""
+    m = sm.batch_matmul_case
+    # rank 5 against rank 3: batch dimensions broadcast both ways (lhs 2x1x3, rhs 1x4x3 -> 2x4x3).
+    yield m("bmm_rank5_broadcast_adj_y", (2, 1, 3, 4, 6), (4, 1, 5, 6), adj_y=True)
+    yield m("bmm_const_lhs_adj_x", (3, 5), (2, 3, 4), adj_x=True, constant=0, zero_points=(127, -128, 120),
+            out_scale_factor=3.0)
+    # float: the sum in TFLM's k order from 0.0f, so the bytes must be TFLM's (tolerance 0).
+    yield m("bmm_float_depth33_broadcast", (2, 3, 33), (1, 33, 4), dtype="float32")
+    yield m("bmm_float_const_rhs_adj_x_adj_y", (2, 9, 3), (5, 9), adj_x=True, adj_y=True, constant=1,
+            dtype="float32")
+
+
 def fully_connected_cases():
     f = sm.fully_connected_case
     yield f("fc_per_tensor", (1, 20), 10)
@@ -378,6 +405,16 @@ def shape_cases():
     yield r("resize_nearest_align_corners_odd", (1, 3, 5, 2), (7, 11), align_corners=True)
     yield r("resize_nearest_half_pixel_odd", (1, 4, 6, 3), (7, 9), half_pixel_centers=True, zp=-128)
     yield r("resize_nearest_float", (1, 2, 3, 4), (5, 4), half_pixel_centers=True, dtype="float32")
+    # Issue 12's spatial and normalization ops: only what the tflm-ops cases leave out (those cover
+    # int8 RESIZE_BILINEAR with align_corners and half_pixel_centers, the float kernels of
+    # L2_NORMALIZATION and LOG_SOFTMAX, and BATCH_TO_SPACE_ND's crops).
+    nc = sm.normalization_case
+    yield nc("l2_normalization_rank4_zp127", "L2_NORMALIZATION", (2, 3, 2, 5), in_zp=127, out_quant=(0.02, -3))
+    yield nc("log_softmax_large_scale_capped", "LOG_SOFTMAX", (2, 6), in_scale=100.0, in_zp=0)
+    yield nc("log_softmax_small_scale", "LOG_SOFTMAX", (3, 40), in_scale=0.003, in_zp=5)
+    rb = lambda *a, **k: r(*a, opcode="RESIZE_BILINEAR", **k)
+    yield rb("resize_bilinear_down_batch2", (2, 7, 5, 3), (3, 4), zp=127)
+    yield rb("resize_bilinear_float_half_pixel", (1, 4, 3, 2), (9, 5), half_pixel_centers=True, dtype="float32")
 
 
 def indexing_cases():
@@ -394,6 +431,9 @@ def indexing_cases():
     yield sd("space_to_depth_b1", "SPACE_TO_DEPTH", (1, 2, 3, 4), 1)
     yield sd("depth_to_space_b2_batch2", "DEPTH_TO_SPACE", (2, 3, 2, 8), 2, zp=-128)
     yield sd("depth_to_space_b3_float", "DEPTH_TO_SPACE", (1, 2, 1, 18), 3, dtype="float32")
+    sb = sm.space_batch_case
+    yield sb("space_to_batch_pads_batch2", "SPACE_TO_BATCH_ND", (2, 3, 5, 2), [2, 3], [[1, 0], [2, 2]], zp=100)
+    yield sb("batch_to_space_float_3d", "BATCH_TO_SPACE_ND", (4, 5, 3), [2], [[0, 1]], dtype="float32")
     mp = sm.mirror_pad_case
     yield mp("mirror_pad_reflect_rank4", (1, 4, 3, 2), [(0, 0), (3, 1), (2, 2), (0, 1)], False)
     yield mp("mirror_pad_symmetric_rank3", (2, 3, 4), [(2, 0), (3, 3), (0, 4)], True, zp=127)
@@ -423,7 +463,8 @@ def chain_cases():
 
 def catalogue():
     cases = []
-    for family in (conv_cases, depthwise_cases, fully_connected_cases, pool_cases, mean_cases, reduce_cases,
+    for family in (conv_cases, depthwise_cases, transpose_conv_cases, batch_matmul_cases,
+                   fully_connected_cases, pool_cases, mean_cases, reduce_cases,
                    arithmetic_cases, elementwise_cases, activation_cases, softmax_cases, quantize_cases, shape_cases,
                    indexing_cases, chain_cases):
         cases.extend(family())

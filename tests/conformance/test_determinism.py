@@ -51,8 +51,6 @@ def _int16_cases():
     cases = []
     dtypes = {"int16": np.int16, "int32": np.int32, "int8": np.int8}
     for model in shared_listing("conformance", "tflm-seanet-int16", pattern="*/*.tflite"):
-        if model.parent.name == "transpose_conv":      # not supported by the C++ library yet
-            continue
         inputs = [_csv(p).astype(dtypes[p.stem.rsplit("_", 1)[1]]).tobytes()
                   for p in sorted(model.parent.glob(f"{model.stem}_input*_*.csv"))]
         golden = next(model.parent.glob(f"{model.stem}_golden_*.csv"))

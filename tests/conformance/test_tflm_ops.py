@@ -24,14 +24,7 @@ from tinynet_py.tflite import load_model
 ROOT = SHARED / "conformance" / "tflm-ops"
 
 # Cases of claimed ops that tinynet refuses with its one-line error (case -> what is missing).
-GAPS = {
-    **{f"{op}/{case}": f"int16 {op.upper()} (16x8) is not implemented yet" for op, case in (
-        ("logistic", "int16_1x3x3x7_pot_2m11"), ("logistic", "int16_1x4x4x3_pot_2m12"),
-        ("logistic", "int16_37_large_scale"), ("softmax", "int16_1x10"),
-        ("softmax", "int16_4x13_beta0p5"), ("tanh", "int16_1x4x4x3_pot_2m12"),
-        ("tanh", "int16_1x5x5x3_general"), ("tanh", "int16_37_tiny_scale"))},
-    "softmax/int8_in_int16_out_2x9": "SOFTMAX int8 -> int16 is not implemented yet",
-}
+GAPS = {}
 
 
 def _cases():
@@ -95,16 +88,17 @@ def check(case, run, outputs):
     return None
 
 
-@pytest.mark.parametrize("name", placeholder_if_empty(sorted(GAPS), MISSING))
-def test_gap_is_refused_with_one_line(name):
-    """A case listed in GAPS is refused by the generator with a ModelError (what `tinynet convert`
-    prints as one line, exit 2), not converted into something wrong."""
+def test_gaps_are_refused_with_one_line():
+    """Each case listed in GAPS is refused by the generator with a ModelError (what `tinynet convert`
+    prints as one line, exit 2), not converted into something wrong. (GAPS is empty today: one test
+    over the list, so that an empty list is not a skip.)"""
     from tinynet_py.errors import ModelError
-    assert name in CASES, f"{name} is no longer in tflm-ops or its op is no longer claimed"
-    case = Case(name)
-    with pytest.raises(ModelError) as error:
-        emit.generate_header(case.model, "gap")
-    assert "\n" not in str(error.value)
+    for name in sorted(GAPS):
+        assert name in CASES, f"{name} is no longer in tflm-ops or its op is no longer claimed"
+        case = Case(name)
+        with pytest.raises(ModelError) as error:
+            emit.generate_header(case.model, "gap")
+        assert "\n" not in str(error.value)
 
 
 @pytest.mark.parametrize("name", SUPPORTED_CASES)

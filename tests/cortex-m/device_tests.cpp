@@ -3,7 +3,9 @@
 // planned arena). The bytes must agree: the same network gives the same output on host and target.
 // Also checks the harness: semihosting, and the instruction count of a known loop.
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include <tinynet/tinynet.hpp>
 
@@ -68,6 +70,13 @@ constexpr auto expected_mlp = mlp::evaluate({2.0f, 1.0f});
 
 static tinynet::Instance<device::network> instance;
 static tinynet::Instance<device::mlp> mlp_instance;
+// The same network again, wiping all but its outputs after each invoke(); and the float MLP in
+// a SharedArena next to the CNN (sharing their bytes: they run one after the other).
+static tinynet::Instance<device::network, tinynet::AfterInvoke::wipe_all_but_outputs> private_instance;
+static tinynet::SharedArena<device::network, device::mlp> shared;
+// The float MLP over a stream of scalar frames: its two inputs are the last two frames.
+static tinynet::StreamWindow<device::mlp, 1> stream;
+static tinynet::Instance<device::mlp> stream_instance;
 
 static int failures = 0;
 static void check(bool ok, const char* what) {
@@ -109,6 +118,58 @@ extern "C" int app_main() {
   mlp_instance.input()[1] = 1.0f;
   mlp_instance.invoke();
   check(mlp_instance.output()[0] == device::expected_mlp[0], "float MLP differs from the host compiler's");
+
+  // Privacy: after invoke() only the output tensors' bytes may be non-zero; after wipe(), none.
+  for (std::size_t i = 0; i < input.size(); ++i) private_instance.input()[i] = device::test_image[i];
+  private_instance.invoke();
+  bool outputs_kept = true;
+  for (std::size_t i = 0; i < 3; ++i) {
+    outputs_kept = outputs_kept && private_instance.output<0>()[i] == std::get<0>(device::expected)[i] &&
+                   private_instance.output<1>()[i] == std::get<1>(device::expected)[i];
+  }
+  check(outputs_kept, "wipe_all_but_outputs changed the outputs");
+  const auto* out0 = reinterpret_cast<const std::byte*>(private_instance.output<0>().data());
+  const auto* out1 = reinterpret_cast<const std::byte*>(private_instance.output<1>().data());
+  std::size_t left = 0;
+  for (const std::byte& b : private_instance.arena) {
+    const bool in_output = (&b >= out0 && &b < out0 + 3) || (&b >= out1 && &b < out1 + 3);
+    if (!in_output && b != std::byte{0}) ++left;
+  }
+  check(left == 0, "bytes other than the outputs survived wipe_all_but_outputs");
+  private_instance.wipe();
+  left = 0;
+  for (const std::byte& b : private_instance.arena) left += b != std::byte{0};
+  check(left == 0, "bytes survived wipe()");
+
+  // Two networks in one SharedArena, one after the other, give the same bytes as apart.
+  static_assert(decltype(shared)::arena_bytes == (device::network::arena_bytes > device::mlp::arena_bytes
+                                                      ? device::network::arena_bytes
+                                                      : device::mlp::arena_bytes));
+  auto cnn = shared.instance<device::network>();
+  auto small = shared.instance<device::mlp>();
+  for (std::size_t i = 0; i < input.size(); ++i) cnn.input()[i] = device::test_image[i];
+  cnn.invoke();
+  bool shared_same = true;
+  for (std::size_t i = 0; i < 3; ++i) shared_same = shared_same && cnn.output<1>()[i] == std::get<1>(device::expected)[i];
+  small.input()[0] = 2.0f;
+  small.input()[1] = 1.0f;
+  small.invoke();
+  shared_same = shared_same && small.output()[0] == device::expected_mlp[0];
+  check(shared_same, "networks in a SharedArena differ from the host compiler's");
+
+  // A StreamWindow read in place gives what the MLP gives on a copy of the last two frames.
+  const float signal[5] = {2.0f, 1.0f, -0.5f, 3.0f, 0.25f};
+  bool stream_same = true;
+  for (int t = 0; t < 5; ++t) {
+    stream.push(std::span<const float, 1>(&signal[t], 1));
+    if (!stream.full()) continue;
+    stream_instance.invoke_from(stream);
+    mlp_instance.input()[0] = signal[t - 1];
+    mlp_instance.input()[1] = signal[t];
+    mlp_instance.invoke();
+    stream_same = stream_same && stream_instance.output()[0] == mlp_instance.output()[0];
+  }
+  check(stream_same, "StreamWindow in place differs from the copied window");
 
   cycles::start();
   const std::uint32_t before = cycles::now();

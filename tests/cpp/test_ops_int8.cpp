@@ -282,6 +282,9 @@ TEST_CASE("quantize_value rounds half away from zero in float, then clamps") {
   static_assert(quantize_value<t>(1000.0f) == 127);
   static_assert(quantize_value<t>(-1e30f) == -128);
   static_assert(quantize_value<edge_values::t16>(8000.0f) == 32007);
+  // The same rounding without the clamp: 1000 / 0.5 - 3, and half away from zero as above.
+  static_assert(quantize_unclamped<t>(1000.0f) == 1997 && quantize_unclamped<t>(-1000.0f) == -2003);
+  static_assert(quantize_unclamped<t>(1.25f) == 0 && quantize_unclamped<t>(-1.25f) == -6);
   CHECK(quantize_value<t>(std::numeric_limits<float>::quiet_NaN()) == -3);
   CHECK(quantize_value<t>(std::numeric_limits<float>::infinity()) == 127);
   static_assert(dequantize_value<t>(-3) == 0.0f);

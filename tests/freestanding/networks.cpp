@@ -118,6 +118,33 @@ struct mf_log : tinynet::Tensor<float, tinynet::Shape<8>> {};
 struct mf_out : tinynet::Tensor<float, tinynet::Shape<8>> {};
 using math_float = tinynet::Network<tinynet::Inputs<mf_in>, tinynet::Outputs<mf_out>, tinynet::Exp<mf_in, mf_exp>,
                                     tinynet::Log<mf_exp, mf_log>, tinynet::Sqrt<mf_log, mf_out>>;
+// Issue 12 spatial and normalization ops: ResizeBilinear (x2, default flags: the generator's
+// tables), SpaceToBatchNd and back, L2Normalization, LogSoftmax (int8 and float).
+inline constexpr std::int32_t rb_index[16] = {0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3};
+inline constexpr std::int32_t rb_fraction[8] = {0, 512, 0, 512, 0, 512, 0, 512};
+inline constexpr float rb_float_fraction[8] = {0.0f, 0.5f, 0.0f, 0.5f, 0.0f, 0.5f, 0.0f, 0.5f};
+inline constexpr tinynet::Quant l2_q{1.0f / 128, 0};
+inline constexpr tinynet::Quant log_softmax_q{16.0f / 256, 127};
+struct sp_in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 4, 2>, q> {};
+struct sp_up : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 8, 8, 2>, q> {};
+struct sp_batch : tinynet::Tensor<std::int8_t, tinynet::Shape<4, 5, 4, 2>, q> {};
+struct sp_back : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 8, 8, 2>, q> {};
+struct sp_l2 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 8, 8, 2>, l2_q> {};
+struct sp_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 8, 8, 2>, log_softmax_q> {};
+using spatial_network = tinynet::Network<
+    tinynet::Inputs<sp_in>, tinynet::Outputs<sp_out>,
+    tinynet::ResizeBilinear<sp_in, sp_up, rb_index, rb_fraction, rb_index, rb_fraction>,
+    tinynet::SpaceToBatchNd<sp_up, sp_batch, tinynet::SpaceBatchOptions{.block_h = 2, .block_w = 2, .top = 1, .bottom = 1}>,
+    tinynet::BatchToSpaceNd<sp_batch, sp_back, tinynet::SpaceBatchOptions{.block_h = 2, .block_w = 2, .top = 1, .bottom = 1}>,
+    tinynet::L2Normalization<sp_back, sp_l2>, tinynet::LogSoftmax<sp_l2, sp_out>>;
+struct spf_in : tinynet::Tensor<float, tinynet::Shape<1, 4, 4, 2>> {};
+struct spf_up : tinynet::Tensor<float, tinynet::Shape<1, 8, 8, 2>> {};
+struct spf_l2 : tinynet::Tensor<float, tinynet::Shape<1, 8, 8, 2>> {};
+struct spf_out : tinynet::Tensor<float, tinynet::Shape<1, 8, 8, 2>> {};
+using spatial_float = tinynet::Network<
+    tinynet::Inputs<spf_in>, tinynet::Outputs<spf_out>,
+    tinynet::ResizeBilinear<spf_in, spf_up, rb_index, rb_float_fraction, rb_index, rb_float_fraction>,
+    tinynet::L2Normalization<spf_up, spf_l2>, tinynet::LogSoftmax<spf_l2, spf_out>>;
 }  // namespace freestanding
 
 alignas(16) static std::byte arena[freestanding::network::arena_bytes];
@@ -128,6 +155,8 @@ alignas(16) static std::byte ew16_arena[freestanding::elementwise_network16::are
 alignas(16) static std::byte ewf_arena[freestanding::elementwise_float::arena_bytes];
 alignas(16) static std::byte reduce_arena[freestanding::reduce_network::arena_bytes];
 alignas(16) static std::byte math_arena[freestanding::math_float::arena_bytes];
+alignas(16) static std::byte spatial_arena[freestanding::spatial_network::arena_bytes];
+alignas(16) static std::byte spatial_float_arena[freestanding::spatial_float::arena_bytes];
 
 extern "C" int tinynet_freestanding_entry() {
   freestanding::network::invoke(arena);
@@ -138,10 +167,14 @@ extern "C" int tinynet_freestanding_entry() {
   freestanding::elementwise_float::invoke(ewf_arena);
   freestanding::reduce_network::invoke(reduce_arena);
   freestanding::math_float::invoke(math_arena);
+  freestanding::spatial_network::invoke(spatial_arena);
+  freestanding::spatial_float::invoke(spatial_float_arena);
   return freestanding::network::output(arena)[0] + freestanding::network16::output(arena16)[0] +
          freestanding::sparse_network::output<0>(sparse_arena)[0] + freestanding::sparse_network::output<1>(sparse_arena)[0] +
          freestanding::elementwise_network::output(ew_arena)[0] + freestanding::elementwise_network16::output(ew16_arena)[0] +
          static_cast<int>(freestanding::elementwise_float::output(ewf_arena)[0]) +
          freestanding::reduce_network::output(reduce_arena)[0] +
-         static_cast<int>(freestanding::math_float::output(math_arena)[0]);
+         static_cast<int>(freestanding::math_float::output(math_arena)[0]) +
+         freestanding::spatial_network::output(spatial_arena)[0] +
+         static_cast<int>(freestanding::spatial_float::output(spatial_float_arena)[0]);
 }

@@ -392,12 +392,13 @@ def test_error_bad_file(tmp_path):
 
 @pytest.mark.parametrize("build,words", [
     (lambda g: g.node("MaxPool", ["x"], kernel_shape=[3, 3], pads=[1, 1, 0, 0]), ["MaxPool", ">= 0"]),
-    (lambda g: g.node("Softmax", ["x"], axis=3), ["Softmax", "axis"]),
-    (lambda g: g.node("Mul", ["x", g.node("Relu", ["x"])]), ["Mul"]),
+    (lambda g: g.node("Softmax", ["x"], axis=2), ["Softmax", "axis"]),
+    (lambda g: g.node("Mul", ["x", g.node("ReduceMean", ["x"], axes=[1], keepdims=0)]), ["Mul", "ranks"]),
     (lambda g: g.node("Conv", [g.node("Concat", ["x", "x"], axis=1), g.weights(4, 2, 1, 1)], group=2),
      ["group=2"]),
     (lambda g: g.node("Clip", ["x", g.const(0.0), g.const(3.0)]), ["Clip"]),
-    (lambda g: g.node("Flatten", [g.node("Conv", ["x", g.weights(2, 2, 1, 1)])]), ["output", "TRANSPOSE"]),
+    (lambda g: g.node("DepthToSpace", ["x"], blocksize=1, mode="CRD"), ["DepthToSpace", "DCR"]),
+    (lambda g: g.node("Resize", ["x", "", g.const([1, 1, 2, 2])], mode="linear"), ["Resize", "nearest"]),
 ])
 def test_error_cases(tmp_path, build, words):
     g = Graph()

@@ -562,3 +562,518 @@ def test_arg_min_max_refuses_what_tflm_refuses(kwargs, message):
     with pytest.raises(ModelError) as error:
         Interpreter(parse_model(case.data, "bad_am.tflite"))
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def _tflm_resize_bilinear(x, out_h, out_w, align, half):
+    """A transliteration of reference_ops::ResizeBilinearInteger (int8) and ResizeBilinear
+    (float32), element by element (internal/reference/resize_bilinear.h)."""
+    n, in_h, in_w, c = x.shape
+    out = np.zeros((n, out_h, out_w, c), x.dtype)
+    f32 = np.float32
+    if x.dtype == np.int8:
+        def scale10(i, o):
+            return ((1 << 10) * (i - 1) + (o - 1) // 2) // (o - 1) if align and o > 1 else ((1 << 10) * i + o // 2) // o
+
+        def c_div(a, d):
+            return int(a / d) if abs(a) < 2 ** 50 else None     # C's truncating division (exact here)
+
+        def values(v, s, size):
+            scaled = v * s + s // 2 - (1 << 9) if half else v * s
+            return scaled, max(c_div(scaled, 1 << 10), 0), min(c_div(scaled + (1 << 10) - 1, 1 << 10), size - 1)
+
+        hs, ws = scale10(in_h, out_h), scale10(in_w, out_w)
+        for b_ in range(n):
+            for y in range(out_h):
+                iy, y0, y1 = values(y, hs, in_h)
+                for x_ in range(out_w):
+                    ix, x0, x1 = values(x_, ws, in_w)
+                    for ch in range(c):
+                        total = (int(x[b_, y0, x0, ch]) * ((1 << 10) - (iy - (1 << 10) * y0)) * ((1 << 10) - (ix - (1 << 10) * x0))
+                                 + int(x[b_, y1, x0, ch]) * (iy - (1 << 10) * y0) * ((1 << 10) - (ix - (1 << 10) * x0))
+                                 + int(x[b_, y0, x1, ch]) * ((1 << 10) - (iy - (1 << 10) * y0)) * (ix - (1 << 10) * x0)
+                                 + int(x[b_, y1, x1, ch]) * (iy - (1 << 10) * y0) * (ix - (1 << 10) * x0))
+                        rnd = (1 << 19) if total > 0 else -(1 << 19)
+                        out[b_, y, x_, ch] = c_div(total + rnd, 1 << 20)
+        return out
+
+    def fscale(i, o):
+        return f32(i - 1) / f32(o - 1) if align and o > 1 else f32(i) / f32(o)
+
+    def fvalues(v, s, size):
+        scaled = (f32(v) + f32(0.5)) * s - f32(0.5) if half else f32(v) * s
+        return scaled, max(int(np.floor(scaled)), 0), min(int(np.ceil(scaled)), size - 1)
+
+    hs, ws = fscale(in_h, out_h), fscale(in_w, out_w)
+    for b_ in range(n):
+        for y in range(out_h):
+            iy, y0, y1 = fvalues(y, hs, in_h)
+            for x_ in range(out_w):
+                ix, x0, x1 = fvalues(x_, ws, in_w)
+                for ch in range(c):
+                    one = f32(1)
+                    out[b_, y, x_, ch] = (x[b_, y0, x0, ch] * (one - (iy - f32(y0))) * (one - (ix - f32(x0)))
+                                          + x[b_, y1, x0, ch] * (iy - f32(y0)) * (one - (ix - f32(x0)))
+                                          + x[b_, y0, x1, ch] * (one - (iy - f32(y0))) * (ix - f32(x0))
+                                          + x[b_, y1, x1, ch] * (iy - f32(y0)) * (ix - f32(x0)) + f32(0))
+    return out
+
+
+@pytest.mark.parametrize("in_shape, size, align, half, dtype", [
+    ((1, 3, 5, 2), (6, 10), False, False, "int8"), ((2, 5, 3, 3), (7, 8), True, False, "int8"),
+    ((1, 8, 6, 2), (3, 5), False, True, "int8"), ((1, 2, 2, 1), (7, 1), False, True, "int8"),
+    ((1, 1, 4, 2), (1, 9), True, False, "int8"), ((1, 4, 3, 2), (9, 7), False, True, "float32"),
+    ((2, 3, 5, 1), (5, 2), True, False, "float32"), ((1, 3, 3, 2), (4, 6), False, False, "float32"),
+])
+def test_resize_bilinear_matches_tflm_loops(in_shape, size, align, half, dtype):
+    """Both index rules (align_corners, half_pixel_centers, neither), up and down, batches; the
+    int8 edges -128/127 are in every random draw of this size."""
+    import synthetic_models as sm
+    case = sm.resize_nearest_case("rb", in_shape, size, align, half, dtype=dtype, opcode="RESIZE_BILINEAR")
+    model = parse_model(case.data, "rb.tflite")
+    for feed in case.feeds[:3]:
+        got = Interpreter(model).invoke(feed)[0]
+        want = _tflm_resize_bilinear(feed[0], size[0], size[1], align, half)
+        assert got.tobytes() == want.tobytes()
+
+
+def test_resize_bilinear_rounds_half_away_from_zero():
+    """Hand-worked: [-128, 127] to width 4 (scale 512/1024): x = 1 sits half way, sum -2^19,
+    (-2^19 - 2^19) / 2^20 = -1; half_pixel_centers samples x = 1 at 256/1024:
+    (-128 * 768 + 127 * 256) * 1024 / 2^20 = -64.25 -> -64, and x = 2 at 768/1024:
+    (-128 * 256 + 127 * 768) / 1024 = 63.25 -> 63; x = 0 sits at -256/1024, both taps on
+    column 0 (weights 1280 and -256)."""
+    from tinynet_py.ops.layout import _bilinear_axis
+    assert _bilinear_axis(4, 2, False, False, True) == ([0, 0, 1, 1], [0, 1, 1, 1], [0, 512, 0, 512])
+    assert _bilinear_axis(4, 2, False, True, True) == ([0, 0, 0, 1], [0, 1, 1, 1], [-256, 256, 768, 256])
+    import synthetic_models as sm
+    for half, want in ((False, [-128, -1, 127, 127]), (True, [-128, -64, 63, 127])):
+        case = sm.resize_nearest_case("rb", (1, 1, 2, 1), (1, 4), False, half, opcode="RESIZE_BILINEAR")
+        x = np.array([-128, 127], np.int8).reshape(1, 1, 2, 1)
+        assert Interpreter(parse_model(case.data, "rb.tflite")).invoke([x])[0].reshape(-1).tolist() == want
+
+
+@pytest.mark.parametrize("dtype, align, half, message", [
+    ("int16", False, False, "supported: int8, float32"),
+    ("int8", True, True, "align_corners must be false"),
+])
+def test_resize_bilinear_refuses_what_tflm_refuses(dtype, align, half, message):
+    import synthetic_models as sm
+    case = sm.resize_nearest_case("rb", (1, 2, 2, 1), (4, 4), align, half, opcode="RESIZE_BILINEAR")
+    model = parse_model(case.data, "rb.tflite")
+    if dtype == "int16":
+        import dataclasses
+        model = dataclasses.replace(model, tensors=[dataclasses.replace(t, dtype="int16") if t.dtype == "int8" else t
+                                                    for t in model.tensors])
+    with pytest.raises(ModelError) as error:
+        Interpreter(model)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def _tflm_space_to_batch(x, block, pads):
+    """A transliteration of reference_ops::SpaceToBatchND (internal/reference/space_to_batch_nd.h)
+    with TFLM's pad value: SpaceToBatchParams::output_offset, which TFLM's Prepare() never sets
+    (0 in its zeroed persistent buffer)."""
+    x4 = x if x.ndim == 4 else x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
+    n, h, w, c = x4.shape
+    bh, bw = block[0], block[1] if x.ndim == 4 else 1
+    top, left = pads[0][0], pads[1][0] if x.ndim == 4 else 0
+    oh_, ow_ = (h + pads[0][0] + pads[0][1]) // bh, (w + (pads[1][0] + pads[1][1] if x.ndim == 4 else 0)) // bw
+    out = np.zeros((n * bh * bw, oh_, ow_, c), x.dtype)
+    for ob in range(n * bh * bw):
+        ib, shift_w, shift_h = ob % n, (ob // n) % bw, (ob // n) // bw
+        for oh in range(oh_):
+            for ow in range(ow_):
+                yy, xx = oh * bh + shift_h, ow * bw + shift_w
+                if yy < top or yy >= top + h or xx < left or xx >= left + w:
+                    out[ob, oh, ow, :] = 0
+                else:
+                    out[ob, oh, ow, :] = x4[ib, yy - top, xx - left, :]
+    return out if x.ndim == 4 else out.reshape(out.shape[0], out.shape[1], c)
+
+
+def _tflm_batch_to_space(x, block, crops, out_shape):
+    """A transliteration of reference_ops::BatchToSpaceND (internal/reference/batch_to_space_nd.h)."""
+    x4 = x if x.ndim == 4 else x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
+    o4 = out_shape if len(out_shape) == 4 else (out_shape[0], out_shape[1], 1, out_shape[2])
+    out = np.full(o4, 99, x.dtype)       # every element must be written
+    bh, bw = block[0], block[1] if x.ndim == 4 else 1
+    top, left = crops[0][0], crops[1][0] if x.ndim == 4 else 0
+    for ib in range(x4.shape[0]):
+        ob, offset = ib % o4[0], ib // o4[0]
+        for ih in range(x4.shape[1]):
+            oh = ih * bh + offset // bw - top
+            if oh < 0 or oh >= o4[1]:
+                continue
+            for iw in range(x4.shape[2]):
+                ow = iw * bw + offset % bw - left
+                if ow < 0 or ow >= o4[2]:
+                    continue
+                out[ob, oh, ow, :] = x4[ib, ih, iw, :]
+    return out.reshape(out_shape)
+
+
+@pytest.mark.parametrize("opcode, in_shape, block, amounts, dtype", [
+    ("SPACE_TO_BATCH_ND", (2, 3, 5, 2), [2, 3], [[1, 0], [2, 2]], "int8"),
+    ("SPACE_TO_BATCH_ND", (1, 4, 4, 3), [2, 2], [[0, 0], [0, 0]], "int8"),
+    ("SPACE_TO_BATCH_ND", (3, 4, 2), [3], [[1, 1]], "float32"),
+    ("SPACE_TO_BATCH_ND", (1, 2, 3, 1), [1, 1], [[0, 2], [3, 0]], "int8"),
+    ("BATCH_TO_SPACE_ND", (12, 2, 3, 2), [3, 2], [[1, 2], [0, 1]], "int8"),
+    ("BATCH_TO_SPACE_ND", (4, 5, 3), [2], [[1, 0]], "int8"),
+    ("BATCH_TO_SPACE_ND", (8, 2, 2, 3), [2, 2], [[0, 0], [1, 2]], "float32"),
+    ("BATCH_TO_SPACE_ND", (2, 3, 3, 1), [1, 1], [[0, 0], [0, 0]], "int8"),
+])
+def test_space_batch_match_tflm_loops(opcode, in_shape, block, amounts, dtype):
+    import synthetic_models as sm
+    case = sm.space_batch_case("sb", opcode, in_shape, block, amounts, dtype=dtype, zp=100)
+    model = parse_model(case.data, "sb.tflite")
+    out_shape = model.tensors[model.outputs[0]].shape
+    for feed in case.feeds[:3]:
+        got = Interpreter(model).invoke(feed)[0]
+        want = (_tflm_space_to_batch(feed[0], block, amounts) if opcode == "SPACE_TO_BATCH_ND"
+                else _tflm_batch_to_space(feed[0], block, amounts, tuple(out_shape)))
+        assert got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("opcode, in_shape, block, amounts, dtype, out_shape, message", [
+    ("SPACE_TO_BATCH_ND", (1, 4, 4, 1), [2, 2], [[0, 0], [0, 0]], "int16", None, "supported: int8, float32"),
+    ("SPACE_TO_BATCH_ND", (1, 5, 4, 1), [2, 2], [[0, 0], [0, 0]], "int8", (4, 2, 2, 1), "not a multiple of block_shape"),
+    ("SPACE_TO_BATCH_ND", (1, 4, 4, 1), [2, 0], [[0, 0], [0, 0]], "int8", (4, 2, 2, 1), "positive block"),
+    ("SPACE_TO_BATCH_ND", (1, 4, 4, 1), [2, 2], [[0, 0], [0, 0]], "int8", (1, 2, 2, 4), "the output is"),
+    ("BATCH_TO_SPACE_ND", (6, 2, 2, 1), [2, 2], [[0, 0], [0, 0]], "int8", (1, 4, 4, 1), "not a multiple"),
+    ("BATCH_TO_SPACE_ND", (4, 2, 2, 1), [2, 2], [[0, -1], [0, 0]], "int8", (1, 5, 4, 1), "non-negative"),
+    ("BATCH_TO_SPACE_ND", (4, 2, 2, 1, 1), [2, 2, 1], [[0, 0]] * 3, "int8", (1, 4, 4, 1, 1), "3-D (NHC) or 4-D"),
+])
+def test_space_batch_refuse_what_would_be_wrong(opcode, in_shape, block, amounts, dtype, out_shape, message):
+    import synthetic_models as sm
+    case = sm.space_batch_case("bad", opcode, in_shape, block, amounts, dtype=dtype,
+                               out_shape=out_shape or (4, 2, 2, 1))
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(case.data, "bad.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def _l2_case(shape, in_zp=-7, dtype="int8", out_quant=None, options=None):
+    import synthetic_models as sm
+    case = sm.normalization_case("l2", "L2_NORMALIZATION", shape, in_zp=in_zp, dtype=dtype,
+                                 out_quant=out_quant, options=options)
+    return case, Interpreter(parse_model(case.data, "l2.tflite"))
+
+
+@pytest.mark.parametrize("row, zp, want", [
+    ([3, 4], 0, [77, 102]),               # 3/5 * 128 = 76.8, 4/5 * 128 = 102.4
+    ([-3, 4], 0, [-77, 102]),
+    ([1, 1, 1, 1], 0, [64, 64, 64, 64]),  # 1/2 * 128
+    ([1], 0, [127]),                      # 128 clamped
+    ([-1], 0, [-128]),
+    ([100, 100], 100, [0, 0]),            # all at the zero point: zeros (no division by zero)
+    ([-128, 127], 127, [-128, 0]),        # -255 / 255 * 128 = -128
+])
+def test_l2_normalization_int8_is_x_over_norm_in_1_128(row, zp, want):
+    """TFLM's integer L2 norm writes round(x / ||x|| * 128), clamped, whatever the output
+    quantization says (the tflm-ops README); worked out by hand."""
+    _, interpreter = _l2_case((1, len(row)), in_zp=zp, out_quant=(0.3, 5))
+    got = interpreter.invoke([np.array([row], np.int8)])[0]
+    assert got.reshape(-1).tolist() == want
+
+
+def test_l2_normalization_float_epsilon_and_order():
+    _, interpreter = _l2_case((3, 2), dtype="float32")
+    x = np.array([[3, 4], [0, 0], [1e-7, 0]], np.float32)
+    got = interpreter.invoke([x])[0]
+    want = np.array([[np.float32(3) / np.float32(5), np.float32(4) / np.float32(5)], [0, 0],
+                     [np.float32(1e-7) / np.float32(1e-6), 0]], np.float32)   # the norm at least 1e-6
+    assert got.tobytes() == want.tobytes()
+
+
+def test_l2_normalization_refuses_what_tflm_refuses():
+    for kwargs, message in (({"dtype": "int16"}, "supported: int8, float32"),
+                            ({"options": b.T(f0=("int8", 1))}, "fused activation"),
+                            ({"shape": (1, 1, 1, 1, 3)}, "exceeds 4")):
+        shape = kwargs.pop("shape", (2, 3))
+        with pytest.raises(ModelError) as error:
+            _l2_case(shape, **kwargs)
+        assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def _log_softmax(shape, in_scale=0.1, in_zp=-7, dtype="int8", out_quant=None):
+    import synthetic_models as sm
+    case = sm.normalization_case("ls", "LOG_SOFTMAX", shape, in_scale=in_scale, in_zp=in_zp, dtype=dtype,
+                                 out_quant=out_quant)
+    return case, Interpreter(parse_model(case.data, "ls.tflite"))
+
+
+@pytest.mark.parametrize("row, scale, want", [
+    ([5, 5], 0.1, [116, 116]),              # log(1/2) = -0.693 = -11.09 / 16 -> 127 - 11
+    ([0, 0, 0, 0], 1.0, [105, 105, 105, 105]),  # log(1/4) = -1.386 -> -22.18 -> 105
+    ([9], 0.5, [127]),                       # a single value: log(1) = 0
+    ([127, -128], 1.0, [127, -128]),         # a difference of -255: far below the range
+    ([127, 126], 1.0, [122, 106]),           # -log(1 + e^-1) = -0.313 -> -5.01; -1.313 -> -21.01
+    ([5, 4, 5], 100.0, [116, -128, 116]),    # scale 100 (multiplier capped at 2^31 - 1, shift 31):
+                                             # a step of -100 is out of range; log(1/2) -> 116
+])
+def test_log_softmax_int8_hand_worked(row, scale, want):
+    """Output = round(log_softmax * 16) + 127 (TFLM's fixed 16/256, 127), worked out by hand; the
+    fixed-point path lands on the nearest step for these (none within 0.02 of a half step)."""
+    _, interpreter = _log_softmax((1, len(row)), in_scale=scale)
+    assert interpreter.invoke([np.array([row], np.int8)])[0].reshape(-1).tolist() == want
+
+
+def test_log_softmax_int8_within_one_step_of_the_real_function():
+    case, interpreter = _log_softmax((6, 13), in_scale=0.07, in_zp=20)
+    for feed in case.feeds:
+        x = (feed[0].astype(np.float64) - 20) * np.float64(np.float32(0.07))
+        real = x - x.max(axis=-1, keepdims=True)
+        real = real - np.log(np.exp(real).sum(axis=-1, keepdims=True))
+        want = np.clip(np.round(real * 16) + 127, -128, 127)
+        got = interpreter.invoke(feed)[0].astype(np.int64)
+        assert np.abs(got - want).max() <= 1
+
+
+def test_log_softmax_float_follows_tflm_order():
+    _, interpreter = _log_softmax((2, 3), dtype="float32")
+    nan = np.float32("nan")
+    x = np.array([[1.0, 2.0, 3.0], [nan, 0.0, 0.0]], np.float32)
+    got = interpreter.invoke([x])[0]
+    f = np.float32
+    s = f(f(np.exp(f(-2))) + f(np.exp(f(-1)))) + f(1)
+    assert abs(float(got[0, 2]) - float(-np.log(s))) < 1e-6      # max ignores nothing here
+    assert np.isnan(got[1]).all()                                # NaN - max makes the sum NaN
+
+
+def test_log_softmax_refuses_what_tflm_refuses():
+    for kwargs, message in (({"dtype": "int16"}, "supported: int8, float32"),
+                            ({"out_quant": (1.0 / 256, -128)}, "scale 16/256 and zero point 127")):
+        with pytest.raises(ModelError) as error:
+            _log_softmax((2, 5), **kwargs)
+        assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("opcode, per_index", [("RESIZE_NEAREST_NEIGHBOR", 4), ("RESIZE_BILINEAR", 12)])
+def test_resize_tables_count_in_the_flash_estimate(opcode, per_index):
+    """The index (and fraction) tables the generator writes for a 7 x 11 output: 18 entries of
+    4 bytes (nearest neighbor) or 12 bytes (bilinear: lower, upper, fraction), as the C++ op's
+    weight_bytes (tests/cpp/test_ops_spatial.cpp checks that side)."""
+    import synthetic_models as sm
+    from tinynet_py import analysis
+    case = sm.resize_nearest_case("rt", (1, 3, 5, 2), (7, 11), opcode=opcode)
+    assert analysis.requant_table_bytes(parse_model(case.data, "rt.tflite")) == per_index * 18
+
+
+def test_l2_normalization_int8_without_quantization_reads_zero_point_0():
+    """TFLM reads only the input zero point (0 when the tensor has no quantization parameters)."""
+    import synthetic_models as sm
+    g = sm.Graph()
+    x, y = g.tensor((2, 3), "int8"), g.tensor((2, 3), "int8", 1 / 128, 0)
+    g.op("L2_NORMALIZATION", [x], [y], 12, b.T())
+    got = Interpreter(parse_model(g.build([x], [y]), "l2.tflite")).invoke([np.array([[3, 4, 0], [0, 0, 0]], np.int8)])[0]
+    assert got.tolist() == [[77, 102, 0], [0, 0, 0]]
+
+# ---- TRANSPOSE_CONV ------------------------------------------------------------------------------
+
+def _tflm_transpose_conv(x, w, bias, stride, pad, out_shape, dtype, in_zp=0, out_zp=0,
+                         scales=None, act=None):
+    """A transliteration of reference_integer_ops::TransposeConv (int8; 16x8 without zero points)
+    and reference_ops::TransposeConv (float32, scalar float32 arithmetic): the scatter into a
+    zeroed buffer the size of the output, then bias, requantization and clamp."""
+    n, ih, iw, ic = x.shape
+    oc, kh, kw, _ = w.shape
+    _, oh, ow, _ = out_shape
+    is_float = dtype == "float32"
+    scratch = np.zeros(out_shape, np.float32 if is_float else object)
+    for b_ in range(n):
+        for iy in range(ih):
+            for ix in range(iw):
+                for c in range(ic):
+                    for ky in range(kh):
+                        for kx in range(kw):
+                            for o in range(oc):
+                                oy, ox = iy * stride[0] - pad[0] + ky, ix * stride[1] - pad[1] + kx
+                                if 0 <= oy < oh and 0 <= ox < ow:
+                                    if is_float:
+                                        scratch[b_, oy, ox, o] = np.float32(
+                                            scratch[b_, oy, ox, o] + np.float32(x[b_, iy, ix, c] * w[o, ky, kx, c]))
+                                    else:
+                                        scratch[b_, oy, ox, o] += (int(x[b_, iy, ix, c]) - in_zp) * int(w[o, ky, kx, c])
+    out = np.zeros(out_shape, np.float32 if is_float else dtype)
+    for index in itertools.product(*[range(d) for d in out_shape]):
+        o = index[3]
+        if is_float:
+            value = np.float32(scratch[index] + (bias[o] if bias is not None else np.float32(0)))
+            out[index] = min(max(value, act[0]), act[1])
+            continue
+        acc = scratch[index] + (int(bias[o]) if bias is not None else 0)
+        multiplier, shift = fp.quantize_multiplier(scales[o])
+        if dtype == "int8":
+            scaled = int(fp.multiply_by_quantized_multiplier(np.int64(acc), multiplier, shift)) + out_zp
+        else:
+            scaled = int(fp.multiply_by_quantized_multiplier_int64(np.int64(acc), multiplier, shift))
+        out[index] = min(max(scaled, act[0]), act[1])
+    return out
+
+
+@pytest.mark.parametrize("dtype, in_shape, out_hw, oc, kernel, stride, padding, activation", [
+    ("int8", (1, 3, 4, 3), (6, 8), 4, (3, 3), (2, 2), "SAME", "NONE"),
+    ("int8", (2, 3, 2, 2), (7, 5), 3, (2, 2), (3, 3), "VALID", "RELU"),
+    ("int8", (1, 2, 3, 2), (3, 4), 2, (4, 3), (1, 1), "SAME", "RELU6"),   # output smaller than full
+    ("int16", (1, 3, 3, 5), (6, 3), 2, (4, 3), (2, 1), "SAME", "NONE"),
+    ("float32", (1, 4, 3, 6), (8, 6), 5, (3, 3), (2, 2), "SAME", "RELU"),
+    ("float32", (2, 3, 3, 2), (4, 10), 3, (2, 4), (1, 2), "VALID", "NONE"),
+])
+def test_transpose_conv_matches_tflm_loops(dtype, in_shape, out_hw, oc, kernel, stride, padding, activation):
+    import synthetic_models as sm
+    case = sm.transpose_conv_case("tc", in_shape, out_hw, oc, kernel, stride, padding, activation,
+                                  in_zp=-9, out_zp=4, dtype=dtype)
+    model = parse_model(case.data, "tc.tflite")
+    tensors = model.tensors
+    shape_t, w_t, x_t, bias_t = (tensors[i] for i in model.ops[0].inputs)
+    out_t = tensors[model.outputs[0]]
+    # TFLM's padding for transpose conv: ComputePaddingHeightWidth with the output as the image.
+    pad = []
+    for axis in (0, 1):
+        out_size = -(-out_hw[axis] // stride[axis]) if padding == "SAME" else \
+            (out_hw[axis] + stride[axis] - kernel[axis]) // stride[axis]
+        pad.append(max((out_size - 1) * stride[axis] + kernel[axis] - out_hw[axis], 0) // 2)
+    for feed in case.feeds[:1] + case.feeds[-2:]:
+        got = Interpreter(model).invoke(feed)[0]
+        if dtype == "float32":
+            low, high = {"NONE": (-np.inf, np.inf), "RELU": (0.0, np.inf)}[activation]
+            want = _tflm_transpose_conv(feed[0], w_t.data, bias_t.data, stride, pad, out_t.shape, dtype,
+                                        act=(np.float32(low), np.float32(high)))
+            assert got.tobytes() == want.tobytes()
+            continue
+        in_scale, out_scale = float(x_t.scale_scalar), float(out_t.scale_scalar)
+        real = [np.float64(in_scale) * np.float64(np.float32(s)) / np.float64(out_scale)
+                for s in np.broadcast_to(w_t.scale, (oc,))]
+        zp_in = x_t.zero_point_scalar if dtype == "int8" else 0
+        zp_out = out_t.zero_point_scalar if dtype == "int8" else 0
+        info = np.iinfo(dtype)
+        low, high = info.min, info.max
+        if activation in ("RELU", "RELU6"):
+            low = max(low, zp_out)
+        if activation == "RELU6":
+            high = min(high, zp_out + int(round(6.0 / out_scale)))
+        want = _tflm_transpose_conv(feed[0], w_t.data, bias_t.data, stride, pad, out_t.shape, dtype,
+                                    zp_in, zp_out, real, (low, high))
+        assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("in_shape, out_hw, oc, kernel, stride, padding, macs", [
+    ((1, 2, 2, 1), (4, 4), 1, (2, 2), (2, 2), "VALID", 16),    # 2 inputs x 2 taps land per axis
+    ((1, 3, 3, 1), (3, 3), 2, (3, 3), (1, 1), "SAME", 98),     # 2 + 3 + 2 = 7 per axis, x 2 channels
+    ((2, 3, 2, 2), (7, 5), 3, (2, 2), (3, 3), "VALID", 240),   # rows 0 1 3 4 6 (7 is cut), cols 0 1 3 4: 5 x 4 x 2 x 3 x batch 2
+])
+def test_transpose_conv_macs_count_the_taps_landing_inside_the_output(in_shape, out_hw, oc, kernel, stride,
+                                                                    padding, macs):
+    """inspect's MACs are the multiply-adds TFLM performs (the taps it drops are not counted), the
+    same rule as the C++ op's `macs` (tests/cpp/test_ops_transpose_conv.cpp checks 16 and 98)."""
+    import synthetic_models as sm
+    from tinynet_py import ops
+    case = sm.transpose_conv_case("tcm", in_shape, out_hw, oc, kernel, stride, padding)
+    model = parse_model(case.data, "tcm.tflite")
+    assert ops.REGISTRY["TRANSPOSE_CONV"].macs(model, model.ops[0]) == macs
+
+
+# ---- BATCH_MATMUL --------------------------------------------------------------------------------
+
+def _tflm_batch_matmul(lhs, rhs, adj_x, adj_y, dtype, zl=0, zr=0, zo=0, multiplier=None, shift=None):
+    """A transliteration of micro/kernels/batch_matmul.cc's Eval and reference_ops::BatchMatMul:
+    shapes extended to rank 5; TFLM passes the (transposed) RHS as the kernel's "lhs" and the LHS
+    as its "rhs", so both are read as [batch][row or col][depth]; out[lhs_rows * j + i]."""
+    le = (1,) * (5 - lhs.ndim) + lhs.shape
+    re_ = (1,) * (5 - rhs.ndim) + rhs.shape
+    a = lhs.reshape(le)
+    b = rhs.reshape(re_)
+    a_rows_depth = np.swapaxes(a, 3, 4) if adj_x else a          # [.., rows, depth]
+    b_cols_depth = b if adj_y else np.swapaxes(b, 3, 4)          # [.., cols, depth]
+    rows, depth = a_rows_depth.shape[3:]
+    cols = b_cols_depth.shape[3]
+    batch = [max(x, y) for x, y in zip(le[:3], re_[:3])]
+    out = np.zeros(batch + [rows, cols], np.float32 if dtype == "float32" else dtype)
+    info = None if dtype == "float32" else np.iinfo(dtype)
+    for b0, b1, b2 in itertools.product(*[range(n) for n in batch]):
+        ia = tuple(0 if le[d] == 1 else v for d, v in enumerate((b0, b1, b2)))
+        ib = tuple(0 if re_[d] == 1 else v for d, v in enumerate((b0, b1, b2)))
+        for j in range(cols):
+            for i in range(rows):
+                if dtype == "float32":
+                    total = np.float32(0)
+                    for k in range(depth):
+                        total = np.float32(total + np.float32(b_cols_depth[ib + (j, k)] * a_rows_depth[ia + (i, k)]))
+                    out[b0, b1, b2, i, j] = total
+                    continue
+                total = 0
+                for k in range(depth):
+                    total += (int(b_cols_depth[ib + (j, k)]) - zr) * (int(a_rows_depth[ia + (i, k)]) - zl)
+                if dtype == "int8":
+                    scaled = int(fp.multiply_by_quantized_multiplier(np.int64(total), multiplier, shift))
+                else:
+                    scaled = int(fp.multiply_by_quantized_multiplier_int64(np.int64(total), multiplier, shift))
+                out[b0, b1, b2, i, j] = min(max(scaled + zo, info.min), info.max)
+    rank = max(lhs.ndim, rhs.ndim)
+    return out.reshape(out.shape[5 - rank:])
+
+
+@pytest.mark.parametrize("dtype, lhs_shape, rhs_shape, adj_x, adj_y", [
+    ("int8", (2, 1, 3, 4, 6), (4, 1, 5, 6), False, True),
+    ("int8", (3, 5), (2, 3, 4), True, False),
+    ("int8", (2, 3, 4, 7), (7, 2), False, False),
+    ("int16", (3, 6, 2), (3, 4, 6), True, True),
+    ("float32", (2, 3, 33), (1, 33, 4), False, False),
+    ("float32", (1, 2, 9, 3), (2, 1, 5, 9), True, True),
+])
+def test_batch_matmul_matches_tflm_loops(dtype, lhs_shape, rhs_shape, adj_x, adj_y):
+    import synthetic_models as sm
+    case = sm.batch_matmul_case("bm", lhs_shape, rhs_shape, adj_x, adj_y, dtype=dtype)
+    model = parse_model(case.data, "bm.tflite")
+    lhs_t, rhs_t = (model.tensors[i] for i in model.ops[0].inputs)
+    out_t = model.tensors[model.outputs[0]]
+    for feed in case.feeds[:1] + case.feeds[-2:]:
+        got = Interpreter(model).invoke(feed)[0]
+        if dtype == "float32":
+            want = _tflm_batch_matmul(feed[0], feed[1], adj_x, adj_y, dtype)
+            assert got.tobytes() == want.tobytes()
+            continue
+        # GetQuantizedConvolutionMultipler: the float product of the scales, widened, / output scale.
+        real = np.float64(np.float32(np.float32(lhs_t.scale_scalar) * np.float32(rhs_t.scale_scalar))) \
+            / np.float64(out_t.scale_scalar)
+        multiplier, shift = fp.quantize_multiplier(real)
+        want = _tflm_batch_matmul(feed[0], feed[1], adj_x, adj_y, dtype, lhs_t.zero_point_scalar,
+                                  rhs_t.zero_point_scalar, out_t.zero_point_scalar, multiplier, shift)
+        assert got.shape == want.shape and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("lhs_shape, rhs_shape, dtype, zero_points, message", [
+    ((2, 3, 4), (3, 5, 6), "int8", (0, 0, 0), "do not broadcast"),
+    ((2, 3, 4), (2, 5, 6), "int8", (0, 0, 0), "inner dimensions 4 and 5"),
+    ((1, 1, 1, 1, 2, 3), (3, 2), "int8", (0, 0, 0), "ranks 2 to 5"),
+    ((3, 4), (4, 2), "int16", (1, 0, 0), "zero points 0"),
+])
+def test_batch_matmul_refuses_what_tflm_refuses(lhs_shape, rhs_shape, dtype, zero_points, message):
+    import synthetic_models as sm
+    g = sm.Graph()
+    lhs = g.tensor(lhs_shape, dtype, 0.02, zero_points[0])
+    rhs = g.tensor(rhs_shape, dtype, 0.03, zero_points[1])
+    out = g.tensor((3, 2), dtype, 0.1, zero_points[2])
+    g.op("BATCH_MATMUL", [lhs, rhs], [out], sm.OPT["BATCH_MATMUL"], b.T(f0=("bool", False), f1=("bool", False)))
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(g.build([lhs, rhs], [out]), "bad.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("in_zp, bias_dtype, message", [
+    (3, "int64", "needs input zero point 0"),       # TFLM's 16x8 kernel would ignore it
+    (0, "int32", "needs an int64 bias"),            # TFLM would read the int32 bias as int64
+])
+def test_transpose_conv_16x8_refuses_what_tflm_would_get_wrong(in_zp, bias_dtype, message):
+    import synthetic_models as sm
+    g = sm.Graph()
+    shape_t = g.const(np.array([1, 4, 4, 2], np.int32), "int32")
+    w = g.const(np.ones((2, 3, 3, 3), np.int8), "int8", [0.01, 0.02], [0, 0])
+    x = g.tensor((1, 2, 2, 3), "int16", 0.001, in_zp)
+    bias = g.const(np.zeros(2, bias_dtype), bias_dtype, [0.00001, 0.00002])
+    y = g.tensor((1, 4, 4, 2), "int16", 0.002, 0)
+    g.op("TRANSPOSE_CONV", [shape_t, w, x, bias], [y], sm.OPT["TRANSPOSE_CONV"],
+         b.T(f0=("int8", 0), f1=("int32", 2), f2=("int32", 2)))
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(g.build([x], [y]), "bad.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)

@@ -45,6 +45,13 @@ def test_op_is_registered_completely(name):
     assert (spec.quantize == "fixed") == (spec.fixed_output is not None)
     if spec.prune == "synapses":
         assert spec.weights and spec.weight_axis is not None
+    if spec.prune_neurons is not None:     # drops whole output channels: weights [out, ...]
+        assert spec.prune == "synapses" and spec.weight_axis == 0 and spec.prune_through is None
+    if spec.prune_shrink is not None:
+        assert spec.prune_through is not None, "only an op a chain passes through shrinks"
+    for hook in (spec.prune_neurons, spec.prune_through):
+        if hook is not None:
+            assert list(inspect.signature(hook).parameters) == ["model", "op", "t", "flattened"]
     if spec.fuses_activation:
         assert any(f[1] == "fused_activation_function" for f in fields)
     if spec.alias:
@@ -74,9 +81,13 @@ def test_derived_lists_come_from_the_registry():
     assert not hasattr(emit._Emitter, "HANDLERS") and not hasattr(reference, "_KERNELS")
 
 
-def test_transpose_conv_is_not_claimed_while_the_emitter_cannot_write_it():
-    spec = ops.REGISTRY["TRANSPOSE_CONV"]
-    assert spec.emit is None and spec.pending
-    assert "TRANSPOSE_CONV" not in ops.SUPPORTED_OPS
-    assert "TRANSPOSE_CONV" not in ops.supported_ops_text().split(", ")
+def test_prune_names_no_op():
+    """What pruning does with an op is declared with the op: prune.py spells no opcode."""
+    import re
+    source = inspect.getsource(prune)
+    code = source[source.index('"""', 3) + 3:]              # after the module docstring
+    named = set(re.findall(r"[\"']([A-Z][A-Z0-9_]+)[\"']", code)) & set(ops.REGISTRY)
+    assert not named, f"prune.py names ops {sorted(named)}; declare it in the op's OpSpec"
+    assert set(prune._NEURONS) == {"CONV_2D", "FULLY_CONNECTED"}
+    assert {"DEPTHWISE_CONV_2D", "MEAN", "RESHAPE", "RELU", "MAX_POOL_2D"} <= set(prune._PASS_THROUGH)
 

@@ -62,3 +62,24 @@ def test_bench_per_layer_needs_a_cortex_m_target():
     result = run_tinynet("bench", model, "--target", "host", "--per-layer")
     assert result.returncode != 0
     assert "--per-layer" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")),
+                    reason="arm-none-eabi-g++ or qemu-system-arm not installed")
+def test_bench_cascade_reports_one_arena_against_two():
+    first = shared_path("models", "tflm-examples", "micro_speech_quantized.tflite")
+    second = shared_path("models", "tflm-examples", "hello_world_int8.tflite")
+    result = run_tinynet("bench", first, "--cascade", second, "--target", "cortex-m4", "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    cascade = figures["cascade"]
+    assert cascade["second_model"] == "hello_world_int8.tflite" and cascade["second_instructions"] > 0
+    # micro_speech's arena is 5,968 bytes (tests/integration/test_report.py checks it against the
+    # compiled plan); hello_world's three small layers need far less.
+    assert figures["arena_bytes"] == 5968 and 0 < cascade["second_arena_bytes"] < 5968
+    assert cascade["shared_arena_bytes"] == 5968
+    assert cascade["separate_arena_bytes"] == 5968 + cascade["second_arena_bytes"]
+    assert cascade["separate_ram_bytes"] - cascade["shared_ram_bytes"] == cascade["second_arena_bytes"]
+    assert cascade["shared_ram_bytes"] >= 5968 + figures["stack_bytes"]
+    refused = run_tinynet("bench", first, "--cascade", second, "--target", "host")
+    assert refused.returncode == 2 and refused.stderr.startswith("tinynet: error: --cascade")

@@ -46,6 +46,12 @@ def test_demo_runs(tmp_path):
     assert [e[2] for e in evaluated] == measured[:2]          # host, MLP then CNN
     for float_accuracy, int8_accuracy, _ in evaluated:
         assert float(float_accuracy) > 95 and float(int8_accuracy) > 95
+    # the audit per ink band, and the report of the CNN, whose path the demo prints
+    assert out.count(" group  support") == 2 and all(g in out for g in ("light", "medium", "heavy"))
+    report = ROOT / "build" / "demo" / "digits_report.html"
+    assert f"open file://{report} in a browser" in out
+    page = report.read_text()
+    assert page.count('class="tensor"') >= 5 and 'id="audit-groups"' in page
     if shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm"):
         assert measured[2] == evaluated[0][2]                  # the MLP on the Cortex-M4
         assert_no_heap_or_exceptions(ROOT / "build" / "demo" / "digits" / "digits_m4.elf")
@@ -86,6 +92,10 @@ EXAMPLE_TESTS = {
     "digits": "test_examples.py",             # test_demo_runs (scripts/demo builds examples/digits)
     "baremetal": "test_examples.py",          # test_baremetal_example_builds_with_the_toolchain_file_and_runs
     "keyword_spotting": "test_keyword_spotting.py",
+    "cascade": "test_cascade.py",
+    "streaming": "test_streaming_example.py",
+    "memory_regions": "test_memory_regions.py",
+    "vibration": "test_vibration_example.py",
     "arduino": "test_arduino.py",
     "distillation": "test_distillation.py",
 }
@@ -101,5 +111,6 @@ def test_every_example_is_built_by_a_test():
         assert f'"{folder}"' in text or f"examples/{folder}" in text or folder == "digits", (folder, test_file)
     # The CMake examples are in examples/CMakeLists.txt, so `cmake -S examples` builds them all.
     listed = (ROOT / "examples" / "CMakeLists.txt").read_text()
-    for folder in ("hello_world", "digits", "keyword_spotting"):
+    for folder in ("hello_world", "digits", "keyword_spotting", "cascade", "streaming", "memory_regions",
+                   "vibration"):
         assert f"add_subdirectory({folder})" in listed

@@ -36,8 +36,12 @@ BLOCKS = {
         ("illustration", "flag tour on the demo's files (digits_mlp.pkl, calib.npz: scripts/demo makes them and runs "
                          "convert --quantize --prune-synapses --prune-scope global --eval); the bench line compiles ad01 "
                          "unrolled for minutes, too slow for CI; each flag is tested in test_compression.py"),
+    "scripts/tinynet report kws_ref_model.tflite -o kws.html                     # summary, arena plan, MACs, weights":
+        ("test", "tests/integration/test_report.py::test_report_renders_in_headless_chromium"),  # --target: ..._as_bench_does
     "scripts/tinynet run cnn.onnx --quantize calib.npz --input image_nchw.npy --output scores.npy":
         ("test", "tests/generator/test_data_layout.py::test_float_in_float_out_on_a_quantized_model"),
+    "static tinynet::SharedArena<wake::network, command::network> memory;   // .bss: the larger arena":
+        ("test", "tests/integration/test_cascade.py::test_cascade_runs_the_second_stage_only_on_words_and_shares_one_arena"),
     "#include <tinynet.h>": ("test", "tests/integration/test_arduino.py::test_readme_arduino_sketch_builds_and_runs"),
     "[env:myboard]": ("illustration", "PlatformIO is not installed here; library.json is checked by "
                                       "tests/integration/test_arduino.py::test_platformio_library_json"),

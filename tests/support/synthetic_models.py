@@ -48,7 +48,8 @@ OPT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "POOL": 5, "FULLY_CONNECTED": 8, "S
        "STRIDED_SLICE": 32, "DEQUANTIZE": 38, "PADV2": 43, "LEAKY_RELU": 75, "QUANTIZE": 89,
        "MUL": 21, "DIV": 29, "MAXIMUM": 39, "MINIMUM": 39, "NEG": 42, "SQUARED_DIFFERENCE": 76,
        "ABS": 78, "HARD_SWISH": 91, "PRELU": 0, "ELU": 0,
-       "EXP": 33, "LOG": 0, "SQRT": 0, "RSQRT": 0}
+       "EXP": 33, "LOG": 0, "SQRT": 0, "RSQRT": 0,
+       "TRANSPOSE_CONV": 49, "BATCH_MATMUL": 101}
 
 F32 = np.float32
 
@@ -302,6 +303,90 @@ def depthwise_case(name, in_shape, multiplier_depth, kernel, stride=(1, 1), dila
     y = g.q8((n, oh, ow, out_c), out_scale, out_zp)
     g.op("DEPTHWISE_CONV_2D", [x, wt, bt], [y], OPT["DEPTHWISE_CONV_2D"], options)
     return Case(name, g.build([x], [y]), int8_feeds(rng, [in_shape], [in_zp]))
+
+
+def transpose_conv_case(name, in_shape, out_hw, out_c, kernel, stride=(1, 1), padding="SAME",
+                        activation="NONE", in_zp=3, out_zp=-5, per_channel=True, bias=True, dtype="int8"):
+    """TRANSPOSE_CONV: inputs output_shape (constant int32), weights OHWI, input[, bias]; any output
+    size (TFLM drops the taps that land outside it). int16: 16x8 (zero points 0, int64 bias)."""
+    rng = rng_for(name)
+    n, h, w, c = in_shape
+    out_shape = (n, *out_hw, out_c)
+    g = Graph()
+    options = b.T(f0=("int8", PAD[padding]), f1=("int32", stride[1]), f2=("int32", stride[0]),
+                  f3=("int8", ACT[activation]))
+    shape_t = g.const(np.array(out_shape, np.int32), "int32")
+    if dtype == "float32":
+        x = g.f32(in_shape)
+        wt = g.const(rng.standard_normal((out_c, *kernel, c)).astype(F32), "float32")
+        bt = g.const(rng.standard_normal(out_c).astype(F32), "float32") if bias else None
+        y = g.f32(out_shape)
+        feeds = float_feeds(rng, [in_shape])
+    else:
+        in_scale = F32(rng.uniform(0.01, 0.1))
+        scales = weight_scales(rng, out_c, per_channel)
+        out_scale = output_scale_for(in_scale, scales, 127 * 128 * kernel[0] * kernel[1] * c ** 0.5, "normal")
+        weights = rng.integers(-127, 128, (out_c, *kernel, c)).astype(np.int8)
+        wt = g.const(weights, "int8", scales, [0] * len(scales), qdim=0)
+        if dtype == "int16":
+            x = g.tensor(in_shape, "int16", in_scale, 0)
+            bias_values = rng.integers(-2 ** 26, 2 ** 26, out_c).astype(np.int64)
+            bt = g.const(bias_values, "int64", scales * in_scale) if bias else None
+            y = g.tensor(out_shape, "int16", F32(out_scale * 2), 0)
+            feeds = int16_feeds(rng, [in_shape])
+        else:
+            x = g.q8(in_shape, in_scale, in_zp)
+            bt = g.const(int32_bias(rng, out_c, 20000), "int32", scales * in_scale) if bias else None
+            y = g.q8(out_shape, out_scale, out_zp)
+            feeds = int8_feeds(rng, [in_shape], [in_zp])
+    inputs = [shape_t, wt, x] + ([bt] if bt is not None else [])
+    g.op("TRANSPOSE_CONV", inputs, [y], OPT["TRANSPOSE_CONV"], options)
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
+
+
+def batch_matmul_case(name, lhs_shape, rhs_shape, adj_x=False, adj_y=False, constant=None, dtype="int8",
+                      zero_points=(-7, 5, 3), out_scale_factor=1.0):
+    """BATCH_MATMUL: constant None (both operands runtime inputs), 0 (a constant lhs) or 1 (a
+    constant rhs). int16: zero points 0 (TFLM requires them). out_scale_factor widens the output
+    range (operand zero points at the extremes make every product one-signed)."""
+    rng = rng_for(name)
+    le = (1,) * (5 - len(lhs_shape)) + tuple(lhs_shape)
+    re_ = (1,) * (5 - len(rhs_shape)) + tuple(rhs_shape)
+    rows, depth = (le[4], le[3]) if adj_x else (le[3], le[4])
+    cols = re_[3] if adj_y else re_[4]
+    batches = tuple(b if a == 1 else a for a, b in zip(le[:3], re_[:3]))
+    out_shape = (batches + (rows, cols))[5 - max(len(lhs_shape), len(rhs_shape)):]
+    g = Graph()
+    shapes = (lhs_shape, rhs_shape)
+    if dtype == "float32":
+        values = [rng.standard_normal(s).astype(F32) for s in shapes]
+        operands = [g.const(v, "float32") if constant == k else g.f32(s) for k, (v, s) in enumerate(zip(values, shapes))]
+        y = g.f32(out_shape)
+    else:
+        zps = (0, 0, 0) if dtype == "int16" else zero_points
+        scales = [F32(rng.uniform(0.01, 0.05)), F32(rng.uniform(0.01, 0.05))]
+        span = (127 if dtype == "int8" else 32767) ** 2 * depth ** 0.5
+        out_scale = F32(float(scales[0]) * float(scales[1]) * span * out_scale_factor
+                        / (100 if dtype == "int8" else 25000))
+        info = np.iinfo(dtype)
+        operands = []
+        for k, s in enumerate(shapes):
+            if constant == k:
+                operands.append(g.const(rng.integers(info.min, info.max + 1, s).astype(dtype), dtype, scales[k], zps[k]))
+            else:
+                operands.append(g.tensor(s, dtype, scales[k], zps[k]))
+        y = g.tensor(out_shape, dtype, out_scale, zps[2])
+    options = b.T(f0=("bool", adj_x), f1=("bool", adj_y))
+    g.op("BATCH_MATMUL", operands, [y], OPT["BATCH_MATMUL"], options)
+    inputs = [t for k, t in enumerate(operands) if constant != k]
+    runtime_shapes = [s for k, s in enumerate(shapes) if constant != k]
+    if dtype == "float32":
+        feeds = float_feeds(rng, runtime_shapes)
+    elif dtype == "int16":
+        feeds = int16_feeds(rng, runtime_shapes)
+    else:
+        feeds = int8_feeds(rng, runtime_shapes, [z for k, z in enumerate(zero_points[:2]) if constant != k])
+    return Case(name, g.build(inputs, [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 
 def fully_connected_case(name, in_shape, units, activation="NONE", in_zp=3, out_zp=-5,
@@ -660,7 +745,8 @@ def pack_case(name, in_shape, count, axis, dtype="int8", zp=-7):
 
 
 def resize_nearest_case(name, in_shape, size, align_corners=False, half_pixel_centers=False,
-                        dtype="int8", zp=-7):
+                        dtype="int8", zp=-7, opcode="RESIZE_NEAREST_NEIGHBOR"):
+    """RESIZE_NEAREST_NEIGHBOR, or RESIZE_BILINEAR with opcode= (the same inputs and flags)."""
     rng = rng_for(name)
     out_shape = [in_shape[0], size[0], size[1], in_shape[3]]
     g = Graph()
@@ -670,8 +756,11 @@ def resize_nearest_case(name, in_shape, size, align_corners=False, half_pixel_ce
     else:
         x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
         feeds = int8_feeds(rng, [in_shape], [zp])
-    g.op("RESIZE_NEAREST_NEIGHBOR", [x, g.const(np.array(size, np.int32), "int32")], [y], 74,
-         b.T(f0=("bool", int(align_corners)), f1=("bool", int(half_pixel_centers))))
+    flags = (("bool", int(align_corners)), ("bool", int(half_pixel_centers)))
+    options = (b.T(f0=flags[0], f1=flags[1]) if opcode == "RESIZE_NEAREST_NEIGHBOR"
+               else b.T(f2=flags[0], f3=flags[1]))       # ResizeBilinearOptions: fields 2 and 3
+    g.op(opcode, [x, g.const(np.array(size, np.int32), "int32")], [y],
+         74 if opcode == "RESIZE_NEAREST_NEIGHBOR" else 15, options)
     return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
 
@@ -872,3 +961,44 @@ def arg_min_max_case(name, opcode, in_shape, axis, out_dtype="int32", dtype="int
                          b.T(f0=("int8", code)),
                          [(np.array([axis], np.int32 if axis_dtype == "int32" else np.int64), axis_dtype)],
                          dtype=dtype, out_dtype=out_dtype, zp=zp)
+
+
+def space_batch_case(name, opcode, in_shape, block, amounts, dtype="int8", zp=-7, out_shape=None):
+    """SPACE_TO_BATCH_ND (amounts = paddings) or BATCH_TO_SPACE_ND (amounts = crops) of a 3-D or
+    4-D input; block and amounts per spatial axis ([[before, after], ...])."""
+    spatial = len(in_shape) - 2
+    if out_shape is None:
+        n, c = in_shape[0], in_shape[-1]
+        count = int(np.prod(block))
+        if opcode == "SPACE_TO_BATCH_ND":
+            sizes = [(in_shape[1 + i] + amounts[i][0] + amounts[i][1]) // block[i] for i in range(spatial)]
+            out_shape = [n * count] + sizes + [c]
+        else:
+            sizes = [in_shape[1 + i] * block[i] - amounts[i][0] - amounts[i][1] for i in range(spatial)]
+            out_shape = [n // count] + sizes + [c]
+    code = 25 if opcode == "SPACE_TO_BATCH_ND" else 24
+    return indexing_case(name, opcode, in_shape, out_shape, code, b.T(),
+                         [(np.array(block, np.int32), "int32"),
+                          (np.array(amounts, np.int32).reshape(spatial, 2), "int32")],
+                         dtype=dtype, zp=zp)
+
+
+def normalization_case(name, opcode, shape, in_scale=0.05, in_zp=-7, out_quant=None, dtype="int8",
+                       options=None):
+    """L2_NORMALIZATION or LOG_SOFTMAX of one input; int8 output quantization out_quant (default:
+    the one TFLM fixes)."""
+    rng = rng_for(name)
+    g = Graph()
+    if dtype == "float32":
+        x, y = g.f32(shape), g.f32(shape)
+    else:
+        fixed = (1.0 / 128, 0) if opcode == "L2_NORMALIZATION" else (16.0 / 256, 127)
+        x, y = g.tensor(shape, dtype, in_scale, in_zp), g.tensor(shape, dtype, *(out_quant or fixed))
+    code = 12 if opcode == "L2_NORMALIZATION" else 36
+    g.op(opcode, [x], [y], code, options if options is not None else b.T())
+    feeds = _typed_feeds(rng, shape, dtype, in_zp)
+    if dtype == "int8":
+        one_off = np.full(shape, in_zp, np.int8)      # one value off the zero point per row
+        one_off.reshape(-1, shape[-1])[:, -1] = np.clip(in_zp + 1, -128, 127)
+        feeds.append([one_off])
+    return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)

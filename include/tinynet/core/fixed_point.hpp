@@ -259,6 +259,59 @@ constexpr std::int32_t tanh(std::int32_t a) {
   return negative ? -t : t;
 }
 
+// TFLite SaturatingRoundingMultiplyByPOTParam for an exponent >= 0 known only at run time:
+// x * 2^exponent, saturated.
+constexpr std::int32_t saturating_rounding_multiply_by_pot_param(std::int32_t x, int exponent) {
+  if (exponent == 0) return x;
+  const std::int32_t threshold = (std::int32_t{1} << (31 - exponent)) - 1;
+  if (x > threshold) return int32_max;
+  if (x < -threshold) return int32_min;
+  return shift_left_wrapping(x, exponent);
+}
+
+// TFLite log_x_for_x_greater_than_or_equal_to_1<OutputIntegerBits>(FixedPoint<InputIntegerBits>)
+// (internal/common.h): log(x) of a raw value with InputIntegerBits integer bits, as a raw value with
+// OutputIntegerBits: x = 2^z * r with r in [sqrt(1/2), sqrt(2)) picked from two candidate
+// normalizations, then z * log(2) plus a rational approximation of log(r) around 2^(-1/4).
+template <int OutputIntegerBits, int InputIntegerBits>
+constexpr std::int32_t log_x_for_x_greater_than_or_equal_to_1(std::int32_t z_a) {
+  constexpr int accum_bits = OutputIntegerBits + 1;
+  constexpr std::int32_t log_2 = 1488522236, sqrt_sqrt_half = 1805811301, sqrt_half = 1518500250;
+  constexpr std::int32_t one_quarter = 536870912;
+  constexpr std::int32_t alpha_n = 117049297, alpha_d = 127690142, alpha_i = 1057819769, alpha_f = 638450708;
+  constexpr std::int32_t shifted_quarter = rescale<accum_bits, 0>(one_quarter);
+  const auto mul = [](std::int32_t a, std::int32_t b) { return saturating_rounding_doubling_high_mul(a, b); };
+  const auto saturate = [](std::int64_t v) {
+    return static_cast<std::int32_t>(v < int32_min ? int32_min : (v > int32_max ? int32_max : v));
+  };
+
+  const int z_a_headroom_plus_1 = count_leading_zeros(static_cast<std::uint32_t>(z_a));
+  const std::int32_t r_a_tmp = saturating_rounding_multiply_by_pot_param(z_a, z_a_headroom_plus_1 - 1);
+  const std::int32_t r_a = saturating_rounding_multiply_by_pot_param(mul(r_a_tmp, sqrt_half), 1);
+  const std::int32_t z_a_pow_2_adj = saturate(
+      std::int64_t{saturating_rounding_multiply_by_pot_param(InputIntegerBits - z_a_headroom_plus_1, 31 - accum_bits)} +
+      shifted_quarter);
+  const std::int32_t z_b = mul(z_a, sqrt_half);
+  const int z_b_headroom = count_leading_zeros(static_cast<std::uint32_t>(z_b)) - 1;
+  const std::int32_t r_b = saturating_rounding_multiply_by_pot_param(z_a, z_b_headroom);
+  const std::int32_t z_b_pow_2_adj = saturate(
+      std::int64_t{saturating_rounding_multiply_by_pot_param(InputIntegerBits - z_b_headroom, 31 - accum_bits)} -
+      shifted_quarter);
+
+  const std::int32_t r = r_a < r_b ? r_a : r_b;
+  const std::int32_t z_pow_2_adj = z_a_pow_2_adj > z_b_pow_2_adj ? z_a_pow_2_adj : z_b_pow_2_adj;
+  const std::int32_t p = rounding_half_sum(r, sqrt_sqrt_half);
+  std::int32_t q = add_wrapping(r, -sqrt_sqrt_half);
+  q = add_wrapping(q, q);
+  const std::int32_t common_sq = mul(q, q);
+  const std::int32_t num = add_wrapping(mul(q, r), mul(mul(q, common_sq), alpha_n));
+  const std::int32_t denom_minus_one =
+      add_wrapping(mul(p, add_wrapping(add_wrapping(alpha_i, q), mul(alpha_d, common_sq))), mul(alpha_f, q));
+  const std::int32_t recip_denom = one_over_one_plus_x_for_x_in_0_1(denom_minus_one);
+  const std::int32_t num_scaled = rescale<accum_bits, 0>(num);
+  return rescale<OutputIntegerBits, accum_bits>(add_wrapping(mul(z_pow_2_adj, log_2), mul(num_scaled, recip_denom)));
+}
+
 // TFLite GetReciprocal: 1/x for x with IntegerDigits integer bits, as a Q0.31 value and a count
 // of bits above one.
 struct Reciprocal {

@@ -3,7 +3,8 @@
 //
 // quantize_value follows TFLM's AffineQuantize (kernels/internal/reference/quantize.h):
 // q = round(x / scale) + zero_point, the division in float, rounding half away from zero, then
-// clamped to the element type. dequantize_value is TFLM's Dequantize: scale * (q - zero_point).
+// clamped to the element type (quantize_unclamped: the integer before that clamp).
+// dequantize_value is TFLM's Dequantize: scale * (q - zero_point).
 #pragma once
 
 #include <cstdint>
@@ -12,22 +13,30 @@
 
 namespace tinynet {
 
+// The same integer before the clamp to the element type: for a value the tensor cannot hold, e.g.
+// an error measured in an output tensor's steps against a target beyond the output's range.
+template <class Tensor>
+  requires(!Tensor::is_float)
+constexpr std::int32_t quantize_unclamped(float real) {
+  // Rounded in float, without double (no FPU for double on Cortex-M4/M33): beyond +-2^24 every
+  // result clamps anyway, and inside it v - trunc(v) is exact, so the half-way test is too.
+  constexpr float limit = 16777216.0f;
+  float v = real / Tensor::scale;
+  v = v > limit ? limit : (v < -limit ? -limit : v);   // (NaN stays NaN and becomes 0 below)
+  std::int32_t rounded = static_cast<std::int32_t>(v == v ? v : 0.0f);
+  const float fraction = v - static_cast<float>(rounded);
+  if (fraction >= 0.5f) ++rounded;
+  if (fraction <= -0.5f) --rounded;
+  return rounded + Tensor::zero_point;
+}
+
 template <class Tensor>
 constexpr typename Tensor::element quantize_value(float real) {
   using element = typename Tensor::element;
   if constexpr (Tensor::is_float) {
     return real;
   } else {
-    // Rounded in float, without double (no FPU for double on Cortex-M4/M33): beyond +-2^24 every
-    // result clamps anyway, and inside it v - trunc(v) is exact, so the half-way test is too.
-    constexpr float limit = 16777216.0f;
-    float v = real / Tensor::scale;
-    v = v > limit ? limit : (v < -limit ? -limit : v);   // (NaN stays NaN and becomes 0 below)
-    std::int32_t rounded = static_cast<std::int32_t>(v == v ? v : 0.0f);
-    const float fraction = v - static_cast<float>(rounded);
-    if (fraction >= 0.5f) ++rounded;
-    if (fraction <= -0.5f) --rounded;
-    const std::int32_t q = rounded + Tensor::zero_point;
+    const std::int32_t q = quantize_unclamped<Tensor>(real);
     constexpr std::int32_t lo = std::numeric_limits<element>::min(), hi = std::numeric_limits<element>::max();
     return static_cast<element>(q < lo ? lo : (q > hi ? hi : q));
   }

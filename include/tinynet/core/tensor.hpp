@@ -17,8 +17,9 @@ template <class Element, class ShapeT, const Quant& Q = no_quant>
 struct Tensor {
   static_assert(std::is_same_v<Element, std::int8_t> || std::is_same_v<Element, std::int16_t> ||
                     std::is_same_v<Element, std::int32_t> || std::is_same_v<Element, std::int64_t> ||
-                    std::is_same_v<Element, float>,
-                "tinynet::Tensor: element type must be int8_t, int16_t, int32_t, int64_t (indices) or float");
+                    std::is_same_v<Element, std::uint8_t> || std::is_same_v<Element, float>,
+                "tinynet::Tensor: element type must be int8_t, int16_t, int32_t, int64_t (indices), uint8_t "
+                "(Quantize to or from int8) or float");
   using element = Element;
   using shape = ShapeT;
   static constexpr const Quant& quant = Q;

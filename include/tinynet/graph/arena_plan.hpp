@@ -33,73 +33,97 @@ struct ArenaPlan {
   std::size_t total_bytes = 0;
 };
 
+// Tensors that share a buffer form one group; the group's root stands for it: the largest member's
+// bytes and the union of the members' lifetimes.
 template <std::size_t N>
-constexpr ArenaPlan<N> plan_arena(const TensorLifetimes<N>& t) {
-  // 1. Resolve sharing into buffer groups (each tensor points at its group's root).
-  std::array<std::size_t, N> root{};
+struct BufferGroups {
+  std::array<std::size_t, N> root{};   // per tensor: its group's root
+  std::array<std::size_t, N> bytes{};  // per root
+  std::array<int, N> first{};
+  std::array<int, N> last{};
+  std::array<bool, N> is_root{};
+};
+
+template <std::size_t N>
+constexpr BufferGroups<N> buffer_groups(const TensorLifetimes<N>& t) {
+  BufferGroups<N> g{};
   for (std::size_t i = 0; i < N; ++i) {
     std::size_t r = i;
     while (t.shares_with[r] >= 0) r = static_cast<std::size_t>(t.shares_with[r]);
-    root[i] = r;
-  }
-  std::array<std::size_t, N> group_bytes{};
-  std::array<int, N> group_first{};
-  std::array<int, N> group_last{};
-  std::array<bool, N> is_root{};
-  for (std::size_t i = 0; i < N; ++i) {
-    group_first[i] = 1 << 30;
-    group_last[i] = -1;
+    g.root[i] = r;
+    g.first[i] = 1 << 30;
+    g.last[i] = -1;
   }
   for (std::size_t i = 0; i < N; ++i) {
-    const std::size_t r = root[i];
-    is_root[r] = true;
-    group_bytes[r] = group_bytes[r] > t.bytes[i] ? group_bytes[r] : t.bytes[i];
-    group_first[r] = group_first[r] < t.first[i] ? group_first[r] : t.first[i];
-    group_last[r] = group_last[r] > t.last[i] ? group_last[r] : t.last[i];
+    const std::size_t r = g.root[i];
+    g.is_root[r] = true;
+    g.bytes[r] = g.bytes[r] > t.bytes[i] ? g.bytes[r] : t.bytes[i];
+    g.first[r] = g.first[r] < t.first[i] ? g.first[r] : t.first[i];
+    g.last[r] = g.last[r] > t.last[i] ? g.last[r] : t.last[i];
   }
+  return g;
+}
 
-  // 2. Order the buffers: largest first, then earliest first (a stable selection sort).
-  std::array<std::size_t, N> order{};
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < N; ++i)
-    if (is_root[i]) order[count++] = i;
+// Orders `count` buffers largest first, then earliest first (a stable selection sort).
+template <std::size_t N>
+constexpr void order_largest_first(const BufferGroups<N>& g, std::array<std::size_t, N>& order, std::size_t count) {
   for (std::size_t a = 0; a < count; ++a)
     for (std::size_t b = a + 1; b < count; ++b) {
       const std::size_t x = order[a], y = order[b];
-      const bool y_first = group_bytes[y] > group_bytes[x] ||
-                           (group_bytes[y] == group_bytes[x] && group_first[y] < group_first[x]);
-      if (y_first) {
+      if (g.bytes[y] > g.bytes[x] || (g.bytes[y] == g.bytes[x] && g.first[y] < g.first[x])) {
         order[a] = y;
         order[b] = x;
       }
     }
+}
+
+// The lowest aligned offset for buffer b clear of every buffer j with counts(j) (already placed, in
+// the same memory) whose lifetime overlaps b's.
+template <std::size_t N, class Counts>
+constexpr std::size_t lowest_clear_offset(const BufferGroups<N>& g, std::size_t b, const std::array<std::size_t, N>& offset,
+                                          Counts counts) {
+  const std::size_t size = align_up(g.bytes[b]);
+  std::size_t candidate = 0;
+  bool moved = true;
+  while (moved) {
+    moved = false;
+    for (std::size_t j = 0; j < N; ++j) {
+      if (!counts(j)) continue;
+      const bool coexist = g.first[j] <= g.last[b] && g.first[b] <= g.last[j];
+      const std::size_t other_end = offset[j] + align_up(g.bytes[j]);
+      if (coexist && candidate < other_end && offset[j] < candidate + size) {
+        candidate = other_end;
+        moved = true;
+      }
+    }
+  }
+  return candidate;
+}
+
+template <std::size_t N>
+constexpr ArenaPlan<N> plan_arena(const TensorLifetimes<N>& t) {
+  // 1. Resolve sharing into buffer groups.
+  const BufferGroups<N> g = buffer_groups(t);
+
+  // 2. Order the buffers: largest first, then earliest first.
+  std::array<std::size_t, N> order{};
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < N; ++i)
+    if (g.is_root[i]) order[count++] = i;
+  order_largest_first(g, order, count);
 
   // 3. Place each buffer at the lowest offset clear of every placed buffer it coexists with.
   ArenaPlan<N> plan{};
   std::array<bool, N> placed{};
   for (std::size_t k = 0; k < count; ++k) {
     const std::size_t b = order[k];
-    const std::size_t size = align_up(group_bytes[b]);
-    std::size_t candidate = 0;
-    bool moved = true;
-    while (moved) {
-      moved = false;
-      for (std::size_t j = 0; j < N; ++j) {
-        if (!placed[j]) continue;
-        const bool coexist = group_first[j] <= group_last[b] && group_first[b] <= group_last[j];
-        const std::size_t other_begin = plan.offset[j];
-        const std::size_t other_end = other_begin + align_up(group_bytes[j]);
-        if (coexist && candidate < other_end && other_begin < candidate + size) {
-          candidate = other_end;
-          moved = true;
-        }
-      }
-    }
-    plan.offset[b] = candidate;
+    const std::size_t at = lowest_clear_offset(g, b, plan.offset, [&](std::size_t j) { return placed[j]; });
+    plan.offset[b] = at;
     placed[b] = true;
-    plan.total_bytes = plan.total_bytes > candidate + size ? plan.total_bytes : candidate + size;
+    const std::size_t end = at + align_up(g.bytes[b]);
+    plan.total_bytes = plan.total_bytes > end ? plan.total_bytes : end;
   }
-  for (std::size_t i = 0; i < N; ++i) plan.offset[i] = plan.offset[root[i]];
+  for (std::size_t i = 0; i < N; ++i) plan.offset[i] = plan.offset[g.root[i]];
   return plan;
 }
 

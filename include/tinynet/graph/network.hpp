@@ -18,7 +18,6 @@
 
 #include "../core/checksum.hpp"
 #include "../core/op.hpp"
-#include "../core/quantize_value.hpp"
 #include "../core/tensor.hpp"
 #include "../core/type_list.hpp"
 #include "arena_plan.hpp"
@@ -214,6 +213,30 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
 
   template <class T>
   static constexpr std::size_t offset_of = plan.offset[tensor_index<T>];
+  // The plan as the compiler computed it, for tools (targets/host/plan_main.cpp prints it for
+  // `tinynet report`): per tensor, in tensor_index order, its bytes, the step that writes it and the
+  // last that reads it (graph inputs: step 0, op k: step k + 1, graph outputs: op_count + 1), the
+  // tensor whose buffer it shares, and its offset.
+  static constexpr const detail::TensorLifetimes<tensor_count>& arena_lifetimes = lifetimes;
+  static constexpr const detail::ArenaPlan<tensor_count>& arena_plan = plan;
+
+  // Bytes each tensor is read or written per inference, estimated from the ops: an op writes its
+  // output once and reads each input once, and an op with more MACs than its first input has
+  // elements reads that input once per MAC (a convolution or dense layer re-reads its input for
+  // every output channel). What graph/regions.hpp ranks tensors by.
+  static constexpr std::array<std::uint64_t, tensor_count> tensor_access_bytes = [] {
+    std::array<std::uint64_t, tensor_count> a{};
+    (
+        [&]<class... In>(TypeList<In...>) {
+          using first = type_at<0, typename Ops::inputs>;
+          ((a[tensor_index<In>] += static_cast<std::uint64_t>(In::bytes)), ...);
+          const auto elements = static_cast<std::uint64_t>(first::size);
+          if (Ops::macs > elements) a[tensor_index<first>] += (Ops::macs - elements) * sizeof(typename first::element);
+          a[tensor_index<typename Ops::output>] += static_cast<std::uint64_t>(Ops::output::bytes);
+        }(typename Ops::inputs{}),
+        ...);
+    return a;
+  }();
 
   template <class T>
   static typename T::element* tensor_in(std::byte* arena) {
@@ -237,6 +260,21 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // by later layers, as in TFLM.
   static void invoke(std::byte* arena) { (run_op<Ops>(arena, typename Ops::inputs{}), ...); }
 
+  // The same, reading the graph inputs where they already are instead of from the arena: one
+  // pointer per input, in Inputs<> order (a window of a stream: graph/stream.hpp). Nothing is
+  // copied into the arena and those bytes are never written; the arena still reserves them.
+  static void invoke_from(std::byte* arena, const typename Ins::element*... inputs) {
+    invoke_at(ExternalInputs{arena, {inputs...}});
+  }
+
+  // The general form: every op's operands and result at the addresses `at` gives (an Address
+  // has operand<T>() and result<T>(); op k is skipped when skip<Op>() says its output is already
+  // where its input is). invoke_from and graph/regions.hpp use it.
+  template <class Address>
+  static void invoke_at(const Address& at) {
+    (run_op_at<Ops>(at, typename Ops::inputs{}), ...);
+  }
+
   // The same, calling after_op(k) as soon as op k (0-based, in the order listed) has run: a hook
   // for per-layer timing or tracing on the device (scripts/tinynet bench --per-layer uses it).
   template <class AfterOp>
@@ -256,6 +294,53 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   template <class Op, class... In>
   TINYNET_OPAQUE_CALL static void run_op(std::byte* arena, TypeList<In...>) {
     Op::run(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
+  }
+
+  // For invoke_from: which graph input each tensor is, directly or through aliasing ops (a Reshape
+  // of an input is the input's bytes, wherever they are), or -1.
+  static constexpr std::array<int, tensor_count> external_source = [] {
+    std::array<int, tensor_count> source{};
+    for (int& v : source) v = -1;
+    int k = 0;
+    ((source[tensor_index<Ins>] = k++), ...);
+    (
+        [&] {
+          if constexpr (detail::AliasOp<Ops>) {
+            source[tensor_index<typename Ops::output>] = source[first_input_index<Ops>()];
+          }
+        }(),
+        ...);
+    return source;
+  }();
+
+  // invoke_from's addresses: a graph input (or an alias of one) from the caller's pointers, any
+  // other tensor from the arena.
+  struct ExternalInputs {
+    std::byte* arena;
+    std::tuple<const typename Ins::element*...> inputs;
+    template <class T>
+    const typename T::element* operand() const {
+      constexpr int source = external_source[tensor_index<T>];
+      if constexpr (source >= 0) {
+        return std::get<static_cast<std::size_t>(source)>(inputs);
+      } else {
+        return tensor_in<T>(arena);
+      }
+    }
+    template <class T>
+    typename T::element* result() const {
+      return tensor_in<T>(arena);
+    }
+    template <class Op>
+    static constexpr bool skip() {
+      return external_source[tensor_index<typename Op::output>] >= 0;
+    }
+  };
+  template <class Op, class Address, class... In>
+  TINYNET_OPAQUE_CALL static void run_op_at(const Address& at, TypeList<In...>) {
+    if constexpr (!Address::template skip<Op>()) {
+      Op::run(at.template operand<In>()..., at.template result<typename Op::output>());
+    }
   }
 
   // Constant evaluation keeps every tensor in its own std::array (no byte reinterpretation).
@@ -288,52 +373,6 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
     } else {
       return evaluate_result{std::get<tensor_index<Outs>>(s)...};
     }
-  }
-};
-
-// A network with its own arena, for code that does not manage memory itself. Declare it static or
-// global: it is zero-initialised data (.bss), and constructing it runs no code.
-template <class Net>
-struct Instance {
-  alignas(Net::arena_alignment) std::byte arena[Net::arena_bytes > 0 ? Net::arena_bytes : 1];
-
-  template <std::size_t I = 0>
-  auto input() {
-    return Net::template input<I>(arena);
-  }
-  template <std::size_t I = 0>
-  auto output() {
-    return Net::template output<I>(arena);
-  }
-  void invoke() { Net::invoke(arena); }
-  template <class AfterOp>
-  void invoke(AfterOp&& after_op) {
-    Net::invoke(arena, after_op);
-  }
-
-  // Real numbers in and out through each tensor's compile-time quantization (no scale or zero
-  // point copied by hand): set_input_float quantizes as TFLM's AffineQuantize does
-  // (core/quantize_value.hpp), output_float dequantizes as TFLM's Dequantize. On float tensors
-  // they copy. The spans have the tensor's size as their extent: a float[N] of the wrong N does
-  // not compile.
-  template <std::size_t I = 0>
-  using input_values = std::span<const float, static_cast<std::size_t>(Net::template input_t<I>::size)>;
-  template <std::size_t I = 0>
-  using output_values = std::span<float, static_cast<std::size_t>(Net::template output_t<I>::size)>;
-
-  template <std::size_t I = 0>
-  void set_input_float(input_values<I> values) {
-    auto in = input<I>();
-    for (std::size_t k = 0; k < in.size(); ++k) in[k] = quantize_value<typename Net::template input_t<I>>(values[k]);
-  }
-  template <std::size_t I = 0>
-  float output_float(std::size_t k) {
-    return dequantize_value<typename Net::template output_t<I>>(output<I>()[k]);
-  }
-  template <std::size_t I = 0>
-  void output_float(output_values<I> values) {
-    auto out = output<I>();
-    for (std::size_t k = 0; k < out.size(); ++k) values[k] = dequantize_value<typename Net::template output_t<I>>(out[k]);
   }
 };
 

@@ -28,6 +28,7 @@ Google Benchmark (median of 5 repetitions). The input is the model's zero point 
 --input is given. Compile time and compiler peak memory are reported too."""
 EPILOG = """examples:
   tinynet bench kws_ref_model.tflite --target cortex-m4
+  tinynet bench micro_speech_quantized.tflite --cascade kws_ref_model.tflite   (two networks, one arena)
   tinynet bench kws_ref_model.tflite --target host --json
   tinynet bench ad01_int8.tflite --prune-synapses 0.9 --sparse compressed --target cortex-m4
   tinynet bench kws_ref_model.tflite --per-layer      (instructions of every layer)"""
@@ -40,6 +41,10 @@ def add_arguments(parser):
     parser.add_argument("--target", choices=TARGETS, default="cortex-m4", help="default: cortex-m4")
     parser.add_argument("--input", metavar="IN", help="input tensor (raw bytes of its dtype)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--cascade", metavar="MODEL2",
+                        help="Cortex-M only: also measure MODEL2 (same flags) and report the RAM of the two "
+                             "run one after the other in one tinynet::SharedArena (the larger arena) against "
+                             "two arenas of their own")
     parser.add_argument("--per-layer", action="store_true",
                         help="Cortex-M only: also count the instructions of every layer (a second build "
                              "with a timer read after each op; the headline figures come from the "
@@ -47,7 +52,7 @@ def add_arguments(parser):
     pipeline.add_compression_arguments(parser)
 
 
-def _input_file(model, path, folder):
+def input_file(model, path, folder):
     tensor = model.tensors[model.inputs[0]]
     target = os.path.join(folder, "in0.bin")
     if path:
@@ -69,40 +74,86 @@ def _timed(build):
 def run(args):
     if args.per_layer and args.target == "host":
         raise UsageError(None, "--per-layer counts instructions: use a Cortex-M --target")
-    namespace = default_namespace(args.model)
-    prepared, text = header_for(args, namespace)
-    model = prepared.model
-    if len(model.inputs) != 1:
-        raise ModelError(args.model, f"bench handles models with one input; this one has {len(model.inputs)}")
-    info = summary(model)
-    figures = {"model": os.path.basename(args.model), "target": args.target, "macs": int(info["totals"]["macs"])}
-    # A fresh cache folder keyed by nothing: compile time must be measured, not read from cache.
-    with tempfile.TemporaryDirectory(prefix="tinynet-bench-") as work:
-        os.environ["TINYNET_CACHE"] = os.path.join(work, "cache")
-        inp = _input_file(model, args.input, work)
-        if args.target == "host":
-            figures.update(_bench_host(text, namespace, model, inp, work))
-        else:
-            figures.update(_bench_cortex_m(text, namespace, model, inp, args.target))
-            if args.per_layer:
-                figures["layers"] = _per_layer(text, namespace, model, inp, args.target, info)
+    cascade = getattr(args, "cascade", None)
+    if cascade and args.target == "host":
+        raise UsageError(None, "--cascade reports RAM with the measured stack: use a Cortex-M --target")
+    if cascade and args.input:
+        raise UsageError(None, "--cascade measures both models on their zero-point input: leave out --input")
+    figures, prepared = _measure(args, args.model, args.input)
+    if cascade:
+        second, _ = _measure(args, cascade, None)
+        figures["cascade"] = _cascade_figures(figures, second)
     if prepared.evaluation is not None:
         figures["eval"] = {v["name"]: v.get("accuracy", v.get("mae")) for v in prepared.evaluation["variants"]}
     if args.json:
         print(json.dumps(figures))
     else:
         layers = figures.pop("layers", None)
+        cascade_rows = figures.pop("cascade", None)
         width = max(len(k) for k in figures)
         for key, value in figures.items():
             print(f"{key:<{width}}  {value:,}" if isinstance(value, int) else f"{key:<{width}}  {value}")
         if layers:
             print()
             print(_layer_table(layers))
+        if cascade_rows:
+            print()
+            print(f"cascade: {figures['model']} then {cascade_rows['second_model']}, one SharedArena")
+            width = max(len(k) for k in cascade_rows)
+            for key, value in cascade_rows.items():
+                print(f"  {key:<{width}}  {value:,}" if isinstance(value, int) else f"  {key:<{width}}  {value}")
     return 0
 
 
-def _per_layer(text, namespace, model, inp, cpu, info):
-    """Instructions of every op (a build whose runner reads the timer after each op)."""
+def _measure(args, path, input_path):
+    """The figures of one model (converted with args' flags) on args.target; (figures, Prepared)."""
+    namespace = default_namespace(path)
+    prepared, text = header_for(args if path == args.model else _with_model(args, path), namespace)
+    model = prepared.model
+    if len(model.inputs) != 1:
+        raise ModelError(path, f"bench handles models with one input; this one has {len(model.inputs)}")
+    info = summary(model)
+    figures = {"model": os.path.basename(path), "target": args.target, "macs": int(info["totals"]["macs"])}
+    # A fresh cache folder keyed by nothing: compile time must be measured, not read from cache.
+    with tempfile.TemporaryDirectory(prefix="tinynet-bench-") as work:
+        os.environ["TINYNET_CACHE"] = os.path.join(work, "cache")
+        inp = input_file(model, input_path, work)
+        if args.target == "host":
+            figures.update(_bench_host(text, namespace, model, inp, work))
+        else:
+            figures.update(_bench_cortex_m(text, namespace, model, inp, args.target))
+            if args.per_layer:
+                figures["layers"] = per_layer_instructions(text, namespace, model, inp, args.target, info)
+    return figures, prepared
+
+
+def _with_model(args, path):
+    other = type(args)(**vars(args))
+    other.model = path
+    return other
+
+
+def _cascade_figures(first, second):
+    """Two networks run one after the other (a cascade: the first decides whether the second runs).
+    In one tinynet::SharedArena they take the larger arena (SharedArena<A, B>::arena_bytes); apart,
+    both arenas. The rest of the RAM (static data, the measured peak stack) is the larger of the
+    two runners' either way, since one program runs one network at a time."""
+    arenas = (first["arena_bytes"], second["arena_bytes"])
+    other = max(first["ram_bytes"] - arenas[0], second["ram_bytes"] - arenas[1])
+    return {
+        "second_model": second["model"],
+        "second_instructions": second["instructions"],
+        "second_arena_bytes": arenas[1],
+        "shared_arena_bytes": max(arenas),
+        "separate_arena_bytes": sum(arenas),
+        "shared_ram_bytes": max(arenas) + other,
+        "separate_ram_bytes": sum(arenas) + other,
+    }
+
+
+def per_layer_instructions(text, namespace, model, inp, cpu, info):
+    """Instructions of every op (a build whose runner reads the timer after each op); `bench
+    --per-layer` and `report --target` show them. inp: an input file (input_file())."""
     elf = runner.build_cortex_m(text, namespace, model, cpu, extra_flags=("-DTINYNET_PER_LAYER",))
     scratch = [os.path.join(os.path.dirname(inp), f"layer_out{k}.bin") for k in range(len(model.outputs))]
     measured = runner.run_cortex_m(elf, cpu, [inp], scratch, model)

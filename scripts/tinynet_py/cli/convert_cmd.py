@@ -41,21 +41,27 @@ def add_arguments(parser):
                                                      "-> class_model, 8bit.tflite -> model_8bit); C++ "
                                                      "keywords, std, tinynet and reserved names (__x, _X) "
                                                      "are refused")
+    parser.add_argument("--weights-section", metavar="SECTION",
+                        help="put every constant array of the header (weights, biases, tables) in this "
+                             "linker section, e.g. .qspi_weights for an external flash: your linker "
+                             "script (or -Wl,--section-start=SECTION=ADDRESS) decides where it goes; "
+                             "default: the compiler's read-only data (internal flash)")
     pipeline.add_compression_arguments(parser)
 
 
-def header_for_model(model, namespace, sparse="auto"):
+def header_for_model(model, namespace, sparse="auto", weights_section=None):
     """Validates and emits an ir.Model; returns the header text."""
     Interpreter(model)  # runs every op's checks: refuses what TFLM would refuse
     info = summary(model)
     info["model"] = os.path.basename(model.path)   # the header names the file, not the build machine's path
-    return generate_header(model, namespace, format_table(info), sparse=sparse)
+    return generate_header(model, namespace, format_table(info), sparse=sparse, weights_section=weights_section)
 
 
 def header_for(args, namespace):
     """Loads args.model, applies the compression flags, emits; returns (Prepared, header text)."""
     prepared = pipeline.prepare(args)
-    return prepared, header_for_model(prepared.model, namespace, getattr(args, "sparse", "auto"))
+    return prepared, header_for_model(prepared.model, namespace, getattr(args, "sparse", "auto"),
+                                      getattr(args, "weights_section", None))
 
 
 def run(args):

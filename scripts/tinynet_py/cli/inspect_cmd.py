@@ -2,9 +2,12 @@
 
 import json
 
+import textwrap
+
 from .. import analysis
 from ..reference import Interpreter
 from .. import pipeline
+from ..onnx_import.translators import supported_onnx_ops_text
 from ..safe_text import escape
 
 NAME = "inspect"
@@ -16,7 +19,13 @@ bytes, output activation bytes) and totals: a flash estimate (constant tensors p
 per-channel requantization tables) and an arena estimate (peak of a greedy 16-byte aligned
 placement of the activations by lifetime, RESHAPE outputs sharing their input). For an ONNX
 model, a rank-4 input or output says both its layouts: "layout:  input 'x': ONNX NCHW
-[1,3,8,8], C++ NHWC [1,8,8,3]"."""
+[1,3,8,8], C++ NHWC [1,8,8,3]".
+
+{onnx_ops}
+"""
+DESCRIPTION = DESCRIPTION.format(onnx_ops=textwrap.fill(
+    f"ONNX operators read: {supported_onnx_ops_text()}.", width=90, subsequent_indent="  ",
+    break_on_hyphens=False))
 EPILOG = """example:
   tinynet inspect ../shared/models/mlperf-tiny/kws_ref_model.tflite
   tinynet inspect kws_ref_model.tflite --json > kws.json"""

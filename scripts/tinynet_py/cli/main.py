@@ -14,9 +14,9 @@ import sys
 from .. import __version__
 from ..errors import ModelError, TinynetError, UsageError
 from ..safe_text import escape
-from . import bench_cmd, convert_cmd, inspect_cmd, run_cmd, verify_cmd
+from . import bench_cmd, convert_cmd, inspect_cmd, report_cmd, run_cmd, verify_cmd
 
-COMMANDS = [convert_cmd, run_cmd, inspect_cmd, bench_cmd, verify_cmd]
+COMMANDS = [convert_cmd, run_cmd, inspect_cmd, bench_cmd, verify_cmd, report_cmd]
 
 EPILOG = """examples:
   tinynet convert model.tflite -o model.hpp --name model
@@ -25,6 +25,7 @@ EPILOG = """examples:
   tinynet bench model.tflite --target cortex-m4 [--json]
   tinynet inspect model.tflite --json
   tinynet verify model.tflite --golden golden/model/
+  tinynet report model.tflite -o report.html [--target cortex-m4] [--eval test.npz]
   tinynet convert mlp.pkl --quantize calib.npz --prune-synapses 0.5 --eval test.npz -o mlp.hpp
   tinynet bench model.onnx --quantize calib.npz --sparse unrolled --target cortex-m7
 

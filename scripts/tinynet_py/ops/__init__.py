@@ -51,6 +51,19 @@ class OpSpec:
     # also lose whole output channels), "channelwise" (keeps channels apart: a neuron-pruning
     # chain passes through it), None (stops a chain).
     prune: Optional[str] = None
+    # Neuron pruning (prune.prune_neurons) follows a layer's output channels to the one weighted
+    # op that reads them.  Each hook takes (model, op, t, flattened): t the op's input tensor,
+    # flattened None or (positions, channels) once the channels were flattened into rows, and
+    # returns (passes, flattened after the op).
+    #   prune_neurons: the op's whole output channels can be removed (weights along weight_axis,
+    #     bias along 0), and the hook says whether it can end a chain (its input channels shrink).
+    #   prune_through: the chain passes this op when the hook agrees (prune="channelwise" ops
+    #     pass without one).
+    # prune_shrink(model, op, keep, flattened) removes the dropped channels from an op the chain
+    # passed (its parameters and output); without it, the output's last dimension shrinks.
+    prune_neurons: Optional[Callable] = None
+    prune_through: Optional[Callable] = None
+    prune_shrink: Optional[Callable] = None
     fuses_activation: bool = False       # a separate RELU/RELU6 may be fused into it (ONNX import)
     # The output IS the input (its C++ op has `alias = true`: the arena gives both one buffer, as
     # for RESHAPE): True, or alias(model, op, plan) -> bool when it depends on the op's parameters.
@@ -69,8 +82,10 @@ class OpSpec:
 
 def _collect():
     from . import activations, arithmetic, indexing, layout, pooling, quantization, weighted
+    from . import normalization
     registry = {}
-    for module in (weighted, pooling, arithmetic, layout, activations, quantization, indexing):
+    for module in (weighted, pooling, arithmetic, layout, activations, quantization, indexing,
+                   normalization):
         for spec in module.SPECS:
             if spec.opcode in registry:
                 raise RuntimeError(f"op {spec.opcode} is registered twice")

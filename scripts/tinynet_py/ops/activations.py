@@ -16,13 +16,29 @@ def prepare_softmax(ctx):
     if inp.dtype == "float32":
         ctx.require_dtypes(out, ("float32",), "output")
         return {"dtype": "float32", "beta": beta}
-    ctx.require_dtypes(inp, ("int8", "float32"), "input")
-    ctx.require_dtypes(out, ("int8",), "output")
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    ctx.require_dtypes(out, ("int16",) if inp.dtype == "int16" else ("int8", "int16"), "output")
     in_scale, _ = ctx.per_tensor_quant(inp, "input")
     out_scale, out_zp = ctx.per_tensor_quant(out, "output")
-    if out_zp != -128 or out_scale != np.float32(1.0 / 256):
+    if out.dtype == "int16":
+        # softmax_common.cc: TF_LITE_ENSURE_NEAR on the scale (within 0.1 %), exact zero point.
+        want_scale, want_zp = (1.0 / 32768, 0) if inp.dtype == "int16" else (1.0 / 65536, -32768)
+        if out_zp != want_zp or abs(float(out_scale) - want_scale) > 0.001 * want_scale:
+            ctx.fail(f"an {inp.dtype} -> int16 softmax output must have scale 1/{round(1 / want_scale)} "
+                     f"and zero point {want_zp}, has {out_scale} and {out_zp}")
+    elif out_zp != -128 or out_scale != np.float32(1.0 / 256):
         ctx.fail(f"an int8 softmax output must have scale 1/256 and zero point -128, has "
                  f"{out_scale} and {out_zp}")
+    if inp.dtype == "int16":
+        # CalculateSoftmaxParams: [-65535, 0] of the scaled difference is [-10, 0]; the exp and
+        # 1 / (1 + x) tables of SoftmaxPrepare (gen_lut, in float).
+        try:
+            multiplier, shift = fp.quantize_multiplier(
+                np.float64(in_scale) * np.float64(beta) / (10.0 / 65535.0))
+        except fp.MultiplierRangeError as error:
+            ctx.fail(f"input scale {in_scale} x beta {beta}: {error}")
+        return {"dtype": "int16", "multiplier": multiplier, "shift": shift,
+                "exp_lut": _softmax_exp_lut(), "reciprocal_lut": _softmax_reciprocal_lut()}
     # CalculateSoftmaxParams (micro/kernels/softmax_common.cc) -> PreprocessSoftmaxScaling
     # and CalculateInputRadius (internal/quantization_util.cc), kScaledDiffIntegerBits = 5.
     integer_bits = 5
@@ -33,7 +49,20 @@ def prepare_softmax(ctx):
         ctx.fail(f"input scale {in_scale} x beta {beta} is too small for TFLM's softmax")
     radius = int(np.floor(1.0 * ((1 << integer_bits) - 1) * (1 << (31 - integer_bits))
                           / (1 << left_shift)))
-    return {"dtype": "int8", "multiplier": multiplier, "left_shift": left_shift, "diff_min": -radius}
+    return {"dtype": "int8", "out_dtype": out.dtype, "multiplier": multiplier, "left_shift": left_shift,
+            "diff_min": -radius}
+
+
+def _softmax_exp_lut():
+    """exp on [-10, 0] (exp(-10) is negligible), output range [-1, 1]: std::exp in float (here the
+    correctly rounded float of math.exp, as glibc's expf)."""
+    return fp.gen_lut_int16(lambda x: np.float32(math.exp(float(x))), -10.0, 0.0, -1.0, 1.0)
+
+
+def _softmax_reciprocal_lut():
+    """1 / (1 + x) on [0, 1], output range [-1, 1]."""
+    return fp.gen_lut_int16(lambda x: np.float32(np.float32(1) / np.float32(np.float32(1) + x)),
+                            0.0, 1.0, -1.0, 1.0)
 
 
 def run_softmax(plan, x):
@@ -43,6 +72,8 @@ def run_softmax(plan, x):
         z = x.astype(np.float32)
         e = np.exp((z - z.max(axis=-1, keepdims=True)) * plan["beta"])
         return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+    if plan["dtype"] == "int16":
+        return _run_softmax_int16(plan, x)
     xi = x.astype(np.int64)
     diff = xi - xi.max(axis=-1, keepdims=True)
     used = diff >= plan["diff_min"]
@@ -52,9 +83,29 @@ def run_softmax(plan, x):
     in_accum = fp.saturating_rounding_multiply_by_pot(exps, -12)   # Rescale<12>
     sums = fp.wrap32(np.sum(np.where(used, in_accum, 0), axis=-1, keepdims=True))
     reciprocal, bits_over_unit = fp.get_reciprocal(sums, 12)
-    exponent = bits_over_unit + 31 - 8
-    out = fp.rounding_divide_by_pot(fp.srdhm(reciprocal, exps), exponent) - 128
-    return np.where(used, np.clip(out, -128, 127), -128)
+    # Softmax<int8, OutputT>: the output's bits and its minimum as the zero point.
+    bits, low, high = (16, -32768, 32767) if plan["out_dtype"] == "int16" else (8, -128, 127)
+    exponent = bits_over_unit + 31 - bits
+    out = fp.rounding_divide_by_pot(fp.srdhm(reciprocal, exps), exponent) + low
+    return np.where(used, np.clip(out, low, high), low)
+
+
+def _run_softmax_int16(plan, x):
+    """reference_ops::SoftmaxInt16 (internal/reference/softmax.h): exp of the rescaled difference
+    to the row maximum through the exp table, the sum's reciprocal through the 1 / (1 + x) table
+    after normalising it by its leading zeros, output in Q0.15."""
+    xi = x.astype(np.int64)
+    diff = xi - xi.max(axis=-1, keepdims=True)
+    scaled = fp.multiply_by_quantized_multiplier(diff, plan["multiplier"], plan["shift"])
+    exps = fp.lut_lookup_int16(np.clip(scaled + 32767, -32768, 32767), plan["exp_lut"])
+    sums = fp.wrap32(exps.sum(axis=-1, keepdims=True))
+    headroom_plus_one = fp.count_leading_zeros32(sums)
+    shifted = ((sums << (headroom_plus_one - 1)) + (1 << 13)) >> 14
+    reciprocal = fp.lut_lookup_int16(np.clip(shifted - ((1 << 15) + (1 << 16)), -32768, 32767),
+                                     plan["reciprocal_lut"])
+    right_shift = 31 - headroom_plus_one
+    result = (exps * reciprocal + (1 << (right_shift - 1))) >> right_shift
+    return np.clip(result, 0, 32767)
 
 
 def _prepare_sigmoid_like(ctx, name, output_scale, output_zero_point):
@@ -63,10 +114,13 @@ def _prepare_sigmoid_like(ctx, name, output_scale, output_zero_point):
     if inp.dtype == "float32":
         ctx.require_dtypes(out, ("float32",), "output")
         return {"dtype": "float32"}
-    ctx.require_dtypes(inp, ("int8", "float32"), "input")
-    ctx.require_dtypes(out, ("int8",), "output")
+    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
     in_scale, in_zp = ctx.per_tensor_quant(inp, "input")
     out_scale, out_zp = ctx.per_tensor_quant(out, "output")
+    if inp.dtype == "int16":
+        return _prepare_sigmoid_like_int16(ctx, name, in_scale, in_zp, out_scale, out_zp)
     if out_zp != output_zero_point:
         ctx.fail(f"an int8 {name} output must have zero point {output_zero_point}, has {out_zp}")
     # logistic_common.cc / tanh.cc: frexp(input_scale * 2^27) with TfLiteRound (not
@@ -82,6 +136,22 @@ def _prepare_sigmoid_like(ctx, name, output_scale, output_zero_point):
     radius = int(np.floor(1.0 * 15 * (1 << 27) / 2.0 ** left_shift))
     return {"dtype": "int8", "input_zero_point": in_zp, "multiplier": multiplier,
             "left_shift": left_shift, "radius": radius}
+
+
+def _prepare_sigmoid_like_int16(ctx, name, in_scale, in_zp, out_scale, out_zp):
+    """The int16 branch of logistic_common.cc / tanh.cc: zero points 0, output scale 2^-15
+    (CheckedLog2), and the input multiplier of fp.sigmoid_int16_params."""
+    if in_zp != 0 or out_zp != 0:
+        ctx.fail(f"an int16 {name} needs input and output zero points 0, has {in_zp} and {out_zp}")
+    pot, log2 = fp.checked_log2(out_scale)
+    if not pot or log2 != -15:
+        ctx.fail(f"an int16 {name} output must have scale 2^-15, has {float(out_scale):g}")
+    multiplier, left_shift = fp.sigmoid_int16_params(in_scale, name)
+    if multiplier > 32767:
+        # TFLM only DCHECKs this; the kernel's int16 x multiplier would overflow int32.
+        ctx.fail(f"input scale {float(in_scale):g} is too large for an int16 {name} (TFLM's input "
+                 f"multiplier {multiplier} exceeds 32767)")
+    return {"dtype": "int16", "multiplier": multiplier, "left_shift": left_shift}
 
 
 def _run_sigmoid_like(plan, x, core, low, high, finish):
@@ -101,6 +171,8 @@ def run_logistic(plan, x):
     RoundingDivideByPOT(., 23) - 128."""
     if plan["dtype"] == "float32":
         return (1.0 / (1.0 + np.exp(-x.astype(np.float64)))).astype(np.float32)
+    if plan["dtype"] == "int16":
+        return fp.logistic_int16(x, plan["multiplier"], plan["left_shift"])
     return _run_sigmoid_like(plan, x, fp.logistic, -128, 127,
                              lambda q0: np.clip(fp.rounding_divide_by_pot(q0, 23) - 128, -128, 127))
 
@@ -113,6 +185,8 @@ def run_tanh(plan, x):
     """reference_integer_ops::Tanh (int8): gemmlowp::tanh on Q4.27, RoundingDivideByPOT(., 24)."""
     if plan["dtype"] == "float32":
         return np.tanh(x.astype(np.float64)).astype(np.float32)
+    if plan["dtype"] == "int16":
+        return fp.tanh_int16(x, plan["multiplier"], plan["left_shift"])
     return _run_sigmoid_like(plan, x, fp.tanh, -128, 127,
                              lambda q0: np.clip(fp.rounding_divide_by_pot(q0, 24), -128, 127))
 
@@ -363,6 +437,16 @@ def run_elu(plan, x):
     return plan["table"][x.astype(np.int64) + 128]
 
 
+def int16_softmax_table_bytes(model, op):
+    """int16 SOFTMAX reads the exp and 1 / (1 + x) tables (513 int16 each) in flash."""
+    return 2 * 513 * 2 if model.tensors[op.inputs[0]].dtype == "int16" else 0
+
+
+def int16_sigmoid_table_bytes(model, op):
+    """int16 LOGISTIC and TANH read TFLM's sigmoid_table_uint16 (256 uint16) in flash."""
+    return 256 * 2 if model.tensors[op.inputs[0]].dtype == "int16" else 0
+
+
 # --- C++ emission ----------------------------------------------------------------------
 
 def emit_softmax(e, op, plan, prefix, ins, outs):
@@ -418,11 +502,13 @@ def params_leaky_relu(op):
 SPECS = [
     OpSpec("SOFTMAX", (9, "SoftmaxOptions", [(0, "beta", "float32", 0.0)]), prepare_softmax,
            run_softmax, emit_softmax, same_shape=True, params_text=params_softmax,
-           quantize="fixed", fixed_output=(1.0 / 256, -128)),
+           quantize="fixed", fixed_output=(1.0 / 256, -128), requant_table_bytes=int16_softmax_table_bytes),
     OpSpec("LOGISTIC", (0, None, []), prepare_logistic, run_logistic, emit_logistic, same_shape=True,
-           quantize="fixed", fixed_output=(1.0 / 256, -128), prune="channelwise"),
+           quantize="fixed", fixed_output=(1.0 / 256, -128), prune="channelwise",
+           requant_table_bytes=int16_sigmoid_table_bytes),
     OpSpec("TANH", (0, None, []), prepare_tanh, run_tanh, emit_tanh, same_shape=True,
-           quantize="fixed", fixed_output=(1.0 / 128, 0), prune="channelwise"),
+           quantize="fixed", fixed_output=(1.0 / 128, 0), prune="channelwise",
+           requant_table_bytes=int16_sigmoid_table_bytes),
     OpSpec("RELU", (0, None, []), prepare_relu, run_relu, emit_relu, same_shape=True,
            quantize="calibrated", prune="channelwise"),
     # RELU6 clamps in its input's quantization (TFLM ignores the output's): quantized, the

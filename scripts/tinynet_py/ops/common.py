@@ -192,3 +192,18 @@ def int8_table_bytes(model, op):
     """Ops that tabulate their 256 int8 results at compile time (HARD_SWISH, ELU, RSQRT): the
     table's bytes in flash for an int8 input, none otherwise."""
     return 256 if model.tensors[op.inputs[0]].dtype == "int8" else 0
+
+
+def take_channels(tensor, keep, axis):
+    """Neuron pruning: keeps the `keep` indices of `axis` in a constant tensor and in its
+    per-channel quantization."""
+    tensor.data = np.take(tensor.data, keep, axis=axis)
+    tensor.shape = tuple(tensor.data.shape)
+    if tensor.scale.size > 1 and tensor.quantized_dimension == axis:
+        tensor.scale = tensor.scale[keep]
+        tensor.zero_point = tensor.zero_point[keep] if tensor.zero_point.size > 1 else tensor.zero_point
+
+
+def shrink_last_dim(tensor, size):
+    """Neuron pruning: an activation tensor keeps `size` channels."""
+    tensor.shape = tuple(tensor.shape[:-1]) + (int(size),)

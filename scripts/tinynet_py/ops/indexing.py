@@ -1,5 +1,5 @@
 """Ops that pick, rearrange or convert values without arithmetic on them: GATHER, SPACE_TO_DEPTH,
-DEPTH_TO_SPACE, MIRROR_PAD, CAST, ARG_MAX, ARG_MIN."""
+DEPTH_TO_SPACE, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, MIRROR_PAD, CAST, ARG_MAX, ARG_MIN."""
 
 import numpy as np
 
@@ -280,6 +280,98 @@ def emit_arg_min_max(e, op, plan, prefix, ins, outs):
             f".is_max = {'true' if plan['is_max'] else 'false'}}}>")
 
 
+def _prepare_space_batch(ctx, to_batch):
+    """space_to_batch_nd.cc / batch_to_space_nd.cc Prepare(): 3-D (NHC) or 4-D (NHWC) input and
+    output of one type, int8 or float32 ('Type INT16 (7) not supported.' at Invoke); a constant
+    int32 block shape (one entry per spatial axis) and paddings / crops ([spatial, 2]).  TFLM's
+    kernels read only block[0..1] and the top/left amounts and trust the output shape; here the
+    output shape must be the one they give (else TFLM would leave output bytes unwritten or read
+    outside the input), blocks positive and amounts non-negative.  SPACE_TO_BATCH_ND pads with raw
+    0 bytes, int8 too (not the zero point): TFLM's Prepare() never sets SpaceToBatchParams'
+    output_offset, which SpaceToBatchND memsets, so it keeps the 0 of its zeroed persistent buffer
+    (the tflm-ops goldens show 0 where the output zero point is 100)."""
+    role = "paddings" if to_batch else "crops"
+    ctx.require_inputs(3)
+    inp, block_t, amounts_t, out = ctx.input(0), ctx.input(1), ctx.input(2), ctx.output()
+    ctx.require_dtypes(inp, ("int8", "float32"), "input")
+    if out.dtype != inp.dtype:
+        ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
+    rank = len(inp.shape)
+    if rank not in (3, 4) or len(out.shape) != rank:
+        ctx.fail(f"expects 3-D (NHC) or 4-D (NHWC) input and output of one rank, got {inp.shape} and {out.shape}")
+    for t, name in ((block_t, "block_shape"), (amounts_t, role)):
+        ctx.require_constant(t, name)
+        ctx.require_dtypes(t, ("int32",), name)
+    spatial = rank - 2
+    block = [int(v) for v in block_t.data.reshape(-1)]
+    amounts = [int(v) for v in amounts_t.data.reshape(-1)]
+    if len(block) != spatial or len(amounts) != 2 * spatial or min(block) <= 0 or min(amounts) < 0:
+        ctx.fail(f"block_shape {block} and {role} {amounts} must give each of the {spatial} spatial "
+                 f"axes a positive block and two non-negative amounts")
+    if spatial == 1:
+        block, amounts = block + [1], amounts + [0, 0]
+    n, h = int(inp.shape[0]), int(inp.shape[1])
+    w, c = (int(inp.shape[2]), int(inp.shape[3])) if rank == 4 else (1, int(inp.shape[2]))
+    (bh, bw), (top, bottom, left, right) = block, amounts
+    if to_batch:
+        ph, pw = h + top + bottom, w + left + right
+        if ph % bh or pw % bw:
+            ctx.fail(f"the padded spatial size {[ph, pw][:spatial]} is not a multiple of block_shape {block[:spatial]}")
+        expected = [n * bh * bw, ph // bh, pw // bw, c]
+    else:
+        if n % (bh * bw):
+            ctx.fail(f"the input batch {n} is not a multiple of the block_shape product {bh * bw}")
+        expected = [n // (bh * bw), h * bh - top - bottom, w * bw - left - right, c]
+    if rank == 3:
+        expected = [expected[0], expected[1], expected[3]]
+    if tuple(expected) != tuple(out.shape) or min(expected) <= 0:
+        ctx.fail(f"block_shape {block[:spatial]} and {role} {amounts[:2 * spatial]} turn {inp.shape} into "
+                 f"{tuple(expected)}, the output is {out.shape}")
+    return {"block": (bh, bw), "amounts": (top, bottom, left, right)}
+
+
+def prepare_space_to_batch_nd(ctx):
+    return _prepare_space_batch(ctx, to_batch=True)
+
+
+def prepare_batch_to_space_nd(ctx):
+    return _prepare_space_batch(ctx, to_batch=False)
+
+
+def _nhwc(x):
+    return x if x.ndim == 4 else x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
+
+
+def run_space_to_batch_nd(plan, x, block_shape, paddings):
+    """reference_ops::SpaceToBatchND: pad, then output batch (shift_h * bw + shift_w) * N + n holds
+    the padded pixels (h * bh + shift_h, w * bw + shift_w) of input batch n."""
+    (bh, bw), (top, bottom, left, right) = plan["block"], plan["amounts"]
+    x4 = np.pad(_nhwc(x), [(0, 0), (top, bottom), (left, right), (0, 0)], constant_values=0)
+    n, ph, pw, c = x4.shape
+    y = x4.reshape(n, ph // bh, bh, pw // bw, bw, c).transpose(2, 4, 0, 1, 3, 5)
+    return y.reshape((n * bh * bw, ph // bh) + ((pw // bw, c) if x.ndim == 4 else (c,)))
+
+
+def run_batch_to_space_nd(plan, x, block_shape, crops):
+    """reference_ops::BatchToSpaceND: input batch (shift_h * bw + shift_w) * N + n goes to the
+    pixels (h * bh + shift_h - top, w * bw + shift_w - left) of output batch n; the rest is
+    cropped."""
+    (bh, bw), (top, bottom, left, right) = plan["block"], plan["amounts"]
+    x4 = _nhwc(x)
+    nb, h, w, c = x4.shape
+    n = nb // (bh * bw)
+    y = x4.reshape(bh, bw, n, h, w, c).transpose(2, 3, 0, 4, 1, 5).reshape(n, h * bh, w * bw, c)
+    y = y[:, top:h * bh - bottom, left:w * bw - right]
+    return y if x.ndim == 4 else y.reshape(y.shape[0], y.shape[1], c)
+
+
+def emit_space_batch(e, op, plan, prefix, ins, outs):
+    (bh, bw), (top, bottom, left, right) = plan["block"], plan["amounts"]
+    name = "SpaceToBatchNd" if op.opcode == "SPACE_TO_BATCH_ND" else "BatchToSpaceNd"
+    return (f"tinynet::{name}<{ins[0]}, {outs[0]}, tinynet::SpaceBatchOptions{{.block_h = {bh}, "
+            f".block_w = {bw}, .top = {top}, .bottom = {bottom}, .left = {left}, .right = {right}}}>")
+
+
 SPECS = [
     OpSpec("GATHER", (23, "GatherOptions", [(0, "axis", "int32", 0), (1, "batch_dims", "int32", 0)]),
            prepare_gather, run_gather, emit_gather, data_inputs=1, params_text=params_gather,
@@ -290,6 +382,10 @@ SPECS = [
     OpSpec("DEPTH_TO_SPACE", (94, "DepthToSpaceOptions", [(0, "block_size", "int32", 0)]),
            prepare_depth_to_space, run_depth_to_space, emit_depth_to_space, params_text=params_block,
            quantize="shared"),
+    OpSpec("SPACE_TO_BATCH_ND", (25, "SpaceToBatchNDOptions", []), prepare_space_to_batch_nd,
+           run_space_to_batch_nd, emit_space_batch, data_inputs=1, quantize="shared"),
+    OpSpec("BATCH_TO_SPACE_ND", (24, "BatchToSpaceNDOptions", []), prepare_batch_to_space_nd,
+           run_batch_to_space_nd, emit_space_batch, data_inputs=1, quantize="shared"),
     OpSpec("MIRROR_PAD", (77, "MirrorPadOptions", [(0, "mode", "int8", 0)]), prepare_mirror_pad,
            run_mirror_pad, emit_mirror_pad, data_inputs=1, params_text=params_mirror_pad,
            quantize="shared"),

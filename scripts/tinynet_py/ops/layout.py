@@ -1,5 +1,5 @@
 """Ops that move values without arithmetic: RESHAPE, SQUEEZE, EXPAND_DIMS, CONCATENATION, PAD, PADV2, STRIDED_SLICE,
-TRANSPOSE, PACK, RESIZE_NEAREST_NEIGHBOR, SHAPE,
+TRANSPOSE, PACK, RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR, SHAPE,
 SPLIT, SPLIT_V, UNPACK."""
 
 import numpy as np
@@ -243,14 +243,20 @@ def run_pack(plan, *xs):
     return np.stack(xs, axis=plan["axis"])
 
 
+def _resize_scale(out_size, in_size, align_corners):
+    """The float32 input step per output step of both resize ops (GetNearestNeighbor's and
+    ResizeBilinear's height_scale / width_scale)."""
+    f32 = np.float32
+    if align_corners and out_size > 1:
+        return f32(in_size - 1) / f32(out_size - 1)
+    return f32(in_size) / f32(out_size)
+
+
 def _nearest_neighbor(out_size, in_size, align_corners, half_pixel_centers):
     """GetNearestNeighbor (internal/reference/resize_nearest_neighbor.h) for every output index,
     in float32 as TFLM computes it."""
     f32 = np.float32
-    if align_corners and out_size > 1:
-        scale = f32(in_size - 1) / f32(out_size - 1)
-    else:
-        scale = f32(in_size) / f32(out_size)
+    scale = _resize_scale(out_size, in_size, align_corners)
     offset = f32(0.5) if half_pixel_centers else f32(0.0)
     index = []
     for i in range(out_size):
@@ -263,21 +269,29 @@ def _nearest_neighbor(out_size, in_size, align_corners, half_pixel_centers):
     return index
 
 
-def prepare_resize_nearest_neighbor(ctx):
+def _prepare_resize(ctx, dtypes):
+    """What both resize ops check: a 4-D input, a constant size [height, width] that gives the
+    output's shape, the same type out as in (the values are not requantized)."""
     ctx.require_inputs(2)
     inp, size, out = ctx.input(0), ctx.input(1), ctx.output()
     ctx.require_constant(size, "size")
-    ctx.require_dtypes(inp, ("int8", "int16", "float32"), "input")
+    ctx.require_dtypes(inp, dtypes, "input")
     if out.dtype != inp.dtype:
         ctx.fail(f"input dtype {inp.dtype} and output dtype {out.dtype} differ")
     if len(inp.shape) != 4 or len(out.shape) != 4:
         ctx.fail(f"expects 4-D (NHWC) input and output, got {inp.shape} and {out.shape}")
+    if min(inp.shape) <= 0 or min(out.shape) <= 0:
+        ctx.fail(f"empty tensors are not supported (input {inp.shape}, output {out.shape})")
     new_size = [int(v) for v in size.data.reshape(-1)]
     expected = (inp.shape[0], *new_size, inp.shape[3]) if len(new_size) == 2 else None
     if expected != tuple(out.shape):
         ctx.fail(f"size {new_size} does not give the output {out.shape} from the input {inp.shape}")
     o = ctx.op.options
-    align, half = bool(o.get("align_corners")), bool(o.get("half_pixel_centers"))
+    return inp, out, bool(o.get("align_corners")), bool(o.get("half_pixel_centers"))
+
+
+def prepare_resize_nearest_neighbor(ctx):
+    inp, out, align, half = _prepare_resize(ctx, ("int8", "int16", "float32"))
     return {"rows": _nearest_neighbor(out.shape[1], inp.shape[1], align, half),
             "cols": _nearest_neighbor(out.shape[2], inp.shape[2], align, half)}
 
@@ -285,6 +299,78 @@ def prepare_resize_nearest_neighbor(ctx):
 def run_resize_nearest_neighbor(plan, x, size):
     """reference_ops::ResizeNearestNeighbor: values copied from the picked rows and columns."""
     return x[:, plan["rows"]][:, :, plan["cols"]]
+
+
+def _bilinear_axis(out_size, in_size, align_corners, half_pixel_centers, integer):
+    """For every output index along one axis: the two input indices it reads and the distance
+    past the lower one.  integer: ComputeInterpolationValuesInteger (distances in 1/1024, the
+    scale rounded to 1/1024 first); else ComputeInterpolationValues in float32
+    (internal/reference/resize_bilinear.h)."""
+    f32 = np.float32
+    lower, upper, fraction = [], [], []
+    if integer:
+        if align_corners and out_size > 1:
+            scale = (1024 * (in_size - 1) + (out_size - 1) // 2) // (out_size - 1)
+        else:
+            scale = (1024 * in_size + out_size // 2) // out_size
+    else:
+        scale = _resize_scale(out_size, in_size, align_corners)
+    for i in range(out_size):
+        if integer:
+            value = i * scale + scale // 2 - 512 if half_pixel_centers else i * scale
+            trunc = lambda v: -(-v // 1024) if v < 0 else v // 1024     # C's division
+            lo, hi = max(trunc(value), 0), min(trunc(value + 1023), in_size - 1)
+            fraction.append(value - 1024 * lo)
+        else:
+            value = (f32(i) + f32(0.5)) * scale - f32(0.5) if half_pixel_centers else f32(i) * scale
+            lo, hi = max(int(np.floor(value)), 0), min(int(np.ceil(value)), in_size - 1)
+            fraction.append(f32(value - f32(lo)))
+        lower.append(lo)
+        upper.append(hi)
+    return lower, upper, fraction
+
+
+def prepare_resize_bilinear(ctx):
+    """resize_bilinear.cc Prepare: int8 and float32 only ('Output type is 7, requires float or
+    int8.' for int16); align_corners and half_pixel_centers exclude each other.  The output's
+    quantization is never read: int8 values are interpolated as raw integers."""
+    inp, out, align, half = _prepare_resize(ctx, ("int8", "float32"))
+    if align and half:
+        ctx.fail("if half_pixel_centers is true, align_corners must be false (TFLM refuses both)")
+    integer = inp.dtype == "int8"
+    plan = {"integer": integer}
+    for key, axis in (("rows", 1), ("cols", 2)):
+        lower, upper, fraction = _bilinear_axis(out.shape[axis], inp.shape[axis], align, half, integer)
+        if max(lower + upper) >= inp.shape[axis]:
+            ctx.fail(f"TFLM's interpolation would read past the input's {key} ({inp.shape[axis]}) "
+                     f"for an output of {out.shape[axis]}")
+        plan[key] = (lower, upper, fraction)
+    return plan
+
+
+def run_resize_bilinear(plan, x, size):
+    """reference_ops::ResizeBilinearInteger (int8: 10-bit fractions, int64 sums, rounded half away
+    from zero by 2^20) or reference_ops::ResizeBilinear (float32: the same products and sums in
+    float32 order, plus TFLM's rounding_offset 0.0f)."""
+    (y0, y1, fy), (x0, x1, fx) = plan["rows"], plan["cols"]
+    pick = lambda rows, cols: x[:, rows][:, :, cols]
+    if plan["integer"]:
+        v = [pick(r, c).astype(np.int64) for r, c in ((y0, x0), (y1, x0), (y0, x1), (y1, x1))]
+        dy = np.array(fy, np.int64)[None, :, None, None]
+        dx = np.array(fx, np.int64)[None, None, :, None]
+        total = (v[0] * (1024 - dy) * (1024 - dx) + v[1] * dy * (1024 - dx)
+                 + v[2] * (1024 - dy) * dx + v[3] * dy * dx)
+        rounded = total + np.where(total > 0, 1 << 19, -(1 << 19))
+        return (np.sign(rounded) * (np.abs(rounded) >> 20)).astype(x.dtype)
+    f32 = np.float32
+    v = [pick(r, c) for r, c in ((y0, x0), (y1, x0), (y0, x1), (y1, x1))]
+    dy = np.array(fy, f32)[None, :, None, None]
+    dx = np.array(fx, f32)[None, None, :, None]
+    one = f32(1)
+    total = v[0] * (one - dy) * (one - dx) + v[1] * dy * (one - dx)
+    total = total + v[2] * (one - dy) * dx
+    total = total + v[3] * dy * dx
+    return (total + f32(0)).astype(f32)
 
 
 def prepare_shape(ctx):
@@ -458,6 +544,25 @@ def emit_resize_nearest_neighbor(e, op, plan, prefix, ins, outs):
     return f"tinynet::ResizeNearestNeighbor<{ins[0]}, {outs[0]}, {prefix}_rows, {prefix}_cols>"
 
 
+def emit_resize_bilinear(e, op, plan, prefix, ins, outs):
+    names = []
+    for key in ("rows", "cols"):
+        lower, upper, fraction = plan[key]
+        e.add_array("std::int32_t", f"{prefix}_{key}", [v for pair in zip(lower, upper) for v in pair])
+        e.add_array("std::int32_t" if plan["integer"] else "float", f"{prefix}_{key}_fraction", fraction)
+        names += [f"{prefix}_{key}", f"{prefix}_{key}_fraction"]
+    return f"tinynet::ResizeBilinear<{ins[0]}, {outs[0]}, {', '.join(names)}>"
+
+
+def _resize_table_bytes(bytes_per_index):
+    """inspect's flash estimate of a resize op's tables: bytes_per_index per output row and column
+    (nearest neighbor: one int32 index; bilinear: two int32 indices and a 4-byte fraction)."""
+    def table_bytes(model, op):
+        out = model.tensors[op.outputs[0]]
+        return bytes_per_index * (int(out.shape[1]) + int(out.shape[2])) if len(out.shape) == 4 else 0
+    return table_bytes
+
+
 def params_resize(op):
     o = op.options
     return ", ".join(k for k in ("align_corners", "half_pixel_centers") if o.get(k))
@@ -493,6 +598,27 @@ def params_strided_slice(op):
     return ", ".join(f"{k} {v}" for k, v in op.options.items() if k.endswith("_mask") and v)
 
 
+# ---- neuron pruning (prune.py) ----------------------------------------------------------------
+
+def prune_through_reshape(model, op, t, flattened):
+    """A RESHAPE that flattens [N, H, W, C] to [N, H*W*C] (before a FULLY_CONNECTED) passes; the
+    channels are then spread over the rows."""
+    out = model.tensors[op.outputs[0]]
+    if flattened or len(t.shape) != 4 or len(out.shape) != 2 or out.shape[0] != t.shape[0]:
+        return False, flattened
+    return True, (t.shape[1] * t.shape[2], t.shape[3])
+
+
+def prune_shrink_reshape(model, op, keep, flattened):
+    out = model.tensors[op.outputs[0]]
+    out.shape = (out.shape[0], flattened[0] * keep.size)
+    if len(op.inputs) > 1 and op.inputs[1] >= 0:
+        model.tensors[op.inputs[1]].data = np.array(out.shape, np.int32)
+        model.tensors[op.inputs[1]].shape = (2,)
+    if op.options.get("new_shape"):
+        op.options["new_shape"] = list(out.shape)
+
+
 _STRIDED_SLICE_FIELDS = [
     (0, "begin_mask", "int32", 0), (1, "end_mask", "int32", 0),
     (2, "ellipsis_mask", "int32", 0), (3, "new_axis_mask", "int32", 0),
@@ -500,10 +626,9 @@ _STRIDED_SLICE_FIELDS = [
 ]
 
 SPECS = [
-    # prune: a RESHAPE that flattens [N, H, W, C] to [N, H*W*C] before a FULLY_CONNECTED is
-    # followed by prune.py itself.
     OpSpec("RESHAPE", (17, "ReshapeOptions", [(0, "new_shape", "int32[]", None)]), prepare_reshape,
-           run_reshape, emit_reshape, data_inputs=1, quantize="shared", alias=True),
+           run_reshape, emit_reshape, data_inputs=1, quantize="shared", alias=True,
+           prune_through=prune_through_reshape, prune_shrink=prune_shrink_reshape),
     OpSpec("SQUEEZE", (30, "SqueezeOptions", [(0, "squeeze_dims", "int32[]", None)]), prepare_squeeze,
            run_reshape, emit_reshape, data_inputs=1, quantize="shared", alias=True),
     OpSpec("EXPAND_DIMS", (52, "ExpandDimsOptions", []), prepare_expand_dims, run_reshape,
@@ -522,7 +647,14 @@ SPECS = [
                                        [(0, "align_corners", "bool", False),
                                         (1, "half_pixel_centers", "bool", False)]),
            prepare_resize_nearest_neighbor, run_resize_nearest_neighbor, emit_resize_nearest_neighbor,
-           data_inputs=1, params_text=params_resize, quantize="shared", prune="channelwise"),
+           data_inputs=1, params_text=params_resize, quantize="shared", prune="channelwise",
+           requant_table_bytes=_resize_table_bytes(4)),
+    OpSpec("RESIZE_BILINEAR", (15, "ResizeBilinearOptions",
+                               [(2, "align_corners", "bool", False),
+                                (3, "half_pixel_centers", "bool", False)]),
+           prepare_resize_bilinear, run_resize_bilinear, emit_resize_bilinear,
+           data_inputs=1, params_text=params_resize, quantize="shared", prune="channelwise",
+           requant_table_bytes=_resize_table_bytes(12)),
     OpSpec("SHAPE", (55, "ShapeOptions", [(0, "out_type", "int8", 0)]), prepare_shape, run_shape,
            folded=True),
     OpSpec("SPLIT", (35, "SplitOptions", [(0, "num_splits", "int32", 0)]), prepare_split, run_split,

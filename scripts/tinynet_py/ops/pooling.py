@@ -221,6 +221,14 @@ _POOL_2D_FIELDS = [
     (5, "fused_activation_function", "activation", 0),
 ]
 
+
+def prune_through_mean(model, op, t, flattened):
+    """Neuron pruning: MEAN over H and W of a 4-D map keeps channels apart."""
+    axes = model.tensors[op.inputs[1]].data.reshape(-1).tolist() if op.inputs[1] >= 0 else []
+    axes = [a % len(t.shape) for a in axes]
+    return len(t.shape) == 4 and sorted(axes) == [1, 2] and not flattened, flattened
+
+
 _POOL = dict(params_text=params_pool, quantize="shared", prune="channelwise", fuses_activation=True)
 
 SPECS = [
@@ -228,9 +236,9 @@ SPECS = [
            run_average_pool_2d, emit_pool, **_POOL),
     OpSpec("MAX_POOL_2D", (5, "Pool2DOptions", _POOL_2D_FIELDS), prepare_max_pool_2d,
            run_max_pool_2d, emit_pool, **_POOL),
-    # prune: MEAN over H and W keeps channels apart; prune.py checks the axes itself.
     OpSpec("MEAN", (27, "ReducerOptions", [(0, "keep_dims", "bool", False)]), prepare_mean,
-           run_mean, emit_reduce, data_inputs=1, params_text=params_mean, quantize="calibrated"),
+           run_mean, emit_reduce, data_inputs=1, params_text=params_mean, quantize="calibrated",
+           prune_through=prune_through_mean),
     OpSpec("SUM", (27, "ReducerOptions", [(0, "keep_dims", "bool", False)]), prepare_sum,
            run_sum, emit_reduce, data_inputs=1, params_text=params_mean, quantize="calibrated"),
     OpSpec("REDUCE_MAX", (27, "ReducerOptions", [(0, "keep_dims", "bool", False)]), prepare_reduce_max,

@@ -7,17 +7,28 @@ from . import OpSpec
 from .common import INT_RANGES
 
 
+# The (input, output) types EvalQuantizeReference (micro/kernels/quantize_common.cc) runs; every
+# other pair fails at Invoke ("Input %s, output %s not supported.").
+QUANTIZE_PAIRS = {
+    "float32": ("int8", "int16"),
+    "int8": ("int8", "uint8", "int16", "int32"),
+    "uint8": ("int8",),
+    "int16": ("int8", "int16", "int32"),
+    "int32": ("int8", "int16"),
+}
+
+
 def prepare_quantize(ctx):
     ctx.require_inputs(1)
     inp, out = ctx.input(0), ctx.output()
-    ctx.require_dtypes(inp, ("float32", "int8", "int16", "int32", "uint8"), "input")
-    ctx.require_dtypes(out, ("int8", "int16", "int32", "uint8"), "output")
+    ctx.require_dtypes(inp, tuple(QUANTIZE_PAIRS), "input")
+    if out.dtype not in QUANTIZE_PAIRS[inp.dtype]:
+        ctx.fail(f"TFLM quantizes {inp.dtype} to {' or '.join(QUANTIZE_PAIRS[inp.dtype])}, "
+                 f"not to {out.dtype}")
     out_scale, out_zp = ctx.per_tensor_quant(out, "output")
     plan = {"input_dtype": inp.dtype, "output_zero_point": out_zp,
             "range": INT_RANGES[out.dtype], "output_scale": out_scale}
     if inp.dtype == "float32":
-        if out.dtype not in ("int8", "int16"):
-            ctx.fail(f"float32 input needs an int8 or int16 output, not {out.dtype}")
         return plan
     in_scale, in_zp = ctx.per_tensor_quant(inp, "input")
     # PrepareQuantizeReference (micro/kernels/quantize_common.cc).
@@ -43,7 +54,8 @@ def run_quantize(plan, x):
 def prepare_dequantize(ctx):
     ctx.require_inputs(1)
     inp, out = ctx.input(0), ctx.output()
-    ctx.require_dtypes(inp, ("int8", "int16", "uint8"), "input")
+    # DequantizePrepare (micro/kernels/dequantize_common.cc): int8 or int16 in, float32 out.
+    ctx.require_dtypes(inp, ("int8", "int16"), "input")
     ctx.require_dtypes(out, ("float32",), "output")
     scale, zero_point = ctx.per_tensor_quant(inp, "input")
     return {"scale": np.float32(scale), "zero_point": zero_point}

@@ -1,10 +1,11 @@
-"""CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV: the ops with weights."""
+"""CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV: the ops with weights; BATCH_MATMUL,
+the matrix product of two activations (or of an activation and a constant)."""
 
 import numpy as np
 
 from .. import fixedpoint as fp
 from . import OpSpec
-from .common import (activation_range_float, activation_range_quantized, compute_out_size,
+from .common import (shrink_last_dim, take_channels, activation_range_float, activation_range_quantized, compute_out_size,
                      compute_padding, exact_matmul, pad_window, quantized_multipliers,
                      requantize_accumulator, window_geometry, window_taps)
 
@@ -210,6 +211,23 @@ def run_fully_connected(plan, x, weights, bias=None):
     return requantize_accumulator(plan, exact_matmul(lhs, rhs) + plan["bias"])
 
 
+def _transpose_conv_pads(options, out_hw, kernel_hw):
+    """TFLM's transpose_conv.cc: ComputePaddingHeightWidth with the *output* size as the image
+    size, dilation 1; the leading padding per axis."""
+    pads = []
+    for axis, stride_key in ((0, "stride_h"), (1, "stride_w")):
+        stride = options[stride_key]
+        size = compute_out_size(options["padding"], out_hw[axis], kernel_hw[axis], stride, 1)
+        pads.append(compute_padding(stride, 1, out_hw[axis], kernel_hw[axis], size))
+    return tuple(pads)
+
+
+def _landing_taps(in_size, out_size, pad, kernel, stride):
+    """(input index, tap) pairs along one axis whose target in * stride - pad + k lies inside
+    the output: TFLM's scatter multiplies only those."""
+    return sum(1 for i in range(in_size) for k in range(kernel) if 0 <= i * stride - pad + k < out_size)
+
+
 def prepare_transpose_conv(ctx):
     ctx.require_inputs(3, 4)
     shape_t, weights, inp, out = ctx.input(0), ctx.input(1), ctx.input(2), ctx.output()
@@ -218,23 +236,29 @@ def prepare_transpose_conv(ctx):
     if shape_t.data is not None and tuple(int(v) for v in shape_t.data.reshape(-1)) != out.shape:
         ctx.fail(f"output_shape {shape_t.data.tolist()} differs from the output tensor {out.shape}")
     out_c, kh, kw, in_c = weights.shape
-    if in_c != inp.shape[3] or out.shape[3] != out_c:
+    if in_c != inp.shape[3] or out.shape[3] != out_c or inp.shape[0] != out.shape[0]:
         ctx.fail(f"weights {weights.shape} do not fit input {inp.shape} and output {out.shape}")
+    if min(kh, kw) <= 0:
+        ctx.fail(f"weights {weights.shape} have an empty kernel")
+    bias = ctx.input(3)
+    if inp.dtype == "int16":
+        # reference_integer_ops::TransposeConv (16x8) applies neither zero point, and Eval reads
+        # the bias as int64 (or converts an int16 one): an int32 bias would be read as int64.
+        for tensor, role in ((inp, "input"), (out, "output")):
+            if tensor.is_quantized and int(tensor.zero_point_scalar) != 0:
+                ctx.fail(f"16x8 TRANSPOSE_CONV needs {role} zero point 0, got {int(tensor.zero_point_scalar)} "
+                         f"(TFLM's 16x8 kernel ignores zero points)")
+        if bias is not None and bias.dtype != "int64":
+            ctx.fail(f"16x8 TRANSPOSE_CONV needs an int64 bias, got {bias.dtype} "
+                     f"(TFLM reads the bias as int64)")
     plan = _prepare_weighted(ctx, 1, 3, out_c, per_channel_multiplier=True)
     o = ctx.op.options
     plan["stride"] = (o["stride_h"], o["stride_w"])
+    if min(plan["stride"]) <= 0:
+        ctx.fail(f"strides must be positive, got {plan['stride']}")
     plan["kernel"] = (kh, kw)
     plan["out_hw"] = out.shape[1:3]
-    # TFLM's transpose_conv.cc: ComputePaddingHeightWidth on the *output* size.
-    pads = []
-    for axis in (0, 1):
-        if plan["stride"][axis] <= 0:
-            ctx.fail(f"strides must be positive, got {plan['stride']}")
-        size = compute_out_size(o["padding"], out.shape[1 + axis], plan["kernel"][axis],
-                                 plan["stride"][axis], 1)
-        pads.append(compute_padding(plan["stride"][axis], 1, out.shape[1 + axis],
-                                     plan["kernel"][axis], size))
-    plan["pad"] = tuple(pads)
+    plan["pad"] = _transpose_conv_pads(o, plan["out_hw"], plan["kernel"])
     plan["weights"] = weights.data
     return plan
 
@@ -242,33 +266,141 @@ def prepare_transpose_conv(ctx):
 def run_transpose_conv(plan, output_shape, weights, x, bias=None):
     """reference_integer_ops::TransposeConv / reference_ops::TransposeConv: every input
     pixel scatters input x weights into a (zeroed) accumulator at
-    out = in * stride - pad + k; taps falling outside the output are dropped."""
-    n, ih, iw, _ = x.shape
+    out = in * stride - pad + k; taps falling outside the output are dropped.  The float
+    kernel adds in float32 in TFLM's order (input row, column, channel; then the bias)."""
+    n, ih, iw, ic = x.shape
     (sh, sw), (kh, kw), (oh, ow), (ph, pw) = plan["stride"], plan["kernel"], plan["out_hw"], plan["pad"]
-    is_float = plan["input_dtype"] == "float32"
     w = plan["weights"]
+    if plan["input_dtype"] == "float32":
+        acc = np.zeros((n, oh, ow, w.shape[0]), np.float32)
+        wt = np.transpose(w.astype(np.float32), (3, 1, 2, 0))       # IC, KH, KW, OC
+        for iy in range(ih):
+            y0 = iy * sh - ph
+            ky0, ky1 = max(0, -y0), min(kh, oh - y0)
+            for ix in range(iw):
+                x0 = ix * sw - pw
+                kx0, kx1 = max(0, -x0), min(kw, ow - x0)
+                if ky0 >= ky1 or kx0 >= kx1:
+                    continue
+                for c in range(ic):
+                    product = x[:, iy, ix, c, None, None, None].astype(np.float32) * wt[c, ky0:ky1, kx0:kx1]
+                    acc[:, y0 + ky0:y0 + ky1, x0 + kx0:x0 + kx1, :] += product
+        result = acc + plan["bias"]
+        return np.clip(result, plan["act_min"], plan["act_max"]).astype(np.float32)
     full_h = (ih - 1) * sh + kh
     full_w = (iw - 1) * sw + kw
-    if is_float:
-        acc = np.zeros((n, max(full_h, ph + oh), max(full_w, pw + ow), w.shape[0]), np.float64)
-        xs = x.astype(np.float64)
-        wf = w.astype(np.float64)
-    else:
-        acc = np.zeros((n, max(full_h, ph + oh), max(full_w, pw + ow), w.shape[0]), np.int64)
-        xs = x.astype(np.int64) - plan["input_zero_point"]
-        wf = w.astype(np.int64)
+    acc = np.zeros((n, max(full_h, ph + oh), max(full_w, pw + ow), w.shape[0]), np.int64)
+    xs = x.astype(np.int64) - plan["input_zero_point"]
+    wf = w.astype(np.int64)
     for ky in range(kh):
         for kx in range(kw):
             contribution = xs @ wf[:, ky, kx, :].T          # N, IH, IW, OC
             acc[:, ky:ky + (ih - 1) * sh + 1:sh, kx:kx + (iw - 1) * sw + 1:sw, :] += contribution
     acc = acc[:, ph:ph + oh, pw:pw + ow, :]
-    if is_float:
-        return np.clip(acc.astype(np.float32) + plan["bias"], plan["act_min"], plan["act_max"])
     if not plan["wide_accumulator"]:
         acc = fp.wrap32(acc)
     return requantize_accumulator(plan, acc + plan["bias"])
 
 
+def emit_transpose_conv(e, op, plan, prefix, ins, outs):
+    names, w = e.weight_arrays(op, prefix, op.inputs[1], op.inputs[3] if len(op.inputs) > 3 else -1)
+    (kernel_h, kernel_w), (stride_h, stride_w) = plan["kernel"], plan["stride"]
+    return (f"tinynet::TransposeConv<{ins[0]}, {outs[0]}, {names['weights']}, {names['bias']}, "
+            f"{names['scales']},\n"
+            f"    tinynet::TransposeConvOptions{{.kernel_h = {kernel_h}, .kernel_w = {kernel_w}, "
+            f".stride_h = {stride_h}, .stride_w = {stride_w},\n"
+            f"                                  .padding = {e.padding(op)}, .activation = {e.activation(op)}}}>")
+
+
+def _extended5(shape):
+    return (1,) * (5 - len(shape)) + tuple(shape)
+
+
+def prepare_batch_matmul(ctx):
+    """BatchMatMulPrepare (micro/kernels/batch_matmul.cc): same types for both operands and the
+    output (float32, int8, int16), ranks 2 to 5, batch dimensions equal or 1, one multiplier
+    (GetQuantizedConvolutionMultipler: the scale product in float), int16 zero points 0."""
+    ctx.require_inputs(2, 2)
+    lhs, rhs, out = ctx.input(0), ctx.input(1), ctx.output()
+    ctx.require_dtypes(lhs, ("float32", "int8", "int16"), "lhs")
+    if rhs.dtype != lhs.dtype or out.dtype != lhs.dtype:
+        ctx.fail(f"lhs, rhs and output types must be the same, got {lhs.dtype}, {rhs.dtype}, {out.dtype}")
+    for tensor, role in ((lhs, "lhs"), (rhs, "rhs")):
+        if not 2 <= len(tensor.shape) <= 5:
+            ctx.fail(f"{role} has rank {len(tensor.shape)}; TFLM supports ranks 2 to 5")
+    o = ctx.op.options
+    adj_x, adj_y = bool(o.get("adj_x", False)), bool(o.get("adj_y", False))
+    rank = max(len(lhs.shape), len(rhs.shape))
+    le, re_ = _extended5(lhs.shape), _extended5(rhs.shape)
+    for a, b in zip(le[:3], re_[:3]):
+        if a != b and a != 1 and b != 1:
+            ctx.fail(f"batch dimensions of lhs {lhs.shape} and rhs {rhs.shape} do not broadcast")
+    rows, depth = (le[4], le[3]) if adj_x else (le[3], le[4])
+    rhs_depth, cols = (re_[4], re_[3]) if adj_y else (re_[3], re_[4])
+    if depth != rhs_depth:
+        ctx.fail(f"lhs {lhs.shape} (adj_x {adj_x}) and rhs {rhs.shape} (adj_y {adj_y}) have inner "
+                 f"dimensions {depth} and {rhs_depth}")
+    batches = tuple(b if a == 1 else a for a, b in zip(le[:3], re_[:3]))
+    want = (batches + (rows, cols))[5 - rank:]
+    if tuple(out.shape) != want:
+        ctx.fail(f"output {out.shape} is not the product's shape {list(want)}")
+    plan = {"dtype": lhs.dtype, "adj_x": adj_x, "adj_y": adj_y, "out_shape": want}
+    if lhs.dtype == "float32":
+        return plan
+    sl, zl = ctx.per_tensor_quant(lhs, "lhs")
+    sr, zr = ctx.per_tensor_quant(rhs, "rhs")
+    so, zo = ctx.per_tensor_quant(out, "output")
+    if lhs.dtype == "int16" and (zl, zr, zo) != (0, 0, 0):
+        ctx.fail(f"int16 BATCH_MATMUL needs zero points 0, got lhs {zl}, rhs {zr}, output {zo} (TFLM checks it)")
+    real = np.float64(np.float32(np.float32(sl) * np.float32(sr))) / np.float64(so)
+    plan["multiplier"], plan["shift"] = quantized_multipliers(ctx, np.array([real]))
+    if lhs.dtype == "int16" and int(plan["shift"][0]) > 14:
+        ctx.fail(f"rescale factor {float(real):g} (lhs scale x rhs scale / output scale) is too large for "
+                 f"the 64-bit requantization of int16 BATCH_MATMUL (at most 2^14)")
+    plan.update(lhs_zero_point=zl, rhs_zero_point=zr, output_zero_point=zo)
+    return plan
+
+
+def run_batch_matmul(plan, lhs, rhs):
+    """reference_ops::BatchMatMul (internal/reference/batch_matmul.h): float sums in float32 in
+    k order from 0; int8 accumulates in int32, int16 in int64 (the 64-bit requantization)."""
+    a = lhs.reshape(_extended5(lhs.shape))
+    b = rhs.reshape(_extended5(rhs.shape))
+    if plan["adj_x"]:
+        a = np.swapaxes(a, 3, 4)
+    if plan["adj_y"]:
+        b = np.swapaxes(b, 3, 4)
+    if plan["dtype"] == "float32":
+        a, b = a.astype(np.float32), b.astype(np.float32)
+        shape = np.broadcast_shapes(a.shape[:3], b.shape[:3]) + (a.shape[3], b.shape[4])
+        total = np.zeros(shape, np.float32)
+        for k in range(a.shape[4]):
+            total += a[..., :, k, None] * b[..., None, k, :]
+        return total.reshape(plan["out_shape"])
+    acc = np.matmul(a.astype(np.int64) - plan["lhs_zero_point"], b.astype(np.int64) - plan["rhs_zero_point"])
+    if plan["dtype"] == "int8":
+        scaled = fp.multiply_by_quantized_multiplier(fp.wrap32(acc), plan["multiplier"][0], plan["shift"][0])
+        info = np.iinfo(np.int8)
+    else:
+        scaled = fp.multiply_by_quantized_multiplier_int64(acc, plan["multiplier"][0], plan["shift"][0])
+        info = np.iinfo(np.int16)
+    return np.clip(scaled + plan["output_zero_point"], info.min, info.max).reshape(plan["out_shape"])
+
+
+def emit_batch_matmul(e, op, plan, prefix, ins, outs):
+    return (f"tinynet::BatchMatMul<{ins[0]}, {ins[1]}, {outs[0]}, tinynet::BatchMatMulOptions{{"
+            f".adj_x = {str(plan['adj_x']).lower()}, .adj_y = {str(plan['adj_y']).lower()}}}>")
+
+
+def macs_batch_matmul(model, op):
+    lhs, out = model.tensors[op.inputs[0]], model.tensors[op.outputs[0]]
+    depth = lhs.shape[-2] if op.options.get("adj_x", False) else lhs.shape[-1]
+    return out.num_elements * depth
+
+
+def params_batch_matmul(op):
+    flags = [name for name in ("adj_x", "adj_y") if op.options.get(name, False)]
+    return ", ".join(flags)
 
 
 # --- C++ emission ----------------------------------------------------------------------
@@ -342,8 +474,15 @@ def macs_fully_connected(model, op):
 
 
 def macs_transpose_conv(model, op):
+    """The multiply-adds TFLM's scatter performs: taps landing outside the output are skipped."""
     out_c, kh, kw, in_c = model.tensors[op.inputs[1]].shape
-    return model.tensors[op.inputs[2]].num_elements * kh * kw * out_c
+    n, ih, iw, _ = model.tensors[op.inputs[2]].shape
+    out_hw = model.tensors[op.outputs[0]].shape[1:3]
+    if min(op.options["stride_h"], op.options["stride_w"]) <= 0:
+        return 0
+    ph, pw = _transpose_conv_pads(op.options, out_hw, (kh, kw))
+    return (n * _landing_taps(ih, out_hw[0], ph, kh, op.options["stride_h"])
+            * _landing_taps(iw, out_hw[1], pw, kw, op.options["stride_w"]) * in_c * out_c)
 
 
 def params_conv(op):
@@ -368,6 +507,39 @@ def _requant_bytes(data_input_index):
 
 # --- options schema ----------------------------------------------------------------------
 
+
+# ---- neuron pruning (prune.py) ----------------------------------------------------------------
+
+def prune_input_conv_2d(model, op, t, flattened):
+    """A CONV_2D ends a chain unless the channels were flattened into rows."""
+    return not flattened, flattened
+
+
+def prune_input_fully_connected(model, op, t, flattened):
+    """A FULLY_CONNECTED ends a chain; it flattens a [1, H, W, C] input itself (column =
+    position * C + c)."""
+    if not flattened and len(t.shape) == 4:
+        depth = model.tensors[op.inputs[1]].shape[1]
+        if t.shape[0] != 1 or depth != t.num_elements:
+            return False, flattened
+        if t.shape[1] * t.shape[2] > 1:
+            flattened = (t.shape[1] * t.shape[2], t.shape[3])
+    return True, flattened
+
+
+def prune_through_depthwise_conv_2d(model, op, t, flattened):
+    """A depthwise convolution with depth multiplier 1 keeps channels apart."""
+    w = model.tensors[op.inputs[1]]
+    return w.shape[3] == t.shape[-1] and not flattened, flattened
+
+
+def prune_shrink_depthwise_conv_2d(model, op, keep, flattened):
+    take_channels(model.tensors[op.inputs[1]], keep, 3)
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        take_channels(model.tensors[op.inputs[2]], keep, 0)
+    shrink_last_dim(model.tensors[op.outputs[0]], keep.size)
+
+
 _CONV_2D_FIELDS = [
     (0, "padding", "padding", 0), (1, "stride_w", "int32", 0), (2, "stride_h", "int32", 0),
     (3, "fused_activation_function", "activation", 0),
@@ -389,21 +561,32 @@ _TRANSPOSE_CONV_FIELDS = [
     (3, "fused_activation_function", "activation", 0), (4, "quantized_bias_type", "int8", 0),
 ]
 
+_BATCH_MATMUL_FIELDS = [
+    (0, "adj_x", "bool", False), (1, "adj_y", "bool", False),
+    (2, "asymmetric_quantize_inputs", "bool", False),
+]
+
 _WEIGHTED = dict(data_inputs=1, weights=True, requant_table_bytes=_requant_bytes(0),
                  quantize="weights", prune="synapses", fuses_activation=True)
 
 SPECS = [
     OpSpec("CONV_2D", (1, "Conv2DOptions", _CONV_2D_FIELDS), prepare_conv_2d, run_conv_2d,
-           emit_conv_2d, macs=macs_conv_2d, params_text=params_conv, weight_axis=0, **_WEIGHTED),
+           emit_conv_2d, macs=macs_conv_2d, params_text=params_conv, weight_axis=0,
+           prune_neurons=prune_input_conv_2d, **_WEIGHTED),
     OpSpec("DEPTHWISE_CONV_2D", (2, "DepthwiseConv2DOptions", _DEPTHWISE_FIELDS),
            prepare_depthwise_conv_2d, run_depthwise_conv_2d, emit_depthwise_conv_2d,
-           macs=macs_depthwise_conv_2d, params_text=params_conv, weight_axis=3, **_WEIGHTED),
+           macs=macs_depthwise_conv_2d, params_text=params_conv, weight_axis=3,
+           prune_through=prune_through_depthwise_conv_2d, prune_shrink=prune_shrink_depthwise_conv_2d,
+           **_WEIGHTED),
     OpSpec("FULLY_CONNECTED", (8, "FullyConnectedOptions", _FULLY_CONNECTED_FIELDS),
            prepare_fully_connected, run_fully_connected, emit_fully_connected,
-           macs=macs_fully_connected, weight_axis=0, **_WEIGHTED),
+           macs=macs_fully_connected, weight_axis=0, prune_neurons=prune_input_fully_connected,
+           **_WEIGHTED),
     OpSpec("TRANSPOSE_CONV", (49, "TransposeConvOptions", _TRANSPOSE_CONV_FIELDS),
-           prepare_transpose_conv, run_transpose_conv, None,
+           prepare_transpose_conv, run_transpose_conv, emit_transpose_conv, data_inputs=(2,),
            macs=macs_transpose_conv, params_text=params_conv, weights=True,
-           requant_table_bytes=_requant_bytes(2),
-           pending="the C++ library has no TransposeConv yet (the reference kernel exists)"),
+           requant_table_bytes=_requant_bytes(2)),
+    OpSpec("BATCH_MATMUL", (101, "BatchMatMulOptions", _BATCH_MATMUL_FIELDS),
+           prepare_batch_matmul, run_batch_matmul, emit_batch_matmul, macs=macs_batch_matmul,
+           params_text=params_batch_matmul, constant_operands=True),
 ]

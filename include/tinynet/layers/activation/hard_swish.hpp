@@ -18,29 +18,20 @@
 #include <cstdint>
 #include <limits>
 
-#include "../../core/constant_tables.hpp"
 #include "../../core/diagnostics.hpp"
 #include "../../core/fixed_point.hpp"
 #include "../../core/quantize_multiplier.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
+#include "../elementwise/unary.hpp"
 
 namespace tinynet {
 
 template <class In, class Out>
-struct HardSwish {
-  using inputs = TypeList<In>;
-  using output = Out;
+struct HardSwish : detail::Unary<HardSwish<In, Out>, In, Out, !In::is_float> {
   using element = typename In::element;
-  static_assert(output_shape_mismatch<HardSwish, typename In::shape, typename Out::shape, In::size == Out::size>::ok);
-  static_assert(element_type_mismatch<HardSwish, element, typename Out::element>::ok);
   static_assert(In::is_float || std::is_same_v<element, std::int8_t>,
                 "tinynet: HardSwish supports float and int8 (TFLM has no int16 kernel)");
-
-  static constexpr bool in_place = true;
-  static constexpr bool is_quantized = !In::is_float;
-  static constexpr std::uint64_t macs = 0;
-  static constexpr std::size_t weight_bytes = In::is_float ? 0 : 256;  // the int8 lookup_table
 
   struct Params {
     std::int16_t output_multiplier = 0;
@@ -88,28 +79,7 @@ struct HardSwish {
       return static_cast<element>(value < lo ? lo : (value > hi ? hi : value));
     }
   }
-
-  // int8: the 256 possible results, computed at compile time (one load per element at run time).
-  static constexpr std::array<element, 256> lookup_table = [] {
-    std::array<element, 256> t{};
-    if constexpr (!In::is_float)
-      for (int q = -128; q <= 127; ++q) t[static_cast<std::size_t>(q + 128)] = apply(static_cast<element>(q));
-    return t;
-  }();
-  static constexpr auto constant_tables() {
-    if constexpr (is_quantized) return ConstantTables<lookup_table>{};
-    else return ConstantTables<>{};
-  }
-
-  static constexpr void run(const element* in, element* out) {
-    for (int i = 0; i < In::size; ++i) {
-      if constexpr (In::is_float) {
-        out[i] = apply(in[i]);
-      } else {
-        out[i] = lookup_table[static_cast<std::size_t>(in[i] + 128)];
-      }
-    }
-  }
+  // int8: run() reads the 256 results of apply() from a table computed by the compiler (detail::Unary).
 };
 
 }  // namespace tinynet

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "../../core/constant_tables.hpp"
 #include "../../core/diagnostics.hpp"
 #include "../../core/fixed_point.hpp"
 #include "../../core/tensor.hpp"
@@ -20,21 +21,50 @@ struct Logistic {
   using element = typename In::element;
   static_assert(output_shape_mismatch<Logistic, typename In::shape, typename Out::shape, In::size == Out::size>::ok);
   static_assert(element_type_mismatch<Logistic, element, typename Out::element>::ok);
-  static_assert(In::is_float || std::is_same_v<element, std::int8_t>,
-                "tinynet::Logistic: supported element types are float and int8");
+  static_assert(In::is_float || std::is_same_v<element, std::int8_t> || std::is_same_v<element, std::int16_t>,
+                "tinynet::Logistic: supported element types are float, int8 and int16");
+  static constexpr bool is_int16 = std::is_same_v<element, std::int16_t>;
 
   static constexpr bool in_place = true;
   static constexpr std::uint64_t macs = 0;
-  static constexpr std::size_t weight_bytes = 0;
+  static constexpr std::size_t weight_bytes = is_int16 ? sizeof(detail::sigmoid_table_uint16) : 0;
   using scaling = detail::SigmoidInputScaling<In>;
+
+  static constexpr auto constant_tables() {
+    if constexpr (is_int16) return ConstantTables<detail::sigmoid_table_uint16>{};
+    else return ConstantTables<>{};
+  }
 
   static void run_float(const float* in, float* out) {
     for (int i = 0; i < In::size; ++i) out[i] = 1.0f / (1.0f + std::exp(-in[i]));
   }
 
+
+  // reference_integer_ops::Logistic (int16): the table with 9 bits of interpolation, output in Q0.15.
+  static constexpr void run_int16(const std::int16_t* in, std::int16_t* out) {
+    using scaling16 = detail::SigmoidInt16Scaling<In, Out, false>;
+    constexpr const auto& table = detail::sigmoid_table_uint16;
+    for (int i = 0; i < In::size; ++i) {
+      const std::int32_t x = scaling16::input(in[i]);
+      const auto magnitude = static_cast<std::uint32_t>(x < 0 ? -x : x);
+      const std::uint32_t high = magnitude >> 9;
+      std::uint32_t result;
+      if (high >= 255) {
+        result = 0x7FFFu << 10;
+      } else {
+        const std::uint32_t a = table[high], b = table[high + 1];
+        result = (a << 9) + (magnitude & 0x1FF) * (b - a);
+      }
+      result = x >= 0 ? result + (1u << 9) : (1u << 25) - result + (1u << 9) - 1;
+      out[i] = static_cast<std::int16_t>(result >> 10);
+    }
+  }
+
   static constexpr void run(const element* in, element* out) {
     if constexpr (In::is_float) {
       run_float(in, out);
+    } else if constexpr (is_int16) {
+      run_int16(in, out);
     } else {
       for (int i = 0; i < In::size; ++i) {
         const std::int32_t x = in[i] - In::zero_point;

@@ -2,11 +2,19 @@
 // reference_integer_ops::Logistic / Tanh): the input, minus its zero point, is scaled into Q4.27
 // with a multiplier from frexp(input_scale * 2^27); inputs whose magnitude reaches the range
 // radius saturate to the output's extremes.
+//
+// int16 (the 16x8 kernels): TFLM's Prepare requires zero points 0 and output scale 2^-15
+// (CheckedLog2); a power-of-two input scale whose left shift (12 + log2 scale) is 0 (Logistic) or
+// 0 or 1 (Tanh) takes multiplier 3 << shift, any other scale a multiplier of input_scale * 3 * 4096
+// doubled while at most 32767 / 2 (and the shift at most 31). The kernels then interpolate TFLM's
+// sigmoid_table_uint16 (core/sigmoid_table.hpp).
 #pragma once
 
 #include <cstdint>
 
+#include "../../core/constexpr_math.hpp"
 #include "../../core/quantize_multiplier.hpp"
+#include "../../core/sigmoid_table.hpp"
 
 namespace tinynet::detail {
 
@@ -17,6 +25,51 @@ struct SigmoidInputScaling {
       frexp_multiplier(static_cast<double>(In::scale) *
                        static_cast<double>(std::int64_t{1} << (31 - input_integer_bits)));
   static constexpr int range_radius = calculate_input_radius(input_integer_bits, multiplier.shift, 31);
+};
+
+// CheckedLog2 (quantization_util.cc), in float as TFLM: whether x is within 1e-3 of a power of
+// two in log2, and that log2 rounded.
+struct Log2 {
+  bool exact;
+  int rounded;
+};
+constexpr Log2 checked_log2(float x) {
+  const float x_log2 = static_cast<float>(log(static_cast<double>(x))) * (1.0f / static_cast<float>(log(2.0)));
+  const auto rounded = static_cast<float>(round_half_away(static_cast<double>(x_log2)));
+  const float fraction = x_log2 - rounded;
+  return {(fraction < 0 ? -fraction : fraction) < 1e-3f, static_cast<int>(rounded)};
+}
+
+template <class In, class Out, bool IsTanh>
+struct SigmoidInt16Scaling {
+  static_assert(In::zero_point == 0 && Out::zero_point == 0,
+                "tinynet: int16 Logistic and Tanh need zero points 0 (as TFLM)");
+  static_assert(checked_log2(Out::scale).exact && checked_log2(Out::scale).rounded == -15,
+                "tinynet: int16 Logistic and Tanh need output scale 2^-15 (as TFLM)");
+  struct Params {
+    std::int32_t multiplier;
+    int left_shift;
+  };
+  static constexpr Params params = [] {
+    const Log2 log2 = checked_log2(In::scale);
+    const int pot_shift = 12 + log2.rounded;
+    if (log2.exact && (pot_shift == 0 || (IsTanh && pot_shift == 1)))
+      return Params{pot_shift == 1 ? 6 : 3, 0};  // 3 << shift
+    double multiplier = static_cast<double>(In::scale) * 4096.0 * 3.0;
+    int shift = 0;
+    while (multiplier <= 32767.0 / 2.0 && shift <= 30) {
+      ++shift;
+      multiplier *= 2.0;
+    }
+    return Params{static_cast<std::int32_t>(multiplier), shift};
+  }();
+  // TFLM only DCHECKs this; a larger multiplier overflows int32 on the largest inputs.
+  static_assert(params.multiplier <= 32767, "tinynet: the input scale is too large for an int16 Logistic or Tanh");
+  static constexpr std::int32_t rounding = params.left_shift > 0 ? std::int32_t{1} << (params.left_shift - 1) : 0;
+
+  static constexpr std::int32_t input(std::int16_t x) {
+    return (x * params.multiplier + rounding) >> params.left_shift;
+  }
 };
 
 }  // namespace tinynet::detail

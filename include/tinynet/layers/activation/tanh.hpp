@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "../../core/constant_tables.hpp"
 #include "../../core/diagnostics.hpp"
 #include "../../core/fixed_point.hpp"
 #include "../../core/tensor.hpp"
@@ -20,21 +21,51 @@ struct Tanh {
   using element = typename In::element;
   static_assert(output_shape_mismatch<Tanh, typename In::shape, typename Out::shape, In::size == Out::size>::ok);
   static_assert(element_type_mismatch<Tanh, element, typename Out::element>::ok);
-  static_assert(In::is_float || std::is_same_v<element, std::int8_t>,
-                "tinynet::Tanh: supported element types are float and int8");
+  static_assert(In::is_float || std::is_same_v<element, std::int8_t> || std::is_same_v<element, std::int16_t>,
+                "tinynet::Tanh: supported element types are float, int8 and int16");
+  static constexpr bool is_int16 = std::is_same_v<element, std::int16_t>;
 
   static constexpr bool in_place = true;
   static constexpr std::uint64_t macs = 0;
-  static constexpr std::size_t weight_bytes = 0;
+  static constexpr std::size_t weight_bytes = is_int16 ? sizeof(detail::sigmoid_table_uint16) : 0;
   using scaling = detail::SigmoidInputScaling<In>;
+
+  static constexpr auto constant_tables() {
+    if constexpr (is_int16) return ConstantTables<detail::sigmoid_table_uint16>{};
+    else return ConstantTables<>{};
+  }
 
   static void run_float(const float* in, float* out) {
     for (int i = 0; i < In::size; ++i) out[i] = std::tanh(in[i]);
   }
 
+
+  // reference_integer_ops::Tanh (int16): tanh(x) = 2 sigmoid(2x) - 1 from the table, 8 bits of
+  // interpolation, output in Q0.15.
+  static constexpr void run_int16(const std::int16_t* in, std::int16_t* out) {
+    using scaling16 = detail::SigmoidInt16Scaling<In, Out, true>;
+    constexpr const auto& table = detail::sigmoid_table_uint16;
+    for (int i = 0; i < In::size; ++i) {
+      const std::int32_t x = scaling16::input(in[i]);
+      const auto magnitude = static_cast<std::uint32_t>(x < 0 ? -x : x);
+      const std::uint32_t high = magnitude >> 8;
+      std::int32_t result;
+      if (high >= 255) {
+        result = 0xFFFF << 8;
+      } else {
+        const std::uint32_t a = table[high], b = table[high + 1];
+        result = static_cast<std::int32_t>((a << 8) + (magnitude & 0xFF) * (b - a));
+      }
+      result = x >= 0 ? result - (1 << 23) + (1 << 7) : -result + (1 << 23) + (1 << 7) - 1;
+      out[i] = static_cast<std::int16_t>(result >> 8);
+    }
+  }
+
   static constexpr void run(const element* in, element* out) {
     if constexpr (In::is_float) {
       run_float(in, out);
+    } else if constexpr (is_int16) {
+      run_int16(in, out);
     } else {
       for (int i = 0; i < In::size; ++i) {
         const std::int32_t x = in[i] - In::zero_point;

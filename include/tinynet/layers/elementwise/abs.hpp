@@ -18,22 +18,15 @@
 #include "../../core/quantize_multiplier.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
+#include "unary.hpp"
 
 namespace tinynet {
 
 template <class In, class Out>
-struct Abs {
-  using inputs = TypeList<In>;
-  using output = Out;
+struct Abs : detail::Unary<Abs<In, Out>, In, Out> {
   using element = typename In::element;
-  static_assert(output_shape_mismatch<Abs, typename In::shape, typename Out::shape, In::size == Out::size>::ok);
-  static_assert(element_type_mismatch<Abs, element, typename Out::element>::ok);
   static_assert(In::is_float || std::is_same_v<element, std::int8_t> || std::is_same_v<element, std::int16_t>,
                 "tinynet: Abs supports float, int8 and int16");
-
-  static constexpr bool in_place = true;
-  static constexpr std::uint64_t macs = 0;
-  static constexpr std::size_t weight_bytes = 0;
 
   static constexpr bool raw_int16 = std::is_same_v<element, std::int16_t> && !In::has_quantization;
   static constexpr bool quantized = !In::is_float && !raw_int16;
@@ -59,10 +52,6 @@ struct Abs {
       constexpr std::int32_t lo = std::numeric_limits<element>::min(), hi = std::numeric_limits<element>::max();
       return static_cast<element>(value < lo ? lo : (value > hi ? hi : value));
     }
-  }
-
-  static constexpr void run(const element* in, element* out) {
-    for (int i = 0; i < In::size; ++i) out[i] = apply(in[i]);
   }
 };
 

@@ -16,36 +16,17 @@
 #include <limits>
 #include <type_traits>
 
-#include "../../core/constant_tables.hpp"
 #include "../../core/constexpr_math.hpp"
-#include "../../core/diagnostics.hpp"
 #include "../../core/fixed_point.hpp"
 #include "../../core/quant.hpp"
 #include "../../core/quantize_multiplier.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
+#include "unary.hpp"
 
 namespace tinynet {
 
 namespace unary_math_detail {
-
-// The op protocol shared by the four ops; Kernel::apply(element) -> element does the math.
-template <class Kernel, class In, class Out>
-struct UnaryMath {
-  using inputs = TypeList<In>;
-  using output = Out;
-  using element = typename In::element;
-  static_assert(output_shape_mismatch<Kernel, typename In::shape, typename Out::shape, In::size == Out::size>::ok);
-  static_assert(element_type_mismatch<Kernel, element, typename Out::element>::ok);
-
-  static constexpr bool in_place = true;
-  static constexpr std::uint64_t macs = 0;
-  static constexpr std::size_t weight_bytes = 0;
-
-  static constexpr void run(const element* in, element* out) {
-    for (int i = 0; i < In::size; ++i) out[i] = Kernel::apply(in[i]);
-  }
-};
 
 // GetInvSqrtQuantizedMultiplierExp(input, kReverseShift) (internal/common.h).
 struct InvSqrt {
@@ -83,25 +64,25 @@ constexpr InvSqrt inv_sqrt_multiplier_exp(std::int32_t input) {
 }  // namespace unary_math_detail
 
 template <class In, class Out>
-struct Exp : unary_math_detail::UnaryMath<Exp<In, Out>, In, Out> {
+struct Exp : detail::Unary<Exp<In, Out>, In, Out> {
   static_assert(In::is_float, "tinynet: Exp supports float only (TFLM has no integer kernel)");
   static float apply(float x) { return std::exp(x); }
 };
 
 template <class In, class Out>
-struct Log : unary_math_detail::UnaryMath<Log<In, Out>, In, Out> {
+struct Log : detail::Unary<Log<In, Out>, In, Out> {
   static_assert(In::is_float, "tinynet: Log supports float only (TFLM has no integer kernel)");
   static float apply(float x) { return std::log(x); }
 };
 
 template <class In, class Out>
-struct Sqrt : unary_math_detail::UnaryMath<Sqrt<In, Out>, In, Out> {
+struct Sqrt : detail::Unary<Sqrt<In, Out>, In, Out> {
   static_assert(In::is_float, "tinynet: Sqrt supports float only (TFLM has no integer kernel)");
   static float apply(float x) { return std::sqrt(x); }
 };
 
 template <class In, class Out>
-struct Rsqrt : unary_math_detail::UnaryMath<Rsqrt<In, Out>, In, Out> {
+struct Rsqrt : detail::Unary<Rsqrt<In, Out>, In, Out, std::is_same_v<typename In::element, std::int8_t>> {
   using element = typename In::element;
   static_assert(In::is_float || ((std::is_same_v<element, std::int8_t> || std::is_same_v<element, std::int16_t>) &&
                                  In::has_quantization && Out::has_quantization),
@@ -134,29 +115,8 @@ struct Rsqrt : unary_math_detail::UnaryMath<Rsqrt<In, Out>, In, Out> {
       return static_cast<element>(result < lo ? lo : (result > hi ? hi : result));
     }
   }
-
-  // int8: the 256 results computed by the compiler (the Newton-Raphson runs at compile time).
-  static constexpr bool tabulated = std::is_same_v<element, std::int8_t>;
-  static constexpr std::size_t weight_bytes = tabulated ? 256 : 0;
-  static constexpr std::array<std::int8_t, 256> lookup_table = [] {
-    std::array<std::int8_t, 256> t{};
-    if constexpr (tabulated)
-      for (int q = -128; q < 128; ++q) t[static_cast<std::size_t>(q + 128)] = apply(static_cast<element>(q));
-    return t;
-  }();
-  static constexpr auto constant_tables() {
-    if constexpr (tabulated) return ConstantTables<lookup_table>{};
-    else return ConstantTables<>{};
-  }
-
-  static constexpr void run(const element* in, element* out) {
-    for (int i = 0; i < In::size; ++i) {
-      if constexpr (tabulated)
-        out[i] = lookup_table[static_cast<std::size_t>(in[i] + 128)];
-      else
-        out[i] = apply(in[i]);
-    }
-  }
+  // int8 reads the 256 results of apply() from a table (detail::Unary): the Newton-Raphson runs
+  // at compile time.
 };
 
 }  // namespace tinynet

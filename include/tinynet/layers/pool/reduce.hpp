@@ -27,10 +27,25 @@
 
 namespace tinynet {
 
-// The axes of a reduction as a bit mask: axes(1, 2) == 0b110.
+namespace reduce_detail {
+// Not constexpr on purpose: reached only for an axis outside 0..7, it makes axes() fail to compile
+// with this name in the error.
+inline unsigned reduction_axes_are_0_to_7_counted_from_the_front(int axis) { return static_cast<unsigned>(axis); }
+}  // namespace reduce_detail
+
+// The axes of a reduction as a bit mask: axes(1, 2) == 0b110. Axes count from the front (the
+// generator turns TFLite's negative axes into these); anything outside 0..7 does not compile.
 template <class... Axis>
 constexpr unsigned axes(Axis... axis) {
-  return (0u | ... | (1u << static_cast<unsigned>(axis)));
+  unsigned mask = 0u;
+  (
+      [&] {
+        const int a = static_cast<int>(axis);
+        mask |= a < 0 || a > 7 ? reduce_detail::reduction_axes_are_0_to_7_counted_from_the_front(a)
+                               : 1u << static_cast<unsigned>(a);
+      }(),
+      ...);
+  return mask;
 }
 
 namespace reduce_detail {

@@ -3,6 +3,8 @@
 // float input: TFLM AffineQuantize, q = round(x / scale) (in float, half away from zero) +
 // zero_point, clamped. Integer input: TFLM Requantize with QuantizeMultiplier(in_scale /
 // out_scale): q = MultiplyByQuantizedMultiplier(x - in_zero_point) + out_zero_point, clamped.
+// TFLM runs float32 -> int8/int16, int8 -> int8/uint8/int16/int32, uint8 -> int8, int16 ->
+// int8/int16/int32 and int32 -> int8/int16 (the generator refuses the other pairs, as TFLM does).
 #pragma once
 
 #include <cstdint>
