@@ -28,7 +28,7 @@ HARNESS_SOURCES = ["startup.cpp", "semihost.cpp"]
 # registration, one section per function and object so --gc-sections drops what is unused.
 # -ffp-contract=off: g++ fuses a * b + c into one FMA at -O2 on FPUs that have it (even in ISO C++
 # mode), which rounds once instead of twice: float layers would give other bytes than at -O0 or on
-# the host (tests/python/test_determinism.py).
+# the host (tests/conformance/test_determinism.py).
 COMMON_FLAGS = ["-std=c++20", "-O2", "-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics",
                 "-fno-use-cxa-atexit", "-ffp-contract=off", "-ffunction-sections", "-fdata-sections",
                 "-Wall", "-Wextra"]

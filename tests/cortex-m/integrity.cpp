@@ -1,5 +1,5 @@
 // Boot-time flash check on the device: recompute the weights' CRC-32 from flash and compare it
-// with the value the compiler computed (tinynet::verify_weights). tests/python/test_integrity.py
+// with the value the compiler computed (tinynet::verify_weights). tests/integration/test_integrity.py
 // builds this with a generated model header ("model.hpp", namespace m), runs it under QEMU, then
 // patches one byte of a weight table in the ELF file and runs it again: the check must fail.
 // Exit status: 0 intact, 3 corrupted (and the line "weights: corrupted").

@@ -1,6 +1,6 @@
 """Hostile model files, built on the fly (nothing binary is checked in): pickles that try to run
 code, and ONNX files whose names try to escape the header's comments or whose external data points
-outside the model's folder. Used by tests/python/test_security.py and tests/fuzz/fuzz_convert.py.
+outside the model's folder. Used by tests/generator/test_security.py and tests/fuzz/fuzz_convert.py.
 
 Every hostile pickle, if it were loaded with plain pickle.loads, would create the file `marker`:
 a test checks that tinynet refuses it and that the file does not appear.

@@ -290,7 +290,7 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // GCC must not draw conclusions across that call either (noipa, not only noinline):
   // arm-none-eabi-g++ 12.2 at -O1 and above judged a Pack op's function free of side effects, its
   // stores being addressed from the input pointer after loop optimisation, and deleted the call
-  // (tests/python/test_tflm_ops_cortex_m.py caught it: the output stayed zero).
+  // (tests/conformance/test_tflm_ops_cortex_m.py caught it: the output stayed zero).
   template <class Op, class... In>
   TINYNET_OPAQUE_CALL static void run_op(std::byte* arena, TypeList<In...>) {
     Op::run(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));

@@ -2,7 +2,7 @@
 
 A translator reads its node's inputs through the Importer (imp.act, imp.const, imp.attrs),
 appends IR tensors and ops (imp.new_tensor, imp.add_op) and defines its outputs as layout.Value.
-Its `targets` are the ops it may emit: registry ops (tests/python/test_onnx_ops.py checks they
+Its `targets` are the ops it may emit: registry ops (tests/generator/test_onnx_ops.py checks they
 exist and are supported) or passes.PSEUDO_OPS, which fuse_and_lower folds or lowers.  The
 importer refuses a translator that emits anything else.  `foldable` operators are evaluated at
 import time when all their inputs are constants (shape arithmetic as PyTorch exports it for

@@ -7,7 +7,7 @@ quantization and pruning treat it, and whether the arena may alias its output wi
 input.  Everything else is derived from REGISTRY: the reader's supported-op list and its
 error message, `inspect`, `quantize`, `prune`, the emitter and the ONNX importer's targets.
 
-An op is supported when its spec is complete (tests/python/test_registry.py fails on a
+An op is supported when its spec is complete (tests/generator/test_registry.py fails on a
 half-registered op).  An op whose reference exists but whose C++ the emitter cannot write
 yet carries `pending` (the reason) and is not supported: the reader refuses it.
 

@@ -5,9 +5,10 @@ for the kernels and parameters that no TFLM golden covers.
 Every case is a one-op model (and a few 2-4 op chains) from synthetic_models.py, fed several
 inputs (int8 inputs always include all -128, all 127 and the zero point). Integer outputs must be
 the same bytes; float outputs must agree within float32 accumulation error (the reference sums in
-float64). Models are compiled once each, in parallel, before the cases run; builds go to a
-per-session cache unless $TINYNET_CACHE is set. Every case must pass: a mismatch is fixed (on the
-side that TFLM's source shows to be wrong), not recorded as expected.
+float64). The models are compiled into a few programs of many networks each (CHUNK), two at a time,
+before the cases run; builds go to a per-session cache unless $TINYNET_CACHE is set. Every case
+must pass: a mismatch is fixed (on the side that TFLM's source shows to be wrong), not recorded as
+expected.
 """
 
 import concurrent.futures
@@ -19,6 +20,7 @@ import pytest
 
 import synthetic_models as sm
 from conftest import run_tinynet
+from many_networks import HostProgram
 from tinynet_py import emit, runner
 from tinynet_py.reference import Interpreter
 from tinynet_py.tflite import parse_model
@@ -479,12 +481,50 @@ def case_params():
         yield pytest.param(case, id=case.name)
 
 
-# ---- building --------------------------------------------------------------------------------
+# ---- building and running --------------------------------------------------------------------
+# The cases are compiled into a few programs of CHUNK networks each (many_networks.HostProgram),
+# two at a time: one build parses the library once for many networks, which is most of a small
+# network's build time. A chunk that does not compile or fails to run is redone one program per
+# case (as `tinynet run` builds them), so each case reports its own error; and
+# test_every_chunk_builds_and_runs_as_one_program fails, since a network that works alone must
+# also work next to others.
+CHUNK = 48
 
-def _build(case):
+
+def _write_feeds(case, model, work, k):
+    """The input files of every feed of case k; returns [(input paths, output paths)] per feed."""
+    runs = []
+    for f, feed in enumerate(case.feeds):
+        ins = []
+        for j, array in enumerate(feed):
+            path = work / f"{k}_{f}_in{j}.bin"
+            np.ascontiguousarray(array).tofile(path)
+            ins.append(path)
+        runs.append((ins, [work / f"{k}_{f}_out{j}.bin" for j in range(len(model.outputs))]))
+    return runs
+
+
+def _run_chunk(cases, work):
+    """One program for `cases`, run on every feed; name -> [output paths per feed]."""
+    models = [parse_model(case.data, f"{case.name}.tflite") for case in cases]
+    program = HostProgram("cpp-vs-reference", models)
+    lines, outputs = [], {}
+    for k, (case, model) in enumerate(zip(cases, models)):
+        runs = _write_feeds(case, model, work, k)
+        lines += [(k, ins, outs) for ins, outs in runs]
+        outputs[case.name] = [outs for _, outs in runs]
+    program.run(work, lines)
+    return outputs
+
+
+def _run_alone(case, work):
+    """The case in its own program (runner.build_host, what `tinynet run` builds); its outputs."""
     model = parse_model(case.data, f"{case.name}.tflite")
-    header = emit.generate_header(model, "m")
-    return runner.build_host(header, "m", len(model.inputs), len(model.outputs))
+    binary = runner.build_host(emit.generate_header(model, "m"), "m")
+    runs = _write_feeds(case, model, work, 0)
+    for ins, outs in runs:
+        runner.run_host(binary, ins, outs)
+    return [outs for _, outs in runs]
 
 
 @pytest.fixture(scope="module")
@@ -499,20 +539,32 @@ def build_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def binaries(request, build_cache):
-    """Compiles every selected case's model once, in parallel. name -> binary path or exception."""
+def outputs(request, build_cache, tmp_path_factory):
+    """Every selected case built and run on its feeds: (name -> [output paths per feed] or the
+    exception, {chunk number: why it failed as one program})."""
     selected = [item.callspec.params["case"] for item in request.session.items
                 if hasattr(item, "callspec") and "case" in item.callspec.params]
-    results = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        futures = {pool.submit(_build, case): case.name for case in selected}
+    chunks = [selected[i:i + CHUNK] for i in range(0, len(selected), CHUNK)]
+    results, chunk_errors = {}, {}
+
+    def run(n, chunk):
+        try:
+            return _run_chunk(chunk, tmp_path_factory.mktemp(f"chunk{n}"))
+        except Exception as error:       # redone case by case below
+            chunk_errors[n] = error
+            return {}
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for done in pool.map(run, range(len(chunks)), chunks):
+            results.update(done)
+        alone = [case for n in sorted(chunk_errors) for case in chunks[n]]
+        futures = {pool.submit(_run_alone, case, tmp_path_factory.mktemp("alone")): case.name for case in alone}
         for future in concurrent.futures.as_completed(futures):
-            name = futures[future]
             try:
-                results[name] = future.result()
-            except Exception as error:  # reported by the case itself
-                results[name] = error
-    return results
+                results[futures[future]] = future.result()
+            except Exception as error:   # reported by the case itself
+                results[futures[future]] = error
+    return results, chunk_errors
 
 
 # ---- comparing -------------------------------------------------------------------------------
@@ -539,26 +591,26 @@ def outputs_equal(case, got, want):
 
 
 @pytest.mark.parametrize("case", list(case_params()))
-def test_cpp_matches_reference(case, binaries, tmp_path):
-    binary = binaries[case.name]
-    if isinstance(binary, Exception):
-        raise binary
+def test_cpp_matches_reference(case, outputs):
+    paths = outputs[0][case.name]
+    if isinstance(paths, Exception):
+        raise paths
     model = parse_model(case.data, f"{case.name}.tflite")
     expected = case.expected or Interpreter(model).invoke
     failures = []
-    for k, feed in enumerate(case.feeds):
-        in_paths = []
-        for j, array in enumerate(feed):
-            path = tmp_path / f"in{k}_{j}.bin"
-            np.ascontiguousarray(array).tofile(path)
-            in_paths.append(path)
-        out_paths = [tmp_path / f"out{k}_{j}.bin" for j in range(len(model.outputs))]
-        runner.run_host(binary, in_paths, out_paths)
+    for k, (feed, out_paths) in enumerate(zip(case.feeds, paths)):
         for want, path in zip(expected(list(feed)), out_paths):
             got = np.fromfile(path, dtype=want.dtype).reshape(want.shape)
             if not outputs_equal(case, got, want):
                 failures.append(describe_mismatch(case, k, feed, got, want))
     assert not failures, "\n".join(failures)
+
+
+def test_every_chunk_builds_and_runs_as_one_program(outputs):
+    """Networks that work alone must also work together: several generated headers in one program
+    (how an application with two models looks), one static instance each."""
+    chunk_errors = outputs[1]
+    assert not chunk_errors, "\n".join(f"chunk {n}: {error}" for n, error in sorted(chunk_errors.items()))
 
 
 def test_catalogue_covers_every_op_the_emitter_supports():

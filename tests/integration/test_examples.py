@@ -107,7 +107,7 @@ def test_every_example_is_built_by_a_test():
     assert not missing, f"examples/{missing[0]} has no test that builds it: add one and list it in EXAMPLE_TESTS"
     for folder, test_file in EXAMPLE_TESTS.items():
         assert (ROOT / "examples" / folder).is_dir(), f"EXAMPLE_TESTS lists examples/{folder}, which is gone"
-        text = (ROOT / "tests" / "python" / test_file).read_text()
+        text = (ROOT / "tests" / "integration" / test_file).read_text()
         assert f'"{folder}"' in text or f"examples/{folder}" in text or folder == "digits", (folder, test_file)
     # The CMake examples are in examples/CMakeLists.txt, so `cmake -S examples` builds them all.
     listed = (ROOT / "examples" / "CMakeLists.txt").read_text()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import synthetic_models as sm
-import tflite_builder as b
+from tinynet_py import tflite_builder as b
 from tinynet_py import emit
 from tinynet_py.errors import ModelError
 from tinynet_py.reference import Interpreter

@@ -1,4 +1,6 @@
-"""Shared paths and helpers for tinynet's Python tests.
+"""Shared paths and helpers for tinynet's Python tests (tests/generator, tests/conformance,
+tests/integration); the helper modules they import (synthetic_models, many_networks, elf_symbols,
+ci_strict) are in tests/support, which this file puts on the import path.
 
 The data in shared/ (models, goldens, conformance cases) is read in place from
 `../shared` next to the repository root, or from $TINYNET_SHARED; tests that need it
@@ -14,14 +16,18 @@ import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-HERE = pathlib.Path(__file__).resolve().parent
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SUPPORT = ROOT / "tests" / "support"
 sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(SUPPORT))
 
 SHARED = pathlib.Path(os.environ.get("TINYNET_SHARED", ROOT.parent / "shared"))
 TINYNET = ROOT / "scripts" / "tinynet"
 MODEL_DIRS = ("mlperf-tiny", "tflm-examples", "derived")
+# Goldens whose model tinynet refuses, and the op its one-line error names; every other golden
+# model converts and must reproduce TFLM's output.
+UNSUPPORTED_GOLDENS = {"trained_lstm_int8": "UNIDIRECTIONAL_SEQUENCE_LSTM",
+                       "trained_lstm_int8_logits": "UNIDIRECTIONAL_SEQUENCE_LSTM"}
 # Under CI=true a skip is a failure (ci_strict.py; these imports register its hooks here).
 from ci_strict import pytest_make_collect_report, pytest_runtest_makereport  # noqa: E402,F401
 
@@ -39,6 +45,11 @@ def shared_listing(*parts, pattern="*"):
     """Sorted entries of a shared/ directory, for parametrize ([] when it is absent)."""
     path = SHARED.joinpath(*parts)
     return sorted(p for p in path.glob(pattern)) if path.is_dir() else []
+
+
+def supported_goldens():
+    """Names of the golden folders in shared/ whose model tinynet converts ([] without shared/)."""
+    return [p.name for p in shared_listing("golden") if p.is_dir() and p.name not in UNSUPPORTED_GOLDENS]
 
 
 def model_for_golden(name):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import synthetic_models as sm
-import tflite_builder as b
+from tinynet_py import tflite_builder as b
 from conftest import run_tinynet
 from tinynet_py import emit, runner
 from tinynet_py.tflite import parse_model

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from conftest import HERE
+from conftest import SUPPORT
 
 PROBE = '''
 import pytest
@@ -34,7 +34,7 @@ def _pytest(tmp_path, ci, source):
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     if ci:
         env["CI"] = "true"
-    env["PYTHONPATH"] = str(HERE)
+    env["PYTHONPATH"] = str(SUPPORT)
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "ci_strict", "-p", "no:cacheprovider",
                            "--rootdir", str(tmp_path), str(tmp_path / "test_probe.py")],
                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)

@@ -1,16 +1,19 @@
 """`tinynet convert`: bad models leave no file behind; generated headers compile warning-free
-with g++, clang++ and arm-none-eabi-g++ (-Wall -Wextra -Wpedantic -Werror)."""
+with g++, clang++ and arm-none-eabi-g++ (-Wall -Wextra -Wpedantic -Werror). With g++ and clang++
+the same compile checks the header's arrays against the generator's CRC-32 (emit.py's
+`arrays_crc32`, a static_assert under -DTINYNET_VERIFY_HEADER_ARRAYS) and evaluates the network's
+compile-time weights checksum (within clang's default constexpr step limit): docs/reliability.md,
+"Flash integrity"."""
 
 import shutil
 import subprocess
 
 import pytest
 
-from conftest import ROOT, SHARED, model_for_golden, run_tinynet, shared_listing
-from test_errors import fc_model
+from conftest import ROOT, SHARED, model_for_golden, run_tinynet, supported_goldens
+from synthetic_models import fc_model
 
-UNSUPPORTED = {"trained_lstm_int8", "trained_lstm_int8_logits"}
-GOLDEN = [p.name for p in shared_listing("golden") if p.is_dir() and p.name not in UNSUPPORTED]
+GOLDEN = supported_goldens()
 
 
 def convert_fails(tmp_path, data, *words):
@@ -74,8 +77,8 @@ def test_convert_rejects_a_bad_namespace(tmp_path):
 
 
 COMPILERS = {
-    "g++": ["g++", "-std=c++20"],
-    "clang++": ["clang++", "-std=c++20"],
+    "g++": ["g++", "-std=c++20", "-DTINYNET_VERIFY_HEADER_ARRAYS"],
+    "clang++": ["clang++", "-std=c++20", "-DTINYNET_VERIFY_HEADER_ARRAYS"],
     "arm-none-eabi-g++": ["arm-none-eabi-g++", "-std=c++20", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
                           "-mfpu=fpv4-sp-d16", "-fno-exceptions", "-fno-rtti"],
 }
@@ -90,10 +93,11 @@ def test_generated_header_compiles_without_warnings(name, compiler, tmp_path):
     result = run_tinynet("convert", model_for_golden(name), "-o", header, "--name", "model")
     assert result.returncode == 0, result.stderr
     source = tmp_path / "use.cpp"
-    # Instantiate everything: the network's constants, plan and kernels.
+    # Instantiate everything: the network's constants, plan, kernels and weights checksum.
     source.write_text('#include "model.hpp"\n'
                       "alignas(16) static std::byte arena[model::network::arena_bytes];\n"
-                      "void run_model() { model::network::invoke(arena); }\n")
+                      "void run_model() { model::network::invoke(arena); }\n"
+                      "static_assert(model::network::weights_checksum != 0);\n")
     cmd = COMPILERS[compiler] + ["-O1", "-Wall", "-Wextra", "-Wpedantic", "-Werror", f"-I{ROOT / 'include'}",
                                  f"-I{tmp_path}", "-c", str(source), "-o", str(tmp_path / "use.o")]
     proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -6,29 +6,12 @@ import struct
 import numpy as np
 import pytest
 
-import tflite_builder as b
+from tinynet_py import tflite_builder as b
 from conftest import SHARED, run_tinynet, shared_path
+from synthetic_models import fc_model
 from tinynet_py.errors import ModelError
 from tinynet_py.reference import Interpreter
 from tinynet_py.tflite import parse_model
-
-
-def fc_model(version=3, identifier=b"TFL3", opcode=9, input_signature=None, dtype="int8",
-             extra_subgraphs=(), input_scale=0.5, input_zero_point=-1, output_scale=0.75,
-             weight_scale=0.25, inputs=(0,), weights_shape=(3, 4)):
-    """A valid int8 FULLY_CONNECTED model 1x4 -> 1x3 (variants for the error cases)."""
-    weights = np.arange(-6, 6, dtype=np.int8).reshape(3, 4)
-    bias = np.array([10, -20, 30], dtype=np.int32)
-    tensors = [
-        b.tensor((1, 4), dtype, name="input", scale=input_scale, zero_point=input_zero_point,
-                 shape_signature=input_signature),
-        b.tensor(weights_shape, "int8", buffer=1, name="weights", scale=weight_scale),
-        b.tensor((3,), "int32", buffer=2, name="bias", scale=0.125),
-        b.tensor((1, 3), "int8", name="output", scale=output_scale, zero_point=3),
-    ]
-    op = b.operator(0, [0, 1, 2], [3], 8, b.T(f0=("int8", 0)))
-    return b.model(tensors, [op], list(inputs), [3], [opcode], [weights.tobytes(), bias.tobytes()],
-                   version=version, identifier=identifier, extra_subgraphs=extra_subgraphs)
 
 
 def check_convert_error(tmp_path, name, data, *words):

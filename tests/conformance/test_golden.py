@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from conftest import SHARED, model_for_golden, placeholder_if_empty, run_tinynet, shared_listing
+from conftest import (SHARED, UNSUPPORTED_GOLDENS, model_for_golden, placeholder_if_empty, run_tinynet,
+                      shared_listing)
 from tinynet_py.errors import ModelError
 from tinynet_py.reference import Interpreter
 from tinynet_py.tflite import load_model
@@ -14,9 +15,7 @@ GOLDENS = placeholder_if_empty(
     [p.name for p in shared_listing("golden") if (p / "meta.json").exists()],
     f"no goldens found under {SHARED / 'golden'} (set TINYNET_SHARED)")
 
-# Models whose ops tinynet does not support: they must be refused with a clear message.
-UNSUPPORTED = {"trained_lstm_int8": "UNIDIRECTIONAL_SEQUENCE_LSTM",
-               "trained_lstm_int8_logits": "UNIDIRECTIONAL_SEQUENCE_LSTM"}
+# Models whose ops tinynet does not support (UNSUPPORTED_GOLDENS): refused with a clear message.
 
 
 def golden_pairs(directory):
@@ -31,11 +30,11 @@ def golden_pairs(directory):
 def test_reference_matches_tflm(name):
     path = model_for_golden(name)
     directory = SHARED / "golden" / name
-    if name in UNSUPPORTED:
+    if name in UNSUPPORTED_GOLDENS:
         with pytest.raises(ModelError) as e:
             load_model(path)
         message = str(e.value)
-        assert str(path) in message and UNSUPPORTED[name] in message
+        assert str(path) in message and UNSUPPORTED_GOLDENS[name] in message
         assert "supported ops:" in message and "FULLY_CONNECTED" in message
         return
     meta = json.loads((directory / "meta.json").read_text())

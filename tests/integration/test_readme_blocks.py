@@ -20,9 +20,9 @@ README = ROOT / "README.md"
 #   ("illustration", reason)
 BLOCKS = {
     "scripts/setup && scripts/demo     # install the toolchain, then train, compress, convert and run a digits model":
-        ("test", "tests/python/test_examples.py::test_demo_runs"),   # and scripts/run-tests: .ci/run
+        ("test", "tests/integration/test_examples.py::test_demo_runs"),   # and scripts/run-tests: .ci/run
     "scripts/run-tests --quick   # g++ only: doctest unit tests, compile-fail tests, a conformance subset":
-        ("test", "tests/python/test_run_tests.py::test_the_fast_tier"),   # the full run is .ci/run itself
+        ("test", "tests/integration/test_run_tests.py::test_the_fast_tier"),   # the full run is .ci/run itself
     "#include <tinynet/tinynet.hpp>": ("test", "tests/cpp/test_readme_example.cpp::the README's hand-written network runs"),
     "error: static assertion failed: tinynet: the output tensor's shape is not the shape this layer":
         ("illustration", "compiler output; tests/compile_fail/conv_output_shape.cpp checks the message"),
@@ -30,25 +30,25 @@ BLOCKS = {
         ("here", "test_kws_commands_and_the_code_using_their_header"),
     "#include <algorithm>": ("here", "test_kws_commands_and_the_code_using_their_header"),
     "tinynet: error: trained_lstm_int8.tflite: op #0 UNIDIRECTIONAL_SEQUENCE_LSTM is not supported by tinynet (supported ops: ADD, ...)":
-        ("illustration", "tool output, shortened; tests/python/test_errors.py::test_unsupported_op_real_lstm_model "
+        ("illustration", "tool output, shortened; tests/generator/test_errors.py::test_unsupported_op_real_lstm_model "
                          "checks the real line"),
     "# post-training int8 quantization from calibration inputs (calib.npz: array 'x')":
         ("illustration", "flag tour on the demo's files (digits_mlp.pkl, calib.npz: scripts/demo makes them and runs "
                          "convert --quantize --prune-synapses --prune-scope global --eval); the bench line compiles ad01 "
                          "unrolled for minutes, too slow for CI; each flag is tested in test_compression.py"),
     "scripts/tinynet report kws_ref_model.tflite -o kws.html                     # summary, arena plan, MACs, weights":
-        ("test", "tests/python/test_report.py::test_report_renders_in_headless_chromium"),  # --target: ..._as_bench_does
+        ("test", "tests/integration/test_report.py::test_report_renders_in_headless_chromium"),  # --target: ..._as_bench_does
     "scripts/tinynet run cnn.onnx --quantize calib.npz --input image_nchw.npy --output scores.npy":
-        ("test", "tests/python/test_data_layout.py::test_float_in_float_out_on_a_quantized_model"),
+        ("test", "tests/generator/test_data_layout.py::test_float_in_float_out_on_a_quantized_model"),
     "static tinynet::SharedArena<wake::network, command::network> memory;   // .bss: the larger arena":
-        ("test", "tests/python/test_cascade.py::test_cascade_runs_the_second_stage_only_on_words_and_shares_one_arena"),
-    "#include <tinynet.h>": ("test", "tests/python/test_arduino.py::test_readme_arduino_sketch_builds_and_runs"),
+        ("test", "tests/integration/test_cascade.py::test_cascade_runs_the_second_stage_only_on_words_and_shares_one_arena"),
+    "#include <tinynet.h>": ("test", "tests/integration/test_arduino.py::test_readme_arduino_sketch_builds_and_runs"),
     "[env:myboard]": ("illustration", "PlatformIO is not installed here; library.json is checked by "
-                                      "tests/python/test_arduino.py::test_platformio_library_json"),
+                                      "tests/integration/test_arduino.py::test_platformio_library_json"),
     "cmake -S tinynet -B build/tinynet                                # a few seconds; nothing to compile":
         ("test", "tests/package/check.cmake::CMAKE_PREFIX_PATH"),
     "cmake -S examples/baremetal -B build/baremetal --toolchain $PWD/cmake/arm-none-eabi.cmake \\":
-        ("test", "tests/python/test_examples.py::test_baremetal_example_builds_with_the_toolchain_file_and_runs"),
+        ("test", "tests/integration/test_examples.py::test_baremetal_example_builds_with_the_toolchain_file_and_runs"),
 }
 
 

@@ -74,7 +74,7 @@ def test_bench_cascade_reports_one_arena_against_two():
     figures = json.loads(result.stdout)
     cascade = figures["cascade"]
     assert cascade["second_model"] == "hello_world_int8.tflite" and cascade["second_instructions"] > 0
-    # micro_speech's arena is 5,968 bytes (tests/python/test_report.py checks it against the
+    # micro_speech's arena is 5,968 bytes (tests/integration/test_report.py checks it against the
     # compiled plan); hello_world's three small layers need far less.
     assert figures["arena_bytes"] == 5968 and 0 < cascade["second_arena_bytes"] < 5968
     assert cascade["shared_arena_bytes"] == 5968

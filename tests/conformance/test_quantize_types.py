@@ -8,16 +8,14 @@ The pairs TFLM refuses at Invoke are refused by the generator with its one-line 
 """
 
 import math
-import os
-import subprocess
 
 import numpy as np
 import pytest
 
-import tflite_builder as b
-from test_ops import OPCODES
-from test_tflm_ops import _program
-from tinynet_py import emit, runner
+from many_networks import HostProgram
+from synthetic_models import OPCODES
+from tinynet_py import tflite_builder as b
+from tinynet_py import emit
 from tinynet_py.errors import ModelError
 from tinynet_py.tflite import parse_model
 
@@ -112,27 +110,15 @@ COUNT = 260
 @pytest.fixture(scope="module")
 def program(tmp_path_factory):
     folder = tmp_path_factory.mktemp("quantize-types")
-    headers = []
-    for k, (in_spec, out_spec) in enumerate(PAIRS):
-        model = parse_model(one_quantize(in_spec, out_spec, COUNT), f"quantize_{k}.tflite")
-        (folder / f"case_{k}.hpp").write_text(emit.generate_header(model, f"quantize_{k}"))
-        headers.append((f"quantize_{k}", 1, 1))
-    (folder / "main.cpp").write_text(_program(headers))
-    cxx = os.environ.get("TINYNET_CXX") or os.environ.get("CXX") or "g++"
-    binary = folder / "runner"
-    proc = subprocess.run([cxx] + runner.HOST_FLAGS + ["-I", runner.INCLUDE, "-I", str(folder),
-                                                       str(folder / "main.cpp"), "-o", str(binary)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    program = HostProgram("quantize-types", [parse_model(one_quantize(in_spec, out_spec, COUNT), f"quantize_{k}.tflite")
+                                             for k, (in_spec, out_spec) in enumerate(PAIRS)])
     lines, outputs = [], {}
     for k, (in_spec, out_spec) in enumerate(PAIRS):
         x = inputs_for(in_spec[0], COUNT)
         x.tofile(folder / f"in_{k}.bin")
-        lines.append(f"{k} {folder / f'in_{k}.bin'} {folder / f'out_{k}.bin'}")
+        lines.append((k, [folder / f"in_{k}.bin"], [folder / f"out_{k}.bin"]))
         outputs[k] = (x, folder / f"out_{k}.bin")
-    (folder / "manifest.txt").write_text("\n".join(lines) + "\n")
-    proc = subprocess.run([str(binary), str(folder / "manifest.txt")], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    program.run(folder, lines)
     return outputs
 
 

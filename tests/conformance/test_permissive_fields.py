@@ -12,16 +12,14 @@ reads only the shape tensor's values; the allocator gives every channel zero_poi
 tensor has fewer zero points than scales (InitializeTfLiteTensorFromFlatbuffer).
 """
 
-import os
-import subprocess
 
 import numpy as np
 import pytest
 
 from synthetic_models import OPT, Graph
-import tflite_builder as b
-from test_tflm_ops import _program
-from tinynet_py import emit, runner
+from many_networks import HostProgram
+from tinynet_py import tflite_builder as b
+from tinynet_py import emit
 from tinynet_py.errors import ModelError
 from tinynet_py.reference import Interpreter
 from tinynet_py.tflite import parse_model
@@ -127,27 +125,17 @@ def _inputs(model, shape, seed):
 @pytest.fixture(scope="module")
 def program(tmp_path_factory):
     folder = tmp_path_factory.mktemp("permissive")
-    headers, runs, k = [], {}, 0
-    lines = []
+    models, runs, lines = [], {}, []
     for seed, (name, pair) in enumerate(RELAXED.items()):
         for variant, (data, shape) in zip(("odd", "clean"), pair):
+            k = len(models)
             model = parse_model(data, f"{name}_{variant}.tflite")
-            (folder / f"case_{k}.hpp").write_text(emit.generate_header(model, f"case_{k}"))
-            headers.append((f"case_{k}", 1, 1))
+            models.append(model)
             for r, x in enumerate(_inputs(model, shape, seed)):
                 x.tofile(folder / f"in_{k}_{r}.bin")
-                lines.append(f"{k} {folder / f'in_{k}_{r}.bin'} {folder / f'out_{k}_{r}.bin'}")
+                lines.append((k, [folder / f"in_{k}_{r}.bin"], [folder / f"out_{k}_{r}.bin"]))
                 runs[(name, variant, r)] = (model, x, folder / f"out_{k}_{r}.bin")
-            k += 1
-    (folder / "main.cpp").write_text(_program(headers))
-    cxx = os.environ.get("TINYNET_CXX") or os.environ.get("CXX") or "g++"
-    proc = subprocess.run([cxx] + runner.HOST_FLAGS + ["-I", runner.INCLUDE, "-I", str(folder),
-                                                       str(folder / "main.cpp"), "-o", str(folder / "run")],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    (folder / "manifest.txt").write_text("\n".join(lines) + "\n")
-    proc = subprocess.run([str(folder / "run"), str(folder / "manifest.txt")], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    HostProgram("permissive-fields", models).run(folder, lines)
     return runs
 
 

@@ -4,18 +4,18 @@ float32, ...), every run of it that has an expected output, byte for byte with T
 
 The cases, GAPS and comparison rules (undefined_runs, failed_runs, NaN matches NaN) are
 test_tflm_ops.py's. All sample cases go into ONE Cortex-M4 image (one build, cached like the host
-program), built with the harness's flags (targets/cortex-m, cortex_m.py: -Wpedantic -Werror). It
-reads each run's inputs in place through a `cases` link to the set in QEMU's working directory and
-writes the outputs there (semihosting file calls), then the test compares them.
+program by many_networks.build_once), built with the harness's flags (targets/cortex-m, cortex_m.py:
+-Wpedantic -Werror). It reads each run's inputs in place through a `cases` link to the set in QEMU's
+working directory and writes the outputs there (semihosting file calls), then the test compares them.
 """
 
-import hashlib
 import os
 
 import numpy as np
 import pytest
 
 from conftest import placeholder_if_empty
+from many_networks import build_once
 from test_tflm_ops import MISSING, ROOT, SUPPORTED_CASES, Case, check
 from tinynet_py import cortex_m, emit, runner
 
@@ -110,22 +110,13 @@ def outputs(tmp_path_factory):
         namespace = f"sample_case_{len(cases)}"
         texts.append(emit.generate_header(case.model, namespace))
         cases.append((namespace, case))
-    source = _program(cases)
     command = cortex_m.build_command(["main.cpp"], "image.elf", CPU)
-    key = hashlib.sha256("\0".join(texts + [source, " ".join(command), runner.library_digest(),
-                                            cortex_m.harness_digest()]).encode()).hexdigest()[:24]
-    folder = os.path.join(runner.cache_root(), "tflm-ops-m4-" + key)
-    elf = os.path.join(folder, "image.elf")
-    if not os.path.exists(elf):
-        os.makedirs(folder, exist_ok=True)
-        for k, text in enumerate(texts):
-            with open(os.path.join(folder, f"case_{k}.hpp"), "w") as f:
-                f.write(text)
-        with open(os.path.join(folder, "main.cpp"), "w") as f:
-            f.write(source)
-        cortex_m.build([os.path.join(folder, "main.cpp")], elf + ".tmp", CPU,
-                       include_dirs=[runner.INCLUDE, folder])  # raises with the compiler's errors
-        os.replace(elf + ".tmp", elf)
+
+    def build(folder, output):   # raises with the compiler's errors
+        cortex_m.build([os.path.join(folder, "main.cpp")], output, CPU, include_dirs=[runner.INCLUDE, folder])
+
+    elf = build_once("tflm-ops-m4", texts, _program(cases), [" ".join(command), cortex_m.harness_digest()],
+                     "image.elf", build)
     work = tmp_path_factory.mktemp("tflm-ops-m4")
     (work / "cases").symlink_to(ROOT, target_is_directory=True)
     status, console = cortex_m.run(elf, CPU, cwd=str(work), timeout=300)

@@ -1,0 +1,136 @@
+"""Many generated networks in ONE program, built once: the conformance suites that compare hundreds
+of small networks (test_tflm_ops, test_tflm_ops_cortex_m, test_cpp_vs_reference) compile the
+library's headers once instead of once per network, which is most of a small network's build time.
+
+* build_once: the build cache of such programs (host or Cortex-M), in runner.cache_root();
+* HostProgram: the host program. Network k reads its inputs from, and writes its outputs to, the
+  files named on one line `k in... out...` of a manifest; run() runs every line in one process.
+"""
+
+import hashlib
+import os
+import subprocess
+
+from tinynet_py import runner
+
+
+def build_once(prefix, headers, source, identity, output_name, build):
+    """The case headers (case_<k>.hpp) and main.cpp go to a folder of the build cache named by
+    `prefix` and a hash of them, of `identity` (compiler and flags) and of the library's headers;
+    build(folder, path) compiles them there, unless a previous run left the output. Files are
+    written under a temporary name and renamed, so two runs at once never see each other's
+    half-written files. Returns the output's path."""
+    files = {f"case_{k}.hpp": text for k, text in enumerate(headers)}
+    files["main.cpp"] = source
+    parts = [f"{name}\0{text}" for name, text in files.items()] + list(identity) + [runner.library_digest()]
+    key = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+    folder = os.path.join(runner.cache_root(), f"{prefix}-{key}")
+    output = os.path.join(folder, output_name)
+    if not os.path.exists(output):
+        os.makedirs(folder, exist_ok=True)
+        for name, text in files.items():
+            temporary = os.path.join(folder, f"{name}.{os.getpid()}.tmp")
+            with open(temporary, "w") as f:
+                f.write(text)
+            os.replace(temporary, os.path.join(folder, name))
+        temporary = f"{output}.{os.getpid()}.tmp"
+        build(folder, temporary)
+        os.replace(temporary, output)
+    return output
+
+
+def host_source(networks, title):
+    """main.cpp for networks [(namespace, input count, output count)] in case_<k>.hpp."""
+    parts = [f"// {title}", "#include <cstdio>", "#include <cstdlib>", "#include <cstring>", ""]
+    parts += [f'#include "case_{k}.hpp"' for k in range(len(networks))]
+    parts += ["""
+template <class Span>
+static bool read_tensor(const char* path, Span span) {
+  std::FILE* f = std::fopen(path, "rb");
+  if (!f) return false;
+  const std::size_t got = std::fread(span.data(), 1, span.size_bytes(), f);
+  const bool extra = std::fgetc(f) != EOF;
+  std::fclose(f);
+  return got == span.size_bytes() && !extra;
+}
+
+template <class Span>
+static bool write_tensor(const char* path, Span span) {
+  std::FILE* f = std::fopen(path, "wb");
+  if (!f) return false;
+  const bool ok = std::fwrite(span.data(), 1, span.size_bytes(), f) == span.size_bytes();
+  return std::fclose(f) == 0 && ok;
+}
+"""]
+    dispatch = []
+    for k, (namespace, inputs, outputs) in enumerate(networks):
+        reads = "\n".join(f"  if (!read_tensor(in[{i}], instance.input<{i}>())) return 3;" for i in range(inputs))
+        writes = "\n".join(f"  if (!write_tensor(out[{i}], instance.output<{i}>())) return 4;"
+                           for i in range(outputs))
+        parts.append(f"static int run_{k}(char** in, char** out) {{\n"
+                     f"  static tinynet::Instance<{namespace}::network> instance;\n"
+                     f"{reads}\n  instance.invoke();\n{writes}\n  return 0;\n}}\n")
+        dispatch.append(f"      case {k}: status = run_{k}(paths, paths + {inputs}); break;")
+    parts.append("""int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  std::FILE* manifest = std::fopen(argv[1], "r");
+  if (!manifest) return 2;
+  static char line[8192];
+  while (std::fgets(line, sizeof line, manifest)) {
+    char* paths[64];
+    int count = 0;
+    int k = -1;
+    for (char* word = std::strtok(line, " \\n"); word; word = std::strtok(nullptr, " \\n")) {
+      if (k < 0) k = std::atoi(word); else if (count < 64) paths[count++] = word;
+    }
+    int status = 5;
+    switch (k) {
+""" + "\n".join(dispatch) + """
+      default: break;
+    }
+    if (status != 0) { std::fprintf(stderr, "case %d failed (%d)\\n", k, status); return status; }
+  }
+  std::fclose(manifest);
+  return 0;
+}
+""")
+    return "\n".join(parts)
+
+
+class HostProgram:
+    """One host program for many generated networks, compiled (cached) by the tests' compiler
+    ($TINYNET_CXX, $CXX or g++) with runner.HOST_FLAGS and $TINYNET_CXXFLAGS, as `tinynet run`
+    compiles one. `models` are ir.Models; network k is models[k]. Raises CompileError with the
+    compiler's message if the program does not compile."""
+
+    class CompileError(Exception):
+        pass
+
+    def __init__(self, prefix, models):
+        from tinynet_py import emit
+        self.models = list(models)
+        networks, texts = [], []
+        for k, model in enumerate(self.models):
+            namespace = f"{prefix.replace('-', '_')}_{k}"   # unique; a double underscore is reserved in C++
+            texts.append(emit.generate_header(model, namespace))
+            networks.append((namespace, len(model.inputs), len(model.outputs)))
+        cxx = os.environ.get("TINYNET_CXX") or os.environ.get("CXX") or "g++"
+        flags = runner.HOST_FLAGS + os.environ.get("TINYNET_CXXFLAGS", "").split()
+
+        def compile_(folder, output):
+            proc = subprocess.run([cxx] + flags + ["-I", runner.INCLUDE, "-I", folder, os.path.join(folder, "main.cpp"),
+                                   "-o", output], capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise HostProgram.CompileError(f"the {prefix} program does not compile:\n" + proc.stderr[-6000:])
+
+        source = host_source(networks, f"tinynet {prefix}: {len(networks)} networks (tests/support/many_networks.py)")
+        self.binary = build_once(prefix, texts, source, [cxx, " ".join(flags)], "runner", compile_)
+
+    def run(self, folder, lines):
+        """Runs network k on each (k, input paths, output paths) of `lines`, in one process."""
+        manifest = os.path.join(folder, "manifest.txt")
+        with open(manifest, "w") as f:
+            for k, inputs, outputs in lines:
+                f.write(" ".join([str(k)] + [str(p) for p in list(inputs) + list(outputs)]) + "\n")
+        proc = subprocess.run([self.binary, manifest], capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, f"{self.binary} failed (exit {proc.returncode}): {proc.stderr.strip()}"
