@@ -543,7 +543,7 @@ def outputs(request, build_cache, tmp_path_factory):
     """Every selected case built and run on its feeds: (name -> [output paths per feed] or the
     exception, {chunk number: why it failed as one program})."""
     selected = [item.callspec.params["case"] for item in request.session.items
-                if hasattr(item, "callspec") and "case" in item.callspec.params]
+                if item.module is request.module and hasattr(item, "callspec") and "case" in item.callspec.params]
     chunks = [selected[i:i + CHUNK] for i in range(0, len(selected), CHUNK)]
     results, chunk_errors = {}, {}
 
