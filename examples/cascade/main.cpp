@@ -10,18 +10,45 @@
 // RAM is the larger arena, not the sum. The first stage's result is read before the second
 // stage's input is written, because the second stage's arena is the same bytes.
 //
+// The same source runs on the host (stdio) and on a Cortex-M4 under QEMU (semihosting: the files
+// are read from the host through semihost::open/read, the text goes out through semihost::print;
+// no heap, no printf). The device has no command line: it runs the golden inputs, under
+// CASCADE_GOLDEN (a path relative to QEMU's working directory works: targets/cortex-m/run.py --cwd).
+//
 // Exit status 1 if a file cannot be read or has the wrong size.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <span>
-#include <string>
+#include <type_traits>
 
 #include <tinynet/tinynet.hpp>
 
 #include "command_model.hpp"
 #include "wake_model.hpp"
+
+#if defined(__arm__)
+#include "semihost.hpp"
+template <class... Args>
+static void print(const Args&... args) { semihost::print(args...); }
+template <class... Args>
+static void print_error(const Args&... args) { semihost::print(args...); }
+#else
+#include <cstdio>
+template <class T>
+static void print_one(std::FILE* stream, T value) {
+  if constexpr (std::is_integral_v<T> && std::is_signed_v<T>)
+    std::fprintf(stream, "%lld", static_cast<long long>(value));
+  else if constexpr (std::is_integral_v<T>)
+    std::fprintf(stream, "%llu", static_cast<unsigned long long>(value));
+  else
+    std::fputs(value, stream);
+}
+template <class... Args>
+static void print(const Args&... args) { (print_one(stdout, args), ...); }
+template <class... Args>
+static void print_error(const Args&... args) { (print_one(stderr, args), ...); }
+#endif
 
 using first_stage = wake::network;
 using second_stage = command::network;
@@ -36,18 +63,37 @@ static constexpr const char* command_labels[12] = {"down", "go",    "left", "no"
 using memory_t = tinynet::SharedArena<first_stage, second_stage>;
 static memory_t memory;
 
+// The file's bytes into `destination`; false (with a message) if it cannot be opened or is not
+// exactly that long.
 template <class Span>
 static bool read_exactly(const char* path, Span destination) {
+  const std::size_t bytes = destination.size_bytes();
+  std::size_t count = 0;
+  bool longer = false;
+#if defined(__arm__)
+  const int file = semihost::open(path, 1);  // "rb"
+  const bool opened = file != -1;
+  if (opened) {
+    count = semihost::read(file, destination.data(), bytes);
+    char extra;
+    longer = semihost::read(file, &extra, 1) != 0;
+    semihost::close(file);
+  }
+#else
   std::FILE* file = std::fopen(path, "rb");
-  if (file == nullptr) {
-    std::fprintf(stderr, "cascade: cannot open %s\n", path);
+  const bool opened = file != nullptr;
+  if (opened) {
+    count = std::fread(destination.data(), 1, bytes, file);
+    longer = std::fgetc(file) != EOF;
+    std::fclose(file);
+  }
+#endif
+  if (!opened) {
+    print_error("cascade: cannot open ", path, "\n");
     return false;
   }
-  const std::size_t count = std::fread(destination.data(), 1, destination.size_bytes(), file);
-  const bool longer = std::fgetc(file) != EOF;
-  std::fclose(file);
-  if (count != destination.size_bytes() || longer) {
-    std::fprintf(stderr, "cascade: %s is not %zu bytes of int8 features\n", path, destination.size_bytes());
+  if (count != bytes || longer) {
+    print_error("cascade: ", path, " is not ", bytes, " bytes of int8 features\n");
     return false;
   }
   return true;
@@ -56,9 +102,9 @@ static bool read_exactly(const char* path, Span destination) {
 template <class Scores>
 static std::size_t print_scores(const char* stage, Scores scores, const char* const* labels) {
   const auto top = static_cast<std::size_t>(std::max_element(scores.begin(), scores.end()) - scores.begin());
-  std::printf("  %s scores:", stage);
-  for (const std::int8_t s : scores) std::printf(" %d", s);
-  std::printf("\n  %s top class: %zu %s\n", stage, top, labels[top]);
+  print("  ", stage, " scores:");
+  for (const std::int8_t s : scores) print(" ", static_cast<int>(s));
+  print("\n  ", stage, " top class: ", top, " ", labels[top], "\n");
   return top;
 }
 
@@ -66,38 +112,54 @@ static int run(const char* wake_path, const char* command_path) {
   auto wake_stage = memory.instance<first_stage>();
   if (!read_exactly(wake_path, wake_stage.input())) return 1;
   wake_stage.invoke();
-  std::printf("%s\n", wake_path);
+  print(wake_path, "\n");
   const std::size_t heard = print_scores("wake", wake_stage.output(), wake_labels);
   if (heard != 2 && heard != 3) {  // silence or an unknown sound: the large network stays idle
-    std::printf("  command: not run\n");
+    print("  command: not run\n");
     return 0;
   }
   // From here on the wake stage's tensors are overwritten: its result was read above.
   auto command_stage = memory.instance<second_stage>();
   if (!read_exactly(command_path, command_stage.input())) return 1;
   command_stage.invoke();
-  std::printf("  command input: %s\n", command_path);
+  print("  command input: ", command_path, "\n");
   print_scores("command", command_stage.output(), command_labels);
   return 0;
 }
 
-int main(int argc, char** argv) {
-  std::printf("arena: %zu bytes shared (micro_speech %zu + kws %zu = %zu apart)\n", memory_t::arena_bytes,
-              first_stage::arena_bytes, second_stage::arena_bytes, memory_t::separate_bytes);
+// CASCADE_GOLDEN "/" model "/in_" k ".bin" into `path` (k < 10; no heap, no snprintf).
+template <std::size_t N>
+static const char* golden_input(char (&path)[N], const char* model, int k) {
+  const char digit[2] = {static_cast<char>('0' + k), '\0'};
+  std::size_t length = 0;
+  for (const char* part : {CASCADE_GOLDEN "/", model, "/in_", static_cast<const char*>(digit), ".bin"})
+    for (; *part != '\0' && length + 1 < N; ++part) path[length++] = *part;
+  path[length] = '\0';
+  return path;
+}
+
+static int run_all(int argc, char* const* argv) {
+  print("arena: ", memory_t::arena_bytes, " bytes shared (micro_speech ", first_stage::arena_bytes, " + kws ",
+        second_stage::arena_bytes, " = ", memory_t::separate_bytes, " apart)\n");
   if (argc > 1 && argc % 2 == 0) {
-    std::fprintf(stderr, "cascade: give pairs of files: WAKE.bin COMMAND.bin ...\n");
+    print_error("cascade: give pairs of files: WAKE.bin COMMAND.bin ...\n");
     return 1;
   }
   int status = 0;
-  if (argc == 1) {
+  if (argc <= 1) {
     // TFLM's golden inputs: micro_speech's in_K.bin with kws_ref_model's in_K.bin.
     for (int k = 0; k < 8; ++k) {
-      const std::string wake_path = std::string(CASCADE_GOLDEN) + "/micro_speech_quantized/in_" + std::to_string(k) + ".bin";
-      const std::string command_path = std::string(CASCADE_GOLDEN) + "/kws_ref_model/in_" + std::to_string(k) + ".bin";
-      status |= run(wake_path.c_str(), command_path.c_str());
+      char wake_path[512], command_path[512];
+      status |= run(golden_input(wake_path, "micro_speech_quantized", k), golden_input(command_path, "kws_ref_model", k));
     }
     return status;
   }
   for (int i = 1; i + 1 < argc; i += 2) status |= run(argv[i], argv[i + 1]);
   return status;
 }
+
+#if defined(__arm__)
+int main() { return run_all(1, nullptr); }  // no command line on the device: TFLM's golden inputs
+#else
+int main(int argc, char** argv) { return run_all(argc, argv); }
+#endif

@@ -1,7 +1,9 @@
 """examples/cascade: micro_speech decides whether kws_ref_model runs, both in one SharedArena.
 Each stage's scores must be TFLM's golden bytes (the arena sharing must not disturb either
 network), the second stage must run exactly when the first hears a word, and the shared arena must
-be the larger of the two arenas, not their sum."""
+be the larger of the two arenas, not their sum. The same main.cpp built for a Cortex-M4 (no heap)
+reads the golden files through semihosting under QEMU and must print the host's scores and
+decisions."""
 
 import os
 import re
@@ -12,23 +14,33 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, shared_path
+from elf_symbols import assert_no_heap_or_exceptions
 
 needs_cmake = pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
+PYTHON = "/usr/bin/python3"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The host example built by CMake and its output on TFLM's golden inputs."""
+    build_dir = tmp_path_factory.mktemp("cascade")
+    env = dict(os.environ, TINYNET_SHARED=str(shared_path("golden", "micro_speech_quantized").parents[1]))
+    subprocess.run(["cmake", "-S", str(ROOT / "examples"), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release"],
+                   check=True, capture_output=True, env=env)
+    build = subprocess.run(["cmake", "--build", str(build_dir), "--target", "cascade", "--", "-j2"],
+                           capture_output=True, text=True, env=env)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    program = build_dir / "cascade" / "cascade"
+    result = subprocess.run([str(program)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return build_dir, program, result
 
 
 @needs_cmake
-def test_cascade_runs_the_second_stage_only_on_words_and_shares_one_arena(tmp_path):
+def test_cascade_runs_the_second_stage_only_on_words_and_shares_one_arena(built):
     wake_golden = shared_path("golden", "micro_speech_quantized")
     command_golden = shared_path("golden", "kws_ref_model")
-    env = dict(os.environ, TINYNET_SHARED=str(wake_golden.parents[1]))
-    subprocess.run(["cmake", "-S", str(ROOT / "examples"), "-B", str(tmp_path), "-DCMAKE_BUILD_TYPE=Release"],
-                   check=True, capture_output=True, env=env)
-    build = subprocess.run(["cmake", "--build", str(tmp_path), "--target", "cascade", "--", "-j2"],
-                           capture_output=True, text=True, env=env)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    program = tmp_path / "cascade" / "cascade"
-    result = subprocess.run([str(program)], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
+    _, program, result = built
 
     shared, wake_arena, command_arena, apart = map(int, re.search(
         r"^arena: (\d+) bytes shared \(micro_speech (\d+) \+ kws (\d+) = (\d+) apart\)$", result.stdout, re.M).groups())
@@ -56,3 +68,25 @@ def test_cascade_runs_the_second_stage_only_on_words_and_shares_one_arena(tmp_pa
     # An odd number of files is a usage error.
     odd = subprocess.run([str(program), str(wake_golden / "in_0.bin")], capture_output=True, text=True, timeout=60)
     assert odd.returncode == 1 and "pairs of files" in odd.stderr
+
+
+@needs_cmake
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")),
+                    reason="arm-none-eabi-g++ or qemu-system-arm not installed")
+def test_the_cortex_m4_prints_the_host_cascade(built):
+    build_dir, _, host = built
+    shared = shared_path("golden", "micro_speech_quantized").parents[1]
+    elf = build_dir / "cascade_m4.elf"
+    # The device opens golden/<model>/in_K.bin relative to QEMU's working directory (run.py --cwd).
+    subprocess.run([PYTHON, str(ROOT / "targets" / "cortex-m" / "build.py"), "--cpu", "cortex-m4", "--no-heap",
+                    "-I", str(ROOT / "include"), "-I", str(build_dir / "cascade"), "-o", str(elf),
+                    str(ROOT / "examples" / "cascade" / "main.cpp"), '-DCASCADE_GOLDEN="golden"'], check=True)
+    assert_no_heap_or_exceptions(elf)
+    device = subprocess.run([PYTHON, str(ROOT / "targets" / "cortex-m" / "run.py"), "--cwd", str(shared), str(elf)],
+                            capture_output=True, text=True, timeout=300)
+    assert device.returncode == 0, device.stdout[-2000:] + device.stderr
+    # Every line is the host's (the arena sizes, the scores of both stages, which inputs woke the
+    # second stage), the file names relative to the working directory.
+    expected = host.stdout.replace(str(shared) + "/golden/", "golden/")
+    assert "command scores:" in expected and "command: not run" in expected
+    assert device.stdout == expected
