@@ -10,15 +10,38 @@
 // no window copy). For comparison the same network also runs on a copy of the same 5 frames, as a
 // program without StreamWindow would do it; the program prints each window's anomaly score and
 // checks that both give the same output bytes. Exit status 1 if any window differs.
+//
+// The same source runs on the host (stdio) and on a Cortex-M4 under QEMU (semihost::print: no
+// printf; the score is printed from an integer number of thousandths, so both print the same text).
+// The device has no command line: it feeds 40 frames, the host's default.
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <span>
+#include <type_traits>
 
 #include <tinynet/tinynet.hpp>
 
 #include "anomaly_model.hpp"
+
+#if defined(__arm__)
+#include "semihost.hpp"
+template <class... Args>
+static void print(const Args&... args) { semihost::print(args...); }
+#else
+#include <cstdio>
+#include <cstdlib>
+template <class T>
+static void print_one(T value) {
+  if constexpr (std::is_integral_v<T> && std::is_signed_v<T>)
+    std::printf("%lld", static_cast<long long>(value));
+  else if constexpr (std::is_integral_v<T>)
+    std::printf("%llu", static_cast<unsigned long long>(value));
+  else
+    std::fputs(value, stdout);
+}
+template <class... Args>
+static void print(const Args&... args) { (print_one(args), ...); }
+#endif
 
 using net = anomaly::network;
 constexpr std::size_t mel_bins = 128;
@@ -57,12 +80,23 @@ static double anomaly_score(Instance& instance, std::span<const std::int8_t, 5 *
   return sum / static_cast<double>(window.size());
 }
 
-int main(int argc, char** argv) {
-  const int frames = argc > 1 ? std::atoi(argv[1]) : 40;
-  if (frames < 5) {
-    std::fprintf(stderr, "streaming: FRAMES must be at least 5\n");
-    return 1;
-  }
+// Spaces that right-align `value` (>= 0) in `width` characters, as printf's "%*d" would.
+static const char* padding(long long value, int width) {
+  int digits = 1;
+  for (long long v = value; v >= 10; v /= 10) ++digits;
+  static constexpr const char spaces[] = "        ";
+  const int count = width - digits < 0 ? 0 : (width - digits > 8 ? 8 : width - digits);
+  return spaces + (8 - count);
+}
+
+// A non-negative score with three decimals in 8 characters ("%8.3f"), from whole thousandths.
+static void print_score(double score) {
+  const auto thousandths = static_cast<long long>(score * 1000.0 + 0.5);
+  const long long whole = thousandths / 1000, fraction = thousandths % 1000;
+  print(padding(whole, 4), whole, ".", fraction < 100 ? "0" : "", fraction < 10 ? "0" : "", fraction);
+}
+
+static int stream_frames(int frames) {
   int differing = 0, windows = 0;
   for (int t = 0; t < frames; ++t) {
     std::int8_t frame[mel_bins];
@@ -83,10 +117,24 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < copying.output().size(); ++i) same = same && streaming.output()[i] == copying.output()[i];
     differing += same ? 0 : 1;
     ++windows;
-    std::printf("frame %2d  anomaly score %8.3f  %s\n", t, anomaly_score(streaming, stream.window()),
-                same ? "same bytes as the copied window" : "DIFFERS from the copied window");
+    print("frame ", padding(t, 2), t, "  anomaly score ");
+    print_score(anomaly_score(streaming, stream.window()));
+    print("  ", same ? "same bytes as the copied window" : "DIFFERS from the copied window", "\n");
   }
-  std::printf("%d windows, %d differ; window buffer %zu bytes, arena %zu bytes\n", windows, differing, sizeof(stream),
-              net::arena_bytes);
+  print(windows, " windows, ", differing, " differ; window buffer ", sizeof(stream), " bytes, arena ", net::arena_bytes,
+        " bytes\n");
   return differing == 0 ? 0 : 1;
 }
+
+#if defined(__arm__)
+int main() { return stream_frames(40); }
+#else
+int main(int argc, char** argv) {
+  const int frames = argc > 1 ? std::atoi(argv[1]) : 40;
+  if (frames < 5) {
+    std::fprintf(stderr, "streaming: FRAMES must be at least 5\n");
+    return 1;
+  }
+  return stream_frames(frames);
+}
+#endif
