@@ -20,35 +20,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <type_traits>
 
 #include <tinynet/tinynet.hpp>
 
 #include "command_model.hpp"
 #include "wake_model.hpp"
 
-#if defined(__arm__)
-#include "semihost.hpp"
-template <class... Args>
-static void print(const Args&... args) { semihost::print(args...); }
-template <class... Args>
-static void print_error(const Args&... args) { semihost::print(args...); }
-#else
-#include <cstdio>
-template <class T>
-static void print_one(std::FILE* stream, T value) {
-  if constexpr (std::is_integral_v<T> && std::is_signed_v<T>)
-    std::fprintf(stream, "%lld", static_cast<long long>(value));
-  else if constexpr (std::is_integral_v<T>)
-    std::fprintf(stream, "%llu", static_cast<unsigned long long>(value));
-  else
-    std::fputs(value, stream);
-}
-template <class... Args>
-static void print(const Args&... args) { (print_one(stdout, args), ...); }
-template <class... Args>
-static void print_error(const Args&... args) { (print_one(stderr, args), ...); }
-#endif
+#include "../console.hpp"  // print(): stdio on the host, semihosting on the device
 
 using first_stage = wake::network;
 using second_stage = command::network;

@@ -16,32 +16,14 @@
 // The device has no command line: it feeds 40 frames, the host's default.
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <span>
-#include <type_traits>
 
 #include <tinynet/tinynet.hpp>
 
 #include "anomaly_model.hpp"
 
-#if defined(__arm__)
-#include "semihost.hpp"
-template <class... Args>
-static void print(const Args&... args) { semihost::print(args...); }
-#else
-#include <cstdio>
-#include <cstdlib>
-template <class T>
-static void print_one(T value) {
-  if constexpr (std::is_integral_v<T> && std::is_signed_v<T>)
-    std::printf("%lld", static_cast<long long>(value));
-  else if constexpr (std::is_integral_v<T>)
-    std::printf("%llu", static_cast<unsigned long long>(value));
-  else
-    std::fputs(value, stdout);
-}
-template <class... Args>
-static void print(const Args&... args) { (print_one(args), ...); }
-#endif
+#include "../console.hpp"  // print(): stdio on the host, semihosting on the device
 
 using net = anomaly::network;
 constexpr std::size_t mel_bins = 128;
@@ -132,7 +114,7 @@ int main() { return stream_frames(40); }
 int main(int argc, char** argv) {
   const int frames = argc > 1 ? std::atoi(argv[1]) : 40;
   if (frames < 5) {
-    std::fprintf(stderr, "streaming: FRAMES must be at least 5\n");
+    print_error("streaming: FRAMES must be at least 5\n");
     return 1;
   }
   return stream_frames(frames);

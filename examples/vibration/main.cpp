@@ -20,19 +20,9 @@
 #include "vibration_pruned_model.hpp"
 #include "vibration_sets.hpp"
 
+#include "../console.hpp"  // print(): stdio on the host, semihosting on the device
 #if defined(__arm__)
 #include "cycles.hpp"
-#include "semihost.hpp"
-template <class... Args>
-static void print(const Args&... args) { semihost::print(args...); }
-#else
-#include <cstdio>
-static void print_one(const char* text) { std::fputs(text, stdout); }
-static void print_one(long long value) { std::printf("%lld", value); }
-static void print_one(unsigned long value) { std::printf("%lu", value); }
-static void print_one(unsigned long long value) { std::printf("%llu", value); }
-template <class... Args>
-static void print(const Args&... args) { (print_one(args), ...); }
 #endif
 
 namespace data = vibration_data;
