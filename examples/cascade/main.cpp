@@ -11,7 +11,7 @@
 // stage's input is written, because the second stage's arena is the same bytes.
 //
 // The same source runs on the host (stdio) and on a Cortex-M4 under QEMU (semihosting: the files
-// are read from the host through semihost::open/read, the text goes out through semihost::print;
+// are read from the host through semihost::read_file, the text goes out through semihost::print;
 // no heap, no printf). The device has no command line: it runs the golden inputs, under
 // CASCADE_GOLDEN (a path relative to QEMU's working directory works: targets/cortex-m/run.py --cwd).
 //
@@ -45,36 +45,11 @@ static memory_t memory;
 // exactly that long.
 template <class Span>
 static bool read_exactly(const char* path, Span destination) {
-  const std::size_t bytes = destination.size_bytes();
-  std::size_t count = 0;
-  bool longer = false;
-#if defined(__arm__)
-  const int file = semihost::open(path, 1);  // "rb"
-  const bool opened = file != -1;
-  if (opened) {
-    count = semihost::read(file, destination.data(), bytes);
-    char extra;
-    longer = semihost::read(file, &extra, 1) != 0;
-    semihost::close(file);
-  }
-#else
-  std::FILE* file = std::fopen(path, "rb");
-  const bool opened = file != nullptr;
-  if (opened) {
-    count = std::fread(destination.data(), 1, bytes, file);
-    longer = std::fgetc(file) != EOF;
-    std::fclose(file);
-  }
-#endif
-  if (!opened) {
-    print_error("cascade: cannot open ", path, "\n");
-    return false;
-  }
-  if (count != bytes || longer) {
-    print_error("cascade: ", path, " is not ", bytes, " bytes of int8 features\n");
-    return false;
-  }
-  return true;
+  const FileStatus status = read_file(path, destination);
+  if (status == FileStatus::cannot_open) print_error("cascade: cannot open ", path, "\n");
+  if (status == FileStatus::wrong_size)
+    print_error("cascade: ", path, " is not ", destination.size_bytes(), " bytes of int8 features\n");
+  return status == FileStatus::ok;
 }
 
 template <class Scores>

@@ -49,23 +49,10 @@ static_assert(sizeof input_file<0>.text == sizeof "in0.bin" && output_file<12>.t
 
 template <class Span>
 static bool read_tensor(const char* path, Span span) {
-  const int handle = semihost::open(path, 1);
-  if (handle < 0) {
-    semihost::write("cannot open an input file\n");
-    return false;
-  }
-  const bool ok = semihost::read(handle, span.data(), span.size_bytes()) == span.size_bytes();
-  semihost::close(handle);
-  return ok;
-}
-
-template <class Span>
-static bool write_tensor(const char* path, Span span) {
-  const int handle = semihost::open(path, 5);
-  if (handle < 0) return false;
-  const bool ok = semihost::write(handle, span.data(), span.size_bytes()) == span.size_bytes();
-  semihost::close(handle);
-  return ok;
+  const semihost::FileStatus status = semihost::read_file(path, span);
+  if (status == semihost::FileStatus::cannot_open) semihost::write("cannot open an input file\n");
+  if (status == semihost::FileStatus::wrong_size) semihost::write("an input file is not the input's size\n");
+  return status == semihost::FileStatus::ok;
 }
 
 // Every input (every output) in order, stopping at the first failure.
@@ -75,7 +62,7 @@ static bool read_inputs(std::index_sequence<K...>) {
 }
 template <std::size_t... K>
 static bool write_outputs(std::index_sequence<K...>) {
-  return (write_tensor(output_file<K>.text, instance.output<K>()) && ...);
+  return ((semihost::write_file(output_file<K>.text, instance.output<K>()) == semihost::FileStatus::ok) && ...);
 }
 
 extern "C" int app_main() {

@@ -63,6 +63,32 @@ inline std::size_t write(int handle, const void* data, std::size_t bytes) {
   return bytes - static_cast<std::size_t>(call(sys_write, block));
 }
 
+// A whole host file of known size, as the runners, the test images and the examples move tensors:
+// read_file() fills exactly `bytes` bytes and refuses a file that is shorter or longer.
+enum class FileStatus : int { ok = 0, cannot_open, wrong_size };
+inline FileStatus read_file(const char* path, void* data, std::size_t bytes) {
+  const int handle = open(path, 1);  // "rb"
+  if (handle < 0) return FileStatus::cannot_open;
+  unsigned char extra;
+  const bool exact = read(handle, data, bytes) == bytes && read(handle, &extra, 1) == 0;
+  close(handle);
+  return exact ? FileStatus::ok : FileStatus::wrong_size;
+}
+inline FileStatus write_file(const char* path, const void* data, std::size_t bytes) {
+  const int handle = open(path, 5);  // "wb"
+  if (handle < 0) return FileStatus::cannot_open;
+  const bool complete = write(handle, data, bytes) == bytes;
+  close(handle);
+  return complete ? FileStatus::ok : FileStatus::wrong_size;
+}
+// The same for anything with data() and size_bytes() (std::span, tinynet's tensor views).
+template <class Bytes>
+  requires requires(Bytes b) { b.data(); b.size_bytes(); }
+FileStatus read_file(const char* path, Bytes bytes) { return read_file(path, bytes.data(), bytes.size_bytes()); }
+template <class Bytes>
+  requires requires(Bytes b) { b.data(); b.size_bytes(); }
+FileStatus write_file(const char* path, Bytes bytes) { return write_file(path, bytes.data(), bytes.size_bytes()); }
+
 // SYS_EXIT_EXTENDED with the block {ADP_Stopped_ApplicationExit = 0x20026, status}: QEMU exits
 // with `status` as its own exit status (0..255).
 [[noreturn]] inline void exit(int status) {
