@@ -90,6 +90,20 @@ def calibrate(model, samples, progress=None):
     return low, high
 
 
+def _constant_operands(model, constant):
+    """The float constants that ops declaring constant_operands take as data inputs."""
+    found = set()
+    for op in model.ops:
+        spec = ops.spec(op.opcode)
+        if not spec.constant_operands:
+            continue
+        for k in ops.data_input_positions(spec, op):
+            i = op.inputs[k]
+            if i >= 0 and i in constant and model.tensors[i].dtype == "float32":
+                found.add(i)
+    return found
+
+
 def quantize_model(model, samples, progress=None):
     """Returns a new int8 ir.Model quantized from the float32 `model` on `samples`."""
     for op in model.ops:
@@ -116,11 +130,18 @@ def quantize_model(model, samples, progress=None):
             parent[rb] = ra
 
     constant = {t.index for t in model.tensors if t.data is not None}
+    # Constant data operands (MUL by a full tensor, MAXIMUM with a constant, a constant side of
+    # BATCH_MATMUL, PRELU's alpha): int8 per tensor like an activation, over their own range; where
+    # the op's operands share the output's parameters ("shared"), the group's range includes them.
+    operands = _constant_operands(model, constant)
+    for index in operands:
+        data = model.tensors[index].data
+        low[index], high[index] = float(np.min(data)), float(np.max(data))
     for op in model.ops:
         spec = ops.spec(op.opcode)
         if spec.quantize == "shared":
             for i in [op.inputs[k] for k in ops.data_input_positions(spec, op)]:
-                if i >= 0 and i not in constant:
+                if i >= 0 and (i not in constant or i in operands):
                     for out in op.outputs:
                         union(out, i)
     group_low, group_high = {}, {}
@@ -137,6 +158,11 @@ def quantize_model(model, samples, progress=None):
 
     builder = Builder.derive(model)
     for index, (scale, zero_point) in params.items():
+        if index in operands:
+            values = fp.tflite_round(model.tensors[index].data.astype(np.float64) / np.float64(scale)) + zero_point
+            builder.replace_tensor(index, dtype="int8", data=np.clip(values, -128, 127).astype(np.int8),
+                                   scale=np.array([scale], np.float32), zero_point=np.array([zero_point], np.int64))
+            continue
         if builder.tensors[index].data is not None:
             continue
         builder.replace_tensor(index, dtype="int8", scale=np.array([scale], np.float32),

@@ -303,3 +303,70 @@ def test_new_ops_compile_and_match_the_reference(tmp_path):
         runner.run_host(binary, [inp], outs)
         for out, expected in zip(outs, interp.invoke([x])):
             np.testing.assert_allclose(np.fromfile(out, expected.dtype), expected.reshape(-1), rtol=1e-5, atol=1e-5)
+
+
+def _attention(g, d_model=8, d_head=4):
+    """One attention head over a [1, T, d_model] sequence: softmax(x Wq (x Wk)^T) x Wv."""
+    wq, wq_v = g.const(RNG.normal(0, 0.5, (d_model, d_head)))
+    wk, wk_v = g.const(RNG.normal(0, 0.5, (d_model, d_head)))
+    wv, wv_v = g.const(RNG.normal(0, 0.5, (d_model, d_head)))
+    q, k, v = (g.node("MatMul", ["x", w]) for w in (wq, wk, wv))
+    scores = g.node("MatMul", [q, g.node("Transpose", [k], perm=[0, 2, 1])])
+    y = g.node("MatMul", [g.node("Softmax", [scores], axis=-1), v])
+
+    def expected(x):
+        s = (x @ wq_v) @ np.swapaxes(x @ wk_v, 1, 2)
+        e = np.exp(s - s.max(axis=-1, keepdims=True))
+        return (e / e.sum(axis=-1, keepdims=True)) @ (x @ wv_v)
+    return y, expected
+
+
+def test_matmul_of_computed_tensors_is_a_batch_matmul(tmp_path):
+    g = Graph()
+    y, expected = _attention(g)
+    x = RNG.normal(0, 1, (1, 6, 8)).astype(np.float32)
+    ir = check(tmp_path, g.model([("x", x.shape)], [y]), x, [expected(x)], ["BATCH_MATMUL"])
+    matmuls = [op for op in ir.ops if op.opcode == "BATCH_MATMUL"]
+    assert len(matmuls) == 5          # three projections (rank-3 x: not a FULLY_CONNECTED) and two products
+    assert sum(all(ir.tensors[i].data is None for i in op.inputs) for op in matmuls) == 2
+    # A 2-D input times a constant stays a FULLY_CONNECTED.
+    g2 = Graph()
+    w, w_value = g2.const(RNG.normal(0, 1, (8, 3)))
+    x2 = RNG.normal(0, 1, (2, 8)).astype(np.float32)
+    ir2 = check(tmp_path, g2.model([("x", x2.shape)], [g2.node("MatMul", ["x", w])]), x2, [x2 @ w_value],
+                ["FULLY_CONNECTED"])
+    assert "BATCH_MATMUL" not in {op.opcode for op in ir2.ops}
+
+
+def test_quantized_constant_operands_compile_and_match_the_reference(tmp_path):
+    """--quantize gives constant operands (a full-tensor MUL, MAXIMUM with a constant, PRELU's alpha,
+    a constant BATCH_MATMUL side) int8 parameters of their own: the int8 model stays within a few
+    output steps of the float one, and the C++ gives the reference interpreter's bytes."""
+    from tinynet_py.quantize import quantize_model
+    g = Graph()
+    y, _ = _attention(g)
+    full, _ = g.const(RNG.normal(0, 1, (1, 6, 4)))
+    floor, _ = g.const(RNG.normal(0, 0.2, (1, 6, 4)))
+    slope, _ = g.const(RNG.uniform(0.05, 0.3, (4,)))
+    y = g.node("PRelu", [g.node("Max", [g.node("Mul", [y, full]), floor]), slope])
+    path = tmp_path / "m.onnx"
+    onnx.save(g.model([("x", (1, 6, 8))], [y]), str(path))
+    model = load_onnx(path)
+    samples = RNG.normal(0, 1, (40, 1, 6, 8)).astype(np.float32)
+    q = quantize_model(model, samples)
+    for op in q.ops:
+        for i in op.inputs:
+            assert i < 0 or q.tensors[i].dtype != "float32", (op.opcode, q.tensors[i].name)
+    assert {"BATCH_MATMUL", "MUL", "MAXIMUM", "PRELU"} <= {op.opcode for op in q.ops}
+    x = RNG.normal(0, 1, (1, 6, 8)).astype(np.float32)
+    out = q.tensors[q.outputs[0]]
+    scale, zp = float(out.scale[0]), int(out.zero_point[0])
+    xin = q.tensors[q.inputs[0]]
+    xq = np.clip(np.round(x / float(xin.scale[0])) + int(xin.zero_point[0]), -128, 127).astype(np.int8)
+    got = Interpreter(q).invoke([xq])[0]
+    want = Interpreter(model).invoke([x])[0]
+    assert np.max(np.abs((got.astype(np.float64) - zp) * scale - want)) < 6 * scale
+    binary = runner.build_host(emit.generate_header(q, "m"), "m", 1, 1)
+    (tmp_path / "in.bin").write_bytes(xq.tobytes())
+    runner.run_host(binary, [tmp_path / "in.bin"], [tmp_path / "out.bin"])
+    assert np.fromfile(tmp_path / "out.bin", np.int8).tobytes() == got.tobytes()

@@ -555,15 +555,50 @@ def _gemm(imp):
     fully_connected(imp, w.astype(np.float32), bias.astype(np.float32), x, colperm, rows)
 
 
-@translates("MatMul", targets=("FULLY_CONNECTED",))
+@translates("MatMul", targets=("FULLY_CONNECTED", "BATCH_MATMUL"))
 def _matmul(imp):
-    x, colperm = rows_input(imp, "MatMul")
-    rows, depth = imp.values[imp.node.input[0]].shape
-    b = np.asarray(imp.const(1, "the second operand (weights)"), np.float32)
-    if b.ndim != 2 or b.shape[0] != depth:
-        imp.node_fail(f"weights {list(b.shape)} do not fit input depth {depth}")
-    fully_connected(imp, np.ascontiguousarray(b.T), np.zeros(b.shape[1], np.float32), x,
-                         colperm, rows)
+    """x @ W with a constant 2-D W and a 2-D x is a FULLY_CONNECTED (W in flash, transposed once
+    here); any other product (both computed, as attention's Q K^T, or batched) is a BATCH_MATMUL on
+    the operands in ONNX axis order."""
+    va, vb = imp.input(0), imp.input(1)
+    if vb.const is not None and va.const is None and len(va.shape) == 2:
+        x, colperm = rows_input(imp, "MatMul")
+        rows, depth = va.shape
+        b = np.asarray(vb.const, np.float32)
+        if b.ndim != 2 or b.shape[0] != depth:
+            imp.node_fail(f"weights {list(b.shape)} do not fit input depth {depth}")
+        fully_connected(imp, np.ascontiguousarray(b.T), np.zeros(b.shape[1], np.float32), x, colperm, rows)
+        return
+    batch_matmul(imp, va, vb)
+
+
+def batch_matmul(imp, va, vb):
+    if va.const is not None and vb.const is not None:
+        imp.node_fail("both operands are constants")
+    shapes = [tuple(np.shape(v.const)) if v.const is not None else tuple(v.shape) for v in (va, vb)]
+    if not all(2 <= len(shape) <= 5 for shape in shapes):
+        imp.node_fail(f"operands {list(shapes[0])} and {list(shapes[1])}: BATCH_MATMUL takes ranks 2 to 5 "
+                      f"(1-D operands are not supported)")
+    (*batch_a, m, k), (*batch_b, k2, n) = shapes
+    if k != k2:
+        imp.node_fail(f"operands {list(shapes[0])} and {list(shapes[1])} have inner dimensions {k} and {k2}")
+    try:
+        batch = tuple(np.broadcast_shapes(tuple(batch_a), tuple(batch_b)))
+    except ValueError:
+        imp.node_fail(f"the batch dimensions of {list(shapes[0])} and {list(shapes[1])} do not broadcast")
+    indices = []
+    for k_, v in enumerate((va, vb)):
+        if v.const is not None:
+            indices.append(imp.const_tensor(f"{imp.out_name()}/{'lhs' if k_ == 0 else 'rhs'}",
+                                            np.asarray(v.const, np.float32)))
+        else:
+            indices.append(stored_as(imp, v, tuple(range(len(v.shape))), "MatMul reads its operands in ONNX "
+                                     "axis order"))
+    shape = batch + (m, n)
+    out = imp.activation_value(shape, tuple(range(len(shape))))
+    imp.add_op("BATCH_MATMUL", indices, [out.index], adj_x=False, adj_y=False,
+               asymmetric_quantize_inputs=False)
+    imp.define(out)
 
 
 # -- element-wise ------------------------------------------------------------------------

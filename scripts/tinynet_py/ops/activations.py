@@ -522,7 +522,8 @@ SPECS = [
            same_shape=True, quantize="calibrated", prune="channelwise", requant_table_bytes=int8_table_bytes),
     # alpha is usually a constant [C]: a tinynet::ConstantTensor. Its float values are not
     # quantized by `quantize` (the op then fails its dtype check with a one-line error).
-    OpSpec("PRELU", (0, None, []), prepare_prelu, run_prelu, emit_prelu, constant_operands=True),
+    OpSpec("PRELU", (0, None, []), prepare_prelu, run_prelu, emit_prelu, constant_operands=True,
+           quantize="calibrated"),
     OpSpec("ELU", (0, None, []), prepare_elu, run_elu, emit_elu, same_shape=True, quantize="calibrated",
            prune="channelwise", requant_table_bytes=int8_table_bytes),
 ]

@@ -588,5 +588,5 @@ SPECS = [
            requant_table_bytes=_requant_bytes(2)),
     OpSpec("BATCH_MATMUL", (101, "BatchMatMulOptions", _BATCH_MATMUL_FIELDS),
            prepare_batch_matmul, run_batch_matmul, emit_batch_matmul, macs=macs_batch_matmul,
-           params_text=params_batch_matmul, constant_operands=True),
+           params_text=params_batch_matmul, constant_operands=True, quantize="calibrated"),
 ]
