@@ -299,7 +299,8 @@ def estimate_elf(elf, cwd=None, cache_dir=None):
     and 'exit_status'."""
     status, output, window, counts = profile(elf, cwd, cache_dir)
     if window == 0:
-        raise RuntimeError("the program read the timer fewer than twice: nothing to estimate")
+        detail = f"it exited with {status}: {output.strip()[-300:]}" if status != 0 else "nothing to estimate"
+        raise RuntimeError(f"the program read the timer fewer than twice ({detail})")
     result = estimate(disassemble(elf), counts)
     result.update(window=window, exit_status=status, output=output)
     return result
