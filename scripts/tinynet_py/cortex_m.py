@@ -29,6 +29,7 @@ def _load_harness_tool(name):
 
 _HARNESS_BUILD = _load_harness_tool("build")
 _HARNESS_RUN = _load_harness_tool("run")
+M4_CYCLES = _load_harness_tool("m4_cycles")   # the Cortex-M4 cycle estimate (QEMU plugin + TRM timings)
 CPUS = _HARNESS_BUILD.load_cpus()             # cpu -> {flags, machine, linker_script, timer, timer_hz}
 COMMON_FLAGS = _HARNESS_BUILD.COMMON_FLAGS + ["-Wpedantic", "-Werror"]
 LINK_FLAGS = _HARNESS_BUILD.LINK_FLAGS
@@ -97,6 +98,19 @@ def run(elf, cpu="cortex-m4", cwd=None, timeout=600):
     except subprocess.TimeoutExpired:
         raise TinynetError(elf, f"QEMU ({machine}) did not finish within {timeout} s")
     return proc.returncode, proc.stdout + proc.stderr
+
+
+def estimate_m4_cycles(elf, cwd=None, cache_dir=None):
+    """m4_cycles.py's estimate for a Cortex-M4 ELF that reads the timer around the code to
+    estimate (run_main.cpp does): a dict with 'cycles', 'instructions', 'classes', ...
+    (m4_cycles.estimate) and 'window', the instructions the plugin counted."""
+    missing = available("cortex-m4")
+    if missing:
+        raise TinynetError(None, missing)
+    try:
+        return M4_CYCLES.estimate_elf(elf, cwd=cwd, cache_dir=cache_dir)
+    except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as error:
+        raise TinynetError(elf, f"the Cortex-M4 cycle estimate failed: {error}")
 
 
 def size(elf):

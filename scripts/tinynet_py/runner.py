@@ -155,6 +155,20 @@ def run_cortex_m(elf, cpu, input_paths, output_paths, model=None):
     return figures
 
 
+def estimate_cycles_cortex_m4(elf, input_paths):
+    """The Cortex-M4 cycle estimate of the runner's counted invoke() (cortex_m.estimate_m4_cycles:
+    the same run under QEMU with a counting plugin, weighted by the M4 TRM's timings)."""
+    from . import cortex_m
+    with tempfile.TemporaryDirectory(prefix="tinynet-qemu-") as work:
+        for k, path in enumerate(input_paths):
+            shutil.copyfile(path, os.path.join(work, f"in{k}.bin"))
+        result = cortex_m.estimate_m4_cycles(elf, cwd=work, cache_dir=cache_root())
+    if result["exit_status"] != 0:
+        raise TinynetError(None, f"the Cortex-M runner failed under QEMU (exit {result['exit_status']}): "
+                                 f"{result['output'].strip()[-500:]}")
+    return result
+
+
 def build_cortex_m_baseline(cpu="cortex-m4"):
     """targets/cortex-m/run_baseline.cpp, the runner without a network (cached): its flash and
     static RAM are subtracted from the runner's."""

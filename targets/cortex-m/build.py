@@ -53,7 +53,7 @@ def load_cpus():
 def cpu_flags(cpu):
     """-mcpu/-mfpu/-mfloat-abi and the timer defines for cycles.hpp."""
     row = load_cpus()[cpu]
-    timer = {"cmsdk": "-DTINYNET_TIMER_CMSDK=1", "nrf51": "-DTINYNET_TIMER_NRF51=1"}[row["timer"]]
+    timer = f"-DTINYNET_TIMER_{row['timer'].upper()}=1"   # as cmake/TinynetCortexM.cmake spells it
     return row["flags"] + [timer, f"-DTINYNET_TIMER_HZ={row['timer_hz']}"]
 
 

@@ -96,6 +96,8 @@ def cpu_of_elf(path):
         return "cortex-m7" if fp in (7, 8) else "cortex-m4"
     if arch in (16, 17):  # v8-M baseline, mainline
         return "cortex-m33"
+    if arch == 21:  # v8.1-M mainline
+        return "cortex-m55"
     raise ValueError(f"{path}: cannot tell the Cortex-M CPU from its build attributes (Tag_CPU_arch={arch});"
                      " pass --cpu or --machine")
 

@@ -1,9 +1,10 @@
 """The same model and input give the same output bytes whatever the compiler and optimisation
 level: g++ and clang++ at -O0, -O2 and -Os on the host, and arm-none-eabi-g++ at -O0, -O2 and -Os on
-a Cortex-M4 under QEMU -- for every model of the conformance set: every TFLM golden model (int8 and
+a Cortex-M4 under QEMU, and at -O2 on a Cortex-M55 (mps3-an547: the Helium kernels of
+kernels/arm_mve) -- for every model of the conformance set: every TFLM golden model (int8 and
 float) and every int16 conformance case of ../shared/conformance.
 
-One program per (compiler, level) holds all the networks (one generated header each, in its own
+One program per (compiler or CPU, level) holds all the networks (one generated header each, in its own
 namespace) and their inputs; it runs each network in one shared arena and prints the CRC-32 of
 each output. Integer outputs must equal TFLM's bytes (the golden file's CRC-32); every output,
 float ones included, must be the same in all nine builds."""
@@ -24,7 +25,7 @@ from tinynet_py import cortex_m, emit, runner
 from tinynet_py.tflite import load_model
 
 HOST = [(cxx, level) for cxx in ("g++", "clang++") for level in ("-O0", "-O2", "-Os")]
-DEVICE = [("cortex-m4", level) for level in ("-O0", "-O2", "-Os")]
+DEVICE = [("cortex-m4", level) for level in ("-O0", "-O2", "-Os")] + [("cortex-m55", "-O2")]
 BUILDS = HOST + DEVICE
 RESULTS = {}          # build id -> {case name: crc}
 C_TYPES = {"int8": "std::int8_t", "int16": "std::int16_t", "int32": "std::int32_t", "float32": "float"}
@@ -132,8 +133,8 @@ int main() {{
 
 
 def _available(target):
-    if target == "cortex-m4":
-        return cortex_m.available("cortex-m4")
+    if target in cortex_m.CPUS:
+        return cortex_m.available(target)
     return None if shutil.which(target) else f"{target} not installed"
 
 
@@ -164,12 +165,12 @@ def _parse(output, count):
 
 
 def _build_and_run(folder, target, level):
-    if target == "cortex-m4":
-        elf = folder / f"suite{level}.elf"
-        cortex_m.build([str(folder / "main.cpp")], str(elf), "cortex-m4", include_dirs=[runner.INCLUDE, str(folder)],
+    if target in cortex_m.CPUS:
+        elf = folder / f"suite-{target}{level}.elf"
+        cortex_m.build([str(folder / "main.cpp")], str(elf), target, include_dirs=[runner.INCLUDE, str(folder)],
                        extra_flags=[level])
         assert_no_heap_or_exceptions(elf)    # every conformance network, at every level
-        status, output = cortex_m.run(str(elf), "cortex-m4", timeout=600)
+        status, output = cortex_m.run(str(elf), target, timeout=600)
         assert status == 0, output[-2000:]
         return output
     binary = folder / f"suite-{target}{level}"

@@ -4,8 +4,9 @@
 // field, or one FullyConnected input row). On DSP cores it is stored in SXTB16 order: every group
 // of four values x0 x1 x2 x3 is laid out as x0 x2 x1 x3, the order kernels/arm_dsp/dot.hpp
 // multiplies in. The host's SSE2 kernel (kernels/x86_simd/dot.hpp) and the portable loops
-// (kernels/portable/dot.hpp, also used in constant evaluation) read it in plain order; integer sums
-// do not depend on their order, so every path gives the same bytes.
+// (kernels/portable/dot.hpp, also used in constant evaluation) read it in plain order, and so
+// does the Helium (MVE) kernel (kernels/arm_mve/dot.hpp), chosen over the DSP one where both
+// exist; integer sums do not depend on their order, so every path gives the same bytes.
 #pragma once
 
 #include <cstdint>
@@ -13,16 +14,18 @@
 
 #include "../core/target.hpp"
 #include "arm_dsp/dot.hpp"
+#include "arm_mve/dot.hpp"
 #include "portable/dot.hpp"
 #include "unroll.hpp"
 #include "x86_simd/dot.hpp"
 
 namespace tinynet::kernels {
 
-// Whether patches use SXTB16 order: on DSP cores at run time; never in constant evaluation.
+// Whether patches use SXTB16 order: on DSP cores without MVE at run time; never in constant
+// evaluation.
 constexpr bool sxtb16_layout() {
   if (std::is_constant_evaluated()) return false;
-  return TINYNET_ARM_DSP != 0;
+  return TINYNET_ARM_DSP != 0 && TINYNET_ARM_MVE == 0;
 }
 
 // Where element j of a patch of Count values is stored (only full groups of four are permuted).
@@ -38,7 +41,10 @@ template <int Count, int Rows, class Acc, int Stride = Count>
 constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, Acc* acc) {
   if constexpr (std::is_same_v<Acc, std::int32_t>) {
     if (!std::is_constant_evaluated()) {
-#if TINYNET_ARM_DSP
+#if TINYNET_ARM_MVE
+      arm_mve::dot_rows<Count, Rows, Stride>(patch, weights, acc);
+      return;
+#elif TINYNET_ARM_DSP
       arm_dsp::dot_rows<Count, Rows, Stride>(patch, weights, acc);
       return;
 #elif TINYNET_HOST_SIMD
@@ -57,7 +63,12 @@ constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, A
 template <int Count>
 constexpr void dot_2x2(const std::int16_t* patch0, const std::int16_t* patch1, const std::int8_t* weights,
                        std::int32_t* acc) {
-#if TINYNET_ARM_DSP
+#if TINYNET_ARM_MVE
+  if (!std::is_constant_evaluated()) {
+    arm_mve::dot_2x2<Count>(patch0, patch1, weights, acc);
+    return;
+  }
+#elif TINYNET_ARM_DSP
   if (!std::is_constant_evaluated()) {
     arm_dsp::dot_2x2<Count>(patch0, patch1, weights, acc);
     return;

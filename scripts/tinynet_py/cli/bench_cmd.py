@@ -21,7 +21,11 @@ NAME = "bench"
 HELP = "measure a model: instructions per inference on Cortex-M (QEMU), time on the host, flash, RAM"
 DESCRIPTION = """Builds the network into a runner and measures it. Cortex-M targets run under
 qemu-system-arm with -icount shift=6 and count the instructions of the second inference with the
-CMSDK dual timer, exactly as ../shared/anchors.md measured TensorFlow Lite Micro; flash is
+CMSDK dual timer, exactly as ../shared/anchors.md measured TensorFlow Lite Micro. On cortex-m4,
+cycles_estimate is an estimate of the Cortex-M4 cycles of that inference: the same run again with
+a QEMU plugin counting every executed instruction, weighted by the instruction timings of Arm's
+Cortex-M4 Technical Reference Manual (zero wait states, no cache; docs/performance.md, "Cycles",
+says how and what it leaves out; not a measurement); flash is
 text + data of the runner minus the same runner without a network; RAM is the arena plus the
 network's other static data plus the measured peak stack (of the whole runner, an upper bound). The host target times invoke() with
 Google Benchmark (median of 5 repetitions). The input is the model's zero point everywhere unless
@@ -90,9 +94,13 @@ def run(args):
     else:
         layers = figures.pop("layers", None)
         cascade_rows = figures.pop("cascade", None)
+        cycle_classes = figures.pop("cycle_classes", None)
         width = max(len(k) for k in figures)
         for key, value in figures.items():
             print(f"{key:<{width}}  {value:,}" if isinstance(value, int) else f"{key:<{width}}  {value}")
+        if cycle_classes:
+            print("cycles estimate by instruction class (executions; Cortex-M4 TRM timings, docs/performance.md):")
+            print("  " + ", ".join(f"{k} {v:,}" for k, v in cycle_classes.items()))
         if layers:
             print()
             print(_layer_table(layers))
@@ -198,8 +206,22 @@ def _bench_cortex_m(text, namespace, model, inp, cpu):
     stack = measured["stack_bytes"]
     # Static RAM the network adds: its arena (in .bss) and any other data.
     static_ram = max((data_n + bss_n) - (data_b + bss_b), arena)
+    cycles = {}
+    if cpu == "cortex-m4":
+        estimate = runner.estimate_cycles_cortex_m4(elf, [inp])
+        # The plugin counts the timer's stretch of instructions: the same count, or the estimate
+        # is of some other code.
+        if abs(estimate["window"] - measured["instructions"]) > 2:
+            raise TinynetError(elf, f"the cycle estimate counted {estimate['window']:,} instructions, the timer "
+                                    f"{measured['instructions']:,}")
+        cycles = {"cycles_estimate": estimate["cycles"],
+                  "cycle_classes": dict(sorted(estimate["classes"].items()),
+                                        taken_branches=estimate["taken_branches"],
+                                        pipelined_loads_stores=estimate["pipelined_loads_stores"],
+                                        address_stalls=estimate["address_stalls"])}
     return {
         "instructions": measured["instructions"],
+        **cycles,
         "flash_bytes": (text_n + data_n) - (text_b + data_b),
         "ram_bytes": static_ram + stack,
         "arena_bytes": arena,
