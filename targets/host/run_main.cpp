@@ -1,15 +1,20 @@
 // tinynet host runner: reads each input of a generated network from a file named on the command
-// line, invokes the network once in its static arena and writes each output to a file. The files
-// hold the tensors' raw bytes (input_t<I>::size elements of input_t<I>::element each).
+// line, invokes the network in its static arena and writes each output to a file. The files hold
+// the tensors' raw bytes (input_t<I>::size elements of input_t<I>::element each).
+//
+// Steps: an input file may hold several tensors back to back (every input file the same number):
+// the network is invoked once per step, a stateful network carrying its state from one step to the
+// next (from its reset state), and each output file receives the outputs of every step, back to
+// back. `tinynet run --invokes N` repeats one input N times; `--sequence` feeds stacked inputs.
 //
 //   g++ -std=c++20 -O2 -I include -I <folder of the header>
 //       -DTINYNET_MODEL_HEADER='"model.hpp"' -DTINYNET_MODEL_NAMESPACE=kws
 //       targets/host/run_main.cpp -o runner
 //   ./runner IN0 ... OUT0 ...
 //
-// Exit status: 0, 2 for a wrong argument count, 3 if an input file cannot be read or has the wrong
-// size, 4 if an output file cannot be written. `tinynet run --target host` builds and runs this
-// (scripts/tinynet_py/runner.py).
+// Exit status: 0, 2 for a wrong argument count, 3 if an input file cannot be read or its size is
+// not a whole number of steps (or differs between inputs), 4 if an output file cannot be written.
+// `tinynet run --target host` builds and runs this (scripts/tinynet_py/runner.py).
 #include <cstddef>
 #include <cstdio>
 #include <utility>
@@ -18,41 +23,33 @@
 
 static tinynet::Instance<net> instance;
 
-// The file must hold exactly the tensor's bytes.
+// One step of one input: 1 (read), 0 (the file ended before it), -1 (a partial tensor).
 template <class Span>
-static bool read_tensor(const char* path, Span span) {
-  std::FILE* f = std::fopen(path, "rb");
-  if (!f) {
-    std::fprintf(stderr, "cannot open %s\n", path);
-    return false;
-  }
+static int read_step(std::FILE* f, const char* path, Span span) {
   const std::size_t want = span.size_bytes();
   const std::size_t got = std::fread(span.data(), 1, want, f);
-  const bool extra = std::fgetc(f) != EOF;
-  std::fclose(f);
-  if (got != want || extra) {
-    std::fprintf(stderr, "%s: expected %zu bytes\n", path, want);
-    return false;
-  }
-  return true;
+  if (got == want) return 1;
+  if (got == 0) return 0;
+  std::fprintf(stderr, "%s: expected a multiple of %zu bytes\n", path, want);
+  return -1;
 }
 
-template <class Span>
-static bool write_tensor(const char* path, Span span) {
-  std::FILE* f = std::fopen(path, "wb");
-  if (!f) return false;
-  const bool ok = std::fwrite(span.data(), 1, span.size_bytes(), f) == span.size_bytes();
-  return std::fclose(f) == 0 && ok;
-}
-
-// Every input (then every output) in order, stopping at the first failure.
+// Every input's next step: 1 (all read), 0 (all ended together), -1 (an error).
 template <std::size_t... I>
-static bool read_inputs(char** paths, std::index_sequence<I...>) {
-  return (read_tensor(paths[I], instance.input<I>()) && ...);
+static int read_inputs(std::FILE** files, char** paths, std::index_sequence<I...>) {
+  const int got[] = {read_step(files[I], paths[I], instance.input<I>())...};
+  for (const int g : got)
+    if (g != got[0] || g < 0) {
+      if (g >= 0) std::fprintf(stderr, "the input files hold different numbers of tensors\n");
+      return -1;
+    }
+  return got[0];
 }
 template <std::size_t... I>
-static bool write_outputs(char** paths, std::index_sequence<I...>) {
-  return (write_tensor(paths[I], instance.output<I>()) && ...);
+static bool write_outputs(std::FILE** files, std::index_sequence<I...>) {
+  return ((std::fwrite(instance.output<I>().data(), 1, instance.output<I>().size_bytes(), files[I]) ==
+           instance.output<I>().size_bytes()) &&
+          ...);
 }
 
 int main(int argc, char** argv) {
@@ -64,8 +61,28 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "\n");
     return 2;
   }
-  if (!read_inputs(argv + 1, std::make_index_sequence<ins>{})) return 3;
-  instance.invoke();
-  if (!write_outputs(argv + 1 + ins, std::make_index_sequence<outs>{})) return 4;
+  std::FILE* inputs[ins];
+  std::FILE* outputs[outs];
+  for (std::size_t i = 0; i < ins; ++i)
+    if (!(inputs[i] = std::fopen(argv[1 + i], "rb"))) {
+      std::fprintf(stderr, "cannot open %s\n", argv[1 + i]);
+      return 3;
+    }
+  for (std::size_t i = 0; i < outs; ++i)
+    if (!(outputs[i] = std::fopen(argv[1 + ins + i], "wb"))) return 4;
+  std::size_t steps = 0;
+  for (;; ++steps) {
+    const int got = read_inputs(inputs, argv + 1, std::make_index_sequence<ins>{});
+    if (got < 0) return 3;
+    if (got == 0) break;
+    instance.invoke();
+    if (!write_outputs(outputs, std::make_index_sequence<outs>{})) return 4;
+  }
+  if (steps == 0) {
+    std::fprintf(stderr, "%s: empty input file\n", argv[1]);
+    return 3;
+  }
+  for (std::size_t i = 0; i < outs; ++i)
+    if (std::fclose(outputs[i]) != 0) return 4;
   return 0;
 }
