@@ -62,11 +62,11 @@ static int read_step(int handle, Span span) {
 // Every input file opened (or closed), every input's next step read, every output's step appended.
 template <std::size_t... K>
 static bool open_inputs(int* handles, std::index_sequence<K...>) {
-  return ((handles[K] = semihost::open(input_file<K>.text, 1)) >= 0 && ...);
+  return (((handles[K] = semihost::open(input_file<K>.text, 1)) >= 0) && ...);
 }
 template <std::size_t... K>
 static bool open_outputs(int* handles, std::index_sequence<K...>) {
-  return ((handles[K] = semihost::open(output_file<K>.text, 5)) >= 0 && ...);
+  return (((handles[K] = semihost::open(output_file<K>.text, 5)) >= 0) && ...);
 }
 static void close_all(const int* handles, std::size_t count) {
   for (std::size_t k = 0; k < count; ++k) semihost::close(handles[k]);

@@ -23,27 +23,24 @@
 
 static tinynet::Instance<net> instance;
 
-// One step of one input: 1 (read), 0 (the file ended before it), -1 (a partial tensor).
-template <class Span>
-static int read_step(std::FILE* f, const char* path, Span span) {
-  const std::size_t want = span.size_bytes();
-  const std::size_t got = std::fread(span.data(), 1, want, f);
-  if (got == want) return 1;
-  if (got == 0) return 0;
-  std::fprintf(stderr, "%s: expected a multiple of %zu bytes\n", path, want);
-  return -1;
+// The number of tensors `bytes` long an input file holds, or 0 (with a message) if its size is not a
+// positive multiple of that. Every input is checked before any output file is created.
+static std::size_t steps_in(std::FILE* f, const char* path, std::size_t bytes) {
+  long size = -1;
+  if (std::fseek(f, 0, SEEK_END) == 0) size = std::ftell(f);
+  std::rewind(f);
+  if (size <= 0 || static_cast<std::size_t>(size) % bytes != 0) {
+    std::fprintf(stderr, "%s: expected %zu bytes (or a multiple: one tensor per step)\n", path, bytes);
+    return 0;
+  }
+  return static_cast<std::size_t>(size) / bytes;
 }
 
-// Every input's next step: 1 (all read), 0 (all ended together), -1 (an error).
 template <std::size_t... I>
-static int read_inputs(std::FILE** files, char** paths, std::index_sequence<I...>) {
-  const int got[] = {read_step(files[I], paths[I], instance.input<I>())...};
-  for (const int g : got)
-    if (g != got[0] || g < 0) {
-      if (g >= 0) std::fprintf(stderr, "the input files hold different numbers of tensors\n");
-      return -1;
-    }
-  return got[0];
+static bool read_inputs(std::FILE** files, std::index_sequence<I...>) {
+  return ((std::fread(instance.input<I>().data(), 1, instance.input<I>().size_bytes(), files[I]) ==
+           instance.input<I>().size_bytes()) &&
+          ...);
 }
 template <std::size_t... I>
 static bool write_outputs(std::FILE** files, std::index_sequence<I...>) {
@@ -63,24 +60,31 @@ int main(int argc, char** argv) {
   }
   std::FILE* inputs[ins];
   std::FILE* outputs[outs];
-  for (std::size_t i = 0; i < ins; ++i)
-    if (!(inputs[i] = std::fopen(argv[1 + i], "rb"))) {
-      std::fprintf(stderr, "cannot open %s\n", argv[1 + i]);
-      return 3;
+  std::size_t steps = 0;
+  const bool sized = [&]<std::size_t... I>(std::index_sequence<I...>) {
+    const std::size_t tensor_bytes[] = {net::template input_t<I>::bytes...};
+    for (std::size_t i = 0; i < ins; ++i) {
+      if (!(inputs[i] = std::fopen(argv[1 + i], "rb"))) {
+        std::fprintf(stderr, "cannot open %s\n", argv[1 + i]);
+        return false;
+      }
+      const std::size_t n = steps_in(inputs[i], argv[1 + i], tensor_bytes[i]);
+      if (n == 0) return false;
+      if (i > 0 && n != steps) {
+        std::fprintf(stderr, "the input files hold different numbers of tensors (%zu and %zu)\n", steps, n);
+        return false;
+      }
+      steps = n;
     }
+    return true;
+  }(std::make_index_sequence<ins>{});
+  if (!sized) return 3;
   for (std::size_t i = 0; i < outs; ++i)
     if (!(outputs[i] = std::fopen(argv[1 + ins + i], "wb"))) return 4;
-  std::size_t steps = 0;
-  for (;; ++steps) {
-    const int got = read_inputs(inputs, argv + 1, std::make_index_sequence<ins>{});
-    if (got < 0) return 3;
-    if (got == 0) break;
+  for (std::size_t step = 0; step < steps; ++step) {
+    if (!read_inputs(inputs, std::make_index_sequence<ins>{})) return 3;
     instance.invoke();
     if (!write_outputs(outputs, std::make_index_sequence<outs>{})) return 4;
-  }
-  if (steps == 0) {
-    std::fprintf(stderr, "%s: empty input file\n", argv[1]);
-    return 3;
   }
   for (std::size_t i = 0; i < outs; ++i)
     if (std::fclose(outputs[i]) != 0) return 4;
