@@ -6,7 +6,13 @@
 //   arena_bytes: N       net::arena_bytes
 // and, built with -DTINYNET_PER_LAYER, "layer K: N" for every op (the timer is read after each op;
 // a few instructions of that hook are counted with the next op). The input is copied in again
-// before the counted run, as it was before each TFLM Invoke().
+// before the counted run, as it was before each TFLM Invoke(). A stateful network is reset after the
+// uncounted run, so the counted one starts from its initial state as TFLM's first Invoke() does.
+//
+// Steps (built with -DTINYNET_RUNNER_STEPS=1, as `tinynet run --invokes N` / `--sequence` build it):
+// an input file may hold several tensors back to back; after the first step the network is invoked
+// once per further tensor, state carried, and each output file receives every step's outputs. The
+// default build (what `tinynet bench` measures) has none of that code.
 //
 //   targets/cortex-m/build.py --cpu cortex-m4 -I include -I <folder of the header>
 //       -DTINYNET_MODEL_HEADER='"model.hpp"' -DTINYNET_MODEL_NAMESPACE=kws
@@ -65,10 +71,51 @@ static bool write_outputs(std::index_sequence<K...>) {
   return ((semihost::write_file(output_file<K>.text, instance.output<K>()) == semihost::FileStatus::ok) && ...);
 }
 
+#if TINYNET_RUNNER_STEPS
+// Steps 2, 3, ...: the output files written again from the first step's outputs (still in the
+// arena) and kept open; every input file read past its first tensor, then one tensor of each per
+// invoke, every step's outputs appended. 3 if the files end inside a tensor or unevenly.
+template <std::size_t... K, std::size_t... J>
+static int further_steps(std::index_sequence<K...>, std::index_sequence<J...>) {
+  int outs[] = {semihost::open(output_file<J>.text, 5)...};
+  for (const int h : outs)
+    if (h < 0) return 4;
+  const auto write_all = [&] {
+    return ((semihost::write(outs[J], instance.output<J>().data(), instance.output<J>().size_bytes()) ==
+             instance.output<J>().size_bytes()) &&
+            ...);
+  };
+  int status = write_all() ? 0 : 4;
+  int ins[] = {semihost::open(input_file<K>.text, 1)...};
+  for (const int h : ins)
+    if (h < 0) status = 3;
+  for (bool first = true; status == 0; first = false) {
+    const std::size_t got[] = {semihost::read(ins[K], instance.input<K>().data(), instance.input<K>().size_bytes())...};
+    const std::size_t want[] = {instance.input<K>().size_bytes()...};
+    bool all = true, none = true;
+    for (std::size_t k = 0; k < sizeof...(K); ++k) {
+      all = all && got[k] == want[k];
+      none = none && got[k] == 0;
+    }
+    if (!all) {
+      status = none && !first ? -1 : 3;
+      break;
+    }
+    if (first) continue;
+    instance.invoke();
+    if (!write_all()) status = 4;
+  }
+  for (const int h : ins) semihost::close(h);
+  for (const int h : outs) semihost::close(h);
+  return status < 0 ? 0 : status;
+}
+#endif
+
 extern "C" int app_main() {
   constexpr auto inputs = std::make_index_sequence<net::input_count>{};
   if (!read_inputs(inputs)) return 3;
   instance.invoke();
+  instance.reset();  // no code for a network without state
   if (!read_inputs(inputs)) return 3;
   cycles::start();
 #ifdef TINYNET_PER_LAYER
@@ -87,6 +134,10 @@ extern "C" int app_main() {
   const std::uint32_t after = cycles::now();
 #endif
   if (!write_outputs(std::make_index_sequence<net::output_count>{})) return 4;
+#if TINYNET_RUNNER_STEPS
+  if (const int status = further_steps(inputs, std::make_index_sequence<net::output_count>{}); status != 0)
+    return status;
+#endif
   char text[24];
   semihost::write("instructions: ");
   semihost::write(semihost::decimal(cycles::instructions(before, after), text));

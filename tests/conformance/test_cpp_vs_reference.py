@@ -454,6 +454,15 @@ def indexing_cases():
     yield am("arg_max_axis2_float", "ARG_MAX", (2, 3, 4, 2), 2, dtype="float32")
 
 
+def svdf_cases():
+    """Beyond tflm-ops' int8 cases: three and five invokes per feed (state carried), rank 3, float."""
+    s = sm.svdf_case
+    yield s("svdf_int16_state_rank2_batch2_5_invokes", 2, 9, 3, 2, 4, invokes=5, in_zp=-128, out_zp=10)
+    yield s("svdf_int8_state_rank3", 1, 12, 2, 3, 5, time_dtype="int8", in_zp=127, out_zp=-20)
+    yield s("svdf_float_rank2_relu", 2, 7, 3, 2, 3, activation="RELU", dtype="float32")
+    yield s("svdf_float_memory1_relu6", 1, 5, 4, 1, 1, activation="RELU6", dtype="float32", invokes=2)
+
+
 def chain_cases():
     yield sm.chain_conv_pool_fc_softmax("chain_conv_maxpool_fc_softmax")
     yield sm.chain_quantize_depthwise_dequantize("chain_quantize_depthwise_dequantize")
@@ -466,7 +475,7 @@ def catalogue():
     for family in (conv_cases, depthwise_cases, transpose_conv_cases, batch_matmul_cases,
                    fully_connected_cases, pool_cases, mean_cases, reduce_cases,
                    arithmetic_cases, elementwise_cases, activation_cases, softmax_cases, quantize_cases, shape_cases,
-                   indexing_cases, chain_cases):
+                   indexing_cases, svdf_cases, chain_cases):
         cases.extend(family())
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"
@@ -511,7 +520,7 @@ def _run_chunk(cases, work):
     lines, outputs = [], {}
     for k, (case, model) in enumerate(zip(cases, models)):
         runs = _write_feeds(case, model, work, k)
-        lines += [(k, ins, outs) for ins, outs in runs]
+        lines += [(k, ins, outs, case.invokes) for ins, outs in runs]
         outputs[case.name] = [outs for _, outs in runs]
     program.run(work, lines)
     return outputs
@@ -523,7 +532,17 @@ def _run_alone(case, work):
     binary = runner.build_host(emit.generate_header(model, "m"), "m")
     runs = _write_feeds(case, model, work, 0)
     for ins, outs in runs:
-        runner.run_host(binary, ins, outs)
+        # The runner invokes once per tensor of its input files (targets/host/run_main.cpp): the
+        # inputs repeated `invokes` times, the outputs of the last step kept.
+        repeated = []
+        for path in ins:
+            data = path.read_bytes()
+            path.with_suffix(".steps").write_bytes(data * case.invokes)
+            repeated.append(path.with_suffix(".steps"))
+        runner.run_host(binary, repeated, outs)
+        for path in outs:
+            data = path.read_bytes()
+            path.write_bytes(data[len(data) - len(data) // case.invokes:])
     return [outs for _, outs in runs]
 
 
@@ -596,7 +615,14 @@ def test_cpp_matches_reference(case, outputs):
     if isinstance(paths, Exception):
         raise paths
     model = parse_model(case.data, f"{case.name}.tflite")
-    expected = case.expected or Interpreter(model).invoke
+    interpreter = Interpreter(model)
+
+    def reference(feed):
+        interpreter.reset()          # each feed from the reset state, `invokes` times (stateful)
+        for _ in range(case.invokes):
+            result = interpreter.invoke(feed)
+        return result
+    expected = case.expected or reference
     failures = []
     for k, (feed, out_paths) in enumerate(zip(case.feeds, paths)):
         for want, path in zip(expected(list(feed)), out_paths):
