@@ -59,6 +59,8 @@ class Interpreter:
                     args.append(None)
                 elif model.tensors[i].data is not None:
                     args.append(model.tensors[i].data)
+                elif i not in values and model.tensors[i].is_variable:
+                    args.append(None)      # a state tensor: the op starts it at its zero point
                 else:
                     args.append(values[i])
             result = REGISTRY[op.opcode].run(self.plans[op.index], *args)

@@ -82,10 +82,10 @@ class OpSpec:
 
 def _collect():
     from . import activations, arithmetic, indexing, layout, pooling, quantization, weighted
-    from . import normalization
+    from . import normalization, recurrent
     registry = {}
     for module in (weighted, pooling, arithmetic, layout, activations, quantization, indexing,
-                   normalization):
+                   normalization, recurrent):
         for spec in module.SPECS:
             if spec.opcode in registry:
                 raise RuntimeError(f"op {spec.opcode} is registered twice")
