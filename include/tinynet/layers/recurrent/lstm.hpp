@@ -135,17 +135,32 @@ struct UnidirectionalSequenceLstm {
   // One gate's pre-activation (Q3.12) for every unit: the two FullyConnected layers of
   // CalculateLstmGate, each requantized and saturated to int16, and their saturating sum.
   static constexpr void gate_inputs(int gate, const std::int16_t* x_patch, const std::int16_t* h_patch, std::int16_t* z) {
-    const int row0 = gate * units;
-    for (int u = 0; u < units; ++u) {
-      const int r = row0 + u;
+    const QuantizedMultiplier mi = Params.input_to_gate[gate], mh = Params.recurrent_to_gate[gate];
+    const auto finish = [&](int u, std::int32_t from_input, std::int32_t from_hidden) {
+      const std::int32_t a = detail::saturate16(fixed::multiply_by_quantized_multiplier(from_input, mi.multiplier, mi.shift));
+      const std::int32_t b = detail::saturate16(fixed::multiply_by_quantized_multiplier(from_hidden, mh.multiplier, mh.shift));
+      z[u] = static_cast<std::int16_t>(detail::saturate16(a + b));
+    };
+    // Two units per pass (kernels/dot.hpp), as FullyConnected does.
+    int u = 0;
+    for (; u + 2 <= units; u += 2) {
+      const int r = gate * units + u;
+      std::int32_t from_input[2] = {folded_input_bias[static_cast<std::size_t>(r)],
+                                    folded_input_bias[static_cast<std::size_t>(r + 1)]};
+      kernels::dot_rows<depth, 2>(x_patch, &InputWeights[r * depth], from_input);
+      std::int32_t from_hidden[2] = {folded_recurrent_bias[static_cast<std::size_t>(r)],
+                                     folded_recurrent_bias[static_cast<std::size_t>(r + 1)]};
+      kernels::dot_rows<units, 2>(h_patch, &RecurrentWeights[r * units], from_hidden);
+      finish(u, from_input[0], from_hidden[0]);
+      finish(u + 1, from_input[1], from_hidden[1]);
+    }
+    if constexpr (units % 2 != 0) {
+      const int r = gate * units + units - 1;
       std::int32_t from_input[1] = {folded_input_bias[static_cast<std::size_t>(r)]};
       kernels::dot_rows<depth, 1>(x_patch, &InputWeights[r * depth], from_input);
       std::int32_t from_hidden[1] = {folded_recurrent_bias[static_cast<std::size_t>(r)]};
       kernels::dot_rows<units, 1>(h_patch, &RecurrentWeights[r * units], from_hidden);
-      const QuantizedMultiplier mi = Params.input_to_gate[gate], mh = Params.recurrent_to_gate[gate];
-      const std::int32_t a = detail::saturate16(fixed::multiply_by_quantized_multiplier(from_input[0], mi.multiplier, mi.shift));
-      const std::int32_t b = detail::saturate16(fixed::multiply_by_quantized_multiplier(from_hidden[0], mh.multiplier, mh.shift));
-      z[u] = static_cast<std::int16_t>(detail::saturate16(a + b));
+      finish(units - 1, from_input[0], from_hidden[0]);
     }
   }
 
