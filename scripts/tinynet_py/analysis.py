@@ -128,6 +128,14 @@ def _lifetimes(model):
             touch(i, op.index)
     for i in model.outputs:
         touch(i, steps)
+    # State (variable tensors) lives across invokes: from before the first op to after the last,
+    # with its 16-byte marker (docs/design.md, "State").
+    state = [i for op in model.ops for i in op.inputs if i >= 0 and t[i].is_variable and t[i].data is None]
+    for i in state:
+        touch(i, -1)
+        touch(i, steps)
+    if state:
+        groups["state marker"] = {"tensors": set(), "size": ALIGNMENT, "first": -1, "last": steps}
     return list(groups.values())
 
 

@@ -127,9 +127,13 @@ class _Emitter:
         shape = ", ".join(str(int(d)) for d in t.shape) if len(t.shape) else "1"
         element = ELEMENT_TYPES[t.dtype]
         comment = f"// '{escape(t.name)}'"
+        # A variable tensor is state an op keeps across invokes (docs/design.md, "State").
+        kind = "StateTensor" if t.is_variable else "Tensor"
+        if t.is_variable:
+            comment += " (state, kept across invokes)"
         if t.dtype == "float32" or not t.is_quantized:
             self.lines_tensors.append(
-                f"{comment}\nstruct {name} : tinynet::Tensor<{element}, tinynet::Shape<{shape}>> {{}};\n")
+                f"{comment}\nstruct {name} : tinynet::{kind}<{element}, tinynet::Shape<{shape}>> {{}};\n")
         else:
             if t.per_channel:
                 raise ModelError(self.model.path, f"tensor {index} ('{t.name}'): per-channel "
@@ -137,7 +141,7 @@ class _Emitter:
             self.lines_tensors.append(
                 f"{comment}\ninline constexpr tinynet::Quant {name}_quant{{{cpp_float(t.scale_scalar)}, "
                 f"{t.zero_point_scalar}}};\n"
-                f"struct {name} : tinynet::Tensor<{element}, tinynet::Shape<{shape}>, {name}_quant> {{}};\n")
+                f"struct {name} : tinynet::{kind}<{element}, tinynet::Shape<{shape}>, {name}_quant> {{}};\n")
 
     def declare_constant_tensor(self, index):
         """A constant operand of an element-wise op: its values as a flat array and a
@@ -235,7 +239,10 @@ class _Emitter:
                         self.declare_constant_tensor(i)
                         declared.add(i)
                 elif i not in declared:
-                    self.fail(op, f"reads tensor {i} before any op writes it")
+                    if not m.tensors[i].is_variable:
+                        self.fail(op, f"reads tensor {i} before any op writes it")
+                    self.declare_tensor(i)     # state: a StateTensor the op updates in place
+                    declared.add(i)
             for index in op.outputs:
                 self.declare_tensor(index)
                 declared.add(index)

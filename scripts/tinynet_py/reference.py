@@ -7,6 +7,11 @@ the ops in order.  Integer kernels compute in int64 and wrap to 32 bits where TF
 int32 arithmetic would, so results match TFLM bit for bit; float kernels match within
 float rounding (TFLM accumulates in float32 in loop order, we in float64).
 
+State: a variable tensor (TFLite `is_variable`: SVDF's activation state, an LSTM's hidden and
+cell state) keeps its value from one invoke() to the next; the op's `run` receives it as a
+writable array and updates it in place. It starts, and reset() puts it back, at TFLM's
+ResetVariableTensor value: the zero point for int8, 0 for every other type.
+
 The kernels live with the rest of each op's description in the op registry (ops/); each
 names the TFLM function it follows.  Paths are relative to tensorflow/lite/.
 """
@@ -36,6 +41,21 @@ class Interpreter:
                 # The scales of the op's tensors give a ratio the kernels cannot represent.
                 raise ModelError(model.path, f"op #{op.index} {op.opcode}: {e} (check the scales "
                                              f"of its input, weight and output tensors)") from None
+        self.state = {}
+        self.reset()
+
+    def state_tensors(self):
+        """Indices of the model's state tensors (variable tensors some op reads), in op order."""
+        seen = []
+        for op in self.model.ops:
+            for i in op.inputs:
+                if i >= 0 and self.model.tensors[i].is_variable and i not in seen:
+                    seen.append(i)
+        return seen
+
+    def reset(self):
+        """Every state tensor back to its initial value (see the module's docstring)."""
+        self.state = {i: initial_state(self.model.tensors[i]) for i in self.state_tensors()}
 
     def invoke(self, inputs, keep_all=False):
         """Runs the model on `inputs` (one array per graph input, any shape with the right
@@ -44,7 +64,7 @@ class Interpreter:
         model = self.model
         if len(inputs) != len(model.inputs):
             raise ValueError(f"the model has {len(model.inputs)} inputs, got {len(inputs)}")
-        values = {}
+        values = dict(self.state)      # the same arrays: ops update them in place
         for index, array in zip(model.inputs, inputs):
             t = model.tensors[index]
             array = np.asarray(array)
@@ -59,8 +79,6 @@ class Interpreter:
                     args.append(None)
                 elif model.tensors[i].data is not None:
                     args.append(model.tensors[i].data)
-                elif i not in values and model.tensors[i].is_variable:
-                    args.append(None)      # a state tensor: the op starts it at its zero point
                 else:
                     args.append(values[i])
             result = REGISTRY[op.opcode].run(self.plans[op.index], *args)
@@ -73,3 +91,9 @@ class Interpreter:
         return [values[i] for i in model.outputs]
 
 
+
+
+def initial_state(t):
+    """A state tensor's value after TFLM's ResetVariableTensor: int8 at its zero point, else 0."""
+    value = t.zero_point_scalar if t.dtype == "int8" else 0
+    return np.full(t.shape, value, dtype=DTYPES[t.dtype])

@@ -25,7 +25,7 @@ PALETTE_STEP = 137.508   # golden angle: neighbouring buffers get distinct hues
 
 # ---- the compiled arena plan ------------------------------------------------------------------
 
-_TENSOR_DECL = re.compile(r"^struct t(\d+) : tinynet::(Constant)?Tensor<", re.M)
+_TENSOR_DECL = re.compile(r"^struct t(\d+) : tinynet::(Constant)?(?:State)?Tensor<", re.M)
 _OP_DECL = re.compile(r"^// op (\d+): (\S+)\nusing (\w+) = ", re.M)
 
 

@@ -215,7 +215,9 @@ class _Reader:
             else:
                 self.fail(problem)
         data = None
-        if raw["raw"] is not None:
+        # A variable tensor (state an op keeps across invokes: SVDF, LSTM) lives in the arena; TFLM
+        # never reads a buffer one may carry (ResetVariableTensor fills it), so neither does tinynet.
+        if raw["raw"] is not None and not raw["is_variable"]:
             np_dtype = np.dtype(DTYPES[dtype]).newbyteorder("<")
             count = int(np.prod(raw["shape"], dtype=np.int64))
             expected = count * np_dtype.itemsize

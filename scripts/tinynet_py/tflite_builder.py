@@ -111,9 +111,11 @@ _TYPE_CODES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int
 
 
 def tensor(shape, dtype, buffer=0, name="t", scale=None, zero_point=None,
-           quantized_dimension=0, shape_signature=None):
+           quantized_dimension=0, shape_signature=None, is_variable=False):
     fields = {"f0": ("vec_int32", list(shape)), "f1": ("int8", _TYPE_CODES[dtype]),
               "f2": ("uint32", buffer), "f3": ("string", name)}
+    if is_variable:
+        fields["f5"] = ("bool", 1)
     if scale is not None:
         scale = list(np.atleast_1d(scale))
         zero_point = list(np.atleast_1d(zero_point if zero_point is not None else [0] * len(scale)))

@@ -1,15 +1,20 @@
 // tinynet host runner: reads each input of a generated network from a file named on the command
-// line, invokes the network once in its static arena and writes each output to a file. The files
-// hold the tensors' raw bytes (input_t<I>::size elements of input_t<I>::element each).
+// line, invokes the network in its static arena and writes each output to a file. The files hold
+// the tensors' raw bytes (input_t<I>::size elements of input_t<I>::element each).
+//
+// Steps: an input file may hold several tensors back to back (every input file the same number):
+// the network is invoked once per step, a stateful network carrying its state from one step to the
+// next (from its reset state), and each output file receives the outputs of every step, back to
+// back. `tinynet run --invokes N` repeats one input N times; `--sequence` feeds stacked inputs.
 //
 //   g++ -std=c++20 -O2 -I include -I <folder of the header>
 //       -DTINYNET_MODEL_HEADER='"model.hpp"' -DTINYNET_MODEL_NAMESPACE=kws
 //       targets/host/run_main.cpp -o runner
 //   ./runner IN0 ... OUT0 ...
 //
-// Exit status: 0, 2 for a wrong argument count, 3 if an input file cannot be read or has the wrong
-// size, 4 if an output file cannot be written. `tinynet run --target host` builds and runs this
-// (scripts/tinynet_py/runner.py).
+// Exit status: 0, 2 for a wrong argument count, 3 if an input file cannot be read or its size is
+// not a whole number of steps (or differs between inputs), 4 if an output file cannot be written.
+// `tinynet run --target host` builds and runs this (scripts/tinynet_py/runner.py).
 #include <cstddef>
 #include <cstdio>
 #include <utility>
@@ -18,41 +23,30 @@
 
 static tinynet::Instance<net> instance;
 
-// The file must hold exactly the tensor's bytes.
-template <class Span>
-static bool read_tensor(const char* path, Span span) {
-  std::FILE* f = std::fopen(path, "rb");
-  if (!f) {
-    std::fprintf(stderr, "cannot open %s\n", path);
-    return false;
+// The number of tensors `bytes` long an input file holds, or 0 (with a message) if its size is not a
+// positive multiple of that. Every input is checked before any output file is created.
+static std::size_t steps_in(std::FILE* f, const char* path, std::size_t bytes) {
+  long size = -1;
+  if (std::fseek(f, 0, SEEK_END) == 0) size = std::ftell(f);
+  std::rewind(f);
+  if (size <= 0 || static_cast<std::size_t>(size) % bytes != 0) {
+    std::fprintf(stderr, "%s: expected %zu bytes (or a multiple: one tensor per step)\n", path, bytes);
+    return 0;
   }
-  const std::size_t want = span.size_bytes();
-  const std::size_t got = std::fread(span.data(), 1, want, f);
-  const bool extra = std::fgetc(f) != EOF;
-  std::fclose(f);
-  if (got != want || extra) {
-    std::fprintf(stderr, "%s: expected %zu bytes\n", path, want);
-    return false;
-  }
-  return true;
+  return static_cast<std::size_t>(size) / bytes;
 }
 
-template <class Span>
-static bool write_tensor(const char* path, Span span) {
-  std::FILE* f = std::fopen(path, "wb");
-  if (!f) return false;
-  const bool ok = std::fwrite(span.data(), 1, span.size_bytes(), f) == span.size_bytes();
-  return std::fclose(f) == 0 && ok;
-}
-
-// Every input (then every output) in order, stopping at the first failure.
 template <std::size_t... I>
-static bool read_inputs(char** paths, std::index_sequence<I...>) {
-  return (read_tensor(paths[I], instance.input<I>()) && ...);
+static bool read_inputs(std::FILE** files, std::index_sequence<I...>) {
+  return ((std::fread(instance.input<I>().data(), 1, instance.input<I>().size_bytes(), files[I]) ==
+           instance.input<I>().size_bytes()) &&
+          ...);
 }
 template <std::size_t... I>
-static bool write_outputs(char** paths, std::index_sequence<I...>) {
-  return (write_tensor(paths[I], instance.output<I>()) && ...);
+static bool write_outputs(std::FILE** files, std::index_sequence<I...>) {
+  return ((std::fwrite(instance.output<I>().data(), 1, instance.output<I>().size_bytes(), files[I]) ==
+           instance.output<I>().size_bytes()) &&
+          ...);
 }
 
 int main(int argc, char** argv) {
@@ -64,8 +58,35 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "\n");
     return 2;
   }
-  if (!read_inputs(argv + 1, std::make_index_sequence<ins>{})) return 3;
-  instance.invoke();
-  if (!write_outputs(argv + 1 + ins, std::make_index_sequence<outs>{})) return 4;
+  std::FILE* inputs[ins];
+  std::FILE* outputs[outs];
+  std::size_t steps = 0;
+  const bool sized = [&]<std::size_t... I>(std::index_sequence<I...>) {
+    const std::size_t tensor_bytes[] = {net::template input_t<I>::bytes...};
+    for (std::size_t i = 0; i < ins; ++i) {
+      if (!(inputs[i] = std::fopen(argv[1 + i], "rb"))) {
+        std::fprintf(stderr, "cannot open %s\n", argv[1 + i]);
+        return false;
+      }
+      const std::size_t n = steps_in(inputs[i], argv[1 + i], tensor_bytes[i]);
+      if (n == 0) return false;
+      if (i > 0 && n != steps) {
+        std::fprintf(stderr, "the input files hold different numbers of tensors (%zu and %zu)\n", steps, n);
+        return false;
+      }
+      steps = n;
+    }
+    return true;
+  }(std::make_index_sequence<ins>{});
+  if (!sized) return 3;
+  for (std::size_t i = 0; i < outs; ++i)
+    if (!(outputs[i] = std::fopen(argv[1 + ins + i], "wb"))) return 4;
+  for (std::size_t step = 0; step < steps; ++step) {
+    if (!read_inputs(inputs, std::make_index_sequence<ins>{})) return 3;
+    instance.invoke();
+    if (!write_outputs(outputs, std::make_index_sequence<outs>{})) return 4;
+  }
+  for (std::size_t i = 0; i < outs; ++i)
+    if (std::fclose(outputs[i]) != 0) return 4;
   return 0;
 }

@@ -456,14 +456,24 @@ def indexing_cases():
 
 def lstm_cases():
     """Beyond the trained_lstm_int8 goldens (batch 1, 20 units, cell scale 2^-12): several batch rows
-    in both layouts, an odd unit count, the cell clip, other cell scales (Tanh's input scaling), float."""
+    in both layouts, an odd unit count, the cell clip, other cell scales (Tanh's input scaling), float;
+    two invokes per feed (three for one case), the hidden and cell state carried between them."""
     m = sm.lstm_case
     yield m("lstm_batch_major_b2_t5_d6_u4", 2, 5, 6, 4)
     yield m("lstm_time_major_t4_b3_u5_clip_cell2^-11", 3, 4, 7, 5, time_major=True, cell_scale_log2=-11,
             cell_clip=1.5, in_zp=-128, hidden_zp=20)
-    yield m("lstm_cell2^-15_u3", 1, 6, 3, 3, cell_scale_log2=-15, in_zp=127, hidden_zp=0)
+    yield m("lstm_cell2^-15_u3", 1, 6, 3, 3, cell_scale_log2=-15, in_zp=127, hidden_zp=0, invokes=3)
     yield m("lstm_float_b2_t4", 2, 4, 5, 6, dtype="float32")
     yield m("lstm_float_time_major_clip", 2, 3, 4, 3, time_major=True, dtype="float32", cell_clip=0.8)
+
+
+def svdf_cases():
+    """Beyond tflm-ops' int8 cases: three and five invokes per feed (state carried), rank 3, float."""
+    s = sm.svdf_case
+    yield s("svdf_int16_state_rank2_batch2_5_invokes", 2, 9, 3, 2, 4, invokes=5, in_zp=-128, out_zp=10)
+    yield s("svdf_int8_state_rank3", 1, 12, 2, 3, 5, time_dtype="int8", in_zp=127, out_zp=-20)
+    yield s("svdf_float_rank2_relu", 2, 7, 3, 2, 3, activation="RELU", dtype="float32")
+    yield s("svdf_float_memory1_relu6", 1, 5, 4, 1, 1, activation="RELU6", dtype="float32", invokes=2)
 
 
 def chain_cases():
@@ -478,7 +488,7 @@ def catalogue():
     for family in (conv_cases, depthwise_cases, transpose_conv_cases, batch_matmul_cases,
                    fully_connected_cases, pool_cases, mean_cases, reduce_cases,
                    arithmetic_cases, elementwise_cases, activation_cases, softmax_cases, quantize_cases, shape_cases,
-                   indexing_cases, lstm_cases, chain_cases):
+                   indexing_cases, lstm_cases, svdf_cases, chain_cases):
         cases.extend(family())
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"
@@ -523,7 +533,7 @@ def _run_chunk(cases, work):
     lines, outputs = [], {}
     for k, (case, model) in enumerate(zip(cases, models)):
         runs = _write_feeds(case, model, work, k)
-        lines += [(k, ins, outs) for ins, outs in runs]
+        lines += [(k, ins, outs, case.invokes) for ins, outs in runs]
         outputs[case.name] = [outs for _, outs in runs]
     program.run(work, lines)
     return outputs
@@ -535,7 +545,17 @@ def _run_alone(case, work):
     binary = runner.build_host(emit.generate_header(model, "m"), "m")
     runs = _write_feeds(case, model, work, 0)
     for ins, outs in runs:
-        runner.run_host(binary, ins, outs)
+        # The runner invokes once per tensor of its input files (targets/host/run_main.cpp): the
+        # inputs repeated `invokes` times, the outputs of the last step kept.
+        repeated = []
+        for path in ins:
+            data = path.read_bytes()
+            path.with_suffix(".steps").write_bytes(data * case.invokes)
+            repeated.append(path.with_suffix(".steps"))
+        runner.run_host(binary, repeated, outs)
+        for path in outs:
+            data = path.read_bytes()
+            path.write_bytes(data[len(data) - len(data) // case.invokes:])
     return [outs for _, outs in runs]
 
 
@@ -608,7 +628,14 @@ def test_cpp_matches_reference(case, outputs):
     if isinstance(paths, Exception):
         raise paths
     model = parse_model(case.data, f"{case.name}.tflite")
-    expected = case.expected or Interpreter(model).invoke
+    interpreter = Interpreter(model)
+
+    def reference(feed):
+        interpreter.reset()          # each feed from the reset state, `invokes` times (stateful)
+        for _ in range(case.invokes):
+            result = interpreter.invoke(feed)
+        return result
+    expected = case.expected or reference
     failures = []
     for k, (feed, out_paths) in enumerate(zip(case.feeds, paths)):
         for want, path in zip(expected(list(feed)), out_paths):

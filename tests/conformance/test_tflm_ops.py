@@ -5,7 +5,8 @@ case on every run's inputs.
 
 Rules from the set's README: runs listed in `undefined_runs` are not required; runs in
 `failed_runs` (TFLM's Invoke() failed) have no expected output and are not compared; a float32
-NaN matches any NaN.  Cases of a claimed op that tinynet refuses (one-line error) are listed in
+NaN matches any NaN; a case with `invokes_per_run` (SVDF, which keeps state) invokes that many
+times on the same inputs from the reset state and compares the outputs of the last invoke.  Cases of a claimed op that tinynet refuses (one-line error) are listed in
 GAPS; a test checks that each is still refused, so the list stays true.
 """
 
@@ -51,6 +52,7 @@ class Case:
                    for r in self.meta.get("undefined_runs", []) + self.meta.get("failed_runs", [])}
         self.runs = [(k, run) for k, run in enumerate(self.meta["runs"])
                      if k not in skipped and run["outputs"] and not run.get("tflm_failed")]
+        self.invokes = int(self.meta.get("invokes_per_run", 1))
 
     def inputs(self, run):
         return [np.fromfile(self.folder / f, dtype=DTYPES[self.model.tensors[i].dtype])
@@ -107,7 +109,10 @@ def test_reference_matches_tflm(name):
     interpreter = Interpreter(case.model)
     assert case.runs, "no run with an expected output"
     for k, run in case.runs:
-        outputs = [np.ascontiguousarray(o).tobytes() for o in interpreter.invoke(case.inputs(run))]
+        interpreter.reset()          # a fresh TFLM interpreter per run: state at its initial value
+        for _ in range(case.invokes):
+            result = interpreter.invoke(case.inputs(run))
+        outputs = [np.ascontiguousarray(o).tobytes() for o in result]
         problem = check(case, run, outputs)
         assert problem is None, f"{name} run {k}: {problem}"
 
@@ -130,7 +135,7 @@ def program(tmp_path_factory):
         case = Case(name)
         for r, run in case.runs:
             outs = [work / f"{k}_{r}_{j}.bin" for j in range(len(case.model.outputs))]
-            lines.append((k, [case.folder / f for f in run["inputs"]], outs))
+            lines.append((k, [case.folder / f for f in run["inputs"]], outs, case.invokes))
             outputs[(name, r)] = outs
     program.run(work, lines)
     return outputs

@@ -28,8 +28,6 @@ inline constexpr std::int32_t bias[4] = {100, 200, 300, 400};
 // i x g: 2^-30 / 2^-12 = 0.5 x 2^-17; tanh(cell) x o: 2^-30 / 2^-7 = 0.5 x 2^-22.
 inline constexpr LstmParams params{.time_major = false,
                                    .cell_clip = 0.0f,
-                                   .input_zero_point = 10,
-                                   .hidden_zero_point = -5,
                                    .input_to_gate = {identity, identity, identity, identity},
                                    .recurrent_to_gate = {identity, identity, identity, identity},
                                    .forget_times_cell = {1 << 30, -14},
@@ -48,20 +46,39 @@ inline constexpr LstmParams time_major = [] {
   p.time_major = true;
   return p;
 }();
+inline constexpr Quant cell_q{1.0f / 4096, 0};
 struct x : Tensor<i8, Shape<1, 2, 1>, in_q> {};
-struct h : Tensor<i8, Shape<1, 2, 1>, hidden_q> {};
-using lstm = UnidirectionalSequenceLstm<x, h, input_weights, recurrent_weights, bias, params>;
-using lstm_clipped = UnidirectionalSequenceLstm<x, h, input_weights, recurrent_weights, bias, clipped>;
+struct y : Tensor<i8, Shape<1, 2, 1>, hidden_q> {};
+struct hidden : StateTensor<i8, Shape<1, 1>, hidden_q> {};
+struct cell : StateTensor<i16, Shape<1, 1>, cell_q> {};
+using lstm = UnidirectionalSequenceLstm<x, hidden, cell, y, input_weights, recurrent_weights, bias, params>;
+using lstm_clipped = UnidirectionalSequenceLstm<x, hidden, cell, y, input_weights, recurrent_weights, bias, clipped>;
 struct x2 : Tensor<i8, Shape<2, 2, 1>, in_q> {};
-struct h2 : Tensor<i8, Shape<2, 2, 1>, hidden_q> {};
-using lstm_batch_major = UnidirectionalSequenceLstm<x2, h2, input_weights, recurrent_weights, bias, params>;
-using lstm_time_major = UnidirectionalSequenceLstm<x2, h2, input_weights, recurrent_weights, bias, time_major>;
+struct y2 : Tensor<i8, Shape<2, 2, 1>, hidden_q> {};
+struct hidden2 : StateTensor<i8, Shape<2, 1>, hidden_q> {};
+struct cell2 : StateTensor<i16, Shape<2, 1>, cell_q> {};
+using lstm_batch_major =
+    UnidirectionalSequenceLstm<x2, hidden2, cell2, y2, input_weights, recurrent_weights, bias, params>;
+using lstm_time_major =
+    UnidirectionalSequenceLstm<x2, hidden2, cell2, y2, input_weights, recurrent_weights, bias, time_major>;
+
+// Runs op on `in` from the reset state (hidden at its zero point, cell 0).
+template <class Op, std::size_t N, std::size_t Rows>
+constexpr std::array<i8, N> run_fresh(const std::array<i8, N>& in) {
+  std::array<i8, Rows> h{};
+  std::array<i16, Rows> c{};
+  for (auto& v : h) v = -5;
+  std::array<i8, N> out{};
+  Op::run(in.data(), h.data(), c.data(), out.data());
+  return out;
+}
 
 // Gate pre-activations that saturate: bias 40000 or 30000, recurrent weights +-100.
 inline constexpr i8 one[4] = {1, 1, 1, 1};
 inline constexpr i8 hundreds[4] = {100, -100, 100, 100};
 inline constexpr std::int32_t big_bias[4] = {40000, 30000, -40000, 0};
-using saturating = UnidirectionalSequenceLstm<x, h, one, hundreds, big_bias, params>;
+using saturating = UnidirectionalSequenceLstm<x, hidden, cell, y, one, hundreds, big_bias, params>;
+using network = Network<Inputs<x>, Outputs<y>, lstm>;
 }  // namespace lstm1
 
 TEST_CASE("LSTM int8: two steps of one unit, worked by hand from TFLM's formulas") {
@@ -85,24 +102,40 @@ TEST_CASE("LSTM int8: two steps of one unit, worked by hand from TFLM's formulas
   // tanh(786): t[3] << 8 + 18 * 680 = 8924368, - 2^23 + 128 >> 8 = 2093
   // h = -5 + MBQM(2093 x 17225 = 36051925, 2^30, -22) = -5 + 4 (18025963 / 2^22 = 4.3) = -1.
   const std::array<i8, 2> in{30, 10};
-  std::array<i8, 2> out{};
-  lstm::run(in.data(), out.data());
+  const auto out = run_fresh<lstm, 2, 1>(in);
   CHECK(out[0] == -2);
   CHECK(out[1] == -1);
   // The folded biases: bias - 10 x w and -(-5) x 7.
   CHECK(lstm::folded_input_bias[0] == 100 - 10 * 2);
   CHECK(lstm::folded_recurrent_bias[3] == 35);
-  // The state starts again at its zero point on every run: the same outputs.
-  std::array<i8, 2> again{};
-  lstm::run(in.data(), again.data());
-  CHECK(again == out);
   // And in constant evaluation.
-  static_assert([] {
-    std::array<i8, 2> o{};
-    const std::array<i8, 2> i{30, 10};
-    lstm::run(i.data(), o.data());
-    return o[0] == -2 && o[1] == -1;
-  }());
+  static_assert(run_fresh<lstm, 2, 1>(std::array<i8, 2>{30, 10}) == std::array<i8, 2>{-2, -1});
+}
+
+TEST_CASE("LSTM int8: the state carries over to the next invoke; reset() starts the sequence again") {
+  using namespace lstm1;
+  static_assert(network::is_stateful && network::state_count == 2 && network::state_bytes == 1 + 2);
+  static Instance<network> net;
+  const std::array<i8, 2> in{30, 10};
+  std::copy(in.begin(), in.end(), net.input().begin());
+  net.invoke();
+  CHECK(net.output()[0] == -2);  // the first invoke starts from the reset state: the hand values
+  CHECK(net.output()[1] == -1);
+  CHECK(net.state<0>()[0] == -1);   // the hidden state after step 2
+  CHECK(net.state<1>()[0] == 262);  // the cell state after step 2
+  // The second invoke continues from h = -1 (h + 5 = 4), cell 262: step 1's gates see z = 140 + 28,
+  // so its output is not step 1's -2 of a fresh sequence.
+  std::copy(in.begin(), in.end(), net.input().begin());
+  net.invoke();
+  const std::array<i8, 2> second{net.output()[0], net.output()[1]};
+  CHECK(second != std::array<i8, 2>{-2, -1});
+  net.reset();
+  CHECK(net.state<0>()[0] == -5);
+  CHECK(net.state<1>()[0] == 0);
+  std::copy(in.begin(), in.end(), net.input().begin());
+  net.invoke();
+  CHECK(net.output()[0] == -2);
+  CHECK(net.output()[1] == -1);
 }
 
 TEST_CASE("LSTM int8: the cell clip") {
@@ -112,9 +145,7 @@ TEST_CASE("LSTM int8: the cell clip") {
   // (6953200 / 2^22 = 1.66). Step 2's cell (f x 100 / 2^15 + i x g / 2^18, about 51 + 163) is
   // clipped to 100 again, and o = sigmoid(3 x (400 + 7 x 2) = 1242): t[2] << 9 + 218 * 680 = 17624336
   // -> 17211 gives MBQM(800 x 17211 = 13768800, 2^30, -22) = 2 (6884400 / 2^22 = 1.64): h = -3.
-  const std::array<i8, 2> in{30, 10};
-  std::array<i8, 2> out{};
-  lstm_clipped::run(in.data(), out.data());
+  const auto out = run_fresh<lstm_clipped, 2, 1>(std::array<i8, 2>{30, 10});
   CHECK(out[0] == -3);
   CHECK(out[1] == -3);
 }
@@ -141,21 +172,20 @@ TEST_CASE("LSTM int8: batch rows keep their own state, batch-major and time-majo
   using namespace lstm1;
   // Two rows with step 1's and step 2's inputs of the first case each: both give -2, -1.
   const std::array<i8, 4> batch_major{30, 10, 30, 10};  // [batch][time]
-  std::array<i8, 4> out{};
-  lstm_batch_major::run(batch_major.data(), out.data());
-  CHECK(out == std::array<i8, 4>{-2, -1, -2, -1});
+  CHECK(run_fresh<lstm_batch_major, 4, 2>(batch_major) == std::array<i8, 4>{-2, -1, -2, -1});
   const std::array<i8, 4> time_major_in{30, 30, 10, 10};  // [time][batch]
-  lstm_time_major::run(time_major_in.data(), out.data());
-  CHECK(out == std::array<i8, 4>{-2, -2, -1, -1});
+  CHECK(run_fresh<lstm_time_major, 4, 2>(time_major_in) == std::array<i8, 4>{-2, -2, -1, -1});
 }
 
 namespace lstmf {
 struct x : Tensor<float, Shape<1, 2, 1>> {};
-struct h : Tensor<float, Shape<1, 2, 1>> {};
+struct y : Tensor<float, Shape<1, 2, 1>> {};
+struct hidden : StateTensor<float, Shape<1, 1>> {};
+struct cell : StateTensor<float, Shape<1, 1>> {};
 inline constexpr float zeros[4] = {0, 0, 0, 0};
 inline constexpr float bias[4] = {0.0f, 0.0f, 20.0f, -10.0f};  // i, f, g, o
 inline constexpr LstmParams params{};
-using lstm = UnidirectionalSequenceLstm<x, h, zeros, zeros, bias, params>;
+using lstm = UnidirectionalSequenceLstm<x, hidden, cell, y, zeros, zeros, bias, params>;
 }  // namespace lstmf
 
 TEST_CASE("LSTM float: gates from the biases") {
@@ -163,7 +193,8 @@ TEST_CASE("LSTM float: gates from the biases") {
   // cell 1 = 0.5 x 0 + 0.5 x 1 = 0.5, h = tanh(0.5) x e^-10; cell 2 = 0.5 x 0.5 + 0.5 = 0.75.
   const std::array<float, 2> in{3.0f, -7.0f};  // weights are zero: the input does not matter
   std::array<float, 2> out{};
-  lstmf::lstm::run(in.data(), out.data());
+  float h[1] = {0.0f}, c[1] = {0.0f};
+  lstmf::lstm::run(in.data(), h, c, out.data());
   CHECK(out[0] == doctest::Approx(std::tanh(0.5) * std::exp(-10.0)).epsilon(1e-6));
   CHECK(out[1] == doctest::Approx(std::tanh(0.75) * std::exp(-10.0)).epsilon(1e-6));
 }

@@ -1077,3 +1077,113 @@ def test_transpose_conv_16x8_refuses_what_tflm_would_get_wrong(in_zp, bias_dtype
     with pytest.raises(ModelError) as error:
         Interpreter(parse_model(g.build([x], [y]), "bad.tflite"))
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+# ---- SVDF (state across invokes) ---------------------------------------------------------------
+
+def _tflm_svdf_integer(x, wf, wt, bias, state, rank, in_zp, state_zp, out_zp, m1, m2, state_range):
+    """EvalIntegerSvdfReference (micro/kernels/svdf_common.cc) loop by loop, on a flat state list
+    it updates in place."""
+    n_batch, n_input = x.shape
+    n_filter, n_memory = wt.shape
+    n_unit = n_filter // rank
+    total_state = n_batch * n_filter * n_memory
+    for i in range(total_state - 1):
+        state[i] = state[i + 1]
+    for b_ in range(n_batch):
+        for r in range(n_filter):
+            dot = sum(int(wf[r, c]) * (int(x[b_, c]) - in_zp) for c in range(n_input))
+            dot = int(fp.multiply_by_quantized_multiplier(dot, *m1)) + state_zp
+            state[(b_ * n_filter + r) * n_memory + n_memory - 1] = min(max(dot, state_range[0]), state_range[1])
+    wrap = lambda v: (v + 2**31) % 2**32 - 2**31
+    out = np.zeros((n_batch, n_unit), np.int8)
+    for b_ in range(n_batch):
+        scratch = []
+        for i in range(n_filter):
+            acc = 0
+            for j in range(n_memory):
+                acc = wrap(acc + int(wt[i, j]) * (state[(b_ * n_filter + i) * n_memory + j] - state_zp))
+            scratch.append(acc)
+        for i in range(n_unit):
+            acc = int(bias[i])
+            for j in range(rank):
+                acc = wrap(acc + scratch[i * rank + j])
+            v = int(fp.multiply_by_quantized_multiplier(acc, *m2)) + out_zp
+            out[b_, i] = min(max(v, -128), 127)
+    return out
+
+
+@pytest.mark.parametrize("batch, input_size, units, rank, memory, time_dtype", [
+    (1, 8, 3, 1, 4, "int16"),
+    (2, 5, 2, 3, 3, "int16"),
+    (1, 6, 4, 2, 1, "int8"),
+    (3, 4, 2, 2, 5, "int8"),
+])
+def test_svdf_matches_tflm_loops_over_several_invokes(batch, input_size, units, rank, memory, time_dtype):
+    import synthetic_models as sm
+    case = sm.svdf_case(f"svdf_{batch}_{input_size}_{units}_{rank}_{memory}_{time_dtype}", batch, input_size,
+                        units, rank, memory, time_dtype=time_dtype, in_zp=-7, out_zp=4)
+    model = parse_model(case.data, "svdf.tflite")
+    x_t, wf_t, wt_t, bias_t, state_t = (model.tensors[i] for i in model.ops[0].inputs)
+    out_t = model.tensors[model.outputs[0]]
+    f32 = np.float32
+    m1 = fp.quantize_multiplier(float(f32(f32(x_t.scale_scalar * wf_t.scale_scalar) / state_t.scale_scalar)))
+    m2 = fp.quantize_multiplier(float(f32(f32(state_t.scale_scalar * wt_t.scale_scalar) / out_t.scale_scalar)))
+    rng = np.dtype(time_dtype)
+    state_range = (np.iinfo(rng).min, np.iinfo(rng).max)
+    interpreter = Interpreter(model)
+    state = [0] * state_t.num_elements
+    for feed in case.feeds:                       # one stream: state carried over every feed
+        got = interpreter.invoke(feed)[0]
+        want = _tflm_svdf_integer(feed[0].reshape(batch, input_size), wf_t.data, wt_t.data, bias_t.data, state,
+                                  rank, x_t.zero_point_scalar, state_t.zero_point_scalar, out_t.zero_point_scalar,
+                                  m1, m2, state_range)
+        assert np.array_equal(got.reshape(want.shape), want)
+    assert any(state), "the state stayed zero: the test would not see the time weights"
+
+
+def _svdf_graph(state_dtype="int16", time_dtype="int16", bias=True, variable=True, bias_scale=None, rank=1):
+    import synthetic_models as sm
+    g = sm.Graph()
+    x = g.q8((1, 4), 0.05, 0)
+    wf = g.const(np.ones((2, 4), np.int8), "int8", 0.01, 0)
+    wt = g.const(np.ones((2, 3), time_dtype), time_dtype, 0.001, 0)
+    b_ = g.const(np.zeros(2 // rank, np.int32), "int32", 0.125 * 0.001 if bias_scale is None else bias_scale) \
+        if bias else -1
+    state = g.tensor((1, 6), state_dtype, 0.125, 0, variable=variable)
+    y = g.q8((1, 2 // rank), 0.1, 0)
+    g.op("SVDF", [x, wf, wt, b_, state], [y], 6, b.T(f0=("int32", rank), f1=("int8", 0)))
+    return g.build([x], [y])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(bias=False), "needs its bias tensor"),                       # TFLM reads the bias scale
+    (dict(state_dtype="int8"), "differs from weights_time dtype"),     # TFLM reads both as one type
+    (dict(variable=False), "must be a variable tensor"),
+    (dict(bias_scale=0.5), "bias scale 0.5 is not activation state scale x weights_time scale"),
+    (dict(rank=3), "not a multiple of the rank 3"),
+])
+def test_svdf_refuses_what_tflm_refuses(kwargs, message):
+    with pytest.raises(ModelError) as error:
+        Interpreter(parse_model(_svdf_graph(**kwargs), "bad.tflite"))
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_svdf_state_resets_and_int8_state_starts_at_its_zero_point():
+    import synthetic_models as sm
+    g = sm.Graph()
+    x = g.q8((1, 2), 0.5, 0)
+    wf = g.const(np.array([[1, 1]], np.int8), "int8", 0.25, 0)
+    wt = g.const(np.array([[1, 1]], np.int8), "int8", 0.5, 0)
+    b_ = g.const(np.zeros(1, np.int32), "int32", 0.0625, 0)
+    state = g.tensor((1, 2), "int8", 0.125, -20, variable=True)
+    y = g.q8((1, 1), 0.0625, 0)
+    g.op("SVDF", [x, wf, wt, b_, state], [y], 6, b.T(f0=("int32", 1), f1=("int8", 0)))
+    interpreter = Interpreter(parse_model(g.build([x], [y]), "svdf.tflite"))
+    assert interpreter.state[4].tolist() == [[-20, -20]]
+    # m1 = m2 = 1: the newest frame is 3 + 4 = 7 (+ zero point), the older one 0: y = 7, then 14.
+    assert interpreter.invoke([np.array([[3, 4]], np.int8)])[0].tolist() == [[7]]
+    assert interpreter.state[4].tolist() == [[-20, -13]]
+    assert interpreter.invoke([np.array([[3, 4]], np.int8)])[0].tolist() == [[14]]
+    interpreter.reset()
+    assert interpreter.invoke([np.array([[3, 4]], np.int8)])[0].tolist() == [[7]]

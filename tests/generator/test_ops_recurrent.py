@@ -61,15 +61,15 @@ def _tanh16(x, multiplier, shift, table):     # reference_integer_ops::Tanh
     return r >> 8
 
 
-def loop_lstm(plan, x):
-    """EvalLstm<int8_t, int8_t, int16_t, int32_t>, one scalar at a time."""
+def loop_lstm(plan, x, state):
+    """EvalLstm<int8_t, int8_t, int16_t, int32_t>, one scalar at a time; state[b] = (h, c) of batch
+    row b, updated (the variable tensors TFLM keeps between invokes)."""
     table = fp.sigmoid_table_uint16()
     batches, steps, units, depth = plan["batches"], plan["steps"], plan["units"], plan["depth"]
     wi, wr, bias = plan["input_weights"], plan["recurrent_weights"], plan["bias"]
     out = np.zeros((steps, batches, units) if plan["time_major"] else (batches, steps, units), np.int64)
     for b in range(batches):
-        h = [plan["hidden_zero_point"]] * units
-        c = [0] * units
+        h, c = state[b][0], list(state[b][1])
         for t in range(steps):
             row = x[t, b] if plan["time_major"] else x[b, t]
             gates = []
@@ -100,6 +100,7 @@ def loop_lstm(plan, x):
                 out[t, b] = h
             else:
                 out[b, t] = h
+        state[b] = (h, c)
     return out
 
 
@@ -113,10 +114,19 @@ def test_reference_matches_a_loop_transliteration_of_tflm(args, kwargs):
     case = sm.lstm_case(f"lstm_loop_{args}_{sorted(kwargs.items())}", *args, **kwargs)
     interpreter = Interpreter(parse_model(case.data, "lstm.tflite"))
     plan = interpreter.plans[0]
-    for feed in case.feeds:
+    fresh = [([plan["hidden_zero_point"]] * plan["units"], [0] * plan["units"]) for _ in range(plan["batches"])]
+    state = [(h, list(c)) for h, c in fresh]
+    for feed in case.feeds:          # one stream: the state carries from feed to feed
         got = interpreter.invoke(list(feed))[0]
-        want = loop_lstm(plan, feed[0].astype(np.int64))
+        want = loop_lstm(plan, feed[0].astype(np.int64), state)
         np.testing.assert_array_equal(got.astype(np.int64), want)
+    # One more invoke continues the stream; after reset() the same input starts a fresh sequence.
+    last = case.feeds[-1][0].astype(np.int64)
+    carried = interpreter.invoke([last])[0]
+    np.testing.assert_array_equal(carried.astype(np.int64), loop_lstm(plan, last, state))
+    interpreter.reset()
+    again = interpreter.invoke([last])[0]
+    np.testing.assert_array_equal(again.astype(np.int64), loop_lstm(plan, last, [(h, list(c)) for h, c in fresh]))
 
 
 def _with_input(case, position, tensor):

@@ -40,6 +40,8 @@ BLOCKS = {
         ("test", "tests/integration/test_report.py::test_report_renders_in_headless_chromium"),  # --target: ..._as_bench_does
     "scripts/tinynet run cnn.onnx --quantize calib.npz --input image_nchw.npy --output scores.npy":
         ("test", "tests/generator/test_data_layout.py::test_float_in_float_out_on_a_quantized_model"),
+    "scripts/tinynet run ../shared/conformance/tflm-ops/svdf/int8_rank1_b1_in8_u3_m4_3_invokes/model.tflite \\":
+        ("here", "test_svdf_invokes_command"),
     "static tinynet::SharedArena<wake::network, command::network> memory;   // .bss: the larger arena":
         ("test", "tests/integration/test_cascade.py::test_cascade_runs_the_second_stage_only_on_words_and_shares_one_arena"),
     "#include <tinynet.h>": ("test", "tests/integration/test_arduino.py::test_readme_arduino_sketch_builds_and_runs"),
@@ -113,6 +115,21 @@ def test_kws_commands_and_the_code_using_their_header(tmp_path):
                                f"-I{ROOT / 'include'}", f"-I{repo}", str(source), "-o", str(repo / "use_kws.o")],
                               capture_output=True, text=True, timeout=600)
     assert compiled.returncode == 0, compiled.stderr[-3000:]
+
+
+def test_svdf_invokes_command(tmp_path):
+    """The --invokes command as written: a stateful SVDF invoked 3 times gives TFLM's bytes."""
+    shared_path("conformance", "tflm-ops", "svdf", "int8_rank1_b1_in8_u3_m4_3_invokes", "model.tflite")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "scripts").symlink_to(ROOT / "scripts")
+    (tmp_path / "shared").symlink_to(SHARED.resolve())
+    commands = block("scripts/tinynet run ../shared/conformance/tflm-ops/svdf/int8_rank1_b1_in8_u3_m4_3_invokes/"
+                     "model.tflite \\")
+    proc = subprocess.run(["bash", "-euo", "pipefail", "-c", commands], cwd=repo, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "same bytes as TFLM" in proc.stdout
 
 
 def test_readme_lists_the_onnx_operators_the_importer_reads():

@@ -59,3 +59,57 @@ def test_host_runner_checks_its_arguments_and_input_sizes(model_file, tmp_path):
     wrong = subprocess.run([binary, *map(str, paths)], capture_output=True, text=True)
     assert wrong.returncode == 3 and "x1.bin: expected 3 bytes" in wrong.stderr
     assert not (tmp_path / "y0.bin").exists()
+
+
+# ---- state across invokes (--invokes, --sequence) -------------------------------------------------
+# An SVDF keeps its activation state from one invoke to the next; the expected outputs come from the
+# numpy reference interpreter (its own implementation of TFLM's SVDF), invoked the same way.
+
+@pytest.fixture(scope="module")
+def svdf_file(tmp_path_factory):
+    case = sm.svdf_case("runner_svdf", 1, 6, 3, 2, 4, in_zp=-4, out_zp=2)
+    path = tmp_path_factory.mktemp("runners") / "svdf.tflite"
+    path.write_bytes(case.data)
+    return path, case
+
+
+def test_invokes_repeats_one_input_and_keeps_the_last_output(svdf_file, tmp_path):
+    from tinynet_py.reference import Interpreter
+    path, case = svdf_file
+    reference = Interpreter(parse_model(path.read_bytes(), path.name))
+    x = case.feeds[-1][0]
+    x.tofile(tmp_path / "x.bin")
+    wanted = [reference.invoke([x])[0].tobytes() for _ in range(3)]
+    assert wanted[0] != wanted[2], "the state must change the output, or this test proves nothing"
+    for invokes in (1, 3):
+        out = tmp_path / f"y{invokes}.bin"
+        result = run_tinynet("run", path, "--input", tmp_path / "x.bin", "--output", out, "--invokes", str(invokes))
+        assert result.returncode == 0, result.stderr
+        assert out.read_bytes() == wanted[invokes - 1]
+    bad = run_tinynet("run", path, "--input", tmp_path / "x.bin", "--output", tmp_path / "z.bin", "--invokes", "0")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--invokes 0" in bad.stderr
+
+
+@pytest.mark.parametrize("target", ["host", "cortex-m4"])
+def test_sequence_carries_state_from_step_to_step(svdf_file, target, tmp_path):
+    if target != "host" and not (shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")):
+        pytest.skip("arm-none-eabi-g++ or qemu-system-arm not installed")
+    from tinynet_py.reference import Interpreter
+    path, case = svdf_file
+    reference = Interpreter(parse_model(path.read_bytes(), path.name))
+    steps = np.stack([feed[0] for feed in case.feeds[-4:]])           # 4 steps of shape (1, 6)
+    np.save(tmp_path / "xs.npy", steps)
+    wanted = np.stack([reference.invoke([x])[0] for x in steps])
+    result = run_tinynet("run", path, "--sequence", "--input", tmp_path / "xs.npy", "--output", tmp_path / "ys.npy",
+                         "--target", target)
+    assert result.returncode == 0, result.stderr
+    got = np.load(tmp_path / "ys.npy")
+    assert got.shape == (4, 1, 3) and got.dtype == np.int8
+    assert np.array_equal(got, wanted), f"on {target}"
+    if target == "host":   # the same steps as one .bin, back to back; a partial step is refused
+        steps.tofile(tmp_path / "xs.bin")
+        result = run_tinynet("run", path, "--sequence", "--input", tmp_path / "xs.bin", "--output", tmp_path / "ys.bin")
+        assert result.returncode == 0 and (tmp_path / "ys.bin").read_bytes() == wanted.tobytes()
+        (tmp_path / "odd.bin").write_bytes(steps.tobytes()[:-1])
+        bad = run_tinynet("run", path, "--sequence", "--input", tmp_path / "odd.bin", "--output", tmp_path / "z.bin")
+        assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "a multiple of 6" in bad.stderr

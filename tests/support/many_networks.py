@@ -5,6 +5,8 @@ library's headers once instead of once per network, which is most of a small net
 * build_once: the build cache of such programs (host or Cortex-M), in runner.cache_root();
 * HostProgram: the host program. Network k reads its inputs from, and writes its outputs to, the
   files named on one line `k in... out...` of a manifest; run() runs every line in one process.
+  Each line starts from the network's reset state; `k:n in... out...` invokes it n times on the
+  same inputs (state carried: SVDF's invokes_per_run) and writes the outputs of the last.
 """
 
 import hashlib
@@ -67,10 +69,12 @@ static bool write_tensor(const char* path, Span span) {
         reads = "\n".join(f"  if (!read_tensor(in[{i}], instance.input<{i}>())) return 3;" for i in range(inputs))
         writes = "\n".join(f"  if (!write_tensor(out[{i}], instance.output<{i}>())) return 4;"
                            for i in range(outputs))
-        parts.append(f"static int run_{k}(char** in, char** out) {{\n"
+        parts.append(f"static int run_{k}(char** in, char** out, int invokes) {{\n"
                      f"  static tinynet::Instance<{namespace}::network> instance;\n"
-                     f"{reads}\n  instance.invoke();\n{writes}\n  return 0;\n}}\n")
-        dispatch.append(f"      case {k}: status = run_{k}(paths, paths + {inputs}); break;")
+                     f"  instance.reset();\n"
+                     f"  for (int n = 0; n < invokes; ++n) {{\n{reads}\n    instance.invoke();\n  }}\n"
+                     f"{writes}\n  return 0;\n}}\n")
+        dispatch.append(f"      case {k}: status = run_{k}(paths, paths + {inputs}, invokes); break;")
     parts.append("""int main(int argc, char** argv) {
   if (argc != 2) return 2;
   std::FILE* manifest = std::fopen(argv[1], "r");
@@ -80,8 +84,15 @@ static bool write_tensor(const char* path, Span span) {
     char* paths[64];
     int count = 0;
     int k = -1;
+    int invokes = 1;
     for (char* word = std::strtok(line, " \\n"); word; word = std::strtok(nullptr, " \\n")) {
-      if (k < 0) k = std::atoi(word); else if (count < 64) paths[count++] = word;
+      if (k < 0) {
+        char* rest = nullptr;
+        k = static_cast<int>(std::strtol(word, &rest, 10));
+        if (*rest == ':') invokes = std::atoi(rest + 1);
+      } else if (count < 64) {
+        paths[count++] = word;
+      }
     }
     int status = 5;
     switch (k) {
@@ -127,10 +138,12 @@ class HostProgram:
         self.binary = build_once(prefix, texts, source, [cxx, " ".join(flags)], "runner", compile_)
 
     def run(self, folder, lines):
-        """Runs network k on each (k, input paths, output paths) of `lines`, in one process."""
+        """Runs network k on each (k, input paths, output paths[, invokes]) of `lines`, in one
+        process: from its reset state, `invokes` times (default 1) on the same inputs."""
         manifest = os.path.join(folder, "manifest.txt")
         with open(manifest, "w") as f:
-            for k, inputs, outputs in lines:
-                f.write(" ".join([str(k)] + [str(p) for p in list(inputs) + list(outputs)]) + "\n")
+            for k, inputs, outputs, *invokes in lines:
+                head = f"{k}:{invokes[0]}" if invokes else str(k)
+                f.write(" ".join([head] + [str(p) for p in list(inputs) + list(outputs)]) + "\n")
         proc = subprocess.run([self.binary, manifest], capture_output=True, text=True, timeout=900)
         assert proc.returncode == 0, f"{self.binary} failed (exit {proc.returncode}): {proc.stderr.strip()}"

@@ -9,6 +9,8 @@ float models the tolerance (the numpy reference accumulates in float64, the C++ 
 A case may carry `expected`, a function feed -> outputs used instead of the reference interpreter
 when the reference cannot run the model itself (grouped convolution, composed from per-group
 reference runs).
+A stateful model's case (SVDF) carries `invokes`: each feed runs that many times from the reset
+state, and the outputs of the last invoke are compared.
 """
 
 import zlib
@@ -62,6 +64,7 @@ class Case:
     tolerance: Optional[float] = None            # float outputs: relative tolerance
     expected: Optional[Callable] = None          # feed -> list of outputs (else the reference)
     tags: list = field(default_factory=list)
+    invokes: int = 1                             # invokes per feed, state carried (stateful models)
 
 
 class Graph:
@@ -70,7 +73,7 @@ class Graph:
     def __init__(self):
         self.tensors, self.buffers, self.ops, self.opcodes = [], [], [], []
 
-    def tensor(self, shape, dtype, scale=None, zero_point=None, data=None, qdim=0):
+    def tensor(self, shape, dtype, scale=None, zero_point=None, data=None, qdim=0, variable=False):
         buffer = 0
         if data is not None:
             self.buffers.append(np.ascontiguousarray(data).tobytes())
@@ -81,7 +84,8 @@ class Graph:
                 zero_point = [0] * len(scale)
         self.tensors.append(b.tensor(tuple(int(d) for d in shape), dtype, buffer=buffer,
                                      name=f"t{len(self.tensors)}", scale=scale,
-                                     zero_point=zero_point, quantized_dimension=qdim))
+                                     zero_point=zero_point, quantized_dimension=qdim,
+                                     is_variable=variable))
         return len(self.tensors) - 1
 
     def q8(self, shape, scale, zero_point):
@@ -419,9 +423,9 @@ def fully_connected_case(name, in_shape, units, activation="NONE", in_zp=3, out_
 # ---- UNIDIRECTIONAL_SEQUENCE_LSTM ---------------------------------------------------------------
 
 def lstm_case(name, batches, steps, depth, units, time_major=False, dtype="int8", in_zp=3, hidden_zp=-7,
-              cell_scale_log2=-12, cell_clip=0.0):
+              cell_scale_log2=-12, cell_clip=0.0, invokes=2):
     """One LSTM layer as TFLite writes it: 24 inputs (no peephole, projection or layer norm), the
-    hidden and cell state as variable tensors, cell gate TANH."""
+    hidden and cell state as variable tensors (carried over `invokes` invokes per feed), cell gate TANH."""
     rng = rng_for(name)
     g = Graph()
     in_shape = (steps, batches, depth) if time_major else (batches, steps, depth)
@@ -432,7 +436,8 @@ def lstm_case(name, batches, steps, depth, units, time_major=False, dtype="int8"
         weights = [g.const((rng.standard_normal((units, n)) * 0.5).astype(F32), "float32")
                    for n in [depth] * 4 + [units] * 4]
         biases = [g.const((rng.standard_normal(units) * 0.5).astype(F32), "float32") for _ in range(4)]
-        hidden, cell = g.f32((batches, units)), g.f32((batches, units))
+        hidden = g.tensor((batches, units), "float32", variable=True)
+        cell = g.tensor((batches, units), "float32", variable=True)
         feeds = float_feeds(rng, [in_shape], spread=1.0)
     else:
         in_scale, hidden_scale = 0.03, 1.0 / 128
@@ -442,14 +447,52 @@ def lstm_case(name, batches, steps, depth, units, time_major=False, dtype="int8"
         biases = [g.const(rng.integers(-3000, 3000, units).astype(np.int32), "int32", [in_scale * scales[k]], [0])
                   for k in range(4)]
         x, y = g.q8(in_shape, in_scale, in_zp), g.q8(out_shape, hidden_scale, hidden_zp)
-        hidden = g.q8((batches, units), hidden_scale, hidden_zp)
-        cell = g.tensor((batches, units), "int16", [2.0 ** cell_scale_log2], [0])
+        hidden = g.tensor((batches, units), "int8", hidden_scale, hidden_zp, variable=True)
+        cell = g.tensor((batches, units), "int16", [2.0 ** cell_scale_log2], [0], variable=True)
         feeds = int8_feeds(rng, [in_shape], [in_zp])
-    for t in (hidden, cell):
-        g.tensors[t].fields[5] = ("bool", 1)           # Tensor.is_variable
     inputs = [x, *weights, -1, -1, -1, *biases, -1, -1, hidden, cell, -1, -1, -1, -1]
     g.op("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], OPT["UNIDIRECTIONAL_SEQUENCE_LSTM"], options)
-    return Case(name, g.build([x], [y]), feeds, tolerance=1e-4 if dtype == "float32" else None)
+    return Case(name, g.build([x], [y]), feeds, tolerance=1e-4 if dtype == "float32" else None,
+                invokes=invokes)
+
+
+# ---- SVDF (keeps state across invokes) ----------------------------------------------------------
+
+def svdf_case(name, batch, input_size, units, rank, memory, activation="NONE", in_zp=3, out_zp=-5,
+              time_dtype="int16", dtype="int8", invokes=3):
+    """SVDF with its variable activation state, fed `invokes` times per feed."""
+    rng = rng_for(name)
+    filters = units * rank
+    g = Graph()
+    options = b.T(f0=("int32", rank), f1=("int8", ACT[activation]))
+    state_shape = (batch, filters * memory)
+    if dtype == "float32":
+        x = g.f32((batch, input_size))
+        wf = g.const(rng.standard_normal((filters, input_size)).astype(F32) * 0.3, "float32")
+        wt = g.const(rng.standard_normal((filters, memory)).astype(F32) * 0.5, "float32")
+        bias = g.const(rng.standard_normal(units).astype(F32), "float32")
+        state = g.tensor(state_shape, "float32", variable=True)
+        y = g.f32((batch, units))
+        g.op("SVDF", [x, wf, wt, bias, state], [y], 6, options)
+        return Case(name, g.build([x], [y]), float_feeds(rng, [(batch, input_size)]), tolerance=1e-5,
+                    invokes=invokes)
+    in_scale, wf_scale = F32(rng.uniform(0.02, 0.1)), F32(0.01)
+    time_max = 127 if time_dtype == "int8" else 4096
+    wt_scale = F32(1.0 / time_max)
+    # The state's scale puts a typical feature sum (about 128 * 64 * sqrt(input_size) in input x
+    # weight units) well inside the state's range; the output's a typical time sum in int8's.
+    state_span = 60 if time_dtype == "int8" else 8000
+    state_scale = F32(in_scale * wf_scale * 128 * 64 * input_size ** 0.5 / state_span)
+    out_scale = F32(state_scale * wt_scale * time_max * state_span * (memory * rank) ** 0.5 / 20)
+    x = g.q8((batch, input_size), in_scale, in_zp)
+    wf = g.const(rng.integers(-127, 128, (filters, input_size)).astype(np.int8), "int8", wf_scale, 0)
+    wt = g.const(rng.integers(-time_max, time_max + 1, (filters, memory)).astype(time_dtype), time_dtype,
+                 wt_scale, 0)
+    bias = g.const(int32_bias(rng, units, 20000), "int32", F32(state_scale * wt_scale), 0)
+    state = g.tensor(state_shape, time_dtype, state_scale, 0, variable=True)
+    y = g.q8((batch, units), out_scale, out_zp)
+    g.op("SVDF", [x, wf, wt, bias, state], [y], 6, options)
+    return Case(name, g.build([x], [y]), int8_feeds(rng, [(batch, input_size)], [in_zp]), invokes=invokes)
 
 
 # ---- pools and MEAN ----------------------------------------------------------------------------

@@ -44,6 +44,25 @@ struct ConstantTensor : Tensor<Element, ShapeT, Q> {
   static constexpr const auto& values = Data;  // the array itself (the flash checksum reads it)
 };
 
+// A tensor an op keeps across invoke() calls: TFLite's variable tensors (SVDF's activation state,
+// an LSTM's hidden and cell state). An op lists it among its `inputs` and updates it in place
+// through that pointer; no op names it as its output, and it is neither a graph input nor a graph
+// output. The arena planner gives it bytes no other tensor of the network reuses, and
+// Network::reset() sets it to `initial`: the zero point for int8, 0 for every other type, as
+// TFLM's ResetVariableTensor does (it fills int16 state with 0 whatever its zero point).
+// See docs/design.md, "State".
+template <class Element, class ShapeT, const Quant& Q = no_quant>
+struct StateTensor : Tensor<Element, ShapeT, Q> {
+  static constexpr bool is_state = true;
+  static constexpr Element initial =
+      std::is_same_v<Element, std::int8_t> ? static_cast<Element>(Q.zero_point) : Element{};
+};
+
+template <class T>
+concept StateTensorType = requires {
+  requires T::is_state;
+};
+
 template <class T>
 concept ConstantTensorType = requires {
   typename T::element;

@@ -10,7 +10,9 @@
 // Privacy: with AfterInvoke::wipe_all_but_outputs, every invoke() ends by clearing every byte of
 // the arena except the output tensors (the inputs and every intermediate activation included), so
 // that what remains in RAM between inferences is the result alone. wipe() clears everything. The
-// writes cannot be removed by the optimiser (detail::secure_zero).
+// writes cannot be removed by the optimiser (detail::secure_zero). A stateful network's state (and its
+// marker) is kept too, since the next invoke() reads it; wipe() clears it with the rest, and the
+// next invoke() starts again from the reset state (docs/design.md, "State").
 #pragma once
 
 #include <algorithm>
@@ -38,30 +40,38 @@ inline void secure_zero(std::byte* p, std::size_t n) {
 #endif
 }
 
-// The byte ranges of a network's output tensors in its arena, sorted and merged: what
-// wipe_all_but_outputs keeps.
+// The byte ranges of a network's output tensors in its arena, sorted: what wipe_all_but_outputs
+// keeps (with kept_ranges: the state tensors and their marker too).
 struct ByteRange {
   std::size_t begin = 0;
   std::size_t end = 0;
 };
-template <class Net>
-struct output_ranges;
-template <class... Ins, class... Outs, class... Ops>
-struct output_ranges<Network<Inputs<Ins...>, Outputs<Outs...>, Ops...>> {
-  using Net = Network<Inputs<Ins...>, Outputs<Outs...>, Ops...>;
+template <class Net, class List>
+struct ranges_of;
+template <class Net, class... Ts>
+struct ranges_of<Net, TypeList<Ts...>> {
   static constexpr auto value = [] {
-    std::array<ByteRange, sizeof...(Outs)> r{
-        ByteRange{Net::template offset_of<Outs>,
-                  Net::template offset_of<Outs> + static_cast<std::size_t>(Outs::size) * sizeof(typename Outs::element)}...};
+    std::array<ByteRange, sizeof...(Ts)> r{ByteRange{Net::template offset_of<Ts>, Net::template offset_of<Ts> + Ts::bytes}...};
     std::sort(r.begin(), r.end(), [](ByteRange a, ByteRange b) { return a.begin < b.begin; });
     return r;
   }();
 };
+template <class Net>
+using output_ranges = ranges_of<Net, typename Net::output_list>;
+template <class Net>
+using state_ranges = ranges_of<Net, std::conditional_t<Net::is_stateful,
+                                                        typename append_unique<typename Net::state_list, StateMarker>::type,
+                                                        TypeList<>>>;
+template <class Net>
+using kept_ranges = ranges_of<Net, typename concat_unique<typename Net::output_list,
+                                                          std::conditional_t<Net::is_stateful,
+                                                                             typename append_unique<typename Net::state_list, StateMarker>::type,
+                                                                             TypeList<>>>::type>;
 
 template <class Net>
 void wipe_all_but_outputs(std::byte* arena) {
   std::size_t cursor = 0;
-  for (const ByteRange keep : output_ranges<Net>::value) {
+  for (const ByteRange keep : kept_ranges<Net>::value) {
     if (keep.begin > cursor) secure_zero(arena + cursor, keep.begin - cursor);
     cursor = std::max(cursor, keep.end);
   }
@@ -107,8 +117,17 @@ struct InstanceInterface {
     invoke_from(stream.window().data());
   }
 
-  // Clears every byte of the arena, inputs and outputs included, with writes the optimiser keeps.
+  // Clears every byte of the arena, inputs, outputs and state included, with writes the optimiser
+  // keeps. A stateful network's next invoke() starts from the reset state.
   void wipe() { detail::secure_zero(arena(), Net::arena_bytes); }
+
+  // State (a stateful network: Net::is_stateful): back to the initial values (Network::reset), and
+  // a typed view of state tensor I.
+  void reset() { Net::reset(arena()); }
+  template <std::size_t I = 0>
+  auto state() {
+    return Net::template state<I>(arena());
+  }
 
   // Real numbers in and out through each tensor's compile-time quantization (no scale or zero
   // point copied by hand): set_input_float quantizes as TFLM's AffineQuantize does

@@ -54,6 +54,45 @@ struct collect_tensors<List, Op, Rest...> {
 template <class Op>
 concept AliasOp = requires { requires Op::alias; };
 
+// The state tensors (StateTensor<...>, core/tensor.hpp) of a tensor list, in its order.
+template <class Out, class... Ts>
+struct filter_state {
+  using type = Out;
+};
+template <class... Os, class T, class... Ts>
+struct filter_state<TypeList<Os...>, T, Ts...> {
+  using type = typename filter_state<std::conditional_t<StateTensorType<T>, TypeList<Os..., T>, TypeList<Os...>>,
+                                     Ts...>::type;
+};
+template <class List>
+struct state_tensors_of;
+template <class... Ts>
+struct state_tensors_of<TypeList<Ts...>> {
+  using type = typename filter_state<TypeList<>, Ts...>::type;
+};
+
+// A stateful network's "state is set" word: one 16-byte slot of the arena, planned like a state
+// tensor (never reused). Network::reset() writes state_marker_value there; an arena whose marker
+// holds anything else (a zeroed arena: .bss, wipe()) has its state reset before the next invoke.
+struct StateMarker : Tensor<std::int32_t, Shape<4>> {};
+inline constexpr std::int32_t state_marker_value = 0x54534e54;  // "TNST"
+
+template <class T>
+inline constexpr bool kept_across_invokes = StateTensorType<T> || std::is_same_v<T, StateMarker>;
+
+template <class Op, class Tensor>
+struct op_writes_state_tensor {
+  static_assert(sizeof(Op) == 0,
+                "tinynet::Network: an op names a StateTensor as its output (see op_writes_state_tensor<Op, "
+                "Tensor> below); an op updates its state in place through the state input it lists in `inputs`");
+};
+template <class Tensor>
+struct state_tensor_in_graph_inputs_or_outputs {
+  static_assert(sizeof(Tensor) == 0,
+                "tinynet::Network: a StateTensor is listed in Inputs<...> or Outputs<...> (see "
+                "state_tensor_in_graph_inputs_or_outputs<Tensor> below); state belongs to the ops that keep it");
+};
+
 template <class Op, class Tensor>
 struct op_reads_unproduced_tensor {
   static_assert(sizeof(Op) == 0,
@@ -90,7 +129,14 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   using input_list = TypeList<Ins...>;
   using output_list = TypeList<Outs...>;
   using op_list = TypeList<Ops...>;
-  using tensors = typename detail::collect_tensors<input_list, Ops...>::type;
+  // State (docs/design.md, "State"): the StateTensor inputs of the ops, kept across invoke() calls.
+  using state_list = typename detail::state_tensors_of<typename detail::collect_tensors<input_list, Ops...>::type>::type;
+  static constexpr bool is_stateful = state_list::size > 0;
+  // Every tensor of the arena; a stateful network's last one is its state marker.
+  using tensors = std::conditional_t<
+      is_stateful,
+      typename detail::append_unique<typename detail::collect_tensors<input_list, Ops...>::type, detail::StateMarker>::type,
+      typename detail::collect_tensors<input_list, Ops...>::type>;
 
   static constexpr std::size_t tensor_count = tensors::size;
   static constexpr std::size_t op_count = sizeof...(Ops);
@@ -101,6 +147,13 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   using input_t = type_at<I, input_list>;
   template <std::size_t I>
   using output_t = type_at<I, output_list>;
+  template <std::size_t I>
+  using state_t = type_at<I, state_list>;
+  static constexpr std::size_t state_count = state_list::size;
+  // Bytes of the state tensors (the marker's 16 bytes come on top: they are in arena_bytes).
+  static constexpr std::size_t state_bytes = []<class... S>(TypeList<S...>) {
+    return (std::size_t{0} + ... + S::bytes);
+  }(state_list{});
 
   template <class T>
   static constexpr std::size_t tensor_index = detail::index_of<T, tensors>::value;
@@ -110,7 +163,7 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   template <std::size_t K, class Op, class T>
   static constexpr bool check_read() {
     constexpr bool produced_before = [] {
-      if (detail::contains<T, input_list>) return true;
+      if (detail::contains<T, input_list> || StateTensorType<T>) return true;
       bool found = false;
       std::size_t k = 0;
       ((found = found || (k++ < K && std::is_same_v<typename Ops::output, T>)), ...);
@@ -128,7 +181,14 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
     constexpr std::size_t writers = (std::size_t{0} + ... + (std::is_same_v<typename Ops::output, typename Op::output> ? 1 : 0));
     constexpr bool ok = writers == 1 && !detail::contains<typename Op::output, input_list>;
     if constexpr (!ok) (void)detail::tensor_produced_twice<Op, typename Op::output>{};
-    return ok;
+    constexpr bool not_state = !StateTensorType<typename Op::output>;
+    if constexpr (!not_state) (void)detail::op_writes_state_tensor<Op, typename Op::output>{};
+    return ok && not_state;
+  }
+  template <class T>
+  static constexpr bool check_not_state() {
+    if constexpr (StateTensorType<T>) (void)detail::state_tensor_in_graph_inputs_or_outputs<T>{};
+    return !StateTensorType<T>;
   }
   template <class T>
   static constexpr bool check_output() {
@@ -139,7 +199,7 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   template <std::size_t... K>
   static constexpr bool check_all(std::index_sequence<K...>) {
     return ((check_reads<K, Ops>(typename Ops::inputs{}) && check_write<K, Ops>()) && ...) &&
-           (check_output<Outs>() && ...);
+           (check_output<Outs>() && ...) && (check_not_state<Ins>() && ...) && (check_not_state<Outs>() && ...);
   }
   static_assert(check_all(std::index_sequence_for<Ops...>{}));
 
@@ -167,6 +227,18 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
     int step = 1;
     ((t.first[tensor_index<typename Ops::output>] = step, mark_reads(t, step, typename Ops::inputs{}), ++step), ...);
     ((t.last[tensor_index<Outs>] = end), ...);
+    // State (and its marker) is alive from before the first op to after the last: no other tensor
+    // of the network ever gets its bytes, so it survives from one invoke() to the next.
+    [&]<class... T>(TypeList<T...>) {
+      (
+          [&] {
+            if constexpr (detail::kept_across_invokes<T>) {
+              t.first[tensor_index<T>] = 0;
+              t.last[tensor_index<T>] = end;
+            }
+          }(),
+          ...);
+    }(tensors{});
 
     // Sharing, decided in op order: a group's last read is the latest read of any member.
     std::array<int, tensor_count> group_last{};
@@ -258,7 +330,12 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // Runs every op in order inside `arena`, which must hold arena_bytes bytes aligned to
   // arena_alignment. Inputs must already be in place (see input<I>()); their bytes may be reused
   // by later layers, as in TFLM.
-  static void invoke(std::byte* arena) { (run_op<Ops>(arena, typename Ops::inputs{}), ...); }
+  // A stateful network first resets its state if the arena's marker says it was never set (a
+  // zeroed arena) or was wiped.
+  static void invoke(std::byte* arena) {
+    prepare_state(ArenaAddress{arena});
+    (run_op<Ops>(arena, typename Ops::inputs{}), ...);
+  }
 
   // The same, reading the graph inputs where they already are instead of from the arena: one
   // pointer per input, in Inputs<> order (a window of a stream: graph/stream.hpp). Nothing is
@@ -267,11 +344,37 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
     invoke_at(ExternalInputs{arena, {inputs...}});
   }
 
+  // State: every state tensor back to its initial value (StateTensor::initial: the zero point for
+  // int8, else 0), as after TFLM's AllocateTensors() or ResetVariableTensors(). Nothing to do for a
+  // network without state. invoke() calls it by itself on an arena never reset or wiped.
+  static void reset(std::byte* arena) { reset_at(ArenaAddress{arena}); }
+  template <class Address>
+  static void reset_at(const Address& at) {
+    if constexpr (is_stateful) {
+      [&]<class... S>(TypeList<S...>) {
+        (
+            [&] {
+              typename S::element* p = at.template result<S>();
+              for (int k = 0; k < S::size; ++k) p[k] = S::initial;
+            }(),
+            ...);
+      }(state_list{});
+      at.template result<detail::StateMarker>()[0] = detail::state_marker_value;
+    }
+  }
+  // A typed view of state tensor I in an arena (to inspect or save it).
+  template <std::size_t I = 0>
+  static std::span<typename state_t<I>::element, static_cast<std::size_t>(state_t<I>::size)> state(std::byte* arena) {
+    return std::span<typename state_t<I>::element, static_cast<std::size_t>(state_t<I>::size)>(
+        tensor_in<state_t<I>>(arena), static_cast<std::size_t>(state_t<I>::size));
+  }
+
   // The general form: every op's operands and result at the addresses `at` gives (an Address
   // has operand<T>() and result<T>(); op k is skipped when skip<Op>() says its output is already
   // where its input is). invoke_from and graph/regions.hpp use it.
   template <class Address>
   static void invoke_at(const Address& at) {
+    prepare_state(at);
     (run_op_at<Ops>(at, typename Ops::inputs{}), ...);
   }
 
@@ -279,11 +382,35 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // for per-layer timing or tracing on the device (scripts/tinynet bench --per-layer uses it).
   template <class AfterOp>
   static void invoke(std::byte* arena, AfterOp&& after_op) {
+    prepare_state(ArenaAddress{arena});
     std::size_t k = 0;
     ((run_op<Ops>(arena, typename Ops::inputs{}), after_op(k++)), ...);
   }
 
  private:
+  template <class Address>
+  static void prepare_state(const Address& at) {
+    if constexpr (is_stateful) {
+      if (at.template result<detail::StateMarker>()[0] != detail::state_marker_value) reset_at(at);
+    }
+  }
+  // Addresses in one arena at the planned offsets (reset(), and invoke()'s state check).
+  struct ArenaAddress {
+    std::byte* arena;
+    template <class T>
+    typename T::element* operand() const {
+      return tensor_in<T>(arena);
+    }
+    template <class T>
+    typename T::element* result() const {
+      return tensor_in<T>(arena);
+    }
+    template <class Op>
+    static constexpr bool skip() {
+      return false;
+    }
+  };
+
   // Each op runs in a function of its own: the stack then peaks at the largest op's frame, not at
   // the sum of the frames of the ops a compiler would inline into invoke() (ad01 on Cortex-M4:
   // 1,764 instead of 2,036 bytes of stack), for a call and return per op.
@@ -364,10 +491,18 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
 
   // Runs the network without an arena; usable in constant expressions:
   //   static_assert(net::evaluate(std::array<std::int8_t, 4>{1, 2, 3, 4})[0] == 17);
-  static constexpr evaluate_result evaluate(const array_of<Ins>&... inputs) {
+  // A stateful network starts from its reset state.
+  static constexpr evaluate_result evaluate(const array_of<Ins>&... inputs) { return evaluate_repeated(1, inputs...); }
+
+  // The same inputs `invokes` times in a row, state carried from one to the next (from the reset
+  // state); the outputs of the last.
+  static constexpr evaluate_result evaluate_repeated(int invokes, const array_of<Ins>&... inputs) {
     evaluation_storage s{};
-    ((std::get<tensor_index<Ins>>(s) = inputs), ...);
-    (evaluate_op<Ops>(s, typename Ops::inputs{}), ...);
+    [&]<class... S>(TypeList<S...>) { (std::get<tensor_index<S>>(s).fill(S::initial), ...); }(state_list{});
+    for (int k = 0; k < invokes; ++k) {
+      ((std::get<tensor_index<Ins>>(s) = inputs), ...);
+      (evaluate_op<Ops>(s, typename Ops::inputs{}), ...);
+    }
     if constexpr (sizeof...(Outs) == 1) {
       return std::get<tensor_index<output_t<0>>>(s);
     } else {

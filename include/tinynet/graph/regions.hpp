@@ -215,7 +215,10 @@ struct InstanceInRegions {
         typename Plan::Address{base}.template operand<T>(), static_cast<std::size_t>(T::size));
   }
   void invoke() { Net::invoke_at(typename Plan::Address{base}); }
-  // Clears every region's part of the arena (see Instance::wipe).
+  // A stateful network's state back to its initial values (Network::reset); invoke() does it by
+  // itself after wipe() or on zeroed regions.
+  void reset() { Net::reset_at(typename Plan::Address{base}); }
+  // Clears every region's part of the arena, state included (see Instance::wipe).
   void wipe() { wipe_regions(std::make_index_sequence<Plan::region_count>{}); }
 
  private:

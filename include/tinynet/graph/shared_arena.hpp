@@ -20,6 +20,12 @@
 //
 //   tinynet::SharedArena<tinynet::Together<a::network, b::network>, c::network>
 //     storage: max(a + b, c); a and b alive together, c alone.
+//
+// A stateful network (Network::is_stateful: an SVDF or LSTM keeping state across invoke() calls)
+// needs its state bytes untouched between its invokes: a SharedArena in which another network's
+// arena covers any of them does not compile (state_overwritten_by_another_network<...> names both
+// networks and their offsets). Put the two in one Together<...>, or place the other with At<> where
+// it leaves the state alone. See docs/design.md, "State".
 #pragma once
 
 #include <array>
@@ -59,6 +65,7 @@ constexpr std::size_t align_up(std::size_t n, std::size_t alignment) { return (n
 template <class... Members>
 struct group_layout {
   static constexpr std::size_t size = sizeof...(Members);
+  using networks = TypeList<typename member_placement<Members>::network...>;
   static constexpr std::array<std::size_t, size> bytes{member_placement<Members>::network::arena_bytes...};
   static constexpr std::array<std::size_t, size> offsets = [] {
     constexpr std::array<bool, size> fixed{member_placement<Members>::fixed...};
@@ -125,6 +132,53 @@ constexpr bool group_is_disjoint() {
   }
 }
 
+template <class Stateful, std::size_t StatefulOffset, class Other, std::size_t OtherOffset>
+struct state_overwritten_by_another_network {
+  static_assert(sizeof(Stateful) == 0,
+                "tinynet: SharedArena: the arena of another network (Other, at OtherOffset, named in this "
+                "instantiation) covers state that a stateful network (Stateful, at StatefulOffset) keeps between "
+                "its invokes; list the two in one Together<...>, or place Other with At<Net, Offset> clear of that state");
+};
+
+// Whether Other's arena (at OtherOffset) leaves every state byte of Stateful (at StatefulOffset) alone.
+template <class Stateful, std::size_t StatefulOffset, class Other, std::size_t OtherOffset>
+constexpr bool state_left_alone() {
+  constexpr bool ok = [] {
+    for (const ByteRange r : state_ranges<Stateful>::value)
+      if (StatefulOffset + r.begin < OtherOffset + Other::arena_bytes && OtherOffset < StatefulOffset + r.end) return false;
+    return true;
+  }();
+  if constexpr (!ok) (void)state_overwritten_by_another_network<Stateful, StatefulOffset, Other, OtherOffset>{};
+  return ok;
+}
+
+// Every stateful member of every group keeps its state from the members of every other group
+// (members of one group are disjoint already).
+template <class A, std::size_t I, class B, std::size_t... J>
+constexpr bool member_state_kept(std::index_sequence<J...>) {
+  return (state_left_alone<type_at<I, typename A::networks>, A::offsets[I], type_at<J, typename B::networks>, B::offsets[J]>() &&
+          ...);
+}
+template <class A, class B, std::size_t... I>
+constexpr bool group_state_kept(std::index_sequence<I...>) {
+  return (member_state_kept<A, I, B>(std::make_index_sequence<B::size>{}) && ...);
+}
+template <std::size_t Ga, class Layouts, std::size_t... Gb>
+constexpr bool state_kept_from(std::index_sequence<Gb...>) {
+  return ([] {
+    if constexpr (Ga == Gb) {
+      return true;
+    } else {
+      using A = type_at<Ga, Layouts>;
+      return group_state_kept<A, type_at<Gb, Layouts>>(std::make_index_sequence<A::size>{});
+    }
+  }() && ...);
+}
+template <class... Layouts, std::size_t... Ga>
+constexpr bool state_kept(std::index_sequence<Ga...> groups) {
+  return (state_kept_from<Ga, TypeList<Layouts...>>(groups) && ...);
+}
+
 template <class Net>
 struct network_not_in_shared_arena {
   static_assert(sizeof(Net) == 0,
@@ -149,6 +203,9 @@ class SharedArena {
 
   template <class Net>
   static constexpr std::size_t count = (std::size_t{0} + ... + layout<Groups>::template count<Net>);
+
+  // No network's arena covers the state of a network in another group.
+  static_assert(detail::state_kept<layout<Groups>...>(std::index_sequence_for<Groups...>{}));
 
  public:
   // Bytes of the shared storage: the largest group (a group's extent is its members' sum).
@@ -180,7 +237,7 @@ class SharedArena {
     return InstanceIn<Net, Policy>{{}, storage + offset_of<Net>};
   }
 
-  // Clears the whole shared storage (see Instance::wipe).
+  // Clears the whole shared storage, state included (see Instance::wipe).
   void wipe() { detail::secure_zero(storage, sizeof(storage)); }
 
   alignas(arena_alignment) std::byte storage[arena_bytes > 0 ? arena_bytes : 1];

@@ -83,9 +83,11 @@ class OpSpec:
 def _collect():
     from . import activations, arithmetic, indexing, layout, pooling, quantization, weighted
     from . import normalization, recurrent
+    from . import svdf
     registry = {}
     for module in (weighted, pooling, arithmetic, layout, activations, quantization, indexing,
-                   normalization, recurrent):
+                   normalization, recurrent,
+                   svdf):
         for spec in module.SPECS:
             if spec.opcode in registry:
                 raise RuntimeError(f"op {spec.opcode} is registered twice")

@@ -11,8 +11,8 @@ with act the int16 sigmoid (forget, input, output gates) or tanh (cell gate; Q3.
 then cell = clamp16(f * cell) +sat clamp16(i * g) (clipped to +-cell_clip), and
 hidden = tanh(cell) * o requantized to the hidden state (int8), which is also the step's output.
 
-The hidden and cell state are variable tensors; here they start at their zero point on every
-invoke (int8 hidden: its zero point, int16 cell: 0, as TFLM's ResetVariableTensors memsets them).
+The hidden and cell state are variable tensors: state kept across invokes (docs/design.md,
+"State"), starting at TFLM's ResetVariableTensor values (int8 hidden: its zero point, int16 cell: 0).
 """
 
 import numpy as np
@@ -78,8 +78,8 @@ def prepare_unidirectional_sequence_lstm(ctx):
     inp, out = ctx.input(INPUT), ctx.output()
     hidden, cell = ctx.input(HIDDEN_STATE), ctx.input(CELL_STATE)
     for t, role in ((hidden, "hidden state"), (cell, "cell state")):
-        if not t.is_variable or t.data is not None:
-            ctx.fail(f"the {role} tensor '{t.name}' must be a variable tensor without constant data")
+        if not t.is_variable:
+            ctx.fail(f"the {role} tensor '{t.name}' must be a variable tensor (TFLM requires it)")
     if len(inp.shape) != 3:
         ctx.fail(f"the input must be 3-D ([batch, time, features] or time-major), has shape {inp.shape}")
     time_major = bool(options.get("time_major", False))
@@ -222,22 +222,24 @@ def _step_float(plan, x, h, c):
     return (np.tanh(c).astype(f32) * o).astype(f32), c
 
 
-def run_unidirectional_sequence_lstm(plan, x, *_weights_and_state):
+def run_unidirectional_sequence_lstm(plan, *inputs):
     """EvalLstm: time-major inputs run every batch row per step; batch-major ones each row's
-    sequence in turn.  The state starts at its zero point (a fresh TFLM interpreter)."""
+    sequence in turn.  The hidden and cell state (inputs 18 and 19) are updated in place."""
+    x, hidden, cell = inputs[INPUT], inputs[HIDDEN_STATE], inputs[CELL_STATE]
     batches, steps, units = plan["batches"], plan["steps"], plan["units"]
     is_float = plan["dtype"] == "float32"
     step = _step_float if is_float else _step_int8
     x = np.asarray(x, np.float32 if is_float else np.int64)
     if plan["time_major"]:
         x = x.transpose(1, 0, 2)           # [batch, time, depth] either way from here
-    h = (np.zeros((batches, units), np.float32) if is_float
-         else np.full((batches, units), plan["hidden_zero_point"], np.int64))
-    c = np.zeros((batches, units), np.float32 if is_float else np.int64)
+    h = np.asarray(hidden).reshape(batches, units).astype(np.float32 if is_float else np.int64)
+    c = np.asarray(cell).reshape(batches, units).astype(np.float32 if is_float else np.int64)
     out = np.zeros((batches, steps, units), x.dtype)
     for t in range(steps):
         h, c = step(plan, x[:, t, :], h, c)
         out[:, t, :] = h
+    hidden[...] = h.reshape(np.shape(hidden))
+    cell[...] = c.reshape(np.shape(cell))
     if plan["time_major"]:
         out = out.transpose(1, 0, 2)
     return out
@@ -259,8 +261,6 @@ def emit_unidirectional_sequence_lstm(e, op, plan, prefix, ins, outs):
               f".cell_clip = {e.cpp_float(plan['cell_clip'])}"]
     if not is_float:
         fields += [
-            f".input_zero_point = {plan['input_zero_point']}",
-            f".hidden_zero_point = {plan['hidden_zero_point']}",
             ".input_to_gate = {" + ", ".join(_multiplier(m) for m in plan["input_multipliers"]) + "}",
             ".recurrent_to_gate = {" + ", ".join(_multiplier(m) for m in plan["recurrent_multipliers"]) + "}",
             f".forget_times_cell = {_multiplier(plan['forget_times_cell'])}",
@@ -271,7 +271,8 @@ def emit_unidirectional_sequence_lstm(e, op, plan, prefix, ins, outs):
         ]
     e.constant_line(f"inline constexpr tinynet::LstmParams {prefix}_params{{\n    "
                     + ",\n    ".join(fields) + "};\n")
-    return (f"tinynet::UnidirectionalSequenceLstm<{ins[0]}, {outs[0]}, {prefix}_input_weights, "
+    return (f"tinynet::UnidirectionalSequenceLstm<{ins[0]}, {ins[1]}, {ins[2]}, {outs[0]},\n"
+            f"    {prefix}_input_weights, "
             f"{prefix}_recurrent_weights, {prefix}_bias, {prefix}_params>")
 
 
@@ -304,7 +305,7 @@ _LSTM_FIELDS = [
 SPECS = [
     OpSpec("UNIDIRECTIONAL_SEQUENCE_LSTM", (71, "UnidirectionalSequenceLSTMOptions", _LSTM_FIELDS),
            prepare_unidirectional_sequence_lstm, run_unidirectional_sequence_lstm,
-           emit_unidirectional_sequence_lstm, data_inputs=(INPUT,), weights=True,
+           emit_unidirectional_sequence_lstm, data_inputs=(INPUT, HIDDEN_STATE, CELL_STATE), weights=True,
            macs=macs_unidirectional_sequence_lstm, params_text=params_unidirectional_sequence_lstm,
            requant_table_bytes=lstm_table_bytes),
 ]

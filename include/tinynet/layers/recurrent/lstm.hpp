@@ -18,9 +18,10 @@
 // `units` values; InputWeights [4][units][depth], RecurrentWeights [4][units][units], Bias
 // [4][units] (int32, or float), gate by gate in the order i, f, g, o.
 //
-// State: the hidden state (the input's type, starting at its zero point) and the cell state
-// (int16 starting at 0, or float 0) start afresh on every run, as in a newly reset TFLM
-// interpreter.
+// State: the hidden state Hidden (the input's type, [batch, units]) and the cell state Cell (int16,
+// or float) are tinynet::StateTensor inputs the op updates in place, so the sequence continues
+// across invoke() calls; Network::reset() puts them back at TFLM's ResetVariableTensor values
+// (hidden at its zero point, cell at 0). The step's output is the hidden state, copied.
 #pragma once
 
 #include <cmath>
@@ -46,8 +47,6 @@ namespace tinynet {
 struct LstmParams {
   bool time_major = false;
   float cell_clip = 0.0f;                    // 0: no clipping
-  std::int32_t input_zero_point = 0;
-  std::int32_t hidden_zero_point = 0;
   QuantizedMultiplier input_to_gate[4]{};    // input scale x weight scale / 2^-12
   QuantizedMultiplier recurrent_to_gate[4]{};  // hidden scale x weight scale / 2^-12
   QuantizedMultiplier forget_times_cell{};      // 2^-15 (cell scale cancels)
@@ -70,14 +69,24 @@ inline float lstm_sigmoid_float(float x) {
 
 }  // namespace detail
 
-template <class In, class Out, const auto& InputWeights, const auto& RecurrentWeights, const auto& Bias,
-          const LstmParams& Params>
+template <class In, class Hidden, class Cell, class Out, const auto& InputWeights, const auto& RecurrentWeights,
+          const auto& Bias, const LstmParams& Params>
 struct UnidirectionalSequenceLstm {
-  using inputs = TypeList<In>;
+  using inputs = TypeList<In, Hidden, Cell>;
   using output = Out;
   using element = typename In::element;
+  using cell_element = typename Cell::element;
   using bias_element = std::remove_cvref_t<decltype(Bias[0])>;
   static constexpr bool is_float = In::is_float;
+  static_assert(StateTensorType<Hidden> && StateTensorType<Cell>,
+                "tinynet::UnidirectionalSequenceLstm: the hidden and cell state must be tinynet::StateTensor types");
+  static_assert(element_type_mismatch<UnidirectionalSequenceLstm, element, typename Hidden::element>::ok);
+  static_assert(element_type_mismatch<UnidirectionalSequenceLstm, std::conditional_t<is_float, float, std::int16_t>,
+                                      cell_element>::ok);
+  static_assert(is_float || Cell::zero_point == 0,
+                "tinynet::UnidirectionalSequenceLstm: the cell state's zero point must be 0 (TFLM's arithmetic assumes it)");
+  static constexpr std::int32_t input_zero_point = is_float ? 0 : In::zero_point;
+  static constexpr std::int32_t hidden_zero_point = is_float ? 0 : Hidden::zero_point;
   static_assert(is_float || std::is_same_v<element, std::int8_t>,
                 "tinynet::UnidirectionalSequenceLstm: supported element types are int8 (int16 cell state) and float");
   static_assert(element_type_mismatch<UnidirectionalSequenceLstm, element, typename Out::element>::ok);
@@ -95,6 +104,8 @@ struct UnidirectionalSequenceLstm {
   static_assert(size_mismatch<UnidirectionalSequenceLstm, gate_rows, array_size<Bias>>::ok);
   static_assert(output_shape_mismatch<UnidirectionalSequenceLstm, Shape<In::shape::dim(0), In::shape::dim(1), units>,
                                       typename Out::shape>::ok);
+  static_assert(size_mismatch<UnidirectionalSequenceLstm, batches * units, Hidden::size>::ok);
+  static_assert(size_mismatch<UnidirectionalSequenceLstm, batches * units, Cell::size>::ok);
   static_assert(is_float ? std::is_same_v<bias_element, float> : std::is_same_v<bias_element, std::int32_t>,
                 "tinynet::UnidirectionalSequenceLstm: the bias is int32 for int8 LSTMs, float for float ones");
 
@@ -107,7 +118,7 @@ struct UnidirectionalSequenceLstm {
     for (int r = 0; r < gate_rows; ++r) {
       std::int32_t sum = 0;
       for (int k = 0; k < depth; ++k) sum += InputWeights[r * depth + k];
-      if constexpr (!is_float) folded[r] = Bias[r] - Params.input_zero_point * sum;
+      if constexpr (!is_float) folded[r] = Bias[r] - input_zero_point * sum;
     }
     return folded;
   }();
@@ -116,7 +127,7 @@ struct UnidirectionalSequenceLstm {
     for (int r = 0; r < gate_rows; ++r) {
       std::int32_t sum = 0;
       for (int k = 0; k < units; ++k) sum += RecurrentWeights[r * units + k];
-      if constexpr (!is_float) folded[r] = -Params.hidden_zero_point * sum;
+      if constexpr (!is_float) folded[r] = -hidden_zero_point * sum;
     }
     return folded;
   }();
@@ -193,7 +204,7 @@ struct UnidirectionalSequenceLstm {
       // UpdateLstmHidden: tanh(cell) x output gate, to the hidden state's int8.
       const std::int32_t tanh_c = detail::tanh_int16_lookup(
           detail::sigmoid_int16_input(cell[u], Params.cell_tanh.multiplier, Params.cell_tanh.shift));
-      const std::int32_t hidden = Params.hidden_zero_point + mul(tanh_c, o, Params.output_times_tanh);
+      const std::int32_t hidden = hidden_zero_point + mul(tanh_c, o, Params.output_times_tanh);
       h[u] = static_cast<element>(hidden < -128 ? -128 : (hidden > 127 ? 127 : hidden));
     }
   }
@@ -218,9 +229,8 @@ struct UnidirectionalSequenceLstm {
     }
   }
 
-  // EvalLstm over the whole sequence with the given state ([batches][units] each).
-  template <class Cell>
-  static constexpr void run_sequence(const element* in, element* out, element* hidden, Cell* cell) {
+  // EvalLstm over the whole sequence, carrying the state ([batches][units] each).
+  static constexpr void run(const element* in, element* hidden, cell_element* cell, element* out) {
     for (int b = 0; b < batches; ++b) {
       for (int t = 0; t < steps; ++t) {
         const int row = time_major ? t * batches + b : b * steps + t;
@@ -229,15 +239,6 @@ struct UnidirectionalSequenceLstm {
         for (int u = 0; u < units; ++u) out[row * units + u] = hidden[b * units + u];
       }
     }
-  }
-
-  static constexpr void run(const element* in, element* out) {
-    using cell_element = std::conditional_t<is_float, float, std::int16_t>;
-    element hidden[batches * units]{};
-    cell_element cell[batches * units]{};
-    if constexpr (!is_float)
-      for (auto& value : hidden) value = static_cast<element>(Params.hidden_zero_point);
-    run_sequence(in, out, hidden, cell);
   }
 };
 
