@@ -142,6 +142,34 @@ struct bm_k : Tensor<i8, Shape<4, 16, 32>, q_in> {};
 struct bm_out : Tensor<i8, Shape<4, 16, 16>, q_out> {};
 using batch_matmul = BatchMatMul<bm_q, bm_k, bm_out, BatchMatMulOptions{.adj_y = true}>;
 
+// SVDF of issue 13: a keyword spotter's layer, 40 features -> 64 units, rank 1, memory 8, int16 state.
+inline constexpr Quant q_svdf_state{0.002f, 0};
+struct sv_in : Tensor<i8, Shape<1, 40>, q_in> {};
+struct sv_state : StateTensor<std::int16_t, Shape<1, 64 * 8>, q_svdf_state> {};
+struct sv_out : Tensor<i8, Shape<1, 64>, q_out> {};
+inline constexpr auto sv_wf = pseudo_random<64 * 40>(7);
+inline constexpr auto sv_wt = [] {
+  std::array<std::int16_t, 64 * 8> w{};
+  const auto r = pseudo_random<64 * 8>(8);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<std::int16_t>(r[i] * 32);
+  return w;
+}();
+inline constexpr auto sv_b = biases<64>();
+inline constexpr float sv_scales[2] = {0.004f, 0.0001f};
+using svdf = Svdf<sv_in, sv_state, sv_out, sv_wf, sv_wt, sv_b, sv_scales>;
+
+void run_svdf(benchmark::State& state) {
+  static std::array<i8, sv_in::size> input = pseudo_random<sv_in::size>(9);
+  static std::array<std::int16_t, sv_state::size> memory{};
+  static std::array<i8, sv_out::size> output{};
+  for (auto _ : state) {
+    svdf::run(input.data(), memory.data(), output.data());
+    benchmark::DoNotOptimize(output.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["MACs"] = static_cast<double>(svdf::macs);
+}
+
 template <class Op>
 void run_binary(benchmark::State& state) {
   using In1 = type_at<0, typename Op::inputs>;
@@ -178,6 +206,7 @@ BENCHMARK(run_op<pointwise>)->Name("Conv2D 1x1 64->64 @25x5");
 BENCHMARK(run_op<depthwise>)->Name("DepthwiseConv2D 3x3 64ch @25x5");
 BENCHMARK(run_op<conv3x3>)->Name("Conv2D 3x3 16->16 @32x32");
 BENCHMARK(run_op<softmax>)->Name("Softmax 12");
+BENCHMARK(run_svdf)->Name("Svdf 40->64 rank 1 memory 8 (int16 state)");
 BENCHMARK(run_op<mul_channel>)->Name("Mul by constant [C] 16x16x32");
 BENCHMARK(run_binary<mul_same_shape>)->Name("Mul 16x16x32");
 BENCHMARK(run_binary<maximum>)->Name("Maximum 16x16x32");

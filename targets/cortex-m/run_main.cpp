@@ -6,12 +6,13 @@
 //   arena_bytes: N       net::arena_bytes
 // and, built with -DTINYNET_PER_LAYER, "layer K: N" for every op (the timer is read after each op;
 // a few instructions of that hook are counted with the next op). The input is copied in again
-// before the counted run, as it was before each TFLM Invoke().
+// before the counted run, as it was before each TFLM Invoke(). A stateful network is reset after the
+// uncounted run, so the counted one starts from its initial state as TFLM's first Invoke() does.
 //
-// Steps: an input file may hold several tensors back to back (as targets/host/run_main.cpp reads
-// them: `tinynet run --invokes`, `--sequence`). The uncounted first run uses the first step's inputs;
-// then the network is reset (a stateful network starts again from its reset state) and invoked once
-// per step, the first of them counted, and each output file receives every step's outputs.
+// Steps (built with -DTINYNET_RUNNER_STEPS=1, as `tinynet run --invokes N` / `--sequence` build it):
+// an input file may hold several tensors back to back; after the first step the network is invoked
+// once per further tensor, state carried, and each output file receives every step's outputs. The
+// default build (what `tinynet bench` measures) has none of that code.
 //
 //   targets/cortex-m/build.py --cpu cortex-m4 -I include -I <folder of the header>
 //       -DTINYNET_MODEL_HEADER='"model.hpp"' -DTINYNET_MODEL_NAMESPACE=kws
@@ -52,86 +53,104 @@ inline constexpr FileName<K, sizeof "out"> output_file{"out"};
 static_assert(sizeof input_file<0>.text == sizeof "in0.bin" && output_file<12>.text[4] == '2' &&
               output_file<12>.text[9] == '\0');
 
-// One step of one input: 1 (read), 0 (the file ended before it), -1 (a partial tensor).
 template <class Span>
-static int read_step(int handle, Span span) {
-  const std::size_t got = semihost::read(handle, span.data(), span.size_bytes());
-  return got == span.size_bytes() ? 1 : got == 0 ? 0 : -1;
+static bool read_tensor(const char* path, Span span) {
+  const int handle = semihost::open(path, 1);
+  if (handle < 0) {
+    semihost::write("cannot open an input file\n");
+    return false;
+  }
+  const bool ok = semihost::read(handle, span.data(), span.size_bytes()) == span.size_bytes();
+  semihost::close(handle);
+  return ok;
 }
 
-// Every input file opened (or closed), every input's next step read, every output's step appended.
-template <std::size_t... K>
-static bool open_inputs(int* handles, std::index_sequence<K...>) {
-  return (((handles[K] = semihost::open(input_file<K>.text, 1)) >= 0) && ...);
+template <class Span>
+static bool write_tensor(const char* path, Span span) {
+  const int handle = semihost::open(path, 5);
+  if (handle < 0) return false;
+  const bool ok = semihost::write(handle, span.data(), span.size_bytes()) == span.size_bytes();
+  semihost::close(handle);
+  return ok;
 }
+
+// Every input (every output) in order, stopping at the first failure.
 template <std::size_t... K>
-static bool open_outputs(int* handles, std::index_sequence<K...>) {
-  return (((handles[K] = semihost::open(output_file<K>.text, 5)) >= 0) && ...);
-}
-static void close_all(const int* handles, std::size_t count) {
-  for (std::size_t k = 0; k < count; ++k) semihost::close(handles[k]);
-}
-// 1 (all read), 0 (all ended together), -1 (an error).
-template <std::size_t... K>
-static int read_inputs(const int* handles, std::index_sequence<K...>) {
-  const int got[] = {read_step(handles[K], instance.input<K>())...};
-  for (const int g : got)
-    if (g != got[0] || g < 0) return -1;
-  return got[0];
+static bool read_inputs(std::index_sequence<K...>) {
+  return (read_tensor(input_file<K>.text, instance.input<K>()) && ...);
 }
 template <std::size_t... K>
-static bool write_outputs(const int* handles, std::index_sequence<K...>) {
-  return ((semihost::write(handles[K], instance.output<K>().data(), instance.output<K>().size_bytes()) ==
-           instance.output<K>().size_bytes()) &&
-          ...);
+static bool write_outputs(std::index_sequence<K...>) {
+  return (write_tensor(output_file<K>.text, instance.output<K>()) && ...);
 }
+
+#if TINYNET_RUNNER_STEPS
+// Steps 2, 3, ...: the output files written again from the first step's outputs (still in the
+// arena) and kept open; every input file read past its first tensor, then one tensor of each per
+// invoke, every step's outputs appended. 3 if the files end inside a tensor or unevenly.
+template <std::size_t... K, std::size_t... J>
+static int further_steps(std::index_sequence<K...>, std::index_sequence<J...>) {
+  int outs[] = {semihost::open(output_file<J>.text, 5)...};
+  for (const int h : outs)
+    if (h < 0) return 4;
+  const auto write_all = [&] {
+    return ((semihost::write(outs[J], instance.output<J>().data(), instance.output<J>().size_bytes()) ==
+             instance.output<J>().size_bytes()) &&
+            ...);
+  };
+  int status = write_all() ? 0 : 4;
+  int ins[] = {semihost::open(input_file<K>.text, 1)...};
+  for (const int h : ins)
+    if (h < 0) status = 3;
+  for (bool first = true; status == 0; first = false) {
+    const std::size_t got[] = {semihost::read(ins[K], instance.input<K>().data(), instance.input<K>().size_bytes())...};
+    const std::size_t want[] = {instance.input<K>().size_bytes()...};
+    bool all = true, none = true;
+    for (std::size_t k = 0; k < sizeof...(K); ++k) {
+      all = all && got[k] == want[k];
+      none = none && got[k] == 0;
+    }
+    if (!all) {
+      status = none && !first ? -1 : 3;
+      break;
+    }
+    if (first) continue;
+    instance.invoke();
+    if (!write_all()) status = 4;
+  }
+  for (const int h : ins) semihost::close(h);
+  for (const int h : outs) semihost::close(h);
+  return status < 0 ? 0 : status;
+}
+#endif
 
 extern "C" int app_main() {
   constexpr auto inputs = std::make_index_sequence<net::input_count>{};
-  constexpr auto outputs = std::make_index_sequence<net::output_count>{};
-  int in[net::input_count];
-  int out[net::output_count];
-  if (!open_inputs(in, inputs)) {
-    semihost::write("cannot open an input file\n");
-    return 3;
-  }
-  if (read_inputs(in, inputs) != 1) return 3;
+  if (!read_inputs(inputs)) return 3;
   instance.invoke();
-  instance.reset();
-  close_all(in, net::input_count);
-  if (!open_inputs(in, inputs)) return 3;
-  if (!open_outputs(out, outputs)) return 4;
-  std::uint32_t before = 0, after = 0;
+  instance.reset();  // no code for a network without state
+  if (!read_inputs(inputs)) return 3;
+  cycles::start();
 #ifdef TINYNET_PER_LAYER
   static std::uint32_t layer_instructions[net::op_count];
-#endif
-  for (std::size_t step = 0;; ++step) {
-    const int got = read_inputs(in, inputs);
-    if (got < 0 || (got == 0 && step == 0)) return 3;
-    if (got == 0) break;
-    if (step == 0) {
-      cycles::start();
-#ifdef TINYNET_PER_LAYER
-      std::uint32_t layer_start = cycles::now();
-      before = layer_start;
-      instance.invoke([&](std::size_t k) {
-        const std::uint32_t now = cycles::now();
-        layer_instructions[k] = cycles::instructions(layer_start, now);
-        layer_start = now;
-      });
-      after = cycles::now();
+  std::uint32_t layer_start = cycles::now();
+  const std::uint32_t before = layer_start;
+  instance.invoke([&](std::size_t k) {
+    const std::uint32_t now = cycles::now();
+    layer_instructions[k] = cycles::instructions(layer_start, now);
+    layer_start = now;
+  });
+  const std::uint32_t after = cycles::now();
 #else
-      before = cycles::now();
-      instance.invoke();
-      after = cycles::now();
+  const std::uint32_t before = cycles::now();
+  instance.invoke();
+  const std::uint32_t after = cycles::now();
 #endif
-    } else {
-      instance.invoke();
-    }
-    if (!write_outputs(out, outputs)) return 4;
-  }
-  close_all(in, net::input_count);
-  close_all(out, net::output_count);
+  if (!write_outputs(std::make_index_sequence<net::output_count>{})) return 4;
+#if TINYNET_RUNNER_STEPS
+  if (const int status = further_steps(inputs, std::make_index_sequence<net::output_count>{}); status != 0)
+    return status;
+#endif
   char text[24];
   semihost::write("instructions: ");
   semihost::write(semihost::decimal(cycles::instructions(before, after), text));

@@ -40,8 +40,9 @@ inline void secure_zero(std::byte* p, std::size_t n) {
 #endif
 }
 
-// The byte ranges of a network's output tensors in its arena, sorted: what wipe_all_but_outputs
-// keeps (with kept_ranges: the state tensors and their marker too).
+// Byte ranges of tensors in a network's arena, sorted by offset: state_ranges (the state tensors and
+// their marker, which SharedArena keeps clear of other networks) and kept_ranges (those and the
+// outputs: what wipe_all_but_outputs keeps).
 struct ByteRange {
   std::size_t begin = 0;
   std::size_t end = 0;
@@ -56,17 +57,14 @@ struct ranges_of<Net, TypeList<Ts...>> {
     return r;
   }();
 };
+// A stateful network's state tensors and its marker (none for a network without state).
 template <class Net>
-using output_ranges = ranges_of<Net, typename Net::output_list>;
+using state_and_marker =
+    std::conditional_t<Net::is_stateful, typename append_unique<typename Net::state_list, StateMarker>::type, TypeList<>>;
 template <class Net>
-using state_ranges = ranges_of<Net, std::conditional_t<Net::is_stateful,
-                                                        typename append_unique<typename Net::state_list, StateMarker>::type,
-                                                        TypeList<>>>;
+using state_ranges = ranges_of<Net, state_and_marker<Net>>;
 template <class Net>
-using kept_ranges = ranges_of<Net, typename concat_unique<typename Net::output_list,
-                                                          std::conditional_t<Net::is_stateful,
-                                                                             typename append_unique<typename Net::state_list, StateMarker>::type,
-                                                                             TypeList<>>>::type>;
+using kept_ranges = ranges_of<Net, typename concat_unique<typename Net::output_list, state_and_marker<Net>>::type>;
 
 template <class Net>
 void wipe_all_but_outputs(std::byte* arena) {

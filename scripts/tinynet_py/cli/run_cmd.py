@@ -177,7 +177,9 @@ def run(args):
             missing = cortex_m.available(args.target)
             if missing:
                 raise TinynetError(None, f"cannot run on {args.target}: {missing}")
-            elf = runner.build_cortex_m(text, namespace, model, args.target, progress=progress)
+            # Several steps (--invokes, --sequence): the runner's step loop, which `bench` leaves out.
+            steps = ("-DTINYNET_RUNNER_STEPS=1",) if len(inputs[0]) > 1 else ()
+            elf = runner.build_cortex_m(text, namespace, model, args.target, progress=progress, extra_flags=steps)
             runner.run_cortex_m(elf, args.target, raw_inputs, raw_outputs, model)
         for path, raw, index in zip(args.output, raw_outputs, model.outputs):
             write_output(path, raw, model, index, layout, dequantize,
