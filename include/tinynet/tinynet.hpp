@@ -52,6 +52,7 @@
 #include "layers/quantize/cast.hpp"
 #include "layers/quantize/dequantize.hpp"
 #include "layers/quantize/quantize.hpp"
+#include "layers/recurrent/lstm.hpp"
 #include "layers/recurrent/svdf.hpp"
 #include "layers/reduce/arg_min_max.hpp"
 #include "layers/shape/concatenation.hpp"

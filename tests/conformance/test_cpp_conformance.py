@@ -74,3 +74,26 @@ def test_int16_conformance_bit_exact(model, target, tmp_path):
     assert result.returncode == 0, result.stderr
     got = np.fromfile(out, out_dtype).astype(np.int64)
     np.testing.assert_array_equal(got, _csv(golden), err_msg=os.path.basename(base))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_lstm_state_carries_across_invokes(target, tmp_path):
+    """trained_lstm_int8 keeps its hidden and cell state between invokes (variable tensors): a
+    second invoke on the same input continues the sequence, so it gives the reference's second
+    invoke, not TFLM's golden (made by a fresh interpreter per input)."""
+    from tinynet_py.reference import Interpreter
+    from tinynet_py.tflite import load_model
+    if target != "host" and not ARM_READY:
+        pytest.skip("arm-none-eabi-g++ or qemu-system-arm not installed")
+    name = "trained_lstm_int8_logits"
+    model, directory = model_for_golden(name), SHARED / "golden" / name
+    x = np.fromfile(directory / "in_3.bin", np.int8)
+    interpreter = Interpreter(load_model(model))
+    first, second = (interpreter.invoke([x])[0].reshape(-1) for _ in range(2))
+    assert first.tobytes() == (directory / "out_3.bin").read_bytes()
+    assert first.tobytes() != second.tobytes(), "the model's state should change its second output"
+    out = tmp_path / "out.bin"
+    result = run_tinynet("run", model, "--input", directory / "in_3.bin", "--output", out, "--target", target,
+                         "--invokes", "2")
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == second.tobytes()

@@ -454,6 +454,19 @@ def indexing_cases():
     yield am("arg_max_axis2_float", "ARG_MAX", (2, 3, 4, 2), 2, dtype="float32")
 
 
+def lstm_cases():
+    """Beyond the trained_lstm_int8 goldens (batch 1, 20 units, cell scale 2^-12): several batch rows
+    in both layouts, an odd unit count, the cell clip, other cell scales (Tanh's input scaling), float;
+    two invokes per feed (three for one case), the hidden and cell state carried between them."""
+    m = sm.lstm_case
+    yield m("lstm_batch_major_b2_t5_d6_u4", 2, 5, 6, 4)
+    yield m("lstm_time_major_t4_b3_u5_clip_cell2^-11", 3, 4, 7, 5, time_major=True, cell_scale_log2=-11,
+            cell_clip=1.5, in_zp=-128, hidden_zp=20)
+    yield m("lstm_cell2^-15_u3", 1, 6, 3, 3, cell_scale_log2=-15, in_zp=127, hidden_zp=0, invokes=3)
+    yield m("lstm_float_b2_t4", 2, 4, 5, 6, dtype="float32")
+    yield m("lstm_float_time_major_clip", 2, 3, 4, 3, time_major=True, dtype="float32", cell_clip=0.8)
+
+
 def svdf_cases():
     """Beyond tflm-ops' int8 cases: three and five invokes per feed (state carried), rank 3, float."""
     s = sm.svdf_case
@@ -475,7 +488,7 @@ def catalogue():
     for family in (conv_cases, depthwise_cases, transpose_conv_cases, batch_matmul_cases,
                    fully_connected_cases, pool_cases, mean_cases, reduce_cases,
                    arithmetic_cases, elementwise_cases, activation_cases, softmax_cases, quantize_cases, shape_cases,
-                   indexing_cases, svdf_cases, chain_cases):
+                   indexing_cases, lstm_cases, svdf_cases, chain_cases):
         cases.extend(family())
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"

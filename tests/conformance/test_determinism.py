@@ -118,6 +118,7 @@ template <class Net>
 static void run(int k, std::initializer_list<const void*> in) {{
   static_assert(Net::output_count == 1);
   load<Net>(in, std::make_index_sequence<Net::input_count>{{}});
+  if constexpr (Net::is_stateful) Net::reset(arena);  // the arena holds the previous network's bytes
   Net::invoke(arena);
   const auto out = Net::template output<0>(arena);
   report(k, tinynet::crc32(out.data(), out.size_bytes()));

@@ -29,8 +29,8 @@ BLOCKS = {
     "# what is in the model: per-layer shapes, MACs, weight and activation bytes, flash/arena estimates":
         ("here", "test_kws_commands_and_the_code_using_their_header"),
     "#include <algorithm>": ("here", "test_kws_commands_and_the_code_using_their_header"),
-    "tinynet: error: trained_lstm_int8.tflite: op #0 UNIDIRECTIONAL_SEQUENCE_LSTM is not supported by tinynet (supported ops: ADD, ...)":
-        ("illustration", "tool output, shortened; tests/generator/test_errors.py::test_unsupported_op_real_lstm_model "
+    "tinynet: error: rnn.tflite: op #0 UNIDIRECTIONAL_SEQUENCE_RNN is not supported by tinynet (supported ops: ABS, ADD, ...)":
+        ("illustration", "tool output, shortened; tests/generator/test_errors.py::test_unsupported_op_synthetic "
                          "checks the real line"),
     "# post-training int8 quantization from calibration inputs (calib.npz: array 'x')":
         ("illustration", "flag tour on the demo's files (digits_mlp.pkl, calib.npz: scripts/demo makes them and runs "

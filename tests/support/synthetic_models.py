@@ -51,7 +51,7 @@ OPT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "POOL": 5, "FULLY_CONNECTED": 8, "S
        "MUL": 21, "DIV": 29, "MAXIMUM": 39, "MINIMUM": 39, "NEG": 42, "SQUARED_DIFFERENCE": 76,
        "ABS": 78, "HARD_SWISH": 91, "PRELU": 0, "ELU": 0,
        "EXP": 33, "LOG": 0, "SQRT": 0, "RSQRT": 0,
-       "TRANSPOSE_CONV": 49, "BATCH_MATMUL": 101}
+       "TRANSPOSE_CONV": 49, "BATCH_MATMUL": 101, "UNIDIRECTIONAL_SEQUENCE_LSTM": 71}
 
 F32 = np.float32
 
@@ -418,6 +418,42 @@ def fully_connected_case(name, in_shape, units, activation="NONE", in_zp=3, out_
     y = g.q8(out_shape, out_scale, out_zp)
     g.op("FULLY_CONNECTED", [x, wt, bt], [y], OPT["FULLY_CONNECTED"], options)
     return Case(name, g.build([x], [y]), int8_feeds(rng, [in_shape], [in_zp]))
+
+
+# ---- UNIDIRECTIONAL_SEQUENCE_LSTM ---------------------------------------------------------------
+
+def lstm_case(name, batches, steps, depth, units, time_major=False, dtype="int8", in_zp=3, hidden_zp=-7,
+              cell_scale_log2=-12, cell_clip=0.0, invokes=2):
+    """One LSTM layer as TFLite writes it: 24 inputs (no peephole, projection or layer norm), the
+    hidden and cell state as variable tensors (carried over `invokes` invokes per feed), cell gate TANH."""
+    rng = rng_for(name)
+    g = Graph()
+    in_shape = (steps, batches, depth) if time_major else (batches, steps, depth)
+    out_shape = (*in_shape[:2], units)
+    options = b.T(f0=("int8", 4), f1=("float32", cell_clip), f3=("bool", int(time_major)))
+    if dtype == "float32":
+        x, y = g.f32(in_shape), g.f32(out_shape)
+        weights = [g.const((rng.standard_normal((units, n)) * 0.5).astype(F32), "float32")
+                   for n in [depth] * 4 + [units] * 4]
+        biases = [g.const((rng.standard_normal(units) * 0.5).astype(F32), "float32") for _ in range(4)]
+        hidden = g.tensor((batches, units), "float32", variable=True)
+        cell = g.tensor((batches, units), "float32", variable=True)
+        feeds = float_feeds(rng, [in_shape], spread=1.0)
+    else:
+        in_scale, hidden_scale = 0.03, 1.0 / 128
+        scales = rng.uniform(0.004, 0.02, 8)
+        weights = [g.const(rng.integers(-127, 128, (units, n)).astype(np.int8), "int8", [scales[k]], [0])
+                   for k, n in enumerate([depth] * 4 + [units] * 4)]
+        biases = [g.const(rng.integers(-3000, 3000, units).astype(np.int32), "int32", [in_scale * scales[k]], [0])
+                  for k in range(4)]
+        x, y = g.q8(in_shape, in_scale, in_zp), g.q8(out_shape, hidden_scale, hidden_zp)
+        hidden = g.tensor((batches, units), "int8", hidden_scale, hidden_zp, variable=True)
+        cell = g.tensor((batches, units), "int16", [2.0 ** cell_scale_log2], [0], variable=True)
+        feeds = int8_feeds(rng, [in_shape], [in_zp])
+    inputs = [x, *weights, -1, -1, -1, *biases, -1, -1, hidden, cell, -1, -1, -1, -1]
+    g.op("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], OPT["UNIDIRECTIONAL_SEQUENCE_LSTM"], options)
+    return Case(name, g.build([x], [y]), feeds, tolerance=1e-4 if dtype == "float32" else None,
+                invokes=invokes)
 
 
 # ---- SVDF (keeps state across invokes) ----------------------------------------------------------

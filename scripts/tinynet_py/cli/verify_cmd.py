@@ -111,6 +111,7 @@ def run(args):
     for k, in_path, out_path in pairs:
         x = _read(in_path, tin)
         want = _read(out_path, tout)
+        interpreter.reset()      # each golden comes from a fresh TFLM interpreter (state at reset)
         got = interpreter.invoke([x])[0].reshape(-1)
         ok, text = compare(got, want, tout.dtype == "float32", args.rtol, args.atol)
         matched += ok

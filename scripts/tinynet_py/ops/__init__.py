@@ -82,11 +82,11 @@ class OpSpec:
 
 def _collect():
     from . import activations, arithmetic, indexing, layout, pooling, quantization, weighted
-    from . import normalization
+    from . import normalization, recurrent
     from . import svdf
     registry = {}
     for module in (weighted, pooling, arithmetic, layout, activations, quantization, indexing,
-                   normalization,
+                   normalization, recurrent,
                    svdf):
         for spec in module.SPECS:
             if spec.opcode in registry:

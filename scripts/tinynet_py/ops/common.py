@@ -165,6 +165,14 @@ def quantized_multipliers(ctx, real_multipliers):
     return multipliers, shifts
 
 
+def fc_per_tensor_multiplier(input_scale, weight_scale, output_scale):
+    """The real multiplier of a FullyConnected with per-tensor weights: GetQuantizedConvolutionMultipler
+    (kernels/kernel_util.cc) widens the *float* product input_scale * filter_scale to double
+    before dividing by the output scale (TFLM as of 2024)."""
+    product = np.float32(np.float32(input_scale) * np.float32(weight_scale))
+    return np.float64(product) / np.float64(np.float32(output_scale))
+
+
 def requantize_accumulator(plan, acc):
     """Scales an accumulator to the output: the int32 (8-bit kernels) or int64 (16x8
     kernels) MultiplyByQuantizedMultiplier, output zero point, activation clamp."""

@@ -6,7 +6,7 @@ import numpy as np
 from .. import fixedpoint as fp
 from . import OpSpec
 from .common import (shrink_last_dim, take_channels, activation_range_float, activation_range_quantized, compute_out_size,
-                     compute_padding, exact_matmul, pad_window, quantized_multipliers,
+                     compute_padding, exact_matmul, fc_per_tensor_multiplier, pad_window, quantized_multipliers,
                      requantize_accumulator, window_geometry, window_taps)
 
 
@@ -58,8 +58,7 @@ def _prepare_weighted(ctx, weights_index, bias_index, channel_count, per_channel
         # the multiplier of every per-tensor FC layer in the golden models by a few units
         # in the last place versus the all-double form, but the 8 golden inputs per model
         # match with either form: the goldens do not decide, TFLM's source does.
-        product = np.float32(in_scale * weight_scales[0])
-        real = np.full(channel_count, np.float64(product) / np.float64(out_scale))
+        real = np.full(channel_count, fc_per_tensor_multiplier(in_scale, weight_scales[0], out_scale))
     plan["multiplier"], plan["shift"] = quantized_multipliers(ctx, real)
     plan["real_multiplier"] = real
     plan["input_zero_point"] = in_zp

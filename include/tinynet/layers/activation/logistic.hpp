@@ -43,21 +43,7 @@ struct Logistic {
   // reference_integer_ops::Logistic (int16): the table with 9 bits of interpolation, output in Q0.15.
   static constexpr void run_int16(const std::int16_t* in, std::int16_t* out) {
     using scaling16 = detail::SigmoidInt16Scaling<In, Out, false>;
-    constexpr const auto& table = detail::sigmoid_table_uint16;
-    for (int i = 0; i < In::size; ++i) {
-      const std::int32_t x = scaling16::input(in[i]);
-      const auto magnitude = static_cast<std::uint32_t>(x < 0 ? -x : x);
-      const std::uint32_t high = magnitude >> 9;
-      std::uint32_t result;
-      if (high >= 255) {
-        result = 0x7FFFu << 10;
-      } else {
-        const std::uint32_t a = table[high], b = table[high + 1];
-        result = (a << 9) + (magnitude & 0x1FF) * (b - a);
-      }
-      result = x >= 0 ? result + (1u << 9) : (1u << 25) - result + (1u << 9) - 1;
-      out[i] = static_cast<std::int16_t>(result >> 10);
-    }
+    for (int i = 0; i < In::size; ++i) out[i] = detail::sigmoid_int16_lookup(scaling16::input(in[i]));
   }
 
   static constexpr void run(const element* in, element* out) {

@@ -40,6 +40,51 @@ constexpr Log2 checked_log2(float x) {
   return {(fraction < 0 ? -fraction : fraction) < 1e-3f, static_cast<int>(rounded)};
 }
 
+// reference_integer_ops::Logistic / Tanh (int16), the input scaling: (x * multiplier + rounding) >>
+// left_shift, where multiplier 0 stands for 3 << left_shift (the power-of-two case, no shift).
+constexpr std::int32_t sigmoid_int16_input(std::int16_t x, std::int32_t multiplier, int left_shift) {
+  if (multiplier == 0) {
+    multiplier = std::int32_t{3} << left_shift;
+    left_shift = 0;
+  }
+  const std::int32_t rounding = left_shift > 0 ? std::int32_t{1} << (left_shift - 1) : 0;
+  return (x * multiplier + rounding) >> left_shift;
+}
+
+// reference_integer_ops::Logistic (int16) on a scaled input: sigmoid_table_uint16 with 9 bits of
+// interpolation, output in Q0.15.
+constexpr std::int16_t sigmoid_int16_lookup(std::int32_t x) {
+  constexpr const auto& table = sigmoid_table_uint16;
+  const auto magnitude = static_cast<std::uint32_t>(x < 0 ? -x : x);
+  const std::uint32_t high = magnitude >> 9;
+  std::uint32_t result;
+  if (high >= 255) {
+    result = 0x7FFFu << 10;
+  } else {
+    const std::uint32_t a = table[high], b = table[high + 1];
+    result = (a << 9) + (magnitude & 0x1FF) * (b - a);
+  }
+  result = x >= 0 ? result + (1u << 9) : (1u << 25) - result + (1u << 9) - 1;
+  return static_cast<std::int16_t>(result >> 10);
+}
+
+// reference_integer_ops::Tanh (int16) on a scaled input: tanh(x) = 2 sigmoid(2x) - 1 from the
+// table with 8 bits of interpolation, output in Q0.15.
+constexpr std::int16_t tanh_int16_lookup(std::int32_t x) {
+  constexpr const auto& table = sigmoid_table_uint16;
+  const auto magnitude = static_cast<std::uint32_t>(x < 0 ? -x : x);
+  const std::uint32_t high = magnitude >> 8;
+  std::int32_t result;
+  if (high >= 255) {
+    result = 0xFFFF << 8;
+  } else {
+    const std::uint32_t a = table[high], b = table[high + 1];
+    result = static_cast<std::int32_t>((a << 8) + (magnitude & 0xFF) * (b - a));
+  }
+  result = x >= 0 ? result - (1 << 23) + (1 << 7) : -result + (1 << 23) + (1 << 7) - 1;
+  return static_cast<std::int16_t>(result >> 8);
+}
+
 template <class In, class Out, bool IsTanh>
 struct SigmoidInt16Scaling {
   static_assert(In::zero_point == 0 && Out::zero_point == 0,
@@ -67,9 +112,7 @@ struct SigmoidInt16Scaling {
   static_assert(params.multiplier <= 32767, "tinynet: the input scale is too large for an int16 Logistic or Tanh");
   static constexpr std::int32_t rounding = params.left_shift > 0 ? std::int32_t{1} << (params.left_shift - 1) : 0;
 
-  static constexpr std::int32_t input(std::int16_t x) {
-    return (x * params.multiplier + rounding) >> params.left_shift;
-  }
+  static constexpr std::int32_t input(std::int16_t x) { return sigmoid_int16_input(x, params.multiplier, params.left_shift); }
 };
 
 }  // namespace tinynet::detail

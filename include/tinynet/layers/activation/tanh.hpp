@@ -44,21 +44,7 @@ struct Tanh {
   // interpolation, output in Q0.15.
   static constexpr void run_int16(const std::int16_t* in, std::int16_t* out) {
     using scaling16 = detail::SigmoidInt16Scaling<In, Out, true>;
-    constexpr const auto& table = detail::sigmoid_table_uint16;
-    for (int i = 0; i < In::size; ++i) {
-      const std::int32_t x = scaling16::input(in[i]);
-      const auto magnitude = static_cast<std::uint32_t>(x < 0 ? -x : x);
-      const std::uint32_t high = magnitude >> 8;
-      std::int32_t result;
-      if (high >= 255) {
-        result = 0xFFFF << 8;
-      } else {
-        const std::uint32_t a = table[high], b = table[high + 1];
-        result = static_cast<std::int32_t>((a << 8) + (magnitude & 0xFF) * (b - a));
-      }
-      result = x >= 0 ? result - (1 << 23) + (1 << 7) : -result + (1 << 23) + (1 << 7) - 1;
-      out[i] = static_cast<std::int16_t>(result >> 8);
-    }
+    for (int i = 0; i < In::size; ++i) out[i] = detail::tanh_int16_lookup(scaling16::input(in[i]));
   }
 
   static constexpr void run(const element* in, element* out) {
