@@ -53,6 +53,15 @@ def conv_cases():
     yield c("conv_groups2", (1, 6, 6, 6), 4, (3, 3), groups=2)
     yield c("conv_groups3_s2_per_tensor_relu", (1, 7, 7, 6), 6, (3, 3), (2, 2), padding="VALID",
             activation="RELU", per_channel=False, groups=3, in_zp=-128)
+    # Hybrid (float activations, int8 weights): the same bytes as the reference, whose arithmetic
+    # (ops/weighted.py hybrid_quantize) follows TFLite's; per-tensor scales quantize the input
+    # symmetrically, differing per-channel ones asymmetrically (conv.cc EvalHybridPerChannel).
+    yield c("conv_hybrid_per_tensor_k3_same_relu", (1, 7, 6, 4), 6, (3, 3), activation="RELU",
+            per_channel=False, dtype="hybrid")
+    yield c("conv_hybrid_per_channel_k3x2_s2_valid", (1, 8, 7, 3), 5, (3, 2), (2, 2), padding="VALID",
+            dtype="hybrid")
+    yield c("conv_hybrid_per_channel_batch2_no_bias_relu6", (2, 5, 4, 3), 4, (3, 3), (1, 2), padding="SAME",
+            activation="RELU6", bias=False, dtype="hybrid")
     yield c("conv_float_k3_same", (1, 6, 5, 3), 4, (3, 3), dtype="float32")
     yield c("conv_float_s2_dil2_valid_relu6", (2, 9, 9, 2), 3, (2, 3), (2, 1), (2, 2), "VALID",
             "RELU6", dtype="float32")

@@ -226,6 +226,17 @@ def conv_case(name, in_shape, out_c, kernel, stride=(1, 1), dilation=(1, 1), pad
         y = g.f32((n, oh, ow, out_c))
         g.op("CONV_2D", [x, wt, bt], [y], OPT["CONV_2D"], options)
         return Case(name, g.build([x], [y]), float_feeds(rng, [in_shape]), tolerance=1e-5)
+    if dtype == "hybrid":
+        # Float input and output, int8 weights with scales (TFLite's dynamic-range quantization).
+        # Feeds: zeros, random, and constant inputs (one value: a range from 0 to it).
+        x = g.f32(in_shape)
+        wt = g.const(rng.integers(-127, 128, (out_c, *kernel, filter_c)).astype(np.int8), "int8",
+                     weight_scales(rng, out_c, per_channel), [0] * (out_c if per_channel else 1), qdim=0)
+        bt = g.const(rng.standard_normal(out_c).astype(F32), "float32") if bias else -1
+        y = g.f32((n, oh, ow, out_c))
+        g.op("CONV_2D", [x, wt, bt], [y], OPT["CONV_2D"], options)
+        feeds = float_feeds(rng, [in_shape]) + [[np.full(in_shape, v, F32)] for v in (0.75, -2.5)]
+        return Case(name, g.build([x], [y]), feeds)
     in_scale, scales, out_scale = pick_scales(rng, out_c, per_channel, multiplier,
                                               127 * 128 * kernel[0] * kernel[1] * filter_c ** 0.5)
     weights = small_weights_if(multiplier, rng, (out_c, *kernel, filter_c))
