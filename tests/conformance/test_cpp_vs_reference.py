@@ -83,6 +83,9 @@ def depthwise_cases():
     yield d("dw_no_bias", (1, 5, 5, 6), 2, (3, 3), bias=False)
     yield d("dw_batch2_m2", (2, 4, 5, 2), 2, (2, 2), (1, 1), padding="VALID")
     yield d("dw_zp-128_out127", (1, 5, 5, 4), 1, (3, 3), in_zp=-128, out_zp=127)
+    yield d("dw_hybrid_m1_c8_same_relu", (1, 6, 5, 8), 1, (3, 3), activation="RELU", dtype="hybrid")
+    yield d("dw_hybrid_m2_s2_dil2_batch2", (2, 7, 6, 3), 2, (3, 3), (2, 2), (2, 2), "SAME", dtype="hybrid")
+    yield d("dw_hybrid_in1_m4_no_bias", (1, 6, 6, 1), 4, (3, 3), bias=False, dtype="hybrid")
     yield d("dw_zp127_out-128", (1, 5, 5, 4), 2, (3, 3), in_zp=127, out_zp=-128)
     yield d("dw_k5_s3_kernel_larger_than_input", (1, 3, 4, 4), 1, (5, 5), (3, 3))
     for mode in ("one", "big", "tiny", "zero", "fixup"):
@@ -132,6 +135,10 @@ def fully_connected_cases():
     yield f("fc_relu_n1", (1, 24), 7, "RELU_N1_TO_1")
     yield f("fc_no_bias", (1, 24), 7, bias=False)
     yield f("fc_zp-128_out127", (2, 12), 5, in_zp=-128, out_zp=127)
+    yield f("fc_hybrid_per_tensor_batches3", (3, 20), 6, dtype="hybrid")
+    yield f("fc_hybrid_asymmetric_per_channel_relu", (2, 33), 7, "RELU", per_channel=True, dtype="hybrid",
+            asymmetric_inputs=True)
+    yield f("fc_hybrid_depth600_asymmetric", (2, 600), 3, dtype="hybrid", asymmetric_inputs=True)
     yield f("fc_zp127_out-128", (2, 12), 5, in_zp=127, out_zp=-128, per_channel=True)
     for mode in ("one", "below_one", "big", "tiny", "zero", "fixup"):
         yield f(f"fc_per_tensor_multiplier_{mode}", (2, 10), 4, multiplier=mode)

@@ -69,7 +69,8 @@ def _prepare_hybrid(ctx, weights, bias, out, channel_count, activation, asymmetr
     if weights.dtype != "int8" or not weights.is_quantized:
         ctx.fail(f"hybrid layers need int8 weights with scales, got {weights.dtype} weights")
     if asymmetric is None:
-        ctx.fail("hybrid models (float activations, int8 weights) are supported for CONV_2D only")
+        ctx.fail("has no hybrid kernel (float activations, int8 weights); hybrid layers can be "
+                 "CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED")
     ctx.require_dtypes(out, ("float32",), "output")
     if bias is not None:
         ctx.require_dtypes(bias, ("float32",), "bias")
@@ -92,6 +93,11 @@ def _conv_hybrid_asymmetric(scales):
     """conv.cc Prepare: is_hybrid_per_channel when the per-channel scales are not all equal;
     EvalHybridPerChannel quantizes asymmetrically, EvalHybrid symmetrically."""
     return bool(np.any(scales != scales[0]))
+
+
+def _depthwise_hybrid_asymmetric(scales):
+    """depthwise_conv.cc: a hybrid depthwise convolution always runs EvalHybridPerChannel."""
+    return True
 
 
 def _prepare_weighted(ctx, weights_index, bias_index, channel_count, per_channel_multiplier,
@@ -240,7 +246,8 @@ def prepare_depthwise_conv_2d(ctx):
     in_c = inp.shape[3]
     if out_c % in_c or out.shape[3] != out_c:
         ctx.fail(f"weights {weights.shape} and output {out.shape} do not fit input {inp.shape}")
-    plan = _prepare_weighted(ctx, 1, 2, out_c, per_channel_multiplier=True)
+    plan = _prepare_weighted(ctx, 1, 2, out_c, per_channel_multiplier=True,
+                             hybrid_asymmetric=_depthwise_hybrid_asymmetric)
     o = ctx.op.options
     plan["depth_multiplier"] = out_c // in_c
     plan["stride"] = (o["stride_h"], o["stride_w"])
@@ -255,8 +262,19 @@ def prepare_depthwise_conv_2d(ctx):
 
 def run_depthwise_conv_2d(plan, x, weights, bias=None):
     """reference_integer_ops::DepthwiseConvPerChannel / reference_ops::DepthwiseConv:
-    output channel oc reads input channel oc / depth_multiplier."""
+    output channel oc reads input channel oc / depth_multiplier. Hybrid: depthwise_conv.cc
+    EvalHybridPerChannel (asymmetric input quantization per batch, padded taps skipped)."""
     kernel, stride, dilation, out_hw = plan["kernel"], plan["stride"], plan["dilation"], plan["out_hw"]
+    if plan.get("hybrid"):
+        centered, scales = _hybrid_centered(x, plan)
+        centered = np.repeat(centered, plan["depth_multiplier"], axis=3)
+        xp = pad_window(centered, plan["pad"], kernel, stride, dilation, out_hw, 0)
+        w = plan["weights"].astype(np.int64)
+        acc = np.zeros(xp.shape[:1] + tuple(out_hw) + (w.shape[2],), np.int64)
+        for ky in range(kernel[0]):
+            for kx in range(kernel[1]):
+                acc += window_taps(xp, ky, kx, stride, dilation, out_hw) * w[ky, kx]
+        return np.stack([_hybrid_output(plan, acc[b], scales[b]) for b in range(x.shape[0])])
     is_float = plan["input_dtype"] == "float32"
     zp = 0 if is_float else plan["input_zero_point"]
     if plan["depth_multiplier"] > 1:
@@ -292,15 +310,22 @@ def prepare_fully_connected(ctx):
     batches = inp.num_elements // depth
     if out.num_elements != batches * units:
         ctx.fail(f"output {out.shape} does not hold {batches} x {units} values")
-    plan = _prepare_weighted(ctx, 1, 2, units, per_channel_multiplier=False)
+    asymmetric = bool(ctx.op.options.get("asymmetric_quantize_inputs", False))
+    plan = _prepare_weighted(ctx, 1, 2, units, per_channel_multiplier=False,
+                             hybrid_asymmetric=lambda scales: asymmetric)
     plan["depth"] = depth
     plan["weights"] = weights.data
     return plan
 
 
 def run_fully_connected(plan, x, weights, bias=None):
-    """reference_integer_ops::FullyConnected / reference_ops::FullyConnected."""
+    """reference_integer_ops::FullyConnected / reference_ops::FullyConnected. Hybrid:
+    fully_connected.cc EvalHybrid (each row quantized as asymmetric_quantize_inputs says)."""
     rows = x.reshape(-1, plan["depth"])
+    if plan.get("hybrid"):
+        centered, scales = _hybrid_centered(rows, plan)
+        acc = exact_matmul(centered, plan["weights"].astype(np.int64).T)
+        return np.stack([_hybrid_output(plan, acc[b], scales[b]) for b in range(rows.shape[0])])
     if plan["input_dtype"] == "float32":
         acc = rows.astype(np.float64) @ plan["weights"].astype(np.float64).T
         return np.clip(acc.astype(np.float32) + plan["bias"], plan["act_min"], plan["act_max"])
@@ -514,7 +539,9 @@ def emit_fully_connected(e, op, plan, prefix, ins, outs):
         e.fail(op, f"weights of rank {len(w.shape)} (expected 2)")
     options = e.activation(op)
     form = SPARSE_FORM_NAMES.get(e.sparse)
-    if form:   # 'auto' is the library's default (SparseForm::automatic)
+    if plan.get("hybrid") and plan["asymmetric"]:
+        options += f", tinynet::SparseForm::{form or 'automatic'}, true"   # asymmetric_quantize_inputs
+    elif form:   # 'auto' is the library's default (SparseForm::automatic)
         options += f", tinynet::SparseForm::{form}"
     return (f"tinynet::FullyConnected<{ins[0]}, {outs[0]}, {names['weights']}, {names['bias']}, "
             f"{names['scales']},\n    tinynet::FullyConnectedOptions{{{options}}}>")
@@ -537,9 +564,10 @@ def emit_conv_2d(e, op, plan, prefix, ins, outs, weights_layout=None):
 def emit_depthwise_conv_2d(e, op, plan, prefix, ins, outs):
     in_channels = e.model.tensors[op.inputs[0]].shape[-1]
     w = e.model.tensors[op.inputs[1]]
-    if in_channels == 1:
+    if in_channels == 1 and not plan.get("hybrid"):
         # One input channel: the depthwise filters [1][kh][kw][M] are an ordinary convolution
-        # with M output channels, OHWI [M][kh][kw][1] -- same sums, the faster kernel.
+        # with M output channels, OHWI [M][kh][kw][1] -- same sums, the faster kernel. (Not a
+        # hybrid one: TFLite's hybrid Conv2D may quantize its input symmetrically.)
         return emit_conv_2d(e, op, plan, prefix, ins, outs,
                             weights_layout=np.transpose(w.data, (3, 1, 2, 0)))
     names, w = e.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1)
