@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import synthetic_models as sm
-from conftest import run_tinynet
+from conftest import SHARED, dequantized_golden_inputs, run_tinynet
 from many_networks import HostProgram
 from tinynet_py import emit, runner
 from tinynet_py.reference import Interpreter
@@ -477,9 +477,20 @@ def chain_cases():
     yield sm.chain_shape_slice_pack_reshape("chain_shape_slice_pack_reshape")
 
 
+def model_cases():
+    """Whole models from ../shared that no TFLM golden covers: the hybrid kws (float activations,
+    int8 conv weights; test_hybrid.py holds it against the float model) on the int8 kws model's
+    golden inputs, dequantized. Its float depthwise and dense layers sum in float32 here and in
+    float64 in the reference, and a hybrid layer's scale follows its input's largest value."""
+    path = SHARED / "models" / "mlperf-tiny" / "kws_ref_model_float32.tflite"
+    if path.exists() and (SHARED / "golden" / "kws_ref_model").is_dir():
+        feeds = [[x] for _, x in dequantized_golden_inputs("kws_ref_model")]
+        yield sm.Case("kws_ref_model_float32_hybrid", path.read_bytes(), feeds, tolerance=1e-5)
+
+
 def catalogue():
     cases = []
-    for family in (conv_cases, depthwise_cases, transpose_conv_cases, batch_matmul_cases,
+    for family in (model_cases, conv_cases, depthwise_cases, transpose_conv_cases, batch_matmul_cases,
                    fully_connected_cases, pool_cases, mean_cases, reduce_cases,
                    arithmetic_cases, elementwise_cases, activation_cases, softmax_cases, quantize_cases, shape_cases,
                    indexing_cases, chain_cases):
