@@ -621,10 +621,12 @@ def params_conv(op):
 
 
 def _requant_bytes(data_input_index):
-    """Per-output-channel multiplier and shift (int32 each) of a quantized conv-like op."""
+    """Per-output-channel multiplier and shift (int32 each) of a quantized conv-like op; a hybrid
+    one's float weight scales."""
     def count(model, op):
         if model.tensors[op.inputs[data_input_index]].dtype == "float32":
-            return 0
+            weights = model.tensors[op.inputs[1]]
+            return 4 * weights.scale.size if weights.dtype == "int8" else 0
         if op.opcode == "FULLY_CONNECTED" and not model.tensors[op.inputs[1]].per_channel:
             return 8                       # one multiplier and shift for the layer
         return 8 * model.tensors[op.outputs[0]].shape[-1]
