@@ -8,7 +8,7 @@
 //
 // Hybrid (float input and output, int8 weights): TFLite's conv.cc EvalHybrid (per-tensor or
 // equal scales: symmetric input quantization) or EvalHybridPerChannel (asymmetric); each batch's
-// input is quantized as the patch is gathered (core/hybrid.hpp), padded taps read q = offset.
+// input is quantized as the patch is gathered (core/hybrid.hpp); padded taps add nothing.
 #pragma once
 
 #include <array>
@@ -108,12 +108,22 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr int patch_size = k_h * k_w * filter_c;
   static constexpr bool use_patch = std::is_same_v<input_element, std::int8_t> && groups == 1;
 
+  // How a patch holds an input value: int8 as it is, taps in the padding at the input zero point.
+  struct Widen {
+    static constexpr std::int16_t pad = static_cast<std::int16_t>(In::zero_point);
+    constexpr std::int16_t operator()(input_element x) const { return static_cast<std::int16_t>(x); }
+  };
+  // Hybrid: q - offset of the batch's quantization, taps in the padding at 0 (they add nothing).
+  struct Centered {
+    HybridScale q;
+    static constexpr std::int16_t pad = 0;
+    constexpr std::int16_t operator()(float x) const { return hybrid::centered<hybrid_inputs>(x, q); }
+  };
+
   // The receptive field of the output pixel whose window starts at (in_y0, in_x0), widened to
-  // int16 in the dot products' order (value(x): int8 as is, hybrid q - offset); taps in the
-  // padding read pad (the input zero point; hybrid: 0).
-  template <bool Interior, class Value>
-  static constexpr void gather(const input_element* image, std::int16_t* patch, int in_y0, int in_x0, Value value,
-                               std::int16_t pad) {
+  // int16 by value (Widen or Centered) in the dot products' order.
+  template <bool Interior, class Value = Widen>
+  static constexpr void gather(const input_element* image, std::int16_t* patch, int in_y0, int in_x0, Value value = {}) {
     int j = 0;
     for (int ky = 0; ky < k_h; ++ky) {
       const int y = in_y0 + ky * d_h;
@@ -123,33 +133,27 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
           const input_element* px = image + (y * in_w + x) * in_c;
           for (int i = 0; i < filter_c; ++i, ++j) patch[kernels::patch_position<patch_size>(j)] = value(px[i]);
         } else {
-          for (int i = 0; i < filter_c; ++i, ++j) patch[kernels::patch_position<patch_size>(j)] = pad;
+          for (int i = 0; i < filter_c; ++i, ++j) patch[kernels::patch_position<patch_size>(j)] = Value::pad;
         }
       }
     }
   }
 
-  template <class Value>
-  static constexpr void gather_pixel(const input_element* image, std::int16_t* patch, int p, Value value, std::int16_t pad) {
+  template <class Value = Widen>
+  static constexpr void gather_pixel(const input_element* image, std::int16_t* patch, int p, Value value = {}) {
     const int oy = p / out_w, ox = p % out_w;
     const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
     const bool inside = oy >= interior_y.begin && oy < interior_y.end && ox >= interior_x.begin && ox < interior_x.end;
-    inside ? gather<true>(image, patch, y0, x0, value, pad) : gather<false>(image, patch, y0, x0, value, pad);
-  }
-
-  static constexpr void gather_pixel(const input_element* image, std::int16_t* patch, int p) {
-    gather_pixel(image, patch, p, [](input_element x) { return static_cast<std::int16_t>(x); },
-                 static_cast<std::int16_t>(In::zero_point));
+    inside ? gather<true>(image, patch, y0, x0, value) : gather<false>(image, patch, y0, x0, value);
   }
 
   // Hybrid: per batch, the input's scale (one pass), then per output pixel the quantized patch and
   // the int8 dot products of two channels at a time, scaled back to float (core/hybrid.hpp).
   static constexpr void run_hybrid(const float* image, float* out) {
     const HybridScale q = hybrid::input_scale<hybrid_inputs>(image, in_h * in_w * in_c);
-    const auto value = [q](float x) { return hybrid::centered<hybrid_inputs>(x, q); };
     alignas(4) std::int16_t patch[patch_size]{};
     for (int p = 0; p < out_h * out_w; ++p) {
-      gather_pixel(image, patch, p, value, std::int16_t{0});
+      gather_pixel(image, patch, p, Centered{q});
       float* dst = out + p * out_c;
       int c = 0;
       for (; c + 2 <= out_c; c += 2) {
