@@ -69,9 +69,11 @@ constexpr HybridScale input_scale(const float* x, int n) {
     const double error_min = 128.0 + (rmin / scale < 0 ? -rmin / scale : rmin / scale);
     const double error_max = 127.0 + (rmax / scale < 0 ? -rmax / scale : rmax / scale);
     const double zero_point = error_min < error_max ? from_min : from_max;
+    // (NaN, from an infinite input: offset 0 rather than an undefined conversion)
     s.offset = zero_point <= -128.0 ? -128
                : zero_point >= 127.0 ? 127
-                                     : static_cast<std::int32_t>(detail::round_half_away(zero_point));
+               : zero_point != zero_point ? 0
+                                          : static_cast<std::int32_t>(detail::round_half_away(zero_point));
     s.scale = static_cast<float>(scale);
     s.inverse = 1.0f / s.scale;
   }

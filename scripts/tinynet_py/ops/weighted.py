@@ -31,7 +31,8 @@ def hybrid_input_scale(x, asymmetric):
     scale = (rmax - rmin) / 255.0
     from_min, from_max = -128.0 - rmin / scale, 127.0 - rmax / scale
     zero_point = from_min if 128.0 + abs(rmin / scale) < 127.0 + abs(rmax / scale) else from_max
-    offset = -128 if zero_point <= -128.0 else 127 if zero_point >= 127.0 else int(fp.tflite_round(zero_point))
+    offset = (-128 if zero_point <= -128.0 else 127 if zero_point >= 127.0
+              else 0 if zero_point != zero_point else int(fp.tflite_round(zero_point)))   # NaN: an infinite input
     scale32 = np.float32(scale)
     return scale32, offset, np.float32(1) / scale32
 
