@@ -51,6 +51,19 @@ def supported_goldens():
     return [p.name for p in shared_listing("golden") if p.is_dir() and p.name not in UNSUPPORTED_GOLDENS]
 
 
+def dequantized_golden_inputs(name):
+    """[(stem, float32 array)] of every in_K.bin of golden `name` (int8), dequantized with the
+    input scale and zero point of its meta.json: scale * (q - zero_point), in its shape."""
+    import json
+    import numpy as np
+    directory = shared_path("golden", name)
+    meta = json.loads((directory / "meta.json").read_text())["inputs"][0]
+    scale, zero_point = np.float32(meta["scale"]), meta["zero_point"]
+    paths = sorted(directory.glob("in_*.bin"), key=lambda p: int(p.stem.split("_")[1]))
+    return [(p.stem, (scale * (np.fromfile(p, np.int8).astype(np.float32) - zero_point)).reshape(meta["shape"]))
+            for p in paths]
+
+
 def model_for_golden(name):
     for d in MODEL_DIRS:
         p = SHARED / "models" / d / f"{name}.tflite"

@@ -7,6 +7,7 @@
 #include "core/constant_array.hpp"
 #include "core/diagnostics.hpp"
 #include "core/fixed_point.hpp"
+#include "core/hybrid.hpp"
 #include "core/options.hpp"
 #include "core/quant.hpp"
 #include "core/quantize_multiplier.hpp"

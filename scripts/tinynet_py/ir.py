@@ -41,6 +41,17 @@ class Tensor:
     def per_channel(self):
         return self.scale.size > 1
 
+    def real_values(self):
+        """The constant data as real numbers (float64): int8 weights times their per-tensor or
+        per-channel scales (along quantized_dimension), float data as it is."""
+        data = self.data.astype(np.float64)
+        if self.dtype == "float32" or not self.is_quantized:
+            return data
+        shape = [1] * data.ndim
+        if self.scale.size > 1:
+            shape[self.quantized_dimension] = -1
+        return data * self.scale.astype(np.float64).reshape(shape)
+
     @property
     def num_elements(self):
         return int(np.prod(self.shape, dtype=np.int64))

@@ -33,24 +33,13 @@ def _check_fraction(fraction, flag):
         raise UsageError(None, f"{flag} must be a fraction in [0, 1), got {fraction}")
 
 
-def _real_weights(tensor):
-    """The weights as real values (int8 weights times their per-channel scales)."""
-    data = tensor.data.astype(np.float64)
-    if tensor.dtype == "float32" or not tensor.is_quantized:
-        return data
-    shape = [1] * data.ndim
-    if tensor.scale.size > 1:
-        shape[tensor.quantized_dimension] = -1
-    return data * tensor.scale.astype(np.float64).reshape(shape)
-
-
 def prune_synapses(model, fraction, scope="layer"):
     _check_fraction(fraction, "--prune-synapses")
     if scope not in ("layer", "global"):
         raise UsageError(None, f"--prune-scope must be 'layer' or 'global', got '{scope}'")
     result = copy.deepcopy(model)
     layers = [op for op in result.ops if op.opcode in WEIGHTED]
-    magnitudes = {op.index: np.abs(_real_weights(result.tensors[op.inputs[1]])) for op in layers}
+    magnitudes = {op.index: np.abs(result.tensors[op.inputs[1]].real_values()) for op in layers}
     global_threshold = None
     if scope == "global" and layers:
         everything = np.concatenate([m.reshape(-1) for m in magnitudes.values()])
@@ -150,7 +139,7 @@ def prune_neurons(model, fraction):
         drop = int(np.floor(fraction * units))
         if drop == 0 or drop >= units:
             continue
-        norms = np.sqrt((_real_weights(weights).reshape(units, -1) ** 2).sum(axis=1))
+        norms = np.sqrt((weights.real_values().reshape(units, -1) ** 2).sum(axis=1))
         keep = np.sort(np.argsort(norms, kind="stable")[drop:])
         take_channels(weights, keep, ops.spec(op.opcode).weight_axis)
         if len(op.inputs) > 2 and op.inputs[2] >= 0:

@@ -173,7 +173,7 @@ def quantize_model(model, samples, progress=None):
             continue
         axis = spec.weight_axis
         w = model.tensors[op.inputs[1]]
-        scales, q = _weight_params(w.data, axis)
+        scales, q = _weight_params(w.real_values(), axis)   # (a hybrid layer's int8 weights: their real values)
         builder.replace_tensor(
             w.index, dtype="int8", data=q, scale=scales, zero_point=np.zeros(scales.size, np.int64),
             quantized_dimension=axis)

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import synthetic_models as sm
-from conftest import run_tinynet
+from conftest import SHARED, dequantized_golden_inputs, run_tinynet
 from many_networks import HostProgram
 from tinynet_py import emit, runner
 from tinynet_py.reference import Interpreter
@@ -53,6 +53,15 @@ def conv_cases():
     yield c("conv_groups2", (1, 6, 6, 6), 4, (3, 3), groups=2)
     yield c("conv_groups3_s2_per_tensor_relu", (1, 7, 7, 6), 6, (3, 3), (2, 2), padding="VALID",
             activation="RELU", per_channel=False, groups=3, in_zp=-128)
+    # Hybrid (float activations, int8 weights): the same bytes as the reference, whose arithmetic
+    # (ops/weighted.py hybrid_quantize) follows TFLite's; per-tensor scales quantize the input
+    # symmetrically, differing per-channel ones asymmetrically (conv.cc EvalHybridPerChannel).
+    yield c("conv_hybrid_per_tensor_k3_same_relu", (1, 7, 6, 4), 6, (3, 3), activation="RELU",
+            per_channel=False, dtype="hybrid")
+    yield c("conv_hybrid_per_channel_k3x2_s2_valid", (1, 8, 7, 3), 5, (3, 2), (2, 2), padding="VALID",
+            dtype="hybrid")
+    yield c("conv_hybrid_per_channel_batch2_no_bias_relu6", (2, 5, 4, 3), 4, (3, 3), (1, 2), padding="SAME",
+            activation="RELU6", bias=False, dtype="hybrid")
     yield c("conv_float_k3_same", (1, 6, 5, 3), 4, (3, 3), dtype="float32")
     yield c("conv_float_s2_dil2_valid_relu6", (2, 9, 9, 2), 3, (2, 3), (2, 1), (2, 2), "VALID",
             "RELU6", dtype="float32")
@@ -74,6 +83,9 @@ def depthwise_cases():
     yield d("dw_no_bias", (1, 5, 5, 6), 2, (3, 3), bias=False)
     yield d("dw_batch2_m2", (2, 4, 5, 2), 2, (2, 2), (1, 1), padding="VALID")
     yield d("dw_zp-128_out127", (1, 5, 5, 4), 1, (3, 3), in_zp=-128, out_zp=127)
+    yield d("dw_hybrid_m1_c8_same_relu", (1, 6, 5, 8), 1, (3, 3), activation="RELU", dtype="hybrid")
+    yield d("dw_hybrid_m2_s2_dil2_batch2", (2, 7, 6, 3), 2, (3, 3), (2, 2), (2, 2), "SAME", dtype="hybrid")
+    yield d("dw_hybrid_in1_m4_no_bias", (1, 6, 6, 1), 4, (3, 3), bias=False, dtype="hybrid")
     yield d("dw_zp127_out-128", (1, 5, 5, 4), 2, (3, 3), in_zp=127, out_zp=-128)
     yield d("dw_k5_s3_kernel_larger_than_input", (1, 3, 4, 4), 1, (5, 5), (3, 3))
     for mode in ("one", "big", "tiny", "zero", "fixup"):
@@ -123,6 +135,10 @@ def fully_connected_cases():
     yield f("fc_relu_n1", (1, 24), 7, "RELU_N1_TO_1")
     yield f("fc_no_bias", (1, 24), 7, bias=False)
     yield f("fc_zp-128_out127", (2, 12), 5, in_zp=-128, out_zp=127)
+    yield f("fc_hybrid_per_tensor_batches3", (3, 20), 6, dtype="hybrid")
+    yield f("fc_hybrid_asymmetric_per_channel_relu", (2, 33), 7, "RELU", per_channel=True, dtype="hybrid",
+            asymmetric_inputs=True)
+    yield f("fc_hybrid_depth600_asymmetric", (2, 600), 3, dtype="hybrid", asymmetric_inputs=True)
     yield f("fc_zp127_out-128", (2, 12), 5, in_zp=127, out_zp=-128, per_channel=True)
     for mode in ("one", "below_one", "big", "tiny", "zero", "fixup"):
         yield f(f"fc_per_tensor_multiplier_{mode}", (2, 10), 4, multiplier=mode)
@@ -483,9 +499,20 @@ def chain_cases():
     yield sm.chain_shape_slice_pack_reshape("chain_shape_slice_pack_reshape")
 
 
+def model_cases():
+    """Whole models from ../shared that no TFLM golden covers: the hybrid kws (float activations,
+    int8 conv weights; test_hybrid.py holds it against the float model) on the int8 kws model's
+    golden inputs, dequantized. Its float depthwise and dense layers sum in float32 here and in
+    float64 in the reference, and a hybrid layer's scale follows its input's largest value."""
+    path = SHARED / "models" / "mlperf-tiny" / "kws_ref_model_float32.tflite"
+    if path.exists() and (SHARED / "golden" / "kws_ref_model").is_dir():
+        feeds = [[x] for _, x in dequantized_golden_inputs("kws_ref_model")]
+        yield sm.Case("kws_ref_model_float32_hybrid", path.read_bytes(), feeds, tolerance=1e-5)
+
+
 def catalogue():
     cases = []
-    for family in (conv_cases, depthwise_cases, transpose_conv_cases, batch_matmul_cases,
+    for family in (model_cases, conv_cases, depthwise_cases, transpose_conv_cases, batch_matmul_cases,
                    fully_connected_cases, pool_cases, mean_cases, reduce_cases,
                    arithmetic_cases, elementwise_cases, activation_cases, softmax_cases, quantize_cases, shape_cases,
                    indexing_cases, lstm_cases, svdf_cases, chain_cases):

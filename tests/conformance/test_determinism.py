@@ -2,7 +2,8 @@
 level: g++ and clang++ at -O0, -O2 and -Os on the host, and arm-none-eabi-g++ at -O0, -O2 and -Os on
 a Cortex-M4 under QEMU, and at -O2 on a Cortex-M55 (mps3-an547: the Helium kernels of
 kernels/arm_mve) -- for every model of the conformance set: every TFLM golden model (int8 and
-float) and every int16 conformance case of ../shared/conformance.
+float), every int16 conformance case of ../shared/conformance, and the hybrid kws (float
+activations, int8 weights: core/hybrid.hpp), which has no TFLM output.
 
 One program per (compiler or CPU, level) holds all the networks (one generated header each, in its own
 namespace) and their inputs; it runs each network in one shared arena and prints the CRC-32 of
@@ -19,7 +20,7 @@ import zlib
 import numpy as np
 import pytest
 
-from conftest import SHARED, model_for_golden, shared_listing, supported_goldens
+from conftest import SHARED, dequantized_golden_inputs, model_for_golden, shared_listing, supported_goldens
 from elf_symbols import assert_no_heap_or_exceptions
 from tinynet_py import cortex_m, emit, runner
 from tinynet_py.tflite import load_model
@@ -42,6 +43,17 @@ def _golden_cases():
         want = directory / f"out_{inp.stem.split('_')[1]}.bin"
         cases.append(dict(name=name, model=model_for_golden(name), inputs=[inp.read_bytes()], golden=want.read_bytes()))
     return cases
+
+
+def _hybrid_cases():
+    """kws_ref_model_float32 (test_hybrid.py) on the int8 kws model's fifth golden input, dequantized:
+    TFLM runs no hybrid model, so only the agreement of all builds checks its float output."""
+    path = SHARED / "models" / "mlperf-tiny" / "kws_ref_model_float32.tflite"
+    if not path.exists() or not (SHARED / "golden" / "kws_ref_model").is_dir():
+        return []
+    _, x = dequantized_golden_inputs("kws_ref_model")[4]
+    return [dict(name="kws_ref_model_float32 (hybrid)", model=path, inputs=[x.astype(np.float32).tobytes()],
+                 golden=None)]
 
 
 def _csv(path):
@@ -72,7 +84,7 @@ def suite(folder):
     None for float outputs)."""
     import pathlib
     folder = pathlib.Path(folder)
-    cases = _golden_cases() + _int16_cases()
+    cases = _golden_cases() + _hybrid_cases() + _int16_cases()
     includes, inputs, runs, expected = [], [], [], []
     for k, case in enumerate(cases):
         model = load_model(str(case["model"]))

@@ -145,6 +145,27 @@ using spatial_float = tinynet::Network<
     tinynet::Inputs<spf_in>, tinynet::Outputs<spf_out>,
     tinynet::ResizeBilinear<spf_in, spf_up, rb_index, rb_float_fraction, rb_index, rb_float_fraction>,
     tinynet::L2Normalization<spf_up, spf_l2>, tinynet::LogSoftmax<spf_l2, spf_out>>;
+
+// Hybrid (float activations, int8 weights): per-channel Conv2D (asymmetric inputs), DepthwiseConv2D,
+// FullyConnected with asymmetric_quantize_inputs.
+struct hy_in : tinynet::Tensor<float, tinynet::Shape<1, 8, 8, 2>> {};
+struct hy_conv : tinynet::Tensor<float, tinynet::Shape<1, 4, 4, 4>> {};
+struct hy_dw : tinynet::Tensor<float, tinynet::Shape<1, 4, 4, 4>> {};
+struct hy_flat : tinynet::Tensor<float, tinynet::Shape<1, 64>> {};
+struct hy_out : tinynet::Tensor<float, tinynet::Shape<1, 3>> {};
+inline constexpr float hy_bias4[4] = {0.5f, -0.25f, 0.0f, 1.0f};
+inline constexpr std::int8_t hy_fc_w[3 * 64] = {5, -6, 7, 127};
+inline constexpr float hy_bias3[3] = {0.1f, 0.2f, 0.3f};
+using hybrid_network = tinynet::Network<
+    tinynet::Inputs<hy_in>, tinynet::Outputs<hy_out>,
+    tinynet::Conv2D<hy_in, hy_conv, conv_w, hy_bias4, scales4,
+                    tinynet::Conv2DOptions{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2,
+                                           .padding = tinynet::Padding::same, .activation = tinynet::Activation::relu}>,
+    tinynet::DepthwiseConv2D<hy_conv, hy_dw, dw_w, hy_bias4, scales4,
+                             tinynet::DepthwiseConv2DOptions{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same}>,
+    tinynet::Reshape<hy_dw, hy_flat>,
+    tinynet::FullyConnected<hy_flat, hy_out, hy_fc_w, hy_bias3, scale1,
+                            tinynet::FullyConnectedOptions{tinynet::Activation::none, tinynet::SparseForm::automatic, true}>>;
 }  // namespace freestanding
 
 alignas(16) static std::byte arena[freestanding::network::arena_bytes];
@@ -157,6 +178,7 @@ alignas(16) static std::byte reduce_arena[freestanding::reduce_network::arena_by
 alignas(16) static std::byte math_arena[freestanding::math_float::arena_bytes];
 alignas(16) static std::byte spatial_arena[freestanding::spatial_network::arena_bytes];
 alignas(16) static std::byte spatial_float_arena[freestanding::spatial_float::arena_bytes];
+alignas(16) static std::byte hybrid_arena[freestanding::hybrid_network::arena_bytes];
 
 extern "C" int tinynet_freestanding_entry() {
   freestanding::network::invoke(arena);
@@ -169,6 +191,7 @@ extern "C" int tinynet_freestanding_entry() {
   freestanding::math_float::invoke(math_arena);
   freestanding::spatial_network::invoke(spatial_arena);
   freestanding::spatial_float::invoke(spatial_float_arena);
+  freestanding::hybrid_network::invoke(hybrid_arena);
   return freestanding::network::output(arena)[0] + freestanding::network16::output(arena16)[0] +
          freestanding::sparse_network::output<0>(sparse_arena)[0] + freestanding::sparse_network::output<1>(sparse_arena)[0] +
          freestanding::elementwise_network::output(ew_arena)[0] + freestanding::elementwise_network16::output(ew16_arena)[0] +
@@ -176,5 +199,6 @@ extern "C" int tinynet_freestanding_entry() {
          freestanding::reduce_network::output(reduce_arena)[0] +
          static_cast<int>(freestanding::math_float::output(math_arena)[0]) +
          freestanding::spatial_network::output(spatial_arena)[0] +
-         static_cast<int>(freestanding::spatial_float::output(spatial_float_arena)[0]);
+         static_cast<int>(freestanding::spatial_float::output(spatial_float_arena)[0]) +
+         static_cast<int>(freestanding::hybrid_network::output(hybrid_arena)[0]);
 }

@@ -160,6 +160,27 @@ def test_quantize_refuses_an_int8_model(tmp_path):
     assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "o.hpp").exists()
 
 
+def test_quantizing_a_hybrid_model_starts_from_the_real_weights():
+    """A hybrid layer's int8 weights (float activations; TFLite's dynamic-range quantization) are
+    quantized from their real values q * scale: each channel's largest |q| being 127, the int8
+    model keeps the same codes and the same per-channel scales."""
+    import synthetic_models as sm
+    from tinynet_py.tflite import parse_model
+    codes = np.array([[127, -3, 40, 0], [-127, 5, 6, -7], [1, 127, -2, 3]], np.int8)
+    scales = np.array([0.01, 0.02, 0.005], np.float32)
+    g = sm.Graph()
+    x = g.f32((1, 4))
+    w = g.const(codes, "int8", scales, [0, 0, 0], qdim=0)
+    bias = g.const(np.array([0.5, -0.25, 0.0], np.float32), "float32")
+    y = g.f32((1, 3))
+    g.op("FULLY_CONNECTED", [x, w, bias], [y], sm.OPT["FULLY_CONNECTED"], sm.b.T(f0=("int8", 0)))
+    hybrid = parse_model(g.build([x], [y]), "hybrid_fc.tflite")
+    quantized = quantize_model(hybrid, np.random.default_rng(1).uniform(-2, 2, (16, 1, 4)).astype(np.float32))
+    weights = quantized.tensors[quantized.ops[0].inputs[1]]
+    assert np.array_equal(weights.data, codes)
+    assert np.array_equal(weights.scale, scales)
+
+
 # ---- pruning ------------------------------------------------------------------------------------
 
 def _tensor(tensors, shape, data=None, name=None):

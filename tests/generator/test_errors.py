@@ -133,9 +133,19 @@ def test_control_flow_with_several_subgraphs(tmp_path):
     check_error(write(tmp_path, "while.tflite", data), 2, "WHILE", "subgraph")
 
 
-def test_hybrid_model_is_refused():
-    path = shared_path("models", "mlperf-tiny", "kws_ref_model_float32.tflite")
-    check_error(path, 2, "hybrid")
+def test_hybrid_op_without_a_hybrid_kernel_is_refused(tmp_path):
+    """Float input, int8 weights: CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED have hybrid
+    kernels (core/hybrid.hpp); TRANSPOSE_CONV has none and is refused by name."""
+    from synthetic_models import ACT, OPT, PAD, Graph
+    g = Graph()
+    shape_t = g.const(np.array([1, 4, 4, 2], np.int32), "int32")
+    x = g.f32((1, 4, 4, 3))
+    wt = g.const(np.ones((2, 3, 3, 3), np.int8), "int8", np.array([0.01], np.float32), [0])
+    y = g.f32((1, 4, 4, 2))
+    g.op("TRANSPOSE_CONV", [shape_t, wt, x], [y], OPT["TRANSPOSE_CONV"],
+         b.T(f0=("int8", PAD["SAME"]), f1=("int32", 1), f2=("int32", 1), f3=("int8", ACT["NONE"])))
+    check_error(write(tmp_path, "hybrid_tconv.tflite", g.build([x], [y])), 2,
+                "TRANSPOSE_CONV", "hybrid", "CONV_2D")
 
 
 def test_missing_file_is_status_1(tmp_path):

@@ -230,6 +230,9 @@ def conv_case(name, in_shape, out_c, kernel, stride=(1, 1), dilation=(1, 1), pad
         y = g.f32((n, oh, ow, out_c))
         g.op("CONV_2D", [x, wt, bt], [y], OPT["CONV_2D"], options)
         return Case(name, g.build([x], [y]), float_feeds(rng, [in_shape]), tolerance=1e-5)
+    if dtype == "hybrid":
+        return hybrid_case(name, rng, g, "CONV_2D", options, in_shape, (out_c, *kernel, filter_c), 0,
+                           (n, oh, ow, out_c), per_channel, bias)
     in_scale, scales, out_scale = pick_scales(rng, out_c, per_channel, multiplier,
                                               127 * 128 * kernel[0] * kernel[1] * filter_c ** 0.5)
     weights = small_weights_if(multiplier, rng, (out_c, *kernel, filter_c))
@@ -244,6 +247,21 @@ def conv_case(name, in_shape, out_c, kernel, stride=(1, 1), dilation=(1, 1), pad
                                                  in_zp, out_zp, groups, options, in_shape,
                                                  (n, oh, ow, out_c))
     return case
+
+
+def hybrid_case(name, rng, g, opcode, options, in_shape, weights_shape, qdim, out_shape, per_channel, bias):
+    """A hybrid layer: float input and output, int8 weights with scales along qdim (TFLite's
+    dynamic-range quantization), float bias. Feeds: zeros, random, and constant inputs (one value:
+    a range from 0 to it)."""
+    channels = weights_shape[qdim]
+    x = g.f32(in_shape)
+    wt = g.const(rng.integers(-127, 128, weights_shape).astype(np.int8), "int8",
+                 weight_scales(rng, channels, per_channel), [0] * (channels if per_channel else 1), qdim=qdim)
+    bt = g.const(rng.standard_normal(channels).astype(F32), "float32") if bias else -1
+    y = g.f32(out_shape)
+    g.op(opcode, [x, wt, bt], [y], OPT[opcode], options)
+    feeds = float_feeds(rng, [in_shape]) + [[np.full(in_shape, v, F32)] for v in (0.75, -2.5)]
+    return Case(name, g.build([x], [y]), feeds)
 
 
 def grouped_conv_expectation(g, weights, scales, bias_index, in_scale, out_scale, in_zp, out_zp,
@@ -298,6 +316,9 @@ def depthwise_case(name, in_shape, multiplier_depth, kernel, stride=(1, 1), dila
         y = g.f32((n, oh, ow, out_c))
         g.op("DEPTHWISE_CONV_2D", [x, wt, bt], [y], OPT["DEPTHWISE_CONV_2D"], options)
         return Case(name, g.build([x], [y]), float_feeds(rng, [in_shape]), tolerance=1e-5)
+    if dtype == "hybrid":
+        return hybrid_case(name, rng, g, "DEPTHWISE_CONV_2D", options, in_shape, (1, *kernel, out_c), 3,
+                           (n, oh, ow, out_c), per_channel, bias)
     in_scale, scales, out_scale = pick_scales(rng, out_c, per_channel, multiplier,
                                               127 * 128 * (kernel[0] * kernel[1]) ** 0.5)
     weights = small_weights_if(multiplier, rng, (1, *kernel, out_c))
@@ -395,13 +416,17 @@ def batch_matmul_case(name, lhs_shape, rhs_shape, adj_x=False, adj_y=False, cons
 
 def fully_connected_case(name, in_shape, units, activation="NONE", in_zp=3, out_zp=-5,
                          per_channel=False, bias=True, multiplier="normal", dtype="int8",
-                         keep_num_dims=False):
+                         keep_num_dims=False, asymmetric_inputs=False):
     rng = rng_for(name)
     depth = in_shape[-1]
     batches = int(np.prod(in_shape)) // depth
     out_shape = (*in_shape[:-1], units) if keep_num_dims else (batches, units)
     g = Graph()
-    options = b.T(f0=("int8", ACT[activation]), f2=("bool", int(keep_num_dims)))
+    options = b.T(f0=("int8", ACT[activation]), f2=("bool", int(keep_num_dims)),
+                  f3=("bool", int(asymmetric_inputs)))
+    if dtype == "hybrid":
+        return hybrid_case(name, rng, g, "FULLY_CONNECTED", options, in_shape, (units, depth), 0, out_shape,
+                           per_channel, bias)
     if dtype == "float32":
         x = g.f32(in_shape)
         wt = g.const(rng.standard_normal((units, depth)).astype(F32) * 0.2, "float32")

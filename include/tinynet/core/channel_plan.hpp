@@ -18,6 +18,7 @@
 #include "constant_array.hpp"
 #include "constant_tables.hpp"
 #include "fixed_point.hpp"
+#include "hybrid.hpp"
 #include "output_stage.hpp"
 #include "requantize.hpp"
 
@@ -46,15 +47,26 @@ struct ChannelPlan {
   static constexpr int channels = Channels;
 
   static constexpr bool is_quantized = !In::is_float;
+  // Float activations with int8 weights and their scales (core/hybrid.hpp).
+  static constexpr bool is_hybrid = In::is_float && std::is_same_v<array_element<Weights>, std::int8_t>;
   // TFLite's 16x8 mode (int16 activations, int8 weights) accumulates in 64 bits with an int64
   // bias and requantizes with the 64-bit MultiplyByQuantizedMultiplier.
   using accumulator = std::conditional_t<std::is_same_v<input_element, std::int16_t>, std::int64_t, std::int32_t>;
-  static constexpr int scale_count = is_quantized ? array_size<WeightScales> : 1;
+  static constexpr int scale_count = is_quantized || is_hybrid ? array_size<WeightScales> : 1;
   static constexpr bool per_channel = scale_count > 1;
-  static_assert(!is_quantized || scale_count == 1 || scale_count == Channels,
+  static_assert(!(is_quantized || is_hybrid) || scale_count == 1 || scale_count == Channels,
                 "tinynet: weight scales must have 1 (per-tensor) or one entry per output channel");
   static constexpr bool shared_multiplier = Table == MultiplierTable::shared_when_per_tensor && !per_channel;
   static constexpr int multiplier_count = shared_multiplier ? 1 : Channels;
+
+  // A hybrid layer whose per-channel scales are not all equal (TFLite's is_hybrid_per_channel).
+  static constexpr bool hybrid_scales_differ = [] {
+    if constexpr (is_hybrid) {
+      for (int c = 1; c < scale_count; ++c)
+        if (WeightScales[c] != WeightScales[0]) return true;
+    }
+    return false;
+  }();
 
   // Which multiplier entry channel c uses.
   static constexpr std::size_t entry(int c) { return shared_multiplier ? 0 : static_cast<std::size_t>(c); }
@@ -113,7 +125,9 @@ struct ChannelPlan {
   // The flash the plan's tables take beside the weights as the op stores them (stored_weights
   // bytes): the folded bias and the multipliers, or a float layer's bias.
   static constexpr std::size_t weight_bytes_with(std::size_t stored_weights) {
-    return stored_weights + (is_quantized ? sizeof(folded_bias) + sizeof(multipliers) : (has_bias<Bias> ? sizeof(Bias) : 0));
+    const std::size_t bias_bytes = has_bias<Bias> ? sizeof(Bias) : 0;
+    if constexpr (is_hybrid) return stored_weights + sizeof(WeightScales) + bias_bytes;
+    return stored_weights + (is_quantized ? sizeof(folded_bias) + sizeof(multipliers) : bias_bytes);
   }
 
   // The tables the op's kernels read (core/checksum.hpp): a float layer's weights and bias; a
@@ -121,7 +135,10 @@ struct ChannelPlan {
   // the plan's tables and the op's own derived tables (Own).
   template <class Stored, class Own = ConstantTables<>>
   static constexpr auto constant_tables_with(Stored stored, Own own = {}) {
-    if constexpr (!is_quantized) {
+    if constexpr (is_hybrid) {
+      if constexpr (has_bias<Bias>) return ConstantTables<Weights, Bias, WeightScales>{};
+      else return ConstantTables<Weights, WeightScales>{};
+    } else if constexpr (!is_quantized) {
       if constexpr (has_bias<Bias>) return ConstantTables<Weights, Bias>{};
       else return ConstantTables<Weights>{};
     } else {
@@ -161,6 +178,13 @@ struct ChannelPlan {
     float bias = 0.0f;
     if constexpr (has_bias<Bias>) bias = Bias[c];
     return clamp_float(total + bias, float_range);
+  }
+
+  // A hybrid layer's int32 sum of channel c back to float (core/hybrid.hpp).
+  static constexpr float finish_hybrid(std::int32_t acc, int c, float batch_scale) {
+    float bias = 0.0f;
+    if constexpr (has_bias<Bias>) bias = Bias[c];
+    return hybrid::output(acc, batch_scale, WeightScales[scale_count > 1 ? c : 0], bias, float_range);
   }
 };
 

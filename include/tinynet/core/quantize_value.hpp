@@ -13,21 +13,28 @@
 
 namespace tinynet {
 
-// The same integer before the clamp to the element type: for a value the tensor cannot hold, e.g.
-// an error measured in an output tensor's steps against a target beyond the output's range.
-template <class Tensor>
-  requires(!Tensor::is_float)
-constexpr std::int32_t quantize_unclamped(float real) {
-  // Rounded in float, without double (no FPU for double on Cortex-M4/M33): beyond +-2^24 every
-  // result clamps anyway, and inside it v - trunc(v) is exact, so the half-way test is too.
+namespace detail {
+// round(v), half away from zero (TfLiteRound on a float), as an int32; |v| beyond 2^24 becomes
+// +-2^24 and NaN 0. Rounded in float, without double (no FPU for double on Cortex-M4/M33): inside
+// +-2^24, v - trunc(v) is exact, so the half-way test is too.
+constexpr std::int32_t round_float_half_away(float v) {
   constexpr float limit = 16777216.0f;
-  float v = real / Tensor::scale;
   v = v > limit ? limit : (v < -limit ? -limit : v);   // (NaN stays NaN and becomes 0 below)
   std::int32_t rounded = static_cast<std::int32_t>(v == v ? v : 0.0f);
   const float fraction = v - static_cast<float>(rounded);
   if (fraction >= 0.5f) ++rounded;
   if (fraction <= -0.5f) --rounded;
-  return rounded + Tensor::zero_point;
+  return rounded;
+}
+}  // namespace detail
+
+// The same integer before the clamp to the element type: for a value the tensor cannot hold, e.g.
+// an error measured in an output tensor's steps against a target beyond the output's range.
+template <class Tensor>
+  requires(!Tensor::is_float)
+constexpr std::int32_t quantize_unclamped(float real) {
+  // (beyond +-2^24 every result clamps anyway)
+  return detail::round_float_half_away(real / Tensor::scale) + Tensor::zero_point;
 }
 
 template <class Tensor>

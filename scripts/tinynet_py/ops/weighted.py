@@ -10,9 +10,103 @@ from .common import (shrink_last_dim, take_channels, activation_range_float, act
                      requantize_accumulator, window_geometry, window_taps)
 
 
-def _prepare_weighted(ctx, weights_index, bias_index, channel_count, per_channel_multiplier):
+# --- hybrid layers: float activations, int8 weights (include/tinynet/core/hybrid.hpp) ---------
+
+def hybrid_input_scale(x, asymmetric):
+    """One batch's (scale, offset, inverse) as TFLite's tensor_utils::SymmetricQuantizeFloats
+    (float: range = max|x|, scale = range / 127, inverse = 127 / range) or
+    AsymmetricQuantizeFloats (double: [min(x, 0), max(x, 0)] over 255 steps, the zero point from
+    the end with the smaller error, nudged into [-128, 127]; inverse = 1.0f / float(scale)).
+    A zero range gives scale 1, offset 0 and inverse 0 (every code 0)."""
+    x = np.asarray(x, np.float32).reshape(-1)
+    lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
+    if not asymmetric:
+        value_range = np.float32(max(abs(lo), abs(hi)))
+        if value_range == 0:
+            return np.float32(1), 0, np.float32(0)
+        return value_range / np.float32(127), 0, np.float32(127) / value_range
+    rmin, rmax = min(lo, 0.0), max(hi, 0.0)
+    if rmin == rmax:
+        return np.float32(1), 0, np.float32(0)
+    scale = (rmax - rmin) / 255.0
+    from_min, from_max = -128.0 - rmin / scale, 127.0 - rmax / scale
+    zero_point = from_min if 128.0 + abs(rmin / scale) < 127.0 + abs(rmax / scale) else from_max
+    offset = (-128 if zero_point <= -128.0 else 127 if zero_point >= 127.0
+              else 0 if zero_point != zero_point else int(fp.tflite_round(zero_point)))   # NaN: an infinite input
+    scale32 = np.float32(scale)
+    return scale32, offset, np.float32(1) / scale32
+
+
+def hybrid_quantize(x, asymmetric):
+    """The int8 codes of one batch and its (scale, offset): q = clamp(round(x * inverse)) or
+    clamp(round(offset + x * inverse)), in float, rounded half away from zero (TfLiteRound)."""
+    scale, offset, inverse = hybrid_input_scale(x, asymmetric)
+    x = np.asarray(x, np.float32)
+    v = (x * inverse) if not asymmetric else (np.float32(offset) + x * inverse)
+    q = np.clip(fp.tflite_round(v.astype(np.float64)), -128 if asymmetric else -127, 127).astype(np.int64)
+    return q, scale, offset
+
+
+def _hybrid_centered(x, plan):
+    """Each batch (first axis) quantized, minus its offset (int64), and the batches' scales."""
+    centered, scales = np.empty(x.shape, np.int64), []
+    for b in range(x.shape[0]):
+        q, scale, offset = hybrid_quantize(x[b], plan["asymmetric"])
+        centered[b] = q - offset
+        scales.append(scale)
+    return centered, scales
+
+
+def _hybrid_output(plan, acc, batch_scale):
+    """float(acc) * (batch scale * filter scale[c]) + bias[c], clamped (acc: [..., channels])."""
+    scale = np.float32(batch_scale) * plan["weight_scales"]
+    out = acc.astype(np.float32) * scale + plan["bias"]
+    return np.clip(out, plan["act_min"], plan["act_max"]).astype(np.float32)
+
+
+def _prepare_hybrid(ctx, weights, bias, out, channel_count, activation, asymmetric):
+    """Float input, int8 weights (TFLite's hybrid kernels; TFLM refuses them). `asymmetric`
+    decides the input quantization from the weight scales (the op's rule)."""
+    if weights.dtype != "int8" or not weights.is_quantized:
+        ctx.fail(f"hybrid layers need int8 weights with scales, got {weights.dtype} weights")
+    if asymmetric is None:
+        ctx.fail("has no hybrid kernel (float activations, int8 weights); hybrid layers can be "
+                 "CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED")
+    ctx.require_dtypes(out, ("float32",), "output")
+    if bias is not None:
+        ctx.require_dtypes(bias, ("float32",), "bias")
+        if bias.num_elements != channel_count:
+            ctx.fail(f"bias has {bias.num_elements} elements, expected {channel_count}")
+    if np.any(weights.zero_point != 0):
+        ctx.fail("hybrid weights must be symmetric (zero point 0)")
+    scales = weights.scale.astype(np.float32).reshape(-1)
+    if scales.size not in (1, channel_count):
+        ctx.fail(f"weights have {scales.size} scales, expected 1 or {channel_count}")
+    plan = {"input_dtype": "float32", "hybrid": True, "weight_scales": scales,
+            "asymmetric": bool(asymmetric(scales))}
+    plan["act_min"], plan["act_max"] = activation_range_float(ctx, activation)
+    plan["bias"] = (np.zeros(channel_count, np.float32) if bias is None
+                    else bias.data.astype(np.float32).reshape(-1))
+    return plan
+
+
+def _conv_hybrid_asymmetric(scales):
+    """conv.cc Prepare: is_hybrid_per_channel when the per-channel scales are not all equal;
+    EvalHybridPerChannel quantizes asymmetrically, EvalHybrid symmetrically."""
+    return bool(np.any(scales != scales[0]))
+
+
+def _depthwise_hybrid_asymmetric(scales):
+    """depthwise_conv.cc: a hybrid depthwise convolution always runs EvalHybridPerChannel."""
+    return True
+
+
+def _prepare_weighted(ctx, weights_index, bias_index, channel_count, per_channel_multiplier,
+                      hybrid_asymmetric=None):
     """The part of Prepare shared by conv-like ops: dtype checks, per-channel multipliers
-    (PopulateConvolutionQuantizationParams, kernels/kernel_util.cc), activation range."""
+    (PopulateConvolutionQuantizationParams, kernels/kernel_util.cc), activation range.
+    hybrid_asymmetric: the op's rule for a hybrid layer's input quantization (None: the op has
+    no hybrid form)."""
     op = ctx.op
     inp = ctx.input(0 if op.opcode != "TRANSPOSE_CONV" else 2)
     weights, bias, out = ctx.input(weights_index), ctx.input(bias_index), ctx.output()
@@ -23,8 +117,7 @@ def _prepare_weighted(ctx, weights_index, bias_index, channel_count, per_channel
     activation = op.options.get("fused_activation_function", "NONE")
     if inp.dtype == "float32":
         if weights.dtype != "float32":
-            ctx.fail("hybrid models (float activations, quantized weights) are not supported "
-                     "(TFLM refuses them too: 'Hybrid models are not supported')")
+            return _prepare_hybrid(ctx, weights, bias, out, channel_count, activation, hybrid_asymmetric)
         ctx.require_dtypes(out, ("float32",), "output")
         plan["act_min"], plan["act_max"] = activation_range_float(ctx, activation)
         plan["bias"] = (np.zeros(channel_count, np.float32) if bias is None
@@ -88,8 +181,11 @@ def prepare_conv_2d(ctx):
                  f"are not a whole number of groups of {in_c} that divides {out_c} filters")
     if out.shape[3] != out_c:
         ctx.fail(f"output {out.shape} does not have the weights' {out_c} channels")
-    plan = _prepare_weighted(ctx, 1, 2, out_c, per_channel_multiplier=True)
+    plan = _prepare_weighted(ctx, 1, 2, out_c, per_channel_multiplier=True,
+                             hybrid_asymmetric=_conv_hybrid_asymmetric)
     plan["groups"] = inp.shape[3] // in_c
+    if plan.get("hybrid") and plan["groups"] != 1:
+        ctx.fail("a hybrid (float input, int8 weights) CONV_2D cannot be grouped")
     o = ctx.op.options
     plan["stride"] = (o["stride_h"], o["stride_w"])
     plan["dilation"] = (o["dilation_h_factor"], o["dilation_w_factor"])
@@ -104,8 +200,17 @@ def prepare_conv_2d(ctx):
 def run_conv_2d(plan, x, weights, bias=None):
     """reference_integer_ops::ConvPerChannel (int8 and 16x8) / reference_ops::Conv (float):
     padded taps are skipped, which equals reading the input zero point; with groups, output
-    channel oc reads input channels [g * filter depth, (g + 1) * filter depth), g = oc / (out / groups)."""
+    channel oc reads input channels [g * filter depth, (g + 1) * filter depth), g = oc / (out / groups).
+    Hybrid: conv.cc EvalHybrid / EvalHybridPerChannel (see hybrid_quantize, _hybrid_output)."""
     kernel, stride, dilation, out_hw = plan["kernel"], plan["stride"], plan["dilation"], plan["out_hw"]
+    if plan.get("hybrid"):
+        centered, scales = _hybrid_centered(x, plan)
+        xp = pad_window(centered, plan["pad"], kernel, stride, dilation, out_hw, 0)
+        taps = np.stack([window_taps(xp, ky, kx, stride, dilation, out_hw)
+                         for ky in range(kernel[0]) for kx in range(kernel[1])], axis=3)
+        lhs = taps.reshape(x.shape[0], out_hw[0] * out_hw[1], -1)
+        return np.stack([_hybrid_output(plan, exact_matmul(lhs[b], plan["weights"].astype(np.int64).T), scales[b])
+                         for b in range(x.shape[0])]).reshape(x.shape[0], *out_hw, -1)
     is_float = plan["input_dtype"] == "float32"
     zp = 0 if is_float else plan["input_zero_point"]
     xp = pad_window(x, plan["pad"], kernel, stride, dilation, out_hw, zp)
@@ -141,7 +246,8 @@ def prepare_depthwise_conv_2d(ctx):
     in_c = inp.shape[3]
     if out_c % in_c or out.shape[3] != out_c:
         ctx.fail(f"weights {weights.shape} and output {out.shape} do not fit input {inp.shape}")
-    plan = _prepare_weighted(ctx, 1, 2, out_c, per_channel_multiplier=True)
+    plan = _prepare_weighted(ctx, 1, 2, out_c, per_channel_multiplier=True,
+                             hybrid_asymmetric=_depthwise_hybrid_asymmetric)
     o = ctx.op.options
     plan["depth_multiplier"] = out_c // in_c
     plan["stride"] = (o["stride_h"], o["stride_w"])
@@ -156,8 +262,19 @@ def prepare_depthwise_conv_2d(ctx):
 
 def run_depthwise_conv_2d(plan, x, weights, bias=None):
     """reference_integer_ops::DepthwiseConvPerChannel / reference_ops::DepthwiseConv:
-    output channel oc reads input channel oc / depth_multiplier."""
+    output channel oc reads input channel oc / depth_multiplier. Hybrid: depthwise_conv.cc
+    EvalHybridPerChannel (asymmetric input quantization per batch, padded taps skipped)."""
     kernel, stride, dilation, out_hw = plan["kernel"], plan["stride"], plan["dilation"], plan["out_hw"]
+    if plan.get("hybrid"):
+        centered, scales = _hybrid_centered(x, plan)
+        centered = np.repeat(centered, plan["depth_multiplier"], axis=3)
+        xp = pad_window(centered, plan["pad"], kernel, stride, dilation, out_hw, 0)
+        w = plan["weights"].astype(np.int64)
+        acc = np.zeros(xp.shape[:1] + tuple(out_hw) + (w.shape[2],), np.int64)
+        for ky in range(kernel[0]):
+            for kx in range(kernel[1]):
+                acc += window_taps(xp, ky, kx, stride, dilation, out_hw) * w[ky, kx]
+        return np.stack([_hybrid_output(plan, acc[b], scales[b]) for b in range(x.shape[0])])
     is_float = plan["input_dtype"] == "float32"
     zp = 0 if is_float else plan["input_zero_point"]
     if plan["depth_multiplier"] > 1:
@@ -193,15 +310,22 @@ def prepare_fully_connected(ctx):
     batches = inp.num_elements // depth
     if out.num_elements != batches * units:
         ctx.fail(f"output {out.shape} does not hold {batches} x {units} values")
-    plan = _prepare_weighted(ctx, 1, 2, units, per_channel_multiplier=False)
+    asymmetric = bool(ctx.op.options.get("asymmetric_quantize_inputs", False))
+    plan = _prepare_weighted(ctx, 1, 2, units, per_channel_multiplier=False,
+                             hybrid_asymmetric=lambda scales: asymmetric)
     plan["depth"] = depth
     plan["weights"] = weights.data
     return plan
 
 
 def run_fully_connected(plan, x, weights, bias=None):
-    """reference_integer_ops::FullyConnected / reference_ops::FullyConnected."""
+    """reference_integer_ops::FullyConnected / reference_ops::FullyConnected. Hybrid:
+    fully_connected.cc EvalHybrid (each row quantized as asymmetric_quantize_inputs says)."""
     rows = x.reshape(-1, plan["depth"])
+    if plan.get("hybrid"):
+        centered, scales = _hybrid_centered(rows, plan)
+        acc = exact_matmul(centered, plan["weights"].astype(np.int64).T)
+        return np.stack([_hybrid_output(plan, acc[b], scales[b]) for b in range(rows.shape[0])])
     if plan["input_dtype"] == "float32":
         acc = rows.astype(np.float64) @ plan["weights"].astype(np.float64).T
         return np.clip(acc.astype(np.float32) + plan["bias"], plan["act_min"], plan["act_max"])
@@ -415,7 +539,9 @@ def emit_fully_connected(e, op, plan, prefix, ins, outs):
         e.fail(op, f"weights of rank {len(w.shape)} (expected 2)")
     options = e.activation(op)
     form = SPARSE_FORM_NAMES.get(e.sparse)
-    if form:   # 'auto' is the library's default (SparseForm::automatic)
+    if plan.get("hybrid") and plan["asymmetric"]:
+        options += f", tinynet::SparseForm::{form or 'automatic'}, true"   # asymmetric_quantize_inputs
+    elif form:   # 'auto' is the library's default (SparseForm::automatic)
         options += f", tinynet::SparseForm::{form}"
     return (f"tinynet::FullyConnected<{ins[0]}, {outs[0]}, {names['weights']}, {names['bias']}, "
             f"{names['scales']},\n    tinynet::FullyConnectedOptions{{{options}}}>")
@@ -438,9 +564,10 @@ def emit_conv_2d(e, op, plan, prefix, ins, outs, weights_layout=None):
 def emit_depthwise_conv_2d(e, op, plan, prefix, ins, outs):
     in_channels = e.model.tensors[op.inputs[0]].shape[-1]
     w = e.model.tensors[op.inputs[1]]
-    if in_channels == 1:
+    if in_channels == 1 and not plan.get("hybrid"):
         # One input channel: the depthwise filters [1][kh][kw][M] are an ordinary convolution
-        # with M output channels, OHWI [M][kh][kw][1] -- same sums, the faster kernel.
+        # with M output channels, OHWI [M][kh][kw][1] -- same sums, the faster kernel. (Not a
+        # hybrid one: TFLite's hybrid Conv2D may quantize its input symmetrically.)
         return emit_conv_2d(e, op, plan, prefix, ins, outs,
                             weights_layout=np.transpose(w.data, (3, 1, 2, 0)))
     names, w = e.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1)
@@ -494,10 +621,12 @@ def params_conv(op):
 
 
 def _requant_bytes(data_input_index):
-    """Per-output-channel multiplier and shift (int32 each) of a quantized conv-like op."""
+    """Per-output-channel multiplier and shift (int32 each) of a quantized conv-like op; a hybrid
+    one's float weight scales."""
     def count(model, op):
         if model.tensors[op.inputs[data_input_index]].dtype == "float32":
-            return 0
+            weights = model.tensors[op.inputs[1]]
+            return 4 * weights.scale.size if weights.dtype == "int8" else 0
         if op.opcode == "FULLY_CONNECTED" and not model.tensors[op.inputs[1]].per_channel:
             return 8                       # one multiplier and shift for the layer
         return 8 * model.tensors[op.outputs[0]].shape[-1]

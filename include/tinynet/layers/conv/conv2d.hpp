@@ -5,6 +5,10 @@
 // channel, plus the output zero point, clamped. Here the zero-point term is folded into the bias
 // by the compiler (bias - input_zero_point * sum(w)); taps in the padding then read the input
 // zero point, which makes their contribution cancel exactly as TFLM's skipped taps do.
+//
+// Hybrid (float input and output, int8 weights): TFLite's conv.cc EvalHybrid (per-tensor or
+// equal scales: symmetric input quantization) or EvalHybridPerChannel (asymmetric); each batch's
+// input is quantized as the patch is gathered (core/hybrid.hpp); padded taps add nothing.
 #pragma once
 
 #include <array>
@@ -50,7 +54,7 @@ template <class In, class Out, const auto& Weights, const auto& Bias, const auto
 struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Options> {
   using plan = detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Options>;
   using plan::folded_bias, plan::multipliers, plan::range, plan::short_stage, plan::short_stage_table, plan::is_quantized,
-      plan::requantize;
+      plan::is_hybrid, plan::requantize;
   using typename plan::accumulator;
   using inputs = TypeList<In>;
   using input = In;
@@ -84,6 +88,9 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static_assert(output_shape_mismatch<Conv2D, Shape<batches, out_h, out_w, out_c>, typename Out::shape>::ok);
   static_assert(size_mismatch<Conv2D, has_bias<Bias> ? out_c : 0, array_size<Bias>>::ok);
   static_assert(element_type_mismatch<Conv2D, input_element, output_element>::ok);
+  static_assert(!is_hybrid || groups == 1, "tinynet::Conv2D: a hybrid (float input, int8 weights) Conv2D has no groups");
+  // TFLite's choice: per-channel scales that differ quantize the input asymmetrically.
+  static constexpr HybridInputs hybrid_inputs = plan::hybrid_scales_differ ? HybridInputs::asymmetric : HybridInputs::symmetric;
 
   static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = std::uint64_t{batches} * out_h * out_w * out_c * k_h * k_w * filter_c;
@@ -101,10 +108,22 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr int patch_size = k_h * k_w * filter_c;
   static constexpr bool use_patch = std::is_same_v<input_element, std::int8_t> && groups == 1;
 
+  // How a patch holds an input value: int8 as it is, taps in the padding at the input zero point.
+  struct Widen {
+    static constexpr std::int16_t pad = static_cast<std::int16_t>(In::zero_point);
+    constexpr std::int16_t operator()(input_element x) const { return static_cast<std::int16_t>(x); }
+  };
+  // Hybrid: q - offset of the batch's quantization, taps in the padding at 0 (they add nothing).
+  struct Centered {
+    HybridScale q;
+    static constexpr std::int16_t pad = 0;
+    constexpr std::int16_t operator()(float x) const { return hybrid::centered<hybrid_inputs>(x, q); }
+  };
+
   // The receptive field of the output pixel whose window starts at (in_y0, in_x0), widened to
-  // int16 in the dot products' order; taps in the padding read the input zero point.
-  template <bool Interior>
-  static constexpr void gather(const input_element* image, std::int16_t* patch, int in_y0, int in_x0) {
+  // int16 by value (Widen or Centered) in the dot products' order.
+  template <bool Interior, class Value = Widen>
+  static constexpr void gather(const input_element* image, std::int16_t* patch, int in_y0, int in_x0, Value value = {}) {
     int j = 0;
     for (int ky = 0; ky < k_h; ++ky) {
       const int y = in_y0 + ky * d_h;
@@ -112,20 +131,43 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
         const int x = in_x0 + kx * d_w;
         if (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) {
           const input_element* px = image + (y * in_w + x) * in_c;
-          for (int i = 0; i < filter_c; ++i, ++j) patch[kernels::patch_position<patch_size>(j)] = px[i];
+          for (int i = 0; i < filter_c; ++i, ++j) patch[kernels::patch_position<patch_size>(j)] = value(px[i]);
         } else {
-          for (int i = 0; i < filter_c; ++i, ++j)
-            patch[kernels::patch_position<patch_size>(j)] = static_cast<std::int16_t>(In::zero_point);
+          for (int i = 0; i < filter_c; ++i, ++j) patch[kernels::patch_position<patch_size>(j)] = Value::pad;
         }
       }
     }
   }
 
-  static constexpr void gather_pixel(const input_element* image, std::int16_t* patch, int p) {
+  template <class Value = Widen>
+  static constexpr void gather_pixel(const input_element* image, std::int16_t* patch, int p, Value value = {}) {
     const int oy = p / out_w, ox = p % out_w;
     const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
     const bool inside = oy >= interior_y.begin && oy < interior_y.end && ox >= interior_x.begin && ox < interior_x.end;
-    inside ? gather<true>(image, patch, y0, x0) : gather<false>(image, patch, y0, x0);
+    inside ? gather<true>(image, patch, y0, x0, value) : gather<false>(image, patch, y0, x0, value);
+  }
+
+  // Hybrid: per batch, the input's scale (one pass), then per output pixel the quantized patch and
+  // the int8 dot products of two channels at a time, scaled back to float (core/hybrid.hpp).
+  static constexpr void run_hybrid(const float* image, float* out) {
+    const HybridScale q = hybrid::input_scale<hybrid_inputs>(image, in_h * in_w * in_c);
+    alignas(4) std::int16_t patch[patch_size]{};
+    for (int p = 0; p < out_h * out_w; ++p) {
+      gather_pixel(image, patch, p, Centered{q});
+      float* dst = out + p * out_c;
+      int c = 0;
+      for (; c + 2 <= out_c; c += 2) {
+        std::int32_t acc[2] = {0, 0};
+        kernels::dot_rows<patch_size, 2>(patch, &Weights[c * patch_size], acc);
+        dst[c] = plan::finish_hybrid(acc[0], c, q.scale);
+        dst[c + 1] = plan::finish_hybrid(acc[1], c + 1, q.scale);
+      }
+      if (c < out_c) {
+        std::int32_t acc[1] = {0};
+        kernels::dot_rows<patch_size, 1>(patch, &Weights[c * patch_size], acc);
+        dst[c] = plan::finish_hybrid(acc[0], c, q.scale);
+      }
+    }
   }
 
   // Two output pixels at a time: every weight word serves both pixels, every patch word both
@@ -215,6 +257,10 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   }
 
   static constexpr void run(const input_element* in, output_element* out) {
+    if constexpr (is_hybrid) {
+      for (int b = 0; b < batches; ++b) run_hybrid(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
+      return;
+    }
     if constexpr (use_patch) {
 #if TINYNET_HOST_SIMD
       if (!std::is_constant_evaluated()) return host::Conv2D<Conv2D>::run(in, out);  // kernels/x86_simd/conv2d.hpp

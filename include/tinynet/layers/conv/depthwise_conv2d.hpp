@@ -3,6 +3,9 @@
 //
 // int8 follows TFLM's reference_integer_ops::DepthwiseConvPerChannel, with the input zero point
 // folded into the bias exactly as in Conv2D (padded taps read the input zero point).
+//
+// Hybrid (float input and output, int8 weights): TFLite's depthwise_conv.cc EvalHybridPerChannel:
+// each batch's input quantized asymmetrically, padded taps skipped (core/hybrid.hpp).
 #pragma once
 
 #include <array>
@@ -48,7 +51,8 @@ template <class In, class Out, const auto& Weights, const auto& Bias, const auto
           DepthwiseConv2DOptions Options>
 struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, WeightScales, Options> {
   using plan = detail::depthwise_conv2d_plan<In, Out, Weights, Bias, WeightScales, Options>;
-  using plan::folded_bias, plan::multipliers, plan::range, plan::short_stage, plan::short_stage_table, plan::is_quantized;
+  using plan::folded_bias, plan::multipliers, plan::range, plan::short_stage, plan::short_stage_table, plan::is_quantized,
+      plan::is_hybrid;
   using typename plan::accumulator;
   using inputs = TypeList<In>;
   using output = Out;
@@ -212,16 +216,35 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
     }
   }
 
+  // Hybrid: all channels of a pixel, taps outer; each tap's input quantized as it is read.
+  template <bool Interior>
+  static constexpr void pixel_hybrid(const float* image, float* out, int in_y0, int in_x0, HybridScale q) {
+    std::int32_t acc[out_c]{};
+    for (int t = 0; t < taps; ++t) {
+      const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
+      if (!Interior && !(y >= 0 && y < in_h && x >= 0 && x < in_w)) continue;
+      const float* px = image + (y * in_w + x) * in_c;
+      const std::int8_t* w = &Weights[t * out_c];
+      for (int c = 0; c < out_c; ++c)
+        acc[c] += static_cast<std::int32_t>(w[c]) * hybrid::centered<HybridInputs::asymmetric>(px[c / multiplier], q);
+    }
+    for (int c = 0; c < out_c; ++c) out[c] = plan::finish_hybrid(acc[c], c, q.scale);
+  }
+
   static constexpr void run(const input_element* in, output_element* out) {
     for (int b = 0; b < batches; ++b) {
       const input_element* image = in + b * in_h * in_w * in_c;
+      [[maybe_unused]] HybridScale q{};
+      if constexpr (is_hybrid) q = hybrid::input_scale<HybridInputs::asymmetric>(image, in_h * in_w * in_c);
       for (int oy = 0; oy < out_h; ++oy) {
         const bool row_inside = oy >= interior_y.begin && oy < interior_y.end;
         for (int ox = 0; ox < out_w; ++ox) {
           output_element* dst = out + ((b * out_h + oy) * out_w + ox) * out_c;
           const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
           const bool inside = row_inside && ox >= interior_x.begin && ox < interior_x.end;
-          if constexpr (use_fast_path) {
+          if constexpr (is_hybrid) {
+            inside ? pixel_hybrid<true>(image, dst, y0, x0, q) : pixel_hybrid<false>(image, dst, y0, x0, q);
+          } else if constexpr (use_fast_path) {
             inside ? pixel_fast<true>(image, dst, y0, x0) : pixel_fast<false>(image, dst, y0, x0);
           } else {
             inside ? pixel<true>(image, dst, y0, x0) : pixel<false>(image, dst, y0, x0);

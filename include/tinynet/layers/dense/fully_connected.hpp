@@ -9,6 +9,10 @@
 // (unrolled_rows.hpp) or `compressed` (compressed_rows.hpp) compute the same dot products over the
 // non-zero weights only; the folded bias and the requantization are shared with the dense kernel,
 // so every form gives the same bytes. int16 (16x8) and float layers always run the dense kernel.
+//
+// Hybrid (float input and output, int8 weights): TFLite's fully_connected.cc EvalHybrid; each
+// input row is quantized (symmetric, or asymmetric with Options.asymmetric_quantize_inputs) as it
+// is widened into the patch (core/hybrid.hpp).
 #pragma once
 
 #include <array>
@@ -35,6 +39,7 @@ namespace tinynet {
 struct FullyConnectedOptions {
   Activation activation = Activation::none;
   SparseForm sparse_form = SparseForm::automatic;  // int8 only; see core/sparsity.hpp
+  bool asymmetric_quantize_inputs = false;         // hybrid only (TFLite's option of the same name)
 };
 
 namespace detail {
@@ -51,7 +56,7 @@ template <class In, class Out, const auto& Weights, const auto& Bias, const auto
 struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, WeightScales, Options> {
   using plan = detail::fully_connected_plan<In, Out, Weights, Bias, WeightScales, Options>;
   using plan::folded_bias, plan::multipliers, plan::range, plan::short_stage, plan::short_stage_table, plan::is_quantized,
-      plan::per_channel, plan::multiplier_count, plan::requantize;
+      plan::is_hybrid, plan::per_channel, plan::multiplier_count, plan::requantize;
   using typename plan::accumulator;
   using inputs = TypeList<In>;
   using output = Out;
@@ -105,17 +110,41 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
   static constexpr int block = input_depth < 512 ? input_depth : 512;
   static constexpr int tail = input_depth % block;
 
-  template <int Count>
-  static constexpr void accumulate_block(std::int16_t* patch, const input_element* row, int start, std::int32_t* acc) {
-    for (int i = 0; i < Count; ++i) patch[kernels::patch_position<Count>(i)] = row[start + i];
+  static constexpr HybridInputs hybrid_inputs =
+      Options.asymmetric_quantize_inputs ? HybridInputs::asymmetric : HybridInputs::symmetric;
+
+  // acc[o] += the dot products of input values [start, start + Count) of row, widened to int16
+  // by value (int8: as is; hybrid: q - offset).
+  template <int Count, class Value>
+  static constexpr void accumulate_block(std::int16_t* patch, const input_element* row, int start, std::int32_t* acc,
+                                         Value value) {
+    for (int i = 0; i < Count; ++i) patch[kernels::patch_position<Count>(i)] = value(row[start + i]);
     int o = 0;
     for (; o + 2 <= units; o += 2)
       kernels::dot_rows<Count, 2, std::int32_t, input_depth>(patch, &Weights[o * input_depth + start], acc + o);
     if (o < units) kernels::dot_rows<Count, 1, std::int32_t, input_depth>(patch, &Weights[o * input_depth + start], acc + o);
   }
 
+  template <int Count>
+  static constexpr void accumulate_block(std::int16_t* patch, const input_element* row, int start, std::int32_t* acc) {
+    accumulate_block<Count>(patch, row, start, acc, [](input_element x) { return static_cast<std::int16_t>(x); });
+  }
+
   static constexpr void run(const input_element* in, output_element* out) {
-    if constexpr (sparse_form == SparseForm::unrolled) {
+    if constexpr (is_hybrid) {
+      // Per row: its scale (one pass), then the int8 dot products block by block, scaled back.
+      for (int b = 0; b < batches; ++b) {
+        const float* row = in + b * input_depth;
+        const HybridScale q = hybrid::input_scale<hybrid_inputs>(row, input_depth);
+        const auto value = [q](float x) { return hybrid::centered<hybrid_inputs>(x, q); };
+        alignas(4) std::int16_t patch[block]{};
+        std::int32_t acc[units]{};
+        int start = 0;
+        for (; start + block <= input_depth; start += block) accumulate_block<block>(patch, row, start, acc, value);
+        if constexpr (tail > 0) accumulate_block<tail>(patch, row, start, acc, value);
+        for (int o = 0; o < units; ++o) out[b * units + o] = plan::finish_hybrid(acc[o], o, q.scale);
+      }
+    } else if constexpr (sparse_form == SparseForm::unrolled) {
       // Each row's dot product is written out and requantized at once.
       for (int b = 0; b < batches; ++b) {
         output_element* out_row = out + b * units;
