@@ -1,0 +1,90 @@
+// Dot products over int4 weights that stay packed in flash (core/int4.hpp: two per byte, low nibble
+// first), for FullyConnected's packed form.
+//
+// On DSP cores one word holds eight weights n0..n7 (byte k = n(2k) | n(2k+1) << 4). Masking the high
+// nibbles in place (w & 0xF0F0F0F0) and the low ones shifted up ((w << 4) & 0xF0F0F0F0) gives four
+// bytes each of 16 * n, which SXTB16 splits into halfword pairs:
+//   SXTB16(lo) = (16 n0, 16 n4)   SXTB16(lo, ror 8) = (16 n2, 16 n6)
+//   SXTB16(hi) = (16 n1, 16 n5)   SXTB16(hi, ror 8) = (16 n3, 16 n7)
+// so the int16 patch of inputs is stored, per group of eight, as x0 x4 x2 x6 x1 x5 x3 x7
+// (int4_patch_position) and four SMLADs do eight multiply-accumulates. The sum is 16 times the dot
+// product, exactly (every term is a multiple of 16): shifted right by 4 at the end. Elsewhere, and
+// in constant evaluation, the patch is in plain order and a loop reads the nibbles one by one.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "../core/int4.hpp"
+#include "../core/target.hpp"
+#include "arm_dsp/dot.hpp"
+#include "dot.hpp"
+#include "unroll.hpp"
+
+namespace tinynet::kernels {
+
+// Where element j of a patch of Count values is stored for the int4 kernels (only full groups of
+// eight are permuted; the permutation is its own inverse).
+template <int Count>
+constexpr int int4_patch_position(int j) {
+  if (!sxtb16_layout() || j >= Count / 8 * 8) return j;
+  constexpr int order[8] = {0, 4, 2, 6, 1, 5, 3, 7};
+  return (j & ~7) | order[j & 7];
+}
+
+#if TINYNET_ARM_DSP
+namespace arm_dsp {
+// acc[r] += sum_i w(r, i) * patch[i], i < Count, where row r's weights are the int4 values from
+// byte `bytes + r * RowBytes` on (each row starts at a byte: an even number of weights before it).
+template <int Count, int Rows, int RowBytes>
+inline void dot_rows_int4(const std::int16_t* patch, const std::uint8_t* bytes, std::int32_t* acc) {
+  static_assert(Count < (1 << 17), "tinynet: the int4 kernel's int32 sums of 16 * w * x are exact below 2^17 terms");
+  constexpr int groups = Count / 8;
+  const std::uint32_t mask = 0xF0F0F0F0u;
+  std::uint32_t sums[Rows]{};
+  TINYNET_UNROLL_8
+  for (int g = 0; g < groups; ++g) {
+    const std::uint32_t p0 = load_word(patch + 8 * g), p1 = load_word(patch + 8 * g + 2);
+    const std::uint32_t p2 = load_word(patch + 8 * g + 4), p3 = load_word(patch + 8 * g + 6);
+    for (int r = 0; r < Rows; ++r) {
+      const std::uint32_t w = load_word(bytes + r * RowBytes + 4 * g);
+      const std::uint32_t lo = (w << 4) & mask, hi = w & mask;
+      sums[r] = __smlad(p0, __sxtb16(lo), sums[r]);
+      sums[r] = __smlad(p1, sxtb16_ror8(lo), sums[r]);
+      sums[r] = __smlad(p2, __sxtb16(hi), sums[r]);
+      sums[r] = __smlad(p3, sxtb16_ror8(hi), sums[r]);
+    }
+  }
+  for (int r = 0; r < Rows; ++r) {
+    std::int32_t total = static_cast<std::int32_t>(sums[r]) >> 4;
+    for (int i = groups * 8; i < Count; ++i)
+      total += static_cast<std::int32_t>(int4_value(bytes[r * RowBytes + i / 2], i % 2)) * patch[i];
+    acc[r] += total;
+  }
+}
+}  // namespace arm_dsp
+#endif
+
+// acc[r] += sum_i Weights[first + r * Stride + i] * patch[i], i < Count, for Rows rows of the packed
+// int4 weights (a PackedInt4). `first` and Stride must be even (rows start at a byte).
+template <int Count, int Rows, int Stride, const auto& Weights>
+constexpr void dot_rows_int4(const std::int16_t* patch, int first, std::int32_t* acc) {
+  static_assert(is_packed_int4<std::remove_cvref_t<decltype(Weights)>>);
+#if TINYNET_ARM_DSP
+  if (!std::is_constant_evaluated()) {
+    static_assert(Stride % 2 == 0, "tinynet: packed int4 rows start at a byte");
+    arm_dsp::dot_rows_int4<Count, Rows, Stride / 2>(patch, Weights.packed.data() + first / 2, acc);
+    return;
+  }
+#endif
+  for (int r = 0; r < Rows; ++r) {
+    std::int32_t sum = 0;
+    const int row = first + r * Stride;
+    for (int i = 0; i < Count; ++i)
+      sum += static_cast<std::int32_t>(Weights[static_cast<std::size_t>(row + i)]) * patch[i];
+    acc[r] += sum;
+  }
+}
+
+}  // namespace tinynet::kernels
