@@ -46,6 +46,9 @@ class OpSpec:
     #   "calibrated": output parameters from calibration; None: cannot be quantized.
     quantize: Optional[str] = None
     weight_axis: Optional[int] = None
+    # TFLM's kernel takes an INT4 filter (TensorType 17, unpacked to int8 before it runs): the
+    # reader accepts one, and --weight-bits 4 makes one (quantize.py).
+    int4_weights: bool = False
     fixed_output: Optional[tuple] = None
     # Pruning (prune.py): "synapses" (its weights can be pruned; CONV_2D and FULLY_CONNECTED
     # also lose whole output channels), "channelwise" (keeps channels apart: a neuron-pruning
