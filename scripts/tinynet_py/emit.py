@@ -211,7 +211,8 @@ class _Emitter:
         """4-bit weights: their TFLite INT4 bytes as an array, and `name` either the packed form
         (tinynet::PackedInt4, two per byte in flash) or the int8 values the compiler unpacks from
         them (int8 speed and flash). --int4-form auto and packed: packed where the layer has a
-        packed kernel (packed_kernel: FullyConnected of even input depth), unpacked elsewhere."""
+        packed kernel (packed_kernel: FullyConnected of even input depth, Conv2D of int8 tensors
+        without groups and of even filter size), unpacked elsewhere."""
         from .ir import pack_int4
         count = int(np.asarray(values).size)
         self.add_array("std::uint8_t", f"{name}_int4", pack_int4(values))

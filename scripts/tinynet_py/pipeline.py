@@ -68,10 +68,11 @@ def add_compression_arguments(parser):
                             "symmetric in [-7, 7]), with --quantize or from an int8 model's weights; half "
                             "the weight flash where they stay packed (see --int4-form)")
     group.add_argument("--int4-form", choices=INT4_FORMS, default="auto",
-                       help="how 4-bit weights reach the C++: packed (two per byte in flash, unpacked in "
-                            "the inner loop), unpacked (int8 arrays unpacked by the compiler: int8 speed "
-                            "and flash), or auto: packed for fully-connected layers of even input depth, "
-                            "unpacked otherwise (same bytes either way)")
+                       help="how 4-bit weights reach the C++: unpacked (int8 arrays unpacked by the "
+                            "compiler: int8 speed and flash) or auto/packed (two per byte in flash, unpacked "
+                            "in the inner loop, where the layer has a packed kernel: fully-connected of even "
+                            "input depth, conv of even filter size without groups; unpacked elsewhere). "
+                            "Same output bytes either way")
     group.add_argument("--prune-synapses", type=float, default=0.0, metavar="FRACTION",
                        help="zero this fraction of the weights of every conv/depthwise/fully-connected "
                             "layer, smallest magnitude first (e.g. 0.75)")

@@ -467,8 +467,8 @@ def _int4_twins(case):
 
 
 def int4_cases():
-    """4-bit weights: FullyConnected packed (depth 600: blocks and groups of eight; batches; an odd
-    depth, which the generator unpacks), Conv2D unpacked by the compiler."""
+    """4-bit weights: FullyConnected and Conv2D packed (depth 600: blocks and groups of eight;
+    batches; SAME padding), and an odd depth, which the generator unpacks."""
     f, c = sm.fully_connected_case, sm.conv_case
     for case in (f("fc_w4_depth600", (1, 600), 5, per_channel=True),
                  f("fc_w4_batches2_relu_zp-128", (2, 36), 5, "RELU", in_zp=-128),
@@ -641,7 +641,7 @@ def test_int4_model_gives_the_bytes_of_its_int8_twin(name, outputs):
     assert any(t.int4 for t in parse_model(int4.data, "int4.tflite").tensors)
     assert not any(t.int4 for t in parse_model(twin.data, "twin.tflite").tensors)
     header = emit.generate_header(parse_model(int4.data, "int4.tflite"), "m")
-    packed = name.startswith("fc_") and "odd" not in name   # FullyConnected of even depth
+    packed = "odd" not in name   # FullyConnected of even depth, Conv2D of even filter size
     assert ("tinynet::packed_int4<" in header) == packed and ("tinynet::unpack_int4<" in header) != packed
     got, want = outputs[0][int4.name], outputs[0][twin.name]
     for paths in (got, want):

@@ -425,8 +425,12 @@ def emit_fully_connected(e, op, plan, prefix, ins, outs):
 
 
 def emit_conv_2d(e, op, plan, prefix, ins, outs, weights_layout=None):
+    shape = e.model.tensors[op.inputs[1]].shape
+    groups = e.model.tensors[op.inputs[0]].shape[-1] // max(shape[-1], 1)
+    packable = (weights_layout is None and len(shape) == 4 and groups == 1 and e.model.tensors[op.inputs[0]].dtype == "int8"
+                and shape[1] * shape[2] * shape[3] % 2 == 0)   # Conv2D's packed int4 kernel: even filter size
     names, w = e.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1,
-                               weights_data=weights_layout)
+                               weights_data=weights_layout, packed_int4_kernel=packable)
     if len(w.shape) != 4:
         e.fail(op, f"weights of rank {len(w.shape)} (expected 4, OHWI)")
     kernel_h, kernel_w = plan["kernel"]

@@ -5,6 +5,10 @@
 // channel, plus the output zero point, clamped. Here the zero-point term is folded into the bias
 // by the compiler (bias - input_zero_point * sum(w)); taps in the padding then read the input
 // zero point, which makes their contribution cancel exactly as TFLM's skipped taps do.
+//
+// int4 weights (core/int4.hpp): unpacked by the compiler (a std::array), the layer is the int8
+// layer; as a PackedInt4 (int8, no groups, an even filter size) they stay packed in flash and the
+// patch kernels unpack them in the inner loop (kernels/int4_dot.hpp), with the same bytes.
 #pragma once
 
 #include <array>
@@ -21,6 +25,7 @@
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
 #include "../../kernels/dot.hpp"
+#include "../../kernels/int4_dot.hpp"
 #include "../../kernels/x86_simd/conv2d.hpp"
 #include "geometry.hpp"
 
@@ -101,6 +106,26 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr int patch_size = k_h * k_w * filter_c;
   static constexpr bool use_patch = std::is_same_v<input_element, std::int8_t> && groups == 1;
 
+  // Packed int4 weights: the patch kernels read them packed (kernels/int4_dot.hpp).
+  static constexpr bool packed_int4 = is_packed_int4<std::remove_cvref_t<decltype(Weights)>>;
+  static_assert(!packed_int4 || (use_patch && patch_size % 2 == 0),
+                "tinynet::Conv2D: packed int4 weights need int8 tensors, no groups and an even filter size "
+                "(kernel_h * kernel_w * input channels); pass them unpacked (tinynet::unpack_int4)");
+  static constexpr int patch_index(int j) {
+    if constexpr (packed_int4) return kernels::int4_patch_position<patch_size>(j);
+    else return kernels::patch_position<patch_size>(j);
+  }
+  // acc[r] += dot(patch, weights of channel c + r), r < Rows.
+  template <int Rows>
+  static constexpr void dot(const std::int16_t* patch, int c, std::int32_t* acc) {
+    if constexpr (packed_int4) kernels::dot_rows_int4<patch_size, Rows, patch_size, Weights>(patch, c * patch_size, acc);
+    else kernels::dot_rows<patch_size, Rows>(patch, &Weights[c * patch_size], acc);
+  }
+  static constexpr void dot_2x2(const std::int16_t* patch0, const std::int16_t* patch1, int c, std::int32_t* acc) {
+    if constexpr (packed_int4) kernels::dot_2x2_int4<patch_size, patch_size, Weights>(patch0, patch1, c * patch_size, acc);
+    else kernels::dot_2x2<patch_size>(patch0, patch1, &Weights[c * patch_size], acc);
+  }
+
   // The receptive field of the output pixel whose window starts at (in_y0, in_x0), widened to
   // int16 in the dot products' order; taps in the padding read the input zero point.
   template <bool Interior>
@@ -112,10 +137,9 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
         const int x = in_x0 + kx * d_w;
         if (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) {
           const input_element* px = image + (y * in_w + x) * in_c;
-          for (int i = 0; i < filter_c; ++i, ++j) patch[kernels::patch_position<patch_size>(j)] = px[i];
+          for (int i = 0; i < filter_c; ++i, ++j) patch[patch_index(j)] = px[i];
         } else {
-          for (int i = 0; i < filter_c; ++i, ++j)
-            patch[kernels::patch_position<patch_size>(j)] = static_cast<std::int16_t>(In::zero_point);
+          for (int i = 0; i < filter_c; ++i, ++j) patch[patch_index(j)] = static_cast<std::int16_t>(In::zero_point);
         }
       }
     }
@@ -143,7 +167,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       for (int c = 0; c + 2 <= out_c; c += 2) {
         const std::int32_t b0 = folded_bias[static_cast<std::size_t>(c)], b1 = folded_bias[static_cast<std::size_t>(c + 1)];
         std::int32_t acc[4] = {b0, b1, b0, b1};
-        kernels::dot_2x2<patch_size>(patch0, patch1, &Weights[c * patch_size], acc);
+        dot_2x2(patch0, patch1, c, acc);
         dst0[c] = requantize(acc[0], c);
         dst0[c + 1] = requantize(acc[1], c + 1);
         dst1[c] = requantize(acc[2], c);
@@ -152,8 +176,8 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       if constexpr (out_c % 2 != 0) {
         constexpr int c = out_c - 1;
         std::int32_t acc0[1] = {folded_bias[static_cast<std::size_t>(c)]}, acc1[1] = {folded_bias[static_cast<std::size_t>(c)]};
-        kernels::dot_rows<patch_size, 1>(patch0, &Weights[c * patch_size], acc0);
-        kernels::dot_rows<patch_size, 1>(patch1, &Weights[c * patch_size], acc1);
+        dot<1>(patch0, c, acc0);
+        dot<1>(patch1, c, acc1);
         dst0[c] = requantize(acc0[0], c);
         dst1[c] = requantize(acc1[0], c);
       }
@@ -163,13 +187,13 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       output_element* dst = out + p * out_c;
       for (int c = 0; c + 2 <= out_c; c += 2) {
         std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(c)], folded_bias[static_cast<std::size_t>(c + 1)]};
-        kernels::dot_rows<patch_size, 2>(patch0, &Weights[c * patch_size], acc);
+        dot<2>(patch0, c, acc);
         dst[c] = requantize(acc[0], c);
         dst[c + 1] = requantize(acc[1], c + 1);
       }
       if constexpr (out_c % 2 != 0) {
         std::int32_t acc[1] = {folded_bias[static_cast<std::size_t>(out_c - 1)]};
-        kernels::dot_rows<patch_size, 1>(patch0, &Weights[(out_c - 1) * patch_size], acc);
+        dot<1>(patch0, out_c - 1, acc);
         dst[out_c - 1] = requantize(acc[0], out_c - 1);
       }
     }
@@ -217,11 +241,16 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr void run(const input_element* in, output_element* out) {
     if constexpr (use_patch) {
 #if TINYNET_HOST_SIMD
-      if (!std::is_constant_evaluated()) return host::Conv2D<Conv2D>::run(in, out);  // kernels/x86_simd/conv2d.hpp
+      if constexpr (!packed_int4)
+        if (!std::is_constant_evaluated()) return host::Conv2D<Conv2D>::run(in, out);  // kernels/x86_simd/conv2d.hpp
 #endif
       for (int b = 0; b < batches; ++b) run_patches(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
-      return;
+    } else {
+      run_pixels(in, out);
     }
+  }
+
+  static constexpr void run_pixels(const input_element* in, output_element* out) {
     for (int b = 0; b < batches; ++b) {
       const input_element* image = in + b * in_h * in_w * in_c;
       for (int oy = 0; oy < out_h; ++oy) {
