@@ -80,7 +80,8 @@ def add_compression_arguments(parser):
                        help="--prune-synapses per layer (default) or with one threshold over all layers")
     group.add_argument("--prune-neurons", type=float, default=0.0, metavar="FRACTION",
                        help="remove this fraction of the output neurons/channels of each layer that "
-                            "feeds one other weighted layer (smallest L2 norm first), shrinking both")
+                            "feeds one other weighted layer (smallest L2 norm first), shrinking both; the "
+                            "layers of a residual block (joined by ADD) lose the same channels as a group")
     group.add_argument("--sparse", choices=SPARSE_FORMS, default="auto",
                        help="kernel form of fully-connected layers: auto (by size and density), dense, "
                             "unrolled (only non-zero multiply-accumulates, in code), compressed "
@@ -147,10 +148,16 @@ def prepare(args, progress=_progress):
             progress(f"pruning {neurons:.0%} of the neurons of each prunable layer")
             pruned, rows = prune.prune_neurons(pruned, neurons)
             for r in rows:
+                if r["opcode"] == "residual group":
+                    notes.append(f"residual group of ops {', '.join(map(str, r['op']))} (joined by op "
+                                 f"{', '.join(map(str, r['joins']))}): {r['units_before']} -> {r['units_after']} "
+                                 f"channels (ops {', '.join(map(str, r['consumer']))} shrink with it)")
+                    continue
                 notes.append(f"op {r['op']} {r['opcode']}: {r['units_before']} -> {r['units_after']} units "
                              f"(op {r['consumer']} shrinks with it)")
             if not rows:
-                notes.append("--prune-neurons: no layer qualifies (each must feed exactly one weighted layer)")
+                notes.append("--prune-neurons: no layer qualifies (each must feed exactly one weighted layer, "
+                             "or be part of a residual group)")
             label.append(f"neurons {neurons:g}")
         if synapses:
             progress(f"pruning {synapses:.0%} of the weights ({args.prune_scope})")

@@ -21,7 +21,7 @@ import pytest
 import synthetic_models as sm
 from conftest import run_tinynet
 from many_networks import HostProgram
-from tinynet_py import emit, runner
+from tinynet_py import emit, prune, runner
 from tinynet_py.reference import Interpreter
 from tinynet_py.quantize import int4_weights
 from tinynet_py.tflite import parse_model
@@ -485,6 +485,13 @@ def chain_cases():
     yield sm.chain_quantize_depthwise_dequantize("chain_quantize_depthwise_dequantize")
     yield sm.chain_residual_add_concat("chain_conv_add_concat_mean")
     yield sm.chain_shape_slice_pack_reshape("chain_shape_slice_pack_reshape")
+    # Two residual blocks, and the same pruned to half its channels (--prune-neurons 0.5: the
+    # residual group and block 1's inner channels; tests/generator/test_prune_residual.py).
+    residual = sm.chain_residual_blocks("chain_residual_blocks")
+    yield residual
+    pruned = prune.prune_neurons(parse_model(residual.data, "residual.tflite"), 0.5)[0]
+    assert pruned.tensors[pruned.outputs[0]].shape == (1, 4) and pruned.tensors[pruned.ops[3].outputs[0]].shape[-1] == 4
+    yield dataclasses.replace(residual, name="chain_residual_blocks_pruned", data=write_model(pruned))
 
 
 def catalogue():
