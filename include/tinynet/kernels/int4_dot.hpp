@@ -64,43 +64,46 @@ inline void dot_rows_int4(const std::int16_t* patch, const std::uint8_t* bytes, 
   }
 }
 
-// Two patches (two output pixels) against two rows (two output channels), RowBytes apart:
-// acc = {pixel 0 row 0, pixel 0 row 1, pixel 1 row 0, pixel 1 row 1}. Each weight word is unpacked
-// once for both pixels, each patch word loaded once for both rows.
+// Two patches (two output pixels, the second `Count` values after the first) against two rows
+// (two output channels, RowBytes apart): acc = {pixel 0 row 0, pixel 0 row 1, pixel 1 row 0,
+// pixel 1 row 1}. Each weight word is unpacked once for both pixels, each patch word loaded once
+// for both rows. The fixed distances between the patches and between the rows keep to two
+// pointers, so that the loop's values stay in registers.
 template <int Count, int RowBytes>
-inline void dot_2x2_int4(const std::int16_t* patch0, const std::int16_t* patch1, const std::uint8_t* bytes,
-                         std::int32_t* acc) {
+inline void dot_2x2_int4(const std::int16_t* patches, const std::uint8_t* bytes, std::int32_t* acc) {
   static_assert(Count < (1 << 17), "tinynet: the int4 kernel's int32 sums of 16 * w * x are exact below 2^17 terms");
   constexpr int groups = Count / 8;
-  const std::uint32_t mask = 0xF0F0F0F0u;
   std::uint32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
-  const std::uint8_t* row1 = bytes + RowBytes;
-#define TINYNET_INT4_2X2_STEP(k, x, y)                                                          \
-  do {                                                                                          \
-    const std::uint32_t p0 = load_word(patch0 + 8 * g + 2 * (k)), p1 = load_word(patch1 + 8 * g + 2 * (k)); \
-    const std::uint32_t wx = (x), wy = (y);                                                     \
-    a00 = __smlad(p0, wx, a00);                                                                 \
-    a01 = __smlad(p0, wy, a01);                                                                 \
-    a10 = __smlad(p1, wx, a10);                                                                 \
-    a11 = __smlad(p1, wy, a11);                                                                 \
+  const std::int16_t* p = patches;
+  const std::uint8_t* w = bytes;
+  const std::uint8_t* const end = bytes + 4 * groups;
+#define TINYNET_INT4_2X2_STEP(k, x, y)                                                      \
+  do {                                                                                      \
+    const std::uint32_t q0 = load_word(p + 2 * (k)), q1 = load_word(p + Count + 2 * (k));  \
+    const std::uint32_t wx = (x), wy = (y);                                                 \
+    a00 = __smlad(q0, wx, a00);                                                             \
+    a01 = __smlad(q0, wy, a01);                                                             \
+    a10 = __smlad(q1, wx, a10);                                                             \
+    a11 = __smlad(q1, wy, a11);                                                             \
   } while (false)
-  TINYNET_UNROLL_8
-  for (int g = 0; g < groups; ++g) {
-    const std::uint32_t w0 = load_word(bytes + 4 * g), w1 = load_word(row1 + 4 * g);
-    const std::uint32_t lo0 = (w0 << 4) & mask, lo1 = (w1 << 4) & mask;
+#pragma GCC unroll 1
+  for (; w != end; w += 4, p += 8) {
+    const std::uint32_t lo0 = (load_word(w) << 4) & 0xF0F0F0F0u, lo1 = (load_word(w + RowBytes) << 4) & 0xF0F0F0F0u;
     TINYNET_INT4_2X2_STEP(0, __sxtb16(lo0), __sxtb16(lo1));
     TINYNET_INT4_2X2_STEP(1, sxtb16_ror8(lo0), sxtb16_ror8(lo1));
-    const std::uint32_t hi0 = w0 & mask, hi1 = w1 & mask;
+    const std::uint32_t hi0 = load_word(w) & 0xF0F0F0F0u, hi1 = load_word(w + RowBytes) & 0xF0F0F0F0u;
     TINYNET_INT4_2X2_STEP(2, __sxtb16(hi0), __sxtb16(hi1));
     TINYNET_INT4_2X2_STEP(3, sxtb16_ror8(hi0), sxtb16_ror8(hi1));
   }
 #undef TINYNET_INT4_2X2_STEP
+  const std::int16_t* patch1 = patches + Count;
+  const std::uint8_t* row1 = bytes + RowBytes;
   std::int32_t sums[4] = {static_cast<std::int32_t>(a00) >> 4, static_cast<std::int32_t>(a01) >> 4,
                           static_cast<std::int32_t>(a10) >> 4, static_cast<std::int32_t>(a11) >> 4};
   for (int i = groups * 8; i < Count; ++i) {
     const std::int32_t v0 = int4_value(bytes[i / 2], i % 2), v1 = int4_value(row1[i / 2], i % 2);
-    sums[0] += v0 * patch0[i];
-    sums[1] += v1 * patch0[i];
+    sums[0] += v0 * patches[i];
+    sums[1] += v1 * patches[i];
     sums[2] += v0 * patch1[i];
     sums[3] += v1 * patch1[i];
   }
@@ -130,18 +133,19 @@ constexpr void dot_rows_int4(const std::int16_t* patch, int first, std::int32_t*
   }
 }
 
-// Two patches against rows `first` and `first + Stride` of packed int4 weights (as dot_2x2).
+// Two patches (`patches`, and Count values later the second) against rows `first` and
+// `first + Stride` of packed int4 weights (as dot_2x2).
 template <int Count, int Stride, const auto& Weights>
-constexpr void dot_2x2_int4(const std::int16_t* patch0, const std::int16_t* patch1, int first, std::int32_t* acc) {
+constexpr void dot_2x2_int4(const std::int16_t* patches, int first, std::int32_t* acc) {
 #if TINYNET_ARM_DSP
   if (!std::is_constant_evaluated()) {
     static_assert(Stride % 2 == 0, "tinynet: packed int4 rows start at a byte");
-    arm_dsp::dot_2x2_int4<Count, Stride / 2>(patch0, patch1, Weights.packed.data() + first / 2, acc);
+    arm_dsp::dot_2x2_int4<Count, Stride / 2>(patches, Weights.packed.data() + first / 2, acc);
     return;
   }
 #endif
-  dot_rows_int4<Count, 2, Stride, Weights>(patch0, first, acc);
-  dot_rows_int4<Count, 2, Stride, Weights>(patch1, first, acc + 2);
+  dot_rows_int4<Count, 2, Stride, Weights>(patches, first, acc);
+  dot_rows_int4<Count, 2, Stride, Weights>(patches + Count, first, acc + 2);
 }
 
 }  // namespace tinynet::kernels

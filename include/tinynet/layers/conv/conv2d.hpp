@@ -122,7 +122,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     else kernels::dot_rows<patch_size, Rows>(patch, &Weights[c * patch_size], acc);
   }
   static constexpr void dot_2x2(const std::int16_t* patch0, const std::int16_t* patch1, int c, std::int32_t* acc) {
-    if constexpr (packed_int4) kernels::dot_2x2_int4<patch_size, patch_size, Weights>(patch0, patch1, c * patch_size, acc);
+    if constexpr (packed_int4) kernels::dot_2x2_int4<patch_size, patch_size, Weights>(patch0, c * patch_size, acc);  // patch1 follows patch0
     else kernels::dot_2x2<patch_size>(patch0, patch1, &Weights[c * patch_size], acc);
   }
 
@@ -156,8 +156,9 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // channels of a pass (kernels/dot.hpp, dot_2x2); an odd last pixel goes alone.
   static constexpr void run_patches(const input_element* image, output_element* out) {
     constexpr int pixels = out_h * out_w;
-    alignas(4) std::int16_t patch0[patch_size]{};  // (initialised: GCC cannot follow the permuted writes)
-    alignas(4) std::int16_t patch1[patch_size]{};
+    alignas(4) std::int16_t patches[2 * patch_size]{};  // (initialised: GCC cannot follow the permuted writes)
+    std::int16_t* const patch0 = patches;
+    std::int16_t* const patch1 = patches + patch_size;  // right after patch0 (the packed int4 kernel relies on it)
     int p = 0;
     for (; p + 2 <= pixels; p += 2) {
       gather_pixel(image, patch0, p);
