@@ -1,15 +1,16 @@
-// Dot products over int4 weights that stay packed in flash (core/int4.hpp: two per byte, low nibble
-// first), for FullyConnected's packed form.
+// Dot products over int4 weights that stay packed in flash (core/int4.hpp: TFLite's layout, two per
+// byte, low nibble first), for the packed forms of FullyConnected and Conv2D.
 //
-// On DSP cores one word holds eight weights n0..n7 (byte k = n(2k) | n(2k+1) << 4). Masking the high
-// nibbles in place (w & 0xF0F0F0F0) and the low ones shifted up ((w << 4) & 0xF0F0F0F0) gives four
-// bytes each of 16 * n, which SXTB16 splits into halfword pairs:
-//   SXTB16(lo) = (16 n0, 16 n4)   SXTB16(lo, ror 8) = (16 n2, 16 n6)
-//   SXTB16(hi) = (16 n1, 16 n5)   SXTB16(hi, ror 8) = (16 n3, 16 n7)
-// so the int16 patch of inputs is stored, per group of eight, as x0 x4 x2 x6 x1 x5 x3 x7
-// (int4_patch_position) and four SMLADs do eight multiply-accumulates. The sum is 16 times the dot
-// product, exactly (every term is a multiple of 16): shifted right by 4 at the end. Elsewhere, and
-// in constant evaluation, the patch is in plain order and a loop reads the nibbles one by one.
+// On DSP cores one word holds eight weights n0..n7 (nibble k at bits 4k..4k+3). XOR 0x88888888
+// turns each two's complement nibble n into the unsigned u = n + 8 (0..15); masking with
+// 0x000F000F after shifting right by 0, 4, 8, 12 gives the halfword pairs (u0, u4), (u1, u5),
+// (u2, u6), (u3, u7), ready for SMLAD (one AND with a shifted operand each). The int16 patch of
+// inputs is therefore stored, per group of eight, as x0 x4 x1 x5 x2 x6 x3 x7
+// (int4_patch_position), and
+//     sum n x = sum u x - 8 sum x,
+// where 8 sum x (int4_patch_offset) is computed once per patch and shared by every row.
+// Elsewhere, and in constant evaluation, the patch is in plain order and a loop reads the nibbles
+// one by one (the offset is then 0 and unused).
 #pragma once
 
 #include <cstddef>
@@ -24,82 +25,125 @@
 
 namespace tinynet::kernels {
 
+// Whether the int4 kernels read patches in their SIMD order (DSP cores at run time).
+constexpr bool int4_simd() {
+  if (std::is_constant_evaluated()) return false;
+  return TINYNET_ARM_DSP != 0;
+}
+
 // Where element j of a patch of Count values is stored for the int4 kernels (only full groups of
-// eight are permuted; the permutation is its own inverse).
+// eight are permuted).
 template <int Count>
 constexpr int int4_patch_position(int j) {
-  if (!sxtb16_layout() || j >= Count / 8 * 8) return j;
-  constexpr int order[8] = {0, 4, 2, 6, 1, 5, 3, 7};
+  if (!int4_simd() || j >= Count / 8 * 8) return j;
+  constexpr int order[8] = {0, 2, 4, 6, 1, 3, 5, 7};  // x0 x4 x1 x5 x2 x6 x3 x7
   return (j & ~7) | order[j & 7];
+}
+
+// 8 * the sum of the patch's values in full groups of eight: what the offset nibbles add (see
+// above); 0 where the kernels read the nibbles directly.
+template <int Count>
+constexpr std::int32_t int4_patch_offset(const std::int16_t* patch) {
+  if (!int4_simd()) return 0;
+  std::int32_t sum = 0;
+  for (int i = 0; i < Count / 8 * 8; ++i) sum += patch[i];
+  return 8 * sum;
 }
 
 #if TINYNET_ARM_DSP
 namespace arm_dsp {
+// Halfword pair K of eight offset nibbles: (u0, u4), (u1, u5), (u2, u6), (u3, u7). One AND with a
+// shifted operand (GCC 12 would shift and mask in two instructions, the mask as an immediate).
+template <int K>
+inline std::uint32_t int4_pair(std::uint32_t u, std::uint32_t mask) {
+  if constexpr (K == 0) {
+    return u & mask;
+  } else {
+    std::uint32_t r;
+    asm("and %0, %1, %2, lsr %3" : "=r"(r) : "r"(mask), "r"(u), "i"(4 * K));
+    return r;
+  }
+}
+#define TINYNET_INT4_PAIR(u, k) int4_pair<k>((u), mask)
+
 // acc[r] += sum_i w(r, i) * patch[i], i < Count, where row r's weights are the int4 values from
-// byte `bytes + r * RowBytes` on (each row starts at a byte: an even number of weights before it).
+// byte `bytes + r * RowBytes` on (each row starts at a byte); offset = int4_patch_offset(patch).
 template <int Count, int Rows, int RowBytes>
-inline void dot_rows_int4(const std::int16_t* patch, const std::uint8_t* bytes, std::int32_t* acc) {
-  static_assert(Count < (1 << 17), "tinynet: the int4 kernel's int32 sums of 16 * w * x are exact below 2^17 terms");
+inline void dot_rows_int4(const std::int16_t* patch, const std::uint8_t* bytes, std::int32_t offset, std::int32_t* acc) {
+  static_assert(Count < (1 << 16), "tinynet: the int4 kernel's int32 sums of (w + 8) * x are exact below 2^16 terms");
   constexpr int groups = Count / 8;
-  const std::uint32_t mask = 0xF0F0F0F0u;
+  const std::uint32_t mask = 0x000F000Fu;
   std::uint32_t sums[Rows]{};
   TINYNET_UNROLL_8
   for (int g = 0; g < groups; ++g) {
     const std::uint32_t p0 = load_word(patch + 8 * g), p1 = load_word(patch + 8 * g + 2);
     const std::uint32_t p2 = load_word(patch + 8 * g + 4), p3 = load_word(patch + 8 * g + 6);
     for (int r = 0; r < Rows; ++r) {
-      const std::uint32_t w = load_word(bytes + r * RowBytes + 4 * g);
-      const std::uint32_t lo = (w << 4) & mask, hi = w & mask;
-      sums[r] = __smlad(p0, __sxtb16(lo), sums[r]);
-      sums[r] = __smlad(p1, sxtb16_ror8(lo), sums[r]);
-      sums[r] = __smlad(p2, __sxtb16(hi), sums[r]);
-      sums[r] = __smlad(p3, sxtb16_ror8(hi), sums[r]);
+      const std::uint32_t u = load_word(bytes + r * RowBytes + 4 * g) ^ 0x88888888u;
+      sums[r] = __smlad(p0, TINYNET_INT4_PAIR(u, 0), sums[r]);
+      sums[r] = __smlad(p1, TINYNET_INT4_PAIR(u, 1), sums[r]);
+      sums[r] = __smlad(p2, TINYNET_INT4_PAIR(u, 2), sums[r]);
+      sums[r] = __smlad(p3, TINYNET_INT4_PAIR(u, 3), sums[r]);
     }
   }
   for (int r = 0; r < Rows; ++r) {
-    std::int32_t total = static_cast<std::int32_t>(sums[r]) >> 4;
+    std::int32_t total = static_cast<std::int32_t>(sums[r]) - offset;
     for (int i = groups * 8; i < Count; ++i)
       total += static_cast<std::int32_t>(int4_value(bytes[r * RowBytes + i / 2], i % 2)) * patch[i];
     acc[r] += total;
   }
 }
 
-// Two patches (two output pixels, the second `Count` values after the first) against two rows
-// (two output channels, RowBytes apart): acc = {pixel 0 row 0, pixel 0 row 1, pixel 1 row 0,
-// pixel 1 row 1}. Each weight word is unpacked once for both pixels, each patch word loaded once
-// for both rows. The fixed distances between the patches and between the rows keep to two
-// pointers, so that the loop's values stay in registers.
+// Two patches (two output pixels, the second `Count` values after the first; offsets their
+// int4_patch_offset) against two rows (two output channels, RowBytes apart):
+// acc = {pixel 0 row 0, pixel 0 row 1, pixel 1 row 0, pixel 1 row 1}. Each weight word is split
+// once for both pixels, each patch word loaded once for both rows.
 template <int Count, int RowBytes>
-inline void dot_2x2_int4(const std::int16_t* patches, const std::uint8_t* bytes, std::int32_t* acc) {
-  static_assert(Count < (1 << 17), "tinynet: the int4 kernel's int32 sums of 16 * w * x are exact below 2^17 terms");
+inline void dot_2x2_int4(const std::int16_t* patches, const std::uint8_t* bytes, const std::int32_t* offsets,
+                         std::int32_t* acc) {
+  static_assert(Count < (1 << 16), "tinynet: the int4 kernel's int32 sums of (w + 8) * x are exact below 2^16 terms");
   constexpr int groups = Count / 8;
+  const std::uint32_t mask = 0x000F000Fu;
   std::uint32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
   const std::int16_t* p = patches;
   const std::uint8_t* w = bytes;
-  const std::uint8_t* const end = bytes + 4 * groups;
-#define TINYNET_INT4_2X2_STEP(k, x, y)                                                      \
-  do {                                                                                      \
-    const std::uint32_t q0 = load_word(p + 2 * (k)), q1 = load_word(p + Count + 2 * (k));  \
-    const std::uint32_t wx = (x), wy = (y);                                                 \
-    a00 = __smlad(q0, wx, a00);                                                             \
-    a01 = __smlad(q0, wy, a01);                                                             \
-    a10 = __smlad(q1, wx, a10);                                                             \
-    a11 = __smlad(q1, wy, a11);                                                             \
-  } while (false)
-#pragma GCC unroll 1
-  for (; w != end; w += 4, p += 8) {
-    const std::uint32_t lo0 = (load_word(w) << 4) & 0xF0F0F0F0u, lo1 = (load_word(w + RowBytes) << 4) & 0xF0F0F0F0u;
-    TINYNET_INT4_2X2_STEP(0, __sxtb16(lo0), __sxtb16(lo1));
-    TINYNET_INT4_2X2_STEP(1, sxtb16_ror8(lo0), sxtb16_ror8(lo1));
-    const std::uint32_t hi0 = load_word(w) & 0xF0F0F0F0u, hi1 = load_word(w + RowBytes) & 0xF0F0F0F0u;
-    TINYNET_INT4_2X2_STEP(2, __sxtb16(hi0), __sxtb16(hi1));
-    TINYNET_INT4_2X2_STEP(3, sxtb16_ror8(hi0), sxtb16_ror8(hi1));
+  // One group of eight weights of both rows against both patches in one asm block: GCC 12 hoists
+  // the loads of the C version and spills its accumulators. 12 registers; x serves both rows.
+  static_assert(2 * Count + 12 <= 4095 && RowBytes <= 4095, "tinynet: the int4 kernel's offsets are 12-bit immediates");
+  const std::uint8_t* const end = w + 4 * groups;
+  while (w != end) {
+    std::uint32_t u0, u1, q0, q1, x;
+#define TINYNET_INT4_STEP(shift, near, far)                                   \
+  "ldr %[q0], [%[p], #" near "]\n\t"                                         \
+  "ldr %[q1], [%[p], #" far "]\n\t"                                          \
+  "and %[x], %[m], %[u0]" shift "\n\t"                                       \
+  "smlad %[a00], %[q0], %[x], %[a00]\n\t"                                    \
+  "smlad %[a10], %[q1], %[x], %[a10]\n\t"                                    \
+  "and %[x], %[m], %[u1]" shift "\n\t"                                       \
+  "smlad %[a01], %[q0], %[x], %[a01]\n\t"                                    \
+  "smlad %[a11], %[q1], %[x], %[a11]\n\t"
+    asm("ldr %[u0], [%[w]]\n\t"
+        "ldr %[u1], [%[w], %[rb]]\n\t"
+        "eor %[u0], %[u0], #0x88888888\n\t"
+        "eor %[u1], %[u1], #0x88888888\n\t"
+        TINYNET_INT4_STEP("", "0", "%c[c0]")
+        TINYNET_INT4_STEP(", lsr #4", "4", "%c[c1]")
+        TINYNET_INT4_STEP(", lsr #8", "8", "%c[c2]")
+        TINYNET_INT4_STEP(", lsr #12", "12", "%c[c3]")
+        "adds %[w], %[w], #4\n\t"
+        "adds %[p], %[p], #16"
+        : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w), [p] "+r"(p),
+          [u0] "=&r"(u0), [u1] "=&r"(u1), [q0] "=&r"(q0), [q1] "=&r"(q1), [x] "=&r"(x)
+        : [m] "r"(mask), [rb] "i"(RowBytes), [c0] "i"(2 * Count), [c1] "i"(2 * Count + 4), [c2] "i"(2 * Count + 8),
+          [c3] "i"(2 * Count + 12), "m"(*(const std::uint8_t(*)[static_cast<std::size_t>(RowBytes) + 4 * groups])bytes),
+          "m"(*(const std::int16_t(*)[2 * Count])patches)
+        : "cc");
+#undef TINYNET_INT4_STEP
   }
-#undef TINYNET_INT4_2X2_STEP
   const std::int16_t* patch1 = patches + Count;
   const std::uint8_t* row1 = bytes + RowBytes;
-  std::int32_t sums[4] = {static_cast<std::int32_t>(a00) >> 4, static_cast<std::int32_t>(a01) >> 4,
-                          static_cast<std::int32_t>(a10) >> 4, static_cast<std::int32_t>(a11) >> 4};
+  std::int32_t sums[4] = {static_cast<std::int32_t>(a00) - offsets[0], static_cast<std::int32_t>(a01) - offsets[0],
+                          static_cast<std::int32_t>(a10) - offsets[1], static_cast<std::int32_t>(a11) - offsets[1]};
   for (int i = groups * 8; i < Count; ++i) {
     const std::int32_t v0 = int4_value(bytes[i / 2], i % 2), v1 = int4_value(row1[i / 2], i % 2);
     sums[0] += v0 * patches[i];
@@ -109,18 +153,20 @@ inline void dot_2x2_int4(const std::int16_t* patches, const std::uint8_t* bytes,
   }
   for (int k = 0; k < 4; ++k) acc[k] += sums[k];
 }
+#undef TINYNET_INT4_PAIR
 }  // namespace arm_dsp
 #endif
 
 // acc[r] += sum_i Weights[first + r * Stride + i] * patch[i], i < Count, for Rows rows of the packed
-// int4 weights (a PackedInt4). `first` and Stride must be even (rows start at a byte).
+// int4 weights (a PackedInt4); offset = int4_patch_offset<Count>(patch). `first` and Stride must be
+// even (rows start at a byte).
 template <int Count, int Rows, int Stride, const auto& Weights>
-constexpr void dot_rows_int4(const std::int16_t* patch, int first, std::int32_t* acc) {
+constexpr void dot_rows_int4(const std::int16_t* patch, int first, [[maybe_unused]] std::int32_t offset, std::int32_t* acc) {
   static_assert(is_packed_int4<std::remove_cvref_t<decltype(Weights)>>);
 #if TINYNET_ARM_DSP
   if (!std::is_constant_evaluated()) {
     static_assert(Stride % 2 == 0, "tinynet: packed int4 rows start at a byte");
-    arm_dsp::dot_rows_int4<Count, Rows, Stride / 2>(patch, Weights.packed.data() + first / 2, acc);
+    arm_dsp::dot_rows_int4<Count, Rows, Stride / 2>(patch, Weights.packed.data() + first / 2, offset, acc);
     return;
   }
 #endif
@@ -133,19 +179,19 @@ constexpr void dot_rows_int4(const std::int16_t* patch, int first, std::int32_t*
   }
 }
 
-// Two patches (`patches`, and Count values later the second) against rows `first` and
-// `first + Stride` of packed int4 weights (as dot_2x2).
+// Two patches (`patches`, and Count values later the second; offsets their int4_patch_offset)
+// against rows `first` and `first + Stride` of packed int4 weights (as dot_2x2).
 template <int Count, int Stride, const auto& Weights>
-constexpr void dot_2x2_int4(const std::int16_t* patches, int first, std::int32_t* acc) {
+constexpr void dot_2x2_int4(const std::int16_t* patches, int first, const std::int32_t* offsets, std::int32_t* acc) {
 #if TINYNET_ARM_DSP
   if (!std::is_constant_evaluated()) {
     static_assert(Stride % 2 == 0, "tinynet: packed int4 rows start at a byte");
-    arm_dsp::dot_2x2_int4<Count, Stride / 2>(patches, Weights.packed.data() + first / 2, acc);
+    arm_dsp::dot_2x2_int4<Count, Stride / 2>(patches, Weights.packed.data() + first / 2, offsets, acc);
     return;
   }
 #endif
-  dot_rows_int4<Count, 2, Stride, Weights>(patches, first, acc);
-  dot_rows_int4<Count, 2, Stride, Weights>(patches + Count, first, acc + 2);
+  dot_rows_int4<Count, 2, Stride, Weights>(patches, first, offsets[0], acc);
+  dot_rows_int4<Count, 2, Stride, Weights>(patches + Count, first, offsets[1], acc + 2);
 }
 
 }  // namespace tinynet::kernels

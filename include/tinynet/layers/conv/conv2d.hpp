@@ -115,15 +115,21 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     if constexpr (packed_int4) return kernels::int4_patch_position<patch_size>(j);
     else return kernels::patch_position<patch_size>(j);
   }
-  // acc[r] += dot(patch, weights of channel c + r), r < Rows.
+  // acc[r] += dot(patch, weights of channel c + r), r < Rows; offset: the patch's
+  // kernels::int4_patch_offset (packed int4 weights only).
   template <int Rows>
-  static constexpr void dot(const std::int16_t* patch, int c, std::int32_t* acc) {
-    if constexpr (packed_int4) kernels::dot_rows_int4<patch_size, Rows, patch_size, Weights>(patch, c * patch_size, acc);
+  static constexpr void dot(const std::int16_t* patch, int c, [[maybe_unused]] std::int32_t offset, std::int32_t* acc) {
+    if constexpr (packed_int4) kernels::dot_rows_int4<patch_size, Rows, patch_size, Weights>(patch, c * patch_size, offset, acc);
     else kernels::dot_rows<patch_size, Rows>(patch, &Weights[c * patch_size], acc);
   }
-  static constexpr void dot_2x2(const std::int16_t* patch0, const std::int16_t* patch1, int c, std::int32_t* acc) {
-    if constexpr (packed_int4) kernels::dot_2x2_int4<patch_size, patch_size, Weights>(patch0, c * patch_size, acc);  // patch1 follows patch0
+  static constexpr void dot_2x2(const std::int16_t* patch0, const std::int16_t* patch1, int c, [[maybe_unused]] const std::int32_t* offsets,
+                                std::int32_t* acc) {
+    if constexpr (packed_int4) kernels::dot_2x2_int4<patch_size, patch_size, Weights>(patch0, c * patch_size, offsets, acc);  // patch1 follows patch0
     else kernels::dot_2x2<patch_size>(patch0, patch1, &Weights[c * patch_size], acc);
+  }
+  static constexpr std::int32_t offset_of([[maybe_unused]] const std::int16_t* patch) {
+    if constexpr (packed_int4) return kernels::int4_patch_offset<patch_size>(patch);
+    else return 0;
   }
 
   // The receptive field of the output pixel whose window starts at (in_y0, in_x0), widened to
@@ -163,12 +169,13 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     for (; p + 2 <= pixels; p += 2) {
       gather_pixel(image, patch0, p);
       gather_pixel(image, patch1, p + 1);
+      const std::int32_t offsets[2] = {offset_of(patch0), offset_of(patch1)};
       output_element* dst0 = out + p * out_c;
       output_element* dst1 = dst0 + out_c;
       for (int c = 0; c + 2 <= out_c; c += 2) {
         const std::int32_t b0 = folded_bias[static_cast<std::size_t>(c)], b1 = folded_bias[static_cast<std::size_t>(c + 1)];
         std::int32_t acc[4] = {b0, b1, b0, b1};
-        dot_2x2(patch0, patch1, c, acc);
+        dot_2x2(patch0, patch1, c, offsets, acc);
         dst0[c] = requantize(acc[0], c);
         dst0[c + 1] = requantize(acc[1], c + 1);
         dst1[c] = requantize(acc[2], c);
@@ -177,24 +184,25 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       if constexpr (out_c % 2 != 0) {
         constexpr int c = out_c - 1;
         std::int32_t acc0[1] = {folded_bias[static_cast<std::size_t>(c)]}, acc1[1] = {folded_bias[static_cast<std::size_t>(c)]};
-        dot<1>(patch0, c, acc0);
-        dot<1>(patch1, c, acc1);
+        dot<1>(patch0, c, offsets[0], acc0);
+        dot<1>(patch1, c, offsets[1], acc1);
         dst0[c] = requantize(acc0[0], c);
         dst1[c] = requantize(acc1[0], c);
       }
     }
     if (p < pixels) {
       gather_pixel(image, patch0, p);
+      const std::int32_t offset = offset_of(patch0);
       output_element* dst = out + p * out_c;
       for (int c = 0; c + 2 <= out_c; c += 2) {
         std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(c)], folded_bias[static_cast<std::size_t>(c + 1)]};
-        dot<2>(patch0, c, acc);
+        dot<2>(patch0, c, offset, acc);
         dst[c] = requantize(acc[0], c);
         dst[c + 1] = requantize(acc[1], c + 1);
       }
       if constexpr (out_c % 2 != 0) {
         std::int32_t acc[1] = {folded_bias[static_cast<std::size_t>(out_c - 1)]};
-        dot<1>(patch0, out_c - 1, acc);
+        dot<1>(patch0, out_c - 1, offset, acc);
         dst[out_c - 1] = requantize(acc[0], out_c - 1);
       }
     }

@@ -130,9 +130,11 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
   template <int Count>
   static constexpr void accumulate_block_int4(std::int16_t* patch, const input_element* row, int start, std::int32_t* acc) {
     for (int i = 0; i < Count; ++i) patch[kernels::int4_patch_position<Count>(i)] = row[start + i];
+    const std::int32_t offset = kernels::int4_patch_offset<Count>(patch);
     int o = 0;
-    for (; o + 2 <= units; o += 2) kernels::dot_rows_int4<Count, 2, input_depth, Weights>(patch, o * input_depth + start, acc + o);
-    if (o < units) kernels::dot_rows_int4<Count, 1, input_depth, Weights>(patch, o * input_depth + start, acc + o);
+    for (; o + 2 <= units; o += 2)
+      kernels::dot_rows_int4<Count, 2, input_depth, Weights>(patch, o * input_depth + start, offset, acc + o);
+    if (o < units) kernels::dot_rows_int4<Count, 1, input_depth, Weights>(patch, o * input_depth + start, offset, acc + o);
   }
 
   static constexpr void run_packed_int4(const input_element* in, output_element* out) {
