@@ -81,7 +81,13 @@ inline constexpr auto int4_bytes = [] {
   b[1] = 0xF8;  // -8 and -1
   return b;
 }();
-inline constexpr tinynet::PackedInt4<5 * 76> fc4_packed{int4_bytes};
+// TFLite's bytes, as a generated header's packed_int4() takes them (it flips the sign bits).
+inline constexpr tinynet::PackedInt4<5 * 76> fc4_packed = [] {
+  tinynet::PackedInt4<5 * 76> w{};
+  for (std::size_t i = 0; i < w.packed.size(); ++i) w.packed[i] = int4_bytes[i] ^ tinynet::int4_offset_flip;
+  return w;
+}();
+static_assert(fc4_packed[0] == 7 && fc4_packed[1] == -8 && fc4_packed[2] == -8 && fc4_packed[3] == -1);
 inline constexpr auto fc4_int8 = [] {
   std::array<std::int8_t, 5 * 76> w{};
   for (std::size_t i = 0; i < w.size(); ++i) w[i] = fc4_packed[i];
@@ -107,7 +113,7 @@ constexpr auto expected_fc4 = fc4_packed_net::evaluate(fc4_input);
 // first 5 * 18 of the FullyConnected's.
 inline constexpr tinynet::PackedInt4<5 * 18> conv4_packed = [] {
   tinynet::PackedInt4<5 * 18> w{};
-  for (std::size_t i = 0; i < w.packed.size(); ++i) w.packed[i] = int4_bytes[i];
+  for (std::size_t i = 0; i < w.packed.size(); ++i) w.packed[i] = fc4_packed.packed[i];
   return w;
 }();
 inline constexpr auto conv4_int8 = [] {

@@ -6,8 +6,9 @@
 // weights. tinynet keeps either form:
 //   unpack_int4<N>(bytes)   the int8 weights, unpacked by the compiler (a std::array): the layer is
 //                           the int8 layer, same code, same flash as int8 weights;
-//   PackedInt4<N>           the packed bytes, which stay in flash at two weights per byte; a layer
-//                           given one unpacks in its inner loop (FullyConnected: dense_int4.hpp).
+//   packed_int4<N>(bytes)   a PackedInt4: the packed bytes (each nibble's sign bit flipped), which
+//                           stay in flash at two weights per byte; FullyConnected and Conv2D given
+//                           one unpack in their inner loops (kernels/int4_dot.hpp).
 // Indexing a PackedInt4 gives the int8 value, so everything the compiler derives from the weights
 // (folded bias, sparsity) reads both forms alike.
 #pragma once
@@ -24,12 +25,20 @@ constexpr std::int8_t int4_value(std::uint8_t byte, int high) {
   return static_cast<std::int8_t>(nibble >= 8 ? nibble - 16 : nibble);
 }
 
-// N int4 values packed two per byte (TFLite's layout), indexable as int8.
+// The nibbles as a PackedInt4 stores them: TFLite's with the sign bit flipped (offset binary:
+// stored u = value + 8, in 0..15), which the kernels multiply without sign extension
+// (kernels/int4_dot.hpp); flipping the bits of a stored byte back gives TFLite's byte.
+inline constexpr std::uint8_t int4_offset_flip = 0x88;
+constexpr std::int8_t stored_int4_value(std::uint8_t stored, int high) {
+  return int4_value(static_cast<std::uint8_t>(stored ^ int4_offset_flip), high);
+}
+
+// N int4 values packed two per byte (TFLite's order, offset binary: see above), indexable as int8.
 template <std::size_t N>
 struct PackedInt4 {
   static constexpr std::size_t count = N;
   std::array<std::uint8_t, (N + 1) / 2> packed{};
-  constexpr std::int8_t operator[](std::size_t i) const { return int4_value(packed[i / 2], static_cast<int>(i % 2)); }
+  constexpr std::int8_t operator[](std::size_t i) const { return stored_int4_value(packed[i / 2], static_cast<int>(i % 2)); }
 };
 
 template <class T>
@@ -42,7 +51,7 @@ template <std::size_t N, std::size_t Bytes>
 constexpr PackedInt4<N> packed_int4(const std::uint8_t (&bytes)[Bytes]) {
   static_assert(Bytes == (N + 1) / 2, "tinynet: N int4 values take (N + 1) / 2 bytes");
   PackedInt4<N> out{};
-  for (std::size_t i = 0; i < Bytes; ++i) out.packed[i] = bytes[i];
+  for (std::size_t i = 0; i < Bytes; ++i) out.packed[i] = static_cast<std::uint8_t>(bytes[i] ^ int4_offset_flip);
   return out;
 }
 

@@ -1,10 +1,10 @@
 // Dot products over int4 weights that stay packed in flash (core/int4.hpp: TFLite's layout, two per
 // byte, low nibble first), for the packed forms of FullyConnected and Conv2D.
 //
-// On DSP cores one word holds eight weights n0..n7 (nibble k at bits 4k..4k+3). XOR 0x88888888
-// turns each two's complement nibble n into the unsigned u = n + 8 (0..15); masking with
+// On DSP cores one word holds eight weights n0..n7 (nibble k at bits 4k..4k+3), stored by the
+// compiler as u = n + 8 (0..15: core/int4.hpp flips each nibble's sign bit); masking with
 // 0x000F000F after shifting right by 0, 4, 8, 12 gives the halfword pairs (u0, u4), (u1, u5),
-// (u2, u6), (u3, u7), ready for SMLAD (one AND with a shifted operand each). The int16 patch of
+// (u2, u6), (u3, u7), ready for SMLAD (one AND with a shifted operand each, no sign extension). The int16 patch of
 // inputs is therefore stored, per group of eight, as x0 x4 x1 x5 x2 x6 x3 x7
 // (int4_patch_position), and
 //     sum n x = sum u x - 8 sum x,
@@ -52,44 +52,80 @@ constexpr std::int32_t int4_patch_offset(const std::int16_t* patch) {
 
 #if TINYNET_ARM_DSP
 namespace arm_dsp {
-// Halfword pair K of eight offset nibbles: (u0, u4), (u1, u5), (u2, u6), (u3, u7). One AND with a
-// shifted operand (GCC 12 would shift and mask in two instructions, the mask as an immediate).
-template <int K>
-inline std::uint32_t int4_pair(std::uint32_t u, std::uint32_t mask) {
-  if constexpr (K == 0) {
-    return u & mask;
-  } else {
-    std::uint32_t r;
-    asm("and %0, %1, %2, lsr %3" : "=r"(r) : "r"(mask), "r"(u), "i"(4 * K));
-    return r;
-  }
-}
-#define TINYNET_INT4_PAIR(u, k) int4_pair<k>((u), mask)
+// One group of eight offset nibbles (a word u of a PackedInt4) splits into the halfword pairs
+// (u0, u4), (u1, u5), (u2, u6), (u3, u7): `and x, mask, u, lsr #4k`. In the asm blocks below, a
+// group of weights of both rows is read and multiplied with no instruction to spare (GCC 12
+// compiling the same in C hoists the loads and spills the sums); two groups per iteration.
 
-// acc[r] += sum_i w(r, i) * patch[i], i < Count, where row r's weights are the int4 values from
+// acc[r] += sum_i w(r, i) * patch[i], i < Count, where row r's weights are the packed nibbles from
 // byte `bytes + r * RowBytes` on (each row starts at a byte); offset = int4_patch_offset(patch).
 template <int Count, int Rows, int RowBytes>
 inline void dot_rows_int4(const std::int16_t* patch, const std::uint8_t* bytes, std::int32_t offset, std::int32_t* acc) {
   static_assert(Count < (1 << 16), "tinynet: the int4 kernel's int32 sums of (w + 8) * x are exact below 2^16 terms");
+  static_assert(2 * Count <= 4095 && RowBytes + 4 <= 4095, "tinynet: the int4 kernel's offsets are 12-bit immediates");
   constexpr int groups = Count / 8;
   const std::uint32_t mask = 0x000F000Fu;
-  std::uint32_t sums[Rows]{};
-  TINYNET_UNROLL_8
-  for (int g = 0; g < groups; ++g) {
-    const std::uint32_t p0 = load_word(patch + 8 * g), p1 = load_word(patch + 8 * g + 2);
-    const std::uint32_t p2 = load_word(patch + 8 * g + 4), p3 = load_word(patch + 8 * g + 6);
-    for (int r = 0; r < Rows; ++r) {
-      const std::uint32_t u = load_word(bytes + r * RowBytes + 4 * g) ^ 0x88888888u;
-      sums[r] = __smlad(p0, TINYNET_INT4_PAIR(u, 0), sums[r]);
-      sums[r] = __smlad(p1, TINYNET_INT4_PAIR(u, 1), sums[r]);
-      sums[r] = __smlad(p2, TINYNET_INT4_PAIR(u, 2), sums[r]);
-      sums[r] = __smlad(p3, TINYNET_INT4_PAIR(u, 3), sums[r]);
+  std::uint32_t sums[2] = {0, 0};
+  const std::int16_t* p = patch;
+  const std::uint8_t* w = bytes;
+  // One group: words at w + W (row 0) and w + W + RowBytes (row 1), patch words from p + P.
+#define TINYNET_INT4_ROWS_GROUP(w0, w1, p0, p1, p2, p3)                                      \
+  "ldr %[u0], [%[w], #" w0 "]\n\t"                                                           \
+  "ldr %[q], [%[p], #" p0 "]\n\t"                                                            \
+  "and %[x], %[m], %[u0]\n\t"                                                                \
+  "smlad %[s0], %[q], %[x], %[s0]\n\t"                                                       \
+  "ldr %[u1], [%[w], #" w1 "]\n\t"                                                           \
+  "and %[x], %[m], %[u1]\n\t"                                                                \
+  "smlad %[s1], %[q], %[x], %[s1]\n\t"                                                       \
+  "ldr %[q], [%[p], #" p1 "]\n\t"                                                            \
+  "and %[x], %[m], %[u0], lsr #4\n\t"                                                        \
+  "smlad %[s0], %[q], %[x], %[s0]\n\t"                                                       \
+  "and %[x], %[m], %[u1], lsr #4\n\t"                                                        \
+  "smlad %[s1], %[q], %[x], %[s1]\n\t"                                                       \
+  "ldr %[q], [%[p], #" p2 "]\n\t"                                                            \
+  "and %[x], %[m], %[u0], lsr #8\n\t"                                                        \
+  "smlad %[s0], %[q], %[x], %[s0]\n\t"                                                       \
+  "and %[x], %[m], %[u1], lsr #8\n\t"                                                        \
+  "smlad %[s1], %[q], %[x], %[s1]\n\t"                                                       \
+  "ldr %[q], [%[p], #" p3 "]\n\t"                                                            \
+  "and %[x], %[m], %[u0], lsr #12\n\t"                                                       \
+  "smlad %[s0], %[q], %[x], %[s0]\n\t"                                                       \
+  "and %[x], %[m], %[u1], lsr #12\n\t"                                                       \
+  "smlad %[s1], %[q], %[x], %[s1]\n\t"
+#define TINYNET_INT4_ROWS_ASM(text, step_w, step_p)                                          \
+  do {                                                                                       \
+    std::uint32_t u0, u1, q, x;                                                              \
+    asm(text "adds %[w], %[w], #" step_w "\n\tadds %[p], %[p], #" step_p                     \
+        : [s0] "+r"(sums[0]), [s1] "+r"(sums[1]), [w] "+r"(w), [p] "+r"(p), [u0] "=&r"(u0),   \
+          [u1] "=&r"(u1), [q] "=&r"(q), [x] "=&r"(x)                                          \
+        : [m] "r"(mask), [r0] "i"(RowBytes), [r1] "i"(RowBytes + 4),                         \
+          "m"(*reinterpret_cast<const std::uint8_t(*)[static_cast<std::size_t>(RowBytes) + 4 * groups]>(bytes)), \
+          "m"(*reinterpret_cast<const std::int16_t(*)[Count]>(patch))                         \
+        : "cc");                                                                             \
+  } while (false)
+  if constexpr (Rows == 2) {
+    for (int g = 0; g + 2 <= groups; g += 2)
+      TINYNET_INT4_ROWS_ASM(TINYNET_INT4_ROWS_GROUP("0", "%c[r0]", "0", "4", "8", "12")
+                                TINYNET_INT4_ROWS_GROUP("4", "%c[r1]", "16", "20", "24", "28"), "8", "32");
+    if constexpr (groups % 2 != 0) TINYNET_INT4_ROWS_ASM(TINYNET_INT4_ROWS_GROUP("0", "%c[r0]", "0", "4", "8", "12"), "4", "16");
+  } else {
+    static_assert(Rows == 1);
+    for (int g = 0; g < groups; ++g) {
+      const std::uint32_t u = load_word(bytes + 4 * g);
+      const std::uint32_t p0 = load_word(patch + 8 * g), p1 = load_word(patch + 8 * g + 2);
+      const std::uint32_t p2 = load_word(patch + 8 * g + 4), p3 = load_word(patch + 8 * g + 6);
+      sums[0] = __smlad(p0, u & mask, sums[0]);
+      sums[0] = __smlad(p1, (u >> 4) & mask, sums[0]);
+      sums[0] = __smlad(p2, (u >> 8) & mask, sums[0]);
+      sums[0] = __smlad(p3, (u >> 12) & mask, sums[0]);
     }
   }
+#undef TINYNET_INT4_ROWS_ASM
+#undef TINYNET_INT4_ROWS_GROUP
   for (int r = 0; r < Rows; ++r) {
     std::int32_t total = static_cast<std::int32_t>(sums[r]) - offset;
     for (int i = groups * 8; i < Count; ++i)
-      total += static_cast<std::int32_t>(int4_value(bytes[r * RowBytes + i / 2], i % 2)) * patch[i];
+      total += static_cast<std::int32_t>(stored_int4_value(bytes[r * RowBytes + i / 2], i % 2)) * patch[i];
     acc[r] += total;
   }
 }
@@ -102,50 +138,62 @@ template <int Count, int RowBytes>
 inline void dot_2x2_int4(const std::int16_t* patches, const std::uint8_t* bytes, const std::int32_t* offsets,
                          std::int32_t* acc) {
   static_assert(Count < (1 << 16), "tinynet: the int4 kernel's int32 sums of (w + 8) * x are exact below 2^16 terms");
+  static_assert(2 * Count + 28 <= 4095 && RowBytes + 4 <= 4095, "tinynet: the int4 kernel's offsets are 12-bit immediates");
   constexpr int groups = Count / 8;
   const std::uint32_t mask = 0x000F000Fu;
   std::uint32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
   const std::int16_t* p = patches;
   const std::uint8_t* w = bytes;
-  // One group of eight weights of both rows against both patches in one asm block: GCC 12 hoists
-  // the loads of the C version and spills its accumulators. 12 registers; x serves both rows.
-  static_assert(2 * Count + 12 <= 4095 && RowBytes <= 4095, "tinynet: the int4 kernel's offsets are 12-bit immediates");
-  const std::uint8_t* const end = w + 4 * groups;
-  while (w != end) {
-    std::uint32_t u0, u1, q0, q1, x;
-#define TINYNET_INT4_STEP(shift, near, far)                                   \
-  "ldr %[q0], [%[p], #" near "]\n\t"                                         \
-  "ldr %[q1], [%[p], #" far "]\n\t"                                          \
-  "and %[x], %[m], %[u0]" shift "\n\t"                                       \
-  "smlad %[a00], %[q0], %[x], %[a00]\n\t"                                    \
-  "smlad %[a10], %[q1], %[x], %[a10]\n\t"                                    \
-  "and %[x], %[m], %[u1]" shift "\n\t"                                       \
-  "smlad %[a01], %[q0], %[x], %[a01]\n\t"                                    \
+  // One group: words at w + W (row 0) and w + W + RowBytes (row 1); pixel 0's patch words at
+  // p + P, pixel 1's at p + 2 * Count + P. x serves both rows.
+#define TINYNET_INT4_2X2_STEP(shift, near, far)                                               \
+  "ldr %[q0], [%[p], #" near "]\n\t"                                                         \
+  "ldr %[q1], [%[p], #" far "]\n\t"                                                          \
+  "and %[x], %[m], %[u0]" shift "\n\t"                                                       \
+  "smlad %[a00], %[q0], %[x], %[a00]\n\t"                                                    \
+  "smlad %[a10], %[q1], %[x], %[a10]\n\t"                                                    \
+  "and %[x], %[m], %[u1]" shift "\n\t"                                                       \
+  "smlad %[a01], %[q0], %[x], %[a01]\n\t"                                                    \
   "smlad %[a11], %[q1], %[x], %[a11]\n\t"
-    asm("ldr %[u0], [%[w]]\n\t"
-        "ldr %[u1], [%[w], %[rb]]\n\t"
-        "eor %[u0], %[u0], #0x88888888\n\t"
-        "eor %[u1], %[u1], #0x88888888\n\t"
-        TINYNET_INT4_STEP("", "0", "%c[c0]")
-        TINYNET_INT4_STEP(", lsr #4", "4", "%c[c1]")
-        TINYNET_INT4_STEP(", lsr #8", "8", "%c[c2]")
-        TINYNET_INT4_STEP(", lsr #12", "12", "%c[c3]")
-        "adds %[w], %[w], #4\n\t"
-        "adds %[p], %[p], #16"
-        : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w), [p] "+r"(p),
-          [u0] "=&r"(u0), [u1] "=&r"(u1), [q0] "=&r"(q0), [q1] "=&r"(q1), [x] "=&r"(x)
-        : [m] "r"(mask), [rb] "i"(RowBytes), [c0] "i"(2 * Count), [c1] "i"(2 * Count + 4), [c2] "i"(2 * Count + 8),
-          [c3] "i"(2 * Count + 12), "m"(*(const std::uint8_t(*)[static_cast<std::size_t>(RowBytes) + 4 * groups])bytes),
-          "m"(*(const std::int16_t(*)[2 * Count])patches)
-        : "cc");
-#undef TINYNET_INT4_STEP
-  }
+#define TINYNET_INT4_2X2_GROUP(w0, w1, n0, n1, n2, n3, f0, f1, f2, f3)                        \
+  "ldr %[u0], [%[w], #" w0 "]\n\t"                                                           \
+  "ldr %[u1], [%[w], #" w1 "]\n\t"                                                           \
+  TINYNET_INT4_2X2_STEP("", n0, f0)                                                          \
+  TINYNET_INT4_2X2_STEP(", lsr #4", n1, f1)                                                  \
+  TINYNET_INT4_2X2_STEP(", lsr #8", n2, f2)                                                  \
+  TINYNET_INT4_2X2_STEP(", lsr #12", n3, f3)
+#define TINYNET_INT4_2X2_ASM(text, step_w, step_p)                                           \
+  do {                                                                                       \
+    std::uint32_t u0, u1, q0, q1, x;                                                         \
+    asm(text "adds %[w], %[w], #" step_w "\n\tadds %[p], %[p], #" step_p                     \
+        : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w),      \
+          [p] "+r"(p), [u0] "=&r"(u0), [u1] "=&r"(u1), [q0] "=&r"(q0), [q1] "=&r"(q1),         \
+          [x] "=&r"(x)                                                                        \
+        : [m] "r"(mask), [r0] "i"(RowBytes), [r1] "i"(RowBytes + 4), [c0] "i"(2 * Count),      \
+          [c1] "i"(2 * Count + 4), [c2] "i"(2 * Count + 8), [c3] "i"(2 * Count + 12),           \
+          [c4] "i"(2 * Count + 16), [c5] "i"(2 * Count + 20), [c6] "i"(2 * Count + 24),         \
+          [c7] "i"(2 * Count + 28),                                                           \
+          "m"(*reinterpret_cast<const std::uint8_t(*)[static_cast<std::size_t>(RowBytes) + 4 * groups]>(bytes)), \
+          "m"(*reinterpret_cast<const std::int16_t(*)[2 * Count]>(patches))                   \
+        : "cc");                                                                             \
+  } while (false)
+  for (int g = 0; g + 2 <= groups; g += 2)
+    TINYNET_INT4_2X2_ASM(TINYNET_INT4_2X2_GROUP("0", "%c[r0]", "0", "4", "8", "12", "%c[c0]", "%c[c1]", "%c[c2]", "%c[c3]")
+                             TINYNET_INT4_2X2_GROUP("4", "%c[r1]", "16", "20", "24", "28", "%c[c4]", "%c[c5]", "%c[c6]",
+                                                    "%c[c7]"),
+                         "8", "32");
+  if constexpr (groups % 2 != 0)
+    TINYNET_INT4_2X2_ASM(TINYNET_INT4_2X2_GROUP("0", "%c[r0]", "0", "4", "8", "12", "%c[c0]", "%c[c1]", "%c[c2]", "%c[c3]"),
+                         "4", "16");
+#undef TINYNET_INT4_2X2_ASM
+#undef TINYNET_INT4_2X2_GROUP
+#undef TINYNET_INT4_2X2_STEP
   const std::int16_t* patch1 = patches + Count;
   const std::uint8_t* row1 = bytes + RowBytes;
   std::int32_t sums[4] = {static_cast<std::int32_t>(a00) - offsets[0], static_cast<std::int32_t>(a01) - offsets[0],
                           static_cast<std::int32_t>(a10) - offsets[1], static_cast<std::int32_t>(a11) - offsets[1]};
   for (int i = groups * 8; i < Count; ++i) {
-    const std::int32_t v0 = int4_value(bytes[i / 2], i % 2), v1 = int4_value(row1[i / 2], i % 2);
+    const std::int32_t v0 = stored_int4_value(bytes[i / 2], i % 2), v1 = stored_int4_value(row1[i / 2], i % 2);
     sums[0] += v0 * patches[i];
     sums[1] += v1 * patches[i];
     sums[2] += v0 * patch1[i];
@@ -153,7 +201,6 @@ inline void dot_2x2_int4(const std::int16_t* patches, const std::uint8_t* bytes,
   }
   for (int k = 0; k < 4; ++k) acc[k] += sums[k];
 }
-#undef TINYNET_INT4_PAIR
 }  // namespace arm_dsp
 #endif
 
