@@ -36,8 +36,8 @@ constexpr bool int4_simd() {
 template <int Count>
 constexpr int int4_patch_position(int j) {
   if (!int4_simd() || j >= Count / 8 * 8) return j;
-  constexpr int order[8] = {0, 2, 4, 6, 1, 3, 5, 7};  // x0 x4 x1 x5 x2 x6 x3 x7
-  return (j & ~7) | order[j & 7];
+  const int k = j & 7;  // 0..7 -> 0 2 4 6 1 3 5 7: the order x0 x4 x1 x5 x2 x6 x3 x7
+  return (j & ~7) | ((k & 3) << 1) | (k >> 2);
 }
 
 // 8 * the sum of the patch's values in full groups of eight: what the offset nibbles add (see
@@ -60,7 +60,8 @@ namespace arm_dsp {
 // acc[r] += sum_i w(r, i) * patch[i], i < Count, where row r's weights are the packed nibbles from
 // byte `bytes + r * RowBytes` on (each row starts at a byte); offset = int4_patch_offset(patch).
 template <int Count, int Rows, int RowBytes>
-inline void dot_rows_int4(const std::int16_t* patch, const std::uint8_t* bytes, std::int32_t offset, std::int32_t* acc) {
+[[gnu::always_inline]] inline void dot_rows_int4(const std::int16_t* patch, const std::uint8_t* bytes, std::int32_t offset,
+                                                 std::int32_t* acc) {
   static_assert(Count < (1 << 16), "tinynet: the int4 kernel's int32 sums of (w + 8) * x are exact below 2^16 terms");
   static_assert(2 * Count <= 4095 && RowBytes + 4 <= 4095, "tinynet: the int4 kernel's offsets are 12-bit immediates");
   constexpr int groups = Count / 8;
@@ -124,8 +125,9 @@ inline void dot_rows_int4(const std::int16_t* patch, const std::uint8_t* bytes, 
 #undef TINYNET_INT4_ROWS_GROUP
   for (int r = 0; r < Rows; ++r) {
     std::int32_t total = static_cast<std::int32_t>(sums[r]) - offset;
-    for (int i = groups * 8; i < Count; ++i)
-      total += static_cast<std::int32_t>(stored_int4_value(bytes[r * RowBytes + i / 2], i % 2)) * patch[i];
+    if constexpr (Count % 8 != 0)
+      for (int i = groups * 8; i < Count; ++i)
+        total += static_cast<std::int32_t>(stored_int4_value(bytes[r * RowBytes + i / 2], i % 2)) * patch[i];
     acc[r] += total;
   }
 }
@@ -135,8 +137,8 @@ inline void dot_rows_int4(const std::int16_t* patch, const std::uint8_t* bytes, 
 // acc = {pixel 0 row 0, pixel 0 row 1, pixel 1 row 0, pixel 1 row 1}. Each weight word is split
 // once for both pixels, each patch word loaded once for both rows.
 template <int Count, int RowBytes>
-inline void dot_2x2_int4(const std::int16_t* patches, const std::uint8_t* bytes, const std::int32_t* offsets,
-                         std::int32_t* acc) {
+[[gnu::always_inline]] inline void dot_2x2_int4(const std::int16_t* patches, const std::uint8_t* bytes,
+                                                const std::int32_t* offsets, std::int32_t* acc) {
   static_assert(Count < (1 << 16), "tinynet: the int4 kernel's int32 sums of (w + 8) * x are exact below 2^16 terms");
   static_assert(2 * Count + 28 <= 4095 && RowBytes + 4 <= 4095, "tinynet: the int4 kernel's offsets are 12-bit immediates");
   constexpr int groups = Count / 8;
@@ -188,18 +190,21 @@ inline void dot_2x2_int4(const std::int16_t* patches, const std::uint8_t* bytes,
 #undef TINYNET_INT4_2X2_ASM
 #undef TINYNET_INT4_2X2_GROUP
 #undef TINYNET_INT4_2X2_STEP
-  const std::int16_t* patch1 = patches + Count;
-  const std::uint8_t* row1 = bytes + RowBytes;
-  std::int32_t sums[4] = {static_cast<std::int32_t>(a00) - offsets[0], static_cast<std::int32_t>(a01) - offsets[0],
-                          static_cast<std::int32_t>(a10) - offsets[1], static_cast<std::int32_t>(a11) - offsets[1]};
-  for (int i = groups * 8; i < Count; ++i) {
-    const std::int32_t v0 = stored_int4_value(bytes[i / 2], i % 2), v1 = stored_int4_value(row1[i / 2], i % 2);
-    sums[0] += v0 * patches[i];
-    sums[1] += v1 * patches[i];
-    sums[2] += v0 * patch1[i];
-    sums[3] += v1 * patch1[i];
+  acc[0] += static_cast<std::int32_t>(a00) - offsets[0];
+  acc[1] += static_cast<std::int32_t>(a01) - offsets[0];
+  acc[2] += static_cast<std::int32_t>(a10) - offsets[1];
+  acc[3] += static_cast<std::int32_t>(a11) - offsets[1];
+  if constexpr (Count % 8 != 0) {
+    const std::int16_t* patch1 = patches + Count;
+    const std::uint8_t* row1 = bytes + RowBytes;
+    for (int i = groups * 8; i < Count; ++i) {
+      const std::int32_t v0 = stored_int4_value(bytes[i / 2], i % 2), v1 = stored_int4_value(row1[i / 2], i % 2);
+      acc[0] += v0 * patches[i];
+      acc[1] += v1 * patches[i];
+      acc[2] += v0 * patch1[i];
+      acc[3] += v1 * patch1[i];
+    }
   }
-  for (int k = 0; k < 4; ++k) acc[k] += sums[k];
 }
 }  // namespace arm_dsp
 #endif
