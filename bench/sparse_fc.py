@@ -12,6 +12,8 @@ Two sweeps, over the pruned fractions 0, 0.5, 0.75, 0.9, 0.95 (--prune-synapses,
 Every run's output bytes are checked against the numpy reference interpreter.
 
   bench/sparse_fc.py [--sweep layer|model|both] [--fractions ...] [--forms ...] [-o bench/sparse_results.json]
+  bench/sparse_fc.py --sweep int4      ad01 and kws with 4-bit weights against int8 (see bench_int4)
+  bench/sparse_fc.py --sweep neurons   pretrainedResnet_quant with --prune-neurons 0.5 (bench_neurons)
   bench/sparse_fc.py --markdown        the tables of docs/sparsity.md from the saved results
   bench/sparse_fc.py --readme          README.md's sparsity table from the saved model sweep
 """
@@ -143,6 +145,101 @@ def bench_model(fraction, form):
     return figures
 
 
+# ---- 4-bit weights ------------------------------------------------------------------------------
+INT4_MODELS = {"ad01_int8": AD01, "kws_ref_model": SHARED / "models" / "mlperf-tiny" / "kws_ref_model.tflite"}
+
+
+def bench_int4(name, bits):
+    """`tinynet bench MODEL [--weight-bits 4] --sparse dense --target cortex-m4 --json`: the model
+    as is (int8 weights) or its FULLY_CONNECTED/CONV_2D weights requantized to 4 bits, in the
+    default --int4-form (packed where the layer has a packed kernel). --sparse dense: 4-bit rounding
+    zeroes small weights (ad01: two thirds), and the automatic sparse rule would then change the
+    FullyConnected form too; dense isolates what the 4 bits do."""
+    from tinynet_py.quantize import int4_weights
+    path = INT4_MODELS[name]
+    cmd = [str(ROOT / "scripts" / "tinynet"), "bench", str(path), "--target", CPU, "--json", "--sparse", "dense"]
+    if bits == 4:
+        cmd += ["--weight-bits", "4"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    model = load_model(str(path))
+    if bits == 4:
+        model = int4_weights(model)
+    figures.update({"model": name, "bits": bits, "weight_bytes": network_weight_bytes(model, "dense")})
+    return figures
+
+
+def int4_markdown(results):
+    """The 4-bit table: per model, int8 then 4-bit, ratios against int8."""
+    rows = results.get("int4", [])
+    if not rows:
+        return []
+    lines = ["**4-bit weights (`--weight-bits 4`, `--sparse dense`) against the int8 model**", "",
+             "| model | weights | instructions (vs int8) | flash (vs int8) | weight flash (vs int8) | compile s | compiler MB |",
+             "|---|---|---|---|---|---|---|"]
+    base = {r["model"]: r for r in rows if r["bits"] == 8 and "error" not in r}
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['model']} | {r['bits']}-bit | {r['error'][:60]} | | | | |")
+            continue
+        b = base.get(r["model"])
+
+        def ratio(key):
+            return f" ({r[key] / b[key]:.2f}x)" if b and b.get(key) else ""
+        lines.append(f"| {r['model']} | {r['bits']}-bit | {r['instructions']:,}{ratio('instructions')} "
+                     f"| {r['flash_bytes']:,}{ratio('flash_bytes')} | {r['weight_bytes']:,}{ratio('weight_bytes')} "
+                     f"| {r['compile_seconds']:.1f} | {r['compiler_peak_kib'] / 1024:.0f} |")
+    return lines + [""]
+
+
+# ---- channel pruning of residual blocks ----------------------------------------------------------
+RESNET = SHARED / "models" / "mlperf-tiny" / "pretrainedResnet_quant.tflite"
+
+
+def bench_neurons(fraction):
+    """`tinynet bench pretrainedResnet_quant.tflite [--prune-neurons F] --target cortex-m4 --json`,
+    with the MACs of the model as pruned (prune.prune_neurons: residual blocks as groups)."""
+    from tinynet_py.analysis import summary
+    cmd = [str(ROOT / "scripts" / "tinynet"), "bench", str(RESNET), "--target", CPU, "--json"]
+    if fraction > 0:
+        cmd += ["--prune-neurons", str(fraction)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    model = load_model(str(RESNET))
+    if fraction > 0:
+        model = prune.prune_neurons(model, fraction)[0]
+    figures.update({"fraction": fraction, "form": "neurons", "pruned_macs": summary(model)["totals"]["macs"],
+                    "weight_bytes": network_weight_bytes(model, "auto")})
+    return figures
+
+
+def neurons_markdown(results):
+    rows = results.get("neurons", [])
+    if not rows:
+        return []
+    base = next((r for r in rows if r["fraction"] == 0 and "error" not in r), None)
+    lines = ["**pretrainedResnet_quant, `--prune-neurons` (residual blocks pruned as groups)**", "",
+             "| pruned channels | MACs (vs unpruned) | instructions (vs unpruned) | flash (vs unpruned) "
+             "| weight flash (vs unpruned) | compile s | compiler MB |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['fraction']:.0%} | {r['error'][:60]} | | | | | |")
+            continue
+
+        def ratio(key):
+            return f" ({r[key] / base[key]:.2f}x)" if base and base.get(key) else ""
+        lines.append(f"| {r['fraction']:.0%} | {r['pruned_macs']:,}{ratio('pruned_macs')} "
+                     f"| {r['instructions']:,}{ratio('instructions')} | {r['flash_bytes']:,}{ratio('flash_bytes')} "
+                     f"| {r['weight_bytes']:,}{ratio('weight_bytes')} | {r['compile_seconds']:.1f} "
+                     f"| {r['compiler_peak_kib'] / 1024:.0f} |")
+    return lines + [""]
+
+
 def guarded(measure, fraction, form):
     """measure(), or a row saying why it has no figures (a build past TIMEOUT, a failure)."""
     try:
@@ -180,6 +277,8 @@ def markdown(results):
                          f"| {r['flash_bytes']:,}{ratio('flash_bytes')} | {extra} | {r['compile_seconds']:.1f} "
                          f"| {r['compiler_peak_kib'] / 1024:.0f} |")
         lines.append("")
+    lines += int4_markdown(results)
+    lines += neurons_markdown(results)
     return "\n".join(lines)
 
 
@@ -206,7 +305,7 @@ def write_readme(results, path=ROOT / "README.md"):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sweep", choices=("layer", "model", "both"), default="both")
+    parser.add_argument("--sweep", choices=("layer", "model", "both", "int4", "neurons"), default="both")
     parser.add_argument("--fractions", type=float, nargs="+", default=FRACTIONS)
     parser.add_argument("--forms", nargs="+", choices=FORMS, default=FORMS)
     parser.add_argument("-o", "--output", default=str(ROOT / "bench" / "sparse_results.json"),
@@ -241,6 +340,26 @@ def main():
     if missing:
         sys.exit(missing)
     results = json.load(open(args.output)) if os.path.exists(args.output) else {"layer": [], "model": []}
+    if args.sweep == "neurons":
+        for fraction in (0.0, 0.5):
+            row = guarded(lambda: bench_neurons(fraction), fraction, "neurons")
+            results["neurons"] = [r for r in results.get("neurons", []) if r["fraction"] != fraction]
+            results["neurons"].append(row)
+            with open(args.output, "w") as f:
+                json.dump(results, f, indent=1)
+            print("neurons", json.dumps(row), flush=True)
+        return
+    if args.sweep == "int4":
+        for name in INT4_MODELS:
+            for bits in (8, 4):
+                row = guarded(lambda: bench_int4(name, bits), 0.0, "dense")
+                row.update({"model": name, "bits": bits})
+                results["int4"] = [r for r in results.get("int4", []) if (r["model"], r["bits"]) != (name, bits)]
+                results["int4"].append(row)
+                with open(args.output, "w") as f:
+                    json.dump(results, f, indent=1)
+                print("int4", json.dumps(row), flush=True)
+        return
 
     def record(sweep, row):
         results[sweep] = [r for r in results[sweep] if (r["fraction"], r["form"]) != (row["fraction"], row["form"])]

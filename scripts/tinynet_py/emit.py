@@ -70,8 +70,9 @@ def identifier(text):
 
 
 class _Emitter:
-    def __init__(self, model, namespace, sparse="auto", weights_section=None):
+    def __init__(self, model, namespace, sparse="auto", weights_section=None, int4_form="auto"):
         self.model = model
+        self.int4_form = int4_form  # auto, packed, unpacked: how 4-bit weights reach the C++
         self.weights_section = weights_section  # linker section of every constant array, or None
         self.namespace = namespace
         self.sparse = sparse       # kernel form of FULLY_CONNECTED (see ops/weighted.py)
@@ -169,7 +170,9 @@ class _Emitter:
             f"{name}_values{quant}> {{}};\n")
 
     # -- weighted ops ----------------------------------------------------------------------
-    def weight_arrays(self, op, prefix, weights_index, bias_index, weights_data=None):
+    def weight_arrays(self, op, prefix, weights_index, bias_index, weights_data=None, packed_int4_kernel=False):
+        """The weights, bias and scales arrays of a weighted op. packed_int4_kernel: the op's C++
+        layer runs 4-bit weights packed (see int4_weights)."""
         w = self.const(weights_index)
         if w is None:
             self.fail(op, "the weights must be constant")
@@ -178,7 +181,11 @@ class _Emitter:
         if w.dtype not in ("int8", "float32"):
             self.fail(op, f"weights of dtype {w.dtype} are not supported (supported: int8, float32)")
         names["weights"] = f"{prefix}_weights"
-        self.add_array(wtype, names["weights"], w.data if weights_data is None else weights_data)
+        if w.int4:
+            self.int4_weights(names["weights"], w.data if weights_data is None else weights_data,
+                              packed_int4_kernel)
+        else:
+            self.add_array(wtype, names["weights"], w.data if weights_data is None else weights_data)
         if bias_index is not None and bias_index >= 0:
             b = self.const(bias_index)
             if b is None:
@@ -203,6 +210,18 @@ class _Emitter:
         else:
             names["scales"] = "tinynet::no_scales"
         return names, w
+
+    def int4_weights(self, name, values, packed_kernel):
+        """4-bit weights: their TFLite INT4 bytes as an array, and `name` either the packed form
+        (tinynet::PackedInt4, two per byte in flash) or the int8 values the compiler unpacks from
+        them (int8 speed and flash). --int4-form auto and packed: packed where the layer has a
+        packed kernel (packed_kernel: FullyConnected of even input depth, Conv2D of int8 tensors
+        without groups and of even filter size), unpacked elsewhere."""
+        from .ir import pack_int4
+        count = int(np.asarray(values).size)
+        self.add_array("std::uint8_t", f"{name}_int4", pack_int4(values))
+        function = "packed_int4" if packed_kernel and self.int4_form != "unpacked" else "unpack_int4"
+        self.lines_constants.append(f"inline constexpr auto {name} = tinynet::{function}<{count}>({name}_int4);\n")
 
     def constant_line(self, text):
         """A constant that is not an array (a float option such as softmax's beta)."""
@@ -325,12 +344,12 @@ def safe_namespace(stem):
     return name
 
 
-def generate_header(model, namespace, summary_text="", sparse="auto", weights_section=None):
+def generate_header(model, namespace, summary_text="", sparse="auto", weights_section=None, int4_form="auto"):
     """Returns the header's text. Raises ModelError for anything the C++ library cannot express.
     weights_section: the linker section of the constant arrays (default: the compiler's, .rodata)."""
     check_namespace(namespace)
     check_weights_section(weights_section)
-    emitter = _Emitter(ops.fold_constants(model), namespace, sparse, weights_section)
+    emitter = _Emitter(ops.fold_constants(model), namespace, sparse, weights_section, int4_form)
     network = emitter.emit()
     parts = [
         header_comment(model, summary_text),

@@ -28,6 +28,7 @@ class Tensor:
     quantized_dimension: int = 0
     data: Optional[np.ndarray] = None           # constant contents (shape `shape`), or None
     is_variable: bool = False
+    int4: bool = False                          # int8 data in [-8, 7] stored as TFLite INT4 (packed)
 
     @property
     def is_constant(self):
@@ -72,6 +73,27 @@ class Tensor:
     @property
     def zero_point_scalar(self):
         return int(self.zero_point[0]) if self.zero_point.size else 0
+
+
+def pack_int4(values):
+    """TFLite's INT4 layout: two values per byte, the first in the low nibble (uint8 array)."""
+    flat = np.asarray(values).reshape(-1).astype(np.int64)
+    if flat.size and (flat.min() < -8 or flat.max() > 7):
+        raise ValueError("int4 values must lie in [-8, 7]")
+    nibbles = (flat & 0xF).astype(np.uint8)
+    if nibbles.size % 2:
+        nibbles = np.append(nibbles, np.uint8(0))
+    return (nibbles[0::2] | (nibbles[1::2] << 4)).astype(np.uint8)
+
+
+def unpack_int4(data, count):
+    """The `count` int8 values of TFLite INT4 bytes (low nibble first, two's complement)."""
+    raw = np.frombuffer(bytes(data), np.uint8)
+    nibbles = np.empty(raw.size * 2, np.int16)
+    nibbles[0::2] = raw & 0xF
+    nibbles[1::2] = raw >> 4
+    nibbles = nibbles[:count]
+    return np.where(nibbles >= 8, nibbles - 16, nibbles).astype(np.int8)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from .reference import Interpreter
 from .tflite import load_model
 
 SPARSE_FORMS = ("auto", "dense", "unrolled", "compressed")
+INT4_FORMS = ("auto", "packed", "unpacked")
 MODEL_KINDS = ".tflite (int8 or float32), .onnx (float32), .pkl/.pickle (scikit-learn MLPClassifier/MLPRegressor)"
 
 
@@ -62,6 +63,16 @@ def add_compression_arguments(parser):
     group.add_argument("--quantize", metavar="CALIB.npz",
                        help="post-training int8 quantization of a float model from calibration inputs "
                             "(array 'x': samples of the model input, e.g. 100-500 training examples)")
+    group.add_argument("--weight-bits", type=int, choices=(8, 4), default=8,
+                       help="4: FULLY_CONNECTED and CONV_2D weights become 4-bit (TFLite INT4, per channel, "
+                            "symmetric in [-7, 7]), with --quantize or from an int8 model's weights; half "
+                            "the weight flash where they stay packed (see --int4-form)")
+    group.add_argument("--int4-form", choices=INT4_FORMS, default="auto",
+                       help="how 4-bit weights reach the C++: unpacked (int8 arrays unpacked by the "
+                            "compiler: int8 speed and flash) or auto/packed (two per byte in flash, unpacked "
+                            "in the inner loop, where the layer has a packed kernel: fully-connected of even "
+                            "input depth, conv of even filter size without groups; unpacked elsewhere). "
+                            "Same output bytes either way")
     group.add_argument("--prune-synapses", type=float, default=0.0, metavar="FRACTION",
                        help="zero this fraction of the weights of every conv/depthwise/fully-connected "
                             "layer, smallest magnitude first (e.g. 0.75)")
@@ -69,7 +80,8 @@ def add_compression_arguments(parser):
                        help="--prune-synapses per layer (default) or with one threshold over all layers")
     group.add_argument("--prune-neurons", type=float, default=0.0, metavar="FRACTION",
                        help="remove this fraction of the output neurons/channels of each layer that "
-                            "feeds one other weighted layer (smallest L2 norm first), shrinking both")
+                            "feeds one other weighted layer (smallest L2 norm first), shrinking both; the "
+                            "layers of a residual block (joined by ADD) lose the same channels as a group")
     group.add_argument("--sparse", choices=SPARSE_FORMS, default="auto",
                        help="kernel form of fully-connected layers: auto (by size and density), dense, "
                             "unrolled (only non-zero multiply-accumulates, in code), compressed "
@@ -113,6 +125,10 @@ def prepare(args, progress=_progress):
     synapses = getattr(args, "prune_synapses", 0.0) or 0.0
     neurons = getattr(args, "prune_neurons", 0.0) or 0.0
     data_layout = getattr(args, "data_layout", "auto")
+    weight_bits = getattr(args, "weight_bits", 8) or 8
+    if weight_bits == 4 and not quantize_path and source_kind != "int8":
+        raise UsageError(args.model, "--weight-bits 4 needs an int8 model or --quantize CALIB.npz "
+                                       "(this model is float32)")
     if quantize_path and source_kind != "float":
         raise UsageError(args.model, "--quantize needs a float32 model; this one is already int8 "
                                        "(prune it directly, without --quantize)")
@@ -121,9 +137,10 @@ def prepare(args, progress=_progress):
         from .quantize import load_samples, quantize_model
         samples = load_samples(quantize_path, model, layout=data_layout)
         progress(f"quantizing with {len(samples)} calibration samples")
-        quantized = quantize_model(model, samples, progress)
-        variants.append(("int8", quantized))
-        notes.append(f"quantized to int8 on {len(samples)} samples of {quantize_path}")
+        quantized = quantize_model(model, samples, progress, weight_bits)
+        variants.append(("int8" if weight_bits == 8 else "int8-w4", quantized))
+        notes.append(f"quantized to int8 on {len(samples)} samples of {quantize_path}"
+                     + (" (4-bit weights)" if weight_bits == 4 else ""))
     if synapses or neurons:
         pruned = model
         label = []
@@ -131,10 +148,16 @@ def prepare(args, progress=_progress):
             progress(f"pruning {neurons:.0%} of the neurons of each prunable layer")
             pruned, rows = prune.prune_neurons(pruned, neurons)
             for r in rows:
+                if r["opcode"] == "residual group":
+                    notes.append(f"residual group of ops {', '.join(map(str, r['op']))} (joined by op "
+                                 f"{', '.join(map(str, r['joins']))}): {r['units_before']} -> {r['units_after']} "
+                                 f"channels (ops {', '.join(map(str, r['consumer']))} shrink with it)")
+                    continue
                 notes.append(f"op {r['op']} {r['opcode']}: {r['units_before']} -> {r['units_after']} units "
                              f"(op {r['consumer']} shrinks with it)")
             if not rows:
-                notes.append("--prune-neurons: no layer qualifies (each must feed exactly one weighted layer)")
+                notes.append("--prune-neurons: no layer qualifies (each must feed exactly one weighted layer, "
+                             "or be part of a residual group)")
             label.append(f"neurons {neurons:g}")
         if synapses:
             progress(f"pruning {synapses:.0%} of the weights ({args.prune_scope})")
@@ -144,9 +167,14 @@ def prepare(args, progress=_progress):
             label.append(f"synapses {synapses:g}")
         if quantize_path:
             from .quantize import quantize_model
-            pruned = quantize_model(pruned, samples, progress)
+            pruned = quantize_model(pruned, samples, progress, weight_bits)
         Interpreter(pruned)
         variants.append(("pruned" + ("-int8" if quantize_path or source_kind == "int8" else ""), pruned))
+    if weight_bits == 4 and not quantize_path:
+        from .quantize import int4_weights
+        name, final = variants[-1]
+        variants.append((name + "-w4", int4_weights(final)))
+        notes.append("weights of FULLY_CONNECTED and CONV_2D requantized to 4 bits (TFLite INT4)")
     prepared = Prepared(model=variants[-1][1], variants=variants, notes=notes)
     if getattr(args, "save_tflite", None):
         from .tflite_writer import save_model

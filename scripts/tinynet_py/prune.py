@@ -10,6 +10,10 @@
   keep channels apart (activations, pooling, padding, MEAN over H and W, a depthwise convolution
   with multiplier 1, which shrinks too, and a RESHAPE that flattens to [batch, H*W*C] before a
   FULLY_CONNECTED); graph outputs are never pruned.
+  Residual blocks are pruned as a group (_channel_group): the tensors an element-wise join (a
+  residual ADD: OpSpec.prune_join) adds together, and those the channel-wise ops before and after
+  it pass on, share one channel space; the same channels leave all of them, the layers writing
+  them (output channels) and the layers reading them (input channels).
 Every function returns a new Model and a list of per-layer report rows; the input is not changed.
 """
 
@@ -26,6 +30,7 @@ from .ops.common import shrink_last_dim, take_channels
 WEIGHTED = ops.names(lambda s: s.prune == "synapses")
 _NEURONS = ops.names(lambda s: s.prune_neurons is not None)
 _PASS_THROUGH = ops.names(lambda s: s.prune == "channelwise" or s.prune_through is not None)
+_JOINS = ops.names(lambda s: s.prune_join is not None)
 
 
 def _check_fraction(fraction, flag):
@@ -120,12 +125,147 @@ def _chain(model, op, readers):
         tensor = user.outputs[0]
 
 
+def _passes(model, op, t, flattened):
+    """Whether a channel-wise op keeps the channels of its input t apart: (passes, flattened after)."""
+    spec = ops.spec(op.opcode)
+    if op.opcode not in _PASS_THROUGH or op.inputs[0] != t:
+        return False, flattened
+    if spec.prune_through is None:
+        return True, flattened
+    return spec.prune_through(model, op, model.tensors[t], flattened)
+
+
+def _channel_group(model, join, readers, writer):
+    """The channel space around a join op (a residual ADD): every tensor whose channels are those of
+    the join's output, found through joins and channel-wise ops both ways. Returns a dict
+    (tensors: {index: flattened}, path: ops writing a group tensor from another, producers: the
+    weighted ops writing one, consumers: [(op, flattened)] the weighted ops reading one) or None when
+    some tensor of the space cannot shrink (a graph input or output, a constant, an op that mixes
+    channels, a consumer that is not a layer's input)."""
+    spec = ops.spec(join.opcode)
+    if not spec.prune_join(model, join):
+        return None
+    group = {"tensors": {}, "path": {}, "producers": {}, "consumers": {}}
+    todo = [(t, None) for t in [i for i in join.inputs if i >= 0] + list(join.outputs)]
+    group["path"][join.index] = join
+    while todo:
+        t, flattened = todo.pop()
+        if t in group["tensors"]:
+            continue
+        group["tensors"][t] = flattened
+        if t in model.outputs or t in model.inputs or model.tensors[t].data is not None:
+            return None
+        op = writer.get(t)
+        if op is None:
+            return None
+        if op.index not in group["path"]:            # upstream: who writes t
+            if op.opcode in _JOINS:
+                if flattened or not ops.spec(op.opcode).prune_join(model, op):
+                    return None
+                group["path"][op.index] = op
+                todo += [(i, None) for i in op.inputs if i >= 0]
+            elif op.opcode in _NEURONS and not flattened and model.tensors[op.inputs[1]].shape[0] == model.tensors[t].shape[-1]:
+                group["producers"][op.index] = op
+            else:
+                passes, after = _passes(model, op, op.inputs[0], None)
+                if not passes or after:
+                    return None
+                group["path"][op.index] = op
+                todo.append((op.inputs[0], None))
+        for user in readers.get(t, []):              # downstream: who reads t
+            if user.index in group["path"] or user.index in group["consumers"]:
+                continue
+            if user.opcode in _JOINS:
+                if flattened or not ops.spec(user.opcode).prune_join(model, user):
+                    return None
+                group["path"][user.index] = user
+                todo += [(i, None) for i in user.inputs if i >= 0] + [(o, None) for o in user.outputs]
+            elif user.inputs[0] != t:
+                return None
+            elif user.opcode in _NEURONS:
+                passes, after = ops.spec(user.opcode).prune_neurons(model, user, model.tensors[t], flattened)
+                if not passes:
+                    return None
+                group["consumers"][user.index] = (user, after)
+            else:
+                passes, after = _passes(model, user, t, flattened)
+                if not passes:
+                    return None
+                group["path"][user.index] = user
+                todo.append((user.outputs[0], after))
+    if not group["producers"] or not group["consumers"]:
+        return None
+    return group
+
+
+def _shrink_consumer(model, consumer, keep, flattened):
+    """A layer reading pruned channels loses the matching inputs (columns of its weights)."""
+    weights = model.tensors[consumer.inputs[1]]
+    if flattened:
+        positions, channels = flattened
+        columns = (np.arange(positions)[:, None] * channels + keep[None, :]).reshape(-1)
+        take_channels(weights, columns, 1)
+    else:
+        take_channels(weights, keep, weights.data.ndim - 1)
+
+
+def _keep_output_channels(model, op, keep):
+    """A layer loses the output channels not in `keep` (weights, bias, output tensor)."""
+    take_channels(model.tensors[op.inputs[1]], keep, ops.spec(op.opcode).weight_axis)
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        take_channels(model.tensors[op.inputs[2]], keep, 0)
+    shrink_last_dim(model.tensors[op.outputs[0]], keep.size)
+
+
+def prune_residual_groups(model, fraction):
+    """Prunes `fraction` of the channels of every residual channel group (_channel_group) of
+    `model` in place: a channel's score is the sum over the group's producers of its share of the
+    producer's squared L2 norm (real weights), so that layers of different scales weigh alike; the
+    lowest go. Returns report rows."""
+    rows = []
+    done = set()
+    for join in list(model.ops):
+        if join.opcode not in _JOINS or join.index in done:
+            continue
+        readers = _consumers(model)
+        writer = {o: op for op in model.ops for o in op.outputs}
+        group = _channel_group(model, join, readers, writer)
+        if group is None:
+            continue
+        done.update(i for i, op in group["path"].items() if op.opcode in _JOINS)
+        width = model.tensors[join.outputs[0]].shape[-1]
+        drop = int(np.floor(fraction * width))
+        if drop == 0 or drop >= width:
+            continue
+        score = np.zeros(width)
+        for op in group["producers"].values():
+            w = _real_weights(model.tensors[op.inputs[1]])
+            norms = (np.moveaxis(w, ops.spec(op.opcode).weight_axis, 0).reshape(width, -1) ** 2).sum(axis=1)
+            score += norms / max(norms.sum(), 1e-30)
+        keep = np.sort(np.argsort(score, kind="stable")[drop:])
+        for op in group["producers"].values():
+            _keep_output_channels(model, op, keep)
+        for op in group["path"].values():
+            shrink = ops.spec(op.opcode).prune_shrink
+            if shrink is not None:
+                shrink(model, op, keep, group["tensors"].get(op.outputs[0]))
+            else:
+                shrink_last_dim(model.tensors[op.outputs[0]], keep.size)
+        for consumer, flattened in group["consumers"].values():
+            _shrink_consumer(model, consumer, keep, flattened)
+        rows.append({"op": sorted(group["producers"]), "opcode": "residual group", "units_before": int(width),
+                     "units_after": int(keep.size), "consumer": sorted(group["consumers"]),
+                     "joins": sorted(i for i, op in group["path"].items() if op.opcode in _JOINS)})
+    return rows
+
+
 def prune_neurons(model, fraction):
     _check_fraction(fraction, "--prune-neurons")
     result = copy.deepcopy(model)
     rows = []
     if fraction == 0:
         return result, rows
+    rows += prune_residual_groups(result, fraction)
     for op in list(result.ops):
         if op.opcode not in _NEURONS:
             continue
@@ -141,23 +281,14 @@ def prune_neurons(model, fraction):
             continue
         norms = np.sqrt((weights.real_values().reshape(units, -1) ** 2).sum(axis=1))
         keep = np.sort(np.argsort(norms, kind="stable")[drop:])
-        take_channels(weights, keep, ops.spec(op.opcode).weight_axis)
-        if len(op.inputs) > 2 and op.inputs[2] >= 0:
-            take_channels(result.tensors[op.inputs[2]], keep, 0)
-        shrink_last_dim(result.tensors[op.outputs[0]], keep.size)
+        _keep_output_channels(result, op, keep)
         for step in path:
             shrink = ops.spec(step.opcode).prune_shrink
             if shrink is not None:
                 shrink(result, step, keep, flattened)
             else:
                 shrink_last_dim(result.tensors[step.outputs[0]], keep.size)
-        consumer_weights = result.tensors[consumer.inputs[1]]
-        if flattened:
-            positions, channels = flattened
-            columns = (np.arange(positions)[:, None] * channels + keep[None, :]).reshape(-1)
-            take_channels(consumer_weights, columns, 1)
-        else:
-            take_channels(consumer_weights, keep, consumer_weights.data.ndim - 1)
+        _shrink_consumer(result, consumer, keep, flattened)
         rows.append({"op": op.index, "opcode": op.opcode, "units_before": int(units),
                      "units_after": int(keep.size), "consumer": consumer.index})
     return result, rows

@@ -13,9 +13,16 @@ Follows TFLite's int8 quantization specification (tensorflow.org/lite/performanc
   (TFLM's concatenation copies raw values);
 - fixed output parameters the int8 kernels require: SOFTMAX and LOGISTIC 1/256 with zero point
   -128, TANH 1/128 with zero point 0.
+With weight_bits=4 (--weight-bits 4) the weights of the ops whose TFLM kernels take an INT4 filter
+(FULLY_CONNECTED, CONV_2D: OpSpec.int4_weights) are 4-bit instead: per output channel, symmetric,
+scale = max|w| / 7, values in [-7, 7] (the narrow range, as int8's [-127, 127]; TFLite's converter
+quantizes int4 weights so), stored as TFLite INT4; int4_weights() does the same to the weights
+of a model already int8.
 Inputs and outputs of the result are int8 (like a converter run with inference_input_type and
 inference_output_type int8); data.quantize_input/dequantize_output convert at the boundary.
 """
+
+import copy
 
 import numpy as np
 
@@ -28,6 +35,9 @@ from .reference import Interpreter
 
 # How each op is quantized is declared with the op (ops/<family>.py: OpSpec.quantize).
 SUPPORTED = ops.names(lambda s: s.quantize is not None)
+WEIGHT_BITS = (8, 4)
+# The largest magnitude of a quantized weight (symmetric, narrow range) per bit width.
+_WEIGHT_LIMIT = {8: 127, 4: 7}
 
 
 def load_samples(path, model, key="x", layout="auto"):
@@ -59,18 +69,18 @@ def activation_params(low, high):
     return scale, zero_point
 
 
-def _weight_params(weights, axis):
-    """Per-channel symmetric scales (float32) and int8 values."""
+def _weight_params(weights, axis, limit=127):
+    """Per-channel symmetric scales (float32) and int8 values in [-limit, limit]."""
     moved = np.moveaxis(weights.astype(np.float64), axis, 0)
     peaks = np.abs(moved.reshape(moved.shape[0], -1)).max(axis=1)
     nonzero = peaks[peaks > 0]
     fallback = nonzero.max() if nonzero.size else 1.0   # an all-zero channel: any scale is exact
-    scales = np.where(peaks > 0, peaks, fallback) / 127.0
+    scales = np.where(peaks > 0, peaks, fallback) / float(limit)
     scales = scales.astype(np.float32)
     shape = [1] * weights.ndim
     shape[axis] = -1
     q = fp.tflite_round(weights.astype(np.float64) / scales.astype(np.float64).reshape(shape))
-    return scales, np.clip(q, -127, 127).astype(np.int8)
+    return scales, np.clip(q, -limit, limit).astype(np.int8)
 
 
 def calibrate(model, samples, progress=None):
@@ -104,8 +114,15 @@ def _constant_operands(model, constant):
     return found
 
 
-def quantize_model(model, samples, progress=None):
-    """Returns a new int8 ir.Model quantized from the float32 `model` on `samples`."""
+def _check_weight_bits(weight_bits):
+    if weight_bits not in WEIGHT_BITS:
+        raise UsageError(None, f"--weight-bits must be 8 or 4, got {weight_bits}")
+
+
+def quantize_model(model, samples, progress=None, weight_bits=8):
+    """Returns a new int8 ir.Model quantized from the float32 `model` on `samples` (with
+    weight_bits=4, INT4 weights where TFLM takes them)."""
+    _check_weight_bits(weight_bits)
     for op in model.ops:
         if op.opcode not in SUPPORTED:
             raise ModelError(model.path, f"op {op.index} ({op.opcode}) cannot be quantized by tinynet "
@@ -173,10 +190,11 @@ def quantize_model(model, samples, progress=None):
             continue
         axis = spec.weight_axis
         w = model.tensors[op.inputs[1]]
-        scales, q = _weight_params(w.real_values(), axis)   # (a hybrid layer's int8 weights: their real values)
+        int4 = weight_bits == 4 and spec.int4_weights
+        scales, q = _weight_params(w.real_values(), axis, _WEIGHT_LIMIT[4 if int4 else 8])   # (a hybrid layer's int8 weights: their real values)
         builder.replace_tensor(
             w.index, dtype="int8", data=q, scale=scales, zero_point=np.zeros(scales.size, np.int64),
-            quantized_dimension=axis)
+            quantized_dimension=axis, int4=int4)
         input_scale = params[op.inputs[0]][0]
         if len(op.inputs) > 2 and op.inputs[2] >= 0:
             b = model.tensors[op.inputs[2]]
@@ -193,4 +211,45 @@ def quantize_model(model, samples, progress=None):
         + f"int8 post-training quantization on {len(samples)} calibration samples",
         schema_version=model.schema_version, subgraph_name=model.subgraph_name)
     Interpreter(result)   # every op's int8 checks must pass
+    return result
+
+
+def int4_weights(model):
+    """A new model whose int8 FULLY_CONNECTED and CONV_2D weights (OpSpec.int4_weights) are requantized
+    to 4 bits: per output channel (or per tensor, as they were), scale = max|q| * scale / 7, values
+    round(q * 7 / max|q|) in [-7, 7]; each bias is rescaled to input scale x the new weight scale.
+    Layers with int16 or float inputs keep their weights (TFLM reads INT4 filters of int8 layers)."""
+    result = copy.deepcopy(model)
+    done = set()
+    for op in result.ops:
+        spec = ops.spec(op.opcode)
+        w = result.tensors[op.inputs[1]] if len(op.inputs) > 1 and op.inputs[1] >= 0 else None
+        if (not spec.int4_weights or w is None or w.data is None or w.index in done or w.int4
+                or w.dtype != "int8" or result.tensors[op.inputs[0]].dtype != "int8"):
+            continue
+        done.add(w.index)
+        axis = w.quantized_dimension if w.per_channel else None
+        q = w.data.astype(np.int64)
+        if axis is None:
+            peaks = np.array([np.abs(q).max()])
+            shape = [1] * q.ndim
+        else:
+            moved = np.moveaxis(q, axis, 0)
+            peaks = np.abs(moved.reshape(moved.shape[0], -1)).max(axis=1)
+            shape = [1] * q.ndim
+            shape[axis] = -1
+        peaks = np.where(peaks > 0, peaks, _WEIGHT_LIMIT[4])    # an all-zero channel stays 0
+        ratio = peaks.astype(np.float64) / _WEIGHT_LIMIT[4]     # new scale / old scale
+        w.data = np.clip(fp.tflite_round(q / ratio.reshape(shape)), -7, 7).astype(np.int8)
+        w.scale = (w.scale.astype(np.float64) * ratio).astype(np.float32)
+        w.int4 = True
+        if len(op.inputs) > 2 and op.inputs[2] >= 0:
+            b = result.tensors[op.inputs[2]]
+            if b.data is not None and b.dtype == "int32":
+                per = ratio if ratio.size == b.data.size else np.full(b.data.size, ratio[0])
+                values = fp.tflite_round(b.data.astype(np.float64).reshape(-1) / per)
+                b.data = np.clip(values, -2 ** 31, 2 ** 31 - 1).astype(np.int32).reshape(b.shape)
+                if b.scale.size:
+                    b.scale = (b.scale.astype(np.float64) * (per if b.scale.size == per.size else ratio[0])
+                               ).astype(np.float32)
     return result

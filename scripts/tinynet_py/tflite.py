@@ -9,11 +9,12 @@ import hashlib
 
 import numpy as np
 
+from . import ops as _ops
 from . import schema
 from .ops import OPTIONS, SUPPORTED_OPS, supported_ops_text
 from .errors import ModelError, TinynetError
 from .flatbuf import Buffer
-from .ir import DTYPES, Model, Op, Tensor
+from .ir import DTYPES, Model, Op, Tensor, unpack_int4
 
 # A microcontroller model never comes near this; a corrupt shape easily does.
 _MAX_TENSOR_ELEMENTS = 1 << 28
@@ -21,6 +22,8 @@ _MAX_TENSOR_ELEMENTS = 1 << 28
 
 # A zero point must be a value of the tensor's type (TFLite's quantization spec).
 _UNREAD_QUANTIZATION_DTYPES = ("int32", "int64")
+# The ops whose TFLM kernels take an INT4 filter (unpacked to int8 before they run).
+_INT4_WEIGHT_OPS = tuple(_ops.names(lambda s: s.int4_weights))
 _ZERO_POINT_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767),
                       "int32": (-(1 << 31), (1 << 31) - 1)}
 
@@ -85,6 +88,7 @@ class _Reader:
                 self.fail(f"the subgraph lists no {name}: a network needs at least one input "
                           f"and one output")
         self.check_ops(ops, len(subgraphs))
+        self.check_int4(raw_tensors, ops)
         tensors = [self.tensor(raw) for raw in raw_tensors]
         return Model(path=self.path, sha256=hashlib.sha256(self.data).hexdigest(),
                      tensors=tensors, ops=ops, inputs=inputs, outputs=outputs,
@@ -193,8 +197,28 @@ class _Reader:
                     scale=scale, zero_point=zero_point, quantization_problem=problem,
                     quantized_dimension=quantized_dimension, raw=raw, is_variable=is_variable)
 
+    def check_int4(self, raw_tensors, ops):
+        """INT4 tensors: only the constant filters of FULLY_CONNECTED and CONV_2D, as TFLM reads them."""
+        readers = {}
+        for op in ops:
+            for position, i in enumerate(op.inputs):
+                readers.setdefault(i, []).append((op, position))
+        for raw in raw_tensors:
+            if raw["dtype"] != "int4":
+                continue
+            users = readers.get(raw["index"], [])
+            wrong = [(op, position) for op, position in users
+                     if op.opcode not in _INT4_WEIGHT_OPS or position != 1]
+            if raw["raw"] is None or wrong or not users:
+                where = (f"read by op #{wrong[0][0].index} {wrong[0][0].opcode} as input {wrong[0][1]}"
+                         if wrong else "not a constant filter" if raw["raw"] is None else "read by no op")
+                self.fail(f"{raw['label']} is INT4 ({where}); like TFLM, tinynet reads 4-bit tensors only "
+                          f"as the constant filter of {' and '.join(_INT4_WEIGHT_OPS)}")
+
     def tensor(self, raw):
         label, dtype = raw["label"], raw["dtype"]
+        if dtype == "int4":
+            return self.int4_tensor(raw)
         if dtype not in DTYPES:
             self.fail(f"{label} has dtype {dtype}, which tinynet does not support "
                       f"(supported: {', '.join(DTYPES)})")
@@ -292,6 +316,18 @@ class _Reader:
                                   f"not a finite number")
             options[key] = value
         return options
+
+    def int4_tensor(self, raw):
+        """An INT4 filter (check_int4 allowed it): its values unpacked to int8, marked int4."""
+        count = int(np.prod(raw["shape"], dtype=np.int64))
+        if len(raw["raw"]) != (count + 1) // 2:
+            self.fail(f"corrupt TFLite file: {raw['label']} of shape {raw['shape']} and dtype int4 "
+                      f"needs {(count + 1) // 2} bytes of data but its buffer has {len(raw['raw'])}")
+        tensor = self.tensor(dict(raw, dtype="int8", raw=None))
+        tensor.data = unpack_int4(raw["raw"], count).reshape(raw["shape"])
+        tensor.data.setflags(write=False)
+        tensor.int4 = True
+        return tensor
 
     def check_ops(self, ops, subgraph_count):
         for op in ops:

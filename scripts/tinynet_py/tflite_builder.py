@@ -107,7 +107,7 @@ def serialize(root, identifier=b"TFL3"):
 
 
 _TYPE_CODES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7,
-               "int8": 9, "float64": 10}
+               "int8": 9, "float64": 10, "int4": 17}
 
 
 def tensor(shape, dtype, buffer=0, name="t", scale=None, zero_point=None,

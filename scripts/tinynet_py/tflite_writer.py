@@ -12,7 +12,7 @@ from . import schema
 from . import tflite_builder as b
 from .ops import OPTIONS
 from .errors import TinynetError
-from .ir import DTYPES
+from .ir import DTYPES, pack_int4
 
 _PADDING_CODES = {name: code for code, name in schema.PADDINGS.items()}
 _ACTIVATION_CODES = {name: code for code, name in schema.ACTIVATIONS.items()}
@@ -50,11 +50,14 @@ def write_model(model, description=None):
     for t in model.tensors:
         buffer_index = 0
         if t.data is not None:
-            data = np.ascontiguousarray(t.data, dtype=np.dtype(DTYPES[t.dtype]).newbyteorder("<"))
-            buffers.append(data.tobytes())
+            if t.int4:
+                buffers.append(pack_int4(t.data).tobytes())
+            else:
+                data = np.ascontiguousarray(t.data, dtype=np.dtype(DTYPES[t.dtype]).newbyteorder("<"))
+                buffers.append(data.tobytes())
             buffer_index = len(buffers)          # buffer 0 is the empty one
         scale = t.scale if t.scale.size else None
-        tensors.append(b.tensor(t.shape, t.dtype, buffer=buffer_index, name=t.name, scale=scale,
+        tensors.append(b.tensor(t.shape, "int4" if t.int4 else t.dtype, buffer=buffer_index, name=t.name, scale=scale,
                                 zero_point=t.zero_point if scale is not None else None,
                                 quantized_dimension=t.quantized_dimension))
     opcodes = []

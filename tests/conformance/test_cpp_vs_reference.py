@@ -21,9 +21,11 @@ import pytest
 import synthetic_models as sm
 from conftest import SHARED, dequantized_golden_inputs, run_tinynet
 from many_networks import HostProgram
-from tinynet_py import emit, runner
+from tinynet_py import emit, prune, runner
 from tinynet_py.reference import Interpreter
+from tinynet_py.quantize import int4_weights
 from tinynet_py.tflite import parse_model
+from tinynet_py.tflite_writer import write_model
 
 
 # ---- the catalogue -----------------------------------------------------------------------------
@@ -492,11 +494,42 @@ def svdf_cases():
     yield s("svdf_float_memory1_relu6", 1, 5, 4, 1, 1, activation="RELU6", dtype="float32", invokes=2)
 
 
+def _int4_twins(case):
+    """The case with its FULLY_CONNECTED/CONV_2D weights requantized to 4 bits and written as TFLite
+    INT4 (quantize.int4_weights, tflite_writer), and its twin: the same values written as int8."""
+    model = int4_weights(parse_model(case.data, f"{case.name}.tflite"))
+    int4 = dataclasses.replace(case, name=case.name + "_int4", data=write_model(model))
+    for t in model.tensors:
+        t.int4 = False
+    return int4, dataclasses.replace(case, name=case.name + "_int4_as_int8", data=write_model(model))
+
+
+def int4_cases():
+    """4-bit weights: FullyConnected and Conv2D packed (depth 600: blocks and groups of eight;
+    batches; SAME padding), and an odd depth, which the generator unpacks."""
+    f, c = sm.fully_connected_case, sm.conv_case
+    for case in (f("fc_w4_depth600", (1, 600), 5, per_channel=True),
+                 f("fc_w4_batches2_relu_zp-128", (2, 36), 5, "RELU", in_zp=-128),
+                 f("fc_w4_odd_depth", (1, 37), 9, per_channel=True),
+                 c("conv_w4_k3_same", (1, 7, 6, 4), 6, (3, 3), activation="RELU")):
+        yield from _int4_twins(case)
+
+
+INT4_TWINS = ("fc_w4_depth600", "fc_w4_batches2_relu_zp-128", "fc_w4_odd_depth", "conv_w4_k3_same")
+
+
 def chain_cases():
     yield sm.chain_conv_pool_fc_softmax("chain_conv_maxpool_fc_softmax")
     yield sm.chain_quantize_depthwise_dequantize("chain_quantize_depthwise_dequantize")
     yield sm.chain_residual_add_concat("chain_conv_add_concat_mean")
     yield sm.chain_shape_slice_pack_reshape("chain_shape_slice_pack_reshape")
+    # Two residual blocks, and the same pruned to half its channels (--prune-neurons 0.5: the
+    # residual group and block 1's inner channels; tests/generator/test_prune_residual.py).
+    residual = sm.chain_residual_blocks("chain_residual_blocks")
+    yield residual
+    pruned = prune.prune_neurons(parse_model(residual.data, "residual.tflite"), 0.5)[0]
+    assert pruned.tensors[pruned.outputs[0]].shape == (1, 4) and pruned.tensors[pruned.ops[3].outputs[0]].shape[-1] == 4
+    yield dataclasses.replace(residual, name="chain_residual_blocks_pruned", data=write_model(pruned))
 
 
 def model_cases():
@@ -515,7 +548,7 @@ def catalogue():
     for family in (model_cases, conv_cases, depthwise_cases, transpose_conv_cases, batch_matmul_cases,
                    fully_connected_cases, pool_cases, mean_cases, reduce_cases,
                    arithmetic_cases, elementwise_cases, activation_cases, softmax_cases, quantize_cases, shape_cases,
-                   indexing_cases, lstm_cases, svdf_cases, chain_cases):
+                   indexing_cases, lstm_cases, svdf_cases, chain_cases, int4_cases):
         cases.extend(family())
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"
@@ -670,6 +703,26 @@ def test_cpp_matches_reference(case, outputs):
             if not outputs_equal(case, got, want):
                 failures.append(describe_mismatch(case, k, feed, got, want))
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("name", INT4_TWINS)
+def test_int4_model_gives_the_bytes_of_its_int8_twin(name, outputs):
+    """TFLM computes an int4 model as the int8 model with the unpacked weights: the C++ of the INT4
+    file (weights packed or unpacked by the compiler) gives the bytes of the same values as int8."""
+    by_name = {c.name: c for c in CASES}
+    int4, twin = by_name[name + "_int4"], by_name[name + "_int4_as_int8"]
+    assert any(t.int4 for t in parse_model(int4.data, "int4.tflite").tensors)
+    assert not any(t.int4 for t in parse_model(twin.data, "twin.tflite").tensors)
+    header = emit.generate_header(parse_model(int4.data, "int4.tflite"), "m")
+    packed = "odd" not in name   # FullyConnected of even depth, Conv2D of even filter size
+    assert ("tinynet::packed_int4<" in header) == packed and ("tinynet::unpack_int4<" in header) != packed
+    got, want = outputs[0][int4.name], outputs[0][twin.name]
+    for paths in (got, want):
+        if isinstance(paths, Exception):
+            raise paths
+    for k, (a, b) in enumerate(zip(got, want)):
+        for pa, pb in zip(a, b):
+            assert open(pa, "rb").read() == open(pb, "rb").read(), f"{name} feed {k}"
 
 
 def test_every_chunk_builds_and_runs_as_one_program(outputs):

@@ -66,10 +66,78 @@ inline constexpr float b2[] = {0.5f};
 using mlp = tinynet::Sequential<tinynet::seq::Input<float, tinynet::Shape<1, 2>>,
                                 tinynet::seq::Dense<w1, b1, tinynet::Activation::relu>, tinynet::seq::Dense<w2, b2>>;
 constexpr auto expected_mlp = mlp::evaluate({2.0f, 1.0f});
+
+// int4 weights kept packed (core/int4.hpp): the device's SXTB16 kernel (kernels/int4_dot.hpp) gives
+// the host compiler's bytes and those of the same layer over the weights unpacked to int8. Depth 76:
+// nine groups of eight nibbles and a tail of four; five units: two pairs and one alone.
+inline constexpr auto int4_bytes = [] {
+  std::array<std::uint8_t, 5 * 76 / 2> b{};
+  std::uint32_t state = 4;
+  for (auto& v : b) {
+    state = state * 1664525u + 1013904223u;
+    v = static_cast<std::uint8_t>(state >> 20);
+  }
+  b[0] = 0x87;  // 7 and -8
+  b[1] = 0xF8;  // -8 and -1
+  return b;
+}();
+// TFLite's bytes, as a generated header's packed_int4() takes them (it flips the sign bits).
+inline constexpr tinynet::PackedInt4<5 * 76> fc4_packed = [] {
+  tinynet::PackedInt4<5 * 76> w{};
+  for (std::size_t i = 0; i < w.packed.size(); ++i) w.packed[i] = int4_bytes[i] ^ tinynet::int4_offset_flip;
+  return w;
+}();
+static_assert(fc4_packed[0] == 7 && fc4_packed[1] == -8 && fc4_packed[2] == -8 && fc4_packed[3] == -1);
+inline constexpr auto fc4_int8 = [] {
+  std::array<std::int8_t, 5 * 76> w{};
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = fc4_packed[i];
+  return w;
+}();
+inline constexpr std::int32_t bias5[5] = {300, -200, 100, 0, -700};
+inline constexpr float scales5[5] = {0.02f, 0.03f, 0.02f, 0.04f, 0.01f};
+inline constexpr tinynet::Quant fc4_out_q{0.05f * 0.02f * 30.0f, 2};
+struct fc4_in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 76>, q> {};
+struct fc4_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5>, fc4_out_q> {};
+using fc4_packed_net = tinynet::Network<tinynet::Inputs<fc4_in>, tinynet::Outputs<fc4_out>,
+                                        tinynet::FullyConnected<fc4_in, fc4_out, fc4_packed, bias5, scales5>>;
+using fc4_int8_net = tinynet::Network<tinynet::Inputs<fc4_in>, tinynet::Outputs<fc4_out>,
+                                      tinynet::FullyConnected<fc4_in, fc4_out, fc4_int8, bias5, scales5>>;
+constexpr std::array<std::int8_t, 76> fc4_input = [] {
+  std::array<std::int8_t, 76> x{};
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = test_image[i + 7];
+  return x;
+}();
+constexpr auto expected_fc4 = fc4_packed_net::evaluate(fc4_input);
+// The same for Conv2D (dot_2x2_int4): the 8x8x2 image, 3x3 filters of 2 channels (18 per filter:
+// two groups of eight and a tail of two), stride 2, SAME padding, five channels. Weights: the
+// first 5 * 18 of the FullyConnected's.
+inline constexpr tinynet::PackedInt4<5 * 18> conv4_packed = [] {
+  tinynet::PackedInt4<5 * 18> w{};
+  for (std::size_t i = 0; i < w.packed.size(); ++i) w.packed[i] = fc4_packed.packed[i];
+  return w;
+}();
+inline constexpr auto conv4_int8 = [] {
+  std::array<std::int8_t, 5 * 18> w{};
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = conv4_packed[i];
+  return w;
+}();
+inline constexpr tinynet::Quant conv4_out_q{0.05f * 0.02f * 8.0f, -6};
+struct conv4_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 4, 5>, conv4_out_q> {};
+inline constexpr tinynet::Conv2DOptions conv4_options{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2,
+                                                      .padding = tinynet::Padding::same};
+using conv4_packed_net = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<conv4_out>,
+                                          tinynet::Conv2D<image, conv4_out, conv4_packed, bias5, scales5, conv4_options>>;
+using conv4_int8_net = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<conv4_out>,
+                                        tinynet::Conv2D<image, conv4_out, conv4_int8, bias5, scales5, conv4_options>>;
+constexpr auto expected_conv4 = conv4_packed_net::evaluate(test_image);
 }  // namespace device
 
 static tinynet::Instance<device::network> instance;
 static tinynet::Instance<device::mlp> mlp_instance;
+static tinynet::Instance<device::fc4_packed_net> fc4_packed_instance;
+static tinynet::Instance<device::fc4_int8_net> fc4_int8_instance;
+static tinynet::Instance<device::conv4_packed_net> conv4_packed_instance;
+static tinynet::Instance<device::conv4_int8_net> conv4_int8_instance;
 // The same network again, wiping all but its outputs after each invoke(); and the float MLP in
 // a SharedArena next to the CNN (sharing their bytes: they run one after the other).
 static tinynet::Instance<device::network, tinynet::AfterInvoke::wipe_all_but_outputs> private_instance;
@@ -113,6 +181,37 @@ extern "C" int app_main() {
   }
   check(same_logits, "int8 CNN logits differ from the host compiler's");
   check(same_probabilities, "int8 softmax differs from the host compiler's");
+
+  for (std::size_t i = 0; i < 76; ++i) {
+    fc4_packed_instance.input()[i] = device::fc4_input[i];
+    fc4_int8_instance.input()[i] = device::fc4_input[i];
+  }
+  fc4_packed_instance.invoke();
+  fc4_int8_instance.invoke();
+  bool fc4_same = true;
+  int fc4_distinct = 0;
+  for (std::size_t i = 0; i < 5; ++i) {
+    fc4_same = fc4_same && fc4_packed_instance.output()[i] == device::expected_fc4[i] &&
+               fc4_int8_instance.output()[i] == device::expected_fc4[i];
+    fc4_distinct += fc4_packed_instance.output()[i] != fc4_packed_instance.output()[0];
+  }
+  check(fc4_same, "packed int4 FullyConnected differs from the host compiler's or the unpacked layer's");
+  check(fc4_distinct > 0, "packed int4 FullyConnected: all outputs equal (degenerate test)");
+  for (std::size_t i = 0; i < device::test_image.size(); ++i) {
+    conv4_packed_instance.input()[i] = device::test_image[i];
+    conv4_int8_instance.input()[i] = device::test_image[i];
+  }
+  conv4_packed_instance.invoke();
+  conv4_int8_instance.invoke();
+  bool conv4_same = true;
+  int conv4_distinct = 0;
+  for (std::size_t i = 0; i < device::expected_conv4.size(); ++i) {
+    conv4_same = conv4_same && conv4_packed_instance.output()[i] == device::expected_conv4[i] &&
+                 conv4_int8_instance.output()[i] == device::expected_conv4[i];
+    conv4_distinct += conv4_packed_instance.output()[i] != conv4_packed_instance.output()[0];
+  }
+  check(conv4_same, "packed int4 Conv2D differs from the host compiler's or the unpacked layer's");
+  check(conv4_distinct > 4, "packed int4 Conv2D: outputs barely vary (degenerate test)");
 
   mlp_instance.input()[0] = 2.0f;
   mlp_instance.input()[1] = 1.0f;

@@ -54,6 +54,20 @@ using sparse_network = tinynet::Network<
 static_assert(sparse_network::weight_bytes < sizeof(sparse_w1) + sizeof(sparse_w2) + 6 * 4 + 2 * 5 * 4 + 3 * 8,
               "the sparse forms store less than the dense weights");
 
+// 4-bit weights kept packed (core/int4.hpp): a Conv2D and a FullyConnected over PackedInt4.
+inline constexpr std::uint8_t conv_w4_bytes[4 * 3 * 3 * 2 / 2] = {0x87, 0xF1, 0x23, 0x9C, 0x45};
+inline constexpr auto conv_w4 = tinynet::packed_int4<4 * 3 * 3 * 2>(conv_w4_bytes);
+inline constexpr std::uint8_t fc_w4_bytes[3 * 4 / 2] = {0x18, 0x7F, 0x80};
+inline constexpr auto fc_w4 = tinynet::packed_int4<3 * 4>(fc_w4_bytes);
+using int4_network = tinynet::Network<
+    tinynet::Inputs<image>, tinynet::Outputs<logits>,
+    tinynet::Conv2D<image, conv_out, conv_w4, bias4, scales4,
+                    tinynet::Conv2DOptions{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2,
+                                           .padding = tinynet::Padding::same, .activation = tinynet::Activation::relu}>,
+    tinynet::AveragePool2D<conv_out, pooled, tinynet::Pool2DOptions{.filter_h = 4, .filter_w = 4, .stride_h = 4, .stride_w = 4}>,
+    tinynet::Reshape<pooled, flat>, tinynet::FullyConnected<flat, logits, fc_w4, bias3, scale1>>;
+static_assert(int4_network::weight_bytes < network::weight_bytes, "packed int4 weights take half the bytes");
+
 // 16x8 mode.
 struct wave : tinynet::Tensor<std::int16_t, tinynet::Shape<1, 1, 8, 2>, q16> {};
 struct wave_out : tinynet::Tensor<std::int16_t, tinynet::Shape<1, 1, 6, 4>, q16> {};
@@ -171,6 +185,7 @@ using hybrid_network = tinynet::Network<
 alignas(16) static std::byte arena[freestanding::network::arena_bytes];
 alignas(16) static std::byte arena16[freestanding::network16::arena_bytes];
 alignas(16) static std::byte sparse_arena[freestanding::sparse_network::arena_bytes];
+alignas(16) static std::byte int4_arena[freestanding::int4_network::arena_bytes];
 alignas(16) static std::byte ew_arena[freestanding::elementwise_network::arena_bytes];
 alignas(16) static std::byte ew16_arena[freestanding::elementwise_network16::arena_bytes];
 alignas(16) static std::byte ewf_arena[freestanding::elementwise_float::arena_bytes];
@@ -184,6 +199,7 @@ extern "C" int tinynet_freestanding_entry() {
   freestanding::network::invoke(arena);
   freestanding::network16::invoke(arena16);
   freestanding::sparse_network::invoke(sparse_arena);
+  freestanding::int4_network::invoke(int4_arena);
   freestanding::elementwise_network::invoke(ew_arena);
   freestanding::elementwise_network16::invoke(ew16_arena);
   freestanding::elementwise_float::invoke(ewf_arena);
@@ -194,6 +210,7 @@ extern "C" int tinynet_freestanding_entry() {
   freestanding::hybrid_network::invoke(hybrid_arena);
   return freestanding::network::output(arena)[0] + freestanding::network16::output(arena16)[0] +
          freestanding::sparse_network::output<0>(sparse_arena)[0] + freestanding::sparse_network::output<1>(sparse_arena)[0] +
+         freestanding::int4_network::output(int4_arena)[0] +
          freestanding::elementwise_network::output(ew_arena)[0] + freestanding::elementwise_network16::output(ew16_arena)[0] +
          static_cast<int>(freestanding::elementwise_float::output(ewf_arena)[0]) +
          freestanding::reduce_network::output(reduce_arena)[0] +

@@ -993,6 +993,46 @@ def chain_residual_add_concat(name):
     return Case(name, g.build([x], [m]), int8_feeds(rng, [(1, 5, 5, 4)], [-10]))
 
 
+def chain_residual_blocks(name):
+    """Two residual blocks on 8 channels (int8): a stem CONV_2D; block 1: CONV_2D (RELU) -> CONV_2D,
+    ADD with the stem (RELU); block 2: a 1x1 CONV_2D of block 1's sum, ADD with that sum; then MEAN
+    over H and W, RESHAPE to [1, 8] and FULLY_CONNECTED to 4. The stem, block 1's second conv, both
+    sums, block 2's conv, the mean and the reshape are one channel space (prune.prune_neurons
+    prunes it as a group); block 1's first conv is a plain chain to its second."""
+    rng = rng_for(name)
+    g = Graph()
+    x = g.q8((1, 6, 6, 3), 0.04, -20)
+    same = b.T(f0=("int8", PAD["SAME"]), f1=("int32", 1), f2=("int32", 1), f3=("int8", 0))
+    same_relu = b.T(f0=("int8", PAD["SAME"]), f1=("int32", 1), f2=("int32", 1), f3=("int8", ACT["RELU"]))
+
+    def conv(source, in_scale, in_c, kernel, out_scale, out_zp, options):
+        ws = weight_scales(rng, 8, True)
+        w = g.const(rng.integers(-127, 128, (8, kernel, kernel, in_c)).astype(np.int8), "int8", ws, [0] * 8)
+        bias = g.const(int32_bias(rng, 8, 3000), "int32", ws * F32(in_scale))
+        out = g.q8((1, 6, 6, 8), out_scale, out_zp)
+        g.op("CONV_2D", [source, w, bias], [out], OPT["CONV_2D"], options)
+        return out
+
+    stem = conv(x, 0.04, 3, 3, 0.08, -30, same_relu)
+    inner = conv(stem, 0.08, 8, 3, 0.1, -40, same_relu)
+    second = conv(inner, 0.1, 8, 3, 0.12, 5, same)
+    sum1 = g.q8((1, 6, 6, 8), 0.13, -60)
+    g.op("ADD", [second, stem], [sum1], OPT["ADD"], b.T(f0=("int8", ACT["RELU"])))
+    pointwise = conv(sum1, 0.13, 8, 1, 0.11, 2, same)
+    sum2 = g.q8((1, 6, 6, 8), 0.15, -10)
+    g.op("ADD", [pointwise, sum1], [sum2], OPT["ADD"], b.T(f0=("int8", 0)))
+    mean = g.q8((1, 1, 1, 8), 0.07, -50)
+    g.op("MEAN", [sum2, g.const(np.array([1, 2], np.int32), "int32")], [mean], OPT["MEAN"], b.T(f0=("bool", 1)))
+    flat = g.q8((1, 8), 0.07, -50)
+    g.op("RESHAPE", [mean, g.const(np.array([1, 8], np.int32), "int32")], [flat], OPT["RESHAPE"], b.T())
+    ws = weight_scales(rng, 4, True)
+    w = g.const(rng.integers(-127, 128, (4, 8)).astype(np.int8), "int8", ws, [0] * 4)
+    logits = g.q8((1, 4), 0.1, 3)
+    g.op("FULLY_CONNECTED", [flat, w, g.const(int32_bias(rng, 4, 2000), "int32", ws * F32(0.07))], [logits],
+         OPT["FULLY_CONNECTED"], b.T(f0=("int8", 0)))
+    return Case(name, g.build([x], [logits]), int8_feeds(rng, [(1, 6, 6, 3)], [-20]))
+
+
 # ---- indexing ops (GATHER, SPACE_TO_DEPTH, DEPTH_TO_SPACE, MIRROR_PAD, CAST, ARG_MAX, ARG_MIN) ----
 
 def _typed_feeds(rng, shape, dtype, zp):

@@ -90,7 +90,7 @@ constexpr std::uint32_t crc32_value(std::uint32_t state, const T& value) {
 template <class T>
 struct table_traits {
   static constexpr bool supported = std::is_arithmetic_v<T> || requires(const T& t) { t.multiplier; } ||
-                                    requires(const T& t) { t.values; t.steps; };
+                                    requires(const T& t) { t.values; t.steps; } || requires(const T& t) { t.packed; };
 };
 template <class T, std::size_t N>
 struct table_traits<T[N]> {
@@ -166,6 +166,8 @@ constexpr auto part(const T& table) {
     if constexpr (K == 0) return std::pair{table.multiplier.data(), table.multiplier.size()};
     else if constexpr (K == 1) return std::pair{table.rounding.data(), table.rounding.size()};
     else return std::pair{table.right_shift.data(), table.right_shift.size()};
+  } else if constexpr (requires { table.packed; }) {  // int4 weights, packed two per byte (core/int4.hpp)
+    return std::pair{table.packed.data(), table.packed.size()};
   } else if constexpr (requires { table.values; table.steps; }) {  // a compressed sparse layer
     if constexpr (K == 0) return std::pair{table.values.data(), table.values.size()};
     else return std::pair{table.steps.data(), table.steps.size()};

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "int4.hpp"
+
 namespace tinynet {
 
 // Passed where a layer has no bias.
@@ -31,6 +33,11 @@ template <class T, std::size_t N>
 struct array_traits<std::array<T, N>> {
   static constexpr int size = static_cast<int>(N);
   using element = T;
+};
+template <std::size_t N>
+struct array_traits<PackedInt4<N>> {  // int4 weights, packed two per byte (core/int4.hpp)
+  static constexpr int size = static_cast<int>(N);
+  using element = std::int8_t;
 };
 }  // namespace detail
 

@@ -5,9 +5,11 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #define TINYNET_UNROLL _Pragma("GCC unroll 16")
 #define TINYNET_UNROLL_8 _Pragma("GCC unroll 8")
+#define TINYNET_UNROLL_2 _Pragma("GCC unroll 2")
 #else
 #define TINYNET_UNROLL
 #define TINYNET_UNROLL_8
+#define TINYNET_UNROLL_2
 #endif
 
 // Keeps a kernel loop out of its caller, where the caller's live values would push the loop's

@@ -49,19 +49,20 @@ def add_arguments(parser):
     pipeline.add_compression_arguments(parser)
 
 
-def header_for_model(model, namespace, sparse="auto", weights_section=None):
+def header_for_model(model, namespace, sparse="auto", weights_section=None, int4_form="auto"):
     """Validates and emits an ir.Model; returns the header text."""
     Interpreter(model)  # runs every op's checks: refuses what TFLM would refuse
     info = summary(model)
     info["model"] = os.path.basename(model.path)   # the header names the file, not the build machine's path
-    return generate_header(model, namespace, format_table(info), sparse=sparse, weights_section=weights_section)
+    return generate_header(model, namespace, format_table(info), sparse=sparse, weights_section=weights_section,
+                           int4_form=int4_form)
 
 
 def header_for(args, namespace):
     """Loads args.model, applies the compression flags, emits; returns (Prepared, header text)."""
     prepared = pipeline.prepare(args)
     return prepared, header_for_model(prepared.model, namespace, getattr(args, "sparse", "auto"),
-                                      getattr(args, "weights_section", None))
+                                      getattr(args, "weights_section", None), getattr(args, "int4_form", "auto"))
 
 
 def run(args):

@@ -46,6 +46,9 @@ class OpSpec:
     #   "calibrated": output parameters from calibration; None: cannot be quantized.
     quantize: Optional[str] = None
     weight_axis: Optional[int] = None
+    # TFLM's kernel takes an INT4 filter (TensorType 17, unpacked to int8 before it runs): the
+    # reader accepts one, and --weight-bits 4 makes one (quantize.py).
+    int4_weights: bool = False
     fixed_output: Optional[tuple] = None
     # Pruning (prune.py): "synapses" (its weights can be pruned; CONV_2D and FULLY_CONNECTED
     # also lose whole output channels), "channelwise" (keeps channels apart: a neuron-pruning
@@ -64,6 +67,10 @@ class OpSpec:
     prune_neurons: Optional[Callable] = None
     prune_through: Optional[Callable] = None
     prune_shrink: Optional[Callable] = None
+    # prune_join(model, op) -> bool: the op's data inputs and its output are one channel space
+    # (an element-wise op over equal shapes, such as a residual ADD): prune.prune_neurons removes
+    # the same channels from all of them, and from every layer writing or reading them.
+    prune_join: Optional[Callable] = None
     fuses_activation: bool = False       # a separate RELU/RELU6 may be fused into it (ONNX import)
     # The output IS the input (its C++ op has `alias = true`: the arena gives both one buffer, as
     # for RESHAPE): True, or alias(model, op, plan) -> bool when it depends on the op's parameters.

@@ -80,6 +80,14 @@ def _finish(plan, raw):
     return np.clip(result, plan["act_min"], plan["act_max"])
 
 
+def prune_join_same_shape(model, op):
+    """Neuron pruning: an element-wise op of activations of the output's shape (no broadcast, no
+    constant operand) adds channel c to channel c: its inputs and output share their channels."""
+    out = model.tensors[op.outputs[0]].shape
+    inputs = [model.tensors[i] for i in op.inputs if i >= 0]
+    return len(inputs) >= 2 and all(t.data is None and tuple(t.shape) == tuple(out) for t in inputs)
+
+
 def prepare_add(ctx):
     return _prepare_add_sub(ctx, float_multipliers=False)
 
@@ -468,7 +476,7 @@ _ADD_SUB_FIELDS = [
 
 SPECS = [
     OpSpec("ADD", (11, "AddOptions", _ADD_SUB_FIELDS), prepare_add, run_add, emit_add_sub,
-           quantize="calibrated", fuses_activation=True, constant_operands=True),
+           quantize="calibrated", fuses_activation=True, constant_operands=True, prune_join=prune_join_same_shape),
     OpSpec("SUB", (28, "SubOptions", _ADD_SUB_FIELDS), prepare_sub, run_sub, emit_add_sub,
            quantize="calibrated", fuses_activation=True, constant_operands=True),
     OpSpec("MUL", (21, "MulOptions", _ACTIVATION_ONLY), prepare_mul, run_mul, emit_mul_div,

@@ -534,7 +534,9 @@ SPARSE_FORM_NAMES = {"dense": "dense", "unrolled": "unrolled", "compressed": "co
 def emit_fully_connected(e, op, plan, prefix, ins, outs):
     if op.options.get("weights_format", 0) not in (0, "DEFAULT"):
         e.fail(op, "shuffled weights formats are not supported (supported: DEFAULT)")
-    names, w = e.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1)
+    depth = e.model.tensors[op.inputs[1]].shape[-1]
+    names, w = e.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1,
+                               packed_int4_kernel=depth % 2 == 0)
     if len(w.shape) != 2:
         e.fail(op, f"weights of rank {len(w.shape)} (expected 2)")
     options = e.activation(op)
@@ -548,8 +550,12 @@ def emit_fully_connected(e, op, plan, prefix, ins, outs):
 
 
 def emit_conv_2d(e, op, plan, prefix, ins, outs, weights_layout=None):
+    shape = e.model.tensors[op.inputs[1]].shape
+    groups = e.model.tensors[op.inputs[0]].shape[-1] // max(shape[-1], 1)
+    packable = (weights_layout is None and len(shape) == 4 and groups == 1 and e.model.tensors[op.inputs[0]].dtype == "int8"
+                and shape[1] * shape[2] * shape[3] % 2 == 0)   # Conv2D's packed int4 kernel: even filter size
     names, w = e.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1,
-                               weights_data=weights_layout)
+                               weights_data=weights_layout, packed_int4_kernel=packable)
     if len(w.shape) != 4:
         e.fail(op, f"weights of rank {len(w.shape)} (expected 4, OHWI)")
     kernel_h, kernel_w = plan["kernel"]
@@ -700,7 +706,7 @@ _WEIGHTED = dict(data_inputs=1, weights=True, requant_table_bytes=_requant_bytes
 SPECS = [
     OpSpec("CONV_2D", (1, "Conv2DOptions", _CONV_2D_FIELDS), prepare_conv_2d, run_conv_2d,
            emit_conv_2d, macs=macs_conv_2d, params_text=params_conv, weight_axis=0,
-           prune_neurons=prune_input_conv_2d, **_WEIGHTED),
+           prune_neurons=prune_input_conv_2d, int4_weights=True, **_WEIGHTED),
     OpSpec("DEPTHWISE_CONV_2D", (2, "DepthwiseConv2DOptions", _DEPTHWISE_FIELDS),
            prepare_depthwise_conv_2d, run_depthwise_conv_2d, emit_depthwise_conv_2d,
            macs=macs_depthwise_conv_2d, params_text=params_conv, weight_axis=3,
@@ -708,7 +714,7 @@ SPECS = [
            **_WEIGHTED),
     OpSpec("FULLY_CONNECTED", (8, "FullyConnectedOptions", _FULLY_CONNECTED_FIELDS),
            prepare_fully_connected, run_fully_connected, emit_fully_connected,
-           macs=macs_fully_connected, weight_axis=0, prune_neurons=prune_input_fully_connected,
+           macs=macs_fully_connected, weight_axis=0, prune_neurons=prune_input_fully_connected, int4_weights=True,
            **_WEIGHTED),
     OpSpec("TRANSPOSE_CONV", (49, "TransposeConvOptions", _TRANSPOSE_CONV_FIELDS),
            prepare_transpose_conv, run_transpose_conv, emit_transpose_conv, data_inputs=(2,),

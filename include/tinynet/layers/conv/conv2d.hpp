@@ -9,6 +9,10 @@
 // Hybrid (float input and output, int8 weights): TFLite's conv.cc EvalHybrid (per-tensor or
 // equal scales: symmetric input quantization) or EvalHybridPerChannel (asymmetric); each batch's
 // input is quantized as the patch is gathered (core/hybrid.hpp); padded taps add nothing.
+//
+// int4 weights (core/int4.hpp): unpacked by the compiler (a std::array), the layer is the int8
+// layer; as a PackedInt4 (int8, no groups, an even filter size) they stay packed in flash and the
+// patch kernels unpack them in the inner loop (kernels/int4_dot.hpp), with the same bytes.
 #pragma once
 
 #include <array>
@@ -25,6 +29,7 @@
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
 #include "../../kernels/dot.hpp"
+#include "../../kernels/int4_dot.hpp"
 #include "../../kernels/x86_simd/conv2d.hpp"
 #include "geometry.hpp"
 
@@ -119,6 +124,31 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     static constexpr std::int16_t pad = 0;
     constexpr std::int16_t operator()(float x) const { return hybrid::centered<hybrid_inputs>(x, q); }
   };
+  // Packed int4 weights: the patch kernels read them packed (kernels/int4_dot.hpp).
+  static constexpr bool packed_int4 = is_packed_int4<std::remove_cvref_t<decltype(Weights)>>;
+  static_assert(!packed_int4 || (use_patch && patch_size % 2 == 0),
+                "tinynet::Conv2D: packed int4 weights need int8 tensors, no groups and an even filter size "
+                "(kernel_h * kernel_w * input channels); pass them unpacked (tinynet::unpack_int4)");
+  static constexpr int patch_index(int j) {
+    if constexpr (packed_int4) return kernels::int4_patch_position<patch_size>(j);
+    else return kernels::patch_position<patch_size>(j);
+  }
+  // acc[r] += dot(patch, weights of channel c + r), r < Rows; offset: the patch's
+  // kernels::int4_patch_offset (packed int4 weights only).
+  template <int Rows>
+  static constexpr void dot(const std::int16_t* patch, int c, [[maybe_unused]] std::int32_t offset, std::int32_t* acc) {
+    if constexpr (packed_int4) kernels::dot_rows_int4<patch_size, Rows, patch_size, Weights>(patch, c * patch_size, offset, acc);
+    else kernels::dot_rows<patch_size, Rows>(patch, &Weights[c * patch_size], acc);
+  }
+  static constexpr void dot_2x2(const std::int16_t* patch0, const std::int16_t* patch1, int c, [[maybe_unused]] const std::int32_t* offsets,
+                                std::int32_t* acc) {
+    if constexpr (packed_int4) kernels::dot_2x2_int4<patch_size, patch_size, Weights>(patch0, c * patch_size, offsets, acc);  // patch1 follows patch0
+    else kernels::dot_2x2<patch_size>(patch0, patch1, &Weights[c * patch_size], acc);
+  }
+  static constexpr std::int32_t offset_of([[maybe_unused]] const std::int16_t* patch) {
+    if constexpr (packed_int4) return kernels::int4_patch_offset<patch_size>(patch);
+    else return 0;
+  }
 
   // The receptive field of the output pixel whose window starts at (in_y0, in_x0), widened to
   // int16 by value (Widen or Centered) in the dot products' order.
@@ -131,9 +161,9 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
         const int x = in_x0 + kx * d_w;
         if (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) {
           const input_element* px = image + (y * in_w + x) * in_c;
-          for (int i = 0; i < filter_c; ++i, ++j) patch[kernels::patch_position<patch_size>(j)] = value(px[i]);
+          for (int i = 0; i < filter_c; ++i, ++j) patch[patch_index(j)] = value(px[i]);
         } else {
-          for (int i = 0; i < filter_c; ++i, ++j) patch[kernels::patch_position<patch_size>(j)] = Value::pad;
+          for (int i = 0; i < filter_c; ++i, ++j) patch[patch_index(j)] = Value::pad;
         }
       }
     }
@@ -174,18 +204,20 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // channels of a pass (kernels/dot.hpp, dot_2x2); an odd last pixel goes alone.
   static constexpr void run_patches(const input_element* image, output_element* out) {
     constexpr int pixels = out_h * out_w;
-    alignas(4) std::int16_t patch0[patch_size]{};  // (initialised: GCC cannot follow the permuted writes)
-    alignas(4) std::int16_t patch1[patch_size]{};
+    alignas(4) std::int16_t patches[2 * patch_size]{};  // (initialised: GCC cannot follow the permuted writes)
+    std::int16_t* const patch0 = patches;
+    std::int16_t* const patch1 = patches + patch_size;  // right after patch0 (the packed int4 kernel relies on it)
     int p = 0;
     for (; p + 2 <= pixels; p += 2) {
       gather_pixel(image, patch0, p);
       gather_pixel(image, patch1, p + 1);
+      const std::int32_t offsets[2] = {offset_of(patch0), offset_of(patch1)};
       output_element* dst0 = out + p * out_c;
       output_element* dst1 = dst0 + out_c;
       for (int c = 0; c + 2 <= out_c; c += 2) {
         const std::int32_t b0 = folded_bias[static_cast<std::size_t>(c)], b1 = folded_bias[static_cast<std::size_t>(c + 1)];
         std::int32_t acc[4] = {b0, b1, b0, b1};
-        kernels::dot_2x2<patch_size>(patch0, patch1, &Weights[c * patch_size], acc);
+        dot_2x2(patch0, patch1, c, offsets, acc);
         dst0[c] = requantize(acc[0], c);
         dst0[c + 1] = requantize(acc[1], c + 1);
         dst1[c] = requantize(acc[2], c);
@@ -194,24 +226,25 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       if constexpr (out_c % 2 != 0) {
         constexpr int c = out_c - 1;
         std::int32_t acc0[1] = {folded_bias[static_cast<std::size_t>(c)]}, acc1[1] = {folded_bias[static_cast<std::size_t>(c)]};
-        kernels::dot_rows<patch_size, 1>(patch0, &Weights[c * patch_size], acc0);
-        kernels::dot_rows<patch_size, 1>(patch1, &Weights[c * patch_size], acc1);
+        dot<1>(patch0, c, offsets[0], acc0);
+        dot<1>(patch1, c, offsets[1], acc1);
         dst0[c] = requantize(acc0[0], c);
         dst1[c] = requantize(acc1[0], c);
       }
     }
     if (p < pixels) {
       gather_pixel(image, patch0, p);
+      const std::int32_t offset = offset_of(patch0);
       output_element* dst = out + p * out_c;
       for (int c = 0; c + 2 <= out_c; c += 2) {
         std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(c)], folded_bias[static_cast<std::size_t>(c + 1)]};
-        kernels::dot_rows<patch_size, 2>(patch0, &Weights[c * patch_size], acc);
+        dot<2>(patch0, c, offset, acc);
         dst[c] = requantize(acc[0], c);
         dst[c + 1] = requantize(acc[1], c + 1);
       }
       if constexpr (out_c % 2 != 0) {
         std::int32_t acc[1] = {folded_bias[static_cast<std::size_t>(out_c - 1)]};
-        kernels::dot_rows<patch_size, 1>(patch0, &Weights[(out_c - 1) * patch_size], acc);
+        dot<1>(patch0, out_c - 1, offset, acc);
         dst[out_c - 1] = requantize(acc[0], out_c - 1);
       }
     }
@@ -263,11 +296,16 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
     if constexpr (use_patch) {
 #if TINYNET_HOST_SIMD
-      if (!std::is_constant_evaluated()) return host::Conv2D<Conv2D>::run(in, out);  // kernels/x86_simd/conv2d.hpp
+      if constexpr (!packed_int4)
+        if (!std::is_constant_evaluated()) return host::Conv2D<Conv2D>::run(in, out);  // kernels/x86_simd/conv2d.hpp
 #endif
       for (int b = 0; b < batches; ++b) run_patches(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
-      return;
+    } else {
+      run_pixels(in, out);
     }
+  }
+
+  static constexpr void run_pixels(const input_element* in, output_element* out) {
     for (int b = 0; b < batches; ++b) {
       const input_element* image = in + b * in_h * in_w * in_c;
       for (int oy = 0; oy < out_h; ++oy) {

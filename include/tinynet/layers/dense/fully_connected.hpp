@@ -13,6 +13,11 @@
 // Hybrid (float input and output, int8 weights): TFLite's fully_connected.cc EvalHybrid; each
 // input row is quantized (symmetric, or asymmetric with Options.asymmetric_quantize_inputs) as it
 // is widened into the patch (core/hybrid.hpp).
+//
+// int4 weights (core/int4.hpp): given as a std::array unpacked by the compiler, the layer is the
+// int8 layer; given as a PackedInt4, the weights stay packed in flash (half the bytes) and the
+// dense form unpacks them in its inner loop (kernels/int4_dot.hpp). The sparse forms read the
+// values at compile time and store them as they always do.
 #pragma once
 
 #include <array>
@@ -30,6 +35,7 @@
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
 #include "../../kernels/dot.hpp"
+#include "../../kernels/int4_dot.hpp"
 #include "../../kernels/x86_simd/dense.hpp"
 #include "compressed_rows.hpp"
 #include "unrolled_rows.hpp"
@@ -130,6 +136,38 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
     accumulate_block<Count>(patch, row, start, acc, [](input_element x) { return static_cast<std::int16_t>(x); });
   }
 
+  // Whether the weights are int4 packed two per byte (core/int4.hpp).
+  static constexpr bool packed_int4 = is_packed_int4<std::remove_cvref_t<decltype(Weights)>>;
+  static_assert(!packed_int4 || std::is_same_v<input_element, std::int8_t>,
+                "tinynet: packed int4 weights are for int8 FullyConnected layers");
+
+  // The dense form over packed int4 weights: the input row is widened in blocks (in the int4
+  // kernel's order), two units per pass, and the sums requantized at the end.
+  template <int Count>
+  static constexpr void accumulate_block_int4(std::int16_t* patch, const input_element* row, int start, std::int32_t* acc) {
+    for (int i = 0; i < Count; ++i) patch[kernels::int4_patch_position<Count>(i)] = row[start + i];
+    const std::int32_t offset = kernels::int4_patch_offset<Count>(patch);
+    int o = 0;
+    for (; o + 2 <= units; o += 2)
+      kernels::dot_rows_int4<Count, 2, input_depth, Weights>(patch, o * input_depth + start, offset, acc + o);
+    if (o < units) kernels::dot_rows_int4<Count, 1, input_depth, Weights>(patch, o * input_depth + start, offset, acc + o);
+  }
+
+  static constexpr void run_packed_int4(const input_element* in, output_element* out) {
+    static_assert(input_depth % 2 == 0, "tinynet: the packed int4 form needs an even input depth (each row "
+                                        "starting at a byte); pass the weights unpacked (tinynet::unpack_int4)");
+    for (int b = 0; b < batches; ++b) {
+      const input_element* row = in + b * input_depth;
+      alignas(4) std::int16_t patch[block]{};
+      std::int32_t acc[units];
+      for (int o = 0; o < units; ++o) acc[o] = folded_bias[static_cast<std::size_t>(o)];
+      int start = 0;
+      for (; start + block <= input_depth; start += block) accumulate_block_int4<block>(patch, row, start, acc);
+      if constexpr (tail > 0) accumulate_block_int4<tail>(patch, row, start, acc);
+      for (int o = 0; o < units; ++o) out[b * units + o] = requantize(acc[o], o);
+    }
+  }
+
   static constexpr void run(const input_element* in, output_element* out) {
     if constexpr (is_hybrid) {
       // Per row: its scale (one pass), then the int8 dot products block by block, scaled back.
@@ -144,6 +182,8 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
         if constexpr (tail > 0) accumulate_block<tail>(patch, row, start, acc, value);
         for (int o = 0; o < units; ++o) out[b * units + o] = plan::finish_hybrid(acc[o], o, q.scale);
       }
+    } else if constexpr (packed_int4 && sparse_form == SparseForm::dense) {
+      run_packed_int4(in, out);
     } else if constexpr (sparse_form == SparseForm::unrolled) {
       // Each row's dot product is written out and requantized at once.
       for (int b = 0; b < batches; ++b) {

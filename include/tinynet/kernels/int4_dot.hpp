@@ -1,0 +1,249 @@
+// Dot products over int4 weights that stay packed in flash (core/int4.hpp: TFLite's layout, two per
+// byte, low nibble first), for the packed forms of FullyConnected and Conv2D.
+//
+// On DSP cores one word holds eight weights n0..n7 (nibble k at bits 4k..4k+3), stored by the
+// compiler as u = n + 8 (0..15: core/int4.hpp flips each nibble's sign bit); masking with
+// 0x000F000F after shifting right by 0, 4, 8, 12 gives the halfword pairs (u0, u4), (u1, u5),
+// (u2, u6), (u3, u7), ready for SMLAD (one AND with a shifted operand each, no sign extension). The int16 patch of
+// inputs is therefore stored, per group of eight, as x0 x4 x1 x5 x2 x6 x3 x7
+// (int4_patch_position), and
+//     sum n x = sum u x - 8 sum x,
+// where 8 sum x (int4_patch_offset) is computed once per patch and shared by every row.
+// Elsewhere, and in constant evaluation, the patch is in plain order and a loop reads the nibbles
+// one by one (the offset is then 0 and unused).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "../core/int4.hpp"
+#include "../core/target.hpp"
+#include "arm_dsp/dot.hpp"
+#include "dot.hpp"
+#include "unroll.hpp"
+
+namespace tinynet::kernels {
+
+// Whether the int4 kernels read patches in their SIMD order (DSP cores at run time).
+constexpr bool int4_simd() {
+  if (std::is_constant_evaluated()) return false;
+  return TINYNET_ARM_DSP != 0;
+}
+
+// Where element j of a patch of Count values is stored for the int4 kernels (only full groups of
+// eight are permuted).
+template <int Count>
+constexpr int int4_patch_position(int j) {
+  if (!int4_simd() || j >= Count / 8 * 8) return j;
+  const int k = j & 7;  // 0..7 -> 0 2 4 6 1 3 5 7: the order x0 x4 x1 x5 x2 x6 x3 x7
+  return (j & ~7) | ((k & 3) << 1) | (k >> 2);
+}
+
+// 8 * the sum of the patch's values in full groups of eight: what the offset nibbles add (see
+// above); 0 where the kernels read the nibbles directly.
+template <int Count>
+constexpr std::int32_t int4_patch_offset(const std::int16_t* patch) {
+  if (!int4_simd()) return 0;
+  std::int32_t sum = 0;
+  for (int i = 0; i < Count / 8 * 8; ++i) sum += patch[i];
+  return 8 * sum;
+}
+
+#if TINYNET_ARM_DSP
+namespace arm_dsp {
+// One group of eight offset nibbles (a word u of a PackedInt4) splits into the halfword pairs
+// (u0, u4), (u1, u5), (u2, u6), (u3, u7): `and x, mask, u, lsr #4k`. In the asm blocks below, a
+// group of weights of both rows is read and multiplied with no instruction to spare (GCC 12
+// compiling the same in C hoists the loads and spills the sums); two groups per iteration.
+
+// acc[r] += sum_i w(r, i) * patch[i], i < Count, where row r's weights are the packed nibbles from
+// byte `bytes + r * RowBytes` on (each row starts at a byte); offset = int4_patch_offset(patch).
+template <int Count, int Rows, int RowBytes>
+[[gnu::always_inline]] inline void dot_rows_int4(const std::int16_t* patch, const std::uint8_t* bytes, std::int32_t offset,
+                                                 std::int32_t* acc) {
+  static_assert(Count < (1 << 16), "tinynet: the int4 kernel's int32 sums of (w + 8) * x are exact below 2^16 terms");
+  static_assert(2 * Count <= 4095 && RowBytes + 4 <= 4095, "tinynet: the int4 kernel's offsets are 12-bit immediates");
+  constexpr int groups = Count / 8;
+  const std::uint32_t mask = 0x000F000Fu;
+  std::uint32_t sums[2] = {0, 0};
+  const std::int16_t* p = patch;
+  const std::uint8_t* w = bytes;
+  // One group: words at w + W (row 0) and w + W + RowBytes (row 1), patch words from p + P.
+#define TINYNET_INT4_ROWS_GROUP(w0, w1, p0, p1, p2, p3)                                      \
+  "ldr %[u0], [%[w], #" w0 "]\n\t"                                                           \
+  "ldr %[q], [%[p], #" p0 "]\n\t"                                                            \
+  "and %[x], %[m], %[u0]\n\t"                                                                \
+  "smlad %[s0], %[q], %[x], %[s0]\n\t"                                                       \
+  "ldr %[u1], [%[w], #" w1 "]\n\t"                                                           \
+  "and %[x], %[m], %[u1]\n\t"                                                                \
+  "smlad %[s1], %[q], %[x], %[s1]\n\t"                                                       \
+  "ldr %[q], [%[p], #" p1 "]\n\t"                                                            \
+  "and %[x], %[m], %[u0], lsr #4\n\t"                                                        \
+  "smlad %[s0], %[q], %[x], %[s0]\n\t"                                                       \
+  "and %[x], %[m], %[u1], lsr #4\n\t"                                                        \
+  "smlad %[s1], %[q], %[x], %[s1]\n\t"                                                       \
+  "ldr %[q], [%[p], #" p2 "]\n\t"                                                            \
+  "and %[x], %[m], %[u0], lsr #8\n\t"                                                        \
+  "smlad %[s0], %[q], %[x], %[s0]\n\t"                                                       \
+  "and %[x], %[m], %[u1], lsr #8\n\t"                                                        \
+  "smlad %[s1], %[q], %[x], %[s1]\n\t"                                                       \
+  "ldr %[q], [%[p], #" p3 "]\n\t"                                                            \
+  "and %[x], %[m], %[u0], lsr #12\n\t"                                                       \
+  "smlad %[s0], %[q], %[x], %[s0]\n\t"                                                       \
+  "and %[x], %[m], %[u1], lsr #12\n\t"                                                       \
+  "smlad %[s1], %[q], %[x], %[s1]\n\t"
+#define TINYNET_INT4_ROWS_ASM(text, step_w, step_p)                                          \
+  do {                                                                                       \
+    std::uint32_t u0, u1, q, x;                                                              \
+    asm(text "adds %[w], %[w], #" step_w "\n\tadds %[p], %[p], #" step_p                     \
+        : [s0] "+r"(sums[0]), [s1] "+r"(sums[1]), [w] "+r"(w), [p] "+r"(p), [u0] "=&r"(u0),   \
+          [u1] "=&r"(u1), [q] "=&r"(q), [x] "=&r"(x)                                          \
+        : [m] "r"(mask), [r0] "i"(RowBytes), [r1] "i"(RowBytes + 4),                         \
+          "m"(*reinterpret_cast<const std::uint8_t(*)[static_cast<std::size_t>(RowBytes) + 4 * groups]>(bytes)), \
+          "m"(*reinterpret_cast<const std::int16_t(*)[Count]>(patch))                         \
+        : "cc");                                                                             \
+  } while (false)
+  if constexpr (Rows == 2) {
+    for (int g = 0; g + 2 <= groups; g += 2)
+      TINYNET_INT4_ROWS_ASM(TINYNET_INT4_ROWS_GROUP("0", "%c[r0]", "0", "4", "8", "12")
+                                TINYNET_INT4_ROWS_GROUP("4", "%c[r1]", "16", "20", "24", "28"), "8", "32");
+    if constexpr (groups % 2 != 0) TINYNET_INT4_ROWS_ASM(TINYNET_INT4_ROWS_GROUP("0", "%c[r0]", "0", "4", "8", "12"), "4", "16");
+  } else {
+    static_assert(Rows == 1);
+    for (int g = 0; g < groups; ++g) {
+      const std::uint32_t u = load_word(bytes + 4 * g);
+      const std::uint32_t p0 = load_word(patch + 8 * g), p1 = load_word(patch + 8 * g + 2);
+      const std::uint32_t p2 = load_word(patch + 8 * g + 4), p3 = load_word(patch + 8 * g + 6);
+      sums[0] = __smlad(p0, u & mask, sums[0]);
+      sums[0] = __smlad(p1, (u >> 4) & mask, sums[0]);
+      sums[0] = __smlad(p2, (u >> 8) & mask, sums[0]);
+      sums[0] = __smlad(p3, (u >> 12) & mask, sums[0]);
+    }
+  }
+#undef TINYNET_INT4_ROWS_ASM
+#undef TINYNET_INT4_ROWS_GROUP
+  for (int r = 0; r < Rows; ++r) {
+    std::int32_t total = static_cast<std::int32_t>(sums[r]) - offset;
+    if constexpr (Count % 8 != 0)
+      for (int i = groups * 8; i < Count; ++i)
+        total += static_cast<std::int32_t>(stored_int4_value(bytes[r * RowBytes + i / 2], i % 2)) * patch[i];
+    acc[r] += total;
+  }
+}
+
+// Two patches (two output pixels, the second `Count` values after the first; offsets their
+// int4_patch_offset) against two rows (two output channels, RowBytes apart):
+// acc = {pixel 0 row 0, pixel 0 row 1, pixel 1 row 0, pixel 1 row 1}. Each weight word is split
+// once for both pixels, each patch word loaded once for both rows.
+template <int Count, int RowBytes>
+[[gnu::always_inline]] inline void dot_2x2_int4(const std::int16_t* patches, const std::uint8_t* bytes,
+                                                const std::int32_t* offsets, std::int32_t* acc) {
+  static_assert(Count < (1 << 16), "tinynet: the int4 kernel's int32 sums of (w + 8) * x are exact below 2^16 terms");
+  static_assert(2 * Count + 28 <= 4095 && RowBytes + 4 <= 4095, "tinynet: the int4 kernel's offsets are 12-bit immediates");
+  constexpr int groups = Count / 8;
+  const std::uint32_t mask = 0x000F000Fu;
+  std::uint32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
+  const std::int16_t* p = patches;
+  const std::uint8_t* w = bytes;
+  // One group: words at w + W (row 0) and w + W + RowBytes (row 1); pixel 0's patch words at
+  // p + P, pixel 1's at p + 2 * Count + P. x serves both rows.
+#define TINYNET_INT4_2X2_STEP(shift, near, far)                                               \
+  "ldr %[q0], [%[p], #" near "]\n\t"                                                         \
+  "ldr %[q1], [%[p], #" far "]\n\t"                                                          \
+  "and %[x], %[m], %[u0]" shift "\n\t"                                                       \
+  "smlad %[a00], %[q0], %[x], %[a00]\n\t"                                                    \
+  "smlad %[a10], %[q1], %[x], %[a10]\n\t"                                                    \
+  "and %[x], %[m], %[u1]" shift "\n\t"                                                       \
+  "smlad %[a01], %[q0], %[x], %[a01]\n\t"                                                    \
+  "smlad %[a11], %[q1], %[x], %[a11]\n\t"
+#define TINYNET_INT4_2X2_GROUP(w0, w1, n0, n1, n2, n3, f0, f1, f2, f3)                        \
+  "ldr %[u0], [%[w], #" w0 "]\n\t"                                                           \
+  "ldr %[u1], [%[w], #" w1 "]\n\t"                                                           \
+  TINYNET_INT4_2X2_STEP("", n0, f0)                                                          \
+  TINYNET_INT4_2X2_STEP(", lsr #4", n1, f1)                                                  \
+  TINYNET_INT4_2X2_STEP(", lsr #8", n2, f2)                                                  \
+  TINYNET_INT4_2X2_STEP(", lsr #12", n3, f3)
+#define TINYNET_INT4_2X2_ASM(text, step_w, step_p)                                           \
+  do {                                                                                       \
+    std::uint32_t u0, u1, q0, q1, x;                                                         \
+    asm(text "adds %[w], %[w], #" step_w "\n\tadds %[p], %[p], #" step_p                     \
+        : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w),      \
+          [p] "+r"(p), [u0] "=&r"(u0), [u1] "=&r"(u1), [q0] "=&r"(q0), [q1] "=&r"(q1),         \
+          [x] "=&r"(x)                                                                        \
+        : [m] "r"(mask), [r0] "i"(RowBytes), [r1] "i"(RowBytes + 4), [c0] "i"(2 * Count),      \
+          [c1] "i"(2 * Count + 4), [c2] "i"(2 * Count + 8), [c3] "i"(2 * Count + 12),           \
+          [c4] "i"(2 * Count + 16), [c5] "i"(2 * Count + 20), [c6] "i"(2 * Count + 24),         \
+          [c7] "i"(2 * Count + 28),                                                           \
+          "m"(*reinterpret_cast<const std::uint8_t(*)[static_cast<std::size_t>(RowBytes) + 4 * groups]>(bytes)), \
+          "m"(*reinterpret_cast<const std::int16_t(*)[2 * Count]>(patches))                   \
+        : "cc");                                                                             \
+  } while (false)
+  for (int g = 0; g + 2 <= groups; g += 2)
+    TINYNET_INT4_2X2_ASM(TINYNET_INT4_2X2_GROUP("0", "%c[r0]", "0", "4", "8", "12", "%c[c0]", "%c[c1]", "%c[c2]", "%c[c3]")
+                             TINYNET_INT4_2X2_GROUP("4", "%c[r1]", "16", "20", "24", "28", "%c[c4]", "%c[c5]", "%c[c6]",
+                                                    "%c[c7]"),
+                         "8", "32");
+  if constexpr (groups % 2 != 0)
+    TINYNET_INT4_2X2_ASM(TINYNET_INT4_2X2_GROUP("0", "%c[r0]", "0", "4", "8", "12", "%c[c0]", "%c[c1]", "%c[c2]", "%c[c3]"),
+                         "4", "16");
+#undef TINYNET_INT4_2X2_ASM
+#undef TINYNET_INT4_2X2_GROUP
+#undef TINYNET_INT4_2X2_STEP
+  acc[0] += static_cast<std::int32_t>(a00) - offsets[0];
+  acc[1] += static_cast<std::int32_t>(a01) - offsets[0];
+  acc[2] += static_cast<std::int32_t>(a10) - offsets[1];
+  acc[3] += static_cast<std::int32_t>(a11) - offsets[1];
+  if constexpr (Count % 8 != 0) {
+    const std::int16_t* patch1 = patches + Count;
+    const std::uint8_t* row1 = bytes + RowBytes;
+    for (int i = groups * 8; i < Count; ++i) {
+      const std::int32_t v0 = stored_int4_value(bytes[i / 2], i % 2), v1 = stored_int4_value(row1[i / 2], i % 2);
+      acc[0] += v0 * patches[i];
+      acc[1] += v1 * patches[i];
+      acc[2] += v0 * patch1[i];
+      acc[3] += v1 * patch1[i];
+    }
+  }
+}
+}  // namespace arm_dsp
+#endif
+
+// acc[r] += sum_i Weights[first + r * Stride + i] * patch[i], i < Count, for Rows rows of the packed
+// int4 weights (a PackedInt4); offset = int4_patch_offset<Count>(patch). `first` and Stride must be
+// even (rows start at a byte).
+template <int Count, int Rows, int Stride, const auto& Weights>
+constexpr void dot_rows_int4(const std::int16_t* patch, int first, [[maybe_unused]] std::int32_t offset, std::int32_t* acc) {
+  static_assert(is_packed_int4<std::remove_cvref_t<decltype(Weights)>>);
+#if TINYNET_ARM_DSP
+  if (!std::is_constant_evaluated()) {
+    static_assert(Stride % 2 == 0, "tinynet: packed int4 rows start at a byte");
+    arm_dsp::dot_rows_int4<Count, Rows, Stride / 2>(patch, Weights.packed.data() + first / 2, offset, acc);
+    return;
+  }
+#endif
+  for (int r = 0; r < Rows; ++r) {
+    std::int32_t sum = 0;
+    const int row = first + r * Stride;
+    for (int i = 0; i < Count; ++i)
+      sum += static_cast<std::int32_t>(Weights[static_cast<std::size_t>(row + i)]) * patch[i];
+    acc[r] += sum;
+  }
+}
+
+// Two patches (`patches`, and Count values later the second; offsets their int4_patch_offset)
+// against rows `first` and `first + Stride` of packed int4 weights (as dot_2x2).
+template <int Count, int Stride, const auto& Weights>
+constexpr void dot_2x2_int4(const std::int16_t* patches, int first, const std::int32_t* offsets, std::int32_t* acc) {
+#if TINYNET_ARM_DSP
+  if (!std::is_constant_evaluated()) {
+    static_assert(Stride % 2 == 0, "tinynet: packed int4 rows start at a byte");
+    arm_dsp::dot_2x2_int4<Count, Stride / 2>(patches, Weights.packed.data() + first / 2, offsets, acc);
+    return;
+  }
+#endif
+  dot_rows_int4<Count, 2, Stride, Weights>(patches, first, offsets[0], acc);
+  dot_rows_int4<Count, 2, Stride, Weights>(patches + Count, first, offsets[1], acc + 2);
+}
+
+}  // namespace tinynet::kernels

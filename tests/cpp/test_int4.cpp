@@ -1,0 +1,173 @@
+// 4-bit weights (core/int4.hpp): the nibbles read as TFLite/TFLM read them, and a FullyConnected
+// over packed int4 weights gives the bytes of the same layer over the weights unpacked to int8.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstdint>
+
+#include <tinynet/tinynet.hpp>
+
+using namespace tinynet;
+using i8 = std::int8_t;
+
+namespace int4_test {
+
+// Written by hand: low nibble first; 0x8 is -8, 0xF is -1, 0x7 is 7.
+inline constexpr std::uint8_t bytes[4] = {0x87, 0xF0, 0x7F, 0x18};
+inline constexpr std::array<i8, 8> values = unpack_int4<8>(bytes);
+static_assert(values == std::array<i8, 8>{7, -8, 0, -1, -1, 7, -8, 1});
+inline constexpr auto packed = packed_int4<8>(bytes);
+static_assert(packed[0] == 7 && packed[1] == -8 && packed[3] == -1 && packed[5] == 7 && packed[7] == 1);
+static_assert(sizeof(packed) == 4);
+// An odd count: the last byte's high nibble is not a value.
+inline constexpr std::uint8_t odd_bytes[2] = {0x9A, 0x06};
+static_assert(unpack_int4<3>(odd_bytes) == std::array<i8, 3>{-6, -7, 6});
+
+// Packed bytes of Count pseudo-random nibbles.
+template <int Count>
+constexpr auto random_bytes(std::uint32_t seed) {
+  std::array<std::uint8_t, (Count + 1) / 2> b{};
+  for (auto& v : b) {
+    seed = seed * 1664525u + 1013904223u;
+    v = static_cast<std::uint8_t>(seed >> 20);
+  }
+  return b;
+}
+
+template <int Units, int Depth, int Batches, int InputZeroPoint>
+struct Case {
+  static constexpr auto raw = random_bytes<Units * Depth>(Units * 131u + Depth);
+  static constexpr PackedInt4<Units * Depth> packed_weights{raw};
+  static constexpr auto int8_weights = [] {
+    std::array<i8, Units * Depth> w{};
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = packed_weights[i];
+    return w;
+  }();
+  static constexpr auto bias = [] {
+    std::array<std::int32_t, Units> b{};
+    for (int o = 0; o < Units; ++o) b[static_cast<std::size_t>(o)] = (o * 977) % 2001 - 1000;
+    return b;
+  }();
+  static constexpr auto scales = [] {
+    std::array<float, Units> s{};
+    for (int o = 0; o < Units; ++o) s[static_cast<std::size_t>(o)] = 0.02f * static_cast<float>(1 + o % 3);
+    return s;
+  }();
+  static constexpr Quant in_q{0.05f, InputZeroPoint};
+  static constexpr Quant out_q{0.05f * 0.02f * (16.0f + Depth / 5.0f), 3};  // outputs spread over int8
+  struct in : Tensor<i8, Shape<Batches, Depth>, in_q> {};
+  struct out : Tensor<i8, Shape<Batches, Units>, out_q> {};
+  using packed_layer = FullyConnected<in, out, packed_weights, bias, scales, FullyConnectedOptions{Activation::relu}>;
+  using int8_layer = FullyConnected<in, out, int8_weights, bias, scales, FullyConnectedOptions{Activation::relu}>;
+  static constexpr auto input = [] {
+    std::array<i8, Batches * Depth> x{};
+    std::uint32_t s = 77u + Depth;
+    for (auto& v : x) {
+      s = s * 1103515245u + 12345u;
+      v = static_cast<i8>(s >> 16);
+    }
+    return x;
+  }();
+  template <class Layer>
+  static constexpr std::array<i8, Batches * Units> run() {
+    std::array<i8, Batches * Units> y{};
+    Layer::run(input.data(), y.data());
+    return y;
+  }
+};
+
+template <class C>
+void check_case() {
+  static_assert(C::packed_layer::packed_int4 && !C::int8_layer::packed_int4);
+  static_assert(C::packed_layer::sparse_form == SparseForm::dense);
+  // Half the weight bytes (rounded up), the same folded bias and multipliers.
+  static_assert(C::int8_layer::weight_bytes - C::packed_layer::weight_bytes == sizeof(C::int8_weights) - sizeof(C::raw));
+  constexpr auto at_compile_time = C::template run<typename C::packed_layer>();
+  const auto packed = C::template run<typename C::packed_layer>();
+  const auto unpacked = C::template run<typename C::int8_layer>();
+  CHECK(packed == unpacked);
+  CHECK(at_compile_time == unpacked);
+  int distinct = 0;  // the case is not degenerate: outputs vary
+  for (std::size_t i = 1; i < unpacked.size(); ++i) distinct += unpacked[i] != unpacked[0];
+  INFO("units " << C::packed_layer::units << " depth " << C::packed_layer::input_depth << " first " << int(unpacked[0]));
+  CHECK(distinct > 0);
+}
+
+}  // namespace int4_test
+
+TEST_CASE("int4: a packed FullyConnected gives the bytes of the int8 layer with the unpacked weights") {
+  int4_test::check_case<int4_test::Case<5, 16, 1, -3>>();   // odd units, two groups of eight
+  int4_test::check_case<int4_test::Case<4, 12, 2, 5>>();    // a tail of four after one group, two batches
+  int4_test::check_case<int4_test::Case<6, 640, 1, 7>>();    // blocks of 512 and 128 (ad01's first depth)
+  int4_test::check_case<int4_test::Case<3, 2, 1, -128>>();  // no full group
+}
+
+namespace int4_test {
+// A Conv2D over packed int4 weights against the same layer over the weights unpacked to int8:
+// SAME padding (border taps read the zero point), stride 2, an odd channel count, and a filter
+// size (3 * 3 * 6 = 54) with a tail after six groups of eight.
+template <int OutC, int InC, int K, int Stride>
+struct ConvCase {
+  static constexpr int count = OutC * K * K * InC;
+  static constexpr auto raw = random_bytes<count>(OutC * 17u + InC);
+  static constexpr PackedInt4<count> packed_weights{raw};
+  static constexpr auto int8_weights = [] {
+    std::array<i8, count> w{};
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = packed_weights[i];
+    return w;
+  }();
+  static constexpr auto bias = [] {
+    std::array<std::int32_t, OutC> b{};
+    for (int o = 0; o < OutC; ++o) b[static_cast<std::size_t>(o)] = (o * 613) % 1501 - 750;
+    return b;
+  }();
+  static constexpr auto scales = [] {
+    std::array<float, OutC> s{};
+    for (int o = 0; o < OutC; ++o) s[static_cast<std::size_t>(o)] = 0.02f * static_cast<float>(1 + o % 4);
+    return s;
+  }();
+  static constexpr Quant in_q{0.05f, -9};
+  static constexpr Quant out_q{0.05f * 0.02f * (16.0f + K * K * InC / 5.0f), 4};
+  static constexpr int size = 7, out_size = (size + Stride - 1) / Stride;
+  struct in : Tensor<i8, Shape<1, size, size, InC>, in_q> {};
+  struct out : Tensor<i8, Shape<1, out_size, out_size, OutC>, out_q> {};
+  static constexpr Conv2DOptions options{.kernel_h = K, .kernel_w = K, .stride_h = Stride, .stride_w = Stride,
+                                         .padding = Padding::same, .activation = Activation::relu6};
+  using packed_layer = Conv2D<in, out, packed_weights, bias, scales, options>;
+  using int8_layer = Conv2D<in, out, int8_weights, bias, scales, options>;
+  static constexpr auto input = [] {
+    std::array<i8, size * size * InC> x{};
+    std::uint32_t s = 5u + InC;
+    for (auto& v : x) {
+      s = s * 1103515245u + 12345u;
+      v = static_cast<i8>(s >> 16);
+    }
+    return x;
+  }();
+  template <class Layer>
+  static constexpr std::array<i8, out_size * out_size * OutC> run() {
+    std::array<i8, out_size * out_size * OutC> y{};
+    Layer::run(input.data(), y.data());
+    return y;
+  }
+};
+
+template <class C>
+void check_conv() {
+  static_assert(C::packed_layer::packed_int4 && !C::int8_layer::packed_int4);
+  static_assert(C::int8_layer::weight_bytes - C::packed_layer::weight_bytes == sizeof(C::int8_weights) - sizeof(C::raw));
+  constexpr auto at_compile_time = C::template run<typename C::packed_layer>();
+  const auto packed = C::template run<typename C::packed_layer>();
+  const auto unpacked = C::template run<typename C::int8_layer>();
+  CHECK(packed == unpacked);
+  CHECK(at_compile_time == unpacked);
+  int distinct = 0;
+  for (std::size_t i = 1; i < unpacked.size(); ++i) distinct += unpacked[i] != unpacked[0];
+  CHECK(distinct > 2);
+}
+}  // namespace int4_test
+
+TEST_CASE("int4: a packed Conv2D gives the bytes of the int8 layer with the unpacked weights") {
+  int4_test::check_conv<int4_test::ConvCase<5, 6, 3, 2>>();   // 54 per channel: six groups and a tail of six
+  int4_test::check_conv<int4_test::ConvCase<4, 16, 1, 1>>();  // pointwise, two groups of eight
+}
