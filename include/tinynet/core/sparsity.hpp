@@ -65,5 +65,23 @@ constexpr int count_nonzeros(const Array& weights, int begin, int end) {
   return count;
 }
 
+// Where the sparse kernels (layers/dense/unrolled_rows.hpp, compressed_rows.hpp) find element i of
+// row o: its index in the weight array and the input column it multiplies. A FullyConnected
+// layer, and a Conv2D over its receptive field, are row-major ([rows][depth], column i). Any
+// layout works whose columns do not decrease along a row (DepthwiseConv2D: layers/conv/sparse_conv.hpp).
+template <int Depth>
+struct RowMajor {
+  static constexpr int weight(int o, int i) { return o * Depth + i; }
+  static constexpr int column(int, int i) { return i; }
+};
+
+// Non-zero entries of row o, elements [0, depth), in a layout.
+template <class Layout, class Array>
+constexpr int count_row_nonzeros(const Array& weights, int o, int depth) {
+  int count = 0;
+  for (int i = 0; i < depth; ++i) count += weights[Layout::weight(o, i)] != 0 ? 1 : 0;
+  return count;
+}
+
 }  // namespace sparsity
 }  // namespace tinynet

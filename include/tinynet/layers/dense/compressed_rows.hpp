@@ -16,7 +16,9 @@
 
 namespace tinynet::kernels {
 
-template <const auto& Weights, int Units, int Depth>
+// Element i of row o is Weights[Layout::weight(o, i)] at input column Layout::column(o, i)
+// (core/sparsity.hpp; row-major by default; columns must not decrease along a row).
+template <const auto& Weights, int Units, int Depth, class Layout = sparsity::RowMajor<Depth>>
 struct CompressedRows {
   static constexpr int max_step = 255;
   // Rows are padded with entries (value 0, step 0) to a multiple of `group` entries, so the
@@ -28,10 +30,11 @@ struct CompressedRows {
     int entries = 0;
     int previous = 0;  // column of the previous entry (0 before the first)
     for (int i = 0; i < Depth; ++i) {
-      if (Weights[o * Depth + i] == 0) continue;
-      const int gap = i - previous;
+      if (Weights[Layout::weight(o, i)] == 0) continue;
+      const int column = Layout::column(o, i);
+      const int gap = column - previous;
       entries += 1 + (gap > max_step ? (gap - 1) / max_step : 0);
-      previous = i;
+      previous = column;
     }
     return (entries + group - 1) / group * group;
   }
@@ -62,13 +65,14 @@ struct CompressedRows {
       const std::size_t row_end = k + static_cast<std::size_t>(row_entries(o));
       int previous = 0;
       for (int i = 0; i < Depth; ++i) {
-        const std::int8_t w = Weights[o * Depth + i];
+        const std::int8_t w = Weights[Layout::weight(o, i)];
         if (w == 0) continue;
-        for (; i - previous > max_step; previous += max_step, ++k) out.steps[k] = max_step;  // fillers
+        const int column = Layout::column(o, i);
+        for (; column - previous > max_step; previous += max_step, ++k) out.steps[k] = max_step;  // fillers
         out.values[k] = w;
-        out.steps[k] = static_cast<std::uint8_t>(i - previous);
+        out.steps[k] = static_cast<std::uint8_t>(column - previous);
         ++k;
-        previous = i;
+        previous = column;
       }
       k = row_end;
     }

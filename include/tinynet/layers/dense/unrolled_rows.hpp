@@ -47,7 +47,9 @@ constexpr void for_each_index(F f) {
   detail_unrolled::call_chunks<N>(f, std::make_index_sequence<(N + fold_chunk - 1) / fold_chunk>{});
 }
 
-template <const auto& Weights, int Units, int Depth>
+// Element i of row o is Weights[Layout::weight(o, i)] and multiplies x[Layout::column(o, i)]
+// (core/sparsity.hpp; row-major by default).
+template <const auto& Weights, int Units, int Depth, class Layout = sparsity::RowMajor<Depth>>
 struct UnrolledRows {
   static constexpr int nonzeros = sparsity::count_nonzeros(Weights, 0, Units * Depth);
 
@@ -67,7 +69,7 @@ struct UnrolledRows {
     std::array<int, Units + 1> start{};
     for (int o = 0; o < Units; ++o)
       start[static_cast<std::size_t>(o + 1)] =
-          start[static_cast<std::size_t>(o)] + sparsity::count_nonzeros(Weights, o * Depth, (o + 1) * Depth);
+          start[static_cast<std::size_t>(o)] + sparsity::count_row_nonzeros<Layout>(Weights, o, Depth);
     return start;
   }();
 
@@ -76,10 +78,9 @@ struct UnrolledRows {
   static constexpr std::array<Term, static_cast<std::size_t>(nonzeros)> terms = [] {
     std::array<Term, static_cast<std::size_t>(nonzeros)> out{};
     for (int o = 0; o < Units; ++o) {
-      const int row = o * Depth;  // (an index: GCC 12 rejects pointer arithmetic into a constexpr std::array here)
       int first_of[130]{};  // first_of[129 - m]: where magnitude m starts within the row
       for (int i = 0; i < Depth; ++i) {
-        const int w = Weights[row + i];
+        const int w = Weights[Layout::weight(o, i)];
         if (w != 0) ++first_of[129 - (w < 0 ? -w : w)];
       }
       for (int m = 0, at = row_start[static_cast<std::size_t>(o)]; m < 130; ++m) {
@@ -88,10 +89,10 @@ struct UnrolledRows {
         at += count;
       }
       for (int i = 0; i < Depth; ++i) {
-        const int w = Weights[row + i];
+        const int w = Weights[Layout::weight(o, i)];
         if (w == 0) continue;
         const int magnitude = w < 0 ? -w : w;
-        out[static_cast<std::size_t>(first_of[129 - magnitude]++)] = Term{i, w < 0 ? -1 : 1, magnitude};
+        out[static_cast<std::size_t>(first_of[129 - magnitude]++)] = Term{Layout::column(o, i), w < 0 ? -1 : 1, magnitude};
       }
       // step = m_k - m_{k+1}
       const int end = row_start[static_cast<std::size_t>(o + 1)];
