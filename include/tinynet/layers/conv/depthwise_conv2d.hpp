@@ -121,8 +121,8 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   // pixels read the input in place; border pixels read a copy of their window (run_sparse).
   static constexpr int nonzero_weights = sparsity::count_nonzeros(Weights, 0, array_size<Weights>);
   static constexpr SparseForm sparse_form =
-      sparsity::choose(Options.sparse_form, std::is_same_v<input_element, std::int8_t>, nonzero_weights,
-                       static_cast<long long>(array_size<Weights>));
+      sparsity::choose(sparsity::LayerKind::depthwise, Options.sparse_form, std::is_same_v<input_element, std::int8_t>,
+                       nonzero_weights, static_cast<long long>(array_size<Weights>));
   static constexpr bool sparse = sparse_form != SparseForm::dense;
   struct ChannelTaps {
     static constexpr int weight(int c, int t) { return t * out_c + c; }
@@ -156,12 +156,16 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
       for (int t = 0; t < taps; ++t) {
         const int y = in_y0 + (t / k_w) * d_h, xx = in_x0 + (t % k_w) * d_w;
         std::int8_t* to = window + tap_offsets[static_cast<std::size_t>(t)];
-        if (y >= 0 && y < in_h && xx >= 0 && xx < in_w) {
-          const input_element* from = image + (y * in_w + xx) * in_c;
-          for (int c = 0; c < in_c; ++c) to[c] = from[c];
-        } else {
-          for (int c = 0; c < in_c; ++c) to[c] = static_cast<std::int8_t>(In::zero_point);
+        const bool inside = y >= 0 && y < in_h && xx >= 0 && xx < in_w;
+        const input_element* from = inside ? image + (y * in_w + xx) * in_c : padding_row.data();
+        if constexpr (in_c % 4 == 0) {
+          if (!std::is_constant_evaluated()) {
+            // Four channels per load and store (unaligned word accesses; no aliasing issue).
+            for (int c = 0; c < in_c; c += 4) __builtin_memcpy(to + c, from + c, 4);
+            continue;
+          }
         }
+        for (int c = 0; c < in_c; ++c) to[c] = from[c];
       }
     }
     sparse_rows::run(x, [out](int c, std::int32_t dot) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "../../core/sparsity.hpp"
+#include "../../core/target.hpp"
 #include "../../kernels/unroll.hpp"
 
 namespace tinynet::kernels {
@@ -104,6 +105,41 @@ struct CompressedRows {
         value += group;
       }
       acc[r] = sum;
+      entry += static_cast<std::size_t>(groups_in_row * group);
+    }
+  }
+
+  // The same walk over paired inputs: pairs[c] holds column c of two inputs, the first in the
+  // low 16 bits, the second in the high (UnrolledRows::pack_pair); acc0[r] and acc1[r] receive
+  // row first_row + r's dot products with each. One load of a pair serves both (SMLABB, SMLATB).
+  TINYNET_NOINLINE static constexpr void run_pairs(const std::int32_t* pairs, int first_row, int rows, std::int32_t* acc0,
+                                                   std::int32_t* acc1, std::size_t& entry) {
+    const std::int8_t* value = tables.values.data() + entry;
+    const std::uint8_t* step = tables.steps.data() + entry;
+    for (int r = 0; r < rows; ++r) {
+      const int groups_in_row = groups[static_cast<std::size_t>(first_row + r)];
+      int column = 0;
+      std::int32_t sum0 = 0, sum1 = 0;
+      for (int g = groups_in_row; g > 0; --g) {
+        TINYNET_UNROLL
+        for (int j = 0; j < group; ++j) {
+          column += step[j];
+          const std::int32_t v = pairs[column], w = value[j];
+#if TINYNET_ARM_DSP
+          if (!std::is_constant_evaluated()) {
+            sum0 = __smlabb(v, w, sum0);
+            sum1 = __smlatb(v, w, sum1);
+            continue;
+          }
+#endif
+          sum0 += w * static_cast<std::int16_t>(v & 0xFFFF);
+          sum1 += w * (v >> 16);
+        }
+        step += group;
+        value += group;
+      }
+      acc0[r] = sum0;
+      acc1[r] = sum1;
       entry += static_cast<std::size_t>(groups_in_row * group);
     }
   }

@@ -51,6 +51,27 @@ struct SparseRows {
       }
     }
   }
+
+  // Two inputs at once, paired column by column (pack_pair): finish(o, dot of row o with the
+  // first input, dot with the second). Each pair load serves both inputs (UnrolledRows::run_pairs,
+  // CompressedRows::run_pairs).
+  static constexpr std::int32_t pack_pair(std::int8_t first, std::int8_t second) { return unrolled::pack_pair(first, second); }
+
+  template <class Finish>
+  static constexpr void run_pairs(const std::int32_t* pairs, Finish finish) {
+    if constexpr (Form == SparseForm::unrolled) {
+      unrolled::run_pairs(pairs, finish);
+    } else {
+      constexpr int rows_per_pass = Units < 32 ? Units : 32;
+      std::size_t entry = 0;
+      for (int o = 0; o < Units; o += rows_per_pass) {
+        const int rows = Units - o < rows_per_pass ? Units - o : rows_per_pass;
+        std::int32_t acc0[rows_per_pass], acc1[rows_per_pass];
+        compressed::run_pairs(pairs, o, rows, acc0, acc1, entry);
+        for (int r = 0; r < rows; ++r) finish(o + r, acc0[r], acc1[r]);
+      }
+    }
+  }
 };
 
 }  // namespace tinynet::kernels
