@@ -57,22 +57,19 @@ constexpr SparseForm choose(SparseForm requested, bool has_sparse_kernels, long 
   return SparseForm::dense;
 }
 
-// Convolutions (Conv2D, DepthwiseConv2D: layers/conv/) run their rows once per output pixel, and
-// their dense kernels are faster per weight than FullyConnected's (Cortex-M4, kws: about 1.75
-// instructions per MAC for a 1x1 Conv2D against 9 per non-zero for `compressed`), so `compressed`
-// pays only at a lower density: `conv_compressed_max_density`. A DepthwiseConv2D row is one
-// channel's taps (9 for 3x3): too short for the compressed walk, which it never gets automatically.
-inline constexpr Fraction conv_compressed_max_density{1, 8};
-
+// Conv2D and DepthwiseConv2D (layers/conv/) run their rows once per output pixel (a Conv2D two
+// pixels per pass). Measured on Cortex-M4 (kws pruned 80 %, docs/sparsity.md): a 1x1 Conv2D in
+// `compressed` takes 0.73x the dense instructions, so Conv2D follows the rule above; a
+// DepthwiseConv2D row is one channel's taps (9 for 3x3), too short for the compressed walk
+// (1.6x the dense instructions), so the automatic rule never picks `compressed` for it.
 enum class LayerKind { fully_connected, conv, depthwise };
 
-// The automatic rule for a kind of layer: the rule above, with the convolutions' compressed limit.
 constexpr SparseForm choose(LayerKind kind, SparseForm requested, bool has_sparse_kernels, long long nonzeros,
                             long long total) {
   const SparseForm form = choose(requested, has_sparse_kernels, nonzeros, total);
-  if (requested != SparseForm::automatic || form != SparseForm::compressed || kind == LayerKind::fully_connected)
-    return form;
-  return kind == LayerKind::conv && at_most(nonzeros, total, conv_compressed_max_density) ? form : SparseForm::dense;
+  if (requested == SparseForm::automatic && kind == LayerKind::depthwise && form == SparseForm::compressed)
+    return SparseForm::dense;
+  return form;
 }
 
 // Non-zero entries of weights[begin, end) (any element type).
