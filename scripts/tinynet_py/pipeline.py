@@ -78,12 +78,18 @@ def add_compression_arguments(parser):
                             "layer, smallest magnitude first (e.g. 0.75)")
     group.add_argument("--prune-scope", choices=("layer", "global"), default="layer",
                        help="--prune-synapses per layer (default) or with one threshold over all layers")
+    group.add_argument("--prune-pattern", metavar="PATTERN",
+                       help="prune the weights in a pattern along the input channels, per layer: N:M "
+                            "keeps the N largest of every M consecutive weights (2:4 zeroes 50%%, 1:4 "
+                            "75%%; --prune-synapses may be left out), blockK zeroes whole K-wide blocks, "
+                            "the --prune-synapses fraction of them (e.g. block4); see docs/sparsity.md")
     group.add_argument("--prune-neurons", type=float, default=0.0, metavar="FRACTION",
                        help="remove this fraction of the output neurons/channels of each layer that "
                             "feeds one other weighted layer (smallest L2 norm first), shrinking both; the "
                             "layers of a residual block (joined by ADD) lose the same channels as a group")
     group.add_argument("--sparse", choices=SPARSE_FORMS, default="auto",
-                       help="kernel form of fully-connected layers: auto (by size and density), dense, "
+                       help="kernel form of the int8 fully-connected, conv and depthwise layers: auto (by "
+                            "size and density), dense, "
                             "unrolled (only non-zero multiply-accumulates, in code), compressed "
                             "(non-zero values and positions in flash)")
     group.add_argument("--eval", metavar="DATA.npz",
@@ -123,6 +129,12 @@ def prepare(args, progress=_progress):
     notes = []
     quantize_path = getattr(args, "quantize", None)
     synapses = getattr(args, "prune_synapses", 0.0) or 0.0
+    pattern = getattr(args, "prune_pattern", None)
+    if pattern:
+        if getattr(args, "prune_scope", "layer") != "layer":
+            raise UsageError(args.model, "--prune-pattern prunes each layer on its own: it does not take "
+                                           "--prune-scope global")
+        synapses = prune.pattern_fraction(pattern, synapses)
     neurons = getattr(args, "prune_neurons", 0.0) or 0.0
     data_layout = getattr(args, "data_layout", "auto")
     weight_bits = getattr(args, "weight_bits", 8) or 8
@@ -160,11 +172,15 @@ def prepare(args, progress=_progress):
                              "or be part of a residual group)")
             label.append(f"neurons {neurons:g}")
         if synapses:
-            progress(f"pruning {synapses:.0%} of the weights ({args.prune_scope})")
-            pruned, rows = prune.prune_synapses(pruned, synapses, getattr(args, "prune_scope", "layer"))
+            if pattern:
+                progress(f"pruning {synapses:.0%} of the weights in the pattern {pattern}")
+                pruned, rows = prune.prune_pattern(pruned, synapses, pattern)
+            else:
+                progress(f"pruning {synapses:.0%} of the weights ({args.prune_scope})")
+                pruned, rows = prune.prune_synapses(pruned, synapses, getattr(args, "prune_scope", "layer"))
             for r in rows:
                 notes.append(f"op {r['op']} {r['opcode']}: {r['nonzero_after']}/{r['weights']} weights non-zero")
-            label.append(f"synapses {synapses:g}")
+            label.append(f"synapses {synapses:g}" + (f" pattern {pattern}" if pattern else ""))
         if quantize_path:
             from .quantize import quantize_model
             pruned = quantize_model(pruned, samples, progress, weight_bits)

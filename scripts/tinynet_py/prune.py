@@ -293,3 +293,89 @@ def prune_neurons(model, fraction):
                      "units_after": int(keep.size), "consumer": consumer.index})
     return result, rows
 
+
+
+# ---- structured synapse pruning (--prune-pattern) ---------------------------------------------
+# Patterns along the last weight axis: the input channels of CONV_2D (OHWI) and FULLY_CONNECTED
+# ([units][inputs]), the channels of DEPTHWISE_CONV_2D ([1][kh][kw][channels]).
+#   N:M     in every M consecutive weights keep the N of largest magnitude (a shorter last group of
+#           r < M weights keeps min(r, N)): 1 - N/M of the weights are zeroed;
+#   blockK  zero whole K-wide blocks (per output channel and tap), the given fraction of each
+#           layer's blocks, smallest L2 norm first.
+
+def parse_pattern(text):
+    """'2:4' -> ('n:m', 2, 4); 'block4' -> ('block', 4, 0); anything else is a usage error."""
+    text = (text or "").strip()
+    if text.startswith("block") and text[5:].isdigit() and int(text[5:]) >= 2:
+        return ("block", int(text[5:]), 0)
+    parts = text.split(":")
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        n, m = int(parts[0]), int(parts[1])
+        if 1 <= n < m <= 16:
+            return ("n:m", n, m)
+    raise UsageError(None, f"--prune-pattern must be N:M with 1 <= N < M <= 16 (e.g. 2:4, 1:4) or blockK "
+                           f"with K >= 2 (e.g. block4), got '{text}'")
+
+
+def pattern_fraction(pattern, fraction):
+    """The fraction of the weights a pattern zeroes: N:M fixes it (1 - N/M; a --prune-synapses
+    given with it must be that value), blockK takes --prune-synapses."""
+    kind, n, m = parse_pattern(pattern)
+    if kind == "block":
+        _check_fraction(fraction, "--prune-synapses")
+        if fraction <= 0:
+            raise UsageError(None, f"--prune-pattern {pattern} needs --prune-synapses F (the fraction of blocks to zero)")
+        return fraction
+    implied = 1.0 - n / m
+    if fraction and abs(fraction - implied) > 1e-9:
+        raise UsageError(None, f"--prune-pattern {pattern} zeroes {implied:g} of the weights: give "
+                               f"--prune-synapses {implied:g} or leave it out")
+    return implied
+
+
+def _groups_keep(magnitude, size, keep_in_group):
+    """Keep mask over groups of `size` along the last axis: per group, the `keep_in_group`
+    largest (ties by position). The last, shorter group is padded with magnitudes below any."""
+    last = magnitude.shape[-1]
+    rows = magnitude.reshape(-1, last)
+    padded_len = -(-last // size) * size
+    padded = np.full((rows.shape[0], padded_len), -1.0)
+    padded[:, :last] = rows
+    groups = padded.reshape(rows.shape[0], -1, size)
+    order = np.argsort(-groups, axis=-1, kind="stable")
+    keep = np.zeros(groups.shape, bool)
+    np.put_along_axis(keep, order[..., :keep_in_group], True, axis=-1)
+    return keep.reshape(rows.shape[0], padded_len)[:, :last].reshape(magnitude.shape)
+
+
+def _blocks_keep(magnitude, size, fraction):
+    """Keep mask zeroing floor(fraction * blocks) whole `size`-wide blocks along the last axis,
+    smallest L2 norm first (ties by position)."""
+    last = magnitude.shape[-1]
+    rows = magnitude.reshape(-1, last)
+    padded_len = -(-last // size) * size
+    padded = np.zeros((rows.shape[0], padded_len))
+    padded[:, :last] = rows
+    norms = np.sqrt((padded.reshape(rows.shape[0], -1, size) ** 2).sum(axis=-1))
+    block_keep = _keep_mask(norms, fraction)
+    keep = np.repeat(block_keep, size, axis=-1)
+    return keep[:, :last].reshape(magnitude.shape)
+
+
+def prune_pattern(model, fraction, pattern):
+    """--prune-synapses with --prune-pattern: every weighted layer pruned in the pattern (per layer)."""
+    kind, n, m = parse_pattern(pattern)
+    fraction = pattern_fraction(pattern, fraction)
+    result = copy.deepcopy(model)
+    rows = []
+    for op in result.ops:
+        if op.opcode not in WEIGHTED:
+            continue
+        w = result.tensors[op.inputs[1]]
+        magnitude = np.abs(_real_weights(w))
+        before = int(np.count_nonzero(w.data))
+        keep = _groups_keep(magnitude, m, n) if kind == "n:m" else _blocks_keep(magnitude, n, fraction)
+        w.data = np.where(keep, w.data, 0).astype(w.data.dtype)
+        rows.append({"op": op.index, "opcode": op.opcode, "weights": int(w.data.size),
+                     "nonzero_before": before, "nonzero_after": int(np.count_nonzero(w.data))})
+    return result, rows

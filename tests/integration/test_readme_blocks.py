@@ -153,3 +153,22 @@ def test_readme_sparsity_table_is_what_the_script_writes():
     text = README.read_text()
     begin = text.index("<!-- sparsity-table:begin -->\n") + len("<!-- sparsity-table:begin -->\n")
     assert text[begin:text.index("<!-- sparsity-table:end -->")] == module.readme_table(results) + "\n"
+
+
+def test_sparse_conv_tables_are_what_the_script_writes():
+    """README's and docs/sparsity.md's sparse-convolution tables are bench/sparse_conv.py
+    --write-docs's output from bench/sparse_conv_results.json, not typed by hand."""
+    pytest.importorskip("numpy")
+    import importlib.util
+    import json
+    import sys
+    sys.path.insert(0, str(ROOT / "bench"))
+    spec = importlib.util.spec_from_file_location("sparse_conv", ROOT / "bench" / "sparse_conv.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = json.loads((ROOT / "bench" / "sparse_conv_results.json").read_text())
+    for path, expected in ((README, module.markdown(results)),
+                           (ROOT / "docs" / "sparsity.md", module.markdown(results) + "\n\n" + module.targets(results))):
+        text = path.read_text()
+        begin = text.index("<!-- sparse-conv-table:begin -->\n") + len("<!-- sparse-conv-table:begin -->\n")
+        assert text[begin:text.index("<!-- sparse-conv-table:end -->")] == expected + "\n", path

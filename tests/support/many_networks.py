@@ -112,18 +112,20 @@ class HostProgram:
     """One host program for many generated networks, compiled (cached) by the tests' compiler
     ($TINYNET_CXX, $CXX or g++) with runner.HOST_FLAGS and $TINYNET_CXXFLAGS, as `tinynet run`
     compiles one. `models` are ir.Models; network k is models[k]. Raises CompileError with the
-    compiler's message if the program does not compile."""
+    compiler's message if the program does not compile. `sparse`: the --sparse form of each
+    model (default: 'auto' for all)."""
 
     class CompileError(Exception):
         pass
 
-    def __init__(self, prefix, models):
+    def __init__(self, prefix, models, sparse=None):
         from tinynet_py import emit
         self.models = list(models)
+        forms = list(sparse) if sparse is not None else ["auto"] * len(self.models)
         networks, texts = [], []
         for k, model in enumerate(self.models):
             namespace = f"{prefix.replace('-', '_')}_{k}"   # unique; a double underscore is reserved in C++
-            texts.append(emit.generate_header(model, namespace))
+            texts.append(emit.generate_header(model, namespace, sparse=forms[k]))
             networks.append((namespace, len(model.inputs), len(model.outputs)))
         cxx = os.environ.get("TINYNET_CXX") or os.environ.get("CXX") or "g++"
         flags = runner.HOST_FLAGS + os.environ.get("TINYNET_CXXFLAGS", "").split()

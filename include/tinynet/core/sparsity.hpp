@@ -57,11 +57,44 @@ constexpr SparseForm choose(SparseForm requested, bool has_sparse_kernels, long 
   return SparseForm::dense;
 }
 
+// Conv2D and DepthwiseConv2D (layers/conv/) run their rows once per output pixel (a Conv2D two
+// pixels per pass). Measured on Cortex-M4 (kws pruned 80 %, docs/sparsity.md): a 1x1 Conv2D in
+// `compressed` takes 0.73x the dense instructions, so Conv2D follows the rule above; a
+// DepthwiseConv2D row is one channel's taps (9 for 3x3), too short for the compressed walk
+// (1.6x the dense instructions), so the automatic rule never picks `compressed` for it.
+enum class LayerKind { fully_connected, conv, depthwise };
+
+constexpr SparseForm choose(LayerKind kind, SparseForm requested, bool has_sparse_kernels, long long nonzeros,
+                            long long total) {
+  const SparseForm form = choose(requested, has_sparse_kernels, nonzeros, total);
+  if (requested == SparseForm::automatic && kind == LayerKind::depthwise && form == SparseForm::compressed)
+    return SparseForm::dense;
+  return form;
+}
+
 // Non-zero entries of weights[begin, end) (any element type).
 template <class Array>
 constexpr int count_nonzeros(const Array& weights, int begin, int end) {
   int count = 0;
   for (int i = begin; i < end; ++i) count += weights[i] != 0 ? 1 : 0;
+  return count;
+}
+
+// Where the sparse kernels (layers/dense/unrolled_rows.hpp, compressed_rows.hpp) find element i of
+// row o: its index in the weight array and the input column it multiplies. A FullyConnected
+// layer, and a Conv2D over its receptive field, are row-major ([rows][depth], column i). Any
+// layout works whose columns do not decrease along a row (DepthwiseConv2D: layers/conv/sparse_conv.hpp).
+template <int Depth>
+struct RowMajor {
+  static constexpr int weight(int o, int i) { return o * Depth + i; }
+  static constexpr int column(int, int i) { return i; }
+};
+
+// Non-zero entries of row o, elements [0, depth), in a layout.
+template <class Layout, class Array>
+constexpr int count_row_nonzeros(const Array& weights, int o, int depth) {
+  int count = 0;
+  for (int i = 0; i < depth; ++i) count += weights[Layout::weight(o, i)] != 0 ? 1 : 0;
   return count;
 }
 

@@ -564,7 +564,14 @@ def emit_conv_2d(e, op, plan, prefix, ins, outs, weights_layout=None):
             f"    tinynet::Conv2DOptions{{.kernel_h = {kernel_h}, .kernel_w = {kernel_w}, "
             f".stride_h = {stride_h}, .stride_w = {stride_w}, "
             f".dilation_h = {dilation_h}, .dilation_w = {dilation_w},\n"
-            f"                           .padding = {e.padding(op)}, .activation = {e.activation(op)}}}>")
+            f"                           .padding = {e.padding(op)}, .activation = {e.activation(op)}"
+            f"{_sparse_designator(e)}}}>")
+
+
+def _sparse_designator(e):
+    """Conv2D's and DepthwiseConv2D's `.sparse_form` (none for 'auto': the library's rule decides)."""
+    form = SPARSE_FORM_NAMES.get(e.sparse)
+    return f", .sparse_form = tinynet::SparseForm::{form}" if form else ""
 
 
 def emit_depthwise_conv_2d(e, op, plan, prefix, ins, outs):
@@ -586,7 +593,8 @@ def emit_depthwise_conv_2d(e, op, plan, prefix, ins, outs):
             f".stride_h = {stride_h}, .stride_w = {stride_w}, "
             f".dilation_h = {dilation_h}, .dilation_w = {dilation_w},\n"
             f"                                    .depth_multiplier = {plan['depth_multiplier']}, "
-            f".padding = {e.padding(op)}, .activation = {e.activation(op)}}}>")
+            f".padding = {e.padding(op)}, .activation = {e.activation(op)}"
+            f"{_sparse_designator(e)}}}>")
 
 
 # --- inspect: MACs, parameters, requantization tables ------------------------------------

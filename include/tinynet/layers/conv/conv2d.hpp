@@ -26,11 +26,13 @@
 #include "../../core/fixed_point.hpp"
 #include "../../core/output_stage.hpp"
 #include "../../core/requantize.hpp"
+#include "../../core/sparsity.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
 #include "../../kernels/dot.hpp"
 #include "../../kernels/int4_dot.hpp"
 #include "../../kernels/x86_simd/conv2d.hpp"
+#include "../dense/sparse_rows.hpp"
 #include "geometry.hpp"
 
 namespace tinynet {
@@ -44,6 +46,7 @@ struct Conv2DOptions {
   int dilation_w = 1;
   Padding padding = Padding::valid;
   Activation activation = Activation::none;
+  SparseForm sparse_form = SparseForm::automatic;  // int8 without groups only; see core/sparsity.hpp
 };
 
 namespace detail {
@@ -100,9 +103,28 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = std::uint64_t{batches} * out_h * out_w * out_c * k_h * k_w * filter_c;
 
-  static constexpr std::size_t weight_bytes = plan::weight_bytes_with(sizeof(Weights));
+  // ---- sparsity ----------------------------------------------------------------------------
+  // A pruned int8 layer without groups can run in a sparse form (core/sparsity.hpp): its weights
+  // are out_c rows over the receptive field (k_h * k_w * filter_c, OHWI), the rows of
+  // layers/dense/sparse_rows.hpp, run once per output pixel (run_sparse).
+  static constexpr int nonzero_weights = sparsity::count_nonzeros(Weights, 0, array_size<Weights>);
+  static constexpr SparseForm sparse_form =
+      sparsity::choose(sparsity::LayerKind::conv, Options.sparse_form,
+                       std::is_same_v<input_element, std::int8_t> && groups == 1, nonzero_weights,
+                       static_cast<long long>(array_size<Weights>));
+  static constexpr bool sparse = sparse_form != SparseForm::dense;
+  using sparse_rows = kernels::SparseRows<Weights, out_c, k_h * k_w * filter_c, sparse ? sparse_form : SparseForm::unrolled>;
+  static constexpr std::size_t stored_weight_bytes = [] {
+    if constexpr (sparse) return sparse_rows::stored_weight_bytes;
+    else return sizeof(Weights);
+  }();
+
+  static constexpr std::size_t weight_bytes = plan::weight_bytes_with(stored_weight_bytes);
   static constexpr const auto& weights = Weights;
-  static constexpr auto constant_tables() { return plan::constant_tables_with(ConstantTables<Weights>{}); }
+  static constexpr auto constant_tables() {
+    if constexpr (sparse) return plan::constant_tables_with(ConstantTables<>{}, sparse_rows::constant_tables());
+    else return plan::constant_tables_with(ConstantTables<Weights>{});
+  }
 
   static constexpr detail::InteriorRange interior_y = detail::interior(in_h, out_h, k_h, s_h, d_h, pad_h);
   static constexpr detail::InteriorRange interior_x = detail::interior(in_w, out_w, k_w, s_w, d_w, pad_w);
@@ -289,9 +311,65 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
   }
 
+  // The sparse forms. A 1x1 convolution reads the input pixel in place (its channels are the
+  // row's columns); a larger kernel first copies its receptive field into an int8 patch (taps in
+  // the padding read the input zero point, as in gather).
+  static constexpr bool pointwise = k_h == 1 && k_w == 1;
+  static_assert(!pointwise || (pad_h == 0 && pad_w == 0));
+  static constexpr const std::int8_t* sparse_input(const input_element* image, std::int8_t* patch, int p) {
+    const int oy = p / out_w, ox = p % out_w;
+    if constexpr (pointwise) {
+      return image + (oy * s_h * in_w + ox * s_w) * in_c;
+    } else {
+      const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
+      int j = 0;
+      for (int ky = 0; ky < k_h; ++ky) {
+        const int y = y0 + ky * d_h;
+        for (int kx = 0; kx < k_w; ++kx) {
+          const int x = x0 + kx * d_w;
+          if (y >= 0 && y < in_h && x >= 0 && x < in_w) {
+            const input_element* px = image + (y * in_w + x) * in_c;
+            for (int i = 0; i < filter_c; ++i) patch[j++] = px[i];
+          } else {
+            for (int i = 0; i < filter_c; ++i) patch[j++] = static_cast<std::int8_t>(In::zero_point);
+          }
+        }
+      }
+      return patch;
+    }
+  }
+
+  // Two output pixels at a time, their inputs paired in one word per column (SparseRows::run_pairs:
+  // each load serves both pixels); an odd last pixel is paired with itself, its second result
+  // dropped, so that the layer has one copy of the sparse code.
+  static constexpr void run_sparse(const input_element* image, output_element* out) {
+    constexpr int pixels = out_h * out_w;
+    [[maybe_unused]] std::int8_t patch0[pointwise ? 1 : patch_size]{};
+    [[maybe_unused]] std::int8_t patch1[pointwise ? 1 : patch_size]{};
+    std::int32_t pairs[patch_size]{};
+    [[maybe_unused]] output_element dropped[pixels % 2 != 0 ? out_c : 1]{};
+    for (int p = 0; p < pixels; p += 2) {
+      const bool both = p + 1 < pixels;
+      const std::int8_t* x0 = sparse_input(image, patch0, p);
+      const std::int8_t* x1 = both ? sparse_input(image, patch1, p + 1) : x0;
+      for (int i = 0; i < patch_size; ++i) pairs[i] = sparse_rows::pack_pair(x0[i], x1[i]);
+      output_element* dst0 = out + p * out_c;
+      output_element* dst1 = both ? dst0 + out_c : dropped;
+      sparse_rows::run_pairs(pairs, [dst0, dst1](int c, std::int32_t dot0, std::int32_t dot1) {
+        const std::int32_t bias = folded_bias[static_cast<std::size_t>(c)];
+        dst0[c] = requantize(bias + dot0, c);
+        dst1[c] = requantize(bias + dot1, c);
+      });
+    }
+  }
+
   static constexpr void run(const input_element* in, output_element* out) {
     if constexpr (is_hybrid) {
       for (int b = 0; b < batches; ++b) run_hybrid(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
+      return;
+    }
+    if constexpr (sparse) {
+      for (int b = 0; b < batches; ++b) run_sparse(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
       return;
     }
     if constexpr (use_patch) {

@@ -19,10 +19,12 @@
 #include "../../core/fixed_point.hpp"
 #include "../../core/output_stage.hpp"
 #include "../../core/requantize.hpp"
+#include "../../core/sparsity.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
 #include "../../kernels/arm_dsp/depthwise_conv2d.hpp"
 #include "../../kernels/x86_simd/depthwise_conv2d.hpp"
+#include "../dense/sparse_rows.hpp"
 #include "geometry.hpp"
 
 namespace tinynet {
@@ -37,6 +39,7 @@ struct DepthwiseConv2DOptions {
   int depth_multiplier = 1;
   Padding padding = Padding::valid;
   Activation activation = Activation::none;
+  SparseForm sparse_form = SparseForm::automatic;  // int8 only; see core/sparsity.hpp
 };
 
 namespace detail {
@@ -86,7 +89,6 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = std::uint64_t{batches} * out_h * out_w * out_c * k_h * k_w;
 
-  static constexpr std::size_t weight_bytes = plan::weight_bytes_with(sizeof(Weights));
   static constexpr const auto& weights = Weights;
 
   static constexpr detail::InteriorRange interior_y = detail::interior(in_h, out_h, k_h, s_h, d_h, pad_h);
@@ -116,8 +118,77 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
     return out;
   }();
 
+  // ---- sparsity ----------------------------------------------------------------------------
+  // A pruned int8 layer can run in a sparse form (core/sparsity.hpp): row c is output channel c,
+  // its elements the taps, Weights[t * out_c + c], which multiply the input at tap_offsets[t] +
+  // c / multiplier from the window's first element (layers/dense/sparse_rows.hpp). Interior
+  // pixels read the input in place; border pixels read a copy of their window (run_sparse).
+  static constexpr int nonzero_weights = sparsity::count_nonzeros(Weights, 0, array_size<Weights>);
+  static constexpr SparseForm sparse_form =
+      sparsity::choose(sparsity::LayerKind::depthwise, Options.sparse_form, std::is_same_v<input_element, std::int8_t>,
+                       nonzero_weights, static_cast<long long>(array_size<Weights>));
+  static constexpr bool sparse = sparse_form != SparseForm::dense;
+  struct ChannelTaps {
+    static constexpr int weight(int c, int t) { return t * out_c + c; }
+    static constexpr int column(int c, int t) { return tap_offsets[static_cast<std::size_t>(t)] + c / multiplier; }
+  };
+  using sparse_rows = kernels::SparseRows<Weights, out_c, taps, sparse ? sparse_form : SparseForm::unrolled, ChannelTaps>;
+  // A window's span in the input, from its first element to its last.
+  static constexpr int window_span = ((k_h - 1) * d_h * in_w + (k_w - 1) * d_w + 1) * in_c;
+
+  static constexpr std::size_t stored_weight_bytes = [] {
+    if constexpr (sparse) return sparse_rows::stored_weight_bytes;
+    else return sizeof(Weights);
+  }();
+  static constexpr std::size_t weight_bytes = plan::weight_bytes_with(stored_weight_bytes);
+
   static constexpr auto constant_tables() {
-    return plan::constant_tables_with(ConstantTables<Weights>{}, ConstantTables<packed_weights>{});
+    if constexpr (sparse) return plan::constant_tables_with(ConstantTables<>{}, sparse_rows::constant_tables());
+    else return plan::constant_tables_with(ConstantTables<Weights>{}, ConstantTables<packed_weights>{});
+  }
+
+  // One output pixel in the sparse form. `window` (window_span elements) receives a border
+  // pixel's taps at their interior offsets, the input zero point for taps in the padding; only
+  // the taps' positions are ever read.
+  template <bool Interior>
+  static constexpr void pixel_sparse(const input_element* image, output_element* out, int in_y0, int in_x0,
+                                     std::int8_t* window) {
+    const std::int8_t* x = window;
+    if constexpr (Interior) {
+      x = image + (in_y0 * in_w + in_x0) * in_c;
+    } else {
+      for (int t = 0; t < taps; ++t) {
+        const int y = in_y0 + (t / k_w) * d_h, xx = in_x0 + (t % k_w) * d_w;
+        std::int8_t* to = window + tap_offsets[static_cast<std::size_t>(t)];
+        const bool inside = y >= 0 && y < in_h && xx >= 0 && xx < in_w;
+        const input_element* from = inside ? image + (y * in_w + xx) * in_c : padding_row.data();
+        if constexpr (in_c % 4 == 0) {
+          if (!std::is_constant_evaluated()) {
+            // Four channels per load and store (unaligned word accesses; no aliasing issue).
+            for (int c = 0; c < in_c; c += 4) __builtin_memcpy(to + c, from + c, 4);
+            continue;
+          }
+        }
+        for (int c = 0; c < in_c; ++c) to[c] = from[c];
+      }
+    }
+    sparse_rows::run(x, [out](int c, std::int32_t dot) {
+      out[c] = requantize(folded_bias[static_cast<std::size_t>(c)] + dot, c);
+    });
+  }
+
+  static constexpr void run_sparse(const input_element* image, output_element* out) {
+    constexpr bool has_border = interior_y.begin > 0 || interior_y.end < out_h || interior_x.begin > 0 || interior_x.end < out_w;
+    [[maybe_unused]] std::int8_t window[has_border ? window_span : 1]{};
+    for (int oy = 0; oy < out_h; ++oy) {
+      const bool row_inside = oy >= interior_y.begin && oy < interior_y.end;
+      for (int ox = 0; ox < out_w; ++ox) {
+        output_element* dst = out + (oy * out_w + ox) * out_c;
+        const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
+        if (row_inside && ox >= interior_x.begin && ox < interior_x.end) pixel_sparse<true>(image, dst, y0, x0, window);
+        else if constexpr (has_border) pixel_sparse<false>(image, dst, y0, x0, window);
+      }
+    }
   }
 
   // A row of in_c input zero points (in flash): border taps that fall in the padding read it, so
@@ -232,6 +303,10 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   }
 
   static constexpr void run(const input_element* in, output_element* out) {
+    if constexpr (sparse) {
+      for (int b = 0; b < batches; ++b) run_sparse(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
+      return;
+    }
     for (int b = 0; b < batches; ++b) {
       const input_element* image = in + b * in_h * in_w * in_c;
       [[maybe_unused]] HybridScale q{};

@@ -12,11 +12,14 @@
 #include <cstdint>
 
 #include "../../core/sparsity.hpp"
+#include "../../core/target.hpp"
 #include "../../kernels/unroll.hpp"
 
 namespace tinynet::kernels {
 
-template <const auto& Weights, int Units, int Depth>
+// Element i of row o is Weights[Layout::weight(o, i)] at input column Layout::column(o, i)
+// (core/sparsity.hpp; row-major by default; columns must not decrease along a row).
+template <const auto& Weights, int Units, int Depth, class Layout = sparsity::RowMajor<Depth>>
 struct CompressedRows {
   static constexpr int max_step = 255;
   // Rows are padded with entries (value 0, step 0) to a multiple of `group` entries, so the
@@ -28,10 +31,11 @@ struct CompressedRows {
     int entries = 0;
     int previous = 0;  // column of the previous entry (0 before the first)
     for (int i = 0; i < Depth; ++i) {
-      if (Weights[o * Depth + i] == 0) continue;
-      const int gap = i - previous;
+      if (Weights[Layout::weight(o, i)] == 0) continue;
+      const int column = Layout::column(o, i);
+      const int gap = column - previous;
       entries += 1 + (gap > max_step ? (gap - 1) / max_step : 0);
-      previous = i;
+      previous = column;
     }
     return (entries + group - 1) / group * group;
   }
@@ -62,13 +66,14 @@ struct CompressedRows {
       const std::size_t row_end = k + static_cast<std::size_t>(row_entries(o));
       int previous = 0;
       for (int i = 0; i < Depth; ++i) {
-        const std::int8_t w = Weights[o * Depth + i];
+        const std::int8_t w = Weights[Layout::weight(o, i)];
         if (w == 0) continue;
-        for (; i - previous > max_step; previous += max_step, ++k) out.steps[k] = max_step;  // fillers
+        const int column = Layout::column(o, i);
+        for (; column - previous > max_step; previous += max_step, ++k) out.steps[k] = max_step;  // fillers
         out.values[k] = w;
-        out.steps[k] = static_cast<std::uint8_t>(i - previous);
+        out.steps[k] = static_cast<std::uint8_t>(column - previous);
         ++k;
-        previous = i;
+        previous = column;
       }
       k = row_end;
     }
@@ -100,6 +105,41 @@ struct CompressedRows {
         value += group;
       }
       acc[r] = sum;
+      entry += static_cast<std::size_t>(groups_in_row * group);
+    }
+  }
+
+  // The same walk over paired inputs: pairs[c] holds column c of two inputs, the first in the
+  // low 16 bits, the second in the high (UnrolledRows::pack_pair); acc0[r] and acc1[r] receive
+  // row first_row + r's dot products with each. One load of a pair serves both (SMLABB, SMLATB).
+  TINYNET_NOINLINE static constexpr void run_pairs(const std::int32_t* pairs, int first_row, int rows, std::int32_t* acc0,
+                                                   std::int32_t* acc1, std::size_t& entry) {
+    const std::int8_t* value = tables.values.data() + entry;
+    const std::uint8_t* step = tables.steps.data() + entry;
+    for (int r = 0; r < rows; ++r) {
+      const int groups_in_row = groups[static_cast<std::size_t>(first_row + r)];
+      int column = 0;
+      std::int32_t sum0 = 0, sum1 = 0;
+      for (int g = groups_in_row; g > 0; --g) {
+        TINYNET_UNROLL
+        for (int j = 0; j < group; ++j) {
+          column += step[j];
+          const std::int32_t v = pairs[column], w = value[j];
+#if TINYNET_ARM_DSP
+          if (!std::is_constant_evaluated()) {
+            sum0 = __smlabb(v, w, sum0);
+            sum1 = __smlatb(v, w, sum1);
+            continue;
+          }
+#endif
+          sum0 += w * static_cast<std::int16_t>(v & 0xFFFF);
+          sum1 += w * (v >> 16);
+        }
+        step += group;
+        value += group;
+      }
+      acc0[r] = sum0;
+      acc1[r] = sum1;
       entry += static_cast<std::size_t>(groups_in_row * group);
     }
   }

@@ -37,8 +37,7 @@
 #include "../../kernels/dot.hpp"
 #include "../../kernels/int4_dot.hpp"
 #include "../../kernels/x86_simd/dense.hpp"
-#include "compressed_rows.hpp"
-#include "unrolled_rows.hpp"
+#include "sparse_rows.hpp"
 
 namespace tinynet {
 
@@ -89,27 +88,22 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
   static constexpr SparseForm sparse_form =
       sparsity::choose(Options.sparse_form, std::is_same_v<input_element, std::int8_t>, nonzero_weights,
                        static_cast<long long>(units) * input_depth);
-  using unrolled_rows = kernels::UnrolledRows<Weights, units, input_depth>;
+  static constexpr bool sparse = sparse_form != SparseForm::dense;
+  using sparse_rows = kernels::SparseRows<Weights, units, input_depth, sparse ? sparse_form : SparseForm::unrolled>;
   using compressed_rows = kernels::CompressedRows<Weights, units, input_depth>;
 
   // Flash the layer's constants take: the weights as stored by its form (none for `unrolled`,
   // whose weights are instructions), the folded bias and the multipliers.
   static constexpr std::size_t stored_weight_bytes = [] {
-    if constexpr (sparse_form == SparseForm::unrolled) return std::size_t{0};
-    else if constexpr (sparse_form == SparseForm::compressed) return compressed_rows::table_bytes;
+    if constexpr (sparse) return sparse_rows::stored_weight_bytes;
     else return sizeof(Weights);
   }();
   static constexpr std::size_t weight_bytes = plan::weight_bytes_with(stored_weight_bytes);
   static constexpr const auto& weights = Weights;
   // The tables the kernels read: the weights as stored by the form (core/checksum.hpp).
   static constexpr auto constant_tables() {
-    if constexpr (sparse_form == SparseForm::unrolled) {
-      return plan::constant_tables_with(ConstantTables<>{});
-    } else if constexpr (sparse_form == SparseForm::compressed) {
-      return plan::constant_tables_with(ConstantTables<>{}, ConstantTables<compressed_rows::tables, compressed_rows::groups>{});
-    } else {
-      return plan::constant_tables_with(ConstantTables<Weights>{});
-    }
+    if constexpr (sparse) return plan::constant_tables_with(ConstantTables<>{}, sparse_rows::constant_tables());
+    else return plan::constant_tables_with(ConstantTables<Weights>{});
   }
 
   // The input row is widened in blocks of at most 512 values: a bounded patch on the stack.
@@ -184,27 +178,13 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
       }
     } else if constexpr (packed_int4 && sparse_form == SparseForm::dense) {
       run_packed_int4(in, out);
-    } else if constexpr (sparse_form == SparseForm::unrolled) {
-      // Each row's dot product is written out and requantized at once.
+    } else if constexpr (sparse) {
+      // The dot products of the non-zero weights (sparse_rows.hpp), requantized.
       for (int b = 0; b < batches; ++b) {
         output_element* out_row = out + b * units;
-        unrolled_rows::run(in + b * input_depth, [out_row](int o, std::int32_t dot) {
+        sparse_rows::run(in + b * input_depth, [out_row](int o, std::int32_t dot) {
           out_row[o] = requantize(folded_bias[static_cast<std::size_t>(o)] + dot, o);
         });
-      }
-    } else if constexpr (sparse_form == SparseForm::compressed) {
-      // The dot products of up to 32 rows, then their requantization: two short loops keep their
-      // values in registers, and the stack holds 32 accumulators, not one per unit.
-      constexpr int rows_per_pass = units < 32 ? units : 32;
-      for (int b = 0; b < batches; ++b) {
-        std::size_t entry = 0;  // where the next row starts in the compressed tables
-        for (int o = 0; o < units; o += rows_per_pass) {
-          const int rows = units - o < rows_per_pass ? units - o : rows_per_pass;
-          std::int32_t acc[rows_per_pass];
-          compressed_rows::run(in + b * input_depth, o, rows, acc, entry);
-          for (int r = 0; r < rows; ++r)
-            out[b * units + o + r] = requantize(folded_bias[static_cast<std::size_t>(o + r)] + acc[r], o + r);
-        }
       }
     } else if constexpr (std::is_same_v<input_element, std::int8_t>) {
 #if TINYNET_HOST_SIMD

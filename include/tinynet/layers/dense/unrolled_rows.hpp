@@ -3,11 +3,10 @@
 // the instructions (no position or value table reaches flash).
 //
 // Inputs that share a weight magnitude are summed first and multiplied once. Within a row the
-// non-zero weights are sorted by magnitude, largest first: m_1 >= m_2 >= ... >= m_n, with signs
-// s_k and columns c_k. With S_k = s_1 x[c_1] + ... + s_k x[c_k] (the signed inputs seen so far),
-//   sum_k s_k m_k x[c_k] = sum_k (m_k - m_{k+1}) * S_k        (m_{n+1} = 0; summation by parts)
-// so each input costs one add or subtract, and each *distinct* magnitude one multiply-accumulate:
-// the terms whose step m_k - m_{k+1} is 0 multiply by a constant 0 and vanish.
+// non-zero weights are grouped by magnitude (largest first); a group of weights +-m at columns
+// c_1 .. c_g contributes s_1 m (x[c_1] +- x[c_2] ... +- x[c_g]) (each sign relative to the first's),
+// so each input costs a load and, past a group's first, one add or subtract, and each *distinct*
+// magnitude one multiply-accumulate by the constant s_1 m.
 // Integer sums do not depend on their order, so the result is the dense dot product exactly.
 #pragma once
 
@@ -18,6 +17,7 @@
 #include <utility>
 
 #include "../../core/sparsity.hpp"
+#include "../../core/target.hpp"
 
 namespace tinynet::kernels {
 
@@ -47,19 +47,23 @@ constexpr void for_each_index(F f) {
   detail_unrolled::call_chunks<N>(f, std::make_index_sequence<(N + fold_chunk - 1) / fold_chunk>{});
 }
 
-template <const auto& Weights, int Units, int Depth>
+// Element i of row o is Weights[Layout::weight(o, i)] and multiplies x[Layout::column(o, i)]
+// (core/sparsity.hpp; row-major by default).
+template <const auto& Weights, int Units, int Depth, class Layout = sparsity::RowMajor<Depth>>
 struct UnrolledRows {
   static constexpr int nonzeros = sparsity::count_nonzeros(Weights, 0, Units * Depth);
 
-  // |partial sums| <= 128 * 128 * Depth (the steps of a row add up to its largest magnitude, at
-  // most 128; |S_k| <= 128 * Depth): they fit int32 for every depth below 2^17.
+  // |partial sums| <= 128 * 128 * Depth (a group's sum is at most 128 * Depth, its multiplier at
+  // most 128): they fit int32 for every depth below 2^17.
   static_assert(Depth < (1 << 17), "tinynet: the unrolled sparse form takes input depths below 131072; "
                                    "use SparseForm::compressed or SparseForm::dense for this layer");
 
   struct Term {
     int column = 0;
-    int sign = 0;  // +1 or -1
-    int step = 0;  // this magnitude minus the next one in the row (0 past the row's last term: its magnitude)
+    int sign = 0;        // +1 or -1, relative to the sign of its magnitude group's first weight
+    int step = 0;        // the last of a group: the group's first weight (sign times magnitude); else 0
+    bool first = false;  // the first of a magnitude group
+    int weight = 0;      // the weight itself (run_pairs)
   };
 
   // row_start[o] .. row_start[o + 1]: row o's terms.
@@ -67,7 +71,7 @@ struct UnrolledRows {
     std::array<int, Units + 1> start{};
     for (int o = 0; o < Units; ++o)
       start[static_cast<std::size_t>(o + 1)] =
-          start[static_cast<std::size_t>(o)] + sparsity::count_nonzeros(Weights, o * Depth, (o + 1) * Depth);
+          start[static_cast<std::size_t>(o)] + sparsity::count_row_nonzeros<Layout>(Weights, o, Depth);
     return start;
   }();
 
@@ -76,10 +80,9 @@ struct UnrolledRows {
   static constexpr std::array<Term, static_cast<std::size_t>(nonzeros)> terms = [] {
     std::array<Term, static_cast<std::size_t>(nonzeros)> out{};
     for (int o = 0; o < Units; ++o) {
-      const int row = o * Depth;  // (an index: GCC 12 rejects pointer arithmetic into a constexpr std::array here)
       int first_of[130]{};  // first_of[129 - m]: where magnitude m starts within the row
       for (int i = 0; i < Depth; ++i) {
-        const int w = Weights[row + i];
+        const int w = Weights[Layout::weight(o, i)];
         if (w != 0) ++first_of[129 - (w < 0 ? -w : w)];
       }
       for (int m = 0, at = row_start[static_cast<std::size_t>(o)]; m < 130; ++m) {
@@ -88,15 +91,25 @@ struct UnrolledRows {
         at += count;
       }
       for (int i = 0; i < Depth; ++i) {
-        const int w = Weights[row + i];
+        const int w = Weights[Layout::weight(o, i)];
         if (w == 0) continue;
         const int magnitude = w < 0 ? -w : w;
-        out[static_cast<std::size_t>(first_of[129 - magnitude]++)] = Term{i, w < 0 ? -1 : 1, magnitude};
+        out[static_cast<std::size_t>(first_of[129 - magnitude]++)] =
+            Term{Layout::column(o, i), w < 0 ? -1 : 1, magnitude, false, w};
       }
-      // step = m_k - m_{k+1}
+      // Magnitude groups: signs relative to the group's first, its signed magnitude on its last.
       const int end = row_start[static_cast<std::size_t>(o + 1)];
-      for (int k = row_start[static_cast<std::size_t>(o)]; k + 1 < end; ++k)
-        out[static_cast<std::size_t>(k)].step -= out[static_cast<std::size_t>(k + 1)].step;
+      int previous = 0, group_sign = 1;
+      for (int k = row_start[static_cast<std::size_t>(o)]; k < end; ++k) {
+        Term& term = out[static_cast<std::size_t>(k)];
+        const int magnitude = term.step;
+        const bool last = k + 1 == end || out[static_cast<std::size_t>(k + 1)].step != magnitude;
+        term.first = magnitude != previous;
+        if (term.first) group_sign = term.sign;
+        term.sign *= group_sign;
+        term.step = last ? group_sign * magnitude : 0;
+        previous = magnitude;
+      }
     }
     return out;
   }();
@@ -109,15 +122,16 @@ struct UnrolledRows {
   // operands (-fbracket-depth).
   static constexpr std::size_t chunk = 128;
 
-  // seen += s_k x[c_k]; acc += step_k * seen, for a chunk of terms passed as template arguments:
-  // every column, sign and step is a constant in the instructions.
+  // seen = x[c_k] (a group's first) or seen += s_k x[c_k]; acc += step_k * seen (a group's last),
+  // for a chunk of terms passed as template arguments: every column, sign and step is a constant
+  // in the instructions.
   template <Term... T>
   static constexpr void add_terms(const std::int8_t* x, std::int32_t& seen_io, std::int32_t& acc_io) {
     // Local copies: x points to int8 (a character type), which may alias the references, so
     // updating them in place would store and reload both after every input.
     std::int32_t seen = seen_io;
     std::int32_t acc = acc_io;
-    ((seen += T.sign * x[T.column], acc += T.step * seen), ...);
+    ((seen = T.first ? std::int32_t{x[T.column]} : seen + T.sign * x[T.column], acc += T.step * seen), ...);
     seen_io = seen;
     acc_io = acc;
   }
@@ -135,7 +149,7 @@ struct UnrolledRows {
     if constexpr (length == 0) {
       return 0;  // a row whose weights are all zero
     } else {
-      std::int32_t seen = 0;  // S_k
+      std::int32_t seen = 0;  // the current magnitude group's signed sum
       std::int32_t acc = 0;
       for_each_index<(length + chunk - 1) / chunk>([&](auto c) {
         constexpr std::size_t done = decltype(c)::value * chunk;  // terms of earlier chunks
@@ -150,6 +164,61 @@ struct UnrolledRows {
   template <class Finish>
   static constexpr void run(const std::int8_t* x, Finish finish) {
     for_each_index<Units>([&](auto row) { finish(static_cast<int>(row), row_dot<decltype(row)::value>(x)); });
+  }
+
+  // ---- two inputs at once ---------------------------------------------------------------------
+  // pairs[c] holds column c of two inputs x0 and x1, x0[c] in the low and x1[c] in the high 16
+  // bits (pack_pair): one load serves both, and each weight (a constant in a register) multiplies
+  // both halves (SMLABB and SMLATB on DSP cores): 2 instructions per weight and input, where
+  // run() takes 3 (load, constant, multiply-accumulate).
+  static constexpr std::int32_t pack_pair(std::int8_t low, std::int8_t high) {
+    return static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint16_t>(std::int16_t{low})) |
+                                     (static_cast<std::uint32_t>(static_cast<std::uint16_t>(std::int16_t{high})) << 16));
+  }
+
+  // a0 += w * low half of v, a1 += w * high half (SMLABB, SMLATB).
+  static constexpr void mac_pair(std::int32_t w, std::int32_t v, std::int32_t& a0, std::int32_t& a1) {
+#if TINYNET_ARM_DSP
+    if (!std::is_constant_evaluated()) {
+      a0 = __smlabb(v, w, a0);
+      a1 = __smlatb(v, w, a1);
+      return;
+    }
+#endif
+    a0 += w * static_cast<std::int16_t>(v & 0xFFFF);
+    a1 += w * (v >> 16);
+  }
+
+  template <Term... T>
+  static constexpr void add_pair_terms(const std::int32_t* pairs, std::int32_t& acc0_io, std::int32_t& acc1_io) {
+    std::int32_t acc0 = acc0_io, acc1 = acc1_io;
+    (mac_pair(T.weight, pairs[T.column], acc0, acc1), ...);
+    acc0_io = acc0;
+    acc1_io = acc1;
+  }
+
+  template <std::size_t First, std::size_t... K>
+  static constexpr void add_pair_chunk(const std::int32_t* pairs, std::int32_t& acc0, std::int32_t& acc1,
+                                       std::index_sequence<K...>) {
+    add_pair_terms<terms[First + K]...>(pairs, acc0, acc1);
+  }
+
+  // Calls finish(o, dot of row o with x0, dot of row o with x1) for every row o, in order.
+  template <class Finish>
+  static constexpr void run_pairs(const std::int32_t* pairs, Finish finish) {
+    for_each_index<Units>([&](auto row) {
+      constexpr std::size_t o = decltype(row)::value;
+      constexpr std::size_t length = row_length(o);
+      std::int32_t acc0 = 0, acc1 = 0;
+      if constexpr (length > 0) {
+        for_each_index<(length + chunk - 1) / chunk>([&](auto c) {
+          constexpr std::size_t done = decltype(c)::value * chunk;
+          add_pair_chunk<static_cast<std::size_t>(row_start[o]) + done>(
+              pairs, acc0, acc1, std::make_index_sequence<length - done < chunk ? length - done : chunk>{});
+        });
+      }
+      finish(static_cast<int>(o), acc0, acc1);
+    });
   }
 };
 

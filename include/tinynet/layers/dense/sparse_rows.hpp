@@ -1,0 +1,77 @@
+// The sparse forms of a weighted layer's dot products, shared by FullyConnected, Conv2D and
+// DepthwiseConv2D: `unrolled` (unrolled_rows.hpp) or `compressed` (compressed_rows.hpp) over
+// Units rows of Depth weights in a Layout (core/sparsity.hpp). The layer keeps its folded bias
+// and requantization; this gives it the dot products and says what the form stores in flash.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "../../core/constant_tables.hpp"
+#include "../../core/sparsity.hpp"
+#include "compressed_rows.hpp"
+#include "unrolled_rows.hpp"
+
+namespace tinynet::kernels {
+
+template <const auto& Weights, int Units, int Depth, SparseForm Form, class Layout = sparsity::RowMajor<Depth>>
+struct SparseRows {
+  static_assert(Form == SparseForm::unrolled || Form == SparseForm::compressed);
+  using unrolled = UnrolledRows<Weights, Units, Depth, Layout>;
+  using compressed = CompressedRows<Weights, Units, Depth, Layout>;
+
+  // Flash the form stores for the weights: nothing for `unrolled` (its weights are
+  // instructions), the value, step and count tables for `compressed`.
+  static constexpr std::size_t stored_weight_bytes = [] {
+    if constexpr (Form == SparseForm::unrolled) return std::size_t{0};
+    else return compressed::table_bytes;
+  }();
+
+  // The tables the form reads (core/checksum.hpp).
+  static constexpr auto constant_tables() {
+    if constexpr (Form == SparseForm::unrolled) return ConstantTables<>{};
+    else return ConstantTables<compressed::tables, compressed::groups>{};
+  }
+
+  // Calls finish(o, dot product of row o with x) for every row o, in order. `compressed` computes
+  // up to 32 dot products, then finishes them: two short loops keep their values in registers,
+  // and the stack holds 32 accumulators, not one per row.
+  template <class Finish>
+  static constexpr void run(const std::int8_t* x, Finish finish) {
+    if constexpr (Form == SparseForm::unrolled) {
+      unrolled::run(x, finish);
+    } else {
+      constexpr int rows_per_pass = Units < 32 ? Units : 32;
+      std::size_t entry = 0;  // where the next row starts in the compressed tables
+      for (int o = 0; o < Units; o += rows_per_pass) {
+        const int rows = Units - o < rows_per_pass ? Units - o : rows_per_pass;
+        std::int32_t acc[rows_per_pass];
+        compressed::run(x, o, rows, acc, entry);
+        for (int r = 0; r < rows; ++r) finish(o + r, acc[r]);
+      }
+    }
+  }
+
+  // Two inputs at once, paired column by column (pack_pair): finish(o, dot of row o with the
+  // first input, dot with the second). Each pair load serves both inputs (UnrolledRows::run_pairs,
+  // CompressedRows::run_pairs).
+  static constexpr std::int32_t pack_pair(std::int8_t first, std::int8_t second) { return unrolled::pack_pair(first, second); }
+
+  template <class Finish>
+  static constexpr void run_pairs(const std::int32_t* pairs, Finish finish) {
+    if constexpr (Form == SparseForm::unrolled) {
+      unrolled::run_pairs(pairs, finish);
+    } else {
+      constexpr int rows_per_pass = Units < 32 ? Units : 32;
+      std::size_t entry = 0;
+      for (int o = 0; o < Units; o += rows_per_pass) {
+        const int rows = Units - o < rows_per_pass ? Units - o : rows_per_pass;
+        std::int32_t acc0[rows_per_pass], acc1[rows_per_pass];
+        compressed::run_pairs(pairs, o, rows, acc0, acc1, entry);
+        for (int r = 0; r < rows; ++r) finish(o + r, acc0[r], acc1[r]);
+      }
+    }
+  }
+};
+
+}  // namespace tinynet::kernels
