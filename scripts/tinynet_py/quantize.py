@@ -59,6 +59,33 @@ def activation_params(low, high):
     return scale, zero_point
 
 
+def _quantize_constant_operands(model, builder, params):
+    """The float constants an int8 op reads besides weights (ADD's, SUB's, MUL's second operand: an
+    unrolled RNN's 1 - z, a folded zero-state projection) become int8 as TFLite's quantizer makes
+    them: per tensor, asymmetric, over the constant's own range (widened to contain 0); an op whose
+    inputs share the output's parameters ("shared": MAXIMUM, MINIMUM) gets them for its constant
+    too. A constant read by two ops with different needs is refused rather than guessed."""
+    chosen = {}
+    for op in model.ops:
+        spec = ops.spec(op.opcode)
+        if not spec.constant_operands or spec.quantize not in ("calibrated", "shared"):
+            continue
+        for i in op.inputs:
+            t = model.tensors[i] if i >= 0 else None
+            if t is None or t.data is None or t.dtype != "float32":
+                continue
+            if spec.quantize == "shared":
+                scale, zero_point = params[op.outputs[0]]          # already its group's
+            else:
+                scale, zero_point = activation_params(t.data.min(), t.data.max())
+            if chosen.setdefault(i, (scale, zero_point)) != (scale, zero_point):
+                raise ModelError(model.path, f"op {op.index} ({op.opcode}): its constant operand "
+                                             f"{t.name!r} is shared with an op that quantizes it differently")
+            q = fp.tflite_round(t.data.astype(np.float64) / np.float64(scale)) + zero_point
+            builder.replace_tensor(i, dtype="int8", data=np.clip(q, -128, 127).astype(np.int8),
+                                   scale=np.array([scale], np.float32), zero_point=np.array([zero_point], np.int64))
+
+
 def _weight_params(weights, axis):
     """Per-channel symmetric scales (float32) and int8 values."""
     moved = np.moveaxis(weights.astype(np.float64), axis, 0)
@@ -141,13 +168,15 @@ def quantize_model(model, samples, progress=None):
             continue
         builder.replace_tensor(index, dtype="int8", scale=np.array([scale], np.float32),
                                zero_point=np.array([zero_point], np.int64))
+    _quantize_constant_operands(model, builder, params)
+    quantized_biases = set()
     for op in model.ops:
         spec = ops.spec(op.opcode)
         if spec.quantize != "weights":
             continue
         axis = spec.weight_axis
         w = model.tensors[op.inputs[1]]
-        scales, q = _weight_params(w.data, axis)
+        scales, q = _weight_params(w.data, axis)    # from the values alone: a shared weight stays shared
         builder.replace_tensor(
             w.index, dtype="int8", data=q, scale=scales, zero_point=np.zeros(scales.size, np.int64),
             quantized_dimension=axis)
@@ -156,10 +185,22 @@ def quantize_model(model, samples, progress=None):
             b = model.tensors[op.inputs[2]]
             bias_scales = (np.float64(input_scale) * scales.astype(np.float64))
             values = fp.tflite_round(b.data.astype(np.float64).reshape(-1) / bias_scales)
-            values = np.clip(values, -2 ** 31, 2 ** 31 - 1).astype(np.int32)
-            builder.replace_tensor(
-                b.index, dtype="int32", data=values.reshape(b.shape), scale=bias_scales.astype(np.float32),
-                zero_point=np.zeros(scales.size, np.int64), quantized_dimension=0)
+            values = np.clip(values, -2 ** 31, 2 ** 31 - 1).astype(np.int32).reshape(b.shape)
+            quantized = dict(dtype="int32", data=values, scale=bias_scales.astype(np.float32),
+                             zero_point=np.zeros(scales.size, np.int64), quantized_dimension=0)
+            if b.index in quantized_biases:
+                # A bias shared by layers whose inputs have other scales (an unrolled RNN's recurrent
+                # projection, once per step): each layer gets its own int32 copy, as the TFLite
+                # converter makes; a copy equal to the first is not made.
+                first = builder.tensors[b.index]
+                if not (np.array_equal(first.data, values) and np.array_equal(first.scale, quantized["scale"])):
+                    builder_op = builder.ops[op.index]
+                    builder_op.inputs[2] = builder.tensor(f"{b.name}/step{op.index}", b.shape, values, "int32",
+                                                          **{k: v for k, v in quantized.items()
+                                                             if k not in ("dtype", "data")})
+                continue
+            quantized_biases.add(b.index)
+            builder.replace_tensor(b.index, **quantized)
     result = builder.model(
         model.path, model.sha256, list(model.inputs), list(model.outputs),
         nchw_shapes=dict(model.nchw_shapes), drop_unused=False,
