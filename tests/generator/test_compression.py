@@ -432,3 +432,13 @@ def test_a_bias_shared_by_layers_with_other_input_scales_gets_one_int32_copy_per
     out_scale = q.tensors[h3].scale_scalar                 # on the calibration samples, as above
     error = np.abs(run_int8(q, xs) - run_float(model, xs))
     assert error.max() <= 4 * out_scale, error.max() / out_scale
+    # In the header: one weights array and one scales array that both layers name, a bias each.
+    import re
+    from tinynet_py.emit import generate_header
+    header = generate_header(q, "rnn")
+    layers = re.findall(r"tinynet::FullyConnected<\w+, \w+, (\w+), (\w+), (\w+),", header)
+    assert len(layers) == 2
+    (w1, b1, s1), (w2, b2, s2) = layers
+    assert w1 == w2 and s1 == s2 and b1 != b2
+    assert len(re.findall(r"std::int8_t op\d+_fully_connected_weights\[", header)) == 1
+    assert len(re.findall(r"std::int32_t op\d+_fully_connected_bias\[", header)) == 2
