@@ -83,6 +83,7 @@ class _Emitter:
         self.op_names = []
         self.summary_rows = []
         self.arrays = []           # (name, bytes) of every constant array, in header order
+        self.shared_arrays = {}    # (kind, tensor index) -> name: a tensor several ops read is emitted once
 
     # -- helpers --------------------------------------------------------------------------
     def add_array(self, ctype, name, values):
@@ -180,21 +181,32 @@ class _Emitter:
         wtype = ELEMENT_TYPES.get(w.dtype)
         if w.dtype not in ("int8", "float32"):
             self.fail(op, f"weights of dtype {w.dtype} are not supported (supported: int8, float32)")
-        names["weights"] = f"{prefix}_weights"
-        if w.int4:
+        # Weights, scales and bias that several ops read (an unrolled RNN's steps share them) are one
+        # array each in flash; weights laid out anew for one op (weights_data) are that op's own.
+        def array(kind, index, ctype, values, name):
+            if weights_data is not None and kind != "bias":
+                self.add_array(ctype, name, values)
+                return name
+            if (kind, index) not in self.shared_arrays:
+                self.add_array(ctype, name, values)
+                self.shared_arrays[(kind, index)] = name
+            return self.shared_arrays[(kind, index)]
+
+        if w.int4:   # packed or unpacked by the compiler: this op's own array
+            names["weights"] = f"{prefix}_weights"
             self.int4_weights(names["weights"], w.data if weights_data is None else weights_data,
                               packed_int4_kernel)
         else:
-            self.add_array(wtype, names["weights"], w.data if weights_data is None else weights_data)
+            names["weights"] = array("weights", weights_index, wtype,
+                                     w.data if weights_data is None else weights_data, f"{prefix}_weights")
         if bias_index is not None and bias_index >= 0:
             b = self.const(bias_index)
             if b is None:
                 self.fail(op, "the bias must be constant")
             if b.dtype not in ("int32", "float32", "int64"):
                 self.fail(op, f"bias of dtype {b.dtype} is not supported (supported: int32, float32)")
-            names["bias"] = f"{prefix}_bias"
             btype = {"int32": "std::int32_t", "float32": "float", "int64": "std::int64_t"}[b.dtype]
-            self.add_array(btype, names["bias"], b.data)
+            names["bias"] = array("bias", bias_index, btype, b.data, f"{prefix}_bias")
         else:
             names["bias"] = "tinynet::no_bias"
         if w.dtype == "int8":
@@ -205,8 +217,7 @@ class _Emitter:
             # subtracts it (weights_offset), which tinynet's kernel does not: refused.
             if np.any(w.zero_point != 0) and op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
                 self.fail(op, "weights must be symmetric (zero point 0), as the TFLite int8 spec requires")
-            names["scales"] = f"{prefix}_weight_scales"
-            self.add_array("float", names["scales"], w.scale)
+            names["scales"] = array("scales", weights_index, "float", w.scale, f"{prefix}_weight_scales")
         else:
             names["scales"] = "tinynet::no_scales"
         return names, w

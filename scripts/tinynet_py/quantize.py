@@ -184,6 +184,7 @@ def quantize_model(model, samples, progress=None, weight_bits=8):
             continue
         builder.replace_tensor(index, dtype="int8", scale=np.array([scale], np.float32),
                                zero_point=np.array([zero_point], np.int64))
+    quantized_biases = set()
     for op in model.ops:
         spec = ops.spec(op.opcode)
         if spec.quantize != "weights":
@@ -200,10 +201,22 @@ def quantize_model(model, samples, progress=None, weight_bits=8):
             b = model.tensors[op.inputs[2]]
             bias_scales = (np.float64(input_scale) * scales.astype(np.float64))
             values = fp.tflite_round(b.data.astype(np.float64).reshape(-1) / bias_scales)
-            values = np.clip(values, -2 ** 31, 2 ** 31 - 1).astype(np.int32)
-            builder.replace_tensor(
-                b.index, dtype="int32", data=values.reshape(b.shape), scale=bias_scales.astype(np.float32),
-                zero_point=np.zeros(scales.size, np.int64), quantized_dimension=0)
+            values = np.clip(values, -2 ** 31, 2 ** 31 - 1).astype(np.int32).reshape(b.shape)
+            quantized = dict(dtype="int32", data=values, scale=bias_scales.astype(np.float32),
+                             zero_point=np.zeros(scales.size, np.int64), quantized_dimension=0)
+            if b.index in quantized_biases:
+                # A bias shared by layers whose inputs have other scales (an unrolled RNN's recurrent
+                # projection, once per step): each layer gets its own int32 copy, as the TFLite
+                # converter makes; a copy equal to the first is not made.
+                first = builder.tensors[b.index]
+                if not (np.array_equal(first.data, values) and np.array_equal(first.scale, quantized["scale"])):
+                    builder_op = builder.ops[op.index]
+                    builder_op.inputs[2] = builder.tensor(f"{b.name}/step{op.index}", b.shape, values, "int32",
+                                                          **{k: v for k, v in quantized.items()
+                                                             if k not in ("dtype", "data")})
+                continue
+            quantized_biases.add(b.index)
+            builder.replace_tensor(b.index, **quantized)
     result = builder.model(
         model.path, model.sha256, list(model.inputs), list(model.outputs),
         nchw_shapes=dict(model.nchw_shapes), drop_unused=False,

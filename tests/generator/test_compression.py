@@ -384,3 +384,82 @@ def test_save_tflite_of_a_quantized_model_runs_the_same(tmp_path, digits, mlp):
     assert written.tensors[written.inputs[0]].dtype == "int8"
     direct = quantize_model(from_estimator(mlp), xt[:200])
     np.testing.assert_array_equal(run_int8(written, xs[:20]), run_int8(direct, xs[:20]))
+
+
+# ---- what an unrolled RNN asks of the quantizer (examples/gru) ----------------------------------
+
+def _float_model(tensors, ops, inputs, outputs):
+    return Model(path="rnn.tflite", sha256="", tensors=tensors, ops=ops, inputs=inputs, outputs=outputs)
+
+
+def test_constant_operands_of_add_sub_mul_are_quantized_over_their_own_range():
+    """1 - x (SUB from a scalar constant), * g and + c (constant vectors), as a GRU's 1 - z and its
+    folded zero-state projection: each constant becomes int8 per tensor over its own range widened
+    to contain 0 (the TFLite quantizer's rule), and the int8 model follows the float one."""
+    rng = np.random.RandomState(0)
+    tensors = []
+    x = _tensor(tensors, (1, 8))
+    one = _tensor(tensors, (), np.float32(1.0), "one")
+    gain = _tensor(tensors, (1, 8), rng.uniform(0.5, 2.0, (1, 8)), "gain")
+    offset = _tensor(tensors, (8,), rng.uniform(-1.0, 0.5, 8), "offset")
+    a, b, c = _tensor(tensors, (1, 8)), _tensor(tensors, (1, 8)), _tensor(tensors, (1, 8))
+    none = {"fused_activation_function": "NONE"}
+    ops = [Op(0, "SUB", [one, x], [a], dict(none)), Op(1, "MUL", [a, gain], [b], dict(none)),
+           Op(2, "ADD", [offset, b], [c], dict(none))]
+    model = _float_model(tensors, ops, [x], [c])
+    xs = rng.uniform(-1, 1, (100, 8)).astype(np.float32)
+    q = quantize_model(model, xs)
+    for index in (one, gain, offset):
+        real, t = model.tensors[index].data, q.tensors[index]
+        scale, zero_point = activation_params(real.min(), real.max())
+        assert t.dtype == "int8" and t.scale_scalar == scale and t.zero_point_scalar == zero_point
+        np.testing.assert_allclose((t.data.astype(np.float64) - zero_point) * scale, real, atol=scale / 2 + 1e-7)
+    assert q.tensors[one].data.item() == 127                  # 1.0 over [0, 1]: the top code, exact
+    # On the calibration samples (no value outside the calibrated ranges): rounding only.
+    out_scale = q.tensors[c].scale_scalar
+    error = np.abs(run_int8(q, xs) - run_float(model, xs))
+    assert error.max() <= 3 * out_scale, error.max() / out_scale
+
+
+def test_a_bias_shared_by_layers_with_other_input_scales_gets_one_int32_copy_per_layer():
+    """Two FULLY_CONNECTED layers read the same weights and bias (an RNN's recurrent projection,
+    once per step), their inputs on different scales: each layer's int32 bias must be on its own
+    input scale x weight scale, so the shared float bias becomes one copy per layer (the weights,
+    quantized from their values alone, stay one tensor)."""
+    rng = np.random.RandomState(1)
+    tensors = []
+    x = _tensor(tensors, (1, 6))
+    w = _tensor(tensors, (6, 6), rng.randn(6, 6) * 0.5, "w")
+    bias = _tensor(tensors, (6,), rng.uniform(2.0, 4.0, 6), "b")        # large: a wrong scale shows
+    four = _tensor(tensors, (), np.float32(4.0), "four")
+    h1, h2, h3 = _tensor(tensors, (1, 6)), _tensor(tensors, (1, 6)), _tensor(tensors, (1, 6))
+    fc = {"fused_activation_function": "NONE", "weights_format": 0, "keep_num_dims": False}
+    ops = [Op(0, "FULLY_CONNECTED", [x, w, bias], [h1], dict(fc)),
+           Op(1, "MUL", [h1, four], [h2], {"fused_activation_function": "NONE"}),
+           Op(2, "FULLY_CONNECTED", [h2, w, bias], [h3], dict(fc))]
+    model = _float_model(tensors, ops, [x], [h3])
+    xs = rng.uniform(-1, 1, (100, 6)).astype(np.float32)
+    q = quantize_model(model, xs)
+    first, second = q.ops[0], q.ops[2]
+    assert first.inputs[1] == second.inputs[1]                              # one weight tensor
+    assert first.inputs[2] != second.inputs[2]                              # two biases
+    weight_scale = q.tensors[first.inputs[1]].scale.astype(np.float64)
+    for fc_op in (first, second):
+        b = q.tensors[fc_op.inputs[2]]
+        input_scale = np.float64(q.tensors[fc_op.inputs[0]].scale_scalar)
+        np.testing.assert_allclose(b.scale, input_scale * weight_scale, rtol=1e-6)
+        np.testing.assert_allclose(b.data * b.scale.astype(np.float64), model.tensors[bias].data,
+                                   atol=float(b.scale.max()))
+    out_scale = q.tensors[h3].scale_scalar                 # on the calibration samples, as above
+    error = np.abs(run_int8(q, xs) - run_float(model, xs))
+    assert error.max() <= 4 * out_scale, error.max() / out_scale
+    # In the header: one weights array and one scales array that both layers name, a bias each.
+    import re
+    from tinynet_py.emit import generate_header
+    header = generate_header(q, "rnn")
+    layers = re.findall(r"tinynet::FullyConnected<\w+, \w+, (\w+), (\w+), (\w+),", header)
+    assert len(layers) == 2
+    (w1, b1, s1), (w2, b2, s2) = layers
+    assert w1 == w2 and s1 == s2 and b1 != b2
+    assert len(re.findall(r"std::int8_t op\d+_fully_connected_weights\[", header)) == 1
+    assert len(re.findall(r"std::int32_t op\d+_fully_connected_bias\[", header)) == 2

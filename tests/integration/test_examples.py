@@ -96,6 +96,7 @@ EXAMPLE_TESTS = {
     "streaming": "test_streaming_example.py",
     "memory_regions": "test_memory_regions.py",
     "vibration": "test_vibration_example.py",
+    "gru": "test_gru_example.py",
     "arduino": "test_arduino.py",
     "distillation": "test_distillation.py",
 }
@@ -112,5 +113,5 @@ def test_every_example_is_built_by_a_test():
     # The CMake examples are in examples/CMakeLists.txt, so `cmake -S examples` builds them all.
     listed = (ROOT / "examples" / "CMakeLists.txt").read_text()
     for folder in ("hello_world", "digits", "keyword_spotting", "cascade", "streaming", "memory_regions",
-                   "vibration"):
+                   "vibration", "gru"):
         assert f"add_subdirectory({folder})" in listed

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 namespace tinynet {
 
@@ -13,17 +14,19 @@ struct TypeList {
 
 namespace detail {
 
-// index_of<T, TypeList<...>>: position of T, or the list size when absent.
+// index_of<T, TypeList<...>>: position of T, or the list size when absent. One instantiation per
+// (T, list), not one per element: a network of a few hundred tensors (an unrolled RNN) compiles in
+// memory and time linear in the list for each lookup, where the recursive form was quadratic.
 template <class T, class List>
 struct index_of;
-template <class T>
-struct index_of<T, TypeList<>> {
-  static constexpr std::size_t value = 0;
-};
-template <class T, class Head, class... Tail>
-struct index_of<T, TypeList<Head, Tail...>> {
-  static constexpr std::size_t value =
-      std::is_same_v<T, Head> ? 0 : 1 + index_of<T, TypeList<Tail...>>::value;
+template <class T, class... Ts>
+struct index_of<T, TypeList<Ts...>> {
+  static constexpr std::size_t value = [] {
+    constexpr bool same[] = {std::is_same_v<T, Ts>..., false};
+    std::size_t i = 0;
+    while (i < sizeof...(Ts) && !same[i]) ++i;
+    return i;
+  }();
 };
 
 template <class T, class List>
@@ -49,16 +52,25 @@ struct concat_unique<List, TypeList<U, Us...>> {
   using type = typename concat_unique<typename append_unique<List, U>::type, TypeList<Us...>>::type;
 };
 
-// at<I, TypeList<...>>
+// at<I, TypeList<...>>: the list's types as bases indexed by position (one instantiation per list),
+// the I-th picked by overload resolution; no recursion over the list, for the same reason as index_of.
+template <std::size_t I, class T>
+struct indexed {
+  using type = T;
+};
+template <class Sequence, class... Ts>
+struct indexer;
+template <std::size_t... Is, class... Ts>
+struct indexer<std::index_sequence<Is...>, Ts...> : indexed<Is, Ts>... {};
+template <std::size_t I, class T>
+indexed<I, T> select(const indexed<I, T>&);
+
 template <std::size_t I, class List>
 struct at;
-template <class Head, class... Tail>
-struct at<0, TypeList<Head, Tail...>> {
-  using type = Head;
-};
-template <std::size_t I, class Head, class... Tail>
-struct at<I, TypeList<Head, Tail...>> {
-  using type = typename at<I - 1, TypeList<Tail...>>::type;
+template <std::size_t I, class... Ts>
+struct at<I, TypeList<Ts...>> {
+  static_assert(I < sizeof...(Ts), "tinynet::type_at: index past the end of the list");
+  using type = typename decltype(select<I>(indexer<std::index_sequence_for<Ts...>, Ts...>{}))::type;
 };
 
 }  // namespace detail

@@ -160,15 +160,27 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
 
   // ---- static checks of the wiring ---------------------------------------------------------
  private:
+  // Per tensor: the position of the first op that writes it (op_count when none) and how many
+  // ops write it. Computed once, so that checking every read and write costs a look-up each, not a
+  // pass over the ops each (an unrolled RNN has hundreds of ops).
+  struct Writers {
+    std::array<std::size_t, tensor_count + 1> first{};   // [tensor_count]: tensors not in the list
+    std::array<std::size_t, tensor_count + 1> count{};
+  };
+  static constexpr Writers writers = [] {
+    Writers w{};
+    for (std::size_t i = 0; i <= tensor_count; ++i) w.first[i] = op_count;
+    std::size_t k = 0;
+    ((w.first[tensor_index<typename Ops::output>] =
+          w.first[tensor_index<typename Ops::output>] < k ? w.first[tensor_index<typename Ops::output>] : k,
+      ++w.count[tensor_index<typename Ops::output>], ++k),
+     ...);
+    return w;
+  }();
   template <std::size_t K, class Op, class T>
   static constexpr bool check_read() {
-    constexpr bool produced_before = [] {
-      if (detail::contains<T, input_list> || StateTensorType<T>) return true;
-      bool found = false;
-      std::size_t k = 0;
-      ((found = found || (k++ < K && std::is_same_v<typename Ops::output, T>)), ...);
-      return found;
-    }();
+    constexpr bool produced_before =
+        detail::contains<T, input_list> || StateTensorType<T> || writers.first[tensor_index<T>] < K;
     if constexpr (!produced_before) (void)detail::op_reads_unproduced_tensor<Op, T>{};
     return produced_before;
   }
@@ -178,8 +190,8 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   }
   template <std::size_t K, class Op>
   static constexpr bool check_write() {
-    constexpr std::size_t writers = (std::size_t{0} + ... + (std::is_same_v<typename Ops::output, typename Op::output> ? 1 : 0));
-    constexpr bool ok = writers == 1 && !detail::contains<typename Op::output, input_list>;
+    constexpr bool ok = writers.count[tensor_index<typename Op::output>] == 1 &&
+                        !detail::contains<typename Op::output, input_list>;
     if constexpr (!ok) (void)detail::tensor_produced_twice<Op, typename Op::output>{};
     constexpr bool not_state = !StateTensorType<typename Op::output>;
     if constexpr (!not_state) (void)detail::op_writes_state_tensor<Op, typename Op::output>{};
@@ -192,7 +204,7 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   }
   template <class T>
   static constexpr bool check_output() {
-    constexpr bool ok = (std::is_same_v<typename Ops::output, T> || ...);
+    constexpr bool ok = writers.count[tensor_index<T>] > 0;
     if constexpr (!ok) (void)detail::output_never_produced<T>{};
     return ok;
   }
