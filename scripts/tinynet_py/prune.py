@@ -239,7 +239,7 @@ def prune_residual_groups(model, fraction):
             continue
         score = np.zeros(width)
         for op in group["producers"].values():
-            w = _real_weights(model.tensors[op.inputs[1]])
+            w = model.tensors[op.inputs[1]].real_values()
             norms = (np.moveaxis(w, ops.spec(op.opcode).weight_axis, 0).reshape(width, -1) ** 2).sum(axis=1)
             score += norms / max(norms.sum(), 1e-30)
         keep = np.sort(np.argsort(score, kind="stable")[drop:])
@@ -372,7 +372,7 @@ def prune_pattern(model, fraction, pattern):
         if op.opcode not in WEIGHTED:
             continue
         w = result.tensors[op.inputs[1]]
-        magnitude = np.abs(_real_weights(w))
+        magnitude = np.abs(w.real_values())
         before = int(np.count_nonzero(w.data))
         keep = _groups_keep(magnitude, m, n) if kind == "n:m" else _blocks_keep(magnitude, n, fraction)
         w.data = np.where(keep, w.data, 0).astype(w.data.dtype)
