@@ -26,8 +26,13 @@ constexpr bool sxtb16_layout() {
 }
 
 // Where element j of a patch of Count values is stored (only full groups of four are permuted).
+// Always inlined: arm-none-eabi-g++ 12.2 -O2 otherwise splits the permutation into a function
+// part whose copies for two Counts look identical, and identical code folding (-fipa-icf) merges
+// them although GCC has attached each copy's value range of j ([0, Count/4*4)) to it: the merged
+// copy then permutes a longer patch wrongly (a 1x1 Conv2D with 8 input channels next to one with
+// 4 gave wrong bytes on Cortex-M4/M7; tests/cpp/in_place_network.hpp in the device image).
 template <int Count>
-constexpr int patch_position(int j) {
+[[gnu::always_inline]] constexpr int patch_position(int j) {
   if (!sxtb16_layout() || j >= Count / 4 * 4) return j;
   const int in_group = j & 3;
   return (j & ~3) | (in_group == 1 ? 2 : in_group == 2 ? 1 : in_group);
