@@ -85,7 +85,6 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static_assert(size_mismatch<Conv2D, has_bias<Bias> ? out_c : 0, array_size<Bias>>::ok);
   static_assert(element_type_mismatch<Conv2D, input_element, output_element>::ok);
 
-  static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = std::uint64_t{batches} * out_h * out_w * out_c * k_h * k_w * filter_c;
 
   static constexpr std::size_t weight_bytes = plan::weight_bytes_with(sizeof(Weights));
@@ -100,6 +99,14 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // channels' weight rows at a time (kernels/dot.hpp), sharing each patch load.
   static constexpr int patch_size = k_h * k_w * filter_c;
   static constexpr bool use_patch = std::is_same_v<input_element, std::int8_t> && groups == 1;
+
+  // A pointwise convolution (1x1, stride 1, no padding) may write its output over its input when
+  // it has no more channels: every kernel below gathers pixel p (and p + 1) into its patch before
+  // writing output pixel p (and p + 1), and output pixel p ends where input pixel p + 1 begins at
+  // the latest. The arena planner then lets the output take the input's buffer when the input
+  // dies here.
+  static constexpr bool in_place = use_patch && k_h == 1 && k_w == 1 && s_h == 1 && s_w == 1 && pad_h == 0 &&
+                                   pad_w == 0 && out_h == in_h && out_w == in_w && out_c <= in_c;
 
   // The receptive field of the output pixel whose window starts at (in_y0, in_x0), widened to
   // int16 in the dot products' order; taps in the padding read the input zero point.
