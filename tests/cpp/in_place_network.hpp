@@ -66,7 +66,7 @@ using dw3_s2 = tinynet::DepthwiseConv2D<d, e, w_e, bias8, scales,
 using narrow = tinynet::Conv2D<e, f, w_f, bias4, scales, tinynet::Conv2DOptions{}>;
 using network = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<f>, dw5, widen, dw3, mix, dw3_s2, narrow>;
 
-static_assert(dw5::in_place && dw5::in_place_rows::ring_rows == 3 && dw5::pad_h == 2);
+static_assert(dw5::in_place && dw5::in_place_rows::ring_rows == 3 && dw5::pad_h == 2);  // lag 2
 static_assert(!widen::in_place);  // more output channels than input channels
 static_assert(dw3::in_place && dw3::in_place_rows::ring_rows == 2 && mix::in_place);
 static_assert(dw3_s2::in_place && dw3_s2::pad_h == 1 && narrow::in_place);

@@ -241,11 +241,11 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
       output_element* rows = nullptr;
       if (!std::is_constant_evaluated() && static_cast<const void*>(in) == static_cast<const void*>(out)) rows = ring;
       in_place_rows::run(out, rows, [in](int oy, output_element* dst_row) { row(in, dst_row, oy); });
-      return;
-    }
-    for (int b = 0; b < batches; ++b) {
-      const input_element* image = in + b * in_h * in_w * in_c;
-      for (int oy = 0; oy < out_h; ++oy) row(image, out + (b * out_h + oy) * out_w * out_c, oy);
+    } else {
+      for (int b = 0; b < batches; ++b) {
+        const input_element* image = in + b * in_h * in_w * in_c;
+        for (int oy = 0; oy < out_h; ++oy) row(image, out + (b * out_h + oy) * out_w * out_c, oy);
+      }
     }
   }
 };
