@@ -1,6 +1,6 @@
 // memory_regions: one network's arena over two RAMs, the hottest tensors in the small fast one.
 //
-// MLPerf Tiny's kws_ref_model needs a 16,000-byte arena. Here only 8 KB of fast internal SRAM are
+// MLPerf Tiny's kws_ref_model needs an 8,496-byte arena. Here only 8 KB of fast internal SRAM are
 // given to it; the rest goes to slow external RAM (on QEMU's mps2-an500 Cortex-M7 board: the
 // 16 MB PSRAM at 0x60000000, where the linker puts the section .tinynet_external). The compiler
 // ranks the tensors by bytes accessed per byte (tinynet::RegionPlan) and puts the hottest in the

@@ -9,6 +9,7 @@
 
 #include <tinynet/tinynet.hpp>
 
+#include "../cpp/in_place_network.hpp"
 #include "cycles.hpp"
 #include "semihost.hpp"
 
@@ -145,6 +146,8 @@ static tinynet::SharedArena<device::network, device::mlp> shared;
 // The float MLP over a stream of scalar frames: its two inputs are the last two frames.
 static tinynet::StreamWindow<device::mlp, 1> stream;
 static tinynet::Instance<device::mlp> stream_instance;
+// Depthwise and pointwise convolutions writing over their inputs (tests/cpp/in_place_network.hpp).
+static tinynet::Instance<in_place_net::network> in_place_instance;
 
 static int failures = 0;
 static void check(bool ok, const char* what) {
@@ -269,6 +272,15 @@ extern "C" int app_main() {
     stream_same = stream_same && stream_instance.output()[0] == mlp_instance.output()[0];
   }
   check(stream_same, "StreamWindow in place differs from the copied window");
+
+  // Convolutions in place (the DSP kernels on M4/M7/M33, the portable loops on M0+/M3) give the
+  // bytes the host compiler gives with a buffer per tensor.
+  for (std::size_t i = 0; i < in_place_net::input.size(); ++i) in_place_instance.input()[i] = in_place_net::input[i];
+  in_place_instance.invoke();
+  bool in_place_same = true;
+  for (std::size_t i = 0; i < in_place_net::expected.size(); ++i)
+    in_place_same = in_place_same && in_place_instance.output()[i] == in_place_net::expected[i];
+  check(in_place_same, "convolutions in place differ from the host compiler's");
 
   cycles::start();
   const std::uint32_t before = cycles::now();

@@ -55,83 +55,100 @@ constexpr RegionAssignment<N, R> assign_regions(const TensorLifetimes<N>& t, con
   std::array<std::uint64_t, N> hits{};
   for (std::size_t i = 0; i < N; ++i) hits[g.root[i]] += access[i];
 
-  // Hottest per byte first (hits / bytes compared as hits_a * bytes_b > hits_b * bytes_a).
-  std::array<std::size_t, N> order{};
+  // Two orders: hottest per byte first (hits / bytes compared as hits_a * bytes_b > hits_b * bytes_a),
+  // and most hits first; the assignment that keeps more traffic in the first regions wins. (Per
+  // byte alone can fill a fast region with a small buffer and leave a larger, hotter one outside:
+  // kws_ref_model, whose in-place layers share one 8,000-byte buffer, in 8 KB of fast RAM.)
+  std::array<std::size_t, N> roots{};
   std::size_t count = 0;
   for (std::size_t i = 0; i < N; ++i)
-    if (g.is_root[i]) order[count++] = i;
-  for (std::size_t a = 0; a < count; ++a)
-    for (std::size_t b = a + 1; b < count; ++b) {
-      const std::size_t x = order[a], y = order[b];
-      const std::uint64_t bx = g.bytes[x] > 0 ? g.bytes[x] : 1, by = g.bytes[y] > 0 ? g.bytes[y] : 1;
-      if (hits[y] * bx > hits[x] * by) {
-        order[a] = y;
-        order[b] = x;
+    if (g.is_root[i]) roots[count++] = i;
+  const auto sorted = [&](bool per_byte) {
+    std::array<std::size_t, N> order = roots;
+    for (std::size_t a = 0; a < count; ++a)
+      for (std::size_t b = a + 1; b < count; ++b) {
+        const std::size_t x = order[a], y = order[b];
+        const std::uint64_t bx = per_byte && g.bytes[x] > 0 ? g.bytes[x] : 1, by = per_byte && g.bytes[y] > 0 ? g.bytes[y] : 1;
+        if (hits[y] * bx > hits[x] * by) {
+          order[a] = y;
+          order[b] = x;
+        }
       }
-    }
-
-  RegionAssignment<N, R> out{};
-  std::array<bool, N> placed{};
-  const auto lowest_clear = [&](std::size_t b, std::size_t reg) {
-    return lowest_clear_offset(g, b, out.offset, [&](std::size_t j) { return placed[j] && out.region[j] == reg; });
+    return order;
   };
 
-  // 1. Hottest first, into the first region with room.
-  for (std::size_t k = 0; k < count; ++k) {
-    const std::size_t b = order[k];
-    bool done = false;
-    for (std::size_t reg = 0; reg < R && !done; ++reg) {
-      const std::size_t at = lowest_clear(b, reg);
-      if (at + align_up(g.bytes[b]) <= budget[reg]) {
-        out.region[b] = reg;
-        out.offset[b] = at;
-        placed[b] = true;
-        done = true;
+  const auto assign = [&](const std::array<std::size_t, N>& order) {
+    RegionAssignment<N, R> out{};
+    std::array<bool, N> placed{};
+    const auto lowest_clear = [&](std::size_t b, std::size_t reg) {
+      return lowest_clear_offset(g, b, out.offset, [&](std::size_t j) { return placed[j] && out.region[j] == reg; });
+    };
+
+    // 1. Hottest first, into the first region with room.
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t b = order[k];
+      bool done = false;
+      for (std::size_t reg = 0; reg < R && !done; ++reg) {
+        const std::size_t at = lowest_clear(b, reg);
+        if (at + align_up(g.bytes[b]) <= budget[reg]) {
+          out.region[b] = reg;
+          out.offset[b] = at;
+          placed[b] = true;
+          done = true;
+        }
+      }
+      if (!done) {
+        out.unplaced = b;
+        return out;
       }
     }
-    if (!done) {
-      out.unplaced = b;
-      return out;
-    }
-  }
 
-  // 2. Re-pack each region in the arena planner's order (largest first) when that takes less.
-  for (std::size_t reg = 0; reg < R; ++reg) {
-    std::size_t greedy = 0;
-    std::array<std::size_t, N> members{};
-    std::size_t m = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::size_t b = order[i];
-      if (out.region[b] != reg) continue;
-      members[m++] = b;
-      const std::size_t end = out.offset[b] + align_up(g.bytes[b]);
-      greedy = end > greedy ? end : greedy;
+    // 2. Re-pack each region in the arena planner's order (largest first) when that takes less.
+    for (std::size_t reg = 0; reg < R; ++reg) {
+      std::size_t greedy = 0;
+      std::array<std::size_t, N> members{};
+      std::size_t m = 0;
+      for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t b = order[i];
+        if (out.region[b] != reg) continue;
+        members[m++] = b;
+        const std::size_t end = out.offset[b] + align_up(g.bytes[b]);
+        greedy = end > greedy ? end : greedy;
+      }
+      order_largest_first(g, members, m);
+      const RegionAssignment<N, R> before = out;
+      const std::array<bool, N> was_placed = placed;
+      for (std::size_t i = 0; i < m; ++i) placed[members[i]] = false;
+      std::size_t packed = 0;
+      for (std::size_t i = 0; i < m; ++i) {
+        const std::size_t b = members[i];
+        out.offset[b] = lowest_clear(b, reg);
+        placed[b] = true;
+        const std::size_t end = out.offset[b] + align_up(g.bytes[b]);
+        packed = end > packed ? end : packed;
+      }
+      if (packed > greedy) {
+        out = before;
+        placed = was_placed;
+        packed = greedy;
+      }
+      out.bytes[reg] = packed;
     }
-    order_largest_first(g, members, m);
-    const RegionAssignment<N, R> before = out;
-    const std::array<bool, N> was_placed = placed;
-    for (std::size_t i = 0; i < m; ++i) placed[members[i]] = false;
-    std::size_t packed = 0;
-    for (std::size_t i = 0; i < m; ++i) {
-      const std::size_t b = members[i];
-      out.offset[b] = lowest_clear(b, reg);
-      placed[b] = true;
-      const std::size_t end = out.offset[b] + align_up(g.bytes[b]);
-      packed = end > packed ? end : packed;
+    for (std::size_t i = 0; i < N; ++i) {
+      out.region[i] = out.region[g.root[i]];
+      out.offset[i] = out.offset[g.root[i]];
+      out.access_bytes[out.region[i]] += access[i];
     }
-    if (packed > greedy) {
-      out = before;
-      placed = was_placed;
-      packed = greedy;
-    }
-    out.bytes[reg] = packed;
-  }
-  for (std::size_t i = 0; i < N; ++i) {
-    out.region[i] = out.region[g.root[i]];
-    out.offset[i] = out.offset[g.root[i]];
-    out.access_bytes[out.region[i]] += access[i];
-  }
-  return out;
+    return out;
+  };
+  const RegionAssignment<N, R> by_density = assign(sorted(true));
+  const RegionAssignment<N, R> by_hits = assign(sorted(false));
+  if (by_density.unplaced != N) return by_hits.unplaced == N ? by_hits : by_density;
+  if (by_hits.unplaced != N) return by_density;
+  for (std::size_t reg = 0; reg < R; ++reg)
+    if (by_hits.access_bytes[reg] != by_density.access_bytes[reg])
+      return by_hits.access_bytes[reg] > by_density.access_bytes[reg] ? by_hits : by_density;
+  return by_density;
 }
 
 template <class Tensor, std::size_t TensorBytes, std::size_t... Budgets>

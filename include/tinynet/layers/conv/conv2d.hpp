@@ -100,7 +100,6 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // TFLite's choice: per-channel scales that differ quantize the input asymmetrically.
   static constexpr HybridInputs hybrid_inputs = plan::hybrid_scales_differ ? HybridInputs::asymmetric : HybridInputs::symmetric;
 
-  static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = std::uint64_t{batches} * out_h * out_w * out_c * k_h * k_w * filter_c;
 
   // ---- sparsity ----------------------------------------------------------------------------
@@ -171,6 +170,13 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     if constexpr (packed_int4) return kernels::int4_patch_offset<patch_size>(patch);
     else return 0;
   }
+  // A pointwise convolution (1x1, stride 1, no padding) may write its output over its input when
+  // it has no more channels: every kernel below gathers pixel p (and p + 1) into its patch before
+  // writing output pixel p (and p + 1), and output pixel p ends where input pixel p + 1 begins at
+  // the latest. The arena planner then lets the output take the input's buffer when the input
+  // dies here.
+  static constexpr bool in_place = use_patch && k_h == 1 && k_w == 1 && s_h == 1 && s_w == 1 && pad_h == 0 &&
+                                   pad_w == 0 && out_h == in_h && out_w == in_w && out_c <= in_c;
 
   // The receptive field of the output pixel whose window starts at (in_y0, in_x0), widened to
   // int16 by value (Widen or Centered) in the dot products' order.

@@ -26,6 +26,7 @@
 #include "../../kernels/x86_simd/depthwise_conv2d.hpp"
 #include "../dense/sparse_rows.hpp"
 #include "geometry.hpp"
+#include "in_place_rows.hpp"
 
 namespace tinynet {
 
@@ -86,7 +87,10 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   static_assert(size_mismatch<DepthwiseConv2D, has_bias<Bias> ? out_c : 0, array_size<Bias>>::ok);
   static_assert(element_type_mismatch<DepthwiseConv2D, input_element, output_element>::ok);
 
-  static constexpr bool in_place = false;
+  // In place (layers/conv/in_place_rows.hpp): one batch, output no larger than the input, and a
+  // ring of output rows no larger than 2 KiB of stack and a quarter of the output it saves.
+  using in_place_rows = detail::InPlaceRows<in_h, in_w * in_c, out_h, out_w * out_c, s_h, pad_h>;
+  static constexpr std::size_t ring_bytes = in_place_rows::ring_elements * sizeof(output_element);
   static constexpr std::uint64_t macs = std::uint64_t{batches} * out_h * out_w * out_c * k_h * k_w;
 
   static constexpr const auto& weights = Weights;
@@ -128,6 +132,9 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
       sparsity::choose(sparsity::LayerKind::depthwise, Options.sparse_form, std::is_same_v<input_element, std::int8_t>,
                        nonzero_weights, static_cast<long long>(array_size<Weights>));
   static constexpr bool sparse = sparse_form != SparseForm::dense;
+  // (In place needs the dense int8 rows: a sparse or hybrid layer writes its own output buffer.)
+  static constexpr bool in_place = !sparse && !is_hybrid && batches == 1 && Out::bytes <= In::bytes &&
+                                   ring_bytes <= 2048 && ring_bytes * 4 <= Out::bytes;
   struct ChannelTaps {
     static constexpr int weight(int c, int t) { return t * out_c + c; }
     static constexpr int column(int c, int t) { return tap_offsets[static_cast<std::size_t>(t)] + c / multiplier; }
@@ -302,29 +309,43 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
     for (int c = 0; c < out_c; ++c) out[c] = plan::finish_hybrid(acc[c], c, q.scale);
   }
 
+  // One output row. Its pixels only read the input (see in_place_rows.hpp for the in-place case).
+  static constexpr void row(const input_element* image, output_element* dst_row, int oy,
+                            [[maybe_unused]] HybridScale q = {}) {
+    const bool row_inside = oy >= interior_y.begin && oy < interior_y.end;
+    for (int ox = 0; ox < out_w; ++ox) {
+      output_element* dst = dst_row + ox * out_c;
+      const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
+      const bool inside = row_inside && ox >= interior_x.begin && ox < interior_x.end;
+      if constexpr (is_hybrid) {
+        inside ? pixel_hybrid<true>(image, dst, y0, x0, q) : pixel_hybrid<false>(image, dst, y0, x0, q);
+      } else if constexpr (use_fast_path) {
+        inside ? pixel_fast<true>(image, dst, y0, x0) : pixel_fast<false>(image, dst, y0, x0);
+      } else {
+        inside ? pixel<true>(image, dst, y0, x0) : pixel<false>(image, dst, y0, x0);
+      }
+    }
+  }
+
   static constexpr void run(const input_element* in, output_element* out) {
     if constexpr (sparse) {
       for (int b = 0; b < batches; ++b) run_sparse(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
       return;
     }
-    for (int b = 0; b < batches; ++b) {
-      const input_element* image = in + b * in_h * in_w * in_c;
-      [[maybe_unused]] HybridScale q{};
-      if constexpr (is_hybrid) q = hybrid::input_scale<HybridInputs::asymmetric>(image, in_h * in_w * in_c);
-      for (int oy = 0; oy < out_h; ++oy) {
-        const bool row_inside = oy >= interior_y.begin && oy < interior_y.end;
-        for (int ox = 0; ox < out_w; ++ox) {
-          output_element* dst = out + ((b * out_h + oy) * out_w + ox) * out_c;
-          const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
-          const bool inside = row_inside && ox >= interior_x.begin && ox < interior_x.end;
-          if constexpr (is_hybrid) {
-            inside ? pixel_hybrid<true>(image, dst, y0, x0, q) : pixel_hybrid<false>(image, dst, y0, x0, q);
-          } else if constexpr (use_fast_path) {
-            inside ? pixel_fast<true>(image, dst, y0, x0) : pixel_fast<false>(image, dst, y0, x0);
-          } else {
-            inside ? pixel<true>(image, dst, y0, x0) : pixel<false>(image, dst, y0, x0);
-          }
-        }
+    if constexpr (in_place) {
+      // The planner gave the output the input's buffer: rows go through a ring on the stack.
+      alignas(4) output_element ring[in_place_rows::ring_elements];
+      // (Not a const bool: its initializer would be tried as a constant expression, where
+      // is_constant_evaluated() is true, and `shared` would always be false.)
+      output_element* rows = nullptr;
+      if (!std::is_constant_evaluated() && static_cast<const void*>(in) == static_cast<const void*>(out)) rows = ring;
+      in_place_rows::run(out, rows, [in](int oy, output_element* dst_row) { row(in, dst_row, oy); });
+    } else {
+      for (int b = 0; b < batches; ++b) {
+        const input_element* image = in + b * in_h * in_w * in_c;
+        [[maybe_unused]] HybridScale q{};
+        if constexpr (is_hybrid) q = hybrid::input_scale<HybridInputs::asymmetric>(image, in_h * in_w * in_c);
+        for (int oy = 0; oy < out_h; ++oy) row(image, out + (b * out_h + oy) * out_w * out_c, oy, q);
       }
     }
   }

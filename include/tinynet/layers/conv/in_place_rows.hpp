@@ -1,0 +1,84 @@
+// Running a windowed op (DepthwiseConv2D) with its output over its input.
+//
+// The arena planner (graph/arena_plan.hpp) gives an op flagged `in_place` the buffer of its first
+// input when that input dies at the op, so the op may be called with in == out. A convolution
+// cannot write an output row where it reads: later output rows still need the input rows under
+// it. So output rows are computed into a small ring of rows (on the stack) and each is copied to
+// its place `lag` rows later, when no output row still to be computed reads an input row its bytes
+// overlap (TinyEngine's in-place depthwise convolution, row by row instead of channel by channel,
+// which keeps the four-channel kernels). A 3x3 stride-1 layer lags one row (a ring of two rows),
+// stride 2 none (one row). Everything below is decided by the compiler from the shapes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tinynet::detail {
+
+// Copies ring rows first .. last (a ring of ring_rows rows of row_bytes) to their places in out,
+// a word at a time. One function for all layers, and no call to the C library's memcpy, which a
+// network might otherwise not link at all.
+[[gnu::noinline]] inline void flush_rows(unsigned char* out, const unsigned char* ring, int first, int last,
+                                         std::size_t row_bytes, int ring_rows) {
+  for (int r = first; r <= last; ++r) {
+    unsigned char* to = out + static_cast<std::size_t>(r) * row_bytes;
+    const unsigned char* from = ring + static_cast<std::size_t>(r % ring_rows) * row_bytes;
+    std::size_t i = 0;
+    for (; i + 16 <= row_bytes; i += 16) {
+      std::uint32_t w[4];
+      __builtin_memcpy(w, from + i, 16);
+      asm("" : "+r"(w[0]), "+r"(w[1]), "+r"(w[2]), "+r"(w[3]));  // no memcpy call made of the loop
+      __builtin_memcpy(to + i, w, 16);
+    }
+    for (; i < row_bytes; ++i) to[i] = from[i];
+  }
+}
+
+// InRow / OutRow: elements of one input / output row (width x channels); one batch.
+template <int InH, int InRow, int OutH, int OutRow, int StrideH, int PadH>
+struct InPlaceRows {
+  // The last output row whose window reads input row i (the largest oy with oy*s - pad <= i).
+  static constexpr int last_reader(int i) {
+    const int oy = (i + PadH) / StrideH;
+    return oy < OutH - 1 ? oy : OutH - 1;
+  }
+
+  // Output row r may go to its place once output row r + lag has been computed: by then every
+  // input row its bytes cover has no reader left.
+  static constexpr int lag = [] {
+    int most = 0;
+    for (int r = 0; r < OutH; ++r) {
+      const long first_in = static_cast<long>(r) * OutRow / InRow;
+      long last_in = (static_cast<long>(r + 1) * OutRow - 1) / InRow;
+      if (last_in > InH - 1) last_in = InH - 1;
+      for (long i = first_in; i <= last_in; ++i) {
+        const int wait = last_reader(static_cast<int>(i)) - r;
+        most = most > wait ? most : wait;
+      }
+    }
+    return most;
+  }();
+  static constexpr int ring_rows = lag + 1;
+  static constexpr std::size_t ring_elements = static_cast<std::size_t>(ring_rows) * OutRow;
+
+  // Calls row(oy, dst) for every output row, dst pointing at the output row itself, or, when
+  // `ring` is not null (in place), at a ring row that is copied over the input `lag` rows later.
+  template <class E, class RowFn>
+  static constexpr void run(E* out, E* ring, RowFn&& row) {
+    for (int oy = 0; oy < OutH; ++oy) {
+      // One call site: the row's code is inlined once.
+      row(oy, ring == nullptr ? out + oy * OutRow : ring + (oy % ring_rows) * OutRow);
+      if (ring != nullptr && oy >= lag) flush(out, ring, oy - lag, oy - lag);
+    }
+    if (ring != nullptr) flush(out, ring, OutH - lag, OutH - 1);
+  }
+
+ private:
+  template <class E>
+  static void flush(E* out, const E* ring, int first, int last) {
+    flush_rows(reinterpret_cast<unsigned char*>(out), reinterpret_cast<const unsigned char*>(ring), first, last,
+               sizeof(E) * OutRow, ring_rows);
+  }
+};
+
+}  // namespace tinynet::detail
