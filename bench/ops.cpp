@@ -11,12 +11,13 @@ using i8 = std::int8_t;
 
 namespace {
 
-template <std::size_t N>
-constexpr std::array<i8, N> pseudo_random(std::uint32_t seed) {
-  std::array<i8, N> out{};
+template <std::size_t N, class T = i8>
+constexpr std::array<T, N> pseudo_random(std::uint32_t seed) {
+  std::array<T, N> out{};
   for (auto& v : out) {
     seed = seed * 1664525u + 1013904223u;
-    v = static_cast<i8>(static_cast<int>((seed >> 24) % 255) - 127);
+    if constexpr (sizeof(T) == 1) v = static_cast<T>(static_cast<int>((seed >> 24) % 255) - 127);
+    else v = static_cast<T>(static_cast<int>((seed >> 16) % 65535) - 32767);
   }
   return out;
 }
@@ -158,6 +159,18 @@ inline constexpr auto sv_b = biases<64>();
 inline constexpr float sv_scales[2] = {0.004f, 0.0001f};
 using svdf = Svdf<sv_in, sv_state, sv_out, sv_wf, sv_wt, sv_b, sv_scales>;
 
+// 16x8 mode activations (int16 in and out, zero points 0): TFLM's sigmoid table (Logistic, Tanh)
+// and the int16 Softmax's two compiler-computed tables.
+inline constexpr Quant q16_in{8.0f / 32768, 0};
+inline constexpr Quant q16_unit{1.0f / 32768, 0};
+struct a16_x : Tensor<std::int16_t, Shape<1, 16, 16, 32>, q16_in> {};
+struct a16_y : Tensor<std::int16_t, Shape<1, 16, 16, 32>, q16_unit> {};
+using logistic16 = Logistic<a16_x, a16_y>;
+using tanh16 = Tanh<a16_x, a16_y>;
+struct logits16 : Tensor<std::int16_t, Shape<16, 12>, q16_in> {};
+struct probabilities16 : Tensor<std::int16_t, Shape<16, 12>, q16_unit> {};
+using softmax16 = Softmax<logits16, probabilities16>;
+
 void run_svdf(benchmark::State& state) {
   static std::array<i8, sv_in::size> input = pseudo_random<sv_in::size>(9);
   static std::array<std::int16_t, sv_state::size> memory{};
@@ -189,7 +202,7 @@ template <class Op>
 void run_op(benchmark::State& state) {
   using In = type_at<0, typename Op::inputs>;
   using Out = typename Op::output;
-  static std::array<typename In::element, In::size> input = pseudo_random<In::size>(9);
+  static std::array<typename In::element, In::size> input = pseudo_random<In::size, typename In::element>(9);
   static std::array<typename Out::element, Out::size> output{};
   for (auto _ : state) {
     Op::run(input.data(), output.data());
@@ -224,6 +237,9 @@ BENCHMARK(run_op<resize_bilinear>)->Name("ResizeBilinear x2 16x16x32");
 BENCHMARK(run_op<l2_normalization>)->Name("L2Normalization over C 16x16x32");
 BENCHMARK(run_op<log_softmax>)->Name("LogSoftmax over C 16x16x32");
 BENCHMARK(run_binary<batch_matmul>)->Name("BatchMatMul 4x16x32 by 4x16x32 adj_y");
+BENCHMARK(run_op<logistic16>)->Name("Logistic int16 16x16x32");
+BENCHMARK(run_op<tanh16>)->Name("Tanh int16 16x16x32");
+BENCHMARK(run_op<softmax16>)->Name("Softmax int16 16x12");
 BENCHMARK(run_op<transpose_conv>)->Name("TransposeConv 3x3 s2 16->16 @8x8->16x16");
 
 BENCHMARK_MAIN();
