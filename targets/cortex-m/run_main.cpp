@@ -53,9 +53,24 @@ inline constexpr FileName<K, sizeof "out"> output_file{"out"};
 static_assert(sizeof input_file<0>.text == sizeof "in0.bin" && output_file<12>.text[4] == '2' &&
               output_file<12>.text[9] == '\0');
 
+// The first tensor of an input file: the whole file in the default build; built for steps the file
+// may hold more tensors back to back (further_steps reads them).
+template <class Span>
+static semihost::FileStatus read_first(const char* path, Span span) {
+#if TINYNET_RUNNER_STEPS
+  const int handle = semihost::open(path, 1);
+  if (handle < 0) return semihost::FileStatus::cannot_open;
+  const bool whole = semihost::read(handle, span.data(), span.size_bytes()) == span.size_bytes();
+  semihost::close(handle);
+  return whole ? semihost::FileStatus::ok : semihost::FileStatus::wrong_size;
+#else
+  return semihost::read_file(path, span);
+#endif
+}
+
 template <class Span>
 static bool read_tensor(const char* path, Span span) {
-  const semihost::FileStatus status = semihost::read_file(path, span);
+  const semihost::FileStatus status = read_first(path, span);
   if (status == semihost::FileStatus::cannot_open) semihost::write("cannot open an input file\n");
   if (status == semihost::FileStatus::wrong_size) semihost::write("an input file is not the input's size\n");
   return status == semihost::FileStatus::ok;
