@@ -83,3 +83,29 @@ def placeholder_if_empty(items, reason):
     if items:
         return items
     return [pytest.param(None, marks=pytest.mark.skip(reason=reason))]
+
+
+@pytest.fixture(scope="session")
+def example_build(tmp_path_factory):
+    """build(target) -> the folder of `target` (examples/CMakeLists.txt) after building it.
+
+    One build folder for the whole session, configured once with ../shared, so the integration
+    tests that each run one example (and test_examples.py, which builds them all) compile every
+    example once. A failed build fails the test that asked for it, with the compiler's output.
+    """
+    folder = tmp_path_factory.mktemp("examples")
+    env = dict(os.environ, TINYNET_SHARED=str(SHARED))
+    configured = []
+
+    def build(target="all"):
+        if not configured:
+            configure = subprocess.run(["cmake", "-S", str(ROOT / "examples"), "-B", str(folder),
+                                        "-DCMAKE_BUILD_TYPE=Release"], capture_output=True, text=True, env=env)
+            assert configure.returncode == 0, configure.stdout[-3000:] + configure.stderr[-3000:]
+            configured.append(True)
+        result = subprocess.run(["cmake", "--build", str(folder), "--target", target, "--", "-j2"],
+                                capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return folder if target == "all" else folder / target
+
+    return build

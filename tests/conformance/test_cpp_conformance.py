@@ -3,9 +3,10 @@ supported model, and on every int16 conformance case, must reproduce TFLM's byte
 
 Targets: the host always; cortex-m4 (arm-none-eabi-g++ + qemu-system-arm) when
 TINYNET_TEST_TARGETS includes it (scripts/run-tests sets it when the toolchain is installed), for
-the goldens. The int16 cases run on the host only here: on the Cortex-M4, test_determinism.py runs
-every one of them against TFLM's bytes at -O0, -O2 and -Os in one image per level, where this file
-needed one build and one QEMU start per case (110 of each).
+the goldens. The int16 cases run on the host only here, compiled into a few programs
+(many_networks.HostProgram) rather than one `tinynet run` build each: on the Cortex-M4,
+test_determinism.py runs every one of them against TFLM's bytes at -O0, -O2 and -Os in one image
+per level.
 """
 
 import os
@@ -15,6 +16,8 @@ import numpy as np
 import pytest
 
 from conftest import SHARED, model_for_golden, placeholder_if_empty, run_tinynet, shared_listing, supported_goldens
+from many_networks import HostProgram
+from tinynet_py.tflite import load_model
 
 TARGETS = [t for t in os.environ.get("TINYNET_TEST_TARGETS", "host").split(",") if t]
 ARM_READY = bool(shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm"))
@@ -54,26 +57,51 @@ def _csv(path):
     return np.loadtxt(path, delimiter=",", dtype=np.int64).reshape(-1)
 
 
-@pytest.mark.parametrize("target", ["host"])     # cortex-m4: test_determinism.py (see above)
+DTYPES = {"int16": np.int16, "int32": np.int32, "int8": np.int8}
+CHUNK = 40      # int16 cases per host program
+
+
+@pytest.fixture(scope="module")
+def int16_outputs(request, tmp_path_factory):
+    """The selected int16 cases (pytest -k may select a few) compiled into a few host programs of
+    CHUNK networks each (many_networks.HostProgram: the library's headers are parsed once per
+    program, not once per case as one `tinynet run` per case did) and run on their inputs;
+    returns {model path: output file, or the exception of its program}."""
+    selected = [item.callspec.params["model"] for item in request.session.items
+                if getattr(item, "originalname", None) == "test_int16_conformance_bit_exact"
+                and hasattr(item, "callspec")]
+    models = [m for m in dict.fromkeys(selected) if m is not None]
+    work = tmp_path_factory.mktemp("int16")
+    outputs = {}
+    for first in range(0, len(models), CHUNK):
+        chunk = models[first:first + CHUNK]
+        lines = []
+        for k, model in enumerate(chunk):
+            inputs = []
+            for j, path in enumerate(sorted(model.parent.glob(f"{model.stem}_input*_*.csv"))):
+                raw = work / f"{first + k}_in{j}.bin"
+                _csv(path).astype(DTYPES[path.stem.rsplit("_", 1)[1]]).tofile(raw)
+                inputs.append(raw)
+            outputs[model] = work / f"{first + k}_out.bin"
+            lines.append((k, inputs, [outputs[model]]))
+        try:
+            HostProgram(f"int16-conformance-{first // CHUNK}", [load_model(str(m)) for m in chunk]).run(work, lines)
+        except Exception as e:      # every case of the chunk reports it
+            for model in chunk:
+                outputs[model] = e
+    return outputs
+
+
+# On the host; on the Cortex-M4 test_determinism.py runs every case at -O0, -O2 and -Os.
 @pytest.mark.parametrize("model", placeholder_if_empty(CONFORMANCE, f"no conformance cases under {SHARED}"),
                          ids=lambda p: p.stem if hasattr(p, "stem") else str(p))
-def test_int16_conformance_bit_exact(model, target, tmp_path):
-    base = str(model)[: -len(".tflite")]
-    inputs = sorted(p for p in model.parent.glob(f"{model.stem}_input*_*.csv"))
+def test_int16_conformance_bit_exact(model, int16_outputs):
+    out = int16_outputs[model]
+    if isinstance(out, Exception):
+        raise out
     golden = next(model.parent.glob(f"{model.stem}_golden_*.csv"))
-    dtypes = {"int16": np.int16, "int32": np.int32, "int8": np.int8}
-    args = []
-    for k, path in enumerate(inputs):
-        dtype = dtypes[path.stem.rsplit("_", 1)[1]]
-        raw = tmp_path / f"in{k}.bin"
-        _csv(path).astype(dtype).tofile(raw)
-        args += ["--input", raw]
-    out_dtype = dtypes[golden.stem.rsplit("_", 1)[1]]
-    out = tmp_path / "out.bin"
-    result = run_tinynet("run", model, *args, "--output", out, "--target", target)
-    assert result.returncode == 0, result.stderr
-    got = np.fromfile(out, out_dtype).astype(np.int64)
-    np.testing.assert_array_equal(got, _csv(golden), err_msg=os.path.basename(base))
+    got = np.fromfile(out, DTYPES[golden.stem.rsplit("_", 1)[1]]).astype(np.int64)
+    np.testing.assert_array_equal(got, _csv(golden), err_msg=model.name)
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -5,7 +5,6 @@ be the larger of the two arenas, not their sum. The same main.cpp built for a Co
 reads the golden files through semihosting under QEMU and must print the host's scores and
 decisions."""
 
-import os
 import re
 import shutil
 import subprocess
@@ -21,15 +20,9 @@ PYTHON = "/usr/bin/python3"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(example_build):
     """The host example built by CMake and its output on TFLM's golden inputs."""
-    build_dir = tmp_path_factory.mktemp("cascade")
-    env = dict(os.environ, TINYNET_SHARED=str(shared_path("golden", "micro_speech_quantized").parents[1]))
-    subprocess.run(["cmake", "-S", str(ROOT / "examples"), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release"],
-                   check=True, capture_output=True, env=env)
-    build = subprocess.run(["cmake", "--build", str(build_dir), "--target", "cascade", "--", "-j2"],
-                           capture_output=True, text=True, env=env)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    build_dir = example_build("cascade").parent
     program = build_dir / "cascade" / "cascade"
     result = subprocess.run([str(program)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,7 +1,6 @@
 """The bundled example: its model is reproducible from its training script, it builds and runs,
 and the README's demo works end to end."""
 
-import os
 import re
 import shutil
 import subprocess
@@ -22,11 +21,10 @@ def test_sine_model_is_reproducible(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
-def test_hello_world_builds_and_runs(tmp_path):
-    env = dict(os.environ)
-    subprocess.run(["cmake", "-S", str(ROOT / "examples"), "-B", str(tmp_path)], check=True, capture_output=True, env=env)
-    subprocess.run(["cmake", "--build", str(tmp_path)], check=True, capture_output=True, env=env)
-    result = subprocess.run([str(tmp_path / "hello_world" / "hello_world")], capture_output=True, text=True)
+def test_hello_world_builds_and_runs(example_build):
+    """Every example of examples/CMakeLists.txt builds (the folder the other example tests share);
+    hello_world runs."""
+    result = subprocess.run([str(example_build() / "hello_world" / "hello_world")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "max |error|" in result.stdout
 

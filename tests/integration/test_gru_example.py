@@ -32,14 +32,8 @@ pytestmark = pytest.mark.skipif(not shutil.which("cmake"), reason="cmake not ins
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    build = tmp_path_factory.mktemp("gru")
-    subprocess.run(["cmake", "-S", str(ROOT / "examples"), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release"],
-                   check=True, capture_output=True)
-    result = subprocess.run(["cmake", "--build", str(build), "--target", "gru", "--", "-j2"],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    data = build / "gru"
+def built(example_build):
+    data = example_build("gru")
     host = subprocess.run([str(data / "gru")], capture_output=True, text=True, timeout=60)
     assert host.returncode == 0, host.stdout[-2000:] + host.stderr
     return data, host.stdout

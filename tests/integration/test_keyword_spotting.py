@@ -20,16 +20,9 @@ needs_cmake = pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake no
 
 
 @needs_cmake
-def test_keyword_spotting_top_class_is_tflms(tmp_path):
-    model = shared_path("models", "mlperf-tiny", "kws_ref_model.tflite")
+def test_keyword_spotting_top_class_is_tflms(tmp_path, example_build):
     golden = shared_path("golden", "kws_ref_model")
-    env = dict(os.environ, TINYNET_SHARED=str(model.parents[2]))
-    subprocess.run(["cmake", "-S", str(ROOT / "examples"), "-B", str(tmp_path), "-DCMAKE_BUILD_TYPE=Release"],
-                   check=True, capture_output=True, env=env)
-    build = subprocess.run(["cmake", "--build", str(tmp_path), "--target", "keyword_spotting", "--", "-j2"],
-                           capture_output=True, text=True, env=env)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    program = tmp_path / "keyword_spotting" / "keyword_spotting"
+    program = example_build("keyword_spotting") / "keyword_spotting"
 
     # The inputs for which TFLM's output is there (in_K.bin with out_K.bin).
     inputs = sorted((p for p in golden.glob("in_*.bin") if (golden / p.name.replace("in_", "out_")).exists()),

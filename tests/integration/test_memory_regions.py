@@ -6,7 +6,6 @@ rule: hottest bytes first), and the external buffer must really be at 0x60000000
 also takes its weights from a header converted with --weights-section, linked 1 MB into the PSRAM
 (standing in for an external QSPI flash): every weight array must be there."""
 
-import os
 import re
 import shutil
 import subprocess
@@ -32,15 +31,10 @@ def report(text):
 @pytest.mark.skipif(not shutil.which("cmake"), reason="cmake not installed")
 @pytest.mark.skipif(not (shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")),
                     reason="arm-none-eabi-g++ or qemu-system-arm not installed")
-def test_memory_regions_on_the_host_and_on_cortex_m7(tmp_path):
+def test_memory_regions_on_the_host_and_on_cortex_m7(tmp_path, example_build):
     model = shared_path("models", "mlperf-tiny", "kws_ref_model.tflite")
-    env = dict(os.environ, TINYNET_SHARED=str(model.parents[2]))
-    subprocess.run(["cmake", "-S", str(ROOT / "examples"), "-B", str(tmp_path), "-DCMAKE_BUILD_TYPE=Release"],
-                   check=True, capture_output=True, env=env)
-    build = subprocess.run(["cmake", "--build", str(tmp_path), "--target", "memory_regions", "--", "-j2"],
-                           capture_output=True, text=True, env=env)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    host = subprocess.run([str(tmp_path / "memory_regions" / "memory_regions")], capture_output=True, text=True,
+    built = example_build("memory_regions")
+    host = subprocess.run([str(built / "memory_regions")], capture_output=True, text=True,
                           timeout=60)
     assert host.returncode == 0, host.stdout + host.stderr
     host_figures = report(host.stdout)

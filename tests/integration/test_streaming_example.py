@@ -4,7 +4,6 @@ the copy itself, the way a program without StreamWindow would), and the scores m
 signal (a saturated input would give one constant score and prove nothing). The same main.cpp
 built for a Cortex-M4 (no heap) prints, under QEMU, the host's scores for the same 40 frames."""
 
-import os
 import re
 import shutil
 import subprocess
@@ -19,17 +18,10 @@ PYTHON = "/usr/bin/python3"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(example_build):
     """The CMake build folder of the host example (it also holds the converted model header)."""
-    build_dir = tmp_path_factory.mktemp("streaming")
-    model = shared_path("models", "mlperf-tiny", "ad01_int8.tflite")
-    env = dict(os.environ, TINYNET_SHARED=str(model.parents[2]))
-    subprocess.run(["cmake", "-S", str(ROOT / "examples"), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release"],
-                   check=True, capture_output=True, env=env)
-    build = subprocess.run(["cmake", "--build", str(build_dir), "--target", "streaming", "--", "-j2"],
-                           capture_output=True, text=True, env=env)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    return build_dir
+    shared_path("models", "mlperf-tiny", "ad01_int8.tflite")
+    return example_build("streaming").parent
 
 
 @needs_cmake

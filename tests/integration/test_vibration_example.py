@@ -34,15 +34,9 @@ pytestmark = pytest.mark.skipif(not shutil.which("cmake"), reason="cmake not ins
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(example_build):
     pytest.importorskip("sklearn", reason="python3-sklearn is not installed")
-    build = tmp_path_factory.mktemp("vibration")
-    subprocess.run(["cmake", "-S", str(ROOT / "examples"), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release"],
-                   check=True, capture_output=True)
-    result = subprocess.run(["cmake", "--build", str(build), "--target", "vibration", "--", "-j2"],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    data = build / "vibration"
+    data = example_build("vibration")
     host = subprocess.run([str(data / "vibration")], capture_output=True, text=True, timeout=60)
     assert host.returncode == 0, host.stdout[-2000:] + host.stderr
     return data, host.stdout
