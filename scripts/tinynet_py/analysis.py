@@ -45,6 +45,22 @@ def op_params_text(op):
     return ", ".join(p for p in parts if p)
 
 
+def _weight_tensors(op, tensors):
+    """The constant tensors an op counts as its weights: every constant input of a weighted op,
+    or of an op that takes constant operands (a MUL factor)."""
+    spec = _spec(op)
+    if not (_weighted(op) or (spec is not None and spec.constant_operands)):
+        return []
+    return [i for i in op.inputs if i >= 0 and tensors[i].data is not None]
+
+
+def weight_bytes(model):
+    """Bytes of the ops' weights (layer_table's weight_bytes), each tensor once however many ops
+    read it (the steps of an unrolled RNN share theirs), as Network::weight_bytes counts tables."""
+    distinct = {i for op in model.ops for i in _weight_tensors(op, model.tensors)}
+    return sum(model.tensors[i].nbytes for i in distinct)
+
+
 def layer_table(model):
     """One dict per op: index, op, name, inputs (activations), state (shapes of the state tensors
     it reads and updates in place), output, params, macs, weight_bytes, activation_bytes (bytes of
@@ -56,10 +72,7 @@ def layer_table(model):
         t = model.tensors
         state = [i for i in op.inputs if i >= 0 and t[i].is_variable and t[i].data is None]
         data_inputs = [i for i in op.inputs if i >= 0 and t[i].data is None and i not in state]
-        constants = [i for i in op.inputs if i >= 0 and t[i].data is not None]
-        spec = _spec(op)
-        counted = _weighted(op) or (spec is not None and spec.constant_operands)  # e.g. a MUL factor
-        weight_bytes = sum(t[i].nbytes for i in constants) if counted else 0
+        weight_bytes = sum(t[i].nbytes for i in _weight_tensors(op, t))
         out = t[op.outputs[0]]
         # Pruned layers: the share of non-zero weights, and the MACs that remain (each weight of
         # a conv or fully-connected layer is used equally often, up to padding at the borders).
@@ -192,7 +205,7 @@ def summary(model):
             "ops": len(rows),
             "macs": int(sum(r["macs"] for r in rows)),
             "nonzero_macs": int(sum(r["nonzero_macs"] for r in rows)),
-            "weight_bytes": int(sum(r["weight_bytes"] for r in rows)),
+            "weight_bytes": int(weight_bytes(model)),
             "state_bytes": int(sum(model.tensors[i].nbytes for i in model.state_tensors())),
             "constant_bytes": int(weights),
             "requant_table_bytes": int(tables),

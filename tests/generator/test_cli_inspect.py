@@ -56,3 +56,22 @@ def test_inspect_marks_state_and_counts_it_once():
     assert "state B" in table.stdout and "of which state kept across invokes 60 B" in table.stdout
     stateless = run_tinynet("inspect", shared_path("models", "mlperf-tiny", "ad01_int8.tflite"))
     assert "state" not in stateless.stdout
+
+
+def test_inspect_counts_a_weight_tensor_two_layers_share_once():
+    # Two FULLY_CONNECTED layers read one weights tensor and one bias (as the steps of an unrolled
+    # RNN do): each row shows what its layer reads, the total counts the tensors once.
+    import numpy as np
+    import synthetic_models as sm
+    from tinynet_py import analysis, tflite_builder as b
+    from tinynet_py.tflite import parse_model
+    g = sm.Graph()
+    w = g.const(np.arange(16, dtype=np.float32).reshape(4, 4) / 16, "float32")   # 64 B
+    bias = g.const(np.ones(4, np.float32), "float32")                             # 16 B
+    x, h, y = g.f32((1, 4)), g.f32((1, 4)), g.f32((1, 4))
+    options = b.T(f0=("int8", 0))
+    g.op("FULLY_CONNECTED", [x, w, bias], [h], sm.OPT["FULLY_CONNECTED"], options)
+    g.op("FULLY_CONNECTED", [h, w, bias], [y], sm.OPT["FULLY_CONNECTED"], options)
+    info = analysis.summary(parse_model(g.build([x], [y]), "shared.tflite"))
+    assert [r["weight_bytes"] for r in info["layers"]] == [80, 80]
+    assert info["totals"]["weight_bytes"] == 80
