@@ -67,11 +67,12 @@ def layer_table(model):
     the op's output), state_bytes (bytes of its state tensors that no earlier op already counted:
     a state tensor's RAM is counted once)."""
     rows = []
+    state_tensors = set(model.state_tensors())
     counted_state = set()
     for op in model.ops:
         t = model.tensors
-        state = [i for i in op.inputs if i >= 0 and t[i].is_variable and t[i].data is None]
-        data_inputs = [i for i in op.inputs if i >= 0 and t[i].data is None and i not in state]
+        state = [i for i in op.inputs if i in state_tensors]
+        data_inputs = [i for i in op.inputs if i >= 0 and t[i].data is None and i not in state_tensors]
         weight_bytes = sum(t[i].nbytes for i in _weight_tensors(op, t))
         out = t[op.outputs[0]]
         # Pruned layers: the share of non-zero weights, and the MACs that remain (each weight of

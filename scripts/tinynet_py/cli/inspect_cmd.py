@@ -16,8 +16,9 @@ DESCRIPTION = """Reads a model (a TFLite flatbuffer, int8 or float32; a float32 
 scikit-learn MLP), checks that tinynet supports every op, and prints one
 row per layer (op, input and output shapes, key parameters, multiply-accumulates, weight
 bytes, output activation bytes; for a stateful model, the state tensors an op keeps across
-invokes, marked "state:" among its inputs, and their bytes once, in "state B") and totals: a flash estimate (constant tensors plus the
-per-channel requantization tables) and an arena estimate (peak of a greedy 16-byte aligned
+invokes, marked "state:" among its inputs, and their bytes once, in "state B") and totals:
+weights (a tensor several layers share counted once), a flash estimate (constant tensors plus
+the per-channel requantization tables) and an arena estimate (peak of a greedy 16-byte aligned
 placement of the activations by lifetime, RESHAPE outputs sharing their input). For an ONNX
 model, a rank-4 input or output says both its layouts: "layout:  input 'x': ONNX NCHW
 [1,3,8,8], C++ NHWC [1,8,8,3]".
