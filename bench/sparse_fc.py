@@ -129,14 +129,17 @@ def network_weight_bytes(model, form):
         return int(subprocess.run([binary], capture_output=True, text=True, check=True).stdout)
 
 
-def bench_model(fraction, form):
-    cmd = [str(ROOT / "scripts" / "tinynet"), "bench", str(AD01), "--target", CPU, "--json", "--sparse", form]
-    if fraction > 0:
-        cmd += ["--prune-synapses", str(fraction)]
+def tinynet_bench(path, *flags):
+    """The figures of `scripts/tinynet bench PATH --target cortex-m4 --json FLAGS...` (a dict)."""
+    cmd = [str(ROOT / "scripts" / "tinynet"), "bench", str(path), "--target", CPU, "--json", *flags]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
-    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_model(fraction, form):
+    figures = tinynet_bench(AD01, "--sparse", form, *(["--prune-synapses", str(fraction)] if fraction > 0 else []))
     model = load_model(str(AD01))
     if fraction > 0:
         model = prune.prune_synapses(model, fraction, "layer")[0]
@@ -157,13 +160,7 @@ def bench_int4(name, bits):
     FullyConnected form too; dense isolates what the 4 bits do."""
     from tinynet_py.quantize import int4_weights
     path = INT4_MODELS[name]
-    cmd = [str(ROOT / "scripts" / "tinynet"), "bench", str(path), "--target", CPU, "--json", "--sparse", "dense"]
-    if bits == 4:
-        cmd += ["--weight-bits", "4"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr[-3000:])
-    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    figures = tinynet_bench(path, "--sparse", "dense", *(["--weight-bits", "4"] if bits == 4 else []))
     model = load_model(str(path))
     if bits == 4:
         model = int4_weights(model)
@@ -202,13 +199,7 @@ def bench_neurons(fraction):
     """`tinynet bench pretrainedResnet_quant.tflite [--prune-neurons F] --target cortex-m4 --json`,
     with the MACs of the model as pruned (prune.prune_neurons: residual blocks as groups)."""
     from tinynet_py.analysis import summary
-    cmd = [str(ROOT / "scripts" / "tinynet"), "bench", str(RESNET), "--target", CPU, "--json"]
-    if fraction > 0:
-        cmd += ["--prune-neurons", str(fraction)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr[-3000:])
-    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    figures = tinynet_bench(RESNET, *(["--prune-neurons", str(fraction)] if fraction > 0 else []))
     model = load_model(str(RESNET))
     if fraction > 0:
         model = prune.prune_neurons(model, fraction)[0]
@@ -240,14 +231,15 @@ def neurons_markdown(results):
     return lines + [""]
 
 
-def guarded(measure, fraction, form):
-    """measure(), or a row saying why it has no figures (a build past TIMEOUT, a failure)."""
+def guarded(measure, key):
+    """measure() with the row's identifying fields `key` (fraction and form; model and bits), or a
+    row of those fields saying why it has no figures (a build past TIMEOUT, a failure)."""
     try:
-        return measure()
+        return {**measure(), **key}
     except subprocess.TimeoutExpired:
-        return {"fraction": fraction, "form": form, "error": f"build or run took over {TIMEOUT} s"}
+        return {**key, "error": f"build or run took over {TIMEOUT} s"}
     except RuntimeError as e:
-        return {"fraction": fraction, "form": form, "error": str(e)[-500:]}
+        return {**key, "error": str(e)[-500:]}
 
 
 def markdown(results):
@@ -340,47 +332,36 @@ def main():
     if missing:
         sys.exit(missing)
     results = json.load(open(args.output)) if os.path.exists(args.output) else {"layer": [], "model": []}
-    if args.sweep == "neurons":
-        for fraction in (0.0, 0.5):
-            row = guarded(lambda: bench_neurons(fraction), fraction, "neurons")
-            results["neurons"] = [r for r in results.get("neurons", []) if r["fraction"] != fraction]
-            results["neurons"].append(row)
+
+    def run_sweep(sweep, cases, order=None):
+        """Measures each (key, measure) case; its row replaces the saved row of the same key, and
+        the file is written after every row (a long sweep keeps what it measured)."""
+        for key, measure in cases:
+            row = guarded(measure, key)
+            rows = [r for r in results.get(sweep, []) if any(r.get(k) != v for k, v in key.items())] + [row]
+            results[sweep] = sorted(rows, key=order) if order else rows
             with open(args.output, "w") as f:
                 json.dump(results, f, indent=1)
-            print("neurons", json.dumps(row), flush=True)
-        return
+            print(sweep, json.dumps(row), flush=True)
+
+    by_fraction_and_form = lambda r: (r["fraction"], FORMS.index(r["form"]))  # noqa: E731
+    if args.sweep == "neurons":
+        run_sweep("neurons", [({"fraction": f, "form": "neurons"}, lambda f=f: bench_neurons(f)) for f in (0.0, 0.5)])
     if args.sweep == "int4":
-        for name in INT4_MODELS:
-            for bits in (8, 4):
-                row = guarded(lambda: bench_int4(name, bits), 0.0, "dense")
-                row.update({"model": name, "bits": bits})
-                results["int4"] = [r for r in results.get("int4", []) if (r["model"], r["bits"]) != (name, bits)]
-                results["int4"].append(row)
-                with open(args.output, "w") as f:
-                    json.dump(results, f, indent=1)
-                print("int4", json.dumps(row), flush=True)
-        return
-
-    def record(sweep, row):
-        results[sweep] = [r for r in results[sweep] if (r["fraction"], r["form"]) != (row["fraction"], row["form"])]
-        results[sweep].append(row)
-        results[sweep].sort(key=lambda r: (r["fraction"], FORMS.index(r["form"])))
-        with open(args.output, "w") as f:
-            json.dump(results, f, indent=1)
-        print(sweep, json.dumps(row), flush=True)
-
+        run_sweep("int4", [({"model": name, "bits": bits}, lambda name=name, bits=bits: bench_int4(name, bits))
+                           for name in INT4_MODELS for bits in (8, 4)])
     if args.sweep in ("layer", "both"):
         base = first_layer(load_model(str(AD01)))
         baseline = cortex_m.size(runner.build_cortex_m_baseline(CPU))
         x = np.random.RandomState(0).randint(-128, 128, base.tensors[base.inputs[0]].num_elements).astype(np.int8)
-        for fraction in args.fractions:
-            for form in args.forms:
-                record("layer", guarded(lambda: bench_layer(base, fraction, form, baseline[0] + baseline[1], x),
-                                        fraction, form))
+        run_sweep("layer", [({"fraction": fraction, "form": form},
+                             lambda fraction=fraction, form=form: bench_layer(base, fraction, form,
+                                                                              baseline[0] + baseline[1], x))
+                            for fraction in args.fractions for form in args.forms], by_fraction_and_form)
     if args.sweep in ("model", "both"):
-        for fraction in args.fractions:
-            for form in args.forms:
-                record("model", guarded(lambda: bench_model(fraction, form), fraction, form))
+        run_sweep("model", [({"fraction": fraction, "form": form},
+                             lambda fraction=fraction, form=form: bench_model(fraction, form))
+                            for fraction in args.fractions for form in args.forms], by_fraction_and_form)
 
 
 if __name__ == "__main__":

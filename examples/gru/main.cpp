@@ -43,7 +43,7 @@ static int classify(const std::int8_t (&codes)[data::steps][data::axes]) {
 
 int main() {
   print("network: ", static_cast<unsigned long>(gru::network::arena_bytes), " bytes of arena, ",
-        static_cast<unsigned long>(gru::network::weight_bytes), " bytes of weight tables read (a table the steps share counted at each), ",
+        static_cast<unsigned long>(gru::network::weight_bytes), " bytes of weight tables read (a table the steps share counted once), ",
         static_cast<unsigned long long>(gru::network::macs), " MACs per gesture\n");
   int correct = 0;
   print("outputs:");

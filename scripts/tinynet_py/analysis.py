@@ -45,17 +45,35 @@ def op_params_text(op):
     return ", ".join(p for p in parts if p)
 
 
+def _weight_tensors(op, tensors):
+    """The constant tensors an op counts as its weights: every constant input of a weighted op,
+    or of an op that takes constant operands (a MUL factor)."""
+    spec = _spec(op)
+    if not (_weighted(op) or (spec is not None and spec.constant_operands)):
+        return []
+    return [i for i in op.inputs if i >= 0 and tensors[i].data is not None]
+
+
+def weight_bytes(model):
+    """Bytes of the ops' weights (layer_table's weight_bytes), each tensor once however many ops
+    read it (the steps of an unrolled RNN share theirs), as Network::weight_bytes counts tables."""
+    distinct = {i for op in model.ops for i in _weight_tensors(op, model.tensors)}
+    return sum(model.tensors[i].nbytes for i in distinct)
+
+
 def layer_table(model):
-    """One dict per op: index, op, name, inputs, output, params, macs, weight_bytes,
-    activation_bytes (bytes of the op's output)."""
+    """One dict per op: index, op, name, inputs (activations), state (shapes of the state tensors
+    it reads and updates in place), output, params, macs, weight_bytes, activation_bytes (bytes of
+    the op's output), state_bytes (bytes of its state tensors that no earlier op already counted:
+    a state tensor's RAM is counted once)."""
     rows = []
+    state_tensors = set(model.state_tensors())
+    counted_state = set()
     for op in model.ops:
         t = model.tensors
-        data_inputs = [i for i in op.inputs if i >= 0 and t[i].data is None]
-        constants = [i for i in op.inputs if i >= 0 and t[i].data is not None]
-        spec = _spec(op)
-        counted = _weighted(op) or (spec is not None and spec.constant_operands)  # e.g. a MUL factor
-        weight_bytes = sum(t[i].nbytes for i in constants) if counted else 0
+        state = [i for i in op.inputs if i in state_tensors]
+        data_inputs = [i for i in op.inputs if i >= 0 and t[i].data is None and i not in state_tensors]
+        weight_bytes = sum(t[i].nbytes for i in _weight_tensors(op, t))
         out = t[op.outputs[0]]
         # Pruned layers: the share of non-zero weights, and the MACs that remain (each weight of
         # a conv or fully-connected layer is used equally often, up to padding at the borders).
@@ -64,15 +82,20 @@ def layer_table(model):
             w = t[op.inputs[1]].data
             density = float(np.count_nonzero(w)) / w.size if w.size else 1.0
         macs = int(op_macs(model, op))
+        new_state = [i for i in dict.fromkeys(state) if i not in counted_state]
+        counted_state.update(new_state)
         rows.append({
             "index": op.index, "op": op.opcode, "name": out.name,
             "inputs": [list(t[i].shape) for i in data_inputs],
             "input_dtypes": [t[i].dtype for i in data_inputs],
+            "state": [list(t[i].shape) for i in state],
+            "state_dtypes": [t[i].dtype for i in state],
             "output": list(out.shape), "output_dtype": out.dtype,
             "params": op_params_text(op), "macs": macs,
             "weight_density": density, "nonzero_macs": int(round(macs * density)),
             "weight_bytes": int(weight_bytes),
             "activation_bytes": int(sum(t[i].nbytes for i in op.outputs)),
+            "state_bytes": int(sum(t[i].nbytes for i in new_state)),
         })
     return rows
 
@@ -130,7 +153,7 @@ def _lifetimes(model):
         touch(i, steps)
     # State (variable tensors) lives across invokes: from before the first op to after the last,
     # with its 16-byte marker (docs/design.md, "State").
-    state = [i for op in model.ops for i in op.inputs if i >= 0 and t[i].is_variable and t[i].data is None]
+    state = model.state_tensors()
     for i in state:
         touch(i, -1)
         touch(i, steps)
@@ -183,7 +206,8 @@ def summary(model):
             "ops": len(rows),
             "macs": int(sum(r["macs"] for r in rows)),
             "nonzero_macs": int(sum(r["nonzero_macs"] for r in rows)),
-            "weight_bytes": int(sum(r["weight_bytes"] for r in rows)),
+            "weight_bytes": int(weight_bytes(model)),
+            "state_bytes": int(sum(model.tensors[i].nbytes for i in model.state_tensors())),
             "constant_bytes": int(weights),
             "requant_table_bytes": int(tables),
             "flash_estimate_bytes": int(weights + tables),

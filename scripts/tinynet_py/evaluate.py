@@ -9,6 +9,8 @@ compression are flagged: one is flagged when its drop from the first variant exc
 drop by at least 3 percentage points and by at least half the overall drop (so a 1-point overall
 loss flags those losing 4 points or more, a 20-point loss those losing 30 or more).
 Regression (float labels): mean absolute error.
+A stateful model (SVDF, LSTM state) starts every sample from its reset state, as TFLM after
+ResetVariableTensors: the samples are independent, their order does not matter.
 """
 
 import os
@@ -72,7 +74,8 @@ def flag(base_parts, parts, overall_drop):
 
 def predict(model, x, progress=None, label="", layout=None):
     """Runs every sample through the reference; returns float outputs (dequantized), [N, outputs],
-    each row in the order of `layout` (data.output_from_cxx) for a rank-4 ONNX output."""
+    each row in the order of `layout` (data.output_from_cxx) for a rank-4 ONNX output. A stateful
+    model starts every sample from its reset state (a sample is one `tinynet run` of one input)."""
     interpreter = Interpreter(model)
     tin = model.tensors[model.inputs[0]]
     tout = model.tensors[model.outputs[0]]
@@ -84,6 +87,7 @@ def predict(model, x, progress=None, label="", layout=None):
             feed = sample                      # already quantized inputs
         else:
             feed = quantize_input(sample, tin)
+        interpreter.reset()
         out = dequantize_output(interpreter.invoke([feed])[0], tout)
         rows.append(output_from_cxx(out, model, model.outputs[0], layout).reshape(-1))
         if progress and (n + 1) % max(1, len(x) // 4) == 0:

@@ -124,6 +124,17 @@ class Model:
     def tensor(self, index):
         return self.tensors[index]
 
+    def state_tensors(self):
+        """Indices of the state tensors (variable tensors an op reads and updates in place: SVDF's
+        activation state, an LSTM's hidden and cell state), each once, in the order the ops read
+        them (docs/design.md, "State")."""
+        seen = []
+        for op in self.ops:
+            for i in op.inputs:
+                if i >= 0 and self.tensors[i].is_variable and self.tensors[i].data is None and i not in seen:
+                    seen.append(i)
+        return seen
+
     def producers(self):
         """tensor index -> index of the op that writes it."""
         result = {}

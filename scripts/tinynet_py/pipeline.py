@@ -62,7 +62,8 @@ def add_compression_arguments(parser):
         "compression", "applied in this order: pruning, then quantization; see docs/compression.md")
     group.add_argument("--quantize", metavar="CALIB.npz",
                        help="post-training int8 quantization of a float model from calibration inputs "
-                            "(array 'x': samples of the model input, e.g. 100-500 training examples)")
+                            "(array 'x': samples of the model input, e.g. 100-500 training examples; a stateful "
+                            "model starts each sample from its reset state)")
     group.add_argument("--weight-bits", type=int, choices=(8, 4), default=8,
                        help="4: FULLY_CONNECTED and CONV_2D weights become 4-bit (TFLite INT4, per channel, "
                             "symmetric in [-7, 7]), with --quantize or from an int8 model's weights; half "
@@ -96,7 +97,8 @@ def add_compression_arguments(parser):
                        help="accuracy of the model as read vs quantized vs pruned, overall and per class "
                             "(arrays 'x' inputs, 'y' labels), and per group when the file has an array "
                             "'group' (one label per sample); flags classes and groups that lose clearly "
-                            "more than the average")
+                            "more than the average; a stateful model (SVDF, LSTM) starts each sample from its "
+                            "reset state")
     group.add_argument("--data-layout", choices=DATA_LAYOUTS, default="auto",
                        help="how rank-4 data of an ONNX model (--input .npy, --quantize, --eval) are "
                             "read: auto (by shape: the ONNX NCHW shape is transposed to the C++ NHWC "

@@ -84,11 +84,14 @@ def _weight_params(weights, axis, limit=127):
 
 
 def calibrate(model, samples, progress=None):
-    """min/max of every float tensor over the calibration samples."""
+    """min/max of every float tensor over the calibration samples; a stateful model starts every
+    sample from its reset state (as --eval and `tinynet run` of one input), so the order of the
+    samples does not matter."""
     interpreter = Interpreter(model)
     low, high = {}, {}
     count = len(samples)
     for n, sample in enumerate(samples):
+        interpreter.reset()
         values = interpreter.invoke([sample.astype(np.float32)], keep_all=True)
         for index, value in values.items():
             if model.tensors[index].dtype != "float32":

@@ -44,18 +44,9 @@ class Interpreter:
         self.state = {}
         self.reset()
 
-    def state_tensors(self):
-        """Indices of the model's state tensors (variable tensors some op reads), in op order."""
-        seen = []
-        for op in self.model.ops:
-            for i in op.inputs:
-                if i >= 0 and self.model.tensors[i].is_variable and i not in seen:
-                    seen.append(i)
-        return seen
-
     def reset(self):
         """Every state tensor back to its initial value (see the module's docstring)."""
-        self.state = {i: initial_state(self.model.tensors[i]) for i in self.state_tensors()}
+        self.state = {i: initial_state(self.model.tensors[i]) for i in self.model.state_tensors()}
 
     def invoke(self, inputs, keep_all=False):
         """Runs the model on `inputs` (one array per graph input, any shape with the right

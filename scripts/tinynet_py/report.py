@@ -286,6 +286,8 @@ def render(info, plan, model, layers=None, evaluation=None, target=None, command
                            f"requantization tables {_n(t['requant_table_bytes'])})"),
         ("arena (compiled plan)", f"{_n(plan['arena_bytes'])} B; peak of the live buffers {_n(max(live))} B"),
     ]
+    if t["state_bytes"]:
+        summary_rows.append(("state (in the arena)", f"{_n(t['state_bytes'])} B kept across invokes"))
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>tinynet report: {_h(info['model'])}</title>", f"<style>{STYLE}</style></head><body>",

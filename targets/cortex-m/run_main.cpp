@@ -58,11 +58,7 @@ static_assert(sizeof input_file<0>.text == sizeof "in0.bin" && output_file<12>.t
 template <class Span>
 static semihost::FileStatus read_first(const char* path, Span span) {
 #if TINYNET_RUNNER_STEPS
-  const int handle = semihost::open(path, 1);
-  if (handle < 0) return semihost::FileStatus::cannot_open;
-  const bool whole = semihost::read(handle, span.data(), span.size_bytes()) == span.size_bytes();
-  semihost::close(handle);
-  return whole ? semihost::FileStatus::ok : semihost::FileStatus::wrong_size;
+  return semihost::read_prefix(path, span);
 #else
   return semihost::read_file(path, span);
 #endif

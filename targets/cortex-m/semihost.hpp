@@ -64,15 +64,25 @@ inline std::size_t write(int handle, const void* data, std::size_t bytes) {
 }
 
 // A whole host file of known size, as the runners, the test images and the examples move tensors:
-// read_file() fills exactly `bytes` bytes and refuses a file that is shorter or longer.
+// read_file() fills exactly `bytes` bytes and refuses a file that is shorter or longer;
+// read_prefix() fills them from the start of a file that may go on (several tensors back to back,
+// as the Cortex-M runner's steps read them) and refuses only a shorter one.
 enum class FileStatus : int { ok = 0, cannot_open, wrong_size };
-inline FileStatus read_file(const char* path, void* data, std::size_t bytes) {
+enum class FileRest : bool { refused, allowed };
+inline FileStatus read_start(const char* path, void* data, std::size_t bytes, FileRest rest) {
   const int handle = open(path, 1);  // "rb"
   if (handle < 0) return FileStatus::cannot_open;
   unsigned char extra;
-  const bool exact = read(handle, data, bytes) == bytes && read(handle, &extra, 1) == 0;
+  const bool filled = read(handle, data, bytes) == bytes &&
+                      (rest == FileRest::allowed || read(handle, &extra, 1) == 0);
   close(handle);
-  return exact ? FileStatus::ok : FileStatus::wrong_size;
+  return filled ? FileStatus::ok : FileStatus::wrong_size;
+}
+inline FileStatus read_file(const char* path, void* data, std::size_t bytes) {
+  return read_start(path, data, bytes, FileRest::refused);
+}
+inline FileStatus read_prefix(const char* path, void* data, std::size_t bytes) {
+  return read_start(path, data, bytes, FileRest::allowed);
 }
 inline FileStatus write_file(const char* path, const void* data, std::size_t bytes) {
   const int handle = open(path, 5);  // "wb"
@@ -85,6 +95,9 @@ inline FileStatus write_file(const char* path, const void* data, std::size_t byt
 template <class Bytes>
   requires requires(Bytes b) { b.data(); b.size_bytes(); }
 FileStatus read_file(const char* path, Bytes bytes) { return read_file(path, bytes.data(), bytes.size_bytes()); }
+template <class Bytes>
+  requires requires(Bytes b) { b.data(); b.size_bytes(); }
+FileStatus read_prefix(const char* path, Bytes bytes) { return read_prefix(path, bytes.data(), bytes.size_bytes()); }
 template <class Bytes>
   requires requires(Bytes b) { b.data(); b.size_bytes(); }
 FileStatus write_file(const char* path, Bytes bytes) { return write_file(path, bytes.data(), bytes.size_bytes()); }

@@ -50,6 +50,50 @@ static_assert(net::arena_bytes == 32);
 static_assert(net::macs == 32 + 64 + 16);
 }  // namespace chain
 
+// ---- weight_bytes counts a table several ops read once ------------------------------------------
+namespace shared_tables {
+inline constexpr Quant q{1.0f, 0};
+inline constexpr Quant q16{1.0f / 4096, 0};
+inline constexpr Quant q16_out{1.0f / 32768, 0};
+struct x : Tensor<i8, Shape<1, 8>, q> {};
+struct h : Tensor<i8, Shape<1, 8>, q> {};
+struct y : Tensor<i8, Shape<1, 8>, q> {};
+// Two int8 layers read the one weights array (as an unrolled RNN's steps do): it is in the image
+// once; each layer has its own folded bias (8 int32) and per-tensor multiplier. (Dense: the
+// automatic form would make these sparse weights instructions.)
+inline constexpr FullyConnectedOptions dense{.sparse_form = SparseForm::dense};
+using fc_a = FullyConnected<x, h, chain::w2, chain::b8, chain::one, dense>;
+using fc_b = FullyConnected<h, y, chain::w2, chain::b8, chain::one, dense>;
+using net = Network<Inputs<x>, Outputs<y>, fc_a, fc_b>;
+static_assert(fc_a::weight_bytes == sizeof(chain::w2) + 8 * 4 + sizeof(fc_a::multipliers));
+static_assert(net::weight_bytes == sizeof(chain::w2) + 2 * (8 * 4 + sizeof(fc_a::multipliers)));
+static_assert(net::weight_bytes == fc_a::weight_bytes + fc_b::weight_bytes - sizeof(chain::w2));
+// Float layers sharing weights and bias: both once.
+inline constexpr float w[4] = {1, 2, 3, 4};
+inline constexpr float b[2] = {0.5f, -0.5f};
+struct fx : Tensor<float, Shape<1, 2>> {};
+struct fh : Tensor<float, Shape<1, 2>> {};
+struct fy : Tensor<float, Shape<1, 2>> {};
+using float_net = Network<Inputs<fx>, Outputs<fy>, FullyConnected<fx, fh, w, b, chain::one>,
+                          FullyConnected<fh, fy, w, b, chain::one>>;
+static_assert(float_net::weight_bytes == sizeof(w) + sizeof(b));
+// int16 Logistic and Tanh read the one sigmoid table.
+struct sx : Tensor<std::int16_t, Shape<1, 4>, q16> {};
+struct sh : Tensor<std::int16_t, Shape<1, 4>, q16_out> {};
+struct sy : Tensor<std::int16_t, Shape<1, 4>, q16_out> {};
+using sigmoid_net = Network<Inputs<sx>, Outputs<sy>, Logistic<sx, sh>, Tanh<sh, sy>>;
+static_assert(Logistic<sx, sh>::weight_bytes == sizeof(tinynet::detail::sigmoid_table_uint16));
+static_assert(sigmoid_net::weight_bytes == sizeof(tinynet::detail::sigmoid_table_uint16));
+// Nothing shared: the sum of the ops'.
+static_assert(chain::net::weight_bytes ==
+              chain::fc1::weight_bytes + chain::fc2::weight_bytes + chain::fc3::weight_bytes);
+}  // namespace shared_tables
+
+TEST_CASE("a network sharing a weights array computes with it in both layers") {
+  // w2 is the identity: y = h = x.
+  CHECK(shared_tables::net::evaluate({1, -2, 3, -4, 5, -6, 7, -8}) == std::array<i8, 8>{1, -2, 3, -4, 5, -6, 7, -8});
+}
+
 TEST_CASE("invoke in the planned arena gives what evaluate gives") {
   alignas(16) std::byte arena[chain::net::arena_bytes];
   const std::array<i8, 4> x{1, 2, 3, 4};

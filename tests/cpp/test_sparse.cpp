@@ -1,9 +1,9 @@
 // Sparse FullyConnected: the `unrolled` and `compressed` forms (and the automatic choice) give the
 // same bytes as the dense kernel, and as a plain loop written here, for random pruned weights.
 //
-// Weights come from a constexpr generator (an LCG): each weight is kept with the given density
-// and drawn from a small set of magnitudes so that many inputs share a weight value (the case
-// the unrolled form sums before multiplying), with the odd -128 and long runs of zeros.
+// Weights come from a constexpr generator (random_weights.hpp): each weight is kept with the given
+// density and drawn from a small set of magnitudes so that many inputs share a weight value (the
+// case the unrolled form sums before multiplying), with the odd -128 and long runs of zeros.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -13,48 +13,14 @@
 
 #include <tinynet/tinynet.hpp>
 
+#include "random_weights.hpp"
+
 using namespace tinynet;
 using i8 = std::int8_t;
 
 namespace sparse_test {
 
-struct Lcg {
-  std::uint32_t state;
-  constexpr std::uint32_t next() {
-    state = state * 1664525u + 1013904223u;
-    return state >> 8;  // the low bits of an LCG are poor
-  }
-};
-
-// Units x Depth int8 weights with about DensityPercent % non-zero.
-template <int Count>
-constexpr std::array<i8, Count> random_weights(int density_percent, std::uint32_t seed) {
-  std::array<i8, Count> w{};
-  Lcg lcg{seed};
-  for (auto& v : w) {
-    const bool keep = static_cast<int>(lcg.next() % 100) < density_percent;
-    const std::uint32_t r = lcg.next();
-    if (!keep) continue;
-    const int magnitude = r % 97 == 0 ? 128 : static_cast<int>(r % 23) * 5 + 17;  // 17..127, some 128
-    v = static_cast<i8>((r >> 12) % 2 == 0 || magnitude == 128 ? -magnitude : magnitude);
-  }
-  return w;
-}
-
-template <int Count>
-constexpr std::array<std::int32_t, Count> random_bias(std::uint32_t seed) {
-  std::array<std::int32_t, Count> b{};
-  Lcg lcg{seed};
-  for (auto& v : b) v = static_cast<std::int32_t>(lcg.next() % 40001) - 20000;
-  return b;
-}
-
-template <int Count>
-constexpr std::array<float, Count> scales(float base) {
-  std::array<float, Count> s{};
-  for (int i = 0; i < Count; ++i) s[static_cast<std::size_t>(i)] = base * static_cast<float>(1 + i % 5) / 3.0f;
-  return s;
-}
+using test_random::random_weights, test_random::random_bias, test_random::scales, test_random::random_input;
 
 // One layer configuration: shapes, quantization, activation, density.
 template <int Units, int Depth, int Batches, int DensityPercent, bool PerChannel, int InputZeroPoint, Activation Act>
@@ -118,14 +84,6 @@ std::array<i8, C::batches * C::units> run(const std::array<i8, C::batches * C::d
   std::array<i8, C::batches * C::units> y{};
   Layer::run(x.data(), y.data());
   return y;
-}
-
-template <int Count>
-std::array<i8, Count> random_input(std::uint32_t seed) {
-  std::array<i8, Count> x{};
-  Lcg lcg{seed};
-  for (auto& v : x) v = static_cast<i8>(static_cast<int>(lcg.next() % 256) - 128);
-  return x;
 }
 
 template <class C>

@@ -10,55 +10,15 @@
 
 #include <tinynet/tinynet.hpp>
 
+#include "random_weights.hpp"
+
 using namespace tinynet;
 using i8 = std::int8_t;
 
 namespace sparse_conv_test {
 
-struct Lcg {
-  std::uint32_t state;
-  constexpr std::uint32_t next() {
-    state = state * 1664525u + 1013904223u;
-    return state >> 8;
-  }
-};
-
-template <int Count>
-constexpr std::array<i8, Count> random_weights(int density_percent, std::uint32_t seed) {
-  std::array<i8, Count> w{};
-  Lcg lcg{seed};
-  for (auto& v : w) {
-    const bool keep = static_cast<int>(lcg.next() % 100) < density_percent;
-    const std::uint32_t r = lcg.next();
-    if (!keep) continue;
-    const int magnitude = r % 97 == 0 ? 128 : static_cast<int>(r % 23) * 5 + 17;
-    v = static_cast<i8>((r >> 12) % 2 == 0 || magnitude == 128 ? -magnitude : magnitude);
-  }
-  return w;
-}
-
-template <int Count>
-constexpr std::array<std::int32_t, Count> random_bias(std::uint32_t seed) {
-  std::array<std::int32_t, Count> b{};
-  Lcg lcg{seed};
-  for (auto& v : b) v = static_cast<std::int32_t>(lcg.next() % 40001) - 20000;
-  return b;
-}
-
-template <int Count>
-constexpr std::array<float, Count> scales(float base) {
-  std::array<float, Count> s{};
-  for (int i = 0; i < Count; ++i) s[static_cast<std::size_t>(i)] = base * static_cast<float>(1 + i % 5) / 3.0f;
-  return s;
-}
-
-template <int Count>
-constexpr std::array<i8, Count> random_input(std::uint32_t seed) {
-  std::array<i8, Count> x{};
-  Lcg lcg{seed};
-  for (auto& v : x) v = static_cast<i8>(static_cast<int>(lcg.next() % 256) - 128);
-  return x;
-}
+using test_random::Lcg, test_random::random_weights, test_random::random_bias, test_random::scales,
+    test_random::random_input;
 
 // A Conv2D: H x W x InC -> OutC, Kernel x Kernel, stride, dilation, SAME padding.
 template <int H, int W, int InC, int OutC, int Kernel, int Stride, int Dilation, int DensityPercent, int InputZeroPoint>

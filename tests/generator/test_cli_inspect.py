@@ -35,3 +35,43 @@ def test_inspect_mlperf_macs():
         model = shared_path("models", "mlperf-tiny", f"{name}.tflite")
         info = json.loads(run_tinynet("inspect", model, "--json").stdout)
         assert info["totals"]["macs"] == macs
+
+
+def test_inspect_marks_state_and_counts_it_once():
+    # trained_lstm_int8: the LSTM keeps an int8 hidden state (1x20: 20 B) and an int16 cell state
+    # (1x20: 40 B) across invokes; they are not activations the op reads.
+    model = shared_path("models", "tflm-examples", "trained_lstm_int8.tflite")
+    info = json.loads(run_tinynet("inspect", model, "--json").stdout)
+    lstm = info["layers"][0]
+    assert lstm["op"] == "UNIDIRECTIONAL_SEQUENCE_LSTM"
+    assert lstm["inputs"] == [[1, 28, 28]]
+    assert lstm["state"] == [[1, 20], [1, 20]] and lstm["state_dtypes"] == ["int8", "int16"]
+    assert lstm["state_bytes"] == 60 and lstm["activation_bytes"] == 28 * 20
+    assert all(r["state_bytes"] == 0 and r["state"] == [] for r in info["layers"][1:])
+    assert info["totals"]["state_bytes"] == 60
+    table = run_tinynet("inspect", model)
+    assert table.returncode == 0, table.stderr
+    row = next(line for line in table.stdout.splitlines() if "UNIDIRECTIONAL_SEQUENCE_LSTM" in line)
+    assert "1x28x28, state: 1x20, state: 1x20" in row and " 60 " in row
+    assert "state B" in table.stdout and "of which state kept across invokes 60 B" in table.stdout
+    stateless = run_tinynet("inspect", shared_path("models", "mlperf-tiny", "ad01_int8.tflite"))
+    assert "state" not in stateless.stdout
+
+
+def test_inspect_counts_a_weight_tensor_two_layers_share_once():
+    # Two FULLY_CONNECTED layers read one weights tensor and one bias (as the steps of an unrolled
+    # RNN do): each row shows what its layer reads, the total counts the tensors once.
+    import numpy as np
+    import synthetic_models as sm
+    from tinynet_py import analysis, tflite_builder as b
+    from tinynet_py.tflite import parse_model
+    g = sm.Graph()
+    w = g.const(np.arange(16, dtype=np.float32).reshape(4, 4) / 16, "float32")   # 64 B
+    bias = g.const(np.ones(4, np.float32), "float32")                             # 16 B
+    x, h, y = g.f32((1, 4)), g.f32((1, 4)), g.f32((1, 4))
+    options = b.T(f0=("int8", 0))
+    g.op("FULLY_CONNECTED", [x, w, bias], [h], sm.OPT["FULLY_CONNECTED"], options)
+    g.op("FULLY_CONNECTED", [h, w, bias], [y], sm.OPT["FULLY_CONNECTED"], options)
+    info = analysis.summary(parse_model(g.build([x], [y]), "shared.tflite"))
+    assert [r["weight_bytes"] for r in info["layers"]] == [80, 80]
+    assert info["totals"]["weight_bytes"] == 80

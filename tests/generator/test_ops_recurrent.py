@@ -158,3 +158,34 @@ def test_cifg_and_other_activations_are_refused():
     op = dataclasses.replace(model.ops[0], options={**model.ops[0].options, "fused_activation_function": "RELU"})
     with pytest.raises(ModelError, match="cell gate activation RELU"):
         Interpreter(dataclasses.replace(model, ops=[op]))
+
+
+# ---- --eval and --quantize calibration on a stateful model: every sample from the reset state ----
+
+@pytest.mark.parametrize("make", [
+    lambda: sm.svdf_case("svdf_eval_order", 1, 5, 3, 2, 4, dtype="float32"),
+    lambda: sm.svdf_case("svdf_eval_order_int8", 1, 5, 3, 2, 4),
+    lambda: sm.lstm_case("lstm_eval_order", 1, 3, 4, 3, dtype="float32"),
+], ids=["svdf_float", "svdf_int8", "lstm_float"])
+def test_eval_and_calibration_start_every_sample_from_the_reset_state(make):
+    from tinynet_py.data import dequantize_output
+    from tinynet_py.evaluate import predict
+    from tinynet_py.quantize import calibrate
+    case = make()
+    model = parse_model(case.data, "stateful.tflite")
+    x = np.stack([feed[0].reshape(-1) for feed in case.feeds])
+    assert len(x) >= 3
+    order = np.arange(len(x))[::-1]
+    forward, backward = predict(model, x), predict(model, x[order])
+    np.testing.assert_array_equal(forward[order], backward)
+    # Each row is what a fresh interpreter gives on that sample alone (one invoke from the reset
+    # state); carried state would make the second sample onwards differ (checked below).
+    alone = Interpreter(model).invoke([x[1]])[0].reshape(-1)
+    np.testing.assert_array_equal(forward[1], dequantize_output(alone, model.tensors[model.outputs[0]]))
+    carried = Interpreter(model)
+    assert any(not np.array_equal(carried.invoke([sample])[0], Interpreter(model).invoke([sample])[0])
+               for sample in x)
+    if model.tensors[model.inputs[0]].dtype == "float32":
+        low, high = calibrate(model, x)
+        low_r, high_r = calibrate(model, x[order])
+        assert low == low_r and high == high_r

@@ -105,6 +105,17 @@ class Graph:
         self.ops.append(b.operator(self.opcodes.index(opcode), list(inputs), list(outputs),
                                    options_type, options))
 
+    def activations(self, rng, dtype, in_shapes, out_shapes, in_quants=(), out_quant=None):
+        """The activation tensors of a case and its feeds, float32 or int8: (inputs, outputs,
+        feeds). float32: quantization ignored, float_feeds. int8: each input with its (scale, zero
+        point) of in_quants, every output with out_quant, int8_feeds."""
+        if dtype == "float32":
+            return ([self.f32(s) for s in in_shapes], [self.f32(s) for s in out_shapes],
+                    float_feeds(rng, list(in_shapes)))
+        xs = [self.q8(s, *q) for s, q in zip(in_shapes, in_quants)]
+        ys = [self.q8(s, *out_quant) for s in out_shapes]
+        return xs, ys, int8_feeds(rng, list(in_shapes), [z for _, z in in_quants])
+
     def build(self, inputs, outputs):
         return b.model(self.tensors, self.ops, list(inputs), list(outputs),
                        [OPCODES[o] for o in self.opcodes], self.buffers)
@@ -531,13 +542,9 @@ def pool_case(name, opcode, in_shape, filt, stride, padding, activation="NONE", 
     g = Graph()
     options = b.T(f0=("int8", PAD[padding]), f1=("int32", stride[1]), f2=("int32", stride[0]),
                   f3=("int32", filt[1]), f4=("int32", filt[0]), f5=("int8", ACT[activation]))
-    if dtype == "float32":
-        x, y = g.f32(in_shape), g.f32((n, oh, ow, c))
-        g.op(opcode, [x], [y], OPT["POOL"], options)
-        return Case(name, g.build([x], [y]), float_feeds(rng, [in_shape]), tolerance=1e-6)
-    x, y = g.q8(in_shape, scale, zp), g.q8((n, oh, ow, c), scale, zp)
+    (x,), (y,), feeds = g.activations(rng, dtype, [in_shape], [(n, oh, ow, c)], [(scale, zp)], (scale, zp))
     g.op(opcode, [x], [y], OPT["POOL"], options)
-    return Case(name, g.build([x], [y]), int8_feeds(rng, [in_shape], [zp]))
+    return Case(name, g.build([x], [y]), feeds, tolerance=1e-6 if dtype == "float32" else None)
 
 
 def mean_case(name, in_shape, in_scale, in_zp, out_scale, out_zp, keep_dims=True, axes=(1, 2),
@@ -546,12 +553,7 @@ def mean_case(name, in_shape, in_scale, in_zp, out_scale, out_zp, keep_dims=True
     n, h, w, c = in_shape
     out_shape = (n, 1, 1, c) if keep_dims else (n, c)
     g = Graph()
-    if dtype == "float32":
-        x, y = g.f32(in_shape), g.f32(out_shape)
-        feeds = float_feeds(rng, [in_shape])
-    else:
-        x, y = g.q8(in_shape, in_scale, in_zp), g.q8(out_shape, out_scale, out_zp)
-        feeds = int8_feeds(rng, [in_shape], [in_zp])
+    (x,), (y,), feeds = g.activations(rng, dtype, [in_shape], [out_shape], [(in_scale, in_zp)], (out_scale, out_zp))
     axis = g.const(np.array(axes, np.int32), "int32")
     g.op("MEAN", [x, axis], [y], OPT["MEAN"], b.T(f0=("bool", int(keep_dims))))
     return Case(name, g.build([x], [y]), feeds, tolerance=1e-5 if dtype == "float32" else None)
@@ -584,13 +586,8 @@ def arithmetic_case(name, opcode, shape1, shape2, out_shape, quants=None, activa
     """quants: ((s1, z1), (s2, z2), (so, zo))."""
     rng = rng_for(name)
     g = Graph()
-    if dtype == "float32":
-        x1, x2, y = g.f32(shape1), g.f32(shape2), g.f32(out_shape)
-        feeds = float_feeds(rng, [shape1, shape2])
-    else:
-        (s1, z1), (s2, z2), (so, zo) = quants
-        x1, x2, y = g.q8(shape1, s1, z1), g.q8(shape2, s2, z2), g.q8(out_shape, so, zo)
-        feeds = int8_feeds(rng, [shape1, shape2], [z1, z2])
+    quants = quants or ((None, None),) * 3
+    (x1, x2), (y,), feeds = g.activations(rng, dtype, [shape1, shape2], [out_shape], quants[:2], quants[2])
     g.op(opcode, [x1, x2], [y], OPT[opcode], b.T(f0=("int8", ACT[activation])))
     return Case(name, g.build([x1, x2], [y]), feeds, tolerance=1e-6 if dtype == "float32" else None)
 
@@ -681,12 +678,9 @@ def unary_case(name, opcode, in_scale, in_zp, out_scale=None, out_zp=None, dtype
 def softmax_case(name, shape, in_scale, in_zp, beta, dtype="int8"):
     rng = rng_for(name)
     g = Graph()
-    if dtype == "float32":
-        x, y = g.f32(shape), g.f32(shape)
-        feeds, tolerance = float_feeds(rng, [shape]), 1e-5
-    else:
-        x, y = g.q8(shape, in_scale, in_zp), g.q8(shape, 1 / 256, -128)
-        feeds, tolerance = int8_feeds(rng, [shape], [in_zp]), None
+    (x,), (y,), feeds = g.activations(rng, dtype, [shape], [shape], [(in_scale, in_zp)], (1 / 256, -128))
+    tolerance = 1e-5 if dtype == "float32" else None
+    if dtype != "float32":
         # One large value among small ones, and a row of two values (a tie).
         peaked = np.full(shape, -100, np.int8)
         peaked.reshape(-1, shape[-1])[:, 0] = 120
@@ -747,14 +741,7 @@ def concatenation_case(name, shapes, axis, dtype="int8", zp=-7, scale=0.05, inpu
     out_shape = list(shapes[0])
     out_shape[a] = sum(s[a] for s in shapes)
     g = Graph()
-    if dtype == "float32":
-        xs = [g.f32(s) for s in shapes]
-        y = g.f32(out_shape)
-        feeds = float_feeds(rng, shapes)
-    else:
-        xs = [g.q8(s, qs, qz) for s, (qs, qz) in zip(shapes, input_quants)]
-        y = g.q8(out_shape, scale, zp)
-        feeds = int8_feeds(rng, shapes, [qz for _, qz in input_quants])
+    xs, (y,), feeds = g.activations(rng, dtype, shapes, [out_shape], input_quants, (scale, zp))
     g.op("CONCATENATION", xs, [y], OPT["CONCATENATION"], b.T(f0=("int32", axis)))
     return Case(name, g.build(xs, [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
@@ -763,12 +750,7 @@ def pad_case(name, in_shape, pads, dtype="int8", zp=-7, value=None, opcode="PAD"
     rng = rng_for(name)
     out_shape = [d + p0 + p1 for d, (p0, p1) in zip(in_shape, pads)]
     g = Graph()
-    if dtype == "float32":
-        x, y = g.f32(in_shape), g.f32(out_shape)
-        feeds = float_feeds(rng, [in_shape])
-    else:
-        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
-        feeds = int8_feeds(rng, [in_shape], [zp])
+    (x,), (y,), feeds = g.activations(rng, dtype, [in_shape], [out_shape], [(0.05, zp)], (0.05, zp))
     inputs = [x, g.const(np.array(pads, np.int32), "int32")]
     if opcode == "PADV2":
         if dtype == "float32":
@@ -783,12 +765,7 @@ def strided_slice_case(name, in_shape, out_shape, begin, end, strides, dtype="in
                        begin_mask=0, end_mask=0, shrink_axis_mask=0, offset=False):
     rng = rng_for(name)
     g = Graph()
-    if dtype == "float32":
-        x, y = g.f32(in_shape), g.f32(out_shape)
-        feeds = float_feeds(rng, [in_shape])
-    else:
-        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
-        feeds = int8_feeds(rng, [in_shape], [zp])
+    (x,), (y,), feeds = g.activations(rng, dtype, [in_shape], [out_shape], [(0.05, zp)], (0.05, zp))
     inputs = [x] + [g.const(np.array(v, np.int32), "int32") for v in (begin, end, strides)]
     g.op("STRIDED_SLICE", inputs, [y], OPT["STRIDED_SLICE"],
          b.T(f0=("int32", begin_mask), f1=("int32", end_mask), f4=("int32", shrink_axis_mask),
@@ -800,12 +777,7 @@ def reshape_case(name, in_shape, out_shape, dtype="int8", zp=3, opcode="RESHAPE"
     """RESHAPE, or SQUEEZE (axes: squeeze_dims) / EXPAND_DIMS (axes: the axis)."""
     rng = rng_for(name)
     g = Graph()
-    if dtype == "float32":
-        x, y = g.f32(in_shape), g.f32(out_shape)
-        feeds = float_feeds(rng, [in_shape])
-    else:
-        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
-        feeds = int8_feeds(rng, [in_shape], [zp])
+    (x,), (y,), feeds = g.activations(rng, dtype, [in_shape], [out_shape], [(0.05, zp)], (0.05, zp))
     if opcode == "SQUEEZE":
         g.op("SQUEEZE", [x], [y], 30, b.T(f0=("vec_int32", list(axes))) if axes else b.T())
     elif opcode == "EXPAND_DIMS":
@@ -820,12 +792,7 @@ def transpose_case(name, in_shape, perm, dtype="int8", zp=-7):
     rng = rng_for(name)
     out_shape = [in_shape[p] for p in perm]
     g = Graph()
-    if dtype == "float32":
-        x, y = g.f32(in_shape), g.f32(out_shape)
-        feeds = float_feeds(rng, [in_shape])
-    else:
-        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
-        feeds = int8_feeds(rng, [in_shape], [zp])
+    (x,), (y,), feeds = g.activations(rng, dtype, [in_shape], [out_shape], [(0.05, zp)], (0.05, zp))
     g.op("TRANSPOSE", [x, g.const(np.array(perm, np.int32), "int32")], [y], 26, b.T())
     return Case(name, g.build([x], [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
@@ -836,14 +803,7 @@ def pack_case(name, in_shape, count, axis, dtype="int8", zp=-7):
     a = axis % rank
     out_shape = list(in_shape[:a]) + [count] + list(in_shape[a:])
     g = Graph()
-    if dtype == "float32":
-        xs = [g.f32(in_shape) for _ in range(count)]
-        y = g.f32(out_shape)
-        feeds = float_feeds(rng, [in_shape] * count)
-    else:
-        xs = [g.q8(in_shape, 0.05, zp) for _ in range(count)]
-        y = g.q8(out_shape, 0.05, zp)
-        feeds = int8_feeds(rng, [in_shape] * count, [zp] * count)
+    xs, (y,), feeds = g.activations(rng, dtype, [in_shape] * count, [out_shape], [(0.05, zp)] * count, (0.05, zp))
     g.op("PACK", xs, [y], 59, b.T(f0=("int32", count), f1=("int32", axis)))
     return Case(name, g.build(xs, [y]), feeds, tolerance=0.0 if dtype == "float32" else None)
 
@@ -854,12 +814,7 @@ def resize_nearest_case(name, in_shape, size, align_corners=False, half_pixel_ce
     rng = rng_for(name)
     out_shape = [in_shape[0], size[0], size[1], in_shape[3]]
     g = Graph()
-    if dtype == "float32":
-        x, y = g.f32(in_shape), g.f32(out_shape)
-        feeds = float_feeds(rng, [in_shape])
-    else:
-        x, y = g.q8(in_shape, 0.05, zp), g.q8(out_shape, 0.05, zp)
-        feeds = int8_feeds(rng, [in_shape], [zp])
+    (x,), (y,), feeds = g.activations(rng, dtype, [in_shape], [out_shape], [(0.05, zp)], (0.05, zp))
     flags = (("bool", int(align_corners)), ("bool", int(half_pixel_centers)))
     options = (b.T(f0=flags[0], f1=flags[1]) if opcode == "RESIZE_NEAREST_NEIGHBOR"
                else b.T(f2=flags[0], f3=flags[1]))       # ResizeBilinearOptions: fields 2 and 3
@@ -882,14 +837,7 @@ def split_case(name, opcode, in_shape, axis, sizes, dtype="int8", zp=-7, size_sp
             del shape[a]
         shapes.append(shape)
     g = Graph()
-    if dtype == "float32":
-        x = g.f32(in_shape)
-        ys = [g.f32(sh) for sh in shapes]
-        feeds = float_feeds(rng, [in_shape])
-    else:
-        x = g.q8(in_shape, 0.05, zp)
-        ys = [g.q8(sh, 0.05, zp) for sh in shapes]
-        feeds = int8_feeds(rng, [in_shape], [zp])
+    (x,), ys, feeds = g.activations(rng, dtype, [in_shape], shapes, [(0.05, zp)], (0.05, zp))
     axis_t = g.const(np.array([axis], np.int32), "int32")
     if opcode == "SPLIT":
         g.op("SPLIT", [axis_t, x], ys, 35, b.T(f0=("int32", len(sizes))))

@@ -240,6 +240,32 @@ constexpr void for_each_constant(F&& f) {
 }
 
 namespace detail {
+template <class Net>
+constexpr std::size_t table_listing_count() {
+  std::size_t n = 0;
+  for_each_constant<Net>([&]<const auto&>() { ++n; });
+  return n;
+}
+
+// Bytes of the tables that an op of Net lists after an earlier listing of the same table (the
+// same object, by address): weights several ops share (an unrolled recurrent network's steps),
+// a shared constant operand, the int16 sigmoid table of every LSTM/Logistic/Tanh. Each op counts
+// such a table in its weight_bytes; the image holds it once (Network::weight_bytes).
+template <class Net>
+constexpr std::size_t repeated_table_bytes() {
+  constexpr std::size_t count = table_listing_count<Net>();
+  std::array<const void*, count == 0 ? 1 : count> seen{};
+  std::size_t distinct = 0, repeated = 0;
+  for_each_constant<Net>([&]<const auto& Table>() {
+    const void* address = &Table;
+    bool again = false;
+    for (std::size_t i = 0; i < distinct; ++i) again = again || seen[i] == address;
+    if (again) repeated += sizeof(Table);
+    else seen[distinct++] = address;
+  });
+  return repeated;
+}
+
 template <class T>
 inline constexpr bool checksummable = table_traits<std::remove_cvref_t<T>>::supported;
 

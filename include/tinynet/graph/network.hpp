@@ -288,9 +288,11 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // Bytes of activation memory the network needs (all tensors, buffers reused by lifetime).
   static constexpr std::size_t arena_bytes = plan.total_bytes;
   static constexpr std::size_t arena_alignment = detail::arena_alignment;
-  // Multiply-accumulates per inference and bytes of constant data the kernels read from flash.
+  // Multiply-accumulates per inference and bytes of constant data the kernels read from flash:
+  // each table once, however many ops read it (shared weights, the int16 sigmoid table).
   static constexpr std::uint64_t macs = (std::uint64_t{0} + ... + Ops::macs);
-  static constexpr std::size_t weight_bytes = (std::size_t{0} + ... + Ops::weight_bytes);
+  static constexpr std::size_t weight_bytes =
+      (std::size_t{0} + ... + Ops::weight_bytes) - detail::repeated_table_bytes<Network>();
   // CRC-32 of the constant tables the kernels read (core/checksum.hpp), computed by the compiler;
   // tinynet::verify_weights<Network>() recomputes it from flash at run time.
   static constexpr std::uint32_t weights_checksum = detail::network_crc32<Network>();

@@ -15,8 +15,10 @@ HELP = "show a model's layers, MACs, weight and activation bytes, flash and aren
 DESCRIPTION = """Reads a model (a TFLite flatbuffer, int8 or float32; a float32 ONNX file; a pickled
 scikit-learn MLP), checks that tinynet supports every op, and prints one
 row per layer (op, input and output shapes, key parameters, multiply-accumulates, weight
-bytes, output activation bytes) and totals: a flash estimate (constant tensors plus the
-per-channel requantization tables) and an arena estimate (peak of a greedy 16-byte aligned
+bytes, output activation bytes; for a stateful model, the state tensors an op keeps across
+invokes, marked "state:" among its inputs, and their bytes once, in "state B") and totals:
+weights (a tensor several layers share counted once), a flash estimate (constant tensors plus
+the per-channel requantization tables) and an arena estimate (peak of a greedy 16-byte aligned
 placement of the activations by lifetime, RESHAPE outputs sharing their input). For an ONNX
 model, a rank-4 input or output says both its layouts: "layout:  input 'x': ONNX NCHW
 [1,3,8,8], C++ NHWC [1,8,8,3]".
@@ -61,16 +63,21 @@ def _shapes(shapes):
 
 def format_table(info):
     sparse = any(r.get("weight_density", 1.0) < 1.0 for r in info["layers"])
-    header = ("#", "op", "input", "output", "params", "MACs", "weights B", "act B") + (("non-zero",) if sparse else ())
+    stateful = info["totals"]["state_bytes"] > 0
+    header = (("#", "op", "input", "output", "params", "MACs", "weights B", "act B")
+              + (("state B",) if stateful else ()) + (("non-zero",) if sparse else ()))
     rows = [header]
     for r in info["layers"]:
-        row = (str(r["index"]), r["op"], _shapes(r["inputs"]), _shapes([r["output"]]),
+        inputs = _shapes(r["inputs"]) + "".join(f", state: {_shapes([s])}" for s in r["state"])
+        row = (str(r["index"]), r["op"], inputs, _shapes([r["output"]]),
                r["params"], f"{r['macs']:,}", f"{r['weight_bytes']:,}", f"{r['activation_bytes']:,}")
+        if stateful:
+            row += (f"{r['state_bytes']:,}" if r["state_bytes"] else "",)
         if sparse:
             row += (f"{100 * r['weight_density']:.0f}%" if r["macs"] else "",)
         rows.append(row)
     widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
-    right = {0, 5, 6, 7, 8}
+    right = {0} | set(range(5, len(header)))
     lines = []
     for n, row in enumerate(rows):
         cells = [cell.rjust(w) if c in right else cell.ljust(w)
@@ -79,7 +86,6 @@ def format_table(info):
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     t = info["totals"]
-    sparse = any(r.get("weight_density", 1.0) < 1.0 for r in info["layers"])
     io = lambda ts: "; ".join(
         f"{escape(x['name'], keep_unicode=True)} {'x'.join(map(str, x['shape']))} {x['dtype']}"
         + (f" (scale {x['scale']:g}, zero point {x['zero_point']})" if x["scale"] else "")
@@ -96,6 +102,7 @@ def format_table(info):
         f"flash estimate:         {t['flash_estimate_bytes']:,} B "
         f"(constants {t['constant_bytes']:,} + requantization tables {t['requant_table_bytes']:,})",
         f"arena estimate:         {t['arena_estimate_bytes']:,} B "
-        f"(peak live activations {t['peak_live_activation_bytes']:,} B)",
+        f"(peak live activations {t['peak_live_activation_bytes']:,} B"
+        + (f", of which state kept across invokes {t['state_bytes']:,} B" if stateful else "") + ")",
     ]
     return "\n".join(lines)

@@ -10,9 +10,16 @@
 // sigmoid_table_uint16 (core/sigmoid_table.hpp).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <type_traits>
 
+#include "../../core/constant_tables.hpp"
 #include "../../core/constexpr_math.hpp"
+#include "../../core/diagnostics.hpp"
+#include "../../core/fixed_point.hpp"
+#include "../../core/tensor.hpp"
+#include "../../core/type_list.hpp"
 #include "../../core/quantize_multiplier.hpp"
 #include "../../core/sigmoid_table.hpp"
 
@@ -113,6 +120,71 @@ struct SigmoidInt16Scaling {
   static constexpr std::int32_t rounding = params.left_shift > 0 ? std::int32_t{1} << (params.left_shift - 1) : 0;
 
   static constexpr std::int32_t input(std::int16_t x) { return sigmoid_int16_input(x, params.multiplier, params.left_shift); }
+};
+
+// Logistic and Tanh as ops (logistic.hpp, tanh.hpp): one input, in place, the int16 table in
+// flash, and the float, int16 and int8 loops, which differ only in the function (IsTanh) and the
+// int8 output's fixed point (Logistic: Q0.8 minus 128, Tanh: Q0.7). Op names the op in diagnostics.
+template <class Op, class In, class Out, bool IsTanh>
+struct SigmoidOp {
+  using inputs = TypeList<In>;
+  using output = Out;
+  using element = typename In::element;
+  static_assert(output_shape_mismatch<Op, typename In::shape, typename Out::shape, In::size == Out::size>::ok);
+  static_assert(element_type_mismatch<Op, element, typename Out::element>::ok);
+  static constexpr bool supported_element =
+      In::is_float || std::is_same_v<element, std::int8_t> || std::is_same_v<element, std::int16_t>;
+  static_assert(IsTanh || supported_element, "tinynet::Logistic: supported element types are float, int8 and int16");
+  static_assert(!IsTanh || supported_element, "tinynet::Tanh: supported element types are float, int8 and int16");
+  static constexpr bool is_int16 = std::is_same_v<element, std::int16_t>;
+
+  static constexpr bool in_place = true;
+  static constexpr std::uint64_t macs = 0;
+  static constexpr std::size_t weight_bytes = is_int16 ? sizeof(sigmoid_table_uint16) : 0;
+  using scaling = SigmoidInputScaling<In>;
+
+  static constexpr auto constant_tables() {
+    if constexpr (is_int16) return ConstantTables<sigmoid_table_uint16>{};
+    else return ConstantTables<>{};
+  }
+
+  static void run_float(const float* in, float* out) {
+    for (int i = 0; i < In::size; ++i) out[i] = IsTanh ? std::tanh(in[i]) : 1.0f / (1.0f + std::exp(-in[i]));
+  }
+
+  // reference_integer_ops::Logistic / Tanh (int16): the table, output in Q0.15.
+  static constexpr void run_int16(const std::int16_t* in, std::int16_t* out) {
+    using scaling16 = SigmoidInt16Scaling<In, Out, IsTanh>;
+    for (int i = 0; i < In::size; ++i)
+      out[i] = IsTanh ? tanh_int16_lookup(scaling16::input(in[i])) : sigmoid_int16_lookup(scaling16::input(in[i]));
+  }
+
+  static constexpr void run(const element* in, element* out) {
+    if constexpr (In::is_float) {
+      run_float(in, out);
+    } else if constexpr (is_int16) {
+      run_int16(in, out);
+    } else {
+      for (int i = 0; i < In::size; ++i) {
+        const std::int32_t x = in[i] - In::zero_point;
+        if (x <= -scaling::range_radius) {
+          out[i] = -128;
+        } else if (x >= scaling::range_radius) {
+          out[i] = 127;
+        } else {
+          const std::int32_t x_q4 =
+              fixed::multiply_by_quantized_multiplier(x, scaling::multiplier.multiplier, scaling::multiplier.shift);
+          std::int32_t y;
+          if constexpr (IsTanh) {
+            y = fixed::rounding_divide_by_pot(fixed::tanh<scaling::input_integer_bits>(x_q4), 31 - 7);
+          } else {
+            y = fixed::rounding_divide_by_pot(fixed::logistic<scaling::input_integer_bits>(x_q4), 31 - 8) - 128;
+          }
+          out[i] = static_cast<std::int8_t>(y < -128 ? -128 : (y > 127 ? 127 : y));
+        }
+      }
+    }
+  }
 };
 
 }  // namespace tinynet::detail
