@@ -254,3 +254,21 @@ TEST_CASE("int4: a packed DepthwiseConv2D gives the bytes of the int8 layer with
   int4_test::check_depthwise<int4_test::DepthwiseCase<6, 1, 2, 2, 2>>();   // even taps, stride 2, two channels left over
   int4_test::check_depthwise<int4_test::DepthwiseCase<3, 2, 3, 3, 1>>();   // depth multiplier 2: the generic loop
 }
+
+namespace int4_test {
+// The folded bias is stored in the narrowest type that holds every channel (core/channel_plan.hpp):
+// int16 when all fit, as in most 4-bit layers, int32 when one does not; the values are the same.
+inline constexpr std::int32_t small_bias[2] = {32767 - 3 * 2 * 7, -32768 + 3 * 2 * 8};   // fits once folded
+inline constexpr std::int32_t large_bias[2] = {32767 - 3 * 2 * 7 + 1, -32768 + 3 * 2 * 8};   // one over
+inline constexpr std::array<i8, 4> two_by_two{7, 7, -8, -8};   // weight sums 14 and -16
+inline constexpr float two_scales[2] = {0.01f, 0.01f};
+inline constexpr Quant bias_in_q{0.05f, -3}, bias_out_q{1.0f, 0};
+struct bias_in : Tensor<i8, Shape<1, 2>, bias_in_q> {};
+struct bias_out : Tensor<i8, Shape<1, 2>, bias_out_q> {};
+using small_layer = FullyConnected<bias_in, bias_out, two_by_two, small_bias, two_scales>;
+using large_layer = FullyConnected<bias_in, bias_out, two_by_two, large_bias, two_scales>;
+static_assert(small_layer::folded_bias[0] == 32767 && small_layer::folded_bias[1] == -32768);
+static_assert(std::is_same_v<small_layer::folded_bias_element, std::int16_t>);
+static_assert(large_layer::folded_bias[0] == 32768 && std::is_same_v<large_layer::folded_bias_element, std::int32_t>);
+static_assert(large_layer::weight_bytes - small_layer::weight_bytes == 2 * 2);
+}  // namespace int4_test

@@ -301,7 +301,10 @@ struct DepthwiseInt4 {
     if constexpr (!Interior) {
       for (int t = 0; t < taps; ++t) tap_rows[t] = Layer::template tap_row<false>(image, in_y0, in_x0, t);
     }
-    const std::uint32_t mask = 0xF000F000u;
+    // In a register, so that each pair is one `and x, mask, u, lsl #k` (GCC, seeing an encodable
+    // immediate, would otherwise shift and mask in two instructions).
+    std::uint32_t mask = 0xF000F000u;
+    asm("" : "+r"(mask));
     for (int q = 0; q < quads; ++q) {
       const int c = 4 * q;
       const std::uint32_t* w = &Layer::int4_words[static_cast<std::size_t>(q * pairs)];
