@@ -65,7 +65,7 @@ def add_compression_arguments(parser):
                             "(array 'x': samples of the model input, e.g. 100-500 training examples; a stateful "
                             "model starts each sample from its reset state)")
     group.add_argument("--weight-bits", type=int, choices=(8, 4), default=8,
-                       help="4: FULLY_CONNECTED and CONV_2D weights become 4-bit (TFLite INT4, per channel, "
+                       help="4: FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D weights become 4-bit (TFLite INT4, per channel, "
                             "symmetric in [-7, 7]), with --quantize or from an int8 model's weights; half "
                             "the weight flash where they stay packed (see --int4-form)")
     group.add_argument("--int4-form", choices=INT4_FORMS, default="auto",
@@ -192,7 +192,7 @@ def prepare(args, progress=_progress):
         from .quantize import int4_weights
         name, final = variants[-1]
         variants.append((name + "-w4", int4_weights(final)))
-        notes.append("weights of FULLY_CONNECTED and CONV_2D requantized to 4 bits (TFLite INT4)")
+        notes.append("weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D requantized to 4 bits (TFLite INT4)")
     prepared = Prepared(model=variants[-1][1], variants=variants, notes=notes)
     if getattr(args, "save_tflite", None):
         from .tflite_writer import save_model

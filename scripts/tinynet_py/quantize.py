@@ -14,7 +14,7 @@ Follows TFLite's int8 quantization specification (tensorflow.org/lite/performanc
 - fixed output parameters the int8 kernels require: SOFTMAX and LOGISTIC 1/256 with zero point
   -128, TANH 1/128 with zero point 0.
 With weight_bits=4 (--weight-bits 4) the weights of the ops whose TFLM kernels take an INT4 filter
-(FULLY_CONNECTED, CONV_2D: OpSpec.int4_weights) are 4-bit instead: per output channel, symmetric,
+(FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D: OpSpec.int4_weights) are 4-bit instead: per output channel, symmetric,
 scale = max|w| / 7, values in [-7, 7] (the narrow range, as int8's [-127, 127]; TFLite's converter
 quantizes int4 weights so), stored as TFLite INT4; int4_weights() does the same to the weights
 of a model already int8.
@@ -231,7 +231,8 @@ def quantize_model(model, samples, progress=None, weight_bits=8):
 
 
 def int4_weights(model):
-    """A new model whose int8 FULLY_CONNECTED and CONV_2D weights (OpSpec.int4_weights) are requantized
+    """A new model whose int8 FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D
+    weights (OpSpec.int4_weights) are requantized
     to 4 bits: per output channel (or per tensor, as they were), scale = max|q| * scale / 7, values
     round(q * 7 / max|q|) in [-7, 7]; each bias is rescaled to input scale x the new weight scale.
     Layers with int16 or float inputs keep their weights (TFLM reads INT4 filters of int8 layers)."""

@@ -198,7 +198,8 @@ class _Reader:
                     quantized_dimension=quantized_dimension, raw=raw, is_variable=is_variable)
 
     def check_int4(self, raw_tensors, ops):
-        """INT4 tensors: only the constant filters of FULLY_CONNECTED and CONV_2D, as TFLM reads them."""
+        """INT4 tensors: only the constant filters of FULLY_CONNECTED, CONV_2D and
+        DEPTHWISE_CONV_2D, as TFLM reads them."""
         readers = {}
         for op in ops:
             for position, i in enumerate(op.inputs):
@@ -213,7 +214,7 @@ class _Reader:
                 where = (f"read by op #{wrong[0][0].index} {wrong[0][0].opcode} as input {wrong[0][1]}"
                          if wrong else "not a constant filter" if raw["raw"] is None else "read by no op")
                 self.fail(f"{raw['label']} is INT4 ({where}); like TFLM, tinynet reads 4-bit tensors only "
-                          f"as the constant filter of {' and '.join(_INT4_WEIGHT_OPS)}")
+                          f"as the constant filter of {', '.join(_INT4_WEIGHT_OPS[:-1])} and {_INT4_WEIGHT_OPS[-1]}")
 
     def tensor(self, raw):
         label, dtype = raw["label"], raw["dtype"]

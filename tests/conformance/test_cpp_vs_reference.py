@@ -495,7 +495,7 @@ def svdf_cases():
 
 
 def _int4_twins(case):
-    """The case with its FULLY_CONNECTED/CONV_2D weights requantized to 4 bits and written as TFLite
+    """The case with its FULLY_CONNECTED/CONV_2D/DEPTHWISE_CONV_2D weights requantized to 4 bits and written as TFLite
     INT4 (quantize.int4_weights, tflite_writer), and its twin: the same values written as int8."""
     model = int4_weights(parse_model(case.data, f"{case.name}.tflite"))
     int4 = dataclasses.replace(case, name=case.name + "_int4", data=write_model(model))
@@ -505,17 +505,23 @@ def _int4_twins(case):
 
 
 def int4_cases():
-    """4-bit weights: FullyConnected and Conv2D packed (depth 600: blocks and groups of eight;
-    batches; SAME padding), and an odd depth, which the generator unpacks."""
-    f, c = sm.fully_connected_case, sm.conv_case
+    """4-bit weights: FullyConnected, Conv2D and DepthwiseConv2D packed (depth 600: blocks and groups
+    of eight; batches; SAME padding; depthwise: six channels, a quad and two left over, and a
+    depth multiplier), and an odd depth or filter size, which the generator unpacks (a depthwise
+    layer of one input channel runs as a Conv2D, here of filter size 9)."""
+    f, c, d = sm.fully_connected_case, sm.conv_case, sm.depthwise_case
     for case in (f("fc_w4_depth600", (1, 600), 5, per_channel=True),
                  f("fc_w4_batches2_relu_zp-128", (2, 36), 5, "RELU", in_zp=-128),
                  f("fc_w4_odd_depth", (1, 37), 9, per_channel=True),
-                 c("conv_w4_k3_same", (1, 7, 6, 4), 6, (3, 3), activation="RELU")):
+                 c("conv_w4_k3_same", (1, 7, 6, 4), 6, (3, 3), activation="RELU"),
+                 d("dw_w4_m1_c6_same_relu", (1, 6, 5, 6), 1, (3, 3), activation="RELU", in_zp=-7),
+                 d("dw_w4_m2_s2_valid", (1, 7, 6, 3), 2, (3, 3), (2, 2), padding="VALID"),
+                 d("dw_w4_in1_m4_odd_filter", (1, 6, 6, 1), 4, (3, 3))):
         yield from _int4_twins(case)
 
 
-INT4_TWINS = ("fc_w4_depth600", "fc_w4_batches2_relu_zp-128", "fc_w4_odd_depth", "conv_w4_k3_same")
+INT4_TWINS = ("fc_w4_depth600", "fc_w4_batches2_relu_zp-128", "fc_w4_odd_depth", "conv_w4_k3_same",
+              "dw_w4_m1_c6_same_relu", "dw_w4_m2_s2_valid", "dw_w4_in1_m4_odd_filter")
 
 
 def chain_cases():
@@ -714,7 +720,7 @@ def test_int4_model_gives_the_bytes_of_its_int8_twin(name, outputs):
     assert any(t.int4 for t in parse_model(int4.data, "int4.tflite").tensors)
     assert not any(t.int4 for t in parse_model(twin.data, "twin.tflite").tensors)
     header = emit.generate_header(parse_model(int4.data, "int4.tflite"), "m")
-    packed = "odd" not in name   # FullyConnected of even depth, Conv2D of even filter size
+    packed = "odd" not in name   # FullyConnected of even depth, Conv2D of even filter size, DepthwiseConv2D
     assert ("tinynet::packed_int4<" in header) == packed and ("tinynet::unpack_int4<" in header) != packed
     got, want = outputs[0][int4.name], outputs[0][twin.name]
     for paths in (got, want):

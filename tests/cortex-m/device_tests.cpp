@@ -131,6 +131,35 @@ using conv4_packed_net = tinynet::Network<tinynet::Inputs<image>, tinynet::Outpu
 using conv4_int8_net = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<conv4_out>,
                                         tinynet::Conv2D<image, conv4_out, conv4_int8, bias5, scales5, conv4_options>>;
 constexpr auto expected_conv4 = conv4_packed_net::evaluate(test_image);
+// The same for DepthwiseConv2D (DepthwiseInt4: nibbles masked into halfword pairs, two taps per
+// word): a 4x4x6 image (the first 96 bytes of the test image), 3x3 SAME, six channels (one quad
+// and two left over, read nibble by nibble). Weights: the first 3 * 3 * 6 of the FullyConnected's.
+inline constexpr tinynet::PackedInt4<54> dw4_packed = [] {
+  tinynet::PackedInt4<54> w{};
+  for (std::size_t i = 0; i < w.packed.size(); ++i) w.packed[i] = fc4_packed.packed[i];
+  return w;
+}();
+inline constexpr auto dw4_int8 = [] {
+  std::array<std::int8_t, 54> w{};
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = dw4_packed[i];
+  return w;
+}();
+inline constexpr std::int32_t bias6[6] = {300, -200, 100, 0, -700, 50};
+inline constexpr float scales6[6] = {0.02f, 0.03f, 0.02f, 0.04f, 0.01f, 0.03f};
+inline constexpr tinynet::Quant dw4_out_q{0.05f * 0.02f * 6.0f, 5};
+struct dw4_in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 4, 6>, q> {};
+struct dw4_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 4, 6>, dw4_out_q> {};
+inline constexpr tinynet::DepthwiseConv2DOptions dw4_options{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same};
+using dw4_packed_net = tinynet::Network<tinynet::Inputs<dw4_in>, tinynet::Outputs<dw4_out>,
+                                        tinynet::DepthwiseConv2D<dw4_in, dw4_out, dw4_packed, bias6, scales6, dw4_options>>;
+using dw4_int8_net = tinynet::Network<tinynet::Inputs<dw4_in>, tinynet::Outputs<dw4_out>,
+                                      tinynet::DepthwiseConv2D<dw4_in, dw4_out, dw4_int8, bias6, scales6, dw4_options>>;
+constexpr std::array<std::int8_t, 96> dw4_input = [] {
+  std::array<std::int8_t, 96> x{};
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = test_image[i];
+  return x;
+}();
+constexpr auto expected_dw4 = dw4_packed_net::evaluate(dw4_input);
 }  // namespace device
 
 static tinynet::Instance<device::network> instance;
@@ -139,6 +168,8 @@ static tinynet::Instance<device::fc4_packed_net> fc4_packed_instance;
 static tinynet::Instance<device::fc4_int8_net> fc4_int8_instance;
 static tinynet::Instance<device::conv4_packed_net> conv4_packed_instance;
 static tinynet::Instance<device::conv4_int8_net> conv4_int8_instance;
+static tinynet::Instance<device::dw4_packed_net> dw4_packed_instance;
+static tinynet::Instance<device::dw4_int8_net> dw4_int8_instance;
 // The same network again, wiping all but its outputs after each invoke(); and the float MLP in
 // a SharedArena next to the CNN (sharing their bytes: they run one after the other).
 static tinynet::Instance<device::network, tinynet::AfterInvoke::wipe_all_but_outputs> private_instance;
@@ -215,6 +246,21 @@ extern "C" int app_main() {
   }
   check(conv4_same, "packed int4 Conv2D differs from the host compiler's or the unpacked layer's");
   check(conv4_distinct > 4, "packed int4 Conv2D: outputs barely vary (degenerate test)");
+  for (std::size_t i = 0; i < device::dw4_input.size(); ++i) {
+    dw4_packed_instance.input()[i] = device::dw4_input[i];
+    dw4_int8_instance.input()[i] = device::dw4_input[i];
+  }
+  dw4_packed_instance.invoke();
+  dw4_int8_instance.invoke();
+  bool dw4_same = true;
+  int dw4_distinct = 0;
+  for (std::size_t i = 0; i < device::expected_dw4.size(); ++i) {
+    dw4_same = dw4_same && dw4_packed_instance.output()[i] == device::expected_dw4[i] &&
+               dw4_int8_instance.output()[i] == device::expected_dw4[i];
+    dw4_distinct += dw4_packed_instance.output()[i] != dw4_packed_instance.output()[0];
+  }
+  check(dw4_same, "packed int4 DepthwiseConv2D differs from the host compiler's or the unpacked layer's");
+  check(dw4_distinct > 4, "packed int4 DepthwiseConv2D: outputs barely vary (degenerate test)");
 
   mlp_instance.input()[0] = 2.0f;
   mlp_instance.input()[1] = 1.0f;

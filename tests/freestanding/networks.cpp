@@ -54,19 +54,29 @@ using sparse_network = tinynet::Network<
 static_assert(sparse_network::weight_bytes < sizeof(sparse_w1) + sizeof(sparse_w2) + 6 * 4 + 2 * 5 * 4 + 3 * 8,
               "the sparse forms store less than the dense weights");
 
-// 4-bit weights kept packed (core/int4.hpp): a Conv2D and a FullyConnected over PackedInt4.
+// 4-bit weights kept packed (core/int4.hpp): a Conv2D, a DepthwiseConv2D and a FullyConnected over PackedInt4.
 inline constexpr std::uint8_t conv_w4_bytes[4 * 3 * 3 * 2 / 2] = {0x87, 0xF1, 0x23, 0x9C, 0x45};
 inline constexpr auto conv_w4 = tinynet::packed_int4<4 * 3 * 3 * 2>(conv_w4_bytes);
 inline constexpr std::uint8_t fc_w4_bytes[3 * 4 / 2] = {0x18, 0x7F, 0x80};
 inline constexpr auto fc_w4 = tinynet::packed_int4<3 * 4>(fc_w4_bytes);
+inline constexpr std::uint8_t dw_w4_bytes[3 * 3 * 4 / 2] = {0x87, 0xF1, 0x23, 0x9C, 0x45, 0x61, 0x0E, 0xB2, 0x7A};
+inline constexpr auto dw_w4 = tinynet::packed_int4<3 * 3 * 4>(dw_w4_bytes);
+struct dw4_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 4, 4>, q> {};
+inline constexpr tinynet::DepthwiseConv2DOptions dw4_options{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same};
+using dw4_layer = tinynet::DepthwiseConv2D<conv_out, dw4_out, dw_w4, bias4, scales4, dw4_options>;
+inline constexpr auto dw_w4_as_int8 = tinynet::unpack_int4<3 * 3 * 4>(dw_w4_bytes);
+static_assert(dw4_layer::weight_bytes + 18 ==
+                  tinynet::DepthwiseConv2D<conv_out, dw4_out, dw_w4_as_int8, bias4, scales4, dw4_options>::weight_bytes,
+              "packed int4 depthwise weights take half the bytes");
 using int4_network = tinynet::Network<
     tinynet::Inputs<image>, tinynet::Outputs<logits>,
     tinynet::Conv2D<image, conv_out, conv_w4, bias4, scales4,
                     tinynet::Conv2DOptions{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2,
                                            .padding = tinynet::Padding::same, .activation = tinynet::Activation::relu}>,
-    tinynet::AveragePool2D<conv_out, pooled, tinynet::Pool2DOptions{.filter_h = 4, .filter_w = 4, .stride_h = 4, .stride_w = 4}>,
+    dw4_layer,
+    tinynet::AveragePool2D<dw4_out, pooled, tinynet::Pool2DOptions{.filter_h = 4, .filter_w = 4, .stride_h = 4, .stride_w = 4}>,
     tinynet::Reshape<pooled, flat>, tinynet::FullyConnected<flat, logits, fc_w4, bias3, scale1>>;
-static_assert(int4_network::weight_bytes < network::weight_bytes, "packed int4 weights take half the bytes");
+static_assert(int4_network::weight_bytes - dw4_layer::weight_bytes < network::weight_bytes, "packed int4 weights take half the bytes");
 
 // 16x8 mode.
 struct wave : tinynet::Tensor<std::int16_t, tinynet::Shape<1, 1, 8, 2>, q16> {};

@@ -32,11 +32,16 @@ def kws():
 def test_int4_weights_of_an_int8_model(kws):
     w4 = int4_weights(kws)
     changed = [op for op in w4.ops if len(op.inputs) > 1 and w4.tensors[op.inputs[1]].int4]
-    assert {op.opcode for op in changed} == {"CONV_2D", "FULLY_CONNECTED"}
-    assert not any(w4.tensors[op.inputs[1]].int4 for op in w4.ops if op.opcode == "DEPTHWISE_CONV_2D")
+    # TFLM reads INT4 filters in all three (DEPTHWISE_CONV_2D: per channel along axis 3).
+    assert {op.opcode for op in changed} == {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+    assert len(changed) == len([op for op in kws.ops if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")])
     for op in changed:
         before, after = kws.tensors[op.inputs[1]], w4.tensors[op.inputs[1]]
-        q, q4 = before.data.reshape(len(before.scale), -1).astype(np.float64), after.data.reshape(len(after.scale), -1)
+
+        def rows(t):   # one row per channel (the quantized dimension first)
+            axis = t.quantized_dimension if t.per_channel else 0
+            return np.moveaxis(t.data, axis, 0).reshape(len(t.scale), -1)
+        q, q4 = rows(before).astype(np.float64), rows(after)
         peak = np.abs(q).max(axis=1)
         assert np.abs(q4).max() <= 7 and np.all(np.abs(q4).max(axis=1) == np.where(peak > 0, 7, 0))
         # The real values move by at most half a 4-bit step, the scale grows by max|q| / 7.
@@ -56,17 +61,17 @@ def test_int4_weights_of_an_int8_model(kws):
     assert len(data) < len(write_model(kws)) - sum(w4.tensors[op.inputs[1]].data.size // 2 - 8 for op in changed)
 
 
-def test_int4_outside_fc_and_conv_is_refused(kws):
+def test_int4_outside_a_filter_is_refused(kws):
     model = int4_weights(kws)
     dw = next(op for op in model.ops if op.opcode == "DEPTHWISE_CONV_2D")
-    w = model.tensors[dw.inputs[1]]
-    w.data = np.clip(w.data, -8, 7).astype(np.int8)
-    w.int4 = True
+    b = model.tensors[dw.inputs[2]]   # a bias written as INT4: TFLM reads INT4 only as a filter
+    b.data = np.clip(b.data, -8, 7).astype(np.int8)
+    b.int4 = True
     with pytest.raises(ModelError) as error:
         parse_model(write_model(model), "dw.tflite")
     message = str(error.value)
-    assert "\n" not in message and "INT4" in message and "DEPTHWISE_CONV_2D" in message
-    assert "constant filter of CONV_2D and FULLY_CONNECTED" in message
+    assert "\n" not in message and "INT4" in message and "DEPTHWISE_CONV_2D as input 2" in message
+    assert "constant filter of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED" in message
 
 
 def test_quantize_to_4_bits_from_float():

@@ -172,3 +172,22 @@ def test_sparse_conv_tables_are_what_the_script_writes():
         text = path.read_text()
         begin = text.index("<!-- sparse-conv-table:begin -->\n") + len("<!-- sparse-conv-table:begin -->\n")
         assert text[begin:text.index("<!-- sparse-conv-table:end -->")] == expected + "\n", path
+
+
+def test_prune_accuracy_table_and_headline_are_what_the_script_writes():
+    """docs/sparsity.md's accuracy table per pruning pattern and the README's headline are
+    bench/prune_accuracy.py --write-docs's output from bench/prune_accuracy_results.json."""
+    pytest.importorskip("numpy")
+    import importlib.util
+    import json
+    import sys
+    sys.path.insert(0, str(ROOT / "bench"))
+    spec = importlib.util.spec_from_file_location("prune_accuracy", ROOT / "bench" / "prune_accuracy.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = json.loads((ROOT / "bench" / "prune_accuracy_results.json").read_text())
+    for path, marker, expected in ((ROOT / "docs" / "sparsity.md", "prune-accuracy-table", module.markdown(results)),
+                                   (README, "prune-accuracy", module.headline(results))):
+        text = path.read_text()
+        begin = text.index(f"<!-- {marker}:begin -->\n") + len(f"<!-- {marker}:begin -->\n")
+        assert text[begin:text.index(f"<!-- {marker}:end -->")] == expected + "\n", path

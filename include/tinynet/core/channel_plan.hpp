@@ -71,8 +71,9 @@ struct ChannelPlan {
   // Which multiplier entry channel c uses.
   static constexpr std::size_t entry(int c) { return shared_multiplier ? 0 : static_cast<std::size_t>(c); }
 
-  // bias - input_zero_point * sum_i weight(c, i)   (TFLite: acc += w * (x + input_offset))
-  static constexpr std::array<accumulator, Channels> folded_bias = [] {
+  // bias - input_zero_point * sum_i weight(c, i)   (TFLite: acc += w * (x + input_offset)), in the
+  // accumulator's type; folded_bias below stores it.
+  static constexpr std::array<accumulator, Channels> folded_bias_values = [] {
     std::array<accumulator, Channels> out{};
     if constexpr (is_quantized) {
       for (int c = 0; c < Channels; ++c) {
@@ -83,6 +84,23 @@ struct ChannelPlan {
         out[static_cast<std::size_t>(c)] = bias - In::zero_point * weight_sum;
       }
     }
+    return out;
+  }();
+  // The folded bias as stored in flash, in the narrowest type that holds every channel exactly:
+  // int16 when all fit (most 4-bit layers: their int32 biases are about 18 times smaller than at 8
+  // bits, and so are the weight sums), the accumulator otherwise. Kernels read it by value
+  // (folded_bias[c], widened to the accumulator), never through an int32 pointer.
+  static constexpr bool narrow_folded_bias = [] {
+    if constexpr (!is_quantized || !std::is_same_v<accumulator, std::int32_t>) return false;
+    for (const auto value : folded_bias_values)
+      if (value < -32768 || value > 32767) return false;
+    return true;
+  }();
+  using folded_bias_element = std::conditional_t<narrow_folded_bias, std::int16_t, accumulator>;
+  static constexpr std::array<folded_bias_element, Channels> folded_bias = [] {
+    std::array<folded_bias_element, Channels> out{};
+    for (std::size_t c = 0; c < static_cast<std::size_t>(Channels); ++c)
+      out[c] = static_cast<folded_bias_element>(folded_bias_values[c]);
     return out;
   }();
 

@@ -2,13 +2,13 @@
 // first, each a two's complement value in [-8, 7] (TFLM's tensor_utils::UnpackDenseInt4IntoInt8
 // reads them so; a row may start in the middle of a byte: the whole tensor is packed as one run).
 //
-// TFLM computes an int4 FullyConnected or Conv2D exactly as the int8 layer with the unpacked
-// weights. tinynet keeps either form:
+// TFLM computes an int4 FullyConnected, Conv2D or DepthwiseConv2D exactly as the int8 layer with
+// the unpacked weights. tinynet keeps either form:
 //   unpack_int4<N>(bytes)   the int8 weights, unpacked by the compiler (a std::array): the layer is
 //                           the int8 layer, same code, same flash as int8 weights;
 //   packed_int4<N>(bytes)   a PackedInt4: the packed bytes (each nibble's sign bit flipped), which
-//                           stay in flash at two weights per byte; FullyConnected and Conv2D given
-//                           one unpack in their inner loops (kernels/int4_dot.hpp).
+//                           stay in flash at two weights per byte; FullyConnected, Conv2D and
+//                           DepthwiseConv2D given one unpack in their inner loops (kernels/int4_dot.hpp).
 // Indexing a PackedInt4 gives the int8 value, so everything the compiler derives from the weights
 // (folded bias, sparsity) reads both forms alike.
 #pragma once

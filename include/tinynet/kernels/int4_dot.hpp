@@ -1,5 +1,6 @@
 // Dot products over int4 weights that stay packed in flash (core/int4.hpp: TFLite's layout, two per
-// byte, low nibble first), for the packed forms of FullyConnected and Conv2D.
+// byte, low nibble first), for the packed forms of FullyConnected and Conv2D; and DepthwiseConv2D's
+// packed form on DSP cores (depthwise_int4_words, DepthwiseInt4, at the end).
 //
 // On DSP cores one word holds eight weights n0..n7 (nibble k at bits 4k..4k+3), stored by the
 // compiler as u = n + 8 (0..15: core/int4.hpp flips each nibble's sign bit); masking with
@@ -13,6 +14,7 @@
 // one by one (the offset is then 0 and unused).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -245,5 +247,100 @@ constexpr void dot_2x2_int4(const std::int16_t* patches, int first, const std::i
   dot_rows_int4<Count, 2, Stride, Weights>(patches, first, offsets[0], acc);
   dot_rows_int4<Count, 2, Stride, Weights>(patches + Count, first, offsets[1], acc + 2);
 }
+
+// ---- DepthwiseConv2D -------------------------------------------------------------------------
+// A depthwise layer multiplies each weight with one input, channel by channel: no dot product to
+// pair in SMLAD, so its DSP kernel (kernels/arm_dsp/depthwise_conv2d.hpp) multiplies halfword
+// pairs of channels (c, c+2) and (c+1, c+3) with SMLABB/SMLATT. The packed int4 form gives it
+// the weights in that shape with one AND each: word (q, p) holds taps 2p and 2p+1 of channels
+// 4q..4q+3, each nibble (two's complement, as TFLite's) at the top of a halfword,
+//     bits 12-15 | 28-31   tap 2p,     channels c,   c+2   (u & 0xF000F000)
+//     bits  8-11 | 24-27   tap 2p,     channels c+1, c+3   ((u << 4) & 0xF000F000)
+//     bits  4-7  | 20-23   tap 2p + 1, channels c,   c+2   ((u << 8) & 0xF000F000)
+//     bits  0-3  | 16-19   tap 2p + 1, channels c+1, c+3   ((u << 12) & 0xF000F000)
+// so that each masked halfword is the signed value 4096 w: the sums are 4096 times the int8
+// layer's, exact, and shifted back (acc >> 12) before the folded bias is added. An odd last tap's
+// partner nibbles are 0 and never read. (The compiler derives the words from the PackedInt4; the
+// TFLite bytes themselves are not stored.)
+template <int Taps, int OutC>
+inline constexpr int depthwise_int4_word_count = OutC / 4 * ((Taps + 1) / 2);
+
+template <const auto& Weights, int Taps, int OutC>
+constexpr std::array<std::uint32_t, static_cast<std::size_t>(depthwise_int4_word_count<Taps, OutC>)> depthwise_int4_words() {
+  std::array<std::uint32_t, static_cast<std::size_t>(depthwise_int4_word_count<Taps, OutC>)> out{};
+  constexpr int pairs = (Taps + 1) / 2;
+  const auto nibble = [](int t, int c) -> std::uint32_t {
+    return t < Taps ? static_cast<std::uint32_t>(Weights[static_cast<std::size_t>(t * OutC + c)]) & 0xFu : 0u;
+  };
+  for (int q = 0; q < OutC / 4; ++q)
+    for (int p = 0; p < pairs; ++p) {
+      const int c = 4 * q, t = 2 * p;
+      out[static_cast<std::size_t>(q * pairs + p)] =
+          nibble(t, c) << 12 | nibble(t, c + 2) << 28 | nibble(t, c + 1) << 8 | nibble(t, c + 3) << 24 |
+          nibble(t + 1, c) << 4 | nibble(t + 1, c + 2) << 20 | nibble(t + 1, c + 1) | nibble(t + 1, c + 3) << 16;
+    }
+  return out;
+}
+
+#if TINYNET_ARM_DSP
+namespace arm_dsp {
+// Layer: a DepthwiseConv2D (layers/conv/depthwise_conv2d.hpp) with int8 input, depth multiplier 1
+// and packed int4 weights (Layer::int4_words = depthwise_int4_words). One output pixel as the int8
+// kernel computes it (four channels at a time, taps inner), two taps per weight word.
+template <class Layer>
+struct DepthwiseInt4 {
+  using element = typename Layer::input_element;
+  static constexpr int taps = Layer::taps, quads = Layer::quads, out_c = Layer::out_c, pairs = (taps + 1) / 2;
+  // |sum 4096 w x| <= 4096 * 8 * 128 * taps must stay below 2^31.
+  static_assert(taps < 512, "tinynet: the packed int4 depthwise kernel sums 4096 w x in int32: at most 511 taps");
+
+  template <bool Interior>
+  static void pixel(const element* image, element* out, int in_y0, int in_x0) {
+    const element* tap_rows[Interior ? 1 : taps];
+    const int origin = (in_y0 * Layer::in_w + in_x0) * Layer::in_c;
+    if constexpr (!Interior) {
+      for (int t = 0; t < taps; ++t) tap_rows[t] = Layer::template tap_row<false>(image, in_y0, in_x0, t);
+    }
+    // In a register, so that each pair is one `and x, mask, u, lsl #k` (GCC, seeing an encodable
+    // immediate, would otherwise shift and mask in two instructions).
+    std::uint32_t mask = 0xF000F000u;
+    asm("" : "+r"(mask));
+    for (int q = 0; q < quads; ++q) {
+      const int c = 4 * q;
+      const std::uint32_t* w = &Layer::int4_words[static_cast<std::size_t>(q * pairs)];
+      std::int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      const auto tap = [&](int t, std::uint32_t w_even, std::uint32_t w_odd) {
+        const std::uint32_t word = Interior ? load_word(image + origin + Layer::tap_offsets[static_cast<std::size_t>(t)] + c)
+                                            : load_word(tap_rows[t] + c);
+        const std::uint32_t even = __sxtb16(word), odd = sxtb16_ror8(word);   // (c, c+2), (c+1, c+3)
+        a0 = __smlabb(even, w_even, a0);
+        a2 = __smlatt(even, w_even, a2);
+        a1 = __smlabb(odd, w_odd, a1);
+        a3 = __smlatt(odd, w_odd, a3);
+      };
+      TINYNET_UNROLL
+      for (int p = 0; p < pairs; ++p) {
+        const std::uint32_t u = w[p];
+        tap(2 * p, u & mask, (u << 4) & mask);
+        if (2 * p + 1 < taps) tap(2 * p + 1, (u << 8) & mask, (u << 12) & mask);
+      }
+      out[c] = Layer::requantize(Layer::folded_bias[static_cast<std::size_t>(c)] + (a0 >> 12), c);
+      out[c + 1] = Layer::requantize(Layer::folded_bias[static_cast<std::size_t>(c + 1)] + (a1 >> 12), c + 1);
+      out[c + 2] = Layer::requantize(Layer::folded_bias[static_cast<std::size_t>(c + 2)] + (a2 >> 12), c + 2);
+      out[c + 3] = Layer::requantize(Layer::folded_bias[static_cast<std::size_t>(c + 3)] + (a3 >> 12), c + 3);
+    }
+    // The channels left over (out_c not a multiple of 4): the nibbles read one by one.
+    for (int c = quads * 4; c < out_c; ++c) {
+      std::int32_t acc = Layer::folded_bias[static_cast<std::size_t>(c)];
+      for (int t = 0; t < taps; ++t) {
+        const element* row = Interior ? image + origin + Layer::tap_offsets[static_cast<std::size_t>(t)] : tap_rows[t];
+        acc += static_cast<std::int32_t>(Layer::weights[static_cast<std::size_t>(t * out_c + c)]) * row[c];
+      }
+      out[c] = Layer::requantize(acc, c);
+    }
+  }
+};
+}  // namespace arm_dsp
+#endif
 
 }  // namespace tinynet::kernels

@@ -583,7 +583,9 @@ def emit_depthwise_conv_2d(e, op, plan, prefix, ins, outs):
         # hybrid one: TFLite's hybrid Conv2D may quantize its input symmetrically.)
         return emit_conv_2d(e, op, plan, prefix, ins, outs,
                             weights_layout=np.transpose(w.data, (3, 1, 2, 0)))
-    names, w = e.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1)
+    # 4-bit weights of an int8 layer stay packed (the layer's packed int4 form, any shape).
+    names, w = e.weight_arrays(op, prefix, op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else -1,
+                               packed_int4_kernel=e.model.tensors[op.inputs[0]].dtype == "int8")
     if w.shape[0] != 1:
         e.fail(op, f"weights of shape {w.shape} (expected [1, kh, kw, out_channels])")
     kernel_h, kernel_w = plan["kernel"]
@@ -719,7 +721,7 @@ SPECS = [
            prepare_depthwise_conv_2d, run_depthwise_conv_2d, emit_depthwise_conv_2d,
            macs=macs_depthwise_conv_2d, params_text=params_conv, weight_axis=3,
            prune_through=prune_through_depthwise_conv_2d, prune_shrink=prune_shrink_depthwise_conv_2d,
-           **_WEIGHTED),
+           int4_weights=True, **_WEIGHTED),
     OpSpec("FULLY_CONNECTED", (8, "FullyConnectedOptions", _FULLY_CONNECTED_FIELDS),
            prepare_fully_connected, run_fully_connected, emit_fully_connected,
            macs=macs_fully_connected, weight_axis=0, prune_neurons=prune_input_fully_connected, int4_weights=True,

@@ -6,6 +6,11 @@
 //
 // Hybrid (float input and output, int8 weights): TFLite's depthwise_conv.cc EvalHybridPerChannel:
 // each batch's input quantized asymmetrically, padded taps skipped (core/hybrid.hpp).
+//
+// int4 weights (core/int4.hpp; TFLM unpacks them and runs the int8 kernel): unpacked by the
+// compiler (a std::array) the layer is the int8 layer; as a PackedInt4 (int8 tensors) they stay at
+// two per byte: on DSP cores as words of eight nibbles that the kernel masks into halfword pairs
+// (kernels/int4_dot.hpp, DepthwiseInt4), elsewhere read nibble by nibble, with the same bytes.
 #pragma once
 
 #include <array>
@@ -17,12 +22,14 @@
 #include "../../core/constant_array.hpp"
 #include "../../core/diagnostics.hpp"
 #include "../../core/fixed_point.hpp"
+#include "../../core/int4.hpp"
 #include "../../core/output_stage.hpp"
 #include "../../core/requantize.hpp"
 #include "../../core/sparsity.hpp"
 #include "../../core/tensor.hpp"
 #include "../../core/type_list.hpp"
 #include "../../kernels/arm_dsp/depthwise_conv2d.hpp"
+#include "../../kernels/int4_dot.hpp"
 #include "../../kernels/x86_simd/depthwise_conv2d.hpp"
 #include "../dense/sparse_rows.hpp"
 #include "geometry.hpp"
@@ -105,9 +112,19 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   static constexpr int quads = out_c / 4;
   static constexpr bool use_fast_path = std::is_same_v<input_element, std::int8_t> && multiplier == 1;
 
+  // Packed int4 weights (core/int4.hpp): on DSP cores the fast path reads int4_words instead of
+  // packed_weights (kernels/int4_dot.hpp), elsewhere the loops read the nibbles by index.
+  static constexpr bool packed_int4 = is_packed_int4<std::remove_cvref_t<decltype(Weights)>>;
+  static_assert(!packed_int4 || std::is_same_v<input_element, std::int8_t>,
+                "tinynet::DepthwiseConv2D: packed int4 weights are for int8 layers; pass them unpacked (tinynet::unpack_int4)");
+  static constexpr auto int4_words = [] {
+    if constexpr (packed_int4) return kernels::depthwise_int4_words<Weights, taps, out_c>();
+    else return std::array<std::uint32_t, 0>{};
+  }();
+
   static constexpr std::array<std::uint32_t, static_cast<std::size_t>(quads * taps * 2)> packed_weights = [] {
     std::array<std::uint32_t, static_cast<std::size_t>(quads * taps * 2)> out{};
-    if constexpr (std::is_same_v<input_element, std::int8_t>) {
+    if constexpr (std::is_same_v<input_element, std::int8_t> && !packed_int4) {
       const auto pack = [](int low, int high) {
         return static_cast<std::uint32_t>(static_cast<std::uint16_t>(static_cast<std::int16_t>(low))) |
                (static_cast<std::uint32_t>(static_cast<std::uint16_t>(static_cast<std::int16_t>(high))) << 16);
@@ -151,6 +168,7 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
 
   static constexpr auto constant_tables() {
     if constexpr (sparse) return plan::constant_tables_with(ConstantTables<>{}, sparse_rows::constant_tables());
+    else if constexpr (packed_int4) return plan::constant_tables_with(ConstantTables<Weights>{}, ConstantTables<int4_words>{});
     else return plan::constant_tables_with(ConstantTables<Weights>{}, ConstantTables<packed_weights>{});
   }
 
@@ -235,12 +253,18 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
     for (int c = 0; c < out_c; ++c) acc[c] = folded_bias[static_cast<std::size_t>(c)];
     for (int t = 0; t < taps; ++t) {
       const int y = in_y0 + (t / k_w) * d_h, x = in_x0 + (t % k_w) * d_w;
-      const std::int8_t* w = &Weights[t * out_c];
-      if (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) {
-        const input_element* px = image + (y * in_w + x) * in_c;
-        for (int c = 0; c < out_c; ++c) acc[c] += static_cast<std::int32_t>(w[c]) * px[c];
+      if constexpr (packed_int4) {   // the nibbles by index
+        const bool inside = Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w);
+        const input_element* px = inside ? image + (y * in_w + x) * in_c : padding_row.data();
+        for (int c = 0; c < out_c; ++c) acc[c] += static_cast<std::int32_t>(Weights[static_cast<std::size_t>(t * out_c + c)]) * px[c];
       } else {
-        for (int c = 0; c < out_c; ++c) acc[c] += static_cast<std::int32_t>(w[c]) * In::zero_point;
+        const std::int8_t* w = &Weights[t * out_c];
+        if (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) {
+          const input_element* px = image + (y * in_w + x) * in_c;
+          for (int c = 0; c < out_c; ++c) acc[c] += static_cast<std::int32_t>(w[c]) * px[c];
+        } else {
+          for (int c = 0; c < out_c; ++c) acc[c] += static_cast<std::int32_t>(w[c]) * In::zero_point;
+        }
       }
     }
     for (int c = 0; c < out_c; ++c) out[c] = requantize(acc[c], c);
@@ -251,6 +275,8 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   template <bool Interior>
   static constexpr void pixel_fast(const input_element* image, output_element* out, int in_y0, int in_x0) {
 #if TINYNET_ARM_DSP
+    if constexpr (packed_int4)
+      if (!std::is_constant_evaluated()) return kernels::arm_dsp::DepthwiseInt4<DepthwiseConv2D>::template pixel<Interior>(image, out, in_y0, in_x0);
     if (!std::is_constant_evaluated()) return kernels::arm_dsp::DepthwiseConv2D<DepthwiseConv2D>::template pixel<Interior>(image, out, in_y0, in_x0);
 #elif TINYNET_HOST_SIMD
     if constexpr (host::DepthwiseConv2D<DepthwiseConv2D>::applies)
