@@ -1,8 +1,14 @@
 // DepthwiseConv2D's int8 kernel (depth multiplier 1) on cores with Arm's DSP extension: four
-// channels at a time, the taps inner, four accumulators in registers. One word load brings the
+// channels at a time, the taps inner, the accumulators in registers. One word load brings the
 // four channels' inputs of a tap; SXTB16 splits them into (c, c+2) and (c+1, c+3) halfword pairs,
 // and SMLABB/SMLATT multiply them with weights that the compiler has already sign-extended and
-// paired the same way (Layer::packed_weights).
+// paired the same way (Layer::packed_weights). Interior pixels go in pairs (pair(): each weight
+// word serves two outputs); the output stage clamps with SSAT. Measured effects and why SMLAD
+// does not pay here: docs/performance.md, "Depthwise convolution on the DSP path".
+//
+// TINYNET_NO_PRE_RA_SCHEDULING: GCC's first scheduling pass (before register allocation) hoists
+// the loads of the unrolled taps and then spills the accumulators to the stack; without it the
+// pair kernel keeps its eight accumulators in registers (kws's depthwise layers: see the doc).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +16,12 @@
 #include "dot.hpp"
 
 #if TINYNET_ARM_DSP
+#if defined(__GNUC__) && !defined(__clang__)
+#define TINYNET_NO_PRE_RA_SCHEDULING gnu::optimize("no-schedule-insns")
+#else
+#define TINYNET_NO_PRE_RA_SCHEDULING
+#endif
+
 namespace tinynet::kernels::arm_dsp {
 
 // Layer: a DepthwiseConv2D (layers/conv/depthwise_conv2d.hpp) with int8 input, multiplier 1.
@@ -20,7 +32,7 @@ struct DepthwiseConv2D {
 
   // One output pixel, all channels; the window's top-left input is (in_y0, in_x0).
   template <bool Interior>
-  [[gnu::optimize("no-schedule-insns")]] static void pixel(const element* image, element* out, int in_y0, int in_x0) {
+  [[TINYNET_NO_PRE_RA_SCHEDULING]] static void pixel(const element* image, element* out, int in_y0, int in_x0) {
     // Where each tap reads (the pixel's input, or the padding row): computed once per pixel,
     // shared by all channels. Interior pixels use compile-time offsets instead.
     const element* tap_rows[Interior ? 1 : taps];
@@ -60,7 +72,7 @@ struct DepthwiseConv2D {
   // each input word once too (the second pixel's tap (ky, kx) is the first's (ky, kx + 1)). Eight
   // accumulators stay in registers; the eight outputs are stored after all are requantized, so
   // the per-channel constants of the output stage are loaded once for both pixels.
-  [[gnu::noinline, gnu::optimize("no-schedule-insns")]] static void pair(const element* image, element* out, int in_y0, int in_x0) {
+  [[gnu::noinline, TINYNET_NO_PRE_RA_SCHEDULING]] static void pair(const element* image, element* out, int in_y0, int in_x0) {
     const element* base = image + (in_y0 * Layer::in_w + in_x0) * Layer::in_c;
     constexpr int next = Layer::s_w * Layer::in_c;
     for (int q = 0; q < quads; ++q) {
