@@ -313,11 +313,6 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   // One output row. Its pixels only read the input (see in_place_rows.hpp for the in-place case).
   static constexpr void row(const input_element* image, output_element* dst_row, int oy,
                             [[maybe_unused]] HybridScale q = {}) {
-#if TINYNET_ARM_DSP
-    // The DSP kernel takes whole rows (pairs of interior pixels).
-    if constexpr (use_fast_path)
-      if (!std::is_constant_evaluated()) return kernels::arm_dsp::DepthwiseConv2D<DepthwiseConv2D>::row(image, dst_row, oy);
-#endif
     const bool row_inside = oy >= interior_y.begin && oy < interior_y.end;
     for (int ox = 0; ox < out_w; ++ox) {
       output_element* dst = dst_row + ox * out_c;
