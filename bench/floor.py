@@ -110,9 +110,13 @@ def layer_floor(model, op, macs):
 
 def measure(name):
     path = SHARED / "models" / "mlperf-tiny" / f"{MODELS[name]}.tflite"
-    text = subprocess.run([str(ROOT / "scripts" / "tinynet"), "bench", str(path), "--target", "cortex-m4",
-                           "--per-layer", "--json"], check=True, capture_output=True, text=True).stdout
-    figures = json.loads(text)
+    done = subprocess.run([str(ROOT / "scripts" / "tinynet"), "bench", str(path), "--target", "cortex-m4",
+                           "--per-layer", "--json"], capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        print(f"floor.py: error: tinynet bench {path.name} failed: {last}", file=sys.stderr)
+        sys.exit(1)
+    figures = json.loads(done.stdout)
     rows = [{k: layer[k] for k in ("index", "op", "output", "macs", "instructions")} for layer in figures["layers"]]
     return {"name": name, "instructions": figures["instructions"], "cycles_estimate": figures.get("cycles_estimate"),
             "layers": rows}
@@ -124,10 +128,10 @@ def with_floors(result):
     model = load_model(str(path))
     name = result["name"]
     if len(result["layers"]) != len(model.ops):
-        raise SystemExit(f"tinynet: error: {name}: {len(result['layers'])} measured layers, {len(model.ops)} ops")
+        raise SystemExit(f"floor.py: error: {name}: {len(result['layers'])} measured layers, {len(model.ops)} ops")
     for layer, op in zip(result["layers"], model.ops):
         if layer["op"] != op.opcode:
-            raise SystemExit(f"tinynet: error: {name}: layer {layer['index']} is {layer['op']}, op is {op.opcode}")
+            raise SystemExit(f"floor.py: error: {name}: layer {layer['index']} is {layer['op']}, op is {op.opcode}")
         floor, note = layer_floor(model, op, layer["macs"])
         layer["floor"], layer["note"] = round(floor), note
     return result
