@@ -9,6 +9,7 @@
 
 #include <tinynet/tinynet.hpp>
 
+#include "../cpp/depthwise_edges.hpp"
 #include "../cpp/in_place_network.hpp"
 #include "cycles.hpp"
 #include "semihost.hpp"
@@ -327,6 +328,16 @@ extern "C" int app_main() {
   for (std::size_t i = 0; i < in_place_net::expected.size(); ++i)
     in_place_same = in_place_same && in_place_instance.output()[i] == in_place_net::expected[i];
   check(in_place_same, "convolutions in place differ from the host compiler's");
+
+  // DepthwiseConv2D's kernels on the edge cases (tests/cpp/depthwise_edges.hpp).
+  dw_edges::for_each_case([]<class Case>() {
+    static tinynet::Instance<typename Case::network> dw_instance;
+    for (std::size_t i = 0; i < Case::input.size(); ++i) dw_instance.input()[i] = Case::input[i];
+    dw_instance.invoke();
+    bool same = true;
+    for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && dw_instance.output()[i] == Case::expected[i];
+    check(same, "a DepthwiseConv2D edge case differs from the host compiler's");
+  });
 
   cycles::start();
   const std::uint32_t before = cycles::now();

@@ -1,8 +1,14 @@
 // DepthwiseConv2D's int8 kernel (depth multiplier 1) on cores with Arm's DSP extension: four
-// channels at a time, the taps inner, four accumulators in registers. One word load brings the
+// channels at a time, the taps inner, the accumulators in registers. One word load brings the
 // four channels' inputs of a tap; SXTB16 splits them into (c, c+2) and (c+1, c+3) halfword pairs,
 // and SMLABB/SMLATT multiply them with weights that the compiler has already sign-extended and
-// paired the same way (Layer::packed_weights).
+// paired the same way (Layer::packed_weights). The output stage clamps with SSAT.
+//
+// TINYNET_NO_PRE_RA_SCHEDULING: GCC's first scheduling pass (before register allocation) hoists
+// the loads of the unrolled taps and then spills accumulators and addresses to the stack; without
+// it, and with SSAT, kws's depthwise layers need 21 % fewer instructions and less flash. What was
+// measured and not kept (two pixels per pass, SMLAD): docs/performance.md, "Depthwise
+// convolution on the DSP path".
 #pragma once
 
 #include <cstdint>
@@ -10,6 +16,12 @@
 #include "dot.hpp"
 
 #if TINYNET_ARM_DSP
+#if defined(__GNUC__) && !defined(__clang__)
+#define TINYNET_NO_PRE_RA_SCHEDULING gnu::optimize("no-schedule-insns")
+#else
+#define TINYNET_NO_PRE_RA_SCHEDULING
+#endif
+
 namespace tinynet::kernels::arm_dsp {
 
 // Layer: a DepthwiseConv2D (layers/conv/depthwise_conv2d.hpp) with int8 input, multiplier 1.
@@ -20,7 +32,7 @@ struct DepthwiseConv2D {
 
   // One output pixel, all channels; the window's top-left input is (in_y0, in_x0).
   template <bool Interior>
-  static void pixel(const element* image, element* out, int in_y0, int in_x0) {
+  [[TINYNET_NO_PRE_RA_SCHEDULING]] static void pixel(const element* image, element* out, int in_y0, int in_x0) {
     // Where each tap reads (the pixel's input, or the padding row): computed once per pixel,
     // shared by all channels. Interior pixels use compile-time offsets instead.
     const element* tap_rows[Interior ? 1 : taps];
@@ -46,10 +58,10 @@ struct DepthwiseConv2D {
         a1 = __smlabb(odd, w_odd, a1);
         a3 = __smlatt(odd, w_odd, a3);
       }
-      out[c] = Layer::requantize(a0, c);
-      out[c + 1] = Layer::requantize(a1, c + 1);
-      out[c + 2] = Layer::requantize(a2, c + 2);
-      out[c + 3] = Layer::requantize(a3, c + 3);
+      out[c] = Layer::plan::template requantize<true>(a0, c);
+      out[c + 1] = Layer::plan::template requantize<true>(a1, c + 1);
+      out[c + 2] = Layer::plan::template requantize<true>(a2, c + 2);
+      out[c + 3] = Layer::plan::template requantize<true>(a3, c + 3);
     }
     // The channels left over (out_c not a multiple of 4).
     for (int c = quads * 4; c < out_c; ++c) {

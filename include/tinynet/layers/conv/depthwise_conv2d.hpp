@@ -240,8 +240,9 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
                : padding_row.data();
   }
 
-  // The plain clamp: with SSAT (clamp<range>) GCC 12 allocates the four-channel loop worse and
-  // the layer needs ~25% more instructions on Cortex-M4 (measured with bench --per-layer).
+  // The plain clamp for the portable loops and the DSP kernel's left-over channels; the DSP
+  // kernel's groups of four clamp with SSAT (plan::requantize<true>), which pays there only with
+  // GCC's pre-allocation scheduling off (kernels/arm_dsp/depthwise_conv2d.hpp).
   static constexpr output_element requantize(std::int32_t acc, int c) { return plan::template requantize<false>(acc, c); }
 
   // Without the DSP extension (host, M0+/M3) and in constant evaluation: all channels of a pixel
