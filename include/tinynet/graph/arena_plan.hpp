@@ -2,10 +2,14 @@
 //
 // Input: for every tensor its size in bytes, the step that writes it (graph inputs: step 0; op k:
 // step k + 1), the last step that reads it (graph outputs: one past the last op) and the tensor
-// whose buffer it may share (Reshape outputs always; in-place element-wise outputs when their
-// first input dies at that op). Shared tensors form one buffer whose lifetime is the union of
-// theirs. Buffers are placed largest first at the lowest 16-byte-aligned offset that overlaps no
-// already placed buffer alive at the same time: TFLM's greedy memory planner, run by the compiler.
+// whose buffer it shares, with the byte offset of its start from that tensor's start (Reshape: 0;
+// a slice that is a contiguous byte range of its input: where the range begins; an input of a Pack
+// written straight into its slot of the output; a convolution whose output overlaps its input,
+// starting below it: a negative offset). Shared tensors form one buffer group: it spans from its
+// lowest member byte to its highest and lives over the union of its members' lifetimes; which
+// members may overlap is decided by whoever sets shares_with (graph/network.hpp), not here.
+// Groups are placed largest first at the lowest 16-byte-aligned offset that overlaps no already
+// placed group alive at the same time: TFLM's greedy memory planner, run by the compiler.
 #pragma once
 
 #include <array>
@@ -25,6 +29,7 @@ struct TensorLifetimes {
   std::array<int, N> first{};            // step that writes the tensor
   std::array<int, N> last{};             // last step that reads it
   std::array<int, N> shares_with{};      // tensor index whose buffer it reuses, or -1
+  std::array<long, N> share_offset{};    // bytes from the start of tensor shares_with to this one's
 };
 
 template <std::size_t N>
@@ -33,11 +38,13 @@ struct ArenaPlan {
   std::size_t total_bytes = 0;
 };
 
-// Tensors that share a buffer form one group; the group's root stands for it: the largest member's
-// bytes and the union of the members' lifetimes.
+// Tensors that share a buffer form one group; the group's root stands for it: the span of its
+// members' bytes and the union of their lifetimes. A member starts `at` bytes after the group's
+// lowest byte (where the group is placed).
 template <std::size_t N>
 struct BufferGroups {
   std::array<std::size_t, N> root{};   // per tensor: its group's root
+  std::array<std::size_t, N> at{};     // per tensor: its start, from the start of its group
   std::array<std::size_t, N> bytes{};  // per root
   std::array<int, N> first{};
   std::array<int, N> last{};
@@ -47,19 +54,35 @@ struct BufferGroups {
 template <std::size_t N>
 constexpr BufferGroups<N> buffer_groups(const TensorLifetimes<N>& t) {
   BufferGroups<N> g{};
+  std::array<long, N> from_root{};  // per tensor: its start relative to its root's
+  std::array<long, N> low{}, high{};  // per root: the lowest and one past the highest member byte
   for (std::size_t i = 0; i < N; ++i) {
     std::size_t r = i;
-    while (t.shares_with[r] >= 0) r = static_cast<std::size_t>(t.shares_with[r]);
+    long offset = 0;
+    while (t.shares_with[r] >= 0) {
+      offset += t.share_offset[r];
+      r = static_cast<std::size_t>(t.shares_with[r]);
+    }
     g.root[i] = r;
+    from_root[i] = offset;
     g.first[i] = 1 << 30;
     g.last[i] = -1;
+    low[i] = 0;
+    high[i] = 0;
   }
   for (std::size_t i = 0; i < N; ++i) {
     const std::size_t r = g.root[i];
+    const long end = from_root[i] + static_cast<long>(t.bytes[i]);
     g.is_root[r] = true;
-    g.bytes[r] = g.bytes[r] > t.bytes[i] ? g.bytes[r] : t.bytes[i];
+    low[r] = low[r] < from_root[i] ? low[r] : from_root[i];
+    high[r] = high[r] > end ? high[r] : end;
     g.first[r] = g.first[r] < t.first[i] ? g.first[r] : t.first[i];
     g.last[r] = g.last[r] > t.last[i] ? g.last[r] : t.last[i];
+  }
+  for (std::size_t i = 0; i < N; ++i) {
+    const std::size_t r = g.root[i];
+    g.at[i] = static_cast<std::size_t>(from_root[i] - low[r]);
+    if (g.is_root[i]) g.bytes[i] = static_cast<std::size_t>(high[i] - low[i]);
   }
   return g;
 }
@@ -123,7 +146,8 @@ constexpr ArenaPlan<N> plan_arena(const TensorLifetimes<N>& t) {
     const std::size_t end = at + align_up(g.bytes[b]);
     plan.total_bytes = plan.total_bytes > end ? plan.total_bytes : end;
   }
-  for (std::size_t i = 0; i < N; ++i) plan.offset[i] = plan.offset[g.root[i]];
+  const std::array<std::size_t, N> group_offset = plan.offset;
+  for (std::size_t i = 0; i < N; ++i) plan.offset[i] = group_offset[g.root[i]] + g.at[i];
   return plan;
 }
 

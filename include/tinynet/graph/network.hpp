@@ -54,6 +54,20 @@ struct collect_tensors<List, Op, Rest...> {
 template <class Op>
 concept AliasOp = requires { requires Op::alias; };
 
+// The optional layout members of the op protocol (core/op.hpp).
+template <class Op>
+concept GatherOp = requires { Op::input_offsets[0]; };
+template <class Op>
+constexpr long view_offset() {
+  if constexpr (requires { Op::view_offset; }) return Op::view_offset;
+  else return -1;
+}
+template <class Op>
+constexpr long in_place_below() {
+  if constexpr (requires { Op::in_place_below; }) return Op::in_place_below;
+  else return 0;
+}
+
 // The state tensors (StateTensor<...>, core/tensor.hpp) of a tensor list, in its order.
 template <class Out, class... Ts>
 struct filter_state {
@@ -220,6 +234,10 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   static constexpr void mark_reads(detail::TensorLifetimes<tensor_count>& t, int step, TypeList<Ts...>) {
     ((t.last[tensor_index<Ts>] = t.last[tensor_index<Ts>] > step ? t.last[tensor_index<Ts>] : step), ...);
   }
+  template <class Op, class... In>
+  static constexpr std::array<std::size_t, sizeof...(In)> input_indices(TypeList<In...>) {
+    return {tensor_index<In>...};
+  }
   template <class Op>
   static constexpr std::size_t first_input_index() {
     return tensor_index<type_at<0, typename Op::inputs>>;
@@ -252,29 +270,71 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
           ...);
     }(tensors{});
 
-    // Sharing, decided in op order: a group's last read is the latest read of any member.
-    std::array<int, tensor_count> group_last{};
+    // Sharing, decided in op order (docs/design.md, "The arena plan"). Tensors sharing bytes form a
+    // group; rel is each member's start relative to its group's root. A graph input or state
+    // tensor, or an alias of one, is `fixed`: no view is made of it and it is placed in no output
+    // (invoke_from reads graph inputs outside the arena, and a view would read the arena's bytes;
+    // state is kept as it is).
     std::array<std::size_t, tensor_count> group_of{};
+    std::array<long, tensor_count> rel{};
+    std::array<bool, tensor_count> fixed{};
     for (std::size_t i = 0; i < tensor_count; ++i) {
       group_of[i] = i;
-      group_last[i] = t.last[i];
+      rel[i] = 0;
+      fixed[i] = t.first[i] == 0;
     }
+    const auto join = [&](std::size_t member, std::size_t other, long offset_from_other) {
+      t.shares_with[member] = static_cast<int>(other);
+      t.share_offset[member] = offset_from_other;
+      group_of[member] = group_of[other];
+      rel[member] = rel[other] + offset_from_other;
+    };
+    // Whether bytes [lo, hi) of group g (relative to its root) may be written at `step`: no member
+    // overlapping them is read after it. (An in-place op writing over a view is thus refused while
+    // the sliced tensor or a sibling view under the same bytes is still to be read.)
+    const auto writable = [&](std::size_t g, long lo, long hi, int at_step) {
+      for (std::size_t m = 0; m < tensor_count; ++m)
+        if (group_of[m] == g && rel[m] < hi && lo < rel[m] + static_cast<long>(t.bytes[m]) && t.last[m] > at_step)
+          return false;
+      return true;
+    };
+    const auto alone = [&](std::size_t i) {
+      for (std::size_t m = 0; m < tensor_count; ++m)
+        if (m != i && group_of[m] == group_of[i]) return false;
+      return !fixed[i];
+    };
     step = 1;
     (
         [&] {
           constexpr std::size_t out = tensor_index<typename Ops::output>;
           constexpr std::size_t in = first_input_index<Ops>();
-          const std::size_t g = group_of[in];
-          bool share = false;
           if constexpr (detail::AliasOp<Ops>) {
-            share = true;
+            join(out, in, 0);
+            fixed[out] = fixed[in];
+          } else if constexpr (detail::view_offset<Ops>() >= 0) {
+            if (!fixed[in]) join(out, in, detail::view_offset<Ops>());
+          } else if constexpr (detail::GatherOp<Ops>) {
+            // Each input produced alone (no buffer shared yet) is placed in its slot of the output,
+            // so its producer writes it there; the output is a new tensor, its own group.
+            constexpr auto ins = input_indices<Ops>(typename Ops::inputs{});
+            for (std::size_t k = 0; k < ins.size(); ++k)
+              if (Ops::input_offsets[k] >= 0 && ins[k] != out && alone(ins[k])) join(ins[k], out, Ops::input_offsets[k]);
           } else if constexpr (Ops::in_place) {
-            share = group_last[g] == step && type_at<out, tensors>::bytes <= type_at<in, tensors>::bytes;
-          }
-          if (share) {
-            t.shares_with[out] = static_cast<int>(in);
-            group_of[out] = g;
-            group_last[g] = group_last[g] > t.last[out] ? group_last[g] : t.last[out];
+            constexpr long below = detail::in_place_below<Ops>();
+            constexpr long out_bytes = static_cast<long>(type_at<out, tensors>::bytes);
+            if (below > 0 || out_bytes <= static_cast<long>(type_at<in, tensors>::bytes)) {
+              const std::size_t g = group_of[in];
+              const long lo = rel[in] - below, hi = lo + out_bytes;
+              // Only the first input may lie under the output: the others are read at other indices.
+              bool others_clear = true;
+              constexpr auto ins = input_indices<Ops>(typename Ops::inputs{});
+              for (std::size_t k = 1; k < ins.size(); ++k) {
+                const std::size_t r = ins[k];
+                if (r != in && group_of[r] == g && rel[r] < hi && lo < rel[r] + static_cast<long>(t.bytes[r]))
+                  others_clear = false;
+              }
+              if (others_clear && writable(g, lo, hi, step)) join(out, in, -below);
+            }
           }
           ++step;
         }(),
@@ -284,7 +344,25 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
 
   static constexpr detail::ArenaPlan<tensor_count> plan = detail::plan_arena(lifetimes);
 
+
  public:
+  // An op whose output the plan made a view of its input (a contiguous slice), or whose inputs it
+  // all placed in their slots of the output (Pack, Concatenation): its bytes are already where they
+  // belong, and invoke() does not run it.
+  template <class Op>
+  static constexpr bool elided = [] {
+    constexpr int out = static_cast<int>(tensor_index<typename Op::output>);
+    if constexpr (detail::view_offset<Op>() >= 0) {
+      return lifetimes.shares_with[static_cast<std::size_t>(out)] == static_cast<int>(first_input_index<Op>());
+    } else if constexpr (detail::GatherOp<Op>) {
+      return []<class... In>(TypeList<In...>) {
+        return ((lifetimes.shares_with[tensor_index<In>] == out) && ...);
+      }(typename Op::inputs{});
+    } else {
+      return false;
+    }
+  }();
+
   // Bytes of activation memory the network needs (all tensors, buffers reused by lifetime).
   static constexpr std::size_t arena_bytes = plan.total_bytes;
   static constexpr std::size_t arena_alignment = detail::arena_alignment;
@@ -432,7 +510,7 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // (tests/conformance/test_tflm_ops_cortex_m.py caught it: the output stayed zero).
   template <class Op, class... In>
   TINYNET_OPAQUE_CALL static void run_op(std::byte* arena, TypeList<In...>) {
-    Op::run(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
+    if constexpr (!elided<Op>) Op::run(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
   }
 
   // For invoke_from: which graph input each tensor is, directly or through aliasing ops (a Reshape
@@ -477,7 +555,7 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   };
   template <class Op, class Address, class... In>
   TINYNET_OPAQUE_CALL static void run_op_at(const Address& at, TypeList<In...>) {
-    if constexpr (!Address::template skip<Op>()) {
+    if constexpr (!elided<Op> && !Address::template skip<Op>()) {
       Op::run(at.template operand<In>()..., at.template result<typename Op::output>());
     }
   }
