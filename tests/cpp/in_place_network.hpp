@@ -72,13 +72,15 @@ static_assert(dw5::in_place && dw5::in_place_rows::ring_rows == 3 && dw5::pad_h 
 static_assert(widen::in_place && widen::in_place_below == 240);
 static_assert(dw3::in_place && dw3::in_place_rows::ring_rows == 2 && mix::in_place);
 static_assert(dw3_s2::in_place && dw3_s2::pad_h == 1 && narrow::in_place);
-// Sharing as planned: one group. {image, a} (240 bytes) at 240, {b, c, d, e, f} at 0, b's 480
-// bytes ending where a's end: 480 bytes in all (without the overlap 240 + 480; without in-place
-// ops at least 960).
+// Sharing as planned: {image, a} (240 bytes) at 240 and {b, c, d} at 0, b's 480 bytes ending
+// where a's end (the widening overlap: 480 bytes instead of 240 + 480). The stride-2 depthwise
+// layer's 128-byte output would keep the 480-byte buffer reserved while it lives (more than its own
+// size of dead bytes), so {e, f} is a buffer of its own: 480 + 128 bytes (without in-place ops at
+// least 960; before the overlap, 720).
 static_assert(network::offset_of<image> == network::offset_of<a> && network::offset_of<a> == 240);
-static_assert(network::offset_of<b> == 0 && network::offset_of<c> == 0 && network::offset_of<d> == 0 &&
-              network::offset_of<e> == 0 && network::offset_of<f> == 0);
-static_assert(network::arena_bytes == 480);
+static_assert(network::offset_of<b> == 0 && network::offset_of<c> == 0 && network::offset_of<d> == 0);
+static_assert(network::offset_of<e> == network::offset_of<f> && network::offset_of<e> == 480);
+static_assert(network::arena_bytes == 480 + 128);
 
 inline constexpr auto input = pseudo_random<15 * 4 * 4>(2026);
 // Computed by the compiler, one std::array per tensor (no aliasing, the portable loops).

@@ -243,7 +243,12 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
     return tensor_index<type_at<0, typename Op::inputs>>;
   }
 
-  static constexpr detail::TensorLifetimes<tensor_count> lifetimes = [] {
+  // Ops whose output may start below their input (a widening pointwise convolution): whether each
+  // does is decided by trying (see lifetimes below).
+  static constexpr std::array<bool, op_count> widening{(Ops::in_place && detail::in_place_below<Ops>() > 0)...};
+
+  // The lifetimes and sharing with the widening ops in `allow` overlapping their inputs.
+  static constexpr detail::TensorLifetimes<tensor_count> decide(const std::array<bool, op_count>& allow) {
     detail::TensorLifetimes<tensor_count> t{};
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((t.bytes[I] = type_at<I, tensors>::bytes), ...);
@@ -283,11 +288,17 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
       rel[i] = 0;
       fixed[i] = t.first[i] == 0;
     }
+    std::array<long, tensor_count> low{}, high{};  // per group root: the span of its members' bytes
+    for (std::size_t i = 0; i < tensor_count; ++i) high[i] = static_cast<long>(t.bytes[i]);
     const auto join = [&](std::size_t member, std::size_t other, long offset_from_other) {
+      const std::size_t g = group_of[other];
       t.shares_with[member] = static_cast<int>(other);
       t.share_offset[member] = offset_from_other;
-      group_of[member] = group_of[other];
+      group_of[member] = g;
       rel[member] = rel[other] + offset_from_other;
+      const long end = rel[member] + static_cast<long>(t.bytes[member]);
+      low[g] = low[g] < rel[member] ? low[g] : rel[member];
+      high[g] = high[g] > end ? high[g] : end;
     };
     // Whether bytes [lo, hi) of group g (relative to its root) may be written at `step`: no member
     // overlapping them is read after it. (An in-place op writing over a view is thus refused while
@@ -333,13 +344,45 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
                 if (r != in && group_of[r] == g && rel[r] < hi && lo < rel[r] + static_cast<long>(t.bytes[r]))
                   others_clear = false;
               }
-              if (others_clear && writable(g, lo, hi, step)) join(out, in, -below);
+              // A group is one buffer for as long as any member lives: an output that would keep more
+              // than its own size of dead bytes reserved (a stride-2 depthwise over its input) is
+              // better off in a buffer of its own.
+              const long span = (hi > high[g] ? hi : high[g]) - (lo < low[g] ? lo : low[g]);
+              if (others_clear && span <= 2 * out_bytes && (below == 0 || allow[static_cast<std::size_t>(step - 1)]) &&
+                  writable(g, lo, hi, step))
+                join(out, in, -below);
             }
           }
           ++step;
         }(),
         ...);
     return t;
+  }
+
+  // A widening op's overlap saves bytes at its own step but fixes where its output goes relative to
+  // its input, which can cost more elsewhere (vww: the second widening convolution, whose input a
+  // stride-2 depthwise layer wrote beside a larger tensor). So, in op order, each is kept when the
+  // arena it gives is smaller than without it.
+  static constexpr detail::TensorLifetimes<tensor_count> lifetimes = [] {
+    std::array<bool, op_count> allow{};
+    detail::TensorLifetimes<tensor_count> best = decide(allow);
+    bool any = false;
+    for (bool w : widening) any = any || w;
+    if (!any) return best;
+    std::size_t best_total = detail::plan_arena(best).total_bytes;
+    for (std::size_t k = 0; k < op_count; ++k) {
+      if (!widening[k]) continue;
+      allow[k] = true;
+      const detail::TensorLifetimes<tensor_count> tried = decide(allow);
+      const std::size_t total = detail::plan_arena(tried).total_bytes;
+      if (total < best_total) {
+        best = tried;
+        best_total = total;
+      } else {
+        allow[k] = false;
+      }
+    }
+    return best;
   }();
 
   static constexpr detail::ArenaPlan<tensor_count> plan = detail::plan_arena(lifetimes);

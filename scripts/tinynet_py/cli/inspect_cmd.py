@@ -61,16 +61,17 @@ def _shapes(shapes):
 
 def format_table(info):
     sparse = any(r.get("weight_density", 1.0) < 1.0 for r in info["layers"])
-    header = ("#", "op", "input", "output", "params", "MACs", "weights B", "act B") + (("non-zero",) if sparse else ())
+    header = ("#", "op", "input", "output", "params", "MACs", "weights B", "act B", "arena B") + (("non-zero",) if sparse else ())
     rows = [header]
     for r in info["layers"]:
         row = (str(r["index"]), r["op"], _shapes(r["inputs"]), _shapes([r["output"]]),
-               r["params"], f"{r['macs']:,}", f"{r['weight_bytes']:,}", f"{r['activation_bytes']:,}")
+               r["params"], f"{r['macs']:,}", f"{r['weight_bytes']:,}", f"{r['activation_bytes']:,}",
+               f"{r['arena_bytes']:,}")
         if sparse:
             row += (f"{100 * r['weight_density']:.0f}%" if r["macs"] else "",)
         rows.append(row)
     widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
-    right = {0, 5, 6, 7, 8}
+    right = {0, 5, 6, 7, 8, 9}
     lines = []
     for n, row in enumerate(rows):
         cells = [cell.rjust(w) if c in right else cell.ljust(w)
