@@ -105,8 +105,13 @@ def requant_table_bytes(model):
 # (a widening pointwise convolution's starting below it) when nothing under those bytes is read
 # later. Ops this table does not know are taken as never sharing (the estimate is then high).
 
-_IN_PLACE_UNARY = {"RELU", "RELU6", "LOGISTIC", "TANH", "LEAKY_RELU", "L2_NORMALIZATION"}
-_IN_PLACE_BINARY = {"ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE"}
+# Layers with in_place = true (layers/activation/, layers/elementwise/unary*.hpp, abs, neg), and
+# QUANTIZE / CAST when the element size stays (layers/quantize/).
+_IN_PLACE_UNARY = {"RELU", "RELU6", "LOGISTIC", "TANH", "LEAKY_RELU", "L2_NORMALIZATION", "ELU", "HARD_SWISH",
+                   "ABS", "NEG", "EXP", "LOG", "SQRT", "RSQRT"}
+_IN_PLACE_SAME_SIZE = {"QUANTIZE", "CAST"}
+# layers/elementwise/binary.hpp (PRELU too): over the first runtime operand when it is not broadcast.
+_IN_PLACE_BINARY = {"ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "PRELU"}
 _SPARSE_UNROLLED_MAX_NONZEROS = 4096      # core/sparsity.hpp, the `auto` rule
 
 
@@ -124,6 +129,9 @@ def _in_place_below(model, op):
     x, y = t[ins[0]], t[op.outputs[0]]
     if op.opcode in _IN_PLACE_UNARY:
         return 0 if x.dtype == y.dtype else None
+    if op.opcode in _IN_PLACE_SAME_SIZE:
+        return 0 if np.dtype(x.dtype).itemsize == np.dtype(y.dtype).itemsize and \
+            (op.opcode == "QUANTIZE" or x.dtype == y.dtype) else None
     if op.opcode in _IN_PLACE_BINARY:      # layers/elementwise/binary.hpp: the operand not broadcast
         return 0 if tuple(x.shape) == tuple(y.shape) and x.nbytes == y.nbytes else None
     if op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D") or x.dtype != "int8" or len(x.shape) != 4:
