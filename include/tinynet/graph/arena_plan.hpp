@@ -58,6 +58,11 @@ struct BufferGroups {
   std::array<std::size_t, N> member_bytes{};  // per tensor, and its own first and last step
   std::array<int, N> member_first{};
   std::array<int, N> member_last{};
+  // The members of each group, root by root: members of root r are member_list[member_begin[r]],
+  // ... (member_count[r] of them).
+  std::array<std::size_t, N> member_list{};
+  std::array<std::size_t, N> member_begin{};
+  std::array<std::size_t, N> member_count{};
 };
 
 template <std::size_t N>
@@ -96,8 +101,20 @@ constexpr BufferGroups<N> buffer_groups(const TensorLifetimes<N>& t) {
     g.member_first[i] = t.first[i];
     g.member_last[i] = t.last[i];
   }
-  for (std::size_t i = 0; i < N; ++i)
+  for (std::size_t i = 0; i < N; ++i) {
     if (from_root[i] != 0) g.exact[g.root[i]] = true;
+    ++g.member_count[g.root[i]];
+  }
+  std::size_t next = 0;
+  for (std::size_t r = 0; r < N; ++r) {
+    g.member_begin[r] = next;
+    next += g.member_count[r];
+  }
+  std::array<std::size_t, N> filled{};
+  for (std::size_t i = 0; i < N; ++i) {
+    const std::size_t r = g.root[i];
+    g.member_list[g.member_begin[r] + filled[r]++] = i;
+  }
   return g;
 }
 
@@ -125,12 +142,13 @@ constexpr std::size_t collision(const BufferGroups<N>& g, std::size_t b, std::si
   if (!g.exact[b] && !g.exact[j]) return j_end;
   // Member rectangles: (start, bytes, first, last); a block is one rectangle.
   std::size_t past = 0;
-  for (std::size_t m = 0; m < N; ++m) {
-    if (g.root[m] != b || (!g.exact[b] && m != b)) continue;
+  const std::size_t b_count = g.exact[b] ? g.member_count[b] : 1, j_count = g.exact[j] ? g.member_count[j] : 1;
+  for (std::size_t mk = 0; mk < b_count; ++mk) {
+    const std::size_t m = g.exact[b] ? g.member_list[g.member_begin[b] + mk] : b;
     const std::size_t m_at = g.exact[b] ? g.at[m] : 0, m_bytes = g.exact[b] ? g.member_bytes[m] : g.bytes[b];
     const int m_first = g.exact[b] ? g.member_first[m] : g.first[b], m_last = g.exact[b] ? g.member_last[m] : g.last[b];
-    for (std::size_t n = 0; n < N; ++n) {
-      if (g.root[n] != j || (!g.exact[j] && n != j)) continue;
+    for (std::size_t nk = 0; nk < j_count; ++nk) {
+      const std::size_t n = g.exact[j] ? g.member_list[g.member_begin[j] + nk] : j;
       const std::size_t n_at = g.exact[j] ? g.at[n] : 0, n_bytes = g.exact[j] ? g.member_bytes[n] : g.bytes[j];
       const int n_first = g.exact[j] ? g.member_first[n] : g.first[j], n_last = g.exact[j] ? g.member_last[n] : g.last[j];
       const std::size_t m_start = at + m_at, n_start = offset_j + n_at;

@@ -363,29 +363,32 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // its input, which can cost more elsewhere (vww: the second widening convolution, whose input a
   // stride-2 depthwise layer wrote beside a larger tensor). So, in op order, each is kept when the
   // arena it gives is smaller than without it.
-  static constexpr detail::TensorLifetimes<tensor_count> lifetimes = [] {
+  struct Planned {
+    detail::TensorLifetimes<tensor_count> lifetimes;
+    detail::ArenaPlan<tensor_count> plan;
+  };
+  static constexpr Planned planned = [] {
     std::array<bool, op_count> allow{};
-    detail::TensorLifetimes<tensor_count> best = decide(allow);
-    bool any = false;
-    for (bool w : widening) any = any || w;
-    if (!any) return best;
-    std::size_t best_total = detail::plan_arena(best).total_bytes;
+    Planned best{decide(allow), {}};
+    best.plan = detail::plan_arena(best.lifetimes);
     for (std::size_t k = 0; k < op_count; ++k) {
       if (!widening[k]) continue;
       allow[k] = true;
       const detail::TensorLifetimes<tensor_count> tried = decide(allow);
-      const std::size_t total = detail::plan_arena(tried).total_bytes;
-      if (total < best_total) {
-        best = tried;
-        best_total = total;
+      bool same = true;  // the overlap refused by the rules above: nothing to plan
+      for (std::size_t i = 0; i < tensor_count; ++i)
+        same = same && tried.shares_with[i] == best.lifetimes.shares_with[i] && tried.share_offset[i] == best.lifetimes.share_offset[i];
+      const detail::ArenaPlan<tensor_count> tried_plan = same ? best.plan : detail::plan_arena(tried);
+      if (tried_plan.total_bytes < best.plan.total_bytes) {
+        best = Planned{tried, tried_plan};
       } else {
         allow[k] = false;
       }
     }
     return best;
   }();
-
-  static constexpr detail::ArenaPlan<tensor_count> plan = detail::plan_arena(lifetimes);
+  static constexpr const detail::TensorLifetimes<tensor_count>& lifetimes = planned.lifetimes;
+  static constexpr const detail::ArenaPlan<tensor_count>& plan = planned.plan;
 
 
  public:
