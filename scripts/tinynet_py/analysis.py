@@ -13,7 +13,9 @@ the compiled plan itself (report.compiled_arena_plan).
 import numpy as np
 
 from .data import layout_lines
+from .errors import ModelError
 from .ops import REGISTRY, aliases
+from .ops.common import OpContext
 
 ALIGNMENT = 16
 
@@ -170,9 +172,36 @@ def _in_place_below(model, op):
     return 0 if ring <= 2048 and 4 * ring <= y.nbytes else None
 
 
+def _slice_view(model, op):
+    """STRIDED_SLICE: [byte offset of the output in the input] when the slice is one contiguous run
+    of it (layers/shape/strided_slice.hpp, view_offset: unit counts, then one axis with stride 1,
+    then whole axes), else None."""
+    try:
+        plan = _spec(op).prepare(OpContext(model, op))
+    except ModelError:
+        return None
+    if plan["rank"] > 4 or 0 in plan["count"]:
+        return None                         # the emitter refuses these
+    start, stride, count, dims = plan["start"], plan["stride"], plan["count"], plan["shape5"]
+    d = 0
+    while d < 4 and count[d] == 1:
+        d += 1
+    if count[d] > 1 and stride[d] != 1:
+        return None
+    if any(count[e] != dims[e] or start[e] != 0 or stride[e] != 1 for e in range(d + 1, 5)):
+        return None
+    first = 0
+    for a in range(5):
+        first = first * dims[a] + start[a]
+    return [first * np.dtype(model.tensors[op.outputs[0]].dtype).itemsize]
+
+
 def _views(model, op):
     """SPLIT, SPLIT_V, UNPACK: the byte offset of each output in the input when the outputs are
-    contiguous runs of it (every axis before the split axis is 1), else None."""
+    contiguous runs of it (every axis before the split axis is 1), else None; STRIDED_SLICE:
+    _slice_view."""
+    if op.opcode == "STRIDED_SLICE":
+        return _slice_view(model, op)
     if op.opcode not in ("SPLIT", "SPLIT_V", "UNPACK"):
         return None
     x = model.tensors[_data_inputs(model, op)[0]]
