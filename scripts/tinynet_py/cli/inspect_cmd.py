@@ -15,9 +15,12 @@ HELP = "show a model's layers, MACs, weight and activation bytes, flash and aren
 DESCRIPTION = """Reads a model (a TFLite flatbuffer, int8 or float32; a float32 ONNX file; a pickled
 scikit-learn MLP), checks that tinynet supports every op, and prints one
 row per layer (op, input and output shapes, key parameters, multiply-accumulates, weight
-bytes, output activation bytes) and totals: a flash estimate (constant tensors plus the
-per-channel requantization tables) and an arena estimate (peak of a greedy 16-byte aligned
-placement of the activations by lifetime, RESHAPE outputs sharing their input). For an ONNX
+bytes, output activation bytes, "arena B": what the output adds to the arena, 0 when it
+shares another tensor's bytes) and totals: a flash estimate (constant tensors plus the
+per-channel requantization tables) and an arena estimate: the plan the compiler makes
+(docs/design.md, "The arena plan": greedy 16-byte aligned placement by lifetime, RESHAPE outputs
+and contiguous SPLIT/UNPACK/STRIDED_SLICE outputs sharing their input's bytes, PACK inputs
+written into the output, in-place layers over their inputs), computed without a compiler. For an ONNX
 model, a rank-4 input or output says both its layouts: "layout:  input 'x': ONNX NCHW
 [1,3,8,8], C++ NHWC [1,8,8,3]".
 
