@@ -3,16 +3,19 @@
 The arena estimate follows the plan described in docs/design.md ("The arena plan"):
 every non-constant tensor lives from the step that produces it (graph inputs: from the
 start) to the last step that reads it (graph outputs: to the end); the output of an alias
-op (RESHAPE) shares its input's buffer; buffers are placed greedily, largest first, at the lowest
-16-byte-aligned offset that overlaps no buffer alive at the same time. It is an estimate made
-without a compiler: `tinynet report` draws the compiled plan itself (report.compiled_arena_plan),
-which also shares the buffers of in-place element-wise ops.
+op (RESHAPE) shares its input's buffer, a split's outputs are views of its input, a Pack's inputs
+are written into its output and in-place layers write over their inputs, as the compiler decides
+(_sharing); buffers are placed greedily, largest first, at the lowest 16-byte-aligned offset that
+overlaps no buffer alive at the same time. It is made without a compiler: `tinynet report` draws
+the compiled plan itself (report.compiled_arena_plan).
 """
 
 import numpy as np
 
 from .data import layout_lines
+from .errors import ModelError
 from .ops import REGISTRY, aliases
+from .ops.common import OpContext
 
 ALIGNMENT = 16
 
@@ -64,9 +67,11 @@ def weight_bytes(model):
 def layer_table(model):
     """One dict per op: index, op, name, inputs (activations), state (shapes of the state tensors
     it reads and updates in place), output, params, macs, weight_bytes, activation_bytes (bytes of
-    the op's output), state_bytes (bytes of its state tensors that no earlier op already counted:
-    a state tensor's RAM is counted once)."""
+    the op's output), arena_bytes (what they take of the arena's own: own_arena_bytes),
+    state_bytes (bytes of its state tensors that no earlier op already counted: a state tensor's
+    RAM is counted once)."""
     rows = []
+    arena = own_arena_bytes(model)
     state_tensors = set(model.state_tensors())
     counted_state = set()
     for op in model.ops:
@@ -95,6 +100,7 @@ def layer_table(model):
             "weight_density": density, "nonzero_macs": int(round(macs * density)),
             "weight_bytes": int(weight_bytes),
             "activation_bytes": int(sum(t[i].nbytes for i in op.outputs)),
+            "arena_bytes": int(arena[op.index]),
             "state_bytes": int(sum(t[i].nbytes for i in new_state)),
         })
     return rows
@@ -116,31 +122,254 @@ def requant_table_bytes(model):
     return total
 
 
-def _lifetimes(model):
-    """Buffers to place: list of dicts with tensors, size, first step, last step."""
+# ---- the arena plan: which tensors share bytes -------------------------------------------------
+# The same decisions as the compiler's (include/tinynet/graph/network.hpp, `lifetimes`), from the
+# properties each C++ layer declares (core/op.hpp): an alias's output is its input; a contiguous
+# slice (SPLIT, SPLIT_V, UNPACK) is a view at its offset; a Pack/Concatenation input produced
+# alone is written into its slot of the output; an in-place op's output goes over its first input
+# (a widening pointwise convolution's starting below it) when nothing under those bytes is read
+# later. Ops this table does not know are taken as never sharing (the estimate is then high).
+
+# Layers with in_place = true (layers/activation/, layers/elementwise/unary*.hpp, abs, neg), and
+# QUANTIZE / CAST when the element size stays (layers/quantize/).
+_IN_PLACE_UNARY = {"RELU", "RELU6", "LOGISTIC", "TANH", "LEAKY_RELU", "L2_NORMALIZATION", "ELU", "HARD_SWISH",
+                   "ABS", "NEG", "EXP", "LOG", "SQRT", "RSQRT"}
+_IN_PLACE_SAME_SIZE = {"QUANTIZE", "CAST"}
+# layers/elementwise/binary.hpp (PRELU too): over the first runtime operand when it is not broadcast.
+_IN_PLACE_BINARY = {"ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "PRELU"}
+_SPARSE_UNROLLED_MAX_NONZEROS = 4096      # core/sparsity.hpp, the `auto` rule
+
+
+def _data_inputs(model, op):
+    return [i for i in op.inputs if i >= 0 and model.tensors[i].data is None]
+
+
+def _in_place_below(model, op):
+    """None when the op's C++ layer cannot write over its first runtime input here; else how many
+    bytes below that input its output starts (0: at the same start)."""
     t = model.tensors
-    steps = len(model.ops)
-    parent = {}
+    ins = _data_inputs(model, op)
+    if not ins:
+        return None
+    x, y = t[ins[0]], t[op.outputs[0]]
+    if op.opcode in _IN_PLACE_UNARY:
+        return 0 if x.dtype == y.dtype else None
+    if op.opcode in _IN_PLACE_SAME_SIZE:
+        return 0 if np.dtype(x.dtype).itemsize == np.dtype(y.dtype).itemsize and \
+            (op.opcode == "QUANTIZE" or x.dtype == y.dtype) else None
+    if op.opcode in _IN_PLACE_BINARY:      # layers/elementwise/binary.hpp: the operand not broadcast
+        return 0 if tuple(x.shape) == tuple(y.shape) and x.nbytes == y.nbytes else None
+    if op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D") or x.dtype != "int8" or len(x.shape) != 4:
+        return None
+    w = t[op.inputs[1]]
+    if w.data is None or w.dtype != "int8" or x.shape[0] != 1:
+        return None
+    o = op.options
+    (_, in_h, in_w, in_c), (_, out_h, out_w, out_c) = x.shape, y.shape
+    s_h, s_w = o.get("stride_h", 1), o.get("stride_w", 1)
+    d_h = o.get("dilation_h_factor", 1)
+    k_h, k_w = (w.shape[1], w.shape[2])
+    nonzeros, total = int(np.count_nonzero(w.data)), int(w.data.size)
+    if op.opcode == "CONV_2D":
+        # layers/conv/conv2d.hpp: 1x1, stride 1, no padding, one group; below = (pixels - 1) x
+        # (out_c - in_c) bytes rounded up to 16 when it widens.
+        if (k_h, k_w, s_h, s_w) != (1, 1, 1, 1) or (out_h, out_w) != (in_h, in_w) or w.shape[3] != in_c:
+            return None
+        extra = (out_h * out_w - 1) * max(out_c - in_c, 0)
+        return -(-extra // ALIGNMENT) * ALIGNMENT
+    # layers/conv/depthwise_conv2d.hpp: dense (the `auto` rule never picks a sparse depthwise
+    # form above a quarter of non-zero weights), output no larger than the input, and a ring of
+    # (lag + 1) output rows of at most 2 KiB and a quarter of the output.
+    if 4 * nonzeros <= total and nonzeros <= _SPARSE_UNROLLED_MAX_NONZEROS:
+        return None
+    if y.nbytes > x.nbytes:
+        return None
+    pad_h = max((out_h - 1) * s_h + (k_h - 1) * d_h + 1 - in_h, 0) // 2
+    in_row, out_row = in_w * in_c, out_w * out_c
+    lag = 0
+    for r in range(out_h):      # layers/conv/in_place_rows.hpp, InPlaceRows::lag
+        first_in, last_in = r * out_row // in_row, min(((r + 1) * out_row - 1) // in_row, in_h - 1)
+        for i in range(first_in, last_in + 1):
+            lag = max(lag, min((i + pad_h) // s_h, out_h - 1) - r)
+    ring = (lag + 1) * out_row
+    return 0 if ring <= 2048 and 4 * ring <= y.nbytes else None
+
+
+def _slice_view(model, op):
+    """STRIDED_SLICE: [byte offset of the output in the input] when the slice is one contiguous run
+    of it (layers/shape/strided_slice.hpp, view_offset: unit counts, then one axis with stride 1,
+    then whole axes), else None."""
+    try:
+        plan = _spec(op).prepare(OpContext(model, op))
+    except ModelError:
+        return None
+    if plan["rank"] > 4 or 0 in plan["count"]:
+        return None                         # the emitter refuses these
+    start, stride, count, dims = plan["start"], plan["stride"], plan["count"], plan["shape5"]
+    d = 0
+    while d < 4 and count[d] == 1:
+        d += 1
+    if count[d] > 1 and stride[d] != 1:
+        return None
+    if any(count[e] != dims[e] or start[e] != 0 or stride[e] != 1 for e in range(d + 1, 5)):
+        return None
+    first = 0
+    for a in range(5):
+        first = first * dims[a] + start[a]
+    return [first * np.dtype(model.tensors[op.outputs[0]].dtype).itemsize]
+
+
+def _views(model, op):
+    """SPLIT, SPLIT_V, UNPACK: the byte offset of each output in the input when the outputs are
+    contiguous runs of it (every axis before the split axis is 1), else None; STRIDED_SLICE:
+    _slice_view."""
+    if op.opcode == "STRIDED_SLICE":
+        return _slice_view(model, op)
+    if op.opcode not in ("SPLIT", "SPLIT_V", "UNPACK"):
+        return None
+    x = model.tensors[_data_inputs(model, op)[0]]
+    offsets, at = [], 0
+    for k in op.outputs:
+        offsets.append(at)
+        at += model.tensors[k].nbytes
+    if at != x.nbytes:
+        return None
+    for k in op.outputs:                 # contiguous: the leading axes before the split are 1
+        shape = list(x.shape)
+        out = model.tensors[k]
+        if op.opcode == "UNPACK":
+            axis = op.options.get("axis", 0) % len(shape)
+        else:
+            axis = next(a for a in range(len(shape)) if out.shape[a] != shape[a]) \
+                if tuple(out.shape) != tuple(shape) else 0
+        if any(d != 1 for d in shape[:axis]):
+            return None
+    return offsets
+
+
+def _gather(model, op):
+    """PACK, CONCATENATION: each data input's byte offset in the output when each is one block of
+    it (nothing but unit axes before the axis), else None."""
+    if op.opcode not in ("PACK", "CONCATENATION") or any(model.tensors[i].data is not None for i in op.inputs):
+        return None
+    out = model.tensors[op.outputs[0]]
+    axis = op.options.get("axis", 0) % len(out.shape)
+    if any(d != 1 for d in out.shape[:axis]):
+        return None
+    offsets, at = [], 0
+    for i in op.inputs:
+        offsets.append(at)
+        at += model.tensors[i].nbytes
+    return offsets
+
+
+def _sharing(model, allow=frozenset()):
+    """{tensor: (tensor whose buffer it shares, byte offset from that one's start, bytes it added
+    to that buffer)}, decided in op order as graph/network.hpp decides (`decide`); `allow`: the ops
+    whose output may start below their input (the widening convolutions network.hpp keeps).
+    Without it, the widening ops network.hpp's `lifetimes` keeps (_widening_kept)."""
+    if allow is None:
+        allow = _widening_kept(model)
+    t = model.tensors
+    last = {}
+    for op in model.ops:
+        for i in op.inputs:
+            if i >= 0:
+                last[i] = op.index
+    for i in model.outputs:
+        last[i] = len(model.ops)
+    state = {i for op in model.ops for i in op.inputs if i >= 0 and t[i].is_variable and t[i].data is None}
+    for i in state:
+        last[i] = len(model.ops)
+    fixed = set(model.inputs) | state
+    group, rel, shares = {}, {}, {}
 
     def root(i):
-        while parent.get(i, i) != i:
-            i = parent[i]
-        return i
+        return group.get(i, i)
 
-    # An alias op's output is its input (no copy, e.g. RESHAPE).
+    span = {}          # per group root: its lowest and one past its highest byte
+
+    def join(member, other, offset):
+        g = root(other)
+        low, high = span.get(g, (0, t[g].nbytes))
+        start = rel.get(other, 0) + offset
+        new = (min(low, start), max(high, start + t[member].nbytes))
+        span[g] = new
+        shares[member] = (other, offset, (new[1] - new[0]) - (high - low))
+        group[member] = g
+        rel[member] = start
+
+    def members(g):
+        return [m for m in set(group) | {g} if root(m) == g]
+
+    def overlaps(m, lo, hi):
+        return rel.get(m, 0) < hi and lo < rel.get(m, 0) + t[m].nbytes
+
     for op in model.ops:
-        if t[op.inputs[0]].data is None and aliases(model, op):
-            parent[root(op.outputs[0])] = root(op.inputs[0])
-    groups = {}
+        ins = _data_inputs(model, op)
+        if not ins:
+            continue
+        x, out = ins[0], op.outputs[0]
+        views, gather = _views(model, op), _gather(model, op)
+        if aliases(model, op):
+            join(out, x, 0)
+            if x in fixed:
+                fixed.add(out)
+        elif views is not None:
+            if x not in fixed:
+                for k, at in zip(op.outputs, views):
+                    join(k, x, at)
+        elif gather is not None:
+            for i, at in zip(op.inputs, gather):
+                if i != out and i not in fixed and i not in shares and members(root(i)) == [i]:
+                    join(i, out, at)
+        else:
+            below = _in_place_below(model, op)
+            if below is None or (below == 0 and t[out].nbytes > t[x].nbytes) or (below > 0 and op.index not in allow):
+                continue
+            g = root(x)
+            lo = rel.get(x, 0) - below
+            hi = lo + t[out].nbytes
+            others = [i for i in ins[1:] if i != x and root(i) == g and overlaps(i, lo, hi)]
+            busy = [m for m in members(g) if overlaps(m, lo, hi) and last.get(m, -1) > op.index]
+            low, high = span.get(g, (0, t[g].nbytes))
+            wasted = max(high, hi) - min(low, lo) > 2 * t[out].nbytes   # network.hpp's rule
+            if not others and not busy and not wasted:
+                join(out, x, -below)
+    return shares
+
+
+def _lifetimes(model, allow=None):
+    """Buffers to place: list of dicts with tensors, size (the span of their bytes), first step,
+    last step."""
+    t = model.tensors
+    steps = len(model.ops)
+    shares = _sharing(model, allow)
+
+    def place(i):
+        """(root, offset from the root's start)."""
+        offset = 0
+        while i in shares:
+            i, at = shares[i][0], offset + shares[i][1]
+            offset = at
+        return i, offset
+
+    groups, members = {}, {}
 
     def touch(i, step):
         if i < 0 or t[i].data is not None:
             return
-        g = groups.setdefault(root(i), {"tensors": set(), "size": 0, "first": step, "last": step})
+        r, at = place(i)
+        g = groups.setdefault(r, {"tensors": set(), "low": at, "high": at + t[i].nbytes, "first": step,
+                                  "last": step, "exact": False})
         g["tensors"].add(i)
-        g["size"] = max(g["size"], t[i].nbytes)
+        g["low"], g["high"] = min(g["low"], at), max(g["high"], at + t[i].nbytes)
+        g["size"] = g["high"] - g["low"]
         g["first"] = min(g["first"], step)
         g["last"] = max(g["last"], step)
+        g["exact"] = g["exact"] or at != 0
+        m = members.setdefault(i, {"at": at, "size": t[i].nbytes, "first": step, "last": step})
+        m["first"], m["last"] = min(m["first"], step), max(m["last"], step)
 
     for i in model.inputs:
         touch(i, -1)
@@ -157,31 +386,104 @@ def _lifetimes(model):
     for i in state:
         touch(i, -1)
         touch(i, steps)
+    # A group with a member at an offset is placed member by member (graph/arena_plan.hpp, `exact`):
+    # each member's bytes from the group's start, and its own lifetime.
+    for g in groups.values():
+        g["rects"] = ([{**members[i], "at": members[i]["at"] - g["low"]} for i in sorted(g["tensors"])]
+                      if g["exact"] else [{"at": 0, "size": g["size"], "first": g["first"], "last": g["last"]}])
     if state:
-        groups["state marker"] = {"tensors": set(), "size": ALIGNMENT, "first": -1, "last": steps}
+        groups["state marker"] = {"tensors": set(), "size": ALIGNMENT, "first": -1, "last": steps, "exact": False,
+                                  "rects": [{"at": 0, "size": ALIGNMENT, "first": -1, "last": steps}]}
     return list(groups.values())
 
 
+def _widening_kept(model):
+    """network.hpp's `lifetimes`: in op order, each widening op overlapping its input is kept when
+    the arena is smaller with it."""
+    allow = set()
+    candidates = [op.index for op in model.ops if (_in_place_below(model, op) or 0) > 0]
+    if not candidates:
+        return allow
+    best = _place(model, _lifetimes(model, allow))[0]
+    for k in candidates:
+        total = _place(model, _lifetimes(model, allow | {k}))[0]
+        if total < best:
+            allow, best = allow | {k}, total
+    return allow
+
+
+def own_arena_bytes(model):
+    """Per op, the arena bytes its outputs take beyond the buffers they share: 0 for an alias, a
+    view, an in-place output or a Pack input in its slot (the Pack's output counts it); a
+    convolution overlapping its input from below, what it adds to that buffer."""
+    shares = _sharing(model, None)
+    return {op.index: sum(shares[i][2] if i in shares else model.tensors[i].nbytes for i in op.outputs)
+            for op in model.ops}
+
+
+def _align(n, alignment=ALIGNMENT):
+    return -(-n // alignment) * alignment
+
+
+def _collision(b, at, p):
+    """graph/arena_plan.hpp's collision(): 0 if buffer b at `at` clears placed buffer p, else the
+    lowest offset for b past the collision."""
+    if p["last"] < b["first"] or b["last"] < p["first"]:
+        return 0
+    if at >= p["offset"] + _align(p["size"]) or p["offset"] >= at + _align(b["size"]):
+        return 0
+    if not b["exact"] and not p["exact"]:
+        return p["offset"] + _align(p["size"])
+    past = 0
+    for m in b["rects"]:
+        for n in p["rects"]:
+            m_start, n_start = at + m["at"], p["offset"] + n["at"]
+            if (m["first"] <= n["last"] and n["first"] <= m["last"] and m_start < n_start + n["size"]
+                    and n_start < m_start + m["size"]):
+                past = max(past, _align(max(n_start + n["size"] - m["at"], 0)))
+    return past
+
+
 def arena_plan(model, alignment=ALIGNMENT):
-    """Greedy placement; returns (arena_bytes, peak_live_bytes, buffers with offsets)."""
-    buffers = sorted(_lifetimes(model), key=lambda b: (-b["size"], b["first"]))
-    placed = []
-    for b in buffers:
-        conflicts = sorted((p["offset"], p["offset"] + p["size"]) for p in placed
-                           if not (p["last"] < b["first"] or b["last"] < p["first"]))
-        offset = 0
-        for start, end in conflicts:
-            if offset + b["size"] <= start:
-                break
-            offset = max(offset, -(-end // alignment) * alignment)
-        b["offset"] = offset
-        placed.append(b)
+    """Greedy placement, as graph/arena_plan.hpp: largest first, each at the lowest aligned offset
+    clear of the placed buffers; returns (arena_bytes, peak_live_bytes, buffers with offsets)."""
+    return _place(model, _lifetimes(model), alignment)
+
+
+def _place(model, buffers, alignment=ALIGNMENT):
+    def place(order):
+        placed = []
+        for b in order:
+            offset, moved = 0, True
+            while moved:
+                moved = False
+                for p in placed:
+                    past = _collision(b, offset, p)
+                    if past > offset:
+                        offset, moved = past, True
+            placed.append({**b, "offset": offset})
+        return placed
+
+    ordered = sorted(buffers, key=lambda b: (-b["size"], b["first"]))
+    placed = place(ordered)
+    if any(b["exact"] for b in ordered):      # plan_arena's second order: exact groups last
+        other = place([b for b in ordered if not b["exact"]] + [b for b in ordered if b["exact"]])
+        end = lambda plan: max((_align(b["offset"] + b["size"]) for b in plan), default=0)
+        if end(other) < end(placed):
+            placed = other
+        by_time = [b for _, b in sorted(enumerate(ordered), key=lambda kb: (kb[1]["first"], kb[0]))]
+        third = place(by_time)
+        if end(third) < end(placed):
+            placed = third
     # The compiled plan (include/tinynet/graph/arena_plan.hpp) rounds every buffer up to the
     # alignment, so the arena ends on a multiple of it too.
-    arena = max((-(-(b["offset"] + b["size"]) // alignment) * alignment for b in placed), default=0)
+    arena = max((_align(b["offset"] + b["size"], alignment) for b in placed), default=0)
     steps = range(-1, len(model.ops) + 1)
-    peak = max((sum(b["size"] for b in placed if b["first"] <= s <= b["last"]) for s in steps),
-               default=0)
+
+    def live(b, s):       # the bytes of b's members alive at step s (overlapping members once)
+        rects = [r for r in b["rects"] if r["first"] <= s <= r["last"]]
+        return max(r["at"] + r["size"] for r in rects) - min(r["at"] for r in rects) if rects else 0
+    peak = max((sum(live(b, s) for b in placed) for s in steps), default=0)
     return int(arena), int(peak), placed
 
 

@@ -64,8 +64,8 @@ def parse_plan(text, constants, op_names):
 
 
 def buffers(plan):
-    """The plan's buffers: tensors sharing one (Reshape, in-place ops) are one, alive over the union
-    of their lifetimes. Each: {offset, bytes, first, last, tensors: [tensor dicts]}."""
+    """The plan's buffers: tensors sharing one (Reshape, in-place ops, views) are one, alive over the
+    union of their lifetimes. Each: {offset, bytes, first, last, tensors: [tensor dicts]}."""
     tensors = plan["tensors"]
 
     def root(i):
@@ -73,14 +73,19 @@ def buffers(plan):
             i = tensors[i]["shares_with"]
         return i
 
+    # A member may sit at an offset inside the group (a slice's view, a Pack input in its slot, a
+    # convolution overlapping its input from below): the buffer spans its members' bytes.
     groups = {}
     for t in tensors:
-        g = groups.setdefault(root(t["index"]), {"offset": t["offset"], "bytes": 0, "first": t["first"],
+        g = groups.setdefault(root(t["index"]), {"offset": t["offset"], "end": t["offset"], "first": t["first"],
                                                   "last": t["last"], "tensors": []})
-        g["bytes"] = max(g["bytes"], t["bytes"])
+        g["offset"] = min(g["offset"], t["offset"])
+        g["end"] = max(g["end"], t["offset"] + t["bytes"])
         g["first"] = min(g["first"], t["first"])
         g["last"] = max(g["last"], t["last"])
         g["tensors"].append(t)
+    for g in groups.values():
+        g["bytes"] = g.pop("end") - g["offset"]
     return list(groups.values())
 
 

@@ -122,7 +122,7 @@ def test_reference_matches_tflm(name):
 @pytest.fixture(scope="module")
 def program(tmp_path_factory):
     """Builds the one program from every case the generator accepts and runs every run of every case
-    in one process; (case name, run) -> output paths."""
+    in one process; (case name, run) -> output paths, and case name -> the compiled arena bytes."""
     cases = {}
     for name in CASES:
         if name not in GAPS:
@@ -138,6 +138,7 @@ def program(tmp_path_factory):
             lines.append((k, [case.folder / f for f in run["inputs"]], outs, case.invokes))
             outputs[(name, r)] = outs
     program.run(work, lines)
+    outputs.update(zip(cases, program.arena_bytes()))
     return outputs
 
 
@@ -148,3 +149,16 @@ def test_cpp_matches_tflm(name, program):
         outputs = [open(p, "rb").read() for p in program[(name, k)]]
         problem = check(case, run, outputs)
         assert problem is None, f"{name} run {k}: {problem}"
+
+
+def test_inspect_arena_estimate_is_the_compiled_plan(program):
+    """`inspect`'s arena estimate (analysis.arena_plan, made without a compiler) is the arena the
+    compiler planned (graph/network.hpp) for every case: the same sharing rules (aliases, views of
+    splits, Pack inputs written in place, in-place ops), one planning rule on each side."""
+    from tinynet_py import analysis
+    wrong = []
+    for name in SUPPORTED_CASES:
+        estimate = analysis.arena_plan(Case(name).model)[0]
+        if estimate != program[name]:
+            wrong.append(f"{name}: estimate {estimate}, compiled {program[name]}")
+    assert not wrong, "\n".join(wrong)

@@ -180,6 +180,8 @@ static tinynet::StreamWindow<device::mlp, 1> stream;
 static tinynet::Instance<device::mlp> stream_instance;
 // Depthwise and pointwise convolutions writing over their inputs (tests/cpp/in_place_network.hpp).
 static tinynet::Instance<in_place_net::network> in_place_instance;
+// Slices as views, in-place ops over views, Pack/Concatenation written in place (same header).
+static tinynet::Instance<layout_net::network> layout_instance;
 
 static int failures = 0;
 static void check(bool ok, const char* what) {
@@ -338,6 +340,15 @@ extern "C" int app_main() {
     for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && dw_instance.output()[i] == Case::expected[i];
     check(same, "a DepthwiseConv2D edge case differs from the host compiler's");
   });
+
+  // Views, in-place layers over views and gather-free Pack/Concatenation (tests/cpp/in_place_network.hpp).
+  for (std::size_t i = 0; i < layout_net::input.size(); ++i) layout_instance.input()[i] = layout_net::input[i];
+  layout_instance.invoke();
+  bool layout_same = true;
+  const auto& [layout_y, layout_y2] = layout_net::expected;
+  for (std::size_t i = 0; i < layout_y.size(); ++i) layout_same = layout_same && layout_instance.output<0>()[i] == layout_y[i];
+  for (std::size_t i = 0; i < layout_y2.size(); ++i) layout_same = layout_same && layout_instance.output<1>()[i] == layout_y2[i];
+  check(layout_same, "views and gather-free Pack/Concatenation differ from the host compiler's");
 
   cycles::start();
   const std::uint32_t before = cycles::now();

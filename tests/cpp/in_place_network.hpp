@@ -1,7 +1,7 @@
 // A network whose convolutions run in place (layers/conv/in_place_rows.hpp, Conv2D::in_place):
 // depthwise 5x5 stride 1 (a ring of three rows), 3x3 stride 1, 3x3 stride 2 with a padded first
-// row, and pointwise convolutions with as many and with fewer output channels; one pointwise
-// convolution with more output channels cannot go in place and must not. Used by the host unit
+// row, and pointwise convolutions with as many, with fewer and with more output channels (that one
+// overlaps its output with its input, the output starting below it). Used by the host unit
 // tests (test_in_place.cpp) and by the device image (tests/cortex-m/device_tests.cpp): invoke()
 // in the planned arena must give the bytes constant evaluation gives with a buffer per tensor.
 // (On Cortex-M4/M7 at -O2 it also caught a miscompile of the pointwise convolutions `widen` and
@@ -67,18 +67,75 @@ using narrow = tinynet::Conv2D<e, f, w_f, bias4, scales, tinynet::Conv2DOptions{
 using network = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<f>, dw5, widen, dw3, mix, dw3_s2, narrow>;
 
 static_assert(dw5::in_place && dw5::in_place_rows::ring_rows == 3 && dw5::pad_h == 2);  // lag 2
-static_assert(!widen::in_place);  // more output channels than input channels
+// 4 -> 8 channels over 60 pixels: the output starts 59 x 4 bytes (rounded up to 16: 240) below
+// the input.
+static_assert(widen::in_place && widen::in_place_below == 240);
 static_assert(dw3::in_place && dw3::in_place_rows::ring_rows == 2 && mix::in_place);
 static_assert(dw3_s2::in_place && dw3_s2::pad_h == 1 && narrow::in_place);
-// Sharing as planned: {image, a} and {b, c, d, e, f}, alive together only while `widen` runs:
-// 15*4*4 + 15*4*8 = 240 + 480 bytes (without in-place ops: 480 + 480 + ... at least 960).
-static_assert(network::offset_of<image> == network::offset_of<a>);
-static_assert(network::offset_of<b> == network::offset_of<c> && network::offset_of<c> == network::offset_of<d> &&
-              network::offset_of<d> == network::offset_of<e> && network::offset_of<e> == network::offset_of<f>);
-static_assert(network::arena_bytes == 240 + 480);
+// Sharing as planned: {image, a} (240 bytes) at 240 and {b, c, d} at 0, b's 480 bytes ending
+// where a's end (the widening overlap: 480 bytes instead of 240 + 480). The stride-2 depthwise
+// layer's 128-byte output would keep the 480-byte buffer reserved while it lives (more than its own
+// size of dead bytes), so {e, f} is a buffer of its own: 480 + 128 bytes (without in-place ops at
+// least 960; before the overlap, 720).
+static_assert(network::offset_of<image> == network::offset_of<a> && network::offset_of<a> == 240);
+static_assert(network::offset_of<b> == 0 && network::offset_of<c> == 0 && network::offset_of<d> == 0);
+static_assert(network::offset_of<e> == network::offset_of<f> && network::offset_of<e> == 480);
+static_assert(network::arena_bytes == 480 + 128);
 
 inline constexpr auto input = pseudo_random<15 * 4 * 4>(2026);
 // Computed by the compiler, one std::array per tensor (no aliasing, the portable loops).
 inline constexpr auto expected = network::evaluate(input);
 
 }  // namespace in_place_net
+
+// Layout ops without copies (graph/network.hpp): slices that are views of their input, in-place
+// ops over views, Pack and Concatenation whose inputs are written straight into the output.
+//   x [1,4,8] -> r = Relu(x)            in place over x
+//   s0 = rows 0-1 of r, s1 = rows 2-3   views (r + 0, r + 16): not run
+//   p = Relu6(s0)                       NOT over s0: r (under s0's bytes) is still read by s1's slice
+//   n = Relu(s0)                        over s0: r is dead, s1 alive but beside it
+//   m = Maximum(s1, n)                  over s1 (n, in the same buffer, lies beside it)
+//   q1 = Relu6(m), q2 = Relu(p)         not in place: m and p are read later
+//   y = Pack(p, m)                      p written in y's first slot by its producer; m copied
+//   y2 = Concatenation(q1, q2)          both written in place by their producers: not run
+namespace layout_net {
+inline constexpr tinynet::Quant q{0.05f, -3};
+struct x : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 8>, q> {};
+struct r : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 8>, q> {};
+struct s0 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 8>, q> {};
+struct s1 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 8>, q> {};
+struct p : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 8>, q> {};
+struct n : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 8>, q> {};
+struct m : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 8>, q> {};
+struct q1 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 8>, q> {};
+struct q2 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 8>, q> {};
+struct y : tinynet::Tensor<std::int8_t, tinynet::Shape<2, 1, 2, 8>, q> {};
+struct y2 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 8>, q> {};
+
+inline constexpr tinynet::StridedSliceOptions rows01{.start = {0, 0, 0, 0}, .stride = {1, 1, 1, 1}, .count = {1, 2, 8, 1}};
+inline constexpr tinynet::StridedSliceOptions rows23{.start = {0, 2, 0, 0}, .stride = {1, 1, 1, 1}, .count = {1, 2, 8, 1}};
+using relu_x = tinynet::Relu<x, r>;
+using slice0 = tinynet::StridedSlice<r, s0, rows01>;
+using relu6_p = tinynet::Relu6<s0, p>;
+using slice1 = tinynet::StridedSlice<r, s1, rows23>;
+using relu_n = tinynet::Relu<s0, n>;
+using max_m = tinynet::Maximum<s1, n, m>;
+using relu6_q1 = tinynet::Relu6<m, q1>;
+using relu_q2 = tinynet::Relu<p, q2>;
+using pack_y = tinynet::Pack<y, tinynet::PackOptions{.axis = 0}, p, m>;
+using concat_y2 = tinynet::Concatenation<y2, tinynet::ConcatenationOptions{.axis = 1}, q1, q2>;
+using network = tinynet::Network<tinynet::Inputs<x>, tinynet::Outputs<y, y2>, relu_x, slice0, relu6_p, slice1, relu_n,
+                                 max_m, relu6_q1, relu_q2, pack_y, concat_y2>;
+
+template <class T>
+inline constexpr std::size_t at = network::offset_of<T>;
+static_assert(slice0::view_offset == 0 && slice1::view_offset == 16);
+static_assert(at<r> == at<x> && at<s0> == at<r> && at<s1> == at<r> + 16);
+static_assert(network::elided<slice0> && network::elided<slice1>);
+static_assert(at<p> != at<s0> && at<n> == at<s0> && at<m> == at<s1>);
+static_assert(at<p> == at<y> && at<m> != at<y> + 16 && !network::elided<pack_y>);
+static_assert(at<q1> == at<y2> && at<q2> == at<y2> + 16 && network::elided<concat_y2>);
+
+inline constexpr auto input = in_place_net::pseudo_random<32>(7);
+inline constexpr auto expected = network::evaluate(input);  // one std::array per tensor, every op run
+}  // namespace layout_net

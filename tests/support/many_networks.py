@@ -75,8 +75,13 @@ static bool write_tensor(const char* path, Span span) {
                      f"  for (int n = 0; n < invokes; ++n) {{\n{reads}\n    instance.invoke();\n  }}\n"
                      f"{writes}\n  return 0;\n}}\n")
         dispatch.append(f"      case {k}: status = run_{k}(paths, paths + {inputs}, invokes); break;")
+    arenas = "\n".join(f'    std::printf("%zu\\n", {namespace}::network::arena_bytes);' for namespace, _, _ in networks)
     parts.append("""int main(int argc, char** argv) {
   if (argc != 2) return 2;
+  if (std::strcmp(argv[1], "--arena") == 0) {  // each network's arena_bytes, one a line
+""" + arenas + """
+    return 0;
+  }
   std::FILE* manifest = std::fopen(argv[1], "r");
   if (!manifest) return 2;
   static char line[8192];
@@ -138,6 +143,11 @@ class HostProgram:
 
         source = host_source(networks, f"tinynet {prefix}: {len(networks)} networks (tests/support/many_networks.py)")
         self.binary = build_once(prefix, texts, source, [cxx, " ".join(flags)], "runner", compile_)
+
+    def arena_bytes(self):
+        """Each network's compiled arena size (Network::arena_bytes), in order."""
+        proc = subprocess.run([self.binary, "--arena"], capture_output=True, text=True, timeout=60, check=True)
+        return [int(v) for v in proc.stdout.split()]
 
     def run(self, folder, lines):
         """Runs network k on each (k, input paths, output paths[, invokes]) of `lines`, in one

@@ -8,7 +8,16 @@
 //   static void run(In::element*..., Out::element*);   (constexpr for constant evaluation)
 //
 // Optional: `alias` (the output is the input's bytes: Reshape) and constant_tables() (the tables
-// its kernels read, for core/checksum.hpp; see core/constant_tables.hpp).
+// its kernels read, for core/checksum.hpp; see core/constant_tables.hpp). Layout members, which let
+// the arena planner (graph/network.hpp) place tensors inside other tensors' bytes:
+//   static constexpr long view_offset;       the output is the first input's bytes from this byte
+//                                            offset on (a contiguous slice), -1 if not; the op is
+//                                            then not run when the plan makes it a view
+//   static constexpr std::array<long, n> input_offsets;   input k may be written straight into the
+//                                            output at this byte offset (Pack), -1 if not; the op
+//                                            is not run when every input was placed so
+//   static constexpr long in_place_below;    an in_place op's output may start this many bytes
+//                                            below its input (and end past it); 0 if absent
 //
 // Each member is its own concept, so a compiler's error names the one an op lacks
 // ("... required for the satisfaction of 'op_has_macs<T>' ... the required expression 'T::macs'

@@ -54,6 +54,20 @@ struct collect_tensors<List, Op, Rest...> {
 template <class Op>
 concept AliasOp = requires { requires Op::alias; };
 
+// The optional layout members of the op protocol (core/op.hpp).
+template <class Op>
+concept GatherOp = requires { Op::input_offsets[0]; };
+template <class Op>
+constexpr long view_offset() {
+  if constexpr (requires { Op::view_offset; }) return Op::view_offset;
+  else return -1;
+}
+template <class Op>
+constexpr long in_place_below() {
+  if constexpr (requires { Op::in_place_below; }) return Op::in_place_below;
+  else return 0;
+}
+
 // The state tensors (StateTensor<...>, core/tensor.hpp) of a tensor list, in its order.
 template <class Out, class... Ts>
 struct filter_state {
@@ -220,12 +234,21 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   static constexpr void mark_reads(detail::TensorLifetimes<tensor_count>& t, int step, TypeList<Ts...>) {
     ((t.last[tensor_index<Ts>] = t.last[tensor_index<Ts>] > step ? t.last[tensor_index<Ts>] : step), ...);
   }
+  template <class Op, class... In>
+  static constexpr std::array<std::size_t, sizeof...(In)> input_indices(TypeList<In...>) {
+    return {tensor_index<In>...};
+  }
   template <class Op>
   static constexpr std::size_t first_input_index() {
     return tensor_index<type_at<0, typename Op::inputs>>;
   }
 
-  static constexpr detail::TensorLifetimes<tensor_count> lifetimes = [] {
+  // Ops whose output may start below their input (a widening pointwise convolution): whether each
+  // does is decided by trying (see lifetimes below).
+  static constexpr std::array<bool, op_count> widening{(Ops::in_place && detail::in_place_below<Ops>() > 0)...};
+
+  // The lifetimes and sharing with the widening ops in `allow` overlapping their inputs.
+  static constexpr detail::TensorLifetimes<tensor_count> decide(const std::array<bool, op_count>& allow) {
     detail::TensorLifetimes<tensor_count> t{};
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((t.bytes[I] = type_at<I, tensors>::bytes), ...);
@@ -252,39 +275,140 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
           ...);
     }(tensors{});
 
-    // Sharing, decided in op order: a group's last read is the latest read of any member.
-    std::array<int, tensor_count> group_last{};
+    // Sharing, decided in op order (docs/design.md, "The arena plan"). Tensors sharing bytes form a
+    // group; rel is each member's start relative to its group's root. A graph input or state
+    // tensor, or an alias of one, is `fixed`: no view is made of it and it is placed in no output
+    // (invoke_from reads graph inputs outside the arena, and a view would read the arena's bytes;
+    // state is kept as it is).
     std::array<std::size_t, tensor_count> group_of{};
+    std::array<long, tensor_count> rel{};
+    std::array<bool, tensor_count> fixed{};
     for (std::size_t i = 0; i < tensor_count; ++i) {
       group_of[i] = i;
-      group_last[i] = t.last[i];
+      rel[i] = 0;
+      fixed[i] = t.first[i] == 0;
     }
+    std::array<long, tensor_count> low{}, high{};  // per group root: the span of its members' bytes
+    for (std::size_t i = 0; i < tensor_count; ++i) high[i] = static_cast<long>(t.bytes[i]);
+    const auto join = [&](std::size_t member, std::size_t other, long offset_from_other) {
+      const std::size_t g = group_of[other];
+      t.shares_with[member] = static_cast<int>(other);
+      t.share_offset[member] = offset_from_other;
+      group_of[member] = g;
+      rel[member] = rel[other] + offset_from_other;
+      const long end = rel[member] + static_cast<long>(t.bytes[member]);
+      low[g] = low[g] < rel[member] ? low[g] : rel[member];
+      high[g] = high[g] > end ? high[g] : end;
+    };
+    // Whether bytes [lo, hi) of group g (relative to its root) may be written at `step`: no member
+    // overlapping them is read after it. (An in-place op writing over a view is thus refused while
+    // the sliced tensor or a sibling view under the same bytes is still to be read.)
+    const auto writable = [&](std::size_t g, long lo, long hi, int at_step) {
+      for (std::size_t m = 0; m < tensor_count; ++m)
+        if (group_of[m] == g && rel[m] < hi && lo < rel[m] + static_cast<long>(t.bytes[m]) && t.last[m] > at_step)
+          return false;
+      return true;
+    };
+    const auto alone = [&](std::size_t i) {
+      for (std::size_t m = 0; m < tensor_count; ++m)
+        if (m != i && group_of[m] == group_of[i]) return false;
+      return !fixed[i];
+    };
     step = 1;
     (
         [&] {
           constexpr std::size_t out = tensor_index<typename Ops::output>;
           constexpr std::size_t in = first_input_index<Ops>();
-          const std::size_t g = group_of[in];
-          bool share = false;
           if constexpr (detail::AliasOp<Ops>) {
-            share = true;
+            join(out, in, 0);
+            fixed[out] = fixed[in];
+          } else if constexpr (detail::view_offset<Ops>() >= 0) {
+            if (!fixed[in]) join(out, in, detail::view_offset<Ops>());
+          } else if constexpr (detail::GatherOp<Ops>) {
+            // Each input produced alone (no buffer shared yet) is placed in its slot of the output,
+            // so its producer writes it there; the output is a new tensor, its own group.
+            constexpr auto ins = input_indices<Ops>(typename Ops::inputs{});
+            for (std::size_t k = 0; k < ins.size(); ++k)
+              if (Ops::input_offsets[k] >= 0 && ins[k] != out && alone(ins[k])) join(ins[k], out, Ops::input_offsets[k]);
           } else if constexpr (Ops::in_place) {
-            share = group_last[g] == step && type_at<out, tensors>::bytes <= type_at<in, tensors>::bytes;
-          }
-          if (share) {
-            t.shares_with[out] = static_cast<int>(in);
-            group_of[out] = g;
-            group_last[g] = group_last[g] > t.last[out] ? group_last[g] : t.last[out];
+            constexpr long below = detail::in_place_below<Ops>();
+            constexpr long out_bytes = static_cast<long>(type_at<out, tensors>::bytes);
+            if (below > 0 || out_bytes <= static_cast<long>(type_at<in, tensors>::bytes)) {
+              const std::size_t g = group_of[in];
+              const long lo = rel[in] - below, hi = lo + out_bytes;
+              // Only the first input may lie under the output: the others are read at other indices.
+              bool others_clear = true;
+              constexpr auto ins = input_indices<Ops>(typename Ops::inputs{});
+              for (std::size_t k = 1; k < ins.size(); ++k) {
+                const std::size_t r = ins[k];
+                if (r != in && group_of[r] == g && rel[r] < hi && lo < rel[r] + static_cast<long>(t.bytes[r]))
+                  others_clear = false;
+              }
+              // A group is one buffer for as long as any member lives: an output that would keep more
+              // than its own size of dead bytes reserved (a stride-2 depthwise over its input) is
+              // better off in a buffer of its own.
+              const long span = (hi > high[g] ? hi : high[g]) - (lo < low[g] ? lo : low[g]);
+              if (others_clear && span <= 2 * out_bytes && (below == 0 || allow[static_cast<std::size_t>(step - 1)]) &&
+                  writable(g, lo, hi, step))
+                join(out, in, -below);
+            }
           }
           ++step;
         }(),
         ...);
     return t;
-  }();
+  }
 
-  static constexpr detail::ArenaPlan<tensor_count> plan = detail::plan_arena(lifetimes);
+  // A widening op's overlap saves bytes at its own step but fixes where its output goes relative to
+  // its input, which can cost more elsewhere (vww: the second widening convolution, whose input a
+  // stride-2 depthwise layer wrote beside a larger tensor). So, in op order, each is kept when the
+  // arena it gives is smaller than without it.
+  struct Planned {
+    detail::TensorLifetimes<tensor_count> lifetimes;
+    detail::ArenaPlan<tensor_count> plan;
+  };
+  static constexpr Planned planned = [] {
+    std::array<bool, op_count> allow{};
+    Planned best{decide(allow), {}};
+    best.plan = detail::plan_arena(best.lifetimes);
+    for (std::size_t k = 0; k < op_count; ++k) {
+      if (!widening[k]) continue;
+      allow[k] = true;
+      const detail::TensorLifetimes<tensor_count> tried = decide(allow);
+      bool same = true;  // the overlap refused by the rules above: nothing to plan
+      for (std::size_t i = 0; i < tensor_count; ++i)
+        same = same && tried.shares_with[i] == best.lifetimes.shares_with[i] && tried.share_offset[i] == best.lifetimes.share_offset[i];
+      const detail::ArenaPlan<tensor_count> tried_plan = same ? best.plan : detail::plan_arena(tried);
+      if (tried_plan.total_bytes < best.plan.total_bytes) {
+        best = Planned{tried, tried_plan};
+      } else {
+        allow[k] = false;
+      }
+    }
+    return best;
+  }();
+  static constexpr const detail::TensorLifetimes<tensor_count>& lifetimes = planned.lifetimes;
+  static constexpr const detail::ArenaPlan<tensor_count>& plan = planned.plan;
+
 
  public:
+  // An op whose output the plan made a view of its input (a contiguous slice), or whose inputs it
+  // all placed in their slots of the output (Pack, Concatenation): its bytes are already where they
+  // belong, and invoke() does not run it.
+  template <class Op>
+  static constexpr bool elided = [] {
+    constexpr int out = static_cast<int>(tensor_index<typename Op::output>);
+    if constexpr (detail::view_offset<Op>() >= 0) {
+      return lifetimes.shares_with[static_cast<std::size_t>(out)] == static_cast<int>(first_input_index<Op>());
+    } else if constexpr (detail::GatherOp<Op>) {
+      return []<class... In>(TypeList<In...>) {
+        return ((lifetimes.shares_with[tensor_index<In>] == out) && ...);
+      }(typename Op::inputs{});
+    } else {
+      return false;
+    }
+  }();
+
   // Bytes of activation memory the network needs (all tensors, buffers reused by lifetime).
   static constexpr std::size_t arena_bytes = plan.total_bytes;
   static constexpr std::size_t arena_alignment = detail::arena_alignment;
@@ -434,7 +558,7 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // (tests/conformance/test_tflm_ops_cortex_m.py caught it: the output stayed zero).
   template <class Op, class... In>
   TINYNET_OPAQUE_CALL static void run_op(std::byte* arena, TypeList<In...>) {
-    Op::run(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
+    if constexpr (!elided<Op>) Op::run(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
   }
 
   // For invoke_from: which graph input each tensor is, directly or through aliasing ops (a Reshape
@@ -479,7 +603,7 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   };
   template <class Op, class Address, class... In>
   TINYNET_OPAQUE_CALL static void run_op_at(const Address& at, TypeList<In...>) {
-    if constexpr (!Address::template skip<Op>()) {
+    if constexpr (!elided<Op> && !Address::template skip<Op>()) {
       Op::run(at.template operand<In>()..., at.template result<typename Op::output>());
     }
   }

@@ -134,9 +134,10 @@ constexpr RegionAssignment<N, R> assign_regions(const TensorLifetimes<N>& t, con
       }
       out.bytes[reg] = packed;
     }
+    const RegionAssignment<N, R> groups = out;
     for (std::size_t i = 0; i < N; ++i) {
-      out.region[i] = out.region[g.root[i]];
-      out.offset[i] = out.offset[g.root[i]];
+      out.region[i] = groups.region[g.root[i]];
+      out.offset[i] = groups.offset[g.root[i]] + g.at[i];
       out.access_bytes[out.region[i]] += access[i];
     }
     return out;

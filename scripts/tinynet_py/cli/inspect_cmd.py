@@ -15,11 +15,14 @@ HELP = "show a model's layers, MACs, weight and activation bytes, flash and aren
 DESCRIPTION = """Reads a model (a TFLite flatbuffer, int8 or float32; a float32 ONNX file; a pickled
 scikit-learn MLP), checks that tinynet supports every op, and prints one
 row per layer (op, input and output shapes, key parameters, multiply-accumulates, weight
-bytes, output activation bytes; for a stateful model, the state tensors an op keeps across
+bytes, output activation bytes, "arena B": what the output adds to the arena, 0 when it
+shares another tensor's bytes; for a stateful model, the state tensors an op keeps across
 invokes, marked "state:" among its inputs, and their bytes once, in "state B") and totals:
 weights (a tensor several layers share counted once), a flash estimate (constant tensors plus
-the per-channel requantization tables) and an arena estimate (peak of a greedy 16-byte aligned
-placement of the activations by lifetime, RESHAPE outputs sharing their input). For an ONNX
+the per-channel requantization tables) and an arena estimate: the plan the compiler makes
+(docs/design.md, "The arena plan": greedy 16-byte aligned placement by lifetime, RESHAPE outputs
+and contiguous SPLIT/UNPACK/STRIDED_SLICE outputs sharing their input's bytes, PACK inputs
+written into the output, in-place layers over their inputs), computed without a compiler. For an ONNX
 model, a rank-4 input or output says both its layouts: "layout:  input 'x': ONNX NCHW
 [1,3,8,8], C++ NHWC [1,8,8,3]".
 
@@ -64,13 +67,14 @@ def _shapes(shapes):
 def format_table(info):
     sparse = any(r.get("weight_density", 1.0) < 1.0 for r in info["layers"])
     stateful = info["totals"]["state_bytes"] > 0
-    header = (("#", "op", "input", "output", "params", "MACs", "weights B", "act B")
+    header = (("#", "op", "input", "output", "params", "MACs", "weights B", "act B", "arena B")
               + (("state B",) if stateful else ()) + (("non-zero",) if sparse else ()))
     rows = [header]
     for r in info["layers"]:
         inputs = _shapes(r["inputs"]) + "".join(f", state: {_shapes([s])}" for s in r["state"])
         row = (str(r["index"]), r["op"], inputs, _shapes([r["output"]]),
-               r["params"], f"{r['macs']:,}", f"{r['weight_bytes']:,}", f"{r['activation_bytes']:,}")
+               r["params"], f"{r['macs']:,}", f"{r['weight_bytes']:,}", f"{r['activation_bytes']:,}",
+               f"{r['arena_bytes']:,}")
         if stateful:
             row += (f"{r['state_bytes']:,}" if r["state_bytes"] else "",)
         if sparse:

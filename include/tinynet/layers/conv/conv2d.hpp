@@ -170,13 +170,22 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     if constexpr (packed_int4) return kernels::int4_patch_offset<patch_size>(patch);
     else return 0;
   }
-  // A pointwise convolution (1x1, stride 1, no padding) may write its output over its input when
-  // it has no more channels: every kernel below gathers pixel p (and p + 1) into its patch before
-  // writing output pixel p (and p + 1), and output pixel p ends where input pixel p + 1 begins at
-  // the latest. The arena planner then lets the output take the input's buffer when the input
-  // dies here.
+  // A pointwise convolution (1x1, stride 1, no padding) may write its output over its input: every
+  // kernel below (and the host's, kernels/x86_simd/conv2d.hpp) reads the input pixels of a block
+  // (p, or p and p + 1) before it writes their output pixels, and reads no later pixel before that.
+  // So output pixel q may be written once it ends before input pixel q + 1 begins. With no more
+  // output than input channels that holds with both at the same start; with more, the output
+  // must start in_place_below bytes below the input: (pixels - 1) x (out_c - in_c) bytes, rounded
+  // up to the arena's 16 (vww's 48x48x8 -> 48x48x16: 18,432 bytes, output and input together
+  // 36,864 instead of 55,296). The arena planner then overlaps them when the input dies here.
   static constexpr bool in_place = use_patch && k_h == 1 && k_w == 1 && s_h == 1 && s_w == 1 && pad_h == 0 &&
-                                   pad_w == 0 && out_h == in_h && out_w == in_w && out_c <= in_c;
+                                   pad_w == 0 && out_h == in_h && out_w == in_w &&
+                                   sizeof(output_element) == sizeof(input_element);
+  static constexpr long in_place_below = [] {
+    const long pixels = static_cast<long>(batches) * out_h * out_w;
+    const long extra = out_c > in_c ? (pixels - 1) * (out_c - in_c) * static_cast<long>(sizeof(output_element)) : 0L;
+    return (extra + 15) / 16 * 16;
+  }();
 
   // The receptive field of the output pixel whose window starts at (in_y0, in_x0), widened to
   // int16 by value (Widen or Centered) in the dot products' order.

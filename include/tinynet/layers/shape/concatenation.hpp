@@ -6,6 +6,8 @@
 // not, TFLM's raw copy is still the result we must reproduce.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include "../../core/activation_range.hpp"
@@ -45,6 +47,19 @@ struct Concatenation {
                                          Out::shape::dims[static_cast<std::size_t>(axis)];
   static_assert(output_shape_mismatch<Concatenation, typename Out::shape, typename Out::shape, shapes_fit>::ok);
 
+  // With one block per input (outer == 1), each input is a contiguous run of the output's bytes:
+  // the arena planner may let its producer write it there (graph/network.hpp), and the op then does
+  // nothing. (Elements are copied as they are and no activation is applied, so that is exact.)
+  static constexpr std::array<long, sizeof...(Ins)> input_offsets = [] {
+    std::array<long, sizeof...(Ins)> at{};
+    const int widths[] = {Ins::shape::dims[static_cast<std::size_t>(axis)]...};
+    long column = 0;
+    for (std::size_t k = 0; k < at.size(); ++k) {
+      at[k] = outer == 1 ? column * static_cast<long>(sizeof(element)) : -1L;
+      column += static_cast<long>(widths[k]) * inner;
+    }
+    return at;
+  }();
   static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = 0;
   static constexpr std::size_t weight_bytes = 0;

@@ -2,6 +2,7 @@
 // Values are copied as they are, as TFLM does (no requantization).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -47,6 +48,15 @@ struct Pack {
   }();
   static_assert(output_shape_mismatch<Pack, typename Out::shape, typename Out::shape, shapes_fit>::ok);
 
+  // With one block per input (nothing before the new axis but unit dimensions), input k is the
+  // output's bytes from k * inner elements on: the arena planner may let its producer write it
+  // there (graph/network.hpp), and the op then does nothing.
+  static constexpr std::array<long, sizeof...(Ins)> input_offsets = [] {
+    std::array<long, sizeof...(Ins)> at{};
+    for (std::size_t k = 0; k < at.size(); ++k)
+      at[k] = outer == 1 ? static_cast<long>(k) * inner * static_cast<long>(sizeof(element)) : -1L;
+    return at;
+  }();
   static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = 0;
   static constexpr std::size_t weight_bytes = 0;

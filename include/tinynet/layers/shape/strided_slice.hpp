@@ -52,6 +52,18 @@ struct StridedSlice {
   static_assert(output_shape_mismatch<StridedSlice, typename In::shape, typename Out::shape,
                                       Out::size == count[0] * count[1] * count[2] * count[3]>::ok);
 
+  // Whether the slice is one contiguous run of the input's bytes (leading axes of count 1, then
+  // one axis taken with stride 1, then whole axes: SPLIT and UNPACK along their first non-unit
+  // axis), and where it starts: the arena planner then makes the output a view (graph/network.hpp).
+  static constexpr long view_offset = [] {
+    std::size_t d = 0;
+    while (d < 3 && count[d] == 1) ++d;
+    if (count[d] > 1 && stride[d] != 1) return -1L;
+    for (std::size_t e = d + 1; e < 4; ++e)
+      if (count[e] != in_dims[e] || start[e] != 0 || stride[e] != 1) return -1L;
+    const long first = ((static_cast<long>(start[0]) * in_dims[1] + start[1]) * in_dims[2] + start[2]) * in_dims[3] + start[3];
+    return first * static_cast<long>(sizeof(element));
+  }();
   static constexpr bool in_place = false;
   static constexpr std::uint64_t macs = 0;
   static constexpr std::size_t weight_bytes = 0;
