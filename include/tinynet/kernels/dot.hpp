@@ -50,6 +50,20 @@ TINYNET_NO_ICF constexpr int patch_position(int j) {
   return (j & ~3) | (in_group == 1 ? 2 : in_group == 2 ? 1 : in_group);
 }
 
+// patch[patch_position<Count>(j)] = src[j], j < Count: Count int8 values widened into a patch (or
+// into Count values of a longer patch starting at a multiple of four), four per SXTB16 pair on DSP
+// cores.
+template <int Count>
+constexpr void widen_patch(const std::int8_t* src, std::int16_t* patch) {
+#if TINYNET_ARM_DSP
+  if (sxtb16_layout()) {
+    arm_dsp::widen_sxtb16<Count>(src, patch);
+    return;
+  }
+#endif
+  for (int j = 0; j < Count; ++j) patch[patch_position<Count>(j)] = src[j];
+}
+
 // acc[r] += sum_i weights[r * Stride + i] * patch[i], i < Count, for Rows weight rows Stride apart.
 template <int Count, int Rows, class Acc, int Stride = Count>
 constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, Acc* acc) {

@@ -25,6 +25,20 @@ inline std::uint32_t sxtb16_ror8(std::uint32_t v) {
   return r;
 }
 
+// Count int8 values widened into a patch in SXTB16 order: each word x0 x1 x2 x3 becomes the
+// halfword pairs (x0, x2) and (x1, x3) by two SXTB16, four values in four instructions (load,
+// two SXTB16, STRD); the last Count % 4 values in plain order.
+template <int Count>
+inline void widen_sxtb16(const std::int8_t* src, std::int16_t* patch) {
+  TINYNET_UNROLL_8
+  for (int g = 0; g < Count / 4; ++g) {
+    const std::uint32_t v = load_word(src + 4 * g);
+    const std::uint32_t pair[2] = {static_cast<std::uint32_t>(__sxtb16(v)), sxtb16_ror8(v)};
+    std::memcpy(patch + 4 * g, pair, 8);
+  }
+  for (int i = Count / 4 * 4; i < Count; ++i) patch[i] = src[i];
+}
+
 // acc[r] += sum_i weights[r * Stride + i] * patch[i], i < Count, for Rows weight rows Stride apart.
 template <int Count, int Rows, int Stride = Count>
 inline void dot_rows(const std::int16_t* patch, const std::int8_t* weights, std::int32_t* acc) {

@@ -195,8 +195,32 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
 
   // The receptive field of the output pixel whose window starts at (in_y0, in_x0), widened to
   // int16 by value (Widen or Centered) in the dot products' order.
+  // On DSP cores the interior pixels of an int8 layer skip the per-value loop: each row of the
+  // receptive field (k_w taps of in_c channels, contiguous in the image when dilation_w is 1) is
+  // widened four values at a time by SXTB16 (kernels::widen_patch), straight into the patch when a
+  // row is a multiple of four values, else after a copy of the rows into one int8 buffer.
+  static constexpr int row_values = k_w * filter_c;
+  static constexpr bool widen_rows_at_once = std::is_same_v<input_element, std::int8_t> && groups == 1 && !packed_int4 &&
+                                             (k_w == 1 || d_w == 1) && patch_size >= 4;
+  static constexpr void gather_rows(const input_element* image, std::int16_t* patch, int in_y0, int in_x0) {
+    if constexpr (row_values % 4 == 0) {
+      for (int ky = 0; ky < k_h; ++ky)
+        kernels::widen_patch<row_values>(image + ((in_y0 + ky * d_h) * in_w + in_x0) * in_c, patch + ky * row_values);
+    } else {
+      alignas(4) std::int8_t values[patch_size];
+      for (int ky = 0; ky < k_h; ++ky) {
+        const input_element* row = image + ((in_y0 + ky * d_h) * in_w + in_x0) * in_c;
+        for (int i = 0; i < row_values; ++i) values[ky * row_values + i] = row[i];
+      }
+      kernels::widen_patch<patch_size>(values, patch);
+    }
+  }
+
   template <bool Interior, class Value = Widen>
   static constexpr void gather(const input_element* image, std::int16_t* patch, int in_y0, int in_x0, Value value = {}) {
+    if constexpr (Interior && widen_rows_at_once && std::is_same_v<Value, Widen>) {
+      if (kernels::sxtb16_layout()) return gather_rows(image, patch, in_y0, in_x0);
+    }
     int j = 0;
     for (int ky = 0; ky < k_h; ++ky) {
       const int y = in_y0 + ky * d_h;
