@@ -147,11 +147,13 @@ inline constexpr auto wide_rows = widen_rows<Count, Blocks>(Weights);
 
 // Two patches (patch1 = patch0 + Count: one array) against four rows (rows Count apart from
 // `weights`) whose widened block is `wide`: acc = {pixel 0 rows 0..3, pixel 1 rows 0..3}. The DSP
-// kernel where wide_blocks is not 0, at run time; the plain dot products otherwise.
+// kernel where wide_blocks is not 0, at run time, in optimised builds (at -O0 GCC keeps r7 as the
+// frame pointer and cannot give the assembly its thirteen registers); the plain dot products
+// otherwise.
 template <int Count>
 constexpr void dot_4x2_wide(const std::int16_t* patch0, [[maybe_unused]] const std::uint32_t* wide, const std::int8_t* weights,
                             std::int32_t* acc) {
-#if TINYNET_ARM_DSP && !TINYNET_ARM_MVE
+#if TINYNET_ARM_DSP && !TINYNET_ARM_MVE && defined(__OPTIMIZE__)
   if constexpr (Count >= 8 && Count <= 2000) {
     if (!std::is_constant_evaluated()) {
       arm_dsp::dot_4x2_wide<Count>(patch0, wide, weights, acc);

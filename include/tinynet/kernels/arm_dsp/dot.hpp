@@ -116,8 +116,8 @@ inline void dot_2x2(const std::int16_t* patch0, const std::int16_t* patch1, cons
 // (w1, w3) words; `weights` (four int8 rows Count apart) is read only for the last Count % 4.
 //
 // Per group: four LDRD of weights, six LDR of patch words (pixel 0's word is read twice: the
-// eight accumulators, two pointers and three scratch registers are thirteen, all a Cortex-M4 has
-// to spare once the frame pointer is kept at -O0) and sixteen SMLAD for 32 multiply-accumulates,
+// eight accumulators, two pointers and three scratch registers are thirteen: optimised builds
+// only, kernels/dot.hpp) and sixteen SMLAD for 32 multiply-accumulates,
 // no SXTB16: 26 instructions, against 36 for the 2x2 block over int8 weights (dot_2x2). Written in
 // assembly: GCC 12 spills two accumulators and both patch pointers when given the same loop in C
 // (kws_ref_model's pointwise layers then took 1.85 instructions per MAC instead of 1.60).
