@@ -179,6 +179,29 @@ using edge_b = EdgeConv<1, 1, 10, 1, 1, 4, 1, tinynet::Padding::valid, 2>;   // 
 using edge_c = EdgeConv<5, 5, 3, 5, 5, 5, 3, tinynet::Padding::same, 3>;     // 3x3x3: rows of 9, tail 3, padding
 using edge_d = EdgeConv<6, 6, 4, 4, 4, 8, 3, tinynet::Padding::valid, 4>;    // 3x3x4: rows of 12, two blocks
 using edge_e = EdgeConv<4, 5, 16, 4, 5, 16, 1, tinynet::Padding::valid, 5>;  // pointwise 16 -> 16, 20 pixels
+
+// FullyConnected's DSP paths (kernels/arm_dsp/dot.hpp dot_4rows, rows widened four at a time):
+// units 4 + 2 + 1, depths with a tail (9), an odd number of groups (12), one group (4), and a
+// depth over the 512-value block (600: a block and a tail of 88, rows 600 bytes apart).
+template <int Depth, int Units, int Id>
+struct EdgeFc {
+  struct in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, Depth>, q> {};
+  struct out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, Units>, edge_out_q> {};
+  static constexpr auto weights = edge_values<static_cast<std::size_t>(Units * Depth)>(200 + Id, -128, 256);
+  static constexpr auto bias = [] {
+    std::array<std::int32_t, Units> b{};
+    for (int c = 0; c < Units; ++c) b[static_cast<std::size_t>(c)] = edge_bias[static_cast<std::size_t>(c % 16)];
+    return b;
+  }();
+  static constexpr float scale[1] = {Depth > 100 ? 0.004f : 0.02f};
+  using net = tinynet::Network<tinynet::Inputs<in>, tinynet::Outputs<out>, tinynet::FullyConnected<in, out, weights, bias, scale>>;
+  static constexpr auto input = edge_values<static_cast<std::size_t>(Depth)>(30 + Id, -128, 256);
+  static constexpr auto expected = net::evaluate(input);
+};
+using fc_a = EdgeFc<9, 7, 1>;
+using fc_b = EdgeFc<12, 8, 2>;
+using fc_c = EdgeFc<4, 5, 3>;
+using fc_d = EdgeFc<600, 6, 4>;
 }  // namespace device
 
 static tinynet::Instance<device::network> instance;
@@ -197,7 +220,7 @@ static tinynet::Instance<device::mlp> stream_instance;
 // Depthwise and pointwise convolutions writing over their inputs (tests/cpp/in_place_network.hpp).
 static tinynet::Instance<in_place_net::network> in_place_instance;
 
-// One EdgeConv case on the device: its bytes against the host compiler's; false also when the
+// One EdgeConv or EdgeFc case on the device: its bytes against the host compiler's; false also when the
 // outputs barely vary (a degenerate case would prove nothing).
 template <class Case>
 static tinynet::Instance<typename Case::net> edge_instance;
@@ -286,6 +309,10 @@ extern "C" int app_main() {
   check(edge_conv_same<device::edge_c>(), "Conv2D 3x3x3, SAME: differs from the host compiler's");
   check(edge_conv_same<device::edge_d>(), "Conv2D 3x3x4, VALID: differs from the host compiler's");
   check(edge_conv_same<device::edge_e>(), "Conv2D 1x1, 16 -> 16 channels: differs from the host compiler's");
+  check(edge_conv_same<device::fc_a>(), "FullyConnected 9 -> 7: differs from the host compiler's");
+  check(edge_conv_same<device::fc_b>(), "FullyConnected 12 -> 8: differs from the host compiler's");
+  check(edge_conv_same<device::fc_c>(), "FullyConnected 4 -> 5: differs from the host compiler's");
+  check(edge_conv_same<device::fc_d>(), "FullyConnected 600 -> 6: differs from the host compiler's");
 
   mlp_instance.input()[0] = 2.0f;
   mlp_instance.input()[1] = 1.0f;

@@ -73,6 +73,12 @@ constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, A
       arm_mve::dot_rows<Count, Rows, Stride>(patch, weights, acc);
       return;
 #elif TINYNET_ARM_DSP
+#if defined(__OPTIMIZE__)
+      if constexpr (Rows == 4 && Count >= 4 && 3 * Stride <= 4000) {
+        arm_dsp::dot_4rows<Count, Stride>(patch, weights, acc);
+        return;
+      }
+#endif
       arm_dsp::dot_rows<Count, Rows, Stride>(patch, weights, acc);
       return;
 #elif TINYNET_HOST_SIMD

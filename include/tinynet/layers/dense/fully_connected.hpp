@@ -115,13 +115,18 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
 
   // acc[o] += the dot products of input values [start, start + Count) of row, widened to int16
   // by value (int8: as is; hybrid: q - offset).
-  // Two units per pass (each patch word serves both rows), then one.
+  // Four units per pass (each patch word serves four rows), then two, then one.
   template <int Count>
   static constexpr void dot_units(const std::int16_t* patch, int start, std::int32_t* acc) {
     int o = 0;
-    for (; o + 2 <= units; o += 2)
+    for (; o + 4 <= units; o += 4)
+      kernels::dot_rows<Count, 4, std::int32_t, input_depth>(patch, &Weights[o * input_depth + start], acc + o);
+    if constexpr (units % 4 >= 2) {
       kernels::dot_rows<Count, 2, std::int32_t, input_depth>(patch, &Weights[o * input_depth + start], acc + o);
-    if (o < units) kernels::dot_rows<Count, 1, std::int32_t, input_depth>(patch, &Weights[o * input_depth + start], acc + o);
+      o += 2;
+    }
+    if constexpr (units % 2 != 0)
+      kernels::dot_rows<Count, 1, std::int32_t, input_depth>(patch, &Weights[o * input_depth + start], acc + o);
   }
 
   template <int Count, class Value>
@@ -207,9 +212,17 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
         const input_element* row = in + b * input_depth;
         alignas(4) std::int16_t patch[block]{};
         if constexpr (input_depth == block) {
-          // One block: each pair of units is finished and requantized at once (no accumulator array).
+          // One block: each four (then two) units are finished and requantized at once (no
+          // accumulator array).
           kernels::widen_patch<input_depth>(row, patch);
-          for (int o = 0; o + 2 <= units; o += 2) {
+          int o = 0;
+          for (; o + 4 <= units; o += 4) {
+            std::int32_t acc[4];
+            for (int k = 0; k < 4; ++k) acc[k] = folded_bias[static_cast<std::size_t>(o + k)];
+            kernels::dot_rows<input_depth, 4>(patch, &Weights[o * input_depth], acc);
+            for (int k = 0; k < 4; ++k) out[b * units + o + k] = requantize(acc[k], o + k);
+          }
+          if constexpr (units % 4 >= 2) {
             std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(o)], folded_bias[static_cast<std::size_t>(o + 1)]};
             kernels::dot_rows<input_depth, 2>(patch, &Weights[o * input_depth], acc);
             out[b * units + o] = requantize(acc[0], o);
