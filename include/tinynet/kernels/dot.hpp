@@ -64,6 +64,16 @@ constexpr void widen_patch(const std::int8_t* src, std::int16_t* patch) {
   for (int j = 0; j < Count; ++j) patch[patch_position<Count>(j)] = src[j];
 }
 
+// Whether dot_rows<Count, 4, ..., Stride> has a kernel of its own (arm_dsp::dot_4rows: DSP cores
+// without MVE, optimised builds); elsewhere two rows per pass do as well or better.
+#if TINYNET_ARM_DSP && !TINYNET_ARM_MVE && defined(__OPTIMIZE__)
+template <int Count, int Stride>
+inline constexpr bool four_rows_apply = Count >= 4 && 3 * Stride <= 4000;
+#else
+template <int Count, int Stride>
+inline constexpr bool four_rows_apply = false;
+#endif
+
 // acc[r] += sum_i weights[r * Stride + i] * patch[i], i < Count, for Rows weight rows Stride apart.
 template <int Count, int Rows, class Acc, int Stride = Count>
 constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, Acc* acc) {
@@ -73,12 +83,10 @@ constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, A
       arm_mve::dot_rows<Count, Rows, Stride>(patch, weights, acc);
       return;
 #elif TINYNET_ARM_DSP
-#if defined(__OPTIMIZE__)
-      if constexpr (Rows == 4 && Count >= 4 && 3 * Stride <= 4000) {
+      if constexpr (Rows == 4 && four_rows_apply<Count, Stride>) {
         arm_dsp::dot_4rows<Count, Stride>(patch, weights, acc);
         return;
       }
-#endif
       arm_dsp::dot_rows<Count, Rows, Stride>(patch, weights, acc);
       return;
 #elif TINYNET_HOST_SIMD
