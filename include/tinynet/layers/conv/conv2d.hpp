@@ -321,24 +321,29 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   }
 
   // DSP cores, widened rows: four channels x two pixels per pass (kernels::dot_4x2_wide); the last
-  // out_c % 4 channels two and one at a time. An odd last pixel runs as a pair with itself, its
-  // second results dropped, so that no other kernel reads the int8 rows of the widened blocks.
+  // out_c % 4 channels two and one at a time. An odd last pixel runs paired with the previous
+  // patch, its second results dropped, so that no other kernel reads the int8 rows of the widened
+  // blocks.
   static void run_wide(const input_element* image, output_element* out, std::int16_t* patch0, std::int16_t* patch1) {
     constexpr int pixels = out_h * out_w;
     constexpr int wide_c = wide_blocks * 4;
+    // An odd last pixel's second results go here: every pass then requantizes both pixels of a
+    // channel together (its multiplier, rounding and shift loaded once), without a test.
+    [[maybe_unused]] output_element dropped[pixels % 2 != 0 ? out_c : 1];
     for (int p = 0; p < pixels; p += 2) {
       const bool both = p + 1 < pixels;
       gather_pixel(image, patch0, p);
       if (both) gather_pixel(image, patch1, p + 1);  // (else patch1 holds the previous pixel: dropped)
       output_element* dst0 = out + p * out_c;
-      output_element* dst1 = dst0 + out_c;
+      output_element* dst1 = both ? dst0 + out_c : dropped;
       for (int c = 0; c < wide_c; c += 4) {
         std::int32_t acc[8];
         for (int k = 0; k < 4; ++k) acc[k] = acc[4 + k] = folded_bias[static_cast<std::size_t>(c + k)];
         kernels::dot_4x2_wide<patch_size>(patch0, wide_block(c), &Weights[c * patch_size], acc);
-        for (int k = 0; k < 4; ++k) dst0[c + k] = requantize(acc[k], c + k);
-        if (both)
-          for (int k = 0; k < 4; ++k) dst1[c + k] = requantize(acc[4 + k], c + k);
+        for (int k = 0; k < 4; ++k) {
+          dst0[c + k] = requantize(acc[k], c + k);
+          dst1[c + k] = requantize(acc[4 + k], c + k);
+        }
       }
       if constexpr (wide_c + 2 <= out_c) {
         constexpr int c = wide_c;
@@ -346,18 +351,16 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
         kernels::dot_2x2<patch_size>(patch0, patch1, &Weights[c * patch_size], acc);
         dst0[c] = requantize(acc[0], c);
         dst0[c + 1] = requantize(acc[1], c + 1);
-        if (both) dst1[c] = requantize(acc[2], c), dst1[c + 1] = requantize(acc[3], c + 1);
+        dst1[c] = requantize(acc[2], c);
+        dst1[c + 1] = requantize(acc[3], c + 1);
       }
       if constexpr (out_c % 2 != 0) {
         constexpr int c = out_c - 1;
-        std::int32_t acc[1] = {folded_bias[c]};
+        std::int32_t acc[2] = {folded_bias[c], folded_bias[c]};
         kernels::dot_rows<patch_size, 1>(patch0, &Weights[c * patch_size], acc);
+        kernels::dot_rows<patch_size, 1>(patch1, &Weights[c * patch_size], acc + 1);
         dst0[c] = requantize(acc[0], c);
-        if (both) {
-          std::int32_t acc1[1] = {folded_bias[c]};
-          kernels::dot_rows<patch_size, 1>(patch1, &Weights[c * patch_size], acc1);
-          dst1[c] = requantize(acc1[0], c);
-        }
+        dst1[c] = requantize(acc[1], c);
       }
     }
   }
