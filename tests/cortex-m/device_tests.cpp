@@ -161,6 +161,77 @@ constexpr std::array<std::int8_t, 96> dw4_input = [] {
   return x;
 }();
 constexpr auto expected_dw4 = dw4_packed_net::evaluate(dw4_input);
+
+// Conv2D's DSP paths at their edges (kernels/arm_dsp/dot.hpp: the 4-channel x 2-pixel block over
+// widened rows, rows widened four values at a time): output channels 4 + 2 + 1, depths that are not
+// multiples of four (a tail of two, of three), an odd pixel count, a single pixel, 3x3 rows of 9
+// values (copied, then widened) and of 12 (widened in place), padding.
+template <int H, int W, int C, int Id>
+struct edge_tensor : tinynet::Tensor<std::int8_t, tinynet::Shape<1, H, W, C>, q> {};
+inline constexpr tinynet::Quant edge_out_q{0.3f, 1};
+template <int H, int W, int C>
+struct edge_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, H, W, C>, edge_out_q> {};
+template <std::size_t N, class T = std::int8_t>
+constexpr std::array<T, N> edge_values(std::uint32_t seed, int lo, int span) {
+  std::array<T, N> v{};
+  for (auto& x : v) {
+    seed = seed * 1664525u + 1013904223u;
+    x = static_cast<T>(lo + static_cast<int>((seed >> 16) % static_cast<std::uint32_t>(span)));
+  }
+  return v;
+}
+inline constexpr auto edge_bias = edge_values<16, std::int32_t>(11, -900, 1800);
+inline constexpr float edge_scales[16] = {0.02f, 0.03f, 0.01f, 0.04f, 0.02f, 0.025f, 0.015f, 0.03f,
+                                          0.02f, 0.03f, 0.01f, 0.04f, 0.02f, 0.025f, 0.015f, 0.03f};
+template <int InH, int InW, int InC, int OutH, int OutW, int OutC, int K, tinynet::Padding Pad, int Id>
+struct EdgeConv {
+  using in = edge_tensor<InH, InW, InC, Id>;
+  using out = edge_out<OutH, OutW, OutC>;
+  static constexpr auto weights = edge_values<static_cast<std::size_t>(OutC * K * K * InC)>(100 + Id, -128, 256);
+  static constexpr auto bias = [] {
+    std::array<std::int32_t, OutC> b{};
+    for (int c = 0; c < OutC; ++c) b[static_cast<std::size_t>(c)] = edge_bias[static_cast<std::size_t>(c)];
+    return b;
+  }();
+  static constexpr auto scales = [] {
+    std::array<float, OutC> f{};
+    for (int c = 0; c < OutC; ++c) f[static_cast<std::size_t>(c)] = edge_scales[c];
+    return f;
+  }();
+  using net = tinynet::Network<tinynet::Inputs<in>, tinynet::Outputs<out>,
+                               tinynet::Conv2D<in, out, weights, bias, scales,
+                                               tinynet::Conv2DOptions{.kernel_h = K, .kernel_w = K, .padding = Pad}>>;
+  static constexpr auto input = edge_values<static_cast<std::size_t>(InH * InW * InC)>(7 + Id, -128, 256);
+  static constexpr auto expected = net::evaluate(input);
+};
+using edge_a = EdgeConv<3, 3, 12, 3, 3, 7, 1, tinynet::Padding::valid, 1>;   // 9 pixels, 7 = 4 + 2 + 1 channels
+using edge_b = EdgeConv<1, 1, 10, 1, 1, 4, 1, tinynet::Padding::valid, 2>;   // one pixel, depth 10 (tail 2)
+using edge_c = EdgeConv<5, 5, 3, 5, 5, 5, 3, tinynet::Padding::same, 3>;     // 3x3x3: rows of 9, tail 3, padding
+using edge_d = EdgeConv<6, 6, 4, 4, 4, 8, 3, tinynet::Padding::valid, 4>;    // 3x3x4: rows of 12, two blocks
+using edge_e = EdgeConv<4, 5, 16, 4, 5, 16, 1, tinynet::Padding::valid, 5>;  // pointwise 16 -> 16, 20 pixels
+
+// FullyConnected's DSP paths (kernels/arm_dsp/dot.hpp dot_4rows, rows widened four at a time):
+// units 4 + 2 + 1, depths with a tail (9), an odd number of groups (12), one group (4), and a
+// depth over the 512-value block (600: a block and a tail of 88, rows 600 bytes apart).
+template <int Depth, int Units, int Id>
+struct EdgeFc {
+  struct in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, Depth>, q> {};
+  struct out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, Units>, edge_out_q> {};
+  static constexpr auto weights = edge_values<static_cast<std::size_t>(Units * Depth)>(200 + Id, -128, 256);
+  static constexpr auto bias = [] {
+    std::array<std::int32_t, Units> b{};
+    for (int c = 0; c < Units; ++c) b[static_cast<std::size_t>(c)] = edge_bias[static_cast<std::size_t>(c % 16)];
+    return b;
+  }();
+  static constexpr float scale[1] = {Depth > 100 ? 0.004f : 0.02f};
+  using net = tinynet::Network<tinynet::Inputs<in>, tinynet::Outputs<out>, tinynet::FullyConnected<in, out, weights, bias, scale>>;
+  static constexpr auto input = edge_values<static_cast<std::size_t>(Depth)>(30 + Id, -128, 256);
+  static constexpr auto expected = net::evaluate(input);
+};
+using fc_a = EdgeFc<9, 7, 1>;
+using fc_b = EdgeFc<12, 8, 2>;
+using fc_c = EdgeFc<4, 5, 3>;
+using fc_d = EdgeFc<600, 6, 4>;
 }  // namespace device
 
 static tinynet::Instance<device::network> instance;
@@ -182,6 +253,23 @@ static tinynet::Instance<device::mlp> stream_instance;
 static tinynet::Instance<in_place_net::network> in_place_instance;
 // Slices as views, in-place ops over views, Pack/Concatenation written in place (same header).
 static tinynet::Instance<layout_net::network> layout_instance;
+
+// One EdgeConv or EdgeFc case on the device: its bytes against the host compiler's; false also when the
+// outputs barely vary (a degenerate case would prove nothing).
+template <class Case>
+static tinynet::Instance<typename Case::net> edge_instance;
+template <class Case>
+static bool edge_conv_same() {
+  for (std::size_t i = 0; i < Case::input.size(); ++i) edge_instance<Case>.input()[i] = Case::input[i];
+  edge_instance<Case>.invoke();
+  bool same = true;
+  std::size_t distinct = 0;
+  for (std::size_t i = 0; i < Case::expected.size(); ++i) {
+    same = same && edge_instance<Case>.output()[i] == Case::expected[i];
+    distinct += Case::expected[i] != Case::expected[0];
+  }
+  return same && distinct * 2 >= Case::expected.size();
+}
 
 static int failures = 0;
 static void check(bool ok, const char* what) {
@@ -264,6 +352,16 @@ extern "C" int app_main() {
   }
   check(dw4_same, "packed int4 DepthwiseConv2D differs from the host compiler's or the unpacked layer's");
   check(dw4_distinct > 4, "packed int4 DepthwiseConv2D: outputs barely vary (degenerate test)");
+
+  check(edge_conv_same<device::edge_a>(), "Conv2D 1x1, 12 -> 7 channels, 9 pixels: differs from the host compiler's");
+  check(edge_conv_same<device::edge_b>(), "Conv2D 1x1, 10 -> 4 channels, one pixel: differs from the host compiler's");
+  check(edge_conv_same<device::edge_c>(), "Conv2D 3x3x3, SAME: differs from the host compiler's");
+  check(edge_conv_same<device::edge_d>(), "Conv2D 3x3x4, VALID: differs from the host compiler's");
+  check(edge_conv_same<device::edge_e>(), "Conv2D 1x1, 16 -> 16 channels: differs from the host compiler's");
+  check(edge_conv_same<device::fc_a>(), "FullyConnected 9 -> 7: differs from the host compiler's");
+  check(edge_conv_same<device::fc_b>(), "FullyConnected 12 -> 8: differs from the host compiler's");
+  check(edge_conv_same<device::fc_c>(), "FullyConnected 4 -> 5: differs from the host compiler's");
+  check(edge_conv_same<device::fc_d>(), "FullyConnected 600 -> 6: differs from the host compiler's");
 
   mlp_instance.input()[0] = 2.0f;
   mlp_instance.input()[1] = 1.0f;

@@ -9,6 +9,8 @@
 // exist; integer sums do not depend on their order, so every path gives the same bytes.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -48,6 +50,30 @@ TINYNET_NO_ICF constexpr int patch_position(int j) {
   return (j & ~3) | (in_group == 1 ? 2 : in_group == 2 ? 1 : in_group);
 }
 
+// patch[patch_position<Count>(j)] = src[j], j < Count: Count int8 values widened into a patch (or
+// into Count values of a longer patch starting at a multiple of four), four per SXTB16 pair on DSP
+// cores.
+template <int Count>
+constexpr void widen_patch(const std::int8_t* src, std::int16_t* patch) {
+#if TINYNET_ARM_DSP
+  if (sxtb16_layout()) {
+    arm_dsp::widen_sxtb16<Count>(src, patch);
+    return;
+  }
+#endif
+  for (int j = 0; j < Count; ++j) patch[patch_position<Count>(j)] = src[j];
+}
+
+// Whether dot_rows<Count, 4, ..., Stride> has a kernel of its own (arm_dsp::dot_4rows: DSP cores
+// without MVE, optimised builds); elsewhere two rows per pass do as well or better.
+#if TINYNET_ARM_DSP && !TINYNET_ARM_MVE && defined(__OPTIMIZE__)
+template <int Count, int Stride>
+inline constexpr bool four_rows_apply = Count >= 4 && 3 * Stride <= 4000;
+#else
+template <int Count, int Stride>
+inline constexpr bool four_rows_apply = false;
+#endif
+
 // acc[r] += sum_i weights[r * Stride + i] * patch[i], i < Count, for Rows weight rows Stride apart.
 template <int Count, int Rows, class Acc, int Stride = Count>
 constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, Acc* acc) {
@@ -57,6 +83,10 @@ constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, A
       arm_mve::dot_rows<Count, Rows, Stride>(patch, weights, acc);
       return;
 #elif TINYNET_ARM_DSP
+      if constexpr (Rows == 4 && four_rows_apply<Count, Stride>) {
+        arm_dsp::dot_4rows<Count, Stride>(patch, weights, acc);
+        return;
+      }
       arm_dsp::dot_rows<Count, Rows, Stride>(patch, weights, acc);
       return;
 #elif TINYNET_HOST_SIMD
@@ -88,6 +118,67 @@ constexpr void dot_2x2(const std::int16_t* patch0, const std::int16_t* patch1, c
 #endif
   dot_rows<Count, 2>(patch0, weights, acc);
   dot_rows<Count, 2>(patch1, weights, acc + 2);
+}
+
+// ---- Weight rows widened to int16 by the compiler (DSP cores without MVE) -----------------
+// A layer whose patch meets its weights many times (Conv2D: once per pixel pair) may keep a second
+// copy of its rows, widened to int16 pairs in the DSP kernel's order, so that its inner loop
+// needs no SXTB16 and fits a four-channel x two-pixel register block (arm_dsp::dot_4x2_wide).
+// The copy takes twice the bytes of the rows it covers: a layer gets it only when that is at most
+// TINYNET_WIDE_WEIGHT_BYTES (default 16 KiB; define it to 0 to keep every layer at int8).
+#ifndef TINYNET_WIDE_WEIGHT_BYTES
+#define TINYNET_WIDE_WEIGHT_BYTES 16384
+#endif
+// The number of four-row blocks a layer of Rows rows of Count weights widens (0: none).
+template <int Count, int Rows>
+inline constexpr int wide_blocks =
+    (TINYNET_ARM_DSP != 0 && TINYNET_ARM_MVE == 0 && Count >= 8 && Count <= 2000 && Rows >= 4 &&
+     static_cast<long long>(Rows / 4) * (Count / 4) * 32 <= static_cast<long long>(TINYNET_WIDE_WEIGHT_BYTES))
+        ? Rows / 4
+        : 0;
+
+// Blocks x (Count / 4) x 8 words: block b (rows 4b..4b+3), group g (weights 4g..4g+3 of a row):
+// the four rows' (w[4g], w[4g+2]) pairs, then their (w[4g+1], w[4g+3]) pairs, low halfword first,
+// matching the SXTB16 order of the patch (x0 x2 | x1 x3).
+template <int Count, int Blocks, class W>
+constexpr std::array<std::uint32_t, static_cast<std::size_t>(Blocks * (Count / 4) * 8)> widen_rows(const W& weights) {
+  constexpr int groups = Count / 4;
+  std::array<std::uint32_t, static_cast<std::size_t>(Blocks * groups * 8)> out{};
+  const auto pair = [&](int row, int i) {
+    const auto lo = static_cast<std::uint16_t>(static_cast<std::int16_t>(weights[row * Count + i]));
+    const auto hi = static_cast<std::uint16_t>(static_cast<std::int16_t>(weights[row * Count + i + 2]));
+    return static_cast<std::uint32_t>(lo) | (static_cast<std::uint32_t>(hi) << 16);
+  };
+  for (int b = 0; b < Blocks; ++b)
+    for (int g = 0; g < groups; ++g)
+      for (int h = 0; h < 2; ++h)
+        for (int r = 0; r < 4; ++r)
+          out[static_cast<std::size_t>(((b * groups + g) * 2 + h) * 4 + r)] = pair(4 * b + r, 4 * g + h);
+  return out;
+}
+template <const auto& Weights, int Count, int Blocks>
+inline constexpr auto wide_rows = widen_rows<Count, Blocks>(Weights);
+
+// Two patches (patch1 = patch0 + Count: one array) against four rows (rows Count apart from
+// `weights`) whose widened block is `wide`: acc = {pixel 0 rows 0..3, pixel 1 rows 0..3}. The DSP
+// kernel where wide_blocks is not 0, at run time, in optimised builds (at -O0 GCC keeps r7 as the
+// frame pointer and cannot give the assembly its thirteen registers); the plain dot products
+// otherwise.
+template <int Count>
+constexpr void dot_4x2_wide(const std::int16_t* patch0, [[maybe_unused]] const std::uint32_t* wide, const std::int8_t* weights,
+                            std::int32_t* acc) {
+#if TINYNET_ARM_DSP && !TINYNET_ARM_MVE && defined(__OPTIMIZE__)
+  if constexpr (Count >= 8 && Count <= 2000) {
+    if (!std::is_constant_evaluated()) {
+      arm_dsp::dot_4x2_wide<Count>(patch0, wide, weights, acc);
+      return;
+    }
+  }
+#endif
+  std::int32_t rows0[4] = {acc[0], acc[1], acc[2], acc[3]}, rows1[4] = {acc[4], acc[5], acc[6], acc[7]};
+  dot_rows<Count, 4>(patch0, weights, rows0);
+  dot_rows<Count, 4>(patch0 + Count, weights, rows1);
+  for (int r = 0; r < 4; ++r) acc[r] = rows0[r], acc[4 + r] = rows1[r];
 }
 
 }  // namespace tinynet::kernels

@@ -5,10 +5,12 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #define TINYNET_UNROLL _Pragma("GCC unroll 16")
 #define TINYNET_UNROLL_8 _Pragma("GCC unroll 8")
+#define TINYNET_UNROLL_4 _Pragma("GCC unroll 4")
 #define TINYNET_UNROLL_2 _Pragma("GCC unroll 2")
 #else
 #define TINYNET_UNROLL
 #define TINYNET_UNROLL_8
+#define TINYNET_UNROLL_4
 #define TINYNET_UNROLL_2
 #endif
 

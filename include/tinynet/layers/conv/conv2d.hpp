@@ -113,8 +113,21 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
                        static_cast<long long>(array_size<Weights>));
   static constexpr bool sparse = sparse_form != SparseForm::dense;
   using sparse_rows = kernels::SparseRows<Weights, out_c, k_h * k_w * filter_c, sparse ? sparse_form : SparseForm::unrolled>;
+  // Dense int8 rows on DSP cores: blocks of four channels whose weights the compiler widened to
+  // int16 (kernels/dot.hpp, wide_rows; within TINYNET_WIDE_WEIGHT_BYTES), for the 4x2 kernel.
+  static constexpr bool packed_int4 = is_packed_int4<std::remove_cvref_t<decltype(Weights)>>;  // core/int4.hpp
+  static constexpr int wide_blocks =
+      std::is_same_v<input_element, std::int8_t> && groups == 1 && !sparse && !packed_int4
+          ? kernels::wide_blocks<k_h * k_w * filter_c, out_c>
+          : 0;
+  static constexpr const std::uint32_t* wide_block(int c) {
+    if constexpr (wide_blocks > 0) return &kernels::wide_rows<Weights, k_h * k_w * filter_c, wide_blocks>[static_cast<std::size_t>(c / 4 * (k_h * k_w * filter_c / 4) * 8)];
+    else return nullptr;
+  }
+
   static constexpr std::size_t stored_weight_bytes = [] {
     if constexpr (sparse) return sparse_rows::stored_weight_bytes;
+    else if constexpr (wide_blocks > 0) return sizeof(Weights) + sizeof(kernels::wide_rows<Weights, k_h * k_w * filter_c, wide_blocks>);
     else return sizeof(Weights);
   }();
 
@@ -122,6 +135,9 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr const auto& weights = Weights;
   static constexpr auto constant_tables() {
     if constexpr (sparse) return plan::constant_tables_with(ConstantTables<>{}, sparse_rows::constant_tables());
+    else if constexpr (wide_blocks > 0)
+      return plan::constant_tables_with(ConstantTables<Weights>{},
+                                        ConstantTables<kernels::wide_rows<Weights, k_h * k_w * filter_c, wide_blocks>>{});
     else return plan::constant_tables_with(ConstantTables<Weights>{});
   }
 
@@ -145,8 +161,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     static constexpr std::int16_t pad = 0;
     constexpr std::int16_t operator()(float x) const { return hybrid::centered<hybrid_inputs>(x, q); }
   };
-  // Packed int4 weights: the patch kernels read them packed (kernels/int4_dot.hpp).
-  static constexpr bool packed_int4 = is_packed_int4<std::remove_cvref_t<decltype(Weights)>>;
+  // Packed int4 weights (packed_int4): the patch kernels read them packed (kernels/int4_dot.hpp).
   static_assert(!packed_int4 || (use_patch && patch_size % 2 == 0),
                 "tinynet::Conv2D: packed int4 weights need int8 tensors, no groups and an even filter size "
                 "(kernel_h * kernel_w * input channels); pass them unpacked (tinynet::unpack_int4)");
@@ -189,8 +204,32 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
 
   // The receptive field of the output pixel whose window starts at (in_y0, in_x0), widened to
   // int16 by value (Widen or Centered) in the dot products' order.
+  // On DSP cores the interior pixels of an int8 layer skip the per-value loop: each row of the
+  // receptive field (k_w taps of in_c channels, contiguous in the image when dilation_w is 1) is
+  // widened four values at a time by SXTB16 (kernels::widen_patch), straight into the patch when a
+  // row is a multiple of four values, else after a copy of the rows into one int8 buffer.
+  static constexpr int row_values = k_w * filter_c;
+  static constexpr bool widen_rows_at_once = std::is_same_v<input_element, std::int8_t> && groups == 1 && !packed_int4 &&
+                                             (k_w == 1 || d_w == 1) && patch_size >= 4;
+  static constexpr void gather_rows(const input_element* image, std::int16_t* patch, int in_y0, int in_x0) {
+    if constexpr (row_values % 4 == 0) {
+      for (int ky = 0; ky < k_h; ++ky)
+        kernels::widen_patch<row_values>(image + ((in_y0 + ky * d_h) * in_w + in_x0) * in_c, patch + ky * row_values);
+    } else {
+      alignas(4) std::int8_t values[patch_size];
+      for (int ky = 0; ky < k_h; ++ky) {
+        const input_element* row = image + ((in_y0 + ky * d_h) * in_w + in_x0) * in_c;
+        for (int i = 0; i < row_values; ++i) values[ky * row_values + i] = row[i];
+      }
+      kernels::widen_patch<patch_size>(values, patch);
+    }
+  }
+
   template <bool Interior, class Value = Widen>
   static constexpr void gather(const input_element* image, std::int16_t* patch, int in_y0, int in_x0, Value value = {}) {
+    if constexpr (Interior && widen_rows_at_once && std::is_same_v<Value, Widen>) {
+      if (kernels::sxtb16_layout()) return gather_rows(image, patch, in_y0, in_x0);
+    }
     int j = 0;
     for (int ky = 0; ky < k_h; ++ky) {
       const int y = in_y0 + ky * d_h;
@@ -244,6 +283,9 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     alignas(4) std::int16_t patches[2 * patch_size]{};  // (initialised: GCC cannot follow the permuted writes)
     std::int16_t* const patch0 = patches;
     std::int16_t* const patch1 = patches + patch_size;  // right after patch0 (the packed int4 kernel relies on it)
+    if constexpr (wide_blocks > 0) {
+      if (!std::is_constant_evaluated()) return run_wide(image, out, patch0, patch1);
+    }
     int p = 0;
     for (; p + 2 <= pixels; p += 2) {
       gather_pixel(image, patch0, p);
@@ -283,6 +325,51 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
         std::int32_t acc[1] = {folded_bias[static_cast<std::size_t>(out_c - 1)]};
         dot<1>(patch0, out_c - 1, offset, acc);
         dst[out_c - 1] = requantize(acc[0], out_c - 1);
+      }
+    }
+  }
+
+  // DSP cores, widened rows: four channels x two pixels per pass (kernels::dot_4x2_wide); the last
+  // out_c % 4 channels two and one at a time. An odd last pixel runs paired with the previous
+  // patch, its second results dropped, so that no other kernel reads the int8 rows of the widened
+  // blocks.
+  static void run_wide(const input_element* image, output_element* out, std::int16_t* patch0, std::int16_t* patch1) {
+    constexpr int pixels = out_h * out_w;
+    constexpr int wide_c = wide_blocks * 4;
+    // An odd last pixel's second results go here: every pass then requantizes both pixels of a
+    // channel together (its multiplier, rounding and shift loaded once), without a test.
+    [[maybe_unused]] output_element dropped[pixels % 2 != 0 ? out_c : 1];
+    for (int p = 0; p < pixels; p += 2) {
+      const bool both = p + 1 < pixels;
+      gather_pixel(image, patch0, p);
+      if (both) gather_pixel(image, patch1, p + 1);  // (else patch1 holds the previous pixel: dropped)
+      output_element* dst0 = out + p * out_c;
+      output_element* dst1 = both ? dst0 + out_c : dropped;
+      for (int c = 0; c < wide_c; c += 4) {
+        std::int32_t acc[8];
+        for (int k = 0; k < 4; ++k) acc[k] = acc[4 + k] = folded_bias[static_cast<std::size_t>(c + k)];
+        kernels::dot_4x2_wide<patch_size>(patch0, wide_block(c), &Weights[c * patch_size], acc);
+        for (int k = 0; k < 4; ++k) {
+          dst0[c + k] = requantize(acc[k], c + k);
+          dst1[c + k] = requantize(acc[4 + k], c + k);
+        }
+      }
+      if constexpr (wide_c + 2 <= out_c) {
+        constexpr int c = wide_c;
+        std::int32_t acc[4] = {folded_bias[c], folded_bias[c + 1], folded_bias[c], folded_bias[c + 1]};
+        kernels::dot_2x2<patch_size>(patch0, patch1, &Weights[c * patch_size], acc);
+        dst0[c] = requantize(acc[0], c);
+        dst0[c + 1] = requantize(acc[1], c + 1);
+        dst1[c] = requantize(acc[2], c);
+        dst1[c + 1] = requantize(acc[3], c + 1);
+      }
+      if constexpr (out_c % 2 != 0) {
+        constexpr int c = out_c - 1;
+        std::int32_t acc[2] = {folded_bias[c], folded_bias[c]};
+        kernels::dot_rows<patch_size, 1>(patch0, &Weights[c * patch_size], acc);
+        kernels::dot_rows<patch_size, 1>(patch1, &Weights[c * patch_size], acc + 1);
+        dst0[c] = requantize(acc[0], c);
+        dst1[c] = requantize(acc[1], c);
       }
     }
   }

@@ -115,19 +115,32 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
 
   // acc[o] += the dot products of input values [start, start + Count) of row, widened to int16
   // by value (int8: as is; hybrid: q - offset).
+  // Four units per pass where the target has a four-row kernel (each patch word serves four
+  // rows; kernels::four_rows_apply), then two, then one.
+  template <int Count>
+  static constexpr void dot_units(const std::int16_t* patch, int start, std::int32_t* acc) {
+    int o = 0;
+    if constexpr (kernels::four_rows_apply<Count, input_depth>)
+      for (; o + 4 <= units; o += 4)
+        kernels::dot_rows<Count, 4, std::int32_t, input_depth>(patch, &Weights[o * input_depth + start], acc + o);
+    for (; o + 2 <= units; o += 2)
+      kernels::dot_rows<Count, 2, std::int32_t, input_depth>(patch, &Weights[o * input_depth + start], acc + o);
+    if constexpr (units % 2 != 0)
+      kernels::dot_rows<Count, 1, std::int32_t, input_depth>(patch, &Weights[o * input_depth + start], acc + o);
+  }
+
   template <int Count, class Value>
   static constexpr void accumulate_block(std::int16_t* patch, const input_element* row, int start, std::int32_t* acc,
                                          Value value) {
     for (int i = 0; i < Count; ++i) patch[kernels::patch_position<Count>(i)] = value(row[start + i]);
-    int o = 0;
-    for (; o + 2 <= units; o += 2)
-      kernels::dot_rows<Count, 2, std::int32_t, input_depth>(patch, &Weights[o * input_depth + start], acc + o);
-    if (o < units) kernels::dot_rows<Count, 1, std::int32_t, input_depth>(patch, &Weights[o * input_depth + start], acc + o);
+    dot_units<Count>(patch, start, acc);
   }
 
+  // int8: the block widened four values at a time on DSP cores (kernels::widen_patch).
   template <int Count>
   static constexpr void accumulate_block(std::int16_t* patch, const input_element* row, int start, std::int32_t* acc) {
-    accumulate_block<Count>(patch, row, start, acc, [](input_element x) { return static_cast<std::int16_t>(x); });
+    kernels::widen_patch<Count>(row + start, patch);
+    dot_units<Count>(patch, start, acc);
   }
 
   // Whether the weights are int4 packed two per byte (core/int4.hpp).
@@ -199,9 +212,18 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
         const input_element* row = in + b * input_depth;
         alignas(4) std::int16_t patch[block]{};
         if constexpr (input_depth == block) {
-          // One block: each pair of units is finished and requantized at once (no accumulator array).
-          for (int i = 0; i < input_depth; ++i) patch[kernels::patch_position<input_depth>(i)] = row[i];
-          for (int o = 0; o + 2 <= units; o += 2) {
+          // One block: each four (where kernels::four_rows_apply) or two units are finished and
+          // requantized at once (no accumulator array).
+          kernels::widen_patch<input_depth>(row, patch);
+          int o = 0;
+          if constexpr (kernels::four_rows_apply<input_depth, input_depth>)
+            for (; o + 4 <= units; o += 4) {
+              std::int32_t acc[4];
+              for (int k = 0; k < 4; ++k) acc[k] = folded_bias[static_cast<std::size_t>(o + k)];
+              kernels::dot_rows<input_depth, 4>(patch, &Weights[o * input_depth], acc);
+              for (int k = 0; k < 4; ++k) out[b * units + o + k] = requantize(acc[k], o + k);
+            }
+          for (; o + 2 <= units; o += 2) {
             std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(o)], folded_bias[static_cast<std::size_t>(o + 1)]};
             kernels::dot_rows<input_depth, 2>(patch, &Weights[o * input_depth], acc);
             out[b * units + o] = requantize(acc[0], o);
