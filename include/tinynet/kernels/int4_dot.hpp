@@ -181,6 +181,7 @@ template <int Count, int RowBytes>
           "m"(*reinterpret_cast<const std::int16_t(*)[2 * Count]>(patches))                   \
         : "cc");                                                                             \
   } while (false)
+#if defined(__OPTIMIZE__)
   for (int g = 0; g + 2 <= groups; g += 2)
     TINYNET_INT4_2X2_ASM(TINYNET_INT4_2X2_GROUP("0", "%c[r0]", "0", "4", "8", "12", "%c[c0]", "%c[c1]", "%c[c2]", "%c[c3]")
                              TINYNET_INT4_2X2_GROUP("4", "%c[r1]", "16", "20", "24", "28", "%c[c4]", "%c[c5]", "%c[c6]",
@@ -189,6 +190,23 @@ template <int Count, int RowBytes>
   if constexpr (groups % 2 != 0)
     TINYNET_INT4_2X2_ASM(TINYNET_INT4_2X2_GROUP("0", "%c[r0]", "0", "4", "8", "12", "%c[c0]", "%c[c1]", "%c[c2]", "%c[c3]"),
                          "4", "16");
+#else
+  // Unoptimised builds (-O0) keep r7 as the frame pointer: too few registers are left for the
+  // asm block's twelve operands and its memory operands. The same sums in C.
+  (void)p;
+  (void)w;
+  for (int g = 0; g < groups; ++g) {
+    const std::uint32_t u0 = load_word(bytes + 4 * g), u1 = load_word(bytes + RowBytes + 4 * g);
+    for (int k = 0; k < 4; ++k) {
+      const std::uint32_t q0 = load_word(patches + 8 * g + 2 * k), q1 = load_word(patches + Count + 8 * g + 2 * k);
+      const std::uint32_t x0 = (u0 >> (4 * k)) & mask, x1 = (u1 >> (4 * k)) & mask;
+      a00 = __smlad(q0, x0, a00);
+      a10 = __smlad(q1, x0, a10);
+      a01 = __smlad(q0, x1, a01);
+      a11 = __smlad(q1, x1, a11);
+    }
+  }
+#endif
 #undef TINYNET_INT4_2X2_ASM
 #undef TINYNET_INT4_2X2_GROUP
 #undef TINYNET_INT4_2X2_STEP
