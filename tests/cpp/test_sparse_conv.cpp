@@ -2,7 +2,9 @@
 // choice) give the dense kernel's bytes for random pruned weights: 1x1 convolutions (the input
 // pixel read in place, with and without stride), larger kernels with SAME padding, stride and
 // dilation (the receptive field copied into a patch, padded taps reading the input zero point),
-// depthwise windows at the border and inside, depth multiplier 1 and 2, and constant evaluation.
+// depthwise windows at the border and inside, depth multiplier 1 and 2, and constant evaluation;
+// the `nm` form on weights pruned 2:4 and 1:4 along the input channels (channel counts not a
+// multiple of 4, kept weights that are 0), and the layers it does not fit running dense.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -37,6 +39,28 @@ constexpr std::array<i8, Count> random_weights(int density_percent, std::uint32_
   return w;
 }
 
+// Weights pruned N:M along the input channels (the last axis, Channels long): in every group of M
+// channels (the last one shorter when M does not divide Channels) at most N non-zero weights, at
+// random positions; a kept weight is itself 0 now and then (a group with fewer than N).
+template <int Count>
+constexpr std::array<i8, Count> nm_weights(int channels, int n, int m, std::uint32_t seed) {
+  std::array<i8, Count> w = random_weights<Count>(100, seed);
+  Lcg lcg{seed ^ 0x5eedu};
+  for (int start = 0; start < Count; start += channels)
+    for (int g = 0; g < channels; g += m) {
+      const int size = channels - g < m ? channels - g : m;
+      int kept = 0;
+      for (int i = 0; i < size; ++i) {
+        // keep position i with probability (n - kept) / (size - i): exactly min(n, size) kept
+        const bool keep = static_cast<int>(lcg.next() % static_cast<std::uint32_t>(size - i)) < n - kept;
+        kept += keep ? 1 : 0;
+        i8& v = w[static_cast<std::size_t>(start + g + i)];
+        if (!keep || lcg.next() % 11 == 0) v = 0;
+      }
+    }
+  return w;
+}
+
 template <int Count>
 constexpr std::array<std::int32_t, Count> random_bias(std::uint32_t seed) {
   std::array<std::int32_t, Count> b{};
@@ -60,12 +84,16 @@ constexpr std::array<i8, Count> random_input(std::uint32_t seed) {
   return x;
 }
 
-// A Conv2D: H x W x InC -> OutC, Kernel x Kernel, stride, dilation, SAME padding.
-template <int H, int W, int InC, int OutC, int Kernel, int Stride, int Dilation, int DensityPercent, int InputZeroPoint>
+// A Conv2D: H x W x InC -> OutC, Kernel x Kernel, stride, dilation, SAME padding; weights at a
+// density, or pruned N:M along the input channels when Pattern is 10 N + M (24: 2:4).
+template <int H, int W, int InC, int OutC, int Kernel, int Stride, int Dilation, int DensityPercent, int InputZeroPoint,
+          int Pattern = 0>
 struct ConvCase {
-  static constexpr std::uint32_t seed = static_cast<std::uint32_t>(H * 131 + InC * 31 + OutC * 7 + Kernel + DensityPercent);
+  static constexpr std::uint32_t seed =
+      static_cast<std::uint32_t>(H * 131 + InC * 31 + OutC * 7 + Kernel + DensityPercent + Pattern * 1009);
   static constexpr int depth = Kernel * Kernel * InC;
-  static constexpr std::array<i8, OutC * depth> weights = random_weights<OutC * depth>(DensityPercent, seed);
+  static constexpr std::array<i8, OutC * depth> weights =
+      Pattern != 0 ? nm_weights<OutC * depth>(InC, Pattern / 10, Pattern % 10, seed) : random_weights<OutC * depth>(DensityPercent, seed);
   static constexpr std::array<std::int32_t, OutC> bias = random_bias<OutC>(seed + 1);
   static constexpr std::array<float, OutC> weight_scales = scales<OutC>(0.01f);
   static constexpr Quant in_q{0.05f, InputZeroPoint};
@@ -129,7 +157,32 @@ void check_forms() {
     CHECK(run<unrolled, C>(x) == expected);
     CHECK(run<compressed, C>(x) == expected);
     CHECK(run<automatic, C>(x) == expected);
+    // `nm` where the weights fit it, dense elsewhere (and always for DepthwiseConv2D)
+    CHECK(run<typename C::template layer<SparseForm::nm>, C>(x) == expected);
   }
+}
+
+// The `nm` form on weights pruned N:M: it runs (and `automatic` takes it where it pays), stores
+// less than the dense weights, and gives the dense bytes.
+template <class C, bool Pays = true>
+void check_nm() {
+  using dense = typename C::template layer<SparseForm::dense>;
+  using nm = typename C::template layer<SparseForm::nm>;
+  using automatic = typename C::template layer<SparseForm::automatic>;
+  static_assert(nm::sparse_form == SparseForm::nm);
+  static_assert((automatic::sparse_form == SparseForm::nm) == Pays);
+  static_assert(nm::weight_bytes < dense::weight_bytes);
+  CAPTURE(dense::nonzero_weights);
+  for (std::uint32_t trial = 0; trial < 2; ++trial) {
+    const auto x = random_input<C::in_size>(C::seed * 7 + trial);
+    const auto expected = run<dense, C>(x);
+    int distinct = 0;
+    for (std::size_t i = 1; i < expected.size(); ++i) distinct += expected[i] != expected[0] ? 1 : 0;
+    CHECK(distinct > 0);
+    CHECK(run<nm, C>(x) == expected);
+    CHECK(run<automatic, C>(x) == expected);
+  }
+  check_forms<C>();
 }
 
 }  // namespace sparse_conv_test
@@ -148,6 +201,29 @@ TEST_CASE("sparse Conv2D: 3x3 and 4x4 SAME padding, stride 2, dilation 2, one in
   check_forms<ConvCase<9, 8, 3, 5, 4, 2, 1, 40, -60>>();
   check_forms<ConvCase<7, 7, 4, 4, 3, 1, 2, 25, 0>>();
   check_forms<ConvCase<10, 4, 1, 9, 3, 2, 1, 30, -5>>();
+}
+
+TEST_CASE("nm Conv2D: 2:4 and 1:4 along the input channels, 1x1 and 3x3, odd pixels and channels") {
+  check_nm<ConvCase<5, 6, 16, 12, 1, 1, 1, 0, -3, 24>>();          // 2:4, spans of 4
+  check_nm<ConvCase<5, 5, 64, 7, 1, 1, 1, 0, 12, 14>>();           // 1:4, spans of 8, 25 pixels (one alone)
+  check_nm<ConvCase<6, 7, 8, 5, 3, 1, 1, 0, 17, 24>>();            // 3x3 SAME: padded taps read the zero point
+  check_nm<ConvCase<9, 8, 12, 6, 3, 2, 2, 0, -60, 14>>();          // stride 2, dilation 2
+  check_nm<ConvCase<7, 5, 6, 4, 3, 2, 1, 0, 4, 24>, false>();      // 6 channels: groups of 4 and 2 (fits, does not pay)
+  check_nm<ConvCase<4, 4, 10, 3, 3, 1, 1, 0, -128, 24>, false>();  // 10 channels: a last group of 2
+  check_nm<ConvCase<4, 5, 36, 3, 1, 1, 1, 0, 3, 14>>();            // 36 channels: a last span of 4 (of 8)
+}
+
+TEST_CASE("nm Conv2D and DepthwiseConv2D: where the form does not fit, the layer runs dense") {
+  // One input channel: a span per tap, more flash than the dense weights.
+  using one = ConvCase<6, 5, 1, 4, 3, 1, 1, 0, 2, 24>;
+  static_assert(one::layer<SparseForm::nm>::sparse_form == SparseForm::dense);
+  // Unstructured sparsity: spans with more than two non-zero weights.
+  using random = ConvCase<5, 6, 16, 12, 1, 1, 1, 50, -3>;
+  static_assert(random::layer<SparseForm::nm>::sparse_form == SparseForm::dense);
+  // DepthwiseConv2D: no input channels to pair.
+  using depthwise = DepthwiseCase<6, 5, 8, 1, 3, 1, 50, -11>;
+  static_assert(depthwise::layer<SparseForm::nm>::sparse_form == SparseForm::dense);
+  check_forms<one>();
 }
 
 TEST_CASE("sparse DepthwiseConv2D: 3x3 SAME, stride 1 and 2, multiplier 1 and 2, 300 channels (gaps past 255)") {
@@ -174,6 +250,12 @@ TEST_CASE("sparse Conv2D and DepthwiseConv2D: every form in constant evaluation"
   constexpr auto conv = evaluate<C::layer<SparseForm::dense>, C::in_size, C::out_size>(x);
   static_assert(evaluate<C::layer<SparseForm::unrolled>, C::in_size, C::out_size>(x) == conv);
   static_assert(evaluate<C::layer<SparseForm::compressed>, C::in_size, C::out_size>(x) == conv);
+  using N = ConvCase<3, 4, 7, 4, 3, 1, 1, 0, 5, 24>;  // 2:4 over 7 channels: groups of 4 and 3
+  constexpr auto nx = random_input<N::in_size>(78);
+  constexpr auto nm_dense = evaluate<N::layer<SparseForm::dense>, N::in_size, N::out_size>(nx);
+  static_assert(N::layer<SparseForm::nm>::sparse_form == SparseForm::nm);
+  static_assert(evaluate<N::layer<SparseForm::nm>, N::in_size, N::out_size>(nx) == nm_dense);
+  CHECK(run<N::layer<SparseForm::nm>, N>(nx) == nm_dense);
   constexpr auto depthwise = evaluate<D::layer<SparseForm::dense>, D::in_size, D::out_size>(x);
   static_assert(evaluate<D::layer<SparseForm::unrolled>, D::in_size, D::out_size>(x) == depthwise);
   static_assert(evaluate<D::layer<SparseForm::compressed>, D::in_size, D::out_size>(x) == depthwise);

@@ -7,7 +7,9 @@
 //   dense       the ordinary kernel over every weight;
 //   unrolled    only the multiply-accumulates of non-zero weights, written out by the compiler
 //               (positions and values live in the instructions, no table);
-//   compressed  non-zero values plus one-byte column steps in flash, walked by a bounded loop.
+//   compressed  non-zero values plus one-byte column steps in flash, walked by a bounded loop;
+//   nm          weights in an N:M pattern along the input channels (2:4, 1:4): the kept weights
+//               two per SMLAD, with a 4-bit slot per kept pair (layers/dense/nm_rows.hpp).
 // See docs/sparsity.md for the measurements behind the thresholds below.
 #pragma once
 
@@ -20,6 +22,7 @@ enum class SparseForm {
   dense,
   unrolled,
   compressed,
+  nm,          // Conv2D and FullyConnected whose weights follow an N:M pattern; others run dense
 };
 
 namespace sparsity {
@@ -64,8 +67,22 @@ constexpr SparseForm choose(SparseForm requested, bool has_sparse_kernels, long 
 // (1.6x the dense instructions), so the automatic rule never picks `compressed` for it.
 enum class LayerKind { fully_connected, conv, depthwise };
 
+//
+// `nm` (layers/dense/nm_rows.hpp) fits a layer whose weights follow an N:M pattern along the
+// input channels, in no more flash than the dense weights; it pays where it keeps at most one
+// pair of weights in four (2:4, 1:4): on Cortex-M4 it is then the fastest form (docs/sparsity.md),
+// so the automatic rule takes it first. Asked for on a layer it does not fit (or a
+// DepthwiseConv2D, whose rows have no input channels to pair), the layer runs dense.
+struct NmFit {
+  bool fits = false;
+  bool pays = false;
+};
+
 constexpr SparseForm choose(LayerKind kind, SparseForm requested, bool has_sparse_kernels, long long nonzeros,
-                            long long total) {
+                            long long total, NmFit nm = {}) {
+  const bool nm_kernel = has_sparse_kernels && kind != LayerKind::depthwise;
+  if (requested == SparseForm::nm) return nm_kernel && nm.fits ? SparseForm::nm : SparseForm::dense;
+  if (requested == SparseForm::automatic && nm_kernel && nm.pays) return SparseForm::nm;
   const SparseForm form = choose(requested, has_sparse_kernels, nonzeros, total);
   if (requested == SparseForm::automatic && kind == LayerKind::depthwise && form == SparseForm::compressed)
     return SparseForm::dense;

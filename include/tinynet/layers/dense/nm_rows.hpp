@@ -1,0 +1,285 @@
+// The `nm` sparse form: weights pruned in an N:M pattern along the input channels (2:4, 1:4: at
+// most N non-zero weights in every M consecutive input channels of a row and tap), stored as the
+// kept weights only, two per SMLAD.
+//
+// The rows are Units output channels over Taps x Channels weights (Conv2D: OHWI, its taps the
+// kernel's k_h * k_w positions; FullyConnected: one tap). Each tap's channels are cut into spans
+// of S = 8 or 4 channels (the largest that holds at most two non-zero weights in every span of
+// every row: 1:4 gives S = 8, 2:4 S = 4), and each span's two kept weights (a zero one where a
+// span holds fewer) sit at a pair of positions (i, j), i < j < S: its "slot", one of at most 16
+// slots the layer uses (2:4: at most the 6 pairs of four; 1:4: (i, 4 + j), 16). In flash, per row:
+//   - the kept weights, int8, two spans per word in the order (a_i, b_i, a_j, b_j) for spans a, b,
+//     so that SXTB16 gives span a's pair (a_i, a_j) and SXTB16 ROR 8 span b's;
+//   - the slots, 4 bits per span (2 bits per kept weight), eight per uint32.
+// At run time, per input (per output pixel, two pixels per pass), a pair table holds for every
+// span and slot the word (x[i], x[j]) of int16 halves (inputs past the tap's channels read 0), so
+// a row costs per span: one nibble, one address, one load of the pair word per input and one
+// SMLAD per input. The pair table is built once per input and shared by every row.
+// Every product is exact and int32 sums do not depend on their order: the bytes are the dense
+// dot product's. On cores without SMLAD (host, M0, constant evaluation) the same tables are read
+// by the same loop with the halves multiplied one by one.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "../../core/sparsity.hpp"
+#include "../../core/target.hpp"
+#include "../../kernels/unroll.hpp"
+
+namespace tinynet::kernels {
+
+namespace nm {
+inline constexpr int max_slots = 16;             // a slot is a nibble
+inline constexpr std::size_t max_table_bytes = 4096;  // the pair table of two inputs, on the stack
+
+// (lo, hi) int16 halves of a word.
+constexpr std::uint32_t pack(std::int32_t lo, std::int32_t hi) {
+  return static_cast<std::uint32_t>(static_cast<std::uint16_t>(lo)) | (static_cast<std::uint32_t>(hi) << 16);
+}
+constexpr std::int32_t low(std::uint32_t v) { return static_cast<std::int16_t>(v & 0xFFFFu); }
+constexpr std::int32_t high(std::uint32_t v) { return static_cast<std::int16_t>(v >> 16); }
+
+// The DSP instructions the kernel needs, with their portable meaning (constant evaluation, other
+// cores). Kept here rather than shared with kernels/arm_dsp/dot.hpp, which another kernel owns.
+constexpr std::uint32_t smlad(std::uint32_t x, std::uint32_t w, std::uint32_t acc) {
+#if TINYNET_ARM_DSP
+  if (!std::is_constant_evaluated()) return __smlad(x, w, acc);
+#endif
+  return acc + static_cast<std::uint32_t>(low(x) * low(w) + high(x) * high(w));
+}
+// Bytes 0 and 2 of a word of int8, sign-extended to int16 halves.
+constexpr std::uint32_t sxtb16(std::uint32_t w) {
+#if TINYNET_ARM_DSP
+  if (!std::is_constant_evaluated()) return __sxtb16(w);
+#endif
+  return pack(static_cast<std::int8_t>(w & 0xFFu), static_cast<std::int8_t>((w >> 16) & 0xFFu));
+}
+// Bytes 1 and 3.
+constexpr std::uint32_t sxtb16_ror8(std::uint32_t w) {
+#if TINYNET_ARM_DSP
+  if (!std::is_constant_evaluated()) {
+    std::uint32_t r;
+    asm("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
+    return r;
+  }
+#endif
+  return pack(static_cast<std::int8_t>((w >> 8) & 0xFFu), static_cast<std::int8_t>(w >> 24));
+}
+// Four int8 as a little-endian word (one LDR at run time).
+constexpr std::uint32_t word(const std::int8_t* p) {
+  if (!std::is_constant_evaluated()) {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  return static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[0])) | static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[1])) << 8 |
+         static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[2])) << 16 | static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[3])) << 24;
+}
+
+// How a layer's weights fit the form: the span S, and the slots (i, j) the rows use.
+struct Fit {
+  bool ok = false;
+  int span = 0;
+  int slots = 0;
+  std::array<int, max_slots> first{};
+  std::array<int, max_slots> second{};
+
+  constexpr int find(int i, int j) const {
+    for (int k = 0; k < slots; ++k)
+      if (first[static_cast<std::size_t>(k)] == i && second[static_cast<std::size_t>(k)] == j) return k;
+    return -1;
+  }
+  // A slot that covers position p (a span with one non-zero weight), or -1.
+  constexpr int covering(int p) const {
+    for (int k = 0; k < slots; ++k)
+      if (first[static_cast<std::size_t>(k)] == p || second[static_cast<std::size_t>(k)] == p) return k;
+    return -1;
+  }
+  constexpr bool add(int i, int j) {
+    if (slots == max_slots) return false;
+    first[static_cast<std::size_t>(slots)] = i;
+    second[static_cast<std::size_t>(slots)] = j;
+    ++slots;
+    return true;
+  }
+};
+}  // namespace nm
+
+// Row o, tap t, channel c is Weights[(o * Taps + t) * Channels + c].
+template <const auto& Weights, int Units, int Taps, int Channels>
+struct NmRows {
+  static constexpr int depth = Taps * Channels;
+  static constexpr int weight_index(int o, int t, int c) { return (o * Taps + t) * Channels + c; }
+
+  // The positions of the non-zero weights of span s (channels s*S .. s*S + S - 1) of row o, tap t;
+  // count -1 when there are more than two.
+  struct SpanNonzeros {
+    int count = 0;
+    int p[2]{};
+  };
+  static constexpr SpanNonzeros span_nonzeros(int o, int t, int s, int span) {
+    SpanNonzeros n{};
+    for (int i = 0; i < span && s * span + i < Channels; ++i) {
+      if (Weights[weight_index(o, t, s * span + i)] == 0) continue;
+      if (n.count == 2) return {-1, {}};
+      n.p[n.count++] = i;
+    }
+    return n;
+  }
+
+  // Whether every span of S channels holds at most two non-zero weights, with at most 16 slots.
+  static constexpr nm::Fit fit_for(int span) {
+    nm::Fit f{};
+    f.span = span;
+    const int per_tap = (Channels + span - 1) / span;
+    // Spans with two non-zeros fix their slot; the others then take one that covers them.
+    for (int pass = 0; pass < 2; ++pass)
+      for (int o = 0; o < Units; ++o)
+        for (int t = 0; t < Taps; ++t)
+          for (int s = 0; s < per_tap; ++s) {
+            const SpanNonzeros n = span_nonzeros(o, t, s, span);
+            if (n.count < 0) return nm::Fit{};
+            if (pass == 0 && n.count == 2 && f.find(n.p[0], n.p[1]) < 0 && !f.add(n.p[0], n.p[1])) return nm::Fit{};
+            if (pass == 1 && n.count == 1 && f.covering(n.p[0]) < 0 &&
+                !(n.p[0] + 1 < span ? f.add(n.p[0], n.p[0] + 1) : f.add(n.p[0] - 1, n.p[0])))
+              return nm::Fit{};
+            if (pass == 1 && n.count == 0 && f.slots == 0) f.add(0, 1);
+          }
+    f.ok = true;
+    return f;
+  }
+  static constexpr nm::Fit fit = [] {
+    const nm::Fit wide = fit_for(8);
+    return wide.ok ? wide : fit_for(4);
+  }();
+
+  static constexpr int span = fit.ok ? fit.span : 4;
+  static constexpr int slots = fit.ok ? fit.slots : 1;
+  static constexpr int spans_per_tap = (Channels + span - 1) / span;
+  static constexpr int spans = Taps * spans_per_tap;         // kept pairs per row
+  static constexpr int padded_spans = (spans + 1) / 2 * 2;   // whole weight words
+  static constexpr int index_words = (padded_spans + 7) / 8;  // per row
+  static constexpr int row_bytes = padded_spans * 2;
+  // The pair table of two inputs: padded_spans x slots x 2 words (the padding span's stays 0).
+  static constexpr std::size_t table_words = static_cast<std::size_t>(padded_spans) * slots * 2;
+
+  // The form fits where the weights follow the pattern, its flash (kept weights and slots) is at
+  // most the dense weights' and its pair table within the stack's budget; it pays (is faster than
+  // dense on Cortex-M4: docs/sparsity.md) where it keeps at most one pair per four weights (2:4 or
+  // sparser), its weight flash then at most 5/8 of the dense weights'.
+  static constexpr bool fits = fit.ok && row_bytes + 4 * index_words <= depth && table_words * 4 <= nm::max_table_bytes;
+  static constexpr bool pays = fits && 4LL * spans <= depth;
+  static constexpr sparsity::NmFit nm_fit{fits, pays};
+
+  // The slot and kept pair of row o's span q (q < spans: tap q / spans_per_tap).
+  struct Kept {
+    int slot = 0;
+    std::int8_t a = 0, b = 0;
+  };
+  static constexpr Kept kept(int o, int q) {
+    if (q >= spans) return {};
+    const int t = q / spans_per_tap, s = q % spans_per_tap;
+    const SpanNonzeros n = span_nonzeros(o, t, s, span);
+    int k = 0;
+    if (n.count == 2) k = fit.find(n.p[0], n.p[1]);
+    else if (n.count == 1) k = fit.covering(n.p[0]);
+    const int i = fit.first[static_cast<std::size_t>(k)], j = fit.second[static_cast<std::size_t>(k)];
+    const auto at = [&](int p) -> std::int8_t {
+      return s * span + p < Channels ? static_cast<std::int8_t>(Weights[weight_index(o, t, s * span + p)]) : std::int8_t{0};
+    };
+    return {k, at(i), at(j)};
+  }
+
+  struct Tables {
+    std::array<std::uint32_t, static_cast<std::size_t>(Units) * index_words> index{};
+    std::array<std::int8_t, static_cast<std::size_t>(Units) * row_bytes> weights{};
+  };
+  static constexpr Tables tables = [] {
+    Tables out{};
+    if constexpr (fits) {
+      for (int o = 0; o < Units; ++o)
+        for (int q = 0; q < padded_spans; q += 2) {
+          const Kept a = kept(o, q), b = kept(o, q + 1);
+          const std::size_t w = static_cast<std::size_t>(o * row_bytes + q * 2);
+          out.weights[w] = a.a;
+          out.weights[w + 1] = b.a;
+          out.weights[w + 2] = a.b;
+          out.weights[w + 3] = b.b;
+          const std::size_t word = static_cast<std::size_t>(o * index_words + q / 8);
+          out.index[word] |= static_cast<std::uint32_t>(a.slot) << (4 * (q % 8));
+          out.index[word] |= static_cast<std::uint32_t>(b.slot) << (4 * (q % 8 + 1));
+        }
+    }
+    return out;
+  }();
+  static constexpr std::size_t table_bytes = sizeof(tables.index) + sizeof(tables.weights);
+
+  // The pair words of input x (Taps x Channels int8) into table[(q * slots + k) * Inputs + input]:
+  // (x[i], x[j]) of span q's channels for slot k = (i, j), 0 past the tap's channels.
+  template <int Inputs>
+  static constexpr void build(const std::int8_t* x, std::uint32_t* table, int input) {
+    const auto at = [x](int t, int c) -> std::int32_t { return c < Channels ? x[t * Channels + c] : 0; };
+    for (int t = 0; t < Taps; ++t)
+      for (int s = 0; s < spans_per_tap; ++s) {
+        std::uint32_t* entry = table + static_cast<std::size_t>((t * spans_per_tap + s) * slots * Inputs + input);
+        TINYNET_UNROLL
+        for (int k = 0; k < slots; ++k)
+          entry[k * Inputs] = nm::pack(at(t, s * span + fit.first[static_cast<std::size_t>(k)]),
+                                       at(t, s * span + fit.second[static_cast<std::size_t>(k)]));
+      }
+  }
+
+  // The dot products of every row with Inputs (1 or 2) inputs: finish(o, dot with the first input
+  // [, dot with the second]).
+  template <int Inputs, class Finish>
+  static constexpr void run_table(const std::uint32_t* table, Finish finish) {
+    static_assert(fits, "tinynet: the nm sparse form needs weights in an N:M pattern (at most 2 non-zero "
+                           "weights in every 4, or 8, input channels)");
+    constexpr int chunk_spans = 8;  // one index word
+    constexpr int chunk_words = chunk_spans * slots * Inputs;
+    const std::int8_t* w = tables.weights.data();
+    const std::uint32_t* index = tables.index.data();
+    for (int o = 0; o < Units; ++o) {
+      std::uint32_t acc[Inputs]{};
+      const std::uint32_t* t = table;
+      for (int q0 = 0; q0 < padded_spans; q0 += chunk_spans, t += chunk_words) {
+        const std::uint32_t slots_word = *index++;
+        const int in_chunk = padded_spans - q0 < chunk_spans ? padded_spans - q0 : chunk_spans;
+        TINYNET_UNROLL_8
+        for (int q = 0; q < in_chunk; q += 2, w += 4) {
+          const std::uint32_t weights = nm::word(w);
+          const std::uint32_t wa = nm::sxtb16(weights), wb = nm::sxtb16_ror8(weights);
+          const std::uint32_t* ea = t + (q * slots + ((slots_word >> (4 * q)) & 15u)) * Inputs;
+          const std::uint32_t* eb = t + ((q + 1) * slots + ((slots_word >> (4 * q + 4)) & 15u)) * Inputs;
+          for (int n = 0; n < Inputs; ++n) acc[n] = nm::smlad(ea[n], wa, acc[n]);
+          for (int n = 0; n < Inputs; ++n) acc[n] = nm::smlad(eb[n], wb, acc[n]);
+        }
+      }
+      if constexpr (Inputs == 1) finish(o, static_cast<std::int32_t>(acc[0]));
+      else finish(o, static_cast<std::int32_t>(acc[0]), static_cast<std::int32_t>(acc[1]));
+    }
+  }
+
+  // finish(o, dot product of row o with x).
+  template <class Finish>
+  static constexpr void run(const std::int8_t* x, Finish finish) {
+    std::uint32_t table[table_words / 2]{};
+    build<1>(x, table, 0);
+    run_table<1>(table, finish);
+  }
+
+  // finish(o, dot of row o with x0, dot with x1).
+  template <class Finish>
+  static constexpr void run_two(const std::int8_t* x0, const std::int8_t* x1, Finish finish) {
+    std::uint32_t table[table_words]{};
+    build<2>(x0, table, 0);
+    build<2>(x1, table, 1);
+    run_table<2>(table, finish);
+  }
+};
+
+}  // namespace tinynet::kernels
