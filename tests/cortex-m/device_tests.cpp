@@ -131,6 +131,58 @@ using conv4_packed_net = tinynet::Network<tinynet::Inputs<image>, tinynet::Outpu
 using conv4_int8_net = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<conv4_out>,
                                         tinynet::Conv2D<image, conv4_out, conv4_int8, bias5, scales5, conv4_options>>;
 constexpr auto expected_conv4 = conv4_packed_net::evaluate(test_image);
+
+// The `nm` sparse form (layers/dense/nm_rows.hpp): weights pruned 2:4 and 1:4 along the input
+// channels, run by the device's SMLAD kernel (portable loop on M0+/M3), against the same network
+// built dense and evaluated by the host compiler. A 1x1 Conv2D 2:4 over 5x5x20 (25 pixels: the
+// last alone; 20 channels: five spans of 4, an odd count), a 3x3 SAME Conv2D 1:4 over its 6
+// channels (groups of 4 and 2 in one span of 8), a FullyConnected 2:4 over its 125 values.
+template <std::size_t Count>
+constexpr std::array<std::int8_t, Count> nm_weights(int channels, int n, int m, std::uint32_t seed) {
+  std::array<std::int8_t, Count> w{};
+  std::uint32_t state = seed;
+  const auto next = [&state] { return (state = state * 1664525u + 1013904223u) >> 8; };
+  for (std::size_t start = 0; start < Count; start += static_cast<std::size_t>(channels))
+    for (int g = 0; g < channels; g += m) {
+      const int size = channels - g < m ? channels - g : m;
+      int kept = 0;
+      for (int i = 0; i < size; ++i) {
+        const bool keep = static_cast<int>(next() % static_cast<std::uint32_t>(size - i)) < n - kept;
+        kept += keep ? 1 : 0;
+        const int v = static_cast<int>(next() % 255) - 127;
+        w[start + static_cast<std::size_t>(g + i)] = keep && next() % 9 != 0 ? static_cast<std::int8_t>(v) : std::int8_t{0};
+      }
+    }
+  return w;
+}
+inline constexpr auto nm_w1 = nm_weights<6 * 20>(20, 2, 4, 11);
+inline constexpr auto nm_w2 = nm_weights<5 * 9 * 6>(6, 1, 4, 12);
+inline constexpr auto nm_w3 = nm_weights<5 * 125>(125, 2, 4, 13);
+inline constexpr float scales6[6] = {0.02f, 0.03f, 0.02f, 0.04f, 0.01f, 0.03f};
+inline constexpr std::int32_t bias6[6] = {300, -200, 100, 0, -700, 50};
+inline constexpr tinynet::Quant nm_q1{0.05f * 0.02f * 20.0f, -5}, nm_q2{0.05f * 0.02f * 12.0f, 3}, nm_q3{0.05f * 0.02f * 40.0f, 1};
+struct nm_in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5, 5, 20>, q> {};
+struct nm_h1 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5, 5, 6>, nm_q1> {};
+struct nm_h2 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5, 5, 5>, nm_q2> {};
+struct nm_flat : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 125>, nm_q2> {};
+struct nm_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5>, nm_q3> {};
+template <tinynet::SparseForm Form>
+using nm_net = tinynet::Network<
+    tinynet::Inputs<nm_in>, tinynet::Outputs<nm_h2, nm_out>,
+    tinynet::Conv2D<nm_in, nm_h1, nm_w1, bias6, scales6,
+                    tinynet::Conv2DOptions{.activation = tinynet::Activation::relu, .sparse_form = Form}>,
+    tinynet::Conv2D<nm_h1, nm_h2, nm_w2, bias5, scales5,
+                    tinynet::Conv2DOptions{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same, .sparse_form = Form}>,
+    tinynet::Reshape<nm_h2, nm_flat>,
+    tinynet::FullyConnected<nm_flat, nm_out, nm_w3, bias5, scales5, tinynet::FullyConnectedOptions{.sparse_form = Form}>>;
+static_assert(nm_net<tinynet::SparseForm::nm>::weight_bytes < nm_net<tinynet::SparseForm::dense>::weight_bytes);
+constexpr std::array<std::int8_t, 500> nm_input = [] {
+  std::array<std::int8_t, 500> x{};
+  std::uint32_t state = 99;
+  for (auto& v : x) v = static_cast<std::int8_t>((state = state * 1103515245u + 12345u) >> 16);
+  return x;
+}();
+constexpr auto expected_nm = nm_net<tinynet::SparseForm::dense>::evaluate(nm_input);
 }  // namespace device
 
 static tinynet::Instance<device::network> instance;
@@ -139,6 +191,7 @@ static tinynet::Instance<device::fc4_packed_net> fc4_packed_instance;
 static tinynet::Instance<device::fc4_int8_net> fc4_int8_instance;
 static tinynet::Instance<device::conv4_packed_net> conv4_packed_instance;
 static tinynet::Instance<device::conv4_int8_net> conv4_int8_instance;
+static tinynet::Instance<device::nm_net<tinynet::SparseForm::nm>> nm_instance;
 // The same network again, wiping all but its outputs after each invoke(); and the float MLP in
 // a SharedArena next to the CNN (sharing their bytes: they run one after the other).
 static tinynet::Instance<device::network, tinynet::AfterInvoke::wipe_all_but_outputs> private_instance;
@@ -215,6 +268,21 @@ extern "C" int app_main() {
   }
   check(conv4_same, "packed int4 Conv2D differs from the host compiler's or the unpacked layer's");
   check(conv4_distinct > 4, "packed int4 Conv2D: outputs barely vary (degenerate test)");
+
+  for (std::size_t i = 0; i < device::nm_input.size(); ++i) nm_instance.input()[i] = device::nm_input[i];
+  nm_instance.invoke();
+  bool nm_same = true;
+  int nm_distinct = 0;
+  for (std::size_t i = 0; i < 125; ++i) {
+    nm_same = nm_same && nm_instance.output<0>()[i] == std::get<0>(device::expected_nm)[i];
+    nm_distinct += nm_instance.output<0>()[i] != nm_instance.output<0>()[0];
+  }
+  for (std::size_t i = 0; i < 5; ++i) {
+    nm_same = nm_same && nm_instance.output<1>()[i] == std::get<1>(device::expected_nm)[i];
+    nm_distinct += nm_instance.output<1>()[i] != nm_instance.output<1>()[0];
+  }
+  check(nm_same, "nm sparse Conv2D/FullyConnected differ from the dense network's bytes");
+  check(nm_distinct > 20, "nm sparse network: outputs barely vary (degenerate test)");
 
   mlp_instance.input()[0] = 2.0f;
   mlp_instance.input()[1] = 1.0f;
