@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "../../core/sparsity.hpp"
 #include "../../core/target.hpp"
@@ -233,13 +234,91 @@ struct NmRows {
       }
   }
 
+  static constexpr int chunk_spans = 8;  // one slot word
+
+#if TINYNET_ARM_DSP
+  // Spans Q and Q + 1 of a chunk (t: the chunk's first entry), one weight word: per span a nibble
+  // (UBFX), its entry's address (ADD), the pair words of the inputs (LDRD, or LDR for one input)
+  // and one SMLAD per input. (In assembly: GCC 12 recomputes each entry's offset in two more
+  // instructions.)
+  template <int Inputs, int Q>
+  TINYNET_ALWAYS_INLINE static inline void dsp_step(const std::uint32_t* t, std::uint32_t slots_word, std::uint32_t w,
+                                                     std::uint32_t* acc) {
+    constexpr int entry_bytes = 4 * Inputs;
+    std::uint32_t e, x0, x1, wv;
+    if constexpr (Inputs == 2) {
+      asm("ubfx %[e], %[s], %[la], #4\n\t"
+          "add %[e], %[t], %[e], lsl #3\n\t"
+          "ldrd %[x0], %[x1], [%[e], %[oa]]\n\t"
+          "sxtb16 %[wv], %[w]\n\t"
+          "smlad %[a0], %[x0], %[wv], %[a0]\n\t"
+          "smlad %[a1], %[x1], %[wv], %[a1]\n\t"
+          "ubfx %[e], %[s], %[lb], #4\n\t"
+          "add %[e], %[t], %[e], lsl #3\n\t"
+          "ldrd %[x0], %[x1], [%[e], %[ob]]\n\t"
+          "sxtb16 %[wv], %[w], ror #8\n\t"
+          "smlad %[a0], %[x0], %[wv], %[a0]\n\t"
+          "smlad %[a1], %[x1], %[wv], %[a1]"
+          : [a0] "+r"(acc[0]), [a1] "+r"(acc[1]), [e] "=&r"(e), [x0] "=&r"(x0), [x1] "=&r"(x1), [wv] "=&r"(wv)
+          : [t] "r"(t), [s] "r"(slots_word), [w] "r"(w), [la] "n"(4 * Q), [lb] "n"(4 * Q + 4),
+            [oa] "n"(Q * slots * entry_bytes), [ob] "n"((Q + 1) * slots * entry_bytes)
+          : "memory");
+    } else {
+      asm("ubfx %[e], %[s], %[la], #4\n\t"
+          "add %[e], %[t], %[e], lsl #2\n\t"
+          "ldr %[x0], [%[e], %[oa]]\n\t"
+          "sxtb16 %[wv], %[w]\n\t"
+          "smlad %[a0], %[x0], %[wv], %[a0]\n\t"
+          "ubfx %[e], %[s], %[lb], #4\n\t"
+          "add %[e], %[t], %[e], lsl #2\n\t"
+          "ldr %[x0], [%[e], %[ob]]\n\t"
+          "sxtb16 %[wv], %[w], ror #8\n\t"
+          "smlad %[a0], %[x0], %[wv], %[a0]"
+          : [a0] "+r"(acc[0]), [e] "=&r"(e), [x0] "=&r"(x0), [wv] "=&r"(wv)
+          : [t] "r"(t), [s] "r"(slots_word), [w] "r"(w), [la] "n"(4 * Q), [lb] "n"(4 * Q + 4),
+            [oa] "n"(Q * slots * entry_bytes), [ob] "n"((Q + 1) * slots * entry_bytes)
+          : "memory");
+      (void)x1;
+    }
+  }
+
+  // A chunk of Spans spans (even, at most 8): one slot word, Spans / 2 weight words.
+  template <int Inputs, int Spans, int... Pair>
+  TINYNET_ALWAYS_INLINE static inline void dsp_chunk(const std::uint32_t* t, const std::uint32_t*& index,
+                                                      const std::int8_t*& w, std::uint32_t* acc,
+                                                      std::integer_sequence<int, Pair...>) {
+    const std::uint32_t slots_word = *index++;
+    (dsp_step<Inputs, 2 * Pair>(t, slots_word, nm::word(w + 4 * Pair), acc), ...);
+    w += 2 * Spans;
+  }
+
+  template <int Inputs, class Finish>
+  static void run_table_dsp(const std::uint32_t* table, Finish finish) {
+    constexpr int full_chunks = padded_spans / chunk_spans, tail = padded_spans % chunk_spans;
+    constexpr int chunk_words = chunk_spans * slots * Inputs;
+    const std::int8_t* w = tables.weights.data();
+    const std::uint32_t* index = tables.index.data();
+    for (int o = 0; o < Units; ++o) {
+      std::uint32_t acc[Inputs]{};
+      const std::uint32_t* t = table;
+      for (int c = 0; c < full_chunks; ++c, t += chunk_words)
+        dsp_chunk<Inputs, chunk_spans>(t, index, w, acc, std::make_integer_sequence<int, chunk_spans / 2>{});
+      if constexpr (tail > 0) dsp_chunk<Inputs, tail>(t, index, w, acc, std::make_integer_sequence<int, tail / 2>{});
+      if constexpr (Inputs == 1) finish(o, static_cast<std::int32_t>(acc[0]));
+      else finish(o, static_cast<std::int32_t>(acc[0]), static_cast<std::int32_t>(acc[1]));
+    }
+  }
+#endif
+
   // The dot products of every row with Inputs (1 or 2) inputs: finish(o, dot with the first input
   // [, dot with the second]).
   template <int Inputs, class Finish>
   static constexpr void run_table(const std::uint32_t* table, Finish finish) {
     static_assert(fits, "tinynet: the nm sparse form needs weights in an N:M pattern (at most 2 non-zero "
                            "weights in every 4, or 8, input channels)");
-    constexpr int chunk_spans = 8;  // one index word
+#if TINYNET_ARM_DSP
+    if (!std::is_constant_evaluated()) return run_table_dsp<Inputs>(table, finish);
+#endif
     constexpr int chunk_words = chunk_spans * slots * Inputs;
     const std::int8_t* w = tables.weights.data();
     const std::uint32_t* index = tables.index.data();
@@ -249,7 +328,6 @@ struct NmRows {
       for (int q0 = 0; q0 < padded_spans; q0 += chunk_spans, t += chunk_words) {
         const std::uint32_t slots_word = *index++;
         const int in_chunk = padded_spans - q0 < chunk_spans ? padded_spans - q0 : chunk_spans;
-        TINYNET_UNROLL_8
         for (int q = 0; q < in_chunk; q += 2, w += 4) {
           const std::uint32_t weights = nm::word(w);
           const std::uint32_t wa = nm::sxtb16(weights), wb = nm::sxtb16_ror8(weights);
@@ -264,10 +342,19 @@ struct NmRows {
     }
   }
 
+  // The padding span's entries (an odd number of spans), which multiply zero weights: 0, not
+  // whatever the stack held (the rest of the table is written by build).
+  template <int Inputs>
+  static constexpr void clear_padding(std::uint32_t* table) {
+    for (std::size_t i = static_cast<std::size_t>(spans) * slots * Inputs; i < static_cast<std::size_t>(padded_spans) * slots * Inputs; ++i)
+      table[i] = 0;
+  }
+
   // finish(o, dot product of row o with x).
   template <class Finish>
   static constexpr void run(const std::int8_t* x, Finish finish) {
-    std::uint32_t table[table_words / 2]{};
+    std::uint32_t table[table_words / 2];
+    clear_padding<1>(table);
     build<1>(x, table, 0);
     run_table<1>(table, finish);
   }
@@ -275,7 +362,8 @@ struct NmRows {
   // finish(o, dot of row o with x0, dot with x1).
   template <class Finish>
   static constexpr void run_two(const std::int8_t* x0, const std::int8_t* x1, Finish finish) {
-    std::uint32_t table[table_words]{};
+    std::uint32_t table[table_words];
+    clear_padding<2>(table);
     build<2>(x0, table, 0);
     build<2>(x1, table, 1);
     run_table<2>(table, finish);
