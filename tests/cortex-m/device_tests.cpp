@@ -134,9 +134,10 @@ constexpr auto expected_conv4 = conv4_packed_net::evaluate(test_image);
 
 // The `nm` sparse form (layers/dense/nm_rows.hpp): weights pruned 2:4 and 1:4 along the input
 // channels, run by the device's SMLAD kernel (portable loop on M0+/M3), against the same network
-// built dense and evaluated by the host compiler. A 1x1 Conv2D 2:4 over 5x5x20 (25 pixels: the
-// last alone; 20 channels: five spans of 4, an odd count), a 3x3 SAME Conv2D 1:4 over its 6
-// channels (groups of 4 and 2 in one span of 8), a FullyConnected 2:4 over its 125 values.
+// built dense and evaluated by the host compiler. A 1x1 Conv2D 2:4 over 5x5x20 (25 pixels, four
+// per pass: the last alone; 20 channels: five spans of 4, an odd count), a 1x1 Conv2D 1:4 over its
+// 48 channels (six spans of 8, up to 16 slots: entries past LDRD's reach), a 3x3 SAME Conv2D 1:4
+// over 6 channels (groups of 4 and 2 in one span of 8), a FullyConnected 2:4 over 125 values.
 template <std::size_t Count>
 constexpr std::array<std::int8_t, Count> nm_weights(int channels, int n, int m, std::uint32_t seed) {
   std::array<std::int8_t, Count> w{};
@@ -155,27 +156,44 @@ constexpr std::array<std::int8_t, Count> nm_weights(int channels, int n, int m, 
     }
   return w;
 }
-inline constexpr auto nm_w1 = nm_weights<6 * 20>(20, 2, 4, 11);
+inline constexpr auto nm_w1 = nm_weights<48 * 20>(20, 2, 4, 11);
+inline constexpr auto nm_w15 = nm_weights<6 * 48>(48, 1, 4, 14);
 inline constexpr auto nm_w2 = nm_weights<5 * 9 * 6>(6, 1, 4, 12);
 inline constexpr auto nm_w3 = nm_weights<5 * 125>(125, 2, 4, 13);
 inline constexpr float scales6[6] = {0.02f, 0.03f, 0.02f, 0.04f, 0.01f, 0.03f};
 inline constexpr std::int32_t bias6[6] = {300, -200, 100, 0, -700, 50};
+inline constexpr auto bias48 = [] {
+  std::array<std::int32_t, 48> b{};
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::int32_t>(i * 37 % 200) - 100;
+  return b;
+}();
+inline constexpr auto scales48 = [] {
+  std::array<float, 48> s{};
+  for (std::size_t i = 0; i < s.size(); ++i) s[i] = 0.01f + 0.005f * static_cast<float>(i % 4);
+  return s;
+}();
 inline constexpr tinynet::Quant nm_q1{0.05f * 0.02f * 20.0f, -5}, nm_q2{0.05f * 0.02f * 12.0f, 3}, nm_q3{0.05f * 0.02f * 40.0f, 1};
 struct nm_in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5, 5, 20>, q> {};
-struct nm_h1 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5, 5, 6>, nm_q1> {};
+struct nm_h1 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5, 5, 48>, nm_q1> {};
+struct nm_h15 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5, 5, 6>, nm_q1> {};
 struct nm_h2 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5, 5, 5>, nm_q2> {};
 struct nm_flat : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 125>, nm_q2> {};
 struct nm_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5>, nm_q3> {};
 template <tinynet::SparseForm Form>
 using nm_net = tinynet::Network<
     tinynet::Inputs<nm_in>, tinynet::Outputs<nm_h2, nm_out>,
-    tinynet::Conv2D<nm_in, nm_h1, nm_w1, bias6, scales6,
+    tinynet::Conv2D<nm_in, nm_h1, nm_w1, bias48, scales48,
                     tinynet::Conv2DOptions{.activation = tinynet::Activation::relu, .sparse_form = Form}>,
-    tinynet::Conv2D<nm_h1, nm_h2, nm_w2, bias5, scales5,
+    tinynet::Conv2D<nm_h1, nm_h15, nm_w15, bias6, scales6, tinynet::Conv2DOptions{.sparse_form = Form}>,
+    tinynet::Conv2D<nm_h15, nm_h2, nm_w2, bias5, scales5,
                     tinynet::Conv2DOptions{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same, .sparse_form = Form}>,
     tinynet::Reshape<nm_h2, nm_flat>,
     tinynet::FullyConnected<nm_flat, nm_out, nm_w3, bias5, scales5, tinynet::FullyConnectedOptions{.sparse_form = Form}>>;
 static_assert(nm_net<tinynet::SparseForm::nm>::weight_bytes < nm_net<tinynet::SparseForm::dense>::weight_bytes);
+// Every layer fits the form (and runs in it: SparseForm::nm); the second's entries need a base past LDRD's reach.
+static_assert(tinynet::kernels::NmRows<nm_w1, 48, 1, 20>::pays && tinynet::kernels::NmRows<nm_w1, 48, 1, 20>::four_inputs);
+static_assert(tinynet::kernels::NmRows<nm_w15, 6, 1, 48>::four_inputs && tinynet::kernels::NmRows<nm_w15, 6, 1, 48>::slots > 10);
+static_assert(tinynet::kernels::NmRows<nm_w2, 5, 9, 6>::fits && tinynet::kernels::NmRows<nm_w3, 5, 1, 125>::fits);
 constexpr std::array<std::int8_t, 500> nm_input = [] {
   std::array<std::int8_t, 500> x{};
   std::uint32_t state = 99;

@@ -211,6 +211,7 @@ TEST_CASE("nm Conv2D: 2:4 and 1:4 along the input channels, 1x1 and 3x3, odd pix
   check_nm<ConvCase<7, 5, 6, 4, 3, 2, 1, 0, 4, 24>, false>();      // 6 channels: groups of 4 and 2 (fits, does not pay)
   check_nm<ConvCase<4, 4, 10, 3, 3, 1, 1, 0, -128, 24>, false>();  // 10 channels: a last group of 2
   check_nm<ConvCase<4, 5, 36, 3, 1, 1, 1, 0, 3, 14>>();            // 36 channels: a last span of 4 (of 8)
+  check_nm<ConvCase<5, 7, 24, 9, 1, 1, 1, 0, -9, 24>>();           // 35 pixels: four per pass, three in the last
 }
 
 TEST_CASE("nm Conv2D and DepthwiseConv2D: where the form does not fit, the layer runs dense") {

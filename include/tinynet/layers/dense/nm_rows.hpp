@@ -236,47 +236,82 @@ struct NmRows {
 
   static constexpr int chunk_spans = 8;  // one slot word
 
+  template <class Finish, int... N>
+  static constexpr void call_finish(Finish& finish, int o, const std::uint32_t* acc, std::integer_sequence<int, N...>) {
+    finish(o, static_cast<std::int32_t>(acc[N])...);
+  }
+
 #if TINYNET_ARM_DSP
   // Spans Q and Q + 1 of a chunk (t: the chunk's first entry), one weight word: per span a nibble
   // (UBFX), its entry's address (ADD), the pair words of the inputs (LDRD, or LDR for one input)
   // and one SMLAD per input. (In assembly: GCC 12 recomputes each entry's offset in two more
   // instructions.)
   template <int Inputs, int Q>
-  TINYNET_ALWAYS_INLINE static inline void dsp_step(const std::uint32_t* t, std::uint32_t slots_word, std::uint32_t w,
+  TINYNET_ALWAYS_INLINE static inline void dsp_step(const std::uint32_t* chunk, std::uint32_t slots_word, std::uint32_t w,
                                                      std::uint32_t* acc) {
     constexpr int entry_bytes = 4 * Inputs;
+    constexpr int shift = Inputs == 1 ? 2 : Inputs == 2 ? 3 : 4;
+    // The entries' offsets from the chunk as immediates (LDRD: at most 1020), or from a base
+    // pointer advanced to span Q where they would not fit (4 inputs, many slots).
+    constexpr int base = (Q + 1) * slots * entry_bytes + entry_bytes - 8 <= 1020 ? 0 : Q;
+    const std::uint32_t* t = chunk + base * slots * Inputs;
+    constexpr int oa = (Q - base) * slots * entry_bytes, ob = (Q + 1 - base) * slots * entry_bytes;
     std::uint32_t e, x0, x1, wv;
-    if constexpr (Inputs == 2) {
+    if constexpr (Inputs == 4) {
       asm("ubfx %[e], %[s], %[la], #4\n\t"
-          "add %[e], %[t], %[e], lsl #3\n\t"
+          "add %[e], %[t], %[e], lsl %[sh]\n\t"
+          "ldrd %[x0], %[x1], [%[e], %[oa]]\n\t"
+          "sxtb16 %[wv], %[w]\n\t"
+          "smlad %[a0], %[x0], %[wv], %[a0]\n\t"
+          "smlad %[a1], %[x1], %[wv], %[a1]\n\t"
+          "ldrd %[x0], %[x1], [%[e], %[oa8]]\n\t"
+          "smlad %[a2], %[x0], %[wv], %[a2]\n\t"
+          "smlad %[a3], %[x1], %[wv], %[a3]\n\t"
+          "ubfx %[e], %[s], %[lb], #4\n\t"
+          "add %[e], %[t], %[e], lsl %[sh]\n\t"
+          "ldrd %[x0], %[x1], [%[e], %[ob]]\n\t"
+          "sxtb16 %[wv], %[w], ror #8\n\t"
+          "smlad %[a0], %[x0], %[wv], %[a0]\n\t"
+          "smlad %[a1], %[x1], %[wv], %[a1]\n\t"
+          "ldrd %[x0], %[x1], [%[e], %[ob8]]\n\t"
+          "smlad %[a2], %[x0], %[wv], %[a2]\n\t"
+          "smlad %[a3], %[x1], %[wv], %[a3]"
+          : [a0] "+r"(acc[0]), [a1] "+r"(acc[1]), [a2] "+r"(acc[2]), [a3] "+r"(acc[3]), [e] "=&r"(e), [x0] "=&r"(x0),
+            [x1] "=&r"(x1), [wv] "=&r"(wv)
+          : [t] "r"(t), [s] "r"(slots_word), [w] "r"(w), [la] "n"(4 * Q), [lb] "n"(4 * Q + 4), [sh] "n"(shift),
+            [oa] "n"(oa), [ob] "n"(ob), [oa8] "n"(oa + 8), [ob8] "n"(ob + 8)
+          : "memory");
+    } else if constexpr (Inputs == 2) {
+      asm("ubfx %[e], %[s], %[la], #4\n\t"
+          "add %[e], %[t], %[e], lsl %[sh]\n\t"
           "ldrd %[x0], %[x1], [%[e], %[oa]]\n\t"
           "sxtb16 %[wv], %[w]\n\t"
           "smlad %[a0], %[x0], %[wv], %[a0]\n\t"
           "smlad %[a1], %[x1], %[wv], %[a1]\n\t"
           "ubfx %[e], %[s], %[lb], #4\n\t"
-          "add %[e], %[t], %[e], lsl #3\n\t"
+          "add %[e], %[t], %[e], lsl %[sh]\n\t"
           "ldrd %[x0], %[x1], [%[e], %[ob]]\n\t"
           "sxtb16 %[wv], %[w], ror #8\n\t"
           "smlad %[a0], %[x0], %[wv], %[a0]\n\t"
           "smlad %[a1], %[x1], %[wv], %[a1]"
           : [a0] "+r"(acc[0]), [a1] "+r"(acc[1]), [e] "=&r"(e), [x0] "=&r"(x0), [x1] "=&r"(x1), [wv] "=&r"(wv)
-          : [t] "r"(t), [s] "r"(slots_word), [w] "r"(w), [la] "n"(4 * Q), [lb] "n"(4 * Q + 4),
-            [oa] "n"(Q * slots * entry_bytes), [ob] "n"((Q + 1) * slots * entry_bytes)
+          : [t] "r"(t), [s] "r"(slots_word), [w] "r"(w), [la] "n"(4 * Q), [lb] "n"(4 * Q + 4), [sh] "n"(shift),
+            [oa] "n"(oa), [ob] "n"(ob)
           : "memory");
     } else {
       asm("ubfx %[e], %[s], %[la], #4\n\t"
-          "add %[e], %[t], %[e], lsl #2\n\t"
+          "add %[e], %[t], %[e], lsl %[sh]\n\t"
           "ldr %[x0], [%[e], %[oa]]\n\t"
           "sxtb16 %[wv], %[w]\n\t"
           "smlad %[a0], %[x0], %[wv], %[a0]\n\t"
           "ubfx %[e], %[s], %[lb], #4\n\t"
-          "add %[e], %[t], %[e], lsl #2\n\t"
+          "add %[e], %[t], %[e], lsl %[sh]\n\t"
           "ldr %[x0], [%[e], %[ob]]\n\t"
           "sxtb16 %[wv], %[w], ror #8\n\t"
           "smlad %[a0], %[x0], %[wv], %[a0]"
           : [a0] "+r"(acc[0]), [e] "=&r"(e), [x0] "=&r"(x0), [wv] "=&r"(wv)
-          : [t] "r"(t), [s] "r"(slots_word), [w] "r"(w), [la] "n"(4 * Q), [lb] "n"(4 * Q + 4),
-            [oa] "n"(Q * slots * entry_bytes), [ob] "n"((Q + 1) * slots * entry_bytes)
+          : [t] "r"(t), [s] "r"(slots_word), [w] "r"(w), [la] "n"(4 * Q), [lb] "n"(4 * Q + 4), [sh] "n"(shift),
+            [oa] "n"(oa), [ob] "n"(ob)
           : "memory");
       (void)x1;
     }
@@ -304,14 +339,13 @@ struct NmRows {
       for (int c = 0; c < full_chunks; ++c, t += chunk_words)
         dsp_chunk<Inputs, chunk_spans>(t, index, w, acc, std::make_integer_sequence<int, chunk_spans / 2>{});
       if constexpr (tail > 0) dsp_chunk<Inputs, tail>(t, index, w, acc, std::make_integer_sequence<int, tail / 2>{});
-      if constexpr (Inputs == 1) finish(o, static_cast<std::int32_t>(acc[0]));
-      else finish(o, static_cast<std::int32_t>(acc[0]), static_cast<std::int32_t>(acc[1]));
+      call_finish(finish, o, acc, std::make_integer_sequence<int, Inputs>{});
     }
   }
 #endif
 
-  // The dot products of every row with Inputs (1 or 2) inputs: finish(o, dot with the first input
-  // [, dot with the second]).
+  // The dot products of every row with Inputs (1, 2 or 4) inputs: finish(o, dot with the first
+  // input[, dot with the second ...]).
   template <int Inputs, class Finish>
   static constexpr void run_table(const std::uint32_t* table, Finish finish) {
     static_assert(fits, "tinynet: the nm sparse form needs weights in an N:M pattern (at most 2 non-zero "
@@ -337,8 +371,7 @@ struct NmRows {
           for (int n = 0; n < Inputs; ++n) acc[n] = nm::smlad(eb[n], wb, acc[n]);
         }
       }
-      if constexpr (Inputs == 1) finish(o, static_cast<std::int32_t>(acc[0]));
-      else finish(o, static_cast<std::int32_t>(acc[0]), static_cast<std::int32_t>(acc[1]));
+      call_finish(finish, o, acc, std::make_integer_sequence<int, Inputs>{});
     }
   }
 
@@ -359,15 +392,23 @@ struct NmRows {
     run_table<1>(table, finish);
   }
 
-  // finish(o, dot of row o with x0, dot with x1).
+  // finish(o, dot of row o with x[0], ... with x[Inputs - 1]), Inputs 2 or 4: every weight word,
+  // slot and entry address serves them all.
+  template <int Inputs, class Finish>
+  static constexpr void run_many(const std::int8_t* const* x, Finish finish) {
+    std::uint32_t table[table_words / 2 * Inputs];
+    clear_padding<Inputs>(table);
+    for (int n = 0; n < Inputs; ++n) build<Inputs>(x[n], table, n);
+    run_table<Inputs>(table, finish);
+  }
   template <class Finish>
   static constexpr void run_two(const std::int8_t* x0, const std::int8_t* x1, Finish finish) {
-    std::uint32_t table[table_words];
-    clear_padding<2>(table);
-    build<2>(x0, table, 0);
-    build<2>(x1, table, 1);
-    run_table<2>(table, finish);
+    const std::int8_t* x[2] = {x0, x1};
+    run_many<2>(x, finish);
   }
+  // Whether a layer runs four inputs (output pixels) per pass: where their pair table fits the
+  // budget (on Cortex-M4, 4 pixels take about 0.75x the instructions of 2 x 2).
+  static constexpr bool four_inputs = table_words * 2 * 4 <= nm::max_table_bytes;
 };
 
 }  // namespace tinynet::kernels
