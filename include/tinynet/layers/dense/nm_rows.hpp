@@ -174,7 +174,7 @@ struct NmRows {
   // sparser), its weight flash then at most 5/8 of the dense weights'.
   static constexpr bool fits = fit.ok && row_bytes + 4 * index_words <= depth && table_words * 4 <= nm::max_table_bytes;
   static constexpr bool pays = fits && 4LL * spans <= depth;
-  static constexpr sparsity::NmFit nm_fit{fits, pays};
+  static constexpr sparsity::NmFit nm_fit{fits, pays, static_cast<long long>(Units) * spans};
 
   // The slot and kept pair of row o's span q (q < spans: tap q / spans_per_tap).
   struct Kept {
