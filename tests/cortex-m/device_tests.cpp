@@ -10,6 +10,7 @@
 #include <tinynet/tinynet.hpp>
 
 #include "../cpp/in_place_network.hpp"
+#include "../cpp/nm_weights.hpp"
 #include "cycles.hpp"
 #include "semihost.hpp"
 
@@ -138,24 +139,7 @@ constexpr auto expected_conv4 = conv4_packed_net::evaluate(test_image);
 // per pass: the last alone; 20 channels: five spans of 4, an odd count), a 1x1 Conv2D 1:4 over its
 // 48 channels (six spans of 8, up to 16 slots: entries past LDRD's reach), a 3x3 SAME Conv2D 1:4
 // over 6 channels (groups of 4 and 2 in one span of 8), a FullyConnected 2:4 over 125 values.
-template <std::size_t Count>
-constexpr std::array<std::int8_t, Count> nm_weights(int channels, int n, int m, std::uint32_t seed) {
-  std::array<std::int8_t, Count> w{};
-  std::uint32_t state = seed;
-  const auto next = [&state] { return (state = state * 1664525u + 1013904223u) >> 8; };
-  for (std::size_t start = 0; start < Count; start += static_cast<std::size_t>(channels))
-    for (int g = 0; g < channels; g += m) {
-      const int size = channels - g < m ? channels - g : m;
-      int kept = 0;
-      for (int i = 0; i < size; ++i) {
-        const bool keep = static_cast<int>(next() % static_cast<std::uint32_t>(size - i)) < n - kept;
-        kept += keep ? 1 : 0;
-        const int v = static_cast<int>(next() % 255) - 127;
-        w[start + static_cast<std::size_t>(g + i)] = keep && next() % 9 != 0 ? static_cast<std::int8_t>(v) : std::int8_t{0};
-      }
-    }
-  return w;
-}
+using nm_test::nm_weights;  // tests/cpp/nm_weights.hpp
 inline constexpr auto nm_w1 = nm_weights<48 * 20>(20, 2, 4, 11);
 inline constexpr auto nm_w15 = nm_weights<6 * 48>(48, 1, 4, 14);
 inline constexpr auto nm_w2 = nm_weights<5 * 9 * 6>(6, 1, 4, 12);
@@ -191,8 +175,8 @@ using nm_net = tinynet::Network<
     tinynet::FullyConnected<nm_flat, nm_out, nm_w3, bias5, scales5, tinynet::FullyConnectedOptions{.sparse_form = Form}>>;
 static_assert(nm_net<tinynet::SparseForm::nm>::weight_bytes < nm_net<tinynet::SparseForm::dense>::weight_bytes);
 // Every layer fits the form (and runs in it: SparseForm::nm); the second's entries need a base past LDRD's reach.
-static_assert(tinynet::kernels::NmRows<nm_w1, 48, 1, 20>::pays && tinynet::kernels::NmRows<nm_w1, 48, 1, 20>::four_inputs);
-static_assert(tinynet::kernels::NmRows<nm_w15, 6, 1, 48>::four_inputs && tinynet::kernels::NmRows<nm_w15, 6, 1, 48>::slots > 10);
+static_assert(tinynet::kernels::NmRows<nm_w1, 48, 1, 20>::pays && tinynet::kernels::NmRows<nm_w1, 48, 1, 20>::inputs_per_pass == 4);
+static_assert(tinynet::kernels::NmRows<nm_w15, 6, 1, 48>::inputs_per_pass == 4 && tinynet::kernels::NmRows<nm_w15, 6, 1, 48>::slots > 10);
 static_assert(tinynet::kernels::NmRows<nm_w2, 5, 9, 6>::fits && tinynet::kernels::NmRows<nm_w3, 5, 1, 125>::fits);
 constexpr std::array<std::int8_t, 500> nm_input = [] {
   std::array<std::int8_t, 500> x{};

@@ -12,6 +12,8 @@
 
 #include <tinynet/tinynet.hpp>
 
+#include "nm_weights.hpp"
+
 using namespace tinynet;
 using i8 = std::int8_t;
 
@@ -39,27 +41,7 @@ constexpr std::array<i8, Count> random_weights(int density_percent, std::uint32_
   return w;
 }
 
-// Weights pruned N:M along the input channels (the last axis, Channels long): in every group of M
-// channels (the last one shorter when M does not divide Channels) at most N non-zero weights, at
-// random positions; a kept weight is itself 0 now and then (a group with fewer than N).
-template <int Count>
-constexpr std::array<i8, Count> nm_weights(int channels, int n, int m, std::uint32_t seed) {
-  std::array<i8, Count> w = random_weights<Count>(100, seed);
-  Lcg lcg{seed ^ 0x5eedu};
-  for (int start = 0; start < Count; start += channels)
-    for (int g = 0; g < channels; g += m) {
-      const int size = channels - g < m ? channels - g : m;
-      int kept = 0;
-      for (int i = 0; i < size; ++i) {
-        // keep position i with probability (n - kept) / (size - i): exactly min(n, size) kept
-        const bool keep = static_cast<int>(lcg.next() % static_cast<std::uint32_t>(size - i)) < n - kept;
-        kept += keep ? 1 : 0;
-        i8& v = w[static_cast<std::size_t>(start + g + i)];
-        if (!keep || lcg.next() % 11 == 0) v = 0;
-      }
-    }
-  return w;
-}
+using nm_test::nm_weights;  // nm_weights.hpp
 
 template <int Count>
 constexpr std::array<std::int32_t, Count> random_bias(std::uint32_t seed) {
@@ -93,7 +75,7 @@ struct ConvCase {
       static_cast<std::uint32_t>(H * 131 + InC * 31 + OutC * 7 + Kernel + DensityPercent + Pattern * 1009);
   static constexpr int depth = Kernel * Kernel * InC;
   static constexpr std::array<i8, OutC * depth> weights =
-      Pattern != 0 ? nm_weights<OutC * depth>(InC, Pattern / 10, Pattern % 10, seed) : random_weights<OutC * depth>(DensityPercent, seed);
+      Pattern != 0 ? nm_weights<static_cast<std::size_t>(OutC * depth)>(InC, Pattern / 10, Pattern % 10, seed) : random_weights<OutC * depth>(DensityPercent, seed);
   static constexpr std::array<std::int32_t, OutC> bias = random_bias<OutC>(seed + 1);
   static constexpr std::array<float, OutC> weight_scales = scales<OutC>(0.01f);
   static constexpr Quant in_q{0.05f, InputZeroPoint};
@@ -213,6 +195,11 @@ TEST_CASE("nm Conv2D: 2:4 and 1:4 along the input channels, 1x1 and 3x3, odd pix
   check_nm<ConvCase<4, 4, 10, 3, 3, 1, 1, 0, -128, 24>, SparseForm::dense>();  // 10 channels: a last group of 2
   check_nm<ConvCase<4, 5, 36, 3, 1, 1, 1, 0, 3, 14>, SparseForm::unrolled>();  // 36 channels: a last span of 4 (of 8)
   check_nm<ConvCase<5, 7, 24, 9, 1, 1, 1, 0, -9, 24>>();           // 35 pixels: four per pass, three in the last
+  // 3x3 over 32 channels: 1:4 (16 slots) takes one pixel per pass, 2:4 two (NmRows::inputs_per_pass)
+  check_nm<ConvCase<4, 5, 32, 6, 3, 1, 1, 0, 6, 14>>();
+  check_nm<ConvCase<5, 3, 32, 6, 3, 1, 1, 0, -6, 24>>();
+  static_assert(ConvCase<4, 5, 32, 6, 3, 1, 1, 0, 6, 14>::layer<SparseForm::nm>::sparse_rows::nm::inputs_per_pass == 1);
+  static_assert(ConvCase<5, 3, 32, 6, 3, 1, 1, 0, -6, 24>::layer<SparseForm::nm>::sparse_rows::nm::inputs_per_pass == 2);
 }
 
 TEST_CASE("nm Conv2D and DepthwiseConv2D: where the form does not fit, the layer runs dense") {

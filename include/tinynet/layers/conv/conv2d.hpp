@@ -369,28 +369,26 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
   }
 
-  // `nm` with four output pixels per pass where its pair table allows (NmRows::four_inputs): every
-  // weight word and slot serves four pixels; past the last pixel the first is repeated, its results
-  // dropped.
-  static constexpr void run_sparse_four(const input_element* image, output_element* out) {
+  // `nm`: K = NmRows::inputs_per_pass output pixels per pass (4 where the pair tables fit the
+  // stack's budget): every weight word and slot serves K pixels; past the last pixel the first is
+  // repeated, its results dropped.
+  static constexpr void run_sparse_nm(const input_element* image, output_element* out) {
+    constexpr int K = sparse_rows::nm::inputs_per_pass;
     constexpr int pixels = out_h * out_w;
-    [[maybe_unused]] std::int8_t patches[pointwise ? 1 : 4 * patch_size]{};
-    [[maybe_unused]] output_element dropped[pixels % 4 != 0 ? out_c : 1]{};
-    for (int p = 0; p < pixels; p += 4) {
-      const std::int8_t* x[4];
-      output_element* dst[4];
-      for (int k = 0; k < 4; ++k) {
+    [[maybe_unused]] std::int8_t patches[pointwise ? 1 : K * patch_size]{};
+    [[maybe_unused]] output_element dropped[pixels % K != 0 ? out_c : 1]{};
+    for (int p = 0; p < pixels; p += K) {
+      const std::int8_t* x[K] = {sparse_input(image, patches, p)};
+      output_element* dst[K] = {out + p * out_c};
+      for (int k = 1; k < K; ++k) {
         const bool real = p + k < pixels;
         x[k] = real ? sparse_input(image, patches + (pointwise ? 0 : k * patch_size), p + k) : x[0];
         dst[k] = real ? out + (p + k) * out_c : dropped;
       }
-      sparse_rows::nm::template run_many<4>(x, [&dst](int c, std::int32_t dot0, std::int32_t dot1, std::int32_t dot2,
-                                                       std::int32_t dot3) {
+      sparse_rows::nm::template run_many<K>(x, [&dst](int c, auto... dots) {
         const std::int32_t bias = folded_bias[static_cast<std::size_t>(c)];
-        dst[0][c] = requantize(bias + dot0, c);
-        dst[1][c] = requantize(bias + dot1, c);
-        dst[2][c] = requantize(bias + dot2, c);
-        dst[3][c] = requantize(bias + dot3, c);
+        int k = 0;
+        ((dst[k++][c] = requantize(bias + dots, c)), ...);
       });
     }
   }
@@ -400,8 +398,8 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       for (int b = 0; b < batches; ++b) run_hybrid(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
       return;
     }
-    if constexpr (sparse_form == SparseForm::nm && sparse_rows::nm::four_inputs) {
-      for (int b = 0; b < batches; ++b) run_sparse_four(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
+    if constexpr (sparse_form == SparseForm::nm) {
+      for (int b = 0; b < batches; ++b) run_sparse_nm(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
       return;
     }
     if constexpr (sparse) {

@@ -35,7 +35,7 @@ namespace tinynet::kernels {
 
 namespace nm {
 inline constexpr int max_slots = 16;             // a slot is a nibble
-inline constexpr std::size_t max_table_bytes = 4096;  // the pair table of two inputs, on the stack
+inline constexpr std::size_t max_table_bytes = 4096;  // the pair tables of a pass, on the stack
 
 // (lo, hi) int16 halves of a word.
 constexpr std::uint32_t pack(std::int32_t lo, std::int32_t hi) {
@@ -165,8 +165,14 @@ struct NmRows {
   static constexpr int padded_spans = (spans + 1) / 2 * 2;   // whole weight words
   static constexpr int index_words = (padded_spans + 7) / 8;  // per row
   static constexpr int row_bytes = padded_spans * 2;
-  // The pair table of two inputs: padded_spans x slots x 2 words (the padding span's stays 0).
-  static constexpr std::size_t table_words = static_cast<std::size_t>(padded_spans) * slots * 2;
+  // The pair table of one input: padded_spans x slots words (the padding span's set to 0).
+  static constexpr std::size_t table_words = static_cast<std::size_t>(padded_spans) * slots;
+  // Inputs (output pixels) per pass: four where their pair table fits the stack's budget (on
+  // Cortex-M4 four take about 0.75x the instructions of 2 x 2: each weight word, slot and entry
+  // address serves them all), else two, else one.
+  static constexpr int inputs_per_pass = table_words * 4 * 4 <= nm::max_table_bytes   ? 4
+                                         : table_words * 4 * 2 <= nm::max_table_bytes ? 2
+                                                                                      : 1;
 
   // The form fits where the weights follow the pattern, its flash (kept weights and slots) is at
   // most the dense weights' and its pair table within the stack's budget; it pays (is faster than
@@ -335,10 +341,10 @@ struct NmRows {
     const std::uint32_t* index = tables.index.data();
     for (int o = 0; o < Units; ++o) {
       std::uint32_t acc[Inputs]{};
-      const std::uint32_t* t = table;
-      for (int c = 0; c < full_chunks; ++c, t += chunk_words)
-        dsp_chunk<Inputs, chunk_spans>(t, index, w, acc, std::make_integer_sequence<int, chunk_spans / 2>{});
-      if constexpr (tail > 0) dsp_chunk<Inputs, tail>(t, index, w, acc, std::make_integer_sequence<int, tail / 2>{});
+      for (int c = 0; c < full_chunks; ++c)
+        dsp_chunk<Inputs, chunk_spans>(table + c * chunk_words, index, w, acc, std::make_integer_sequence<int, chunk_spans / 2>{});
+      if constexpr (tail > 0)
+        dsp_chunk<Inputs, tail>(table + full_chunks * chunk_words, index, w, acc, std::make_integer_sequence<int, tail / 2>{});
       call_finish(finish, o, acc, std::make_integer_sequence<int, Inputs>{});
     }
   }
@@ -358,8 +364,8 @@ struct NmRows {
     const std::uint32_t* index = tables.index.data();
     for (int o = 0; o < Units; ++o) {
       std::uint32_t acc[Inputs]{};
-      const std::uint32_t* t = table;
-      for (int q0 = 0; q0 < padded_spans; q0 += chunk_spans, t += chunk_words) {
+      for (int q0 = 0; q0 < padded_spans; q0 += chunk_spans) {
+        const std::uint32_t* t = table + q0 / chunk_spans * chunk_words;
         const std::uint32_t slots_word = *index++;
         const int in_chunk = padded_spans - q0 < chunk_spans ? padded_spans - q0 : chunk_spans;
         for (int q = 0; q < in_chunk; q += 2, w += 4) {
@@ -386,29 +392,22 @@ struct NmRows {
   // finish(o, dot product of row o with x).
   template <class Finish>
   static constexpr void run(const std::int8_t* x, Finish finish) {
-    std::uint32_t table[table_words / 2];
+    std::uint32_t table[table_words];
     clear_padding<1>(table);
     build<1>(x, table, 0);
     run_table<1>(table, finish);
   }
 
-  // finish(o, dot of row o with x[0], ... with x[Inputs - 1]), Inputs 2 or 4: every weight word,
-  // slot and entry address serves them all.
+  // finish(o, dot of row o with x[0], ... with x[Inputs - 1]), Inputs 1, 2 or 4: every weight
+  // word, slot and entry address serves them all.
   template <int Inputs, class Finish>
   static constexpr void run_many(const std::int8_t* const* x, Finish finish) {
-    std::uint32_t table[table_words / 2 * Inputs];
+    std::uint32_t table[table_words * Inputs];
     clear_padding<Inputs>(table);
     for (int n = 0; n < Inputs; ++n) build<Inputs>(x[n], table, n);
     run_table<Inputs>(table, finish);
   }
-  template <class Finish>
-  static constexpr void run_two(const std::int8_t* x0, const std::int8_t* x1, Finish finish) {
-    const std::int8_t* x[2] = {x0, x1};
-    run_many<2>(x, finish);
-  }
-  // Whether a layer runs four inputs (output pixels) per pass: where their pair table fits the
-  // budget (on Cortex-M4, 4 pixels take about 0.75x the instructions of 2 x 2).
-  static constexpr bool four_inputs = table_words * 2 * 4 <= nm::max_table_bytes;
+
 };
 
 }  // namespace tinynet::kernels

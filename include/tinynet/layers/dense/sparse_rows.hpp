@@ -66,11 +66,13 @@ struct SparseRows {
 
   // Two inputs at once: finish(o, dot of row o with x0, dot with x1). `unrolled` and `compressed`
   // pair the inputs column by column (pack_pair), so that each pair load serves both
-  // (UnrolledRows::run_pairs, CompressedRows::run_pairs); `nm` builds its pair table of both.
+  // (UnrolledRows::run_pairs, CompressedRows::run_pairs); `nm` runs up to four inputs at once
+  // (NmRows::run_many).
   template <class Finish>
   static constexpr void run_two(const std::int8_t* x0, const std::int8_t* x1, Finish finish) {
     if constexpr (Form == SparseForm::nm) {
-      nm::run_two(x0, x1, finish);
+      const std::int8_t* x[2] = {x0, x1};
+      nm::template run_many<2>(x, finish);
     } else {
       std::int32_t pairs[Depth]{};
       for (int i = 0; i < Depth; ++i) pairs[i] = pack_pair(x0[i], x1[i]);
