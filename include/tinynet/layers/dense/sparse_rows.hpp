@@ -74,7 +74,7 @@ struct SparseRows {
       const std::int8_t* x[2] = {x0, x1};
       nm::template run_many<2>(x, finish);
     } else {
-      std::int32_t pairs[Depth]{};
+      std::int32_t pairs[Depth];  // every column written below (zeroing it would cost a memset per call)
       for (int i = 0; i < Depth; ++i) pairs[i] = pack_pair(x0[i], x1[i]);
       run_pairs(pairs, finish);
     }
