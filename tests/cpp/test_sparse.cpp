@@ -157,7 +157,6 @@ void check_forms() {
     CHECK(run<unrolled, C>(x) == expected);
     CHECK(run<compressed, C>(x) == expected);
     CHECK(run<automatic, C>(x) == expected);
-    CHECK(run<typename C::template layer<SparseForm::nm>, C>(x) == expected);  // nm where it fits, else dense
   }
 }
 
@@ -169,7 +168,13 @@ void check_nm() {
   static_assert(nm::sparse_form == SparseForm::nm);
   static_assert(nm::weight_bytes < C::template layer<SparseForm::dense>::weight_bytes);
   static_assert(C::template layer<SparseForm::automatic>::sparse_form == Auto);
-  check_forms<C>();
+  CAPTURE(C::depth);
+  for (std::uint32_t trial = 0; trial < 2; ++trial) {
+    const auto x = random_input<C::batches * C::depth>(C::seed * 13 + trial);
+    const auto expected = reference<C>(x);
+    CHECK(std::count(expected.begin(), expected.end(), expected[0]) < static_cast<long>(expected.size()));
+    CHECK(run<nm, C>(x) == expected);  // (automatic runs the same code when it picks nm)
+  }
 }
 
 // Every density of one shape and quantization.
