@@ -71,8 +71,8 @@ enum class LayerKind { fully_connected, conv, depthwise };
 // `nm` (layers/dense/nm_rows.hpp) fits a layer whose weights follow an N:M pattern along the
 // input channels, in no more flash than the dense weights, and pays where it keeps at most one
 // pair of weights in four (2:4, 1:4). Measured on Cortex-M4 (kws, docs/sparsity.md): a 1x1 Conv2D
-// 2:4 takes 0.66x the dense instructions (`unrolled` 0.9x, for 4.7x the flash), 1:4 0.46x
-// (`unrolled` 0.51x). Its cost follows the kept pairs, `unrolled`'s the non-zero weights, so the
+// 2:4 takes 0.66x the dense instructions (`unrolled` 0.85x, for 4.7x the flash), 1:4 0.46x
+// (`unrolled` 0.5x). Its cost follows the kept pairs, `unrolled`'s the non-zero weights, so the
 // automatic rule takes `nm` where it pays unless the rule above picks `unrolled` and that wins:
 // for a Conv2D (four output pixels per pass) when the pairs hold fewer than 7/4 non-zero weights on
 // average (sparser than 1:4), for a FullyConnected (one input per pass: 1.7x `unrolled`'s
