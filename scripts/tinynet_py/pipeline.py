@@ -89,7 +89,7 @@ def add_compression_arguments(parser):
                             "layers of a residual block (joined by ADD) lose the same channels as a group")
     group.add_argument("--sparse", choices=SPARSE_FORMS, default="auto",
                        help="kernel form of the int8 fully-connected, conv and depthwise layers: auto (by "
-                            "size and density), dense, "
+                            "size, density and pruning pattern), dense, "
                             "unrolled (only non-zero multiply-accumulates, in code), compressed "
                             "(non-zero values and positions in flash), nm (conv and fully-connected "
                             "weights pruned N:M along the input channels, e.g. --prune-pattern 2:4: the kept "
