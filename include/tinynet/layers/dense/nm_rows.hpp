@@ -11,7 +11,7 @@
 //   - the kept weights, int8, two spans per word in the order (a_i, b_i, a_j, b_j) for spans a, b,
 //     so that SXTB16 gives span a's pair (a_i, a_j) and SXTB16 ROR 8 span b's;
 //   - the slots, 4 bits per span (2 bits per kept weight), eight per uint32.
-// At run time, per input (per output pixel, two pixels per pass), a pair table holds for every
+// At run time, per input (per output pixel, up to four per pass), a pair table holds for every
 // span and slot the word (x[i], x[j]) of int16 halves (inputs past the tap's channels read 0), so
 // a row costs per span: one nibble, one address, one load of the pair word per input and one
 // SMLAD per input. The pair table is built once per input and shared by every row.
