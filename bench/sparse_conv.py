@@ -35,11 +35,13 @@ SHARED = pathlib.Path(os.environ.get("TINYNET_SHARED", ROOT.parent / "shared"))
 MODELS = {"kws": SHARED / "models" / "mlperf-tiny" / "kws_ref_model.tflite",
           "vww": SHARED / "models" / "mlperf-tiny" / "vww_96_int8.tflite"}
 CPU = "cortex-m4"
-# (model, pruning, form); pruning "" is the model as is, "0.8" --prune-synapses 0.8, "2:4" --prune-pattern 2:4.
+# (model, pruning, form); pruning "" is the model as is, "0.8" --prune-synapses 0.8, "2:4" --prune-pattern 2:4;
+# form as --sparse takes it (nm: the N:M pattern's own kernel, layers/dense/nm_rows.hpp).
 ROWS = {
     "kws": [("kws", "", "dense"), ("kws", "", "auto"),
             ("kws", "0.8", "unrolled"), ("kws", "0.8", "compressed"), ("kws", "0.8", "auto"),
-            ("kws", "2:4", "unrolled"), ("kws", "2:4", "compressed"), ("kws", "2:4", "auto")],
+            ("kws", "2:4", "unrolled"), ("kws", "2:4", "compressed"), ("kws", "2:4", "nm"), ("kws", "2:4", "auto"),
+            ("kws", "1:4", "unrolled"), ("kws", "1:4", "nm"), ("kws", "1:4", "auto")],
     "vww": [("vww", "", "dense"), ("vww", "", "auto"), ("vww", "0.8", "compressed"), ("vww", "0.8", "auto")],
 }
 

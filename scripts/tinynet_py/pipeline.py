@@ -18,7 +18,7 @@ from .errors import ModelError, TinynetError, UsageError, onnx_missing
 from .reference import Interpreter
 from .tflite import load_model
 
-SPARSE_FORMS = ("auto", "dense", "unrolled", "compressed")
+SPARSE_FORMS = ("auto", "dense", "unrolled", "compressed", "nm")
 INT4_FORMS = ("auto", "packed", "unpacked")
 MODEL_KINDS = ".tflite (int8 or float32), .onnx (float32), .pkl/.pickle (scikit-learn MLPClassifier/MLPRegressor)"
 
@@ -90,9 +90,11 @@ def add_compression_arguments(parser):
                             "layers of a residual block (joined by ADD) lose the same channels as a group")
     group.add_argument("--sparse", choices=SPARSE_FORMS, default="auto",
                        help="kernel form of the int8 fully-connected, conv and depthwise layers: auto (by "
-                            "size and density), dense, "
+                            "size, density and pruning pattern), dense, "
                             "unrolled (only non-zero multiply-accumulates, in code), compressed "
-                            "(non-zero values and positions in flash)")
+                            "(non-zero values and positions in flash), nm (conv and fully-connected "
+                            "weights pruned N:M along the input channels, e.g. --prune-pattern 2:4: the kept "
+                            "weights, two per SMLAD; other layers dense)")
     group.add_argument("--eval", metavar="DATA.npz",
                        help="accuracy of the model as read vs quantized vs pruned, overall and per class "
                             "(arrays 'x' inputs, 'y' labels), and per group when the file has an array "

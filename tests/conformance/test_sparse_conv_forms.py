@@ -1,6 +1,6 @@
 """Sparse Conv2D and DepthwiseConv2D through the generator: pruned models (unstructured, 2:4,
-block4), each written in every --sparse form, compiled into ONE host program (many_networks), give
-the numpy reference interpreter's bytes; kws_ref_model pruned 80 % and 2:4 with the automatic form
+block4), each written in every --sparse form (nm: 2:4 and 1:4), compiled into ONE host program
+(many_networks), give the numpy reference interpreter's bytes; kws_ref_model pruned 80 % and 2:4 with the automatic form
 likewise. Also the pruning patterns themselves (prune.prune_pattern) and the CLI's checks."""
 
 import numpy as np
@@ -39,6 +39,9 @@ def program_and_cases():
             pruned = how(model)
             for form in FORMS:
                 cases.append((f"{name} {label} {form}", pruned, feeds, form))
+        # The nm form (2:4 and 1:4; a DepthwiseConv2D runs dense), and 1:4's automatic choice.
+        for label, form in (("2:4", "nm"), ("1:4", "nm"), ("1:4", "auto")):
+            cases.append((f"{name} {label} {form}", prune.prune_pattern(model, 0.0, label)[0], feeds, form))
     kws = load_model(str(shared_path("models", "mlperf-tiny", "kws_ref_model.tflite")))
     shape = kws.tensors[kws.inputs[0]].shape
     rng = np.random.RandomState(15)
@@ -118,6 +121,16 @@ def test_cli_refuses_bad_patterns(args, message, tmp_path):
     proc = run_tinynet("convert", model, *args, "-o", tmp_path / "kws.hpp")
     assert proc.returncode == 2
     assert proc.stderr.startswith("tinynet: error:") and message in proc.stderr, proc.stderr
+
+
+def test_cli_convert_writes_nm_into_every_weighted_layer(tmp_path):
+    model = shared_path("models", "mlperf-tiny", "kws_ref_model.tflite")
+    out = tmp_path / "kws.hpp"
+    proc = run_tinynet("convert", model, "--prune-pattern", "2:4", "--sparse", "nm", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert text.count(".sparse_form = tinynet::SparseForm::nm") == 9   # 5 Conv2D + 4 DepthwiseConv2D (which run dense)
+    assert text.count("tinynet::SparseForm::nm") == 10                 # and the FullyConnected
 
 
 def test_cli_convert_writes_the_form_into_conv_layers(tmp_path):

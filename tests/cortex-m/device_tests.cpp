@@ -11,6 +11,7 @@
 
 #include "../cpp/depthwise_edges.hpp"
 #include "../cpp/in_place_network.hpp"
+#include "../cpp/nm_weights.hpp"
 #include "cycles.hpp"
 #include "semihost.hpp"
 
@@ -232,6 +233,57 @@ using fc_a = EdgeFc<9, 7, 1>;
 using fc_b = EdgeFc<12, 8, 2>;
 using fc_c = EdgeFc<4, 5, 3>;
 using fc_d = EdgeFc<600, 6, 4>;
+
+// The `nm` sparse form (layers/dense/nm_rows.hpp): weights pruned 2:4 and 1:4 along the input
+// channels, run by the device's SMLAD kernel (portable loop on M0+/M3), against the same network
+// built dense and evaluated by the host compiler. A 1x1 Conv2D 2:4 over 5x5x20 (25 pixels, four
+// per pass: the last alone; 20 channels: five spans of 4, an odd count), a 1x1 Conv2D 1:4 over its
+// 48 channels (six spans of 8, up to 16 slots: entries past LDRD's reach), a 3x3 SAME Conv2D 1:4
+// over 6 channels (groups of 4 and 2 in one span of 8), a FullyConnected 2:4 over 125 values.
+using nm_test::nm_weights;  // tests/cpp/nm_weights.hpp
+inline constexpr auto nm_w1 = nm_weights<48 * 20>(20, 2, 4, 11);
+inline constexpr auto nm_w15 = nm_weights<6 * 48>(48, 1, 4, 14);
+inline constexpr auto nm_w2 = nm_weights<5 * 9 * 6>(6, 1, 4, 12);
+inline constexpr auto nm_w3 = nm_weights<5 * 125>(125, 2, 4, 13);
+inline constexpr auto bias48 = [] {
+  std::array<std::int32_t, 48> b{};
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::int32_t>(i * 37 % 200) - 100;
+  return b;
+}();
+inline constexpr auto scales48 = [] {
+  std::array<float, 48> s{};
+  for (std::size_t i = 0; i < s.size(); ++i) s[i] = 0.01f + 0.005f * static_cast<float>(i % 4);
+  return s;
+}();
+inline constexpr tinynet::Quant nm_q1{0.05f * 0.02f * 20.0f, -5}, nm_q2{0.05f * 0.02f * 12.0f, 3}, nm_q3{0.05f * 0.02f * 40.0f, 1};
+struct nm_in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5, 5, 20>, q> {};
+struct nm_h1 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5, 5, 48>, nm_q1> {};
+struct nm_h15 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5, 5, 6>, nm_q1> {};
+struct nm_h2 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5, 5, 5>, nm_q2> {};
+struct nm_flat : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 125>, nm_q2> {};
+struct nm_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5>, nm_q3> {};
+template <tinynet::SparseForm Form>
+using nm_net = tinynet::Network<
+    tinynet::Inputs<nm_in>, tinynet::Outputs<nm_h2, nm_out>,
+    tinynet::Conv2D<nm_in, nm_h1, nm_w1, bias48, scales48,
+                    tinynet::Conv2DOptions{.activation = tinynet::Activation::relu, .sparse_form = Form}>,
+    tinynet::Conv2D<nm_h1, nm_h15, nm_w15, bias6, scales6, tinynet::Conv2DOptions{.sparse_form = Form}>,
+    tinynet::Conv2D<nm_h15, nm_h2, nm_w2, bias5, scales5,
+                    tinynet::Conv2DOptions{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same, .sparse_form = Form}>,
+    tinynet::Reshape<nm_h2, nm_flat>,
+    tinynet::FullyConnected<nm_flat, nm_out, nm_w3, bias5, scales5, tinynet::FullyConnectedOptions{.sparse_form = Form}>>;
+static_assert(nm_net<tinynet::SparseForm::nm>::weight_bytes < nm_net<tinynet::SparseForm::dense>::weight_bytes);
+// Every layer fits the form (and runs in it: SparseForm::nm); the second's entries need a base past LDRD's reach.
+static_assert(tinynet::kernels::NmRows<nm_w1, 48, 1, 20>::pays && tinynet::kernels::NmRows<nm_w1, 48, 1, 20>::inputs_per_pass == 4);
+static_assert(tinynet::kernels::NmRows<nm_w15, 6, 1, 48>::inputs_per_pass == 4 && tinynet::kernels::NmRows<nm_w15, 6, 1, 48>::slots > 10);
+static_assert(tinynet::kernels::NmRows<nm_w2, 5, 9, 6>::fits && tinynet::kernels::NmRows<nm_w3, 5, 1, 125>::fits);
+constexpr std::array<std::int8_t, 500> nm_input = [] {
+  std::array<std::int8_t, 500> x{};
+  std::uint32_t state = 99;
+  for (auto& v : x) v = static_cast<std::int8_t>((state = state * 1103515245u + 12345u) >> 16);
+  return x;
+}();
+constexpr auto expected_nm = nm_net<tinynet::SparseForm::dense>::evaluate(nm_input);
 }  // namespace device
 
 static tinynet::Instance<device::network> instance;
@@ -242,6 +294,7 @@ static tinynet::Instance<device::conv4_packed_net> conv4_packed_instance;
 static tinynet::Instance<device::conv4_int8_net> conv4_int8_instance;
 static tinynet::Instance<device::dw4_packed_net> dw4_packed_instance;
 static tinynet::Instance<device::dw4_int8_net> dw4_int8_instance;
+static tinynet::Instance<device::nm_net<tinynet::SparseForm::nm>> nm_instance;
 // The same network again, wiping all but its outputs after each invoke(); and the float MLP in
 // a SharedArena next to the CNN (sharing their bytes: they run one after the other).
 static tinynet::Instance<device::network, tinynet::AfterInvoke::wipe_all_but_outputs> private_instance;
@@ -362,6 +415,21 @@ extern "C" int app_main() {
   check(edge_conv_same<device::fc_b>(), "FullyConnected 12 -> 8: differs from the host compiler's");
   check(edge_conv_same<device::fc_c>(), "FullyConnected 4 -> 5: differs from the host compiler's");
   check(edge_conv_same<device::fc_d>(), "FullyConnected 600 -> 6: differs from the host compiler's");
+
+  for (std::size_t i = 0; i < device::nm_input.size(); ++i) nm_instance.input()[i] = device::nm_input[i];
+  nm_instance.invoke();
+  bool nm_same = true;
+  int nm_distinct = 0;
+  for (std::size_t i = 0; i < 125; ++i) {
+    nm_same = nm_same && nm_instance.output<0>()[i] == std::get<0>(device::expected_nm)[i];
+    nm_distinct += nm_instance.output<0>()[i] != nm_instance.output<0>()[0];
+  }
+  for (std::size_t i = 0; i < 5; ++i) {
+    nm_same = nm_same && nm_instance.output<1>()[i] == std::get<1>(device::expected_nm)[i];
+    nm_distinct += nm_instance.output<1>()[i] != nm_instance.output<1>()[0];
+  }
+  check(nm_same, "nm sparse Conv2D/FullyConnected differ from the dense network's bytes");
+  check(nm_distinct > 20, "nm sparse network: outputs barely vary (degenerate test)");
 
   mlp_instance.input()[0] = 2.0f;
   mlp_instance.input()[1] = 1.0f;

@@ -14,6 +14,7 @@
 #include <tinynet/tinynet.hpp>
 
 #include "random_weights.hpp"
+#include "nm_weights.hpp"
 
 using namespace tinynet;
 using i8 = std::int8_t;
@@ -23,10 +24,14 @@ namespace sparse_test {
 using test_random::random_weights, test_random::random_bias, test_random::scales, test_random::random_input;
 
 // One layer configuration: shapes, quantization, activation, density.
-template <int Units, int Depth, int Batches, int DensityPercent, bool PerChannel, int InputZeroPoint, Activation Act>
+// Pattern 10 N + M (24: 2:4): the weights pruned N:M along the inputs instead (nm_weights.hpp).
+template <int Units, int Depth, int Batches, int DensityPercent, bool PerChannel, int InputZeroPoint, Activation Act,
+          int Pattern = 0>
 struct Case {
-  static constexpr std::uint32_t seed = static_cast<std::uint32_t>(Units * 7919 + Depth * 31 + DensityPercent);
-  static constexpr std::array<i8, Units * Depth> weights = random_weights<Units * Depth>(DensityPercent, seed);
+  static constexpr std::uint32_t seed = static_cast<std::uint32_t>(Units * 7919 + Depth * 31 + DensityPercent + Pattern * 101);
+  static constexpr std::array<i8, Units * Depth> weights =
+      Pattern != 0 ? nm_test::nm_weights<static_cast<std::size_t>(Units * Depth)>(Depth, Pattern / 10, Pattern % 10, seed)
+                   : random_weights<Units * Depth>(DensityPercent, seed);
   static constexpr std::array<std::int32_t, Units> bias = random_bias<Units>(seed + 1);
   static constexpr std::array<float, PerChannel ? Units : 1> weight_scales = scales<PerChannel ? Units : 1>(0.01f);
   static constexpr Quant in_q{0.05f, InputZeroPoint};
@@ -109,6 +114,23 @@ void check_forms() {
     CHECK(run<unrolled, C>(x) == expected);
     CHECK(run<compressed, C>(x) == expected);
     CHECK(run<automatic, C>(x) == expected);
+  }
+}
+
+// Weights pruned N:M: the `nm` form runs, in less flash than the dense weights, with the plain
+// loop's bytes; `automatic` picks Auto (core/sparsity.hpp).
+template <class C, SparseForm Auto>
+void check_nm() {
+  using nm = typename C::template layer<SparseForm::nm>;
+  static_assert(nm::sparse_form == SparseForm::nm);
+  static_assert(nm::weight_bytes < C::template layer<SparseForm::dense>::weight_bytes);
+  static_assert(C::template layer<SparseForm::automatic>::sparse_form == Auto);
+  CAPTURE(C::depth);
+  for (std::uint32_t trial = 0; trial < 2; ++trial) {
+    const auto x = random_input<C::batches * C::depth>(C::seed * 13 + trial);
+    const auto expected = reference<C>(x);
+    CHECK(std::count(expected.begin(), expected.end(), expected[0]) < static_cast<long>(expected.size()));
+    CHECK(run<nm, C>(x) == expected);  // (automatic runs the same code when it picks nm)
   }
 }
 
@@ -220,6 +242,39 @@ TEST_CASE("sparse FullyConnected: the automatic rule") {
   static_assert(choose(SparseForm::automatic, true, 0, 1000) == SparseForm::unrolled);
 }
 
+TEST_CASE("sparse FullyConnected: nm, 2:4 and 1:4 along the inputs") {
+  check_nm<Case<13, 76, 2, 0, true, -5, Activation::relu, 24>, SparseForm::nm>();     // 19 spans: a padding span
+  check_nm<Case<6, 64, 3, 0, false, 100, Activation::none, 24>, SparseForm::nm>();    // per-tensor, 3 batches
+  check_nm<Case<9, 600, 1, 0, true, -128, Activation::none, 24>, SparseForm::nm>();   // depth > 512, 150 spans
+  check_nm<Case<5, 402, 1, 0, true, 7, Activation::none, 14>, SparseForm::unrolled>(); // 1:4: unrolled wins; 51 spans of 8 (a last of 2)
+  // 1:4 over 602 inputs: 76 spans of up to 16 slots, a pair table past the stack's budget: dense
+  static_assert(Case<5, 602, 1, 0, true, 7, Activation::none, 14>::layer<SparseForm::nm>::sparse_form == SparseForm::dense);
+}
+
+TEST_CASE("sparse FullyConnected and convolutions: the automatic rule with the nm form") {
+  using sparsity::choose;
+  using sparsity::LayerKind;
+  constexpr auto conv = LayerKind::conv, fc = LayerKind::fully_connected, dw = LayerKind::depthwise;
+  constexpr SparseForm a = SparseForm::automatic;
+  // 2:4 (half the weights, a pair per four): nm, where the generic rule says dense.
+  static_assert(choose(conv, a, true, 2048, 4096, {true, true, 1024}) == SparseForm::nm);
+  static_assert(choose(fc, a, true, 2048, 4096, {true, true, 1024}) == SparseForm::nm);
+  // 1:4 (two weights per pair of 8): nm for a convolution, unrolled for a FullyConnected.
+  static_assert(choose(conv, a, true, 1024, 4096, {true, true, 512}) == SparseForm::nm);
+  static_assert(choose(fc, a, true, 1024, 4096, {true, true, 512}) == SparseForm::unrolled);
+  // Fewer than 7/4 weights per pair: unrolled; past unrolled's cap: nm.
+  static_assert(choose(conv, a, true, 895, 4096, {true, true, 512}) == SparseForm::unrolled);
+  static_assert(choose(conv, a, true, 896, 4096, {true, true, 512}) == SparseForm::nm);
+  static_assert(choose(fc, a, true, 8192, 65536, {true, true, 4096}) == SparseForm::nm);
+  // Fits but does not pay: the generic rule; does not fit: requested nm runs dense; never depthwise.
+  static_assert(choose(conv, a, true, 3000, 4096, {true, false, 1500}) == SparseForm::dense);
+  static_assert(choose(conv, SparseForm::nm, true, 3000, 4096, {true, false, 1500}) == SparseForm::nm);
+  static_assert(choose(conv, SparseForm::nm, true, 3000, 4096, {}) == SparseForm::dense);
+  static_assert(choose(dw, SparseForm::nm, true, 2048, 4096, {true, true, 1024}) == SparseForm::dense);
+  static_assert(choose(dw, a, true, 2048, 4096, {true, true, 1024}) == SparseForm::dense);
+  static_assert(choose(fc, SparseForm::nm, false, 2048, 4096, {true, true, 1024}) == SparseForm::dense);
+}
+
 namespace sparse_figures {
 using C10 = Case<33, 64, 2, 10, true, -128, Activation::relu>;
 using C100 = Case<33, 64, 2, 100, true, -128, Activation::relu>;
@@ -301,6 +356,13 @@ inline constexpr std::array<i8, 37> x = [] {
   for (int i = 0; i < 37; ++i) v[static_cast<std::size_t>(i)] = static_cast<i8>(i * 7 - 100);
   return v;
 }();
+// 2:4 weights for the nm form (the second layer's 13 inputs: spans of 4, a last of 1).
+using N = Case<13, 37, 1, 0, false, 5, Activation::relu, 24>;
+inline constexpr auto nm_w2 = nm_test::nm_weights<13 * 5>(13, 2, 4, 98);
+template <SparseForm F>
+using nm_net = Network<Inputs<N::in>, Outputs<y>,
+                       FullyConnected<N::in, hidden, N::weights, N::bias, N::weight_scales, FullyConnectedOptions{Activation::relu, F}>,
+                       FullyConnected<hidden, y, nm_w2, b2, s2, FullyConnectedOptions{Activation::none, F}>>;
 }  // namespace sparse_network
 
 TEST_CASE("sparse FullyConnected: every form in constant evaluation (Network::evaluate)") {
@@ -309,6 +371,7 @@ TEST_CASE("sparse FullyConnected: every form in constant evaluation (Network::ev
   static_assert(net<SparseForm::unrolled>::evaluate(x) == dense);
   static_assert(net<SparseForm::compressed>::evaluate(x) == dense);
   static_assert(net<SparseForm::automatic>::evaluate(x) == dense);
+  static_assert(nm_net<SparseForm::nm>::evaluate(x) == nm_net<SparseForm::dense>::evaluate(x));
   // ... and at run time.
   static tinynet::Instance<net<SparseForm::compressed>> instance;
   std::copy(x.begin(), x.end(), instance.input<0>().begin());

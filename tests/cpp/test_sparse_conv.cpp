@@ -2,7 +2,9 @@
 // choice) give the dense kernel's bytes for random pruned weights: 1x1 convolutions (the input
 // pixel read in place, with and without stride), larger kernels with SAME padding, stride and
 // dilation (the receptive field copied into a patch, padded taps reading the input zero point),
-// depthwise windows at the border and inside, depth multiplier 1 and 2, and constant evaluation.
+// depthwise windows at the border and inside, depth multiplier 1 and 2, and constant evaluation;
+// the `nm` form on weights pruned 2:4 and 1:4 along the input channels (channel counts not a
+// multiple of 4, kept weights that are 0), and the layers it does not fit running dense.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -11,6 +13,7 @@
 #include <tinynet/tinynet.hpp>
 
 #include "random_weights.hpp"
+#include "nm_weights.hpp"
 
 using namespace tinynet;
 using i8 = std::int8_t;
@@ -19,13 +22,18 @@ namespace sparse_conv_test {
 
 using test_random::Lcg, test_random::random_weights, test_random::random_bias, test_random::scales,
     test_random::random_input;
+using nm_test::nm_weights;  // nm_weights.hpp
 
-// A Conv2D: H x W x InC -> OutC, Kernel x Kernel, stride, dilation, SAME padding.
-template <int H, int W, int InC, int OutC, int Kernel, int Stride, int Dilation, int DensityPercent, int InputZeroPoint>
+// A Conv2D: H x W x InC -> OutC, Kernel x Kernel, stride, dilation, SAME padding; weights at a
+// density, or pruned N:M along the input channels when Pattern is 10 N + M (24: 2:4).
+template <int H, int W, int InC, int OutC, int Kernel, int Stride, int Dilation, int DensityPercent, int InputZeroPoint,
+          int Pattern = 0>
 struct ConvCase {
-  static constexpr std::uint32_t seed = static_cast<std::uint32_t>(H * 131 + InC * 31 + OutC * 7 + Kernel + DensityPercent);
+  static constexpr std::uint32_t seed =
+      static_cast<std::uint32_t>(H * 131 + InC * 31 + OutC * 7 + Kernel + DensityPercent + Pattern * 1009);
   static constexpr int depth = Kernel * Kernel * InC;
-  static constexpr std::array<i8, OutC * depth> weights = random_weights<OutC * depth>(DensityPercent, seed);
+  static constexpr std::array<i8, OutC * depth> weights =
+      Pattern != 0 ? nm_weights<static_cast<std::size_t>(OutC * depth)>(InC, Pattern / 10, Pattern % 10, seed) : random_weights<OutC * depth>(DensityPercent, seed);
   static constexpr std::array<std::int32_t, OutC> bias = random_bias<OutC>(seed + 1);
   static constexpr std::array<float, OutC> weight_scales = scales<OutC>(0.01f);
   static constexpr Quant in_q{0.05f, InputZeroPoint};
@@ -92,6 +100,28 @@ void check_forms() {
   }
 }
 
+// The `nm` form on weights pruned N:M: it runs, stores less than the dense weights, and gives the
+// dense bytes; `automatic` takes it where it pays and `unrolled` does not win (core/sparsity.hpp).
+// (Pruned 1:4, a kept weight is 0 now and then: nm_weights.)
+template <class C, SparseForm Auto = SparseForm::nm>
+void check_nm() {
+  using dense = typename C::template layer<SparseForm::dense>;
+  using nm = typename C::template layer<SparseForm::nm>;
+  using automatic = typename C::template layer<SparseForm::automatic>;
+  static_assert(nm::sparse_form == SparseForm::nm);
+  static_assert(automatic::sparse_form == Auto);
+  static_assert(nm::weight_bytes < dense::weight_bytes);
+  CAPTURE(dense::nonzero_weights);
+  for (std::uint32_t trial = 0; trial < 2; ++trial) {
+    const auto x = random_input<C::in_size>(C::seed * 7 + trial);
+    const auto expected = run<dense, C>(x);
+    int distinct = 0;
+    for (std::size_t i = 1; i < expected.size(); ++i) distinct += expected[i] != expected[0] ? 1 : 0;
+    CHECK(distinct > 0);
+    CHECK(run<nm, C>(x) == expected);  // (automatic runs the same code when it picks nm)
+  }
+}
+
 }  // namespace sparse_conv_test
 
 using namespace sparse_conv_test;
@@ -108,6 +138,34 @@ TEST_CASE("sparse Conv2D: 3x3 and 4x4 SAME padding, stride 2, dilation 2, one in
   check_forms<ConvCase<9, 8, 3, 5, 4, 2, 1, 40, -60>>();
   check_forms<ConvCase<7, 7, 4, 4, 3, 1, 2, 25, 0>>();
   check_forms<ConvCase<10, 4, 1, 9, 3, 2, 1, 30, -5>>();
+}
+
+TEST_CASE("nm Conv2D: 2:4 and 1:4 along the input channels, 1x1 and 3x3, odd pixels and channels") {
+  check_nm<ConvCase<5, 5, 64, 7, 1, 1, 1, 0, 12, 14>>();           // 1:4, spans of 8, 25 pixels (one alone)
+  check_nm<ConvCase<6, 7, 8, 5, 3, 1, 1, 0, 17, 24>>();            // 3x3 SAME: padded taps read the zero point
+  check_nm<ConvCase<9, 8, 12, 6, 3, 2, 2, 0, -60, 14>, SparseForm::unrolled>();  // stride 2, dilation 2; 1.5 weights per pair
+  check_nm<ConvCase<7, 5, 6, 4, 3, 2, 1, 0, 4, 24>, SparseForm::dense>();      // 6 channels: groups of 4 and 2 (fits, does not pay)
+  check_nm<ConvCase<4, 5, 36, 3, 1, 1, 1, 0, 3, 14>, SparseForm::unrolled>();  // 36 channels: a last span of 4 (of 8)
+  check_nm<ConvCase<5, 7, 24, 9, 1, 1, 1, 0, -9, 24>>();           // 2:4, spans of 4; 35 pixels: three in the last pass
+  // 3x3 over 32 channels: 1:4 (16 slots) takes one pixel per pass, 2:4 two (NmRows::inputs_per_pass)
+  check_nm<ConvCase<4, 5, 32, 6, 3, 1, 1, 0, 6, 14>>();
+  check_nm<ConvCase<5, 3, 32, 6, 3, 1, 1, 0, -6, 24>>();
+  static_assert(ConvCase<4, 5, 32, 6, 3, 1, 1, 0, 6, 14>::layer<SparseForm::nm>::sparse_rows::nm::inputs_per_pass == 1);
+  static_assert(ConvCase<5, 3, 32, 6, 3, 1, 1, 0, -6, 24>::layer<SparseForm::nm>::sparse_rows::nm::inputs_per_pass == 2);
+}
+
+TEST_CASE("nm Conv2D and DepthwiseConv2D: where the form does not fit, the layer runs dense") {
+  // One input channel: a span per tap, more flash than the dense weights.
+  using one = ConvCase<6, 5, 1, 4, 3, 1, 1, 0, 2, 24>;
+  static_assert(one::layer<SparseForm::nm>::sparse_form == SparseForm::dense);
+  // Unstructured sparsity: spans with more than two non-zero weights.
+  using random = ConvCase<5, 6, 16, 12, 1, 1, 1, 50, -3>;
+  static_assert(random::layer<SparseForm::nm>::sparse_form == SparseForm::dense);
+  // DepthwiseConv2D: no input channels to pair.
+  using depthwise = DepthwiseCase<6, 5, 8, 1, 3, 1, 50, -11>;
+  static_assert(depthwise::layer<SparseForm::nm>::sparse_form == SparseForm::dense);
+  const auto x = random_input<one::in_size>(5);
+  CHECK(run<one::layer<SparseForm::nm>, one>(x) == run<one::layer<SparseForm::dense>, one>(x));
 }
 
 TEST_CASE("sparse DepthwiseConv2D: 3x3 SAME, stride 1 and 2, multiplier 1 and 2, 300 channels (gaps past 255)") {
@@ -134,6 +192,12 @@ TEST_CASE("sparse Conv2D and DepthwiseConv2D: every form in constant evaluation"
   constexpr auto conv = evaluate<C::layer<SparseForm::dense>, C::in_size, C::out_size>(x);
   static_assert(evaluate<C::layer<SparseForm::unrolled>, C::in_size, C::out_size>(x) == conv);
   static_assert(evaluate<C::layer<SparseForm::compressed>, C::in_size, C::out_size>(x) == conv);
+  using N = ConvCase<3, 4, 7, 4, 3, 1, 1, 0, 5, 24>;  // 2:4 over 7 channels: groups of 4 and 3
+  constexpr auto nx = random_input<N::in_size>(78);
+  constexpr auto nm_dense = evaluate<N::layer<SparseForm::dense>, N::in_size, N::out_size>(nx);
+  static_assert(N::layer<SparseForm::nm>::sparse_form == SparseForm::nm);
+  static_assert(evaluate<N::layer<SparseForm::nm>, N::in_size, N::out_size>(nx) == nm_dense);
+  CHECK(run<N::layer<SparseForm::nm>, N>(nx) == nm_dense);
   constexpr auto depthwise = evaluate<D::layer<SparseForm::dense>, D::in_size, D::out_size>(x);
   static_assert(evaluate<D::layer<SparseForm::unrolled>, D::in_size, D::out_size>(x) == depthwise);
   static_assert(evaluate<D::layer<SparseForm::compressed>, D::in_size, D::out_size>(x) == depthwise);

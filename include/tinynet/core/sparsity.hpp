@@ -7,7 +7,9 @@
 //   dense       the ordinary kernel over every weight;
 //   unrolled    only the multiply-accumulates of non-zero weights, written out by the compiler
 //               (positions and values live in the instructions, no table);
-//   compressed  non-zero values plus one-byte column steps in flash, walked by a bounded loop.
+//   compressed  non-zero values plus one-byte column steps in flash, walked by a bounded loop;
+//   nm          weights in an N:M pattern along the input channels (2:4, 1:4): the kept weights
+//               two per SMLAD, with a 4-bit slot per kept pair (layers/dense/nm_rows.hpp).
 // See docs/sparsity.md for the measurements behind the thresholds below.
 #pragma once
 
@@ -20,6 +22,7 @@ enum class SparseForm {
   dense,
   unrolled,
   compressed,
+  nm,          // Conv2D and FullyConnected whose weights follow an N:M pattern; others run dense
 };
 
 namespace sparsity {
@@ -64,8 +67,33 @@ constexpr SparseForm choose(SparseForm requested, bool has_sparse_kernels, long 
 // (1.6x the dense instructions), so the automatic rule never picks `compressed` for it.
 enum class LayerKind { fully_connected, conv, depthwise };
 
+//
+// `nm` (layers/dense/nm_rows.hpp) fits a layer whose weights follow an N:M pattern along the
+// input channels, in no more flash than the dense weights, and pays where it keeps at most one
+// pair of weights in four (2:4, 1:4). Measured on Cortex-M4 (kws, docs/sparsity.md): a 1x1 Conv2D
+// 2:4 takes 0.66x the dense instructions (`unrolled` 0.85x, for 4.7x the flash), 1:4 0.46x
+// (`unrolled` 0.5x). Its cost follows the kept pairs, `unrolled`'s the non-zero weights, so the
+// automatic rule takes `nm` where it pays unless the rule above picks `unrolled` and that wins:
+// for a Conv2D (four output pixels per pass) when the pairs hold fewer than 7/4 non-zero weights on
+// average (sparser than 1:4), for a FullyConnected (one input per pass: 1.7x `unrolled`'s
+// instructions at 1:4) always. Asked for on a layer it does not fit (or a DepthwiseConv2D, whose
+// rows have no input channels to pair), the layer runs dense.
+struct NmFit {
+  bool fits = false;
+  bool pays = false;
+  long long pairs = 0;  // kept pairs over all rows
+};
+
 constexpr SparseForm choose(LayerKind kind, SparseForm requested, bool has_sparse_kernels, long long nonzeros,
-                            long long total) {
+                            long long total, NmFit nm = {}) {
+  const bool nm_kernel = has_sparse_kernels && kind != LayerKind::depthwise;
+  if (requested == SparseForm::nm) return nm_kernel && nm.fits ? SparseForm::nm : SparseForm::dense;
+  if (requested == SparseForm::automatic && nm_kernel && nm.pays) {
+    const SparseForm generic = choose(requested, has_sparse_kernels, nonzeros, total);
+    if (generic != SparseForm::unrolled) return SparseForm::nm;
+    if (kind == LayerKind::conv && 4 * nonzeros >= 7 * nm.pairs) return SparseForm::nm;
+    return SparseForm::unrolled;
+  }
   const SparseForm form = choose(requested, has_sparse_kernels, nonzeros, total);
   if (requested == SparseForm::automatic && kind == LayerKind::depthwise && form == SparseForm::compressed)
     return SparseForm::dense;

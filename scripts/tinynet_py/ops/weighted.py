@@ -528,7 +528,7 @@ def params_batch_matmul(op):
 
 # --- C++ emission ----------------------------------------------------------------------
 
-SPARSE_FORM_NAMES = {"dense": "dense", "unrolled": "unrolled", "compressed": "compressed"}
+SPARSE_FORM_NAMES = {"dense": "dense", "unrolled": "unrolled", "compressed": "compressed", "nm": "nm"}
 
 
 def emit_fully_connected(e, op, plan, prefix, ins, outs):

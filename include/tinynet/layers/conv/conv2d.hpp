@@ -110,9 +110,11 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr SparseForm sparse_form =
       sparsity::choose(sparsity::LayerKind::conv, Options.sparse_form,
                        std::is_same_v<input_element, std::int8_t> && groups == 1, nonzero_weights,
-                       static_cast<long long>(array_size<Weights>));
+                       static_cast<long long>(array_size<Weights>),
+                       kernels::NmRows<Weights, out_c, k_h * k_w, filter_c>::nm_fit);
   static constexpr bool sparse = sparse_form != SparseForm::dense;
-  using sparse_rows = kernels::SparseRows<Weights, out_c, k_h * k_w * filter_c, sparse ? sparse_form : SparseForm::unrolled>;
+  using sparse_rows = kernels::SparseRows<Weights, out_c, k_h * k_w * filter_c, sparse ? sparse_form : SparseForm::unrolled,
+                                          sparsity::RowMajor<k_h * k_w * filter_c>, filter_c>;
   // Dense int8 rows on DSP cores: blocks of four channels whose weights the compiler widened to
   // int16 (kernels/dot.hpp, wide_rows; within TINYNET_WIDE_WEIGHT_BYTES), for the 4x2 kernel.
   static constexpr bool packed_int4 = is_packed_int4<std::remove_cvref_t<decltype(Weights)>>;  // core/int4.hpp
@@ -441,23 +443,21 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
   }
 
-  // Two output pixels at a time, their inputs paired in one word per column (SparseRows::run_pairs:
-  // each load serves both pixels); an odd last pixel is paired with itself, its second result
+  // Two output pixels at a time (SparseRows::run_two: each load of a pair of inputs serves both
+  // pixels); an odd last pixel is paired with itself, its second result
   // dropped, so that the layer has one copy of the sparse code.
   static constexpr void run_sparse(const input_element* image, output_element* out) {
     constexpr int pixels = out_h * out_w;
     [[maybe_unused]] std::int8_t patch0[pointwise ? 1 : patch_size]{};
     [[maybe_unused]] std::int8_t patch1[pointwise ? 1 : patch_size]{};
-    std::int32_t pairs[patch_size]{};
     [[maybe_unused]] output_element dropped[pixels % 2 != 0 ? out_c : 1]{};
     for (int p = 0; p < pixels; p += 2) {
       const bool both = p + 1 < pixels;
       const std::int8_t* x0 = sparse_input(image, patch0, p);
       const std::int8_t* x1 = both ? sparse_input(image, patch1, p + 1) : x0;
-      for (int i = 0; i < patch_size; ++i) pairs[i] = sparse_rows::pack_pair(x0[i], x1[i]);
       output_element* dst0 = out + p * out_c;
       output_element* dst1 = both ? dst0 + out_c : dropped;
-      sparse_rows::run_pairs(pairs, [dst0, dst1](int c, std::int32_t dot0, std::int32_t dot1) {
+      sparse_rows::run_two(x0, x1, [dst0, dst1](int c, std::int32_t dot0, std::int32_t dot1) {
         const std::int32_t bias = folded_bias[static_cast<std::size_t>(c)];
         dst0[c] = requantize(bias + dot0, c);
         dst1[c] = requantize(bias + dot1, c);
@@ -465,9 +465,37 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
   }
 
+  // `nm`: K = NmRows::inputs_per_pass output pixels per pass (4 where the pair tables fit the
+  // stack's budget): every weight word and slot serves K pixels; past the last pixel the first is
+  // repeated, its results dropped.
+  static constexpr void run_sparse_nm(const input_element* image, output_element* out) {
+    constexpr int K = sparse_rows::nm::inputs_per_pass;
+    constexpr int pixels = out_h * out_w;
+    [[maybe_unused]] std::int8_t patches[pointwise ? 1 : K * patch_size]{};
+    [[maybe_unused]] output_element dropped[pixels % K != 0 ? out_c : 1]{};
+    for (int p = 0; p < pixels; p += K) {
+      const std::int8_t* x[K] = {sparse_input(image, patches, p)};
+      output_element* dst[K] = {out + p * out_c};
+      for (int k = 1; k < K; ++k) {
+        const bool real = p + k < pixels;
+        x[k] = real ? sparse_input(image, patches + (pointwise ? 0 : k * patch_size), p + k) : x[0];
+        dst[k] = real ? out + (p + k) * out_c : dropped;
+      }
+      sparse_rows::nm::template run_many<K>(x, [&dst](int c, auto... dots) {
+        const std::int32_t bias = folded_bias[static_cast<std::size_t>(c)];
+        int k = 0;
+        ((dst[k++][c] = requantize(bias + dots, c)), ...);
+      });
+    }
+  }
+
   static constexpr void run(const input_element* in, output_element* out) {
     if constexpr (is_hybrid) {
       for (int b = 0; b < batches; ++b) run_hybrid(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
+      return;
+    }
+    if constexpr (sparse_form == SparseForm::nm) {
+      for (int b = 0; b < batches; ++b) run_sparse_nm(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
       return;
     }
     if constexpr (sparse) {

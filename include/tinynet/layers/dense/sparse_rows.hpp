@@ -1,35 +1,45 @@
 // The sparse forms of a weighted layer's dot products, shared by FullyConnected, Conv2D and
 // DepthwiseConv2D: `unrolled` (unrolled_rows.hpp) or `compressed` (compressed_rows.hpp) over
-// Units rows of Depth weights in a Layout (core/sparsity.hpp). The layer keeps its folded bias
-// and requantization; this gives it the dot products and says what the form stores in flash.
+// Units rows of Depth weights in a Layout (core/sparsity.hpp), or `nm` (nm_rows.hpp: row-major
+// rows of Depth / Channels taps of Channels input channels; FullyConnected and Conv2D only). The
+// layer keeps its folded bias and requantization; this gives it the dot products and says what
+// the form stores in flash.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "../../core/constant_tables.hpp"
 #include "../../core/sparsity.hpp"
 #include "compressed_rows.hpp"
+#include "nm_rows.hpp"
 #include "unrolled_rows.hpp"
 
 namespace tinynet::kernels {
 
-template <const auto& Weights, int Units, int Depth, SparseForm Form, class Layout = sparsity::RowMajor<Depth>>
+template <const auto& Weights, int Units, int Depth, SparseForm Form, class Layout = sparsity::RowMajor<Depth>,
+          int Channels = Depth>
 struct SparseRows {
-  static_assert(Form == SparseForm::unrolled || Form == SparseForm::compressed);
+  static_assert(Form == SparseForm::unrolled || Form == SparseForm::compressed || Form == SparseForm::nm);
+  static_assert(Form != SparseForm::nm || (std::is_same_v<Layout, sparsity::RowMajor<Depth>> && Depth % Channels == 0));
   using unrolled = UnrolledRows<Weights, Units, Depth, Layout>;
   using compressed = CompressedRows<Weights, Units, Depth, Layout>;
+  using nm = NmRows<Weights, Units, Depth / Channels, Channels>;
 
   // Flash the form stores for the weights: nothing for `unrolled` (its weights are
-  // instructions), the value, step and count tables for `compressed`.
+  // instructions), the value, step and count tables for `compressed`, the kept weights and their
+  // slots for `nm`.
   static constexpr std::size_t stored_weight_bytes = [] {
     if constexpr (Form == SparseForm::unrolled) return std::size_t{0};
+    else if constexpr (Form == SparseForm::nm) return nm::table_bytes;
     else return compressed::table_bytes;
   }();
 
   // The tables the form reads (core/checksum.hpp).
   static constexpr auto constant_tables() {
     if constexpr (Form == SparseForm::unrolled) return ConstantTables<>{};
+    else if constexpr (Form == SparseForm::nm) return ConstantTables<nm::tables>{};
     else return ConstantTables<compressed::tables, compressed::groups>{};
   }
 
@@ -40,6 +50,8 @@ struct SparseRows {
   static constexpr void run(const std::int8_t* x, Finish finish) {
     if constexpr (Form == SparseForm::unrolled) {
       unrolled::run(x, finish);
+    } else if constexpr (Form == SparseForm::nm) {
+      nm::run(x, finish);
     } else {
       constexpr int rows_per_pass = Units < 32 ? Units : 32;
       std::size_t entry = 0;  // where the next row starts in the compressed tables
@@ -52,9 +64,22 @@ struct SparseRows {
     }
   }
 
-  // Two inputs at once, paired column by column (pack_pair): finish(o, dot of row o with the
-  // first input, dot with the second). Each pair load serves both inputs (UnrolledRows::run_pairs,
-  // CompressedRows::run_pairs).
+  // Two inputs at once: finish(o, dot of row o with x0, dot with x1). `unrolled` and `compressed`
+  // pair the inputs column by column (pack_pair), so that each pair load serves both
+  // (UnrolledRows::run_pairs, CompressedRows::run_pairs); `nm` runs up to four inputs at once
+  // (NmRows::run_many).
+  template <class Finish>
+  static constexpr void run_two(const std::int8_t* x0, const std::int8_t* x1, Finish finish) {
+    if constexpr (Form == SparseForm::nm) {
+      const std::int8_t* x[2] = {x0, x1};
+      nm::template run_many<2>(x, finish);
+    } else {
+      std::int32_t pairs[Depth];  // every column written below (zeroing it would cost a memset per call)
+      for (int i = 0; i < Depth; ++i) pairs[i] = pack_pair(x0[i], x1[i]);
+      run_pairs(pairs, finish);
+    }
+  }
+
   static constexpr std::int32_t pack_pair(std::int8_t first, std::int8_t second) { return unrolled::pack_pair(first, second); }
 
   template <class Finish>
