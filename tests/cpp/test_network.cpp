@@ -59,14 +59,16 @@ struct x : Tensor<i8, Shape<1, 8>, q> {};
 struct h : Tensor<i8, Shape<1, 8>, q> {};
 struct y : Tensor<i8, Shape<1, 8>, q> {};
 // Two int8 layers read the one weights array (as an unrolled RNN's steps do): it is in the image
-// once; each layer has its own folded bias (8 int32) and per-tensor multiplier. (Dense: the
+// once; each layer has its own folded bias (8 values: int16, since every one fits, else int32;
+// core/channel_plan.hpp) and per-tensor multiplier. (Dense: the
 // automatic form would make these sparse weights instructions.)
 inline constexpr FullyConnectedOptions dense{.sparse_form = SparseForm::dense};
 using fc_a = FullyConnected<x, h, chain::w2, chain::b8, chain::one, dense>;
 using fc_b = FullyConnected<h, y, chain::w2, chain::b8, chain::one, dense>;
 using net = Network<Inputs<x>, Outputs<y>, fc_a, fc_b>;
-static_assert(fc_a::weight_bytes == sizeof(chain::w2) + 8 * 4 + sizeof(fc_a::multipliers));
-static_assert(net::weight_bytes == sizeof(chain::w2) + 2 * (8 * 4 + sizeof(fc_a::multipliers)));
+static_assert(sizeof(fc_a::folded_bias) == 8 * sizeof(std::int16_t));
+static_assert(fc_a::weight_bytes == sizeof(chain::w2) + sizeof(fc_a::folded_bias) + sizeof(fc_a::multipliers));
+static_assert(net::weight_bytes == sizeof(chain::w2) + 2 * (sizeof(fc_a::folded_bias) + sizeof(fc_a::multipliers)));
 static_assert(net::weight_bytes == fc_a::weight_bytes + fc_b::weight_bytes - sizeof(chain::w2));
 // Float layers sharing weights and bias: both once.
 inline constexpr float w[4] = {1, 2, 3, 4};
