@@ -240,30 +240,45 @@ constexpr void for_each_constant(F&& f) {
 }
 
 namespace detail {
-template <class Net>
-constexpr std::size_t table_listing_count() {
-  std::size_t n = 0;
-  for_each_constant<Net>([&]<const auto&>() { ++n; });
-  return n;
+// A table as a type: two listings name the same object exactly when their TableIdentity types are
+// the same. (Comparing the tables' addresses is not a constant expression under GCC's
+// -fsanitize=address: the unit tests' sanitized build refused it.)
+template <const auto& Table>
+struct TableIdentity {
+  static constexpr std::size_t bytes = sizeof(Table);
+};
+template <const auto&... Tables>
+TypeList<TableIdentity<Tables>...> table_identities(ConstantTables<Tables...>);
+
+// The distinct tables of ops Ops..., each once, in order of first listing.
+template <class List, class Ops>
+struct distinct_tables;
+template <class List>
+struct distinct_tables<List, TypeList<>> {
+  using type = List;
+};
+template <class List, class Op, class... Ops>
+struct distinct_tables<List, TypeList<Op, Ops...>> {
+  static constexpr auto more() {
+    if constexpr (requires { Op::constant_tables(); }) return decltype(table_identities(Op::constant_tables())){};
+    else return TypeList<>{};
+  }
+  using type = typename distinct_tables<typename concat_unique<List, decltype(more())>::type, TypeList<Ops...>>::type;
+};
+template <class... Ids>
+constexpr std::size_t identity_bytes(TypeList<Ids...>) {
+  return (std::size_t{0} + ... + Ids::bytes);
 }
 
 // Bytes of the tables that an op of Net lists after an earlier listing of the same table (the
-// same object, by address): weights several ops share (an unrolled recurrent network's steps),
-// a shared constant operand, the int16 sigmoid table of every LSTM/Logistic/Tanh. Each op counts
-// such a table in its weight_bytes; the image holds it once (Network::weight_bytes).
+// same object): weights several ops share (an unrolled recurrent network's steps), a shared
+// constant operand, the int16 sigmoid table of every LSTM/Logistic/Tanh. Each op counts such a
+// table in its weight_bytes; the image holds it once (Network::weight_bytes).
 template <class Net>
 constexpr std::size_t repeated_table_bytes() {
-  constexpr std::size_t count = table_listing_count<Net>();
-  std::array<const void*, count == 0 ? 1 : count> seen{};
-  std::size_t distinct = 0, repeated = 0;
-  for_each_constant<Net>([&]<const auto& Table>() {
-    const void* address = &Table;
-    bool again = false;
-    for (std::size_t i = 0; i < distinct; ++i) again = again || seen[i] == address;
-    if (again) repeated += sizeof(Table);
-    else seen[distinct++] = address;
-  });
-  return repeated;
+  std::size_t listed = 0;
+  for_each_constant<Net>([&]<const auto& Table>() { listed += sizeof(Table); });
+  return listed - identity_bytes(typename distinct_tables<TypeList<>, typename Net::op_list>::type{});
 }
 
 template <class T>

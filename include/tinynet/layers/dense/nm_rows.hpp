@@ -133,23 +133,49 @@ struct NmRows {
   }
 
   // Whether every span of S channels holds at most two non-zero weights, with at most 16 slots.
+  // Spans with two non-zeros fix their slot, in the order they occur; then the single non-zeros take
+  // a slot that covers them and, if no slot exists yet, an empty span takes (0, 1) -- replayed in
+  // the order of their first occurrence (later occurrences of a position change nothing). One pass
+  // over the weights with the counting inline: clang's constant evaluator allows 2^20 steps per
+  // constant, and vww's largest pruned 1x1 layers (65,536 weights) exceeded it with two passes.
   static constexpr nm::Fit fit_for(int span) {
     nm::Fit f{};
     f.span = span;
-    const int per_tap = (Channels + span - 1) / span;
-    // Spans with two non-zeros fix their slot; the others then take one that covers them.
-    for (int pass = 0; pass < 2; ++pass)
-      for (int o = 0; o < Units; ++o)
-        for (int t = 0; t < Taps; ++t)
-          for (int s = 0; s < per_tap; ++s) {
-            const SpanNonzeros n = span_nonzeros(o, t, s, span);
-            if (n.count < 0) return nm::Fit{};
-            if (pass == 0 && n.count == 2 && f.find(n.p[0], n.p[1]) < 0 && !f.add(n.p[0], n.p[1])) return nm::Fit{};
-            if (pass == 1 && n.count == 1 && f.covering(n.p[0]) < 0 &&
-                !(n.p[0] + 1 < span ? f.add(n.p[0], n.p[0] + 1) : f.add(n.p[0] - 1, n.p[0])))
-              return nm::Fit{};
-            if (pass == 1 && n.count == 0 && f.slots == 0) f.add(0, 1);
-          }
+    int events[9]{};  // first occurrences: position p of a single non-zero, or -1 for an empty span
+    int event_count = 0;
+    bool seen_single[8]{};
+    bool seen_empty = false;
+    for (int row = 0; row < Units * Taps; ++row) {
+      const int base = row * Channels;
+      for (int first = 0; first < Channels; first += span) {
+        const int end = first + span < Channels ? first + span : Channels;
+        int count = 0, p0 = 0, p1 = 0;
+        for (int c = first; c < end; ++c) {
+          if (Weights[base + c] == 0) continue;
+          if (count == 2) return nm::Fit{};
+          if (count == 0) p0 = c - first;
+          else p1 = c - first;
+          ++count;
+        }
+        if (count == 2) {
+          if (f.find(p0, p1) < 0 && !f.add(p0, p1)) return nm::Fit{};
+        } else if (count == 1) {
+          if (!seen_single[p0]) events[event_count++] = p0;
+          seen_single[p0] = true;
+        } else if (!seen_empty) {
+          events[event_count++] = -1;
+          seen_empty = true;
+        }
+      }
+    }
+    for (int e = 0; e < event_count; ++e) {
+      const int q = events[e];
+      if (q < 0) {
+        if (f.slots == 0) f.add(0, 1);
+      } else if (f.covering(q) < 0 && !(q + 1 < span ? f.add(q, q + 1) : f.add(q - 1, q))) {
+        return nm::Fit{};
+      }
+    }
     f.ok = true;
     return f;
   }
