@@ -10,6 +10,7 @@
 #include <tinynet/tinynet.hpp>
 
 #include "../cpp/depthwise_edges.hpp"
+#include "../cpp/elementwise_edges.hpp"
 #include "../cpp/in_place_network.hpp"
 #include "cycles.hpp"
 #include "semihost.hpp"
@@ -437,6 +438,17 @@ extern "C" int app_main() {
     bool same = true;
     for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && dw_instance.output()[i] == Case::expected[i];
     check(same, "a DepthwiseConv2D edge case differs from the host compiler's");
+  });
+
+  // Add/Sub's short form (SMMLAR, SSAT) on the edge cases (tests/cpp/elementwise_edges.hpp).
+  elementwise_edges::for_each_case([]<class Case>() {
+    static tinynet::Instance<typename Case::network> add_instance;
+    for (std::size_t i = 0; i < Case::input1.size(); ++i) add_instance.template input<0>()[i] = Case::input1[i];
+    for (std::size_t i = 0; i < Case::input2.size(); ++i) add_instance.template input<1>()[i] = Case::input2[i];
+    add_instance.invoke();
+    bool same = true;
+    for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && add_instance.output()[i] == Case::expected[i];
+    check(same, "an Add/Sub edge case differs from the host compiler's");
   });
 
   // Views, in-place layers over views and gather-free Pack/Concatenation (tests/cpp/in_place_network.hpp).

@@ -38,6 +38,16 @@ constexpr std::int32_t rounding_high_mul_add(std::int32_t a, std::int32_t b, std
 #endif
   return static_cast<std::int32_t>((std::int64_t{a} * std::int64_t{b} + (std::int64_t{1} << 31)) >> 32) + c;
 }
+
+// The short form (above): MultiplyByQuantizedMultiplier(x, multiplier, -right_shift), bit for bit,
+// for |x| < 2^30 and 1 <= right_shift <= 31, with rounding = 2^(right_shift - 1) + k * 2^right_shift
+// for any integer k (the result is then k more: an output zero point rides along for free) as
+// long as the sum stays in 32 bits. The sign term uses x instead of the product: they agree
+// except when the product rounds to 0, where both give 0 (+ k). Three instructions on DSP cores.
+constexpr std::int32_t short_multiply(std::int32_t x, std::int32_t multiplier, std::int32_t rounding, int right_shift) {
+  const std::int32_t rounded = rounding_high_mul_add(x * 2, multiplier, rounding);
+  return (rounded + (x >> 31)) >> right_shift;  // x >> 31 is -1 when x < 0
+}
 }  // namespace fixed
 
 // The tables of the short form. Only layers whose every channel qualifies use it (see
@@ -52,8 +62,7 @@ struct ShortOutputStage {
   // |acc| < 2^30 (checked at compile time by short_output_stage_applies). The sign term uses acc
   // instead of the product: they agree except when the product rounds to 0, where both give 0.
   constexpr std::int32_t scale(std::int32_t acc, std::size_t c) const {
-    const std::int32_t rounded = fixed::rounding_high_mul_add(acc * 2, multiplier[c], rounding[c]);
-    return (rounded + (acc >> 31)) >> right_shift[c];  // acc >> 31 is -1 when acc < 0
+    return fixed::short_multiply(acc, multiplier[c], rounding[c], right_shift[c]);
   }
 };
 

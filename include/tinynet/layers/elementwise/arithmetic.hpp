@@ -17,6 +17,7 @@
 #include "../../core/activation_range.hpp"
 #include "../../core/diagnostics.hpp"
 #include "../../core/fixed_point.hpp"
+#include "../../core/output_stage.hpp"
 #include "../../kernels/x86_simd/simd.hpp"
 #include "../../core/quantize_multiplier.hpp"
 #include "../../core/tensor.hpp"
@@ -101,7 +102,57 @@ struct Arithmetic : Binary<Layer, Arithmetic<Kind, Layer, In1, In2, Out, Options
   }
 #endif
 
+  // The short form of the three scalings (core/output_stage.hpp, fixed::short_multiply), int8
+  // add/sub without broadcasting: |(x - zero_point) << 20| < 2^28 and the scaled sum |raw| < 2^29,
+  // so every high multiply is one SMMLAR with its rounding (and, at the output, the output zero
+  // point times 2^n) as the added word; TFLM's result bit for bit (tests/cpp/test_ops_elementwise.cpp
+  // checks every pair of inputs). The larger-scale input's multiplier is 0.5 (2^30, no shift):
+  // that input is just shifted. Used by the DSP cores' loop (run_dsp) where it pays.
+  static constexpr bool short_form_applies = [] {
+    if constexpr (Kind == ArithmeticKind::squared_difference || !std::is_same_v<element, std::int8_t>) {
+      return false;
+    } else {
+      const int n1 = -input1_multiplier.shift, n2 = -input2_multiplier.shift, n = -output_multiplier.shift;
+      // The output zero point folded into the rounding: 2^(n-1) + 128 * 2^n + 2^29 < 2^31.
+      return n1 >= 0 && n1 <= 30 && n2 >= 0 && n2 <= 30 && n >= 0 && n <= 21 && input1_multiplier.multiplier >= 0 &&
+             input2_multiplier.multiplier >= 0 && output_multiplier.multiplier >= 0;
+    }
+  }();
+
+  // MultiplyByQuantizedMultiplierSmallerThanOneExp(x, Q) + Extra for |x| < 2^30.
+  template <QuantizedMultiplier Q, std::int32_t Extra>
+  static constexpr std::int32_t scale_short(std::int32_t x) {
+    constexpr int n = -Q.shift;
+    if constexpr (n == 0) {
+      return fixed::rounding_high_mul_add(x * 2, Q.multiplier, Extra);
+    } else {
+      constexpr std::int32_t rounding = (std::int32_t{1} << (n - 1)) + Extra * (std::int32_t{1} << n);
+      return fixed::short_multiply(x, Q.multiplier, rounding, n);
+    }
+  }
+  template <class Input, QuantizedMultiplier Q>
+  static constexpr std::int32_t scale_input_short(element x) {
+    const std::int32_t shifted = (x - Input::zero_point) * (std::int32_t{1} << left_shift);
+    // SaturatingRoundingDoublingHighMul(shifted, 2^30) is shifted / 2 rounded: exact, shifted is even.
+    if constexpr (Q.multiplier == (std::int32_t{1} << 30) && Q.shift == 0) return shifted / 2;
+    else return scale_short<Q, 0>(shifted);
+  }
+  static constexpr element apply_short(element x1, element x2) {
+    const std::int32_t scaled1 = scale_input_short<In1, input1_multiplier>(x1);
+    const std::int32_t scaled2 = scale_input_short<In2, input2_multiplier>(x2);
+    const std::int32_t raw = Kind == ArithmeticKind::add ? scaled1 + scaled2 : scaled1 - scaled2;
+    return static_cast<element>(clamp<range>(scale_short<output_multiplier, Out::zero_point>(raw)));
+  }
+
   static constexpr void run_elements(const element* a, const element* b, element* out) {
+#if TINYNET_ARM_DSP
+    if constexpr (short_form_applies && index1::identity && index2::identity) {
+      if (!std::is_constant_evaluated()) {
+        for (int i = 0; i < Out::size; ++i) out[i] = apply_short(a[i], b[i]);
+        return;
+      }
+    }
+#endif
 #if TINYNET_HOST_SIMD
     if constexpr (use_host_path) {
       if (!std::is_constant_evaluated()) {
