@@ -81,14 +81,32 @@ constexpr bool short_output_stage_applies(const ChannelMultipliers<Count>& multi
   return true;
 }
 
+// The output zero point can ride along in the rounding word (fixed::short_multiply's k: one ADD
+// less per output) when 2^(n-1) + |zero_point| * 2^n stays below 2^30 - 1 for every entry, so
+// that with the high word (|.| < 2^30) it fits 32 bits: n <= 22 for int8's zero points.
 template <int Count>
-constexpr ShortOutputStage<Count> short_output_stage(const ChannelMultipliers<Count>& multipliers) {
+constexpr bool zero_point_foldable(const ChannelMultipliers<Count>& multipliers, std::int32_t zero_point) {
+  const std::int64_t magnitude = zero_point < 0 ? -std::int64_t{zero_point} : zero_point;
+  for (std::size_t c = 0; c < static_cast<std::size_t>(Count); ++c) {
+    const int n = -multipliers.shift[c];
+    if (n < 1 || n > 30 || (std::int64_t{1} << (n - 1)) + (magnitude << n) >= (std::int64_t{1} << 30) - 1) return false;
+  }
+  return true;
+}
+
+// rounding[c] = 2^(n-1) + folded_zero_point * 2^n: scale() then returns the scaled value plus
+// folded_zero_point (0, or the output zero point where zero_point_foldable).
+template <int Count>
+constexpr ShortOutputStage<Count> short_output_stage(const ChannelMultipliers<Count>& multipliers,
+                                                     std::int32_t folded_zero_point = 0) {
   ShortOutputStage<Count> stage{};
   for (std::size_t c = 0; c < static_cast<std::size_t>(Count); ++c) {
     stage.multiplier[c] = multipliers.multiplier[c];
     const int n = -multipliers.shift[c];
     stage.right_shift[c] = static_cast<std::uint8_t>(n);
-    stage.rounding[c] = n >= 1 && n <= 30 ? std::int32_t{1} << (n - 1) : 0;
+    stage.rounding[c] =
+        n >= 1 && n <= 30 ? static_cast<std::int32_t>((std::int64_t{1} << (n - 1)) + std::int64_t{folded_zero_point} * (std::int64_t{1} << n))
+                          : 0;
   }
   return stage;
 }
