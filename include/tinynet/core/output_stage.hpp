@@ -44,9 +44,14 @@ constexpr std::int32_t rounding_high_mul_add(std::int32_t a, std::int32_t b, std
 // for any integer k (the result is then k more: an output zero point rides along for free) as
 // long as the sum stays in 32 bits. The sign term uses x instead of the product: they agree
 // except when the product rounds to 0, where both give 0 (+ k). Three instructions on DSP cores.
+// The same given twice x (the doubling can often ride along in an earlier instruction).
+constexpr std::int32_t short_multiply_doubled(std::int32_t twice_x, std::int32_t multiplier, std::int32_t rounding,
+                                              int right_shift) {
+  const std::int32_t rounded = rounding_high_mul_add(twice_x, multiplier, rounding);
+  return (rounded + (twice_x >> 31)) >> right_shift;  // twice_x >> 31 is -1 when x < 0
+}
 constexpr std::int32_t short_multiply(std::int32_t x, std::int32_t multiplier, std::int32_t rounding, int right_shift) {
-  const std::int32_t rounded = rounding_high_mul_add(x * 2, multiplier, rounding);
-  return (rounded + (x >> 31)) >> right_shift;  // x >> 31 is -1 when x < 0
+  return short_multiply_doubled(x * 2, multiplier, rounding, right_shift);
 }
 }  // namespace fixed
 
