@@ -11,6 +11,7 @@
 
 #include "../cpp/depthwise_edges.hpp"
 #include "../cpp/elementwise_edges.hpp"
+#include "../cpp/pool_edges.hpp"
 #include "../cpp/in_place_network.hpp"
 #include "cycles.hpp"
 #include "semihost.hpp"
@@ -449,6 +450,16 @@ extern "C" int app_main() {
     bool same = true;
     for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && add_instance.output()[i] == Case::expected[i];
     check(same, "an Add/Sub edge case differs from the host compiler's");
+  });
+
+  // AveragePool2D's SXTB16/SADD16 loop on the edge cases (tests/cpp/pool_edges.hpp).
+  pool_edges::for_each_case([]<class Case>() {
+    static tinynet::Instance<typename Case::network> pool_instance;
+    for (std::size_t i = 0; i < Case::input.size(); ++i) pool_instance.input()[i] = Case::input[i];
+    pool_instance.invoke();
+    bool same = true;
+    for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && pool_instance.output()[i] == Case::expected[i];
+    check(same, "an AveragePool2D edge case differs from the host compiler's");
   });
 
   // Views, in-place layers over views and gather-free Pack/Concatenation (tests/cpp/in_place_network.hpp).
