@@ -10,6 +10,8 @@
 #include <tinynet/tinynet.hpp>
 
 #include "../cpp/depthwise_edges.hpp"
+#include "../cpp/elementwise_edges.hpp"
+#include "../cpp/pool_edges.hpp"
 #include "../cpp/in_place_network.hpp"
 #include "../cpp/nm_weights.hpp"
 #include "cycles.hpp"
@@ -295,6 +297,8 @@ static tinynet::Instance<device::conv4_int8_net> conv4_int8_instance;
 static tinynet::Instance<device::dw4_packed_net> dw4_packed_instance;
 static tinynet::Instance<device::dw4_int8_net> dw4_int8_instance;
 static tinynet::Instance<device::nm_net<tinynet::SparseForm::nm>> nm_instance;
+// One arena for the Add/Sub and AveragePool2D edge cases (tests/cpp/elementwise_edges.hpp, pool_edges.hpp), run one after another.
+alignas(16) static std::byte edge_arena[2048];
 // The same network again, wiping all but its outputs after each invoke(); and the float MLP in
 // a SharedArena next to the CNN (sharing their bytes: they run one after the other).
 static tinynet::Instance<device::network, tinynet::AfterInvoke::wipe_all_but_outputs> private_instance;
@@ -505,6 +509,30 @@ extern "C" int app_main() {
     bool same = true;
     for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && dw_instance.output()[i] == Case::expected[i];
     check(same, "a DepthwiseConv2D edge case differs from the host compiler's");
+  });
+
+  // Add/Sub's short form (SMMLAR, SSAT) on the edge cases (tests/cpp/elementwise_edges.hpp).
+  // These cases share one arena (edge_arena), so that the image still fits the M0+'s RAM.
+  elementwise_edges::for_each_case([]<class Case>() {
+    using net = typename Case::network;
+    static_assert(net::arena_bytes <= sizeof edge_arena);
+    for (std::size_t i = 0; i < Case::input1.size(); ++i) net::template input<0>(edge_arena)[i] = Case::input1[i];
+    for (std::size_t i = 0; i < Case::input2.size(); ++i) net::template input<1>(edge_arena)[i] = Case::input2[i];
+    net::invoke(edge_arena);
+    bool same = true;
+    for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && net::output(edge_arena)[i] == Case::expected[i];
+    check(same, "an Add/Sub edge case differs from the host compiler's");
+  });
+
+  // AveragePool2D's SXTB16/SADD16 loop on the edge cases (tests/cpp/pool_edges.hpp).
+  pool_edges::for_each_case([]<class Case>() {
+    using net = typename Case::network;
+    static_assert(net::arena_bytes <= sizeof edge_arena);
+    for (std::size_t i = 0; i < Case::input.size(); ++i) net::input(edge_arena)[i] = Case::input[i];
+    net::invoke(edge_arena);
+    bool same = true;
+    for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && net::output(edge_arena)[i] == Case::expected[i];
+    check(same, "an AveragePool2D edge case differs from the host compiler's");
   });
 
   // Views, in-place layers over views and gather-free Pack/Concatenation (tests/cpp/in_place_network.hpp).

@@ -156,6 +156,34 @@ TEST_CASE("the short output stage gives TFLM's MultiplyByQuantizedMultiplier bit
   }
 }
 
+TEST_CASE("the short output stage with the output zero point folded into its rounding words") {
+  // TFLM's result plus the zero point, for the zero points at both ends of int8 and one between,
+  // at every shift the fold allows, on accumulators near +-2^30, ties and small values.
+  for (const std::int32_t zero_point : {-128, -3, 127}) {
+    for (int n = 1; n <= 30; ++n) {
+      ChannelMultipliers<1> m{};
+      m.shift[0] = -n;
+      for (const std::int32_t multiplier : {std::int32_t{1} << 30, int32_max, std::int32_t{1518500250}}) {
+        m.multiplier[0] = multiplier;
+        if (!zero_point_foldable<1>(m, zero_point)) continue;
+        const ShortOutputStage<1> stage = short_output_stage<1>(m, zero_point);
+        for (const std::int32_t acc : {(1 << 30) - 1, -((1 << 30) - 1), 0, 1, -1, 1 << (n - 1), -(1 << (n - 1)), 12345, -54321}) {
+          CAPTURE(n);
+          CAPTURE(acc);
+          REQUIRE(stage.scale(acc, 0) == tflm_multiply_by_quantized_multiplier(acc, multiplier, -n) + zero_point);
+        }
+      }
+    }
+  }
+  ChannelMultipliers<2> m{};
+  m.multiplier = {1 << 30, 1 << 30};
+  m.shift = {-3, -22};
+  CHECK(zero_point_foldable<2>(m, -128));
+  m.shift = {-3, -23};  // 2^22 + 128 * 2^23 + 2^30 would overflow
+  CHECK_FALSE(zero_point_foldable<2>(m, -128));
+  CHECK(zero_point_foldable<2>(m, 5));
+}
+
 TEST_CASE("the short output stage is used only where the accumulator bound and shifts allow") {
   ChannelMultipliers<2> m{};
   m.multiplier = {1 << 30, 1 << 30};

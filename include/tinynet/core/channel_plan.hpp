@@ -138,7 +138,14 @@ struct ChannelPlan {
   }();
   static constexpr bool short_stage = std::is_same_v<input_element, std::int8_t> &&
                                       short_output_stage_applies<multiplier_count>(multipliers, accumulator_bound);
-  static constexpr ShortOutputStage<multiplier_count> short_stage_table = short_output_stage<multiplier_count>(multipliers);
+  // The output zero point folded into the short stage's rounding words where it fits
+  // (core/output_stage.hpp): requantize() then adds nothing after the shift.
+  static constexpr std::int32_t short_stage_zero_point = [] {
+    if constexpr (short_stage) return zero_point_foldable<multiplier_count>(multipliers, Out::zero_point) ? Out::zero_point : 0;
+    else return 0;
+  }();
+  static constexpr ShortOutputStage<multiplier_count> short_stage_table =
+      short_output_stage<multiplier_count>(multipliers, short_stage_zero_point);
 
   // The flash the plan's tables take beside the weights as the op stores them (stored_weights
   // bytes): the folded bias and the multipliers, or a float layer's bias.
@@ -171,16 +178,17 @@ struct ChannelPlan {
   // that allocate registers better with the plain clamp pass false.
   template <bool Ssat = true>
   static constexpr output_element requantize(std::int32_t acc, int c) {
-    std::int32_t scaled;
+    std::int32_t shifted;  // the scaled accumulator plus the output zero point
     if constexpr (short_stage) {
-      scaled = short_stage_table.scale(acc, entry(c));
+      shifted = short_stage_table.scale(acc, entry(c)) + (Out::zero_point - short_stage_zero_point);
     } else {
-      scaled = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[entry(c)], multipliers.shift[entry(c)]);
+      shifted = fixed::multiply_by_quantized_multiplier(acc, multipliers.multiplier[entry(c)], multipliers.shift[entry(c)]) +
+                Out::zero_point;
     }
     if constexpr (Ssat) {
-      return static_cast<output_element>(clamp<range>(scaled + Out::zero_point));
+      return static_cast<output_element>(clamp<range>(shifted));
     } else {
-      return static_cast<output_element>(clamp(scaled + Out::zero_point, range));
+      return static_cast<output_element>(clamp(shifted, range));
     }
   }
 

@@ -38,6 +38,21 @@ constexpr std::int32_t rounding_high_mul_add(std::int32_t a, std::int32_t b, std
 #endif
   return static_cast<std::int32_t>((std::int64_t{a} * std::int64_t{b} + (std::int64_t{1} << 31)) >> 32) + c;
 }
+
+// The short form (above): MultiplyByQuantizedMultiplier(x, multiplier, -right_shift), bit for bit,
+// for |x| < 2^30 and 1 <= right_shift <= 31, with rounding = 2^(right_shift - 1) + k * 2^right_shift
+// for any integer k (the result is then k more: an output zero point rides along for free) as
+// long as the sum stays in 32 bits. The sign term uses x instead of the product: they agree
+// except when the product rounds to 0, where both give 0 (+ k). Three instructions on DSP cores.
+// The same given twice x (the doubling can often ride along in an earlier instruction).
+constexpr std::int32_t short_multiply_doubled(std::int32_t twice_x, std::int32_t multiplier, std::int32_t rounding,
+                                              int right_shift) {
+  const std::int32_t rounded = rounding_high_mul_add(twice_x, multiplier, rounding);
+  return (rounded + (twice_x >> 31)) >> right_shift;  // twice_x >> 31 is -1 when x < 0
+}
+constexpr std::int32_t short_multiply(std::int32_t x, std::int32_t multiplier, std::int32_t rounding, int right_shift) {
+  return short_multiply_doubled(x * 2, multiplier, rounding, right_shift);
+}
 }  // namespace fixed
 
 // The tables of the short form. Only layers whose every channel qualifies use it (see
@@ -52,8 +67,7 @@ struct ShortOutputStage {
   // |acc| < 2^30 (checked at compile time by short_output_stage_applies). The sign term uses acc
   // instead of the product: they agree except when the product rounds to 0, where both give 0.
   constexpr std::int32_t scale(std::int32_t acc, std::size_t c) const {
-    const std::int32_t rounded = fixed::rounding_high_mul_add(acc * 2, multiplier[c], rounding[c]);
-    return (rounded + (acc >> 31)) >> right_shift[c];  // acc >> 31 is -1 when acc < 0
+    return fixed::short_multiply(acc, multiplier[c], rounding[c], right_shift[c]);
   }
 };
 
@@ -72,14 +86,32 @@ constexpr bool short_output_stage_applies(const ChannelMultipliers<Count>& multi
   return true;
 }
 
+// The output zero point can ride along in the rounding word (fixed::short_multiply's k: one ADD
+// less per output) when 2^(n-1) + |zero_point| * 2^n stays below 2^30 - 1 for every entry, so
+// that with the high word (|.| < 2^30) it fits 32 bits: n <= 22 for int8's zero points.
 template <int Count>
-constexpr ShortOutputStage<Count> short_output_stage(const ChannelMultipliers<Count>& multipliers) {
+constexpr bool zero_point_foldable(const ChannelMultipliers<Count>& multipliers, std::int32_t zero_point) {
+  const std::int64_t magnitude = zero_point < 0 ? -std::int64_t{zero_point} : zero_point;
+  for (std::size_t c = 0; c < static_cast<std::size_t>(Count); ++c) {
+    const int n = -multipliers.shift[c];
+    if (n < 1 || n > 30 || (std::int64_t{1} << (n - 1)) + (magnitude << n) >= (std::int64_t{1} << 30) - 1) return false;
+  }
+  return true;
+}
+
+// rounding[c] = 2^(n-1) + folded_zero_point * 2^n: scale() then returns the scaled value plus
+// folded_zero_point (0, or the output zero point where zero_point_foldable).
+template <int Count>
+constexpr ShortOutputStage<Count> short_output_stage(const ChannelMultipliers<Count>& multipliers,
+                                                     std::int32_t folded_zero_point = 0) {
   ShortOutputStage<Count> stage{};
   for (std::size_t c = 0; c < static_cast<std::size_t>(Count); ++c) {
     stage.multiplier[c] = multipliers.multiplier[c];
     const int n = -multipliers.shift[c];
     stage.right_shift[c] = static_cast<std::uint8_t>(n);
-    stage.rounding[c] = n >= 1 && n <= 30 ? std::int32_t{1} << (n - 1) : 0;
+    stage.rounding[c] =
+        n >= 1 && n <= 30 ? static_cast<std::int32_t>((std::int64_t{1} << (n - 1)) + std::int64_t{folded_zero_point} * (std::int64_t{1} << n))
+                          : 0;
   }
   return stage;
 }

@@ -331,7 +331,8 @@ struct VectorRequantizer {
       per_channel.rounding[static_cast<std::size_t>(c)] = Plan::short_stage_table.rounding[entry(c)];
       per_channel.right_shift[static_cast<std::size_t>(c)] = Plan::short_stage_table.right_shift[entry(c)];
     }
-    return vector_output_stage<padded>(per_channel, Plan::output::zero_point);
+    // The table's rounding words may hold the output zero point already (Plan::short_stage_zero_point).
+    return vector_output_stage<padded>(per_channel, Plan::output::zero_point - Plan::short_stage_zero_point);
   }();
   static constexpr FullVectorOutputStage<padded> full_stage =
       full_vector_output_stage<padded>(Plan::multipliers, Plan::output::zero_point);

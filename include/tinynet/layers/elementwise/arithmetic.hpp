@@ -17,6 +17,7 @@
 #include "../../core/activation_range.hpp"
 #include "../../core/diagnostics.hpp"
 #include "../../core/fixed_point.hpp"
+#include "../../core/output_stage.hpp"
 #include "../../kernels/x86_simd/simd.hpp"
 #include "../../core/quantize_multiplier.hpp"
 #include "../../core/tensor.hpp"
@@ -101,7 +102,85 @@ struct Arithmetic : Binary<Layer, Arithmetic<Kind, Layer, In1, In2, Out, Options
   }
 #endif
 
+  // The short form of the three scalings (core/output_stage.hpp, fixed::short_multiply), int8
+  // add/sub without broadcasting: |(x - zero_point) << 20| < 2^28 and the scaled sum |raw| < 2^29,
+  // so every high multiply is one SMMLAR with its rounding (and, at the output, the output zero
+  // point times 2^n) as the added word; TFLM's result bit for bit (tests/cpp/test_ops_elementwise.cpp
+  // checks every pair of inputs). The larger-scale input's multiplier is 0.5 (2^30, no shift):
+  // that input is just shifted. Used by the DSP cores' loop (run_dsp) where it pays.
+  static constexpr bool short_form_applies = [] {
+    if constexpr (Kind == ArithmeticKind::squared_difference || !std::is_same_v<element, std::int8_t>) {
+      return false;
+    } else {
+      const int n1 = -input1_multiplier.shift, n2 = -input2_multiplier.shift, n = -output_multiplier.shift;
+      // The output zero point folded into the rounding: 2^(n-1) + 128 * 2^n + 2^29 < 2^31.
+      return n1 >= 0 && n1 <= 30 && n2 >= 0 && n2 <= 30 && n >= 0 && n <= 21 && input1_multiplier.multiplier >= 0 &&
+             input2_multiplier.multiplier >= 0 && output_multiplier.multiplier >= 0;
+    }
+  }();
+
+  // An input's multiplier is 0.5 exactly (2^30, no shift) when its scale is the larger one: its
+  // SaturatingRoundingDoublingHighMul halves the even shifted value, exactly.
+  template <QuantizedMultiplier Q>
+  static constexpr bool halves = Q.multiplier == (std::int32_t{1} << 30) && Q.shift == 0;
+  // The sum is formed doubled (the output's high multiply takes 2 * raw): a halved input adds
+  // (x << 20) - (zero_point << 20); its constant rides along in the other input's rounding word
+  // (as Extra, in units of that input's result) where that input is not halved and it fits.
+  static constexpr std::int32_t sign2 = Kind == ArithmeticKind::add ? 1 : -1;
+  static constexpr std::int32_t carried1 = halves<input1_multiplier> && !halves<input2_multiplier>
+                                               ? -sign2 * In1::zero_point * (std::int32_t{1} << (left_shift - 1))
+                                               : 0;  // carried by input 2 (its sign in the sum undone)
+  static constexpr std::int32_t carried2 = halves<input2_multiplier> && !halves<input1_multiplier>
+                                               ? -sign2 * In2::zero_point * (std::int32_t{1} << (left_shift - 1))
+                                               : 0;  // carried by input 1
+  template <QuantizedMultiplier Q, std::int32_t Extra>
+  static constexpr bool fits = [] {
+    const int n = -Q.shift;
+    // The high word is below 2^28 (|shifted| < 2^28); the rounding word 2^(n-1) + Extra * 2^n.
+    const std::int64_t half = n == 0 ? 0 : std::int64_t{1} << (n > 0 ? n - 1 : 0);
+    return half + (Extra < 0 ? -std::int64_t{Extra} : Extra) * (std::int64_t{1} << (n > 0 ? n : 0)) < (std::int64_t{1} << 29);
+  }();
+  static constexpr bool carry2_in_1 = carried2 != 0 && fits<input1_multiplier, carried2>;
+  static constexpr bool carry1_in_2 = carried1 != 0 && fits<input2_multiplier, carried1>;
+
+  // MultiplyByQuantizedMultiplierSmallerThanOneExp(x, Q) + Extra, given 2x, |x| < 2^30.
+  template <QuantizedMultiplier Q, std::int32_t Extra>
+  static constexpr std::int32_t scale_short_doubled(std::int32_t twice_x) {
+    constexpr int n = -Q.shift;
+    if constexpr (n == 0) {
+      return fixed::rounding_high_mul_add(twice_x, Q.multiplier, Extra);
+    } else {
+      constexpr std::int32_t rounding = (std::int32_t{1} << (n - 1)) + Extra * (std::int32_t{1} << n);
+      return fixed::short_multiply_doubled(twice_x, Q.multiplier, rounding, n);
+    }
+  }
+  // Twice the scaled input plus 2 * Extra.
+  template <class Input, QuantizedMultiplier Q, std::int32_t Extra, bool Carried>
+  static constexpr std::int32_t doubled_input(element x) {
+    if constexpr (halves<Q>) {
+      constexpr std::int32_t offset = Carried ? 0 : -Input::zero_point * (std::int32_t{1} << left_shift);
+      return x * (std::int32_t{1} << left_shift) + offset;
+    } else {
+      const std::int32_t twice_shifted = (x - Input::zero_point) * (std::int32_t{1} << (left_shift + 1));
+      return 2 * scale_short_doubled<Q, Extra>(twice_shifted);
+    }
+  }
+  static constexpr element apply_short(element x1, element x2) {
+    const std::int32_t doubled1 = doubled_input<In1, input1_multiplier, carry2_in_1 ? carried2 : 0, carry1_in_2>(x1);
+    const std::int32_t doubled2 = doubled_input<In2, input2_multiplier, carry1_in_2 ? carried1 : 0, carry2_in_1>(x2);
+    const std::int32_t twice_raw = Kind == ArithmeticKind::add ? doubled1 + doubled2 : doubled1 - doubled2;
+    return static_cast<element>(clamp<range>(scale_short_doubled<output_multiplier, Out::zero_point>(twice_raw)));
+  }
+
   static constexpr void run_elements(const element* a, const element* b, element* out) {
+#if TINYNET_ARM_DSP
+    if constexpr (short_form_applies && index1::identity && index2::identity) {
+      if (!std::is_constant_evaluated()) {
+        for (int i = 0; i < Out::size; ++i) out[i] = apply_short(a[i], b[i]);
+        return;
+      }
+    }
+#endif
 #if TINYNET_HOST_SIMD
     if constexpr (use_host_path) {
       if (!std::is_constant_evaluated()) {
