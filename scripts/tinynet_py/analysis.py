@@ -144,6 +144,25 @@ def _data_inputs(model, op):
     return [i for i in op.inputs if i >= 0 and model.tensors[i].data is None]
 
 
+def _in_place_tried(model, op):
+    """Whether the compiler tries the op in place and keeps it only where the arena shrinks
+    (graph/network.hpp, `tried`): a widening pointwise convolution, or a Conv2D over its input
+    through a ring of rows (layers/conv/conv2d.hpp, in_place_tried)."""
+    below = _in_place_below(model, op)
+    if below is None:
+        return False
+    return below > 0 or (op.opcode == "CONV_2D" and not _pointwise_in_place(model, op))
+
+
+def _pointwise_in_place(model, op):
+    """layers/conv/conv2d.hpp's pointwise_in_place (the int8 checks are _in_place_below's)."""
+    t = model.tensors
+    x, y, w = t[_data_inputs(model, op)[0]], t[op.outputs[0]], t[op.inputs[1]]
+    o = op.options
+    return ((w.shape[1], w.shape[2], o.get("stride_h", 1), o.get("stride_w", 1)) == (1, 1, 1, 1) and
+            tuple(y.shape[1:3]) == tuple(x.shape[1:3]) and w.shape[3] == x.shape[3])
+
+
 def _in_place_below(model, op):
     """None when the op's C++ layer cannot write over its first runtime input here; else how many
     bytes below that input its output starts (0: at the same start)."""
@@ -166,22 +185,26 @@ def _in_place_below(model, op):
         return None
     o = op.options
     (_, in_h, in_w, in_c), (_, out_h, out_w, out_c) = x.shape, y.shape
-    s_h, s_w = o.get("stride_h", 1), o.get("stride_w", 1)
+    s_h = o.get("stride_h", 1)
     d_h = o.get("dilation_h_factor", 1)
-    k_h, k_w = (w.shape[1], w.shape[2])
+    k_h = w.shape[1]
     nonzeros, total = int(np.count_nonzero(w.data)), int(w.data.size)
     if op.opcode == "CONV_2D":
-        # layers/conv/conv2d.hpp: 1x1, stride 1, no padding, one group; below = (pixels - 1) x
-        # (out_c - in_c) bytes rounded up to 16 when it widens.
-        if (k_h, k_w, s_h, s_w) != (1, 1, 1, 1) or (out_h, out_w) != (in_h, in_w) or w.shape[3] != in_c:
+        if w.shape[3] != in_c:          # groups
             return None
-        extra = (out_h * out_w - 1) * max(out_c - in_c, 0)
-        return -(-extra // ALIGNMENT) * ALIGNMENT
-    # layers/conv/depthwise_conv2d.hpp: dense (the `auto` rule never picks a sparse depthwise
-    # form above a quarter of non-zero weights), output no larger than the input, and a ring of
-    # (lag + 1) output rows of at most 2 KiB and a quarter of the output.
-    if 4 * nonzeros <= total and nonzeros <= _SPARSE_UNROLLED_MAX_NONZEROS:
+        # layers/conv/conv2d.hpp, pointwise_in_place: 1x1, stride 1, no padding; below = (pixels -
+        # 1) x (out_c - in_c) bytes rounded up to 16 when it widens.
+        if _pointwise_in_place(model, op):
+            extra = (out_h * out_w - 1) * max(out_c - in_c, 0)
+            return -(-extra // ALIGNMENT) * ALIGNMENT
+        # Else rows_in_place: the ring below (every Conv2D form but `nm` runs row by row; a layer
+        # that runs `nm` stays out of place, which this estimate, not knowing the form, ignores).
+    elif 4 * nonzeros <= total and nonzeros <= _SPARSE_UNROLLED_MAX_NONZEROS:
+        # layers/conv/depthwise_conv2d.hpp: dense (the `auto` rule never picks a sparse depthwise
+        # form above a quarter of non-zero weights).
         return None
+    # Output no larger than the input, and a ring of (lag + 1) output rows of at most 2 KiB and a
+    # quarter of the output (layers/conv/in_place_rows.hpp).
     if y.nbytes > x.nbytes:
         return None
     pad_h = max((out_h - 1) * s_h + (k_h - 1) * d_h + 1 - in_h, 0) // 2
@@ -266,8 +289,8 @@ def _gather(model, op):
 def _sharing(model, allow=frozenset()):
     """{tensor: (tensor whose buffer it shares, byte offset from that one's start, bytes it added
     to that buffer)}, decided in op order as graph/network.hpp decides (`decide`); `allow`: the ops
-    whose output may start below their input (the widening convolutions network.hpp keeps).
-    Without it, the widening ops network.hpp's `lifetimes` keeps (_widening_kept)."""
+    tried in place that network.hpp keeps (_in_place_tried). Without it, the ones network.hpp's
+    `lifetimes` keeps (_widening_kept)."""
     if allow is None:
         allow = _widening_kept(model)
     t = model.tensors
@@ -325,7 +348,8 @@ def _sharing(model, allow=frozenset()):
                     join(i, out, at)
         else:
             below = _in_place_below(model, op)
-            if below is None or (below == 0 and t[out].nbytes > t[x].nbytes) or (below > 0 and op.index not in allow):
+            if below is None or (below == 0 and t[out].nbytes > t[x].nbytes) or \
+                    (_in_place_tried(model, op) and op.index not in allow):
                 continue
             g = root(x)
             lo = rel.get(x, 0) - below
@@ -398,10 +422,11 @@ def _lifetimes(model, allow=None):
 
 
 def _widening_kept(model):
-    """network.hpp's `lifetimes`: in op order, each widening op overlapping its input is kept when
-    the arena is smaller with it."""
+    """network.hpp's `lifetimes`: in op order, each tried op (_in_place_tried: a widening
+    convolution overlapping its input, a Conv2D over it through a ring) is kept when the arena is
+    smaller with it."""
     allow = set()
-    candidates = [op.index for op in model.ops if (_in_place_below(model, op) or 0) > 0]
+    candidates = [op.index for op in model.ops if _in_place_tried(model, op)]
     if not candidates:
         return allow
     best = _place(model, _lifetimes(model, allow))[0]

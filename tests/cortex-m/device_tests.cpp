@@ -308,6 +308,8 @@ static tinynet::StreamWindow<device::mlp, 1> stream;
 static tinynet::Instance<device::mlp> stream_instance;
 // Depthwise and pointwise convolutions writing over their inputs (tests/cpp/in_place_network.hpp).
 static tinynet::Instance<in_place_net::network> in_place_instance;
+// A residual block whose second 3x3 Conv2D writes over its input through a ring (same header).
+static tinynet::Instance<residual_net::network> residual_instance;
 // Slices as views, in-place ops over views, Pack/Concatenation written in place (same header).
 static tinynet::Instance<layout_net::network> layout_instance;
 
@@ -500,6 +502,12 @@ extern "C" int app_main() {
   for (std::size_t i = 0; i < in_place_net::expected.size(); ++i)
     in_place_same = in_place_same && in_place_instance.output()[i] == in_place_net::expected[i];
   check(in_place_same, "convolutions in place differ from the host compiler's");
+  for (std::size_t i = 0; i < residual_net::input.size(); ++i) residual_instance.input()[i] = residual_net::input[i];
+  residual_instance.invoke();
+  bool residual_same = true;
+  for (std::size_t i = 0; i < residual_net::expected.size(); ++i)
+    residual_same = residual_same && residual_instance.output()[i] == residual_net::expected[i];
+  check(residual_same, "a 3x3 Conv2D in place (residual block) differs from the host compiler's");
 
   // DepthwiseConv2D's kernels on the edge cases (tests/cpp/depthwise_edges.hpp).
   dw_edges::for_each_case([]<class Case>() {

@@ -1,4 +1,4 @@
-// A network whose convolutions run in place (layers/conv/in_place_rows.hpp, Conv2D::in_place):
+// Networks whose convolutions run in place (layers/conv/in_place_rows.hpp, Conv2D::in_place):
 // depthwise 5x5 stride 1 (a ring of three rows), 3x3 stride 1, 3x3 stride 2 with a padded first
 // row, and pointwise convolutions with as many, with fewer and with more output channels (that one
 // overlaps its output with its input, the output starting below it). Used by the host unit
@@ -87,6 +87,53 @@ inline constexpr auto input = pseudo_random<15 * 4 * 4>(2026);
 inline constexpr auto expected = network::evaluate(input);
 
 }  // namespace in_place_net
+
+// A residual block as in resnet (layers/conv/conv2d.hpp, rows_in_place): x0 = conv 3x3 (image),
+// y1 = conv 3x3 (x0), y2 = conv 3x3 (y1) over y1 through a ring of two rows, sum = x0 + y2 over
+// x0 (x0 is read until then, so y1 cannot go over it), z = conv 3x3 stride 2 (sum), which could
+// go over sum but is not kept there: the arena would not shrink (graph/network.hpp, `tried`).
+namespace residual_net {
+using in_place_net::pseudo_random;
+using in_place_net::biases;
+inline constexpr tinynet::Quant q_in{0.05f, -3};
+inline constexpr tinynet::Quant q_a{0.08f, 5};
+inline constexpr tinynet::Quant q_b{0.1f, -7};
+struct image : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 9, 6, 4>, q_in> {};
+struct x0 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 9, 6, 8>, q_a> {};
+struct y1 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 9, 6, 8>, q_b> {};
+struct y2 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 9, 6, 8>, q_a> {};
+struct sum : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 9, 6, 8>, q_b> {};
+struct z : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5, 3, 8>, q_a> {};
+
+inline constexpr auto w_0 = pseudo_random<8 * 3 * 3 * 4>(21);
+inline constexpr auto w_1 = pseudo_random<8 * 3 * 3 * 8>(22);
+inline constexpr auto w_2 = pseudo_random<8 * 3 * 3 * 8>(23);
+inline constexpr auto w_3 = pseudo_random<8 * 3 * 3 * 8>(24);
+inline constexpr auto bias8 = biases<8>(90);
+inline constexpr float scales[] = {0.002f};
+inline constexpr tinynet::Conv2DOptions same3{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same};
+inline constexpr tinynet::Conv2DOptions same3_relu{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same,
+                                                   .activation = tinynet::Activation::relu};
+inline constexpr tinynet::Conv2DOptions same3_s2{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2,
+                                                 .padding = tinynet::Padding::same};
+
+using conv0 = tinynet::Conv2D<image, x0, w_0, bias8, scales, same3_relu>;
+using conv1 = tinynet::Conv2D<x0, y1, w_1, bias8, scales, same3_relu>;
+using conv2 = tinynet::Conv2D<y1, y2, w_2, bias8, scales, same3>;
+using add = tinynet::Add<x0, y2, sum>;
+using conv3 = tinynet::Conv2D<sum, z, w_3, bias8, scales, same3_s2>;
+using network = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<z>, conv0, conv1, conv2, add, conv3>;
+
+static_assert(!conv0::in_place && conv1::rows_in_place && conv2::rows_in_place && conv3::rows_in_place);
+static_assert(conv2::in_place_rows::ring_rows == 2 && conv3::in_place_rows::ring_rows == 1);
+static_assert(!network::over_input<conv1> && network::over_input<conv2> && !network::over_input<conv3>);
+// x0 (432 bytes) and {y1, y2} (432) side by side, sum over x0: 864 bytes instead of 3 x 432.
+static_assert(network::offset_of<y1> == network::offset_of<y2> && network::offset_of<sum> == network::offset_of<x0>);
+static_assert(network::arena_bytes == 2 * 432);
+
+inline constexpr auto input = pseudo_random<9 * 6 * 4>(2027);
+inline constexpr auto expected = network::evaluate(input);
+}  // namespace residual_net
 
 // Layout ops without copies (graph/network.hpp): slices that are views of their input, in-place
 // ops over views, Pack and Concatenation whose inputs are written straight into the output.

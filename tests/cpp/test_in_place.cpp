@@ -20,6 +20,31 @@ TEST_CASE("Depthwise and pointwise convolutions in place give the bytes of separ
   CHECK(std::ranges::count(in_place_net::expected, in_place_net::expected[0]) < 32);
 }
 
+TEST_CASE("A 3x3 Conv2D over its input (a residual block) gives the bytes of separate buffers") {
+  using net = residual_net::network;
+  alignas(16) std::array<std::byte, net::arena_bytes> arena{};
+  std::ranges::copy(residual_net::input, net::input(arena.data()).begin());
+  net::invoke(arena.data());
+  const auto out = net::output(arena.data());
+  CHECK(std::equal(out.begin(), out.end(), residual_net::expected.begin(), residual_net::expected.end()));
+  CHECK(std::ranges::count(residual_net::expected, residual_net::expected[0]) < 30);
+  // Layer by layer: run_in_place over a copy of y1 gives run()'s bytes.
+  using layer = residual_net::conv2;
+  std::array<std::int8_t, residual_net::y1::size> x{};
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<std::int8_t>(i * 37 + 5);
+  std::array<std::int8_t, residual_net::y2::size> separate{}, shared{};
+  layer::run(x.data(), separate.data());
+  std::ranges::copy(x, shared.begin());
+  layer::run_in_place(shared.data(), shared.data());
+  CHECK(separate == shared);
+  CHECK(std::ranges::count(separate, separate[0]) < 100);
+  // invoke_from (the input read where it is) takes the same path.
+  std::array<std::byte, net::arena_bytes> arena2{};
+  net::invoke_from(arena2.data(), residual_net::input.data());
+  const auto out2 = net::output(arena2.data());
+  CHECK(std::equal(out2.begin(), out2.end(), residual_net::expected.begin(), residual_net::expected.end()));
+}
+
 TEST_CASE("A depthwise convolution given separate buffers still writes them directly") {
   using layer = in_place_net::dw3;
   std::array<std::int8_t, in_place_net::b::size> x{};

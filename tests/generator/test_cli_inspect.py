@@ -35,6 +35,18 @@ def test_inspect_table_and_json_totals():
     assert totals["flash_estimate_bytes"] >= totals["weight_bytes"] > 22000
 
 
+def test_inspect_resnet_arena_with_the_second_convolution_in_place():
+    # The compiled plan (scripts/tinynet bench: arena_bytes 32,768): the first block's second 3x3
+    # convolution writes over its input (layers/conv/conv2d.hpp, rows_in_place), the ADD over the
+    # block's input, so two 16,384-byte tensors at the peak instead of three; the later blocks'
+    # convolutions stay out of place (the arena would not shrink). Without a compiler here.
+    model = shared_path("models", "mlperf-tiny", "pretrainedResnet_quant.tflite")
+    info = json.loads(run_tinynet("inspect", model, "--json").stdout)
+    assert info["totals"]["arena_estimate_bytes"] == 32768
+    arena = [r["arena_bytes"] for r in info["layers"]]
+    assert arena[1] == 16384 and arena[2] == 0 and arena[3] == 0 and arena[5] == 8192 and arena[9] == 4096
+
+
 def test_inspect_mlperf_macs():
     expected = {"pretrainedResnet_quant": 12501632, "ad01_int8": 264192, "vww_96_int8": 7489664}
     for name, macs in expected.items():

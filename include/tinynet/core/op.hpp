@@ -18,6 +18,10 @@
 //                                            is not run when every input was placed so
 //   static constexpr long in_place_below;    an in_place op's output may start this many bytes
 //                                            below its input (and end past it); 0 if absent
+//   static constexpr bool in_place_tried;    an in_place op that costs something in place (a
+//                                            Conv2D's ring of rows): the planner keeps it over its
+//                                            input only where the arena shrinks, and then calls
+//   static void run_in_place(In::element*..., Out::element*);   instead of run (in == out)
 //
 // Each member is its own concept, so a compiler's error names the one an op lacks
 // ("... required for the satisfaction of 'op_has_macs<T>' ... the required expression 'T::macs'

@@ -62,6 +62,13 @@ constexpr long view_offset() {
   if constexpr (requires { Op::view_offset; }) return Op::view_offset;
   else return -1;
 }
+// An in-place op that pays for it (a Conv2D's ring of rows copied back, layers/conv/conv2d.hpp):
+// the planner keeps it over its input only where the arena shrinks.
+template <class Op>
+constexpr bool in_place_tried() {
+  if constexpr (requires { Op::in_place_tried; }) return Op::in_place_tried;
+  else return false;
+}
 template <class Op>
 constexpr long in_place_below() {
   if constexpr (requires { Op::in_place_below; }) return Op::in_place_below;
@@ -243,11 +250,13 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
     return tensor_index<type_at<0, typename Op::inputs>>;
   }
 
-  // Ops whose output may start below their input (a widening pointwise convolution): whether each
-  // does is decided by trying (see lifetimes below).
-  static constexpr std::array<bool, op_count> widening{(Ops::in_place && detail::in_place_below<Ops>() > 0)...};
+  // Ops whose output may start below their input (a widening pointwise convolution), or that pay
+  // for going in place (a Conv2D's ring of rows): whether each does is decided by trying (see
+  // lifetimes below).
+  static constexpr std::array<bool, op_count> tried{
+      (Ops::in_place && (detail::in_place_below<Ops>() > 0 || detail::in_place_tried<Ops>()))...};
 
-  // The lifetimes and sharing with the widening ops in `allow` overlapping their inputs.
+  // The lifetimes and sharing with the tried ops in `allow` over (or overlapping) their inputs.
   static constexpr detail::TensorLifetimes<tensor_count> decide(const std::array<bool, op_count>& allow) {
     detail::TensorLifetimes<tensor_count> t{};
     [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -348,7 +357,7 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
               // than its own size of dead bytes reserved (a stride-2 depthwise over its input) is
               // better off in a buffer of its own.
               const long span = (hi > high[g] ? hi : high[g]) - (lo < low[g] ? lo : low[g]);
-              if (others_clear && span <= 2 * out_bytes && (below == 0 || allow[static_cast<std::size_t>(step - 1)]) &&
+              if (others_clear && span <= 2 * out_bytes && (!tried[static_cast<std::size_t>(step - 1)] || allow[static_cast<std::size_t>(step - 1)]) &&
                   writable(g, lo, hi, step))
                 join(out, in, -below);
             }
@@ -361,8 +370,10 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
 
   // A widening op's overlap saves bytes at its own step but fixes where its output goes relative to
   // its input, which can cost more elsewhere (vww: the second widening convolution, whose input a
-  // stride-2 depthwise layer wrote beside a larger tensor). So, in op order, each is kept when the
-  // arena it gives is smaller than without it.
+  // stride-2 depthwise layer wrote beside a larger tensor). A Conv2D over its input copies each
+  // row back from a ring: it costs instructions (about 1.7 per byte) and is worth it only where
+  // the peak is (resnet: the first block's second convolution). So, in op order, each tried op is
+  // kept when the arena it gives is smaller than without it.
   struct Planned {
     detail::TensorLifetimes<tensor_count> lifetimes;
     detail::ArenaPlan<tensor_count> plan;
@@ -372,7 +383,7 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
     Planned best{decide(allow), {}};
     best.plan = detail::plan_arena(best.lifetimes);
     for (std::size_t k = 0; k < op_count; ++k) {
-      if (!widening[k]) continue;
+      if (!tried[k]) continue;
       allow[k] = true;
       const detail::TensorLifetimes<tensor_count> tried = decide(allow);
       bool same = true;  // the overlap refused by the rules above: nothing to plan
@@ -404,6 +415,18 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
       return []<class... In>(TypeList<In...>) {
         return ((lifetimes.shares_with[tensor_index<In>] == out) && ...);
       }(typename Op::inputs{});
+    } else {
+      return false;
+    }
+  }();
+
+  // An op the plan put over its first input that pays for it (a Conv2D through a ring of rows,
+  // in_place_tried): invoke() calls its run_in_place instead of run.
+  template <class Op>
+  static constexpr bool over_input = [] {
+    if constexpr (detail::in_place_tried<Op>() && detail::in_place_below<Op>() == 0) {
+      constexpr std::size_t out = tensor_index<typename Op::output>;
+      return lifetimes.shares_with[out] == static_cast<int>(first_input_index<Op>()) && lifetimes.share_offset[out] == 0;
     } else {
       return false;
     }
@@ -558,7 +581,8 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // (tests/conformance/test_tflm_ops_cortex_m.py caught it: the output stayed zero).
   template <class Op, class... In>
   TINYNET_OPAQUE_CALL static void run_op(std::byte* arena, TypeList<In...>) {
-    if constexpr (!elided<Op>) Op::run(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
+    if constexpr (over_input<Op>) Op::run_in_place(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
+    else if constexpr (!elided<Op>) Op::run(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
   }
 
   // For invoke_from: which graph input each tensor is, directly or through aliasing ops (a Reshape
@@ -600,11 +624,22 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
     static constexpr bool skip() {
       return external_source[tensor_index<typename Op::output>] >= 0;
     }
+    template <class T>
+    static constexpr bool outside_arena() {
+      return external_source[tensor_index<T>] >= 0;
+    }
   };
   template <class Op, class Address, class... In>
   TINYNET_OPAQUE_CALL static void run_op_at(const Address& at, TypeList<In...>) {
     if constexpr (!elided<Op> && !Address::template skip<Op>()) {
-      Op::run(at.template operand<In>()..., at.template result<typename Op::output>());
+      // (An op over its input reads it from the arena, unless the Address reads it elsewhere.)
+      constexpr bool elsewhere = [] {
+        if constexpr (requires { Address::template outside_arena<type_at<0, typename Op::inputs>>(); })
+          return Address::template outside_arena<type_at<0, typename Op::inputs>>();
+        else return false;
+      }();
+      if constexpr (over_input<Op> && !elsewhere) Op::run_in_place(at.template operand<In>()..., at.template result<typename Op::output>());
+      else Op::run(at.template operand<In>()..., at.template result<typename Op::output>());
     }
   }
 

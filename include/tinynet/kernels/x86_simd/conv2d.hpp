@@ -47,18 +47,15 @@ struct Conv2D {
     for (int i = 0; i < host_bytes; i += 16) widen16_to_int16(bytes + i, patch + i);
   }
 
-  static void run(const element* in, element* out) {
-    constexpr int pixels = Layer::out_h * out_w;
-    for (int b = 0; b < Layer::batches; ++b) {
-      const element* image = in + b * in_h * in_w * in_c;
-      element* dst = out + b * pixels * Layer::out_c;
-      // (Bytes past patch_size stay 0: they meet zero weights, or no weights at all.)
-      alignas(16) element bytes[host_bytes]{};
-      alignas(16) std::int16_t patch[host_bytes];
-      for (int p = 0; p < pixels; ++p) {
-        gather(image, bytes, patch, p);
-        lanes::run(patch, bytes, dst + p * Layer::out_c);
-      }
+  // Output pixels first .. first + count - 1 of one image, their outputs from `out` on.
+  template <class First>
+  static void run(const element* image, element* out, First first, int count) {
+    // (Bytes past patch_size stay 0: they meet zero weights, or no weights at all.)
+    alignas(16) element bytes[host_bytes]{};
+    alignas(16) std::int16_t patch[host_bytes];
+    for (int p = 0; p < count; ++p) {
+      gather(image, bytes, patch, first + p);
+      lanes::run(patch, bytes, out + p * Layer::out_c);
     }
   }
 };

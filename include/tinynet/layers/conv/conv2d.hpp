@@ -34,6 +34,7 @@
 #include "../../kernels/x86_simd/conv2d.hpp"
 #include "../dense/sparse_rows.hpp"
 #include "geometry.hpp"
+#include "in_place_rows.hpp"
 
 namespace tinynet {
 
@@ -195,9 +196,22 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // must start in_place_below bytes below the input: (pixels - 1) x (out_c - in_c) bytes, rounded
   // up to the arena's 16 (vww's 48x48x8 -> 48x48x16: 18,432 bytes, output and input together
   // 36,864 instead of 55,296). The arena planner then overlaps them when the input dies here.
-  static constexpr bool in_place = use_patch && k_h == 1 && k_w == 1 && s_h == 1 && s_w == 1 && pad_h == 0 &&
-                                   pad_w == 0 && out_h == in_h && out_w == in_w &&
-                                   sizeof(output_element) == sizeof(input_element);
+  static constexpr bool pointwise_in_place = use_patch && k_h == 1 && k_w == 1 && s_h == 1 && s_w == 1 && pad_h == 0 &&
+                                             pad_w == 0 && out_h == in_h && out_w == in_w &&
+                                             sizeof(output_element) == sizeof(input_element);
+  // Any other int8 layer (resnet's 3x3 convolutions) may run over its input row by row through a
+  // ring of output rows on the stack, as DepthwiseConv2D does (layers/conv/in_place_rows.hpp): one
+  // batch, output no larger than the input, a ring of at most 2 KiB and a quarter of the output.
+  // The ring copy costs instructions, so the arena planner (graph/network.hpp) keeps such a layer
+  // over its input only where that makes the arena smaller (in_place_tried), and then calls
+  // run_in_place instead of run.
+  using in_place_rows = detail::InPlaceRows<in_h, in_w * in_c, out_h, out_w * out_c, s_h, pad_h>;
+  static constexpr std::size_t ring_bytes = in_place_rows::ring_elements * sizeof(output_element);
+  // (Not the nm form: its passes of K pixels are not written for a row at a time.)
+  static constexpr bool rows_in_place = use_patch && !pointwise_in_place && sparse_form != SparseForm::nm && batches == 1 && Out::bytes <= In::bytes &&
+                                        ring_bytes <= 2048 && ring_bytes * 4 <= Out::bytes;
+  static constexpr bool in_place = pointwise_in_place || rows_in_place;
+  static constexpr bool in_place_tried = rows_in_place;
   static constexpr long in_place_below = [] {
     const long pixels = static_cast<long>(batches) * out_h * out_w;
     const long extra = out_c > in_c ? (pixels - 1) * (out_c - in_c) * static_cast<long>(sizeof(output_element)) : 0L;
@@ -279,19 +293,22 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   }
 
   // Two output pixels at a time: every weight word serves both pixels, every patch word both
-  // channels of a pass (kernels/dot.hpp, dot_2x2); an odd last pixel goes alone.
-  static constexpr void run_patches(const input_element* image, output_element* out) {
-    constexpr int pixels = out_h * out_w;
+  // channels of a pass (kernels/dot.hpp, dot_2x2); an odd last pixel goes alone. The pixels
+  // first .. first + Pixels - 1 of the image (all of them, or one row when in place), their
+  // outputs from `out` on.
+  template <int Pixels, class First>
+  static constexpr void run_patches(const input_element* image, output_element* out, First first) {
+    constexpr int pixels = Pixels;
     alignas(4) std::int16_t patches[2 * patch_size]{};  // (initialised: GCC cannot follow the permuted writes)
     std::int16_t* const patch0 = patches;
     std::int16_t* const patch1 = patches + patch_size;  // right after patch0 (the packed int4 kernel relies on it)
     if constexpr (wide_blocks > 0) {
-      if (!std::is_constant_evaluated()) return run_wide(image, out, patch0, patch1);
+      if (!std::is_constant_evaluated()) return run_wide<Pixels>(image, out, first, patch0);
     }
     int p = 0;
     for (; p + 2 <= pixels; p += 2) {
-      gather_pixel(image, patch0, p);
-      gather_pixel(image, patch1, p + 1);
+      gather_pixel(image, patch0, first + p);
+      gather_pixel(image, patch1, first + p + 1);
       const std::int32_t offsets[2] = {offset_of(patch0), offset_of(patch1)};
       output_element* dst0 = out + p * out_c;
       output_element* dst1 = dst0 + out_c;
@@ -314,7 +331,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       }
     }
     if (p < pixels) {
-      gather_pixel(image, patch0, p);
+      gather_pixel(image, patch0, first + p);
       const std::int32_t offset = offset_of(patch0);
       output_element* dst = out + p * out_c;
       for (int c = 0; c + 2 <= out_c; c += 2) {
@@ -335,16 +352,20 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // out_c % 4 channels two and one at a time. An odd last pixel runs paired with the previous
   // patch, its second results dropped, so that no other kernel reads the int8 rows of the widened
   // blocks.
-  static void run_wide(const input_element* image, output_element* out, std::int16_t* patch0, std::int16_t* patch1) {
-    constexpr int pixels = out_h * out_w;
+  // (noinline: without it GCC 12 compiled this template differently from the plain member
+  // function it was before, vww 1.7 % more instructions; with it, as before within 0.2 %.)
+  template <int Pixels, class First>
+  [[gnu::noinline]] static void run_wide(const input_element* image, output_element* out, First first, std::int16_t* patch0) {
+    constexpr int pixels = Pixels;
+    std::int16_t* const patch1 = patch0 + patch_size;  // (four arguments: all in registers)
     constexpr int wide_c = wide_blocks * 4;
     // An odd last pixel's second results go here: every pass then requantizes both pixels of a
     // channel together (its multiplier, rounding and shift loaded once), without a test.
     [[maybe_unused]] output_element dropped[pixels % 2 != 0 ? out_c : 1];
     for (int p = 0; p < pixels; p += 2) {
       const bool both = p + 1 < pixels;
-      gather_pixel(image, patch0, p);
-      if (both) gather_pixel(image, patch1, p + 1);  // (else patch1 holds the previous pixel: dropped)
+      gather_pixel(image, patch0, first + p);
+      if (both) gather_pixel(image, patch1, first + p + 1);  // (else patch1 holds the previous pixel: dropped)
       output_element* dst0 = out + p * out_c;
       output_element* dst1 = both ? dst0 + out_c : dropped;
       for (int c = 0; c < wide_c; c += 4) {
@@ -446,15 +467,16 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // Two output pixels at a time (SparseRows::run_two: each load of a pair of inputs serves both
   // pixels); an odd last pixel is paired with itself, its second result
   // dropped, so that the layer has one copy of the sparse code.
-  static constexpr void run_sparse(const input_element* image, output_element* out) {
-    constexpr int pixels = out_h * out_w;
+  template <int Pixels, class First>
+  static constexpr void run_sparse(const input_element* image, output_element* out, First first) {
+    constexpr int pixels = Pixels;
     [[maybe_unused]] std::int8_t patch0[pointwise ? 1 : patch_size]{};
     [[maybe_unused]] std::int8_t patch1[pointwise ? 1 : patch_size]{};
     [[maybe_unused]] output_element dropped[pixels % 2 != 0 ? out_c : 1]{};
     for (int p = 0; p < pixels; p += 2) {
       const bool both = p + 1 < pixels;
-      const std::int8_t* x0 = sparse_input(image, patch0, p);
-      const std::int8_t* x1 = both ? sparse_input(image, patch1, p + 1) : x0;
+      const std::int8_t* x0 = sparse_input(image, patch0, first + p);
+      const std::int8_t* x1 = both ? sparse_input(image, patch1, first + p + 1) : x0;
       output_element* dst0 = out + p * out_c;
       output_element* dst1 = both ? dst0 + out_c : dropped;
       sparse_rows::run_two(x0, x1, [dst0, dst1](int c, std::int32_t dot0, std::int32_t dot1) {
@@ -498,18 +520,50 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       for (int b = 0; b < batches; ++b) run_sparse_nm(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
       return;
     }
+    // (The same dispatch as run_int8's, written out: through run_int8, GCC 12 made vww's code 572
+    // bytes larger.)
     if constexpr (sparse) {
-      for (int b = 0; b < batches; ++b) run_sparse(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
-      return;
-    }
-    if constexpr (use_patch) {
+      for (int b = 0; b < batches; ++b) run_sparse<out_h * out_w>(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c, whole_image{});
+    } else if constexpr (use_patch) {
 #if TINYNET_HOST_SIMD
       if constexpr (!packed_int4)
-        if (!std::is_constant_evaluated()) return host::Conv2D<Conv2D>::run(in, out);  // kernels/x86_simd/conv2d.hpp
+        if (!std::is_constant_evaluated()) {
+          for (int b = 0; b < batches; ++b)
+            host::Conv2D<Conv2D>::run(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c, whole_image{}, out_h * out_w);
+          return;
+        }
 #endif
-      for (int b = 0; b < batches; ++b) run_patches(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
+      for (int b = 0; b < batches; ++b) run_patches<out_h * out_w>(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c, whole_image{});
     } else {
       run_pixels(in, out);
+    }
+  }
+
+  // The output over the input (rows_in_place; graph/network.hpp calls it, not run, for a layer the
+  // arena plan put over its input: in == out). Output rows go through a ring on the stack and are
+  // copied to their places (layers/conv/in_place_rows.hpp); run() itself needs distinct buffers
+  // unless pointwise_in_place, and stays as fast as without this.
+  static void run_in_place(const input_element* in, output_element* out)
+    requires rows_in_place
+  {
+    alignas(4) output_element ring[in_place_rows::ring_elements];
+    in_place_rows::run(out, ring, [in](int oy, output_element* dst_row) { run_int8<out_w>(in, dst_row, oy * out_w); });
+  }
+
+  // int8 (use_patch or sparse): output pixels first .. first + Pixels - 1 of one image, their
+  // outputs from `out` on. First: an int (a row, run_in_place), or whole_image (0 as a type: the
+  // whole image's code is then the same as with no `first` at all).
+  using whole_image = std::integral_constant<int, 0>;
+  template <int Pixels, class First>
+  static constexpr void run_int8(const input_element* image, output_element* out, First first) {
+    if constexpr (sparse) {
+      run_sparse<Pixels>(image, out, first);
+    } else {
+#if TINYNET_HOST_SIMD
+      if constexpr (!packed_int4)
+        if (!std::is_constant_evaluated()) return host::Conv2D<Conv2D>::run(image, out, first, Pixels);  // kernels/x86_simd/conv2d.hpp
+#endif
+      run_patches<Pixels>(image, out, first);
     }
   }
 

@@ -1,7 +1,8 @@
-// Running a windowed op (DepthwiseConv2D) with its output over its input.
+// Running a windowed op (DepthwiseConv2D, Conv2D) with its output over its input.
 //
 // The arena planner (graph/arena_plan.hpp) gives an op flagged `in_place` the buffer of its first
-// input when that input dies at the op, so the op may be called with in == out. A convolution
+// input when that input dies at the op, so the op may be called with in == out (a Conv2D: its
+// run_in_place, and only where the planner found that the arena shrinks: graph/network.hpp). A convolution
 // cannot write an output row where it reads: later output rows still need the input rows under
 // it. So output rows are computed into a small ring of rows (on the stack) and each is copied to
 // its place `lag` rows later, when no output row still to be computed reads an input row its bytes
