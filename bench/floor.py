@@ -49,7 +49,9 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from docs_blocks import replace_block  # noqa: E402
 from tinynet_py.tflite import load_model  # noqa: E402
 
 SHARED = pathlib.Path(os.environ.get("TINYNET_SHARED", ROOT.parent / "shared"))
@@ -165,13 +167,6 @@ def markdown(results):
                          f"| {l['instructions'] / l['floor']:.2f}x | {l['floor'] / l['macs']:.2f} | {l['note']} |")
         lines.append("")
     return "\n".join(lines).rstrip()
-
-
-def replace_block(path, marker, text):
-    content = path.read_text()
-    begin, end = f"<!-- {marker}:begin -->\n", f"<!-- {marker}:end -->"
-    start, stop = content.index(begin) + len(begin), content.index(end)
-    path.write_text(content[:start] + text + "\n" + content[stop:])
 
 
 def main():

@@ -31,7 +31,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sparse_conv import replace_block  # noqa: E402
+from docs_blocks import replace_block  # noqa: E402
 from tinynet_py import prune  # noqa: E402
 from tinynet_py.tflite import load_model  # noqa: E402
 

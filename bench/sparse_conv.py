@@ -27,6 +27,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from docs_blocks import replace_block  # noqa: E402
 from sparse_fc import TIMEOUT, network_weight_bytes  # noqa: E402
 from tinynet_py import prune  # noqa: E402
 from tinynet_py.tflite import load_model  # noqa: E402
@@ -133,13 +134,6 @@ def targets(results):
                      f"| {ratio['instructions']:.2f}x ({r['form']}) | {ratio['weight_bytes']:.2f}x | {with_code:.2f}x "
                      f"| {ratio['flash_bytes']:.2f}x | {verdict} |")
     return "\n".join(lines)
-
-
-def replace_block(path, marker, text):
-    content = path.read_text()
-    begin, end = f"<!-- {marker}:begin -->\n", f"<!-- {marker}:end -->"
-    start, stop = content.index(begin) + len(begin), content.index(end)
-    path.write_text(content[:start] + text + "\n" + content[stop:])
 
 
 def main():

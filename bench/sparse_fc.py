@@ -30,7 +30,9 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from docs_blocks import replace_block  # noqa: E402
 from tinynet_py import cortex_m, prune, runner  # noqa: E402
 from tinynet_py.cli.convert_cmd import header_for_model  # noqa: E402
 from tinynet_py.reference import Interpreter  # noqa: E402
@@ -289,10 +291,7 @@ def readme_table(results):
 
 
 def write_readme(results, path=ROOT / "README.md"):
-    text = path.read_text()
-    begin, end = "<!-- sparsity-table:begin -->\n", "<!-- sparsity-table:end -->"
-    start, stop = text.index(begin) + len(begin), text.index(end)
-    path.write_text(text[:start] + readme_table(results) + "\n" + text[stop:])
+    replace_block(path, "sparsity-table", readme_table(results))
 
 
 def main():

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import fixedpoint as fp
 from . import ops
-from .data import dequantize_output, quantize_input, read_npz, samples_to_cxx  # noqa: F401 (re-exported)
+from .data import read_npz, samples_to_cxx
 from .errors import ModelError, UsageError
 from .ir import Builder
 from .reference import Interpreter

@@ -15,8 +15,9 @@ import pytest
 
 from conftest import TINYNET, shared_path
 from tinynet_py import evaluate, prune
+from tinynet_py.data import dequantize_output, quantize_input
 from tinynet_py.ir import Model, Op, Tensor
-from tinynet_py.quantize import activation_params, dequantize_output, quantize_input, quantize_model
+from tinynet_py.quantize import activation_params, quantize_model
 from tinynet_py.reference import Interpreter
 from tinynet_py.sklearn_import import from_estimator
 

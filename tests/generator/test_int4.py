@@ -75,7 +75,7 @@ def test_int4_outside_a_filter_is_refused(kws):
 
 
 def test_quantize_to_4_bits_from_float():
-    sklearn = pytest.importorskip("sklearn", reason="python3-sklearn is not installed")  # noqa: F841
+    pytest.importorskip("sklearn", reason="python3-sklearn is not installed")
     from sklearn.datasets import load_digits
     from sklearn.neural_network import MLPClassifier
     from tinynet_py.sklearn_import import from_estimator

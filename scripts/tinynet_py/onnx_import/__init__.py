@@ -20,7 +20,7 @@ Anything unsupported raises ModelError naming the node and listing the supported
 
 from .importer import Importer
 from .reader import read_model
-from .translators import supported_onnx_ops, supported_onnx_ops_text  # noqa: F401 (re-exported)
+from .translators import supported_onnx_ops
 
 # ONNX operators (default domain) the importer understands.
 SUPPORTED_ONNX_OPS = supported_onnx_ops()

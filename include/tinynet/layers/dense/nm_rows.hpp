@@ -289,64 +289,53 @@ struct NmRows {
     const std::uint32_t* t = chunk + base * slots * Inputs;
     constexpr int oa = (Q - base) * slots * entry_bytes, ob = (Q + 1 - base) * slots * entry_bytes;
     std::uint32_t e, x0, x1, wv;
+    // One span: its entry's address from nibble `lane` of the slot word, then the weight pair
+    // (low or high bytes of w: `rot`) times the inputs' pair words at `off`. Two inputs are the
+    // first half of four, one input the same with a single LDR.
+#define TINYNET_NM_ENTRY(lane)                \
+  "ubfx %[e], %[s], %[" lane "], #4\n\t" \
+  "add %[e], %[t], %[e], lsl %[sh]"
+#define TINYNET_NM_INPUTS_01(off, rot)              \
+  "\n\tldrd %[x0], %[x1], [%[e], %[" off "]]"     \
+  "\n\tsxtb16 %[wv], %[w]" rot                    \
+  "\n\tsmlad %[a0], %[x0], %[wv], %[a0]"          \
+  "\n\tsmlad %[a1], %[x1], %[wv], %[a1]"
+#define TINYNET_NM_INPUTS_23(off8)                   \
+  "\n\tldrd %[x0], %[x1], [%[e], %[" off8 "]]"     \
+  "\n\tsmlad %[a2], %[x0], %[wv], %[a2]"           \
+  "\n\tsmlad %[a3], %[x1], %[wv], %[a3]"
+#define TINYNET_NM_INPUT_0(off, rot)          \
+  "\n\tldr %[x0], [%[e], %[" off "]]"       \
+  "\n\tsxtb16 %[wv], %[w]" rot              \
+  "\n\tsmlad %[a0], %[x0], %[wv], %[a0]"
+#define TINYNET_NM_OFFSETS \
+  [t] "r"(t), [s] "r"(slots_word), [w] "r"(w), [la] "n"(4 * Q), [lb] "n"(4 * Q + 4), [sh] "n"(shift), [oa] "n"(oa), [ob] "n"(ob)
     if constexpr (Inputs == 4) {
-      asm("ubfx %[e], %[s], %[la], #4\n\t"
-          "add %[e], %[t], %[e], lsl %[sh]\n\t"
-          "ldrd %[x0], %[x1], [%[e], %[oa]]\n\t"
-          "sxtb16 %[wv], %[w]\n\t"
-          "smlad %[a0], %[x0], %[wv], %[a0]\n\t"
-          "smlad %[a1], %[x1], %[wv], %[a1]\n\t"
-          "ldrd %[x0], %[x1], [%[e], %[oa8]]\n\t"
-          "smlad %[a2], %[x0], %[wv], %[a2]\n\t"
-          "smlad %[a3], %[x1], %[wv], %[a3]\n\t"
-          "ubfx %[e], %[s], %[lb], #4\n\t"
-          "add %[e], %[t], %[e], lsl %[sh]\n\t"
-          "ldrd %[x0], %[x1], [%[e], %[ob]]\n\t"
-          "sxtb16 %[wv], %[w], ror #8\n\t"
-          "smlad %[a0], %[x0], %[wv], %[a0]\n\t"
-          "smlad %[a1], %[x1], %[wv], %[a1]\n\t"
-          "ldrd %[x0], %[x1], [%[e], %[ob8]]\n\t"
-          "smlad %[a2], %[x0], %[wv], %[a2]\n\t"
-          "smlad %[a3], %[x1], %[wv], %[a3]"
+      asm(TINYNET_NM_ENTRY("la") TINYNET_NM_INPUTS_01("oa", "") TINYNET_NM_INPUTS_23("oa8") "\n\t"
+          TINYNET_NM_ENTRY("lb") TINYNET_NM_INPUTS_01("ob", ", ror #8") TINYNET_NM_INPUTS_23("ob8")
           : [a0] "+r"(acc[0]), [a1] "+r"(acc[1]), [a2] "+r"(acc[2]), [a3] "+r"(acc[3]), [e] "=&r"(e), [x0] "=&r"(x0),
             [x1] "=&r"(x1), [wv] "=&r"(wv)
-          : [t] "r"(t), [s] "r"(slots_word), [w] "r"(w), [la] "n"(4 * Q), [lb] "n"(4 * Q + 4), [sh] "n"(shift),
-            [oa] "n"(oa), [ob] "n"(ob), [oa8] "n"(oa + 8), [ob8] "n"(ob + 8)
+          : TINYNET_NM_OFFSETS, [oa8] "n"(oa + 8), [ob8] "n"(ob + 8)
           : "memory");
     } else if constexpr (Inputs == 2) {
-      asm("ubfx %[e], %[s], %[la], #4\n\t"
-          "add %[e], %[t], %[e], lsl %[sh]\n\t"
-          "ldrd %[x0], %[x1], [%[e], %[oa]]\n\t"
-          "sxtb16 %[wv], %[w]\n\t"
-          "smlad %[a0], %[x0], %[wv], %[a0]\n\t"
-          "smlad %[a1], %[x1], %[wv], %[a1]\n\t"
-          "ubfx %[e], %[s], %[lb], #4\n\t"
-          "add %[e], %[t], %[e], lsl %[sh]\n\t"
-          "ldrd %[x0], %[x1], [%[e], %[ob]]\n\t"
-          "sxtb16 %[wv], %[w], ror #8\n\t"
-          "smlad %[a0], %[x0], %[wv], %[a0]\n\t"
-          "smlad %[a1], %[x1], %[wv], %[a1]"
+      asm(TINYNET_NM_ENTRY("la") TINYNET_NM_INPUTS_01("oa", "") "\n\t"
+          TINYNET_NM_ENTRY("lb") TINYNET_NM_INPUTS_01("ob", ", ror #8")
           : [a0] "+r"(acc[0]), [a1] "+r"(acc[1]), [e] "=&r"(e), [x0] "=&r"(x0), [x1] "=&r"(x1), [wv] "=&r"(wv)
-          : [t] "r"(t), [s] "r"(slots_word), [w] "r"(w), [la] "n"(4 * Q), [lb] "n"(4 * Q + 4), [sh] "n"(shift),
-            [oa] "n"(oa), [ob] "n"(ob)
+          : TINYNET_NM_OFFSETS
           : "memory");
     } else {
-      asm("ubfx %[e], %[s], %[la], #4\n\t"
-          "add %[e], %[t], %[e], lsl %[sh]\n\t"
-          "ldr %[x0], [%[e], %[oa]]\n\t"
-          "sxtb16 %[wv], %[w]\n\t"
-          "smlad %[a0], %[x0], %[wv], %[a0]\n\t"
-          "ubfx %[e], %[s], %[lb], #4\n\t"
-          "add %[e], %[t], %[e], lsl %[sh]\n\t"
-          "ldr %[x0], [%[e], %[ob]]\n\t"
-          "sxtb16 %[wv], %[w], ror #8\n\t"
-          "smlad %[a0], %[x0], %[wv], %[a0]"
+      asm(TINYNET_NM_ENTRY("la") TINYNET_NM_INPUT_0("oa", "") "\n\t"
+          TINYNET_NM_ENTRY("lb") TINYNET_NM_INPUT_0("ob", ", ror #8")
           : [a0] "+r"(acc[0]), [e] "=&r"(e), [x0] "=&r"(x0), [wv] "=&r"(wv)
-          : [t] "r"(t), [s] "r"(slots_word), [w] "r"(w), [la] "n"(4 * Q), [lb] "n"(4 * Q + 4), [sh] "n"(shift),
-            [oa] "n"(oa), [ob] "n"(ob)
+          : TINYNET_NM_OFFSETS
           : "memory");
       (void)x1;
     }
+#undef TINYNET_NM_OFFSETS
+#undef TINYNET_NM_INPUT_0
+#undef TINYNET_NM_INPUTS_23
+#undef TINYNET_NM_INPUTS_01
+#undef TINYNET_NM_ENTRY
   }
 
   // A chunk of Spans spans (even, at most 8): one slot word, Spans / 2 weight words.
