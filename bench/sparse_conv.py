@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from docs_blocks import replace_block  # noqa: E402
-from sparse_fc import TIMEOUT, network_weight_bytes  # noqa: E402
+from sparse_fc import TIMEOUT, commit, measured_at, network_weight_bytes  # noqa: E402
 from tinynet_py import prune  # noqa: E402
 from tinynet_py.tflite import load_model  # noqa: E402
 
@@ -76,13 +76,14 @@ def bench_row(name, pruning, form):
     figures = json.loads(proc.stdout.strip().splitlines()[-1])
     model = pruned_model(name, pruning)
     figures.update({"name": name, "pruning": pruning, "form": form, "nonzeros": nonzeros(model),
-                    "weight_bytes": network_weight_bytes(model, form)})
+                    "weight_bytes": network_weight_bytes(model, form), "measured_at": commit()})
     return figures
 
 
 def markdown(results):
     """One table: per model, the unpruned dense build first, ratios against it."""
-    lines = ["| model | pruned | form | non-zeros | instructions (vs dense) | flash (vs dense) "
+    lines = [measured_at(results), "",
+             "| model | pruned | form | non-zeros | instructions (vs dense) | flash (vs dense) "
              "| weight flash (vs dense) | compile s | compiler MB |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in results:

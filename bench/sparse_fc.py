@@ -175,7 +175,7 @@ def int4_markdown(results):
     rows = results.get("int4", [])
     if not rows:
         return []
-    lines = ["**4-bit weights (`--weight-bits 4`, `--sparse dense`) against the int8 model**", "",
+    lines = ["**4-bit weights (`--weight-bits 4`, `--sparse dense`) against the int8 model**", "", measured_at(rows), "",
              "| model | weights | instructions (vs int8) | flash (vs int8) | weight flash (vs int8) | compile s | compiler MB |",
              "|---|---|---|---|---|---|---|"]
     base = {r["model"]: r for r in rows if r["bits"] == 8 and "error" not in r}
@@ -215,7 +215,7 @@ def neurons_markdown(results):
     if not rows:
         return []
     base = next((r for r in rows if r["fraction"] == 0 and "error" not in r), None)
-    lines = ["**pretrainedResnet_quant, `--prune-neurons` (residual blocks pruned as groups)**", "",
+    lines = ["**pretrainedResnet_quant, `--prune-neurons` (residual blocks pruned as groups)**", "", measured_at(rows), "",
              "| pruned channels | MACs (vs unpruned) | instructions (vs unpruned) | flash (vs unpruned) "
              "| weight flash (vs unpruned) | compile s | compiler MB |",
              "|---|---|---|---|---|---|---|"]
@@ -233,11 +233,24 @@ def neurons_markdown(results):
     return lines + [""]
 
 
+def commit():
+    """The commit a row is measured at (`git describe --always --dirty`): the tables say which code
+    their figures belong to, so a table left unmeasured after a kernel change shows its age."""
+    proc = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True)
+    return proc.stdout.strip() or "unknown"
+
+
+def measured_at(rows):
+    """The line under a table naming the commit(s) its rows were measured at."""
+    commits = sorted({r.get("measured_at", "unrecorded") for r in rows})
+    return f"Measured at {', '.join(commits)}."
+
+
 def guarded(measure, key):
     """measure() with the row's identifying fields `key` (fraction and form; model and bits), or a
     row of those fields saying why it has no figures (a build past TIMEOUT, a failure)."""
     try:
-        return {**measure(), **key}
+        return {**measure(), **key, "measured_at": commit()}
     except subprocess.TimeoutExpired:
         return {**key, "error": f"build or run took over {TIMEOUT} s"}
     except RuntimeError as e:
@@ -254,7 +267,7 @@ def markdown(results):
             continue
         dense = {r["fraction"]: r for r in rows if r["form"] == "dense" and "error" not in r}
         weights = "weight flash (vs dense)"
-        lines += [f"**{title}**", "",
+        lines += [f"**{title}**", "", measured_at(rows), "",
                   f"| pruned | form | non-zeros | instructions (vs dense) | flash (vs dense) | {weights} | compile s | compiler MB |",
                   "|---|---|---|---|---|---|---|---|"]
         for r in rows:
@@ -280,7 +293,8 @@ def readme_table(results):
     """The README's sparsity table (whole ad01 model, pruned fractions above 0) from saved results."""
     rows = [r for r in results.get("model", []) if r["fraction"] > 0 and "error" not in r]
     dense = {r["fraction"]: r for r in rows if r["form"] == "dense"}
-    lines = ["| pruned | form | instructions (M4) | vs dense | flash | vs dense | weight flash | compile s / MB |",
+    lines = [measured_at(rows), "",
+             "| pruned | form | instructions (M4) | vs dense | flash | vs dense | weight flash | compile s / MB |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         d = dense[r["fraction"]]
@@ -305,14 +319,19 @@ def main():
     parser.add_argument("--readme", action="store_true",
                         help="rewrite README.md's sparsity table from the saved model sweep (run "
                              "--sweep model first to measure it again)")
+    parser.add_argument("--write-docs", action="store_true",
+                        help="rewrite docs/sparsity.md's tables and README.md's sparsity table from the saved results")
     parser.add_argument("--add-weight-bytes", action="store_true",
                         help="add network::weight_bytes to the saved model rows that lack it")
     args = parser.parse_args()
     if args.markdown:
         print(markdown(json.load(open(args.output))))
         return
-    if args.readme:
-        write_readme(json.load(open(args.output)))
+    if args.readme or args.write_docs:
+        results = json.load(open(args.output))
+        write_readme(results)
+        if args.write_docs:
+            replace_block(ROOT / "docs" / "sparsity.md", "sparse-tables", markdown(results))
         return
     if args.add_weight_bytes:
         results = json.load(open(args.output))

@@ -20,6 +20,7 @@ BLOCKS = {
     "sparsity-table": (["README.md"], "bench/sparse_fc.py"),
     "prune-accuracy": (["README.md"], "bench/prune_accuracy.py"),
     "prune-accuracy-table": (["docs/sparsity.md"], "bench/prune_accuracy.py"),
+    "sparse-tables": (["docs/sparsity.md"], "bench/sparse_fc.py"),
 }
 
 
