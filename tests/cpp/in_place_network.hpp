@@ -126,10 +126,13 @@ using network = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<z>, co
 
 static_assert(!conv0::in_place && conv1::rows_in_place && conv2::rows_in_place && conv3::rows_in_place);
 static_assert(conv2::in_place_rows::ring_rows == 2 && conv3::in_place_rows::ring_rows == 1);
-static_assert(!network::over_input<conv1> && network::over_input<conv2> && !network::over_input<conv3>);
-// x0 (432 bytes) and {y1, y2} (432) side by side, sum over x0: 864 bytes instead of 3 x 432.
-static_assert(network::offset_of<y1> == network::offset_of<y2> && network::offset_of<sum> == network::offset_of<x0>);
-static_assert(network::arena_bytes == 2 * 432);
+// conv1 -> conv2 -> add runs fused, row by row (layers/conv/residual_rows.hpp): y1 and y2 never
+// exist whole, the sum goes over x0, and the peak is conv0's (the image's 216 bytes, rounded up
+// to 224, beside x0's 432), instead of 2 x 432 with conv2 over y1 and 3 x 432 with neither.
+static_assert(network::fused_block<conv1> && network::fused_away<conv2> && network::fused_away<add> &&
+              network::fused_blocks == 1);
+static_assert(network::offset_of<sum> == network::offset_of<x0>);
+static_assert(network::arena_bytes < 2 * 432);
 
 inline constexpr auto input = pseudo_random<9 * 6 * 4>(2027);
 inline constexpr auto expected = network::evaluate(input);

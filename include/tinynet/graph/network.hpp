@@ -20,6 +20,7 @@
 #include "../core/op.hpp"
 #include "../core/tensor.hpp"
 #include "../core/type_list.hpp"
+#include "../layers/conv/residual_rows.hpp"
 #include "arena_plan.hpp"
 
 // A function the optimiser treats as a black box at its call sites: GCC's noipa (no inlining, no
@@ -256,8 +257,46 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   static constexpr std::array<bool, op_count> tried{
       (Ops::in_place && (detail::in_place_below<Ops>() > 0 || detail::in_place_tried<Ops>()))...};
 
-  // The lifetimes and sharing with the tried ops in `allow` over (or overlapping) their inputs.
-  static constexpr detail::TensorLifetimes<tensor_count> decide(const std::array<bool, op_count>& allow) {
+  // Residual blocks conv1 -> conv2 -> ADD that may run fused, row by row (layers/conv/residual_rows.hpp):
+  // per op, whether one starts there, and its tensors.
+  struct Block {
+    std::size_t x = 0, y1 = 0, y2 = 0, sum = 0;
+  };
+  template <std::size_t K>
+  struct residual_at {
+    using type = detail::ResidualRows<type_at<K, op_list>, type_at<K + 1, op_list>, type_at<K + 2, op_list>>;
+  };
+  template <std::size_t K>
+  static constexpr bool fusable_at() {
+    if constexpr (K + 2 < op_count) return residual_at<K>::type::applies;
+    else return false;
+  }
+  template <std::size_t K>
+  static constexpr Block block_at() {
+    if constexpr (fusable_at<K>()) {
+      using b = typename residual_at<K>::type;
+      return {tensor_index<typename b::x>, tensor_index<typename b::y1>, tensor_index<typename b::y2>, tensor_index<typename b::sum>};
+    } else {
+      return {};
+    }
+  }
+  static constexpr std::array<bool, op_count> fusable = []<std::size_t... K>(std::index_sequence<K...>) {
+    return std::array<bool, op_count>{fusable_at<K>()...};
+  }(std::make_index_sequence<op_count>{});
+  static constexpr std::array<Block, op_count> blocks = []<std::size_t... K>(std::index_sequence<K...>) {
+    return std::array<Block, op_count>{block_at<K>()...};
+  }(std::make_index_sequence<op_count>{});
+  static constexpr bool any_fusable = [] {
+    for (bool f : fusable)
+      if (f) return true;
+    return false;
+  }();
+
+  // The lifetimes and sharing with the tried ops in `allow` over (or overlapping) their inputs and
+  // the residual blocks in `fuse` fused (those fused are set in `fused`).
+  static constexpr detail::TensorLifetimes<tensor_count> decide(const std::array<bool, op_count>& allow,
+                                                                const std::array<bool, op_count>& fuse,
+                                                                std::array<bool, op_count>& fused) {
     detail::TensorLifetimes<tensor_count> t{};
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((t.bytes[I] = type_at<I, tensors>::bytes), ...);
@@ -323,12 +362,32 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
         if (m != i && group_of[m] == group_of[i]) return false;
       return !fixed[i];
     };
+    // A residual block fused: y1 and y2 never exist whole and the sum goes over x, so all three
+    // join x's buffer. It needs y1 and y2 read by nothing else and x dying at the ADD, not a graph
+    // input (nor state) and under no other tensor still to be read.
+    const auto fuses = [&](std::size_t k) {
+      const Block b = blocks[k];
+      const int s = static_cast<int>(k) + 1;  // conv1's step
+      return fuse[k] && fusable[k] && !fixed[b.x] && t.last[b.y1] == s + 1 && t.last[b.y2] == s + 2 &&
+             t.last[b.x] == s + 2 && writable(group_of[b.x], rel[b.x], rel[b.x] + static_cast<long>(t.bytes[b.x]), s + 2);
+    };
+    int skip = 0;  // conv2 and the ADD of a fused block
     step = 1;
     (
         [&] {
           constexpr std::size_t out = tensor_index<typename Ops::output>;
           constexpr std::size_t in = first_input_index<Ops>();
-          if constexpr (detail::AliasOp<Ops>) {
+          const std::size_t k = static_cast<std::size_t>(step - 1);
+          if (skip > 0) {
+            --skip;
+          } else if (fusable[k] && fuses(k)) {
+            const Block b = blocks[k];
+            join(b.y1, b.x, 0);
+            join(b.y2, b.x, 0);
+            join(b.sum, b.x, 0);
+            fused[k] = true;
+            skip = 2;
+          } else if constexpr (detail::AliasOp<Ops>) {
             join(out, in, 0);
             fixed[out] = fixed[in];
           } else if constexpr (detail::view_offset<Ops>() >= 0) {
@@ -374,29 +433,63 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // row back from a ring: it costs instructions (about 1.7 per byte) and is worth it only where
   // the peak is (resnet: the first block's second convolution). So, in op order, each tried op is
   // kept when the arena it gives is smaller than without it.
+  //
+  // A fused residual block (layers/conv/residual_rows.hpp) is tried the same way, before its first
+  // convolution is tried in place. Fusing resnet's first block alone leaves the arena where the
+  // second block puts it (x with conv4's output and the shortcut's, 32,768 bytes); it shrinks only
+  // with conv4 and the shortcut over their inputs too, and neither shrinks it alone. So a network
+  // with a block that may fuse is also planned a second way: in op order each choice kept unless
+  // the arena grows, then, last to first, each dropped unless the arena grows without it; that plan
+  // is taken when its arena is smaller.
+  struct Choice {
+    std::array<bool, op_count> in_place{};  // tried ops over their inputs
+    std::array<bool, op_count> fuse{};      // residual blocks fused, by their first op
+  };
   struct Planned {
     detail::TensorLifetimes<tensor_count> lifetimes;
     detail::ArenaPlan<tensor_count> plan;
+    std::array<bool, op_count> fused;
+    bool changed;  // sharing other than the plan it was compared with
   };
-  static constexpr Planned planned = [] {
-    std::array<bool, op_count> allow{};
-    Planned best{decide(allow), {}};
-    best.plan = detail::plan_arena(best.lifetimes);
-    for (std::size_t k = 0; k < op_count; ++k) {
-      if (!tried[k]) continue;
-      allow[k] = true;
-      const detail::TensorLifetimes<tensor_count> tried = decide(allow);
-      bool same = true;  // the overlap refused by the rules above: nothing to plan
-      for (std::size_t i = 0; i < tensor_count; ++i)
-        same = same && tried.shares_with[i] == best.lifetimes.shares_with[i] && tried.share_offset[i] == best.lifetimes.share_offset[i];
-      const detail::ArenaPlan<tensor_count> tried_plan = same ? best.plan : detail::plan_arena(tried);
-      if (tried_plan.total_bytes < best.plan.total_bytes) {
-        best = Planned{tried, tried_plan};
-      } else {
-        allow[k] = false;
+  static constexpr Planned plan_of(const Choice& c, const Planned* than) {
+    std::array<bool, op_count> fused{};
+    const detail::TensorLifetimes<tensor_count> l = decide(c.in_place, c.fuse, fused);
+    bool same = than != nullptr;  // the choice refused by the rules above: nothing to plan
+    for (std::size_t i = 0; same && i < tensor_count; ++i)
+      same = l.shares_with[i] == than->lifetimes.shares_with[i] && l.share_offset[i] == than->lifetimes.share_offset[i];
+    return Planned{l, same ? than->plan : detail::plan_arena(l), fused, !same};
+  }
+  // Choice i: fusing the block that starts at op i / 2 (even i), op i / 2 in place (odd i).
+  static constexpr bool candidate(std::size_t i) { return i % 2 == 0 ? fusable[i / 2] : tried[i / 2]; }
+  static constexpr bool& chosen(Choice& c, std::size_t i) { return (i % 2 == 0 ? c.fuse : c.in_place)[i / 2]; }
+  static constexpr Planned choose(bool keep_ties) {
+    Choice c{};
+    Planned best = plan_of(c, nullptr);
+    for (std::size_t i = 0; i < 2 * op_count; ++i) {
+      if (!candidate(i)) continue;
+      chosen(c, i) = true;
+      const Planned p = plan_of(c, &best);
+      if (p.plan.total_bytes < best.plan.total_bytes || (keep_ties && p.changed && p.plan.total_bytes == best.plan.total_bytes)) best = p;
+      else chosen(c, i) = false;
+    }
+    if (keep_ties) {
+      for (std::size_t i = 2 * op_count; i-- > 0;) {
+        if (!candidate(i) || !chosen(c, i)) continue;
+        chosen(c, i) = false;
+        const Planned p = plan_of(c, &best);
+        if (p.plan.total_bytes <= best.plan.total_bytes) best = p;
+        else chosen(c, i) = true;
       }
     }
     return best;
+  }
+  static constexpr Planned planned = [] {
+    const Planned strict = choose(false);
+    if constexpr (any_fusable) {
+      const Planned ties = choose(true);
+      if (ties.plan.total_bytes < strict.plan.total_bytes) return ties;
+    }
+    return strict;
   }();
   static constexpr const detail::TensorLifetimes<tensor_count>& lifetimes = planned.lifetimes;
   static constexpr const detail::ArenaPlan<tensor_count>& plan = planned.plan;
@@ -430,6 +523,22 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
     } else {
       return false;
     }
+  }();
+
+  // A residual block the plan fused (layers/conv/residual_rows.hpp): invoke() runs it row by row
+  // in its first convolution's place (fused_block) and skips its second convolution and its ADD
+  // (fused_away).
+  template <class Op>
+  static constexpr std::size_t op_index = detail::index_of<Op, op_list>::value;
+  template <class Op>
+  static constexpr bool fused_block = planned.fused[op_index<Op>];
+  template <class Op>
+  static constexpr bool fused_away = (op_index<Op> >= 1 && planned.fused[op_index<Op> - 1]) ||
+                                     (op_index<Op> >= 2 && planned.fused[op_index<Op> - 2]);
+  static constexpr std::size_t fused_blocks = [] {
+    std::size_t n = 0;
+    for (bool f : planned.fused) n += f ? 1 : 0;
+    return n;
   }();
 
   // Bytes of activation memory the network needs (all tensors, buffers reused by lifetime).
@@ -581,7 +690,11 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   // (tests/conformance/test_tflm_ops_cortex_m.py caught it: the output stayed zero).
   template <class Op, class... In>
   TINYNET_OPAQUE_CALL static void run_op(std::byte* arena, TypeList<In...>) {
-    if constexpr (over_input<Op>) Op::run_in_place(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
+    if constexpr (fused_block<Op>) {
+      using block = typename residual_at<op_index<Op>>::type;
+      block::run(tensor_in<typename block::sum>(arena));
+    } else if constexpr (fused_away<Op>) {
+    } else if constexpr (over_input<Op>) Op::run_in_place(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
     else if constexpr (!elided<Op>) Op::run(tensor_in<In>(arena)..., tensor_in<typename Op::output>(arena));
   }
 
@@ -631,7 +744,11 @@ struct Network<Inputs<Ins...>, Outputs<Outs...>, Ops...> {
   };
   template <class Op, class Address, class... In>
   TINYNET_OPAQUE_CALL static void run_op_at(const Address& at, TypeList<In...>) {
-    if constexpr (!elided<Op> && !Address::template skip<Op>()) {
+    if constexpr (fused_block<Op>) {
+      using block = typename residual_at<op_index<Op>>::type;  // (x is never outside the arena: not a graph input)
+      block::run(at.template result<typename block::sum>());
+    } else if constexpr (fused_away<Op>) {
+    } else if constexpr (!elided<Op> && !Address::template skip<Op>()) {
       // (An op over its input reads it from the arena, unless the Address reads it elsewhere.)
       constexpr bool elsewhere = [] {
         if constexpr (requires { Address::template outside_arena<type_at<0, typename Op::inputs>>(); })

@@ -214,7 +214,10 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr bool in_place_tried = rows_in_place;
   static constexpr long in_place_below = [] {
     const long pixels = static_cast<long>(batches) * out_h * out_w;
-    const long extra = out_c > in_c ? (pixels - 1) * (out_c - in_c) * static_cast<long>(sizeof(output_element)) : 0L;
+    // (Only a pointwise layer overlaps its input from below; a strided one that widens, like
+    // resnet's 1x1 stride-2 shortcuts, has no more output than input and goes over it through
+    // the ring, rows_in_place, as analysis.py's _in_place_below already assumed.)
+    const long extra = pointwise_in_place && out_c > in_c ? (pixels - 1) * (out_c - in_c) * static_cast<long>(sizeof(output_element)) : 0L;
     return (extra + 15) / 16 * 16;
   }();
 
@@ -227,22 +230,31 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr int row_values = k_w * filter_c;
   static constexpr bool widen_rows_at_once = std::is_same_v<input_element, std::int8_t> && groups == 1 && !packed_int4 &&
                                              (k_w == 1 || d_w == 1) && patch_size >= 4;
-  static constexpr void gather_rows(const input_element* image, std::int16_t* patch, int in_y0, int in_x0) {
+  // Where input pixel (y, x) is: in the image (a pointer), or in a ring of rows that holds row y
+  // (an Image with row(y): layers/conv/residual_rows.hpp streams a layer's input through one).
+  template <class Image>
+  static constexpr const input_element* pixel_at(Image image, int y, int x) {
+    if constexpr (std::is_pointer_v<Image>) return image + (y * in_w + x) * in_c;
+    else return image.row(y) + x * in_c;
+  }
+
+  template <class Image>
+  static constexpr void gather_rows(Image image, std::int16_t* patch, int in_y0, int in_x0) {
     if constexpr (row_values % 4 == 0) {
       for (int ky = 0; ky < k_h; ++ky)
-        kernels::widen_patch<row_values>(image + ((in_y0 + ky * d_h) * in_w + in_x0) * in_c, patch + ky * row_values);
+        kernels::widen_patch<row_values>(pixel_at(image, in_y0 + ky * d_h, in_x0), patch + ky * row_values);
     } else {
       alignas(4) std::int8_t values[patch_size];
       for (int ky = 0; ky < k_h; ++ky) {
-        const input_element* row = image + ((in_y0 + ky * d_h) * in_w + in_x0) * in_c;
+        const input_element* row = pixel_at(image, in_y0 + ky * d_h, in_x0);
         for (int i = 0; i < row_values; ++i) values[ky * row_values + i] = row[i];
       }
       kernels::widen_patch<patch_size>(values, patch);
     }
   }
 
-  template <bool Interior, class Value = Widen>
-  static constexpr void gather(const input_element* image, std::int16_t* patch, int in_y0, int in_x0, Value value = {}) {
+  template <bool Interior, class Value = Widen, class Image>
+  static constexpr void gather(Image image, std::int16_t* patch, int in_y0, int in_x0, Value value = {}) {
     if constexpr (Interior && widen_rows_at_once && std::is_same_v<Value, Widen>) {
       if (kernels::sxtb16_layout()) return gather_rows(image, patch, in_y0, in_x0);
     }
@@ -252,7 +264,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       for (int kx = 0; kx < k_w; ++kx) {
         const int x = in_x0 + kx * d_w;
         if (Interior || (y >= 0 && y < in_h && x >= 0 && x < in_w)) {
-          const input_element* px = image + (y * in_w + x) * in_c;
+          const input_element* px = pixel_at(image, y, x);
           for (int i = 0; i < filter_c; ++i, ++j) patch[patch_index(j)] = value(px[i]);
         } else {
           for (int i = 0; i < filter_c; ++i, ++j) patch[patch_index(j)] = Value::pad;
@@ -261,8 +273,8 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
   }
 
-  template <class Value = Widen>
-  static constexpr void gather_pixel(const input_element* image, std::int16_t* patch, int p, Value value = {}) {
+  template <class Value = Widen, class Image>
+  static constexpr void gather_pixel(Image image, std::int16_t* patch, int p, Value value = {}) {
     const int oy = p / out_w, ox = p % out_w;
     const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
     const bool inside = oy >= interior_y.begin && oy < interior_y.end && ox >= interior_x.begin && ox < interior_x.end;
@@ -296,8 +308,8 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // channels of a pass (kernels/dot.hpp, dot_2x2); an odd last pixel goes alone. The pixels
   // first .. first + Pixels - 1 of the image (all of them, or one row when in place), their
   // outputs from `out` on.
-  template <int Pixels, class First>
-  static constexpr void run_patches(const input_element* image, output_element* out, First first) {
+  template <int Pixels, class First, class Image>
+  static constexpr void run_patches(Image image, output_element* out, First first) {
     constexpr int pixels = Pixels;
     alignas(4) std::int16_t patches[2 * patch_size]{};  // (initialised: GCC cannot follow the permuted writes)
     std::int16_t* const patch0 = patches;
@@ -354,8 +366,8 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // blocks.
   // (noinline: without it GCC 12 compiled this template differently from the plain member
   // function it was before, vww 1.7 % more instructions; with it, as before within 0.2 %.)
-  template <int Pixels, class First>
-  [[gnu::noinline]] static void run_wide(const input_element* image, output_element* out, First first, std::int16_t* patch0) {
+  template <int Pixels, class First, class Image>
+  [[gnu::noinline]] static void run_wide(Image image, output_element* out, First first, std::int16_t* patch0) {
     constexpr int pixels = Pixels;
     std::int16_t* const patch1 = patch0 + patch_size;  // (four arguments: all in registers)
     constexpr int wide_c = wide_blocks * 4;
@@ -441,10 +453,12 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // the padding read the input zero point, as in gather).
   static constexpr bool pointwise = k_h == 1 && k_w == 1;
   static_assert(!pointwise || (pad_h == 0 && pad_w == 0));
-  static constexpr const std::int8_t* sparse_input(const input_element* image, std::int8_t* patch, int p) {
+  template <class Image>
+  static constexpr const std::int8_t* sparse_input(Image image, std::int8_t* patch, int p) {
     const int oy = p / out_w, ox = p % out_w;
     if constexpr (pointwise) {
-      return image + (oy * s_h * in_w + ox * s_w) * in_c;
+      if constexpr (std::is_pointer_v<Image>) return image + (oy * s_h * in_w + ox * s_w) * in_c;
+      else return pixel_at(image, oy * s_h, ox * s_w);
     } else {
       const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
       int j = 0;
@@ -453,7 +467,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
         for (int kx = 0; kx < k_w; ++kx) {
           const int x = x0 + kx * d_w;
           if (y >= 0 && y < in_h && x >= 0 && x < in_w) {
-            const input_element* px = image + (y * in_w + x) * in_c;
+            const input_element* px = pixel_at(image, y, x);
             for (int i = 0; i < filter_c; ++i) patch[j++] = px[i];
           } else {
             for (int i = 0; i < filter_c; ++i) patch[j++] = static_cast<std::int8_t>(In::zero_point);
@@ -467,8 +481,8 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // Two output pixels at a time (SparseRows::run_two: each load of a pair of inputs serves both
   // pixels); an odd last pixel is paired with itself, its second result
   // dropped, so that the layer has one copy of the sparse code.
-  template <int Pixels, class First>
-  static constexpr void run_sparse(const input_element* image, output_element* out, First first) {
+  template <int Pixels, class First, class Image>
+  static constexpr void run_sparse(Image image, output_element* out, First first) {
     constexpr int pixels = Pixels;
     [[maybe_unused]] std::int8_t patch0[pointwise ? 1 : patch_size]{};
     [[maybe_unused]] std::int8_t patch1[pointwise ? 1 : patch_size]{};
@@ -565,6 +579,19 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
 #endif
       run_patches<Pixels>(image, out, first);
     }
+  }
+
+  // One output row from an input held row by row (an Image with row(y): the ring of y1 rows of a
+  // fused residual block, layers/conv/residual_rows.hpp). Every int8 form but `nm` (whose passes of
+  // K pixels are not written for a row); the portable and DSP kernels (the host's SIMD path reads
+  // an image).
+  static constexpr bool streams_rows = use_patch && sparse_form != SparseForm::nm && batches == 1;
+  template <class Image>
+  static void run_row_from(Image image, output_element* out_row, int oy)
+    requires streams_rows
+  {
+    if constexpr (sparse) run_sparse<out_w>(image, out_row, oy * out_w);
+    else run_patches<out_w>(image, out_row, oy * out_w);
   }
 
   static constexpr void run_pixels(const input_element* in, output_element* out) {

@@ -192,6 +192,22 @@ struct Arithmetic : Binary<Layer, Arithmetic<Kind, Layer, In1, In2, Out, Options
     base::run_elements(a, b, out);
   }
 
+  // Elements 0 .. n - 1 of two operands read in place, neither broadcast nor constant (a row of a
+  // fused residual block: layers/conv/residual_rows.hpp); the same arithmetic as run_elements.
+  static constexpr bool spans = index1::identity && index2::identity && !base::constant1 && !base::constant2;
+  static constexpr bool adds_rows = Kind == ArithmeticKind::add && spans;  // what residual_rows.hpp fuses
+  static void run_span(const element* a, const element* b, element* out, int n)
+    requires spans
+  {
+#if TINYNET_ARM_DSP
+    if constexpr (short_form_applies) {
+      for (int i = 0; i < n; ++i) out[i] = apply_short(a[i], b[i]);
+      return;
+    }
+#endif
+    for (int i = 0; i < n; ++i) out[i] = apply(a[i], b[i]);
+  }
+
   static constexpr element apply(element x1, element x2) {
     if constexpr (is_quantized) {
       const std::int32_t shifted1 = (x1 - In1::zero_point) * (std::int32_t{1} << left_shift);
