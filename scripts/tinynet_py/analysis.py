@@ -218,6 +218,58 @@ def _in_place_below(model, op):
     return 0 if ring <= 2048 and 4 * ring <= y.nbytes else None
 
 
+def _residual_fusable(model, k):
+    """layers/conv/residual_rows.hpp, ResidualRows::applies: ops k, k + 1, k + 2 are conv1 -> conv2 ->
+    ADD(x, y2) (either order) that graph/network.hpp may run fused, row by row."""
+    ops, t = model.ops, model.tensors
+    if k + 2 >= len(ops):
+        return None
+    c1, c2, add = ops[k], ops[k + 1], ops[k + 2]
+    if c1.opcode != "CONV_2D" or c2.opcode != "CONV_2D" or add.opcode != "ADD":
+        return None
+    convs = []
+    for op in (c1, c2):
+        ins = _data_inputs(model, op)
+        if len(ins) != 1:
+            return None
+        x, y, w = t[ins[0]], t[op.outputs[0]], t[op.inputs[1]]
+        if x.dtype != "int8" or w.data is None or w.dtype != "int8" or len(x.shape) != 4 or x.shape[0] != 1 or \
+                w.shape[3] != x.shape[3]:
+            return None
+        o = op.options
+        s_h, d_h, k_h = o.get("stride_h", 1), o.get("dilation_h_factor", 1), w.shape[1]
+        pad_h = max((y.shape[1] - 1) * s_h + (k_h - 1) * d_h + 1 - x.shape[1], 0) // 2
+        convs.append((ins[0], op.outputs[0], s_h, d_h, k_h, pad_h))
+    x, y1, s1, _, _, p1 = convs[0]
+    y1b, y2, s2, d2, k2, p2 = convs[1]
+    add_ins = _data_inputs(model, add)
+    if y1b != y1 or x in (y1, y2) or sorted(add_ins) != sorted([x, y2]) or len(add.inputs) != 2:
+        return None
+    sm = add.outputs[0]
+    if not (tuple(t[x].shape) == tuple(t[y2].shape) == tuple(t[sm].shape)) or t[sm].dtype != "int8" or \
+            t[y1].nbytes > t[x].nbytes:
+        return None
+    rows, h1 = t[y2].shape[1], t[y1].shape[1]
+    ring = (k2 - 1) * d2 + 1
+
+    def first_y1(r):
+        return max(r * s2 - p2, 0)
+
+    def last_y1(r):
+        return min(r * s2 - p2 + (k2 - 1) * d2, h1 - 1)
+
+    for r in range(rows):
+        if min((r + p1) // s1, h1 - 1) > last_y1(r) or last_y1(r) - first_y1(r) + 1 > ring:
+            return None
+        if r > 0 and (last_y1(r) < last_y1(r - 1) or first_y1(r) < first_y1(r - 1)):
+            return None
+    row1 = t[y1].shape[2] * t[y1].shape[3]
+    row2 = t[y2].shape[2] * t[y2].shape[3]
+    if ring * row1 + row2 > 4096:
+        return None
+    return x, y1, y2, sm
+
+
 def _slice_view(model, op):
     """STRIDED_SLICE: [byte offset of the output in the input] when the slice is one contiguous run
     of it (layers/shape/strided_slice.hpp, view_offset: unit counts, then one axis with stride 1,
@@ -328,7 +380,25 @@ def _sharing(model, allow=frozenset()):
     def overlaps(m, lo, hi):
         return rel.get(m, 0) < hi and lo < rel.get(m, 0) + t[m].nbytes
 
+    skip = 0
     for op in model.ops:
+        if skip:
+            skip -= 1
+            continue
+        block = _residual_fusable(model, op.index) if ("fuse", op.index) in allow else None
+        if block is not None:       # network.hpp's `fuses`
+            bx, by1, by2, bsum = block
+            k = op.index
+            g = root(bx)
+            lo = rel.get(bx, 0)
+            busy = [m for m in members(g) if overlaps(m, lo, lo + t[bx].nbytes) and last.get(m, -1) > k + 2]
+            if bx not in fixed and last.get(by1) == k + 1 and last.get(by2) == k + 2 and last.get(bx) == k + 2 \
+                    and not busy:
+                join(by1, bx, 0)
+                join(by2, bx, 0)
+                join(bsum, bx, 0)
+                skip = 2
+                continue
         ins = _data_inputs(model, op)
         if not ins:
             continue
@@ -425,15 +495,39 @@ def _widening_kept(model):
     """network.hpp's `lifetimes`: in op order, each tried op (_in_place_tried: a widening
     convolution overlapping its input, a Conv2D over it through a ring) is kept when the arena is
     smaller with it."""
-    allow = set()
-    candidates = [op.index for op in model.ops if _in_place_tried(model, op)]
+    candidates = []
+    for op in model.ops:        # network.hpp's choices: a residual block fused, then the op in place
+        if _residual_fusable(model, op.index) is not None:
+            candidates.append(("fuse", op.index))
+        if _in_place_tried(model, op):
+            candidates.append(op.index)
     if not candidates:
-        return allow
-    best = _place(model, _lifetimes(model, allow))[0]
-    for k in candidates:
-        total = _place(model, _lifetimes(model, allow | {k}))[0]
-        if total < best:
-            allow, best = allow | {k}, total
+        return set()
+
+    def sharing(allow):
+        return {i: v[:2] for i, v in _sharing(model, allow).items()}
+
+    def choose(keep_ties):      # network.hpp's `choose`
+        allow = set()
+        best, best_sharing = _place(model, _lifetimes(model, allow))[0], sharing(allow)
+        for k in candidates:
+            shared = sharing(allow | {k})
+            total = best if shared == best_sharing else _place(model, _lifetimes(model, allow | {k}))[0]
+            if total < best or (keep_ties and total == best and shared != best_sharing):
+                allow, best, best_sharing = allow | {k}, total, shared
+        if keep_ties:
+            for k in reversed(candidates):
+                if k in allow:
+                    total = _place(model, _lifetimes(model, allow - {k}))[0]
+                    if total <= best:
+                        allow, best = allow - {k}, total
+        return allow, best
+
+    allow, best = choose(False)
+    if any(isinstance(k, tuple) for k in candidates):
+        ties, ties_best = choose(True)
+        if ties_best < best:
+            allow = ties
     return allow
 
 

@@ -35,16 +35,23 @@ def test_inspect_table_and_json_totals():
     assert totals["flash_estimate_bytes"] >= totals["weight_bytes"] > 22000
 
 
-def test_inspect_resnet_arena_with_the_second_convolution_in_place():
-    # The compiled plan (scripts/tinynet bench: arena_bytes 32,768): the first block's second 3x3
-    # convolution writes over its input (layers/conv/conv2d.hpp, rows_in_place), the ADD over the
-    # block's input, so two 16,384-byte tensors at the peak instead of three; the later blocks'
-    # convolutions stay out of place (the arena would not shrink). Without a compiler here.
+def test_inspect_resnet_arena_with_the_first_block_fused():
+    # The compiled plan (scripts/tinynet bench: arena_bytes 24,576): the first residual block runs
+    # fused, row by row (layers/conv/residual_rows.hpp: y1, y2 and the sum in x's buffer), the
+    # second block's conv4 and its 1x1 stride-2 shortcut write over their inputs (neither shrinks
+    # the arena alone: graph/network.hpp's second plan keeps ties and prunes); the third block's
+    # convolutions stay out of place. Without a compiler here (analysis._residual_fusable).
+    from tinynet_py import analysis
+    from tinynet_py.tflite import parse_model
     model = shared_path("models", "mlperf-tiny", "pretrainedResnet_quant.tflite")
     info = json.loads(run_tinynet("inspect", model, "--json").stdout)
-    assert info["totals"]["arena_estimate_bytes"] == 32768
+    assert info["totals"]["arena_estimate_bytes"] == 24576
     arena = [r["arena_bytes"] for r in info["layers"]]
-    assert arena[1] == 16384 and arena[2] == 0 and arena[3] == 0 and arena[5] == 8192 and arena[9] == 4096
+    assert arena[1] == arena[2] == arena[3] == 0 and arena[4] == 8192 and arena[5] == arena[6] == 0
+    assert arena[9] == arena[10] == 4096
+    parsed = parse_model(open(model, "rb").read())
+    assert analysis._widening_kept(parsed) == {("fuse", 1), 5, 6}
+    assert analysis._residual_fusable(parsed, 1) is not None and analysis._residual_fusable(parsed, 4) is None
 
 
 def test_inspect_mlperf_macs():
