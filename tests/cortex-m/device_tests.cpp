@@ -314,7 +314,7 @@ constexpr std::size_t largest_arena() {
   return n;
 }
 constexpr std::size_t overlay_bytes =
-    largest_arena<device::nm_net<tinynet::SparseForm::nm>, residual_net::network, layout_net::network, in_place_net::network,
+    largest_arena<device::nm_net<tinynet::SparseForm::nm>, residual_net::network, residual_blocks::network, layout_net::network, in_place_net::network,
                   device::fc4_packed_net, device::conv4_packed_net, device::dw4_packed_net>();
 alignas(16) static std::byte overlay_arena[overlay_bytes];
 template <class Net>
@@ -326,6 +326,7 @@ struct OverlayInstance {
 };
 static OverlayInstance<device::nm_net<tinynet::SparseForm::nm>> nm_instance;
 static OverlayInstance<residual_net::network> residual_instance;
+static OverlayInstance<residual_blocks::network> residual_blocks_instance;
 static OverlayInstance<layout_net::network> layout_instance;
 static OverlayInstance<in_place_net::network> in_place_instance;
 static OverlayInstance<device::fc4_packed_net> fc4_packed_instance;
@@ -527,6 +528,13 @@ extern "C" int app_main() {
   for (std::size_t i = 0; i < residual_net::expected.size(); ++i)
     residual_same = residual_same && residual_instance.output()[i] == residual_net::expected[i];
   check(residual_same, "a 3x3 Conv2D in place (residual block) differs from the host compiler's");
+  // Residual blocks fused row by row (layers/conv/residual_rows.hpp).
+  for (std::size_t i = 0; i < residual_blocks::input.size(); ++i) residual_blocks_instance.input()[i] = residual_blocks::input[i];
+  residual_blocks_instance.invoke();
+  bool blocks_same = true;
+  for (std::size_t i = 0; i < residual_blocks::expected.size(); ++i)
+    blocks_same = blocks_same && residual_blocks_instance.output()[i] == residual_blocks::expected[i];
+  check(blocks_same, "fused residual blocks differ from the host compiler's");
 
   // DepthwiseConv2D's kernels on the edge cases (tests/cpp/depthwise_edges.hpp).
   dw_edges::for_each_case([]<class Case>() {

@@ -138,6 +138,73 @@ inline constexpr auto input = pseudo_random<9 * 6 * 4>(2027);
 inline constexpr auto expected = network::evaluate(input);
 }  // namespace residual_net
 
+// Residual blocks run fused, row by row (layers/conv/residual_rows.hpp), against the same
+// network layer by layer (constant evaluation: a buffer per tensor). Odd widths, 6 and 10
+// channels (not multiples of 4), ReLU on each block's first convolution, ADDs with their own
+// quantization and both operand orders; between the two stride-1 blocks a stride-2 block whose 1x1
+// stride-2 shortcut may go over its input.
+namespace residual_blocks {
+using in_place_net::pseudo_random;
+using in_place_net::biases;
+inline constexpr tinynet::Quant q_in{0.05f, -3};
+inline constexpr tinynet::Quant q_a{0.08f, 5};
+inline constexpr tinynet::Quant q_b{0.1f, -7};
+inline constexpr tinynet::Quant q_s{0.13f, 2};
+struct image : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 7, 5, 3>, q_in> {};
+struct x : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 7, 5, 6>, q_a> {};
+struct a1 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 7, 5, 6>, q_b> {};
+struct a2 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 7, 5, 6>, q_a> {};
+struct s1 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 7, 5, 6>, q_s> {};
+struct b1 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 3, 10>, q_b> {};
+struct b2 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 3, 10>, q_a> {};
+struct sc : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 3, 10>, q_b> {};
+struct s2 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 3, 10>, q_s> {};
+struct c1 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 3, 10>, q_a> {};
+struct c2 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 3, 10>, q_b> {};
+struct s3 : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 3, 10>, q_a> {};
+
+inline constexpr auto w_0 = pseudo_random<6 * 3 * 3 * 3>(31);
+inline constexpr auto w_a1 = pseudo_random<6 * 3 * 3 * 6>(32);
+inline constexpr auto w_a2 = pseudo_random<6 * 3 * 3 * 6>(33);
+inline constexpr auto w_b1 = pseudo_random<10 * 3 * 3 * 6>(34);
+inline constexpr auto w_b2 = pseudo_random<10 * 3 * 3 * 10>(35);
+inline constexpr auto w_sc = pseudo_random<10 * 6>(36);
+inline constexpr auto w_c1 = pseudo_random<10 * 3 * 3 * 10>(37);
+inline constexpr auto w_c2 = pseudo_random<10 * 3 * 3 * 10>(38);
+inline constexpr auto bias6 = biases<6>(80);
+inline constexpr auto bias10 = biases<10>(60);
+inline constexpr float scales[] = {0.002f};
+inline constexpr tinynet::Conv2DOptions same3{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same};
+inline constexpr tinynet::Conv2DOptions same3_relu{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same,
+                                                   .activation = tinynet::Activation::relu};
+inline constexpr tinynet::Conv2DOptions same3_s2_relu{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2,
+                                                      .padding = tinynet::Padding::same, .activation = tinynet::Activation::relu};
+inline constexpr tinynet::Conv2DOptions point_s2{.stride_h = 2, .stride_w = 2, .padding = tinynet::Padding::same};
+
+using conv0 = tinynet::Conv2D<image, x, w_0, bias6, scales, same3_relu>;
+using conv_a1 = tinynet::Conv2D<x, a1, w_a1, bias6, scales, same3_relu>;
+using conv_a2 = tinynet::Conv2D<a1, a2, w_a2, bias6, scales, same3>;
+using add_a = tinynet::Add<a2, x, s1, tinynet::ArithmeticOptions{tinynet::Activation::relu}>;  // y2 first
+using conv_b1 = tinynet::Conv2D<s1, b1, w_b1, bias10, scales, same3_s2_relu>;
+using conv_b2 = tinynet::Conv2D<b1, b2, w_b2, bias10, scales, same3>;
+using shortcut = tinynet::Conv2D<s1, sc, w_sc, bias10, scales, point_s2>;
+using add_b = tinynet::Add<sc, b2, s2>;
+using conv_c1 = tinynet::Conv2D<s2, c1, w_c1, bias10, scales, same3_relu>;
+using conv_c2 = tinynet::Conv2D<c1, c2, w_c2, bias10, scales, same3>;
+using add_c = tinynet::Add<s2, c2, s3>;  // x first
+using network = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<s3>, conv0, conv_a1, conv_a2, add_a, conv_b1,
+                                 conv_b2, shortcut, add_b, conv_c1, conv_c2, add_c>;
+
+static_assert(tinynet::detail::ResidualRows<conv_a1, conv_a2, add_a>::applies &&
+              tinynet::detail::ResidualRows<conv_c1, conv_c2, add_c>::applies &&
+              !tinynet::detail::ResidualRows<conv_b1, conv_b2, shortcut>::applies);
+static_assert(network::fused_block<conv_a1> && network::fused_away<conv_a2> && network::fused_away<add_a>);
+static_assert(network::offset_of<s1> == network::offset_of<x>);
+
+inline constexpr auto input = pseudo_random<7 * 5 * 3>(2028);
+inline constexpr auto expected = network::evaluate(input);
+}  // namespace residual_blocks
+
 // Layout ops without copies (graph/network.hpp): slices that are views of their input, in-place
 // ops over views, Pack and Concatenation whose inputs are written straight into the output.
 //   x [1,4,8] -> r = Relu(x)            in place over x

@@ -45,6 +45,20 @@ TEST_CASE("A 3x3 Conv2D over its input (a residual block) gives the bytes of sep
   CHECK(std::equal(out2.begin(), out2.end(), residual_net::expected.begin(), residual_net::expected.end()));
 }
 
+TEST_CASE("Residual blocks run fused give the bytes of the network run layer by layer") {
+  using net = residual_blocks::network;
+  alignas(16) std::array<std::byte, net::arena_bytes> arena{};
+  std::ranges::copy(residual_blocks::input, net::input(arena.data()).begin());
+  net::invoke(arena.data());
+  const auto out = net::output(arena.data());
+  CHECK(std::equal(out.begin(), out.end(), residual_blocks::expected.begin(), residual_blocks::expected.end()));
+  CHECK(std::ranges::count(residual_blocks::expected, residual_blocks::expected[0]) < 30);
+  std::array<std::byte, net::arena_bytes> arena2{};
+  net::invoke_from(arena2.data(), residual_blocks::input.data());
+  const auto out2 = net::output(arena2.data());
+  CHECK(std::equal(out2.begin(), out2.end(), residual_blocks::expected.begin(), residual_blocks::expected.end()));
+}
+
 TEST_CASE("A depthwise convolution given separate buffers still writes them directly") {
   using layer = in_place_net::dw3;
   std::array<std::int8_t, in_place_net::b::size> x{};
