@@ -10,6 +10,7 @@
 #include <tinynet/tinynet.hpp>
 
 #include "../cpp/depthwise_edges.hpp"
+#include "../cpp/few_channels_edges.hpp"
 #include "../cpp/elementwise_edges.hpp"
 #include "../cpp/pool_edges.hpp"
 #include "../cpp/in_place_network.hpp"
@@ -544,6 +545,17 @@ extern "C" int app_main() {
     bool same = true;
     for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && dw_instance.output()[i] == Case::expected[i];
     check(same, "a DepthwiseConv2D edge case differs from the host compiler's");
+  });
+
+  // Conv2D with few input channels (tests/cpp/few_channels_edges.hpp), in the shared edge_arena.
+  few_edges::for_each_case([]<class Case>() {
+    using net = typename Case::network;
+    static_assert(net::arena_bytes <= sizeof edge_arena);
+    for (std::size_t i = 0; i < Case::input.size(); ++i) net::input(edge_arena)[i] = Case::input[i];
+    net::invoke(edge_arena);
+    bool same = true;
+    for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && net::output(edge_arena)[i] == Case::expected[i];
+    check(same, "a Conv2D few-channel edge case differs from the host compiler's");
   });
 
   // Add/Sub's short form (SMMLAR, SSAT) on the edge cases (tests/cpp/elementwise_edges.hpp).

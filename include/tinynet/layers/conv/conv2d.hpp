@@ -33,6 +33,8 @@
 #include "../../kernels/int4_dot.hpp"
 #include "../../kernels/x86_simd/conv2d.hpp"
 #include "../dense/sparse_rows.hpp"
+#include "../../kernels/arm_dsp/conv_few_channels.hpp"
+#include "conv2d_few_channels.hpp"
 #include "geometry.hpp"
 #include "in_place_rows.hpp"
 
@@ -119,8 +121,17 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // Dense int8 rows on DSP cores: blocks of four channels whose weights the compiler widened to
   // int16 (kernels/dot.hpp, wide_rows; within TINYNET_WIDE_WEIGHT_BYTES), for the 4x2 kernel.
   static constexpr bool packed_int4 = is_packed_int4<std::remove_cvref_t<decltype(Weights)>>;  // core/int4.hpp
+  // Few input channels (at most 4, no dilation; DSP cores without MVE): the patch and weights in
+  // the order of layers/conv/conv2d_few_channels.hpp, the kernel kernels/arm_dsp/conv_few_channels.hpp.
+  using few_layout = detail::FewChannelsLayout<k_h, k_w, filter_c>;
+  static constexpr bool few_channels = std::is_same_v<input_element, std::int8_t> && groups == 1 && !sparse && !packed_int4 &&
+                                       filter_c <= 4 && d_h == 1 && d_w == 1 &&
+                                       kernels::wide_blocks<few_layout::count, out_c> > 0;
+  static constexpr const auto& few_rows = detail::few_channels_rows<Weights, few_layout, out_c>;
+  static constexpr const auto& few_wide =
+      kernels::wide_rows<detail::few_channels_rows<Weights, few_layout, out_c>, few_layout::count, few_channels ? out_c / 4 : 1>;
   static constexpr int wide_blocks =
-      std::is_same_v<input_element, std::int8_t> && groups == 1 && !sparse && !packed_int4
+      std::is_same_v<input_element, std::int8_t> && groups == 1 && !sparse && !packed_int4 && !few_channels
           ? kernels::wide_blocks<k_h * k_w * filter_c, out_c>
           : 0;
   static constexpr const std::uint32_t* wide_block(int c) {
@@ -130,6 +141,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
 
   static constexpr std::size_t stored_weight_bytes = [] {
     if constexpr (sparse) return sparse_rows::stored_weight_bytes;
+    else if constexpr (few_channels) return sizeof(few_rows) + sizeof(few_wide);
     else if constexpr (wide_blocks > 0) return sizeof(Weights) + sizeof(kernels::wide_rows<Weights, k_h * k_w * filter_c, wide_blocks>);
     else return sizeof(Weights);
   }();
@@ -138,6 +150,10 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr const auto& weights = Weights;
   static constexpr auto constant_tables() {
     if constexpr (sparse) return plan::constant_tables_with(ConstantTables<>{}, sparse_rows::constant_tables());
+    else if constexpr (few_channels)
+      return plan::constant_tables_with(ConstantTables<detail::few_channels_rows<Weights, few_layout, out_c>>{},
+                                        ConstantTables<kernels::wide_rows<detail::few_channels_rows<Weights, few_layout, out_c>,
+                                                                          few_layout::count, out_c / 4>>{});
     else if constexpr (wide_blocks > 0)
       return plan::constant_tables_with(ConstantTables<Weights>{},
                                         ConstantTables<kernels::wide_rows<Weights, k_h * k_w * filter_c, wide_blocks>>{});
@@ -314,6 +330,11 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     alignas(4) std::int16_t patches[2 * patch_size]{};  // (initialised: GCC cannot follow the permuted writes)
     std::int16_t* const patch0 = patches;
     std::int16_t* const patch1 = patches + patch_size;  // right after patch0 (the packed int4 kernel relies on it)
+#if TINYNET_ARM_DSP && !TINYNET_ARM_MVE
+    if constexpr (few_channels) {
+      if (!std::is_constant_evaluated()) return kernels::arm_dsp::ConvFewChannels<Conv2D>::template run<Pixels>(image, out, first);
+    }
+#endif
     if constexpr (wide_blocks > 0) {
       if (!std::is_constant_evaluated()) return run_wide<Pixels>(image, out, first, patch0);
     }
