@@ -139,6 +139,22 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
     return out;
   }();
 
+  // The DSP kernel's output stage per group of four channels (kernels/arm_dsp/depthwise_conv2d.hpp):
+  // folded bias, multiplier, rounding and right shift of the short stage side by side.
+  static constexpr bool use_quad_stages = use_fast_path && !packed_int4 && short_stage;
+  static constexpr std::array<kernels::QuadStage, static_cast<std::size_t>(use_quad_stages ? quads : 0)> quad_stages = [] {
+    std::array<kernels::QuadStage, static_cast<std::size_t>(use_quad_stages ? quads : 0)> out{};
+    for (std::size_t q = 0; q < out.size(); ++q)
+      for (int i = 0; i < 4; ++i) {
+        const int c = 4 * static_cast<int>(q) + i;
+        out[q].bias[i] = folded_bias[static_cast<std::size_t>(c)];
+        out[q].multiplier[i] = short_stage_table.multiplier[plan::entry(c)];
+        out[q].rounding[i] = short_stage_table.rounding[plan::entry(c)];
+        out[q].shift[i] = short_stage_table.right_shift[plan::entry(c)];
+      }
+    return out;
+  }();
+
   // ---- sparsity ----------------------------------------------------------------------------
   // A pruned int8 layer can run in a sparse form (core/sparsity.hpp): row c is output channel c,
   // its elements the taps, Weights[t * out_c + c], which multiply the input at tap_offsets[t] +
@@ -169,7 +185,7 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   static constexpr auto constant_tables() {
     if constexpr (sparse) return plan::constant_tables_with(ConstantTables<>{}, sparse_rows::constant_tables());
     else if constexpr (packed_int4) return plan::constant_tables_with(ConstantTables<Weights>{}, ConstantTables<int4_words>{});
-    else return plan::constant_tables_with(ConstantTables<Weights>{}, ConstantTables<packed_weights>{});
+    else return plan::constant_tables_with(ConstantTables<Weights>{}, ConstantTables<packed_weights, quad_stages>{});
   }
 
   // One output pixel in the sparse form. `window` (window_span elements) receives a border
