@@ -173,11 +173,18 @@ struct ChannelPlan {
     }
   }
 
+  // The short stage's scaled value (ShortOutputStage::scale, or a kernel's own record of the same
+  // words) to the output value: the zero point the rounding words do not hold, then the clamp.
+  static constexpr output_element after_short_scale(std::int32_t scaled) {
+    return static_cast<output_element>(clamp<range>(scaled + (Out::zero_point - short_stage_zero_point)));
+  }
+
   // An int8 accumulator of channel c to its output value: the short stage where it applies.
   // Ssat: clamp with the range as a compile-time constant (one SSAT on DSP cores); the kernels
   // that allocate registers better with the plain clamp pass false.
   template <bool Ssat = true>
   static constexpr output_element requantize(std::int32_t acc, int c) {
+    if constexpr (short_stage && Ssat) return after_short_scale(short_stage_table.scale(acc, entry(c)));
     std::int32_t shifted;  // the scaled accumulator plus the output zero point
     if constexpr (short_stage) {
       shifted = short_stage_table.scale(acc, entry(c)) + (Out::zero_point - short_stage_zero_point);

@@ -11,10 +11,8 @@
 // convolution on the DSP path".
 #pragma once
 
-#include <array>
 #include <cstdint>
 
-#include "../../core/activation_range.hpp"
 #include "../../core/output_stage.hpp"
 
 #include "dot.hpp"
@@ -46,9 +44,7 @@ struct DepthwiseConv2D {
   static constexpr int taps = Layer::taps, quads = Layer::quads, out_c = Layer::out_c;
   // A group's accumulator i to its output byte (the short output stage, SSAT).
   static std::int8_t finish(std::int32_t acc, const QuadStage& s, int i) {
-    const std::int32_t v = fixed::short_multiply(acc, s.multiplier[i], s.rounding[i], s.shift[i]) +
-                           (Layer::output::zero_point - Layer::plan::short_stage_zero_point);
-    return static_cast<std::int8_t>(clamp<Layer::range>(v));
+    return Layer::plan::after_short_scale(fixed::short_multiply(acc, s.multiplier[i], s.rounding[i], s.shift[i]));
   }
 
   // One output pixel, all channels; the window's top-left input is (in_y0, in_x0).
