@@ -127,9 +127,11 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr bool few_channels = std::is_same_v<input_element, std::int8_t> && groups == 1 && !sparse && !packed_int4 &&
                                        filter_c <= 4 && d_h == 1 && d_w == 1 &&
                                        kernels::wide_blocks<few_layout::count, out_c> > 0;
-  static constexpr const auto& few_rows = detail::few_channels_rows<Weights, few_layout, out_c>;
+  // (empty tables where the path is not taken: nothing is rearranged at compile time for them)
+  static constexpr int few_out_c = few_channels ? out_c : 0;
+  static constexpr const auto& few_rows = detail::few_channels_rows<Weights, few_layout, few_out_c>;
   static constexpr const auto& few_wide =
-      kernels::wide_rows<detail::few_channels_rows<Weights, few_layout, out_c>, few_layout::count, few_channels ? out_c / 4 : 1>;
+      kernels::wide_rows<detail::few_channels_rows<Weights, few_layout, few_out_c>, few_layout::count, few_out_c / 4>;
   static constexpr int wide_blocks =
       std::is_same_v<input_element, std::int8_t> && groups == 1 && !sparse && !packed_int4 && !few_channels
           ? kernels::wide_blocks<k_h * k_w * filter_c, out_c>
@@ -151,9 +153,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr auto constant_tables() {
     if constexpr (sparse) return plan::constant_tables_with(ConstantTables<>{}, sparse_rows::constant_tables());
     else if constexpr (few_channels)
-      return plan::constant_tables_with(ConstantTables<detail::few_channels_rows<Weights, few_layout, out_c>>{},
-                                        ConstantTables<kernels::wide_rows<detail::few_channels_rows<Weights, few_layout, out_c>,
-                                                                          few_layout::count, out_c / 4>>{});
+      return plan::constant_tables_with(ConstantTables<few_rows>{}, ConstantTables<few_wide>{});
     else if constexpr (wide_blocks > 0)
       return plan::constant_tables_with(ConstantTables<Weights>{},
                                         ConstantTables<kernels::wide_rows<Weights, k_h * k_w * filter_c, wide_blocks>>{});
