@@ -97,11 +97,6 @@ template <class Layer>
 struct DepthwiseConv2D {
   using element = typename Layer::input_element;
   static constexpr int taps = Layer::taps, quads = Layer::quads, out_c = Layer::out_c;
-  // A group's accumulator i to its output byte (the short output stage, SSAT).
-  static std::int8_t finish(std::int32_t acc, const QuadStage& s, int i) {
-    return Layer::plan::after_short_scale(fixed::short_multiply(acc, s.multiplier[i], s.rounding[i], s.shift[i]));
-  }
-
   // ---- four-channel records (Layer::use_quad_stages): the input offset added as inputs widen ----
   // SXTAB16 gives (x + input_offset) halfwords, so the records hold the raw bias and a tap in the
   // padding adds nothing: each pixel runs only its valid taps. Which kernel rows (columns) a
@@ -181,7 +176,8 @@ struct DepthwiseConv2D {
     }
   }
 
-  // One output pixel, all channels; the window's top-left input is (in_y0, in_x0).
+  // One output pixel, all channels, without records (folded bias, the long output stage); the
+  // window's top-left input is (in_y0, in_x0).
   template <bool Interior>
   [[TINYNET_NO_PRE_RA_SCHEDULING]] static void pixel(const element* image, element* out, int in_y0, int in_x0) {
     // Where each tap reads (the pixel's input, or the padding row): computed once per pixel,
@@ -194,15 +190,8 @@ struct DepthwiseConv2D {
     for (int q = 0; q < quads; ++q) {
       const int c = 4 * q;
       const std::uint32_t* w = &Layer::packed_weights[static_cast<std::size_t>(q * taps * 2)];
-      [[maybe_unused]] const QuadStage* st = nullptr;
-      std::int32_t a0, a1, a2, a3;
-      if constexpr (Layer::use_quad_stages) {
-        st = &Layer::quad_stages[static_cast<std::size_t>(q)];
-        a0 = st->bias[0]; a1 = st->bias[1]; a2 = st->bias[2]; a3 = st->bias[3];
-      } else {
-        a0 = Layer::folded_bias[static_cast<std::size_t>(c)], a1 = Layer::folded_bias[static_cast<std::size_t>(c + 1)];
-        a2 = Layer::folded_bias[static_cast<std::size_t>(c + 2)], a3 = Layer::folded_bias[static_cast<std::size_t>(c + 3)];
-      }
+      std::int32_t a0 = Layer::folded_bias[static_cast<std::size_t>(c)], a1 = Layer::folded_bias[static_cast<std::size_t>(c + 1)];
+      std::int32_t a2 = Layer::folded_bias[static_cast<std::size_t>(c + 2)], a3 = Layer::folded_bias[static_cast<std::size_t>(c + 3)];
       TINYNET_UNROLL
       for (int t = 0; t < taps; ++t) {
         const std::uint32_t word = Interior ? load_word(image + origin + Layer::tap_offsets[static_cast<std::size_t>(t)] + c)
@@ -215,10 +204,6 @@ struct DepthwiseConv2D {
         a2 = __smlatt(even, w_even, a2);
         a1 = __smlabb(odd, w_odd, a1);
         a3 = __smlatt(odd, w_odd, a3);
-      }
-      if constexpr (Layer::use_quad_stages) {
-        out[c] = finish(a0, *st, 0); out[c + 1] = finish(a1, *st, 1); out[c + 2] = finish(a2, *st, 2); out[c + 3] = finish(a3, *st, 3);
-        continue;
       }
       out[c] = Layer::plan::template requantize<true>(a0, c);
       out[c + 1] = Layer::plan::template requantize<true>(a1, c + 1);
