@@ -175,8 +175,9 @@ struct ChannelPlan {
 
   // The short stage's scaled value (ShortOutputStage::scale, or a kernel's own record of the same
   // words) to the output value: the zero point the rounding words do not hold, then the clamp.
+  static constexpr std::int32_t short_stage_output_offset = Out::zero_point - short_stage_zero_point;
   static constexpr output_element after_short_scale(std::int32_t scaled) {
-    return static_cast<output_element>(clamp<range>(scaled + (Out::zero_point - short_stage_zero_point)));
+    return static_cast<output_element>(clamp<range>(scaled + short_stage_output_offset));
   }
 
   // An int8 accumulator of channel c to its output value: the short stage where it applies.

@@ -11,7 +11,10 @@
 // convolution on the DSP path".
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "../../core/output_stage.hpp"
 
@@ -37,17 +40,144 @@ struct QuadStage {
 
 namespace tinynet::kernels::arm_dsp {
 
+// The four-channel record kernel of one geometry (row stride, channels, kernel width, dilation,
+// taps, groups of four) and output stage (the offset added after the short scale, the clamp):
+// one pixel's groups, the taps of kernel rows Rows and columns Cols only (bit masks), window at
+// `window` (its top-left input; outside the image for border pixels, never read there). The
+// inputs widen with the input offset added (SXTAB16), so the records hold the raw bias.
+template <int RowStride, int InC, int KW, int DH, int DW, int Taps, int Quads, std::int32_t OutputOffset, QuantizedRange Range>
+struct DepthwiseRecords {
+  template <unsigned Rows, unsigned Cols>
+  [[TINYNET_NO_PRE_RA_SCHEDULING]] static void pixel(const std::int8_t* window, std::int8_t* out, const std::uint32_t* w,
+                                                     const QuadStage* st, std::uint32_t offset_pair) {
+    for (int q = 0; q < Quads; ++q, w += 2 * Taps, ++st, window += 4, out += 4) {
+      std::int32_t a0 = st->bias[0], a1 = st->bias[1], a2 = st->bias[2], a3 = st->bias[3];
+      TINYNET_UNROLL
+      for (int t = 0; t < Taps; ++t) {
+        if (!((Rows >> (t / KW)) & 1u) || !((Cols >> (t % KW)) & 1u)) continue;
+        const std::uint32_t word = load_word(window + ((t / KW) * DH * RowStride + (t % KW) * DW * InC));
+        const std::int32_t even = static_cast<std::int32_t>(sxtab16(offset_pair, word));      // (c, c+2)
+        const std::int32_t odd = static_cast<std::int32_t>(sxtab16_ror8(offset_pair, word));  // (c+1, c+3)
+        const std::int32_t w_even = static_cast<std::int32_t>(w[2 * t]);
+        const std::int32_t w_odd = static_cast<std::int32_t>(w[2 * t + 1]);
+        a0 = __smlabb(even, w_even, a0);
+        a2 = __smlatt(even, w_even, a2);
+        a1 = __smlabb(odd, w_odd, a1);
+        a3 = __smlatt(odd, w_odd, a3);
+      }
+      out[0] = finish(a0, *st, 0); out[1] = finish(a1, *st, 1); out[2] = finish(a2, *st, 2); out[3] = finish(a3, *st, 3);
+    }
+  }
+  // A border pixel: the function of its class (row mask, column mask), among the classes given.
+  template <auto RowClasses, auto ColClasses>
+  static void border_pixel(const std::int8_t* window, std::int8_t* out, const std::uint32_t* w, const QuadStage* st,
+                           std::uint32_t offset_pair, unsigned rows, unsigned cols) {
+    by_row<RowClasses, ColClasses>(window, out, w, st, offset_pair, rows, cols, std::make_index_sequence<RowClasses.size()>{});
+  }
+  template <auto RowClasses, auto ColClasses, std::size_t... R>
+  static void by_row(const std::int8_t* window, std::int8_t* out, const std::uint32_t* w, const QuadStage* st,
+                     std::uint32_t offset_pair, unsigned rows, unsigned cols, std::index_sequence<R...>) {
+    (void)((rows == RowClasses[R] &&
+            (by_col<RowClasses[R], ColClasses>(window, out, w, st, offset_pair, cols, std::make_index_sequence<ColClasses.size()>{}),
+             true)) ||
+           ...);
+  }
+  template <unsigned Rows, auto ColClasses, std::size_t... C>
+  static void by_col(const std::int8_t* window, std::int8_t* out, const std::uint32_t* w, const QuadStage* st,
+                     std::uint32_t offset_pair, unsigned cols, std::index_sequence<C...>) {
+    (void)((cols == ColClasses[C] && (pixel<Rows, ColClasses[C]>(window, out, w, st, offset_pair), true)) || ...);
+  }
+  static std::int8_t finish(std::int32_t acc, const QuadStage& s, int i) {
+    return static_cast<std::int8_t>(clamp<Range>(fixed::short_multiply(acc, s.multiplier[i], s.rounding[i], s.shift[i]) + OutputOffset));
+  }
+};
+
 // Layer: a DepthwiseConv2D (layers/conv/depthwise_conv2d.hpp) with int8 input, multiplier 1.
 template <class Layer>
 struct DepthwiseConv2D {
   using element = typename Layer::input_element;
   static constexpr int taps = Layer::taps, quads = Layer::quads, out_c = Layer::out_c;
-  // A group's accumulator i to its output byte (the short output stage, SSAT).
-  static std::int8_t finish(std::int32_t acc, const QuadStage& s, int i) {
-    return Layer::plan::after_short_scale(fixed::short_multiply(acc, s.multiplier[i], s.rounding[i], s.shift[i]));
+  // ---- four-channel records (Layer::use_quad_stages): the input offset added as inputs widen ----
+  // SXTAB16 gives (x + input_offset) halfwords, so the records hold the raw bias and a tap in the
+  // padding adds nothing: each pixel runs only its valid taps. Which kernel rows (columns) a
+  // window keeps is a bit mask; the masks that occur are enumerated at compile time, one pixel
+  // function per (row mask, column mask) class, chosen per pixel by comparisons.
+  static constexpr unsigned full_rows = (1u << Layer::k_h) - 1, full_cols = (1u << Layer::k_w) - 1;
+  static constexpr unsigned row_mask(int in_y0) {
+    unsigned m = 0;
+    for (int ky = 0; ky < Layer::k_h; ++ky) {
+      const int y = in_y0 + ky * Layer::d_h;
+      if (y >= 0 && y < Layer::in_h) m |= 1u << ky;
+    }
+    return m;
+  }
+  static constexpr unsigned col_mask(int in_x0) {
+    unsigned m = 0;
+    for (int kx = 0; kx < Layer::k_w; ++kx) {
+      const int x = in_x0 + kx * Layer::d_w;
+      if (x >= 0 && x < Layer::in_w) m |= 1u << kx;
+    }
+    return m;
+  }
+  // The distinct masks of the output rows (columns), in order of first appearance.
+  template <bool Rows>
+  static constexpr auto classes_impl() {
+    constexpr int n = Rows ? Layer::out_h : Layer::out_w;
+    std::array<unsigned, static_cast<std::size_t>(n)> all{};
+    int count = 0;
+    for (int o = 0; o < n; ++o) {
+      const unsigned m = Rows ? row_mask(o * Layer::s_h - Layer::pad_h) : col_mask(o * Layer::s_w - Layer::pad_w);
+      bool seen = false;
+      for (int i = 0; i < count; ++i) seen = seen || all[static_cast<std::size_t>(i)] == m;
+      if (!seen) all[static_cast<std::size_t>(count++)] = m;
+    }
+    return std::pair{all, count};
+  }
+  template <bool Rows>
+  static constexpr auto classes() {
+    constexpr auto found = classes_impl<Rows>();
+    std::array<unsigned, static_cast<std::size_t>(found.second)> out{};
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = found.first[i];
+    return out;
+  }
+  static constexpr auto row_classes = classes<true>();
+  static constexpr auto col_classes = classes<false>();
+
+  // The kernel of this geometry and output stage: layers of the same shape share its code.
+  using records = DepthwiseRecords<Layer::in_w * Layer::in_c, Layer::in_c, Layer::k_w, Layer::d_h, Layer::d_w, taps, quads,
+                                   Layer::plan::short_stage_output_offset, Layer::range>;
+  // The record path's pixel: interior pixels straight to the full window's function, border
+  // pixels to their class's.
+  template <bool Interior>
+  static void pixel_records(const element* image, element* out, int in_y0, int in_x0) {
+    const int origin = (in_y0 * Layer::in_w + in_x0) * Layer::in_c;
+    constexpr std::uint32_t offset = static_cast<std::uint16_t>(static_cast<std::int16_t>(-Layer::input_zero_point));
+    constexpr std::uint32_t offset_pair = offset | (offset << 16);
+    const element* window = image + origin;  // a border window starts outside the image; only valid taps are read
+    if constexpr (Interior) {
+      records::template pixel<full_rows, full_cols>(window, out, Layer::packed_weights.data(), Layer::quad_stages.data(), offset_pair);
+    } else {
+      records::template border_pixel<row_classes, col_classes>(window, out, Layer::packed_weights.data(), Layer::quad_stages.data(),
+                                                              offset_pair, row_mask(in_y0), col_mask(in_x0));
+    }
+    if constexpr (quads * 4 < out_c) {
+      // The channels left over (out_c not a multiple of 4): folded bias, padded taps read the zero point.
+      const unsigned rows = row_mask(in_y0), cols = col_mask(in_x0);
+      for (int c = quads * 4; c < out_c; ++c) {
+        std::int32_t acc = Layer::folded_bias[static_cast<std::size_t>(c)];
+        for (int t = 0; t < taps; ++t) {
+          const bool inside = ((rows >> (t / Layer::k_w)) & 1u) && ((cols >> (t % Layer::k_w)) & 1u);
+          const std::int32_t x = inside ? image[origin + Layer::tap_offsets[static_cast<std::size_t>(t)] + c]
+                                        : static_cast<std::int32_t>(Layer::input_zero_point);
+          acc += static_cast<std::int32_t>(Layer::weights[t * out_c + c]) * x;
+        }
+        out[c] = Layer::requantize(acc, c);
+      }
+    }
   }
 
-  // One output pixel, all channels; the window's top-left input is (in_y0, in_x0).
+  // One output pixel, all channels, without records (folded bias, the long output stage); the
+  // window's top-left input is (in_y0, in_x0).
   template <bool Interior>
   [[TINYNET_NO_PRE_RA_SCHEDULING]] static void pixel(const element* image, element* out, int in_y0, int in_x0) {
     // Where each tap reads (the pixel's input, or the padding row): computed once per pixel,
@@ -60,15 +190,8 @@ struct DepthwiseConv2D {
     for (int q = 0; q < quads; ++q) {
       const int c = 4 * q;
       const std::uint32_t* w = &Layer::packed_weights[static_cast<std::size_t>(q * taps * 2)];
-      [[maybe_unused]] const QuadStage* st = nullptr;
-      std::int32_t a0, a1, a2, a3;
-      if constexpr (Layer::use_quad_stages) {
-        st = &Layer::quad_stages[static_cast<std::size_t>(q)];
-        a0 = st->bias[0]; a1 = st->bias[1]; a2 = st->bias[2]; a3 = st->bias[3];
-      } else {
-        a0 = Layer::folded_bias[static_cast<std::size_t>(c)], a1 = Layer::folded_bias[static_cast<std::size_t>(c + 1)];
-        a2 = Layer::folded_bias[static_cast<std::size_t>(c + 2)], a3 = Layer::folded_bias[static_cast<std::size_t>(c + 3)];
-      }
+      std::int32_t a0 = Layer::folded_bias[static_cast<std::size_t>(c)], a1 = Layer::folded_bias[static_cast<std::size_t>(c + 1)];
+      std::int32_t a2 = Layer::folded_bias[static_cast<std::size_t>(c + 2)], a3 = Layer::folded_bias[static_cast<std::size_t>(c + 3)];
       TINYNET_UNROLL
       for (int t = 0; t < taps; ++t) {
         const std::uint32_t word = Interior ? load_word(image + origin + Layer::tap_offsets[static_cast<std::size_t>(t)] + c)
@@ -81,10 +204,6 @@ struct DepthwiseConv2D {
         a2 = __smlatt(even, w_even, a2);
         a1 = __smlabb(odd, w_odd, a1);
         a3 = __smlatt(odd, w_odd, a3);
-      }
-      if constexpr (Layer::use_quad_stages) {
-        out[c] = finish(a0, *st, 0); out[c + 1] = finish(a1, *st, 1); out[c + 2] = finish(a2, *st, 2); out[c + 3] = finish(a3, *st, 3);
-        continue;
       }
       out[c] = Layer::plan::template requantize<true>(a0, c);
       out[c + 1] = Layer::plan::template requantize<true>(a1, c + 1);

@@ -25,6 +25,19 @@ inline std::uint32_t sxtb16_ror8(std::uint32_t v) {
   return r;
 }
 
+// SXTAB16: a + the sign-extended bytes 0 and 2 of v, per halfword (ACLE __sxtab16), and its
+// counterpart of bytes 1 and 3; one instruction each, like SXTB16.
+inline std::uint32_t sxtab16(std::uint32_t a, std::uint32_t v) {
+  std::uint32_t r;
+  asm("sxtab16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(v));
+  return r;
+}
+inline std::uint32_t sxtab16_ror8(std::uint32_t a, std::uint32_t v) {
+  std::uint32_t r;
+  asm("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(v));
+  return r;
+}
+
 // Count int8 values widened into a patch in SXTB16 order: each word x0 x1 x2 x3 becomes the
 // halfword pairs (x0, x2) and (x1, x3) by two SXTB16, four values in four instructions (load,
 // two SXTB16, STRD); the last Count % 4 values in plain order.

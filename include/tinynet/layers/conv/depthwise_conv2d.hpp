@@ -140,14 +140,20 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   }();
 
   // The DSP kernel's output stage per group of four channels (kernels/arm_dsp/depthwise_conv2d.hpp):
-  // folded bias, multiplier, rounding and right shift of the short stage side by side.
+  // bias, multiplier, rounding and right shift of the short stage side by side. The bias is not
+  // folded: that kernel adds the input offset to each input as it widens it (TFLite's
+  // acc = bias + sum w * (x + input_offset), the same accumulator as the folded form), so a tap in
+  // the padding contributes nothing and border pixels skip it.
   static constexpr bool use_quad_stages = use_fast_path && !packed_int4 && short_stage;
+  static constexpr std::int32_t input_zero_point = In::zero_point;
   static constexpr std::array<kernels::QuadStage, static_cast<std::size_t>(use_quad_stages ? quads : 0)> quad_stages = [] {
     std::array<kernels::QuadStage, static_cast<std::size_t>(use_quad_stages ? quads : 0)> out{};
     for (std::size_t q = 0; q < out.size(); ++q)
       for (int i = 0; i < 4; ++i) {
         const int c = 4 * static_cast<int>(q) + i;
-        out[q].bias[i] = folded_bias[static_cast<std::size_t>(c)];
+        std::int32_t weight_sum = 0;
+        for (int t = 0; t < taps; ++t) weight_sum += Weights[t * out_c + c];
+        out[q].bias[i] = static_cast<std::int32_t>(folded_bias[static_cast<std::size_t>(c)]) + In::zero_point * weight_sum;
         out[q].multiplier[i] = short_stage_table.multiplier[plan::entry(c)];
         out[q].rounding[i] = short_stage_table.rounding[plan::entry(c)];
         out[q].shift[i] = short_stage_table.right_shift[plan::entry(c)];
@@ -294,6 +300,8 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
 #if TINYNET_ARM_DSP
     if constexpr (packed_int4)
       if (!std::is_constant_evaluated()) return kernels::arm_dsp::DepthwiseInt4<DepthwiseConv2D>::template pixel<Interior>(image, out, in_y0, in_x0);
+    if constexpr (use_quad_stages)
+      if (!std::is_constant_evaluated()) return kernels::arm_dsp::DepthwiseConv2D<DepthwiseConv2D>::template pixel_records<Interior>(image, out, in_y0, in_x0);
     if (!std::is_constant_evaluated()) return kernels::arm_dsp::DepthwiseConv2D<DepthwiseConv2D>::template pixel<Interior>(image, out, in_y0, in_x0);
 #elif TINYNET_HOST_SIMD
     if constexpr (host::DepthwiseConv2D<DepthwiseConv2D>::applies)
