@@ -177,7 +177,7 @@ struct ChannelPlan {
   // words) to the output value: the zero point the rounding words do not hold, then the clamp.
   static constexpr std::int32_t short_stage_output_offset = Out::zero_point - short_stage_zero_point;
   static constexpr output_element after_short_scale(std::int32_t scaled) {
-    return static_cast<output_element>(clamp<range>(scaled + short_stage_output_offset));
+    return static_cast<output_element>(tinynet::after_short_scale<short_stage_output_offset, range>(scaled));
   }
 
   // An int8 accumulator of channel c to its output value: the short stage where it applies.

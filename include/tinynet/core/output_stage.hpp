@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "activation_range.hpp"
 #include "fixed_point.hpp"
 #include "requantize.hpp"
 #include "target.hpp"
@@ -54,6 +55,13 @@ constexpr std::int32_t short_multiply(std::int32_t x, std::int32_t multiplier, s
   return short_multiply_doubled(x * 2, multiplier, rounding, right_shift);
 }
 }  // namespace fixed
+
+// The short form's scaled value (ShortOutputStage::scale, or a kernel's record of the same words)
+// to the output value: the zero point the rounding words do not hold (Offset), then the clamp.
+template <std::int32_t Offset, QuantizedRange Range>
+constexpr std::int32_t after_short_scale(std::int32_t scaled) {
+  return clamp<Range>(scaled + Offset);
+}
 
 // The tables of the short form. Only layers whose every channel qualifies use it (see
 // short_output_stage_applies); they then read these tables instead of the multipliers/shifts.

@@ -88,7 +88,7 @@ struct DepthwiseRecords {
     (void)((cols == ColClasses[C] && (pixel<Rows, ColClasses[C]>(window, out, w, st, offset_pair), true)) || ...);
   }
   static std::int8_t finish(std::int32_t acc, const QuadStage& s, int i) {
-    return static_cast<std::int8_t>(clamp<Range>(fixed::short_multiply(acc, s.multiplier[i], s.rounding[i], s.shift[i]) + OutputOffset));
+    return static_cast<std::int8_t>(after_short_scale<OutputOffset, Range>(fixed::short_multiply(acc, s.multiplier[i], s.rounding[i], s.shift[i])));
   }
 };
 
