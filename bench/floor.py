@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from docs_blocks import replace_block  # noqa: E402
+from tinynet_py.analysis import _residual_fusable  # noqa: E402
 from tinynet_py.tflite import load_model  # noqa: E402
 
 SHARED = pathlib.Path(os.environ.get("TINYNET_SHARED", ROOT.parent / "shared"))
@@ -136,6 +137,17 @@ def with_floors(result):
             raise SystemExit(f"floor.py: error: {name}: layer {layer['index']} is {layer['op']}, op is {op.opcode}")
         floor, note = layer_floor(model, op, layer["macs"])
         layer["floor"], layer["note"] = round(floor), note
+    # A residual block run fused (layers/conv/residual_rows.hpp) is measured as its first layer:
+    # its two later layers then report only their call (a few instructions). Their floors join
+    # the first layer's, so that measured and floor compare the same work.
+    layers = result["layers"]
+    for k, layer in enumerate(layers):
+        if k + 2 < len(layers) and _residual_fusable(model, k) is not None and \
+                all(later["instructions"] < 100 for later in layers[k + 1:k + 3]):
+            for later in layers[k + 1:k + 3]:
+                layer["floor"] += later["floor"]
+                later["fused_into"] = layer["index"]
+            layer["note"] += f"; fused block {layer['index']}-{layer['index'] + 2} (the floors of all three)"
     return result
 
 
@@ -154,8 +166,8 @@ def markdown(results):
     lines.append("")
     for r in results:
         lines.append(f"**{MODELS[r['name']]}** (layers with MACs; the others: "
-                     f"{sum(l['instructions'] for l in r['layers'] if not l['macs']):,} measured, "
-                     f"{sum(l['floor'] for l in r['layers'] if not l['macs']):,} floor)")
+                     f"{sum(l['instructions'] for l in r['layers'] if not l['macs'] and 'fused_into' not in l):,} measured, "
+                     f"{sum(l['floor'] for l in r['layers'] if not l['macs'] and 'fused_into' not in l):,} floor)")
         lines.append("")
         lines.append("| # | op | output | MACs | measured | floor | measured / floor | floor per MAC | block |")
         lines.append("|---|---|---|---|---|---|---|---|---|")
@@ -163,8 +175,13 @@ def markdown(results):
             if not l["macs"]:
                 continue
             shape = "x".join(str(d) for d in l["output"])
+            if "fused_into" in l:
+                lines.append(f"| {l['index']} | {l['op']} | {shape} | {l['macs']:,} | in layer {l['fused_into']} "
+                             f"| in layer {l['fused_into']} | | | {l['note']} |")
+                continue
+            macs = l["macs"] + sum(m["macs"] for m in r["layers"] if m.get("fused_into") == l["index"])
             lines.append(f"| {l['index']} | {l['op']} | {shape} | {l['macs']:,} | {l['instructions']:,} | {l['floor']:,} "
-                         f"| {l['instructions'] / l['floor']:.2f}x | {l['floor'] / l['macs']:.2f} | {l['note']} |")
+                         f"| {l['instructions'] / l['floor']:.2f}x | {l['floor'] / macs:.2f} | {l['note']} |")
         lines.append("")
     return "\n".join(lines).rstrip()
 
