@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from docs_blocks import replace_block  # noqa: E402
 from tinynet_py.analysis import _residual_fusable  # noqa: E402
 from tinynet_py.tflite import load_model  # noqa: E402
+from tinynet_py import prune  # noqa: E402
 
 SHARED = pathlib.Path(os.environ.get("TINYNET_SHARED", ROOT.parent / "shared"))
 MODELS = {"kws": "kws_ref_model", "vww": "vww_96_int8", "resnet": "pretrainedResnet_quant", "ad01": "ad01_int8"}
@@ -128,7 +129,7 @@ def measure(name):
 def with_floors(result):
     """The saved measurement of one model with each layer's floor and note added."""
     path = SHARED / "models" / "mlperf-tiny" / f"{MODELS[result['name']]}.tflite"
-    model = load_model(str(path))
+    model = prune.drop_unread_channels(load_model(str(path)))[0]     # as `tinynet bench` runs it
     name = result["name"]
     if len(result["layers"]) != len(model.ops):
         raise SystemExit(f"floor.py: error: {name}: {len(result['layers'])} measured layers, {len(model.ops)} ops")

@@ -54,12 +54,13 @@ def pruning_flags(pruning):
 
 
 def pruned_model(name, pruning):
+    """The model as `tinynet bench` builds it with these flags (pipeline.prepare's steps)."""
     model = load_model(str(MODELS[name]))
-    if not pruning:
-        return model
-    if ":" in pruning or pruning.startswith("block"):
-        return prune.prune_pattern(model, 0.0, pruning)[0]
-    return prune.prune_synapses(model, float(pruning), "layer")[0]
+    if pruning and (":" in pruning or pruning.startswith("block")):
+        model = prune.prune_pattern(model, 0.0, pruning)[0]
+    elif pruning:
+        model = prune.prune_synapses(model, float(pruning), "layer")[0]
+    return prune.drop_unread_channels(model)[0]
 
 
 def nonzeros(model):

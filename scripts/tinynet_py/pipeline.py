@@ -88,6 +88,10 @@ def add_compression_arguments(parser):
                        help="remove this fraction of the output neurons/channels of each layer that "
                             "feeds one other weighted layer (smallest L2 norm first), shrinking both; the "
                             "layers of a residual block (joined by ADD) lose the same channels as a group")
+    group.add_argument("--keep-unread-channels", action="store_true",
+                       help="keep the output channels that the next weighted layer never reads (all its "
+                            "weights on them zero, as in models pruned by channels without removing "
+                            "them); by default they are removed, with the same outputs to the bit")
     group.add_argument("--sparse", choices=SPARSE_FORMS, default="auto",
                        help="kernel form of the int8 fully-connected, conv and depthwise layers: auto (by "
                             "size, density and pruning pattern), dense, "
@@ -195,7 +199,14 @@ def prepare(args, progress=_progress):
         name, final = variants[-1]
         variants.append((name + "-w4", int4_weights(final)))
         notes.append("weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D requantized to 4 bits (TFLite INT4)")
-    prepared = Prepared(model=variants[-1][1], variants=variants, notes=notes)
+    final = variants[-1][1]
+    if not getattr(args, "keep_unread_channels", False):
+        final, rows = prune.drop_unread_channels(final)
+        for r in rows:
+            notes.append(f"op {r['op']} {r['opcode']}: {r['units_before']} -> {r['units_after']} channels, "
+                         f"the others unread by op {r['consumer']} (its weights on them are all zero; "
+                         f"same outputs, --keep-unread-channels keeps them)")
+    prepared = Prepared(model=final, variants=variants, notes=notes)
     if getattr(args, "save_tflite", None):
         from .tflite_writer import save_model
         save_model(prepared.model, args.save_tflite)

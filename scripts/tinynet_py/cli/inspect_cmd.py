@@ -51,6 +51,7 @@ def run(args):
     if args.json:
         if prepared.evaluation is not None:
             info["eval"] = prepared.evaluation
+        info["notes"] = prepared.notes
         print(json.dumps(info, indent=1))
         return 0
     for note in prepared.notes:

@@ -1,0 +1,159 @@
+"""Channels no layer reads (prune.drop_unread_channels, on by default in every command): a layer's
+output channels on which its one weighted consumer has only zero weights are removed, with the
+channel-wise ops between them, and the consumer's zero columns. Expected: the same outputs as the
+model as read (numpy reference of the unchanged model, exact on int8), the channel counts worked
+out here from the zero patterns written into the weights, and no change where a channel is read or
+cannot shrink alone (a grouped convolution, a shared constant). The C++ of a model with unread
+channels against TFLM: vww_96_int8's goldens (test_cpp_conformance.py, host and Cortex-M4), whose
+later layers read 2-53 % of their input channels."""
+
+import json
+
+import numpy as np
+
+from conftest import run_tinynet, shared_path
+from tinynet_py import prune
+from tinynet_py.ir import Model, Op, Tensor
+from tinynet_py.quantize import quantize_model
+from tinynet_py.reference import Interpreter
+
+CONV = {"padding": "SAME", "stride_w": 1, "stride_h": 1, "fused_activation_function": "RELU",
+        "dilation_w_factor": 1, "dilation_h_factor": 1}
+
+
+def _tensor(tensors, shape, data=None):
+    t = Tensor(index=len(tensors), name=f"t{len(tensors)}", shape=tuple(shape), dtype="float32",
+               data=None if data is None else np.asarray(data, np.float32))
+    tensors.append(t)
+    return t.index
+
+
+def cnn(seed=0, groups=1):
+    """conv1 (8 ch) -> max pool -> depthwise -> conv2 (6 ch) -> reshape -> FC (4).
+    conv2 reads no value of conv1's channels 1 and 6 (zero weights at every tap), the FC none of
+    conv2's channel 3 (zero at each of the 9 positions). With groups=2, conv2 is a grouped
+    convolution (filter depth 4) with zero columns 1 and 2 of each group."""
+    rng = np.random.RandomState(seed)
+    tensors, ops = [], []
+    x = _tensor(tensors, (1, 6, 6, 2))
+    w1, b1 = rng.randn(8, 3, 3, 2), rng.randn(8) * 0.1
+    c1 = _tensor(tensors, (1, 6, 6, 8))
+    ops.append(Op(0, "CONV_2D", [x, _tensor(tensors, w1.shape, w1), _tensor(tensors, (8,), b1)], [c1], dict(CONV)))
+    p1 = _tensor(tensors, (1, 3, 3, 8))
+    ops.append(Op(1, "MAX_POOL_2D", [c1], [p1], {"padding": "VALID", "stride_w": 2, "stride_h": 2,
+                                                  "filter_width": 2, "filter_height": 2,
+                                                  "fused_activation_function": "NONE"}))
+    wd, bd = rng.randn(1, 3, 3, 8), rng.randn(8) * 0.1
+    d1 = _tensor(tensors, (1, 3, 3, 8))
+    ops.append(Op(2, "DEPTHWISE_CONV_2D", [p1, _tensor(tensors, wd.shape, wd), _tensor(tensors, (8,), bd)], [d1],
+                  dict(CONV, depth_multiplier=1)))
+    w2, b2 = rng.randn(6, 3, 3, 8 // groups), rng.randn(6) * 0.1
+    if groups == 1:
+        w2[..., [1, 6]] = 0
+    else:
+        w2[..., [1, 2]] = 0
+    c2 = _tensor(tensors, (1, 3, 3, 6))
+    ops.append(Op(3, "CONV_2D", [d1, _tensor(tensors, w2.shape, w2), _tensor(tensors, (6,), b2)], [c2], dict(CONV)))
+    flat = _tensor(tensors, (1, 54))
+    ops.append(Op(4, "RESHAPE", [c2, _tensor(tensors, (2,), [1, 54])], [flat], {"new_shape": [1, 54]}))
+    tensors[ops[4].inputs[1]].dtype = "int32"
+    tensors[ops[4].inputs[1]].data = np.array([1, 54], np.int32)
+    wf = rng.randn(4, 9, 6)
+    wf[:, :, 3] = 0
+    out = _tensor(tensors, (1, 4))
+    ops.append(Op(5, "FULLY_CONNECTED", [flat, _tensor(tensors, (4, 54), wf.reshape(4, 54)),
+                                         _tensor(tensors, (4,), rng.randn(4))],
+                  [out], {"fused_activation_function": "NONE", "weights_format": 0, "keep_num_dims": False}))
+    return Model(path="<cnn>", sha256="", tensors=tensors, ops=ops, inputs=[x], outputs=[out])
+
+
+def inputs(count=8, seed=5):
+    return np.random.RandomState(seed).randn(count, 1, 6, 6, 2).astype(np.float32)
+
+
+def outputs(model, xs):
+    interpreter = Interpreter(model)
+    return np.array([interpreter.invoke([x])[0].reshape(-1) for x in xs])
+
+
+def weights(model, k):
+    return model.tensors[model.ops[k].inputs[1]].data
+
+
+def test_unread_channels_leave_every_layer_that_computed_them():
+    model = cnn()
+    slim, rows = prune.drop_unread_channels(model)
+    assert [(r["op"], r["units_before"], r["units_after"], r["consumer"]) for r in rows] == [
+        (0, 8, 6, 3), (3, 6, 5, 5)]
+    assert rows[0]["path"] == [1, 2]
+    original = weights(model, 0)
+    np.testing.assert_array_equal(weights(slim, 0), original[[0, 2, 3, 4, 5, 7]])
+    assert weights(slim, 2).shape == (1, 3, 3, 6)                       # the depthwise shrank with it
+    np.testing.assert_array_equal(weights(slim, 2), weights(model, 2)[..., [0, 2, 3, 4, 5, 7]])
+    np.testing.assert_array_equal(weights(slim, 3), weights(model, 3)[[0, 1, 2, 4, 5]][..., [0, 2, 3, 4, 5, 7]])
+    assert weights(slim, 5).shape == (4, 45)                            # the FC lost 9 columns
+    assert slim.tensors[slim.ops[4].outputs[0]].shape == (1, 45)
+    assert weights(model, 5).shape == (4, 54)                           # the input model is untouched
+    xs = inputs()
+    np.testing.assert_allclose(outputs(slim, xs), outputs(model, xs), rtol=1e-6, atol=1e-6)
+
+
+def test_int8_outputs_are_the_same_bytes():
+    model = cnn(seed=1)
+    q = quantize_model(model, inputs(32, seed=2))
+    slim, rows = prune.drop_unread_channels(q)
+    assert rows and rows[0]["units_after"] <= 6
+    w = slim.tensors[slim.ops[0].inputs[1]]
+    assert w.scale.size == w.shape[0]                                     # per-channel scales follow
+    interpreter_q, interpreter_s = Interpreter(q), Interpreter(slim)
+    rng = np.random.RandomState(3)
+    for _ in range(20):
+        x = rng.randint(-128, 128, size=(1, 6, 6, 2)).astype(np.int8)
+        np.testing.assert_array_equal(interpreter_s.invoke([x])[0], interpreter_q.invoke([x])[0])
+
+
+def test_read_channels_stay():
+    model = cnn(seed=2)
+    weights(model, 3)[..., [1, 6]] = 0.5                                  # conv2 now reads every channel
+    weights(model, 5)[:, 3::6] = 0.5
+    slim, rows = prune.drop_unread_channels(model)
+    assert rows == []
+    assert weights(slim, 0).shape == (8, 3, 3, 2) and weights(slim, 5).shape == (4, 54)
+
+
+def test_a_grouped_convolution_keeps_its_input_channels():
+    model = cnn(seed=3, groups=2)
+    slim, rows = prune.drop_unread_channels(model)
+    # conv1 feeds a grouped convolution, whose input channels belong to groups; conv2 is one,
+    # and an output channel less would leave its groups unequal: neither shrinks.
+    assert rows == []
+    assert weights(slim, 0).shape == (8, 3, 3, 2) and weights(slim, 3).shape == (6, 3, 3, 4)
+
+
+def test_a_shared_constant_keeps_its_shape():
+    model = cnn(seed=4)
+    model.ops[2].inputs[2] = model.ops[0].inputs[2]        # the depthwise reuses conv1's bias tensor
+    slim, rows = prune.drop_unread_channels(model)
+    assert [r["op"] for r in rows] == [3]
+    assert weights(slim, 0).shape == (8, 3, 3, 2)
+
+
+def test_inspect_reports_the_channels_and_the_flag_keeps_them():
+    vww = shared_path("models", "mlperf-tiny", "vww_96_int8.tflite")
+    slim = run_tinynet("inspect", vww, "--json")
+    kept = run_tinynet("inspect", vww, "--json", "--keep-unread-channels")
+    assert slim.returncode == 0 and kept.returncode == 0, slim.stderr + kept.stderr
+    slim, kept = json.loads(slim.stdout), json.loads(kept.stdout)
+    assert "op 14 CONV_2D: 128 -> 57 channels, the others unread by op 16" in slim["notes"][2]
+    assert len(slim["notes"]) == 9 and kept["notes"] == []
+    assert [r["totals"]["macs"] for r in (slim, kept)] == [3_797_422, 7_489_664]
+    assert [r["layers"][14]["output"] for r in (slim, kept)] == [[1, 6, 6, 57], [1, 6, 6, 128]]
+
+
+def test_prune_neurons_leaves_grouped_convolutions_whole():
+    """The chain rule the two passes share: --prune-neurons could shrink neither side of a grouped
+    convolution either (it used to remove conv1's channels under conv2's groups)."""
+    model = cnn(seed=5, groups=2)
+    pruned, rows = prune.prune_neurons(model, 0.25)
+    assert rows == []
+    assert weights(pruned, 0).shape == (8, 3, 3, 2) and weights(pruned, 3).shape == (6, 3, 3, 4)
