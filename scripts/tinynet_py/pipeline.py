@@ -203,9 +203,11 @@ def prepare(args, progress=_progress):
     if not getattr(args, "keep_unread_channels", False):
         final, rows = prune.drop_unread_channels(final)
         for r in rows:
-            notes.append(f"op {r['op']} {r['opcode']}: {r['units_before']} -> {r['units_after']} channels, "
-                         f"the others unread by op {r['consumer']} (its weights on them are all zero; "
-                         f"same outputs, --keep-unread-channels keeps them)")
+            folded = (f"; {r['folded']} of them, which hold one value throughout, it now adds through its bias"
+                      if r["folded"] else "")
+            notes.append(f"op {r['op']} {r['opcode']}: {r['units_before']} -> {r['units_after']} channels: op "
+                         f"{r['consumer']} reads the others only with zero weights{folded} (same outputs; "
+                         f"--keep-unread-channels keeps them)")
     prepared = Prepared(model=final, variants=variants, notes=notes)
     if getattr(args, "save_tflite", None):
         from .tflite_writer import save_model

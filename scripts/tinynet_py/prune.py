@@ -23,6 +23,7 @@ import numpy as np
 
 from . import ops
 from .errors import UsageError
+from .ir import DTYPES
 from .ops.common import shrink_last_dim, take_channels
 
 # Which op is pruned and which keeps channels apart is declared with the op (OpSpec.prune,
@@ -318,6 +319,56 @@ def _read_channels(model, consumer, channels, flattened):
     return (w != 0).reshape(-1, channels).any(axis=0)
 
 
+def _channel_values(model, op, path, units, interpreter):
+    """The values the chain (op, then the channel-wise ops of `path`) gives its consumer, for one
+    input (all zero point): [positions, units]."""
+    t = model.tensors[op.inputs[0]]
+    value = np.full(t.shape, t.zero_point_scalar, DTYPES[t.dtype])
+    for step in [op] + path:
+        args = [value] + [model.tensors[i].data if i >= 0 else None for i in step.inputs[1:]]
+        value = ops.REGISTRY[step.opcode].run(interpreter.plans[step.index], *args)
+        value = np.asarray(value).reshape(model.tensors[step.outputs[0]].shape)
+    return value.reshape(-1, units)
+
+
+def _fold_constant_channels(model, op, path, consumer, flattened):
+    """A quantized layer's output channels whose weights are all zero hold one value at every
+    position (its bias, requantized), and channel-wise ops keep it one value; a consumer without
+    padded taps (FullyConnected, a Conv2D with VALID padding or a 1x1 kernel) then adds the same
+    w * (value - input zero point) to each of its sums, which its bias can hold instead: TFLM's
+    int32 accumulator ends at the same value. The folded columns become zero (unread). Returns the
+    channels folded."""
+    weights = model.tensors[op.inputs[1]]
+    cw = model.tensors[consumer.inputs[1]]
+    source = model.tensors[consumer.inputs[0]]
+    if weights.dtype not in ("int8", "int16") or cw.dtype != "int8" or source.dtype not in ("int8", "int16"):
+        return []
+    if len(consumer.inputs) < 3 or consumer.inputs[2] < 0 or np.any(cw.zero_point != 0):
+        return []
+    if len(cw.shape) == 4 and not (consumer.options.get("padding") == "VALID" or cw.shape[1:3] == (1, 1)):
+        return []
+    units = weights.shape[ops.spec(op.opcode).weight_axis]
+    silent = ~np.moveaxis(weights.data != 0, ops.spec(op.opcode).weight_axis, 0).reshape(units, -1).any(axis=1)
+    silent = np.flatnonzero(silent & _read_channels(model, consumer, units, flattened))
+    if silent.size == 0:
+        return []
+    from .reference import Interpreter
+    values = _channel_values(model, op, path, units, Interpreter(model))
+    constant = [c for c in silent if np.all(values[:, c] == values[0, c])]
+    w = cw.data.astype(np.int64)
+    w = w.reshape(w.shape[0], flattened[0], flattened[1]) if flattened else w.reshape(w.shape[0], -1, units)
+    bias = model.tensors[consumer.inputs[2]]
+    offset = np.array([int(values[0, c]) - source.zero_point_scalar for c in constant], np.int64)
+    folded = bias.data.astype(np.int64) + (w[:, :, constant] * offset).sum(axis=(1, 2))
+    info = np.iinfo(bias.data.dtype)
+    if not constant or folded.min() < info.min or folded.max() > info.max:
+        return []
+    bias.data = folded.astype(bias.data.dtype)
+    w[:, :, constant] = 0
+    cw.data = w.reshape(cw.shape).astype(cw.data.dtype)
+    return constant
+
+
 def drop_unread_channels(model):
     """Removes the output channels of a layer that its one weighted consumer never reads: every
     weight of the consumer on that channel (at every tap or flattened position) is zero, so the
@@ -344,6 +395,7 @@ def drop_unread_channels(model):
         if any(len(readers.get(t, [])) > 1 for t in shared if t >= 0):
             continue                    # a constant another op reads too must keep its shape
         units = result.tensors[op.inputs[1]].shape[ops.spec(op.opcode).weight_axis]
+        folded = _fold_constant_channels(result, op, path, consumer, flattened)
         read = _read_channels(result, consumer, units, flattened)
         keep = np.flatnonzero(read)
         if keep.size == units:
@@ -360,7 +412,7 @@ def drop_unread_channels(model):
         _shrink_consumer(result, consumer, keep, flattened)
         rows.append({"op": op.index, "opcode": op.opcode, "units_before": int(units),
                      "units_after": int(keep.size), "consumer": consumer.index,
-                     "path": [step.index for step in path]})
+                     "path": [step.index for step in path], "folded": len(folded)})
     return result, rows
 
 

@@ -112,6 +112,35 @@ def test_int8_outputs_are_the_same_bytes():
         np.testing.assert_array_equal(interpreter_s.invoke([x])[0], interpreter_q.invoke([x])[0])
 
 
+def test_channels_of_one_value_fold_into_the_next_bias():
+    """conv2's channels 0 and 4 have zero weights (and a bias): each holds its requantized bias (after RELU) at
+    every position, and the FC reads them at 9 positions each; their share moves into the FC's
+    int32 bias and they go. conv1's channel 2 has zero weights too, but conv2 (3x3, SAME) reads
+    it with padding at the border: it stays, its value not one throughout."""
+    model = cnn(seed=6)
+    weights(model, 0)[2] = 0
+    weights(model, 3)[..., 2] = 0.7
+    weights(model, 3)[[0, 4]] = 0
+    q = quantize_model(model, inputs(32, seed=7))
+    slim, rows = prune.drop_unread_channels(q)
+    # conv1 loses channels 1 and 6 (conv2 reads them with zero weights), not 2; conv2 loses 3
+    # (zero FC weights) and the folded 0 and 4.
+    assert [(r["op"], r["units_after"], r["folded"]) for r in rows] == [(0, 6, 0), (3, 3, 2)]
+    fc = weights(q, 5).reshape(4, 9, 6).astype(np.int64)
+    conv2 = Interpreter(q).invoke([np.zeros((1, 6, 6, 2), np.int8)], keep_all=True)[q.ops[3].outputs[0]]
+    held = conv2.reshape(9, 6)[0, [0, 4]].astype(np.int64)
+    assert np.all(conv2.reshape(9, 6)[:, [0, 4]] == held)
+    zp = q.tensors[q.ops[5].inputs[0]].zero_point_scalar
+    bias = q.tensors[q.ops[5].inputs[2]].data.astype(np.int64)
+    np.testing.assert_array_equal(slim.tensors[slim.ops[5].inputs[2]].data,
+                                  bias + (fc[:, :, [0, 4]] * (held - zp)).sum(axis=(1, 2)))
+    interpreter_q, interpreter_s = Interpreter(q), Interpreter(slim)
+    rng = np.random.RandomState(8)
+    for _ in range(20):
+        x = rng.randint(-128, 128, size=(1, 6, 6, 2)).astype(np.int8)
+        np.testing.assert_array_equal(interpreter_s.invoke([x])[0], interpreter_q.invoke([x])[0])
+
+
 def test_read_channels_stay():
     model = cnn(seed=2)
     weights(model, 3)[..., [1, 6]] = 0.5                                  # conv2 now reads every channel
@@ -144,9 +173,10 @@ def test_inspect_reports_the_channels_and_the_flag_keeps_them():
     kept = run_tinynet("inspect", vww, "--json", "--keep-unread-channels")
     assert slim.returncode == 0 and kept.returncode == 0, slim.stderr + kept.stderr
     slim, kept = json.loads(slim.stdout), json.loads(kept.stdout)
-    assert "op 14 CONV_2D: 128 -> 57 channels, the others unread by op 16" in slim["notes"][2]
+    assert "op 14 CONV_2D: 128 -> 57 channels: op 16 reads the others only with zero weights" in slim["notes"][2]
     assert len(slim["notes"]) == 9 and kept["notes"] == []
-    assert [r["totals"]["macs"] for r in (slim, kept)] == [3_797_422, 7_489_664]
+    assert "229 of them, which hold one value throughout, it now adds through its bias" in slim["notes"][8]
+    assert [r["totals"]["macs"] for r in (slim, kept)] == [3_733_073, 7_489_664]
     assert [r["layers"][14]["output"] for r in (slim, kept)] == [[1, 6, 6, 57], [1, 6, 6, 128]]
 
 
