@@ -160,19 +160,25 @@ struct DepthwiseConv2D {
       records::template border_pixel<row_classes, col_classes>(window, out, Layer::packed_weights.data(), Layer::quad_stages.data(),
                                                               offset_pair, row_mask(in_y0), col_mask(in_x0));
     }
-    if constexpr (quads * 4 < out_c) {
-      // The channels left over (out_c not a multiple of 4): folded bias, padded taps read the zero point.
-      const unsigned rows = row_mask(in_y0), cols = col_mask(in_x0);
-      for (int c = quads * 4; c < out_c; ++c) {
-        std::int32_t acc = Layer::folded_bias[static_cast<std::size_t>(c)];
-        for (int t = 0; t < taps; ++t) {
-          const bool inside = ((rows >> (t / Layer::k_w)) & 1u) && ((cols >> (t % Layer::k_w)) & 1u);
-          const std::int32_t x = inside ? image[origin + Layer::tap_offsets[static_cast<std::size_t>(t)] + c]
-                                        : static_cast<std::int32_t>(Layer::input_zero_point);
-          acc += static_cast<std::int32_t>(Layer::weights[t * out_c + c]) * x;
-        }
-        out[c] = Layer::requantize(acc, c);
+    if constexpr (quads * 4 < out_c) leftover_channels<Interior>(image, out, origin, in_y0, in_x0);
+  }
+
+  // The 1-3 channels left over (out_c not a multiple of 4), taps unrolled with their weights as
+  // constants: folded bias; a border pixel's padded taps read the zero point.
+  template <bool Interior>
+  static void leftover_channels(const element* image, element* out, int origin, int in_y0, int in_x0) {
+    const unsigned rows = Interior ? full_rows : row_mask(in_y0), cols = Interior ? full_cols : col_mask(in_x0);
+    TINYNET_UNROLL_4
+    for (int c = quads * 4; c < out_c; ++c) {
+      std::int32_t acc = Layer::folded_bias[static_cast<std::size_t>(c)];
+      TINYNET_UNROLL
+      for (int t = 0; t < taps; ++t) {
+        const bool inside = Interior || (((rows >> (t / Layer::k_w)) & 1u) && ((cols >> (t % Layer::k_w)) & 1u));
+        const std::int32_t x = inside ? image[origin + Layer::tap_offsets[static_cast<std::size_t>(t)] + c]
+                                      : static_cast<std::int32_t>(Layer::input_zero_point);
+        acc += static_cast<std::int32_t>(Layer::weights[t * out_c + c]) * x;
       }
+      out[c] = Layer::requantize(acc, c);
     }
   }
 
