@@ -390,7 +390,7 @@ def drop_unread_channels(model):
         path, consumer, flattened = found
         if result.tensors[consumer.inputs[1]].data is None:
             continue
-        shared = [op.inputs[1], consumer.inputs[1]] + ([op.inputs[2]] if len(op.inputs) > 2 else [])
+        shared = [op.inputs[1], consumer.inputs[1]] + op.inputs[2:3] + consumer.inputs[2:3]
         shared += [t for step in path for t in step.inputs[1:]]
         if any(len(readers.get(t, [])) > 1 for t in shared if t >= 0):
             continue                    # a constant another op reads too must keep its shape

@@ -159,6 +159,23 @@ def test_a_grouped_convolution_keeps_its_input_channels():
     assert weights(slim, 0).shape == (8, 3, 3, 2) and weights(slim, 3).shape == (6, 3, 3, 4)
 
 
+def test_a_shared_bias_is_not_folded_into():
+    model = cnn(seed=9)
+    weights(model, 3)[..., [1, 6]] = 0.5                                  # conv1's channels all read
+    weights(model, 3)[[0, 4]] = 0                                         # conv2's 0 and 4: one value
+    weights(model, 5)[:, 3::6] = 0.5
+    extra = _tensor(model.tensors, (1, 4))                # an FC on the input shares the last FC's bias
+    other = _tensor(model.tensors, (4, 72), np.random.RandomState(11).randn(4, 72))
+    model.ops.append(Op(6, "FULLY_CONNECTED", [model.inputs[0], other, model.ops[5].inputs[2]],
+                        [extra], dict(model.ops[5].options)))
+    model.outputs.append(extra)
+    q = quantize_model(model, inputs(32, seed=10))
+    q.ops[6].inputs[2] = q.ops[5].inputs[2]               # quantizing gave each its own int32 bias
+    slim, rows = prune.drop_unread_channels(q)
+    assert rows == []
+    np.testing.assert_array_equal(slim.tensors[slim.ops[5].inputs[2]].data, q.tensors[q.ops[5].inputs[2]].data)
+
+
 def test_a_shared_constant_keeps_its_shape():
     model = cnn(seed=4)
     model.ops[2].inputs[2] = model.ops[0].inputs[2]        # the depthwise reuses conv1's bias tensor
