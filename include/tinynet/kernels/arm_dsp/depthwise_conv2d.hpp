@@ -40,55 +40,87 @@ struct QuadStage {
 
 namespace tinynet::kernels::arm_dsp {
 
-// The four-channel record kernel of one geometry (row stride, channels, kernel width, dilation,
-// taps, groups of four) and output stage (the offset added after the short scale, the clamp):
-// one pixel's groups, the taps of kernel rows Rows and columns Cols only (bit masks), window at
-// `window` (its top-left input; outside the image for border pixels, never read there). The
-// inputs widen with the input offset added (SXTAB16), so the records hold the raw bias.
+// What the record kernels share: one tap of four channels (the inputs widened with the input
+// offset added, SXTAB16, so the records hold the raw bias) and the output stage of one channel.
+template <std::int32_t OutputOffset, QuantizedRange Range>
+struct QuadTaps {
+  static inline void tap(std::uint32_t word, const std::uint32_t* w, std::uint32_t offset_pair, std::int32_t& a0, std::int32_t& a1,
+                         std::int32_t& a2, std::int32_t& a3) {
+    const std::int32_t even = static_cast<std::int32_t>(sxtab16(offset_pair, word));      // (c, c+2)
+    const std::int32_t odd = static_cast<std::int32_t>(sxtab16_ror8(offset_pair, word));  // (c+1, c+3)
+    const std::int32_t w_even = static_cast<std::int32_t>(w[0]);
+    const std::int32_t w_odd = static_cast<std::int32_t>(w[1]);
+    a0 = __smlabb(even, w_even, a0);
+    a2 = __smlatt(even, w_even, a2);
+    a1 = __smlabb(odd, w_odd, a1);
+    a3 = __smlatt(odd, w_odd, a3);
+  }
+  static std::int8_t finish(std::int32_t acc, const QuadStage& s, int i) {
+    return static_cast<std::int8_t>(after_short_scale<OutputOffset, Range>(fixed::short_multiply(acc, s.multiplier[i], s.rounding[i], s.shift[i])));
+  }
+};
+
+// The four-channel record kernel of an interior pixel, for one geometry (row stride, channels,
+// kernel width, dilation, taps, groups of four) and output stage (the offset added after the
+// short scale, the clamp): every tap at a constant offset from `window`, its top-left input.
 template <int RowStride, int InC, int KW, int DH, int DW, int Taps, int Quads, std::int32_t OutputOffset, QuantizedRange Range>
 struct DepthwiseRecords {
-  template <unsigned Rows, unsigned Cols>
+  using taps = QuadTaps<OutputOffset, Range>;
   [[TINYNET_NO_PRE_RA_SCHEDULING]] static void pixel(const std::int8_t* window, std::int8_t* out, const std::uint32_t* w,
                                                      const QuadStage* st, std::uint32_t offset_pair) {
     for (int q = 0; q < Quads; ++q, w += 2 * Taps, ++st, window += 4, out += 4) {
       std::int32_t a0 = st->bias[0], a1 = st->bias[1], a2 = st->bias[2], a3 = st->bias[3];
       TINYNET_UNROLL
+      for (int t = 0; t < Taps; ++t)
+        taps::tap(load_word(window + ((t / KW) * DH * RowStride + (t % KW) * DW * InC)), w + 2 * t, offset_pair, a0, a1, a2, a3);
+      out[0] = taps::finish(a0, *st, 0); out[1] = taps::finish(a1, *st, 1); out[2] = taps::finish(a2, *st, 2); out[3] = taps::finish(a3, *st, 3);
+    }
+  }
+};
+
+// The border pixels' record kernels: one function per (kernel rows kept, kernel columns kept)
+// class, bit masks, running only those taps (a padded tap adds nothing). The row stride, channel
+// count and groups of four are arguments, so that every layer with the same kernel shape,
+// dilation and output stage shares these functions (vww_96_int8's 13 depthwise layers of 13
+// channel counts: one set), at one address computation per tap.
+template <int KW, int DH, int DW, int Taps, std::int32_t OutputOffset, QuantizedRange Range>
+struct DepthwiseBorders {
+  using taps = QuadTaps<OutputOffset, Range>;
+  template <unsigned Rows, unsigned Cols>
+  [[TINYNET_NO_PRE_RA_SCHEDULING]] static void pixel(const std::int8_t* window, std::int8_t* out, const std::uint32_t* w,
+                                                     const QuadStage* st, std::uint32_t offset_pair, int row_stride, int in_c,
+                                                     int quads) {
+    for (int q = 0; q < quads; ++q, w += 2 * Taps, ++st, window += 4, out += 4) {
+      std::int32_t a0 = st->bias[0], a1 = st->bias[1], a2 = st->bias[2], a3 = st->bias[3];
+      TINYNET_UNROLL
       for (int t = 0; t < Taps; ++t) {
         if (!((Rows >> (t / KW)) & 1u) || !((Cols >> (t % KW)) & 1u)) continue;
-        const std::uint32_t word = load_word(window + ((t / KW) * DH * RowStride + (t % KW) * DW * InC));
-        const std::int32_t even = static_cast<std::int32_t>(sxtab16(offset_pair, word));      // (c, c+2)
-        const std::int32_t odd = static_cast<std::int32_t>(sxtab16_ror8(offset_pair, word));  // (c+1, c+3)
-        const std::int32_t w_even = static_cast<std::int32_t>(w[2 * t]);
-        const std::int32_t w_odd = static_cast<std::int32_t>(w[2 * t + 1]);
-        a0 = __smlabb(even, w_even, a0);
-        a2 = __smlatt(even, w_even, a2);
-        a1 = __smlabb(odd, w_odd, a1);
-        a3 = __smlatt(odd, w_odd, a3);
+        taps::tap(load_word(window + ((t / KW) * DH * row_stride + (t % KW) * DW * in_c)), w + 2 * t, offset_pair, a0, a1, a2, a3);
       }
-      out[0] = finish(a0, *st, 0); out[1] = finish(a1, *st, 1); out[2] = finish(a2, *st, 2); out[3] = finish(a3, *st, 3);
+      out[0] = taps::finish(a0, *st, 0); out[1] = taps::finish(a1, *st, 1); out[2] = taps::finish(a2, *st, 2); out[3] = taps::finish(a3, *st, 3);
     }
   }
   // A border pixel: the function of its class (row mask, column mask), among the classes given.
   template <auto RowClasses, auto ColClasses>
   static void border_pixel(const std::int8_t* window, std::int8_t* out, const std::uint32_t* w, const QuadStage* st,
-                           std::uint32_t offset_pair, unsigned rows, unsigned cols) {
-    by_row<RowClasses, ColClasses>(window, out, w, st, offset_pair, rows, cols, std::make_index_sequence<RowClasses.size()>{});
+                           std::uint32_t offset_pair, unsigned rows, unsigned cols, int row_stride, int in_c, int quads) {
+    by_row<RowClasses, ColClasses>(window, out, w, st, offset_pair, rows, cols, row_stride, in_c, quads,
+                                   std::make_index_sequence<RowClasses.size()>{});
   }
   template <auto RowClasses, auto ColClasses, std::size_t... R>
   static void by_row(const std::int8_t* window, std::int8_t* out, const std::uint32_t* w, const QuadStage* st,
-                     std::uint32_t offset_pair, unsigned rows, unsigned cols, std::index_sequence<R...>) {
-    (void)((rows == RowClasses[R] &&
-            (by_col<RowClasses[R], ColClasses>(window, out, w, st, offset_pair, cols, std::make_index_sequence<ColClasses.size()>{}),
-             true)) ||
+                     std::uint32_t offset_pair, unsigned rows, unsigned cols, int row_stride, int in_c, int quads,
+                     std::index_sequence<R...>) {
+    (void)((rows == RowClasses[R] && (by_col<RowClasses[R], ColClasses>(window, out, w, st, offset_pair, cols, row_stride, in_c, quads,
+                                                                         std::make_index_sequence<ColClasses.size()>{}),
+                                      true)) ||
            ...);
   }
   template <unsigned Rows, auto ColClasses, std::size_t... C>
   static void by_col(const std::int8_t* window, std::int8_t* out, const std::uint32_t* w, const QuadStage* st,
-                     std::uint32_t offset_pair, unsigned cols, std::index_sequence<C...>) {
-    (void)((cols == ColClasses[C] && (pixel<Rows, ColClasses[C]>(window, out, w, st, offset_pair), true)) || ...);
-  }
-  static std::int8_t finish(std::int32_t acc, const QuadStage& s, int i) {
-    return static_cast<std::int8_t>(after_short_scale<OutputOffset, Range>(fixed::short_multiply(acc, s.multiplier[i], s.rounding[i], s.shift[i])));
+                     std::uint32_t offset_pair, unsigned cols, int row_stride, int in_c, int quads, std::index_sequence<C...>) {
+    (void)((cols == ColClasses[C] && (pixel<Rows, ColClasses[C]>(window, out, w, st, offset_pair, row_stride, in_c, quads), true)) ||
+           ...);
   }
 };
 
@@ -143,9 +175,11 @@ struct DepthwiseConv2D {
   static constexpr auto row_classes = classes<true>();
   static constexpr auto col_classes = classes<false>();
 
-  // The kernel of this geometry and output stage: layers of the same shape share its code.
+  // The kernels of this geometry and output stage: layers of the same shape share the interior
+  // pixel's, layers of the same kernel shape and output stage the border classes'.
   using records = DepthwiseRecords<Layer::in_w * Layer::in_c, Layer::in_c, Layer::k_w, Layer::d_h, Layer::d_w, taps, quads,
                                    Layer::plan::short_stage_output_offset, Layer::range>;
+  using borders = DepthwiseBorders<Layer::k_w, Layer::d_h, Layer::d_w, taps, Layer::plan::short_stage_output_offset, Layer::range>;
   // The record path's pixel: interior pixels straight to the full window's function, border
   // pixels to their class's.
   template <bool Interior>
@@ -155,10 +189,11 @@ struct DepthwiseConv2D {
     constexpr std::uint32_t offset_pair = offset | (offset << 16);
     const element* window = image + origin;  // a border window starts outside the image; only valid taps are read
     if constexpr (Interior) {
-      records::template pixel<full_rows, full_cols>(window, out, Layer::packed_weights.data(), Layer::quad_stages.data(), offset_pair);
+      records::pixel(window, out, Layer::packed_weights.data(), Layer::quad_stages.data(), offset_pair);
     } else {
-      records::template border_pixel<row_classes, col_classes>(window, out, Layer::packed_weights.data(), Layer::quad_stages.data(),
-                                                              offset_pair, row_mask(in_y0), col_mask(in_x0));
+      borders::template border_pixel<row_classes, col_classes>(window, out, Layer::packed_weights.data(), Layer::quad_stages.data(),
+                                                              offset_pair, row_mask(in_y0), col_mask(in_x0), Layer::in_w * Layer::in_c,
+                                                              Layer::in_c, quads);
     }
     if constexpr (quads * 4 < out_c) leftover_channels<Interior>(image, out, origin, in_y0, in_x0);
   }
