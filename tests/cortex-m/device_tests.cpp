@@ -216,7 +216,10 @@ using edge_e = EdgeConv<4, 5, 16, 4, 5, 16, 1, tinynet::Padding::valid, 5>;  // 
 
 // FullyConnected's DSP paths (kernels/arm_dsp/dot.hpp dot_4rows, rows widened four at a time):
 // units 4 + 2 + 1, depths with a tail (9), an odd number of groups (12), one group (4), and a
-// depth over the 512-value block (600: a block and a tail of 88, rows 600 bytes apart).
+// depth over the 512-value block (600: a block and a tail of 88, rows 600 bytes apart). The loop
+// shapes of dot_4rows: two groups per pass and one after (20: five groups; 36 x 30 units: nine,
+// at least 1,024 MACs, so the shared widening and the unrolled requantization), four per pass and
+// three after plus a tail of one (141 x 9 units: 35 groups).
 template <int Depth, int Units, int Id>
 struct EdgeFc {
   struct in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, Depth>, q> {};
@@ -236,6 +239,9 @@ using fc_a = EdgeFc<9, 7, 1>;
 using fc_b = EdgeFc<12, 8, 2>;
 using fc_c = EdgeFc<4, 5, 3>;
 using fc_d = EdgeFc<600, 6, 4>;
+using fc_e = EdgeFc<20, 5, 5>;
+using fc_f = EdgeFc<36, 30, 6>;
+using fc_g = EdgeFc<141, 9, 7>;
 
 // The `nm` sparse form (layers/dense/nm_rows.hpp): weights pruned 2:4 and 1:4 along the input
 // channels, run by the device's SMLAD kernel (portable loop on M0+/M3), against the same network
@@ -442,6 +448,9 @@ extern "C" int app_main() {
   check(edge_conv_same<device::fc_b>(), "FullyConnected 12 -> 8: differs from the host compiler's");
   check(edge_conv_same<device::fc_c>(), "FullyConnected 4 -> 5: differs from the host compiler's");
   check(edge_conv_same<device::fc_d>(), "FullyConnected 600 -> 6: differs from the host compiler's");
+  check(edge_conv_same<device::fc_e>(), "FullyConnected 20 -> 5: differs from the host compiler's");
+  check(edge_conv_same<device::fc_f>(), "FullyConnected 36 -> 30: differs from the host compiler's");
+  check(edge_conv_same<device::fc_g>(), "FullyConnected 141 -> 9: differs from the host compiler's");
 
   for (std::size_t i = 0; i < device::nm_input.size(); ++i) nm_instance.input()[i] = device::nm_input[i];
   nm_instance.invoke();

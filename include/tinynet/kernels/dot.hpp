@@ -52,12 +52,12 @@ TINYNET_NO_ICF constexpr int patch_position(int j) {
 
 // patch[patch_position<Count>(j)] = src[j], j < Count: Count int8 values widened into a patch (or
 // into Count values of a longer patch starting at a multiple of four), four per SXTB16 pair on DSP
-// cores.
-template <int Count>
+// cores. Aligned: patch is 4-byte aligned (arm_dsp::widen_sxtb16).
+template <int Count, bool Aligned = false>
 constexpr void widen_patch(const std::int8_t* src, std::int16_t* patch) {
 #if TINYNET_ARM_DSP
   if (sxtb16_layout()) {
-    arm_dsp::widen_sxtb16<Count>(src, patch);
+    arm_dsp::widen_sxtb16<Count, Aligned>(src, patch);
     return;
   }
 #endif

@@ -40,14 +40,17 @@ inline std::uint32_t sxtab16_ror8(std::uint32_t a, std::uint32_t v) {
 
 // Count int8 values widened into a patch in SXTB16 order: each word x0 x1 x2 x3 becomes the
 // halfword pairs (x0, x2) and (x1, x3) by two SXTB16, four values in four instructions (load,
-// two SXTB16, STRD); the last Count % 4 values in plain order.
-template <int Count>
+// two SXTB16, STRD); the last Count % 4 values in plain order. Aligned: the caller guarantees a
+// 4-byte aligned patch (STRD needs it), for callers where GCC cannot see the alignment (it then
+// stores each pair through the stack).
+template <int Count, bool Aligned = false>
 inline void widen_sxtb16(const std::int8_t* src, std::int16_t* patch) {
   TINYNET_UNROLL_8
   for (int g = 0; g < Count / 4; ++g) {
     const std::uint32_t v = load_word(src + 4 * g);
     const std::uint32_t pair[2] = {static_cast<std::uint32_t>(__sxtb16(v)), sxtb16_ror8(v)};
-    std::memcpy(patch + 4 * g, pair, 8);
+    if constexpr (Aligned) std::memcpy(__builtin_assume_aligned(patch + 4 * g, 4), pair, 8);
+    else std::memcpy(patch + 4 * g, pair, 8);
   }
   for (int i = Count / 4 * 4; i < Count; ++i) patch[i] = src[i];
 }
@@ -190,20 +193,19 @@ TINYNET_NOINLINE void dot_4x2_wide(const std::int16_t* patch0, const std::uint32
   acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3, acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
 }
 
-// acc[r] += dot(patch, weights + r * Stride), r < 4: four int8 rows against one patch, each patch
-// word pair (one LDRD) serving the four rows; per row and group of four positions one LDR, two
-// SXTB16 and two SMLAD: 21 instructions per 16 multiply-accumulates, two groups per loop pass.
-// Assembly for the reason dot_4x2_wide is (GCC 12 spills four rows' sums and pointers: ad01's
-// FullyConnected layers took 3.3 instructions per MAC with dot_rows<Count, 4> in C). Optimised
-// builds only (kernels/dot.hpp); rows at most 1,300 bytes apart (LDR offsets).
-template <int Count, int Stride>
-TINYNET_NOINLINE void dot_4rows(const std::int16_t* patch, const std::int8_t* weights, std::int32_t* acc) {
-  constexpr int groups = Count / 4;
-  static_assert(groups >= 1 && 3 * Stride <= 4000, "tinynet: dot_4rows: 4 <= Count, Stride <= 1333");
+// The groups of dot_4rows: acc[r] += dot(patch, weights + r * Stride), r < 4, over Unroll * passes
+// + Rest groups of four patch positions (`end` = weights + 4 * Unroll * passes): Unroll groups per
+// loop pass, then Rest more; no loop when Loop is false (one pass). Count is not a parameter, so
+// blocks of one layer with the same number of groups per pass share the function (ad01's 640-deep
+// layer runs a 512 and a 128 block).
+template <int Stride, int Unroll, int Rest, bool Loop>
+TINYNET_NOINLINE void dot_4rows_groups(const std::int16_t* patch, const std::int8_t* weights, std::int32_t* acc,
+                                       [[maybe_unused]] const std::int8_t* end) {
+  static_assert(Unroll >= 1 && Rest >= 0 && Rest < 4 && 3 * Stride <= 4000,
+                "tinynet: dot_4rows: Stride <= 1333");
   std::int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   const std::int16_t* p = patch;
   const std::int8_t* w = weights;
-  const std::int8_t* const end = weights + 4 * (groups - groups % 2);
   std::uint32_t x, y, z, t;
 #define TINYNET_4ROWS_ROW(a, offset)                         \
   "ldr %[z], [%[w], #" offset "]\n\t"                       \
@@ -219,26 +221,49 @@ TINYNET_NOINLINE void dot_4rows(const std::int16_t* patch, const std::int8_t* we
   "sxtb16 %[t], %[z], ror #8\n\t"                           \
   "smlad %[a0], %[y], %[t], %[a0]\n\t"                      \
   TINYNET_4ROWS_ROW("a1", "%c[s1]") TINYNET_4ROWS_ROW("a2", "%c[s2]") TINYNET_4ROWS_ROW("a3", "%c[s3]")
-#define TINYNET_4ROWS_OPERANDS                                                                           \
+#define TINYNET_4ROWS_OPERANDS(k)                                                                        \
   : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [p] "+r"(p), [w] "+r"(w), [x] "=&r"(x),  \
     [y] "=&r"(y), [z] "=&r"(z), [t] "=&r"(t)                                                             \
-  : [s1] "n"(Stride - 4), [s2] "n"(2 * Stride - 4), [s3] "n"(3 * Stride - 4), [end] "m"(end)              \
+  : [s1] "n"(Stride - 4), [s2] "n"(2 * Stride - 4), [s3] "n"(3 * Stride - 4), [end] "r"(end), [n] "n"(k)  \
   : "cc", "memory"
-  if constexpr (groups >= 2) {
-    asm volatile("1:\n\t" TINYNET_4ROWS_GROUP TINYNET_4ROWS_GROUP
-                 "ldr %[x], %[end]\n\t"
-                 "cmp %[w], %[x]\n\t"
-                 "bne 1b\n\t" TINYNET_4ROWS_OPERANDS);
-  }
-  if constexpr (groups % 2 != 0) asm volatile(TINYNET_4ROWS_GROUP TINYNET_4ROWS_OPERANDS);
+  // The end pointer stays in a register: one CMP and one BNE per pass.
+  if constexpr (Loop)
+    asm volatile("1:\n\t.rept %c[n]\n\t" TINYNET_4ROWS_GROUP ".endr\n\t"
+                 "cmp %[w], %[end]\n\t"
+                 "bne 1b\n\t" TINYNET_4ROWS_OPERANDS(Unroll));
+  else
+    asm volatile(".rept %c[n]\n\t" TINYNET_4ROWS_GROUP ".endr\n\t" TINYNET_4ROWS_OPERANDS(Unroll));
+  if constexpr (Rest > 0) asm volatile(".rept %c[n]\n\t" TINYNET_4ROWS_GROUP ".endr\n\t" TINYNET_4ROWS_OPERANDS(Rest));
 #undef TINYNET_4ROWS_OPERANDS
 #undef TINYNET_4ROWS_GROUP
 #undef TINYNET_4ROWS_ROW
-  for (int i = groups * 4; i < Count; ++i) {
-    a0 += weights[i] * patch[i], a1 += weights[Stride + i] * patch[i];
-    a2 += weights[2 * Stride + i] * patch[i], a3 += weights[3 * Stride + i] * patch[i];
-  }
   acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
+// acc[r] += dot(patch, weights + r * Stride), r < 4: four int8 rows against one patch, each patch
+// word pair (one LDRD) serving the four rows; per row and group of four positions one LDR, two
+// SXTB16 and two SMLAD: 21 instructions per 16 multiply-accumulates, four groups per loop pass
+// (the end pointer in a register: two instructions per pass), the last groups % 4 after the loop,
+// and no loop at all for fewer than eight groups. Assembly for the reason dot_4x2_wide is
+// (GCC 12 spills four rows' sums and pointers: ad01's FullyConnected layers took 3.3 instructions
+// per MAC with dot_rows<Count, 4> in C). Optimised builds only (kernels/dot.hpp); rows at most
+// 1,333 bytes apart (LDR offsets). The last Count % 4 positions are added in C.
+template <int Count, int Stride>
+inline void dot_4rows(const std::int16_t* patch, const std::int8_t* weights, std::int32_t* acc) {
+  constexpr int groups = Count / 4;
+  static_assert(groups >= 1, "tinynet: dot_4rows: 4 <= Count");
+  constexpr bool loop = groups >= 4;
+  constexpr int unroll = !loop ? groups : groups >= 32 ? 4 : 2;
+  constexpr int rest = loop ? groups % unroll : 0;
+  dot_4rows_groups<Stride, unroll, rest, loop>(patch, weights, acc, weights + 4 * (groups - rest));
+  if constexpr (Count % 4 != 0) {
+    std::int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (int i = groups * 4; i < Count; ++i) {
+      a0 += weights[i] * patch[i], a1 += weights[Stride + i] * patch[i];
+      a2 += weights[2 * Stride + i] * patch[i], a3 += weights[3 * Stride + i] * patch[i];
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+  }
 }
 
 }  // namespace tinynet::kernels::arm_dsp

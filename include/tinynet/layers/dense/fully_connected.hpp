@@ -36,6 +36,7 @@
 #include "../../core/type_list.hpp"
 #include "../../kernels/dot.hpp"
 #include "../../kernels/int4_dot.hpp"
+#include "../../kernels/unroll.hpp"
 #include "../../kernels/x86_simd/dense.hpp"
 #include "sparse_rows.hpp"
 
@@ -54,6 +55,15 @@ template <class In, class Out, const auto& Weights, const auto& Bias, const auto
           int Units = Out::shape::dim(-1), int Depth = array_size<Weights> / Units>
 using fully_connected_plan = ChannelPlan<In, Out, Weights, Bias, WeightScales, Options.activation, Units,
                                          WeightLayout<Depth, Depth, 1>, MultiplierTable::shared_when_per_tensor>;
+
+// An int8 input row widened into the patch (kernels::widen_patch) by a function of its own, not
+// inlined: the layers of a network with the same depth share one copy (ad01's eight 128-deep
+// layers: 1 KB less code for a call per layer). The patch is 4-byte aligned (alignas(4) in run()):
+// told so, GCC stores each widened word pair with one STRD instead of through the stack.
+template <int Count>
+TINYNET_NOINLINE constexpr void widen_row(const std::int8_t* row, std::int16_t* patch) {
+  kernels::widen_patch<Count, true>(row, patch);
+}
 }  // namespace detail
 
 template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales,
@@ -111,6 +121,12 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
   static constexpr int block = input_depth < 512 ? input_depth : 512;
   static constexpr int tail = input_depth % block;
 
+  // Layers of at least 1,024 multiply-accumulates (all ten of ad01) requantize each four outputs
+  // of dot_4rows unrolled (no loop test per output) and widen their input in a shared function
+  // (detail::widen_row, one copy per depth); smaller ones (the last layer of kws, vww or resnet,
+  // a few passes) keep both inline and in a loop, which takes less code there.
+  static constexpr bool big_layer = macs >= 1024;
+
   static constexpr HybridInputs hybrid_inputs =
       Options.asymmetric_quantize_inputs ? HybridInputs::asymmetric : HybridInputs::symmetric;
 
@@ -137,7 +153,7 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
     dot_units<Count>(patch, start, acc);
   }
 
-  // int8: the block widened four values at a time on DSP cores (kernels::widen_patch).
+  // int8: the block widened four values at a time on DSP cores (detail::widen_row).
   template <int Count>
   static constexpr void accumulate_block(std::int16_t* patch, const input_element* row, int start, std::int32_t* acc) {
     kernels::widen_patch<Count>(row + start, patch);
@@ -211,18 +227,25 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
       // pass over each block (kernels/dot.hpp).
       for (int b = 0; b < batches; ++b) {
         const input_element* row = in + b * input_depth;
-        alignas(4) std::int16_t patch[block]{};
+        // Every value a kernel reads is written first (widen_patch): no clearing (a memset call).
+        alignas(4) std::int16_t patch[block];
         if constexpr (input_depth == block) {
           // One block: each four (where kernels::four_rows_apply) or two units are finished and
           // requantized at once (no accumulator array).
-          kernels::widen_patch<input_depth>(row, patch);
+          if constexpr (big_layer) detail::widen_row<input_depth>(row, patch);
+          else kernels::widen_patch<input_depth>(row, patch);
           int o = 0;
           if constexpr (kernels::four_rows_apply<input_depth, input_depth>)
             for (; o + 4 <= units; o += 4) {
               std::int32_t acc[4];
               for (int k = 0; k < 4; ++k) acc[k] = folded_bias[static_cast<std::size_t>(o + k)];
               kernels::dot_rows<input_depth, 4>(patch, &Weights[o * input_depth], acc);
-              for (int k = 0; k < 4; ++k) out[b * units + o + k] = requantize(acc[k], o + k);
+              if constexpr (big_layer) {
+                TINYNET_UNROLL_4
+                for (int k = 0; k < 4; ++k) out[b * units + o + k] = requantize(acc[k], o + k);
+              } else {
+                for (int k = 0; k < 4; ++k) out[b * units + o + k] = requantize(acc[k], o + k);
+              }
             }
           for (; o + 2 <= units; o += 2) {
             std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(o)], folded_bias[static_cast<std::size_t>(o + 1)]};
