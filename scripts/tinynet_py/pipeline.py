@@ -201,6 +201,7 @@ def prepare(args, progress=_progress):
         notes.append("weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D requantized to 4 bits (TFLite INT4)")
     final = variants[-1][1]
     if not getattr(args, "keep_unread_channels", False):
+        Interpreter(final)          # every op's checks first: the pass reads shapes they vouch for
         final, rows = prune.drop_unread_channels(final)
         for r in rows:
             folded = (f"; {r['folded']} of them, which hold one value throughout, it now adds through its bias"
