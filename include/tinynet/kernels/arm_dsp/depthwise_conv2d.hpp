@@ -14,6 +14,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "../../core/output_stage.hpp"
@@ -140,6 +141,22 @@ struct DepthwiseConv2D {
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = found.first[i];
     return out;
   }
+  // Each output row's (column's) mask, in flash: a border pixel looks its masks up instead of
+  // computing them (measured: fewer instructions and less flash on kws and vww).
+  using mask_entry = std::conditional_t<(Layer::k_h <= 8 && Layer::k_w <= 8), std::uint8_t, std::uint32_t>;
+  template <bool Rows>
+  static constexpr auto masks() {
+    std::array<mask_entry, static_cast<std::size_t>(Rows ? Layer::out_h : Layer::out_w)> all{};
+    for (std::size_t o = 0; o < all.size(); ++o) {
+      const int i = static_cast<int>(o);
+      all[o] = static_cast<mask_entry>(Rows ? row_mask(i * Layer::s_h - Layer::pad_h) : col_mask(i * Layer::s_w - Layer::pad_w));
+    }
+    return all;
+  }
+  static constexpr auto row_masks = masks<true>();
+  static constexpr auto col_masks = masks<false>();
+  static unsigned row_mask_at(int in_y0) { return row_masks[static_cast<std::size_t>((in_y0 + Layer::pad_h) / Layer::s_h)]; }
+  static unsigned col_mask_at(int in_x0) { return col_masks[static_cast<std::size_t>((in_x0 + Layer::pad_w) / Layer::s_w)]; }
   static constexpr auto row_classes = classes<true>();
   static constexpr auto col_classes = classes<false>();
 
@@ -158,7 +175,7 @@ struct DepthwiseConv2D {
       records::template pixel<full_rows, full_cols>(window, out, Layer::packed_weights.data(), Layer::quad_stages.data(), offset_pair);
     } else {
       records::template border_pixel<row_classes, col_classes>(window, out, Layer::packed_weights.data(), Layer::quad_stages.data(),
-                                                              offset_pair, row_mask(in_y0), col_mask(in_x0));
+                                                              offset_pair, row_mask_at(in_y0), col_mask_at(in_x0));
     }
     if constexpr (quads * 4 < out_c) {
       // The channels left over (out_c not a multiple of 4): folded bias, padded taps read the zero point.
