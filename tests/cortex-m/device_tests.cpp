@@ -10,6 +10,7 @@
 #include <tinynet/tinynet.hpp>
 
 #include "../cpp/depthwise_edges.hpp"
+#include "../cpp/edge_harness.hpp"
 #include "../cpp/few_channels_edges.hpp"
 #include "../cpp/elementwise_edges.hpp"
 #include "../cpp/pool_edges.hpp"
@@ -202,11 +203,11 @@ struct EdgeConv {
     for (int c = 0; c < OutC; ++c) f[static_cast<std::size_t>(c)] = edge_scales[c];
     return f;
   }();
-  using net = tinynet::Network<tinynet::Inputs<in>, tinynet::Outputs<out>,
-                               tinynet::Conv2D<in, out, weights, bias, scales,
-                                               tinynet::Conv2DOptions{.kernel_h = K, .kernel_w = K, .padding = Pad}>>;
+  using network = tinynet::Network<tinynet::Inputs<in>, tinynet::Outputs<out>,
+                                   tinynet::Conv2D<in, out, weights, bias, scales,
+                                                   tinynet::Conv2DOptions{.kernel_h = K, .kernel_w = K, .padding = Pad}>>;
   static constexpr auto input = edge_values<static_cast<std::size_t>(InH * InW * InC)>(7 + Id, -128, 256);
-  static constexpr auto expected = net::evaluate(input);
+  static constexpr auto expected = network::evaluate(input);
 };
 using edge_a = EdgeConv<3, 3, 12, 3, 3, 7, 1, tinynet::Padding::valid, 1>;   // 9 pixels, 7 = 4 + 2 + 1 channels
 using edge_b = EdgeConv<1, 1, 10, 1, 1, 4, 1, tinynet::Padding::valid, 2>;   // one pixel, depth 10 (tail 2)
@@ -231,9 +232,9 @@ struct EdgeFc {
     return b;
   }();
   static constexpr float scale[1] = {Depth > 100 ? 0.004f : 0.02f};
-  using net = tinynet::Network<tinynet::Inputs<in>, tinynet::Outputs<out>, tinynet::FullyConnected<in, out, weights, bias, scale>>;
+  using network = tinynet::Network<tinynet::Inputs<in>, tinynet::Outputs<out>, tinynet::FullyConnected<in, out, weights, bias, scale>>;
   static constexpr auto input = edge_values<static_cast<std::size_t>(Depth)>(30 + Id, -128, 256);
-  static constexpr auto expected = net::evaluate(input);
+  static constexpr auto expected = network::evaluate(input);
 };
 using fc_a = EdgeFc<9, 7, 1>;
 using fc_b = EdgeFc<12, 8, 2>;
@@ -300,7 +301,7 @@ static tinynet::Instance<device::mlp> mlp_instance;
 static tinynet::Instance<device::fc4_int8_net> fc4_int8_instance;
 static tinynet::Instance<device::conv4_int8_net> conv4_int8_instance;
 static tinynet::Instance<device::dw4_int8_net> dw4_int8_instance;
-// One arena for the Add/Sub and AveragePool2D edge cases (tests/cpp/elementwise_edges.hpp, pool_edges.hpp), run one after another.
+// One arena for the edge cases (tests/cpp/*_edges.hpp, device::EdgeConv and EdgeFc), run one after another.
 alignas(16) static std::byte edge_arena[2048];
 // The same network again, wiping all but its outputs after each invoke(); and the float MLP in
 // a SharedArena next to the CNN (sharing their bytes: they run one after the other).
@@ -340,22 +341,27 @@ static OverlayInstance<device::fc4_packed_net> fc4_packed_instance;
 static OverlayInstance<device::conv4_packed_net> conv4_packed_instance;
 static OverlayInstance<device::dw4_packed_net> dw4_packed_instance;
 
-// One EdgeConv or EdgeFc case on the device: its bytes against the host compiler's; false also when the
-// outputs barely vary (a degenerate case would prove nothing).
+// One edge case (tests/cpp/edge_harness.hpp) in edge_arena: invoke()'s bytes against the host compiler's.
 template <class Case>
-static tinynet::Instance<typename Case::net> edge_instance;
+static bool edge_case_same() {
+  static_assert(Case::network::arena_bytes <= sizeof edge_arena);
+  return edge_harness::invoke_gives_expected<Case>(edge_arena);
+}
+// How many of `values` differ from the first: a case whose outputs barely vary proves little.
+template <class Values>
+static std::size_t unlike_first(const Values& values) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < values.size(); ++i) n += values[i] != values[0];
+  return n;
+}
+// An EdgeConv or EdgeFc case: the same bytes, and outputs that vary.
 template <class Case>
 static bool edge_conv_same() {
-  for (std::size_t i = 0; i < Case::input.size(); ++i) edge_instance<Case>.input()[i] = Case::input[i];
-  edge_instance<Case>.invoke();
-  bool same = true;
-  std::size_t distinct = 0;
-  for (std::size_t i = 0; i < Case::expected.size(); ++i) {
-    same = same && edge_instance<Case>.output()[i] == Case::expected[i];
-    distinct += Case::expected[i] != Case::expected[0];
-  }
-  return same && distinct * 2 >= Case::expected.size();
+  return edge_case_same<Case>() && unlike_first(Case::expected) * 2 >= Case::expected.size();
 }
+
+using edge_harness::copy_values;
+using edge_harness::same_values;
 
 static int failures = 0;
 static void check(bool ok, const char* what) {
@@ -383,61 +389,32 @@ __attribute__((noinline)) static void known_loop() {
 
 extern "C" int app_main() {
   const auto input = instance.input();
-  for (std::size_t i = 0; i < input.size(); ++i) input[i] = device::test_image[i];
+  copy_values(device::test_image, input);
   instance.invoke();
-  bool same_logits = true, same_probabilities = true;
-  for (std::size_t i = 0; i < 3; ++i) {
-    same_logits = same_logits && instance.output<0>()[i] == std::get<0>(device::expected)[i];
-    same_probabilities = same_probabilities && instance.output<1>()[i] == std::get<1>(device::expected)[i];
-  }
-  check(same_logits, "int8 CNN logits differ from the host compiler's");
-  check(same_probabilities, "int8 softmax differs from the host compiler's");
+  check(same_values(instance.output<0>(), std::get<0>(device::expected)), "int8 CNN logits differ from the host compiler's");
+  check(same_values(instance.output<1>(), std::get<1>(device::expected)), "int8 softmax differs from the host compiler's");
 
-  for (std::size_t i = 0; i < 76; ++i) {
-    fc4_packed_instance.input()[i] = device::fc4_input[i];
-    fc4_int8_instance.input()[i] = device::fc4_input[i];
-  }
+  copy_values(device::fc4_input, fc4_packed_instance.input());
+  copy_values(device::fc4_input, fc4_int8_instance.input());
   fc4_packed_instance.invoke();
   fc4_int8_instance.invoke();
-  bool fc4_same = true;
-  int fc4_distinct = 0;
-  for (std::size_t i = 0; i < 5; ++i) {
-    fc4_same = fc4_same && fc4_packed_instance.output()[i] == device::expected_fc4[i] &&
-               fc4_int8_instance.output()[i] == device::expected_fc4[i];
-    fc4_distinct += fc4_packed_instance.output()[i] != fc4_packed_instance.output()[0];
-  }
-  check(fc4_same, "packed int4 FullyConnected differs from the host compiler's or the unpacked layer's");
-  check(fc4_distinct > 0, "packed int4 FullyConnected: all outputs equal (degenerate test)");
-  for (std::size_t i = 0; i < device::test_image.size(); ++i) {
-    conv4_packed_instance.input()[i] = device::test_image[i];
-    conv4_int8_instance.input()[i] = device::test_image[i];
-  }
+  check(same_values(fc4_packed_instance.output(), device::expected_fc4) && same_values(fc4_int8_instance.output(), device::expected_fc4),
+        "packed int4 FullyConnected differs from the host compiler's or the unpacked layer's");
+  check(unlike_first(fc4_packed_instance.output()) > 0, "packed int4 FullyConnected: all outputs equal (degenerate test)");
+  copy_values(device::test_image, conv4_packed_instance.input());
+  copy_values(device::test_image, conv4_int8_instance.input());
   conv4_packed_instance.invoke();
   conv4_int8_instance.invoke();
-  bool conv4_same = true;
-  int conv4_distinct = 0;
-  for (std::size_t i = 0; i < device::expected_conv4.size(); ++i) {
-    conv4_same = conv4_same && conv4_packed_instance.output()[i] == device::expected_conv4[i] &&
-                 conv4_int8_instance.output()[i] == device::expected_conv4[i];
-    conv4_distinct += conv4_packed_instance.output()[i] != conv4_packed_instance.output()[0];
-  }
-  check(conv4_same, "packed int4 Conv2D differs from the host compiler's or the unpacked layer's");
-  check(conv4_distinct > 4, "packed int4 Conv2D: outputs barely vary (degenerate test)");
-  for (std::size_t i = 0; i < device::dw4_input.size(); ++i) {
-    dw4_packed_instance.input()[i] = device::dw4_input[i];
-    dw4_int8_instance.input()[i] = device::dw4_input[i];
-  }
+  check(same_values(conv4_packed_instance.output(), device::expected_conv4) && same_values(conv4_int8_instance.output(), device::expected_conv4),
+        "packed int4 Conv2D differs from the host compiler's or the unpacked layer's");
+  check(unlike_first(conv4_packed_instance.output()) > 4, "packed int4 Conv2D: outputs barely vary (degenerate test)");
+  copy_values(device::dw4_input, dw4_packed_instance.input());
+  copy_values(device::dw4_input, dw4_int8_instance.input());
   dw4_packed_instance.invoke();
   dw4_int8_instance.invoke();
-  bool dw4_same = true;
-  int dw4_distinct = 0;
-  for (std::size_t i = 0; i < device::expected_dw4.size(); ++i) {
-    dw4_same = dw4_same && dw4_packed_instance.output()[i] == device::expected_dw4[i] &&
-               dw4_int8_instance.output()[i] == device::expected_dw4[i];
-    dw4_distinct += dw4_packed_instance.output()[i] != dw4_packed_instance.output()[0];
-  }
-  check(dw4_same, "packed int4 DepthwiseConv2D differs from the host compiler's or the unpacked layer's");
-  check(dw4_distinct > 4, "packed int4 DepthwiseConv2D: outputs barely vary (degenerate test)");
+  check(same_values(dw4_packed_instance.output(), device::expected_dw4) && same_values(dw4_int8_instance.output(), device::expected_dw4),
+        "packed int4 DepthwiseConv2D differs from the host compiler's or the unpacked layer's");
+  check(unlike_first(dw4_packed_instance.output()) > 4, "packed int4 DepthwiseConv2D: outputs barely vary (degenerate test)");
 
   check(edge_conv_same<device::edge_a>(), "Conv2D 1x1, 12 -> 7 channels, 9 pixels: differs from the host compiler's");
   check(edge_conv_same<device::edge_b>(), "Conv2D 1x1, 10 -> 4 channels, one pixel: differs from the host compiler's");
@@ -452,20 +429,11 @@ extern "C" int app_main() {
   check(edge_conv_same<device::fc_f>(), "FullyConnected 36 -> 30: differs from the host compiler's");
   check(edge_conv_same<device::fc_g>(), "FullyConnected 141 -> 9: differs from the host compiler's");
 
-  for (std::size_t i = 0; i < device::nm_input.size(); ++i) nm_instance.input()[i] = device::nm_input[i];
+  copy_values(device::nm_input, nm_instance.input());
   nm_instance.invoke();
-  bool nm_same = true;
-  int nm_distinct = 0;
-  for (std::size_t i = 0; i < 125; ++i) {
-    nm_same = nm_same && nm_instance.output<0>()[i] == std::get<0>(device::expected_nm)[i];
-    nm_distinct += nm_instance.output<0>()[i] != nm_instance.output<0>()[0];
-  }
-  for (std::size_t i = 0; i < 5; ++i) {
-    nm_same = nm_same && nm_instance.output<1>()[i] == std::get<1>(device::expected_nm)[i];
-    nm_distinct += nm_instance.output<1>()[i] != nm_instance.output<1>()[0];
-  }
-  check(nm_same, "nm sparse Conv2D/FullyConnected differ from the dense network's bytes");
-  check(nm_distinct > 20, "nm sparse network: outputs barely vary (degenerate test)");
+  check(same_values(nm_instance.output<0>(), std::get<0>(device::expected_nm)) && same_values(nm_instance.output<1>(), std::get<1>(device::expected_nm)),
+        "nm sparse Conv2D/FullyConnected differ from the dense network's bytes");
+  check(unlike_first(nm_instance.output<0>()) + unlike_first(nm_instance.output<1>()) > 20, "nm sparse network: outputs barely vary (degenerate test)");
 
   mlp_instance.input()[0] = 2.0f;
   mlp_instance.input()[1] = 1.0f;
@@ -526,79 +494,31 @@ extern "C" int app_main() {
 
   // Convolutions in place (the DSP kernels on M4/M7/M33, the portable loops on M0+/M3) give the
   // bytes the host compiler gives with a buffer per tensor.
-  for (std::size_t i = 0; i < in_place_net::input.size(); ++i) in_place_instance.input()[i] = in_place_net::input[i];
+  copy_values(in_place_net::input, in_place_instance.input());
   in_place_instance.invoke();
-  bool in_place_same = true;
-  for (std::size_t i = 0; i < in_place_net::expected.size(); ++i)
-    in_place_same = in_place_same && in_place_instance.output()[i] == in_place_net::expected[i];
-  check(in_place_same, "convolutions in place differ from the host compiler's");
-  for (std::size_t i = 0; i < residual_net::input.size(); ++i) residual_instance.input()[i] = residual_net::input[i];
+  check(same_values(in_place_instance.output(), in_place_net::expected), "convolutions in place differ from the host compiler's");
+  copy_values(residual_net::input, residual_instance.input());
   residual_instance.invoke();
-  bool residual_same = true;
-  for (std::size_t i = 0; i < residual_net::expected.size(); ++i)
-    residual_same = residual_same && residual_instance.output()[i] == residual_net::expected[i];
-  check(residual_same, "a 3x3 Conv2D in place (residual block) differs from the host compiler's");
+  check(same_values(residual_instance.output(), residual_net::expected), "a 3x3 Conv2D in place (residual block) differs from the host compiler's");
   // Residual blocks fused row by row (layers/conv/residual_rows.hpp).
-  for (std::size_t i = 0; i < residual_blocks::input.size(); ++i) residual_blocks_instance.input()[i] = residual_blocks::input[i];
+  copy_values(residual_blocks::input, residual_blocks_instance.input());
   residual_blocks_instance.invoke();
-  bool blocks_same = true;
-  for (std::size_t i = 0; i < residual_blocks::expected.size(); ++i)
-    blocks_same = blocks_same && residual_blocks_instance.output()[i] == residual_blocks::expected[i];
-  check(blocks_same, "fused residual blocks differ from the host compiler's");
+  check(same_values(residual_blocks_instance.output(), residual_blocks::expected), "fused residual blocks differ from the host compiler's");
 
-  // DepthwiseConv2D's kernels on the edge cases (tests/cpp/depthwise_edges.hpp).
-  dw_edges::for_each_case([]<class Case>() {
-    static tinynet::Instance<typename Case::network> dw_instance;
-    for (std::size_t i = 0; i < Case::input.size(); ++i) dw_instance.input()[i] = Case::input[i];
-    dw_instance.invoke();
-    bool same = true;
-    for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && dw_instance.output()[i] == Case::expected[i];
-    check(same, "a DepthwiseConv2D edge case differs from the host compiler's");
-  });
-
-  // Conv2D with few input channels (tests/cpp/few_channels_edges.hpp), in the shared edge_arena.
-  few_edges::for_each_case([]<class Case>() {
-    using net = typename Case::network;
-    static_assert(net::arena_bytes <= sizeof edge_arena);
-    for (std::size_t i = 0; i < Case::input.size(); ++i) net::input(edge_arena)[i] = Case::input[i];
-    net::invoke(edge_arena);
-    bool same = true;
-    for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && net::output(edge_arena)[i] == Case::expected[i];
-    check(same, "a Conv2D few-channel edge case differs from the host compiler's");
-  });
-
-  // Add/Sub's short form (SMMLAR, SSAT) on the edge cases (tests/cpp/elementwise_edges.hpp).
-  // These cases share one arena (edge_arena), so that the image still fits the M0+'s RAM.
-  elementwise_edges::for_each_case([]<class Case>() {
-    using net = typename Case::network;
-    static_assert(net::arena_bytes <= sizeof edge_arena);
-    for (std::size_t i = 0; i < Case::input1.size(); ++i) net::template input<0>(edge_arena)[i] = Case::input1[i];
-    for (std::size_t i = 0; i < Case::input2.size(); ++i) net::template input<1>(edge_arena)[i] = Case::input2[i];
-    net::invoke(edge_arena);
-    bool same = true;
-    for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && net::output(edge_arena)[i] == Case::expected[i];
-    check(same, "an Add/Sub edge case differs from the host compiler's");
-  });
-
-  // AveragePool2D's SXTB16/SADD16 loop on the edge cases (tests/cpp/pool_edges.hpp).
-  pool_edges::for_each_case([]<class Case>() {
-    using net = typename Case::network;
-    static_assert(net::arena_bytes <= sizeof edge_arena);
-    for (std::size_t i = 0; i < Case::input.size(); ++i) net::input(edge_arena)[i] = Case::input[i];
-    net::invoke(edge_arena);
-    bool same = true;
-    for (std::size_t i = 0; i < Case::expected.size(); ++i) same = same && net::output(edge_arena)[i] == Case::expected[i];
-    check(same, "an AveragePool2D edge case differs from the host compiler's");
-  });
+  // The edge cases of tests/cpp/*_edges.hpp, one after another in edge_arena: DepthwiseConv2D's
+  // kernels, Conv2D with few input channels, Add/Sub's short form (SMMLAR, SSAT), AveragePool2D's
+  // SXTB16/SADD16 loop.
+  dw_edges::for_each_case([]<class Case>() { check(edge_case_same<Case>(), "a DepthwiseConv2D edge case differs from the host compiler's"); });
+  few_edges::for_each_case([]<class Case>() { check(edge_case_same<Case>(), "a Conv2D few-channel edge case differs from the host compiler's"); });
+  elementwise_edges::for_each_case([]<class Case>() { check(edge_case_same<Case>(), "an Add/Sub edge case differs from the host compiler's"); });
+  pool_edges::for_each_case([]<class Case>() { check(edge_case_same<Case>(), "an AveragePool2D edge case differs from the host compiler's"); });
 
   // Views, in-place layers over views and gather-free Pack/Concatenation (tests/cpp/in_place_network.hpp).
-  for (std::size_t i = 0; i < layout_net::input.size(); ++i) layout_instance.input()[i] = layout_net::input[i];
+  copy_values(layout_net::input, layout_instance.input());
   layout_instance.invoke();
-  bool layout_same = true;
   const auto& [layout_y, layout_y2] = layout_net::expected;
-  for (std::size_t i = 0; i < layout_y.size(); ++i) layout_same = layout_same && layout_instance.output<0>()[i] == layout_y[i];
-  for (std::size_t i = 0; i < layout_y2.size(); ++i) layout_same = layout_same && layout_instance.output<1>()[i] == layout_y2[i];
-  check(layout_same, "views and gather-free Pack/Concatenation differ from the host compiler's");
+  check(same_values(layout_instance.output<0>(), layout_y) && same_values(layout_instance.output<1>(), layout_y2),
+        "views and gather-free Pack/Concatenation differ from the host compiler's");
 
   cycles::start();
   const std::uint32_t before = cycles::now();

@@ -14,6 +14,7 @@
 
 #include <tinynet/tinynet.hpp>
 
+#include "edge_harness.hpp"
 #include "in_place_network.hpp"
 
 namespace dw_edges {
@@ -66,18 +67,7 @@ using multiplier2 = Case<6, 7, 3, 6, 7, 2, DepthwiseConv2DOptions{.kernel_h = 3,
 using kws_like = Case<6, 5, 12, 6, 5, 1, DepthwiseConv2DOptions{.kernel_h = 3, .kernel_w = 3, .padding = Padding::same, .activation = Activation::relu},
                       q_wide, 9>;
 
-// Calls f.template operator()<Case>() for every case.
-template <class F>
-constexpr void for_each_case(F&& f) {
-  f.template operator()<odd6>();
-  f.template operator()<stride2_odd>();
-  f.template operator()<stride2_even>();
-  f.template operator()<valid12>();
-  f.template operator()<kernel5>();
-  f.template operator()<rect>();
-  f.template operator()<dilated>();
-  f.template operator()<multiplier2>();
-  f.template operator()<kws_like>();
-}
+// Every case, in order: for_each_case(f) calls f.template operator()<Case>() for each.
+inline constexpr edge_harness::CaseList<odd6, stride2_odd, stride2_even, valid12, kernel5, rect, dilated, multiplier2, kws_like> for_each_case{};
 
 }  // namespace dw_edges

@@ -15,6 +15,8 @@
 
 #include <tinynet/tinynet.hpp>
 
+#include "edge_harness.hpp"
+
 namespace elementwise_edges {
 
 // Count values covering every int8 value (a stride-coprime walk), offset by Seed.
@@ -63,15 +65,7 @@ using add_same_scale = Case<add, 256, q_same, q_same, q_out_low, Activation::rel
 using sub_low_high = Case<sub, 261, q_low, q_high, q_out_low, Activation::none, 5>;
 using sub_mid_high = Case<sub, 263, q_mid, q_high, q_out_high, Activation::relu, 6>;
 
-// Calls f.template operator()<Case>() for every case.
-template <class F>
-constexpr void for_each_case(F&& f) {
-  f.template operator()<add_low_high>();
-  f.template operator()<add_high_low>();
-  f.template operator()<add_relu6>();
-  f.template operator()<add_same_scale>();
-  f.template operator()<sub_low_high>();
-  f.template operator()<sub_mid_high>();
-}
+// Every case, in order: for_each_case(f) calls f.template operator()<Case>() for each.
+inline constexpr edge_harness::CaseList<add_low_high, add_high_low, add_relu6, add_same_scale, sub_low_high, sub_mid_high> for_each_case{};
 
 }  // namespace elementwise_edges

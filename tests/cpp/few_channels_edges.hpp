@@ -13,6 +13,7 @@
 
 #include <tinynet/tinynet.hpp>
 
+#include "edge_harness.hpp"
 #include "in_place_network.hpp"
 
 namespace few_edges {
@@ -64,15 +65,7 @@ using four_stride2 = Case<7, 9, 4, 3, 4, 9, Conv2DOptions{.kernel_h = 3, .kernel
 // 1x1 over 3 channels (the general path), 5 out.
 using pointwise3 = Case<5, 5, 3, 5, 5, 5, Conv2DOptions{}, q_clamp, 6>;
 
-// Calls f.template operator()<Case>() for every case.
-template <class F>
-constexpr void for_each_case(F&& f) {
-  f.template operator()<vww_like>();
-  f.template operator()<resnet_like>();
-  f.template operator()<kws_like>();
-  f.template operator()<two_valid>();
-  f.template operator()<four_stride2>();
-  f.template operator()<pointwise3>();
-}
+// Every case, in order: for_each_case(f) calls f.template operator()<Case>() for each.
+inline constexpr edge_harness::CaseList<vww_like, resnet_like, kws_like, two_valid, four_stride2, pointwise3> for_each_case{};
 
 }  // namespace few_edges

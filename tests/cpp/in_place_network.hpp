@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <type_traits>
 
 #include <tinynet/tinynet.hpp>
 
@@ -117,10 +118,21 @@ inline constexpr tinynet::Conv2DOptions same3_relu{.kernel_h = 3, .kernel_w = 3,
 inline constexpr tinynet::Conv2DOptions same3_s2{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2,
                                                  .padding = tinynet::Padding::same};
 
+// A stride-1 residual block's three layers: y1 = conv 3x3 + ReLU (x), y2 = conv 3x3 (y1),
+// sum = x + y2 (y2 + x when YFirst). residual_blocks below builds two more of this shape.
+template <class X, class Y1, class Y2, class Sum, const auto& W1, const auto& W2, const auto& Bias, bool YFirst = false,
+          tinynet::ArithmeticOptions AddOptions = tinynet::ArithmeticOptions{}>
+struct Block {
+  using conv1 = tinynet::Conv2D<X, Y1, W1, Bias, scales, same3_relu>;
+  using conv2 = tinynet::Conv2D<Y1, Y2, W2, Bias, scales, same3>;
+  using add = std::conditional_t<YFirst, tinynet::Add<Y2, X, Sum, AddOptions>, tinynet::Add<X, Y2, Sum, AddOptions>>;
+};
+
 using conv0 = tinynet::Conv2D<image, x0, w_0, bias8, scales, same3_relu>;
-using conv1 = tinynet::Conv2D<x0, y1, w_1, bias8, scales, same3_relu>;
-using conv2 = tinynet::Conv2D<y1, y2, w_2, bias8, scales, same3>;
-using add = tinynet::Add<x0, y2, sum>;
+using block = Block<x0, y1, y2, sum, w_1, w_2, bias8>;
+using conv1 = block::conv1;
+using conv2 = block::conv2;
+using add = block::add;
 using conv3 = tinynet::Conv2D<sum, z, w_3, bias8, scales, same3_s2>;
 using network = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<z>, conv0, conv1, conv2, add, conv3>;
 
@@ -146,9 +158,12 @@ inline constexpr auto expected = network::evaluate(input);
 namespace residual_blocks {
 using in_place_net::pseudo_random;
 using in_place_net::biases;
-inline constexpr tinynet::Quant q_in{0.05f, -3};
-inline constexpr tinynet::Quant q_a{0.08f, 5};
-inline constexpr tinynet::Quant q_b{0.1f, -7};
+using residual_net::q_in;  // the quantizations, scales, 3x3 options and block shape of residual_net
+using residual_net::q_a;
+using residual_net::q_b;
+using residual_net::scales;
+using residual_net::same3;
+using residual_net::same3_relu;
 inline constexpr tinynet::Quant q_s{0.13f, 2};
 struct image : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 7, 5, 3>, q_in> {};
 struct x : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 7, 5, 6>, q_a> {};
@@ -173,25 +188,23 @@ inline constexpr auto w_c1 = pseudo_random<10 * 3 * 3 * 10>(37);
 inline constexpr auto w_c2 = pseudo_random<10 * 3 * 3 * 10>(38);
 inline constexpr auto bias6 = biases<6>(80);
 inline constexpr auto bias10 = biases<10>(60);
-inline constexpr float scales[] = {0.002f};
-inline constexpr tinynet::Conv2DOptions same3{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same};
-inline constexpr tinynet::Conv2DOptions same3_relu{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same,
-                                                   .activation = tinynet::Activation::relu};
 inline constexpr tinynet::Conv2DOptions same3_s2_relu{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2,
                                                       .padding = tinynet::Padding::same, .activation = tinynet::Activation::relu};
 inline constexpr tinynet::Conv2DOptions point_s2{.stride_h = 2, .stride_w = 2, .padding = tinynet::Padding::same};
 
 using conv0 = tinynet::Conv2D<image, x, w_0, bias6, scales, same3_relu>;
-using conv_a1 = tinynet::Conv2D<x, a1, w_a1, bias6, scales, same3_relu>;
-using conv_a2 = tinynet::Conv2D<a1, a2, w_a2, bias6, scales, same3>;
-using add_a = tinynet::Add<a2, x, s1, tinynet::ArithmeticOptions{tinynet::Activation::relu}>;  // y2 first
+using block_a = residual_net::Block<x, a1, a2, s1, w_a1, w_a2, bias6, true, tinynet::ArithmeticOptions{tinynet::Activation::relu}>;  // y2 first
+using conv_a1 = block_a::conv1;
+using conv_a2 = block_a::conv2;
+using add_a = block_a::add;
 using conv_b1 = tinynet::Conv2D<s1, b1, w_b1, bias10, scales, same3_s2_relu>;
 using conv_b2 = tinynet::Conv2D<b1, b2, w_b2, bias10, scales, same3>;
 using shortcut = tinynet::Conv2D<s1, sc, w_sc, bias10, scales, point_s2>;
 using add_b = tinynet::Add<sc, b2, s2>;
-using conv_c1 = tinynet::Conv2D<s2, c1, w_c1, bias10, scales, same3_relu>;
-using conv_c2 = tinynet::Conv2D<c1, c2, w_c2, bias10, scales, same3>;
-using add_c = tinynet::Add<s2, c2, s3>;  // x first
+using block_c = residual_net::Block<s2, c1, c2, s3, w_c1, w_c2, bias10>;  // x first
+using conv_c1 = block_c::conv1;
+using conv_c2 = block_c::conv2;
+using add_c = block_c::add;
 using network = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<s3>, conv0, conv_a1, conv_a2, add_a, conv_b1,
                                  conv_b2, shortcut, add_b, conv_c1, conv_c2, add_c>;
 

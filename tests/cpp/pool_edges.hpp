@@ -15,6 +15,7 @@
 
 #include <tinynet/tinynet.hpp>
 
+#include "edge_harness.hpp"
 #include "in_place_network.hpp"
 
 namespace pool_edges {
@@ -54,14 +55,7 @@ using same3 = Case<7, 7, 6, 4, 4,
 // 2x2 VALID stride 2 on 8 channels with an odd row left out.
 using valid2 = Case<5, 6, 8, 2, 3, Pool2DOptions{.filter_h = 2, .filter_w = 2, .stride_h = 2, .stride_w = 2}, q, 0, 25>;
 
-// Calls f.template operator()<Case>() for every case.
-template <class F>
-constexpr void for_each_case(F&& f) {
-  f.template operator()<plane>();
-  f.template operator()<low_256>();
-  f.template operator()<high_256>();
-  f.template operator()<same3>();
-  f.template operator()<valid2>();
-}
+// Every case, in order: for_each_case(f) calls f.template operator()<Case>() for each.
+inline constexpr edge_harness::CaseList<plane, low_256, high_256, same3, valid2> for_each_case{};
 
 }  // namespace pool_edges

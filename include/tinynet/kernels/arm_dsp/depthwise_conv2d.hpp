@@ -14,6 +14,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "../../core/output_stage.hpp"
@@ -124,6 +125,18 @@ struct DepthwiseBorders {
   }
 };
 
+// Along one axis: of the kernel's Size taps, Dilation apart from `start`, those inside
+// [0, Extent), as a bit mask (bit k for tap k).
+template <int Size, int Dilation, int Extent>
+constexpr unsigned valid_taps(int start) {
+  unsigned mask = 0;
+  for (int k = 0; k < Size; ++k) {
+    const int at = start + k * Dilation;
+    if (at >= 0 && at < Extent) mask |= 1u << k;
+  }
+  return mask;
+}
+
 // Layer: a DepthwiseConv2D (layers/conv/depthwise_conv2d.hpp) with int8 input, multiplier 1.
 template <class Layer>
 struct DepthwiseConv2D {
@@ -135,22 +148,10 @@ struct DepthwiseConv2D {
   // window keeps is a bit mask; the masks that occur are enumerated at compile time, one pixel
   // function per (row mask, column mask) class, chosen per pixel by comparisons.
   static constexpr unsigned full_rows = (1u << Layer::k_h) - 1, full_cols = (1u << Layer::k_w) - 1;
-  static constexpr unsigned row_mask(int in_y0) {
-    unsigned m = 0;
-    for (int ky = 0; ky < Layer::k_h; ++ky) {
-      const int y = in_y0 + ky * Layer::d_h;
-      if (y >= 0 && y < Layer::in_h) m |= 1u << ky;
-    }
-    return m;
-  }
-  static constexpr unsigned col_mask(int in_x0) {
-    unsigned m = 0;
-    for (int kx = 0; kx < Layer::k_w; ++kx) {
-      const int x = in_x0 + kx * Layer::d_w;
-      if (x >= 0 && x < Layer::in_w) m |= 1u << kx;
-    }
-    return m;
-  }
+  // The kernel rows (columns) whose taps fall inside the image for a window starting at in_y0
+  // (in_x0): one bit per row (column), from valid_taps.
+  static constexpr unsigned row_mask(int in_y0) { return valid_taps<Layer::k_h, Layer::d_h, Layer::in_h>(in_y0); }
+  static constexpr unsigned col_mask(int in_x0) { return valid_taps<Layer::k_w, Layer::d_w, Layer::in_w>(in_x0); }
   // The distinct masks of the output rows (columns), in order of first appearance.
   template <bool Rows>
   static constexpr auto classes_impl() {
@@ -192,8 +193,8 @@ struct DepthwiseConv2D {
       records::pixel(window, out, Layer::packed_weights.data(), Layer::quad_stages.data(), offset_pair);
     } else {
       borders::template border_pixel<row_classes, col_classes>(window, out, Layer::packed_weights.data(), Layer::quad_stages.data(),
-                                                              offset_pair, row_mask(in_y0), col_mask(in_x0), Layer::in_w * Layer::in_c,
-                                                              Layer::in_c, quads);
+                                                              offset_pair, row_mask(in_y0), col_mask(in_x0),
+                                                              Layer::in_w * Layer::in_c, Layer::in_c, quads);
     }
     if constexpr (quads * 4 < out_c) leftover_channels<Interior>(image, out, origin, in_y0, in_x0);
   }
