@@ -39,15 +39,18 @@ inline std::uint32_t sxtab16_ror8(std::uint32_t a, std::uint32_t v) {
 }
 
 // Count int8 values widened into a patch in SXTB16 order: each word x0 x1 x2 x3 becomes the
-// halfword pairs (x0, x2) and (x1, x3) by two SXTB16, four values in four instructions (load,
-// two SXTB16, STRD); the last Count % 4 values in plain order.
+// halfword pairs (x0, x2) and (x1, x3) by two SXTB16, four values in five instructions (load,
+// two SXTB16, two stores); the last Count % 4 values in plain order.
 template <int Count>
 inline void widen_sxtb16(const std::int8_t* src, std::int16_t* patch) {
   TINYNET_UNROLL_8
   for (int g = 0; g < Count / 4; ++g) {
     const std::uint32_t v = load_word(src + 4 * g);
-    const std::uint32_t pair[2] = {static_cast<std::uint32_t>(__sxtb16(v)), sxtb16_ror8(v)};
-    std::memcpy(patch + 4 * g, pair, 8);
+    const std::uint32_t even = static_cast<std::uint32_t>(__sxtb16(v)), odd = sxtb16_ror8(v);
+    // Two word stores (STR takes any alignment; patch is only known to hold int16): one 8-byte
+    // memcpy of a two-word array went through the stack (GCC 12: two STR, a copy to LDM, two STR).
+    std::memcpy(patch + 4 * g, &even, 4);
+    std::memcpy(patch + 4 * g + 2, &odd, 4);
   }
   for (int i = Count / 4 * 4; i < Count; ++i) patch[i] = src[i];
 }
