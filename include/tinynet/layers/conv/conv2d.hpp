@@ -53,6 +53,13 @@ struct Conv2DOptions {
 };
 
 namespace detail {
+// N bytes of value V: one table for every layer of that zero point and depth (Conv2D::pad_tap).
+template <std::int8_t V, int N>
+inline constexpr auto filled_bytes = [] {
+  std::array<std::int8_t, N> bytes{};
+  for (auto& b : bytes) b = V;
+  return bytes;
+}();
 // Conv2D's channel plan: channel c's weights are the c-th OHWI filter, k_h * k_w * filter_c long.
 template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales, Conv2DOptions Options,
           int PerChannel = array_size<Weights> / NHWC<typename Out::shape>::channels>
@@ -274,11 +281,9 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // within a tap), a tap in the padding from pad_tap (filter_c bytes of the input zero point),
   // instead of one permuted store per value. Loops not unrolled: border pixels are few.
   static constexpr bool widen_taps_at_border = widen_rows_at_once && filter_c % 4 == 0;
-  static constexpr auto pad_tap = [] {
-    std::array<std::int8_t, widen_taps_at_border ? filter_c : 1> bytes{};
-    for (auto& b : bytes) b = static_cast<std::int8_t>(In::zero_point);
-    return bytes;
-  }();
+  static constexpr const auto& pad_tap =
+      detail::filled_bytes<widen_taps_at_border ? static_cast<std::int8_t>(In::zero_point) : std::int8_t{0},
+                           widen_taps_at_border ? filter_c : 1>;
   template <class Image>
   static void gather_taps(Image image, std::int16_t* patch, int in_y0, int in_x0) {
     TINYNET_NO_UNROLL
