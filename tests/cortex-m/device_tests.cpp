@@ -214,6 +214,11 @@ using edge_b = EdgeConv<1, 1, 10, 1, 1, 4, 1, tinynet::Padding::valid, 2>;   // 
 using edge_c = EdgeConv<5, 5, 3, 5, 5, 5, 3, tinynet::Padding::same, 3>;     // 3x3x3: rows of 9, tail 3, padding
 using edge_d = EdgeConv<6, 6, 4, 4, 4, 8, 3, tinynet::Padding::valid, 4>;    // 3x3x4: rows of 12, two blocks
 using edge_e = EdgeConv<4, 5, 16, 4, 5, 16, 1, tinynet::Padding::valid, 5>;  // pointwise 16 -> 16, 20 pixels
+// Border pixels whose taps are whole words (input channels a multiple of four: widened tap by tap,
+// taps in the padding from a row of zero points, -3 here): 16 of 25 pixels at the border, 4 + 2
+// channels (the 4x2 block and the 2x2 after it), an odd pixel count; 3 channels (no 4x2 block).
+using edge_f = EdgeConv<5, 5, 8, 5, 5, 6, 3, tinynet::Padding::same, 6>;
+using edge_g = EdgeConv<4, 3, 4, 4, 3, 3, 3, tinynet::Padding::same, 7>;
 
 // FullyConnected's DSP paths (kernels/arm_dsp/dot.hpp dot_4rows, rows widened four at a time):
 // units 4 + 2 + 1, depths with a tail (9), an odd number of groups (12), one group (4), and a
@@ -421,6 +426,8 @@ extern "C" int app_main() {
   check(edge_conv_same<device::edge_c>(), "Conv2D 3x3x3, SAME: differs from the host compiler's");
   check(edge_conv_same<device::edge_d>(), "Conv2D 3x3x4, VALID: differs from the host compiler's");
   check(edge_conv_same<device::edge_e>(), "Conv2D 1x1, 16 -> 16 channels: differs from the host compiler's");
+  check(edge_conv_same<device::edge_f>(), "Conv2D 3x3x8 -> 6, SAME (border taps): differs from the host compiler's");
+  check(edge_conv_same<device::edge_g>(), "Conv2D 3x3x4 -> 3, SAME (border taps): differs from the host compiler's");
   check(edge_conv_same<device::fc_a>(), "FullyConnected 9 -> 7: differs from the host compiler's");
   check(edge_conv_same<device::fc_b>(), "FullyConnected 12 -> 8: differs from the host compiler's");
   check(edge_conv_same<device::fc_c>(), "FullyConnected 4 -> 5: differs from the host compiler's");

@@ -7,11 +7,13 @@
 #define TINYNET_UNROLL_8 _Pragma("GCC unroll 8")
 #define TINYNET_UNROLL_4 _Pragma("GCC unroll 4")
 #define TINYNET_UNROLL_2 _Pragma("GCC unroll 2")
+#define TINYNET_NO_UNROLL _Pragma("GCC unroll 1")
 #else
 #define TINYNET_UNROLL
 #define TINYNET_UNROLL_8
 #define TINYNET_UNROLL_4
 #define TINYNET_UNROLL_2
+#define TINYNET_NO_UNROLL
 #endif
 
 // Keeps a kernel loop out of its caller, where the caller's live values would push the loop's

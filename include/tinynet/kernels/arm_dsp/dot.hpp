@@ -39,18 +39,23 @@ inline std::uint32_t sxtab16_ror8(std::uint32_t a, std::uint32_t v) {
 }
 
 // Count int8 values widened into a patch in SXTB16 order: each word x0 x1 x2 x3 becomes the
-// halfword pairs (x0, x2) and (x1, x3) by two SXTB16, four values in four instructions (load,
-// two SXTB16, STRD); the last Count % 4 values in plain order. Aligned: the caller guarantees a
-// 4-byte aligned patch (STRD needs it), for callers where GCC cannot see the alignment (it then
-// stores each pair through the stack).
+// halfword pairs (x0, x2) and (x1, x3) by two SXTB16; the last Count % 4 values in plain order.
+// Aligned: the caller guarantees a 4-byte aligned patch (where GCC cannot see it), and each pair
+// goes out in one STRD (four instructions per four values); else two word stores (STR takes any
+// alignment: five). One 8-byte memcpy without the alignment went through the stack.
 template <int Count, bool Aligned = false>
 inline void widen_sxtb16(const std::int8_t* src, std::int16_t* patch) {
   TINYNET_UNROLL_8
   for (int g = 0; g < Count / 4; ++g) {
     const std::uint32_t v = load_word(src + 4 * g);
-    const std::uint32_t pair[2] = {static_cast<std::uint32_t>(__sxtb16(v)), sxtb16_ror8(v)};
-    if constexpr (Aligned) std::memcpy(__builtin_assume_aligned(patch + 4 * g, 4), pair, 8);
-    else std::memcpy(patch + 4 * g, pair, 8);
+    const std::uint32_t even = static_cast<std::uint32_t>(__sxtb16(v)), odd = sxtb16_ror8(v);
+    if constexpr (Aligned) {
+      const std::uint32_t pair[2] = {even, odd};
+      std::memcpy(__builtin_assume_aligned(patch + 4 * g, 4), pair, 8);
+    } else {
+      std::memcpy(patch + 4 * g, &even, 4);
+      std::memcpy(patch + 4 * g + 2, &odd, 4);
+    }
   }
   for (int i = Count / 4 * 4; i < Count; ++i) patch[i] = src[i];
 }
@@ -169,7 +174,21 @@ TINYNET_NOINLINE void dot_4x2_wide(const std::int16_t* patch0, const std::uint32
     [b2] "+r"(b2), [b3] "+r"(b3), [p] "+r"(p), [w] "+r"(w), [x] "=&r"(x), [y] "=&r"(y), [z] "=&r"(z) \
   : [q] "n"(2 * Count), [end] "m"(end)                                                              \
   : "cc", "memory"
-  if constexpr (groups % 2 == 0) {
+  // Long patches (16 groups or more) take six or four groups per pass where they divide them: the
+  // end test (3 instructions) once per 192 or 128 multiply-accumulates (resnet's 144-value patches:
+  // 36 instructions fewer per call; kws's 64-value ones: 12). Shorter ones keep two, for flash.
+  if constexpr (groups % 6 == 0 && groups >= 16) {
+    asm volatile("1:\n\t" TINYNET_4X2_GROUP TINYNET_4X2_GROUP TINYNET_4X2_GROUP TINYNET_4X2_GROUP TINYNET_4X2_GROUP
+                     TINYNET_4X2_GROUP
+                 "ldr %[x], %[end]\n\t"
+                 "cmp %[w], %[x]\n\t"
+                 "bne 1b\n\t" TINYNET_4X2_OPERANDS);
+  } else if constexpr (groups % 4 == 0 && groups >= 16) {
+    asm volatile("1:\n\t" TINYNET_4X2_GROUP TINYNET_4X2_GROUP TINYNET_4X2_GROUP TINYNET_4X2_GROUP
+                 "ldr %[x], %[end]\n\t"
+                 "cmp %[w], %[x]\n\t"
+                 "bne 1b\n\t" TINYNET_4X2_OPERANDS);
+  } else if constexpr (groups % 2 == 0) {
     asm volatile("1:\n\t" TINYNET_4X2_GROUP TINYNET_4X2_GROUP
                  "ldr %[x], %[end]\n\t"
                  "cmp %[w], %[x]\n\t"

@@ -53,6 +53,13 @@ struct Conv2DOptions {
 };
 
 namespace detail {
+// N bytes of value V: one table for every layer of that zero point and depth (Conv2D::pad_tap).
+template <std::int8_t V, int N>
+inline constexpr auto filled_bytes = [] {
+  std::array<std::int8_t, N> bytes{};
+  for (auto& b : bytes) b = V;
+  return bytes;
+}();
 // Conv2D's channel plan: channel c's weights are the c-th OHWI filter, k_h * k_w * filter_c long.
 template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales, Conv2DOptions Options,
           int PerChannel = array_size<Weights> / NHWC<typename Out::shape>::channels>
@@ -269,10 +276,36 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
   }
 
+  // A border pixel when every tap is whole groups of four (filter_c % 4 == 0: resnet's 16/32/64
+  // channels): each tap is widened four values at a time like an interior row (SXTB16 order stays
+  // within a tap), a tap in the padding from pad_tap (filter_c bytes of the input zero point),
+  // instead of one permuted store per value. Loops not unrolled: border pixels are few.
+  static constexpr bool widen_taps_at_border = widen_rows_at_once && filter_c % 4 == 0;
+  static constexpr const auto& pad_tap =
+      detail::filled_bytes<widen_taps_at_border ? static_cast<std::int8_t>(In::zero_point) : std::int8_t{0},
+                           widen_taps_at_border ? filter_c : 1>;
+  template <class Image>
+  static void gather_taps(Image image, std::int16_t* patch, int in_y0, int in_x0) {
+    TINYNET_NO_UNROLL
+    for (int ky = 0; ky < k_h; ++ky) {
+      const int y = in_y0 + ky * d_h;
+      TINYNET_NO_UNROLL
+      for (int kx = 0; kx < k_w; ++kx) {
+        const int x = in_x0 + kx * d_w;
+        const std::int8_t* src = y >= 0 && y < in_h && x >= 0 && x < in_w ? pixel_at(image, y, x) : pad_tap.data();
+        kernels::widen_patch<filter_c>(src, patch);
+        patch += filter_c;
+      }
+    }
+  }
+
   template <bool Interior, class Value = Widen, class Image>
   static constexpr void gather(Image image, std::int16_t* patch, int in_y0, int in_x0, Value value = {}) {
     if constexpr (Interior && widen_rows_at_once && std::is_same_v<Value, Widen>) {
       if (kernels::sxtb16_layout()) return gather_rows(image, patch, in_y0, in_x0);
+    }
+    if constexpr (!Interior && widen_taps_at_border && std::is_same_v<Value, Widen>) {
+      if (kernels::sxtb16_layout()) return gather_taps(image, patch, in_y0, in_x0);
     }
     int j = 0;
     for (int ky = 0; ky < k_h; ++ky) {
@@ -289,8 +322,20 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
   }
 
+  // A layer with a window (not 1x1) gathers out of line: inlined twice into run_wide or
+  // run_patches, resnet's layers took 3.4 KB more flash for no fewer instructions. A 1x1 layer's
+  // gather is a few stores, best inlined.
   template <class Value = Widen, class Image>
   static constexpr void gather_pixel(Image image, std::int16_t* patch, int p, Value value = {}) {
+    if constexpr (k_h * k_w > 1) gather_pixel_out_of_line(image, patch, p, value);
+    else gather_pixel_inline(image, patch, p, value);
+  }
+  template <class Value, class Image>
+  TINYNET_NOINLINE static constexpr void gather_pixel_out_of_line(Image image, std::int16_t* patch, int p, Value value) {
+    gather_pixel_inline(image, patch, p, value);
+  }
+  template <class Value, class Image>
+  static constexpr void gather_pixel_inline(Image image, std::int16_t* patch, int p, Value value) {
     const int oy = p / out_w, ox = p % out_w;
     const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
     const bool inside = oy >= interior_y.begin && oy < interior_y.end && ox >= interior_x.begin && ox < interior_x.end;
