@@ -322,12 +322,15 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
   }
 
-  // A layer with a window (not 1x1) gathers out of line: inlined twice into run_wide or
-  // run_patches, resnet's layers took 3.4 KB more flash for no fewer instructions. A 1x1 layer's
-  // gather is a few stores, best inlined.
+  // On DSP cores (SXTB16 patches), a layer with a window (not 1x1) gathers out of line: inlined
+  // twice into run_wide or run_patches, resnet's layers took 3.4 KB more flash for no fewer
+  // instructions. A 1x1 layer's gather is a few stores, best inlined. Not on Helium cores: there
+  // arm-none-eabi-g++ 12 laid the out-of-line gather of resnet's layer 5 out with a CBNZ beyond
+  // its 126-byte reach ("branch out of range" from the assembler).
+  static constexpr bool gather_out_of_line = k_h * k_w > 1 && TINYNET_ARM_DSP != 0 && TINYNET_ARM_MVE == 0;
   template <class Value = Widen, class Image>
   static constexpr void gather_pixel(Image image, std::int16_t* patch, int p, Value value = {}) {
-    if constexpr (k_h * k_w > 1) gather_pixel_out_of_line(image, patch, p, value);
+    if constexpr (gather_out_of_line) gather_pixel_out_of_line(image, patch, p, value);
     else gather_pixel_inline(image, patch, p, value);
   }
   template <class Value, class Image>
