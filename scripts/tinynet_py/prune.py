@@ -374,8 +374,10 @@ def drop_unread_channels(model):
     weight of the consumer on that channel (at every tap or flattened position) is zero, so the
     channel's values cannot reach any output. The layer loses the channel (weights, bias, per-
     channel quantization), the channel-wise ops between them (a depthwise convolution, pooling,
-    activations) lose it too, and the consumer loses the all-zero input columns. Every output is
-    unchanged to the bit: only values nobody reads are no longer computed. Models pruned by
+    activations) lose it too, and the consumer loses the all-zero input columns. Before that, a
+    channel of one value that the consumer does read moves into its bias where that is exact
+    (_fold_constant_channels), which makes its column zero too. Every output is unchanged to the
+    bit: only values nobody reads, or that never change, are no longer computed. Models pruned by
     channels without removing them (vww_96_int8's later layers read 2-53 % of their input
     channels) run smaller and faster. Returns a new model and report rows."""
     result = copy.deepcopy(model)
