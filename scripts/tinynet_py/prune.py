@@ -175,7 +175,8 @@ def _channel_group(model, join, readers, writer):
                     return None
                 group["path"][op.index] = op
                 todo += [(i, None) for i in op.inputs if i >= 0]
-            elif op.opcode in _NEURONS and not flattened and model.tensors[op.inputs[1]].shape[0] == model.tensors[t].shape[-1]:
+            elif (op.opcode in _NEURONS and not flattened and not _grouped(model, op)
+                  and model.tensors[op.inputs[1]].shape[0] == model.tensors[t].shape[-1]):
                 group["producers"][op.index] = op
             else:
                 passes, after = _passes(model, op, op.inputs[0], None)
@@ -195,8 +196,8 @@ def _channel_group(model, join, readers, writer):
                 return None
             elif user.opcode in _NEURONS:
                 passes, after = ops.spec(user.opcode).prune_neurons(model, user, model.tensors[t], flattened)
-                if not passes:
-                    return None
+                if not passes or (not after and _grouped(model, user)):
+                    return None                      # a grouped convolution's channels belong to groups
                 group["consumers"][user.index] = (user, after)
             else:
                 passes, after = _passes(model, user, t, flattened)

@@ -204,3 +204,37 @@ def test_prune_neurons_leaves_grouped_convolutions_whole():
     pruned, rows = prune.prune_neurons(model, 0.25)
     assert rows == []
     assert weights(pruned, 0).shape == (8, 3, 3, 2) and weights(pruned, 3).shape == (6, 3, 3, 4)
+
+
+def residual_with_grouped(grouped_reader):
+    """conv_a (8 ch) -> conv_b (8 ch) -> ADD(conv_a, conv_b) -> FC (4): one residual channel group
+    written by conv_a and conv_b and read by conv_b and the FC. conv_b is a grouped convolution
+    (groups 2, filter depth 4) when grouped_reader is set."""
+    rng = np.random.RandomState(12)
+    tensors, ops = [], []
+    x = _tensor(tensors, (1, 4, 4, 3))
+    wa = rng.randn(8, 3, 3, 3)
+    a = _tensor(tensors, (1, 4, 4, 8))
+    ops.append(Op(0, "CONV_2D", [x, _tensor(tensors, wa.shape, wa), _tensor(tensors, (8,), rng.randn(8))], [a], dict(CONV)))
+    wb = rng.randn(8, 3, 3, 4 if grouped_reader else 8)
+    b = _tensor(tensors, (1, 4, 4, 8))
+    ops.append(Op(1, "CONV_2D", [a, _tensor(tensors, wb.shape, wb), _tensor(tensors, (8,), rng.randn(8))], [b], dict(CONV)))
+    s = _tensor(tensors, (1, 4, 4, 8))
+    ops.append(Op(2, "ADD", [a, b], [s], {"fused_activation_function": "NONE"}))
+    wf = rng.randn(4, 128)
+    out = _tensor(tensors, (1, 4))
+    ops.append(Op(3, "FULLY_CONNECTED", [s, _tensor(tensors, wf.shape, wf), _tensor(tensors, (4,), rng.randn(4))],
+                  [out], {"fused_activation_function": "NONE", "weights_format": 0, "keep_num_dims": False}))
+    return Model(path="<residual>", sha256="", tensors=tensors, ops=ops, inputs=[x], outputs=[out])
+
+
+def test_prune_neurons_leaves_a_residual_group_with_a_grouped_convolution_whole():
+    plain, rows = prune.prune_neurons(residual_with_grouped(False), 0.5)
+    assert [r["opcode"] for r in rows] == ["residual group"]                # the rule applies...
+    assert weights(plain, 1).shape == (4, 3, 3, 4)
+    model = residual_with_grouped(True)
+    pruned, rows = prune.prune_neurons(model, 0.5)
+    assert rows == []                                                       # ...but not across groups
+    assert weights(pruned, 0).shape == (8, 3, 3, 3) and weights(pruned, 1).shape == (8, 3, 3, 4)
+    np.testing.assert_allclose(outputs(pruned, np.random.RandomState(13).randn(3, 1, 4, 4, 3).astype(np.float32)),
+                               outputs(model, np.random.RandomState(13).randn(3, 1, 4, 4, 3).astype(np.float32)))
