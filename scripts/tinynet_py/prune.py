@@ -229,6 +229,25 @@ def _keep_output_channels(model, op, keep):
     shrink_last_dim(model.tensors[op.outputs[0]], keep.size)
 
 
+def _shrink_passed(model, op, keep, flattened):
+    """A channel-wise op a pruned chain passes keeps only the `keep` channels (its parameters and
+    output through its spec's prune_shrink, else just the output's last dimension)."""
+    shrink = ops.spec(op.opcode).prune_shrink
+    if shrink is not None:
+        shrink(model, op, keep, flattened)
+    else:
+        shrink_last_dim(model.tensors[op.outputs[0]], keep.size)
+
+
+def _keep_chain_channels(model, op, path, consumer, keep, flattened):
+    """A chain (_chain) keeps only the `keep` output channels of `op`: the layer, the ops passed
+    on the way and the consumer's inputs."""
+    _keep_output_channels(model, op, keep)
+    for step in path:
+        _shrink_passed(model, step, keep, flattened)
+    _shrink_consumer(model, consumer, keep, flattened)
+
+
 def prune_residual_groups(model, fraction):
     """Prunes `fraction` of the channels of every residual channel group (_channel_group) of
     `model` in place: a channel's score is the sum over the group's producers of its share of the
@@ -258,11 +277,7 @@ def prune_residual_groups(model, fraction):
         for op in group["producers"].values():
             _keep_output_channels(model, op, keep)
         for op in group["path"].values():
-            shrink = ops.spec(op.opcode).prune_shrink
-            if shrink is not None:
-                shrink(model, op, keep, group["tensors"].get(op.outputs[0]))
-            else:
-                shrink_last_dim(model.tensors[op.outputs[0]], keep.size)
+            _shrink_passed(model, op, keep, group["tensors"].get(op.outputs[0]))
         for consumer, flattened in group["consumers"].values():
             _shrink_consumer(model, consumer, keep, flattened)
         rows.append({"op": sorted(group["producers"]), "opcode": "residual group", "units_before": int(width),
@@ -293,14 +308,7 @@ def prune_neurons(model, fraction):
             continue
         norms = np.sqrt((weights.real_values().reshape(units, -1) ** 2).sum(axis=1))
         keep = np.sort(np.argsort(norms, kind="stable")[drop:])
-        _keep_output_channels(result, op, keep)
-        for step in path:
-            shrink = ops.spec(step.opcode).prune_shrink
-            if shrink is not None:
-                shrink(result, step, keep, flattened)
-            else:
-                shrink_last_dim(result.tensors[step.outputs[0]], keep.size)
-        _shrink_consumer(result, consumer, keep, flattened)
+        _keep_chain_channels(result, op, path, consumer, keep, flattened)
         rows.append({"op": op.index, "opcode": op.opcode, "units_before": int(units),
                      "units_after": int(keep.size), "consumer": consumer.index})
     return result, rows
@@ -405,14 +413,7 @@ def drop_unread_channels(model):
             continue
         if keep.size == 0:
             keep = np.array([0])         # the consumer reads nothing; a tensor keeps one channel
-        _keep_output_channels(result, op, keep)
-        for step in path:
-            shrink = ops.spec(step.opcode).prune_shrink
-            if shrink is not None:
-                shrink(result, step, keep, flattened)
-            else:
-                shrink_last_dim(result.tensors[step.outputs[0]], keep.size)
-        _shrink_consumer(result, consumer, keep, flattened)
+        _keep_chain_channels(result, op, path, consumer, keep, flattened)
         rows.append({"op": op.index, "opcode": op.opcode, "units_before": int(units),
                      "units_after": int(keep.size), "consumer": consumer.index,
                      "path": [step.index for step in path], "folded": len(folded)})

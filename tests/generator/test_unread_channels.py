@@ -76,6 +76,15 @@ def outputs(model, xs):
     return np.array([interpreter.invoke([x])[0].reshape(-1) for x in xs])
 
 
+def assert_same_int8_outputs(slim, model, seed, count=20):
+    """The slimmed model gives the model's bytes on `count` random int8 inputs."""
+    a, b = Interpreter(slim), Interpreter(model)
+    rng = np.random.RandomState(seed)
+    for _ in range(count):
+        x = rng.randint(-128, 128, size=(1, 6, 6, 2)).astype(np.int8)
+        np.testing.assert_array_equal(a.invoke([x])[0], b.invoke([x])[0])
+
+
 def weights(model, k):
     return model.tensors[model.ops[k].inputs[1]].data
 
@@ -105,11 +114,7 @@ def test_int8_outputs_are_the_same_bytes():
     assert rows and rows[0]["units_after"] <= 6
     w = slim.tensors[slim.ops[0].inputs[1]]
     assert w.scale.size == w.shape[0]                                     # per-channel scales follow
-    interpreter_q, interpreter_s = Interpreter(q), Interpreter(slim)
-    rng = np.random.RandomState(3)
-    for _ in range(20):
-        x = rng.randint(-128, 128, size=(1, 6, 6, 2)).astype(np.int8)
-        np.testing.assert_array_equal(interpreter_s.invoke([x])[0], interpreter_q.invoke([x])[0])
+    assert_same_int8_outputs(slim, q, seed=3)
 
 
 def test_channels_of_one_value_fold_into_the_next_bias():
@@ -134,11 +139,7 @@ def test_channels_of_one_value_fold_into_the_next_bias():
     bias = q.tensors[q.ops[5].inputs[2]].data.astype(np.int64)
     np.testing.assert_array_equal(slim.tensors[slim.ops[5].inputs[2]].data,
                                   bias + (fc[:, :, [0, 4]] * (held - zp)).sum(axis=(1, 2)))
-    interpreter_q, interpreter_s = Interpreter(q), Interpreter(slim)
-    rng = np.random.RandomState(8)
-    for _ in range(20):
-        x = rng.randint(-128, 128, size=(1, 6, 6, 2)).astype(np.int8)
-        np.testing.assert_array_equal(interpreter_s.invoke([x])[0], interpreter_q.invoke([x])[0])
+    assert_same_int8_outputs(slim, q, seed=8)
 
 
 def test_read_channels_stay():
@@ -236,5 +237,5 @@ def test_prune_neurons_leaves_a_residual_group_with_a_grouped_convolution_whole(
     pruned, rows = prune.prune_neurons(model, 0.5)
     assert rows == []                                                       # ...but not across groups
     assert weights(pruned, 0).shape == (8, 3, 3, 3) and weights(pruned, 1).shape == (8, 3, 3, 4)
-    np.testing.assert_allclose(outputs(pruned, np.random.RandomState(13).randn(3, 1, 4, 4, 3).astype(np.float32)),
-                               outputs(model, np.random.RandomState(13).randn(3, 1, 4, 4, 3).astype(np.float32)))
+    xs = np.random.RandomState(13).randn(3, 1, 4, 4, 3).astype(np.float32)
+    np.testing.assert_allclose(outputs(pruned, xs), outputs(model, xs))
