@@ -221,11 +221,14 @@ using edge_f = EdgeConv<5, 5, 8, 5, 5, 6, 3, tinynet::Padding::same, 6>;
 using edge_g = EdgeConv<4, 3, 4, 4, 3, 3, 3, tinynet::Padding::same, 7>;
 
 // FullyConnected's DSP paths (kernels/arm_dsp/dot.hpp dot_4rows, rows widened four at a time):
-// units 4 + 2 + 1, depths with a tail (9), an odd number of groups (12), one group (4), and a
-// depth over the 512-value block (600: a block and a tail of 88, rows 600 bytes apart). The loop
+// units 4 + 2 + 1, depths with a tail (9), an odd number of groups (12), one group (4). The loop
 // shapes of dot_4rows: two groups per pass and one after (20: five groups; 36 x 30 units: nine,
 // at least 1,024 MACs, so the shared widening and the unrolled requantization), four per pass and
-// three after plus a tail of one (141 x 9 units: 35 groups).
+// three after plus a tail of one (141 x 9 units: 35 groups). Rows deeper than 256 read their int8
+// input in place (no patch): 600 x 6 units (four per pass, then two; 150 groups: two after the
+// loop), 303 x 7 (four units, then three; 75 groups, three after the loop, a tail of three). Rows
+// deeper than 1,333 (past the four-row kernel's offsets) are widened in blocks of 512 values:
+// 1,400 x 3 (two blocks and a tail of 376, two units per pass and one).
 template <int Depth, int Units, int Id>
 struct EdgeFc {
   struct in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, Depth>, q> {};
@@ -248,6 +251,8 @@ using fc_d = EdgeFc<600, 6, 4>;
 using fc_e = EdgeFc<20, 5, 5>;
 using fc_f = EdgeFc<36, 30, 6>;
 using fc_g = EdgeFc<141, 9, 7>;
+using fc_h = EdgeFc<303, 7, 8>;
+using fc_i = EdgeFc<1400, 3, 9>;
 
 // The `nm` sparse form (layers/dense/nm_rows.hpp): weights pruned 2:4 and 1:4 along the input
 // channels, run by the device's SMLAD kernel (portable loop on M0+/M3), against the same network
@@ -435,6 +440,8 @@ extern "C" int app_main() {
   check(edge_conv_same<device::fc_e>(), "FullyConnected 20 -> 5: differs from the host compiler's");
   check(edge_conv_same<device::fc_f>(), "FullyConnected 36 -> 30: differs from the host compiler's");
   check(edge_conv_same<device::fc_g>(), "FullyConnected 141 -> 9: differs from the host compiler's");
+  check(edge_conv_same<device::fc_h>(), "FullyConnected 303 -> 7: differs from the host compiler's");
+  check(edge_conv_same<device::fc_i>(), "FullyConnected 1400 -> 3: differs from the host compiler's");
 
   copy_values(device::nm_input, nm_instance.input());
   nm_instance.invoke();

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "../../core/target.hpp"
 #include "../unroll.hpp"
@@ -212,18 +213,19 @@ TINYNET_NOINLINE void dot_4x2_wide(const std::int16_t* patch0, const std::uint32
   acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3, acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
 }
 
-// The groups of dot_4rows: acc[r] += dot(patch, weights + r * Stride), r < 4, over Unroll * passes
-// + Rest groups of four patch positions (`end` = weights + 4 * Unroll * passes): Unroll groups per
-// loop pass, then Rest more; no loop when Loop is false (one pass). Count is not a parameter, so
-// blocks of one layer with the same number of groups per pass share the function (ad01's 640-deep
-// layer runs a 512 and a 128 block).
-template <int Stride, int Unroll, int Rest, bool Loop>
-TINYNET_NOINLINE void dot_4rows_groups(const std::int16_t* patch, const std::int8_t* weights, std::int32_t* acc,
+// The groups of dot_4rows and dot_4rows_int8: acc[r] += dot(input, weights + r * Stride), r < 4,
+// over Unroll * passes + Rest groups of four positions (`end` = weights + 4 * Unroll * passes):
+// Unroll groups per loop pass, then Rest more; no loop when Loop is false (one pass). Input is
+// std::int16_t for a patch in SXTB16 order (one LDRD per group), std::int8_t for the input values
+// themselves (one LDR and two SXTB16 per group, shared by the four rows). Count is not a
+// parameter, so blocks of one layer with the same number of groups per pass share the function.
+template <int Stride, int Unroll, int Rest, bool Loop, class Input>
+TINYNET_NOINLINE void dot_4rows_groups(const Input* input, const std::int8_t* weights, std::int32_t* acc,
                                        [[maybe_unused]] const std::int8_t* end) {
   static_assert(Unroll >= 1 && Rest >= 0 && Rest < 4 && 3 * Stride <= 4000,
                 "tinynet: dot_4rows: Stride <= 1333");
   std::int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  const std::int16_t* p = patch;
+  const Input* p = input;
   const std::int8_t* w = weights;
   std::uint32_t x, y, z, t;
 #define TINYNET_4ROWS_ROW(a, offset)                         \
@@ -232,57 +234,95 @@ TINYNET_NOINLINE void dot_4rows_groups(const std::int16_t* patch, const std::int
   "smlad %[" a "], %[x], %[t], %[" a "]\n\t"                \
   "sxtb16 %[t], %[z], ror #8\n\t"                           \
   "smlad %[" a "], %[y], %[t], %[" a "]\n\t"
-#define TINYNET_4ROWS_GROUP                                  \
-  "ldrd %[x], %[y], [%[p]], #8\n\t"                         \
+#define TINYNET_4ROWS_GROUP(load)                            \
+  load                                                      \
   "ldr %[z], [%[w]], #4\n\t"                                \
   "sxtb16 %[t], %[z]\n\t"                                   \
   "smlad %[a0], %[x], %[t], %[a0]\n\t"                      \
   "sxtb16 %[t], %[z], ror #8\n\t"                           \
   "smlad %[a0], %[y], %[t], %[a0]\n\t"                      \
   TINYNET_4ROWS_ROW("a1", "%c[s1]") TINYNET_4ROWS_ROW("a2", "%c[s2]") TINYNET_4ROWS_ROW("a3", "%c[s3]")
+// (x0, x2) and (x1, x3): from the patch, or from four int8 inputs.
+#define TINYNET_4ROWS_LOAD_PATCH "ldrd %[x], %[y], [%[p]], #8\n\t"
+#define TINYNET_4ROWS_LOAD_INT8 "ldr %[x], [%[p]], #4\n\tsxtb16 %[y], %[x], ror #8\n\tsxtb16 %[x], %[x]\n\t"
 #define TINYNET_4ROWS_OPERANDS(k)                                                                        \
   : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [p] "+r"(p), [w] "+r"(w), [x] "=&r"(x),  \
     [y] "=&r"(y), [z] "=&r"(z), [t] "=&r"(t)                                                             \
   : [s1] "n"(Stride - 4), [s2] "n"(2 * Stride - 4), [s3] "n"(3 * Stride - 4), [end] "r"(end), [n] "n"(k)  \
   : "cc", "memory"
   // The end pointer stays in a register: one CMP and one BNE per pass.
-  if constexpr (Loop)
-    asm volatile("1:\n\t.rept %c[n]\n\t" TINYNET_4ROWS_GROUP ".endr\n\t"
-                 "cmp %[w], %[end]\n\t"
-                 "bne 1b\n\t" TINYNET_4ROWS_OPERANDS(Unroll));
+#define TINYNET_4ROWS_ASM(load)                                                                          \
+  do {                                                                                                   \
+    if constexpr (Loop)                                                                                  \
+      asm volatile("1:\n\t.rept %c[n]\n\t" TINYNET_4ROWS_GROUP(load) ".endr\n\t"                         \
+                   "cmp %[w], %[end]\n\t"                                                                \
+                   "bne 1b\n\t" TINYNET_4ROWS_OPERANDS(Unroll));                                         \
+    else                                                                                                 \
+      asm volatile(".rept %c[n]\n\t" TINYNET_4ROWS_GROUP(load) ".endr\n\t" TINYNET_4ROWS_OPERANDS(Unroll)); \
+    if constexpr (Rest > 0)                                                                              \
+      asm volatile(".rept %c[n]\n\t" TINYNET_4ROWS_GROUP(load) ".endr\n\t" TINYNET_4ROWS_OPERANDS(Rest));   \
+  } while (false)
+  if constexpr (std::is_same_v<Input, std::int8_t>)
+    TINYNET_4ROWS_ASM(TINYNET_4ROWS_LOAD_INT8);
   else
-    asm volatile(".rept %c[n]\n\t" TINYNET_4ROWS_GROUP ".endr\n\t" TINYNET_4ROWS_OPERANDS(Unroll));
-  if constexpr (Rest > 0) asm volatile(".rept %c[n]\n\t" TINYNET_4ROWS_GROUP ".endr\n\t" TINYNET_4ROWS_OPERANDS(Rest));
+    TINYNET_4ROWS_ASM(TINYNET_4ROWS_LOAD_PATCH);
+#undef TINYNET_4ROWS_ASM
 #undef TINYNET_4ROWS_OPERANDS
+#undef TINYNET_4ROWS_LOAD_INT8
+#undef TINYNET_4ROWS_LOAD_PATCH
 #undef TINYNET_4ROWS_GROUP
 #undef TINYNET_4ROWS_ROW
   acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
-// acc[r] += dot(patch, weights + r * Stride), r < 4: four int8 rows against one patch, each patch
-// word pair (one LDRD) serving the four rows; per row and group of four positions one LDR, two
-// SXTB16 and two SMLAD: 21 instructions per 16 multiply-accumulates, four groups per loop pass
+// acc[r] += dot(input, weights + r * Stride), r < 4, over Count positions: four int8 rows against
+// one input row, either a patch (Input = std::int16_t, in SXTB16 order) or the int8 values
+// themselves (std::int8_t: no patch). Each input word serves the four rows; per row and group of
+// four positions one LDR, two SXTB16 and two SMLAD: 21 instructions per 16 multiply-accumulates
+// from a patch (one LDRD), 23 from int8 inputs (one LDR, two SXTB16). Four groups per loop pass
 // (the end pointer in a register: two instructions per pass), the last groups % 4 after the loop,
-// and no loop at all for fewer than eight groups. Assembly for the reason dot_4x2_wide is
-// (GCC 12 spills four rows' sums and pointers: ad01's FullyConnected layers took 3.3 instructions
-// per MAC with dot_rows<Count, 4> in C). Optimised builds only (kernels/dot.hpp); rows at most
-// 1,333 bytes apart (LDR offsets). The last Count % 4 positions are added in C.
-template <int Count, int Stride>
-inline void dot_4rows(const std::int16_t* patch, const std::int8_t* weights, std::int32_t* acc) {
+// and no loop at all for fewer than eight groups. Assembly: GCC 12 spills four rows' sums and
+// pointers (ad01's FullyConnected layers took 3.3 instructions per MAC with dot_rows<Count, 4> in
+// C). Optimised builds only (kernels/dot.hpp); rows at most 1,333 bytes apart (LDR offsets). The
+// last Count % 4 positions are added in C.
+template <int Count, int Stride, class Input = std::int16_t>
+inline void dot_4rows(const Input* input, const std::int8_t* weights, std::int32_t* acc) {
   constexpr int groups = Count / 4;
   static_assert(groups >= 1, "tinynet: dot_4rows: 4 <= Count");
   constexpr bool loop = groups >= 4;
   constexpr int unroll = !loop ? groups : groups >= 32 ? 4 : 2;
   constexpr int rest = loop ? groups % unroll : 0;
-  dot_4rows_groups<Stride, unroll, rest, loop>(patch, weights, acc, weights + 4 * (groups - rest));
+  dot_4rows_groups<Stride, unroll, rest, loop, Input>(input, weights, acc, weights + 4 * (groups - rest));
   if constexpr (Count % 4 != 0) {
     std::int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     for (int i = groups * 4; i < Count; ++i) {
-      a0 += weights[i] * patch[i], a1 += weights[Stride + i] * patch[i];
-      a2 += weights[2 * Stride + i] * patch[i], a3 += weights[3 * Stride + i] * patch[i];
+      a0 += weights[i] * input[i], a1 += weights[Stride + i] * input[i];
+      a2 += weights[2 * Stride + i] * input[i], a3 += weights[3 * Stride + i] * input[i];
     }
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
   }
+}
+
+// acc[r] += dot(input, weights + r * Stride), r < Rows: int8 inputs read in place (no patch), each
+// word of four split by two SXTB16 for all the rows; for the rows a layer has beyond its groups
+// of four.
+template <int Count, int Rows, int Stride>
+inline void dot_rows_int8(const std::int8_t* input, const std::int8_t* weights, std::int32_t* acc) {
+  constexpr int groups = Count / 4;
+  std::int32_t sums[Rows];
+  for (int r = 0; r < Rows; ++r) sums[r] = acc[r];
+  for (int g = 0; g < groups; ++g) {
+    const std::uint32_t v = load_word(input + 4 * g);
+    const std::uint32_t even = static_cast<std::uint32_t>(__sxtb16(v)), odd = sxtb16_ror8(v);
+    for (int r = 0; r < Rows; ++r) {
+      const std::uint32_t w = load_word(weights + r * Stride + 4 * g);
+      sums[r] = static_cast<std::int32_t>(__smlad(even, __sxtb16(w), static_cast<std::uint32_t>(sums[r])));
+      sums[r] = static_cast<std::int32_t>(__smlad(odd, sxtb16_ror8(w), static_cast<std::uint32_t>(sums[r])));
+    }
+  }
+  for (int i = groups * 4; i < Count; ++i)
+    for (int r = 0; r < Rows; ++r) sums[r] += static_cast<std::int32_t>(weights[r * Stride + i]) * input[i];
+  for (int r = 0; r < Rows; ++r) acc[r] = sums[r];
 }
 
 }  // namespace tinynet::kernels::arm_dsp

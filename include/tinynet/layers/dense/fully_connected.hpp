@@ -127,6 +127,39 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
   // a few passes) keep both inline and in a loop, which takes less code there.
   static constexpr bool big_layer = macs >= 1024;
 
+  // On DSP cores an int8 row deeper than 256 values is read in place (kernels::dot_rows_int8: two
+  // SXTB16 per four inputs, shared by four units) instead of being widened into a patch of more
+  // than 512 bytes of stack: 2 more instructions per 16 multiply-accumulates, and the accumulators
+  // of a row split into blocks leave the stack too (ad01's 640-deep first layer: a 1,568-byte
+  // frame before, docs/performance.md).
+  static constexpr bool input_in_place = std::is_same_v<input_element, std::int8_t> && !is_hybrid && !sparse &&
+                                         !is_packed_int4<std::remove_cvref_t<decltype(Weights)>> &&
+                                         input_depth > 256 && kernels::four_rows_apply<input_depth, input_depth>;
+
+  // Four units per pass over the input row in place, requantized as they finish; the last
+  // units % 4 together.
+  static constexpr void run_in_place(const input_element* in, output_element* out) {
+    for (int b = 0; b < batches; ++b) {
+      const input_element* row = in + b * input_depth;
+      output_element* out_row = out + b * units;
+      int o = 0;
+      for (; o + 4 <= units; o += 4) {
+        std::int32_t acc[4];
+        for (int k = 0; k < 4; ++k) acc[k] = folded_bias[static_cast<std::size_t>(o + k)];
+        kernels::dot_rows_int8<input_depth, 4>(row, &Weights[o * input_depth], acc);
+        TINYNET_UNROLL_4
+        for (int k = 0; k < 4; ++k) out_row[o + k] = requantize(acc[k], o + k);
+      }
+      if constexpr (units % 4 != 0) {
+        constexpr int rest = units % 4;
+        std::int32_t acc[rest];
+        for (int k = 0; k < rest; ++k) acc[k] = folded_bias[static_cast<std::size_t>(o + k)];
+        kernels::dot_rows_int8<input_depth, rest>(row, &Weights[o * input_depth], acc);
+        for (int k = 0; k < rest; ++k) out_row[o + k] = requantize(acc[k], o + k);
+      }
+    }
+  }
+
   static constexpr HybridInputs hybrid_inputs =
       Options.asymmetric_quantize_inputs ? HybridInputs::asymmetric : HybridInputs::symmetric;
 
@@ -216,6 +249,8 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
           out_row[o] = requantize(folded_bias[static_cast<std::size_t>(o)] + dot, o);
         });
       }
+    } else if constexpr (input_in_place) {
+      run_in_place(in, out);
     } else if constexpr (std::is_same_v<input_element, std::int8_t>) {
 #if TINYNET_HOST_SIMD
       if (!std::is_constant_evaluated()) {
