@@ -226,13 +226,14 @@ using edge_g = EdgeConv<4, 3, 4, 4, 3, 3, 3, tinynet::Padding::same, 7>;
 // at least 1,024 MACs, so the shared widening and the unrolled requantization), four per pass and
 // three after plus a tail of one (141 x 9 units: 35 groups). Rows deeper than 256 read their int8
 // input in place (no patch): 600 x 6 units (four per pass, then two; 150 groups: two after the
-// loop), 303 x 7 (four units, then three; 75 groups, three after the loop, a tail of three). Rows
+// loop), two rows of 303 x 7 (four units, then three; 75 groups, three after the loop, a tail of
+// three). Rows
 // deeper than 1,333 (past the four-row kernel's offsets) are widened in blocks of 512 values:
 // 1,400 x 3 (two blocks and a tail of 376, two units per pass and one).
-template <int Depth, int Units, int Id>
+template <int Depth, int Units, int Id, int Batches = 1>
 struct EdgeFc {
-  struct in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, Depth>, q> {};
-  struct out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, Units>, edge_out_q> {};
+  struct in : tinynet::Tensor<std::int8_t, tinynet::Shape<Batches, Depth>, q> {};
+  struct out : tinynet::Tensor<std::int8_t, tinynet::Shape<Batches, Units>, edge_out_q> {};
   static constexpr auto weights = edge_values<static_cast<std::size_t>(Units * Depth)>(200 + Id, -128, 256);
   static constexpr auto bias = [] {
     std::array<std::int32_t, Units> b{};
@@ -241,7 +242,7 @@ struct EdgeFc {
   }();
   static constexpr float scale[1] = {Depth > 100 ? 0.004f : 0.02f};
   using network = tinynet::Network<tinynet::Inputs<in>, tinynet::Outputs<out>, tinynet::FullyConnected<in, out, weights, bias, scale>>;
-  static constexpr auto input = edge_values<static_cast<std::size_t>(Depth)>(30 + Id, -128, 256);
+  static constexpr auto input = edge_values<static_cast<std::size_t>(Batches * Depth)>(30 + Id, -128, 256);
   static constexpr auto expected = network::evaluate(input);
 };
 using fc_a = EdgeFc<9, 7, 1>;
@@ -251,7 +252,7 @@ using fc_d = EdgeFc<600, 6, 4>;
 using fc_e = EdgeFc<20, 5, 5>;
 using fc_f = EdgeFc<36, 30, 6>;
 using fc_g = EdgeFc<141, 9, 7>;
-using fc_h = EdgeFc<303, 7, 8>;
+using fc_h = EdgeFc<303, 7, 8, 2>;
 using fc_i = EdgeFc<1400, 3, 9>;
 
 // The `nm` sparse form (layers/dense/nm_rows.hpp): weights pruned 2:4 and 1:4 along the input
@@ -440,7 +441,7 @@ extern "C" int app_main() {
   check(edge_conv_same<device::fc_e>(), "FullyConnected 20 -> 5: differs from the host compiler's");
   check(edge_conv_same<device::fc_f>(), "FullyConnected 36 -> 30: differs from the host compiler's");
   check(edge_conv_same<device::fc_g>(), "FullyConnected 141 -> 9: differs from the host compiler's");
-  check(edge_conv_same<device::fc_h>(), "FullyConnected 303 -> 7: differs from the host compiler's");
+  check(edge_conv_same<device::fc_h>(), "FullyConnected 2 x 303 -> 7: differs from the host compiler's");
   check(edge_conv_same<device::fc_i>(), "FullyConnected 1400 -> 3: differs from the host compiler's");
 
   copy_values(device::nm_input, nm_instance.input());
