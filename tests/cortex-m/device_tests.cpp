@@ -227,9 +227,8 @@ using edge_g = EdgeConv<4, 3, 4, 4, 3, 3, 3, tinynet::Padding::same, 7>;
 // three after plus a tail of one (141 x 9 units: 35 groups). Rows deeper than 256 read their int8
 // input in place (no patch): 600 x 6 units (four per pass, then two; 150 groups: two after the
 // loop), two rows of 303 x 7 (four units, then three; 75 groups, three after the loop, a tail of
-// three). Rows
-// deeper than 1,333 (past the four-row kernel's offsets) are widened in blocks of 512 values:
-// 1,400 x 3 (two blocks and a tail of 376, two units per pass and one).
+// three), 1,402 x 5 (rows more than 1,333 bytes apart: two row pointers and a register offset;
+// four units, then one; 350 groups, two after the loop, a tail of two).
 template <int Depth, int Units, int Id, int Batches = 1>
 struct EdgeFc {
   struct in : tinynet::Tensor<std::int8_t, tinynet::Shape<Batches, Depth>, q> {};
@@ -253,7 +252,7 @@ using fc_e = EdgeFc<20, 5, 5>;
 using fc_f = EdgeFc<36, 30, 6>;
 using fc_g = EdgeFc<141, 9, 7>;
 using fc_h = EdgeFc<303, 7, 8, 2>;
-using fc_i = EdgeFc<1400, 3, 9>;
+using fc_i = EdgeFc<1402, 5, 9>;
 
 // The `nm` sparse form (layers/dense/nm_rows.hpp): weights pruned 2:4 and 1:4 along the input
 // channels, run by the device's SMLAD kernel (portable loop on M0+/M3), against the same network
@@ -442,7 +441,7 @@ extern "C" int app_main() {
   check(edge_conv_same<device::fc_f>(), "FullyConnected 36 -> 30: differs from the host compiler's");
   check(edge_conv_same<device::fc_g>(), "FullyConnected 141 -> 9: differs from the host compiler's");
   check(edge_conv_same<device::fc_h>(), "FullyConnected 2 x 303 -> 7: differs from the host compiler's");
-  check(edge_conv_same<device::fc_i>(), "FullyConnected 1400 -> 3: differs from the host compiler's");
+  check(edge_conv_same<device::fc_i>(), "FullyConnected 1402 -> 5: differs from the host compiler's");
 
   copy_values(device::nm_input, nm_instance.input());
   nm_instance.invoke();

@@ -100,16 +100,26 @@ constexpr void dot_rows(const std::int16_t* patch, const std::int8_t* weights, A
   portable::dot_rows<Count, Rows, Acc, Stride>(patch, weights, acc);
 }
 
+// Whether dot_rows_int8<Count, ...> has a DSP kernel (DSP cores without MVE, optimised builds):
+// rows at any distance.
+#if TINYNET_ARM_DSP && !TINYNET_ARM_MVE && defined(__OPTIMIZE__)
+template <int Count>
+inline constexpr bool int8_rows_apply = Count >= 4;
+#else
+template <int Count>
+inline constexpr bool int8_rows_apply = false;
+#endif
+
 // acc[r] += sum_i weights[r * Stride + i] * input[i], i < Count, r < Rows: the int8 input row read
-// in place, without a patch. On DSP cores (without MVE, optimised builds) each word of four inputs
-// is split by two SXTB16 shared by the rows (arm_dsp::dot_4rows over int8, four rows per pass):
-// 23 instructions per 16 multiply-accumulates against the patch's 21, for no stack. Elsewhere the
-// plain loop (a layer chooses this only where four_rows_apply holds).
+// in place, without a patch. On DSP cores (int8_rows_apply) each word of four inputs is split by
+// two SXTB16 shared by the rows (arm_dsp::dot_4rows over int8, four rows per pass): 23
+// instructions per 16 multiply-accumulates against the patch's 21, for no stack. Elsewhere the
+// plain loop.
 template <int Count, int Rows, int Stride = Count>
 constexpr void dot_rows_int8(const std::int8_t* input, const std::int8_t* weights, std::int32_t* acc) {
 #if TINYNET_ARM_DSP && !TINYNET_ARM_MVE && defined(__OPTIMIZE__)
   if (!std::is_constant_evaluated()) {
-    if constexpr (Rows == 4 && four_rows_apply<Count, Stride>)
+    if constexpr (Rows == 4 && int8_rows_apply<Count>)
       arm_dsp::dot_4rows<Count, Stride, std::int8_t>(input, weights, acc);
     else
       arm_dsp::dot_rows_int8<Count, Rows, Stride>(input, weights, acc);

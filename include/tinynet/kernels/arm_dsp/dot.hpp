@@ -213,65 +213,83 @@ TINYNET_NOINLINE void dot_4x2_wide(const std::int16_t* patch0, const std::uint32
   acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3, acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
 }
 
-// The groups of dot_4rows and dot_4rows_int8: acc[r] += dot(input, weights + r * Stride), r < 4,
-// over Unroll * passes + Rest groups of four positions (`end` = weights + 4 * Unroll * passes):
-// Unroll groups per loop pass, then Rest more; no loop when Loop is false (one pass). Input is
-// std::int16_t for a patch in SXTB16 order (one LDRD per group), std::int8_t for the input values
-// themselves (one LDR and two SXTB16 per group, shared by the four rows). Count is not a
+// The groups of dot_4rows: acc[r] += dot(input, weights + r * Stride), r < 4, over Unroll * passes
+// + Rest groups of four positions (`end` = weights + 4 * Unroll * passes): Unroll groups per loop
+// pass, then Rest more; no loop when Loop is false (one pass). Input is std::int16_t for a patch in
+// SXTB16 order (one LDRD per group), std::int8_t for the input values themselves (one LDR and two
+// SXTB16 per group, shared by the four rows). Rows up to 1,333 bytes apart are read at immediate
+// offsets from one pointer; rows further apart from two pointers (rows 0 and 2) and a register
+// offset (Stride - 4) for rows 1 and 3: two registers more, the same instructions. Count is not a
 // parameter, so blocks of one layer with the same number of groups per pass share the function.
 template <int Stride, int Unroll, int Rest, bool Loop, class Input>
 TINYNET_NOINLINE void dot_4rows_groups(const Input* input, const std::int8_t* weights, std::int32_t* acc,
                                        [[maybe_unused]] const std::int8_t* end) {
-  static_assert(Unroll >= 1 && Rest >= 0 && Rest < 4 && 3 * Stride <= 4000,
-                "tinynet: dot_4rows: Stride <= 1333");
+  static_assert(Unroll >= 1 && Rest >= 0 && Rest < 4 && Stride >= 4, "tinynet: dot_4rows: bad loop shape");
+  constexpr bool far = 3 * Stride > 4000;  // past LDR's 12-bit immediate offsets
   std::int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   const Input* p = input;
   const std::int8_t* w = weights;
+  [[maybe_unused]] const std::int8_t* v = weights + 2 * Stride;
+  [[maybe_unused]] const std::int32_t s = Stride - 4;
   std::uint32_t x, y, z, t;
-#define TINYNET_4ROWS_ROW(a, offset)                         \
-  "ldr %[z], [%[w], #" offset "]\n\t"                       \
+#define TINYNET_4ROWS_MAC(a)                                 \
   "sxtb16 %[t], %[z]\n\t"                                   \
   "smlad %[" a "], %[x], %[t], %[" a "]\n\t"                \
   "sxtb16 %[t], %[z], ror #8\n\t"                           \
   "smlad %[" a "], %[y], %[t], %[" a "]\n\t"
-#define TINYNET_4ROWS_GROUP(load)                            \
-  load                                                      \
-  "ldr %[z], [%[w]], #4\n\t"                                \
-  "sxtb16 %[t], %[z]\n\t"                                   \
-  "smlad %[a0], %[x], %[t], %[a0]\n\t"                      \
-  "sxtb16 %[t], %[z], ror #8\n\t"                           \
-  "smlad %[a0], %[y], %[t], %[a0]\n\t"                      \
-  TINYNET_4ROWS_ROW("a1", "%c[s1]") TINYNET_4ROWS_ROW("a2", "%c[s2]") TINYNET_4ROWS_ROW("a3", "%c[s3]")
+// Rows 1-3 after row 0's post-incremented load.
+#define TINYNET_4ROWS_NEAR                                   \
+  "ldr %[z], [%[w], #%c[s1]]\n\t" TINYNET_4ROWS_MAC("a1")    \
+  "ldr %[z], [%[w], #%c[s2]]\n\t" TINYNET_4ROWS_MAC("a2")    \
+  "ldr %[z], [%[w], #%c[s3]]\n\t" TINYNET_4ROWS_MAC("a3")
+#define TINYNET_4ROWS_FAR                                    \
+  "ldr %[z], [%[w], %[s]]\n\t" TINYNET_4ROWS_MAC("a1")       \
+  "ldr %[z], [%[v]], #4\n\t" TINYNET_4ROWS_MAC("a2")         \
+  "ldr %[z], [%[v], %[s]]\n\t" TINYNET_4ROWS_MAC("a3")
+#define TINYNET_4ROWS_GROUP(load, rows)                                        \
+  load "ldr %[z], [%[w]], #4\n\t" TINYNET_4ROWS_MAC("a0") rows
 // (x0, x2) and (x1, x3): from the patch, or from four int8 inputs.
 #define TINYNET_4ROWS_LOAD_PATCH "ldrd %[x], %[y], [%[p]], #8\n\t"
 #define TINYNET_4ROWS_LOAD_INT8 "ldr %[x], [%[p]], #4\n\tsxtb16 %[y], %[x], ror #8\n\tsxtb16 %[x], %[x]\n\t"
-#define TINYNET_4ROWS_OPERANDS(k)                                                                        \
+#define TINYNET_4ROWS_OUTPUTS                                                                            \
   : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [p] "+r"(p), [w] "+r"(w), [x] "=&r"(x),  \
-    [y] "=&r"(y), [z] "=&r"(z), [t] "=&r"(t)                                                             \
+    [y] "=&r"(y), [z] "=&r"(z), [t] "=&r"(t)
+#define TINYNET_4ROWS_OPERANDS_NEAR(k)                                                                   \
+  TINYNET_4ROWS_OUTPUTS                                                                                  \
   : [s1] "n"(Stride - 4), [s2] "n"(2 * Stride - 4), [s3] "n"(3 * Stride - 4), [end] "r"(end), [n] "n"(k)  \
   : "cc", "memory"
+#define TINYNET_4ROWS_OPERANDS_FAR(k)                                                                    \
+  TINYNET_4ROWS_OUTPUTS, [v] "+r"(v) : [s] "r"(s), [end] "r"(end), [n] "n"(k) : "cc", "memory"
   // The end pointer stays in a register: one CMP and one BNE per pass.
-#define TINYNET_4ROWS_ASM(load)                                                                          \
+#define TINYNET_4ROWS_ASM(load, rows, operands)                                                          \
   do {                                                                                                   \
     if constexpr (Loop)                                                                                  \
-      asm volatile("1:\n\t.rept %c[n]\n\t" TINYNET_4ROWS_GROUP(load) ".endr\n\t"                         \
+      asm volatile("1:\n\t.rept %c[n]\n\t" TINYNET_4ROWS_GROUP(load, rows) ".endr\n\t"                   \
                    "cmp %[w], %[end]\n\t"                                                                \
-                   "bne 1b\n\t" TINYNET_4ROWS_OPERANDS(Unroll));                                         \
+                   "bne 1b\n\t" operands(Unroll));                                                       \
     else                                                                                                 \
-      asm volatile(".rept %c[n]\n\t" TINYNET_4ROWS_GROUP(load) ".endr\n\t" TINYNET_4ROWS_OPERANDS(Unroll)); \
+      asm volatile(".rept %c[n]\n\t" TINYNET_4ROWS_GROUP(load, rows) ".endr\n\t" operands(Unroll));        \
     if constexpr (Rest > 0)                                                                              \
-      asm volatile(".rept %c[n]\n\t" TINYNET_4ROWS_GROUP(load) ".endr\n\t" TINYNET_4ROWS_OPERANDS(Rest));   \
+      asm volatile(".rept %c[n]\n\t" TINYNET_4ROWS_GROUP(load, rows) ".endr\n\t" operands(Rest));          \
   } while (false)
-  if constexpr (std::is_same_v<Input, std::int8_t>)
-    TINYNET_4ROWS_ASM(TINYNET_4ROWS_LOAD_INT8);
+  if constexpr (std::is_same_v<Input, std::int8_t> && far)
+    TINYNET_4ROWS_ASM(TINYNET_4ROWS_LOAD_INT8, TINYNET_4ROWS_FAR, TINYNET_4ROWS_OPERANDS_FAR);
+  else if constexpr (std::is_same_v<Input, std::int8_t>)
+    TINYNET_4ROWS_ASM(TINYNET_4ROWS_LOAD_INT8, TINYNET_4ROWS_NEAR, TINYNET_4ROWS_OPERANDS_NEAR);
+  else if constexpr (far)
+    TINYNET_4ROWS_ASM(TINYNET_4ROWS_LOAD_PATCH, TINYNET_4ROWS_FAR, TINYNET_4ROWS_OPERANDS_FAR);
   else
-    TINYNET_4ROWS_ASM(TINYNET_4ROWS_LOAD_PATCH);
+    TINYNET_4ROWS_ASM(TINYNET_4ROWS_LOAD_PATCH, TINYNET_4ROWS_NEAR, TINYNET_4ROWS_OPERANDS_NEAR);
 #undef TINYNET_4ROWS_ASM
-#undef TINYNET_4ROWS_OPERANDS
+#undef TINYNET_4ROWS_OPERANDS_FAR
+#undef TINYNET_4ROWS_OPERANDS_NEAR
+#undef TINYNET_4ROWS_OUTPUTS
 #undef TINYNET_4ROWS_LOAD_INT8
 #undef TINYNET_4ROWS_LOAD_PATCH
 #undef TINYNET_4ROWS_GROUP
-#undef TINYNET_4ROWS_ROW
+#undef TINYNET_4ROWS_FAR
+#undef TINYNET_4ROWS_NEAR
+#undef TINYNET_4ROWS_MAC
   acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
@@ -283,8 +301,8 @@ TINYNET_NOINLINE void dot_4rows_groups(const Input* input, const std::int8_t* we
 // (the end pointer in a register: two instructions per pass), the last groups % 4 after the loop,
 // and no loop at all for fewer than eight groups. Assembly: GCC 12 spills four rows' sums and
 // pointers (ad01's FullyConnected layers took 3.3 instructions per MAC with dot_rows<Count, 4> in
-// C). Optimised builds only (kernels/dot.hpp); rows at most 1,333 bytes apart (LDR offsets). The
-// last Count % 4 positions are added in C.
+// C). Optimised builds only (kernels/dot.hpp: at -O0 GCC cannot give the assembly its registers).
+// The last Count % 4 positions are added in C.
 template <int Count, int Stride, class Input = std::int16_t>
 inline void dot_4rows(const Input* input, const std::int8_t* weights, std::int32_t* acc) {
   constexpr int groups = Count / 4;

@@ -131,10 +131,10 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
   // SXTB16 per four inputs, shared by four units) instead of being widened into a patch of more
   // than 512 bytes of stack: 2 more instructions per 16 multiply-accumulates, and the accumulators
   // of a row split into blocks leave the stack too (ad01's 640-deep first layer: a 1,568-byte
-  // frame before, docs/performance.md).
+  // frame before; micro_speech's 4,000-deep one: 1,104; docs/performance.md).
   static constexpr bool input_in_place = std::is_same_v<input_element, std::int8_t> && !is_hybrid && !sparse &&
                                          !is_packed_int4<std::remove_cvref_t<decltype(Weights)>> &&
-                                         input_depth > 256 && kernels::four_rows_apply<input_depth, input_depth>;
+                                         input_depth > 256 && kernels::int8_rows_apply<input_depth>;
 
   // Four units per pass over the input row in place, requantized as they finish; the last
   // units % 4 together.
