@@ -136,6 +136,18 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
                                          !is_packed_int4<std::remove_cvref_t<decltype(Weights)>> &&
                                          input_depth > 256 && kernels::int8_rows_apply<input_depth>;
 
+  // out_row[o + k] = the requantized acc[k], k < 4: unrolled (no loop test per output) in layers of
+  // at least 1,024 MACs (big_layer) and in the in-place path, a loop in small layers (less code).
+  template <bool Unrolled>
+  static constexpr void finish_four(const std::int32_t* acc, int o, output_element* out_row) {
+    if constexpr (Unrolled) {
+      TINYNET_UNROLL_4
+      for (int k = 0; k < 4; ++k) out_row[o + k] = requantize(acc[k], o + k);
+    } else {
+      for (int k = 0; k < 4; ++k) out_row[o + k] = requantize(acc[k], o + k);
+    }
+  }
+
   // Four units per pass over the input row in place, requantized as they finish; the last
   // units % 4 together.
   static constexpr void run_in_place(const input_element* in, output_element* out) {
@@ -147,8 +159,7 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
         std::int32_t acc[4];
         for (int k = 0; k < 4; ++k) acc[k] = folded_bias[static_cast<std::size_t>(o + k)];
         kernels::dot_rows_int8<input_depth, 4>(row, &Weights[o * input_depth], acc);
-        TINYNET_UNROLL_4
-        for (int k = 0; k < 4; ++k) out_row[o + k] = requantize(acc[k], o + k);
+        finish_four<true>(acc, o, out_row);
       }
       if constexpr (units % 4 != 0) {
         constexpr int rest = units % 4;
@@ -281,12 +292,7 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
               std::int32_t acc[4];
               for (int k = 0; k < 4; ++k) acc[k] = folded_bias[static_cast<std::size_t>(o + k)];
               kernels::dot_rows<input_depth, 4>(patch, &Weights[o * input_depth], acc);
-              if constexpr (big_layer) {
-                TINYNET_UNROLL_4
-                for (int k = 0; k < 4; ++k) out[b * units + o + k] = requantize(acc[k], o + k);
-              } else {
-                for (int k = 0; k < 4; ++k) out[b * units + o + k] = requantize(acc[k], o + k);
-              }
+              finish_four<big_layer>(acc, o, out + b * units);
             }
           for (; o + 2 <= units; o += 2) {
             std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(o)], folded_bias[static_cast<std::size_t>(o + 1)]};
