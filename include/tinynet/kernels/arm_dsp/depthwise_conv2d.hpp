@@ -83,7 +83,9 @@ struct QuadTaps {
 // Packed int4 weights (Layer::int4_words, kernels/int4_dot.hpp: depthwise_int4_words): one word
 // per two taps, each nibble masked (`mask` = 0xF000F000, held in a register) to the top of its
 // halfword, the signed value 4096 w. The sums are 4096 times the int8 ones, exact: the
-// accumulators start at 0 and the bias is added after the shift back (one ADD with ASR).
+// accumulators start at 0, and the records hold twice the bias, so that one ADD with ASR #11
+// gives twice TFLite's accumulator, which the short stage doubles first anyway
+// (fixed::short_multiply_doubled).
 template <std::int32_t OutputOffset, QuantizedRange Range>
 struct QuadTapsInt4 {
   template <int Taps>
@@ -104,7 +106,9 @@ struct QuadTapsInt4 {
     else quad_multiply(even, odd, (u << 8) & mask, (u << 12) & mask, a0, a1, a2, a3);
   }
   static std::int8_t finish(std::int32_t acc, const QuadStage& s, int i) {
-    return QuadTaps<OutputOffset, Range>::finish(s.bias[i] + (acc >> 12), s, i);
+    const std::int32_t twice = s.bias[i] + (acc >> 11);  // acc is 4096 times the sum: exact
+    return static_cast<std::int8_t>(
+        after_short_scale<OutputOffset, Range>(fixed::short_multiply_doubled(twice, s.multiplier[i], s.rounding[i], s.shift[i])));
   }
 };
 

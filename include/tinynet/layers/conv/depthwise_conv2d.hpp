@@ -146,7 +146,9 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   // folded: that kernel adds the input offset to each input as it widens it (TFLite's
   // acc = bias + sum w * (x + input_offset), the same accumulator as the folded form), so a tap in
   // the padding contributes nothing and border pixels skip it. Packed int4 weights too, up to
-  // the taps their scaled sums allow (kernels::int4_quad_max_taps).
+  // the taps their scaled sums allow (kernels::int4_quad_max_taps); their records hold twice the
+  // bias (in 32 bits: |bias| is within the short stage's bound), which the kernel adds to its
+  // sums shifted back by one bit less (kernels/arm_dsp/depthwise_conv2d.hpp, QuadTapsInt4).
   static constexpr bool use_quad_stages = use_fast_path && short_stage && (!packed_int4 || taps <= kernels::int4_quad_max_taps);
   static constexpr std::int32_t input_zero_point = In::zero_point;
   static constexpr std::array<kernels::QuadStage, static_cast<std::size_t>(use_quad_stages ? quads : 0)> quad_stages = [] {
@@ -156,7 +158,7 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
         const int c = 4 * static_cast<int>(q) + i;
         std::int32_t weight_sum = 0;
         for (int t = 0; t < taps; ++t) weight_sum += Weights[t * out_c + c];
-        out[q].bias[i] = static_cast<std::int32_t>(folded_bias[static_cast<std::size_t>(c)]) + In::zero_point * weight_sum;
+        out[q].bias[i] = (packed_int4 ? 2 : 1) * (static_cast<std::int32_t>(folded_bias[static_cast<std::size_t>(c)]) + In::zero_point * weight_sum);
         out[q].multiplier[i] = short_stage_table.multiplier[plan::entry(c)];
         out[q].rounding[i] = short_stage_table.rounding[plan::entry(c)];
         out[q].shift[i] = short_stage_table.right_shift[plan::entry(c)];
