@@ -137,9 +137,10 @@ using conv4_packed_net = tinynet::Network<tinynet::Inputs<image>, tinynet::Outpu
 using conv4_int8_net = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<conv4_out>,
                                         tinynet::Conv2D<image, conv4_out, conv4_int8, bias5, scales5, conv4_options>>;
 constexpr auto expected_conv4 = conv4_packed_net::evaluate(test_image);
-// The same for DepthwiseConv2D (DepthwiseInt4: nibbles masked into halfword pairs, two taps per
-// word): a 4x4x6 image (the first 96 bytes of the test image), 3x3 SAME, six channels (one quad
-// and two left over, read nibble by nibble). Weights: the first 3 * 3 * 6 of the FullyConnected's.
+// The same for DepthwiseConv2D (the record kernels' QuadTapsInt4: nibbles masked into halfword
+// pairs, two taps per word; more shapes in tests/cpp/depthwise_edges.hpp): a 4x4x6 image (the
+// first 96 bytes of the test image), 3x3 SAME, six channels (one quad and two left over, read
+// nibble by nibble). Weights: the first 3 * 3 * 6 of the FullyConnected's.
 inline constexpr tinynet::PackedInt4<54> dw4_packed = [] {
   tinynet::PackedInt4<54> w{};
   for (std::size_t i = 0; i < w.packed.size(); ++i) w.packed[i] = fc4_packed.packed[i];

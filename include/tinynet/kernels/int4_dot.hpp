@@ -304,7 +304,9 @@ constexpr std::array<std::uint32_t, static_cast<std::size_t>(depthwise_int4_word
 namespace arm_dsp {
 // Layer: a DepthwiseConv2D (layers/conv/depthwise_conv2d.hpp) with int8 input, depth multiplier 1
 // and packed int4 weights (Layer::int4_words = depthwise_int4_words). One output pixel as the int8
-// kernel computes it (four channels at a time, taps inner), two taps per weight word.
+// kernel computes it (four channels at a time, taps inner), two taps per weight word. Only for
+// the layers the record kernels leave (kernels/arm_dsp/depthwise_conv2d.hpp, QuadTapsInt4): the
+// long output stage, more than int4_quad_max_taps taps.
 template <class Layer>
 struct DepthwiseInt4 {
   using element = typename Layer::input_element;

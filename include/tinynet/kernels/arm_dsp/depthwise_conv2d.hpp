@@ -2,7 +2,8 @@
 // channels at a time, the taps inner, the accumulators in registers. One word load brings the
 // four channels' inputs of a tap; SXTB16 splits them into (c, c+2) and (c+1, c+3) halfword pairs,
 // and SMLABB/SMLATT multiply them with weights that the compiler has already sign-extended and
-// paired the same way (Layer::packed_weights). The output stage clamps with SSAT.
+// paired the same way (Layer::packed_weights). The output stage clamps with SSAT. The record
+// kernels also run packed int4 weights (QuadTapsInt4: one word of eight nibbles per two taps).
 //
 // TINYNET_NO_PRE_RA_SCHEDULING: GCC's first scheduling pass (before register allocation) hoists
 // the loads of the unrolled taps and then spills accumulators and addresses to the stack; without
@@ -30,6 +31,9 @@ struct QuadStage {
   std::int32_t rounding[4];
   std::int32_t shift[4];
 };
+// The records' packed int4 sums (arm_dsp::QuadTapsInt4) are 4096 times TFLite's:
+// |4096 w (x - zero point)| <= 4096 * 8 * 255 per tap, below 2^31 for at most 257 taps.
+inline constexpr int int4_quad_max_taps = 257;
 }  // namespace tinynet::kernels
 
 #if TINYNET_ARM_DSP
@@ -41,40 +45,88 @@ struct QuadStage {
 
 namespace tinynet::kernels::arm_dsp {
 
-// What the record kernels share: one tap of four channels (the inputs widened with the input
-// offset added, SXTAB16, so the records hold the raw bias) and the output stage of one channel.
+// What the record kernels share: one tap of four channels, the inputs widened with the input
+// offset added (SXTAB16, so the records hold the raw bias) to halfword pairs `even` (c, c+2) and
+// `odd` (c+1, c+3), times the weights paired the same way. (The widening stays in each form's
+// tap, ahead of its weight loads: without pre-RA scheduling GCC keeps that order, and with the
+// weights loaded first the int8 kernel took 15,000 more instructions per kws layer.)
+inline void quad_multiply(std::uint32_t even_word, std::uint32_t odd_word, std::uint32_t w_even, std::uint32_t w_odd, std::int32_t& a0,
+                          std::int32_t& a1, std::int32_t& a2, std::int32_t& a3) {
+  const std::int32_t even = static_cast<std::int32_t>(even_word), odd = static_cast<std::int32_t>(odd_word);
+  a0 = __smlabb(even, static_cast<std::int32_t>(w_even), a0);
+  a2 = __smlatt(even, static_cast<std::int32_t>(w_even), a2);
+  a1 = __smlabb(odd, static_cast<std::int32_t>(w_odd), a1);
+  a3 = __smlatt(odd, static_cast<std::int32_t>(w_odd), a3);
+}
+
+// The record kernels' weight forms: how a group of four channels stores its taps' weights
+// (words per group), where the accumulators start and how one ends in an output value.
+// int8 weights (Layer::packed_weights): two words of sign-extended halfwords per tap; the
+// accumulators start at the bias.
 template <std::int32_t OutputOffset, QuantizedRange Range>
 struct QuadTaps {
-  static inline void tap(std::uint32_t word, const std::uint32_t* w, std::uint32_t offset_pair, std::int32_t& a0, std::int32_t& a1,
-                         std::int32_t& a2, std::int32_t& a3) {
-    const std::int32_t even = static_cast<std::int32_t>(sxtab16(offset_pair, word));      // (c, c+2)
-    const std::int32_t odd = static_cast<std::int32_t>(sxtab16_ror8(offset_pair, word));  // (c+1, c+3)
-    const std::int32_t w_even = static_cast<std::int32_t>(w[0]);
-    const std::int32_t w_odd = static_cast<std::int32_t>(w[1]);
-    a0 = __smlabb(even, w_even, a0);
-    a2 = __smlatt(even, w_even, a2);
-    a1 = __smlabb(odd, w_odd, a1);
-    a3 = __smlatt(odd, w_odd, a3);
+  template <int Taps>
+  static constexpr int words = 2 * Taps;
+  static std::uint32_t mask() { return 0; }  // (no nibbles)
+  static std::int32_t start(const QuadStage& s, int i) { return s.bias[i]; }
+  // Tap t (the loops are unrolled: t is a constant).
+  static inline void tap(int t, std::uint32_t word, const std::uint32_t* w, std::uint32_t, std::uint32_t offset_pair, std::int32_t& a0,
+                         std::int32_t& a1, std::int32_t& a2, std::int32_t& a3) {
+    const std::uint32_t even = sxtab16(offset_pair, word), odd = sxtab16_ror8(offset_pair, word);
+    quad_multiply(even, odd, w[2 * t], w[2 * t + 1], a0, a1, a2, a3);
   }
   static std::int8_t finish(std::int32_t acc, const QuadStage& s, int i) {
     return static_cast<std::int8_t>(after_short_scale<OutputOffset, Range>(fixed::short_multiply(acc, s.multiplier[i], s.rounding[i], s.shift[i])));
   }
 };
 
+// Packed int4 weights (Layer::int4_words, kernels/int4_dot.hpp: depthwise_int4_words): one word
+// per two taps, each nibble masked (`mask` = 0xF000F000, held in a register) to the top of its
+// halfword, the signed value 4096 w. The sums are 4096 times the int8 ones, exact: the
+// accumulators start at 0, and the records hold twice the bias, so that one ADD with ASR #11
+// gives twice TFLite's accumulator, which the short stage doubles first anyway
+// (fixed::short_multiply_doubled).
+template <std::int32_t OutputOffset, QuantizedRange Range>
+struct QuadTapsInt4 {
+  template <int Taps>
+  static constexpr int words = (Taps + 1) / 2;  // (the layers send at most int4_quad_max_taps)
+  static std::int32_t start(const QuadStage&, int) { return 0; }
+  // The nibble mask, in a register, so that each weight is one `and x, mask, u, lsl #k` (GCC,
+  // seeing an encodable immediate, would shift and mask in two).
+  static std::uint32_t mask() {
+    std::uint32_t m = 0xF000F000u;
+    asm("" : "+r"(m));
+    return m;
+  }
+  static inline void tap(int t, std::uint32_t word, const std::uint32_t* w, std::uint32_t mask, std::uint32_t offset_pair, std::int32_t& a0,
+                         std::int32_t& a1, std::int32_t& a2, std::int32_t& a3) {
+    const std::uint32_t even = sxtab16(offset_pair, word), odd = sxtab16_ror8(offset_pair, word);
+    const std::uint32_t u = w[t / 2];  // one load for taps 2p and 2p + 1
+    if (t % 2 == 0) quad_multiply(even, odd, u & mask, (u << 4) & mask, a0, a1, a2, a3);
+    else quad_multiply(even, odd, (u << 8) & mask, (u << 12) & mask, a0, a1, a2, a3);
+  }
+  static std::int8_t finish(std::int32_t acc, const QuadStage& s, int i) {
+    const std::int32_t twice = s.bias[i] + (acc >> 11);  // acc is 4096 times the sum: exact
+    return static_cast<std::int8_t>(
+        after_short_scale<OutputOffset, Range>(fixed::short_multiply_doubled(twice, s.multiplier[i], s.rounding[i], s.shift[i])));
+  }
+};
+
 // The four-channel record kernel of an interior pixel, for one geometry (row stride, channels,
-// kernel width, dilation, taps, groups of four) and output stage (the offset added after the
-// short scale, the clamp): every tap at a constant offset from `window`, its top-left input.
-template <int RowStride, int InC, int KW, int DH, int DW, int Taps, int Quads, std::int32_t OutputOffset, QuantizedRange Range>
+// kernel width, dilation, taps, groups of four) and output stage and weight form (Form, as
+// QuadTaps: the offset added after the short scale, the clamp): every tap at a constant offset
+// from `window`, its top-left input.
+template <int RowStride, int InC, int KW, int DH, int DW, int Taps, int Quads, class Form>
 struct DepthwiseRecords {
-  using taps = QuadTaps<OutputOffset, Range>;
   [[TINYNET_NO_PRE_RA_SCHEDULING]] static void pixel(const std::int8_t* window, std::int8_t* out, const std::uint32_t* w,
                                                      const QuadStage* st, std::uint32_t offset_pair) {
-    for (int q = 0; q < Quads; ++q, w += 2 * Taps, ++st, window += 4, out += 4) {
-      std::int32_t a0 = st->bias[0], a1 = st->bias[1], a2 = st->bias[2], a3 = st->bias[3];
+    const std::uint32_t mask = Form::mask();
+    for (int q = 0; q < Quads; ++q, w += Form::template words<Taps>, ++st, window += 4, out += 4) {
+      std::int32_t a0 = Form::start(*st, 0), a1 = Form::start(*st, 1), a2 = Form::start(*st, 2), a3 = Form::start(*st, 3);
       TINYNET_UNROLL
       for (int t = 0; t < Taps; ++t)
-        taps::tap(load_word(window + ((t / KW) * DH * RowStride + (t % KW) * DW * InC)), w + 2 * t, offset_pair, a0, a1, a2, a3);
-      out[0] = taps::finish(a0, *st, 0); out[1] = taps::finish(a1, *st, 1); out[2] = taps::finish(a2, *st, 2); out[3] = taps::finish(a3, *st, 3);
+        Form::tap(t, load_word(window + ((t / KW) * DH * RowStride + (t % KW) * DW * InC)), w, mask, offset_pair, a0, a1, a2, a3);
+      out[0] = Form::finish(a0, *st, 0); out[1] = Form::finish(a1, *st, 1); out[2] = Form::finish(a2, *st, 2); out[3] = Form::finish(a3, *st, 3);
     }
   }
 };
@@ -82,23 +134,23 @@ struct DepthwiseRecords {
 // The border pixels' record kernels: one function per (kernel rows kept, kernel columns kept)
 // class, bit masks, running only those taps (a padded tap adds nothing). The row stride, channel
 // count and groups of four are arguments, so that every layer with the same kernel shape,
-// dilation and output stage shares these functions (vww_96_int8's 13 depthwise layers of 13
-// channel counts: one set), at one address computation per tap.
-template <int KW, int DH, int DW, int Taps, std::int32_t OutputOffset, QuantizedRange Range>
+// dilation, output stage and weight form shares these functions (vww_96_int8's 13 depthwise
+// layers of 13 channel counts: one set), at one address computation per tap.
+template <int KW, int DH, int DW, int Taps, class Form>
 struct DepthwiseBorders {
-  using taps = QuadTaps<OutputOffset, Range>;
   template <unsigned Rows, unsigned Cols>
   [[TINYNET_NO_PRE_RA_SCHEDULING]] static void pixel(const std::int8_t* window, std::int8_t* out, const std::uint32_t* w,
                                                      const QuadStage* st, std::uint32_t offset_pair, int row_stride, int in_c,
                                                      int quads) {
-    for (int q = 0; q < quads; ++q, w += 2 * Taps, ++st, window += 4, out += 4) {
-      std::int32_t a0 = st->bias[0], a1 = st->bias[1], a2 = st->bias[2], a3 = st->bias[3];
+    const std::uint32_t mask = Form::mask();
+    for (int q = 0; q < quads; ++q, w += Form::template words<Taps>, ++st, window += 4, out += 4) {
+      std::int32_t a0 = Form::start(*st, 0), a1 = Form::start(*st, 1), a2 = Form::start(*st, 2), a3 = Form::start(*st, 3);
       TINYNET_UNROLL
       for (int t = 0; t < Taps; ++t) {
         if (!((Rows >> (t / KW)) & 1u) || !((Cols >> (t % KW)) & 1u)) continue;
-        taps::tap(load_word(window + ((t / KW) * DH * row_stride + (t % KW) * DW * in_c)), w + 2 * t, offset_pair, a0, a1, a2, a3);
+        Form::tap(t, load_word(window + ((t / KW) * DH * row_stride + (t % KW) * DW * in_c)), w, mask, offset_pair, a0, a1, a2, a3);
       }
-      out[0] = taps::finish(a0, *st, 0); out[1] = taps::finish(a1, *st, 1); out[2] = taps::finish(a2, *st, 2); out[3] = taps::finish(a3, *st, 3);
+      out[0] = Form::finish(a0, *st, 0); out[1] = Form::finish(a1, *st, 1); out[2] = Form::finish(a2, *st, 2); out[3] = Form::finish(a3, *st, 3);
     }
   }
   // A border pixel: the function of its class (row mask, column mask), among the classes given.
@@ -178,9 +230,15 @@ struct DepthwiseConv2D {
 
   // The kernels of this geometry and output stage: layers of the same shape share the interior
   // pixel's, layers of the same kernel shape and output stage the border classes'.
-  using records = DepthwiseRecords<Layer::in_w * Layer::in_c, Layer::in_c, Layer::k_w, Layer::d_h, Layer::d_w, taps, quads,
-                                   Layer::plan::short_stage_output_offset, Layer::range>;
-  using borders = DepthwiseBorders<Layer::k_w, Layer::d_h, Layer::d_w, taps, Layer::plan::short_stage_output_offset, Layer::range>;
+  // The weights as words: int8 (packed_weights) or packed int4 (int4_words).
+  using form = std::conditional_t<Layer::packed_int4, QuadTapsInt4<Layer::plan::short_stage_output_offset, Layer::range>,
+                                  QuadTaps<Layer::plan::short_stage_output_offset, Layer::range>>;
+  static constexpr const std::uint32_t* weight_words() {
+    if constexpr (Layer::packed_int4) return Layer::int4_words.data();
+    else return Layer::packed_weights.data();
+  }
+  using records = DepthwiseRecords<Layer::in_w * Layer::in_c, Layer::in_c, Layer::k_w, Layer::d_h, Layer::d_w, taps, quads, form>;
+  using borders = DepthwiseBorders<Layer::k_w, Layer::d_h, Layer::d_w, taps, form>;
   // The record path's pixel: interior pixels straight to the full window's function, border
   // pixels to their class's.
   template <bool Interior>
@@ -190,9 +248,9 @@ struct DepthwiseConv2D {
     constexpr std::uint32_t offset_pair = offset | (offset << 16);
     const element* window = image + origin;  // a border window starts outside the image; only valid taps are read
     if constexpr (Interior) {
-      records::pixel(window, out, Layer::packed_weights.data(), Layer::quad_stages.data(), offset_pair);
+      records::pixel(window, out, weight_words(), Layer::quad_stages.data(), offset_pair);
     } else {
-      borders::template border_pixel<row_classes, col_classes>(window, out, Layer::packed_weights.data(), Layer::quad_stages.data(),
+      borders::template border_pixel<row_classes, col_classes>(window, out, weight_words(), Layer::quad_stages.data(),
                                                               offset_pair, row_mask(in_y0), col_mask(in_x0),
                                                               Layer::in_w * Layer::in_c, Layer::in_c, quads);
     }

@@ -10,7 +10,9 @@
 // int4 weights (core/int4.hpp; TFLM unpacks them and runs the int8 kernel): unpacked by the
 // compiler (a std::array) the layer is the int8 layer; as a PackedInt4 (int8 tensors) they stay at
 // two per byte: on DSP cores as words of eight nibbles that the kernel masks into halfword pairs
-// (kernels/int4_dot.hpp, DepthwiseInt4), elsewhere read nibble by nibble, with the same bytes.
+// (kernels/int4_dot.hpp, depthwise_int4_words; run by the int8 layers' record kernels,
+// kernels/arm_dsp/depthwise_conv2d.hpp, QuadTapsInt4, or with the long output stage by
+// DepthwiseInt4), elsewhere read nibble by nibble, with the same bytes.
 #pragma once
 
 #include <array>
@@ -143,8 +145,11 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   // bias, multiplier, rounding and right shift of the short stage side by side. The bias is not
   // folded: that kernel adds the input offset to each input as it widens it (TFLite's
   // acc = bias + sum w * (x + input_offset), the same accumulator as the folded form), so a tap in
-  // the padding contributes nothing and border pixels skip it.
-  static constexpr bool use_quad_stages = use_fast_path && !packed_int4 && short_stage;
+  // the padding contributes nothing and border pixels skip it. Packed int4 weights too, up to
+  // the taps their scaled sums allow (kernels::int4_quad_max_taps); their records hold twice the
+  // bias (in 32 bits: |bias| is within the short stage's bound), which the kernel adds to its
+  // sums shifted back by one bit less (kernels/arm_dsp/depthwise_conv2d.hpp, QuadTapsInt4).
+  static constexpr bool use_quad_stages = use_fast_path && short_stage && (!packed_int4 || taps <= kernels::int4_quad_max_taps);
   static constexpr std::int32_t input_zero_point = In::zero_point;
   static constexpr std::array<kernels::QuadStage, static_cast<std::size_t>(use_quad_stages ? quads : 0)> quad_stages = [] {
     std::array<kernels::QuadStage, static_cast<std::size_t>(use_quad_stages ? quads : 0)> out{};
@@ -153,7 +158,7 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
         const int c = 4 * static_cast<int>(q) + i;
         std::int32_t weight_sum = 0;
         for (int t = 0; t < taps; ++t) weight_sum += Weights[t * out_c + c];
-        out[q].bias[i] = static_cast<std::int32_t>(folded_bias[static_cast<std::size_t>(c)]) + In::zero_point * weight_sum;
+        out[q].bias[i] = (packed_int4 ? 2 : 1) * (static_cast<std::int32_t>(folded_bias[static_cast<std::size_t>(c)]) + In::zero_point * weight_sum);
         out[q].multiplier[i] = short_stage_table.multiplier[plan::entry(c)];
         out[q].rounding[i] = short_stage_table.rounding[plan::entry(c)];
         out[q].shift[i] = short_stage_table.right_shift[plan::entry(c)];
@@ -190,7 +195,7 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
 
   static constexpr auto constant_tables() {
     if constexpr (sparse) return plan::constant_tables_with(ConstantTables<>{}, sparse_rows::constant_tables());
-    else if constexpr (packed_int4) return plan::constant_tables_with(ConstantTables<Weights>{}, ConstantTables<int4_words>{});
+    else if constexpr (packed_int4) return plan::constant_tables_with(ConstantTables<Weights>{}, ConstantTables<int4_words, quad_stages>{});
     else return plan::constant_tables_with(ConstantTables<Weights>{}, ConstantTables<packed_weights, quad_stages>{});
   }
 
@@ -298,10 +303,10 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   template <bool Interior>
   static constexpr void pixel_fast(const input_element* image, output_element* out, int in_y0, int in_x0) {
 #if TINYNET_ARM_DSP
-    if constexpr (packed_int4)
-      if (!std::is_constant_evaluated()) return kernels::arm_dsp::DepthwiseInt4<DepthwiseConv2D>::template pixel<Interior>(image, out, in_y0, in_x0);
     if constexpr (use_quad_stages)
       if (!std::is_constant_evaluated()) return kernels::arm_dsp::DepthwiseConv2D<DepthwiseConv2D>::template pixel_records<Interior>(image, out, in_y0, in_x0);
+    if constexpr (packed_int4)   // the long output stage, or more taps than the records' int4 sums allow
+      if (!std::is_constant_evaluated()) return kernels::arm_dsp::DepthwiseInt4<DepthwiseConv2D>::template pixel<Interior>(image, out, in_y0, in_x0);
     if (!std::is_constant_evaluated()) return kernels::arm_dsp::DepthwiseConv2D<DepthwiseConv2D>::template pixel<Interior>(image, out, in_y0, in_x0);
 #elif TINYNET_HOST_SIMD
     if constexpr (host::DepthwiseConv2D<DepthwiseConv2D>::applies)
