@@ -498,7 +498,8 @@ struct DepthwiseInt4 {
   // The groups of four clamp with SSAT, and the pixel is compiled without GCC's scheduling before
   // register allocation, as in the int8 kernel (kernels/arm_dsp/depthwise_conv2d.hpp): each of
   // kws's int4 depthwise layers took 403,896 instructions, 370,892 with the scheduling off, and
-  // 324,434 with SSAT as well (the compare-and-select clamp had paid with the scheduling on).
+  // 324,434 with SSAT as well (which pays only with that scheduling off, as the layer's
+  // requantize notes).
   static element ssat(std::int32_t acc, int c) { return Layer::plan::template requantize<true>(acc, c); }
 
   template <bool Interior>
