@@ -17,10 +17,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "../core/int4.hpp"
 #include "../core/target.hpp"
+#include "arm_dsp/depthwise_conv2d.hpp"
 #include "arm_dsp/dot.hpp"
 #include "dot.hpp"
 #include "unroll.hpp"
@@ -42,14 +44,81 @@ constexpr int int4_patch_position(int j) {
   return (j & ~7) | ((k & 3) << 1) | (k >> 2);
 }
 
+#if TINYNET_ARM_DSP
+namespace arm_dsp {
+// (bottom halfword of a, bottom of b) and (top of a, top of b): one PKHBT or PKHTB each (GCC 12
+// writes the masks and shifts out in two and three instructions).
+inline std::uint32_t pack_bottoms(std::uint32_t a, std::uint32_t b) {
+  std::uint32_t r;
+  asm("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+inline std::uint32_t pack_tops(std::uint32_t a, std::uint32_t b) {
+  std::uint32_t r;
+  asm("pkhtb %0, %2, %1, asr #16" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+
+// The DSP forms of int4_patch_offset and widen_int4_patch below: out of line, per Count rather
+// than per layer, and loops not unrolled. Inlined at each of a Conv2D's gathers, kws's int4 image
+// took 9.7 KB more flash; unrolled by eight, 1.1 KB more (ad01's, with blocks of several sizes,
+// 3.1 KB) for 0.5 % fewer instructions.
+template <int Count>
+TINYNET_NOINLINE std::int32_t int4_patch_offset(const std::int16_t* patch) {
+  std::uint32_t sum = 0, ones = 0x00010001u;
+  asm("" : "+r"(ones));  // (in a register: GCC 12 set the constant again for each SMLAD)
+  TINYNET_NO_UNROLL
+  for (int g = 0; g < Count / 8; ++g) {
+    // Four values per halfword (at most 512 in magnitude), then both halves at once.
+    const std::uint32_t h = __sadd16(__sadd16(load_word(patch + 8 * g), load_word(patch + 8 * g + 2)),
+                                     __sadd16(load_word(patch + 8 * g + 4), load_word(patch + 8 * g + 6)));
+    sum = __smlad(h, ones, sum);
+  }
+  return 8 * static_cast<std::int32_t>(sum);
+}
+
+template <int Count>
+TINYNET_NOINLINE void widen_int4_patch(const std::int8_t* src, std::int16_t* patch) {
+  TINYNET_NO_UNROLL
+  for (int g = 0; g < Count / 8; ++g) {
+    const std::uint32_t a = load_word(src + 8 * g), b = load_word(src + 8 * g + 4);
+    const std::uint32_t a02 = __sxtb16(a), a13 = sxtb16_ror8(a);
+    const std::uint32_t b46 = __sxtb16(b), b57 = sxtb16_ror8(b);
+    const std::uint32_t words[4] = {pack_bottoms(a02, b46), pack_bottoms(a13, b57), pack_tops(a02, b46), pack_tops(a13, b57)};
+    std::memcpy(patch + 8 * g, words, 16);
+  }
+  for (int i = Count / 8 * 8; i < Count; ++i) patch[i] = src[i];
+}
+}  // namespace arm_dsp
+#endif
+
 // 8 * the sum of the patch's values in full groups of eight: what the offset nibbles add (see
-// above); 0 where the kernels read the nibbles directly.
+// above); 0 where the kernels read the nibbles directly. On DSP cores eight values per SADD16 x 3
+// and one SMLAD with (1, 1): 8 instructions per eight values, where a loop of one value per
+// iteration took 32.
 template <int Count>
 constexpr std::int32_t int4_patch_offset(const std::int16_t* patch) {
   if (!int4_simd()) return 0;
+#if TINYNET_ARM_DSP
+  return arm_dsp::int4_patch_offset<Count>(patch);
+#else
   std::int32_t sum = 0;
   for (int i = 0; i < Count / 8 * 8; ++i) sum += patch[i];
   return 8 * sum;
+#endif
+}
+
+// Count int8 values (contiguous) widened into a patch in int4_patch_position's order. On DSP cores
+// each group of eight is two words A = x0..x3, B = x4..x7: SXTB16 gives (x0, x2), (x1, x3),
+// (x4, x6), (x5, x7), and four PKHBT/PKHTB pair them across the words into (x0, x4), (x1, x5),
+// (x2, x6), (x3, x7): 14 instructions per eight values where a permuted store per value took
+// about 13 per value. The last Count % 8 values in plain order.
+template <int Count>
+constexpr void widen_int4_patch(const std::int8_t* src, std::int16_t* patch) {
+#if TINYNET_ARM_DSP
+  if (int4_simd()) return arm_dsp::widen_int4_patch<Count>(src, patch);
+#endif
+  for (int j = 0; j < Count; ++j) patch[int4_patch_position<Count>(j)] = src[j];
 }
 
 #if TINYNET_ARM_DSP
@@ -226,6 +295,94 @@ template <int Count, int RowBytes>
     }
   }
 }
+
+// Three patches (three output pixels, each `Count` values after the one before; offsets their
+// int4_patch_offset) against two rows (two output channels, RowBytes apart):
+// acc = {pixel 0 row 0, pixel 0 row 1, pixel 1 row 0, ..., pixel 2 row 1}. Per group of eight
+// inputs: two weight words, eight AND (each serving three pixels), twelve patch words (each
+// serving both rows) and 24 SMLAD: 46 instructions per 48 multiply-accumulates where dot_2x2_int4
+// takes 34 per 32 (and its pointer steps 2 more per 64). Fourteen registers: six sums, the two
+// weight words, two split pairs, a patch word, the mask and the two pointers; the end of the loop
+// is read from memory (as dot_4x2_wide), and the pointer steps ride on the loads' writeback.
+// Optimised builds only (at -O0 r7 is the frame pointer). Inlined: out of line (a call and the
+// sums through memory per block) a kws pointwise layer took 19 k instructions more.
+template <int Count, int RowBytes>
+[[gnu::always_inline]] inline void dot_2x3_int4(const std::int16_t* patches, const std::uint8_t* bytes,
+                                                const std::int32_t* offsets, std::int32_t* acc) {
+  static_assert(Count < (1 << 16), "tinynet: the int4 kernel's int32 sums of (w + 8) * x are exact below 2^16 terms");
+  static_assert(4 * Count + 12 <= 4095 && RowBytes <= 4095, "tinynet: the int4 kernel's offsets are 12-bit immediates");
+  constexpr int groups = Count / 8;
+  std::uint32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0;
+  if constexpr (groups > 0) {
+    const std::uint32_t mask = 0x000F000Fu;
+    const std::int16_t* p = patches;
+    const std::uint8_t* w = bytes;
+    const std::uint8_t* const end = bytes + 4 * (groups / 2 * 2);  // (the pairs of groups)
+    std::uint32_t u0, u1, x0, x1, q;
+    // One shift of a group: the pairs of both rows, then the three pixels' patch words (the group's
+    // first load steps p on by its 16 bytes, the others reach back).
+#define TINYNET_INT4_2X3_SPLIT(shift)                                                          \
+  "and %[x0], %[m], %[u0]" shift "\n\t"                                                        \
+  "and %[x1], %[m], %[u1]" shift "\n\t"
+#define TINYNET_INT4_2X3_FAR(at)                                                               \
+  "ldr %[q], [%[p], #%c[c] + " at "]\n\t"                                                     \
+  "smlad %[a10], %[q], %[x0], %[a10]\n\t"                                                     \
+  "smlad %[a11], %[q], %[x1], %[a11]\n\t"                                                     \
+  "ldr %[q], [%[p], #%c[d] + " at "]\n\t"                                                     \
+  "smlad %[a20], %[q], %[x0], %[a20]\n\t"                                                     \
+  "smlad %[a21], %[q], %[x1], %[a21]\n\t"
+#define TINYNET_INT4_2X3_NEAR(load)                                                            \
+  load "\n\t"                                                                                 \
+  "smlad %[a00], %[q], %[x0], %[a00]\n\t"                                                     \
+  "smlad %[a01], %[q], %[x1], %[a01]\n\t"
+#define TINYNET_INT4_2X3_GROUP                                                                 \
+  "ldr %[u1], [%[w], #%c[rb]]\n\t"                                                            \
+  "ldr %[u0], [%[w]], #4\n\t"                                                                 \
+  TINYNET_INT4_2X3_SPLIT("") TINYNET_INT4_2X3_NEAR("ldr %[q], [%[p]], #16")                     \
+  TINYNET_INT4_2X3_FAR("-16")                                                                  \
+  TINYNET_INT4_2X3_SPLIT(", lsr #4") TINYNET_INT4_2X3_NEAR("ldr %[q], [%[p], #-12]")            \
+  TINYNET_INT4_2X3_FAR("-12")                                                                  \
+  TINYNET_INT4_2X3_SPLIT(", lsr #8") TINYNET_INT4_2X3_NEAR("ldr %[q], [%[p], #-8]")             \
+  TINYNET_INT4_2X3_FAR("-8")                                                                   \
+  TINYNET_INT4_2X3_SPLIT(", lsr #12") TINYNET_INT4_2X3_NEAR("ldr %[q], [%[p], #-4]")            \
+  TINYNET_INT4_2X3_FAR("-4")
+#define TINYNET_INT4_2X3_OPERANDS                                                                          \
+  : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [a20] "+r"(a20), [a21] "+r"(a21), \
+    [p] "+r"(p), [w] "+r"(w), [u0] "=&r"(u0), [u1] "=&r"(u1), [x0] "=&r"(x0), [x1] "=&r"(x1), [q] "=&r"(q) \
+  : [m] "r"(mask), [end] "m"(end), [rb] "n"(RowBytes), [c] "n"(2 * Count), [d] "n"(4 * Count)               \
+  : "cc", "memory"
+    // Two groups per loop pass (the end test, 3 instructions, once per 96 multiply-accumulates),
+    // then an odd last group without a loop (kws's first layer, five groups: 12 k instructions
+    // fewer than five passes of one).
+    if constexpr (groups >= 2) {
+      asm volatile("1:\n\t" TINYNET_INT4_2X3_GROUP TINYNET_INT4_2X3_GROUP
+                   "ldr %[q], %[end]\n\t"
+                   "cmp %[w], %[q]\n\t"
+                   "bne 1b\n\t" TINYNET_INT4_2X3_OPERANDS);
+    }
+    if constexpr (groups % 2 != 0) asm volatile(TINYNET_INT4_2X3_GROUP TINYNET_INT4_2X3_OPERANDS);
+#undef TINYNET_INT4_2X3_OPERANDS
+#undef TINYNET_INT4_2X3_GROUP
+#undef TINYNET_INT4_2X3_NEAR
+#undef TINYNET_INT4_2X3_FAR
+#undef TINYNET_INT4_2X3_SPLIT
+  }
+  acc[0] += static_cast<std::int32_t>(a00) - offsets[0];
+  acc[1] += static_cast<std::int32_t>(a01) - offsets[0];
+  acc[2] += static_cast<std::int32_t>(a10) - offsets[1];
+  acc[3] += static_cast<std::int32_t>(a11) - offsets[1];
+  acc[4] += static_cast<std::int32_t>(a20) - offsets[2];
+  acc[5] += static_cast<std::int32_t>(a21) - offsets[2];
+  if constexpr (Count % 8 != 0) {
+    for (int i = groups * 8; i < Count; ++i) {
+      const std::int32_t v0 = stored_int4_value(bytes[i / 2], i % 2), v1 = stored_int4_value(bytes[RowBytes + i / 2], i % 2);
+      for (int k = 0; k < 3; ++k) {
+        acc[2 * k] += v0 * patches[k * Count + i];
+        acc[2 * k + 1] += v1 * patches[k * Count + i];
+      }
+    }
+  }
+}
 }  // namespace arm_dsp
 #endif
 
@@ -254,7 +411,7 @@ constexpr void dot_rows_int4(const std::int16_t* patch, int first, [[maybe_unuse
 // Two patches (`patches`, and Count values later the second; offsets their int4_patch_offset)
 // against rows `first` and `first + Stride` of packed int4 weights (as dot_2x2).
 template <int Count, int Stride, const auto& Weights>
-constexpr void dot_2x2_int4(const std::int16_t* patches, int first, const std::int32_t* offsets, std::int32_t* acc) {
+[[gnu::always_inline]] constexpr void dot_2x2_int4(const std::int16_t* patches, int first, const std::int32_t* offsets, std::int32_t* acc) {
 #if TINYNET_ARM_DSP
   if (!std::is_constant_evaluated()) {
     static_assert(Stride % 2 == 0, "tinynet: packed int4 rows start at a byte");
@@ -264,6 +421,32 @@ constexpr void dot_2x2_int4(const std::int16_t* patches, int first, const std::i
 #endif
   dot_rows_int4<Count, 2, Stride, Weights>(patches, first, offsets[0], acc);
   dot_rows_int4<Count, 2, Stride, Weights>(patches + Count, first, offsets[1], acc + 2);
+}
+
+// Whether dot_2x3_int4 has a kernel of its own for Count values (DSP cores, optimised builds: it
+// needs fourteen registers; the third patch's words within a 12-bit offset); the Conv2D layer then
+// runs its pixels three at a time.
+#if TINYNET_ARM_DSP && defined(__OPTIMIZE__)
+template <int Count>
+inline constexpr bool int4_2x3_kernel = 4 * Count + 12 <= 4095;
+#else
+template <int Count>
+inline constexpr bool int4_2x3_kernel = false;
+#endif
+
+// Three patches (`patches`, Count and 2 * Count values later the others; offsets their
+// int4_patch_offset) against rows `first` and `first + Stride` of packed int4 weights:
+// acc = {pixel 0 row 0, pixel 0 row 1, pixel 1 row 0, pixel 1 row 1, pixel 2 row 0, pixel 2 row 1}.
+template <int Count, int Stride, const auto& Weights>
+[[gnu::always_inline]] constexpr void dot_2x3_int4(const std::int16_t* patches, int first, const std::int32_t* offsets, std::int32_t* acc) {
+#if TINYNET_ARM_DSP && defined(__OPTIMIZE__)
+  if (!std::is_constant_evaluated()) {
+    static_assert(Stride % 2 == 0, "tinynet: packed int4 rows start at a byte");
+    arm_dsp::dot_2x3_int4<Count, Stride / 2>(patches, Weights.packed.data() + first / 2, offsets, acc);
+    return;
+  }
+#endif
+  for (int k = 0; k < 3; ++k) dot_rows_int4<Count, 2, Stride, Weights>(patches + k * Count, first, offsets[k], acc + 2 * k);
 }
 
 // ---- DepthwiseConv2D -------------------------------------------------------------------------
@@ -314,8 +497,15 @@ struct DepthwiseInt4 {
   // |sum 4096 w x| <= 4096 * 8 * 128 * taps must stay below 2^31.
   static_assert(taps < 512, "tinynet: the packed int4 depthwise kernel sums 4096 w x in int32: at most 511 taps");
 
+  // The groups of four clamp with SSAT, and the pixel is compiled without GCC's scheduling before
+  // register allocation, as in the int8 kernel (kernels/arm_dsp/depthwise_conv2d.hpp): each of
+  // kws's int4 depthwise layers took 403,896 instructions, 370,892 with the scheduling off, and
+  // 324,434 with SSAT as well (which pays only with that scheduling off, as the layer's
+  // requantize notes).
+  static element ssat(std::int32_t acc, int c) { return Layer::plan::template requantize<true>(acc, c); }
+
   template <bool Interior>
-  static void pixel(const element* image, element* out, int in_y0, int in_x0) {
+  [[TINYNET_NO_PRE_RA_SCHEDULING]] static void pixel(const element* image, element* out, int in_y0, int in_x0) {
     const element* tap_rows[Interior ? 1 : taps];
     const int origin = (in_y0 * Layer::in_w + in_x0) * Layer::in_c;
     if constexpr (!Interior) {
@@ -344,10 +534,10 @@ struct DepthwiseInt4 {
         tap(2 * p, u & mask, (u << 4) & mask);
         if (2 * p + 1 < taps) tap(2 * p + 1, (u << 8) & mask, (u << 12) & mask);
       }
-      out[c] = Layer::requantize(Layer::folded_bias[static_cast<std::size_t>(c)] + (a0 >> 12), c);
-      out[c + 1] = Layer::requantize(Layer::folded_bias[static_cast<std::size_t>(c + 1)] + (a1 >> 12), c + 1);
-      out[c + 2] = Layer::requantize(Layer::folded_bias[static_cast<std::size_t>(c + 2)] + (a2 >> 12), c + 2);
-      out[c + 3] = Layer::requantize(Layer::folded_bias[static_cast<std::size_t>(c + 3)] + (a3 >> 12), c + 3);
+      out[c] = ssat(Layer::folded_bias[static_cast<std::size_t>(c)] + (a0 >> 12), c);
+      out[c + 1] = ssat(Layer::folded_bias[static_cast<std::size_t>(c + 1)] + (a1 >> 12), c + 1);
+      out[c + 2] = ssat(Layer::folded_bias[static_cast<std::size_t>(c + 2)] + (a2 >> 12), c + 2);
+      out[c + 3] = ssat(Layer::folded_bias[static_cast<std::size_t>(c + 3)] + (a3 >> 12), c + 3);
     }
     // The channels left over (out_c not a multiple of 4): the nibbles read one by one.
     for (int c = quads * 4; c < out_c; ++c) {

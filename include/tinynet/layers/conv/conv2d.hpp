@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "../../core/activation_range.hpp"
@@ -213,7 +214,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   }
   // A pointwise convolution (1x1, stride 1, no padding) may write its output over its input: every
   // kernel below (and the host's, kernels/x86_simd/conv2d.hpp) reads the input pixels of a block
-  // (p, or p and p + 1) before it writes their output pixels, and reads no later pixel before that.
+  // (p, p and p + 1, or with packed int4 weights up to p + 2) before it writes their output pixels, and reads no later pixel before that.
   // So output pixel q may be written once it ends before input pixel q + 1 begins. With no more
   // output than input channels that holds with both at the same start; with more, the output
   // must start in_place_below bytes below the input: (pixels - 1) x (out_c - in_c) bytes, rounded
@@ -299,10 +300,42 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
   }
 
+  // Packed int4 weights on DSP cores: the patch in int4_patch_position's order, eight values at a
+  // time (kernels::widen_int4_patch), straight from the image when each row of the receptive field
+  // is whole groups of eight (kws's pointwise layers), else from a copy of the window in int8 (taps
+  // in the padding at the input zero point) -- instead of one permuted store per value.
+  static constexpr bool int4_rows_at_once = packed_int4 && (k_w == 1 || d_w == 1) && patch_size >= 8;
+  template <bool Interior, class Image>
+  static void gather_int4(Image image, std::int16_t* patch, int in_y0, int in_x0) {
+    if constexpr (Interior && row_values % 8 == 0) {
+      for (int ky = 0; ky < k_h; ++ky)
+        kernels::widen_int4_patch<row_values>(pixel_at(image, in_y0 + ky * d_h, in_x0), patch + ky * row_values);
+    } else {
+      alignas(4) std::int8_t values[patch_size];
+      for (int ky = 0; ky < k_h; ++ky) {
+        const int y = in_y0 + ky * d_h;
+        std::int8_t* dst = values + ky * row_values;
+        if (Interior) {
+          std::memcpy(dst, pixel_at(image, y, in_x0), row_values);
+          continue;
+        }
+        for (int kx = 0; kx < k_w; ++kx, dst += filter_c) {
+          const int x = in_x0 + kx;
+          if (y >= 0 && y < in_h && x >= 0 && x < in_w) std::memcpy(dst, pixel_at(image, y, x), filter_c);
+          else std::memset(dst, static_cast<std::int8_t>(In::zero_point), filter_c);
+        }
+      }
+      kernels::widen_int4_patch<patch_size>(values, patch);
+    }
+  }
+
   template <bool Interior, class Value = Widen, class Image>
   static constexpr void gather(Image image, std::int16_t* patch, int in_y0, int in_x0, Value value = {}) {
     if constexpr (Interior && widen_rows_at_once && std::is_same_v<Value, Widen>) {
       if (kernels::sxtb16_layout()) return gather_rows(image, patch, in_y0, in_x0);
+    }
+    if constexpr (int4_rows_at_once && std::is_same_v<Value, Widen>) {
+      if (kernels::int4_simd()) return gather_int4<Interior>(image, patch, in_y0, in_x0);
     }
     if constexpr (!Interior && widen_taps_at_border && std::is_same_v<Value, Widen>) {
       if (kernels::sxtb16_layout()) return gather_taps(image, patch, in_y0, in_x0);
@@ -368,6 +401,9 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
   }
 
+  // Packed int4 weights where dot_2x3_int4 has its kernel: three output pixels at a time (each
+  // split weight pair serves three pixels), the last one or two as below.
+  static constexpr bool int4_triples = packed_int4 && kernels::int4_2x3_kernel<patch_size>;
   // Two output pixels at a time: every weight word serves both pixels, every patch word both
   // channels of a pass (kernels/dot.hpp, dot_2x2); an odd last pixel goes alone. The pixels
   // first .. first + Pixels - 1 of the image (all of them, or one row when in place), their
@@ -375,9 +411,9 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   template <int Pixels, class First, class Image>
   static constexpr void run_patches(Image image, output_element* out, First first) {
     constexpr int pixels = Pixels;
-    alignas(4) std::int16_t patches[2 * patch_size]{};  // (initialised: GCC cannot follow the permuted writes)
+    alignas(4) std::int16_t patches[(int4_triples ? 3 : 2) * patch_size]{};  // (initialised: GCC cannot follow the permuted writes)
     std::int16_t* const patch0 = patches;
-    std::int16_t* const patch1 = patches + patch_size;  // right after patch0 (the packed int4 kernel relies on it)
+    std::int16_t* const patch1 = patches + patch_size;  // right after patch0 (the packed int4 kernels rely on it)
 #if TINYNET_ARM_DSP && !TINYNET_ARM_MVE
     if constexpr (few_channels) {
       if (!std::is_constant_evaluated()) return kernels::arm_dsp::ConvFewChannels<Conv2D>::template run<Pixels>(image, out, first);
@@ -387,6 +423,37 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       if (!std::is_constant_evaluated()) return run_wide<Pixels>(image, out, first, patch0);
     }
     int p = 0;
+    if constexpr (int4_triples) {
+      if (!std::is_constant_evaluated()) {
+        std::int16_t* const patch2 = patch1 + patch_size;
+        for (; p + 3 <= pixels; p += 3) {
+          gather_pixel(image, patch0, first + p);
+          gather_pixel(image, patch1, first + p + 1);
+          gather_pixel(image, patch2, first + p + 2);
+          const std::int32_t offsets[3] = {offset_of(patch0), offset_of(patch1), offset_of(patch2)};
+          output_element* dst0 = out + p * out_c;
+          for (int c = 0; c + 2 <= out_c; c += 2) {
+            const std::int32_t b0 = folded_bias[static_cast<std::size_t>(c)], b1 = folded_bias[static_cast<std::size_t>(c + 1)];
+            std::int32_t acc[6] = {b0, b1, b0, b1, b0, b1};
+            kernels::dot_2x3_int4<patch_size, patch_size, Weights>(patches, c * patch_size, offsets, acc);
+            dst0[c] = requantize(acc[0], c);
+            dst0[c + 1] = requantize(acc[1], c + 1);
+            dst0[out_c + c] = requantize(acc[2], c);
+            dst0[out_c + c + 1] = requantize(acc[3], c + 1);
+            dst0[2 * out_c + c] = requantize(acc[4], c);
+            dst0[2 * out_c + c + 1] = requantize(acc[5], c + 1);
+          }
+          if constexpr (out_c % 2 != 0) {
+            constexpr int c = out_c - 1;
+            for (int k = 0; k < 3; ++k) {
+              std::int32_t acc[1] = {folded_bias[static_cast<std::size_t>(c)]};
+              dot<1>(patches + k * patch_size, c, offsets[k], acc);
+              dst0[k * out_c + c] = requantize(acc[0], c);
+            }
+          }
+        }
+      }
+    }
     for (; p + 2 <= pixels; p += 2) {
       gather_pixel(image, patch0, first + p);
       gather_pixel(image, patch1, first + p + 1);

@@ -213,7 +213,7 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
   // kernel's order), two units per pass, and the sums requantized at the end.
   template <int Count>
   static constexpr void accumulate_block_int4(std::int16_t* patch, const input_element* row, int start, std::int32_t* acc) {
-    for (int i = 0; i < Count; ++i) patch[kernels::int4_patch_position<Count>(i)] = row[start + i];
+    kernels::widen_int4_patch<Count>(row + start, patch);  // (eight values at a time on DSP cores)
     const std::int32_t offset = kernels::int4_patch_offset<Count>(patch);
     int o = 0;
     for (; o + 2 <= units; o += 2)
