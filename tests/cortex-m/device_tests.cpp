@@ -137,29 +137,36 @@ using conv4_packed_net = tinynet::Network<tinynet::Inputs<image>, tinynet::Outpu
 using conv4_int8_net = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<conv4_out>,
                                         tinynet::Conv2D<image, conv4_out, conv4_int8, bias5, scales5, conv4_options>>;
 constexpr auto expected_conv4 = conv4_packed_net::evaluate(test_image);
-// A pointwise packed int4 Conv2D (dot_2x3_int4 on DSP cores: pixels three at a time): 2x4 pixels
-// of 24 channels (three groups of eight: a loop pass of one group; each patch widened straight
-// from the image), five output channels: two triples and a pair left over, an odd channel.
-// Weights: the first 5 * 24 of the FullyConnected's.
-inline constexpr tinynet::PackedInt4<5 * 24> pw4_packed = [] {
-  tinynet::PackedInt4<5 * 24> w{};
-  for (std::size_t i = 0; i < w.packed.size(); ++i) w.packed[i] = fc4_packed.packed[i];
-  return w;
-}();
-inline constexpr tinynet::Quant pw4_out_q{0.05f * 0.02f * 10.0f, 7};
-struct pw4_in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 4, 24>, q> {};
-struct pw4_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 4, 5>, pw4_out_q> {};
-using pw4_packed_net = tinynet::Network<tinynet::Inputs<pw4_in>, tinynet::Outputs<pw4_out>,
-                                        tinynet::Conv2D<pw4_in, pw4_out, pw4_packed, bias5, scales5, tinynet::Conv2DOptions{}>>;
-constexpr std::array<std::int8_t, 2 * 4 * 24> pw4_input = [] {
-  std::array<std::int8_t, 2 * 4 * 24> x{};
-  std::uint32_t state = 77;
-  for (auto& v : x) v = static_cast<std::int8_t>((state = state * 1103515245u + 12345u) >> 16);
-  x[0] = -128;
-  x[1] = 127;
-  return x;
-}();
-constexpr auto expected_pw4 = pw4_packed_net::evaluate(pw4_input);
+// Pointwise packed int4 Conv2D layers (dot_2x3_int4 on DSP cores: pixels three at a time): 2x4
+// pixels (two triples and a pair left over), five output channels (two pairs and an odd one). 24
+// input channels: three groups of eight (one pass of two, one group after the loop; an odd group
+// count for the patch offset's two-group loop); 64: eight groups (two passes of four, as kws's
+// pointwise layers). Each patch is widened straight from the image. Weights: the first 5 * C of
+// the FullyConnected's.
+template <int C>
+struct PointwiseInt4 {
+  static constexpr tinynet::PackedInt4<5 * C> weights = [] {
+    tinynet::PackedInt4<5 * C> w{};
+    for (std::size_t i = 0; i < w.packed.size(); ++i) w.packed[i] = fc4_packed.packed[i];
+    return w;
+  }();
+  static constexpr tinynet::Quant out_q{0.05f * 0.02f * 10.0f * (C > 32 ? 2.0f : 1.0f), 7};
+  struct in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 4, C>, q> {};
+  struct out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 4, 5>, out_q> {};
+  using network = tinynet::Network<tinynet::Inputs<in>, tinynet::Outputs<out>,
+                                   tinynet::Conv2D<in, out, weights, bias5, scales5, tinynet::Conv2DOptions{}>>;
+  static constexpr std::array<std::int8_t, 2 * 4 * C> input = [] {
+    std::array<std::int8_t, 2 * 4 * C> x{};
+    std::uint32_t state = 77 + C;
+    for (auto& v : x) v = static_cast<std::int8_t>((state = state * 1103515245u + 12345u) >> 16);
+    x[0] = -128;
+    x[1] = 127;
+    return x;
+  }();
+  static constexpr auto expected = network::evaluate(input);
+};
+using pw4_24 = PointwiseInt4<24>;
+using pw4_64 = PointwiseInt4<64>;
 // The same for DepthwiseConv2D (the record kernels' QuadTapsInt4: nibbles masked into halfword
 // pairs, two taps per word; more shapes in tests/cpp/depthwise_edges.hpp): a 4x4x6 image (the
 // first 96 bytes of the test image), 3x3 SAME, six channels (one quad and two left over, read
@@ -357,7 +364,7 @@ constexpr std::size_t largest_arena() {
 }
 constexpr std::size_t overlay_bytes =
     largest_arena<device::nm_net<tinynet::SparseForm::nm>, residual_net::network, residual_blocks::network, layout_net::network, in_place_net::network,
-                  device::fc4_packed_net, device::conv4_packed_net, device::pw4_packed_net, device::dw4_packed_net>();
+                  device::fc4_packed_net, device::conv4_packed_net, device::pw4_24::network, device::pw4_64::network, device::dw4_packed_net>();
 alignas(16) static std::byte overlay_arena[overlay_bytes];
 template <class Net>
 struct OverlayInstance {
@@ -373,7 +380,6 @@ static OverlayInstance<layout_net::network> layout_instance;
 static OverlayInstance<in_place_net::network> in_place_instance;
 static OverlayInstance<device::fc4_packed_net> fc4_packed_instance;
 static OverlayInstance<device::conv4_packed_net> conv4_packed_instance;
-static OverlayInstance<device::pw4_packed_net> pw4_packed_instance;
 static OverlayInstance<device::dw4_packed_net> dw4_packed_instance;
 
 // One edge case (tests/cpp/edge_harness.hpp) in edge_arena: invoke()'s bytes against the host compiler's.
@@ -397,6 +403,16 @@ static bool edge_conv_same() {
 
 using edge_harness::copy_values;
 using edge_harness::same_values;
+
+// A PointwiseInt4 case in the overlay arena: its bytes against the host compiler's, and outputs
+// that vary (not a degenerate case).
+template <class Case>
+static bool pointwise_int4_same() {
+  static OverlayInstance<typename Case::network> instance;
+  copy_values(Case::input, instance.input());
+  instance.invoke();
+  return same_values(instance.output(), Case::expected) && unlike_first(instance.output()) > 4;
+}
 
 static int failures = 0;
 static void check(bool ok, const char* what) {
@@ -443,10 +459,8 @@ extern "C" int app_main() {
   check(same_values(conv4_packed_instance.output(), device::expected_conv4) && same_values(conv4_int8_instance.output(), device::expected_conv4),
         "packed int4 Conv2D differs from the host compiler's or the unpacked layer's");
   check(unlike_first(conv4_packed_instance.output()) > 4, "packed int4 Conv2D: outputs barely vary (degenerate test)");
-  copy_values(device::pw4_input, pw4_packed_instance.input());
-  pw4_packed_instance.invoke();
-  check(same_values(pw4_packed_instance.output(), device::expected_pw4), "packed int4 pointwise Conv2D differs from the host compiler's");
-  check(unlike_first(pw4_packed_instance.output()) > 4, "packed int4 pointwise Conv2D: outputs barely vary (degenerate test)");
+  check(pointwise_int4_same<device::pw4_24>(), "packed int4 pointwise Conv2D, 24 channels: differs from the host compiler's");
+  check(pointwise_int4_same<device::pw4_64>(), "packed int4 pointwise Conv2D, 64 channels: differs from the host compiler's");
   copy_values(device::dw4_input, dw4_packed_instance.input());
   copy_values(device::dw4_input, dw4_int8_instance.input());
   dw4_packed_instance.invoke();

@@ -60,18 +60,23 @@ inline std::uint32_t pack_tops(std::uint32_t a, std::uint32_t b) {
 }
 
 // The DSP forms of int4_patch_offset and widen_int4_patch below: out of line, per Count rather
-// than per layer, and loops not unrolled. Inlined at each of a Conv2D's gathers, kws's int4 image
-// took 9.7 KB more flash; unrolled by eight, 1.1 KB more (ad01's, with blocks of several sizes,
-// 3.1 KB) for 0.5 % fewer instructions.
+// than per layer, and loops not unrolled by more than two. Inlined at each of a Conv2D's gathers,
+// kws's int4 image took 9.7 KB more flash; unrolled by eight, 1.1 KB more (ad01's, with blocks of
+// several sizes, 3.1 KB) for 0.5 % fewer instructions. The offset's loop, two groups per pass and
+// its words loaded in pairs (LDRD), takes kws at 4 bits from 4,279,999 to 4,263,971 instructions
+// for 76 bytes.
+// The patch is 4-byte aligned (every caller's patch array is alignas(4), and a patch's size is
+// even): its words come in pairs by LDRD.
 template <int Count>
 TINYNET_NOINLINE std::int32_t int4_patch_offset(const std::int16_t* patch) {
   std::uint32_t sum = 0, ones = 0x00010001u;
   asm("" : "+r"(ones));  // (in a register: GCC 12 set the constant again for each SMLAD)
-  TINYNET_NO_UNROLL
+  const auto* aligned = static_cast<const std::int16_t*>(__builtin_assume_aligned(patch, 4));
+  TINYNET_UNROLL_2
   for (int g = 0; g < Count / 8; ++g) {
     // Four values per halfword (at most 512 in magnitude), then both halves at once.
-    const std::uint32_t h = __sadd16(__sadd16(load_word(patch + 8 * g), load_word(patch + 8 * g + 2)),
-                                     __sadd16(load_word(patch + 8 * g + 4), load_word(patch + 8 * g + 6)));
+    const std::int16_t* v = aligned + 8 * g;
+    const std::uint32_t h = __sadd16(__sadd16(load_word(v), load_word(v + 2)), __sadd16(load_word(v + 4), load_word(v + 6)));
     sum = __smlad(h, ones, sum);
   }
   return 8 * static_cast<std::int32_t>(sum);
@@ -93,9 +98,9 @@ TINYNET_NOINLINE void widen_int4_patch(const std::int8_t* src, std::int16_t* pat
 #endif
 
 // 8 * the sum of the patch's values in full groups of eight: what the offset nibbles add (see
-// above); 0 where the kernels read the nibbles directly. On DSP cores eight values per SADD16 x 3
-// and one SMLAD with (1, 1): 8 instructions per eight values, where a loop of one value per
-// iteration took 32.
+// above); 0 where the kernels read the nibbles directly. On DSP cores eight values per two LDRD,
+// three SADD16 and one SMLAD with (1, 1): 6 instructions per eight values, where a loop of one
+// value per iteration took 32.
 template <int Count>
 constexpr std::int32_t int4_patch_offset(const std::int16_t* patch) {
   if (!int4_simd()) return 0;
@@ -317,7 +322,10 @@ template <int Count, int RowBytes>
     const std::uint32_t mask = 0x000F000Fu;
     const std::int16_t* p = patches;
     const std::uint8_t* w = bytes;
-    const std::uint8_t* const end = bytes + 4 * (groups / 2 * 2);  // (the pairs of groups)
+    // Four groups per loop pass where they divide the groups (the pointwise layers of kws: eight),
+    // else two and an odd last one after the loop.
+    constexpr int per_pass = groups % 4 == 0 ? 4 : 2;
+    const std::uint8_t* const end = bytes + 4 * (groups / per_pass * per_pass);
     std::uint32_t u0, u1, x0, x1, q;
     // One shift of a group: the pairs of both rows, then the three pixels' patch words (the group's
     // first load steps p on by its 16 bytes, the others reach back).
@@ -351,10 +359,16 @@ template <int Count, int RowBytes>
     [p] "+r"(p), [w] "+r"(w), [u0] "=&r"(u0), [u1] "=&r"(u1), [x0] "=&r"(x0), [x1] "=&r"(x1), [q] "=&r"(q) \
   : [m] "r"(mask), [end] "m"(end), [rb] "n"(RowBytes), [c] "n"(2 * Count), [d] "n"(4 * Count)               \
   : "cc", "memory"
-    // Two groups per loop pass (the end test, 3 instructions, once per 96 multiply-accumulates),
-    // then an odd last group without a loop (kws's first layer, five groups: 12 k instructions
-    // fewer than five passes of one).
-    if constexpr (groups >= 2) {
+    // Four or two groups per loop pass (the end test, 3 instructions, once per 192 or 96
+    // multiply-accumulates; four: kws's pointwise layers 8 k instructions fewer each, for 370 bytes
+    // of code), then an odd last group without a loop (kws's first layer, five groups: 12 k
+    // instructions fewer than five passes of one).
+    if constexpr (per_pass == 4) {
+      asm volatile("1:\n\t" TINYNET_INT4_2X3_GROUP TINYNET_INT4_2X3_GROUP TINYNET_INT4_2X3_GROUP TINYNET_INT4_2X3_GROUP
+                   "ldr %[q], %[end]\n\t"
+                   "cmp %[w], %[q]\n\t"
+                   "bne 1b\n\t" TINYNET_INT4_2X3_OPERANDS);
+    } else if constexpr (groups >= 2) {
       asm volatile("1:\n\t" TINYNET_INT4_2X3_GROUP TINYNET_INT4_2X3_GROUP
                    "ldr %[q], %[end]\n\t"
                    "cmp %[w], %[q]\n\t"
