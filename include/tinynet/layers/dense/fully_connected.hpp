@@ -127,13 +127,15 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
   // a few passes) keep both inline and in a loop, which takes less code there.
   static constexpr bool big_layer = macs >= 1024;
 
+  // Whether the weights are int4 packed two per byte (core/int4.hpp).
+  static constexpr bool packed_int4 = is_packed_int4<std::remove_cvref_t<decltype(Weights)>>;
+
   // On DSP cores an int8 row deeper than 256 values is read in place (kernels::dot_rows_int8: two
   // SXTB16 per four inputs, shared by four units) instead of being widened into a patch of more
   // than 512 bytes of stack: 2 more instructions per 16 multiply-accumulates, and the accumulators
   // of a row split into blocks leave the stack too (ad01's 640-deep first layer: a 1,568-byte
   // frame before; micro_speech's 4,000-deep one: 1,104; docs/performance.md).
-  static constexpr bool input_in_place = std::is_same_v<input_element, std::int8_t> && !is_hybrid && !sparse &&
-                                         !is_packed_int4<std::remove_cvref_t<decltype(Weights)>> &&
+  static constexpr bool input_in_place = std::is_same_v<input_element, std::int8_t> && !is_hybrid && !sparse && !packed_int4 &&
                                          input_depth > 256 && kernels::int8_rows_apply<input_depth>;
 
   // out_row[o + k] = the requantized acc[k], k < 4: unrolled (no loop test per output) in layers of
@@ -204,8 +206,6 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
     dot_units<Count>(patch, start, acc);
   }
 
-  // Whether the weights are int4 packed two per byte (core/int4.hpp).
-  static constexpr bool packed_int4 = is_packed_int4<std::remove_cvref_t<decltype(Weights)>>;
   static_assert(!packed_int4 || std::is_same_v<input_element, std::int8_t>,
                 "tinynet: packed int4 weights are for int8 FullyConnected layers");
 
