@@ -335,6 +335,26 @@ constexpr std::array<std::int8_t, 500> nm_input = [] {
   return x;
 }();
 constexpr auto expected_nm = nm_net<tinynet::SparseForm::dense>::evaluate(nm_input);
+// The same network in `unrolled` (four pixels per pass: 25 pixels leave the last alone; SMLABB and
+// SMLATB on paired columns) and `compressed` (two per pass), and an unrolled DepthwiseConv2D: 3x3
+// SAME over 5x5x48 pruned 1:4 (interior pixels read in place, border pixels a window copy).
+static_assert(nm_net<tinynet::SparseForm::unrolled>::arena_bytes > 0 &&
+              tinynet::kernels::SparseRows<nm_w1, 48, 20, tinynet::SparseForm::unrolled>::inputs_per_pass == 4);
+inline constexpr auto dws_w = nm_weights<9 * 48>(48, 1, 4, 15);
+struct dws_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 5, 5, 48>, nm_q2> {};
+template <tinynet::SparseForm Form>
+using dws_net = tinynet::Network<
+    tinynet::Inputs<nm_h1>, tinynet::Outputs<dws_out>,
+    tinynet::DepthwiseConv2D<nm_h1, dws_out, dws_w, bias48, scales48,
+                             tinynet::DepthwiseConv2DOptions{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same,
+                                                             .activation = tinynet::Activation::relu, .sparse_form = Form}>>;
+constexpr std::array<std::int8_t, 1200> dws_input = [] {
+  std::array<std::int8_t, 1200> x{};
+  std::uint32_t state = 7;
+  for (auto& v : x) v = static_cast<std::int8_t>((state = state * 1103515245u + 12345u) >> 16);
+  return x;
+}();
+constexpr auto expected_dws = dws_net<tinynet::SparseForm::dense>::evaluate(dws_input);
 }  // namespace device
 
 static tinynet::Instance<device::network> instance;
@@ -363,7 +383,8 @@ constexpr std::size_t largest_arena() {
   return n;
 }
 constexpr std::size_t overlay_bytes =
-    largest_arena<device::nm_net<tinynet::SparseForm::nm>, residual_net::network, residual_blocks::network, layout_net::network, in_place_net::network,
+    largest_arena<device::nm_net<tinynet::SparseForm::nm>, device::nm_net<tinynet::SparseForm::unrolled>,
+                  device::nm_net<tinynet::SparseForm::compressed>, device::dws_net<tinynet::SparseForm::unrolled>, residual_net::network, residual_blocks::network, layout_net::network, in_place_net::network,
                   device::fc4_packed_net, device::conv4_packed_net, device::pw4_24::network, device::pw4_64::network, device::dw4_packed_net>();
 alignas(16) static std::byte overlay_arena[overlay_bytes];
 template <class Net>
@@ -374,6 +395,9 @@ struct OverlayInstance {
   static auto output() { return Net::template output<I>(overlay_arena); }
 };
 static OverlayInstance<device::nm_net<tinynet::SparseForm::nm>> nm_instance;
+static OverlayInstance<device::nm_net<tinynet::SparseForm::unrolled>> unrolled_instance;
+static OverlayInstance<device::nm_net<tinynet::SparseForm::compressed>> compressed_instance;
+static OverlayInstance<device::dws_net<tinynet::SparseForm::unrolled>> dws_instance;
 static OverlayInstance<residual_net::network> residual_instance;
 static OverlayInstance<residual_blocks::network> residual_blocks_instance;
 static OverlayInstance<layout_net::network> layout_instance;
@@ -491,6 +515,20 @@ extern "C" int app_main() {
   check(same_values(nm_instance.output<0>(), std::get<0>(device::expected_nm)) && same_values(nm_instance.output<1>(), std::get<1>(device::expected_nm)),
         "nm sparse Conv2D/FullyConnected differ from the dense network's bytes");
   check(unlike_first(nm_instance.output<0>()) + unlike_first(nm_instance.output<1>()) > 20, "nm sparse network: outputs barely vary (degenerate test)");
+  copy_values(device::nm_input, unrolled_instance.input());
+  unrolled_instance.invoke();
+  check(same_values(unrolled_instance.output<0>(), std::get<0>(device::expected_nm)) &&
+            same_values(unrolled_instance.output<1>(), std::get<1>(device::expected_nm)),
+        "unrolled sparse Conv2D/FullyConnected differ from the dense network's bytes");
+  copy_values(device::nm_input, compressed_instance.input());
+  compressed_instance.invoke();
+  check(same_values(compressed_instance.output<0>(), std::get<0>(device::expected_nm)) &&
+            same_values(compressed_instance.output<1>(), std::get<1>(device::expected_nm)),
+        "compressed sparse Conv2D/FullyConnected differ from the dense network's bytes");
+  copy_values(device::dws_input, dws_instance.input());
+  dws_instance.invoke();
+  check(same_values(dws_instance.output<0>(), device::expected_dws), "unrolled sparse DepthwiseConv2D differs from the dense layer's bytes");
+  check(unlike_first(dws_instance.output<0>()) > 200, "unrolled sparse DepthwiseConv2D: outputs barely vary (degenerate test)");
 
   mlp_instance.input()[0] = 2.0f;
   mlp_instance.input()[1] = 1.0f;

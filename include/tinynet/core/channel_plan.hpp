@@ -200,6 +200,16 @@ struct ChannelPlan {
     }
   }
 
+  // A kernel whose weights and bias are constants in the instructions (the unrolled sparse form)
+  // multiplies them by weight_scale and passes its accumulator to requantize_scaled: where the
+  // short stage applies, its first step (doubling the accumulator) then costs nothing, one
+  // instruction less per output.
+  static constexpr int weight_scale = short_stage ? 2 : 1;
+  static constexpr output_element requantize_scaled(std::int32_t scaled_acc, int c) {
+    if constexpr (weight_scale == 2) return after_short_scale(short_stage_table.scale_doubled(scaled_acc, entry(c)));
+    else return requantize(scaled_acc, c);
+  }
+
   // Any accumulator (int16 activations: 64 bits) with TFLM's formula.
   static constexpr output_element requantize_exact(accumulator acc, int c) {
     const std::int32_t scaled =

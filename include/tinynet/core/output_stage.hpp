@@ -77,6 +77,10 @@ struct ShortOutputStage {
   constexpr std::int32_t scale(std::int32_t acc, std::size_t c) const {
     return fixed::short_multiply(acc, multiplier[c], rounding[c], right_shift[c]);
   }
+  // The same given 2 * acc (a kernel can fold the doubling into its constants).
+  constexpr std::int32_t scale_doubled(std::int32_t twice_acc, std::size_t c) const {
+    return fixed::short_multiply_doubled(twice_acc, multiplier[c], rounding[c], right_shift[c]);
+  }
 };
 
 // accumulator_bound[c]: an upper bound of |acc| for the accumulators requantized with entry c.

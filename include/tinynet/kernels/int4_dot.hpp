@@ -46,19 +46,6 @@ constexpr int int4_patch_position(int j) {
 
 #if TINYNET_ARM_DSP
 namespace arm_dsp {
-// (bottom halfword of a, bottom of b) and (top of a, top of b): one PKHBT or PKHTB each (GCC 12
-// writes the masks and shifts out in two and three instructions).
-inline std::uint32_t pack_bottoms(std::uint32_t a, std::uint32_t b) {
-  std::uint32_t r;
-  asm("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
-inline std::uint32_t pack_tops(std::uint32_t a, std::uint32_t b) {
-  std::uint32_t r;
-  asm("pkhtb %0, %2, %1, asr #16" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
-
 // The DSP forms of int4_patch_offset and widen_int4_patch below: out of line, per Count rather
 // than per layer, and loops not unrolled by more than two. Inlined at each of a Conv2D's gathers,
 // kws's int4 image took 9.7 KB more flash; unrolled by eight, 1.1 KB more (ad01's, with blocks of

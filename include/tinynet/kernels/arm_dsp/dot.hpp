@@ -26,6 +26,19 @@ inline std::uint32_t sxtb16_ror8(std::uint32_t v) {
   return r;
 }
 
+// (bottom halfword of a, bottom of b) and (top of a, top of b), a's in the bottom half: one PKHBT or PKHTB each (GCC 12
+// writes the masks and shifts out in two and three instructions).
+inline std::uint32_t pack_bottoms(std::uint32_t a, std::uint32_t b) {
+  std::uint32_t r;
+  asm("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+inline std::uint32_t pack_tops(std::uint32_t a, std::uint32_t b) {
+  std::uint32_t r;
+  asm("pkhtb %0, %2, %1, asr #16" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+
 // SXTAB16: a + the sign-extended bytes 0 and 2 of v, per halfword (ACLE __sxtab16), and its
 // counterpart of bytes 1 and 3; one instruction each, like SXTB16.
 inline std::uint32_t sxtab16(std::uint32_t a, std::uint32_t v) {

@@ -124,8 +124,10 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
                        static_cast<long long>(array_size<Weights>),
                        kernels::NmRows<Weights, out_c, k_h * k_w, filter_c>::nm_fit);
   static constexpr bool sparse = sparse_form != SparseForm::dense;
+  // `unrolled` folds the output stage's doubling into its constant weights (plan::weight_scale).
+  static constexpr int sparse_scale = sparse_form == SparseForm::unrolled ? plan::weight_scale : 1;
   using sparse_rows = kernels::SparseRows<Weights, out_c, k_h * k_w * filter_c, sparse ? sparse_form : SparseForm::unrolled,
-                                          sparsity::RowMajor<k_h * k_w * filter_c>, filter_c>;
+                                          sparsity::RowMajor<k_h * k_w * filter_c>, filter_c, sparse_scale>;
   // Dense int8 rows on DSP cores: blocks of four channels whose weights the compiler widened to
   // int16 (kernels/dot.hpp, wide_rows; within TINYNET_WIDE_WEIGHT_BYTES), for the 4x2 kernel.
   static constexpr bool packed_int4 = is_packed_int4<std::remove_cvref_t<decltype(Weights)>>;  // core/int4.hpp
@@ -597,6 +599,37 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       else return pixel_at(image, oy * s_h, ox * s_w);
     } else {
       const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
+      if constexpr (std::is_pointer_v<Image> && d_w == 1 && filter_c == in_c) {
+        if (!std::is_constant_evaluated() && x0 >= 0 && x0 + k_w <= in_w) {
+          // Every kernel column inside the image: a kernel row is one run of k_w * in_c bytes.
+          constexpr int run = k_w * in_c;
+          for (int ky = 0; ky < k_h; ++ky) {
+            const int y = y0 + ky * d_h;
+            std::int8_t* to = patch + ky * run;
+            if (y >= 0 && y < in_h) __builtin_memcpy(to, image + (y * in_w + x0) * in_c, run);
+            else __builtin_memset(to, static_cast<std::int8_t>(In::zero_point), run);
+          }
+          return patch;
+        }
+        if (!std::is_constant_evaluated()) {
+          // Some kernel columns outside: per kernel row, zero points, the run inside, zero points.
+          const int inside_begin = x0 < 0 ? -x0 : 0, inside_end = in_w - x0 < k_w ? in_w - x0 : k_w;
+          const std::int8_t zero = static_cast<std::int8_t>(In::zero_point);
+          for (int ky = 0; ky < k_h; ++ky) {
+            const int y = y0 + ky * d_h;
+            std::int8_t* to = patch + ky * k_w * in_c;
+            if (y < 0 || y >= in_h || inside_begin >= inside_end) {
+              for (int i = 0; i < k_w * in_c; ++i) to[i] = zero;
+              continue;
+            }
+            const input_element* from = image + (y * in_w + x0 + inside_begin) * in_c;
+            for (int i = 0; i < inside_begin * in_c; ++i) to[i] = zero;
+            for (int i = inside_begin * in_c; i < inside_end * in_c; ++i) to[i] = from[i - inside_begin * in_c];
+            for (int i = inside_end * in_c; i < k_w * in_c; ++i) to[i] = zero;
+          }
+          return patch;
+        }
+      }
       int j = 0;
       for (int ky = 0; ky < k_h; ++ky) {
         const int y = y0 + ky * d_h;
@@ -614,49 +647,30 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
   }
 
-  // Two output pixels at a time (SparseRows::run_two: each load of a pair of inputs serves both
-  // pixels); an odd last pixel is paired with itself, its second result
-  // dropped, so that the layer has one copy of the sparse code.
+  // K = SparseRows::inputs_per_pass output pixels per pass (four for `unrolled` and, where its
+  // pair tables fit the stack's budget, `nm`; two for `compressed`): each load of a column,
+  // weight word or slot serves all K. Past the last pixel the pass's first is repeated, its
+  // results dropped, so that the layer holds one copy of the sparse code.
   template <int Pixels, class First, class Image>
   static constexpr void run_sparse(Image image, output_element* out, First first) {
-    constexpr int pixels = Pixels;
-    [[maybe_unused]] std::int8_t patch0[pointwise ? 1 : patch_size]{};
-    [[maybe_unused]] std::int8_t patch1[pointwise ? 1 : patch_size]{};
-    [[maybe_unused]] output_element dropped[pixels % 2 != 0 ? out_c : 1]{};
-    for (int p = 0; p < pixels; p += 2) {
-      const bool both = p + 1 < pixels;
-      const std::int8_t* x0 = sparse_input(image, patch0, first + p);
-      const std::int8_t* x1 = both ? sparse_input(image, patch1, first + p + 1) : x0;
-      output_element* dst0 = out + p * out_c;
-      output_element* dst1 = both ? dst0 + out_c : dropped;
-      sparse_rows::run_two(x0, x1, [dst0, dst1](int c, std::int32_t dot0, std::int32_t dot1) {
-        const std::int32_t bias = folded_bias[static_cast<std::size_t>(c)];
-        dst0[c] = requantize(bias + dot0, c);
-        dst1[c] = requantize(bias + dot1, c);
-      });
-    }
-  }
-
-  // `nm`: K = NmRows::inputs_per_pass output pixels per pass (4 where the pair tables fit the
-  // stack's budget): every weight word and slot serves K pixels; past the last pixel the first is
-  // repeated, its results dropped.
-  static constexpr void run_sparse_nm(const input_element* image, output_element* out) {
-    constexpr int K = sparse_rows::nm::inputs_per_pass;
-    constexpr int pixels = out_h * out_w;
+    constexpr int K = sparse_rows::inputs_per_pass;
     [[maybe_unused]] std::int8_t patches[pointwise ? 1 : K * patch_size]{};
-    [[maybe_unused]] output_element dropped[pixels % K != 0 ? out_c : 1]{};
-    for (int p = 0; p < pixels; p += K) {
-      const std::int8_t* x[K] = {sparse_input(image, patches, p)};
+    [[maybe_unused]] output_element dropped[Pixels % K != 0 ? out_c : 1]{};
+    for (int p = 0; p < Pixels; p += K) {
+      const std::int8_t* x[K] = {sparse_input(image, patches, first + p)};
       output_element* dst[K] = {out + p * out_c};
       for (int k = 1; k < K; ++k) {
-        const bool real = p + k < pixels;
-        x[k] = real ? sparse_input(image, patches + (pointwise ? 0 : k * patch_size), p + k) : x[0];
+        const bool real = p + k < Pixels;
+        x[k] = real ? sparse_input(image, patches + (pointwise ? 0 : k * patch_size), first + p + k) : x[0];
         dst[k] = real ? out + (p + k) * out_c : dropped;
       }
-      sparse_rows::nm::template run_many<K>(x, [&dst](int c, auto... dots) {
-        const std::int32_t bias = folded_bias[static_cast<std::size_t>(c)];
+      // dst by value: an int8 store may alias anything in memory, so pointers read through a
+      // reference would be loaded again after every output.
+      sparse_rows::template run_many<K>(x, [dst](int c, auto... dots) {
+        const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
         int k = 0;
-        ((dst[k++][c] = requantize(bias + dots, c)), ...);
+        if constexpr (sparse_scale == 1) ((dst[k++][c] = requantize(bias + dots, c)), ...);
+        else ((dst[k++][c] = plan::requantize_scaled(bias + dots, c)), ...);
       });
     }
   }
@@ -664,10 +678,6 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr void run(const input_element* in, output_element* out) {
     if constexpr (is_hybrid) {
       for (int b = 0; b < batches; ++b) run_hybrid(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
-      return;
-    }
-    if constexpr (sparse_form == SparseForm::nm) {
-      for (int b = 0; b < batches; ++b) run_sparse_nm(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
       return;
     }
     // (The same dispatch as run_int8's, written out: through run_int8, GCC 12 made vww's code 572

@@ -183,7 +183,10 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
     static constexpr int weight(int c, int t) { return t * out_c + c; }
     static constexpr int column(int c, int t) { return tap_offsets[static_cast<std::size_t>(t)] + c / multiplier; }
   };
-  using sparse_rows = kernels::SparseRows<Weights, out_c, taps, sparse ? sparse_form : SparseForm::unrolled, ChannelTaps>;
+  // `unrolled` folds the output stage's doubling into its constant weights (plan::weight_scale).
+  static constexpr int sparse_scale = sparse_form == SparseForm::unrolled ? plan::weight_scale : 1;
+  using sparse_rows =
+      kernels::SparseRows<Weights, out_c, taps, sparse ? sparse_form : SparseForm::unrolled, ChannelTaps, taps, sparse_scale>;
   // A window's span in the input, from its first element to its last.
   static constexpr int window_span = ((k_h - 1) * d_h * in_w + (k_w - 1) * d_w + 1) * in_c;
 
@@ -216,8 +219,15 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
         const input_element* from = inside ? image + (y * in_w + xx) * in_c : padding_row.data();
         if constexpr (in_c % 4 == 0) {
           if (!std::is_constant_evaluated()) {
-            // Four channels per load and store (unaligned word accesses; no aliasing issue).
-            for (int c = 0; c < in_c; c += 4) __builtin_memcpy(to + c, from + c, 4);
+            // Whole words: the window and the padding row are word-aligned, and so is every pixel
+            // of an arena's tensor (16-byte aligned, in_c % 4 == 0); GCC then copies the known
+            // length by LDM/STM, four words a pair. A tensor elsewhere may be unaligned (LDM
+            // faults there): word loads and stores.
+            if ((reinterpret_cast<std::uintptr_t>(from) & 3) == 0) {
+              __builtin_memcpy(__builtin_assume_aligned(to, 4), __builtin_assume_aligned(from, 4), in_c);
+            } else {
+              for (int c = 0; c < in_c; c += 4) __builtin_memcpy(to + c, from + c, 4);
+            }
             continue;
           }
         }
@@ -225,13 +235,15 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
       }
     }
     sparse_rows::run(x, [out](int c, std::int32_t dot) {
-      out[c] = requantize(folded_bias[static_cast<std::size_t>(c)] + dot, c);
+      const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
+      if constexpr (sparse_scale == 1) out[c] = plan::template requantize<true>(bias + dot, c);
+      else out[c] = plan::requantize_scaled(bias + dot, c);
     });
   }
 
   static constexpr void run_sparse(const input_element* image, output_element* out) {
     constexpr bool has_border = interior_y.begin > 0 || interior_y.end < out_h || interior_x.begin > 0 || interior_x.end < out_w;
-    [[maybe_unused]] std::int8_t window[has_border ? window_span : 1]{};
+    alignas(4) [[maybe_unused]] std::int8_t window[has_border ? window_span : 1]{};
     for (int oy = 0; oy < out_h; ++oy) {
       const bool row_inside = oy >= interior_y.begin && oy < interior_y.end;
       for (int ox = 0; ox < out_w; ++ox) {
@@ -245,7 +257,7 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
 
   // A row of in_c input zero points (in flash): border taps that fall in the padding read it, so
   // border pixels run the same branch-free loops as interior ones (the DSP and host kernels).
-  static constexpr std::array<input_element, static_cast<std::size_t>(in_c)> padding_row = [] {
+  alignas(4) static constexpr std::array<input_element, static_cast<std::size_t>(in_c)> padding_row = [] {
     std::array<input_element, static_cast<std::size_t>(in_c)> row{};
     for (auto& value : row) value = static_cast<input_element>(In::zero_point);
     return row;

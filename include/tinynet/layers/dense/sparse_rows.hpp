@@ -19,11 +19,14 @@
 namespace tinynet::kernels {
 
 template <const auto& Weights, int Units, int Depth, SparseForm Form, class Layout = sparsity::RowMajor<Depth>,
-          int Channels = Depth>
+          int Channels = Depth, int Scale = 1>
 struct SparseRows {
   static_assert(Form == SparseForm::unrolled || Form == SparseForm::compressed || Form == SparseForm::nm);
   static_assert(Form != SparseForm::nm || (std::is_same_v<Layout, sparsity::RowMajor<Depth>> && Depth % Channels == 0));
-  using unrolled = UnrolledRows<Weights, Units, Depth, Layout>;
+  // `unrolled` gives Scale times the dot products (its weights are constants: a layer whose output
+  // stage doubles the accumulator has them doubled for free); the other forms Scale 1.
+  static_assert(Scale == 1 || Form == SparseForm::unrolled);
+  using unrolled = UnrolledRows<Weights, Units, Depth, Layout, Scale>;
   using compressed = CompressedRows<Weights, Units, Depth, Layout>;
   using nm = NmRows<Weights, Units, Depth / Channels, Channels>;
 
@@ -64,36 +67,40 @@ struct SparseRows {
     }
   }
 
-  // Two inputs at once: finish(o, dot of row o with x0, dot with x1). `unrolled` and `compressed`
-  // pair the inputs column by column (pack_pair), so that each pair load serves both
-  // (UnrolledRows::run_pairs, CompressedRows::run_pairs); `nm` runs up to four inputs at once
+  // Inputs per pass of run_many: `nm`'s (NmRows::inputs_per_pass), four for `unrolled` where
+  // their columns fit the stack's budget (then each weight takes 6 instructions for four inputs
+  // where two take 4 each, twice), else two.
+  static constexpr int inputs_per_pass = [] {
+    if constexpr (Form == SparseForm::nm) return nm::inputs_per_pass;
+    else if constexpr (Form == SparseForm::unrolled) return std::size_t{Depth} * 8 <= kernels::nm::max_table_bytes ? 4 : 2;
+    else return 2;
+  }();
+
+  // Several inputs at once: finish(o, dot of row o with x[0], ..., with x[Inputs - 1]) for every
+  // row o, in order; Inputs is inputs_per_pass (or 2). `unrolled` and `compressed` pair the inputs
+  // column by column (UnrolledRows::pack_columns), so that each load of a column serves them all
+  // (UnrolledRows::run_columns, CompressedRows::run_pairs); `nm` builds its pair tables
   // (NmRows::run_many).
-  template <class Finish>
-  static constexpr void run_two(const std::int8_t* x0, const std::int8_t* x1, Finish finish) {
+  template <int Inputs, class Finish>
+  static constexpr void run_many(const std::int8_t* const* x, Finish finish) {
     if constexpr (Form == SparseForm::nm) {
-      const std::int8_t* x[2] = {x0, x1};
-      nm::template run_many<2>(x, finish);
+      nm::template run_many<Inputs>(x, finish);
     } else {
-      std::int32_t pairs[Depth];  // every column written below (zeroing it would cost a memset per call)
-      for (int i = 0; i < Depth; ++i) pairs[i] = pack_pair(x0[i], x1[i]);
-      run_pairs(pairs, finish);
-    }
-  }
-
-  static constexpr std::int32_t pack_pair(std::int8_t first, std::int8_t second) { return unrolled::pack_pair(first, second); }
-
-  template <class Finish>
-  static constexpr void run_pairs(const std::int32_t* pairs, Finish finish) {
-    if constexpr (Form == SparseForm::unrolled) {
-      unrolled::run_pairs(pairs, finish);
-    } else {
-      constexpr int rows_per_pass = Units < 32 ? Units : 32;
-      std::size_t entry = 0;
-      for (int o = 0; o < Units; o += rows_per_pass) {
-        const int rows = Units - o < rows_per_pass ? Units - o : rows_per_pass;
-        std::int32_t acc0[rows_per_pass], acc1[rows_per_pass];
-        compressed::run_pairs(pairs, o, rows, acc0, acc1, entry);
-        for (int r = 0; r < rows; ++r) finish(o + r, acc0[r], acc1[r]);
+      static_assert(Inputs == 2 || (Inputs == 4 && Form == SparseForm::unrolled));
+      // Every column is written below (zeroing them would cost a memset per call).
+      alignas(8) std::int32_t columns[Depth * Inputs / 2];
+      unrolled::template pack_columns<Inputs>(x, columns);
+      if constexpr (Form == SparseForm::unrolled) {
+        unrolled::template run_columns<Inputs>(columns, finish);
+      } else {
+        constexpr int rows_per_pass = Units < 32 ? Units : 32;
+        std::size_t entry = 0;
+        for (int o = 0; o < Units; o += rows_per_pass) {
+          const int rows = Units - o < rows_per_pass ? Units - o : rows_per_pass;
+          std::int32_t acc0[rows_per_pass], acc1[rows_per_pass];
+          compressed::run_pairs(columns, o, rows, acc0, acc1, entry);
+          for (int r = 0; r < rows; ++r) finish(o + r, acc0[r], acc1[r]);
+        }
       }
     }
   }

@@ -18,6 +18,7 @@
 
 #include "../../core/sparsity.hpp"
 #include "../../core/target.hpp"
+#include "../../kernels/arm_dsp/dot.hpp"
 
 namespace tinynet::kernels {
 
@@ -25,12 +26,12 @@ namespace detail_unrolled {
 inline constexpr std::size_t fold_chunk = 128;
 
 template <std::size_t Offset, class F, std::size_t... I>
-constexpr void call_each(F& f, std::index_sequence<I...>) {
+constexpr void call_each(F f, std::index_sequence<I...>) {
   (f(std::integral_constant<std::size_t, Offset + I>{}), ...);
 }
 
 template <std::size_t N, class F, std::size_t... C>
-constexpr void call_chunks(F& f, std::index_sequence<C...>) {
+constexpr void call_chunks(F f, std::index_sequence<C...>) {
   (call_each<C * fold_chunk>(f, std::make_index_sequence<(C + 1) * fold_chunk <= N ? fold_chunk : N - C * fold_chunk>{}),
    ...);
 }
@@ -38,7 +39,9 @@ constexpr void call_chunks(F& f, std::index_sequence<C...>) {
 
 // Calls f(std::integral_constant<std::size_t, I>{}) for I = 0 .. N - 1, in order, through two
 // nested folds of at most 128 calls each (clang refuses fold expressions of more than 256
-// operands: -fbracket-depth).
+// operands: -fbracket-depth). f travels by value: a function object that captures by value then
+// keeps its captures in registers, where one reached through a reference would be loaded again
+// after every int8 store (a character type may alias anything in memory).
 template <std::size_t N, class F>
 constexpr void for_each_index(F f) {
   using detail_unrolled::fold_chunk;
@@ -48,14 +51,16 @@ constexpr void for_each_index(F f) {
 }
 
 // Element i of row o is Weights[Layout::weight(o, i)] and multiplies x[Layout::column(o, i)]
-// (core/sparsity.hpp; row-major by default).
-template <const auto& Weights, int Units, int Depth, class Layout = sparsity::RowMajor<Depth>>
+// (core/sparsity.hpp; row-major by default). The dot products come out Scale times (1 or 2: the
+// weights are constants in the instructions, so doubling them costs nothing).
+template <const auto& Weights, int Units, int Depth, class Layout = sparsity::RowMajor<Depth>, int Scale = 1>
 struct UnrolledRows {
   static constexpr int nonzeros = sparsity::count_nonzeros(Weights, 0, Units * Depth);
 
-  // |partial sums| <= 128 * 128 * Depth (a group's sum is at most 128 * Depth, its multiplier at
-  // most 128): they fit int32 for every depth below 2^17.
-  static_assert(Depth < (1 << 17), "tinynet: the unrolled sparse form takes input depths below 131072; "
+  // |partial sums| <= Scale * 128 * 128 * Depth (a group's sum is at most 128 * Depth, its
+  // multiplier at most 128 Scale): they fit int32 for every depth below 2^17 / Scale.
+  static_assert(Scale == 1 || Scale == 2);
+  static_assert(Depth < (1 << 17) / Scale, "tinynet: the unrolled sparse form takes input depths below 131072; "
                                    "use SparseForm::compressed or SparseForm::dense for this layer");
 
   struct Term {
@@ -126,25 +131,25 @@ struct UnrolledRows {
   // for a chunk of terms passed as template arguments: every column, sign and step is a constant
   // in the instructions.
   template <Term... T>
-  static constexpr void add_terms(const std::int8_t* x, std::int32_t& seen_io, std::int32_t& acc_io) {
+  [[gnu::always_inline]] static constexpr void add_terms(const std::int8_t* x, std::int32_t& seen_io, std::int32_t& acc_io) {
     // Local copies: x points to int8 (a character type), which may alias the references, so
     // updating them in place would store and reload both after every input.
     std::int32_t seen = seen_io;
     std::int32_t acc = acc_io;
-    ((seen = T.first ? std::int32_t{x[T.column]} : seen + T.sign * x[T.column], acc += T.step * seen), ...);
+    ((seen = T.first ? std::int32_t{x[T.column]} : seen + T.sign * x[T.column], acc += Scale * T.step * seen), ...);
     seen_io = seen;
     acc_io = acc;
   }
 
   template <std::size_t First, std::size_t... K>
-  static constexpr void add_chunk(const std::int8_t* x, std::int32_t& seen, std::int32_t& acc,
+  [[gnu::always_inline]] static constexpr void add_chunk(const std::int8_t* x, std::int32_t& seen, std::int32_t& acc,
                                   std::index_sequence<K...>) {
     add_terms<terms[First + K]...>(x, seen, acc);
   }
 
   // The dot product of row Row with x.
   template <std::size_t Row>
-  static constexpr std::int32_t row_dot([[maybe_unused]] const std::int8_t* x) {
+  [[gnu::always_inline]] static constexpr std::int32_t row_dot([[maybe_unused]] const std::int8_t* x) {
     constexpr std::size_t length = row_length(Row);
     if constexpr (length == 0) {
       return 0;  // a row whose weights are all zero
@@ -163,17 +168,49 @@ struct UnrolledRows {
   // Calls finish(o, dot product of row o with x) for every row o, in order.
   template <class Finish>
   static constexpr void run(const std::int8_t* x, Finish finish) {
-    for_each_index<Units>([&](auto row) { finish(static_cast<int>(row), row_dot<decltype(row)::value>(x)); });
+    for_each_index<Units>([x, finish](auto row) __attribute__((always_inline)) {
+      finish(static_cast<int>(row), row_dot<decltype(row)::value>(x));
+    });
   }
 
-  // ---- two inputs at once ---------------------------------------------------------------------
-  // pairs[c] holds column c of two inputs x0 and x1, x0[c] in the low and x1[c] in the high 16
-  // bits (pack_pair): one load serves both, and each weight (a constant in a register) multiplies
-  // both halves (SMLABB and SMLATB on DSP cores): 2 instructions per weight and input, where
-  // run() takes 3 (load, constant, multiply-accumulate).
+  // ---- two or four inputs at once -------------------------------------------------------------
+  // Column c of inputs x0 and x1 sits in one word, x0[c] in the low and x1[c] in the high 16 bits
+  // (pack_pair); for four inputs, column c of x2 and x3 in the next word. One load (LDR, or LDRD
+  // for four) serves every input, and each weight (a constant in a register) multiplies every half
+  // (SMLABB and SMLATB on DSP cores): per weight, 4 instructions for two inputs and 6 or 7 for
+  // four, where run() takes 3 for one.
   static constexpr std::int32_t pack_pair(std::int8_t low, std::int8_t high) {
     return static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint16_t>(std::int16_t{low})) |
                                      (static_cast<std::uint32_t>(static_cast<std::uint16_t>(std::int16_t{high})) << 16));
+  }
+
+  // columns[Inputs / 2 * c + k] = pack_pair(x[2k][c], x[2k + 1][c]). On DSP cores four columns
+  // of two inputs take two word loads, four SXTB16 and four PKHBT/PKHTB (13 instructions per
+  // column of two in the byte loop).
+  template <int Inputs>
+  static constexpr void pack_columns(const std::int8_t* const* x, std::int32_t* columns) {
+    static_assert(Inputs == 2 || Inputs == 4);
+    constexpr int words = Inputs / 2;
+    int first = 0;  // the first column left to the byte loop
+#if TINYNET_ARM_DSP
+    if (!std::is_constant_evaluated()) {
+      for (int c = 0; c + 4 <= Depth; c += 4) {
+        for (int k = 0; k < words; ++k) {
+          const std::uint32_t a = arm_dsp::load_word(x[2 * k] + c), b = arm_dsp::load_word(x[2 * k + 1] + c);
+          const std::uint32_t a02 = __sxtb16(a), a13 = arm_dsp::sxtb16_ror8(a);
+          const std::uint32_t b02 = __sxtb16(b), b13 = arm_dsp::sxtb16_ror8(b);
+          std::int32_t* to = columns + words * c + k;
+          to[0] = static_cast<std::int32_t>(arm_dsp::pack_bottoms(a02, b02));
+          to[words] = static_cast<std::int32_t>(arm_dsp::pack_bottoms(a13, b13));
+          to[2 * words] = static_cast<std::int32_t>(arm_dsp::pack_tops(a02, b02));
+          to[3 * words] = static_cast<std::int32_t>(arm_dsp::pack_tops(a13, b13));
+        }
+      }
+      first = Depth / 4 * 4;
+    }
+#endif
+    for (int c = first; c < Depth; ++c)
+      for (int k = 0; k < words; ++k) columns[words * c + k] = pack_pair(x[2 * k][c], x[2 * k + 1][c]);
   }
 
   // a0 += w * low half of v, a1 += w * high half (SMLABB, SMLATB).
@@ -189,35 +226,75 @@ struct UnrolledRows {
     a1 += w * (v >> 16);
   }
 
-  template <Term... T>
-  static constexpr void add_pair_terms(const std::int32_t* pairs, std::int32_t& acc0_io, std::int32_t& acc1_io) {
-    std::int32_t acc0 = acc0_io, acc1 = acc1_io;
-    (mac_pair(T.weight, pairs[T.column], acc0, acc1), ...);
-    acc0_io = acc0;
-    acc1_io = acc1;
+  // Both words of column Column of four inputs, columns[2 Column] and columns[2 Column + 1]: one
+  // LDRD on DSP cores. GCC splits a 64-bit load whose halves are used apart into two LDR, so the
+  // LDRD is written out, its offset an immediate (within LDRD's 1020 bytes: Depth <= 128); the
+  // "m" operand tells the compiler that it reads the columns.
+  template <int Column>
+  [[gnu::always_inline]] static constexpr void load_column(const std::int32_t* columns, std::int32_t& first,
+                                                           std::int32_t& second) {
+#if TINYNET_ARM_DSP
+    if constexpr (Depth <= 128) {
+      if (!std::is_constant_evaluated()) {
+        asm("ldrd %0, %1, [%2, %3]"
+            : "=r"(first), "=r"(second)
+            : "r"(columns), "n"(8 * Column), "m"(*reinterpret_cast<const std::int32_t(*)[2 * Depth]>(columns)));
+        return;
+      }
+    }
+#endif
+    first = columns[2 * Column];
+    second = columns[2 * Column + 1];
   }
 
-  template <std::size_t First, std::size_t... K>
-  static constexpr void add_pair_chunk(const std::int32_t* pairs, std::int32_t& acc0, std::int32_t& acc1,
-                                       std::index_sequence<K...>) {
-    add_pair_terms<terms[First + K]...>(pairs, acc0, acc1);
+  template <int Inputs, int Column>
+  [[gnu::always_inline]] static constexpr void mac_column(std::int32_t w, const std::int32_t* columns, std::int32_t& a0,
+                                                          std::int32_t& a1, std::int32_t& a2, std::int32_t& a3) {
+    if constexpr (Inputs == 2) {
+      mac_pair(w, columns[Column], a0, a1);
+    } else {
+      std::int32_t v01 = 0, v23 = 0;
+      load_column<Column>(columns, v01, v23);
+      mac_pair(w, v01, a0, a1);
+      mac_pair(w, v23, a2, a3);
+    }
   }
 
-  // Calls finish(o, dot of row o with x0, dot of row o with x1) for every row o, in order.
-  template <class Finish>
-  static constexpr void run_pairs(const std::int32_t* pairs, Finish finish) {
-    for_each_index<Units>([&](auto row) {
+  // The accumulators are locals here (copied in and out), so that they stay in registers; the
+  // helpers inlined always (else GCC calls some rows' terms with the accumulators in memory).
+  template <int Inputs, Term... T>
+  [[gnu::always_inline]] static constexpr void add_column_terms(const std::int32_t* columns, std::array<std::int32_t, 4>& acc_io) {
+    std::int32_t a0 = acc_io[0], a1 = acc_io[1], a2 = acc_io[2], a3 = acc_io[3];
+    (mac_column<Inputs, T.column>(Scale * T.weight, columns, a0, a1, a2, a3), ...);
+    acc_io = {a0, a1, a2, a3};
+  }
+
+  template <int Inputs, std::size_t First, std::size_t... K>
+  [[gnu::always_inline]] static constexpr void add_column_chunk(const std::int32_t* columns, std::array<std::int32_t, 4>& acc,
+                                         std::index_sequence<K...>) {
+    add_column_terms<Inputs, terms[First + K]...>(columns, acc);
+  }
+
+  // Calls finish(o, dot of row o with x[0], ..., with x[Inputs - 1]) for every row o, in order,
+  // from the columns of pack_columns<Inputs>.
+  template <int Inputs, class Finish>
+  static constexpr void run_columns(const std::int32_t* columns, Finish finish) {
+    for_each_index<Units>([columns, finish](auto row) __attribute__((always_inline)) {
       constexpr std::size_t o = decltype(row)::value;
       constexpr std::size_t length = row_length(o);
-      std::int32_t acc0 = 0, acc1 = 0;
-      if constexpr (length > 0) {
+      std::array<std::int32_t, 4> acc{};
+      if constexpr (length > 0 && length <= chunk) {
+        // (Without the chunk loop's lambda: GCC called it with the accumulators in memory.)
+        add_column_chunk<Inputs, static_cast<std::size_t>(row_start[o])>(columns, acc, std::make_index_sequence<length>{});
+      } else if constexpr (length > chunk) {
         for_each_index<(length + chunk - 1) / chunk>([&](auto c) {
           constexpr std::size_t done = decltype(c)::value * chunk;
-          add_pair_chunk<static_cast<std::size_t>(row_start[o]) + done>(
-              pairs, acc0, acc1, std::make_index_sequence<length - done < chunk ? length - done : chunk>{});
+          add_column_chunk<Inputs, static_cast<std::size_t>(row_start[o]) + done>(
+              columns, acc, std::make_index_sequence<length - done < chunk ? length - done : chunk>{});
         });
       }
-      finish(static_cast<int>(o), acc0, acc1);
+      if constexpr (Inputs == 2) finish(static_cast<int>(o), acc[0], acc[1]);
+      else finish(static_cast<int>(o), acc[0], acc[1], acc[2], acc[3]);
     });
   }
 };
