@@ -111,26 +111,20 @@ inline constexpr bool int8_rows_apply = false;
 #endif
 
 // acc[r] += sum_i weights[r * Stride + i] * input[i], i < Count, r < Rows: the int8 input row read
-// in place, without a patch. On DSP cores (int8_rows_apply) each word of four inputs is split by
-// two SXTB16 shared by the rows (arm_dsp::dot_4rows over int8, four rows per pass): 23
-// instructions per 16 multiply-accumulates against the patch's 21, for no stack. Elsewhere the
-// plain loop.
+// in place, without a patch, on DSP cores only (int8_rows_apply; at run time: constant evaluation
+// and other cores widen the row into a patch). Each word of four inputs is split by two SXTB16
+// shared by the rows (arm_dsp::dot_4rows over int8, four rows per pass): 23 instructions per 16
+// multiply-accumulates against the patch's 21, for no stack.
 template <int Count, int Rows, int Stride = Count>
-constexpr void dot_rows_int8(const std::int8_t* input, const std::int8_t* weights, std::int32_t* acc) {
+inline void dot_rows_int8([[maybe_unused]] const std::int8_t* input, [[maybe_unused]] const std::int8_t* weights,
+                          [[maybe_unused]] std::int32_t* acc) {
+  static_assert(int8_rows_apply<Count>, "tinynet: dot_rows_int8 has a kernel on DSP cores only (FullyConnected::input_in_place)");
 #if TINYNET_ARM_DSP && !TINYNET_ARM_MVE && defined(__OPTIMIZE__)
-  if (!std::is_constant_evaluated()) {
-    if constexpr (Rows == 4 && int8_rows_apply<Count>)
-      arm_dsp::dot_4rows<Count, Stride, std::int8_t>(input, weights, acc);
-    else
-      arm_dsp::dot_rows_int8<Count, Rows, Stride>(input, weights, acc);
-    return;
-  }
+  if constexpr (Rows == 4)
+    arm_dsp::dot_4rows<Count, Stride, std::int8_t>(input, weights, acc);
+  else
+    arm_dsp::dot_rows<Count, Rows, Stride, std::int8_t>(input, weights, acc);
 #endif
-  for (int r = 0; r < Rows; ++r) {
-    std::int32_t sum = acc[r];
-    for (int i = 0; i < Count; ++i) sum += static_cast<std::int32_t>(weights[r * Stride + i]) * input[i];
-    acc[r] = sum;
-  }
 }
 
 // Two patches (two output pixels) against two weight rows (two output channels):

@@ -26,8 +26,8 @@ inline std::uint32_t sxtb16_ror8(std::uint32_t v) {
   return r;
 }
 
-// (bottom halfword of a, bottom of b) and (top of a, top of b), a's in the bottom half: one PKHBT or PKHTB each (GCC 12
-// writes the masks and shifts out in two and three instructions).
+// (bottom halfword of a, bottom of b) and (top of a, top of b), a's in the bottom half: one PKHBT
+// or PKHTB each (GCC 12 writes the masks and shifts out in two and three instructions).
 inline std::uint32_t pack_bottoms(std::uint32_t a, std::uint32_t b) {
   std::uint32_t r;
   asm("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
@@ -74,16 +74,27 @@ inline void widen_sxtb16(const std::int8_t* src, std::int16_t* patch) {
   for (int i = Count / 4 * 4; i < Count; ++i) patch[i] = src[i];
 }
 
-// acc[r] += sum_i weights[r * Stride + i] * patch[i], i < Count, for Rows weight rows Stride apart.
-template <int Count, int Rows, int Stride = Count>
-inline void dot_rows(const std::int16_t* patch, const std::int8_t* weights, std::int32_t* acc) {
+// acc[r] += sum_i weights[r * Stride + i] * x[i], i < Count, for Rows weight rows Stride apart. x
+// is a patch in SXTB16 order (Input = std::int16_t: a group's pairs (x0, x2) and (x1, x3) are two
+// words) or an int8 row read in place (std::int8_t: one word split by two SXTB16 for all the rows;
+// FullyConnected::input_in_place, for the rows beyond its groups of four).
+template <int Count, int Rows, int Stride = Count, class Input = std::int16_t>
+inline void dot_rows(const Input* x, const std::int8_t* weights, std::int32_t* acc) {
+  static_assert(std::is_same_v<Input, std::int16_t> || std::is_same_v<Input, std::int8_t>);
   constexpr int groups = Count / 4;
   std::int32_t sums[Rows];
   for (int r = 0; r < Rows; ++r) sums[r] = acc[r];
   TINYNET_UNROLL
   for (int g = 0; g < groups; ++g) {
-    const std::uint32_t even = load_word(patch + 4 * g);     // (x0, x2)
-    const std::uint32_t odd = load_word(patch + 4 * g + 2);  // (x1, x3)
+    std::uint32_t even, odd;  // (x0, x2), (x1, x3)
+    if constexpr (std::is_same_v<Input, std::int16_t>) {
+      even = load_word(x + 4 * g);
+      odd = load_word(x + 4 * g + 2);
+    } else {
+      const std::uint32_t v = load_word(x + 4 * g);
+      even = static_cast<std::uint32_t>(__sxtb16(v));
+      odd = sxtb16_ror8(v);
+    }
     for (int r = 0; r < Rows; ++r) {
       const std::uint32_t w = load_word(weights + r * Stride + 4 * g);
       sums[r] = static_cast<std::int32_t>(__smlad(even, __sxtb16(w), static_cast<std::uint32_t>(sums[r])));
@@ -91,7 +102,7 @@ inline void dot_rows(const std::int16_t* patch, const std::int8_t* weights, std:
     }
   }
   for (int i = groups * 4; i < Count; ++i)
-    for (int r = 0; r < Rows; ++r) sums[r] += static_cast<std::int32_t>(weights[r * Stride + i]) * patch[i];
+    for (int r = 0; r < Rows; ++r) sums[r] += static_cast<std::int32_t>(weights[r * Stride + i]) * x[i];
   for (int r = 0; r < Rows; ++r) acc[r] = sums[r];
 }
 
@@ -332,28 +343,6 @@ inline void dot_4rows(const Input* input, const std::int8_t* weights, std::int32
     }
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
   }
-}
-
-// acc[r] += dot(input, weights + r * Stride), r < Rows: int8 inputs read in place (no patch), each
-// word of four split by two SXTB16 for all the rows; for the rows a layer has beyond its groups
-// of four.
-template <int Count, int Rows, int Stride>
-inline void dot_rows_int8(const std::int8_t* input, const std::int8_t* weights, std::int32_t* acc) {
-  constexpr int groups = Count / 4;
-  std::int32_t sums[Rows];
-  for (int r = 0; r < Rows; ++r) sums[r] = acc[r];
-  for (int g = 0; g < groups; ++g) {
-    const std::uint32_t v = load_word(input + 4 * g);
-    const std::uint32_t even = static_cast<std::uint32_t>(__sxtb16(v)), odd = sxtb16_ror8(v);
-    for (int r = 0; r < Rows; ++r) {
-      const std::uint32_t w = load_word(weights + r * Stride + 4 * g);
-      sums[r] = static_cast<std::int32_t>(__smlad(even, __sxtb16(w), static_cast<std::uint32_t>(sums[r])));
-      sums[r] = static_cast<std::int32_t>(__smlad(odd, sxtb16_ror8(w), static_cast<std::uint32_t>(sums[r])));
-    }
-  }
-  for (int i = groups * 4; i < Count; ++i)
-    for (int r = 0; r < Rows; ++r) sums[r] += static_cast<std::int32_t>(weights[r * Stride + i]) * input[i];
-  for (int r = 0; r < Rows; ++r) acc[r] = sums[r];
 }
 
 }  // namespace tinynet::kernels::arm_dsp

@@ -152,7 +152,7 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
 
   // Four units per pass over the input row in place, requantized as they finish; the last
   // units % 4 together.
-  static constexpr void run_in_place(const input_element* in, output_element* out) {
+  static void run_in_place(const input_element* in, output_element* out) {
     for (int b = 0; b < batches; ++b) {
       const input_element* row = in + b * input_depth;
       output_element* out_row = out + b * units;
