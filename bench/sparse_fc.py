@@ -236,10 +236,16 @@ def neurons_markdown(results):
 
 
 def commit():
-    """The commit a row is measured at (`git describe --always --dirty`): the tables say which code
-    their figures belong to, so a table left unmeasured after a kernel change shows its age."""
-    proc = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True)
-    return proc.stdout.strip() or "unknown"
+    """The commit a row is measured at (`git describe --always`, "-dirty" after it where the tree has
+    changes): the tables say which code their figures belong to, so a table left unmeasured after a
+    kernel change shows its age. The sweeps' own results files (bench/*_results.json, written as
+    rows finish) do not make the tree dirty."""
+    head = subprocess.run(["git", "-C", str(ROOT), "describe", "--always"], capture_output=True, text=True)
+    status = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", ".", ":(exclude)bench/*_results.json"],
+                            capture_output=True, text=True)
+    if not head.stdout.strip():
+        return "unknown"
+    return head.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
 
 
 def measured_at(rows):
