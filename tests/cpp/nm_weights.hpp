@@ -3,14 +3,22 @@
 // weights (the last axis), in every group of M channels (the last one shorter when M does not
 // divide the channels) min(N, group size) kept at random positions, each kept weight a random
 // int8, 0 now and then (a group with fewer than N non-zero weights, as pruning leaves one whose
-// weight was already 0).
+// weight was already 0). Also what the automatic rule picks in this build (unrolled_if_optimized).
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 
+#include <tinynet/core/sparsity.hpp>
+
 namespace nm_test {
+
+// What the automatic rule picks, in this build, for a layer it unrolls when optimizing: an
+// unoptimized build (-O0) never unrolls by itself (core/sparsity.hpp), it takes `otherwise`.
+constexpr tinynet::SparseForm unrolled_if_optimized(tinynet::SparseForm otherwise) {
+  return tinynet::sparsity::optimizing ? tinynet::SparseForm::unrolled : otherwise;
+}
 
 template <std::size_t Count>
 constexpr std::array<std::int8_t, Count> nm_weights(int channels, int n, int m, std::uint32_t seed) {
