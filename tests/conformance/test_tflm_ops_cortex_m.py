@@ -47,21 +47,38 @@ SAMPLE = placeholder_if_empty(_sample(), MISSING)
 
 
 def _sparse_cases():
-    """Pruned Conv2D (1x1 over an odd pixel count, 3x3 with stride and padding) and DepthwiseConv2D
-    in each sparse form, in the same image: [(label, model, form, input)], the expected bytes being
-    the numpy reference's (tests/conformance/test_sparse_conv_forms.py runs every form and pattern
-    on the host)."""
+    """Pruned Conv2D and DepthwiseConv2D in each sparse form, in the same image: [(label, model,
+    form, input)], the expected bytes being the numpy reference's (tests/conformance/
+    test_sparse_conv_forms.py runs every form and pattern on the host). The shapes reach the DSP
+    paths of the sparse kernels: a 1x1 conv over an odd pixel count (a last pass of four pixels
+    with one real) and over 136 channels (columns past LDRD's immediate offset); a 3x3 conv over
+    three channels (a first layer: kernel rows copied as runs of 9 bytes, borders mixed) and with
+    stride 2; a 2x3 conv with dilation (2, 1), stride (1, 2), VALID; depthwise over 16 channels,
+    over 6 with multiplier 2 (border windows that are not whole words) and over 12 with stride 2.
+    Convolutions also run 2:4 and 1:4 in `nm` and 80 % in `auto`."""
     layers = (("conv1x1", sm.conv_case("m4 sparse 1x1", (1, 5, 5, 16), 12, (1, 1))),
               ("conv3x3", sm.conv_case("m4 sparse 3x3", (1, 6, 5, 8), 6, (3, 3), stride=(2, 2))),
-              ("dw", sm.depthwise_case("m4 sparse dw", (1, 6, 5, 16), 1, (3, 3))))
+              ("dw", sm.depthwise_case("m4 sparse dw", (1, 6, 5, 16), 1, (3, 3))),
+              ("conv1x1 deep", sm.conv_case("m4 sparse 1x1 deep", (1, 3, 3, 136), 9, (1, 1), in_zp=-128)),
+              ("conv3x3 c3", sm.conv_case("m4 sparse 3x3 c3", (1, 7, 9, 3), 8, (3, 3), activation="RELU")),
+              ("conv2x3 dilated", sm.conv_case("m4 sparse 2x3 dilated", (1, 9, 8, 5), 6, (2, 3), stride=(1, 2),
+                                               dilation=(2, 1), padding="VALID")),
+              ("dw c6 m2", sm.depthwise_case("m4 sparse dw c6 m2", (1, 5, 7, 6), 2, (3, 3))),
+              ("dw c12 s2", sm.depthwise_case("m4 sparse dw c12 s2", (1, 7, 6, 12), 1, (3, 3), stride=(2, 2),
+                                              activation="RELU6")))
     cases = []
     for name, case in layers:
         model = parse_model(case.data)
         x = np.random.RandomState(len(cases)).randint(-128, 128, model.tensors[model.inputs[0]].shape).astype(np.int8)
-        for pruning, pruned in (("u80", prune.prune_synapses(model, 0.8, "layer")[0]),
-                                ("2:4", prune.prune_pattern(model, 0.0, "2:4")[0])):
-            for form in ("unrolled", "compressed"):
-                cases.append((f"{name} {pruning} {form}", pruned, form, x))
+        conv = model.ops[0].opcode == "CONV_2D"
+        u80 = prune.prune_synapses(model, 0.8, "layer")[0]
+        two_of_four = prune.prune_pattern(model, 0.0, "2:4")[0]
+        runs = [("u80", u80, "unrolled"), ("u80", u80, "compressed"), ("2:4", two_of_four, "unrolled"),
+                ("2:4", two_of_four, "compressed")]
+        if conv:
+            runs += [("u80", u80, "auto"), ("2:4", two_of_four, "nm"),
+                     ("1:4", prune.prune_pattern(model, 0.0, "1:4")[0], "nm")]
+        cases += [(f"{name} {pruning} {form}", pruned, form, x) for pruning, pruned, form in runs]
     return cases
 
 
