@@ -30,6 +30,22 @@ def test_hello_world_builds_and_runs(example_build):
 
 
 @pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
+def test_every_build_step_of_the_examples_belongs_to_one_target(example_build):
+    """A custom command (a train.py, a tinynet convert) whose outputs two targets list is copied into
+    both targets' Makefiles: under -j the two copies run at once and one reads a file the other is
+    rewriting (the digits example failed CI so, at random). Each command line appears in one target."""
+    folder = example_build()
+    owners = {}
+    for make in folder.glob("*/CMakeFiles/*.dir/build.make"):
+        for line in make.read_text().splitlines():
+            if line.startswith("\tcd ") and ("train.py" in line or "scripts/tinynet" in line):
+                owners.setdefault(line.strip(), set()).add(make.parent.name)
+    assert any("train.py" in command for command in owners), "no training step found: the scan reads nothing"
+    shared = {command[:160]: sorted(targets) for command, targets in owners.items() if len(targets) > 1}
+    assert not shared, f"build steps in more than one target (give them one add_custom_target): {shared}"
+
+
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
 def test_demo_runs(tmp_path):
     """The README's main job: the accuracy the C++ program measures on the host (and on the
     Cortex-M4) is the pruned-int8 accuracy the generator's --eval computed with the numpy
