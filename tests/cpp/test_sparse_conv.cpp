@@ -141,6 +141,24 @@ TEST_CASE("sparse Conv2D: 3x3 and 4x4 SAME padding, stride 2, dilation 2, one in
   check_forms<ConvCase<10, 4, 1, 9, 3, 2, 1, 30, -5>>();
 }
 
+// `unrolled` reads a receptive field in place (sparse_direct) below three non-zeros per column
+// within a 1 KB span, and packs four patches' columns otherwise: both give the dense bytes, at
+// the image's borders too.
+TEST_CASE("sparse Conv2D: unrolled in place and through patches") {
+  using few = ConvCase<6, 7, 5, 6, 3, 1, 1, 20, 17>;           // 1.2 non-zeros per column
+  using many = ConvCase<6, 7, 5, 16, 3, 1, 1, 30, 11>;         // 4.8 per column: patches
+  using wide = ConvCase<4, 200, 3, 4, 3, 2, 1, 20, -9>;        // a span of 1,209 bytes: patches
+  using dilated = ConvCase<7, 9, 2, 3, 3, 2, 2, 30, -100>;     // dilation 2, stride 2, borders on all sides
+  static_assert(few::layer<SparseForm::unrolled>::sparse_direct);
+  static_assert(dilated::layer<SparseForm::unrolled>::sparse_direct);
+  static_assert(!many::layer<SparseForm::unrolled>::sparse_direct);
+  static_assert(!wide::layer<SparseForm::unrolled>::sparse_direct);
+  static_assert(!few::layer<SparseForm::compressed>::sparse_direct);
+  check_forms<many>();
+  check_forms<wide>();
+  check_forms<dilated>();
+}
+
 TEST_CASE("nm Conv2D: 2:4 and 1:4 along the input channels, 1x1 and 3x3, odd pixels and channels") {
   check_nm<ConvCase<5, 5, 64, 7, 1, 1, 1, 0, 12, 14>>();           // 1:4, spans of 8, 25 pixels (one alone)
   check_nm<ConvCase<6, 7, 8, 5, 3, 1, 1, 0, 17, 24>>();            // 3x3 SAME: padded taps read the zero point

@@ -647,12 +647,70 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
   }
 
+  // `unrolled` in place: where the weights are few for the receptive field (fewer than three
+  // non-zeros per column, as in a pruned first layer: vww's 3x3 over 3 channels keeps 44 of 216),
+  // packing every column of four patches costs more than the multiply-accumulates it serves. The
+  // layer then reads each pixel's receptive field where it lies in the image: the rows' columns
+  // are image offsets (image_layout), one LDRSB with an immediate offset per term, no patch. A
+  // pixel whose field reaches into the padding reads a scratch laid out as the image around it
+  // (direct_span bytes, only the field's positions written; at most 1 KB of stack).
+  struct image_layout {
+    static constexpr int weight(int o, int i) { return o * patch_size + i; }
+    static constexpr int column(int, int i) {
+      const int tap = i / filter_c;
+      return ((tap / k_w) * d_h * in_w + (tap % k_w) * d_w) * in_c + i % filter_c;
+    }
+  };
+  static constexpr int direct_span = ((k_h - 1) * d_h * in_w + (k_w - 1) * d_w + 1) * in_c;
+  static constexpr bool sparse_direct = sparse_form == SparseForm::unrolled && !pointwise && groups == 1 &&
+                                        nonzero_weights < 3 * patch_size && direct_span <= 1024;
+  using direct_rows = kernels::UnrolledRows<Weights, out_c, patch_size, image_layout, sparse_scale>;
+
+  template <int Pixels, class First>
+  static constexpr void run_sparse_direct(const input_element* image, output_element* out, First first) {
+    std::int8_t border[direct_span]{};
+    const int start = static_cast<int>(first);
+    int oy = start / out_w, ox = start % out_w;
+    for (int p = 0; p < Pixels; ++p) {
+      const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
+      const std::int8_t* x = border;
+      if (y0 >= 0 && y0 + (k_h - 1) * d_h < in_h && x0 >= 0 && x0 + (k_w - 1) * d_w < in_w) {
+        x = image + (y0 * in_w + x0) * in_c;
+      } else {
+        for (int ky = 0; ky < k_h; ++ky) {
+          const int y = y0 + ky * d_h;
+          for (int kx = 0; kx < k_w; ++kx) {
+            const int xx = x0 + kx * d_w;
+            const bool inside = y >= 0 && y < in_h && xx >= 0 && xx < in_w;
+            std::int8_t* to = border + (ky * d_h * in_w + kx * d_w) * in_c;
+            for (int i = 0; i < in_c; ++i)
+              to[i] = inside ? image[(y * in_w + xx) * in_c + i] : static_cast<std::int8_t>(In::zero_point);
+          }
+        }
+      }
+      output_element* dst = out + p * out_c;
+      direct_rows::run(x, [dst](int c, std::int32_t dot) {
+        const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
+        if constexpr (sparse_scale == 1) dst[c] = requantize(bias + dot, c);
+        else dst[c] = plan::requantize_scaled(bias + dot, c);
+      });
+      if (++ox == out_w) {
+        ox = 0;
+        ++oy;
+      }
+    }
+  }
+
   // K = SparseRows::inputs_per_pass output pixels per pass (four for `unrolled` and, where its
   // pair tables fit the stack's budget, `nm`; two for `compressed`): each load of a column,
   // weight word or slot serves all K. Past the last pixel the pass's first is repeated, its
   // results dropped, so that the layer holds one copy of the sparse code.
   template <int Pixels, class First, class Image>
   static constexpr void run_sparse(Image image, output_element* out, First first) {
+    if constexpr (sparse_direct && std::is_pointer_v<Image>) {
+      run_sparse_direct<Pixels>(image, out, first);
+      return;
+    }
     constexpr int K = sparse_rows::inputs_per_pass;
     [[maybe_unused]] std::int8_t patches[pointwise ? 1 : K * patch_size]{};
     [[maybe_unused]] output_element dropped[Pixels % K != 0 ? out_c : 1]{};
