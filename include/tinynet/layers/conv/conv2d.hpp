@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "../../core/activation_range.hpp"
 #include "../../core/channel_plan.hpp"
@@ -722,14 +723,18 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
         x[k] = real ? sparse_input(image, patches + (pointwise ? 0 : k * patch_size), first + p + k) : x[0];
         dst[k] = real ? out + (p + k) * out_c : dropped;
       }
-      // dst by value: an int8 store may alias anything in memory, so pointers read through a
-      // reference would be loaded again after every output.
-      sparse_rows::template run_many<K>(x, [dst](int c, auto... dots) {
-        const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
-        int k = 0;
-        if constexpr (sparse_scale == 1) ((dst[k++][c] = requantize(bias + dots, c)), ...);
-        else ((dst[k++][c] = plan::requantize_scaled(bias + dots, c)), ...);
-      });
+      // The output pointers by value, one capture each (K <= 4): an int8 store may alias anything
+      // in memory, so pointers read through a reference would be loaded again after every output,
+      // and an array capture (dst itself) was copied at every level the function object passes.
+      static_assert(K <= 4);
+      sparse_rows::template run_many<K>(
+          x, [d0 = dst[0], d1 = dst[K > 1 ? 1 : 0], d2 = dst[K > 2 ? 2 : 0], d3 = dst[K > 3 ? 3 : 0]](int c, auto... dots) {
+            output_element* const to[4] = {d0, d1, d2, d3};
+            const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
+            int k = 0;
+            if constexpr (sparse_scale == 1) ((to[k++][c] = requantize(bias + dots, c)), ...);
+            else ((to[k++][c] = plan::requantize_scaled(bias + dots, c)), ...);
+          });
     }
   }
 
