@@ -64,10 +64,24 @@ def model_defines(namespace, header=MODEL_HEADER):
     return [f'-DTINYNET_MODEL_HEADER="{header}"', f"-DTINYNET_MODEL_NAMESPACE={namespace}"]
 
 
+# Two processes may build the same cache entry at once (ctest runs test suites in parallel, and
+# users run several `tinynet` commands): every file is written under a name of this process and
+# renamed into place, so that a compiler never reads a header another process is rewriting and no
+# two compilers write one output.
+def _unique(path):
+    return f"{path}.{os.getpid()}.tmp"
+
+
+def _write_file(path, text):
+    tmp = _unique(path)
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 def _write_header(folder, header_text):
     os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, MODEL_HEADER), "w") as f:
-        f.write(header_text)
+    _write_file(os.path.join(folder, MODEL_HEADER), header_text)
 
 
 def build_host(header_text, namespace, input_count=None, output_count=None, cxx=None, extra_flags=(), progress=None,
@@ -92,11 +106,10 @@ def build_host(header_text, namespace, input_count=None, output_count=None, cxx=
         return binary
     _write_header(folder, header_text)
     for name, text in extra_files.items():
-        with open(os.path.join(folder, name), "w") as f:
-            f.write(text)
+        _write_file(os.path.join(folder, name), text)
     if progress:
         progress(f"compiling with {cxx} (cached afterwards)")
-    tmp = binary + ".tmp"
+    tmp = _unique(binary)
     cmd = [cxx] + flags + ["-I", INCLUDE, "-I", folder, source, "-o", tmp]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -129,7 +142,7 @@ def build_cortex_m(header_text, namespace, model=None, cpu="cortex-m4", progress
     _write_header(folder, header_text)
     if progress:
         progress(f"compiling for {cpu} with arm-none-eabi-g++ (cached afterwards)")
-    tmp = elf + ".tmp"
+    tmp = _unique(elf)
     cortex_m.build([CORTEX_M_RUNNER], tmp, cpu, include_dirs=[INCLUDE, folder], extra_flags=flags)
     os.replace(tmp, elf)
     return elf
@@ -178,8 +191,8 @@ def build_cortex_m_baseline(cpu="cortex-m4"):
     elf = os.path.join(folder, "baseline.elf")
     if not os.path.exists(elf):
         os.makedirs(folder, exist_ok=True)
-        cortex_m.build([CORTEX_M_BASELINE], elf + ".tmp", cpu, include_dirs=[INCLUDE])
-        os.replace(elf + ".tmp", elf)
+        cortex_m.build([CORTEX_M_BASELINE], _unique(elf), cpu, include_dirs=[INCLUDE])
+        os.replace(_unique(elf), elf)
     return elf
 
 

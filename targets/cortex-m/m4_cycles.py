@@ -261,11 +261,12 @@ def plugin_path(cache_dir=None, cc=None):
         if not cc:
             raise RuntimeError("no host C compiler (cc) to build the QEMU plugin insn_profile.c")
         os.makedirs(cache_dir, exist_ok=True)
-        proc = subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", path + ".tmp", PLUGIN_SOURCE],
+        tmp = f"{path}.{os.getpid()}.tmp"   # a name of this process: others may build it at once
+        proc = subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", tmp, PLUGIN_SOURCE],
                               capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"building insn_profile.c failed: {proc.stderr.strip()[-2000:]}")
-        os.replace(path + ".tmp", path)
+        os.replace(tmp, path)
     return path
 
 

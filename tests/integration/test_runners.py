@@ -113,3 +113,26 @@ def test_sequence_carries_state_from_step_to_step(svdf_file, target, tmp_path):
         (tmp_path / "odd.bin").write_bytes(steps.tobytes()[:-1])
         bad = run_tinynet("run", path, "--sequence", "--input", tmp_path / "odd.bin", "--output", tmp_path / "z.bin")
         assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "a multiple of 6" in bad.stderr
+
+
+def test_processes_that_build_one_cache_entry_at_once_all_succeed(model_file, tmp_path):
+    """Four `tinynet run` of one model started together on an empty cache all compile the same
+    entry: each writes its header and program under its own name and renames them into place
+    (runner.py), so none reads a header another is rewriting or runs a half-written program."""
+    import os
+    X0.tofile(tmp_path / "x0.bin")
+    X1.tofile(tmp_path / "x1.bin")
+    env = dict(os.environ, TINYNET_CACHE=str(tmp_path / "cache"))
+    procs = [subprocess.Popen([str(runner.REPO + "/scripts/tinynet"), "run", str(model_file),
+                               "--input", str(tmp_path / "x0.bin"), "--input", str(tmp_path / "x1.bin"),
+                               "--output", str(tmp_path / f"y0_{k}.bin"), "--output", str(tmp_path / f"y1_{k}.bin"),
+                               "--target", "host"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for k in range(4)]
+    for k, proc in enumerate(procs):
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, f"process {k}: {err}"
+        for j, want in enumerate(EXPECTED):
+            assert (tmp_path / f"y{j}_{k}.bin").read_bytes() == want.tobytes(), f"process {k}, output {j}"
+    entries = [p for p in (tmp_path / "cache").iterdir() if p.name.startswith("host-")]
+    assert len(entries) == 1, "the four processes built different cache entries: the test no longer races"
+    assert not list(entries[0].glob("*.tmp")), "a process left its temporary file behind"
