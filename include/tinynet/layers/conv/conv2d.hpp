@@ -690,7 +690,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
         }
       }
       output_element* dst = out + p * out_c;
-      direct_rows::run(x, [dst](int c, std::int32_t dot) {
+      direct_rows::run(x, [dst](int c, std::int32_t dot) __attribute__((always_inline)) {
         const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
         if constexpr (sparse_scale == 1) dst[c] = requantize(bias + dot, c);
         else dst[c] = plan::requantize_scaled(bias + dot, c);
@@ -728,7 +728,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       // and an array capture (dst itself) was copied at every level the function object passes.
       static_assert(K <= 4);
       sparse_rows::template run_many<K>(
-          x, [d0 = dst[0], d1 = dst[K > 1 ? 1 : 0], d2 = dst[K > 2 ? 2 : 0], d3 = dst[K > 3 ? 3 : 0]](int c, auto... dots) {
+          x, [d0 = dst[0], d1 = dst[K > 1 ? 1 : 0], d2 = dst[K > 2 ? 2 : 0], d3 = dst[K > 3 ? 3 : 0]](int c, auto... dots) __attribute__((always_inline)) {
             output_element* const to[4] = {d0, d1, d2, d3};
             const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
             int k = 0;

@@ -234,7 +234,7 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
         for (int c = 0; c < in_c; ++c) to[c] = from[c];
       }
     }
-    sparse_rows::run(x, [out](int c, std::int32_t dot) {
+    sparse_rows::run(x, [out](int c, std::int32_t dot) __attribute__((always_inline)) {
       const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
       if constexpr (sparse_scale == 1) out[c] = plan::template requantize<true>(bias + dot, c);
       else out[c] = plan::requantize_scaled(bias + dot, c);

@@ -256,7 +256,7 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
       // The dot products of the non-zero weights (sparse_rows.hpp), requantized.
       for (int b = 0; b < batches; ++b) {
         output_element* out_row = out + b * units;
-        sparse_rows::run(in + b * input_depth, [out_row](int o, std::int32_t dot) {
+        sparse_rows::run(in + b * input_depth, [out_row](int o, std::int32_t dot) __attribute__((always_inline)) {
           out_row[o] = requantize(folded_bias[static_cast<std::size_t>(o)] + dot, o);
         });
       }

@@ -69,7 +69,14 @@ struct UnrolledRows {
     int step = 0;        // the last of a group: the group's first weight (sign times magnitude); else 0
     bool first = false;  // the first of a magnitude group
     int weight = 0;      // the weight itself (run_pairs)
+    int pair = 0;        // a group's last on DSP cores: 1 or 2, the first or second of a pair of steps
+    std::uint32_t pair_word = 0;  // the pair's two multipliers (Scale * step) as int16 halves
   };
+
+  // On DSP cores a row's multiply-accumulates go in pairs: one word holds both groups' constants
+  // (one literal load) and SMLABB and SMLABT take its halves, three instructions for two steps
+  // where a constant and an MLA each take four. A group's sum fits 16 bits: at most 255 inputs.
+  static constexpr bool pair_steps = TINYNET_ARM_DSP;
 
   // row_start[o] .. row_start[o + 1]: row o's terms.
   static constexpr std::array<int, Units + 1> row_start = [] {
@@ -104,16 +111,35 @@ struct UnrolledRows {
       }
       // Magnitude groups: signs relative to the group's first, its signed magnitude on its last.
       const int end = row_start[static_cast<std::size_t>(o + 1)];
-      int previous = 0, group_sign = 1;
+      int previous = 0, group_sign = 1, group_size = 0, waiting = -1;  // waiting: a step without its pair
       for (int k = row_start[static_cast<std::size_t>(o)]; k < end; ++k) {
         Term& term = out[static_cast<std::size_t>(k)];
         const int magnitude = term.step;
         const bool last = k + 1 == end || out[static_cast<std::size_t>(k + 1)].step != magnitude;
         term.first = magnitude != previous;
-        if (term.first) group_sign = term.sign;
+        if (term.first) {
+          group_sign = term.sign;
+          group_size = 0;
+        }
+        ++group_size;
         term.sign *= group_sign;
         term.step = last ? group_sign * magnitude : 0;
         previous = magnitude;
+        if (pair_steps && last) {
+          if (group_size > 255) continue;  // its sum may not fit 16 bits: a step of its own
+          if (waiting < 0) {
+            waiting = k;
+          } else {
+            Term& held = out[static_cast<std::size_t>(waiting)];
+            const std::uint32_t word = static_cast<std::uint16_t>(static_cast<std::int16_t>(Scale * held.step)) |
+                                       static_cast<std::uint32_t>(static_cast<std::uint16_t>(
+                                           static_cast<std::int16_t>(Scale * term.step))) << 16;
+            held.pair = 1;
+            term.pair = 2;
+            term.pair_word = word;
+            waiting = -1;
+          }
+        }
       }
     }
     return out;
@@ -130,21 +156,42 @@ struct UnrolledRows {
   // seen = x[c_k] (a group's first) or seen += s_k x[c_k]; acc += step_k * seen (a group's last),
   // for a chunk of terms passed as template arguments: every column, sign and step is a constant
   // in the instructions.
+  // acc + low half of Word * a + high half * b (SMLABB, SMLABT: a and b fit 16 bits).
+  template <std::uint32_t Word>
+  [[gnu::always_inline]] static constexpr std::int32_t mac_pair_of_steps(std::int32_t a, std::int32_t b, std::int32_t acc) {
+#if TINYNET_ARM_DSP
+    if (!std::is_constant_evaluated()) return __smlabt(b, static_cast<std::int32_t>(Word), __smlabb(a, static_cast<std::int32_t>(Word), acc));
+#endif
+    return acc + static_cast<std::int16_t>(Word & 0xFFFFu) * a + static_cast<std::int16_t>(Word >> 16) * b;
+  }
+
+  // One term: its input into the group's sum; on a group's last, the sum times the group's weight
+  // into acc (or, paired, held until the pair's second).
+  template <Term T>
+  [[gnu::always_inline]] static constexpr void add_term(const std::int8_t* x, std::int32_t& seen, std::int32_t& held,
+                                                        std::int32_t& acc) {
+    seen = T.first ? std::int32_t{x[T.column]} : seen + T.sign * x[T.column];
+    if constexpr (T.pair == 1) held = seen;
+    else if constexpr (T.pair == 2) acc = mac_pair_of_steps<T.pair_word>(held, seen, acc);
+    else if constexpr (T.step != 0) acc += Scale * T.step * seen;
+  }
+
   template <Term... T>
-  [[gnu::always_inline]] static constexpr void add_terms(const std::int8_t* x, std::int32_t& seen_io, std::int32_t& acc_io) {
+  [[gnu::always_inline]] static constexpr void add_terms(const std::int8_t* x, std::int32_t& seen_io, std::int32_t& held_io,
+                                                         std::int32_t& acc_io) {
     // Local copies: x points to int8 (a character type), which may alias the references, so
-    // updating them in place would store and reload both after every input.
-    std::int32_t seen = seen_io;
-    std::int32_t acc = acc_io;
-    ((seen = T.first ? std::int32_t{x[T.column]} : seen + T.sign * x[T.column], acc += Scale * T.step * seen), ...);
+    // updating them in place would store and reload them after every input.
+    std::int32_t seen = seen_io, held = held_io, acc = acc_io;
+    (add_term<T>(x, seen, held, acc), ...);
     seen_io = seen;
+    held_io = held;
     acc_io = acc;
   }
 
   template <std::size_t First, std::size_t... K>
-  [[gnu::always_inline]] static constexpr void add_chunk(const std::int8_t* x, std::int32_t& seen, std::int32_t& acc,
-                                  std::index_sequence<K...>) {
-    add_terms<terms[First + K]...>(x, seen, acc);
+  [[gnu::always_inline]] static constexpr void add_chunk(const std::int8_t* x, std::int32_t& seen, std::int32_t& held,
+                                                         std::int32_t& acc, std::index_sequence<K...>) {
+    add_terms<terms[First + K]...>(x, seen, held, acc);
   }
 
   // The dot product of row Row with x.
@@ -155,11 +202,12 @@ struct UnrolledRows {
       return 0;  // a row whose weights are all zero
     } else {
       std::int32_t seen = 0;  // the current magnitude group's signed sum
+      std::int32_t held = 0;  // a paired step's sum, until its pair's second
       std::int32_t acc = 0;
       for_each_index<(length + chunk - 1) / chunk>([&](auto c) {
         constexpr std::size_t done = decltype(c)::value * chunk;  // terms of earlier chunks
         add_chunk<static_cast<std::size_t>(row_start[Row]) + done>(
-            x, seen, acc, std::make_index_sequence<length - done < chunk ? length - done : chunk>{});
+            x, seen, held, acc, std::make_index_sequence<length - done < chunk ? length - done : chunk>{});
       });
       return acc;
     }
