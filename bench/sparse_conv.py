@@ -108,13 +108,14 @@ def markdown(results):
 # instruction limit, weight-flash limit), ratios against the unpruned dense build.
 TARGETS = (("kws, 80 % pruned, auto", "kws", "0.8", "auto", 0.5, 0.5),
            ("vww, 80 % pruned, auto", "vww", "0.8", "auto", 0.5, 0.5),
-           ("kws, 2:4, fastest form", "kws", "2:4", None, 0.65, 1.0))
+           ("kws, 2:4, fastest form within the weight flash", "kws", "2:4", None, 0.65, 1.0))
 
 
 def targets(results):
     """The targets against the saved rows: measured ratios, met or not. "with code" counts the
     unrolled form's weights, which are instructions: flash minus the dense build's flash other than
-    its weights (the runner, kernels, tables other than weights)."""
+    its weights (the runner, kernels, tables other than weights). Where the target leaves the form
+    open, the row is the fastest form within the weight-flash bound, or the fastest if none is."""
     lines = ["| target | instructions | weight flash (tables) | weight flash with code | flash | met |",
              "|---|---|---|---|---|---|"]
     for label, name, pruning, form, max_instructions, max_weights in TARGETS:
@@ -125,9 +126,12 @@ def targets(results):
         if not base or not rows:
             lines.append(f"| {label} | not measured | | | |")
             continue
-        r = min(rows, key=lambda r: r["instructions"])
+        def weights_with_code(r):
+            return (r["flash_bytes"] - (base["flash_bytes"] - base["weight_bytes"])) / base["weight_bytes"]
+        within = [r for r in rows if weights_with_code(r) <= max_weights]
+        r = min(within or rows, key=lambda r: r["instructions"])
         ratio = {k: r[k] / base[k] for k in ("instructions", "weight_bytes", "flash_bytes")}
-        with_code = (r["flash_bytes"] - (base["flash_bytes"] - base["weight_bytes"])) / base["weight_bytes"]
+        with_code = weights_with_code(r)
         met_instructions = ratio["instructions"] <= max_instructions
         met_flash = with_code <= max_weights
         verdict = ("yes" if met_instructions and met_flash else
