@@ -667,38 +667,46 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
                                         nonzero_weights < 3 * patch_size && direct_span <= 1024;
   using direct_rows = kernels::UnrolledRows<Weights, out_c, patch_size, image_layout, sparse_scale>;
 
+  static constexpr detail::InteriorRange direct_rows_inside = detail::interior(in_h, out_h, k_h, s_h, d_h, pad_h);
+  static constexpr detail::InteriorRange direct_columns_inside = detail::interior(in_w, out_w, k_w, s_w, d_w, pad_w);
+
+  // Pixels output pixels from pixel `first` on, a row at a time: the field's offset in the image
+  // steps by s_w * in_c from pixel to pixel (an int: a border row's may be negative).
   template <int Pixels, class First>
   static constexpr void run_sparse_direct(const input_element* image, output_element* out, First first) {
     std::int8_t border[direct_span]{};
     const int start = static_cast<int>(first);
-    int oy = start / out_w, ox = start % out_w;
-    for (int p = 0; p < Pixels; ++p) {
-      const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
-      const std::int8_t* x = border;
-      if (y0 >= 0 && y0 + (k_h - 1) * d_h < in_h && x0 >= 0 && x0 + (k_w - 1) * d_w < in_w) {
-        x = image + (y0 * in_w + x0) * in_c;
-      } else {
-        for (int ky = 0; ky < k_h; ++ky) {
-          const int y = y0 + ky * d_h;
-          for (int kx = 0; kx < k_w; ++kx) {
-            const int xx = x0 + kx * d_w;
-            const bool inside = y >= 0 && y < in_h && xx >= 0 && xx < in_w;
-            std::int8_t* to = border + (ky * d_h * in_w + kx * d_w) * in_c;
-            for (int i = 0; i < in_c; ++i)
-              to[i] = inside ? image[(y * in_w + xx) * in_c + i] : static_cast<std::int8_t>(In::zero_point);
+    for (int p = 0; p < Pixels;) {
+      const int oy = (start + p) / out_w, ox_first = (start + p) % out_w;
+      const int ox_end = out_w - ox_first < Pixels - p ? out_w : ox_first + (Pixels - p);
+      const int y0 = oy * s_h - pad_h;
+      const bool row_inside = oy >= direct_rows_inside.begin && oy < direct_rows_inside.end;
+      int offset = (y0 * in_w + ox_first * s_w - pad_w) * in_c;
+      output_element* dst = out + p * out_c;
+      for (int ox = ox_first; ox < ox_end; ++ox, offset += s_w * in_c, dst += out_c) {
+        const std::int8_t* x = border;
+        if (row_inside && ox >= direct_columns_inside.begin && ox < direct_columns_inside.end) {
+          x = image + offset;
+        } else {
+          const int x0 = ox * s_w - pad_w;
+          for (int ky = 0; ky < k_h; ++ky) {
+            const int y = y0 + ky * d_h;
+            for (int kx = 0; kx < k_w; ++kx) {
+              const int xx = x0 + kx * d_w;
+              const bool inside = y >= 0 && y < in_h && xx >= 0 && xx < in_w;
+              std::int8_t* to = border + (ky * d_h * in_w + kx * d_w) * in_c;
+              for (int i = 0; i < in_c; ++i)
+                to[i] = inside ? image[(y * in_w + xx) * in_c + i] : static_cast<std::int8_t>(In::zero_point);
+            }
           }
         }
+        direct_rows::run(x, [dst](int c, std::int32_t dot) __attribute__((always_inline)) {
+          const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
+          if constexpr (sparse_scale == 1) dst[c] = requantize(bias + dot, c);
+          else dst[c] = plan::requantize_scaled(bias + dot, c);
+        });
       }
-      output_element* dst = out + p * out_c;
-      direct_rows::run(x, [dst](int c, std::int32_t dot) __attribute__((always_inline)) {
-        const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
-        if constexpr (sparse_scale == 1) dst[c] = requantize(bias + dot, c);
-        else dst[c] = plan::requantize_scaled(bias + dot, c);
-      });
-      if (++ox == out_w) {
-        ox = 0;
-        ++oy;
-      }
+      p += ox_end - ox_first;
     }
   }
 
