@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 
 from .errors import TinynetError
 
@@ -67,9 +68,9 @@ def model_defines(namespace, header=MODEL_HEADER):
 # Two processes may build the same cache entry at once (ctest runs test suites in parallel, and
 # users run several `tinynet` commands): every file is written under a name of this process and
 # renamed into place, so that a compiler never reads a header another process is rewriting and no
-# two compilers write one output.
+# two compilers write one output. (The name holds the thread too: tests build from worker threads.)
 def _unique(path):
-    return f"{path}.{os.getpid()}.tmp"
+    return f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
 
 
 def _write_file(path, text):

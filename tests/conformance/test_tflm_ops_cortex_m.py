@@ -54,7 +54,8 @@ def _sparse_cases():
     with one real) and over 136 channels (columns past LDRD's immediate offset); a 3x3 conv over
     three channels (a first layer: kernel rows copied as runs of 9 bytes, borders mixed) and with
     stride 2; a 2x3 conv with dilation (2, 1), stride (1, 2), VALID; depthwise over 16 channels,
-    over 6 with multiplier 2 (border windows that are not whole words) and over 12 with stride 2.
+    over 6 with multiplier 2 (border windows that are not whole words) and over 12 with stride 2;
+    a 3x3 conv and depthwise over an image 2 pixels wide (SAME: the field is wider than the image).
     Convolutions also run 2:4 and 1:4 in `nm` and 80 % in `auto`."""
     layers = (("conv1x1", sm.conv_case("m4 sparse 1x1", (1, 5, 5, 16), 12, (1, 1))),
               ("conv3x3", sm.conv_case("m4 sparse 3x3", (1, 6, 5, 8), 6, (3, 3), stride=(2, 2))),
@@ -65,7 +66,9 @@ def _sparse_cases():
                                                dilation=(2, 1), padding="VALID")),
               ("dw c6 m2", sm.depthwise_case("m4 sparse dw c6 m2", (1, 5, 7, 6), 2, (3, 3))),
               ("dw c12 s2", sm.depthwise_case("m4 sparse dw c12 s2", (1, 7, 6, 12), 1, (3, 3), stride=(2, 2),
-                                              activation="RELU6")))
+                                              activation="RELU6")),
+              ("conv3x3 narrow", sm.conv_case("m4 sparse 3x3 narrow", (1, 6, 2, 3), 5, (3, 3))),
+              ("dw narrow", sm.depthwise_case("m4 sparse dw narrow", (1, 5, 2, 8), 1, (3, 3))))
     cases = []
     for name, case in layers:
         model = parse_model(case.data)

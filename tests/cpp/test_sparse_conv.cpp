@@ -2,7 +2,8 @@
 // choice) give the dense kernel's bytes for random pruned weights: 1x1 convolutions (the input
 // pixel read in place, with and without stride), larger kernels with SAME padding, stride and
 // dilation (the receptive field copied into a patch, padded taps reading the input zero point),
-// depthwise windows at the border and inside, depth multiplier 1 and 2, and constant evaluation;
+// depthwise windows at the border and inside, depth multiplier 1 and 2, fields as wide as the
+// image or wider, any kernel, stride, dilation, padding and batch, and constant evaluation;
 // the `nm` form on weights pruned 2:4 and 1:4 along the input channels (channel counts not a
 // multiple of 4, kept weights that are 0), and the layers it does not fit running dense.
 #include <doctest/doctest.h>
@@ -123,6 +124,61 @@ void check_nm() {
   }
 }
 
+
+// Any geometry: batches, a kh x kw kernel, strides and dilations per axis, SAME or VALID padding.
+constexpr int out_extent(int in, int kernel, int stride, int dilation, Padding padding) {
+  const int effective = (kernel - 1) * dilation + 1;
+  return padding == Padding::same ? (in + stride - 1) / stride : (in - effective) / stride + 1;
+}
+struct Geometry {
+  int batches, h, w, in_c, kh, kw, sh, sw, dh, dw;
+  Padding padding;
+  int density_percent, zero_point;
+};
+template <Geometry G, int OutC>
+struct GeometryCase {
+  static constexpr std::uint32_t seed =
+      static_cast<std::uint32_t>(G.h * 7 + G.w * 131 + G.in_c * 31 + G.kh * 5 + G.kw * 11 + G.sw * 3 + G.dw * 17 + OutC);
+  static constexpr int depth = G.kh * G.kw * G.in_c;
+  static constexpr std::array<i8, OutC * depth> weights = random_weights<OutC * depth>(G.density_percent, seed);
+  static constexpr std::array<std::int32_t, OutC> bias = random_bias<OutC>(seed + 1);
+  static constexpr std::array<float, OutC> weight_scales = scales<OutC>(0.01f);
+  static constexpr Quant in_q{0.05f, G.zero_point};
+  static constexpr Quant out_q{0.05f * 0.01f * 4.0f * depth / 16.0f, 5};
+  static constexpr int out_h = out_extent(G.h, G.kh, G.sh, G.dh, G.padding);
+  static constexpr int out_w = out_extent(G.w, G.kw, G.sw, G.dw, G.padding);
+  struct in : Tensor<i8, Shape<G.batches, G.h, G.w, G.in_c>, in_q> {};
+  struct out : Tensor<i8, Shape<G.batches, out_h, out_w, OutC>, out_q> {};
+  template <SparseForm Form>
+  using layer = Conv2D<in, out, weights, bias, weight_scales,
+                       Conv2DOptions{.kernel_h = G.kh, .kernel_w = G.kw, .stride_h = G.sh, .stride_w = G.sw,
+                                     .dilation_h = G.dh, .dilation_w = G.dw, .padding = G.padding,
+                                     .activation = Activation::none, .sparse_form = Form}>;
+  static constexpr int in_size = G.batches * G.h * G.w * G.in_c, out_size = G.batches * out_h * out_w * OutC;
+};
+template <Geometry G, int Multiplier>
+struct DepthwiseGeometryCase {
+  static constexpr std::uint32_t seed =
+      static_cast<std::uint32_t>(G.h * 19 + G.w * 3 + G.in_c * 101 + G.kh * 7 + G.kw * 13 + G.sw + G.dw * 23 + Multiplier);
+  static constexpr int out_c = G.in_c * Multiplier;
+  static constexpr std::array<i8, G.kh * G.kw * out_c> weights = random_weights<G.kh * G.kw * out_c>(G.density_percent, seed);
+  static constexpr std::array<std::int32_t, out_c> bias = random_bias<out_c>(seed + 1);
+  static constexpr std::array<float, out_c> weight_scales = scales<out_c>(0.01f);
+  static constexpr Quant in_q{0.05f, G.zero_point};
+  static constexpr Quant out_q{0.05f * 0.01f * 4.0f * G.kh * G.kw / 16.0f, -2};
+  static constexpr int out_h = out_extent(G.h, G.kh, G.sh, G.dh, G.padding);
+  static constexpr int out_w = out_extent(G.w, G.kw, G.sw, G.dw, G.padding);
+  struct in : Tensor<i8, Shape<G.batches, G.h, G.w, G.in_c>, in_q> {};
+  struct out : Tensor<i8, Shape<G.batches, out_h, out_w, out_c>, out_q> {};
+  template <SparseForm Form>
+  using layer = DepthwiseConv2D<in, out, weights, bias, weight_scales,
+                                DepthwiseConv2DOptions{.kernel_h = G.kh, .kernel_w = G.kw, .stride_h = G.sh,
+                                                       .stride_w = G.sw, .dilation_h = G.dh, .dilation_w = G.dw,
+                                                       .depth_multiplier = Multiplier, .padding = G.padding,
+                                                       .sparse_form = Form}>;
+  static constexpr int in_size = G.batches * G.h * G.w * G.in_c, out_size = G.batches * out_h * out_w * out_c;
+};
+
 }  // namespace sparse_conv_test
 
 using namespace sparse_conv_test;
@@ -157,6 +213,24 @@ TEST_CASE("sparse Conv2D: unrolled in place and through patches") {
   check_forms<many>();
   check_forms<wide>();
   check_forms<dilated>();
+}
+
+// A receptive field wider than the image (SAME padding lets a 3x3 kernel run over 2 columns, a
+// dilated one over 4) would put two taps of a border pixel's field on one byte of the scratch:
+// such a layer goes through patches. A field exactly as wide as the image still reads in place.
+TEST_CASE("sparse Conv2D: unrolled with a receptive field as wide as the image or wider") {
+  using narrow = ConvCase<5, 2, 3, 4, 3, 1, 1, 20, 7>;          // 3 columns of field over 2
+  using narrow_dilated = ConvCase<6, 4, 3, 5, 3, 1, 2, 20, -3>;  // 5 columns of field over 4
+  using single = ConvCase<3, 1, 8, 4, 3, 1, 1, 20, 21>;         // one column
+  using exact = ConvCase<5, 3, 2, 4, 3, 1, 1, 20, -40>;         // 3 columns over 3: in place
+  static_assert(!narrow::layer<SparseForm::unrolled>::sparse_direct);
+  static_assert(!narrow_dilated::layer<SparseForm::unrolled>::sparse_direct);
+  static_assert(!single::layer<SparseForm::unrolled>::sparse_direct);
+  static_assert(exact::layer<SparseForm::unrolled>::sparse_direct);
+  check_forms<narrow>();
+  check_forms<narrow_dilated>();
+  check_forms<single>();
+  check_forms<exact>();
 }
 
 TEST_CASE("nm Conv2D: 2:4 and 1:4 along the input channels, 1x1 and 3x3, odd pixels and channels") {
@@ -194,6 +268,15 @@ TEST_CASE("sparse DepthwiseConv2D: 3x3 SAME, stride 1 and 2, multiplier 1 and 2,
   check_forms<DepthwiseCase<3, 4, 300, 1, 3, 1, 15, 2>>();
 }
 
+// A window wider than the image (no interior pixel: every pixel copies its taps) and one exactly
+// as wide: each tap keeps a byte of its own in the copy.
+TEST_CASE("sparse DepthwiseConv2D: a window as wide as the image or wider") {
+  check_forms<DepthwiseCase<5, 2, 4, 1, 3, 1, 50, 6>>();
+  check_forms<DepthwiseCase<4, 1, 3, 2, 3, 1, 60, -20>>();
+  check_forms<DepthwiseCase<6, 3, 8, 1, 5, 2, 40, 9>>();
+  check_forms<DepthwiseCase<5, 3, 4, 1, 3, 1, 50, 6>>();
+}
+
 namespace sparse_conv_network {
 using C = ConvCase<4, 4, 3, 4, 3, 1, 1, 30, 5>;
 using D = DepthwiseCase<4, 4, 3, 2, 3, 1, 30, 1>;
@@ -223,4 +306,26 @@ TEST_CASE("sparse Conv2D and DepthwiseConv2D: every form in constant evaluation"
   // ... and equal to the run-time dense kernels.
   CHECK(run<C::layer<SparseForm::dense>, C>(x) == conv);
   CHECK(run<D::layer<SparseForm::dense>, D>(x) == depthwise);
+}
+
+// Geometries the cases above do not reach: kernels taller than wide and wider than tall, a
+// stride and a dilation per axis, VALID padding (no border pixel, or a field as wide as the
+// image), two batches; Conv2D few (in place) and many (patches) non-zeros per column.
+TEST_CASE("sparse Conv2D and DepthwiseConv2D: any kernel, stride, dilation, padding and batch") {
+  using P = Padding;
+  using tall = GeometryCase<Geometry{1, 7, 9, 3, 3, 1, 1, 2, 1, 1, P::same, 25, -5}, 5>;  // 1.25 per column: in place
+  using wide = GeometryCase<Geometry{2, 7, 7, 6, 3, 2, 3, 2, 1, 3, P::same, 60, 77}, 7>;  // 4.2 per column: patches
+  static_assert(tall::layer<SparseForm::unrolled>::sparse_direct && !wide::layer<SparseForm::unrolled>::sparse_direct);
+  check_forms<tall>();
+  check_forms<GeometryCase<Geometry{1, 6, 8, 2, 1, 4, 2, 1, 1, 2, P::same, 20, 12}, 6>>();
+  check_forms<GeometryCase<Geometry{2, 5, 6, 4, 2, 3, 1, 2, 2, 1, P::valid, 15, -100}, 4>>();
+  check_forms<GeometryCase<Geometry{1, 8, 5, 3, 5, 5, 1, 1, 1, 1, P::valid, 30, 0}, 3>>();
+  check_forms<wide>();
+  check_forms<GeometryCase<Geometry{1, 9, 4, 5, 2, 2, 2, 2, 1, 1, P::same, 45, -20}, 9>>();
+  check_forms<DepthwiseCase<6, 5, 8, 1, 3, 1, 20, -11>>();
+  check_forms<DepthwiseGeometryCase<Geometry{1, 7, 9, 4, 3, 1, 1, 2, 1, 1, P::same, 30, -5}, 1>>();
+  check_forms<DepthwiseGeometryCase<Geometry{2, 6, 8, 3, 1, 4, 2, 1, 1, 2, P::same, 40, 12}, 2>>();
+  check_forms<DepthwiseGeometryCase<Geometry{1, 8, 7, 5, 3, 3, 1, 2, 2, 1, P::valid, 50, -128}, 1>>();
+  check_forms<DepthwiseGeometryCase<Geometry{1, 5, 5, 8, 5, 5, 1, 1, 1, 1, P::valid, 25, 3}, 1>>();
+  check_forms<DepthwiseGeometryCase<Geometry{2, 9, 6, 6, 2, 3, 2, 3, 3, 2, P::same, 35, 40}, 1>>();
 }

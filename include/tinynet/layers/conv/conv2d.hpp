@@ -654,7 +654,9 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // layer then reads each pixel's receptive field where it lies in the image: the rows' columns
   // are image offsets (image_layout), one LDRSB with an immediate offset per term, no patch. A
   // pixel whose field reaches into the padding reads a scratch laid out as the image around it
-  // (direct_span bytes, only the field's positions written; at most 1 KB of stack).
+  // (direct_span bytes, only the field's positions written; at most 1 KB of stack). The field must
+  // be at most as wide as the image: wider (SAME padding allows it), two of its taps would fall on
+  // one byte of the scratch, whose rows are the image's.
   struct image_layout {
     static constexpr int weight(int o, int i) { return o * patch_size + i; }
     static constexpr int column(int, int i) {
@@ -664,7 +666,8 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   };
   static constexpr int direct_span = ((k_h - 1) * d_h * in_w + (k_w - 1) * d_w + 1) * in_c;
   static constexpr bool sparse_direct = sparse_form == SparseForm::unrolled && !pointwise && groups == 1 &&
-                                        nonzero_weights < 3 * patch_size && direct_span <= 1024;
+                                        nonzero_weights < 3 * patch_size && direct_span <= 1024 &&
+                                        (k_w - 1) * d_w < in_w;
   using direct_rows = kernels::UnrolledRows<Weights, out_c, patch_size, image_layout, sparse_scale>;
 
   static constexpr detail::InteriorRange direct_rows_inside = detail::interior(in_h, out_h, k_h, s_h, d_h, pad_h);

@@ -181,14 +181,24 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
                                    ring_bytes <= 2048 && ring_bytes * 4 <= Out::bytes;
   struct ChannelTaps {
     static constexpr int weight(int c, int t) { return t * out_c + c; }
-    static constexpr int column(int c, int t) { return tap_offsets[static_cast<std::size_t>(t)] + c / multiplier; }
+    static constexpr int column(int c, int t) { return window_offsets[static_cast<std::size_t>(t)] + c / multiplier; }
   };
   // `unrolled` folds the output stage's doubling into its constant weights (plan::weight_scale).
   static constexpr int sparse_scale = sparse_form == SparseForm::unrolled ? plan::weight_scale : 1;
   using sparse_rows =
       kernels::SparseRows<Weights, out_c, taps, sparse ? sparse_form : SparseForm::unrolled, ChannelTaps, taps, sparse_scale>;
-  // A window's span in the input, from its first element to its last.
-  static constexpr int window_span = ((k_h - 1) * d_h * in_w + (k_w - 1) * d_w + 1) * in_c;
+  // Where the sparse rows read tap t from the window's first element: in the image's layout, which
+  // interior pixels read in place and border pixels' copies (`window`) reproduce. A window wider
+  // than the image (SAME padding allows it) has no interior pixel, and in the image's layout two
+  // of its taps would share a byte of the copy: its copy's rows are then the window's width.
+  static constexpr int window_w = (k_w - 1) * d_w + 1 > in_w ? (k_w - 1) * d_w + 1 : in_w;
+  static constexpr std::array<int, static_cast<std::size_t>(taps)> window_offsets = [] {
+    std::array<int, static_cast<std::size_t>(taps)> out{};
+    for (int t = 0; t < taps; ++t) out[static_cast<std::size_t>(t)] = ((t / k_w) * d_h * window_w + (t % k_w) * d_w) * in_c;
+    return out;
+  }();
+  // A window's span, from its first element to its last.
+  static constexpr int window_span = ((k_h - 1) * d_h * window_w + (k_w - 1) * d_w + 1) * in_c;
 
   static constexpr std::size_t stored_weight_bytes = [] {
     if constexpr (sparse) return sparse_rows::stored_weight_bytes;
@@ -214,7 +224,7 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
     } else {
       for (int t = 0; t < taps; ++t) {
         const int y = in_y0 + (t / k_w) * d_h, xx = in_x0 + (t % k_w) * d_w;
-        std::int8_t* to = window + tap_offsets[static_cast<std::size_t>(t)];
+        std::int8_t* to = window + window_offsets[static_cast<std::size_t>(t)];
         const bool inside = y >= 0 && y < in_h && xx >= 0 && xx < in_w;
         const input_element* from = inside ? image + (y * in_w + xx) * in_c : padding_row.data();
         if constexpr (in_c % 4 == 0) {
