@@ -58,6 +58,13 @@ template <class In, class Out, const auto& Weights, const auto& Bias, const auto
           int OutC = NHWC<typename Out::shape>::channels>
 using depthwise_conv2d_plan = ChannelPlan<In, Out, Weights, Bias, WeightScales, Options.activation, OutC,
                                           WeightLayout<Options.kernel_h * Options.kernel_w, 1, OutC>>;
+// Offset of each tap from a window's first element, in rows of row_w pixels of C channels.
+template <int KH, int KW>
+constexpr std::array<int, static_cast<std::size_t>(KH * KW)> tap_offsets_in_rows(int d_h, int d_w, int row_w, int c) {
+  std::array<int, static_cast<std::size_t>(KH * KW)> out{};
+  for (int t = 0; t < KH * KW; ++t) out[static_cast<std::size_t>(t)] = ((t / KW) * d_h * row_w + (t % KW) * d_w) * c;
+  return out;
+}
 }  // namespace detail
 
 template <class In, class Out, const auto& Weights, const auto& Bias, const auto& WeightScales,
@@ -192,11 +199,7 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   // than the image (SAME padding allows it) has no interior pixel, and in the image's layout two
   // of its taps would share a byte of the copy: its copy's rows are then the window's width.
   static constexpr int window_w = (k_w - 1) * d_w + 1 > in_w ? (k_w - 1) * d_w + 1 : in_w;
-  static constexpr std::array<int, static_cast<std::size_t>(taps)> window_offsets = [] {
-    std::array<int, static_cast<std::size_t>(taps)> out{};
-    for (int t = 0; t < taps; ++t) out[static_cast<std::size_t>(t)] = ((t / k_w) * d_h * window_w + (t % k_w) * d_w) * in_c;
-    return out;
-  }();
+  static constexpr auto window_offsets = detail::tap_offsets_in_rows<k_h, k_w>(d_h, d_w, window_w, in_c);
   // A window's span, from its first element to its last.
   static constexpr int window_span = ((k_h - 1) * d_h * window_w + (k_w - 1) * d_w + 1) * in_c;
 
@@ -274,11 +277,7 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   }();
 
   // Offset of each tap from the window's top-left input element (interior pixels).
-  static constexpr std::array<int, static_cast<std::size_t>(taps)> tap_offsets = [] {
-    std::array<int, static_cast<std::size_t>(taps)> out{};
-    for (int t = 0; t < taps; ++t) out[static_cast<std::size_t>(t)] = ((t / k_w) * d_h * in_w + (t % k_w) * d_w) * in_c;
-    return out;
-  }();
+  static constexpr auto tap_offsets = detail::tap_offsets_in_rows<k_h, k_w>(d_h, d_w, in_w, in_c);
 
   // Where tap t of the window at (in_y0, in_x0) reads: the pixel's input, or the padding row.
   template <bool Interior>
