@@ -135,6 +135,18 @@ struct Geometry {
   Padding padding;
   int density_percent, zero_point;
 };
+// The input and output tensors of a case: the output scale keeps a sum of Depth products of the
+// random weights and inputs in range.
+template <Geometry G, int OutC, int Depth, int OutputZeroPoint>
+struct GeometryTensors {
+  static constexpr Quant in_q{0.05f, G.zero_point};
+  static constexpr Quant out_q{0.05f * 0.01f * 4.0f * Depth / 16.0f, OutputZeroPoint};
+  static constexpr int out_h = out_extent(G.h, G.kh, G.sh, G.dh, G.padding);
+  static constexpr int out_w = out_extent(G.w, G.kw, G.sw, G.dw, G.padding);
+  struct in : Tensor<i8, Shape<G.batches, G.h, G.w, G.in_c>, in_q> {};
+  struct out : Tensor<i8, Shape<G.batches, out_h, out_w, OutC>, out_q> {};
+  static constexpr int in_size = G.batches * G.h * G.w * G.in_c, out_size = G.batches * out_h * out_w * OutC;
+};
 template <Geometry G, int OutC>
 struct GeometryCase {
   static constexpr std::uint32_t seed =
@@ -143,18 +155,15 @@ struct GeometryCase {
   static constexpr std::array<i8, OutC * depth> weights = random_weights<OutC * depth>(G.density_percent, seed);
   static constexpr std::array<std::int32_t, OutC> bias = random_bias<OutC>(seed + 1);
   static constexpr std::array<float, OutC> weight_scales = scales<OutC>(0.01f);
-  static constexpr Quant in_q{0.05f, G.zero_point};
-  static constexpr Quant out_q{0.05f * 0.01f * 4.0f * depth / 16.0f, 5};
-  static constexpr int out_h = out_extent(G.h, G.kh, G.sh, G.dh, G.padding);
-  static constexpr int out_w = out_extent(G.w, G.kw, G.sw, G.dw, G.padding);
-  struct in : Tensor<i8, Shape<G.batches, G.h, G.w, G.in_c>, in_q> {};
-  struct out : Tensor<i8, Shape<G.batches, out_h, out_w, OutC>, out_q> {};
+  using tensors = GeometryTensors<G, OutC, depth, 5>;
+  using in = typename tensors::in;
+  using out = typename tensors::out;
+  static constexpr int in_size = tensors::in_size, out_size = tensors::out_size;
   template <SparseForm Form>
   using layer = Conv2D<in, out, weights, bias, weight_scales,
                        Conv2DOptions{.kernel_h = G.kh, .kernel_w = G.kw, .stride_h = G.sh, .stride_w = G.sw,
                                      .dilation_h = G.dh, .dilation_w = G.dw, .padding = G.padding,
                                      .activation = Activation::none, .sparse_form = Form}>;
-  static constexpr int in_size = G.batches * G.h * G.w * G.in_c, out_size = G.batches * out_h * out_w * OutC;
 };
 template <Geometry G, int Multiplier>
 struct DepthwiseGeometryCase {
@@ -164,19 +173,16 @@ struct DepthwiseGeometryCase {
   static constexpr std::array<i8, G.kh * G.kw * out_c> weights = random_weights<G.kh * G.kw * out_c>(G.density_percent, seed);
   static constexpr std::array<std::int32_t, out_c> bias = random_bias<out_c>(seed + 1);
   static constexpr std::array<float, out_c> weight_scales = scales<out_c>(0.01f);
-  static constexpr Quant in_q{0.05f, G.zero_point};
-  static constexpr Quant out_q{0.05f * 0.01f * 4.0f * G.kh * G.kw / 16.0f, -2};
-  static constexpr int out_h = out_extent(G.h, G.kh, G.sh, G.dh, G.padding);
-  static constexpr int out_w = out_extent(G.w, G.kw, G.sw, G.dw, G.padding);
-  struct in : Tensor<i8, Shape<G.batches, G.h, G.w, G.in_c>, in_q> {};
-  struct out : Tensor<i8, Shape<G.batches, out_h, out_w, out_c>, out_q> {};
+  using tensors = GeometryTensors<G, out_c, G.kh * G.kw, -2>;
+  using in = typename tensors::in;
+  using out = typename tensors::out;
+  static constexpr int in_size = tensors::in_size, out_size = tensors::out_size;
   template <SparseForm Form>
   using layer = DepthwiseConv2D<in, out, weights, bias, weight_scales,
                                 DepthwiseConv2DOptions{.kernel_h = G.kh, .kernel_w = G.kw, .stride_h = G.sh,
                                                        .stride_w = G.sw, .dilation_h = G.dh, .dilation_w = G.dw,
                                                        .depth_multiplier = Multiplier, .padding = G.padding,
                                                        .sparse_form = Form}>;
-  static constexpr int in_size = G.batches * G.h * G.w * G.in_c, out_size = G.batches * out_h * out_w * out_c;
 };
 
 }  // namespace sparse_conv_test

@@ -667,7 +667,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr int direct_span = ((k_h - 1) * d_h * in_w + (k_w - 1) * d_w + 1) * in_c;
   static constexpr bool sparse_direct = sparse_form == SparseForm::unrolled && !pointwise && groups == 1 &&
                                         nonzero_weights < 3 * patch_size && direct_span <= 1024 &&
-                                        (k_w - 1) * d_w < in_w;
+                                        detail::effective_filter_size(k_w, d_w) <= in_w;
   using direct_rows = kernels::UnrolledRows<Weights, out_c, patch_size, image_layout, sparse_scale>;
 
   static constexpr detail::InteriorRange direct_rows_inside = detail::interior(in_h, out_h, k_h, s_h, d_h, pad_h);

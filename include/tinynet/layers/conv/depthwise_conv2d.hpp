@@ -198,7 +198,8 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   // interior pixels read in place and border pixels' copies (`window`) reproduce. A window wider
   // than the image (SAME padding allows it) has no interior pixel, and in the image's layout two
   // of its taps would share a byte of the copy: its copy's rows are then the window's width.
-  static constexpr int window_w = (k_w - 1) * d_w + 1 > in_w ? (k_w - 1) * d_w + 1 : in_w;
+  static constexpr int field_w = detail::effective_filter_size(k_w, d_w);
+  static constexpr int window_w = field_w > in_w ? field_w : in_w;
   static constexpr auto window_offsets = detail::tap_offsets_in_rows<k_h, k_w>(d_h, d_w, window_w, in_c);
   // A window's span, from its first element to its last.
   static constexpr int window_span = ((k_h - 1) * d_h * window_w + (k_w - 1) * d_w + 1) * in_c;
