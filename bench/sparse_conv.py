@@ -12,6 +12,10 @@ unpruned model's dense build.
   bench/sparse_conv.py [--rows kws vww ...] [--only 0.8:auto ...] [-o bench/sparse_conv_results.json]
   bench/sparse_conv.py --markdown       the table of docs/sparsity.md (and the README) from the saved results
   bench/sparse_conv.py --write-docs     rewrite those tables in docs/sparsity.md and README.md
+
+The rows of `--rows kws-size` are built with -Os (`tinynet bench --optimize size`, as Arduino
+cores build), where the automatic form never unrolls (core/sparsity.hpp): their own table, with
+ratios against the unpruned model's dense build at -Os.
 """
 
 import argparse
@@ -44,7 +48,17 @@ ROWS = {
             ("kws", "2:4", "unrolled"), ("kws", "2:4", "compressed"), ("kws", "2:4", "nm"), ("kws", "2:4", "auto"),
             ("kws", "1:4", "unrolled"), ("kws", "1:4", "nm"), ("kws", "1:4", "auto")],
     "vww": [("vww", "", "dense"), ("vww", "", "auto"), ("vww", "0.8", "compressed"), ("vww", "0.8", "auto")],
+    # (model, pruning, form, optimize): built with -Os.
+    "kws-size": [("kws", "", "dense", "size"), ("kws", "0.8", "dense", "size"), ("kws", "0.8", "unrolled", "size"),
+                 ("kws", "0.8", "compressed", "size"), ("kws", "0.8", "auto", "size")],
 }
+
+
+def row_key(row):
+    """(model, pruning, form, optimize) of a ROWS entry or a saved result."""
+    if isinstance(row, dict):
+        return row["name"], row["pruning"], row["form"], row.get("optimize", "speed")
+    return tuple(row) if len(row) == 4 else (*row, "speed")
 
 
 def pruning_flags(pruning):
@@ -68,21 +82,23 @@ def nonzeros(model):
                    if op.opcode in prune.WEIGHTED))
 
 
-def bench_row(name, pruning, form):
+def bench_row(name, pruning, form, optimize="speed"):
     cmd = [str(ROOT / "scripts" / "tinynet"), "bench", str(MODELS[name]), "--target", CPU, "--json",
-           "--sparse", form] + pruning_flags(pruning)
+           "--sparse", form, "--optimize", optimize] + pruning_flags(pruning)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
     figures = json.loads(proc.stdout.strip().splitlines()[-1])
     model = pruned_model(name, pruning)
     figures.update({"name": name, "pruning": pruning, "form": form, "nonzeros": nonzeros(model),
-                    "weight_bytes": network_weight_bytes(model, form), "measured_at": commit()})
+                    "weight_bytes": network_weight_bytes(model, form, optimize), "measured_at": commit()})
     return figures
 
 
-def markdown(results):
-    """One table: per model, the unpruned dense build first, ratios against it."""
+def markdown(results, optimize="speed"):
+    """One table of the rows built for `optimize`: per model, the unpruned dense build first,
+    ratios against it."""
+    results = [r for r in results if r.get("optimize", "speed") == optimize]
     lines = [measured_at(results), "",
              "| model | pruned | form | non-zeros | instructions (vs dense) | flash (vs dense) "
              "| weight flash (vs dense) | compile s | compiler MB |",
@@ -116,6 +132,7 @@ def targets(results):
     unrolled form's weights, which are instructions: flash minus the dense build's flash other than
     its weights (the runner, kernels, tables other than weights). Where the target leaves the form
     open, the row is the fastest form within the weight-flash bound, or the fastest if none is."""
+    results = [r for r in results if r.get("optimize", "speed") == "speed"]
     lines = ["| target | instructions | weight flash (tables) | weight flash with code | flash | met |",
              "|---|---|---|---|---|---|"]
     for label, name, pruning, form, max_instructions, max_weights in TARGETS:
@@ -160,23 +177,25 @@ def main():
         else:
             results = json.load(open(args.output))
             replace_block(ROOT / "docs" / "sparsity.md", "sparse-conv-table", table + "\n\n" + targets(results))
+            replace_block(ROOT / "docs" / "sparsity.md", "sparse-size-table", markdown(results, "size"))
             replace_block(ROOT / "README.md", "sparse-conv-table", table)
         return
     results = json.load(open(args.output)) if os.path.exists(args.output) else []
-    order = [row for rows in ROWS.values() for row in rows]
+    order = [row_key(row) for rows in ROWS.values() for row in rows]
     for name in args.rows:
         for row in ROWS[name]:
-            if args.only and f"{row[1]}:{row[2]}" not in args.only:
+            key = row_key(row)
+            if args.only and f"{key[1]}:{key[2]}" not in args.only:
                 continue
+            where = {"name": key[0], "pruning": key[1], "form": key[2], **({"optimize": key[3]} if key[3] != "speed" else {})}
             try:
-                figures = bench_row(*row)
+                figures = bench_row(*key)
             except subprocess.TimeoutExpired:
-                figures = {"name": row[0], "pruning": row[1], "form": row[2], "error": f"build or run took over {TIMEOUT} s"}
+                figures = {**where, "error": f"build or run took over {TIMEOUT} s"}
             except RuntimeError as e:
-                figures = {"name": row[0], "pruning": row[1], "form": row[2], "error": str(e)[-500:]}
-            results = [r for r in results if (r["name"], r["pruning"], r["form"]) != row] + [figures]
-            results.sort(key=lambda r: order.index((r["name"], r["pruning"], r["form"]))
-                         if (r["name"], r["pruning"], r["form"]) in order else len(order))
+                figures = {**where, "error": str(e)[-500:]}
+            results = [r for r in results if row_key(r) != key] + [figures]
+            results.sort(key=lambda r: order.index(row_key(r)) if row_key(r) in order else len(order))
             with open(args.output, "w") as f:
                 json.dump(results, f, indent=1)
             print(json.dumps(figures), flush=True)

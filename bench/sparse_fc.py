@@ -116,12 +116,11 @@ def bench_layer(base, fraction, form, baseline_size, x):
     }
 
 
-def network_weight_bytes(model, form):
+def network_weight_bytes(model, form, optimize="speed"):
     """network::weight_bytes of the model's header (what the layers store in flash: weights or
-    compressed tables, folded biases, multipliers), printed by a small host program. Built with
-    the optimizer on (-O1, quicker to compile than -O2): the automatic rule picks the forms of
-    an optimized build (sparsity::optimizing), as the measured Cortex-M image's; at -O0 it never
-    unrolls and the tables of the forms it takes instead would be counted."""
+    compressed tables, folded biases, multipliers), printed by a small host program. Built for
+    the measured image's goal, so that the automatic rule picks its forms (sparsity::speed_build):
+    for speed with -O1 (quicker to compile than -O2), for size with -Os."""
     with tempfile.TemporaryDirectory(prefix="tinynet-sparse-") as folder:
         with open(os.path.join(folder, "model.hpp"), "w") as f:
             f.write(header_for_model(model, NAMESPACE, sparse=form))
@@ -129,7 +128,8 @@ def network_weight_bytes(model, form):
             f.write('#include <cstdio>\n#include "model.hpp"\n'
                     f'int main() {{ std::printf("%zu\\n", {NAMESPACE}::network::weight_bytes); }}\n')
         binary = os.path.join(folder, "weight_bytes")
-        subprocess.run(["g++", "-std=c++20", "-O1", f"-I{runner.INCLUDE}", f"-I{folder}", os.path.join(folder, "main.cpp"),
+        level = {"speed": "-O1", "size": "-Os"}[optimize]
+        subprocess.run(["g++", "-std=c++20", level, f"-I{runner.INCLUDE}", f"-I{folder}", os.path.join(folder, "main.cpp"),
                         "-o", binary], check=True, timeout=TIMEOUT)
         return int(subprocess.run([binary], capture_output=True, text=True, check=True).stdout)
 

@@ -183,22 +183,24 @@ def estimate_cycles_cortex_m4(elf, input_paths):
     return result
 
 
-def build_cortex_m_baseline(cpu="cortex-m4"):
-    """targets/cortex-m/run_baseline.cpp, the runner without a network (cached): its flash and
-    static RAM are subtracted from the runner's."""
+def build_cortex_m_baseline(cpu="cortex-m4", extra_flags=()):
+    """targets/cortex-m/run_baseline.cpp, the runner without a network (cached), built with the
+    runner's extra_flags (-Os): its flash and static RAM are subtracted from the runner's."""
     from . import cortex_m
-    key = hashlib.sha256("\0".join([cpu, " ".join(cortex_m.COMMON_FLAGS), cortex_m.harness_digest()]).encode()).hexdigest()[:24]
+    key = hashlib.sha256("\0".join([cpu, " ".join(cortex_m.COMMON_FLAGS), " ".join(extra_flags),
+                                    cortex_m.harness_digest()]).encode()).hexdigest()[:24]
     folder = os.path.join(cache_root(), f"{cpu}-baseline-{key}")
     elf = os.path.join(folder, "baseline.elf")
     if not os.path.exists(elf):
         os.makedirs(folder, exist_ok=True)
-        cortex_m.build([CORTEX_M_BASELINE], _unique(elf), cpu, include_dirs=[INCLUDE])
+        cortex_m.build([CORTEX_M_BASELINE], _unique(elf), cpu, include_dirs=[INCLUDE], extra_flags=extra_flags)
         os.replace(_unique(elf), elf)
     return elf
 
 
-def host_bench_command(cxx, namespace, folder, binary):
+def host_bench_command(cxx, namespace, folder, binary, extra_flags=()):
     """The command that builds targets/host/bench_main.cpp (Google Benchmark) for the header
-    written as MODEL_HEADER in `folder` (`tinynet bench --target host` times it)."""
-    return ([cxx, "-std=c++20", "-O2", "-DNDEBUG"] + model_defines(namespace) +
+    written as MODEL_HEADER in `folder` (`tinynet bench --target host` times it); extra_flags
+    (-Os) after -O2."""
+    return ([cxx, "-std=c++20", "-O2", "-DNDEBUG"] + list(extra_flags) + model_defines(namespace) +
             [f"-I{INCLUDE}", f"-I{folder}", HOST_BENCH, "-o", binary, "-lbenchmark", "-lpthread"])

@@ -1,13 +1,17 @@
 """Sparse Conv2D and DepthwiseConv2D through the generator: pruned models (unstructured, 2:4,
 block4), each written in every --sparse form (nm: 2:4 and 1:4), compiled into ONE host program
 (many_networks), give the numpy reference interpreter's bytes; kws_ref_model pruned 80 % and 2:4 with the automatic form
-likewise. Also the pruning patterns themselves (prune.prune_pattern) and the CLI's checks."""
+likewise. Also the pruning patterns themselves (prune.prune_pattern), the CLI's checks, and the
+automatic form under each optimization level (tests/cpp/sparse_build_goal.cpp)."""
+
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
 
 import synthetic_models as sm
-from conftest import run_tinynet, shared_path
+from conftest import ROOT, run_tinynet, shared_path
 from many_networks import HostProgram
 from tinynet_py import prune
 from tinynet_py.reference import Interpreter
@@ -141,3 +145,29 @@ def test_cli_convert_writes_the_form_into_conv_layers(tmp_path):
     text = out.read_text()
     assert text.count(".sparse_form = tinynet::SparseForm::compressed") == 9   # 5 Conv2D + 4 DepthwiseConv2D
     assert text.count("tinynet::SparseForm::compressed") == 10                 # and the FullyConnected
+
+
+# (compiler, optimization level, whether the build is for speed): the automatic rule unrolls only
+# in a build for speed; -O0, -Os and -Oz take `compressed` or dense (core/sparsity.hpp).
+BUILD_GOALS = [(cxx, level, level in ("-O1", "-O2", "-O3"))
+               for cxx in ("g++", "clang++") for level in ("-O0", "-O1", "-O2", "-O3", "-Os", "-Oz")] + \
+              [("arm-none-eabi-g++", level, level == "-O2") for level in ("-O2", "-Os")]
+
+
+@pytest.mark.parametrize("cxx,level,speed", BUILD_GOALS, ids=[f"{c} {lv}" for c, lv, _ in BUILD_GOALS])
+def test_the_automatic_form_follows_the_optimization_level(cxx, level, speed):
+    if shutil.which(cxx) is None:
+        pytest.skip(f"{cxx} not installed")
+    source = ROOT / "tests" / "cpp" / "sparse_build_goal.cpp"
+    flags = ["-std=c++20", "-fsyntax-only", "-Wall", "-Wextra", "-Wpedantic", "-Werror", level,
+             f"-I{ROOT / 'include'}", f"-I{ROOT / 'tests' / 'cpp'}"]
+    if cxx.startswith("arm-none-eabi"):
+        flags += ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-fno-exceptions", "-fno-rtti"]
+    for expect in (speed, not speed):   # the expected build compiles, the other is refused
+        proc = subprocess.run([cxx, *flags, f"-DEXPECT_SPEED_BUILD={int(expect)}", str(source)],
+                              capture_output=True, text=True)
+        if expect == speed:
+            assert proc.returncode == 0, proc.stderr[-3000:]
+        else:
+            assert proc.returncode != 0 and ("static assert" in proc.stderr or "static_assert" in proc.stderr), \
+                proc.stderr[-3000:]

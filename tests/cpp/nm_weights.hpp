@@ -3,7 +3,7 @@
 // weights (the last axis), in every group of M channels (the last one shorter when M does not
 // divide the channels) min(N, group size) kept at random positions, each kept weight a random
 // int8, 0 now and then (a group with fewer than N non-zero weights, as pruning leaves one whose
-// weight was already 0). Also what the automatic rule picks in this build (unrolled_if_optimized).
+// weight was already 0). Also what the automatic rule picks in this build (unrolled_if_for_speed).
 #pragma once
 
 #include <array>
@@ -14,10 +14,11 @@
 
 namespace nm_test {
 
-// What the automatic rule picks, in this build, for a layer it unrolls when optimizing: an
-// unoptimized build (-O0) never unrolls by itself (core/sparsity.hpp), it takes `otherwise`.
-constexpr tinynet::SparseForm unrolled_if_optimized(tinynet::SparseForm otherwise) {
-  return tinynet::sparsity::optimizing ? tinynet::SparseForm::unrolled : otherwise;
+// What the automatic rule picks, in this build, for a layer it unrolls in a build for speed: a
+// build without optimization (-O0) or for size (-Os) never unrolls by itself (core/sparsity.hpp),
+// it takes `otherwise`.
+constexpr tinynet::SparseForm unrolled_if_for_speed(tinynet::SparseForm otherwise) {
+  return tinynet::sparsity::speed_build ? tinynet::SparseForm::unrolled : otherwise;
 }
 
 template <std::size_t Count>

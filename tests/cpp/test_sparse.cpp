@@ -240,8 +240,8 @@ TEST_CASE("sparse FullyConnected: the automatic rule") {
   static_assert(choose(SparseForm::automatic, false, 1, 1000) == SparseForm::dense);
   // All-zero weights: no work at all, unrolled.
   static_assert(choose(SparseForm::automatic, true, 0, 1000) == SparseForm::unrolled);
-  // An unoptimized build never unrolls by itself: compressed up to its density, else dense; a
-  // requested unrolled stays.
+  // A build not for speed (-O0, -Os) never unrolls by itself: compressed up to its density, else
+  // dense; a requested unrolled stays.
   static_assert(choose(SparseForm::automatic, true, 10, 1000, u, false) == SparseForm::compressed);
   static_assert(choose(SparseForm::automatic, true, 0, 1000, u, false) == SparseForm::compressed);
   static_assert(choose(SparseForm::automatic, true, 300, 1000, sparsity::convolution_unrolled_max_density, false) ==
@@ -251,19 +251,15 @@ TEST_CASE("sparse FullyConnected: the automatic rule") {
   static_assert(choose(LayerKind::depthwise, SparseForm::automatic, true, 10, 1000, {}, false) == SparseForm::dense);
   static_assert(choose(LayerKind::conv, SparseForm::automatic, true, 895, 4096, {true, true, 512}, false) ==
                 SparseForm::nm);
-  // The library's layers pass sparsity::optimizing: whether this build defines __OPTIMIZE__.
-#if defined(__OPTIMIZE__)
-  static_assert(sparsity::optimizing);
-#else
-  static_assert(!sparsity::optimizing);
-#endif
+  // The library's layers pass sparsity::speed_build (each optimization level:
+  // tests/conformance/test_sparse_conv_forms.py, with tests/cpp/sparse_build_goal.cpp).
 }
 
 TEST_CASE("sparse FullyConnected: nm, 2:4 and 1:4 along the inputs") {
   check_nm<Case<13, 76, 2, 0, true, -5, Activation::relu, 24>, SparseForm::nm>();     // 19 spans: a padding span
   check_nm<Case<6, 64, 3, 0, false, 100, Activation::none, 24>, SparseForm::nm>();    // per-tensor, 3 batches
   check_nm<Case<9, 600, 1, 0, true, -128, Activation::none, 24>, SparseForm::nm>();   // depth > 512, 150 spans
-  check_nm<Case<5, 402, 1, 0, true, 7, Activation::none, 14>, nm_test::unrolled_if_optimized(SparseForm::nm)>(); // 1:4: unrolled wins; 51 spans of 8 (a last of 2)
+  check_nm<Case<5, 402, 1, 0, true, 7, Activation::none, 14>, nm_test::unrolled_if_for_speed(SparseForm::nm)>(); // 1:4: unrolled wins; 51 spans of 8 (a last of 2)
   // 1:4 over 602 inputs: 76 spans of up to 16 slots, a pair table past the stack's budget: dense
   static_assert(Case<5, 602, 1, 0, true, 7, Activation::none, 14>::layer<SparseForm::nm>::sparse_form == SparseForm::dense);
 }
@@ -324,11 +320,11 @@ TEST_CASE("sparse FullyConnected: nonzero_weights, weight_bytes, the automatic f
   static_assert(unrolled::weight_bytes == common);  // the weights are instructions
   static_assert(compressed::weight_bytes == 2 * compressed_entries(C10::weights) + 2 * 33 + common);
   // 10 % of 2112 weights: few enough to unroll; all 2112 non-zero: dense.
-  static_assert(C10::layer<SparseForm::automatic>::sparse_form == nm_test::unrolled_if_optimized(SparseForm::compressed));
+  static_assert(C10::layer<SparseForm::automatic>::sparse_form == nm_test::unrolled_if_for_speed(SparseForm::compressed));
   static_assert(C100::layer<SparseForm::automatic>::sparse_form == SparseForm::dense);
   // All zero (an N:M pattern with no pairs at all: nm where unrolled is not taken).
   static_assert(Case<7, 600, 3, 0, true, -17, Activation::none>::layer<SparseForm::automatic>::sparse_form ==
-                nm_test::unrolled_if_optimized(SparseForm::nm));
+                nm_test::unrolled_if_for_speed(SparseForm::nm));
 }
 
 namespace sparse_other_types {

@@ -24,7 +24,7 @@ namespace sparse_conv_test {
 using test_random::Lcg, test_random::random_weights, test_random::random_bias, test_random::scales,
     test_random::random_input;
 using nm_test::nm_weights;  // nm_weights.hpp
-using nm_test::unrolled_if_optimized;
+using nm_test::unrolled_if_for_speed;
 
 // A Conv2D: H x W x InC -> OutC, Kernel x Kernel, stride, dilation, SAME padding; weights at a
 // density, or pruned N:M along the input channels when Pattern is 10 N + M (24: 2:4).
@@ -242,9 +242,9 @@ TEST_CASE("sparse Conv2D: unrolled with a receptive field as wide as the image o
 TEST_CASE("nm Conv2D: 2:4 and 1:4 along the input channels, 1x1 and 3x3, odd pixels and channels") {
   check_nm<ConvCase<5, 5, 64, 7, 1, 1, 1, 0, 12, 14>>();           // 1:4, spans of 8, 25 pixels (one alone)
   check_nm<ConvCase<6, 7, 8, 5, 3, 1, 1, 0, 17, 24>>();            // 3x3 SAME: padded taps read the zero point
-  check_nm<ConvCase<9, 8, 12, 6, 3, 2, 2, 0, -60, 14>, unrolled_if_optimized(SparseForm::nm)>();  // stride 2, dilation 2; 1.5 weights per pair
+  check_nm<ConvCase<9, 8, 12, 6, 3, 2, 2, 0, -60, 14>, unrolled_if_for_speed(SparseForm::nm)>();  // stride 2, dilation 2; 1.5 weights per pair
   check_nm<ConvCase<7, 5, 6, 4, 3, 2, 1, 0, 4, 24>, SparseForm::dense>();      // 6 channels: groups of 4 and 2 (fits, does not pay)
-  check_nm<ConvCase<4, 5, 36, 3, 1, 1, 1, 0, 3, 14>, unrolled_if_optimized(SparseForm::nm)>();  // 36 channels: a last span of 4 (of 8)
+  check_nm<ConvCase<4, 5, 36, 3, 1, 1, 1, 0, 3, 14>, unrolled_if_for_speed(SparseForm::nm)>();  // 36 channels: a last span of 4 (of 8)
   check_nm<ConvCase<5, 7, 24, 9, 1, 1, 1, 0, -9, 24>>();           // 2:4, spans of 4; 35 pixels: three in the last pass
   // 3x3 over 32 channels: 1:4 (16 slots) takes one pixel per pass, 2:4 two (NmRows::inputs_per_pass)
   check_nm<ConvCase<4, 5, 32, 6, 3, 1, 1, 0, 6, 14>>();

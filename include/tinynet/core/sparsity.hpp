@@ -51,16 +51,20 @@ inline constexpr Fraction compressed_max_density{1, 4};
 // 0.76x; at 50 % 0.9-0.95x and 1.07x. So convolutions unroll up to 40 %.
 inline constexpr Fraction convolution_unrolled_max_density{2, 5};
 
-// Without the optimizer (-O0) an unrolled row keeps every term as a call with its own loads and
-// stores: vww_96_int8's 1x1 convolutions after the fifth (1 to 10 % of their weights non-zero as
-// trained) took up to 0.6 MB of Cortex-M4 code each, about 370 bytes per non-zero weight. So the automatic
-// rule of an unoptimized build (`optimized` false) never picks `unrolled` (it takes the form the
-// rule would take past unrolled's limits); a requested `unrolled` is kept. Every form gives the
-// same bytes, so only speed and size change.
-#if defined(__OPTIMIZE__)
-inline constexpr bool optimizing = true;
+// The automatic rule unrolls only in a build optimized for speed (`speed_build`: __OPTIMIZE__
+// defined, __OPTIMIZE_SIZE__ not; -O1 to -O3). Without the optimizer (-O0) an unrolled row keeps
+// every term as a call with its own loads and stores: vww_96_int8's 1x1 convolutions after the
+// fifth (1 to 10 % of their weights non-zero as trained) took up to 0.6 MB of Cortex-M4 code
+// each, about 370 bytes per non-zero weight. A build optimized for size (-Os, -Oz: Arduino cores
+// and most vendor IDEs) asks for the smallest program, and `unrolled` is the largest sparse form
+// (its weights are instructions, 7-24 bytes each against `compressed`'s 2): kws pruned 80 % took
+// 2.7x the dense model's flash there. Such builds (`for_speed` false) take the form the rule
+// would take past unrolled's limits (`compressed`, `nm` or dense); a requested `unrolled` is
+// kept. Every form gives the same bytes, so only speed and size change.
+#if defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+inline constexpr bool speed_build = true;
 #else
-inline constexpr bool optimizing = false;
+inline constexpr bool speed_build = false;
 #endif
 
 constexpr bool at_most(long long nonzeros, long long total, Fraction limit) {
@@ -70,11 +74,11 @@ constexpr bool at_most(long long nonzeros, long long total, Fraction limit) {
 // The form a layer with `nonzeros` non-zero weights out of `total` runs in. Only int8 layers have
 // sparse kernels (`has_sparse_kernels`); int16 (16x8) and float layers always run dense.
 constexpr SparseForm choose(SparseForm requested, bool has_sparse_kernels, long long nonzeros, long long total,
-                            Fraction unrolled_density = unrolled_max_density, bool optimized = true) {
+                            Fraction unrolled_density = unrolled_max_density, bool for_speed = true) {
   if (!has_sparse_kernels) return SparseForm::dense;
   if (requested != SparseForm::automatic) return requested;
   if (total <= 0) return SparseForm::dense;
-  if (optimized && nonzeros <= unrolled_max_nonzeros && at_most(nonzeros, total, unrolled_density)) return SparseForm::unrolled;
+  if (for_speed && nonzeros <= unrolled_max_nonzeros && at_most(nonzeros, total, unrolled_density)) return SparseForm::unrolled;
   if (at_most(nonzeros, total, compressed_max_density)) return SparseForm::compressed;
   return SparseForm::dense;
 }
@@ -105,18 +109,18 @@ struct NmFit {
 };
 
 constexpr SparseForm choose(LayerKind kind, SparseForm requested, bool has_sparse_kernels, long long nonzeros,
-                            long long total, NmFit nm = {}, bool optimized = true) {
+                            long long total, NmFit nm = {}, bool for_speed = true) {
   const bool nm_kernel = has_sparse_kernels && kind != LayerKind::depthwise;
   const Fraction unrolled_density =
       kind == LayerKind::fully_connected ? unrolled_max_density : convolution_unrolled_max_density;
   if (requested == SparseForm::nm) return nm_kernel && nm.fits ? SparseForm::nm : SparseForm::dense;
   if (requested == SparseForm::automatic && nm_kernel && nm.pays) {
-    const SparseForm generic = choose(requested, has_sparse_kernels, nonzeros, total, unrolled_density, optimized);
+    const SparseForm generic = choose(requested, has_sparse_kernels, nonzeros, total, unrolled_density, for_speed);
     if (generic != SparseForm::unrolled) return SparseForm::nm;
     if (kind == LayerKind::conv && 4 * nonzeros >= 7 * nm.pairs) return SparseForm::nm;
     return SparseForm::unrolled;
   }
-  const SparseForm form = choose(requested, has_sparse_kernels, nonzeros, total, unrolled_density, optimized);
+  const SparseForm form = choose(requested, has_sparse_kernels, nonzeros, total, unrolled_density, for_speed);
   if (requested == SparseForm::automatic && kind == LayerKind::depthwise && form == SparseForm::compressed)
     return SparseForm::dense;
   return form;

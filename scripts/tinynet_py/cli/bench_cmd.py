@@ -35,9 +35,11 @@ EPILOG = """examples:
   tinynet bench micro_speech_quantized.tflite --cascade kws_ref_model.tflite   (two networks, one arena)
   tinynet bench kws_ref_model.tflite --target host --json
   tinynet bench ad01_int8.tflite --prune-synapses 0.9 --sparse compressed --target cortex-m4
-  tinynet bench kws_ref_model.tflite --per-layer      (instructions of every layer)"""
+  tinynet bench kws_ref_model.tflite --per-layer      (instructions of every layer)
+  tinynet bench kws_ref_model.tflite --prune-synapses 0.8 --optimize size    (built with -Os)"""
 
 TARGETS = ("host",) + tuple(cortex_m.CPUS)
+OPTIMIZE_FLAGS = {"speed": (), "size": ("-Os",)}   # after the builds' own -O2, so -Os wins
 
 
 def add_arguments(parser):
@@ -53,6 +55,10 @@ def add_arguments(parser):
                         help="Cortex-M only: also count the instructions of every layer (a second build "
                              "with a timer read after each op; the headline figures come from the "
                              "normal build)")
+    parser.add_argument("--optimize", choices=("speed", "size"), default="speed",
+                        help="the compiler's goal: speed builds with -O2 (default), size with -Os, as "
+                             "Arduino cores and most vendor IDEs build; the automatic sparse form follows "
+                             "it (docs/sparsity.md)")
     pipeline.add_compression_arguments(parser)
 
 
@@ -122,16 +128,19 @@ def _measure(args, path, input_path):
         raise ModelError(path, f"bench handles models with one input; this one has {len(model.inputs)}")
     info = summary(model)
     figures = {"model": os.path.basename(path), "target": args.target, "macs": int(info["totals"]["macs"])}
+    optimize = OPTIMIZE_FLAGS[getattr(args, "optimize", "speed")]
+    if optimize:
+        figures["optimize"] = args.optimize
     # A fresh cache folder keyed by nothing: compile time must be measured, not read from cache.
     with tempfile.TemporaryDirectory(prefix="tinynet-bench-") as work:
         os.environ["TINYNET_CACHE"] = os.path.join(work, "cache")
         inp = input_file(model, input_path, work)
         if args.target == "host":
-            figures.update(_bench_host(text, namespace, model, inp, work))
+            figures.update(_bench_host(text, namespace, model, inp, work, optimize))
         else:
-            figures.update(_bench_cortex_m(text, namespace, model, inp, args.target))
+            figures.update(_bench_cortex_m(text, namespace, model, inp, args.target, optimize))
             if args.per_layer:
-                figures["layers"] = per_layer_instructions(text, namespace, model, inp, args.target, info)
+                figures["layers"] = per_layer_instructions(text, namespace, model, inp, args.target, info, optimize)
     return figures, prepared
 
 
@@ -159,10 +168,11 @@ def _cascade_figures(first, second):
     }
 
 
-def per_layer_instructions(text, namespace, model, inp, cpu, info):
+def per_layer_instructions(text, namespace, model, inp, cpu, info, optimize=()):
     """Instructions of every op (a build whose runner reads the timer after each op); `bench
-    --per-layer` and `report --target` show them. inp: an input file (input_file())."""
-    elf = runner.build_cortex_m(text, namespace, model, cpu, extra_flags=("-DTINYNET_PER_LAYER",))
+    --per-layer` and `report --target` show them. inp: an input file (input_file()); optimize:
+    OPTIMIZE_FLAGS' flags."""
+    elf = runner.build_cortex_m(text, namespace, model, cpu, extra_flags=("-DTINYNET_PER_LAYER", *optimize))
     scratch = [os.path.join(os.path.dirname(inp), f"layer_out{k}.bin") for k in range(len(model.outputs))]
     measured = runner.run_cortex_m(elf, cpu, [inp], scratch, model)
     rows = []
@@ -188,14 +198,14 @@ def _layer_table(layers):
     return "\n".join(lines)
 
 
-def _bench_cortex_m(text, namespace, model, inp, cpu):
+def _bench_cortex_m(text, namespace, model, inp, cpu, optimize=()):
     missing = cortex_m.available(cpu)
     if missing:
         raise TinynetError(None, f"cannot bench on {cpu}: {missing}")
-    elf, seconds, peak_kib = _timed(lambda: runner.build_cortex_m(text, namespace, model, cpu))
+    elf, seconds, peak_kib = _timed(lambda: runner.build_cortex_m(text, namespace, model, cpu, extra_flags=optimize))
     outputs = [os.path.join(os.path.dirname(inp), f"bench_out{k}.bin") for k in range(len(model.outputs))]
     measured = runner.run_cortex_m(elf, cpu, [inp], outputs, model)
-    baseline_elf = runner.build_cortex_m_baseline(cpu)
+    baseline_elf = runner.build_cortex_m_baseline(cpu, optimize)
     status, output = cortex_m.run(baseline_elf, cpu, cwd=os.path.dirname(inp))
     if status != 0:
         raise TinynetError(None, f"the baseline runner failed under QEMU: {output.strip()}")
@@ -231,14 +241,14 @@ def _bench_cortex_m(text, namespace, model, inp, cpu):
     }
 
 
-def _bench_host(text, namespace, model, inp, work):
+def _bench_host(text, namespace, model, inp, work, optimize=()):
     folder = os.path.join(work, "host")
     os.makedirs(folder)
     with open(os.path.join(folder, runner.MODEL_HEADER), "w") as f:
         f.write(text)
     cxx = os.environ.get("TINYNET_CXX") or os.environ.get("CXX") or "g++"
     binary = os.path.join(folder, "bench")
-    cmd = runner.host_bench_command(cxx, namespace, folder, binary)
+    cmd = runner.host_bench_command(cxx, namespace, folder, binary, optimize)
 
     def build():
         proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -50,7 +50,7 @@ namespace tinynet::kernels::arm_dsp {
 // `odd` (c+1, c+3), times the weights paired the same way. (The widening stays in each form's
 // tap, ahead of its weight loads: without pre-RA scheduling GCC keeps that order, and with the
 // weights loaded first the int8 kernel took 15,000 more instructions per kws layer.)
-inline void quad_multiply(std::uint32_t even_word, std::uint32_t odd_word, std::uint32_t w_even, std::uint32_t w_odd, std::int32_t& a0,
+[[gnu::always_inline]] inline void quad_multiply(std::uint32_t even_word, std::uint32_t odd_word, std::uint32_t w_even, std::uint32_t w_odd, std::int32_t& a0,
                           std::int32_t& a1, std::int32_t& a2, std::int32_t& a3) {
   const std::int32_t even = static_cast<std::int32_t>(even_word), odd = static_cast<std::int32_t>(odd_word);
   a0 = __smlabb(even, static_cast<std::int32_t>(w_even), a0);
@@ -70,7 +70,7 @@ struct QuadTaps {
   static std::uint32_t mask() { return 0; }  // (no nibbles)
   static std::int32_t start(const QuadStage& s, int i) { return s.bias[i]; }
   // Tap t (the loops are unrolled: t is a constant).
-  static inline void tap(int t, std::uint32_t word, const std::uint32_t* w, std::uint32_t, std::uint32_t offset_pair, std::int32_t& a0,
+  [[gnu::always_inline]] static inline void tap(int t, std::uint32_t word, const std::uint32_t* w, std::uint32_t, std::uint32_t offset_pair, std::int32_t& a0,
                          std::int32_t& a1, std::int32_t& a2, std::int32_t& a3) {
     const std::uint32_t even = sxtab16(offset_pair, word), odd = sxtab16_ror8(offset_pair, word);
     quad_multiply(even, odd, w[2 * t], w[2 * t + 1], a0, a1, a2, a3);
@@ -98,7 +98,7 @@ struct QuadTapsInt4 {
     asm("" : "+r"(m));
     return m;
   }
-  static inline void tap(int t, std::uint32_t word, const std::uint32_t* w, std::uint32_t mask, std::uint32_t offset_pair, std::int32_t& a0,
+  [[gnu::always_inline]] static inline void tap(int t, std::uint32_t word, const std::uint32_t* w, std::uint32_t mask, std::uint32_t offset_pair, std::int32_t& a0,
                          std::int32_t& a1, std::int32_t& a2, std::int32_t& a3) {
     const std::uint32_t even = sxtab16(offset_pair, word), odd = sxtab16_ror8(offset_pair, word);
     const std::uint32_t u = w[t / 2];  // one load for taps 2p and 2p + 1

@@ -123,7 +123,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       sparsity::choose(sparsity::LayerKind::conv, Options.sparse_form,
                        std::is_same_v<input_element, std::int8_t> && groups == 1, nonzero_weights,
                        static_cast<long long>(array_size<Weights>),
-                       kernels::NmRows<Weights, out_c, k_h * k_w, filter_c>::nm_fit, sparsity::optimizing);
+                       kernels::NmRows<Weights, out_c, k_h * k_w, filter_c>::nm_fit, sparsity::speed_build);
   static constexpr bool sparse = sparse_form != SparseForm::dense;
   // `unrolled` folds the output stage's doubling into its constant weights (plan::weight_scale).
   static constexpr int sparse_scale = sparse_form == SparseForm::unrolled ? plan::weight_scale : 1;

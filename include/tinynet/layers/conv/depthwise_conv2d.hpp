@@ -181,7 +181,7 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   static constexpr int nonzero_weights = sparsity::count_nonzeros(Weights, 0, array_size<Weights>);
   static constexpr SparseForm sparse_form =
       sparsity::choose(sparsity::LayerKind::depthwise, Options.sparse_form, std::is_same_v<input_element, std::int8_t>,
-                       nonzero_weights, static_cast<long long>(array_size<Weights>), {}, sparsity::optimizing);
+                       nonzero_weights, static_cast<long long>(array_size<Weights>), {}, sparsity::speed_build);
   static constexpr bool sparse = sparse_form != SparseForm::dense;
   // (In place needs the dense int8 rows: a sparse or hybrid layer writes its own output buffer.)
   static constexpr bool in_place = !sparse && !is_hybrid && batches == 1 && Out::bytes <= In::bytes &&

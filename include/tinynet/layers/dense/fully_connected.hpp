@@ -98,7 +98,7 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
   static constexpr SparseForm sparse_form =
       sparsity::choose(sparsity::LayerKind::fully_connected, Options.sparse_form, std::is_same_v<input_element, std::int8_t>,
                        nonzero_weights, static_cast<long long>(units) * input_depth,
-                       kernels::NmRows<Weights, units, 1, input_depth>::nm_fit, sparsity::optimizing);
+                       kernels::NmRows<Weights, units, 1, input_depth>::nm_fit, sparsity::speed_build);
   static constexpr bool sparse = sparse_form != SparseForm::dense;
   using sparse_rows = kernels::SparseRows<Weights, units, input_depth, sparse ? sparse_form : SparseForm::unrolled>;
   using compressed_rows = kernels::CompressedRows<Weights, units, input_depth>;
