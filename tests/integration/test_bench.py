@@ -59,6 +59,24 @@ def test_bench_per_layer_adds_up_to_the_whole_inference():
     assert layers[1]["instructions"] == max(r["instructions"] for r in layers)
 
 
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")),
+                    reason="arm-none-eabi-g++ or qemu-system-arm not installed")
+def test_bench_optimize_size_builds_with_os_where_auto_does_not_unroll():
+    model = shared_path("models", "mlperf-tiny", "kws_ref_model.tflite")
+    result = run_tinynet("bench", model, "--target", "cortex-m4", "--json", "--optimize", "size",
+                         "--prune-synapses", "0.8")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["optimize"] == "size"
+    # Built for speed, `auto` unrolls the pruned DepthwiseConv2D layers, which then write an output
+    # buffer of their own (arena 16,000 bytes). At -Os they run dense, in place as in the unpruned
+    # model: the peak is the 49x10 input (496 bytes) and the first convolution's 25x5x63 output
+    # (one channel was pruned away entirely: 7,875 bytes, 7,888 aligned).
+    assert figures["arena_bytes"] == 496 + 7888
+    # The unrolled build took 162,400 bytes of flash at -Os; compressed tables take about 33,000.
+    assert figures["flash_bytes"] < 63_336                # below the unpruned model's -O2 flash
+
+
 def test_bench_per_layer_needs_a_cortex_m_target():
     model = shared_path("models", "tflm-examples", "hello_world_int8.tflite")
     result = run_tinynet("bench", model, "--target", "host", "--per-layer")
