@@ -201,7 +201,8 @@ def _in_place_below(model, op):
         # that runs `nm` stays out of place, which this estimate, not knowing the form, ignores).
     elif 4 * nonzeros <= total and nonzeros <= _SPARSE_UNROLLED_MAX_NONZEROS:
         # layers/conv/depthwise_conv2d.hpp: dense (the `auto` rule never picks a sparse depthwise
-        # form above a quarter of non-zero weights).
+        # form above a quarter of non-zero weights). This follows a build for speed: built for size
+        # (-Os) such a layer runs dense and in place (core/sparsity.hpp), and the estimate is high.
         return None
     # Output no larger than the input, and a ring of (lag + 1) output rows of at most 2 KiB and a
     # quarter of the output (layers/conv/in_place_rows.hpp).
