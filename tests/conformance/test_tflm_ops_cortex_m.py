@@ -56,7 +56,9 @@ def _sparse_cases():
     stride 2; a 2x3 conv with dilation (2, 1), stride (1, 2), VALID; depthwise over 16 channels,
     over 6 with multiplier 2 (border windows that are not whole words) and over 12 with stride 2;
     a 3x3 conv and depthwise over an image 2 pixels wide (SAME: the field is wider than the image).
-    Convolutions also run 2:4 and 1:4 in `nm` and 80 % in `auto`."""
+    Convolutions also run 2:4 and 1:4 in `nm` and 80 % in `auto`, and unpruned in `dense`: over
+    5 and 6 output channels the widened DSP kernels (the few-channel one for three input channels)
+    read their last one or two channels from rows of their own (kernels::tail_rows)."""
     layers = (("conv1x1", sm.conv_case("m4 sparse 1x1", (1, 5, 5, 16), 12, (1, 1))),
               ("conv3x3", sm.conv_case("m4 sparse 3x3", (1, 6, 5, 8), 6, (3, 3), stride=(2, 2))),
               ("dw", sm.depthwise_case("m4 sparse dw", (1, 6, 5, 16), 1, (3, 3))),
@@ -79,7 +81,7 @@ def _sparse_cases():
         runs = [("u80", u80, "unrolled"), ("u80", u80, "compressed"), ("2:4", two_of_four, "unrolled"),
                 ("2:4", two_of_four, "compressed")]
         if conv:
-            runs += [("u80", u80, "auto"), ("2:4", two_of_four, "nm"),
+            runs += [("u80", u80, "auto"), ("0", model, "dense"), ("2:4", two_of_four, "nm"),
                      ("1:4", prune.prune_pattern(model, 0.0, "1:4")[0], "nm")]
         cases += [(f"{name} {pruning} {form}", pruned, form, x) for pruning, pruned, form in runs]
     return cases

@@ -186,18 +186,43 @@ constexpr std::array<std::uint32_t, static_cast<std::size_t>(Blocks * (Count / 4
 template <const auto& Weights, int Count, int Blocks>
 inline constexpr auto wide_rows = widen_rows<Count, Blocks>(Weights);
 
+// The last Rows % 4 rows, which a widened layer does not widen, as int8: its kernels read them
+// from here, so that in an optimised build the layer's int8 rows need not be in flash beside
+// their widened copy (a layer of 63 channels would otherwise keep all 63 rows for the last 3).
+template <int Count, int Rows, class W>
+constexpr std::array<std::int8_t, static_cast<std::size_t>(Rows % 4 * Count)> unwidened_rows(const W& weights) {
+  std::array<std::int8_t, static_cast<std::size_t>(Rows % 4 * Count)> out{};
+  for (int i = 0; i < Rows % 4 * Count; ++i) out[static_cast<std::size_t>(i)] = weights[(Rows - Rows % 4) * Count + i];
+  return out;
+}
+template <const auto& Weights, int Count, int Rows>
+inline constexpr auto tail_rows = unwidened_rows<Count, Rows>(Weights);
+// Likewise the last Count % 4 weights of every widened row (row r's at r * (Count % 4)), which
+// the widened groups of four do not hold: the DSP kernel reads them from here.
+template <int Count, int Blocks, class W>
+constexpr std::array<std::int8_t, static_cast<std::size_t>(Blocks * 4 * (Count % 4))> unwidened_columns(const W& weights) {
+  constexpr int rest = Count % 4;
+  std::array<std::int8_t, static_cast<std::size_t>(Blocks * 4 * rest)> out{};
+  for (int r = 0; r < Blocks * 4; ++r)
+    for (int j = 0; j < rest; ++j) out[static_cast<std::size_t>(r * rest + j)] = weights[r * Count + Count - rest + j];
+  return out;
+}
+template <const auto& Weights, int Count, int Blocks>
+inline constexpr auto tail_columns = unwidened_columns<Count, Blocks>(Weights);
+
 // Two patches (patch1 = patch0 + Count: one array) against four rows (rows Count apart from
-// `weights`) whose widened block is `wide`: acc = {pixel 0 rows 0..3, pixel 1 rows 0..3}. The DSP
-// kernel where wide_blocks is not 0, at run time, in optimised builds (at -O0 GCC keeps r7 as the
-// frame pointer and cannot give the assembly its thirteen registers); the plain dot products
-// otherwise.
+// `weights`) whose widened block is `wide` and whose last Count % 4 weights are `columns` (four
+// rows of Count % 4, tail_columns): acc = {pixel 0 rows 0..3, pixel 1 rows 0..3}. The DSP kernel
+// where wide_blocks is not 0, at run time, in optimised builds (at -O0 GCC keeps r7 as the frame
+// pointer and cannot give the assembly its thirteen registers): it reads `wide` and `columns`
+// only, so the int8 rows need not be in flash; the plain dot products over `weights` otherwise.
 template <int Count>
-constexpr void dot_4x2_wide(const std::int16_t* patch0, [[maybe_unused]] const std::uint32_t* wide, const std::int8_t* weights,
-                            std::int32_t* acc) {
+constexpr void dot_4x2_wide(const std::int16_t* patch0, [[maybe_unused]] const std::uint32_t* wide,
+                            [[maybe_unused]] const std::int8_t* columns, const std::int8_t* weights, std::int32_t* acc) {
 #if TINYNET_ARM_DSP && !TINYNET_ARM_MVE && defined(__OPTIMIZE__)
   if constexpr (Count >= 8 && Count <= 2000) {
     if (!std::is_constant_evaluated()) {
-      arm_dsp::dot_4x2_wide<Count>(patch0, wide, weights, acc);
+      arm_dsp::dot_4x2_wide<Count>(patch0, wide, columns, acc);
       return;
     }
   }

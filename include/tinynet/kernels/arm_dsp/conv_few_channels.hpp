@@ -2,8 +2,9 @@
 // per output pixel the patch in the plan's order (interior pixels straight from the image, border
 // pixels from a copy of their rows with the input zero point in the padding), then four output
 // channels x two pixels per pass over the compiler-widened weights (kernels::dot_4x2_wide), the
-// last out_c % 4 channels two and one at a time; an odd last pixel runs paired with the previous
-// patch, its second results dropped. Requantization: the layer's own (core/channel_plan.hpp).
+// last out_c % 4 channels two and one at a time (from their own rows, Layer::few_tail); an odd
+// last pixel runs paired with the previous patch, its second results dropped. Requantization:
+// the layer's own (core/channel_plan.hpp).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,7 @@ struct ConvFewChannels {
   static constexpr int in_w = Layer::in_w, in_h = Layer::in_h, in_c = Layer::in_c, k_h = Layer::k_h, k_w = Layer::k_w;
   static constexpr const std::int8_t* rows() { return Layer::few_rows.data(); }
   static constexpr const std::uint32_t* wide() { return Layer::few_wide.data(); }
+  static constexpr const std::int8_t* tail() { return Layer::few_tail.data(); }  // rows blocks * 4 on
 
   // The patch of the window whose top-left value is src, rows `stride` values apart.
   static void widen(const element* src, int stride, std::int16_t* patch) {
@@ -72,7 +74,8 @@ struct ConvFewChannels {
       for (int c = 0; c < blocks * 4; c += 4) {
         std::int32_t acc[8];
         for (int k = 0; k < 4; ++k) acc[k] = acc[4 + k] = Layer::folded_bias[static_cast<std::size_t>(c + k)];
-        kernels::dot_4x2_wide<count>(patch0, wide() + c / 4 * (count / 4) * 8, rows() + c * count, acc);
+        kernels::dot_4x2_wide<count>(patch0, wide() + c / 4 * (count / 4) * 8, Layer::few_columns.data() + c * (count % 4),
+                                     rows() + c * count, acc);
         for (int k = 0; k < 4; ++k) {
           dst0[c + k] = Layer::requantize(acc[k], c + k);
           dst1[c + k] = Layer::requantize(acc[4 + k], c + k);
@@ -81,7 +84,7 @@ struct ConvFewChannels {
       if constexpr (blocks * 4 + 2 <= out_c) {
         constexpr int c = blocks * 4;
         std::int32_t acc[4] = {Layer::folded_bias[c], Layer::folded_bias[c + 1], Layer::folded_bias[c], Layer::folded_bias[c + 1]};
-        kernels::dot_2x2<count>(patch0, patch1, rows() + c * count, acc);
+        kernels::dot_2x2<count>(patch0, patch1, tail(), acc);
         dst0[c] = Layer::requantize(acc[0], c);
         dst0[c + 1] = Layer::requantize(acc[1], c + 1);
         dst1[c] = Layer::requantize(acc[2], c);
@@ -90,8 +93,8 @@ struct ConvFewChannels {
       if constexpr (out_c % 2 != 0) {
         constexpr int c = out_c - 1;
         std::int32_t acc[2] = {Layer::folded_bias[c], Layer::folded_bias[c]};
-        kernels::dot_rows<count, 1>(patch0, rows() + c * count, acc);
-        kernels::dot_rows<count, 1>(patch1, rows() + c * count, acc + 1);
+        kernels::dot_rows<count, 1>(patch0, tail() + (c - blocks * 4) * count, acc);
+        kernels::dot_rows<count, 1>(patch1, tail() + (c - blocks * 4) * count, acc + 1);
         dst0[c] = Layer::requantize(acc[0], c);
         dst1[c] = Layer::requantize(acc[1], c);
       }

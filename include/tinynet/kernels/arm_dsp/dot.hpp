@@ -159,7 +159,7 @@ inline void dot_2x2(const std::int16_t* patch0, const std::int16_t* patch1, cons
 // widened to int16 pairs (kernels/dot.hpp, widen_rows): acc = {pixel 0 rows 0..3, pixel 1 rows
 // 0..3}. patch1 must be patch0 + Count (one array). `wide` holds the block's words in the order
 // they are read: per group of four patch positions, the four rows' (w0, w2) words, then their
-// (w1, w3) words; `weights` (four int8 rows Count apart) is read only for the last Count % 4.
+// (w1, w3) words; `columns` holds the four rows' last Count % 4 weights (Count % 4 per row).
 //
 // Per group: four LDRD of weights, six LDR of patch words (pixel 0's word is read twice: the
 // eight accumulators, two pointers and three scratch registers are thirteen: optimised builds
@@ -169,7 +169,7 @@ inline void dot_2x2(const std::int16_t* patch0, const std::int16_t* patch1, cons
 // (kws_ref_model's pointwise layers then took 1.85 instructions per MAC instead of 1.60).
 // Not inlined: in its caller GCC cannot free the thirteen registers around the assembly.
 template <int Count>
-TINYNET_NOINLINE void dot_4x2_wide(const std::int16_t* patch0, const std::uint32_t* wide, [[maybe_unused]] const std::int8_t* weights,
+TINYNET_NOINLINE void dot_4x2_wide(const std::int16_t* patch0, const std::uint32_t* wide, [[maybe_unused]] const std::int8_t* columns,
                          std::int32_t* acc) {
   constexpr int groups = Count / 4;
   static_assert(groups >= 2 && 2 * Count <= 4000, "tinynet: dot_4x2_wide: 8 <= Count <= 2000");
@@ -228,11 +228,13 @@ TINYNET_NOINLINE void dot_4x2_wide(const std::int16_t* patch0, const std::uint32
 #undef TINYNET_4X2_GROUP
 #undef TINYNET_4X2_HALF
   const std::int16_t* patch1 = patch0 + Count;
-  for (int i = groups * 4; i < Count; ++i) {
-    a0 += weights[i] * patch0[i], b0 += weights[i] * patch1[i];
-    a1 += weights[Count + i] * patch0[i], b1 += weights[Count + i] * patch1[i];
-    a2 += weights[2 * Count + i] * patch0[i], b2 += weights[2 * Count + i] * patch1[i];
-    a3 += weights[3 * Count + i] * patch0[i], b3 += weights[3 * Count + i] * patch1[i];
+  constexpr int rest = Count % 4;
+  for (int j = 0; j < rest; ++j) {
+    const int i = groups * 4 + j;
+    a0 += columns[j] * patch0[i], b0 += columns[j] * patch1[i];
+    a1 += columns[rest + j] * patch0[i], b1 += columns[rest + j] * patch1[i];
+    a2 += columns[2 * rest + j] * patch0[i], b2 += columns[2 * rest + j] * patch1[i];
+    a3 += columns[3 * rest + j] * patch0[i], b3 += columns[3 * rest + j] * patch1[i];
   }
   acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3, acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
 }

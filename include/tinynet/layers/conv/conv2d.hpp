@@ -143,6 +143,10 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr const auto& few_rows = detail::few_channels_rows<Weights, few_layout, few_out_c>;
   static constexpr const auto& few_wide =
       kernels::wide_rows<detail::few_channels_rows<Weights, few_layout, few_out_c>, few_layout::count, few_out_c / 4>;
+  static constexpr const auto& few_tail =
+      kernels::tail_rows<detail::few_channels_rows<Weights, few_layout, few_out_c>, few_layout::count, few_out_c>;
+  static constexpr const auto& few_columns =
+      kernels::tail_columns<detail::few_channels_rows<Weights, few_layout, few_out_c>, few_layout::count, few_out_c / 4>;
   static constexpr int wide_blocks =
       std::is_same_v<input_element, std::int8_t> && groups == 1 && !sparse && !packed_int4 && !few_channels
           ? kernels::wide_blocks<k_h * k_w * filter_c, out_c>
@@ -151,11 +155,20 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     if constexpr (wide_blocks > 0) return &kernels::wide_rows<Weights, k_h * k_w * filter_c, wide_blocks>[static_cast<std::size_t>(c / 4 * (k_h * k_w * filter_c / 4) * 8)];
     else return nullptr;
   }
+  // The last out_c % 4 rows and the other rows' last patch_size % 4 weights of a widened layer
+  // (kernels::tail_rows, tail_columns): with the widened blocks, all it keeps in flash.
+  static constexpr const auto& wide_tail = kernels::tail_rows<Weights, k_h * k_w * filter_c, (wide_blocks > 0 ? out_c : 0)>;
+  static constexpr const auto& wide_columns = kernels::tail_columns<Weights, k_h * k_w * filter_c, wide_blocks>;
+  static constexpr const std::int8_t* wide_column(int c) {
+    if constexpr (wide_columns.size() > 0) return &wide_columns[static_cast<std::size_t>(c * (k_h * k_w * filter_c % 4))];
+    else return nullptr;
+  }
 
   static constexpr std::size_t stored_weight_bytes = [] {
     if constexpr (sparse) return sparse_rows::stored_weight_bytes;
-    else if constexpr (few_channels) return sizeof(few_rows) + sizeof(few_wide);
-    else if constexpr (wide_blocks > 0) return sizeof(Weights) + sizeof(kernels::wide_rows<Weights, k_h * k_w * filter_c, wide_blocks>);
+    else if constexpr (few_channels) return sizeof(few_wide) + few_tail.size() + few_columns.size();  // (int8: a byte each)
+    else if constexpr (wide_blocks > 0)
+      return sizeof(kernels::wide_rows<Weights, k_h * k_w * filter_c, wide_blocks>) + wide_tail.size() + wide_columns.size();
     else return sizeof(Weights);
   }();
 
@@ -164,10 +177,10 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   static constexpr auto constant_tables() {
     if constexpr (sparse) return plan::constant_tables_with(ConstantTables<>{}, sparse_rows::constant_tables());
     else if constexpr (few_channels)
-      return plan::constant_tables_with(ConstantTables<few_rows>{}, ConstantTables<few_wide>{});
+      return plan::constant_tables_with(ConstantTables<few_wide, few_tail, few_columns>{});
     else if constexpr (wide_blocks > 0)
-      return plan::constant_tables_with(ConstantTables<Weights>{},
-                                        ConstantTables<kernels::wide_rows<Weights, k_h * k_w * filter_c, wide_blocks>>{});
+      return plan::constant_tables_with(
+          ConstantTables<kernels::wide_rows<Weights, k_h * k_w * filter_c, wide_blocks>, wide_tail, wide_columns>{});
     else return plan::constant_tables_with(ConstantTables<Weights>{});
   }
 
@@ -500,7 +513,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   }
 
   // DSP cores, widened rows: four channels x two pixels per pass (kernels::dot_4x2_wide); the last
-  // out_c % 4 channels two and one at a time. An odd last pixel runs paired with the previous
+  // out_c % 4 channels two and one at a time, from their own int8 rows (wide_tail). An odd last pixel runs paired with the previous
   // patch, its second results dropped, so that no other kernel reads the int8 rows of the widened
   // blocks.
   // (noinline: without it GCC 12 compiled this template differently from the plain member
@@ -522,7 +535,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       for (int c = 0; c < wide_c; c += 4) {
         std::int32_t acc[8];
         for (int k = 0; k < 4; ++k) acc[k] = acc[4 + k] = folded_bias[static_cast<std::size_t>(c + k)];
-        kernels::dot_4x2_wide<patch_size>(patch0, wide_block(c), &Weights[c * patch_size], acc);
+        kernels::dot_4x2_wide<patch_size>(patch0, wide_block(c), wide_column(c), &Weights[c * patch_size], acc);
         for (int k = 0; k < 4; ++k) {
           dst0[c + k] = requantize(acc[k], c + k);
           dst1[c + k] = requantize(acc[4 + k], c + k);
@@ -531,7 +544,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       if constexpr (wide_c + 2 <= out_c) {
         constexpr int c = wide_c;
         std::int32_t acc[4] = {folded_bias[c], folded_bias[c + 1], folded_bias[c], folded_bias[c + 1]};
-        kernels::dot_2x2<patch_size>(patch0, patch1, &Weights[c * patch_size], acc);
+        kernels::dot_2x2<patch_size>(patch0, patch1, wide_tail.data(), acc);
         dst0[c] = requantize(acc[0], c);
         dst0[c + 1] = requantize(acc[1], c + 1);
         dst1[c] = requantize(acc[2], c);
@@ -540,8 +553,8 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       if constexpr (out_c % 2 != 0) {
         constexpr int c = out_c - 1;
         std::int32_t acc[2] = {folded_bias[c], folded_bias[c]};
-        kernels::dot_rows<patch_size, 1>(patch0, &Weights[c * patch_size], acc);
-        kernels::dot_rows<patch_size, 1>(patch1, &Weights[c * patch_size], acc + 1);
+        kernels::dot_rows<patch_size, 1>(patch0, &wide_tail[static_cast<std::size_t>((c - wide_c) * patch_size)], acc);
+        kernels::dot_rows<patch_size, 1>(patch1, &wide_tail[static_cast<std::size_t>((c - wide_c) * patch_size)], acc + 1);
         dst0[c] = requantize(acc[0], c);
         dst1[c] = requantize(acc[1], c);
       }
