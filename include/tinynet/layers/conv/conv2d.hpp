@@ -726,8 +726,8 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
   }
 
-  // K = SparseRows::inputs_per_pass output pixels per pass (four for `unrolled` and, where its
-  // pair tables fit the stack's budget, `nm`; two for `compressed`): each load of a column,
+  // K = SparseRows::inputs_per_pass output pixels per pass (four where the paired columns, or
+  // `nm`'s pair tables, fit the stack's budget, else two): each load of a column,
   // weight word or slot serves all K. Past the last pixel the pass's first is repeated, its
   // results dropped, so that the layer holds one copy of the sparse code.
   template <int Pixels, class First, class Image>

@@ -67,13 +67,12 @@ struct SparseRows {
     }
   }
 
-  // Inputs per pass of run_many: `nm`'s (NmRows::inputs_per_pass), four for `unrolled` where
-  // their columns fit the stack's budget (then each weight takes 6 instructions for four inputs
-  // where two take 4 each, twice), else two.
+  // Inputs per pass of run_many: `nm`'s (NmRows::inputs_per_pass), else four where their
+  // columns fit the stack's budget (then each weight takes 6 instructions for four inputs where
+  // two take 4 each, twice, in `unrolled`; 8 where two take 7 each, twice, in `compressed`), else two.
   static constexpr int inputs_per_pass = [] {
     if constexpr (Form == SparseForm::nm) return nm::inputs_per_pass;
-    else if constexpr (Form == SparseForm::unrolled) return std::size_t{Depth} * 8 <= kernels::nm::max_table_bytes ? 4 : 2;
-    else return 2;
+    else return std::size_t{Depth} * 8 <= kernels::nm::max_table_bytes ? 4 : 2;
   }();
 
   // Several inputs at once: finish(o, dot of row o with x[0], ..., with x[Inputs - 1]) for every
@@ -86,12 +85,21 @@ struct SparseRows {
     if constexpr (Form == SparseForm::nm) {
       nm::template run_many<Inputs>(x, finish);
     } else {
-      static_assert(Inputs == 2 || (Inputs == 4 && Form == SparseForm::unrolled));
+      static_assert(Inputs == 2 || Inputs == 4);
       // Every column is written below (zeroing them would cost a memset per call).
       alignas(8) std::int32_t columns[Depth * Inputs / 2];
       unrolled::template pack_columns<Inputs>(x, columns);
       if constexpr (Form == SparseForm::unrolled) {
         unrolled::template run_columns<Inputs>(columns, finish);
+      } else if constexpr (Inputs == 4) {
+        constexpr int rows_per_pass = Units < 32 ? Units : 32;
+        std::size_t entry = 0;
+        for (int o = 0; o < Units; o += rows_per_pass) {
+          const int rows = Units - o < rows_per_pass ? Units - o : rows_per_pass;
+          std::int32_t acc[4][32];
+          compressed::run_quads(columns, o, rows, acc, entry);
+          for (int r = 0; r < rows; ++r) finish(o + r, acc[0][r], acc[1][r], acc[2][r], acc[3][r]);
+        }
       } else {
         constexpr int rows_per_pass = Units < 32 ? Units : 32;
         std::size_t entry = 0;
