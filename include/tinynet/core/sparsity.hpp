@@ -85,7 +85,7 @@ constexpr SparseForm choose(SparseForm requested, bool has_sparse_kernels, long 
 
 // Conv2D and DepthwiseConv2D (layers/conv/) run their rows once per output pixel (a Conv2D up to
 // four pixels per pass). Measured on Cortex-M4 (kws pruned 80 %, docs/sparsity.md): a 1x1 Conv2D
-// in `compressed` takes 0.85x the dense instructions in 0.46x its weight bytes, so a Conv2D
+// in `compressed` takes 0.85x the dense instructions in under half its weight bytes, so a Conv2D
 // follows the rule above (unrolled up to convolution_unrolled_max_density); a DepthwiseConv2D
 // row is one channel's taps (9 for 3x3), too short for the compressed walk (1.6x the dense
 // instructions), so the automatic rule never picks `compressed` for it.

@@ -22,7 +22,7 @@ struct ConvFewChannels {
   static constexpr int in_w = Layer::in_w, in_h = Layer::in_h, in_c = Layer::in_c, k_h = Layer::k_h, k_w = Layer::k_w;
   static constexpr const std::int8_t* rows() { return Layer::few_rows.data(); }
   static constexpr const std::uint32_t* wide() { return Layer::few_wide.data(); }
-  static constexpr const std::int8_t* tail() { return Layer::few_tail.data(); }  // rows blocks * 4 on
+  static constexpr const std::int8_t* tail() { return Layer::few_tail.data(); }  // rows blocks * 4 to out_c - 1
 
   // The patch of the window whose top-left value is src, rows `stride` values apart.
   static void widen(const element* src, int stride, std::int16_t* patch) {

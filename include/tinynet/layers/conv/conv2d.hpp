@@ -513,9 +513,9 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   }
 
   // DSP cores, widened rows: four channels x two pixels per pass (kernels::dot_4x2_wide); the last
-  // out_c % 4 channels two and one at a time, from their own int8 rows (wide_tail). An odd last pixel runs paired with the previous
-  // patch, its second results dropped, so that no other kernel reads the int8 rows of the widened
-  // blocks.
+  // out_c % 4 channels two and one at a time, from their own int8 rows (wide_tail). An odd last
+  // pixel runs paired with the previous patch, its second results dropped, so that no other
+  // kernel reads the int8 rows of the widened blocks.
   // (noinline: without it GCC 12 compiled this template differently from the plain member
   // function it was before, vww 1.7 % more instructions; with it, as before within 0.2 %.)
   template <int Pixels, class First, class Image>

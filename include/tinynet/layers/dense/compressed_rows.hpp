@@ -146,8 +146,9 @@ struct CompressedRows {
 
   // The same over four inputs: columns[2c] holds column c of inputs 0 and 1, columns[2c + 1] of
   // inputs 2 and 3 (UnrolledRows::pack_columns<4>); acc[k][r] receives row first_row + r's dot
-  // product with input k. Per entry: the step, the value, both words of the column (LDRD) and
-  // four multiply-accumulates, 8 instructions for four inputs where run_pairs takes 7 for two.
+  // product with input k. Per entry: the step, the value, the column's address, both its words
+  // (one LDRD) and four multiply-accumulates, 9 instructions for four inputs where run_pairs
+  // takes 7 for two.
   TINYNET_NOINLINE static constexpr void run_quads(const std::int32_t* columns, int first_row, int rows,
                                                    std::int32_t (*acc)[32], std::size_t& entry) {
     const std::int8_t* value = tables.values.data() + entry;
