@@ -51,7 +51,8 @@ def _sparse_cases():
     form, input)], the expected bytes being the numpy reference's (tests/conformance/
     test_sparse_conv_forms.py runs every form and pattern on the host). The shapes reach the DSP
     paths of the sparse kernels: a 1x1 conv over an odd pixel count (a last pass of four pixels
-    with one real) and over 136 channels (columns past LDRD's immediate offset); a 3x3 conv over
+    with one real), over 136 channels (columns past LDRD's immediate offset) and over 520 (two
+    pixels per pass: four pixels' paired columns would pass 4 KB); a 3x3 conv over
     three channels (a first layer: kernel rows copied as runs of 9 bytes, borders mixed) and with
     stride 2; a 2x3 conv with dilation (2, 1), stride (1, 2), VALID; depthwise over 16 channels,
     over 6 with multiplier 2 (border windows that are not whole words) and over 12 with stride 2;
@@ -63,6 +64,7 @@ def _sparse_cases():
               ("conv3x3", sm.conv_case("m4 sparse 3x3", (1, 6, 5, 8), 6, (3, 3), stride=(2, 2))),
               ("dw", sm.depthwise_case("m4 sparse dw", (1, 6, 5, 16), 1, (3, 3))),
               ("conv1x1 deep", sm.conv_case("m4 sparse 1x1 deep", (1, 3, 3, 136), 9, (1, 1), in_zp=-128)),
+              ("conv1x1 520", sm.conv_case("m4 sparse 1x1 520", (1, 1, 5, 520), 6, (1, 1))),
               ("conv3x3 c3", sm.conv_case("m4 sparse 3x3 c3", (1, 7, 9, 3), 8, (3, 3), activation="RELU")),
               ("conv2x3 dilated", sm.conv_case("m4 sparse 2x3 dilated", (1, 9, 8, 5), 6, (2, 3), stride=(1, 2),
                                                dilation=(2, 1), padding="VALID")),
