@@ -176,7 +176,7 @@ struct ChannelPlan {
   // The short stage's scaled value (ShortOutputStage::scale, or a kernel's own record of the same
   // words) to the output value: the zero point the rounding words do not hold, then the clamp.
   static constexpr std::int32_t short_stage_output_offset = Out::zero_point - short_stage_zero_point;
-  static constexpr output_element after_short_scale(std::int32_t scaled) {
+  [[gnu::always_inline]] static constexpr output_element after_short_scale(std::int32_t scaled) {
     return static_cast<output_element>(tinynet::after_short_scale<short_stage_output_offset, range>(scaled));
   }
 
@@ -184,7 +184,7 @@ struct ChannelPlan {
   // Ssat: clamp with the range as a compile-time constant (one SSAT on DSP cores); the kernels
   // that allocate registers better with the plain clamp pass false.
   template <bool Ssat = true>
-  static constexpr output_element requantize(std::int32_t acc, int c) {
+  [[gnu::always_inline]] static constexpr output_element requantize(std::int32_t acc, int c) {
     if constexpr (short_stage && Ssat) return after_short_scale(short_stage_table.scale(acc, entry(c)));
     std::int32_t shifted;  // the scaled accumulator plus the output zero point
     if constexpr (short_stage) {
@@ -205,7 +205,7 @@ struct ChannelPlan {
   // short stage applies, its first step (doubling the accumulator) then costs nothing, one
   // instruction less per output.
   static constexpr int weight_scale = short_stage ? 2 : 1;
-  static constexpr output_element requantize_scaled(std::int32_t scaled_acc, int c) {
+  [[gnu::always_inline]] static constexpr output_element requantize_scaled(std::int32_t scaled_acc, int c) {
     if constexpr (weight_scale == 2) return after_short_scale(short_stage_table.scale_doubled(scaled_acc, entry(c)));
     else return requantize(scaled_acc, c);
   }

@@ -29,7 +29,7 @@ namespace tinynet {
 
 namespace fixed {
 // floor((a * b + 2^31) / 2^32) + c: the rounded high word of the product, plus c (ARM SMMLAR).
-constexpr std::int32_t rounding_high_mul_add(std::int32_t a, std::int32_t b, std::int32_t c) {
+[[gnu::always_inline]] constexpr std::int32_t rounding_high_mul_add(std::int32_t a, std::int32_t b, std::int32_t c) {
 #if TINYNET_ARM_DSP
   if (!std::is_constant_evaluated()) {
     std::int32_t r;
@@ -46,12 +46,12 @@ constexpr std::int32_t rounding_high_mul_add(std::int32_t a, std::int32_t b, std
 // long as the sum stays in 32 bits. The sign term uses x instead of the product: they agree
 // except when the product rounds to 0, where both give 0 (+ k). Three instructions on DSP cores.
 // The same given twice x (the doubling can often ride along in an earlier instruction).
-constexpr std::int32_t short_multiply_doubled(std::int32_t twice_x, std::int32_t multiplier, std::int32_t rounding,
+[[gnu::always_inline]] constexpr std::int32_t short_multiply_doubled(std::int32_t twice_x, std::int32_t multiplier, std::int32_t rounding,
                                               int right_shift) {
   const std::int32_t rounded = rounding_high_mul_add(twice_x, multiplier, rounding);
   return (rounded + (twice_x >> 31)) >> right_shift;  // twice_x >> 31 is -1 when x < 0
 }
-constexpr std::int32_t short_multiply(std::int32_t x, std::int32_t multiplier, std::int32_t rounding, int right_shift) {
+[[gnu::always_inline]] constexpr std::int32_t short_multiply(std::int32_t x, std::int32_t multiplier, std::int32_t rounding, int right_shift) {
   return short_multiply_doubled(x * 2, multiplier, rounding, right_shift);
 }
 }  // namespace fixed
@@ -59,7 +59,7 @@ constexpr std::int32_t short_multiply(std::int32_t x, std::int32_t multiplier, s
 // The short form's scaled value (ShortOutputStage::scale, or a kernel's record of the same words)
 // to the output value: the zero point the rounding words do not hold (Offset), then the clamp.
 template <std::int32_t Offset, QuantizedRange Range>
-constexpr std::int32_t after_short_scale(std::int32_t scaled) {
+[[gnu::always_inline]] constexpr std::int32_t after_short_scale(std::int32_t scaled) {
   return clamp<Range>(scaled + Offset);
 }
 
@@ -74,11 +74,11 @@ struct ShortOutputStage {
   // MultiplyByQuantizedMultiplier(acc, multiplier[c], -right_shift[c]), bit for bit, for
   // |acc| < 2^30 (checked at compile time by short_output_stage_applies). The sign term uses acc
   // instead of the product: they agree except when the product rounds to 0, where both give 0.
-  constexpr std::int32_t scale(std::int32_t acc, std::size_t c) const {
+  [[gnu::always_inline]] constexpr std::int32_t scale(std::int32_t acc, std::size_t c) const {
     return fixed::short_multiply(acc, multiplier[c], rounding[c], right_shift[c]);
   }
   // The same given 2 * acc (a kernel can fold the doubling into its constants).
-  constexpr std::int32_t scale_doubled(std::int32_t twice_acc, std::size_t c) const {
+  [[gnu::always_inline]] constexpr std::int32_t scale_doubled(std::int32_t twice_acc, std::size_t c) const {
     return fixed::short_multiply_doubled(twice_acc, multiplier[c], rounding[c], right_shift[c]);
   }
 };

@@ -67,15 +67,15 @@ template <std::int32_t OutputOffset, QuantizedRange Range>
 struct QuadTaps {
   template <int Taps>
   static constexpr int words = 2 * Taps;
-  static std::uint32_t mask() { return 0; }  // (no nibbles)
-  static std::int32_t start(const QuadStage& s, int i) { return s.bias[i]; }
+  [[gnu::always_inline]] static std::uint32_t mask() { return 0; }  // (no nibbles)
+  [[gnu::always_inline]] static std::int32_t start(const QuadStage& s, int i) { return s.bias[i]; }
   // Tap t (the loops are unrolled: t is a constant).
   [[gnu::always_inline]] static inline void tap(int t, std::uint32_t word, const std::uint32_t* w, std::uint32_t, std::uint32_t offset_pair, std::int32_t& a0,
                          std::int32_t& a1, std::int32_t& a2, std::int32_t& a3) {
     const std::uint32_t even = sxtab16(offset_pair, word), odd = sxtab16_ror8(offset_pair, word);
     quad_multiply(even, odd, w[2 * t], w[2 * t + 1], a0, a1, a2, a3);
   }
-  static std::int8_t finish(std::int32_t acc, const QuadStage& s, int i) {
+  [[gnu::always_inline]] static std::int8_t finish(std::int32_t acc, const QuadStage& s, int i) {
     return static_cast<std::int8_t>(after_short_scale<OutputOffset, Range>(fixed::short_multiply(acc, s.multiplier[i], s.rounding[i], s.shift[i])));
   }
 };
@@ -90,10 +90,10 @@ template <std::int32_t OutputOffset, QuantizedRange Range>
 struct QuadTapsInt4 {
   template <int Taps>
   static constexpr int words = (Taps + 1) / 2;  // (the layers send at most int4_quad_max_taps)
-  static std::int32_t start(const QuadStage&, int) { return 0; }
+  [[gnu::always_inline]] static std::int32_t start(const QuadStage&, int) { return 0; }
   // The nibble mask, in a register, so that each weight is one `and x, mask, u, lsl #k` (GCC,
   // seeing an encodable immediate, would shift and mask in two).
-  static std::uint32_t mask() {
+  [[gnu::always_inline]] static std::uint32_t mask() {
     std::uint32_t m = 0xF000F000u;
     asm("" : "+r"(m));
     return m;
@@ -105,7 +105,7 @@ struct QuadTapsInt4 {
     if (t % 2 == 0) quad_multiply(even, odd, u & mask, (u << 4) & mask, a0, a1, a2, a3);
     else quad_multiply(even, odd, (u << 8) & mask, (u << 12) & mask, a0, a1, a2, a3);
   }
-  static std::int8_t finish(std::int32_t acc, const QuadStage& s, int i) {
+  [[gnu::always_inline]] static std::int8_t finish(std::int32_t acc, const QuadStage& s, int i) {
     const std::int32_t twice = s.bias[i] + (acc >> 11);  // acc is 4096 times the sum: exact
     return static_cast<std::int8_t>(
         after_short_scale<OutputOffset, Range>(fixed::short_multiply_doubled(twice, s.multiplier[i], s.rounding[i], s.shift[i])));
