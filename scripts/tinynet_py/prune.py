@@ -340,9 +340,37 @@ def _channel_values(model, op, path, units, interpreter):
     return value.reshape(-1, units)
 
 
+def _zero_channels(model, op, units):
+    """Which of a quantized weighted op's `units` channels (along its weight axis) have only zero
+    weights; None for an op without such weights (float ones too: 0 x inf is not 0)."""
+    axis = ops.spec(op.opcode).weight_axis
+    if axis is None or len(op.inputs) < 2 or op.inputs[1] < 0:
+        return None
+    w = model.tensors[op.inputs[1]]
+    if w.data is None or w.dtype not in ("int8", "int16") or w.shape[axis] != units:
+        return None
+    return ~np.moveaxis(w.data != 0, axis, 0).reshape(units, -1).any(axis=1)
+
+
+def _input_free_channels(model, op, path, units):
+    """The channels of the chain (op, then the channel-wise ops of `path`) whose values at the
+    consumer do not depend on the model's input: those of a layer with only zero weights on that
+    channel (its sums are its bias alone), at the chain's start or at a depthwise convolution on the
+    way, the channel-wise ops after it seeing one input whatever the model's."""
+    free = _zero_channels(model, op, units)
+    for step in path:
+        if step.opcode in WEIGHTED:
+            zero = _zero_channels(model, step, units)
+            if zero is not None:
+                free = free | zero
+    return free
+
+
 def _fold_constant_channels(model, op, path, consumer, flattened):
     """A quantized layer's output channels whose weights are all zero hold one value at every
-    position (its bias, requantized), and channel-wise ops keep it one value; a consumer without
+    position (its bias, requantized), and so do those a depthwise convolution on the way has only
+    zero weights for (_input_free_channels) where the channel-wise ops keep it one value (checked
+    position by position: padding can break it); a consumer without
     padded taps (FullyConnected, a Conv2D with VALID padding or a 1x1 kernel) then adds the same
     w * (value - input zero point) to each of its sums, which its bias can hold instead: TFLM's
     int32 accumulator ends at the same value. The folded columns become zero (unread). Returns the
@@ -357,8 +385,8 @@ def _fold_constant_channels(model, op, path, consumer, flattened):
     if len(cw.shape) == 4 and not (consumer.options.get("padding") == "VALID" or cw.shape[1:3] == (1, 1)):
         return []
     units = weights.shape[ops.spec(op.opcode).weight_axis]
-    silent = ~np.moveaxis(weights.data != 0, ops.spec(op.opcode).weight_axis, 0).reshape(units, -1).any(axis=1)
-    silent = np.flatnonzero(silent & _read_channels(model, consumer, units, flattened))
+    silent = _input_free_channels(model, op, path, units) & _read_channels(model, consumer, units, flattened)
+    silent = np.flatnonzero(silent)
     if silent.size == 0:
         return []
     from .reference import Interpreter

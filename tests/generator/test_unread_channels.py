@@ -142,6 +142,53 @@ def test_channels_of_one_value_fold_into_the_next_bias():
     assert_same_int8_outputs(slim, q, seed=8)
 
 
+def pointwise_chain(seed=0):
+    """conv1 (3x3 SAME, 8 ch) -> depthwise (3x3 SAME) -> conv2 (1x1, 4 ch): the depthwise has only
+    zero weights on channels 2 and 5, so those hold its bias (requantized, after RELU) at every
+    position whatever conv1 computes; conv2 reads every channel."""
+    rng = np.random.RandomState(seed)
+    tensors, ops = [], []
+    x = _tensor(tensors, (1, 6, 6, 2))
+    w1, b1 = rng.randn(8, 3, 3, 2), rng.randn(8) * 0.1
+    c1 = _tensor(tensors, (1, 6, 6, 8))
+    ops.append(Op(0, "CONV_2D", [x, _tensor(tensors, w1.shape, w1), _tensor(tensors, (8,), b1)], [c1], dict(CONV)))
+    wd, bd = rng.randn(1, 3, 3, 8), np.abs(rng.randn(8)) + 0.5
+    wd[..., [2, 5]] = 0
+    d1 = _tensor(tensors, (1, 6, 6, 8))
+    ops.append(Op(1, "DEPTHWISE_CONV_2D", [c1, _tensor(tensors, wd.shape, wd), _tensor(tensors, (8,), bd)], [d1],
+                  dict(CONV, depth_multiplier=1)))
+    w2, b2 = rng.randn(4, 1, 1, 8), rng.randn(4) * 0.1
+    out = _tensor(tensors, (1, 6, 6, 4))
+    ops.append(Op(2, "CONV_2D", [d1, _tensor(tensors, w2.shape, w2), _tensor(tensors, (4,), b2)], [out],
+                  dict(CONV, fused_activation_function="NONE")))
+    return Model(path="<chain>", sha256="", tensors=tensors, ops=ops, inputs=[x], outputs=[out])
+
+
+def test_channels_a_depthwise_silences_fold_and_leave_the_layer_before():
+    """The depthwise's all-zero channels 2 and 5 do not depend on the input: conv2 adds their value
+    through its bias, and conv1 and the depthwise no longer compute them. On the float model
+    (0 x inf is not 0) nothing changes."""
+    model = pointwise_chain()
+    q = quantize_model(model, inputs(32, seed=9))
+    slim, rows = prune.drop_unread_channels(q)
+    assert [(r["op"], r["units_before"], r["units_after"], r["folded"], r["path"]) for r in rows] == [
+        (0, 8, 6, 2, [1])]
+    kept = [0, 1, 3, 4, 6, 7]
+    np.testing.assert_array_equal(weights(slim, 0), weights(q, 0)[kept])
+    np.testing.assert_array_equal(weights(slim, 1), weights(q, 1)[..., kept])
+    np.testing.assert_array_equal(weights(slim, 2), weights(q, 2)[..., kept])
+    held = Interpreter(q).invoke([np.zeros((1, 6, 6, 2), np.int8)], keep_all=True)[q.ops[1].outputs[0]]
+    held = held.reshape(36, 8)[:, [2, 5]].astype(np.int64)
+    assert np.all(held == held[0]) and np.any(held[0] != q.tensors[q.ops[2].inputs[0]].zero_point_scalar)
+    zp = q.tensors[q.ops[2].inputs[0]].zero_point_scalar
+    w2 = weights(q, 2).reshape(4, 8).astype(np.int64)
+    bias = q.tensors[q.ops[2].inputs[2]].data.astype(np.int64)
+    np.testing.assert_array_equal(slim.tensors[slim.ops[2].inputs[2]].data,
+                                  bias + (w2[:, [2, 5]] * (held[0] - zp)).sum(axis=1))
+    assert_same_int8_outputs(slim, q, seed=10)
+    assert prune.drop_unread_channels(model)[1] == []
+
+
 def test_read_channels_stay():
     model = cnn(seed=2)
     weights(model, 3)[..., [1, 6]] = 0.5                                  # conv2 now reads every channel
