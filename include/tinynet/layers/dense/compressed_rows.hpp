@@ -14,6 +14,7 @@
 #include "../../core/sparsity.hpp"
 #include "../../core/target.hpp"
 #include "../../kernels/unroll.hpp"
+#include "paired_columns.hpp"
 
 namespace tinynet::kernels {
 
@@ -109,48 +110,16 @@ struct CompressedRows {
     }
   }
 
-  // The same walk over paired inputs: pairs[c] holds column c of two inputs, the first in the
-  // low 16 bits, the second in the high (UnrolledRows::pack_pair); acc0[r] and acc1[r] receive
-  // row first_row + r's dot products with each. One load of a pair serves both (SMLABB, SMLATB).
-  TINYNET_NOINLINE static constexpr void run_pairs(const std::int32_t* pairs, int first_row, int rows, std::int32_t* acc0,
-                                                   std::int32_t* acc1, std::size_t& entry) {
-    const std::int8_t* value = tables.values.data() + entry;
-    const std::uint8_t* step = tables.steps.data() + entry;
-    for (int r = 0; r < rows; ++r) {
-      const int groups_in_row = groups[static_cast<std::size_t>(first_row + r)];
-      int column = 0;
-      std::int32_t sum0 = 0, sum1 = 0;
-      for (int g = groups_in_row; g > 0; --g) {
-        TINYNET_UNROLL
-        for (int j = 0; j < group; ++j) {
-          column += step[j];
-          const std::int32_t v = pairs[column], w = value[j];
-#if TINYNET_ARM_DSP
-          if (!std::is_constant_evaluated()) {
-            sum0 = __smlabb(v, w, sum0);
-            sum1 = __smlatb(v, w, sum1);
-            continue;
-          }
-#endif
-          sum0 += w * static_cast<std::int16_t>(v & 0xFFFF);
-          sum1 += w * (v >> 16);
-        }
-        step += group;
-        value += group;
-      }
-      acc0[r] = sum0;
-      acc1[r] = sum1;
-      entry += static_cast<std::size_t>(groups_in_row * group);
-    }
-  }
-
-  // The same over four inputs: columns[2c] holds column c of inputs 0 and 1, columns[2c + 1] of
-  // inputs 2 and 3 (UnrolledRows::pack_columns<4>); acc[k][r] receives row first_row + r's dot
-  // product with input k. Per entry: the step, the value, the column's address, both its words
-  // (one LDRD) and four multiply-accumulates, 9 instructions for four inputs where run_pairs
-  // takes 7 for two.
-  TINYNET_NOINLINE static constexpr void run_quads(const std::int32_t* columns, int first_row, int rows,
-                                                   std::int32_t (*acc)[32], std::size_t& entry) {
+  // The same walk over two or four inputs at once, their columns packed by
+  // paired::pack_columns<Inputs> (paired_columns.hpp); acc[k][r] receives row first_row + r's dot
+  // product with input k. One load of a column serves every input: per entry the step, the value,
+  // the column's address, its word (two inputs: LDR) or words (four: LDRD) and two or four
+  // multiply-accumulates, 7 instructions for two inputs, 9 for four.
+  template <int Inputs>
+  TINYNET_NOINLINE static constexpr void run_columns(const std::int32_t* columns, int first_row, int rows,
+                                                     std::int32_t (*acc)[32], std::size_t& entry) {
+    static_assert(Inputs == 2 || Inputs == 4);
+    constexpr int words = Inputs / 2;
     const std::int8_t* value = tables.values.data() + entry;
     const std::uint8_t* step = tables.steps.data() + entry;
     for (int r = 0; r < rows; ++r) {
@@ -161,32 +130,17 @@ struct CompressedRows {
         TINYNET_UNROLL
         for (int j = 0; j < group; ++j) {
           column += step[j];
-          const std::int32_t* const pair = columns + 2 * column;
-          std::int32_t v01 = pair[0], v23 = pair[1];
-          const std::int32_t w = value[j];
-#if TINYNET_ARM_DSP
-          if (!std::is_constant_evaluated()) {
-            // (GCC 12 loads the two words apart, after computing the second's address)
-            asm("ldrd %0, %1, [%2]" : "=r"(v01), "=r"(v23) : "r"(pair), "m"(*reinterpret_cast<const std::int32_t(*)[2]>(pair)));
-            sum0 = __smlabb(v01, w, sum0);
-            sum1 = __smlatb(v01, w, sum1);
-            sum2 = __smlabb(v23, w, sum2);
-            sum3 = __smlatb(v23, w, sum3);
-            continue;
-          }
-#endif
-          sum0 += w * static_cast<std::int16_t>(v01 & 0xFFFF);
-          sum1 += w * (v01 >> 16);
-          sum2 += w * static_cast<std::int16_t>(v23 & 0xFFFF);
-          sum3 += w * (v23 >> 16);
+          paired::mac_column<Inputs>(value[j], columns + words * column, sum0, sum1, sum2, sum3);
         }
         step += group;
         value += group;
       }
       acc[0][r] = sum0;
       acc[1][r] = sum1;
-      acc[2][r] = sum2;
-      acc[3][r] = sum3;
+      if constexpr (Inputs == 4) {
+        acc[2][r] = sum2;
+        acc[3][r] = sum3;
+      }
       entry += static_cast<std::size_t>(groups_in_row * group);
     }
   }

@@ -77,8 +77,8 @@ struct SparseRows {
 
   // Several inputs at once: finish(o, dot of row o with x[0], ..., with x[Inputs - 1]) for every
   // row o, in order; Inputs is inputs_per_pass (or 2). `unrolled` and `compressed` pair the inputs
-  // column by column (UnrolledRows::pack_columns), so that each load of a column serves them all
-  // (UnrolledRows::run_columns, CompressedRows::run_pairs); `nm` builds its pair tables
+  // column by column (paired::pack_columns), so that each load of a column serves them all
+  // (paired_columns.hpp: UnrolledRows::run_columns, CompressedRows::run_columns); `nm` builds its pair tables
   // (NmRows::run_many).
   template <int Inputs, class Finish>
   static constexpr void run_many(const std::int8_t* const* x, Finish finish) {
@@ -88,26 +88,20 @@ struct SparseRows {
       static_assert(Inputs == 2 || Inputs == 4);
       // Every column is written below (zeroing them would cost a memset per call).
       alignas(8) std::int32_t columns[Depth * Inputs / 2];
-      unrolled::template pack_columns<Inputs>(x, columns);
+      paired::pack_columns<Inputs, Depth>(x, columns);
       if constexpr (Form == SparseForm::unrolled) {
         unrolled::template run_columns<Inputs>(columns, finish);
-      } else if constexpr (Inputs == 4) {
-        constexpr int rows_per_pass = Units < 32 ? Units : 32;
-        std::size_t entry = 0;
-        for (int o = 0; o < Units; o += rows_per_pass) {
-          const int rows = Units - o < rows_per_pass ? Units - o : rows_per_pass;
-          std::int32_t acc[4][32];
-          compressed::run_quads(columns, o, rows, acc, entry);
-          for (int r = 0; r < rows; ++r) finish(o + r, acc[0][r], acc[1][r], acc[2][r], acc[3][r]);
-        }
       } else {
         constexpr int rows_per_pass = Units < 32 ? Units : 32;
         std::size_t entry = 0;
         for (int o = 0; o < Units; o += rows_per_pass) {
           const int rows = Units - o < rows_per_pass ? Units - o : rows_per_pass;
-          std::int32_t acc0[rows_per_pass], acc1[rows_per_pass];
-          compressed::run_pairs(columns, o, rows, acc0, acc1, entry);
-          for (int r = 0; r < rows; ++r) finish(o + r, acc0[r], acc1[r]);
+          std::int32_t acc[Inputs][32];
+          compressed::template run_columns<Inputs>(columns, o, rows, acc, entry);
+          for (int r = 0; r < rows; ++r) {
+            if constexpr (Inputs == 2) finish(o + r, acc[0][r], acc[1][r]);
+            else finish(o + r, acc[0][r], acc[1][r], acc[2][r], acc[3][r]);
+          }
         }
       }
     }

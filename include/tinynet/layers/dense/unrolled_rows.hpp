@@ -19,6 +19,7 @@
 #include "../../core/sparsity.hpp"
 #include "../../core/target.hpp"
 #include "../../kernels/arm_dsp/dot.hpp"
+#include "paired_columns.hpp"
 
 namespace tinynet::kernels {
 
@@ -68,7 +69,7 @@ struct UnrolledRows {
     int sign = 0;        // +1 or -1, relative to the sign of its magnitude group's first weight
     int step = 0;        // the last of a group: the group's first weight (sign times magnitude); else 0
     bool first = false;  // the first of a magnitude group
-    int weight = 0;      // the weight itself (run_pairs)
+    int weight = 0;      // the weight itself (run_columns)
     int pair = 0;        // a group's last on DSP cores: 1 or 2, the first or second of a pair of steps
     std::uint32_t pair_word = 0;  // the pair's two multipliers (Scale * step) as int16 halves
   };
@@ -222,98 +223,17 @@ struct UnrolledRows {
   }
 
   // ---- two or four inputs at once -------------------------------------------------------------
-  // Column c of inputs x0 and x1 sits in one word, x0[c] in the low and x1[c] in the high 16 bits
-  // (pack_pair); for four inputs, column c of x2 and x3 in the next word. One load (LDR, or LDRD
-  // for four) serves every input, and each weight (a constant in a register) multiplies every half
-  // (SMLABB and SMLATB on DSP cores): per weight, 4 instructions for two inputs and 6 or 7 for
-  // four, where run() takes 3 for one.
-  static constexpr std::int32_t pack_pair(std::int8_t low, std::int8_t high) {
-    return static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint16_t>(std::int16_t{low})) |
-                                     (static_cast<std::uint32_t>(static_cast<std::uint16_t>(std::int16_t{high})) << 16));
-  }
-
-  // columns[Inputs / 2 * c + k] = pack_pair(x[2k][c], x[2k + 1][c]). On DSP cores four columns
-  // of two inputs take two word loads, four SXTB16 and four PKHBT/PKHTB (13 instructions per
-  // column of two in the byte loop).
-  template <int Inputs>
-  static constexpr void pack_columns(const std::int8_t* const* x, std::int32_t* columns) {
-    static_assert(Inputs == 2 || Inputs == 4);
-    constexpr int words = Inputs / 2;
-    int first = 0;  // the first column left to the byte loop
-#if TINYNET_ARM_DSP
-    if (!std::is_constant_evaluated()) {
-      for (int c = 0; c + 4 <= Depth; c += 4) {
-        for (int k = 0; k < words; ++k) {
-          const std::uint32_t a = arm_dsp::load_word(x[2 * k] + c), b = arm_dsp::load_word(x[2 * k + 1] + c);
-          const std::uint32_t a02 = __sxtb16(a), a13 = arm_dsp::sxtb16_ror8(a);
-          const std::uint32_t b02 = __sxtb16(b), b13 = arm_dsp::sxtb16_ror8(b);
-          std::int32_t* to = columns + words * c + k;
-          to[0] = static_cast<std::int32_t>(arm_dsp::pack_bottoms(a02, b02));
-          to[words] = static_cast<std::int32_t>(arm_dsp::pack_bottoms(a13, b13));
-          to[2 * words] = static_cast<std::int32_t>(arm_dsp::pack_tops(a02, b02));
-          to[3 * words] = static_cast<std::int32_t>(arm_dsp::pack_tops(a13, b13));
-        }
-      }
-      first = Depth / 4 * 4;
-    }
-#endif
-    for (int c = first; c < Depth; ++c)
-      for (int k = 0; k < words; ++k) columns[words * c + k] = pack_pair(x[2 * k][c], x[2 * k + 1][c]);
-  }
-
-  // a0 += w * low half of v, a1 += w * high half (SMLABB, SMLATB).
-  static constexpr void mac_pair(std::int32_t w, std::int32_t v, std::int32_t& a0, std::int32_t& a1) {
-#if TINYNET_ARM_DSP
-    if (!std::is_constant_evaluated()) {
-      a0 = __smlabb(v, w, a0);
-      a1 = __smlatb(v, w, a1);
-      return;
-    }
-#endif
-    a0 += w * static_cast<std::int16_t>(v & 0xFFFF);
-    a1 += w * (v >> 16);
-  }
-
-  // Both words of column Column of four inputs, columns[2 Column] and columns[2 Column + 1]: one
-  // LDRD on DSP cores. GCC splits a 64-bit load whose halves are used apart into two LDR, so the
-  // LDRD is written out, its offset an immediate (within LDRD's 1020 bytes: Depth <= 128); the
-  // "m" operand tells the compiler that it reads the columns.
-  template <int Column>
-  [[gnu::always_inline]] static constexpr void load_column(const std::int32_t* columns, std::int32_t& first,
-                                                           std::int32_t& second) {
-#if TINYNET_ARM_DSP
-    if constexpr (Depth <= 128) {
-      if (!std::is_constant_evaluated()) {
-        asm("ldrd %0, %1, [%2, %3]"
-            : "=r"(first), "=r"(second)
-            : "r"(columns), "n"(8 * Column), "m"(*reinterpret_cast<const std::int32_t(*)[2 * Depth]>(columns)));
-        return;
-      }
-    }
-#endif
-    first = columns[2 * Column];
-    second = columns[2 * Column + 1];
-  }
-
-  template <int Inputs, int Column>
-  [[gnu::always_inline]] static constexpr void mac_column(std::int32_t w, const std::int32_t* columns, std::int32_t& a0,
-                                                          std::int32_t& a1, std::int32_t& a2, std::int32_t& a3) {
-    if constexpr (Inputs == 2) {
-      mac_pair(w, columns[Column], a0, a1);
-    } else {
-      std::int32_t v01 = 0, v23 = 0;
-      load_column<Column>(columns, v01, v23);
-      mac_pair(w, v01, a0, a1);
-      mac_pair(w, v23, a2, a3);
-    }
-  }
-
+  // The inputs' columns packed in 16-bit halves (paired_columns.hpp): one load (LDR, or LDRD for
+  // four) serves every input, and each weight (a constant in a register) multiplies every half:
+  // per weight, 4 instructions for two inputs and 6 or 7 for four, where run() takes 3 for one.
+  // The columns come from paired::pack_columns<Inputs, Depth>.
+  //
   // The accumulators are locals here (copied in and out), so that they stay in registers; the
   // helpers inlined always (else GCC calls some rows' terms with the accumulators in memory).
   template <int Inputs, Term... T>
   [[gnu::always_inline]] static constexpr void add_column_terms(const std::int32_t* columns, std::array<std::int32_t, 4>& acc_io) {
     std::int32_t a0 = acc_io[0], a1 = acc_io[1], a2 = acc_io[2], a3 = acc_io[3];
-    (mac_column<Inputs, T.column>(Scale * T.weight, columns, a0, a1, a2, a3), ...);
+    (paired::mac_column<Inputs, Inputs / 2 * T.column>(Scale * T.weight, columns, a0, a1, a2, a3), ...);
     acc_io = {a0, a1, a2, a3};
   }
 
@@ -324,7 +244,7 @@ struct UnrolledRows {
   }
 
   // Calls finish(o, dot of row o with x[0], ..., with x[Inputs - 1]) for every row o, in order,
-  // from the columns of pack_columns<Inputs>.
+  // from the columns of paired::pack_columns<Inputs, Depth>.
   template <int Inputs, class Finish>
   static constexpr void run_columns(const std::int32_t* columns, Finish finish) {
     for_each_index<Units>([columns, finish](auto row) __attribute__((always_inline)) {
