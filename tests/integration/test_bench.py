@@ -71,8 +71,9 @@ def test_bench_optimize_size_builds_with_os_where_auto_does_not_unroll():
     # Built for speed, `auto` unrolls the pruned DepthwiseConv2D layers, which then write an output
     # buffer of their own beside their input (arena 14,016 bytes, as `inspect` estimates: a 25x5
     # activation of 54 channels, 6,750 bytes, live with the next of 56, 7,000). At -Os they run
-    # dense and in place as in the unpruned model, so no two such activations are live together: the arena stays below their
-    # sum (9,376 bytes as planned now; the 43 -> 62 channel pointwise layer widens in place).
+    # dense and in place as in the unpruned model, so no two such activations are live together:
+    # the arena stays below their sum (9,376 bytes as planned now; the 43 -> 62 channel pointwise
+    # layer widens in place).
     assert figures["arena_bytes"] < 6750 + 7000
     # The unrolled build took 162,400 bytes of flash at -Os; compressed tables take about 33,000.
     assert figures["flash_bytes"] < 63_336                # below the unpruned model's -O2 flash
