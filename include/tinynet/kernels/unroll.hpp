@@ -25,3 +25,13 @@
 #define TINYNET_NOINLINE
 #define TINYNET_ALWAYS_INLINE
 #endif
+
+// Always inline in optimised builds only: the unrolled sparse forms (layers/dense/unrolled_rows.hpp,
+// paired_columns.hpp) write out thousands of small steps, and at -O0 GCC gives every inlined copy's
+// locals stack slots of their own (it shares none), so one 48-row unrolled 1x1 convolution took a
+// 66 KB frame. Unoptimised, the steps stay calls with small frames.
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+#define TINYNET_INLINE_UNROLLED __attribute__((always_inline))
+#else
+#define TINYNET_INLINE_UNROLLED
+#endif

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "../../core/target.hpp"
+#include "../../kernels/unroll.hpp"
 #include "../../kernels/arm_dsp/dot.hpp"
 
 namespace tinynet::kernels::paired {
@@ -51,7 +52,7 @@ constexpr void pack_columns(const std::int8_t* const* x, std::int32_t* columns) 
 }
 
 // a0 += w * low half of v, a1 += w * high half (SMLABB, SMLATB).
-[[gnu::always_inline]] constexpr void mac_pair(std::int32_t w, std::int32_t v, std::int32_t& a0, std::int32_t& a1) {
+TINYNET_INLINE_UNROLLED constexpr void mac_pair(std::int32_t w, std::int32_t v, std::int32_t& a0, std::int32_t& a1) {
 #if TINYNET_ARM_DSP
   if (!std::is_constant_evaluated()) {
     a0 = __smlabb(v, w, a0);
@@ -67,7 +68,7 @@ constexpr void pack_columns(const std::int8_t* const* x, std::int32_t* columns) 
 // its immediate (at most 1020 bytes). GCC splits a 64-bit load whose halves are used apart into
 // two LDR, so the LDRD is written out; the "m" operand tells the compiler which words it reads.
 template <int Offset = 0>
-[[gnu::always_inline]] constexpr void load_two_words(const std::int32_t* base, std::int32_t& first,
+TINYNET_INLINE_UNROLLED constexpr void load_two_words(const std::int32_t* base, std::int32_t& first,
                                                      std::int32_t& second) {
 #if TINYNET_ARM_DSP
   if constexpr (4 * Offset <= 1020) {
@@ -86,7 +87,7 @@ template <int Offset = 0>
 // a0..a3 += w * the four inputs' values of the column at `column` (Inputs 4: two words) or
 // a0, a1 += w * the two inputs' (Inputs 2: one word).
 template <int Inputs, int Offset = 0>
-[[gnu::always_inline]] constexpr void mac_column(std::int32_t w, const std::int32_t* column, std::int32_t& a0,
+TINYNET_INLINE_UNROLLED constexpr void mac_column(std::int32_t w, const std::int32_t* column, std::int32_t& a0,
                                                  std::int32_t& a1, std::int32_t& a2, std::int32_t& a3) {
   static_assert(Inputs == 2 || Inputs == 4);
   if constexpr (Inputs == 2) {

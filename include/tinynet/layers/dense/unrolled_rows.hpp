@@ -18,6 +18,7 @@
 
 #include "../../core/sparsity.hpp"
 #include "../../core/target.hpp"
+#include "../../kernels/unroll.hpp"
 #include "../../kernels/arm_dsp/dot.hpp"
 #include "paired_columns.hpp"
 
@@ -159,7 +160,7 @@ struct UnrolledRows {
   // in the instructions.
   // acc + low half of Word * a + high half * b (SMLABB, SMLABT: a and b fit 16 bits).
   template <std::uint32_t Word>
-  [[gnu::always_inline]] static constexpr std::int32_t mac_pair_of_steps(std::int32_t a, std::int32_t b, std::int32_t acc) {
+  TINYNET_INLINE_UNROLLED static constexpr std::int32_t mac_pair_of_steps(std::int32_t a, std::int32_t b, std::int32_t acc) {
 #if TINYNET_ARM_DSP
     if (!std::is_constant_evaluated()) return __smlabt(b, static_cast<std::int32_t>(Word), __smlabb(a, static_cast<std::int32_t>(Word), acc));
 #endif
@@ -169,7 +170,7 @@ struct UnrolledRows {
   // One term: its input into the group's sum; on a group's last, the sum times the group's weight
   // into acc (or, paired, held until the pair's second).
   template <Term T>
-  [[gnu::always_inline]] static constexpr void add_term(const std::int8_t* x, std::int32_t& seen, std::int32_t& held,
+  TINYNET_INLINE_UNROLLED static constexpr void add_term(const std::int8_t* x, std::int32_t& seen, std::int32_t& held,
                                                         std::int32_t& acc) {
     seen = T.first ? std::int32_t{x[T.column]} : seen + T.sign * x[T.column];
     if constexpr (T.pair == 1) held = seen;
@@ -178,7 +179,7 @@ struct UnrolledRows {
   }
 
   template <Term... T>
-  [[gnu::always_inline]] static constexpr void add_terms(const std::int8_t* x, std::int32_t& seen_io, std::int32_t& held_io,
+  TINYNET_INLINE_UNROLLED static constexpr void add_terms(const std::int8_t* x, std::int32_t& seen_io, std::int32_t& held_io,
                                                          std::int32_t& acc_io) {
     // Local copies: x points to int8 (a character type), which may alias the references, so
     // updating them in place would store and reload them after every input.
@@ -190,14 +191,14 @@ struct UnrolledRows {
   }
 
   template <std::size_t First, std::size_t... K>
-  [[gnu::always_inline]] static constexpr void add_chunk(const std::int8_t* x, std::int32_t& seen, std::int32_t& held,
+  TINYNET_INLINE_UNROLLED static constexpr void add_chunk(const std::int8_t* x, std::int32_t& seen, std::int32_t& held,
                                                          std::int32_t& acc, std::index_sequence<K...>) {
     add_terms<terms[First + K]...>(x, seen, held, acc);
   }
 
   // The dot product of row Row with x.
   template <std::size_t Row>
-  [[gnu::always_inline]] static constexpr std::int32_t row_dot([[maybe_unused]] const std::int8_t* x) {
+  TINYNET_INLINE_UNROLLED static constexpr std::int32_t row_dot([[maybe_unused]] const std::int8_t* x) {
     constexpr std::size_t length = row_length(Row);
     if constexpr (length == 0) {
       return 0;  // a row whose weights are all zero
@@ -217,7 +218,7 @@ struct UnrolledRows {
   // Calls finish(o, dot product of row o with x) for every row o, in order.
   template <class Finish>
   static constexpr void run(const std::int8_t* x, Finish finish) {
-    for_each_index<Units>([x, finish](auto row) __attribute__((always_inline)) {
+    for_each_index<Units>([x, finish](auto row) TINYNET_INLINE_UNROLLED {
       finish(static_cast<int>(row), row_dot<decltype(row)::value>(x));
     });
   }
@@ -231,14 +232,14 @@ struct UnrolledRows {
   // The accumulators are locals here (copied in and out), so that they stay in registers; the
   // helpers inlined always (else GCC calls some rows' terms with the accumulators in memory).
   template <int Inputs, Term... T>
-  [[gnu::always_inline]] static constexpr void add_column_terms(const std::int32_t* columns, std::array<std::int32_t, 4>& acc_io) {
+  TINYNET_INLINE_UNROLLED static constexpr void add_column_terms(const std::int32_t* columns, std::array<std::int32_t, 4>& acc_io) {
     std::int32_t a0 = acc_io[0], a1 = acc_io[1], a2 = acc_io[2], a3 = acc_io[3];
     (paired::mac_column<Inputs, Inputs / 2 * T.column>(Scale * T.weight, columns, a0, a1, a2, a3), ...);
     acc_io = {a0, a1, a2, a3};
   }
 
   template <int Inputs, std::size_t First, std::size_t... K>
-  [[gnu::always_inline]] static constexpr void add_column_chunk(const std::int32_t* columns, std::array<std::int32_t, 4>& acc,
+  TINYNET_INLINE_UNROLLED static constexpr void add_column_chunk(const std::int32_t* columns, std::array<std::int32_t, 4>& acc,
                                          std::index_sequence<K...>) {
     add_column_terms<Inputs, terms[First + K]...>(columns, acc);
   }
@@ -247,7 +248,7 @@ struct UnrolledRows {
   // from the columns of paired::pack_columns<Inputs, Depth>.
   template <int Inputs, class Finish>
   static constexpr void run_columns(const std::int32_t* columns, Finish finish) {
-    for_each_index<Units>([columns, finish](auto row) __attribute__((always_inline)) {
+    for_each_index<Units>([columns, finish](auto row) TINYNET_INLINE_UNROLLED {
       constexpr std::size_t o = decltype(row)::value;
       constexpr std::size_t length = row_length(o);
       std::array<std::int32_t, 4> acc{};
