@@ -218,7 +218,7 @@ def prepare(args, progress=_progress):
     final = variants[-1][1]
     if not getattr(args, "keep_unread_channels", False):
         Interpreter(final)          # every op's checks first: the pass reads shapes they vouch for
-        final, rows = prune.drop_unread_channels(final)
+        final, rows = prune.drop_unread_channels(final, prune.pattern_span(pattern))
         for r in rows:
             folded = (f"; {r['folded']} of them, which hold one value throughout, it now adds through its bias"
                       if r["folded"] else "")
