@@ -137,6 +137,7 @@ class Prepared:
     model: object                               # the final ir.Model
     variants: list = field(default_factory=list)  # (name, Model) in pipeline order
     notes: list = field(default_factory=list)     # lines for the user (what was done)
+    warnings: list = field(default_factory=list)  # what the user should not miss (also on stderr)
     evaluation: object = None
 
 
@@ -226,6 +227,12 @@ def prepare(args, progress=_progress):
                          f"{r['consumer']} reads the others only with zero weights{folded} (same outputs; "
                          f"--keep-unread-channels keeps them)")
     prepared = Prepared(model=final, variants=variants, notes=notes)
+    if (synapses or neurons) and not prune.input_reaches_outputs(final):
+        prepared.warnings.append(
+            "pruned, the model gives one output for every input: no path of non-zero weights is left "
+            "from its input to its outputs; prune less, or fine-tune with the pruning and convert the result")
+    for warning in prepared.warnings:
+        sys.stderr.write(f"tinynet: warning: {warning}\n")
     if getattr(args, "save_tflite", None):
         from .tflite_writer import save_model
         save_model(prepared.model, args.save_tflite)

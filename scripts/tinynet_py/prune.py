@@ -427,6 +427,50 @@ def pattern_span(pattern):
     return m if kind == "n:m" else None
 
 
+# Ops whose output channel c is computed from their input's channel c alone (same channel count).
+_CHANNEL_WISE = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D", "RELU", "RELU6", "RELU_N1_TO_1", "LOGISTIC",
+                 "TANH", "HARD_SWISH", "LEAKY_RELU", "ELU", "QUANTIZE", "DEQUANTIZE", "ABS", "NEG"}
+
+
+def input_reaches_outputs(model):
+    """Whether some output of the model can depend on its inputs. A channel depends on them when a
+    non-zero weight of a Conv2D, DepthwiseConv2D or FullyConnected carries a dependent channel to
+    it, or a channel-wise op (pooling, activations) passes its own; any other op with a dependent
+    input is taken to make every output element dependent (so the answer errs towards True). State
+    tensors count as inputs (they carry earlier ones). Pruning can cut every path: vww_96_int8
+    pruned 80 % per layer answers [10, -10] to every image, which no output byte shows by itself."""
+    t = model.tensors
+    dep = {i: np.ones(t[i].shape[-1] if t[i].shape else 1, bool) for i in list(model.inputs) + list(model.state_tensors())}
+
+    def channels(i):
+        d = dep.get(i)
+        if d is None:
+            return np.zeros(t[i].shape[-1] if t[i].shape else 1, bool)
+        return d
+
+    for op in model.ops:
+        data = [i for i in op.inputs if i >= 0 and t[i].data is None]
+        if not any(channels(i).any() for i in data):
+            continue
+        w = t[op.inputs[1]].data if len(op.inputs) > 1 and op.inputs[1] >= 0 else None
+        x = channels(data[0]) if data else None
+        out = None
+        if w is not None and op.opcode in WEIGHTED and len(data) == 1:
+            nz = np.asarray(w) != 0
+            if op.opcode == "CONV_2D" and nz.ndim == 4 and nz.shape[3] == x.size:
+                out = (nz.any(axis=(1, 2)) & x[None, :]).any(axis=1)
+            elif op.opcode == "DEPTHWISE_CONV_2D" and nz.ndim == 4 and nz.shape[3] % x.size == 0:
+                out = nz.any(axis=(0, 1, 2)) & np.repeat(x, nz.shape[3] // x.size)
+            elif op.opcode == "FULLY_CONNECTED" and nz.ndim == 2 and nz.shape[1] % x.size == 0:
+                out = (nz & np.tile(x, nz.shape[1] // x.size)[None, :]).any(axis=1)
+        elif op.opcode in _CHANNEL_WISE and len(data) == 1 and t[op.outputs[0]].shape[-1:] == t[data[0]].shape[-1:]:
+            out = x
+        for o in op.outputs:
+            width = t[o].shape[-1] if t[o].shape else 1
+            dep[o] = out if out is not None and out.size == width else np.ones(width, bool)
+    return any(channels(o).any() for o in model.outputs)
+
+
 def drop_unread_channels(model, span=None):
     """Removes the output channels of a layer that its one weighted consumer never reads: every
     weight of the consumer on that channel (at every tap or flattened position) is zero, so the

@@ -55,6 +55,7 @@ def run(args):
         if prepared.evaluation is not None:
             info["eval"] = prepared.evaluation
         info["notes"] = prepared.notes
+        info["warnings"] = prepared.warnings
         print(json.dumps(info, indent=1))
         return 0
     for note in prepared.notes:
