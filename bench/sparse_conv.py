@@ -81,7 +81,7 @@ def pruned_model(name, pruning):
     elif pruning:
         fraction, _, scope = pruning.partition(" ")
         model = prune.prune_synapses(model, float(fraction), scope or "layer")[0]
-    return prune.drop_unread_channels(model)[0]
+    return prune.drop_unread_channels(model, prune.pattern_span(pruning if ":" in pruning else None))[0]
 
 
 def nonzeros(model):

@@ -10,6 +10,8 @@ overlaps no buffer alive at the same time. It is made without a compiler: `tinyn
 the compiled plan itself (report.compiled_arena_plan).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .data import layout_lines
@@ -18,6 +20,18 @@ from .ops import REGISTRY, aliases
 from .ops.common import OpContext
 
 ALIGNMENT = 16
+
+
+@dataclass(frozen=True)
+class Build:
+    """What the arena estimate needs to know of the build: the form `--sparse` asks for and the
+    compiler's goal (speed: -O2; size: -Os, as Arduino cores build, where the automatic rule never
+    unrolls: core/sparsity.hpp). A pruned DepthwiseConv2D runs in place only in the dense form."""
+    sparse: str = "auto"
+    optimize: str = "speed"
+
+
+SPEED = Build()
 
 
 def _shape_text(shape):
@@ -64,14 +78,14 @@ def weight_bytes(model):
     return sum(model.tensors[i].nbytes for i in distinct)
 
 
-def layer_table(model):
+def layer_table(model, build=SPEED):
     """One dict per op: index, op, name, inputs (activations), state (shapes of the state tensors
     it reads and updates in place), output, params, macs, weight_bytes, activation_bytes (bytes of
     the op's output), arena_bytes (what they take of the arena's own: own_arena_bytes),
     state_bytes (bytes of its state tensors that no earlier op already counted: a state tensor's
     RAM is counted once)."""
     rows = []
-    arena = own_arena_bytes(model)
+    arena = own_arena_bytes(model, build)
     state_tensors = set(model.state_tensors())
     counted_state = set()
     for op in model.ops:
@@ -138,17 +152,32 @@ _IN_PLACE_SAME_SIZE = {"QUANTIZE", "CAST"}
 # layers/elementwise/binary.hpp (PRELU too): over the first runtime operand when it is not broadcast.
 _IN_PLACE_BINARY = {"ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "PRELU"}
 _SPARSE_UNROLLED_MAX_NONZEROS = 4096      # core/sparsity.hpp, the `auto` rule
+_CONVOLUTION_UNROLLED_MAX_DENSITY = (2, 5)   # core/sparsity.hpp, convolution_unrolled_max_density
 
 
 def _data_inputs(model, op):
     return [i for i in op.inputs if i >= 0 and model.tensors[i].data is None]
 
 
-def _in_place_tried(model, op):
+def _depthwise_sparse(weights, build):
+    """Whether an int8 DepthwiseConv2D runs a sparse form (core/sparsity.hpp, `choose` with
+    LayerKind::depthwise): asked for (unrolled, compressed), or by the automatic rule, which unrolls
+    up to 4096 non-zeros at up to 40 % density in a build for speed and never picks `compressed`
+    for a depthwise layer (dense instead); `nm` does not apply to it (dense)."""
+    if build.sparse in ("unrolled", "compressed"):
+        return True
+    if build.sparse != "auto" or build.optimize != "speed":
+        return False
+    nonzeros, total = int(np.count_nonzero(weights)), int(weights.size)
+    num, den = _CONVOLUTION_UNROLLED_MAX_DENSITY
+    return nonzeros <= _SPARSE_UNROLLED_MAX_NONZEROS and den * nonzeros <= num * total
+
+
+def _in_place_tried(model, op, build=SPEED):
     """Whether the compiler tries the op in place and keeps it only where the arena shrinks
     (graph/network.hpp, `tried`): a widening pointwise convolution, or a Conv2D over its input
     through a ring of rows (layers/conv/conv2d.hpp, in_place_tried)."""
-    below = _in_place_below(model, op)
+    below = _in_place_below(model, op, build)
     if below is None:
         return False
     return below > 0 or (op.opcode == "CONV_2D" and not _pointwise_in_place(model, op))
@@ -163,9 +192,9 @@ def _pointwise_in_place(model, op):
             tuple(y.shape[1:3]) == tuple(x.shape[1:3]) and w.shape[3] == x.shape[3])
 
 
-def _in_place_below(model, op):
-    """None when the op's C++ layer cannot write over its first runtime input here; else how many
-    bytes below that input its output starts (0: at the same start)."""
+def _in_place_below(model, op, build=SPEED):
+    """None when the op's C++ layer cannot write over its first runtime input here, built as
+    `build` says; else how many bytes below that input its output starts (0: at the same start)."""
     t = model.tensors
     ins = _data_inputs(model, op)
     if not ins:
@@ -188,7 +217,6 @@ def _in_place_below(model, op):
     s_h = o.get("stride_h", 1)
     d_h = o.get("dilation_h_factor", 1)
     k_h = w.shape[1]
-    nonzeros, total = int(np.count_nonzero(w.data)), int(w.data.size)
     if op.opcode == "CONV_2D":
         if w.shape[3] != in_c:          # groups
             return None
@@ -199,11 +227,8 @@ def _in_place_below(model, op):
             return -(-extra // ALIGNMENT) * ALIGNMENT
         # Else rows_in_place: the ring below (every Conv2D form but `nm` runs row by row; a layer
         # that runs `nm` stays out of place, which this estimate, not knowing the form, ignores).
-    elif 4 * nonzeros <= total and nonzeros <= _SPARSE_UNROLLED_MAX_NONZEROS:
-        # layers/conv/depthwise_conv2d.hpp: dense (the `auto` rule never picks a sparse depthwise
-        # form above a quarter of non-zero weights). This follows a build for speed: built for size
-        # (-Os) such a layer runs dense and in place (core/sparsity.hpp), and the estimate is high.
-        return None
+    elif _depthwise_sparse(w.data, build):
+        return None     # layers/conv/depthwise_conv2d.hpp: in place only in the dense form
     # Output no larger than the input, and a ring of (lag + 1) output rows of at most 2 KiB and a
     # quarter of the output (layers/conv/in_place_rows.hpp).
     if y.nbytes > x.nbytes:
@@ -339,13 +364,13 @@ def _gather(model, op):
     return offsets
 
 
-def _sharing(model, allow=frozenset()):
+def _sharing(model, allow=frozenset(), build=SPEED):
     """{tensor: (tensor whose buffer it shares, byte offset from that one's start, bytes it added
     to that buffer)}, decided in op order as graph/network.hpp decides (`decide`); `allow`: the ops
     tried in place that network.hpp keeps (_in_place_tried). Without it, the ones network.hpp's
     `lifetimes` keeps (_widening_kept)."""
     if allow is None:
-        allow = _widening_kept(model)
+        allow = _widening_kept(model, build)
     t = model.tensors
     last = {}
     for op in model.ops:
@@ -418,9 +443,9 @@ def _sharing(model, allow=frozenset()):
                 if i != out and i not in fixed and i not in shares and members(root(i)) == [i]:
                     join(i, out, at)
         else:
-            below = _in_place_below(model, op)
+            below = _in_place_below(model, op, build)
             if below is None or (below == 0 and t[out].nbytes > t[x].nbytes) or \
-                    (_in_place_tried(model, op) and op.index not in allow):
+                    (_in_place_tried(model, op, build) and op.index not in allow):
                 continue
             g = root(x)
             lo = rel.get(x, 0) - below
@@ -434,12 +459,12 @@ def _sharing(model, allow=frozenset()):
     return shares
 
 
-def _lifetimes(model, allow=None):
+def _lifetimes(model, allow=None, build=SPEED):
     """Buffers to place: list of dicts with tensors, size (the span of their bytes), first step,
     last step."""
     t = model.tensors
     steps = len(model.ops)
-    shares = _sharing(model, allow)
+    shares = _sharing(model, allow, build)
 
     def place(i):
         """(root, offset from the root's start)."""
@@ -492,7 +517,7 @@ def _lifetimes(model, allow=None):
     return list(groups.values())
 
 
-def _widening_kept(model):
+def _widening_kept(model, build=SPEED):
     """network.hpp's `lifetimes`: in op order, each tried op (_in_place_tried: a widening
     convolution overlapping its input, a Conv2D over it through a ring) is kept when the arena is
     smaller with it."""
@@ -500,26 +525,26 @@ def _widening_kept(model):
     for op in model.ops:        # network.hpp's choices: a residual block fused, then the op in place
         if _residual_fusable(model, op.index) is not None:
             candidates.append(("fuse", op.index))
-        if _in_place_tried(model, op):
+        if _in_place_tried(model, op, build):
             candidates.append(op.index)
     if not candidates:
         return set()
 
     def sharing(allow):
-        return {i: v[:2] for i, v in _sharing(model, allow).items()}
+        return {i: v[:2] for i, v in _sharing(model, allow, build).items()}
 
     def choose(keep_ties):      # network.hpp's `choose`
         allow = set()
-        best, best_sharing = _place(model, _lifetimes(model, allow))[0], sharing(allow)
+        best, best_sharing = _place(model, _lifetimes(model, allow, build))[0], sharing(allow)
         for k in candidates:
             shared = sharing(allow | {k})
-            total = best if shared == best_sharing else _place(model, _lifetimes(model, allow | {k}))[0]
+            total = best if shared == best_sharing else _place(model, _lifetimes(model, allow | {k}, build))[0]
             if total < best or (keep_ties and total == best and shared != best_sharing):
                 allow, best, best_sharing = allow | {k}, total, shared
         if keep_ties:
             for k in reversed(candidates):
                 if k in allow:
-                    total = _place(model, _lifetimes(model, allow - {k}))[0]
+                    total = _place(model, _lifetimes(model, allow - {k}, build))[0]
                     if total <= best:
                         allow, best = allow - {k}, total
         return allow, best
@@ -532,11 +557,11 @@ def _widening_kept(model):
     return allow
 
 
-def own_arena_bytes(model):
+def own_arena_bytes(model, build=SPEED):
     """Per op, the arena bytes its outputs take beyond the buffers they share: 0 for an alias, a
     view, an in-place output or a Pack input in its slot (the Pack's output counts it); a
     convolution overlapping its input from below, what it adds to that buffer."""
-    shares = _sharing(model, None)
+    shares = _sharing(model, None, build)
     return {op.index: sum(shares[i][2] if i in shares else model.tensors[i].nbytes for i in op.outputs)
             for op in model.ops}
 
@@ -564,10 +589,10 @@ def _collision(b, at, p):
     return past
 
 
-def arena_plan(model, alignment=ALIGNMENT):
+def arena_plan(model, alignment=ALIGNMENT, build=SPEED):
     """Greedy placement, as graph/arena_plan.hpp: largest first, each at the lowest aligned offset
     clear of the placed buffers; returns (arena_bytes, peak_live_bytes, buffers with offsets)."""
-    return _place(model, _lifetimes(model), alignment)
+    return _place(model, _lifetimes(model, None, build), alignment)
 
 
 def _place(model, buffers, alignment=ALIGNMENT):
@@ -607,9 +632,10 @@ def _place(model, buffers, alignment=ALIGNMENT):
     return int(arena), int(peak), placed
 
 
-def summary(model):
-    rows = layer_table(model)
-    arena, peak, _ = arena_plan(model)
+def summary(model, build=SPEED):
+    """What `inspect` prints; the arena figures for the build `build` describes (analysis.Build)."""
+    rows = layer_table(model, build)
+    arena, peak, _ = arena_plan(model, build=build)
     weights = constant_bytes(model)
     tables = requant_table_bytes(model)
     return {
@@ -624,6 +650,7 @@ def summary(model):
                      "zero_point": model.tensors[i].zero_point_scalar} for i in model.outputs],
         "layouts": layout_lines(model),
         "layers": rows,
+        "build": {"sparse": build.sparse, "optimize": build.optimize},
         "totals": {
             "ops": len(rows),
             "macs": int(sum(r["macs"] for r in rows)),

@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass, field
 
 from . import evaluate, prune
+from .analysis import Build
 from .data import DATA_LAYOUTS
 from .errors import ModelError, TinynetError, UsageError, onnx_missing
 from .reference import Interpreter
@@ -55,6 +56,21 @@ def add_model_argument(parser):
     parser.add_argument("--allow-external-data", action="store_true",
                         help="read the weights an .onnx file keeps in external files (only files "
                              "inside the model's folder; refused by default)")
+
+
+OPTIMIZE_FLAGS = {"speed": (), "size": ("-Os",)}   # after the builds' own -O2, so -Os wins
+
+
+def add_optimize_argument(parser):
+    parser.add_argument("--optimize", choices=("speed", "size"), default="speed",
+                        help="the compiler's goal: speed builds with -O2 (default), size with -Os, as "
+                             "Arduino cores and most vendor IDEs build; the automatic sparse form follows "
+                             "it, and with it which pruned layers run in place (docs/sparsity.md)")
+
+
+def build_of(args):
+    """The analysis.Build of the flags: --sparse and --optimize (speed where a command has none)."""
+    return Build(getattr(args, "sparse", "auto"), getattr(args, "optimize", "speed"))
 
 
 def add_compression_arguments(parser):
@@ -202,7 +218,7 @@ def prepare(args, progress=_progress):
     final = variants[-1][1]
     if not getattr(args, "keep_unread_channels", False):
         Interpreter(final)          # every op's checks first: the pass reads shapes they vouch for
-        final, rows = prune.drop_unread_channels(final)
+        final, rows = prune.drop_unread_channels(final, prune.pattern_span(pattern))
         for r in rows:
             folded = (f"; {r['folded']} of them, which hold one value throughout, it now adds through its bias"
                       if r["folded"] else "")

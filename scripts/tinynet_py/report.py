@@ -29,13 +29,16 @@ _TENSOR_DECL = re.compile(r"^struct t(\d+) : tinynet::(Constant)?(?:State)?Tenso
 _OP_DECL = re.compile(r"^// op (\d+): (\S+)\nusing (\w+) = ", re.M)
 
 
-def compiled_arena_plan(header_text, namespace, progress=None):
-    """Compiles targets/host/plan_main.cpp for the header and returns the plan it prints:
+def compiled_arena_plan(header_text, namespace, progress=None, optimize=()):
+    """Compiles targets/host/plan_main.cpp for the header and returns the plan it prints, built as
+    the device build is (optimize: pipeline.OPTIMIZE_FLAGS' flags; the plan depends on the goal,
+    since a pruned DepthwiseConv2D that the automatic rule unrolls, in a build for speed only, runs
+    out of place):
     {"arena_bytes", "op_count", "ops": [C++ op names, in order], "tensors": [{index, model_index,
     constant, bytes, first, last, shares_with, offset}]} (steps: graph inputs 0, op k k + 1)."""
     declared = [(int(k), bool(c)) for k, c in _TENSOR_DECL.findall(header_text)]
     names = "".join(f"TINYNET_PLAN_TENSOR(t{k}, {k})\n" for k, _ in declared)
-    binary = runner.build_host(header_text, namespace, extra_flags=("-O0",), progress=progress,
+    binary = runner.build_host(header_text, namespace, extra_flags=tuple(optimize), progress=progress,
                                source=runner.HOST_PLAN, extra_files={"plan_names.hpp": names})
     import subprocess
     proc = subprocess.run([binary], capture_output=True, text=True)

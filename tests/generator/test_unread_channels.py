@@ -16,6 +16,7 @@ from tinynet_py import prune
 from tinynet_py.ir import Model, Op, Tensor
 from tinynet_py.quantize import quantize_model
 from tinynet_py.reference import Interpreter
+from tinynet_py.tflite import load_model
 
 CONV = {"padding": "SAME", "stride_w": 1, "stride_h": 1, "fused_activation_function": "RELU",
         "dilation_w_factor": 1, "dilation_h_factor": 1}
@@ -286,3 +287,39 @@ def test_prune_neurons_leaves_a_residual_group_with_a_grouped_convolution_whole(
     assert weights(pruned, 0).shape == (8, 3, 3, 3) and weights(pruned, 1).shape == (8, 3, 3, 4)
     xs = np.random.RandomState(13).randn(3, 1, 4, 4, 3).astype(np.float32)
     np.testing.assert_allclose(outputs(pruned, xs), outputs(model, xs))
+
+
+def _aligned_groups_hold(w, m, n):
+    """Whether every aligned group of m input channels (last axis) of every row and tap of the
+    weights w holds at most n non-zero weights."""
+    nz = (np.asarray(w) != 0).reshape(-1, w.shape[-1])
+    nz = np.pad(nz, ((0, 0), (0, -w.shape[-1] % m)))
+    return bool((nz.reshape(nz.shape[0], -1, m).sum(axis=2) <= n).all())
+
+
+def test_a_pattern_keeps_its_spans_where_few_channels_would_go():
+    """kws pruned 2:4: op 7's depthwise weights are all zero on 2 of its 64 channels, which fold
+    into op 8's bias. Removing them from op 6, op 7 and op 8's inputs shifts op 8's groups of four
+    inputs, and its weights no longer hold the 2:4 pattern the `nm` form needs; with the pattern's
+    span (prune.pattern_span) channels go only in whole aligned spans, so none go here (2 of 64:
+    fewer than 1/16), the pattern holds and the outputs are the pruned model's."""
+    model = prune.prune_pattern(load_model(shared_path("models", "mlperf-tiny", "kws_ref_model.tflite")), 0.0, "2:4")[0]
+    full, full_rows = prune.drop_unread_channels(model)
+    assert [(r["op"], r["units_after"], r["folded"]) for r in full_rows] == [(6, 62, 2)]
+    assert not _aligned_groups_hold(full.tensors[full.ops[8].inputs[1]].data, 4, 2)
+    assert prune.pattern_span("2:4") == 4 and prune.pattern_span("block4") is None
+    kept, rows = prune.drop_unread_channels(model, prune.pattern_span("2:4"))
+    assert rows == []
+    for op in (2, 4, 6, 8):
+        assert _aligned_groups_hold(kept.tensors[kept.ops[op].inputs[1]].data, 4, 2), op
+    assert kept.tensors[kept.ops[8].inputs[1]].shape == (64, 1, 1, 64)
+    rng = np.random.RandomState(3)
+    for _ in range(5):
+        x = rng.randint(-128, 128, (1, 49, 10, 1)).astype(np.int8)
+        expected = Interpreter(model).invoke([x])[0]
+        assert np.array_equal(Interpreter(kept).invoke([x])[0], expected)
+        assert np.array_equal(Interpreter(full).invoke([x])[0], expected)
+    # Pruned 1:4, a layer loses up to 11 of 64 channels: more than 1/16, so they go as before.
+    quarter = prune.prune_pattern(load_model(shared_path("models", "mlperf-tiny", "kws_ref_model.tflite")), 0.0, "1:4")[0]
+    rows = prune.drop_unread_channels(quarter, prune.pattern_span("1:4"))[1]
+    assert [(r["op"], r["units_after"]) for r in rows] == [(2, 59), (4, 56), (6, 53)]

@@ -75,6 +75,9 @@ def test_bench_optimize_size_builds_with_os_where_auto_does_not_unroll():
     # the arena stays below their sum (9,376 bytes as planned now; the 43 -> 62 channel pointwise
     # layer widens in place).
     assert figures["arena_bytes"] < 6750 + 7000
+    # `inspect --optimize size` estimates this arena without a compiler (speed: 14,016).
+    info = json.loads(run_tinynet("inspect", model, "--json", "--optimize", "size", "--prune-synapses", "0.8").stdout)
+    assert info["totals"]["arena_estimate_bytes"] == figures["arena_bytes"]
     # The unrolled build took 162,400 bytes of flash at -Os; compressed tables take about 33,000.
     assert figures["flash_bytes"] < 63_336                # below the unpruned model's -O2 flash
 

@@ -39,7 +39,6 @@ EPILOG = """examples:
   tinynet bench kws_ref_model.tflite --prune-synapses 0.8 --optimize size    (built with -Os)"""
 
 TARGETS = ("host",) + tuple(cortex_m.CPUS)
-OPTIMIZE_FLAGS = {"speed": (), "size": ("-Os",)}   # after the builds' own -O2, so -Os wins
 
 
 def add_arguments(parser):
@@ -55,10 +54,7 @@ def add_arguments(parser):
                         help="Cortex-M only: also count the instructions of every layer (a second build "
                              "with a timer read after each op; the headline figures come from the "
                              "normal build)")
-    parser.add_argument("--optimize", choices=("speed", "size"), default="speed",
-                        help="the compiler's goal: speed builds with -O2 (default), size with -Os, as "
-                             "Arduino cores and most vendor IDEs build; the automatic sparse form follows "
-                             "it (docs/sparsity.md)")
+    pipeline.add_optimize_argument(parser)
     pipeline.add_compression_arguments(parser)
 
 
@@ -126,9 +122,9 @@ def _measure(args, path, input_path):
     model = prepared.model
     if len(model.inputs) != 1:
         raise ModelError(path, f"bench handles models with one input; this one has {len(model.inputs)}")
-    info = summary(model)
+    info = summary(model, pipeline.build_of(args))
     figures = {"model": os.path.basename(path), "target": args.target, "macs": int(info["totals"]["macs"])}
-    optimize = OPTIMIZE_FLAGS[getattr(args, "optimize", "speed")]
+    optimize = pipeline.OPTIMIZE_FLAGS[getattr(args, "optimize", "speed")]
     if optimize:
         figures["optimize"] = args.optimize
     # A fresh cache folder keyed by nothing: compile time must be measured, not read from cache.
@@ -171,7 +167,7 @@ def _cascade_figures(first, second):
 def per_layer_instructions(text, namespace, model, inp, cpu, info, optimize=()):
     """Instructions of every op (a build whose runner reads the timer after each op); `bench
     --per-layer` and `report --target` show them. inp: an input file (input_file()); optimize:
-    OPTIMIZE_FLAGS' flags."""
+    pipeline.OPTIMIZE_FLAGS' flags."""
     elf = runner.build_cortex_m(text, namespace, model, cpu, extra_flags=("-DTINYNET_PER_LAYER", *optimize))
     scratch = [os.path.join(os.path.dirname(inp), f"layer_out{k}.bin") for k in range(len(model.outputs))]
     measured = runner.run_cortex_m(elf, cpu, [inp], scratch, model)

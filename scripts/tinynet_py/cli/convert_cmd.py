@@ -52,7 +52,7 @@ def add_arguments(parser):
 def header_for_model(model, namespace, sparse="auto", weights_section=None, int4_form="auto"):
     """Validates and emits an ir.Model; returns the header text."""
     Interpreter(model)  # runs every op's checks: refuses what TFLM would refuse
-    info = summary(model)
+    info = summary(model, pipeline.Build(sparse))
     info["model"] = os.path.basename(model.path)   # the header names the file, not the build machine's path
     return generate_header(model, namespace, format_table(info), sparse=sparse, weights_section=weights_section,
                            int4_form=int4_form)

@@ -22,9 +22,11 @@ weights (a tensor several layers share counted once), a flash estimate (constant
 the per-channel requantization tables) and an arena estimate: the plan the compiler makes
 (docs/design.md, "The arena plan": greedy 16-byte aligned placement by lifetime, RESHAPE outputs
 and contiguous SPLIT/UNPACK/STRIDED_SLICE outputs sharing their input's bytes, PACK inputs
-written into the output, in-place layers over their inputs), computed without a compiler. For an ONNX
-model, a rank-4 input or output says both its layouts: "layout:  input 'x': ONNX NCHW
-[1,3,8,8], C++ NHWC [1,8,8,3]".
+written into the output, in-place layers over their inputs), computed without a compiler, for a
+build for speed (-O2) or, with --optimize size, for size (-Os, as Arduino cores build): there a
+pruned depthwise layer runs dense and in place, where a build for speed unrolls it beside its
+input (docs/sparsity.md). For an ONNX model, a rank-4 input or output says both its
+layouts: "layout:  input 'x': ONNX NCHW [1,3,8,8], C++ NHWC [1,8,8,3]".
 
 {onnx_ops}
 """
@@ -40,6 +42,7 @@ def add_arguments(parser):
     pipeline.add_model_argument(parser)
     parser.add_argument("--json", action="store_true",
                         help="print the same information as one JSON object")
+    pipeline.add_optimize_argument(parser)
     pipeline.add_compression_arguments(parser)
 
 
@@ -47,7 +50,7 @@ def run(args):
     prepared = pipeline.prepare(args)
     model = prepared.model
     Interpreter(model)           # runs every op's prepare: refuses what TFLM would refuse
-    info = analysis.summary(model)
+    info = analysis.summary(model, pipeline.build_of(args))
     if args.json:
         if prepared.evaluation is not None:
             info["eval"] = prepared.evaluation
@@ -108,6 +111,7 @@ def format_table(info):
         f"(constants {t['constant_bytes']:,} + requantization tables {t['requant_table_bytes']:,})",
         f"arena estimate:         {t['arena_estimate_bytes']:,} B "
         f"(peak live activations {t['peak_live_activation_bytes']:,} B"
-        + (f", of which state kept across invokes {t['state_bytes']:,} B" if stateful else "") + ")",
+        + (f", of which state kept across invokes {t['state_bytes']:,} B" if stateful else "") + ")"
+        + (" built for size (-Os)" if info.get("build", {}).get("optimize") == "size" else ""),
     ]
     return "\n".join(lines)

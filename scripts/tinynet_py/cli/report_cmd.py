@@ -24,7 +24,8 @@ them; with --eval the accuracy per class, and per group when the file has an arr
 of the model as read, int8 and pruned int8, flagging what loses clearly more than the average.
 The arena picture is the compiler's plan: the header is compiled on the host (g++, or CXX /
 TINYNET_CXX) with a small program that prints Network::arena_plan, so it is the plan the device
-uses. The compression flags are convert's."""
+uses (built for the --optimize goal: a pruned depthwise layer runs in place only where it runs
+dense, as in builds for size). The compression flags are convert's."""
 EPILOG = """examples:
   tinynet report kws_ref_model.tflite -o kws.html
   tinynet report kws_ref_model.tflite -o kws.html --target cortex-m4
@@ -39,6 +40,7 @@ def add_arguments(parser):
     parser.add_argument("--target", choices=TARGETS,
                         help="also measure the instructions of every layer on this Cortex-M (QEMU; "
                              "as `bench --per-layer`, a few seconds to minutes)")
+    pipeline.add_optimize_argument(parser)
     pipeline.add_compression_arguments(parser)
 
 
@@ -46,9 +48,10 @@ def run(args):
     namespace = default_namespace(args.model)
     prepared, text = header_for(args, namespace)
     model = prepared.model
-    info = summary(model)
+    info = summary(model, pipeline.build_of(args))
     info["model"] = os.path.basename(model.path)
-    plan = report.compiled_arena_plan(text, namespace)
+    optimize = pipeline.OPTIMIZE_FLAGS[args.optimize]
+    plan = report.compiled_arena_plan(text, namespace, optimize=optimize)
     layers = None
     if args.target:
         if len(model.inputs) != 1:
@@ -57,7 +60,8 @@ def run(args):
         if missing:
             raise TinynetError(None, f"cannot measure on {args.target}: {missing}")
         with tempfile.TemporaryDirectory(prefix="tinynet-report-") as work:
-            layers = per_layer_instructions(text, namespace, model, input_file(model, None, work), args.target, info)
+            layers = per_layer_instructions(text, namespace, model, input_file(model, None, work), args.target, info,
+                                            optimize)
     command = "tinynet report " + " ".join(shlex.quote(a) for a in _argv_tail())
     page = report.render(info, plan, model, layers, prepared.evaluation, args.target, command)
     write_atomically(args.output, page)
