@@ -40,18 +40,14 @@ SHARED = pathlib.Path(os.environ.get("TINYNET_SHARED", ROOT.parent / "shared"))
 MODELS = {"kws": SHARED / "models" / "mlperf-tiny" / "kws_ref_model.tflite",
           "vww": SHARED / "models" / "mlperf-tiny" / "vww_96_int8.tflite"}
 CPU = "cortex-m4"
-# (model, pruning, form); pruning "" is the model as is, "0.8" --prune-synapses 0.8 (each layer 80 %),
-# "0.8 global" the same with --prune-scope global (one threshold over all layers), "2:4" --prune-pattern 2:4;
+# (model, pruning, form); pruning "" is the model as is, "0.8" --prune-synapses 0.8, "2:4" --prune-pattern 2:4;
 # form as --sparse takes it (nm: the N:M pattern's own kernel, layers/dense/nm_rows.hpp).
 ROWS = {
     "kws": [("kws", "", "dense"), ("kws", "", "auto"),
             ("kws", "0.8", "unrolled"), ("kws", "0.8", "compressed"), ("kws", "0.8", "auto"),
             ("kws", "2:4", "unrolled"), ("kws", "2:4", "compressed"), ("kws", "2:4", "nm"), ("kws", "2:4", "auto"),
             ("kws", "1:4", "unrolled"), ("kws", "1:4", "nm"), ("kws", "1:4", "auto")],
-    # vww pruned 80 % per layer computes one output for every image (docs/sparsity.md, session 18):
-    # its rows measure the kernels; the global rows a model that still depends on its input.
-    "vww": [("vww", "", "dense"), ("vww", "", "auto"), ("vww", "0.8", "compressed"), ("vww", "0.8", "auto"),
-            ("vww", "0.8 global", "compressed"), ("vww", "0.8 global", "auto")],
+    "vww": [("vww", "", "dense"), ("vww", "", "auto"), ("vww", "0.8", "compressed"), ("vww", "0.8", "auto")],
     # (model, pruning, form, optimize): built with -Os.
     "kws-size": [("kws", "", "dense", "size"), ("kws", "0.8", "dense", "size"), ("kws", "0.8", "unrolled", "size"),
                  ("kws", "0.8", "compressed", "size"), ("kws", "0.8", "auto", "size")],
@@ -68,8 +64,6 @@ def row_key(row):
 def pruning_flags(pruning):
     if not pruning:
         return []
-    if pruning.endswith(" global"):
-        return ["--prune-synapses", pruning.split()[0], "--prune-scope", "global"]
     return ["--prune-pattern", pruning] if ":" in pruning or pruning.startswith("block") else ["--prune-synapses", pruning]
 
 
@@ -79,8 +73,7 @@ def pruned_model(name, pruning):
     if pruning and (":" in pruning or pruning.startswith("block")):
         model = prune.prune_pattern(model, 0.0, pruning)[0]
     elif pruning:
-        fraction, _, scope = pruning.partition(" ")
-        model = prune.prune_synapses(model, float(fraction), scope or "layer")[0]
+        model = prune.prune_synapses(model, float(pruning), "layer")[0]
     return prune.drop_unread_channels(model, prune.pattern_span(pruning if ":" in pruning else None))[0]
 
 
@@ -119,9 +112,8 @@ def markdown(results, optimize="speed"):
         def cell(key):
             return f"{r[key]:,}" + (f" ({r[key] / base[key]:.2f}x)" if base else "")
         pruned = {"": "0%"}.get(r["pruning"], r["pruning"])
-        fraction, _, scope = pruned.partition(" ")
-        if fraction.replace(".", "").isdigit():
-            pruned = f"{float(fraction):.0%}" + (f" ({scope})" if scope else "")
+        if pruned.replace(".", "").isdigit():
+            pruned = f"{float(pruned):.0%}"
         lines.append(f"| {r['name']} | {pruned} | {r['form']} | {r['nonzeros']:,} | {cell('instructions')} "
                      f"| {cell('flash_bytes')} | {cell('weight_bytes')} | {r['compile_seconds']:.1f} "
                      f"| {r['compiler_peak_kib'] / 1024:.0f} |")
@@ -132,7 +124,6 @@ def markdown(results, optimize="speed"):
 # instruction limit, weight-flash limit), ratios against the unpruned dense build.
 TARGETS = (("kws, 80 % pruned, auto", "kws", "0.8", "auto", 0.5, 0.5),
            ("vww, 80 % pruned, auto", "vww", "0.8", "auto", 0.5, 0.5),
-           ("vww, 80 % pruned over the model (global), auto", "vww", "0.8 global", "auto", 0.5, 0.5),
            ("kws, 2:4, fastest form within the weight flash", "kws", "2:4", None, 0.65, 1.0))
 
 
