@@ -121,10 +121,12 @@ def markdown(results, optimize="speed"):
 
 
 # Issue 15's targets: (label, model, pruning, form or None for the best of the forms measured,
-# instruction limit, weight-flash limit), ratios against the unpruned dense build.
-TARGETS = (("kws, 80 % pruned, auto", "kws", "0.8", "auto", 0.5, 0.5),
-           ("vww, 80 % pruned, auto", "vww", "0.8", "auto", 0.5, 0.5),
-           ("kws, 2:4, fastest form within the weight flash", "kws", "2:4", None, 0.65, 1.0))
+# instruction limit, weight-flash limit, a caveat for the verdict), ratios against the unpruned
+# dense build.
+TARGETS = (("kws, 80 % pruned, auto", "kws", "0.8", "auto", 0.5, 0.5, ""),
+           ("vww, 80 % pruned, auto", "vww", "0.8", "auto", 0.5, 0.5,
+            ", but on a model that gives one output for every image (docs/sparsity.md)"),
+           ("kws, 2:4, fastest form within the weight flash", "kws", "2:4", None, 0.65, 1.0, ""))
 
 
 def targets(results):
@@ -135,7 +137,7 @@ def targets(results):
     results = [r for r in results if r.get("optimize", "speed") == "speed"]
     lines = ["| target | instructions | weight flash (tables) | weight flash with code | flash | met |",
              "|---|---|---|---|---|---|"]
-    for label, name, pruning, form, max_instructions, max_weights in TARGETS:
+    for label, name, pruning, form, max_instructions, max_weights, caveat in TARGETS:
         base = next((b for b in results if b["name"] == name and not b["pruning"] and b["form"] == "dense"
                      and "error" not in b), None)
         rows = [r for r in results if r["name"] == name and r["pruning"] == pruning and "error" not in r
@@ -144,7 +146,10 @@ def targets(results):
             lines.append(f"| {label} | not measured | | | |")
             continue
         def weights_with_code(r):
-            return (r["flash_bytes"] - (base["flash_bytes"] - base["weight_bytes"])) / base["weight_bytes"]
+            # At least the tables: where the pruned build drops dense kernels the difference can
+            # fall below them (vww 80 %: below zero).
+            code = r["flash_bytes"] - (base["flash_bytes"] - base["weight_bytes"])
+            return max(code, r["weight_bytes"]) / base["weight_bytes"]
         within = [r for r in rows if weights_with_code(r) <= max_weights]
         r = min(within or rows, key=lambda r: r["instructions"])
         ratio = {k: r[k] / base[k] for k in ("instructions", "weight_bytes", "flash_bytes")}
@@ -152,7 +157,7 @@ def targets(results):
         met_instructions = ratio["instructions"] <= max_instructions
         met_flash = with_code <= max_weights
         verdict = ("yes" if met_instructions and met_flash else
-                   "instructions only" if met_instructions else "weight flash only" if met_flash else "no")
+                   "instructions only" if met_instructions else "weight flash only" if met_flash else "no") + caveat
         lines.append(f"| {label} (<= {max_instructions}x instructions, <= {max_weights}x weight flash) "
                      f"| {ratio['instructions']:.2f}x ({r['form']}) | {ratio['weight_bytes']:.2f}x | {with_code:.2f}x "
                      f"| {ratio['flash_bytes']:.2f}x | {verdict} |")

@@ -32,6 +32,8 @@ WEIGHTED = ops.names(lambda s: s.prune == "synapses")
 _NEURONS = ops.names(lambda s: s.prune_neurons is not None)
 _PASS_THROUGH = ops.names(lambda s: s.prune == "channelwise" or s.prune_through is not None)
 _JOINS = ops.names(lambda s: s.prune_join is not None)
+# Output channel c from the input's channel c alone (activations, pooling).
+_CHANNEL_WISE = ops.names(lambda s: s.prune == "channelwise")
 
 
 def _check_fraction(fraction, flag):
@@ -427,16 +429,12 @@ def pattern_span(pattern):
     return m if kind == "n:m" else None
 
 
-# Ops whose output channel c is computed from their input's channel c alone (same channel count).
-_CHANNEL_WISE = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D", "RELU", "RELU6", "RELU_N1_TO_1", "LOGISTIC",
-                 "TANH", "HARD_SWISH", "LEAKY_RELU", "ELU", "QUANTIZE", "DEQUANTIZE", "ABS", "NEG"}
-
-
 def input_reaches_outputs(model):
     """Whether some output of the model can depend on its inputs. A channel depends on them when a
-    non-zero weight of a Conv2D, DepthwiseConv2D or FullyConnected carries a dependent channel to
-    it, or a channel-wise op (pooling, activations) passes its own; any other op with a dependent
-    input is taken to make every output element dependent (so the answer errs towards True). State
+    non-zero weight of a weighted op (Conv2D, DepthwiseConv2D, FullyConnected) carries a dependent
+    channel to it, or a channel-wise op (pooling, activations: OpSpec.prune "channelwise") passes
+    its own; any other op with a dependent input is taken to make every output element dependent
+    (so the answer errs towards True). State
     tensors count as inputs (they carry earlier ones). Pruning can cut every path: vww_96_int8
     pruned 80 % per layer answers [10, -10] to every image, which no output byte shows by itself."""
     t = model.tensors
@@ -456,13 +454,15 @@ def input_reaches_outputs(model):
         x = channels(data[0]) if data else None
         out = None
         if w is not None and op.opcode in WEIGHTED and len(data) == 1:
-            nz = np.asarray(w) != 0
-            if op.opcode == "CONV_2D" and nz.ndim == 4 and nz.shape[3] == x.size:
-                out = (nz.any(axis=(1, 2)) & x[None, :]).any(axis=1)
-            elif op.opcode == "DEPTHWISE_CONV_2D" and nz.ndim == 4 and nz.shape[3] % x.size == 0:
-                out = nz.any(axis=(0, 1, 2)) & np.repeat(x, nz.shape[3] // x.size)
-            elif op.opcode == "FULLY_CONNECTED" and nz.ndim == 2 and nz.shape[1] % x.size == 0:
-                out = (nz & np.tile(x, nz.shape[1] // x.size)[None, :]).any(axis=1)
+            nz, axis = np.asarray(w) != 0, ops.spec(op.opcode).weight_axis
+            if nz.ndim == 4 and axis == 3 and nz.shape[3] % x.size == 0:
+                # [1, kh, kw, channels x multiplier]: channel c reads input channel c / multiplier
+                out = nz.reshape(-1, nz.shape[3]).any(axis=0) & np.repeat(x, nz.shape[3] // x.size)
+            elif axis == 0 and ((nz.ndim == 4 and nz.shape[3] == x.size) or (nz.ndim == 2 and nz.shape[1] % x.size == 0)):
+                # [out, kh, kw, in] or [units, depth]: a row's columns run over the input's channels,
+                # position by position (a FullyConnected's flattened input too)
+                rows = nz.reshape(nz.shape[0], -1)
+                out = (rows & np.tile(x, rows.shape[1] // x.size)[None, :]).any(axis=1)
         elif op.opcode in _CHANNEL_WISE and len(data) == 1 and t[op.outputs[0]].shape[-1:] == t[data[0]].shape[-1:]:
             out = x
         for o in op.outputs:
