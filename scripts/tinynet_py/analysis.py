@@ -636,6 +636,8 @@ def summary(model, build=SPEED):
     """What `inspect` prints; the arena figures for the build `build` describes (analysis.Build)."""
     rows = layer_table(model, build)
     arena, peak, _ = arena_plan(model, build=build)
+    other = Build(build.sparse, "size" if build.optimize == "speed" else "speed")
+    by_goal = {build.optimize: arena, other.optimize: arena_plan(model, build=other)[0]}
     weights = constant_bytes(model)
     tables = requant_table_bytes(model)
     return {
@@ -661,6 +663,7 @@ def summary(model, build=SPEED):
             "requant_table_bytes": int(tables),
             "flash_estimate_bytes": int(weights + tables),
             "arena_estimate_bytes": arena,
+            "arena_estimate_by_goal": by_goal,      # speed (-O2) and size (-Os): pruned depthwise layers
             "peak_live_activation_bytes": peak,
         },
     }

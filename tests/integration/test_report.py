@@ -154,6 +154,10 @@ def test_arena_estimate_and_picture_follow_the_build_goal(tmp_path):
     # Two 25x5 activations live beside each other against one in place (15,776 and 9,632 bytes
     # now; before, the estimate took the 30 % layers as dense and the picture was built at -O0).
     assert arena["speed"] > arena["size"] + 5 * 25 * 40
+    # Either goal's estimate names the other's where they differ, in the table and in the JSON.
+    assert info["totals"]["arena_estimate_by_goal"] == arena
+    text = run_tinynet("inspect", model, "--prune-synapses", "0.7").stdout
+    assert f"{arena['speed']:,} B (peak" in text and f"built for speed (-O2); {arena['size']:,} B built for size (-Os)" in text
 
 
 def test_report_measures_instructions_per_layer_as_bench_does(tmp_path):

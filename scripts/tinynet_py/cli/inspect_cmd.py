@@ -65,6 +65,18 @@ def run(args):
     return 0
 
 
+def _other_goal(info):
+    """The arena's build goal, and the other goal's arena where it differs (a pruned depthwise
+    layer runs in place only in a build for size)."""
+    goal = info.get("build", {}).get("optimize", "speed")
+    by_goal = info["totals"].get("arena_estimate_by_goal", {})
+    other = "size" if goal == "speed" else "speed"
+    named = {"speed": "for speed (-O2)", "size": "for size (-Os)"}
+    if other not in by_goal or by_goal[other] == by_goal.get(goal):
+        return " built for size (-Os)" if goal == "size" else ""
+    return f" built {named[goal]}; {by_goal[other]:,} B built {named[other]}"
+
+
 def _shapes(shapes):
     return ", ".join("x".join(str(d) for d in s) or "scalar" for s in shapes)
 
@@ -113,6 +125,6 @@ def format_table(info):
         f"arena estimate:         {t['arena_estimate_bytes']:,} B "
         f"(peak live activations {t['peak_live_activation_bytes']:,} B"
         + (f", of which state kept across invokes {t['state_bytes']:,} B" if stateful else "") + ")"
-        + (" built for size (-Os)" if info.get("build", {}).get("optimize") == "size" else ""),
+        + _other_goal(info),
     ]
     return "\n".join(lines)
