@@ -434,9 +434,9 @@ def input_reaches_outputs(model):
     non-zero weight of a weighted op (Conv2D, DepthwiseConv2D, FullyConnected) carries a dependent
     channel to it, or a channel-wise op (pooling, activations: OpSpec.prune "channelwise") passes
     its own; any other op with a dependent input is taken to make every output element dependent
-    (so the answer errs towards True). State
-    tensors count as inputs (they carry earlier ones). Pruning can cut every path: vww_96_int8
-    pruned 80 % per layer answers [10, -10] to every image, which no output byte shows by itself."""
+    (so the answer errs towards True). State tensors count as inputs (they carry earlier ones).
+    Pruning can cut every path: vww_96_int8 pruned 80 % per layer answers [10, -10] to every
+    image, which no output byte shows by itself."""
     t = model.tensors
     dep = {i: np.ones(t[i].shape[-1] if t[i].shape else 1, bool) for i in list(model.inputs) + list(model.state_tensors())}
 
@@ -484,7 +484,7 @@ def drop_unread_channels(model, span=None):
     channels) run smaller and faster. With `span` (pattern_span: the M of an N:M pattern), a layer
     that would lose fewer than 1/16 of its channels loses them only in whole aligned spans of M
     (_whole_spans), so that its N:M-pruned consumer keeps its pattern: kws pruned 2:4 loses 2 of
-    64 channels before its last 1x1 Conv2D, which then ran dense instead of `nm` (+89,000
+    64 channels before its last 1x1 Conv2D, which then ran dense instead of `nm` (+81,000
     instructions on the Cortex-M4); pruned 1:4 it loses up to 11 per layer, worth more than the
     pattern (whose `nm` form is no faster there than `unrolled`). Returns a new model and report
     rows."""
