@@ -61,20 +61,26 @@ def row_key(row):
     return tuple(row) if len(row) == 4 else (*row, "speed")
 
 
+def is_pattern(pruning):
+    """A --prune-pattern (2:4, block4), not a --prune-synapses fraction."""
+    return ":" in pruning or pruning.startswith("block")
+
+
 def pruning_flags(pruning):
     if not pruning:
         return []
-    return ["--prune-pattern", pruning] if ":" in pruning or pruning.startswith("block") else ["--prune-synapses", pruning]
+    return ["--prune-pattern", pruning] if is_pattern(pruning) else ["--prune-synapses", pruning]
 
 
 def pruned_model(name, pruning):
     """The model as `tinynet bench` builds it with these flags (pipeline.prepare's steps)."""
     model = load_model(str(MODELS[name]))
-    if pruning and (":" in pruning or pruning.startswith("block")):
-        model = prune.prune_pattern(model, 0.0, pruning)[0]
+    pattern = pruning if pruning and is_pattern(pruning) else None
+    if pattern:
+        model = prune.prune_pattern(model, 0.0, pattern)[0]
     elif pruning:
         model = prune.prune_synapses(model, float(pruning), "layer")[0]
-    return prune.drop_unread_channels(model, prune.pattern_span(pruning if ":" in pruning else None))[0]
+    return prune.drop_unread_channels(model, prune.pattern_span(pattern))[0]
 
 
 def nonzeros(model):

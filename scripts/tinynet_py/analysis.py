@@ -636,8 +636,11 @@ def summary(model, build=SPEED):
     """What `inspect` prints; the arena figures for the build `build` describes (analysis.Build)."""
     rows = layer_table(model, build)
     arena, peak, _ = arena_plan(model, build=build)
+    # The other goal's arena: planned again only where a layer runs in place under one goal and
+    # not the other (a pruned depthwise layer); else the same plan.
     other = Build(build.sparse, "size" if build.optimize == "speed" else "speed")
-    by_goal = {build.optimize: arena, other.optimize: arena_plan(model, build=other)[0]}
+    differs = any(_in_place_below(model, op, build) != _in_place_below(model, op, other) for op in model.ops)
+    by_goal = {build.optimize: arena, other.optimize: arena_plan(model, build=other)[0] if differs else arena}
     weights = constant_bytes(model)
     tables = requant_table_bytes(model)
     return {

@@ -29,6 +29,16 @@ def _tensor(tensors, shape, data=None):
     return t.index
 
 
+def _first_conv(rng, tensors, ops):
+    """The models' first layer: a 6x6x2 input, conv1 (3x3 SAME, 8 channels, random weights).
+    Returns the input and conv1's output."""
+    x = _tensor(tensors, (1, 6, 6, 2))
+    w1, b1 = rng.randn(8, 3, 3, 2), rng.randn(8) * 0.1
+    c1 = _tensor(tensors, (1, 6, 6, 8))
+    ops.append(Op(0, "CONV_2D", [x, _tensor(tensors, w1.shape, w1), _tensor(tensors, (8,), b1)], [c1], dict(CONV)))
+    return x, c1
+
+
 def cnn(seed=0, groups=1):
     """conv1 (8 ch) -> max pool -> depthwise -> conv2 (6 ch) -> reshape -> FC (4).
     conv2 reads no value of conv1's channels 1 and 6 (zero weights at every tap), the FC none of
@@ -36,10 +46,7 @@ def cnn(seed=0, groups=1):
     convolution (filter depth 4) with zero columns 1 and 2 of each group."""
     rng = np.random.RandomState(seed)
     tensors, ops = [], []
-    x = _tensor(tensors, (1, 6, 6, 2))
-    w1, b1 = rng.randn(8, 3, 3, 2), rng.randn(8) * 0.1
-    c1 = _tensor(tensors, (1, 6, 6, 8))
-    ops.append(Op(0, "CONV_2D", [x, _tensor(tensors, w1.shape, w1), _tensor(tensors, (8,), b1)], [c1], dict(CONV)))
+    x, c1 = _first_conv(rng, tensors, ops)
     p1 = _tensor(tensors, (1, 3, 3, 8))
     ops.append(Op(1, "MAX_POOL_2D", [c1], [p1], {"padding": "VALID", "stride_w": 2, "stride_h": 2,
                                                   "filter_width": 2, "filter_height": 2,
@@ -149,10 +156,7 @@ def pointwise_chain(seed=0):
     position whatever conv1 computes; conv2 reads every channel."""
     rng = np.random.RandomState(seed)
     tensors, ops = [], []
-    x = _tensor(tensors, (1, 6, 6, 2))
-    w1, b1 = rng.randn(8, 3, 3, 2), rng.randn(8) * 0.1
-    c1 = _tensor(tensors, (1, 6, 6, 8))
-    ops.append(Op(0, "CONV_2D", [x, _tensor(tensors, w1.shape, w1), _tensor(tensors, (8,), b1)], [c1], dict(CONV)))
+    x, c1 = _first_conv(rng, tensors, ops)
     wd, bd = rng.randn(1, 3, 3, 8), np.abs(rng.randn(8)) + 0.5
     wd[..., [2, 5]] = 0
     d1 = _tensor(tensors, (1, 6, 6, 8))

@@ -78,8 +78,8 @@ struct SparseRows {
   // Several inputs at once: finish(o, dot of row o with x[0], ..., with x[Inputs - 1]) for every
   // row o, in order; Inputs is inputs_per_pass (or 2). `unrolled` and `compressed` pair the inputs
   // column by column (paired::pack_columns), so that each load of a column serves them all
-  // (paired_columns.hpp: UnrolledRows::run_columns, CompressedRows::run_columns); `nm` builds its pair tables
-  // (NmRows::run_many).
+  // (paired_columns.hpp: UnrolledRows::run_columns, CompressedRows::run_columns); `nm` builds its
+  // pair tables (NmRows::run_many).
   template <int Inputs, class Finish>
   static constexpr void run_many(const std::int8_t* const* x, Finish finish) {
     if constexpr (Form == SparseForm::nm) {
