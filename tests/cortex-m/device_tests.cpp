@@ -142,21 +142,33 @@ constexpr auto expected_conv4 = conv4_packed_net::evaluate(test_image);
 // input channels: three groups of eight (one pass of two, one group after the loop; an odd group
 // count for the patch offset's two-group loop); 64: eight groups (two passes of four, as kws's
 // pointwise layers). Each patch is widened straight from the image. Weights: the first 5 * C of
-// the FullyConnected's.
-template <int C>
+// the FullyConnected's. With an even number of output channels (OutC = 6) the layer sweeps its
+// channels in the shared kernels::arm_dsp::int4_channel_sweep instead: 2x4 pixels (triples and
+// a pair), 2x5 (triples and one pixel alone). Weights then repeat the FullyConnected's.
+template <int C, int OutC = 5, int W = 4>
 struct PointwiseInt4 {
-  static constexpr tinynet::PackedInt4<5 * C> weights = [] {
-    tinynet::PackedInt4<5 * C> w{};
-    for (std::size_t i = 0; i < w.packed.size(); ++i) w.packed[i] = fc4_packed.packed[i];
+  static constexpr tinynet::PackedInt4<OutC * C> weights = [] {
+    tinynet::PackedInt4<OutC * C> w{};
+    for (std::size_t i = 0; i < w.packed.size(); ++i) w.packed[i] = fc4_packed.packed[i % fc4_packed.packed.size()];
     return w;
   }();
+  static constexpr std::array<std::int32_t, OutC> bias = [] {
+    std::array<std::int32_t, OutC> b{};
+    for (int c = 0; c < OutC; ++c) b[static_cast<std::size_t>(c)] = bias5[c % 5] + 37 * (c / 5);
+    return b;
+  }();
+  static constexpr std::array<float, OutC> scales = [] {
+    std::array<float, OutC> s{};
+    for (int c = 0; c < OutC; ++c) s[static_cast<std::size_t>(c)] = c < 5 ? scales5[c] : 0.025f;
+    return s;
+  }();
   static constexpr tinynet::Quant out_q{0.05f * 0.02f * 10.0f * (C > 32 ? 2.0f : 1.0f), 7};
-  struct in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 4, C>, q> {};
-  struct out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 4, 5>, out_q> {};
+  struct in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, W, C>, q> {};
+  struct out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, W, OutC>, out_q> {};
   using network = tinynet::Network<tinynet::Inputs<in>, tinynet::Outputs<out>,
-                                   tinynet::Conv2D<in, out, weights, bias5, scales5, tinynet::Conv2DOptions{}>>;
-  static constexpr std::array<std::int8_t, 2 * 4 * C> input = [] {
-    std::array<std::int8_t, 2 * 4 * C> x{};
+                                   tinynet::Conv2D<in, out, weights, bias, scales, tinynet::Conv2DOptions{}>>;
+  static constexpr std::array<std::int8_t, 2 * W * C> input = [] {
+    std::array<std::int8_t, 2 * W * C> x{};
     std::uint32_t state = 77 + C;
     for (auto& v : x) v = static_cast<std::int8_t>((state = state * 1103515245u + 12345u) >> 16);
     x[0] = -128;
@@ -167,6 +179,14 @@ struct PointwiseInt4 {
 };
 using pw4_24 = PointwiseInt4<24>;
 using pw4_64 = PointwiseInt4<64>;
+using pw4_24_even = PointwiseInt4<24, 6>;
+using pw4_64_even = PointwiseInt4<64, 6, 5>;
+#if TINYNET_ARM_DSP && defined(__OPTIMIZE__)
+template <class Case>
+using pw4_layer = tinynet::type_at<0, typename Case::network::op_list>;
+static_assert(!pw4_layer<pw4_64>::int4_shared_sweep && pw4_layer<pw4_24_even>::int4_shared_sweep &&
+              pw4_layer<pw4_64_even>::int4_shared_sweep);
+#endif
 // The same for DepthwiseConv2D (the record kernels' QuadTapsInt4: nibbles masked into halfword
 // pairs, two taps per word; more shapes in tests/cpp/depthwise_edges.hpp): a 4x4x6 image (the
 // first 96 bytes of the test image), 3x3 SAME, six channels (one quad and two left over, read
@@ -385,7 +405,8 @@ constexpr std::size_t largest_arena() {
 constexpr std::size_t overlay_bytes =
     largest_arena<device::nm_net<tinynet::SparseForm::nm>, device::nm_net<tinynet::SparseForm::unrolled>,
                   device::nm_net<tinynet::SparseForm::compressed>, device::dws_net<tinynet::SparseForm::unrolled>, residual_net::network, residual_blocks::network, layout_net::network, in_place_net::network,
-                  device::fc4_packed_net, device::conv4_packed_net, device::pw4_24::network, device::pw4_64::network, device::dw4_packed_net>();
+                  device::fc4_packed_net, device::conv4_packed_net, device::pw4_24::network, device::pw4_64::network,
+                  device::pw4_24_even::network, device::pw4_64_even::network, device::dw4_packed_net>();
 alignas(16) static std::byte overlay_arena[overlay_bytes];
 template <class Net>
 struct OverlayInstance {
@@ -485,6 +506,8 @@ extern "C" int app_main() {
   check(unlike_first(conv4_packed_instance.output()) > 4, "packed int4 Conv2D: outputs barely vary (degenerate test)");
   check(pointwise_int4_same<device::pw4_24>(), "packed int4 pointwise Conv2D, 24 channels: differs from the host compiler's");
   check(pointwise_int4_same<device::pw4_64>(), "packed int4 pointwise Conv2D, 64 channels: differs from the host compiler's");
+  check(pointwise_int4_same<device::pw4_24_even>(), "packed int4 pointwise Conv2D, 24 to 6 channels (shared sweep): differs from the host compiler's");
+  check(pointwise_int4_same<device::pw4_64_even>(), "packed int4 pointwise Conv2D, 64 to 6 channels, 10 pixels (shared sweep): differs from the host compiler's");
   copy_values(device::dw4_input, dw4_packed_instance.input());
   copy_values(device::dw4_input, dw4_int8_instance.input());
   dw4_packed_instance.invoke();

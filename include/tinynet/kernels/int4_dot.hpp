@@ -384,6 +384,48 @@ template <int Count, int RowBytes>
     }
   }
 }
+
+#if defined(__OPTIMIZE__)
+// A packed int4 Conv2D's pass over all its output channels for Pixels pixels (3, 2 or 1: their
+// patches one after the other, `offsets` their int4_patch_offset): out[k * OutC + c] for pixel k,
+// requantized by the short output stage. Rows c and c + 1 of the weights are the Count / 2 bytes
+// each from `bytes + c * Count / 2` on.
+// The weights, folded biases and stage tables are arguments, not template constants: the function
+// is keyed by the shapes, the bias type and the stage's offset and range, so that the layers of a
+// model that share those share one copy (kws at 4 bits: four pointwise layers, one sweep of each
+// pixel count). It is called once per block of pixels, not per pair of channels.
+template <int Pixels, int Count, int OutC, class Bias, int StageCount, std::int32_t Offset, QuantizedRange Range>
+[[gnu::noinline]] void int4_channel_sweep(const std::int16_t* patches, const std::int32_t* offsets, const std::uint8_t* bytes,
+                                          const Bias* bias, const ShortOutputStage<StageCount>& stage, std::int8_t* __restrict out) {
+  static_assert(Pixels >= 1 && Pixels <= 3 && Count % 2 == 0 && OutC % 2 == 0);
+  constexpr auto entry = [](int c) { return static_cast<std::size_t>(StageCount == 1 ? 0 : c); };
+  // (__restrict, and the offsets copied: an int8 store may alias anything, and each would
+  // otherwise reload the stage's words and the offsets for every output.)
+  std::int32_t patch_offsets[Pixels];
+  TINYNET_UNROLL
+  for (int k = 0; k < Pixels; ++k) patch_offsets[k] = offsets[k];
+  for (int c = 0; c < OutC; c += 2, bytes += Count) {
+    const std::int32_t b0 = bias[c], b1 = bias[c + 1];
+    std::int32_t acc[2 * Pixels];
+    TINYNET_UNROLL
+    for (int k = 0; k < Pixels; ++k) acc[2 * k] = b0, acc[2 * k + 1] = b1;
+    if constexpr (Pixels == 3) dot_2x3_int4<Count, Count / 2>(patches, bytes, patch_offsets, acc);
+    else if constexpr (Pixels == 2) dot_2x2_int4<Count, Count / 2>(patches, bytes, patch_offsets, acc);
+    else dot_rows_int4<Count, 2, Count / 2>(patches, bytes, patch_offsets[0], acc);
+    // The two channels' stage words, loaded once; every result before the first store.
+    const std::int32_t multiplier[2] = {stage.multiplier[entry(c)], stage.multiplier[entry(c + 1)]};
+    const std::int32_t rounding[2] = {stage.rounding[entry(c)], stage.rounding[entry(c + 1)]};
+    const int shift[2] = {stage.right_shift[entry(c)], stage.right_shift[entry(c + 1)]};
+    std::int8_t result[2 * Pixels];
+    TINYNET_UNROLL
+    for (int i = 0; i < 2 * Pixels; ++i)
+      result[i] = static_cast<std::int8_t>(
+          after_short_scale<Offset, Range>(fixed::short_multiply(acc[i], multiplier[i % 2], rounding[i % 2], shift[i % 2])));
+    TINYNET_UNROLL
+    for (int i = 0; i < 2 * Pixels; ++i) out[i / 2 * OutC + c + i % 2] = result[i];
+  }
+}
+#endif
 }  // namespace arm_dsp
 #endif
 

@@ -420,6 +420,22 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // Packed int4 weights where dot_2x3_int4 has its kernel: three output pixels at a time (each
   // split weight pair serves three pixels), the last one or two as below.
   static constexpr bool int4_triples = packed_int4 && kernels::int4_2x3_kernel<patch_size>;
+  // Packed int4 layers with the short stage, on DSP cores in optimised builds: each block of pixels
+  // sweeps the channels in kernels::arm_dsp::int4_channel_sweep, one function for every layer of
+  // the same shapes and output stage (their tables are its arguments).
+#if TINYNET_ARM_DSP && defined(__OPTIMIZE__)
+  static constexpr bool int4_shared_sweep = packed_int4 && short_stage && out_c % 2 == 0;
+  template <int Pixels>
+  static void int4_sweep(const std::int16_t* patches, const std::int32_t* offsets, output_element* dst) {
+    kernels::arm_dsp::int4_channel_sweep<Pixels, patch_size, out_c, typename plan::folded_bias_element, plan::multiplier_count,
+                                         plan::short_stage_output_offset, range>(patches, offsets, Weights.packed.data(),
+                                                                                 folded_bias.data(), short_stage_table, dst);
+  }
+#else
+  static constexpr bool int4_shared_sweep = false;
+  template <int Pixels>
+  static void int4_sweep(const std::int16_t*, const std::int32_t*, output_element*) {}
+#endif
   // Two output pixels at a time: every weight word serves both pixels, every patch word both
   // channels of a pass (kernels/dot.hpp, dot_2x2); an odd last pixel goes alone. The pixels
   // first .. first + Pixels - 1 of the image (all of them, or one row when in place), their
@@ -448,6 +464,10 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
           gather_pixel(image, patch2, first + p + 2);
           const std::int32_t offsets[3] = {offset_of(patch0), offset_of(patch1), offset_of(patch2)};
           output_element* dst0 = out + p * out_c;
+          if constexpr (int4_shared_sweep) {
+            int4_sweep<3>(patches, offsets, dst0);
+            continue;
+          }
           for (int c = 0; c + 2 <= out_c; c += 2) {
             const std::int32_t b0 = folded_bias[static_cast<std::size_t>(c)], b1 = folded_bias[static_cast<std::size_t>(c + 1)];
             std::int32_t acc[6] = {b0, b1, b0, b1, b0, b1};
@@ -476,6 +496,12 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       const std::int32_t offsets[2] = {offset_of(patch0), offset_of(patch1)};
       output_element* dst0 = out + p * out_c;
       output_element* dst1 = dst0 + out_c;
+      if constexpr (int4_shared_sweep) {
+        if (!std::is_constant_evaluated()) {
+          int4_sweep<2>(patches, offsets, dst0);
+          continue;
+        }
+      }
       for (int c = 0; c + 2 <= out_c; c += 2) {
         const std::int32_t b0 = folded_bias[static_cast<std::size_t>(c)], b1 = folded_bias[static_cast<std::size_t>(c + 1)];
         std::int32_t acc[4] = {b0, b1, b0, b1};
@@ -498,6 +524,9 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
       gather_pixel(image, patch0, first + p);
       const std::int32_t offset = offset_of(patch0);
       output_element* dst = out + p * out_c;
+      if constexpr (int4_shared_sweep) {
+        if (!std::is_constant_evaluated()) return int4_sweep<1>(patches, &offset, dst);
+      }
       for (int c = 0; c + 2 <= out_c; c += 2) {
         std::int32_t acc[2] = {folded_bias[static_cast<std::size_t>(c)], folded_bias[static_cast<std::size_t>(c + 1)]};
         dot<2>(patch0, c, offset, acc);
