@@ -113,6 +113,20 @@ def estimate_m4_cycles(elf, cwd=None, cache_dir=None):
         raise TinynetError(elf, f"the Cortex-M4 cycle estimate failed: {error}")
 
 
+def constant_bytes(elf):
+    """Bytes of the data objects an ELF keeps in flash: the OBJECT symbols of its loaded sections
+    other than .bss and .stack (arm-none-eabi-objdump -t), i.e. weights and every other table, as
+    the build stores them. Code, literal pools and padding are not objects."""
+    proc = subprocess.run(["arm-none-eabi-objdump", "-t", elf], capture_output=True, text=True, check=True)
+    total = 0
+    for line in proc.stdout.splitlines():
+        # address, flags (7 columns, "O" for an object), section, size, name
+        fields = line[17:].split() if len(line) > 17 else []
+        if len(fields) >= 3 and line[8:17].strip().endswith("O") and fields[0] not in (".bss", ".stack", "*COM*"):
+            total += int(fields[1], 16)
+    return total
+
+
 def size(elf):
     """(text, data, bss) of an ELF from arm-none-eabi-size (Berkeley format)."""
     proc = subprocess.run(["arm-none-eabi-size", elf], capture_output=True, text=True, check=True)

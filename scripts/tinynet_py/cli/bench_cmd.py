@@ -26,7 +26,9 @@ cycles_estimate is an estimate of the Cortex-M4 cycles of that inference: the sa
 a QEMU plugin counting every executed instruction, weighted by the instruction timings of Arm's
 Cortex-M4 Technical Reference Manual (zero wait states, no cache; docs/performance.md, "Cycles",
 says how and what it leaves out; not a measurement); flash is
-text + data of the runner minus the same runner without a network; RAM is the arena plus the
+text + data of the runner minus the same runner without a network, and flash_constant_bytes the
+part of it that is data objects (weights and every other table, as the build stores them; the rest
+is code); RAM is the arena plus the
 network's other static data plus the measured peak stack (of the whole runner, an upper bound). The host target times invoke() with
 Google Benchmark (median of 5 repetitions). The input is the model's zero point everywhere unless
 --input is given. Compile time and compiler peak memory are reported too."""
@@ -229,6 +231,7 @@ def _bench_cortex_m(text, namespace, model, inp, cpu, optimize=()):
         "instructions": measured["instructions"],
         **cycles,
         "flash_bytes": (text_n + data_n) - (text_b + data_b),
+        "flash_constant_bytes": cortex_m.constant_bytes(elf) - cortex_m.constant_bytes(baseline_elf),
         "ram_bytes": static_ram + stack,
         "arena_bytes": arena,
         "stack_bytes": stack,
