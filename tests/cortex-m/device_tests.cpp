@@ -181,6 +181,48 @@ using pw4_24 = PointwiseInt4<24>;
 using pw4_64 = PointwiseInt4<64>;
 using pw4_24_even = PointwiseInt4<24, 6>;
 using pw4_64_even = PointwiseInt4<64, 6, 5>;
+// Packed int4 layers beyond the DSP kernels' 12-bit offsets, which run each pixel (Conv2D) or each
+// row (FullyConnected) on its own there: a 3x3x256 Conv2D (filters of 2304 values; 2x2 pixels, 4
+// channels) and a FullyConnected of depth 8184 (4 units). DSP cores only: the other cores' images
+// have no room for them and no such limit.
+#if TINYNET_ARM_DSP
+template <std::size_t N>
+constexpr tinynet::PackedInt4<N> noise_int4(std::uint32_t state) {
+  tinynet::PackedInt4<N> w{};
+  for (auto& b : w.packed) b = static_cast<std::uint8_t>((state = state * 1664525u + 1013904223u) >> 24);
+  return w;
+}
+template <std::size_t N>
+constexpr std::array<std::int8_t, N> noise_int8(std::uint32_t state) {
+  std::array<std::int8_t, N> x{};
+  for (auto& v : x) v = static_cast<std::int8_t>((state = state * 1103515245u + 12345u) >> 16);
+  return x;
+}
+inline constexpr tinynet::Quant far_in_q{0.05f, -3};
+struct WideInt4Conv {
+  static constexpr auto weights = noise_int4<4 * 3 * 3 * 256>(11);
+  static constexpr std::int32_t bias4[4] = {1000, -2000, 300, 0};
+  static constexpr float scales4[4] = {0.01f, 0.012f, 0.009f, 0.011f};
+  static constexpr tinynet::Quant out_q{0.09f, 4};
+  struct in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 4, 256>, far_in_q> {};
+  struct out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 2, 2, 4>, out_q> {};
+  using network = tinynet::Network<tinynet::Inputs<in>, tinynet::Outputs<out>,
+                                   tinynet::Conv2D<in, out, weights, bias4, scales4,
+                                                   tinynet::Conv2DOptions{.kernel_h = 3, .kernel_w = 3}>>;
+  static constexpr auto input = noise_int8<4 * 4 * 256>(5);
+  static constexpr auto expected = network::evaluate(input);
+};
+struct DeepInt4Fc {
+  static constexpr auto weights = noise_int4<4 * 8184>(12);
+  static constexpr tinynet::Quant out_q{0.17f, -1};
+  struct in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 8184>, far_in_q> {};
+  struct out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4>, out_q> {};
+  using network = tinynet::Network<tinynet::Inputs<in>, tinynet::Outputs<out>,
+                                   tinynet::FullyConnected<in, out, weights, WideInt4Conv::bias4, WideInt4Conv::scales4>>;
+  static constexpr auto input = noise_int8<8184>(6);
+  static constexpr auto expected = network::evaluate(input);
+};
+#endif
 #if TINYNET_ARM_DSP && defined(__OPTIMIZE__)
 template <class Case>
 using pw4_layer = tinynet::type_at<0, typename Case::network::op_list>;
@@ -406,7 +448,11 @@ constexpr std::size_t overlay_bytes =
     largest_arena<device::nm_net<tinynet::SparseForm::nm>, device::nm_net<tinynet::SparseForm::unrolled>,
                   device::nm_net<tinynet::SparseForm::compressed>, device::dws_net<tinynet::SparseForm::unrolled>, residual_net::network, residual_blocks::network, layout_net::network, in_place_net::network,
                   device::fc4_packed_net, device::conv4_packed_net, device::pw4_24::network, device::pw4_64::network,
-                  device::pw4_24_even::network, device::pw4_64_even::network, device::dw4_packed_net>();
+                  device::pw4_24_even::network, device::pw4_64_even::network, device::dw4_packed_net
+#if TINYNET_ARM_DSP
+                  , device::WideInt4Conv::network, device::DeepInt4Fc::network
+#endif
+                  >();
 alignas(16) static std::byte overlay_arena[overlay_bytes];
 template <class Net>
 struct OverlayInstance {
@@ -458,6 +504,14 @@ static bool pointwise_int4_same() {
   instance.invoke();
   return same_values(instance.output(), Case::expected) && unlike_first(instance.output()) > 4;
 }
+// The same for a case with fewer outputs: at least half of them unlike the first.
+template <class Case>
+static bool int4_case_same() {
+  static OverlayInstance<typename Case::network> instance;
+  copy_values(Case::input, instance.input());
+  instance.invoke();
+  return same_values(instance.output(), Case::expected) && unlike_first(instance.output()) * 2 >= Case::expected.size();
+}
 
 static int failures = 0;
 static void check(bool ok, const char* what) {
@@ -507,6 +561,10 @@ extern "C" int app_main() {
   check(pointwise_int4_same<device::pw4_24>(), "packed int4 pointwise Conv2D, 24 channels: differs from the host compiler's");
   check(pointwise_int4_same<device::pw4_64>(), "packed int4 pointwise Conv2D, 64 channels: differs from the host compiler's");
   check(pointwise_int4_same<device::pw4_24_even>(), "packed int4 pointwise Conv2D, 24 to 6 channels (shared sweep): differs from the host compiler's");
+#if TINYNET_ARM_DSP
+  check(int4_case_same<device::WideInt4Conv>(), "packed int4 Conv2D, 3x3x256 filters: differs from the host compiler's");
+  check(int4_case_same<device::DeepInt4Fc>(), "packed int4 FullyConnected, depth 8184: differs from the host compiler's");
+#endif
   check(pointwise_int4_same<device::pw4_64_even>(), "packed int4 pointwise Conv2D, 64 to 6 channels, 10 pixels (shared sweep): differs from the host compiler's");
   copy_values(device::dw4_input, dw4_packed_instance.input());
   copy_values(device::dw4_input, dw4_int8_instance.input());

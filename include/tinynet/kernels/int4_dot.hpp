@@ -122,11 +122,11 @@ namespace arm_dsp {
 
 // acc[r] += sum_i w(r, i) * patch[i], i < Count, where row r's weights are the packed nibbles from
 // byte `bytes + r * RowBytes` on (each row starts at a byte); offset = int4_patch_offset(patch).
+// (dot_rows_int4 below: rows within the two-row asm's 12-bit offsets.)
 template <int Count, int Rows, int RowBytes>
-[[gnu::always_inline]] inline void dot_rows_int4(const std::int16_t* patch, const std::uint8_t* bytes, std::int32_t offset,
-                                                 std::int32_t* acc) {
+[[gnu::always_inline]] inline void dot_rows_int4_near(const std::int16_t* patch, const std::uint8_t* bytes, std::int32_t offset,
+                                                      std::int32_t* acc) {
   static_assert(Count < (1 << 16), "tinynet: the int4 kernel's int32 sums of (w + 8) * x are exact below 2^16 terms");
-  static_assert(2 * Count <= 4095 && RowBytes + 4 <= 4095, "tinynet: the int4 kernel's offsets are 12-bit immediates");
   constexpr int groups = Count / 8;
   const std::uint32_t mask = 0x000F000Fu;
   std::uint32_t sums[2] = {0, 0};
@@ -168,6 +168,7 @@ template <int Count, int Rows, int RowBytes>
         : "cc");                                                                             \
   } while (false)
   if constexpr (Rows == 2) {
+    static_assert(RowBytes + 4 <= 4095, "tinynet: the int4 kernel's offsets are 12-bit immediates");
     for (int g = 0; g + 2 <= groups; g += 2)
       TINYNET_INT4_ROWS_ASM(TINYNET_INT4_ROWS_GROUP("0", "%c[r0]", "0", "4", "8", "12")
                                 TINYNET_INT4_ROWS_GROUP("4", "%c[r1]", "16", "20", "24", "28"), "8", "32");
@@ -194,14 +195,26 @@ template <int Count, int Rows, int RowBytes>
     acc[r] += total;
   }
 }
+// Rows further apart than the asm's 12-bit offsets reach (a FullyConnected deeper than 8182
+// inputs) run one at a time.
+template <int Count, int Rows, int RowBytes>
+[[gnu::always_inline]] inline void dot_rows_int4(const std::int16_t* patch, const std::uint8_t* bytes, std::int32_t offset,
+                                                 std::int32_t* acc) {
+  if constexpr (Rows == 2 && RowBytes + 4 > 4095) {
+    dot_rows_int4_near<Count, 1, RowBytes>(patch, bytes, offset, acc);
+    dot_rows_int4_near<Count, 1, RowBytes>(patch, bytes + RowBytes, offset, acc + 1);
+  } else {
+    dot_rows_int4_near<Count, Rows, RowBytes>(patch, bytes, offset, acc);
+  }
+}
 
 // Two patches (two output pixels, the second `Count` values after the first; offsets their
 // int4_patch_offset) against two rows (two output channels, RowBytes apart):
 // acc = {pixel 0 row 0, pixel 0 row 1, pixel 1 row 0, pixel 1 row 1}. Each weight word is split
 // once for both pixels, each patch word loaded once for both rows.
 template <int Count, int RowBytes>
-[[gnu::always_inline]] inline void dot_2x2_int4(const std::int16_t* patches, const std::uint8_t* bytes,
-                                                const std::int32_t* offsets, std::int32_t* acc) {
+[[gnu::always_inline]] inline void dot_2x2_int4_near(const std::int16_t* patches, const std::uint8_t* bytes,
+                                                     const std::int32_t* offsets, std::int32_t* acc) {
   static_assert(Count < (1 << 16), "tinynet: the int4 kernel's int32 sums of (w + 8) * x are exact below 2^16 terms");
   static_assert(2 * Count + 28 <= 4095 && RowBytes + 4 <= 4095, "tinynet: the int4 kernel's offsets are 12-bit immediates");
   constexpr int groups = Count / 8;
@@ -285,6 +298,18 @@ template <int Count, int RowBytes>
       acc[2] += v0 * patch1[i];
       acc[3] += v1 * patch1[i];
     }
+  }
+}
+// A second patch or row beyond the 12-bit offsets (a filter of more than 2033 values, such as
+// 3x3x256): each pixel on its own.
+template <int Count, int RowBytes>
+[[gnu::always_inline]] inline void dot_2x2_int4(const std::int16_t* patches, const std::uint8_t* bytes,
+                                                const std::int32_t* offsets, std::int32_t* acc) {
+  if constexpr (2 * Count + 28 > 4095 || RowBytes + 4 > 4095) {
+    dot_rows_int4<Count, 2, RowBytes>(patches, bytes, offsets[0], acc);
+    dot_rows_int4<Count, 2, RowBytes>(patches + Count, bytes, offsets[1], acc + 2);
+  } else {
+    dot_2x2_int4_near<Count, RowBytes>(patches, bytes, offsets, acc);
   }
 }
 
