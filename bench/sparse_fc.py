@@ -197,9 +197,10 @@ def int4_markdown(results):
                      f"| {r['flash_bytes']:,}{ratio('flash_bytes')} | {r['flash_constant_bytes']:,}{ratio('flash_constant_bytes')} "
                      f"| {r['weight_bytes']:,}{ratio('weight_bytes')} "
                      f"| {r['compile_seconds']:.1f} | {r['compiler_peak_kib'] / 1024:.0f} |")
-    return lines + ["", "(\"Of it data\": `tinynet bench`'s flash_constant_bytes, the data objects of the image, "
-                        "measured; \"weight flash\": `network::weight_bytes`, which counts every int8 weight as one "
-                        "byte, where the Cortex-M4 kernels keep the convolutions' weights as int16.)", ""]
+    return lines + ["", "(\"Of it data\": `tinynet bench`'s flash_constant_bytes, the data objects of the image,",
+                    "measured. \"Weight flash\": `network::weight_bytes` of a host build (g++), where an int8",
+                    "convolution stores one byte per weight; the Cortex-M4 kernels keep the int8 convolutions'",
+                    "weights widened to int16, which the data column counts, and keep the 4-bit ones packed.)", ""]
 
 
 # ---- channel pruning of residual blocks ----------------------------------------------------------
