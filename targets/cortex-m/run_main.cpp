@@ -4,6 +4,7 @@
 //                        TFLM's second Invoke())
 //   stack_bytes: N       the peak stack of the whole program (painted at reset: startup.cpp)
 //   arena_bytes: N       net::arena_bytes
+//   weight_bytes: N      net::weight_bytes (as compiled for this target)
 // and, built with -DTINYNET_PER_LAYER, "layer K: N" for every op (the timer is read after each op;
 // a few instructions of that hook are counted with the next op). The input is copied in again
 // before the counted run, as it was before each TFLM Invoke(). A stateful network is reset after the
@@ -156,6 +157,8 @@ extern "C" int app_main() {
   semihost::write(semihost::decimal(tinynet_stack_peak(), text));
   semihost::write("\narena_bytes: ");
   semihost::write(semihost::decimal(net::arena_bytes, text));
+  semihost::write("\nweight_bytes: ");
+  semihost::write(semihost::decimal(net::weight_bytes, text));
   semihost::write("\n");
 #ifdef TINYNET_PER_LAYER
   for (std::size_t k = 0; k < net::op_count; ++k) {

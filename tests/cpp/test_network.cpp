@@ -67,8 +67,11 @@ using fc_a = FullyConnected<x, h, chain::w2, chain::b8, chain::one, dense>;
 using fc_b = FullyConnected<h, y, chain::w2, chain::b8, chain::one, dense>;
 using net = Network<Inputs<x>, Outputs<y>, fc_a, fc_b>;
 static_assert(sizeof(fc_a::folded_bias) == 8 * sizeof(std::int16_t));
-static_assert(fc_a::weight_bytes == sizeof(chain::w2) + sizeof(fc_a::folded_bias) + sizeof(fc_a::multipliers));
-static_assert(net::weight_bytes == sizeof(chain::w2) + 2 * (sizeof(fc_a::folded_bias) + sizeof(fc_a::multipliers)));
+// The output stage the kernels read: the multiplier and shift (the real multiplier is not below
+// 0.5, so the short stage does not apply: core/output_stage.hpp).
+static_assert(!fc_a::short_stage && sizeof(fc_a::multipliers) == 8);
+static_assert(fc_a::weight_bytes == sizeof(chain::w2) + sizeof(fc_a::folded_bias) + 8);
+static_assert(net::weight_bytes == sizeof(chain::w2) + 2 * (sizeof(fc_a::folded_bias) + 8));
 static_assert(net::weight_bytes == fc_a::weight_bytes + fc_b::weight_bytes - sizeof(chain::w2));
 // Float layers sharing weights and bias: both once.
 inline constexpr float w[4] = {1, 2, 3, 4};

@@ -313,9 +313,11 @@ TEST_CASE("sparse FullyConnected: nonzero_weights, weight_bytes, the automatic f
   constexpr int nonzeros = count(C10::weights, 0, 33 * 64);
   static_assert(nonzeros > 33 * 64 / 20 && nonzeros < 33 * 64 / 5, "the generator's density is about 10 %");
   static_assert(dense::nonzero_weights == nonzeros && compressed::nonzero_weights == nonzeros);
-  // Per-channel: folded bias (33 values, int16 when all fit: core/channel_plan.hpp) and a
-  // multiplier and shift per channel.
-  constexpr std::size_t common = 33 * sizeof(dense::folded_bias[0]) + 2 * 4 * 33;
+  // Per-channel: folded bias (33 values, int16 when all fit: core/channel_plan.hpp) and the short
+  // output stage the kernels read: an int32 multiplier, an int32 rounding word and a byte of shift
+  // per channel, the table padded to 4 bytes.
+  static_assert(dense::short_stage);
+  constexpr std::size_t common = 33 * sizeof(dense::folded_bias[0]) + (9 * 33 + 3) / 4 * 4;
   static_assert(dense::weight_bytes == 33 * 64 + common);
   static_assert(unrolled::weight_bytes == common);  // the weights are instructions
   static_assert(compressed::weight_bytes == 2 * compressed_entries(C10::weights) + 2 * 33 + common);

@@ -65,9 +65,11 @@ struct dw4_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 4, 4>, q> {};
 inline constexpr tinynet::DepthwiseConv2DOptions dw4_options{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same};
 using dw4_layer = tinynet::DepthwiseConv2D<conv_out, dw4_out, dw_w4, bias4, scales4, dw4_options>;
 inline constexpr auto dw_w4_as_int8 = tinynet::unpack_int4<3 * 3 * 4>(dw_w4_bytes);
-static_assert(dw4_layer::weight_bytes + 18 ==
+// 36 weights: int8 one byte each, packed int4 half a byte; on DSP cores the kernels' words instead,
+// sign-extended halfwords (72 bytes) against five words of nibbles for the nine taps (20).
+static_assert(dw4_layer::weight_bytes + (TINYNET_ARM_DSP ? 72 - 20 : 18) ==
                   tinynet::DepthwiseConv2D<conv_out, dw4_out, dw_w4_as_int8, bias4, scales4, dw4_options>::weight_bytes,
-              "packed int4 depthwise weights take half the bytes");
+              "packed int4 depthwise weights take fewer bytes");
 using int4_network = tinynet::Network<
     tinynet::Inputs<image>, tinynet::Outputs<logits>,
     tinynet::Conv2D<image, conv_out, conv_w4, bias4, scales4,

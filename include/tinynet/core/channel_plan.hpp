@@ -148,11 +148,15 @@ struct ChannelPlan {
       short_output_stage<multiplier_count>(multipliers, short_stage_zero_point);
 
   // The flash the plan's tables take beside the weights as the op stores them (stored_weights
-  // bytes): the folded bias and the multipliers, or a float layer's bias.
-  static constexpr std::size_t weight_bytes_with(std::size_t stored_weights) {
+  // bytes): the folded bias and the output stage the kernels read (the short stage's tables where
+  // it applies, else the multipliers), or a float layer's bias. plan_tables false: the op's
+  // kernels read records of their own instead (counted in stored_weights).
+  static constexpr std::size_t weight_bytes_with(std::size_t stored_weights, bool plan_tables = true) {
     const std::size_t bias_bytes = has_bias<Bias> ? sizeof(Bias) : 0;
     if constexpr (is_hybrid) return stored_weights + sizeof(WeightScales) + bias_bytes;
-    return stored_weights + (is_quantized ? sizeof(folded_bias) + sizeof(multipliers) : bias_bytes);
+    if (!plan_tables) return stored_weights;
+    const std::size_t stage_bytes = short_stage ? sizeof(short_stage_table) : sizeof(multipliers);
+    return stored_weights + (is_quantized ? sizeof(folded_bias) + stage_bytes : bias_bytes);
   }
 
   // The tables the op's kernels read (core/checksum.hpp): a float layer's weights and bias; a

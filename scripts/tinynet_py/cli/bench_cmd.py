@@ -28,7 +28,8 @@ Cortex-M4 Technical Reference Manual (zero wait states, no cache; docs/performan
 says how and what it leaves out; not a measurement); flash is
 text + data of the runner minus the same runner without a network, and flash_constant_bytes the
 part of it that is data objects (weights and every other table, as the build stores them; the rest
-is code); RAM is the arena plus the
+is code), which weight_bytes, the network's compile-time Net::weight_bytes for that target (what a
+static_assert budget sees), estimates; RAM is the arena plus the
 network's other static data plus the measured peak stack (of the whole runner, an upper bound). The host target times invoke() with
 Google Benchmark (median of 5 repetitions). The input is the model's zero point everywhere unless
 --input is given. Compile time and compiler peak memory are reported too."""
@@ -232,6 +233,7 @@ def _bench_cortex_m(text, namespace, model, inp, cpu, optimize=()):
         **cycles,
         "flash_bytes": (text_n + data_n) - (text_b + data_b),
         "flash_constant_bytes": cortex_m.constant_bytes(elf) - cortex_m.constant_bytes(baseline_elf),
+        "weight_bytes": measured["weight_bytes"],
         "ram_bytes": static_ram + stack,
         "arena_bytes": arena,
         "stack_bytes": stack,

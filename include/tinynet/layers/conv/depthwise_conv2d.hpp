@@ -204,11 +204,24 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   // A window's span, from its first element to its last.
   static constexpr int window_span = ((k_h - 1) * d_h * window_w + (k_w - 1) * d_w + 1) * in_c;
 
+  // On DSP cores the fast path reads the weights as words (packed_weights, int4_words). With the
+  // short stage it reads its own records (quad_stages), not the folded bias and the stage, and the
+  // channels beyond a multiple of four are unrolled code with their weights, bias and stage as
+  // constants (kernels/arm_dsp/depthwise_conv2d.hpp, leftover_channels); without it those channels
+  // read the weights, and every channel the bias and the stage.
+#if TINYNET_ARM_DSP
+  static constexpr bool dsp_words = use_fast_path && !sparse;
+#else
+  static constexpr bool dsp_words = false;
+#endif
   static constexpr std::size_t stored_weight_bytes = [] {
     if constexpr (sparse) return sparse_rows::stored_weight_bytes;
+    else if constexpr (dsp_words && use_quad_stages) return (packed_int4 ? sizeof(int4_words) : sizeof(packed_weights)) + sizeof(quad_stages);
+    else if constexpr (dsp_words)
+      return (packed_int4 ? sizeof(int4_words) : sizeof(packed_weights)) + (out_c % 4 != 0 ? sizeof(Weights) : 0);
     else return sizeof(Weights);
   }();
-  static constexpr std::size_t weight_bytes = plan::weight_bytes_with(stored_weight_bytes);
+  static constexpr std::size_t weight_bytes = plan::weight_bytes_with(stored_weight_bytes, !(dsp_words && use_quad_stages));
 
   static constexpr auto constant_tables() {
     if constexpr (sparse) return plan::constant_tables_with(ConstantTables<>{}, sparse_rows::constant_tables());
