@@ -4,9 +4,10 @@
 Each row is `scripts/tinynet bench MODEL --target cortex-m4 --json --sparse FORM` with a pruning
 (`--prune-synapses F`, or `--prune-pattern N:M`): instructions of the second inference, flash
 (text + data minus the harness), compile time and compiler peak memory (as `tinynet bench`
-reports them: wall time and max RSS of arm-none-eabi-g++), plus `network::weight_bytes` (what the
-layers store: weights or compressed tables, folded biases, multipliers; the unrolled form's
-weights are code, counted in flash only) and the non-zero weights. Ratios are against the
+reports them: wall time and max RSS of arm-none-eabi-g++), its weight_bytes (`network::weight_bytes`
+as compiled for the Cortex-M4: what the layers store there, weights or compressed tables, folded
+biases, output stages; the unrolled form's weights are code, counted in flash only) and the
+non-zero weights. Ratios are against the
 unpruned model's dense build.
 
   bench/sparse_conv.py [--rows kws vww ...] [--only 0.8:auto ...] [-o bench/sparse_conv_results.json]
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from docs_blocks import replace_block  # noqa: E402
-from sparse_fc import TIMEOUT, commit, measured_at, network_weight_bytes  # noqa: E402
+from sparse_fc import TIMEOUT, commit, measured_at  # noqa: E402
 from tinynet_py import prune  # noqa: E402
 from tinynet_py.tflite import load_model  # noqa: E402
 
@@ -97,7 +98,7 @@ def bench_row(name, pruning, form, optimize="speed"):
     figures = json.loads(proc.stdout.strip().splitlines()[-1])
     model = pruned_model(name, pruning)
     figures.update({"name": name, "pruning": pruning, "form": form, "nonzeros": nonzeros(model),
-                    "weight_bytes": network_weight_bytes(model, form, optimize), "measured_at": commit()})
+                    "measured_at": commit()})
     return figures
 
 

@@ -116,24 +116,6 @@ def bench_layer(base, fraction, form, baseline_size, x):
     }
 
 
-def network_weight_bytes(model, form, optimize="speed"):
-    """network::weight_bytes of the model's header (what the layers store in flash: weights or
-    compressed tables, folded biases, multipliers), printed by a small host program. Built for
-    the measured image's goal, so that the automatic rule picks its forms (sparsity::speed_build):
-    for speed with -O1 (quicker to compile than -O2), for size with -Os."""
-    with tempfile.TemporaryDirectory(prefix="tinynet-sparse-") as folder:
-        with open(os.path.join(folder, "model.hpp"), "w") as f:
-            f.write(header_for_model(model, NAMESPACE, sparse=form))
-        with open(os.path.join(folder, "main.cpp"), "w") as f:
-            f.write('#include <cstdio>\n#include "model.hpp"\n'
-                    f'int main() {{ std::printf("%zu\\n", {NAMESPACE}::network::weight_bytes); }}\n')
-        binary = os.path.join(folder, "weight_bytes")
-        level = {"speed": "-O1", "size": "-Os"}[optimize]
-        subprocess.run(["g++", "-std=c++20", level, f"-I{runner.INCLUDE}", f"-I{folder}", os.path.join(folder, "main.cpp"),
-                        "-o", binary], check=True, timeout=TIMEOUT)
-        return int(subprocess.run([binary], capture_output=True, text=True, check=True).stdout)
-
-
 def tinynet_bench(path, *flags):
     """The figures of `scripts/tinynet bench PATH --target cortex-m4 --json FLAGS...` (a dict)."""
     cmd = [str(ROOT / "scripts" / "tinynet"), "bench", str(path), "--target", CPU, "--json", *flags]
@@ -149,8 +131,7 @@ def bench_model(fraction, form):
     if fraction > 0:
         model = prune.prune_synapses(model, fraction, "layer")[0]
     model = prune.drop_unread_channels(model)[0]          # as `tinynet bench` builds it
-    figures.update({"fraction": fraction, "form": form, "nonzeros": nonzeros(model),
-                    "weight_bytes": network_weight_bytes(model, form)})
+    figures.update({"fraction": fraction, "form": form, "nonzeros": nonzeros(model)})
     return figures
 
 
@@ -171,7 +152,7 @@ def bench_int4(name, bits):
     if bits == 4:
         model = int4_weights(model)
     model = prune.drop_unread_channels(model)[0]          # as `tinynet bench` builds it
-    figures.update({"model": name, "bits": bits, "weight_bytes": network_weight_bytes(model, "dense")})
+    figures.update({"model": name, "bits": bits})
     return figures
 
 
@@ -198,9 +179,9 @@ def int4_markdown(results):
                      f"| {r['weight_bytes']:,}{ratio('weight_bytes')} "
                      f"| {r['compile_seconds']:.1f} | {r['compiler_peak_kib'] / 1024:.0f} |")
     return lines + ["", "(\"Of it data\": `tinynet bench`'s flash_constant_bytes, the data objects of the image,",
-                    "measured. \"Weight flash\": `network::weight_bytes` of a host build (g++), where an int8",
-                    "convolution stores one byte per weight; the Cortex-M4 kernels keep the int8 convolutions'",
-                    "weights widened to int16, which the data column counts, and keep the 4-bit ones packed.)", ""]
+                    "measured; \"weight flash\": its weight_bytes, `network::weight_bytes` as compiled for the",
+                    "Cortex-M4, which counts the same tables: the int8 convolutions' weights widened to int16",
+                    "for the DSP kernels, the 4-bit ones packed.)", ""]
 
 
 # ---- channel pruning of residual blocks ----------------------------------------------------------
@@ -215,8 +196,7 @@ def bench_neurons(fraction):
     model = load_model(str(RESNET))
     if fraction > 0:
         model = prune.prune_neurons(model, fraction)[0]
-    figures.update({"fraction": fraction, "form": "neurons", "pruned_macs": summary(model)["totals"]["macs"],
-                    "weight_bytes": network_weight_bytes(model, "auto")})
+    figures.update({"fraction": fraction, "form": "neurons", "pruned_macs": summary(model)["totals"]["macs"]})
     return figures
 
 
@@ -337,8 +317,6 @@ def main():
                              "--sweep model first to measure it again)")
     parser.add_argument("--write-docs", action="store_true",
                         help="rewrite docs/sparsity.md's tables and README.md's sparsity table from the saved results")
-    parser.add_argument("--add-weight-bytes", action="store_true",
-                        help="add network::weight_bytes to the saved model rows that lack it")
     args = parser.parse_args()
     if args.markdown:
         print(markdown(json.load(open(args.output))))
@@ -348,17 +326,6 @@ def main():
         write_readme(results)
         if args.write_docs:
             replace_block(ROOT / "docs" / "sparsity.md", "sparse-tables", markdown(results))
-        return
-    if args.add_weight_bytes:
-        results = json.load(open(args.output))
-        base = load_model(str(AD01))
-        for row in results["model"]:
-            if "weight_bytes" not in row and "error" not in row:
-                model = prune.prune_synapses(base, row["fraction"], "layer")[0] if row["fraction"] > 0 else base
-                row["weight_bytes"] = network_weight_bytes(model, row["form"])
-                print(row["fraction"], row["form"], row["weight_bytes"], flush=True)
-        with open(args.output, "w") as f:
-            json.dump(results, f, indent=1)
         return
     if not AD01.exists():
         sys.exit(f"{AD01} not found (shared data expected at ../shared, or set TINYNET_SHARED)")
