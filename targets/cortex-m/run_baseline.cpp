@@ -27,6 +27,10 @@ extern "C" int app_main() {
   semihost::write(semihost::decimal(cycles::instructions(before, after), text));
   semihost::write("\nstack_bytes: ");
   semihost::write(semihost::decimal(tinynet_stack_peak(), text));
+  // (The runner's weight_bytes line, so that its text and call are not counted as the network's
+  // flash.)
+  semihost::write("\nweight_bytes: ");
+  semihost::write(semihost::decimal(100000, text));  // (a constant as wide as a network's)
   semihost::write("\n");
   return 0;
 }
