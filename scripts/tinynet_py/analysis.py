@@ -136,6 +136,19 @@ def requant_table_bytes(model):
     return total
 
 
+def widened_on_dsp(model):
+    """Whether the model has an int8 CONV_2D or DEPTHWISE_CONV_2D with int8 weights: on DSP cores
+    (Cortex-M4, M7, M33, M55) their kernels store those weights widened to 16 bits (wide rows,
+    sign-extended pairs), so the image's tables exceed the constants counted here."""
+    return any(op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D") and model.tensors[op.inputs[0]].dtype == "int8"
+               and len(op.inputs) > 1 and model.tensors[op.inputs[1]].dtype == "int8" and not model.tensors[op.inputs[1]].int4
+               for op in model.ops)
+
+
+FLASH_ESTIMATE_NOTE = ("tables only, no code; on DSP cores the int8 convolutions keep their weights as 16-bit values, "
+                       "up to twice as many bytes; `tinynet bench --target cortex-m4` measures the image")
+
+
 # ---- the arena plan: which tensors share bytes -------------------------------------------------
 # The same decisions as the compiler's (include/tinynet/graph/network.hpp, `lifetimes`), from the
 # properties each C++ layer declares (core/op.hpp): an alias's output is its input; a contiguous
@@ -665,6 +678,7 @@ def summary(model, build=SPEED):
             "constant_bytes": int(weights),
             "requant_table_bytes": int(tables),
             "flash_estimate_bytes": int(weights + tables),
+            "flash_estimate_widened_on_dsp": widened_on_dsp(model),
             "arena_estimate_bytes": arena,
             "arena_estimate_by_goal": by_goal,      # speed (-O2) and size (-Os): pruned depthwise layers
             "peak_live_activation_bytes": peak,

@@ -17,7 +17,7 @@ legend table below names the same tensors.
 import html
 import re
 
-from . import runner
+from . import analysis, runner
 from .errors import TinynetError
 from .safe_text import escape
 
@@ -291,7 +291,8 @@ def render(info, plan, model, layers=None, evaluation=None, target=None, command
         ("ops", _n(t["ops"])), ("MACs", _n(t["macs"])),
         ("weights + biases", f"{_n(t['weight_bytes'])} B"),
         ("flash estimate", f"{_n(t['flash_estimate_bytes'])} B (constants {_n(t['constant_bytes'])} + "
-                           f"requantization tables {_n(t['requant_table_bytes'])})"),
+                           f"requantization tables {_n(t['requant_table_bytes'])})"
+                           + (f"; {_h(analysis.FLASH_ESTIMATE_NOTE)}" if t["flash_estimate_widened_on_dsp"] else "")),
         ("arena (compiled plan)", f"{_n(plan['arena_bytes'])} B; peak of the live buffers {_n(max(live))} B"),
     ]
     if t["state_bytes"]:

@@ -33,6 +33,20 @@ def test_inspect_table_and_json_totals():
     assert arena[0] == 8000 and arena[1:9] == [0] * 8 and arena[10] == 0
     assert "arena B" in table.stdout
     assert totals["flash_estimate_bytes"] >= totals["weight_bytes"] > 22000
+    # kws's int8 convolutions: on DSP cores their weights are stored widened (the Cortex-M4 image
+    # holds 51,585 bytes of tables: tests/integration/test_bench.py), which the estimate says.
+    assert totals["flash_estimate_widened_on_dsp"]
+    assert "DSP cores" in table.stdout and "tinynet bench" in table.stdout
+
+
+def test_inspect_flash_estimate_note_only_where_weights_widen():
+    """ad01 has only FullyConnected layers, stored as they are: no note on widened weights."""
+    model = shared_path("models", "mlperf-tiny", "ad01_int8.tflite")
+    table = run_tinynet("inspect", model)
+    assert table.returncode == 0, table.stderr
+    assert "flash estimate" in table.stdout and "DSP cores" not in table.stdout
+    info = json.loads(run_tinynet("inspect", model, "--json").stdout)
+    assert not info["totals"]["flash_estimate_widened_on_dsp"]
 
 
 def test_inspect_resnet_arena_with_the_first_block_fused():

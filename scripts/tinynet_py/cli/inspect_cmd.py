@@ -19,7 +19,9 @@ bytes, output activation bytes, "arena B": what the output adds to the arena, 0 
 shares another tensor's bytes; for a stateful model, the state tensors an op keeps across
 invokes, marked "state:" among its inputs, and their bytes once, in "state B") and totals:
 weights (a tensor several layers share counted once), a flash estimate (constant tensors plus
-the per-channel requantization tables) and an arena estimate: the plan the compiler makes
+the per-channel requantization tables: no code, and on DSP cores the int8 convolutions' weights
+take up to twice as much, widened for their kernels; `tinynet bench` measures the image) and an
+arena estimate: the plan the compiler makes
 (docs/design.md, "The arena plan": greedy 16-byte aligned placement by lifetime, RESHAPE outputs
 and contiguous SPLIT/UNPACK/STRIDED_SLICE outputs sharing their input's bytes, PACK inputs
 written into the output, in-place layers over their inputs), computed without a compiler, for a
@@ -122,6 +124,8 @@ def format_table(info):
         f"weights + biases:       {t['weight_bytes']:,} B",
         f"flash estimate:         {t['flash_estimate_bytes']:,} B "
         f"(constants {t['constant_bytes']:,} + requantization tables {t['requant_table_bytes']:,})",
+    ] + ([" " * 24 + line for line in textwrap.wrap(f"({analysis.FLASH_ESTIMATE_NOTE})", 76)]
+         if t["flash_estimate_widened_on_dsp"] else []) + [
         f"arena estimate:         {t['arena_estimate_bytes']:,} B "
         f"(peak live activations {t['peak_live_activation_bytes']:,} B"
         + (f", of which state kept across invokes {t['state_bytes']:,} B" if stateful else "") + ")"
