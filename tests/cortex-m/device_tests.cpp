@@ -137,6 +137,22 @@ using conv4_packed_net = tinynet::Network<tinynet::Inputs<image>, tinynet::Outpu
 using conv4_int8_net = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<conv4_out>,
                                         tinynet::Conv2D<image, conv4_out, conv4_int8, bias5, scales5, conv4_options>>;
 constexpr auto expected_conv4 = conv4_packed_net::evaluate(test_image);
+// The same with six channels: the shared channel sweep (kernels::arm_dsp::int4_channel_sweep) over
+// filters with a tail of two values after their groups of eight, and border pixels in the padding.
+struct Conv4Even {
+  static constexpr tinynet::PackedInt4<6 * 18> weights = [] {
+    tinynet::PackedInt4<6 * 18> w{};
+    for (std::size_t i = 0; i < w.packed.size(); ++i) w.packed[i] = fc4_packed.packed[i + 3];
+    return w;
+  }();
+  static constexpr std::int32_t bias[6] = {300, -200, 100, 0, -700, 450};
+  static constexpr float scales[6] = {0.02f, 0.03f, 0.02f, 0.04f, 0.01f, 0.025f};
+  struct out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 4, 4, 6>, conv4_out_q> {};
+  using network = tinynet::Network<tinynet::Inputs<image>, tinynet::Outputs<out>,
+                                   tinynet::Conv2D<image, out, weights, bias, scales, conv4_options>>;
+  static constexpr auto input = test_image;
+  static constexpr auto expected = network::evaluate(test_image);
+};
 // Pointwise packed int4 Conv2D layers (dot_2x3_int4 on DSP cores: pixels three at a time): 2x4
 // pixels (two triples and a pair left over), five output channels (two pairs and an odd one). 24
 // input channels: three groups of eight (one pass of two, one group after the loop; an odd group
@@ -227,7 +243,7 @@ struct DeepInt4Fc {
 template <class Case>
 using pw4_layer = tinynet::type_at<0, typename Case::network::op_list>;
 static_assert(!pw4_layer<pw4_64>::int4_shared_sweep && pw4_layer<pw4_24_even>::int4_shared_sweep &&
-              pw4_layer<pw4_64_even>::int4_shared_sweep);
+              pw4_layer<pw4_64_even>::int4_shared_sweep && pw4_layer<Conv4Even>::int4_shared_sweep);
 #endif
 // The same for DepthwiseConv2D (the record kernels' QuadTapsInt4: nibbles masked into halfword
 // pairs, two taps per word; more shapes in tests/cpp/depthwise_edges.hpp): a 4x4x6 image (the
@@ -448,7 +464,7 @@ constexpr std::size_t overlay_bytes =
     largest_arena<device::nm_net<tinynet::SparseForm::nm>, device::nm_net<tinynet::SparseForm::unrolled>,
                   device::nm_net<tinynet::SparseForm::compressed>, device::dws_net<tinynet::SparseForm::unrolled>, residual_net::network, residual_blocks::network, layout_net::network, in_place_net::network,
                   device::fc4_packed_net, device::conv4_packed_net, device::pw4_24::network, device::pw4_64::network,
-                  device::pw4_24_even::network, device::pw4_64_even::network, device::dw4_packed_net
+                  device::pw4_24_even::network, device::pw4_64_even::network, device::Conv4Even::network, device::dw4_packed_net
 #if TINYNET_ARM_DSP
                   , device::WideInt4Conv::network, device::DeepInt4Fc::network
 #endif
@@ -561,6 +577,7 @@ extern "C" int app_main() {
   check(pointwise_int4_same<device::pw4_24>(), "packed int4 pointwise Conv2D, 24 channels: differs from the host compiler's");
   check(pointwise_int4_same<device::pw4_64>(), "packed int4 pointwise Conv2D, 64 channels: differs from the host compiler's");
   check(pointwise_int4_same<device::pw4_24_even>(), "packed int4 pointwise Conv2D, 24 to 6 channels (shared sweep): differs from the host compiler's");
+  check(pointwise_int4_same<device::Conv4Even>(), "packed int4 Conv2D 3x3x2, six channels (shared sweep): differs from the host compiler's");
 #if TINYNET_ARM_DSP
   check(int4_case_same<device::WideInt4Conv>(), "packed int4 Conv2D, 3x3x256 filters: differs from the host compiler's");
   check(int4_case_same<device::DeepInt4Fc>(), "packed int4 FullyConnected, depth 8184: differs from the host compiler's");
