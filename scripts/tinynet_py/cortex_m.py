@@ -113,18 +113,42 @@ def estimate_m4_cycles(elf, cwd=None, cache_dir=None):
         raise TinynetError(elf, f"the Cortex-M4 cycle estimate failed: {error}")
 
 
-def constant_bytes(elf):
-    """Bytes of the data objects an ELF keeps in flash: the OBJECT symbols of its loaded sections
-    other than .bss and .stack (arm-none-eabi-objdump -t), i.e. weights and every other table, as
-    the build stores them. Code, literal pools and padding are not objects."""
-    proc = subprocess.run(["arm-none-eabi-objdump", "-t", elf], capture_output=True, text=True, check=True)
-    total = 0
+def constant_objects(elf):
+    """The data objects an ELF keeps in flash, as (size, demangled name) pairs: the OBJECT symbols
+    of its loaded sections other than .bss and .stack (arm-none-eabi-objdump -t -C), i.e. weights
+    and every other table, as the build stores them. Code, literal pools and padding are not
+    objects."""
+    proc = subprocess.run(["arm-none-eabi-objdump", "-t", "-C", elf], capture_output=True, text=True, check=True)
+    objects = []
     for line in proc.stdout.splitlines():
-        # address, flags (7 columns, "O" for an object), section, size, name
-        fields = line[17:].split() if len(line) > 17 else []
-        if len(fields) >= 3 and line[8:17].strip().endswith("O") and fields[0] not in (".bss", ".stack", "*COM*"):
-            total += int(fields[1], 16)
-    return total
+        # address, flags (7 columns, "O" for an object), section, size, name (with spaces, demangled)
+        fields = line[17:].split(None, 2) if len(line) > 17 else []
+        if len(fields) == 3 and line[8:17].strip().endswith("O") and fields[0] not in (".bss", ".stack", "*COM*"):
+            objects.append((int(fields[1], 16), fields[2]))
+    return objects
+
+
+def constant_bytes(elf):
+    """Bytes of the data objects an ELF keeps in flash (constant_objects)."""
+    return sum(size for size, _ in constant_objects(elf))
+
+
+def table_name(symbol):
+    """What kind of table a demangled data object is: the last component of its qualified name
+    without template arguments, e.g. `folded_bias` for `tinynet::ChannelPlan<...>::folded_bias`,
+    `wide_rows` for `tinynet::kernels::wide_rows<...>`, `op3_conv_2d_weights` for a generated
+    header's weight array."""
+    depth, start = 0, 0
+    for k, ch in enumerate(symbol):
+        if ch in "<(":
+            depth += 1
+        elif ch in ">)":
+            depth -= 1
+        elif depth == 0 and symbol.startswith("::", k):
+            start = k + 2
+    last = symbol[start:]
+    cut = min((last.index(ch) for ch in "<(" if ch in last), default=len(last))
+    return last[:cut]
 
 
 def size(elf):

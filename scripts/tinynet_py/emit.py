@@ -64,6 +64,18 @@ def check_weights_section(section):
                                f"letters, digits, '_' or '.', at most 64 characters (e.g. .qspi_weights)")
 
 
+def op_prefix(op):
+    """The prefix of every name the header gives op `op` (its type, weights, bias, ...)."""
+    return f"op{op.index}_{op.opcode.lower()}"
+
+
+def op_of_symbol(symbol, namespace):
+    """The index of the op whose constants a (demangled) symbol of a build of the header names
+    first -- its own weights, or a table of a layer type instantiated with them -- or None."""
+    found = re.search(r"(?<![0-9A-Za-z_])" + re.escape(namespace) + r"::op(\d+)_", symbol)
+    return int(found.group(1)) if found else None
+
+
 def identifier(text):
     ident = re.sub(r"[^0-9A-Za-z_]", "_", text)
     return ident if ident and not ident[0].isdigit() else "_" + ident
@@ -276,7 +288,7 @@ class _Emitter:
             for index in op.outputs:
                 self.declare_tensor(index)
                 declared.add(index)
-            prefix = f"op{op.index}_{op.opcode.lower()}"
+            prefix = op_prefix(op)
             ins = [self.tensor_name(i) for i in data_inputs]
             outs = [self.tensor_name(i) for i in op.outputs]
             text = spec.emit(self, op, plans[op.index], prefix, ins, outs)

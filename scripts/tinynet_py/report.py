@@ -5,8 +5,8 @@ Where each part comes from, so that the page cannot disagree with what the devic
 - the arena plan: the compiler's own plan. The generated header is compiled on the host with
   targets/host/plan_main.cpp, which prints Network::arena_lifetimes and Network::arena_plan
   (include/tinynet/graph/arena_plan.hpp); nothing here recomputes lifetimes or offsets;
-- the instructions per layer (--target cortex-m*): bench_cmd.per_layer_instructions(), the
-  machinery of `bench --per-layer`;
+- the instructions and data bytes per layer (--target cortex-m*):
+  bench_cmd.per_layer_instructions(), the machinery of `bench --per-layer`;
 - the audit (--eval): evaluate.evaluate() through pipeline.prepare(), as convert/inspect print it.
 
 The page is HTML and inline SVG only: no script, no external file or font, readable without
@@ -322,6 +322,9 @@ def render(info, plan, model, layers=None, evaluation=None, target=None, command
         parts.append(bars_svg("bars-instructions", f"instructions on {target} (measured, QEMU)",
                               [f"{r['index']} {r['op']}" for r in layers],
                               [r["instructions"] for r in layers], "instructions", "instructions"))
+        parts.append(bars_svg("bars-data", f"weights and tables in the {target} image (measured: its data objects)",
+                              [f"{r['index']} {r['op']}" for r in layers],
+                              [r["data_bytes"] for r in layers], "B", "data"))
     else:
         parts.append('<p class="note">Instructions per layer: write the report with '
                      "<code>--target cortex-m4</code> (or another Cortex-M) to measure them.</p>")

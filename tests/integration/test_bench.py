@@ -8,8 +8,8 @@ import pytest
 
 from conftest import run_tinynet, shared_path
 
-KEYS_M = {"instructions", "flash_bytes", "flash_constant_bytes", "weight_bytes", "ram_bytes", "arena_bytes", "stack_bytes", "macs",
-          "compile_seconds", "compiler_peak_kib"}
+KEYS_M = {"instructions", "flash_bytes", "flash_constant_bytes", "weight_bytes", "data_by_table", "ram_bytes", "arena_bytes",
+          "stack_bytes", "macs", "compile_seconds", "compiler_peak_kib"}
 
 
 def bench(target, *flags):
@@ -70,6 +70,20 @@ def test_bench_int4_weights_stay_packed_in_flash():
     int4 = bench("cortex-m4", "--sparse", "dense", "--weight-bits", "4")
     assert KWS_WEIGHTS // 2 < int4["flash_constant_bytes"] < int8["flash_constant_bytes"] / 2
     assert int4["flash_bytes"] < int8["flash_bytes"]
+    # By table (the symbols' names): the int8 convolutions' weights are int16 copies in the DSP
+    # kernels' layout and the header's int8 arrays are not linked; the depthwise weights are
+    # sign-extended pairs. At 4 bits the header's packed arrays are what the kernels read.
+    conv, depthwise, fc = 10 * 4 * 64 + 4 * 64 * 64, 4 * 9 * 64, 64 * 12
+    assert int8["data_by_table"]["wide_rows"] == 2 * conv
+    assert int8["data_by_table"]["packed_weights"] == 2 * depthwise
+    assert int8["data_by_table"]["weights"] == fc
+    assert int4["data_by_table"]["weights"] == (conv + fc) // 2
+    assert "wide_rows" not in int4["data_by_table"] and "packed_weights" not in int4["data_by_table"]
+    # Every object of the network is named by its op: the tables add up to the data the network
+    # adds to the image (less a few bytes of alignment padding between objects).
+    for figures in (int8, int4):
+        named = sum(figures["data_by_table"].values())
+        assert figures["flash_constant_bytes"] - 64 <= named <= figures["flash_constant_bytes"]
 
 
 def test_bench_kws_host():
@@ -96,6 +110,11 @@ def test_bench_per_layer_adds_up_to_the_whole_inference():
     assert figures["instructions"] <= total <= figures["instructions"] + 40 * len(layers)
     # The middle 16x16 layer does 16x the MACs of the others and must cost the most.
     assert layers[1]["instructions"] == max(r["instructions"] for r in layers)
+    # Its 256 weights make it the largest in flash too (the last layer's 16 weights and one bias
+    # may be folded into its instructions); the layers' data add up to the tables.
+    assert layers[1]["data_bytes"] >= 256 and layers[1]["data_bytes"] == max(r["data_bytes"] for r in layers)
+    assert layers[0]["data_bytes"] >= 16
+    assert sum(r["data_bytes"] for r in layers) == sum(figures["data_by_table"].values())
 
 
 @pytest.mark.skipif(not (shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")),

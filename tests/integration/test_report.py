@@ -176,6 +176,8 @@ def test_report_measures_instructions_per_layer_as_bench_does(tmp_path):
     shown = re.findall(r'class="bar instructions"[^>]*><title>[^<]*: ([\d,]+) instructions</title>', page)
     assert [int(s.replace(",", "")) for s in shown] == [r["instructions"] for r in layers]
     assert len(layers) == 3
+    shown = re.findall(r'class="bar data"[^>]*><title>[^<]*: ([\d,]+) B</title>', page)
+    assert [int(s.replace(",", "")) for s in shown] == [r["data_bytes"] for r in layers]
 
 
 def test_report_usage_errors(tmp_path):

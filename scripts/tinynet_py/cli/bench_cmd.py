@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from .. import cortex_m, runner
+from .. import cortex_m, emit, runner
 from ..analysis import summary
 from ..errors import ModelError, TinynetError, UsageError
 from ..ir import DTYPES
@@ -29,7 +29,8 @@ says how and what it leaves out; not a measurement); flash is
 text + data of the runner minus the same runner without a network, and flash_constant_bytes the
 part of it that is data objects (weights and every other table, as the build stores them; the rest
 is code), which weight_bytes, the network's compile-time Net::weight_bytes for that target (what a
-static_assert budget sees), estimates; RAM is the arena plus the
+static_assert budget sees), estimates, and data_by_table the same objects by table (the last name
+in each symbol: weights, folded_bias, the kernels' own layouts such as wide_rows); RAM is the arena plus the
 network's other static data plus the measured peak stack (of the whole runner, an upper bound). The host target times invoke() with
 Google Benchmark (median of 5 repetitions). The input is the model's zero point everywhere unless
 --input is given. Compile time and compiler peak memory are reported too."""
@@ -38,7 +39,7 @@ EPILOG = """examples:
   tinynet bench micro_speech_quantized.tflite --cascade kws_ref_model.tflite   (two networks, one arena)
   tinynet bench kws_ref_model.tflite --target host --json
   tinynet bench ad01_int8.tflite --prune-synapses 0.9 --sparse compressed --target cortex-m4
-  tinynet bench kws_ref_model.tflite --per-layer      (instructions of every layer)
+  tinynet bench kws_ref_model.tflite --per-layer      (instructions and data bytes of every layer)
   tinynet bench kws_ref_model.tflite --prune-synapses 0.8 --optimize size    (built with -Os)"""
 
 TARGETS = ("host",) + tuple(cortex_m.CPUS)
@@ -56,7 +57,7 @@ def add_arguments(parser):
     parser.add_argument("--per-layer", action="store_true",
                         help="Cortex-M only: also count the instructions of every layer (a second build "
                              "with a timer read after each op; the headline figures come from the "
-                             "normal build)")
+                             "normal build) and the bytes of its weights and tables in that image")
     pipeline.add_optimize_argument(parser)
     pipeline.add_compression_arguments(parser)
 
@@ -100,12 +101,16 @@ def run(args):
         layers = figures.pop("layers", None)
         cascade_rows = figures.pop("cascade", None)
         cycle_classes = figures.pop("cycle_classes", None)
+        data_by_table = figures.pop("data_by_table", None)
         width = max(len(k) for k in figures)
         for key, value in figures.items():
             print(f"{key:<{width}}  {value:,}" if isinstance(value, int) else f"{key:<{width}}  {value}")
         if cycle_classes:
             print("cycles estimate by instruction class (executions; Cortex-M4 TRM timings, docs/performance.md):")
             print("  " + ", ".join(f"{k} {v:,}" for k, v in cycle_classes.items()))
+        if data_by_table:
+            print("the network's data objects by table (bytes, in the image; the op names in their symbols):")
+            print("  " + ", ".join(f"{k} {v:,}" for k, v in data_by_table.items()))
         if layers:
             print()
             print(_layer_table(layers))
@@ -168,12 +173,17 @@ def _cascade_figures(first, second):
 
 
 def per_layer_instructions(text, namespace, model, inp, cpu, info, optimize=()):
-    """Instructions of every op (a build whose runner reads the timer after each op); `bench
+    """Instructions of every op (a build whose runner reads the timer after each op), and the
+    bytes of the data objects that build keeps for it (data_bytes: weights and tables as the
+    target's kernels store them, attributed by the op names in their symbols: data_objects()); `bench
     --per-layer` and `report --target` show them. inp: an input file (input_file()); optimize:
     pipeline.OPTIMIZE_FLAGS' flags."""
     elf = runner.build_cortex_m(text, namespace, model, cpu, extra_flags=("-DTINYNET_PER_LAYER", *optimize))
     scratch = [os.path.join(os.path.dirname(inp), f"layer_out{k}.bin") for k in range(len(model.outputs))]
     measured = runner.run_cortex_m(elf, cpu, [inp], scratch, model)
+    by_op = {}
+    for op, _, size in data_objects(elf, namespace, model):
+        by_op[op] = by_op.get(op, 0) + size
     rows = []
     for row in info["layers"]:
         key = f"layer {len(rows)}"
@@ -182,18 +192,46 @@ def per_layer_instructions(text, namespace, model, inp, cpu, info, optimize=()):
         instructions = measured[key]
         rows.append({"index": len(rows), "op": row["op"], "name": row["name"], "output": row["output"],
                      "macs": row["macs"], "instructions": instructions,
-                     "instructions_per_mac": round(instructions / row["macs"], 2) if row["macs"] else None})
+                     "instructions_per_mac": round(instructions / row["macs"], 2) if row["macs"] else None,
+                     "data_bytes": by_op.get(row["index"], 0)})
     return rows
+
+
+def data_objects(elf, namespace, model):
+    """The data objects of a runner ELF that belong to the network's ops, as (op index, table
+    name, bytes): cortex_m.constant_objects() attributed by emit.op_of_symbol() and named by
+    cortex_m.table_name(), the header's own arrays by what they hold (weights, bias, ...). The
+    harness's objects name no op and are left out."""
+    prefixes = {op.index: emit.op_prefix(op) + "_" for op in model.ops}
+    out = []
+    for size, symbol in cortex_m.constant_objects(elf):
+        op = emit.op_of_symbol(symbol, namespace)
+        if op is None:
+            continue
+        name = cortex_m.table_name(symbol)
+        if op in prefixes and name.startswith(prefixes[op]):
+            name = name[len(prefixes[op]):]
+        out.append((op, name, size))
+    return out
+
+
+def bytes_by_table(objects):
+    """{table name: bytes} over data_objects(), largest first."""
+    sums = {}
+    for _, name, size in objects:
+        sums[name] = sums.get(name, 0) + size
+    return dict(sorted(sums.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _layer_table(layers):
     total = sum(r["instructions"] for r in layers) or 1
-    lines = [f"{'#':>3}  {'op':<18} {'output':<18} {'MACs':>11} {'instructions':>13} {'share':>6} {'instr/MAC':>9}"]
+    lines = [f"{'#':>3}  {'op':<18} {'output':<18} {'MACs':>11} {'instructions':>13} {'share':>6} {'instr/MAC':>9} "
+             f"{'data B':>8}"]
     for r in layers:
         per_mac = f"{r['instructions_per_mac']:.2f}" if r["instructions_per_mac"] is not None else "-"
         shape = "x".join(str(d) for d in r["output"])
         lines.append(f"{r['index']:>3}  {r['op']:<18} {shape:<18} {r['macs']:>11,} {r['instructions']:>13,} "
-                     f"{100 * r['instructions'] / total:>5.1f}% {per_mac:>9}")
+                     f"{100 * r['instructions'] / total:>5.1f}% {per_mac:>9} {r['data_bytes']:>8,}")
     return "\n".join(lines)
 
 
@@ -234,6 +272,9 @@ def _bench_cortex_m(text, namespace, model, inp, cpu, optimize=()):
         "flash_bytes": (text_n + data_n) - (text_b + data_b),
         "flash_constant_bytes": cortex_m.constant_bytes(elf) - cortex_m.constant_bytes(baseline_elf),
         "weight_bytes": measured["weight_bytes"],
+        # The network's part of flash_constant_bytes by table (weights, folded biases, the
+        # kernels' own layouts such as wide_rows or quad_stages): what 4 bits or pruning shrink.
+        "data_by_table": bytes_by_table(data_objects(elf, namespace, model)),
         "ram_bytes": static_ram + stack,
         "arena_bytes": arena,
         "stack_bytes": stack,

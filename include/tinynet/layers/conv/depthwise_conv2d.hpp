@@ -204,24 +204,26 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   // A window's span, from its first element to its last.
   static constexpr int window_span = ((k_h - 1) * d_h * window_w + (k_w - 1) * d_w + 1) * in_c;
 
-  // On DSP cores the fast path reads the weights as words (packed_weights, int4_words). With the
-  // short stage it reads its own records (quad_stages), not the folded bias and the stage, and the
-  // channels beyond a multiple of four are unrolled code with their weights, bias and stage as
-  // constants (kernels/arm_dsp/depthwise_conv2d.hpp, leftover_channels); without it those channels
-  // read the weights, and every channel the bias and the stage.
-#if TINYNET_ARM_DSP
-  static constexpr bool dsp_words = use_fast_path && !sparse;
-#else
-  static constexpr bool dsp_words = false;
-#endif
+  // The kernel a DSP core runs a pixel with (kernels/arm_dsp/depthwise_conv2d.hpp), chosen once:
+  // pixel_fast runs it and stored_weight_bytes counts the tables it reads. `records` reads the
+  // weights as words (packed_weights, int4_words) and its own output stage records (quad_stages),
+  // not the folded bias and the stage, and the channels beyond a multiple of four are unrolled
+  // code with their weights, bias and stage as constants (leftover_channels); `int4` and `pairs`
+  // read the words too, and the leftover channels the weights, and every channel the bias and the
+  // stage. `none`: not a DSP core, or not the fast path (sparse, depth multiplier, int16, float).
+  enum class DspKernel { none, records, int4, pairs };
+  static constexpr DspKernel dsp_kernel = !TINYNET_ARM_DSP || sparse || !use_fast_path ? DspKernel::none
+                                          : use_quad_stages                             ? DspKernel::records
+                                          : packed_int4                                 ? DspKernel::int4
+                                                                                        : DspKernel::pairs;
   static constexpr std::size_t stored_weight_bytes = [] {
+    constexpr std::size_t words = packed_int4 ? sizeof(int4_words) : sizeof(packed_weights);
     if constexpr (sparse) return sparse_rows::stored_weight_bytes;
-    else if constexpr (dsp_words && use_quad_stages) return (packed_int4 ? sizeof(int4_words) : sizeof(packed_weights)) + sizeof(quad_stages);
-    else if constexpr (dsp_words)
-      return (packed_int4 ? sizeof(int4_words) : sizeof(packed_weights)) + (out_c % 4 != 0 ? sizeof(Weights) : 0);
+    else if constexpr (dsp_kernel == DspKernel::records) return words + sizeof(quad_stages);
+    else if constexpr (dsp_kernel != DspKernel::none) return words + (out_c % 4 != 0 ? sizeof(Weights) : 0);
     else return sizeof(Weights);
   }();
-  static constexpr std::size_t weight_bytes = plan::weight_bytes_with(stored_weight_bytes, !(dsp_words && use_quad_stages));
+  static constexpr std::size_t weight_bytes = plan::weight_bytes_with(stored_weight_bytes, dsp_kernel != DspKernel::records);
 
   static constexpr auto constant_tables() {
     if constexpr (sparse) return plan::constant_tables_with(ConstantTables<>{}, sparse_rows::constant_tables());
@@ -338,11 +340,14 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   template <bool Interior>
   static constexpr void pixel_fast(const input_element* image, output_element* out, int in_y0, int in_x0) {
 #if TINYNET_ARM_DSP
-    if constexpr (use_quad_stages)
-      if (!std::is_constant_evaluated()) return kernels::arm_dsp::DepthwiseConv2D<DepthwiseConv2D>::template pixel_records<Interior>(image, out, in_y0, in_x0);
-    if constexpr (packed_int4)   // the long output stage, or more taps than the records' int4 sums allow
-      if (!std::is_constant_evaluated()) return kernels::arm_dsp::DepthwiseInt4<DepthwiseConv2D>::template pixel<Interior>(image, out, in_y0, in_x0);
-    if (!std::is_constant_evaluated()) return kernels::arm_dsp::DepthwiseConv2D<DepthwiseConv2D>::template pixel<Interior>(image, out, in_y0, in_x0);
+    if (!std::is_constant_evaluated()) {
+      if constexpr (dsp_kernel == DspKernel::records)
+        return kernels::arm_dsp::DepthwiseConv2D<DepthwiseConv2D>::template pixel_records<Interior>(image, out, in_y0, in_x0);
+      else if constexpr (dsp_kernel == DspKernel::int4)   // the long output stage, or more taps than the records' int4 sums allow
+        return kernels::arm_dsp::DepthwiseInt4<DepthwiseConv2D>::template pixel<Interior>(image, out, in_y0, in_x0);
+      else if constexpr (dsp_kernel == DspKernel::pairs)
+        return kernels::arm_dsp::DepthwiseConv2D<DepthwiseConv2D>::template pixel<Interior>(image, out, in_y0, in_x0);
+    }
 #elif TINYNET_HOST_SIMD
     if constexpr (host::DepthwiseConv2D<DepthwiseConv2D>::applies)
       if (!std::is_constant_evaluated()) return host::DepthwiseConv2D<DepthwiseConv2D>::template pixel<Interior>(image, out, in_y0, in_x0);
