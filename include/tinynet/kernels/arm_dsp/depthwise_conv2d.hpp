@@ -258,22 +258,34 @@ struct DepthwiseConv2D {
   }
 
   // The 1-3 channels left over (out_c not a multiple of 4), taps unrolled with their weights as
-  // constants: folded bias; a border pixel's padded taps read the zero point.
+  // constants: folded bias; a border pixel's padded taps read the zero point. Channel and tap are
+  // template arguments and every constant (weight, bias, stage word) a constexpr value, so no
+  // build reads them from a table: at -Os too the layer keeps no bias, weight or stage table
+  // beside its records (which DepthwiseConv2D::weight_bytes counts alone).
   template <bool Interior>
   static void leftover_channels(const element* image, element* out, int origin, int in_y0, int in_x0) {
     const unsigned rows = Interior ? full_rows : row_mask(in_y0), cols = Interior ? full_cols : col_mask(in_x0);
-    TINYNET_UNROLL_4
-    for (int c = quads * 4; c < out_c; ++c) {
-      std::int32_t acc = Layer::folded_bias[static_cast<std::size_t>(c)];
-      TINYNET_UNROLL
-      for (int t = 0; t < taps; ++t) {
-        const bool inside = Interior || (((rows >> (t / Layer::k_w)) & 1u) && ((cols >> (t % Layer::k_w)) & 1u));
-        const std::int32_t x = inside ? image[origin + Layer::tap_offsets[static_cast<std::size_t>(t)] + c]
-                                      : static_cast<std::int32_t>(Layer::input_zero_point);
-        acc += static_cast<std::int32_t>(Layer::weights[t * out_c + c]) * x;
-      }
-      out[c] = Layer::requantize(acc, c);
-    }
+    [&]<int... L>(std::integer_sequence<int, L...>) {
+      (leftover_channel<Interior, quads * 4 + L>(image + origin, out, rows, cols, std::make_integer_sequence<int, taps>{}), ...);
+    }(std::make_integer_sequence<int, out_c - quads * 4>{});
+  }
+  template <int T, int C>
+  static constexpr std::int32_t leftover_weight = static_cast<std::int32_t>(Layer::weights[T * out_c + C]);
+  template <bool Interior, int C, int... T>
+  TINYNET_ALWAYS_INLINE static void leftover_channel(const element* window, element* out, unsigned rows, unsigned cols,
+                                                      std::integer_sequence<int, T...>) {
+    constexpr std::int32_t bias = Layer::folded_bias[static_cast<std::size_t>(C)];
+    constexpr std::size_t entry = Layer::plan::entry(C);
+    constexpr std::int32_t multiplier = Layer::short_stage_table.multiplier[entry];
+    constexpr std::int32_t rounding = Layer::short_stage_table.rounding[entry];
+    constexpr int right_shift = Layer::short_stage_table.right_shift[entry];
+    const auto tap = [&](auto t) -> std::int32_t {
+      constexpr int k = decltype(t)::value;
+      const bool inside = Interior || (((rows >> (k / Layer::k_w)) & 1u) && ((cols >> (k % Layer::k_w)) & 1u));
+      return inside ? window[Layer::tap_offsets[static_cast<std::size_t>(k)] + C] : static_cast<std::int32_t>(Layer::input_zero_point);
+    };
+    const std::int32_t acc = (bias + ... + (leftover_weight<T, C> * tap(std::integral_constant<int, T>{})));
+    out[C] = Layer::plan::after_short_scale(fixed::short_multiply(acc, multiplier, rounding, right_shift));
   }
 
   // One output pixel, all channels, without records (folded bias, the long output stage); the
