@@ -25,15 +25,16 @@ CMSDK dual timer, exactly as ../shared/anchors.md measured TensorFlow Lite Micro
 cycles_estimate is an estimate of the Cortex-M4 cycles of that inference: the same run again with
 a QEMU plugin counting every executed instruction, weighted by the instruction timings of Arm's
 Cortex-M4 Technical Reference Manual (zero wait states, no cache; docs/performance.md, "Cycles",
-says how and what it leaves out; not a measurement); flash is
-text + data of the runner minus the same runner without a network, and flash_constant_bytes the
-part of it that is data objects (weights and every other table, as the build stores them; the rest
-is code), which weight_bytes, the network's compile-time Net::weight_bytes for that target (what a
-static_assert budget sees), estimates, and data_by_table the same objects by table (the last name
-in each symbol: weights, folded_bias, the kernels' own layouts such as wide_rows); RAM is the arena plus the
-network's other static data plus the measured peak stack (of the whole runner, an upper bound). The host target times invoke() with
-Google Benchmark (median of 5 repetitions). The input is the model's zero point everywhere unless
---input is given. Compile time and compiler peak memory are reported too."""
+says how and what it leaves out; not a measurement); flash is text + data of the runner minus the
+same runner without a network, and flash_constant_bytes the part of it that is data objects
+(weights and every other table, as the build stores them; the rest is code), which weight_bytes,
+the network's compile-time Net::weight_bytes for that target (what a static_assert budget sees),
+estimates, and data_by_table the network's objects by table (the last name in each symbol:
+weights, folded_bias, the kernels' own layouts such as wide_rows); RAM is the arena plus the
+network's other static data plus the measured peak stack (of the whole runner, an upper bound).
+The host target times invoke() with Google Benchmark (median of 5 repetitions). The input is the
+model's zero point everywhere unless --input is given. Compile time and compiler peak memory are
+reported too."""
 EPILOG = """examples:
   tinynet bench kws_ref_model.tflite --target cortex-m4
   tinynet bench micro_speech_quantized.tflite --cascade kws_ref_model.tflite   (two networks, one arena)
