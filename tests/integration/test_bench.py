@@ -53,7 +53,8 @@ def test_weight_bytes_is_the_flash_the_tables_take(model, flags):
     int8 convolutions' weights widened to int16 and the depthwise layers' output stage in records
     of their own; the tables an optimised build folds into instructions make up the slack. Built
     for size as well: vww's depthwise layers of 106, 30, 19, 27 and 31 channels kept their whole
-    stage table at -Os for the channels beyond a multiple of four, 1,924 bytes no count held.)"""
+    stage table at -Os for the channels beyond a multiple of four, 1,924 bytes that weight_bytes
+    did not count.)"""
     folder, name = model.split("/")
     path = shared_path("models", folder, name + ".tflite")
     result = run_tinynet("bench", path, "--target", "cortex-m7", "--json", *flags)
@@ -82,8 +83,8 @@ def test_bench_int4_weights_stay_packed_in_flash():
     assert int8["data_by_table"]["weights"] == fc
     assert int4["data_by_table"]["weights"] == (conv + fc) // 2
     assert "wide_rows" not in int4["data_by_table"] and "packed_weights" not in int4["data_by_table"]
-    # Every object of the network is named by its op: the tables add up to the data the network
-    # adds to the image (less a few bytes of alignment padding between objects).
+    # The objects named by an op add up to the data the network adds to the image, less a few
+    # bytes of objects whose symbols name no op (17 bytes on kws).
     for figures in (int8, int4):
         named = sum(figures["data_by_table"].values())
         assert figures["flash_constant_bytes"] - 64 <= named <= figures["flash_constant_bytes"]
