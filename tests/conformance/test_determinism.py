@@ -1,14 +1,15 @@
 """The same model and input give the same output bytes whatever the compiler and optimisation
-level: g++ at -O0, -O2 and -Os and clang++ at -O2 on the host, and arm-none-eabi-g++ at -O0, -O2 and -Os on
-a Cortex-M4 under QEMU, and at -O2 on a Cortex-M55 (mps3-an547: the Helium kernels of
+level: g++ at -O0, -O2 and -Os and clang++ at -O2 on the host, and arm-none-eabi-g++ at -O0, -O2
+and -Os on a Cortex-M4 under QEMU, and at -O2 on a Cortex-M55 (mps3-an547: the Helium kernels of
 kernels/arm_mve) -- for every model of the conformance set: every TFLM golden model (int8 and
 float), every int16 conformance case of ../shared/conformance, and the hybrid kws (float
 activations, int8 weights: core/hybrid.hpp), which has no TFLM output.
 
-One program per (compiler or CPU, level) holds all the networks (one generated header each, in its own
-namespace) and their inputs -- at host -O2 only those with float outputs (FLOAT_ONLY, below); it runs
-each network in one shared arena and prints the CRC-32 of each output. Integer outputs must equal TFLM's bytes (the golden file's CRC-32); every output,
-float ones included, must be the same in all eight builds."""
+One program per (compiler or CPU, level) holds all the networks (one generated header each, in
+its own namespace) and their inputs -- at host -O2 only those with float outputs (FLOAT_ONLY,
+below); it runs each network in one shared arena and prints the CRC-32 of each output. Integer
+outputs must equal TFLM's bytes (the golden file's CRC-32); every output, float ones included,
+must be the same in all eight builds."""
 
 import concurrent.futures
 import functools

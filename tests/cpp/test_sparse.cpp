@@ -15,6 +15,7 @@
 
 #include "random_weights.hpp"
 #include "nm_weights.hpp"
+#include "sparse_forms.hpp"
 
 using namespace tinynet;
 using i8 = std::int8_t;
@@ -22,6 +23,7 @@ using i8 = std::int8_t;
 namespace sparse_test {
 
 using test_random::random_weights, test_random::random_bias, test_random::scales, test_random::random_input;
+using sparse_forms::check_forms_give, sparse_forms::run_layer, sparse_forms::varied;  // sparse_forms.hpp
 
 // One layer configuration: shapes, quantization, activation, density.
 // Pattern 10 N + M (24: 2:4): the weights pruned N:M along the inputs instead (nm_weights.hpp).
@@ -86,34 +88,21 @@ std::array<i8, C::batches * C::units> reference(const std::array<i8, C::batches 
 
 template <class Layer, class C>
 std::array<i8, C::batches * C::units> run(const std::array<i8, C::batches * C::depth>& x) {
-  std::array<i8, C::batches * C::units> y{};
-  Layer::run(x.data(), y.data());
-  return y;
+  return run_layer<Layer, C::batches * C::units>(x);
 }
 
+// Every form but `nm` gives the plain loop's bytes.
 template <class C>
 void check_forms() {
-  using dense = typename C::template layer<SparseForm::dense>;
-  using unrolled = typename C::template layer<SparseForm::unrolled>;
-  using compressed = typename C::template layer<SparseForm::compressed>;
-  using automatic = typename C::template layer<SparseForm::automatic>;
-  static_assert(dense::sparse_form == SparseForm::dense && unrolled::sparse_form == SparseForm::unrolled &&
-                compressed::sparse_form == SparseForm::compressed && automatic::sparse_form != SparseForm::automatic);
   CAPTURE(C::units);
   CAPTURE(C::depth);
   CAPTURE(C::batches);
-  CAPTURE(dense::nonzero_weights);
+  CAPTURE(C::template layer<SparseForm::dense>::nonzero_weights);
   for (std::uint32_t trial = 0; trial < 3; ++trial) {
     const auto x = random_input<C::batches * C::depth>(C::seed * 13 + trial);
     const auto expected = reference<C>(x);
-    if (dense::nonzero_weights > 2 * C::units) {
-      // The scales put the outputs in range: not all saturated or clamped to one value.
-      CHECK(std::count(expected.begin(), expected.end(), expected[0]) < static_cast<long>(expected.size()));
-    }
-    CHECK(run<dense, C>(x) == expected);
-    CHECK(run<unrolled, C>(x) == expected);
-    CHECK(run<compressed, C>(x) == expected);
-    CHECK(run<automatic, C>(x) == expected);
+    if (C::template layer<SparseForm::dense>::nonzero_weights > 2 * C::units) CHECK(varied(expected));
+    check_forms_give<C, SparseForm::dense, SparseForm::unrolled, SparseForm::compressed, SparseForm::automatic>(x, expected);
   }
 }
 
@@ -129,7 +118,7 @@ void check_nm() {
   for (std::uint32_t trial = 0; trial < 2; ++trial) {
     const auto x = random_input<C::batches * C::depth>(C::seed * 13 + trial);
     const auto expected = reference<C>(x);
-    CHECK(std::count(expected.begin(), expected.end(), expected[0]) < static_cast<long>(expected.size()));
+    CHECK(varied(expected));
     CHECK(run<nm, C>(x) == expected);  // (automatic runs the same code when it picks nm)
   }
 }

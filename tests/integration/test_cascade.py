@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, shared_path
-from elf_symbols import assert_no_heap_or_exceptions
+from device_examples import needs_cortex_m, run_example_on_cortex_m4
 
 needs_cmake = pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
-PYTHON = "/usr/bin/python3"
 
 
 @pytest.fixture(scope="module")
@@ -64,22 +63,15 @@ def test_cascade_runs_the_second_stage_only_on_words_and_shares_one_arena(built)
 
 
 @needs_cmake
-@pytest.mark.skipif(not (shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")),
-                    reason="arm-none-eabi-g++ or qemu-system-arm not installed")
+@needs_cortex_m
 def test_the_cortex_m4_prints_the_host_cascade(built):
     build_dir, _, host = built
     shared = shared_path("golden", "micro_speech_quantized").parents[1]
-    elf = build_dir / "cascade_m4.elf"
     # The device opens golden/<model>/in_K.bin relative to QEMU's working directory (run.py --cwd).
-    subprocess.run([PYTHON, str(ROOT / "targets" / "cortex-m" / "build.py"), "--cpu", "cortex-m4", "--no-heap",
-                    "-I", str(ROOT / "include"), "-I", str(build_dir / "cascade"), "-o", str(elf),
-                    str(ROOT / "examples" / "cascade" / "main.cpp"), '-DCASCADE_GOLDEN="golden"'], check=True)
-    assert_no_heap_or_exceptions(elf)
-    device = subprocess.run([PYTHON, str(ROOT / "targets" / "cortex-m" / "run.py"), "--cwd", str(shared), str(elf)],
-                            capture_output=True, text=True, timeout=300)
-    assert device.returncode == 0, device.stdout[-2000:] + device.stderr
+    device = run_example_on_cortex_m4(ROOT / "examples" / "cascade" / "main.cpp", build_dir / "cascade",
+                                      build_dir / "cascade_m4.elf", defines=['-DCASCADE_GOLDEN="golden"'], cwd=shared)
     # Every line is the host's (the arena sizes, the scores of both stages, which inputs woke the
     # second stage), the file names relative to the working directory.
     expected = host.stdout.replace(str(shared) + "/golden/", "golden/")
     assert "command scores:" in expected and "command: not run" in expected
-    assert device.stdout == expected
+    assert device == expected

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from elf_symbols import assert_no_heap_or_exceptions
+from device_examples import needs_cortex_m, run_example_on_cortex_m4
 
 EXAMPLE = ROOT / "examples" / "gru"
 PYTHON = "/usr/bin/python3"
@@ -86,22 +86,13 @@ def test_host_outputs_are_the_reference_interpreters_byte_for_byte(built):
     assert f"int8 correct: {correct} of {len(test['labels'])} held-out gestures" in host
 
 
-@pytest.mark.skipif(not (shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")),
-                    reason="arm-none-eabi-g++ or qemu-system-arm not installed")
+@needs_cortex_m
 def test_the_cortex_m4_prints_the_host_outputs(built):
     data, host = built
-    elf = data / "gru_m4.elf"
-    subprocess.run([PYTHON, str(ROOT / "targets" / "cortex-m" / "build.py"), "--cpu", "cortex-m4", "--no-heap",
-                    "-I", str(ROOT / "include"), "-I", str(data), "-o", str(elf), str(EXAMPLE / "main.cpp")],
-                   check=True)
-    assert_no_heap_or_exceptions(elf)
-    device = subprocess.run([PYTHON, str(ROOT / "targets" / "cortex-m" / "run.py"), str(elf)],
-                            capture_output=True, text=True, timeout=300)
-    assert device.returncode == 0, device.stdout[-2000:] + device.stderr
-    counted = re.findall(r"^instructions per gesture \(QEMU icount\): (\d+)$", device.stdout, re.M)
-    assert len(counted) == 1 and 0 < int(counted[0]) < 1_000_000, device.stdout[-2000:]
-    assert "\n".join(line for line in device.stdout.splitlines() if not line.startswith("instructions")) == \
-        host.rstrip("\n")
+    device = run_example_on_cortex_m4(EXAMPLE / "main.cpp", data, data / "gru_m4.elf")
+    counted = re.findall(r"^instructions per gesture \(QEMU icount\): (\d+)$", device, re.M)
+    assert len(counted) == 1 and 0 < int(counted[0]) < 1_000_000, device[-2000:]
+    assert "\n".join(line for line in device.splitlines() if not line.startswith("instructions")) == host.rstrip("\n")
 
 
 def test_float_and_int8_accuracy_on_held_out_gestures(built, tmp_path):

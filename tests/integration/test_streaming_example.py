@@ -11,10 +11,9 @@ import subprocess
 import pytest
 
 from conftest import ROOT, shared_path
-from elf_symbols import assert_no_heap_or_exceptions
+from device_examples import needs_cortex_m, run_example_on_cortex_m4
 
 needs_cmake = pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
-PYTHON = "/usr/bin/python3"
 
 
 @pytest.fixture(scope="module")
@@ -41,22 +40,15 @@ WINDOW_BUFFER = re.compile(r"window buffer (\d+) bytes")
 
 
 @needs_cmake
-@pytest.mark.skipif(not (shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")),
-                    reason="arm-none-eabi-g++ or qemu-system-arm not installed")
+@needs_cortex_m
 def test_the_cortex_m4_prints_the_host_scores(built):
     host = subprocess.run([str(built / "streaming" / "streaming")], capture_output=True, text=True, timeout=120)
     assert host.returncode == 0, host.stdout + host.stderr
-    elf = built / "streaming_m4.elf"
-    subprocess.run([PYTHON, str(ROOT / "targets" / "cortex-m" / "build.py"), "--cpu", "cortex-m4", "--no-heap",
-                    "-I", str(ROOT / "include"), "-I", str(built / "streaming"), "-o", str(elf),
-                    str(ROOT / "examples" / "streaming" / "main.cpp")], check=True)
-    assert_no_heap_or_exceptions(elf)
-    device = subprocess.run([PYTHON, str(ROOT / "targets" / "cortex-m" / "run.py"), str(elf)],
-                            capture_output=True, text=True, timeout=300)
-    assert device.returncode == 0, device.stdout[-2000:] + device.stderr
-    assert len(re.findall(r"^frame +\d+  anomaly score +[\d.]+  same bytes as the copied window$", device.stdout,
-                          re.M)) == 36, device.stdout  # 40 frames: windows at frames 4..39
+    device = run_example_on_cortex_m4(ROOT / "examples" / "streaming" / "main.cpp", built / "streaming",
+                                      built / "streaming_m4.elf")
+    assert len(re.findall(r"^frame +\d+  anomaly score +[\d.]+  same bytes as the copied window$", device,
+                          re.M)) == 36, device  # 40 frames: windows at frames 4..39
     # The same scores to the thousandth, the same verdicts; only the window buffer's bookkeeping
     # differs (32-bit against 64-bit), around the same 9 frames x 128 bins.
-    assert WINDOW_BUFFER.sub("", device.stdout) == WINDOW_BUFFER.sub("", host.stdout)
-    assert int(WINDOW_BUFFER.search(device.stdout).group(1)) >= 9 * 128
+    assert WINDOW_BUFFER.sub("", device) == WINDOW_BUFFER.sub("", host.stdout)
+    assert int(WINDOW_BUFFER.search(device).group(1)) >= 9 * 128

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from elf_symbols import assert_no_heap_or_exceptions
+from device_examples import needs_cortex_m, run_example_on_cortex_m4
 
 EXAMPLE = ROOT / "examples" / "vibration"
 PYTHON = "/usr/bin/python3"
@@ -47,25 +47,15 @@ def scores(text):
             for label, name, values in re.findall(r"^scores (\S+) (\w+):((?: -?\d+)*)$", text, re.M)}
 
 
-@pytest.mark.skipif(not (shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")),
-                    reason="arm-none-eabi-g++ or qemu-system-arm not installed")
+@needs_cortex_m
 def test_the_cortex_m4_gives_the_host_scores(built):
     data, host = built
-    elf = data / "vibration_m4.elf"
-    subprocess.run([PYTHON, str(ROOT / "targets" / "cortex-m" / "build.py"), "--cpu", "cortex-m4", "--no-heap",
-                    "-I", str(ROOT / "include"), "-I", str(data), "-o", str(elf), str(EXAMPLE / "main.cpp")],
-                   check=True)
-    assert_no_heap_or_exceptions(elf)
-    device = subprocess.run([PYTHON, str(ROOT / "targets" / "cortex-m" / "run.py"), str(elf)],
-                            capture_output=True, text=True, timeout=300)
-    assert device.returncode == 0, device.stdout[-2000:] + device.stderr
-    counted = re.findall(r"^instructions per window \((\S+), scoring included, QEMU icount\): (\d+)$",
-                         device.stdout, re.M)
-    assert [label for label, _ in counted] == ["int8", "pruned-int8"], device.stdout[-2000:]
+    device = run_example_on_cortex_m4(EXAMPLE / "main.cpp", data, data / "vibration_m4.elf")
+    counted = re.findall(r"^instructions per window \((\S+), scoring included, QEMU icount\): (\d+)$", device, re.M)
+    assert [label for label, _ in counted] == ["int8", "pruned-int8"], device[-2000:]
     assert all(0 < int(n) < 50_000 for _, n in counted), counted
     # Every other line, the scores above all, is the host's, character for character.
-    assert "\n".join(line for line in device.stdout.splitlines() if not line.startswith("instructions")) == \
-        host.rstrip("\n")
+    assert "\n".join(line for line in device.splitlines() if not line.startswith("instructions")) == host.rstrip("\n")
     assert len(scores(host)) == 10
 
 
