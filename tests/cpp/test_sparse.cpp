@@ -178,17 +178,19 @@ TEST_CASE("sparse FullyConnected: empty rows and column gaps wider than 255") {
   using rows = compressed::compressed_rows;
   // Entries per row: none; 2 fillers + 1; 1 + 2 fillers + 1; 1 + 1 filler + 1. Groups of 4.
   CHECK(rows::groups == std::array<std::uint16_t, 4>{0, 1, 1, 1});
-  // Row 1 (entries 0-3): steps 255, 255, 599 - 510; the last entry is padding.
-  CHECK(rows::tables.steps[0] == 255);
+  // Row 1 (entries 0-3): steps 255, 255, 599 - 510; the last entry is padding. (Column 599: the
+  // column bytes are steps, not columns.)
+  static_assert(!rows::absolute);
+  CHECK(rows::tables.columns[0] == 255);
   CHECK(rows::tables.values[0] == 0);
-  CHECK(rows::tables.steps[1] == 255);
-  CHECK(rows::tables.steps[2] == 89);
+  CHECK(rows::tables.columns[1] == 255);
+  CHECK(rows::tables.columns[2] == 89);
   CHECK(rows::tables.values[2] == -128);
-  CHECK((rows::tables.steps[3] == 0 && rows::tables.values[3] == 0));
+  CHECK((rows::tables.columns[3] == 0 && rows::tables.values[3] == 0));
   // Row 3 (entries 8-11): column 255 (a step of exactly 255), then 511: 256 columns on, one filler.
-  CHECK((rows::tables.steps[8] == 255 && rows::tables.values[8] == 127));
-  CHECK((rows::tables.steps[9] == 255 && rows::tables.values[9] == 0));
-  CHECK((rows::tables.steps[10] == 1 && rows::tables.values[10] == -1));
+  CHECK((rows::tables.columns[8] == 255 && rows::tables.values[8] == 127));
+  CHECK((rows::tables.columns[9] == 255 && rows::tables.values[9] == 0));
+  CHECK((rows::tables.columns[10] == 1 && rows::tables.values[10] == -1));
   CHECK(compressed::nonzero_weights == 5);
   CHECK(rows::table_bytes == 2 * 12 + 2 * 4);
 
@@ -202,6 +204,54 @@ TEST_CASE("sparse FullyConnected: empty rows and column gaps wider than 255") {
   CHECK(packed == dense);
   // Row 0 has no weights: bias 100 - 0, times 0.1 * 0.02 / 0.5 = 0.4, plus 3.
   CHECK(dense[0] == 3);
+}
+
+// ---- columns below 256 stored as themselves ----------------------------------------------------
+namespace sparse_absolute {
+// 300 inputs, but no non-zero weight beyond column LastColumn: row 0 columns 7 and 200, row 1
+// column LastColumn alone, row 2 columns 0-4.
+template <int LastColumn>
+constexpr std::array<i8, 3 * 300> make() {
+  std::array<i8, 3 * 300> w{};
+  w[7] = 5;
+  w[200] = -3;
+  w[300 + LastColumn] = -128;
+  for (int c = 0; c < 5; ++c) w[static_cast<std::size_t>(600 + c)] = static_cast<i8>(c + 1);
+  return w;
+}
+template <int LastColumn>
+inline constexpr std::array<i8, 3 * 300> weights = make<LastColumn>();
+inline constexpr std::int32_t bias[3] = {-50, 9, 1000};
+inline constexpr float scale[1] = {0.01f};
+inline constexpr Quant in_q{0.1f, -7};
+inline constexpr Quant out_q{0.2f, 4};
+struct in : Tensor<i8, Shape<1, 300>, in_q> {};
+struct out : Tensor<i8, Shape<1, 3>, out_q> {};
+template <int LastColumn, SparseForm F>
+using layer = FullyConnected<in, out, weights<LastColumn>, bias, scale, FullyConnectedOptions{Activation::none, F}>;
+}  // namespace sparse_absolute
+
+TEST_CASE("sparse FullyConnected: column bytes are the columns themselves while no column passes 255") {
+  using rows = sparse_absolute::layer<255, SparseForm::compressed>::compressed_rows;
+  static_assert(rows::last_column == 255 && rows::absolute);
+  CHECK(rows::groups == std::array<std::uint16_t, 3>{1, 1, 2});
+  CHECK(rows::tables.columns == std::array<std::uint8_t, 16>{7, 200, 0, 0, 255, 0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0});
+  CHECK(rows::tables.values == std::array<i8, 16>{5, -3, 0, 0, -128, 0, 0, 0, 1, 2, 3, 4, 5, 0, 0, 0});
+  // One column further, the bytes are steps again: 7, 193, 256 in two (255 and a filler before it).
+  using steps = sparse_absolute::layer<256, SparseForm::compressed>::compressed_rows;
+  static_assert(steps::last_column == 256 && !steps::absolute);
+  CHECK(steps::tables.columns[1] == 193);
+  CHECK((steps::tables.columns[4] == 255 && steps::tables.values[4] == 0));
+  CHECK((steps::tables.columns[5] == 1 && steps::tables.values[5] == -128));
+  CHECK(steps::tables.columns[9] == 1);  // row 2: column 0, then steps of 1
+
+  for (std::uint32_t trial = 0; trial < 3; ++trial) {
+    const auto x = random_input<300>(trial + 40);
+    CHECK(run_layer<sparse_absolute::layer<255, SparseForm::compressed>, 3>(x) ==
+          run_layer<sparse_absolute::layer<255, SparseForm::dense>, 3>(x));
+    CHECK(run_layer<sparse_absolute::layer<256, SparseForm::compressed>, 3>(x) ==
+          run_layer<sparse_absolute::layer<256, SparseForm::dense>, 3>(x));
+  }
 }
 
 // ---- the automatic rule and the figures a layer exposes ----------------------------------------

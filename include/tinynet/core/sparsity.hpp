@@ -7,7 +7,8 @@
 //   dense       the ordinary kernel over every weight;
 //   unrolled    only the multiply-accumulates of non-zero weights, written out by the compiler
 //               (positions and values live in the instructions, no table);
-//   compressed  non-zero values plus one-byte column steps in flash, walked by a bounded loop;
+//   compressed  non-zero values, each with a byte for its column, in flash, walked by a bounded
+//               loop;
 //   nm          weights in an N:M pattern along the input channels (2:4, 1:4): the kept weights
 //               two per SMLAD, with a 4-bit slot per kept pair (layers/dense/nm_rows.hpp).
 // See docs/sparsity.md for the measurements behind the thresholds below.

@@ -1,9 +1,11 @@
 // The `compressed` sparse form of an int8 weight matrix: only the non-zero values reach flash,
-// each with a one-byte column step, walked by a loop whose bounds are compile-time tables.
+// each with a byte that gives its column, walked by a loop whose bounds are compile-time tables.
 //
-// Row o's entries are (value, step): the column of an entry is the previous entry's column plus
-// its step, starting from column 0 (the first entry's step is its column). A gap of more than
-// 255 columns is bridged by filler entries of value 0 and step 255, which add 0 * x.
+// Row o's entries are (value, column byte). Where no non-zero weight's column is beyond 255, the
+// byte is the entry's column (`absolute`: each entry's address is one load away, independent of
+// the others'). Else it is a step: the column of an entry is the previous entry's column plus its
+// step, starting from column 0 (the first entry's step is its column), and a gap of more than 255
+// columns is bridged by filler entries of value 0 and step 255, which add 0 * x.
 // Flash: 2 bytes per entry plus 2 bytes per row.
 #pragma once
 
@@ -23,7 +25,22 @@ namespace tinynet::kernels {
 template <const auto& Weights, int Units, int Depth, class Layout = sparsity::RowMajor<Depth>>
 struct CompressedRows {
   static constexpr int max_step = 255;
-  // Rows are padded with entries (value 0, step 0) to a multiple of `group` entries, so the
+  // The largest column a non-zero weight multiplies (a layout's columns may reach past Depth: a
+  // depthwise window's offsets in the image).
+  static constexpr int last_column = [] {
+    int last = 0;
+    for (int o = 0; o < Units; ++o)
+      for (int i = 0; i < Depth; ++i)
+        if (Weights[Layout::weight(o, i)] != 0 && Layout::column(o, i) > last) last = Layout::column(o, i);
+    return last;
+  }();
+  static constexpr bool absolute = last_column <= 255;
+  // The column of an entry whose column byte is `byte`, after an entry at column `previous` (0
+  // before a row's first).
+  TINYNET_INLINE_UNROLLED static constexpr int column_of(int previous, std::uint8_t byte) {
+    return absolute ? byte : previous + byte;
+  }
+  // Rows are padded with entries (value 0, column byte 0) to a multiple of `group` entries, so the
   // kernel walks them `group` at a time without a remainder loop.
   static constexpr int group = 4;
 
@@ -35,7 +52,7 @@ struct CompressedRows {
       if (Weights[Layout::weight(o, i)] == 0) continue;
       const int column = Layout::column(o, i);
       const int gap = column - previous;
-      entries += 1 + (gap > max_step ? (gap - 1) / max_step : 0);
+      entries += 1 + (!absolute && gap > max_step ? (gap - 1) / max_step : 0);
       previous = column;
     }
     return (entries + group - 1) / group * group;
@@ -58,10 +75,10 @@ struct CompressedRows {
 
   struct Tables {
     std::array<std::int8_t, static_cast<std::size_t>(entries)> values{};
-    std::array<std::uint8_t, static_cast<std::size_t>(entries)> steps{};
+    std::array<std::uint8_t, static_cast<std::size_t>(entries)> columns{};  // column bytes
   };
   static constexpr Tables tables = [] {
-    Tables out{};  // padding and fillers stay value 0; padding also step 0
+    Tables out{};  // padding and fillers stay value 0; padding also column byte 0
     std::size_t k = 0;
     for (int o = 0; o < Units; ++o) {
       const std::size_t row_end = k + static_cast<std::size_t>(row_entries(o));
@@ -70,9 +87,10 @@ struct CompressedRows {
         const std::int8_t w = Weights[Layout::weight(o, i)];
         if (w == 0) continue;
         const int column = Layout::column(o, i);
-        for (; column - previous > max_step; previous += max_step, ++k) out.steps[k] = max_step;  // fillers
+        if constexpr (!absolute)
+          for (; column - previous > max_step; previous += max_step, ++k) out.columns[k] = max_step;  // fillers
         out.values[k] = w;
-        out.steps[k] = static_cast<std::uint8_t>(column - previous);
+        out.columns[k] = static_cast<std::uint8_t>(absolute ? column : column - previous);
         ++k;
         previous = column;
       }
@@ -81,8 +99,8 @@ struct CompressedRows {
     return out;
   }();
 
-  // Flash the form stores: values, steps and per-row group counts.
-  static constexpr std::size_t table_bytes = sizeof(tables.values) + sizeof(tables.steps) + sizeof(groups);
+  // Flash the form stores: values, column bytes and per-row group counts.
+  static constexpr std::size_t table_bytes = sizeof(tables.values) + sizeof(tables.columns) + sizeof(groups);
 
   // acc[r] = dot product of row first_row + r with x, for r < rows. `entry` is where row
   // first_row starts in the tables (0 for row 0); on return, where the next row starts.
@@ -90,7 +108,7 @@ struct CompressedRows {
   TINYNET_NOINLINE static constexpr void run(const std::int8_t* x, int first_row, int rows, std::int32_t* acc,
                                              std::size_t& entry) {
     const std::int8_t* value = tables.values.data() + entry;
-    const std::uint8_t* step = tables.steps.data() + entry;
+    const std::uint8_t* place = tables.columns.data() + entry;
     for (int r = 0; r < rows; ++r) {
       const int groups_in_row = groups[static_cast<std::size_t>(first_row + r)];
       int column = 0;
@@ -99,10 +117,10 @@ struct CompressedRows {
       for (int g = groups_in_row; g > 0; --g) {
         TINYNET_UNROLL
         for (int j = 0; j < group; ++j) {
-          column += step[j];
+          column = column_of(column, place[j]);
           sum += static_cast<std::int32_t>(value[j]) * x[column];
         }
-        step += group;
+        place += group;
         value += group;
       }
       acc[r] = sum;
@@ -112,16 +130,17 @@ struct CompressedRows {
 
   // The same walk over two or four inputs at once, their columns packed by
   // paired::pack_columns<Inputs> (paired_columns.hpp); acc[k][r] receives row first_row + r's dot
-  // product with input k. One load of a column serves every input: per entry the step, the value,
-  // the column's address, its word (two inputs: LDR) or words (four: LDRD) and two or four
-  // multiply-accumulates, 7 instructions for two inputs, 9 for four.
+  // product with input k. One load of a column serves every input: per entry the column byte, the
+  // value, the column's address, its word (two inputs: LDR) or words (four: LDRD) and two or four
+  // multiply-accumulates, 6 instructions for two inputs, 8 for four (and a step's addition where
+  // the columns are steps).
   template <int Inputs>
   TINYNET_NOINLINE static constexpr void run_columns(const std::int32_t* columns, int first_row, int rows,
                                                      std::int32_t (*acc)[32], std::size_t& entry) {
     static_assert(Inputs == 2 || Inputs == 4);
     constexpr int words = Inputs / 2;
     const std::int8_t* value = tables.values.data() + entry;
-    const std::uint8_t* step = tables.steps.data() + entry;
+    const std::uint8_t* place = tables.columns.data() + entry;
     for (int r = 0; r < rows; ++r) {
       const int groups_in_row = groups[static_cast<std::size_t>(first_row + r)];
       int column = 0;
@@ -129,10 +148,10 @@ struct CompressedRows {
       for (int g = groups_in_row; g > 0; --g) {
         TINYNET_UNROLL
         for (int j = 0; j < group; ++j) {
-          column += step[j];
+          column = column_of(column, place[j]);
           paired::mac_column<Inputs>(value[j], columns + words * column, sum0, sum1, sum2, sum3);
         }
-        step += group;
+        place += group;
         value += group;
       }
       acc[0][r] = sum0;
