@@ -110,22 +110,20 @@ struct CompressedRows {
     const std::int8_t* value = tables.values.data() + entry;
     const std::uint8_t* place = tables.columns.data() + entry;
     for (int r = 0; r < rows; ++r) {
-      const int groups_in_row = groups[static_cast<std::size_t>(first_row + r)];
+      // The row's end, from the compile-time count of its groups: the loop is bounded by the table.
+      const std::int8_t* const row_end = value + groups[static_cast<std::size_t>(first_row + r)] * group;
       int column = 0;
       std::int32_t sum = 0;
-      // groups_in_row * group <= the row's entries: the loop is bounded by the compile-time table.
-      for (int g = groups_in_row; g > 0; --g) {
+      for (; value != row_end; value += group, place += group) {
         TINYNET_UNROLL
         for (int j = 0; j < group; ++j) {
           column = column_of(column, place[j]);
           sum += static_cast<std::int32_t>(value[j]) * x[column];
         }
-        place += group;
-        value += group;
       }
       acc[r] = sum;
-      entry += static_cast<std::size_t>(groups_in_row * group);
     }
+    entry = static_cast<std::size_t>(value - tables.values.data());
   }
 
   // The same walk over two or four inputs at once, their columns packed by
@@ -142,17 +140,15 @@ struct CompressedRows {
     const std::int8_t* value = tables.values.data() + entry;
     const std::uint8_t* place = tables.columns.data() + entry;
     for (int r = 0; r < rows; ++r) {
-      const int groups_in_row = groups[static_cast<std::size_t>(first_row + r)];
+      const std::int8_t* const row_end = value + groups[static_cast<std::size_t>(first_row + r)] * group;
       int column = 0;
       std::int32_t sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
-      for (int g = groups_in_row; g > 0; --g) {
+      for (; value != row_end; value += group, place += group) {
         TINYNET_UNROLL
         for (int j = 0; j < group; ++j) {
           column = column_of(column, place[j]);
           paired::mac_column<Inputs>(value[j], columns + words * column, sum0, sum1, sum2, sum3);
         }
-        place += group;
-        value += group;
       }
       acc[0][r] = sum0;
       acc[1][r] = sum1;
@@ -160,8 +156,8 @@ struct CompressedRows {
         acc[2][r] = sum2;
         acc[3][r] = sum3;
       }
-      entry += static_cast<std::size_t>(groups_in_row * group);
     }
+    entry = static_cast<std::size_t>(value - tables.values.data());
   }
 };
 
