@@ -462,7 +462,7 @@ constexpr std::size_t largest_arena() {
 }
 constexpr std::size_t overlay_bytes =
     largest_arena<device::nm_net<tinynet::SparseForm::nm>, device::nm_net<tinynet::SparseForm::unrolled>,
-                  device::nm_net<tinynet::SparseForm::compressed>, device::dws_net<tinynet::SparseForm::unrolled>, residual_net::network, residual_blocks::network, layout_net::network, in_place_net::network,
+                  device::nm_net<tinynet::SparseForm::compressed>, device::dws_net<tinynet::SparseForm::unrolled>, device::dws_net<tinynet::SparseForm::compressed>, residual_net::network, residual_blocks::network, layout_net::network, in_place_net::network,
                   device::fc4_packed_net, device::conv4_packed_net, device::pw4_24::network, device::pw4_64::network,
                   device::pw4_24_even::network, device::pw4_64_even::network, device::Conv4Even::network, device::dw4_packed_net
 #if TINYNET_ARM_DSP
@@ -481,6 +481,8 @@ static OverlayInstance<device::nm_net<tinynet::SparseForm::nm>> nm_instance;
 static OverlayInstance<device::nm_net<tinynet::SparseForm::unrolled>> unrolled_instance;
 static OverlayInstance<device::nm_net<tinynet::SparseForm::compressed>> compressed_instance;
 static OverlayInstance<device::dws_net<tinynet::SparseForm::unrolled>> dws_instance;
+// (25 pixels: the compressed form runs them in pairs, border and interior windows mixed, the last alone.)
+static OverlayInstance<device::dws_net<tinynet::SparseForm::compressed>> dws_compressed_instance;
 static OverlayInstance<residual_net::network> residual_instance;
 static OverlayInstance<residual_blocks::network> residual_blocks_instance;
 static OverlayInstance<layout_net::network> layout_instance;
@@ -622,6 +624,10 @@ extern "C" int app_main() {
   dws_instance.invoke();
   check(same_values(dws_instance.output<0>(), device::expected_dws), "unrolled sparse DepthwiseConv2D differs from the dense layer's bytes");
   check(unlike_first(dws_instance.output<0>()) > 200, "unrolled sparse DepthwiseConv2D: outputs barely vary (degenerate test)");
+  copy_values(device::dws_input, dws_compressed_instance.input());
+  dws_compressed_instance.invoke();
+  check(same_values(dws_compressed_instance.output<0>(), device::expected_dws),
+        "compressed sparse DepthwiseConv2D differs from the dense layer's bytes");
 
   mlp_instance.input()[0] = 2.0f;
   mlp_instance.input()[1] = 1.0f;

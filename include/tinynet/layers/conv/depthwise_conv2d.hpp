@@ -231,15 +231,15 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
     else return plan::constant_tables_with(ConstantTables<Weights>{}, ConstantTables<packed_weights, quad_stages>{});
   }
 
-  // One output pixel in the sparse form. `window` (window_span elements) receives a border
-  // pixel's taps at their interior offsets, the input zero point for taps in the padding; only
-  // the taps' positions are ever read.
+  // Where output pixel (in_y0, in_x0)'s window starts for the sparse rows: in the image for an
+  // interior pixel; for a border pixel, in `window` (window_span elements), which receives its
+  // taps at their interior offsets, the input zero point for taps in the padding (only the taps'
+  // positions are ever read).
   template <bool Interior>
-  static constexpr void pixel_sparse(const input_element* image, output_element* out, int in_y0, int in_x0,
-                                     std::int8_t* window) {
-    const std::int8_t* x = window;
+  static constexpr const std::int8_t* sparse_window(const input_element* image, int in_y0, int in_x0,
+                                                    std::int8_t* window) {
     if constexpr (Interior) {
-      x = image + (in_y0 * in_w + in_x0) * in_c;
+      return image + (in_y0 * in_w + in_x0) * in_c;
     } else {
       for (int t = 0; t < taps; ++t) {
         const int y = in_y0 + (t / k_w) * d_h, xx = in_x0 + (t % k_w) * d_w;
@@ -262,24 +262,64 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
         }
         for (int c = 0; c < in_c; ++c) to[c] = from[c];
       }
+      return window;
     }
-    sparse_rows::run(x, [out](int c, std::int32_t dot) __attribute__((always_inline)) {
-      const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
-      if constexpr (sparse_scale == 1) out[c] = plan::template requantize<true>(bias + dot, c);
-      else out[c] = plan::requantize_scaled(bias + dot, c);
-    });
   }
 
+  // One output channel's result from its dot product (the sparse forms' finish).
+  TINYNET_INLINE_UNROLLED static constexpr output_element finish_sparse(int c, std::int32_t dot) {
+    const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
+    if constexpr (sparse_scale == 1) return plan::template requantize<true>(bias + dot, c);
+    else return plan::requantize_scaled(bias + dot, c);
+  }
+
+  static constexpr bool has_border =
+      interior_y.begin > 0 || interior_y.end < out_h || interior_x.begin > 0 || interior_x.end < out_w;
+
+  // `unrolled` runs one pixel at a time, interior and border pixels through one copy of its row
+  // code; `compressed` two (CompressedRows::run<2>: each entry's value and column loaded once for
+  // both windows), in the image's order, the last pixel of an odd count paired with itself and its
+  // second results dropped. (Each border pixel of a pair has a window copy of its own on the stack.)
   static constexpr void run_sparse(const input_element* image, output_element* out) {
-    constexpr bool has_border = interior_y.begin > 0 || interior_y.end < out_h || interior_x.begin > 0 || interior_x.end < out_w;
-    alignas(4) [[maybe_unused]] std::int8_t window[has_border ? window_span : 1]{};
-    for (int oy = 0; oy < out_h; ++oy) {
-      const bool row_inside = oy >= interior_y.begin && oy < interior_y.end;
-      for (int ox = 0; ox < out_w; ++ox) {
-        output_element* dst = out + (oy * out_w + ox) * out_c;
-        const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
-        if (row_inside && ox >= interior_x.begin && ox < interior_x.end) pixel_sparse<true>(image, dst, y0, x0, window);
-        else if constexpr (has_border) pixel_sparse<false>(image, dst, y0, x0, window);
+    if constexpr (sparse_form == SparseForm::compressed) {
+      constexpr int pixels = out_h * out_w;
+      alignas(4) [[maybe_unused]] std::int8_t windows[2][has_border ? window_span : 1]{};
+      [[maybe_unused]] output_element dropped[pixels % 2 != 0 ? out_c : 1]{};
+      for (int p = 0; p < pixels; p += 2) {
+        const std::int8_t* x[2];
+        output_element* dst[2];
+        for (int k = 0; k < 2; ++k) {
+          const bool real = p + k < pixels;
+          const int q = real ? p + k : p;
+          const int oy = q / out_w, ox = q % out_w;
+          const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
+          const bool interior = oy >= interior_y.begin && oy < interior_y.end && ox >= interior_x.begin &&
+                                ox < interior_x.end;
+          if constexpr (has_border)
+            x[k] = interior ? sparse_window<true>(image, y0, x0, nullptr) : sparse_window<false>(image, y0, x0, windows[k]);
+          else
+            x[k] = sparse_window<true>(image, y0, x0, nullptr);
+          dst[k] = real ? out + q * out_c : dropped;
+        }
+        sparse_rows::template run_each<2>(x, [d0 = dst[0], d1 = dst[1]](int c, std::int32_t dot0, std::int32_t dot1)
+                                                  __attribute__((always_inline)) {
+                                                    d0[c] = finish_sparse(c, dot0);
+                                                    d1[c] = finish_sparse(c, dot1);
+                                                  });
+      }
+    } else {
+      alignas(4) [[maybe_unused]] std::int8_t window[has_border ? window_span : 1]{};
+      for (int oy = 0; oy < out_h; ++oy) {
+        const bool row_inside = oy >= interior_y.begin && oy < interior_y.end;
+        for (int ox = 0; ox < out_w; ++ox) {
+          output_element* dst = out + (oy * out_w + ox) * out_c;
+          const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
+          const auto finish = [dst](int c, std::int32_t dot) __attribute__((always_inline)) { dst[c] = finish_sparse(c, dot); };
+          if (row_inside && ox >= interior_x.begin && ox < interior_x.end)
+            sparse_rows::run(sparse_window<true>(image, y0, x0, window), finish);
+          else if constexpr (has_border)
+            sparse_rows::run(sparse_window<false>(image, y0, x0, window), finish);
+        }
       }
     }
   }

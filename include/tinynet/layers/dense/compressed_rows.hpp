@@ -102,26 +102,35 @@ struct CompressedRows {
   // Flash the form stores: values, column bytes and per-row group counts.
   static constexpr std::size_t table_bytes = sizeof(tables.values) + sizeof(tables.columns) + sizeof(groups);
 
-  // acc[r] = dot product of row first_row + r with x, for r < rows. `entry` is where row
-  // first_row starts in the tables (0 for row 0); on return, where the next row starts.
+  // acc[k][r] = dot product of row first_row + r with input x[k], for r < rows and k < Inputs (1
+  // or 2: two inputs read in place, e.g. two depthwise windows, share each entry's loads of its
+  // value and column). `entry` is where row first_row starts in the tables (0 for row 0); on
+  // return, where the next row starts.
   // (Not inlined: inside a caller's loops GCC 12 spills the walk's pointers to the stack.)
-  TINYNET_NOINLINE static constexpr void run(const std::int8_t* x, int first_row, int rows, std::int32_t* acc,
-                                             std::size_t& entry) {
+  template <int Inputs = 1>
+  TINYNET_NOINLINE static constexpr void run(const std::int8_t* const* x, int first_row, int rows,
+                                             std::int32_t (*acc)[32], std::size_t& entry) {
+    static_assert(Inputs == 1 || Inputs == 2);
+    const std::int8_t* const x0 = x[0];
+    const std::int8_t* const x1 = x[Inputs - 1];
     const std::int8_t* value = tables.values.data() + entry;
     const std::uint8_t* place = tables.columns.data() + entry;
     for (int r = 0; r < rows; ++r) {
       // The row's end, from the compile-time count of its groups: the loop is bounded by the table.
       const std::int8_t* const row_end = value + groups[static_cast<std::size_t>(first_row + r)] * group;
       int column = 0;
-      std::int32_t sum = 0;
+      std::int32_t sum0 = 0, sum1 = 0;
       for (; value != row_end; value += group, place += group) {
         TINYNET_UNROLL
         for (int j = 0; j < group; ++j) {
           column = column_of(column, place[j]);
-          sum += static_cast<std::int32_t>(value[j]) * x[column];
+          const std::int32_t w = value[j];
+          sum0 += w * x0[column];
+          if constexpr (Inputs == 2) sum1 += w * x1[column];
         }
       }
-      acc[r] = sum;
+      acc[0][r] = sum0;
+      if constexpr (Inputs == 2) acc[1][r] = sum1;
     }
     entry = static_cast<std::size_t>(value - tables.values.data());
   }

@@ -47,8 +47,8 @@ struct SparseRows {
   }
 
   // Calls finish(o, dot product of row o with x) for every row o, in order. `compressed` computes
-  // up to 32 dot products, then finishes them: two short loops keep their values in registers,
-  // and the stack holds 32 accumulators, not one per row.
+  // up to 32 dot products, then finishes them (run_each): two short loops keep their values in
+  // registers, and the stack holds 32 accumulators, not one per row.
   template <class Finish>
   static constexpr void run(const std::int8_t* x, Finish finish) {
     if constexpr (Form == SparseForm::unrolled) {
@@ -56,13 +56,26 @@ struct SparseRows {
     } else if constexpr (Form == SparseForm::nm) {
       nm::run(x, finish);
     } else {
-      constexpr int rows_per_pass = Units < 32 ? Units : 32;
-      std::size_t entry = 0;  // where the next row starts in the compressed tables
-      for (int o = 0; o < Units; o += rows_per_pass) {
-        const int rows = Units - o < rows_per_pass ? Units - o : rows_per_pass;
-        std::int32_t acc[rows_per_pass];
-        compressed::run(x, o, rows, acc, entry);
-        for (int r = 0; r < rows; ++r) finish(o + r, acc[r]);
+      run_each<1>(&x, finish);
+    }
+  }
+
+  // finish(o, dot of row o with x[0], ..., with x[Inputs - 1]) for every row o, in order, for
+  // Inputs (1 or 2) inputs read in place; `compressed` only (CompressedRows::run: each entry's
+  // value and column are loaded once for all the inputs). DepthwiseConv2D runs two pixels' windows
+  // so.
+  template <int Inputs, class Finish>
+  static constexpr void run_each(const std::int8_t* const* x, Finish finish) {
+    static_assert(Form == SparseForm::compressed && (Inputs == 1 || Inputs == 2));
+    constexpr int rows_per_pass = Units < 32 ? Units : 32;
+    std::size_t entry = 0;  // where the next row starts in the compressed tables
+    for (int o = 0; o < Units; o += rows_per_pass) {
+      const int rows = Units - o < rows_per_pass ? Units - o : rows_per_pass;
+      std::int32_t acc[Inputs][32];
+      compressed::template run<Inputs>(x, o, rows, acc, entry);
+      for (int r = 0; r < rows; ++r) {
+        if constexpr (Inputs == 1) finish(o + r, acc[0][r]);
+        else finish(o + r, acc[0][r], acc[1][r]);
       }
     }
   }
