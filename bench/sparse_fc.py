@@ -227,10 +227,10 @@ def commit():
     """The commit a row is measured at (`git describe --always`, "-dirty" after it where the tree has
     changes): the tables say which code their figures belong to, so a table left unmeasured after a
     kernel change shows its age. The sweeps' own results files (bench/*_results.json, written as
-    rows finish) do not make the tree dirty."""
+    rows finish) and Markdown files (the tables' own pages, prose) do not make the tree dirty."""
     head = subprocess.run(["git", "-C", str(ROOT), "describe", "--always"], capture_output=True, text=True)
-    status = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", ".", ":(exclude)bench/*_results.json"],
-                            capture_output=True, text=True)
+    status = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", ".", ":(exclude)bench/*_results.json",
+                             ":(exclude)*.md"], capture_output=True, text=True)
     if not head.stdout.strip():
         return "unknown"
     return head.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
