@@ -25,8 +25,9 @@ ALIGNMENT = 16
 @dataclass(frozen=True)
 class Build:
     """What the arena estimate needs to know of the build: the form `--sparse` asks for and the
-    compiler's goal (speed: -O2; size: -Os, as Arduino cores build, where the automatic rule never
-    unrolls: core/sparsity.hpp). A pruned DepthwiseConv2D runs in place only in the dense form."""
+    compiler's goal (speed: -O2; size: -Os, as Arduino cores build: core/sparsity.hpp). The arena
+    depends on the form only where --sparse compressed puts a DepthwiseConv2D out of place; the
+    goal is kept for what the commands print."""
     sparse: str = "auto"
     optimize: str = "speed"
 
@@ -164,26 +165,10 @@ _IN_PLACE_UNARY = {"RELU", "RELU6", "LOGISTIC", "TANH", "LEAKY_RELU", "L2_NORMAL
 _IN_PLACE_SAME_SIZE = {"QUANTIZE", "CAST"}
 # layers/elementwise/binary.hpp (PRELU too): over the first runtime operand when it is not broadcast.
 _IN_PLACE_BINARY = {"ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "PRELU"}
-_SPARSE_UNROLLED_MAX_NONZEROS = 4096      # core/sparsity.hpp, the `auto` rule
-_CONVOLUTION_UNROLLED_MAX_DENSITY = (2, 5)   # core/sparsity.hpp, convolution_unrolled_max_density
 
 
 def _data_inputs(model, op):
     return [i for i in op.inputs if i >= 0 and model.tensors[i].data is None]
-
-
-def _depthwise_sparse(weights, build):
-    """Whether an int8 DepthwiseConv2D runs a sparse form (core/sparsity.hpp, `choose` with
-    LayerKind::depthwise): asked for (unrolled, compressed), or by the automatic rule, which unrolls
-    up to 4096 non-zeros at up to 40 % density in a build for speed and never picks `compressed`
-    for a depthwise layer (dense instead); `nm` does not apply to it (dense)."""
-    if build.sparse in ("unrolled", "compressed"):
-        return True
-    if build.sparse != "auto" or build.optimize != "speed":
-        return False
-    nonzeros, total = int(np.count_nonzero(weights)), int(weights.size)
-    num, den = _CONVOLUTION_UNROLLED_MAX_DENSITY
-    return nonzeros <= _SPARSE_UNROLLED_MAX_NONZEROS and den * nonzeros <= num * total
 
 
 def _in_place_tried(model, op, build=SPEED):
@@ -240,8 +225,11 @@ def _in_place_below(model, op, build=SPEED):
             return -(-extra // ALIGNMENT) * ALIGNMENT
         # Else rows_in_place: the ring below (every Conv2D form but `nm` runs row by row; a layer
         # that runs `nm` stays out of place, which this estimate, not knowing the form, ignores).
-    elif _depthwise_sparse(w.data, build):
-        return None     # layers/conv/depthwise_conv2d.hpp: in place only in the dense form
+    elif build.sparse == "compressed":
+        # layers/conv/depthwise_conv2d.hpp: in place in the dense and `unrolled` forms (row by row),
+        # not in `compressed` (pixel pairs across rows), which only --sparse compressed gives it:
+        # the automatic rule never picks it for a depthwise layer (core/sparsity.hpp).
+        return None
     # Output no larger than the input, and a ring of (lag + 1) output rows of at most 2 KiB and a
     # quarter of the output (layers/conv/in_place_rows.hpp).
     if y.nbytes > x.nbytes:
@@ -649,11 +637,6 @@ def summary(model, build=SPEED):
     """What `inspect` prints; the arena figures for the build `build` describes (analysis.Build)."""
     rows = layer_table(model, build)
     arena, peak, _ = arena_plan(model, build=build)
-    # The other goal's arena: planned again only where a layer runs in place under one goal and
-    # not the other (a pruned depthwise layer); else the same plan.
-    other = Build(build.sparse, "size" if build.optimize == "speed" else "speed")
-    differs = any(_in_place_below(model, op, build) != _in_place_below(model, op, other) for op in model.ops)
-    by_goal = {build.optimize: arena, other.optimize: arena_plan(model, build=other)[0] if differs else arena}
     weights = constant_bytes(model)
     tables = requant_table_bytes(model)
     return {
@@ -680,7 +663,6 @@ def summary(model, build=SPEED):
             "flash_estimate_bytes": int(weights + tables),
             "flash_estimate_widened_on_dsp": widened_on_dsp(model),
             "arena_estimate_bytes": arena,
-            "arena_estimate_by_goal": by_goal,      # speed (-O2) and size (-Os): pruned depthwise layers
             "peak_live_activation_bytes": peak,
         },
     }

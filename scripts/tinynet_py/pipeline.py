@@ -65,7 +65,7 @@ def add_optimize_argument(parser):
     parser.add_argument("--optimize", choices=("speed", "size"), default="speed",
                         help="the compiler's goal: speed builds with -O2 (default), size with -Os, as "
                              "Arduino cores and most vendor IDEs build; the automatic sparse form follows "
-                             "it, and with it which pruned layers run in place (docs/sparsity.md)")
+                             "it (docs/sparsity.md)")
 
 
 def build_of(args):

@@ -31,9 +31,7 @@ _OP_DECL = re.compile(r"^// op (\d+): (\S+)\nusing (\w+) = ", re.M)
 
 def compiled_arena_plan(header_text, namespace, progress=None, optimize=()):
     """Compiles targets/host/plan_main.cpp for the header and returns the plan it prints, built as
-    the device build is (optimize: pipeline.OPTIMIZE_FLAGS' flags; the plan depends on the goal,
-    since a pruned DepthwiseConv2D that the automatic rule unrolls, in a build for speed only, runs
-    out of place):
+    the device build is (optimize: pipeline.OPTIMIZE_FLAGS' flags):
     {"arena_bytes", "op_count", "ops": [C++ op names, in order], "tensors": [{index, model_index,
     constant, bytes, first, last, shares_with, offset}]} (steps: graph inputs 0, op k k + 1)."""
     declared = [(int(k), bool(c)) for k, c in _TENSOR_DECL.findall(header_text)]

@@ -8,6 +8,7 @@
 // multiple of 4, kept weights that are 0), and the layers it does not fit running dense.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -262,6 +263,33 @@ TEST_CASE("sparse DepthwiseConv2D: 3x3 SAME, stride 1 and 2, multiplier 1 and 2,
   check_forms<DepthwiseCase<7, 6, 3, 2, 3, 2, 50, 6>>();
   check_forms<DepthwiseCase<5, 5, 4, 1, 5, 1, 100, -128>>();
   check_forms<DepthwiseCase<3, 4, 300, 1, 3, 1, 15, 2>>();
+}
+
+// `unrolled` runs row by row, so it runs in place as the dense form does (the output over the
+// input, rows through a ring: layers/conv/in_place_rows.hpp); `compressed` pairs pixels across
+// rows and writes its own output. Called with one buffer for input and output, the unrolled layer
+// gives the dense bytes, at the borders too (15 and 12 channels: window copies of unaligned
+// pixels), with stride 1 and 2.
+template <class C>
+void check_unrolled_in_place() {
+  using dense = typename C::template layer<SparseForm::dense>;
+  using unrolled = typename C::template layer<SparseForm::unrolled>;
+  static_assert(unrolled::in_place && dense::in_place);
+  static_assert(!C::template layer<SparseForm::compressed>::in_place);
+  for (std::uint32_t trial = 0; trial < 2; ++trial) {
+    const auto x = random_input<C::in_size>(C::seed * 29 + trial);
+    const auto expected = run<dense, C>(x);
+    CHECK(varied(expected));
+    alignas(16) std::array<i8, C::in_size> buffer = x;
+    unrolled::run(buffer.data(), buffer.data());
+    CHECK(std::equal(expected.begin(), expected.end(), buffer.begin()));
+  }
+}
+
+TEST_CASE("sparse DepthwiseConv2D: unrolled in place") {
+  check_unrolled_in_place<DepthwiseCase<9, 7, 15, 1, 3, 1, 20, -11>>();
+  check_unrolled_in_place<DepthwiseCase<11, 8, 12, 1, 3, 2, 30, 40>>();
+  check_unrolled_in_place<DepthwiseCase<12, 6, 8, 1, 5, 1, 25, -128>>();
 }
 
 // A window wider than the image (no interior pixel: every pixel copies its taps) and one exactly

@@ -131,21 +131,20 @@ def test_bench_per_layer_adds_up_to_the_whole_inference():
 
 @pytest.mark.skipif(not (shutil.which("arm-none-eabi-g++") and shutil.which("qemu-system-arm")),
                     reason="arm-none-eabi-g++ or qemu-system-arm not installed")
-def test_bench_optimize_size_builds_with_os_where_auto_does_not_unroll():
+def test_bench_optimize_size_builds_with_os():
     model = shared_path("models", "mlperf-tiny", "kws_ref_model.tflite")
     result = run_tinynet("bench", model, "--target", "cortex-m4", "--json", "--optimize", "size",
                          "--prune-synapses", "0.8")
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["optimize"] == "size"
-    # Built for speed, `auto` unrolls the pruned DepthwiseConv2D layers, which then write an output
-    # buffer of their own beside their input (arena 14,016 bytes, as `inspect` estimates: a 25x5
-    # activation of 54 channels, 6,750 bytes, live with the next of 56, 7,000). At -Os they run
-    # dense and in place as in the unpruned model, so no two such activations are live together:
-    # the arena stays below their sum (9,376 bytes as planned now; the 43 -> 62 channel pointwise
-    # layer widens in place).
+    # The pruned DepthwiseConv2D layers run unrolled (core/sparsity.hpp: at -Os where that is
+    # smaller than dense, as it is for these 43-56 channels) and in place, as dense ones do, so no
+    # two 25x5 activations are live together: the arena stays below the sum of a 54-channel one,
+    # 6,750 bytes, and the next of 56, 7,000 (9,376 bytes as planned now; the 43 -> 62 channel
+    # pointwise layer widens in place). Until session 24 the unrolled rows wrote beside their input.
     assert figures["arena_bytes"] < 6750 + 7000
-    # `inspect --optimize size` estimates this arena without a compiler (speed: 14,016).
+    # `inspect --optimize size` estimates this arena without a compiler.
     info = json.loads(run_tinynet("inspect", model, "--json", "--optimize", "size", "--prune-synapses", "0.8").stdout)
     assert info["totals"]["arena_estimate_bytes"] == figures["arena_bytes"]
     # The unrolled build took 162,400 bytes of flash at -Os; compressed tables take about 33,000.

@@ -60,12 +60,20 @@ inline constexpr Fraction convolution_unrolled_max_density{2, 5};
 // and most vendor IDEs) asks for the smallest program, and `unrolled` is the largest sparse form
 // (its weights are instructions, 7-24 bytes each against `compressed`'s 2): kws pruned 80 % took
 // 2.7x the dense model's flash there. Such builds (`for_speed` false) take the form the rule
-// would take past unrolled's limits (`compressed`, `nm` or dense); a requested `unrolled` is
+// would take past unrolled's limits (`compressed`, `nm` or dense; but a small DepthwiseConv2D
+// unrolls in a build for size where that is smaller: below); a requested `unrolled` is
 // kept. Every form gives the same bytes, so only speed and size change.
 #if defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
 inline constexpr bool speed_build = true;
 #else
 inline constexpr bool speed_build = false;
+#endif
+// A build optimized for size (-Os, -Oz): there the automatic rule unrolls a DepthwiseConv2D only
+// where its code is smaller than its dense form (`depthwise_unrolls_smaller`).
+#if defined(__OPTIMIZE_SIZE__)
+inline constexpr bool size_build = true;
+#else
+inline constexpr bool size_build = false;
 #endif
 
 constexpr bool at_most(long long nonzeros, long long total, Fraction limit) {
@@ -92,6 +100,27 @@ constexpr SparseForm choose(SparseForm requested, bool has_sparse_kernels, long 
 // instructions), so the automatic rule never picks `compressed` for it.
 enum class LayerKind { fully_connected, conv, depthwise };
 
+// In a build for size, where the rule above takes no `unrolled`, a DepthwiseConv2D still unrolls
+// when the estimate of its unrolled code is no larger than that of its dense form (and it is
+// within unrolled's limits). A depthwise row is one channel's few taps, so its unrolled code is
+// mostly the channel's output stage (about 40 bytes of Cortex-M4 code at -Os: bias, multiplier
+// and shift as constants) plus about 8 bytes per non-zero weight; the dense form stores its
+// weights as int16 pairs (2 bytes each) and an output-stage record of 16 bytes per channel, and
+// each layer instantiates its own record kernel, border loops and row ring (about 1.5 KB). On kws
+// pruned 80 % (43-56 channels of 9 taps, 116 non-zero weights each, Cortex-M4 -Os) the unrolled
+// layers took 2.4-2.8 KB of code and the dense ones 1.4-1.9 KB of tables plus their code: the
+// model 2.4 KB less flash unrolled, in 0.87x the instructions. Wide layers (vww's 128-256
+// channels) stay dense: their output stages as code outweigh the kernel they save.
+inline constexpr long long depthwise_unrolled_row_bytes = 40;
+inline constexpr long long depthwise_unrolled_nonzero_bytes = 8;
+inline constexpr long long depthwise_dense_weight_bytes = 2;
+inline constexpr long long depthwise_dense_row_bytes = 16;
+inline constexpr long long depthwise_dense_layer_bytes = 1536;
+constexpr bool depthwise_unrolls_smaller(long long nonzeros, long long total, long long rows) {
+  return depthwise_unrolled_row_bytes * rows + depthwise_unrolled_nonzero_bytes * nonzeros <=
+         depthwise_dense_weight_bytes * total + depthwise_dense_row_bytes * rows + depthwise_dense_layer_bytes;
+}
+
 //
 // `nm` (layers/dense/nm_rows.hpp) fits a layer whose weights follow an N:M pattern along the
 // input channels, in no more flash than the dense weights, and pays where it keeps at most one
@@ -109,8 +138,10 @@ struct NmFit {
   long long pairs = 0;  // kept pairs over all rows
 };
 
+// `for_size` and `rows` (output channels) matter only for a DepthwiseConv2D (above).
 constexpr SparseForm choose(LayerKind kind, SparseForm requested, bool has_sparse_kernels, long long nonzeros,
-                            long long total, NmFit nm = {}, bool for_speed = true) {
+                            long long total, NmFit nm = {}, bool for_speed = true, bool for_size = false,
+                            long long rows = 0) {
   const bool nm_kernel = has_sparse_kernels && kind != LayerKind::depthwise;
   const Fraction unrolled_density =
       kind == LayerKind::fully_connected ? unrolled_max_density : convolution_unrolled_max_density;
@@ -122,8 +153,11 @@ constexpr SparseForm choose(LayerKind kind, SparseForm requested, bool has_spars
     return SparseForm::unrolled;
   }
   const SparseForm form = choose(requested, has_sparse_kernels, nonzeros, total, unrolled_density, for_speed);
-  if (requested == SparseForm::automatic && kind == LayerKind::depthwise && form == SparseForm::compressed)
-    return SparseForm::dense;
+  if (requested == SparseForm::automatic && kind == LayerKind::depthwise && form != SparseForm::unrolled) {
+    const bool unroll_for_size = for_size && choose(requested, true, nonzeros, total, unrolled_density) == SparseForm::unrolled &&
+                                 depthwise_unrolls_smaller(nonzeros, total, rows);
+    return unroll_for_size ? SparseForm::unrolled : SparseForm::dense;
+  }
   return form;
 }
 

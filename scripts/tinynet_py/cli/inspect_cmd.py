@@ -24,10 +24,10 @@ take up to twice as much, widened for their kernels; `tinynet bench` measures th
 arena estimate: the plan the compiler makes
 (docs/design.md, "The arena plan": greedy 16-byte aligned placement by lifetime, RESHAPE outputs
 and contiguous SPLIT/UNPACK/STRIDED_SLICE outputs sharing their input's bytes, PACK inputs
-written into the output, in-place layers over their inputs), computed without a compiler, for a
-build for speed (-O2) or, with --optimize size, for size (-Os, as Arduino cores build): there a
-pruned depthwise layer runs dense and in place, where a build for speed unrolls it beside its
-input (docs/sparsity.md). For an ONNX model, a rank-4 input or output says both its
+written into the output, in-place layers over their inputs), computed without a compiler. It is
+the same for builds for speed (-O2) and, with --optimize size, for size (-Os, as Arduino cores
+build): the forms the automatic rule picks for a pruned depthwise layer (dense, unrolled) both
+run in place (docs/sparsity.md). For an ONNX model, a rank-4 input or output says both its
 layouts: "layout:  input 'x': ONNX NCHW [1,3,8,8], C++ NHWC [1,8,8,3]".
 
 {onnx_ops}
@@ -68,15 +68,8 @@ def run(args):
 
 
 def _other_goal(info):
-    """The arena's build goal, and the other goal's arena where it differs (a pruned depthwise
-    layer runs in place only in a build for size)."""
-    goal = info.get("build", {}).get("optimize", "speed")
-    by_goal = info["totals"].get("arena_estimate_by_goal", {})
-    other = "size" if goal == "speed" else "speed"
-    named = {"speed": "for speed (-O2)", "size": "for size (-Os)"}
-    if other not in by_goal or by_goal[other] == by_goal.get(goal):
-        return " built for size (-Os)" if goal == "size" else ""
-    return f" built {named[goal]}; {by_goal[other]:,} B built {named[other]}"
+    """' built for size (-Os)' where --optimize size was given (the arena is the same either way)."""
+    return " built for size (-Os)" if info.get("build", {}).get("optimize", "speed") == "size" else ""
 
 
 def _shapes(shapes):

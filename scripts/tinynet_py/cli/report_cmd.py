@@ -24,8 +24,8 @@ them; with --eval the accuracy per class, and per group when the file has an arr
 of the model as read, int8 and pruned int8, flagging what loses clearly more than the average.
 The arena picture is the compiler's plan: the header is compiled on the host (g++, or CXX /
 TINYNET_CXX) with a small program that prints Network::arena_plan, so it is the plan the device
-uses (built for the --optimize goal: a pruned depthwise layer runs in place only where it runs
-dense, as in builds for size). The compression flags are convert's."""
+uses (built for the --optimize goal, which the automatic sparse forms follow). The compression
+flags are convert's."""
 EPILOG = """examples:
   tinynet report kws_ref_model.tflite -o kws.html
   tinynet report kws_ref_model.tflite -o kws.html --target cortex-m4

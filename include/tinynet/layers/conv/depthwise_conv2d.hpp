@@ -177,15 +177,18 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   // A pruned int8 layer can run in a sparse form (core/sparsity.hpp): row c is output channel c,
   // its elements the taps, Weights[t * out_c + c], which multiply the input at tap_offsets[t] +
   // c / multiplier from the window's first element (layers/dense/sparse_rows.hpp). Interior
-  // pixels read the input in place; border pixels read a copy of their window (run_sparse).
+  // pixels read the input in place; border pixels read a copy of their window (sparse_row, run_compressed).
   static constexpr int nonzero_weights = sparsity::count_nonzeros(Weights, 0, array_size<Weights>);
   static constexpr SparseForm sparse_form =
       sparsity::choose(sparsity::LayerKind::depthwise, Options.sparse_form, std::is_same_v<input_element, std::int8_t>,
-                       nonzero_weights, static_cast<long long>(array_size<Weights>), {}, sparsity::speed_build);
+                       nonzero_weights, static_cast<long long>(array_size<Weights>), {}, sparsity::speed_build,
+                       sparsity::size_build, out_c);
   static constexpr bool sparse = sparse_form != SparseForm::dense;
-  // (In place needs the dense int8 rows: a sparse or hybrid layer writes its own output buffer.)
-  static constexpr bool in_place = !sparse && !is_hybrid && batches == 1 && Out::bytes <= In::bytes &&
-                                   ring_bytes <= 2048 && ring_bytes * 4 <= Out::bytes;
+  // (In place needs rows computed one at a time: the dense and `unrolled` forms; `compressed`
+  // pairs pixels across rows, and a hybrid layer quantizes its whole input first: they write an
+  // output buffer of their own.)
+  static constexpr bool in_place = (!sparse || sparse_form == SparseForm::unrolled) && !is_hybrid && batches == 1 &&
+                                   Out::bytes <= In::bytes && ring_bytes <= 2048 && ring_bytes * 4 <= Out::bytes;
   struct ChannelTaps {
     static constexpr int weight(int c, int t) { return t * out_c + c; }
     static constexpr int column(int c, int t) { return window_offsets[static_cast<std::size_t>(t)] + c / multiplier; }
@@ -246,19 +249,25 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
         std::int8_t* to = window + window_offsets[static_cast<std::size_t>(t)];
         const bool inside = y >= 0 && y < in_h && xx >= 0 && xx < in_w;
         const input_element* from = inside ? image + (y * in_w + xx) * in_c : padding_row.data();
-        if constexpr (in_c % 4 == 0) {
-          if (!std::is_constant_evaluated()) {
-            // Whole words: the window and the padding row are word-aligned, and so is every pixel
-            // of an arena's tensor (16-byte aligned, in_c % 4 == 0); GCC then copies the known
-            // length by LDM/STM, four words a pair. A tensor elsewhere may be unaligned (LDM
-            // faults there): word loads and stores.
+        if (!std::is_constant_evaluated()) {
+          // Whole words: where in_c % 4 == 0 the window and the padding row are word-aligned, and
+          // so is every pixel of an arena's tensor (16-byte aligned); GCC then copies the known
+          // length by LDM/STM, four words a pair. A tensor elsewhere may be unaligned (LDM faults
+          // there), and other channel counts leave the pixels unaligned: word loads and stores
+          // (unaligned ones are allowed for LDR/STR on Cortex-M3 and later; GCC makes bytes of
+          // them on cores without), then the last in_c % 4 bytes. A byte loop took about four
+          // instructions per byte at -Os (kws pruned 80 %, 43 channels: 56 of the 125 pixels of
+          // each unrolled depthwise layer are border pixels).
+          if constexpr (in_c % 4 == 0) {
             if ((reinterpret_cast<std::uintptr_t>(from) & 3) == 0) {
               __builtin_memcpy(__builtin_assume_aligned(to, 4), __builtin_assume_aligned(from, 4), in_c);
-            } else {
-              for (int c = 0; c < in_c; c += 4) __builtin_memcpy(to + c, from + c, 4);
+              continue;
             }
-            continue;
           }
+          int c = 0;
+          for (; c + 4 <= in_c; c += 4) __builtin_memcpy(to + c, from + c, 4);
+          for (; c < in_c; ++c) to[c] = from[c];
+          continue;
         }
         for (int c = 0; c < in_c; ++c) to[c] = from[c];
       }
@@ -276,51 +285,50 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   static constexpr bool has_border =
       interior_y.begin > 0 || interior_y.end < out_h || interior_x.begin > 0 || interior_x.end < out_w;
 
-  // `unrolled` runs one pixel at a time, interior and border pixels through one copy of its row
-  // code; `compressed` two (CompressedRows::run<2>: each entry's value and column loaded once for
-  // both windows), in the image's order, the last pixel of an odd count paired with itself and its
-  // second results dropped. (Each border pixel of a pair has a window copy of its own on the stack.)
-  static constexpr void run_sparse(const input_element* image, output_element* out) {
-    if constexpr (sparse_form == SparseForm::compressed) {
-      constexpr int pixels = out_h * out_w;
-      alignas(4) [[maybe_unused]] std::int8_t windows[2][has_border ? window_span : 1]{};
-      [[maybe_unused]] output_element dropped[pixels % 2 != 0 ? out_c : 1]{};
-      for (int p = 0; p < pixels; p += 2) {
-        const std::int8_t* x[2];
-        output_element* dst[2];
-        for (int k = 0; k < 2; ++k) {
-          const bool real = p + k < pixels;
-          const int q = real ? p + k : p;
-          const int oy = q / out_w, ox = q % out_w;
-          const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
-          const bool interior = oy >= interior_y.begin && oy < interior_y.end && ox >= interior_x.begin &&
-                                ox < interior_x.end;
-          if constexpr (has_border)
-            x[k] = interior ? sparse_window<true>(image, y0, x0, nullptr) : sparse_window<false>(image, y0, x0, windows[k]);
-          else
-            x[k] = sparse_window<true>(image, y0, x0, nullptr);
-          dst[k] = real ? out + q * out_c : dropped;
-        }
-        sparse_rows::template run_each<2>(x, [d0 = dst[0], d1 = dst[1]](int c, std::int32_t dot0, std::int32_t dot1)
-                                                  __attribute__((always_inline)) {
-                                                    d0[c] = finish_sparse(c, dot0);
-                                                    d1[c] = finish_sparse(c, dot1);
-                                                  });
+  // `compressed` runs two pixels at a time (CompressedRows::run<2>: each entry's value and column
+  // loaded once for both windows), in the image's order, the last pixel of an odd count paired
+  // with itself and its second results dropped. (Each border pixel of a pair has a window copy of
+  // its own on the stack.) `unrolled` runs row by row (sparse_row), which lets it run in place.
+  static constexpr void run_compressed(const input_element* image, output_element* out) {
+    constexpr int pixels = out_h * out_w;
+    alignas(4) [[maybe_unused]] std::int8_t windows[2][has_border ? window_span : 1]{};
+    [[maybe_unused]] output_element dropped[pixels % 2 != 0 ? out_c : 1]{};
+    for (int p = 0; p < pixels; p += 2) {
+      const std::int8_t* x[2];
+      output_element* dst[2];
+      for (int k = 0; k < 2; ++k) {
+        const bool real = p + k < pixels;
+        const int q = real ? p + k : p;
+        const int oy = q / out_w, ox = q % out_w;
+        const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
+        const bool interior = oy >= interior_y.begin && oy < interior_y.end && ox >= interior_x.begin &&
+                              ox < interior_x.end;
+        if constexpr (has_border)
+          x[k] = interior ? sparse_window<true>(image, y0, x0, nullptr) : sparse_window<false>(image, y0, x0, windows[k]);
+        else
+          x[k] = sparse_window<true>(image, y0, x0, nullptr);
+        dst[k] = real ? out + q * out_c : dropped;
       }
-    } else {
-      alignas(4) [[maybe_unused]] std::int8_t window[has_border ? window_span : 1]{};
-      for (int oy = 0; oy < out_h; ++oy) {
-        const bool row_inside = oy >= interior_y.begin && oy < interior_y.end;
-        for (int ox = 0; ox < out_w; ++ox) {
-          output_element* dst = out + (oy * out_w + ox) * out_c;
-          const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
-          const auto finish = [dst](int c, std::int32_t dot) __attribute__((always_inline)) { dst[c] = finish_sparse(c, dot); };
-          if (row_inside && ox >= interior_x.begin && ox < interior_x.end)
-            sparse_rows::run(sparse_window<true>(image, y0, x0, window), finish);
-          else if constexpr (has_border)
-            sparse_rows::run(sparse_window<false>(image, y0, x0, window), finish);
-        }
-      }
+      sparse_rows::template run_each<2>(x, [d0 = dst[0], d1 = dst[1]](int c, std::int32_t dot0, std::int32_t dot1)
+                                                __attribute__((always_inline)) {
+                                                  d0[c] = finish_sparse(c, dot0);
+                                                  d1[c] = finish_sparse(c, dot1);
+                                                });
+    }
+  }
+
+  // `unrolled`: output row oy, one pixel at a time, interior and border pixels through one copy
+  // of the row code; `window` holds a border pixel's copy (window_span bytes).
+  static constexpr void sparse_row(const input_element* image, output_element* dst_row, int oy, std::int8_t* window) {
+    const bool row_inside = oy >= interior_y.begin && oy < interior_y.end;
+    for (int ox = 0; ox < out_w; ++ox) {
+      output_element* dst = dst_row + ox * out_c;
+      const int y0 = oy * s_h - pad_h, x0 = ox * s_w - pad_w;
+      const auto finish = [dst](int c, std::int32_t dot) __attribute__((always_inline)) { dst[c] = finish_sparse(c, dot); };
+      if (row_inside && ox >= interior_x.begin && ox < interior_x.end)
+        sparse_rows::run(sparse_window<true>(image, y0, x0, window), finish);
+      else if constexpr (has_border)
+        sparse_rows::run(sparse_window<false>(image, y0, x0, window), finish);
     }
   }
 
@@ -464,10 +472,16 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
   }
 
   static constexpr void run(const input_element* in, output_element* out) {
-    if constexpr (sparse) {
-      for (int b = 0; b < batches; ++b) run_sparse(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
+    if constexpr (sparse_form == SparseForm::compressed) {
+      for (int b = 0; b < batches; ++b) run_compressed(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
       return;
     }
+    // One row of the output, by the form's row function.
+    alignas(4) [[maybe_unused]] std::int8_t window[sparse && has_border ? window_span : 1]{};
+    const auto any_row = [&window](const input_element* image, output_element* dst_row, int oy, [[maybe_unused]] HybridScale q) {
+      if constexpr (sparse) sparse_row(image, dst_row, oy, window);
+      else row(image, dst_row, oy, q);
+    };
     if constexpr (in_place) {
       // The planner gave the output the input's buffer: rows go through a ring on the stack.
       alignas(4) output_element ring[in_place_rows::ring_elements];
@@ -475,13 +489,13 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
       // is_constant_evaluated() is true, and `shared` would always be false.)
       output_element* rows = nullptr;
       if (!std::is_constant_evaluated() && static_cast<const void*>(in) == static_cast<const void*>(out)) rows = ring;
-      in_place_rows::run(out, rows, [in](int oy, output_element* dst_row) { row(in, dst_row, oy); });
+      in_place_rows::run(out, rows, [in, &any_row](int oy, output_element* dst_row) { any_row(in, dst_row, oy, {}); });
     } else {
       for (int b = 0; b < batches; ++b) {
         const input_element* image = in + b * in_h * in_w * in_c;
         [[maybe_unused]] HybridScale q{};
         if constexpr (is_hybrid) q = hybrid::input_scale<HybridInputs::asymmetric>(image, in_h * in_w * in_c);
-        for (int oy = 0; oy < out_h; ++oy) row(image, out + (b * out_h + oy) * out_w * out_c, oy, q);
+        for (int oy = 0; oy < out_h; ++oy) any_row(image, out + (b * out_h + oy) * out_w * out_c, oy, q);
       }
     }
   }
