@@ -17,6 +17,7 @@ BLOCKS = {
     "performance-summary": (["README.md"], "scripts/bench-table"),
     "floor-table": (["docs/performance.md"], "bench/floor.py"),
     "sparse-conv-table": (["README.md", "docs/sparsity.md"], "bench/sparse_conv.py"),
+    "sparse-size-table": (["docs/sparsity.md"], "bench/sparse_conv.py"),
     "sparsity-table": (["README.md"], "bench/sparse_fc.py"),
     "prune-accuracy": (["README.md"], "bench/prune_accuracy.py"),
     "prune-accuracy-table": (["docs/sparsity.md"], "bench/prune_accuracy.py"),
