@@ -25,6 +25,15 @@ namespace tinynet::detail {
     unsigned char* to = out + static_cast<std::size_t>(r) * row_bytes;
     const unsigned char* from = ring + static_cast<std::size_t>(r % ring_rows) * row_bytes;
     std::size_t i = 0;
+#if defined(__ARM_ARCH) && !defined(__ARM_FEATURE_UNALIGNED)
+    // No unaligned loads (Cortex-M0/M0+): words where both rows are word-aligned, else bytes.
+    if (((reinterpret_cast<std::uintptr_t>(to) | reinterpret_cast<std::uintptr_t>(from)) & 3) != 0) {
+      for (; i < row_bytes; ++i) to[i] = from[i];
+      continue;
+    }
+    to = static_cast<unsigned char*>(__builtin_assume_aligned(to, 4));
+    from = static_cast<const unsigned char*>(__builtin_assume_aligned(from, 4));
+#endif
     // Four words in four scalars: an array of four (as until session 24) stayed on the stack at
     // -Os, about 50 instructions per 16 bytes (kws pruned 80 %: 21,000 per depthwise layer); now
     // four loads and four stores (unaligned ones where a row's size is not a multiple of four:
