@@ -433,6 +433,35 @@ constexpr std::array<std::int8_t, 1200> dws_input = [] {
   return x;
 }();
 constexpr auto expected_dws = dws_net<tinynet::SparseForm::dense>::evaluate(dws_input);
+// Two unrolled DepthwiseConv2D layers over 12x6x10 pruned 1:4 along the channels: each runs in
+// place over its input, rows through the ring of layers/conv/in_place_rows.hpp (60-byte rows:
+// unaligned words in the ring's copies and the border windows' copies), so the arena holds one
+// activation where `compressed` (out of place) needs two.
+inline constexpr auto dwip_w1 = nm_weights<9 * 10>(10, 1, 4, 16);
+inline constexpr auto dwip_w2 = nm_weights<9 * 10>(10, 1, 4, 17);
+inline constexpr std::int32_t bias10[10] = {300, -200, 100, 0, -700, 50, 20, -40, 600, -5};
+inline constexpr float scales10[10] = {0.02f, 0.03f, 0.02f, 0.04f, 0.01f, 0.03f, 0.02f, 0.025f, 0.015f, 0.02f};
+inline constexpr tinynet::Quant dwip_q1{0.003f, 2}, dwip_q2{0.0036f, -4};
+struct dwip_in : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 12, 6, 10>, q> {};
+struct dwip_h : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 12, 6, 10>, dwip_q1> {};
+struct dwip_out : tinynet::Tensor<std::int8_t, tinynet::Shape<1, 12, 6, 10>, dwip_q2> {};
+constexpr tinynet::DepthwiseConv2DOptions dwip_options(tinynet::SparseForm form) {
+  return {.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same, .activation = tinynet::Activation::relu,
+          .sparse_form = form};
+}
+template <tinynet::SparseForm Form>
+using dwip_net = tinynet::Network<tinynet::Inputs<dwip_in>, tinynet::Outputs<dwip_out>,
+                                  tinynet::DepthwiseConv2D<dwip_in, dwip_h, dwip_w1, bias10, scales10, dwip_options(Form)>,
+                                  tinynet::DepthwiseConv2D<dwip_h, dwip_out, dwip_w2, bias10, scales10, dwip_options(Form)>>;
+static_assert(dwip_net<tinynet::SparseForm::unrolled>::arena_bytes == 720 &&
+              dwip_net<tinynet::SparseForm::compressed>::arena_bytes == 1440);
+constexpr std::array<std::int8_t, 720> dwip_input = [] {
+  std::array<std::int8_t, 720> x{};
+  std::uint32_t state = 5;
+  for (auto& v : x) v = static_cast<std::int8_t>((state = state * 1103515245u + 12345u) >> 16);
+  return x;
+}();
+constexpr auto expected_dwip = dwip_net<tinynet::SparseForm::dense>::evaluate(dwip_input);
 }  // namespace device
 
 static tinynet::Instance<device::network> instance;
@@ -462,7 +491,7 @@ constexpr std::size_t largest_arena() {
 }
 constexpr std::size_t overlay_bytes =
     largest_arena<device::nm_net<tinynet::SparseForm::nm>, device::nm_net<tinynet::SparseForm::unrolled>,
-                  device::nm_net<tinynet::SparseForm::compressed>, device::dws_net<tinynet::SparseForm::unrolled>, device::dws_net<tinynet::SparseForm::compressed>, residual_net::network, residual_blocks::network, layout_net::network, in_place_net::network,
+                  device::nm_net<tinynet::SparseForm::compressed>, device::dws_net<tinynet::SparseForm::unrolled>, device::dws_net<tinynet::SparseForm::compressed>, device::dwip_net<tinynet::SparseForm::unrolled>, residual_net::network, residual_blocks::network, layout_net::network, in_place_net::network,
                   device::fc4_packed_net, device::conv4_packed_net, device::pw4_24::network, device::pw4_64::network,
                   device::pw4_24_even::network, device::pw4_64_even::network, device::Conv4Even::network, device::dw4_packed_net
 #if TINYNET_ARM_DSP
@@ -483,6 +512,7 @@ static OverlayInstance<device::nm_net<tinynet::SparseForm::compressed>> compress
 static OverlayInstance<device::dws_net<tinynet::SparseForm::unrolled>> dws_instance;
 // (25 pixels: the compressed form runs them in pairs, border and interior windows mixed, the last alone.)
 static OverlayInstance<device::dws_net<tinynet::SparseForm::compressed>> dws_compressed_instance;
+static OverlayInstance<device::dwip_net<tinynet::SparseForm::unrolled>> dwip_instance;
 static OverlayInstance<residual_net::network> residual_instance;
 static OverlayInstance<residual_blocks::network> residual_blocks_instance;
 static OverlayInstance<layout_net::network> layout_instance;
@@ -628,6 +658,11 @@ extern "C" int app_main() {
   dws_compressed_instance.invoke();
   check(same_values(dws_compressed_instance.output<0>(), device::expected_dws),
         "compressed sparse DepthwiseConv2D differs from the dense layer's bytes");
+  copy_values(device::dwip_input, dwip_instance.input());
+  dwip_instance.invoke();
+  check(same_values(dwip_instance.output<0>(), device::expected_dwip),
+        "unrolled sparse DepthwiseConv2D in place differs from the dense layers' bytes");
+  check(unlike_first(dwip_instance.output<0>()) > 200, "unrolled DepthwiseConv2D in place: outputs barely vary (degenerate test)");
 
   mlp_instance.input()[0] = 2.0f;
   mlp_instance.input()[1] = 1.0f;
