@@ -176,23 +176,23 @@ using layer = FullyConnected<in, out, weights, bias, scale, FullyConnectedOption
 TEST_CASE("sparse FullyConnected: empty rows and column gaps wider than 255") {
   using compressed = sparse_gaps::layer<SparseForm::compressed>;
   using rows = compressed::compressed_rows;
-  // Entries per row: none; 2 fillers + 1; 1 + 2 fillers + 1; 1 + 1 filler + 1. Groups of 4.
-  CHECK(rows::groups == std::array<std::uint16_t, 4>{0, 1, 1, 1});
-  // Row 1 (entries 0-3): steps 255, 255, 599 - 510; the last entry is padding. (Column 599: the
-  // column bytes are steps, not columns.)
+  // Entries per row: none; 2 fillers + 1; 1 + 2 fillers + 1; 1 + 1 filler + 1 (no padding: a
+  // row's first n % 4 entries run before its groups of four).
+  CHECK(rows::counts == std::array<std::uint16_t, 4>{0, 3, 4, 3});
+  // Row 1 (entries 0-2): steps 255, 255, 599 - 510. (Column 599: the column bytes are steps, not
+  // columns.)
   static_assert(!rows::absolute);
   CHECK(rows::tables.columns[0] == 255);
   CHECK(rows::tables.values[0] == 0);
   CHECK(rows::tables.columns[1] == 255);
   CHECK(rows::tables.columns[2] == 89);
   CHECK(rows::tables.values[2] == -128);
-  CHECK((rows::tables.columns[3] == 0 && rows::tables.values[3] == 0));
-  // Row 3 (entries 8-11): column 255 (a step of exactly 255), then 511: 256 columns on, one filler.
-  CHECK((rows::tables.columns[8] == 255 && rows::tables.values[8] == 127));
-  CHECK((rows::tables.columns[9] == 255 && rows::tables.values[9] == 0));
-  CHECK((rows::tables.columns[10] == 1 && rows::tables.values[10] == -1));
+  // Row 3 (entries 7-9): column 255 (a step of exactly 255), then 511: 256 columns on, one filler.
+  CHECK((rows::tables.columns[7] == 255 && rows::tables.values[7] == 127));
+  CHECK((rows::tables.columns[8] == 255 && rows::tables.values[8] == 0));
+  CHECK((rows::tables.columns[9] == 1 && rows::tables.values[9] == -1));
   CHECK(compressed::nonzero_weights == 5);
-  CHECK(rows::table_bytes == 2 * 12 + 2 * 4);
+  CHECK(rows::table_bytes == 2 * 10 + 2 * 4);
 
   std::array<i8, 600> x{};
   for (int i = 0; i < 600; ++i) x[static_cast<std::size_t>(i)] = static_cast<i8>((i * 91) % 256 - 128);
@@ -234,16 +234,17 @@ using layer = FullyConnected<in, out, weights<LastColumn>, bias, scale, FullyCon
 TEST_CASE("sparse FullyConnected: column bytes are the columns themselves while no column passes 255") {
   using rows = sparse_absolute::layer<255, SparseForm::compressed>::compressed_rows;
   static_assert(rows::last_column == 255 && rows::absolute);
-  CHECK(rows::groups == std::array<std::uint16_t, 3>{1, 1, 2});
-  CHECK(rows::tables.columns == std::array<std::uint8_t, 16>{7, 200, 0, 0, 255, 0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0});
-  CHECK(rows::tables.values == std::array<i8, 16>{5, -3, 0, 0, -128, 0, 0, 0, 1, 2, 3, 4, 5, 0, 0, 0});
+  CHECK(rows::counts == std::array<std::uint16_t, 3>{2, 1, 5});
+  CHECK(rows::tables.columns == std::array<std::uint8_t, 8>{7, 200, 255, 0, 1, 2, 3, 4});
+  CHECK(rows::tables.values == std::array<i8, 8>{5, -3, -128, 1, 2, 3, 4, 5});
   // One column further, the bytes are steps again: 7, 193, 256 in two (255 and a filler before it).
   using steps = sparse_absolute::layer<256, SparseForm::compressed>::compressed_rows;
   static_assert(steps::last_column == 256 && !steps::absolute);
   CHECK(steps::tables.columns[1] == 193);
-  CHECK((steps::tables.columns[4] == 255 && steps::tables.values[4] == 0));
-  CHECK((steps::tables.columns[5] == 1 && steps::tables.values[5] == -128));
-  CHECK(steps::tables.columns[9] == 1);  // row 2: column 0, then steps of 1
+  CHECK((steps::tables.columns[2] == 255 && steps::tables.values[2] == 0));
+  CHECK((steps::tables.columns[3] == 1 && steps::tables.values[3] == -128));
+  CHECK((steps::tables.columns[4] == 0 && steps::tables.values[4] == 1));  // row 2: column 0, then steps of 1
+  CHECK(steps::tables.columns[5] == 1);
 
   for (std::uint32_t trial = 0; trial < 3; ++trial) {
     const auto x = random_input<300>(trial + 40);
@@ -336,10 +337,10 @@ constexpr int count(const std::array<i8, 33 * 64>& w, int begin, int end) {
   return n;
 }
 // Entries of the compressed form, counted independently: the depth is 64, so there are no
-// fillers; each row's non-zeros rounded up to a multiple of 4.
+// fillers and no padding: one entry per non-zero weight.
 constexpr int compressed_entries(const std::array<i8, 33 * 64>& w) {
   int n = 0;
-  for (int o = 0; o < 33; ++o) n += (count(w, o * 64, o * 64 + 64) + 3) / 4 * 4;
+  for (int o = 0; o < 33; ++o) n += count(w, o * 64, o * 64 + 64);
   return n;
 }
 }  // namespace sparse_figures

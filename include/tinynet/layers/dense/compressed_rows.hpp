@@ -40,11 +40,14 @@ struct CompressedRows {
   TINYNET_INLINE_UNROLLED static constexpr int column_of(int previous, std::uint8_t byte) {
     return absolute ? byte : previous + byte;
   }
-  // Rows are padded with entries (value 0, column byte 0) to a multiple of `group` entries, so the
-  // kernel walks them `group` at a time without a remainder loop.
+  // The kernels walk a row `group` entries at a time. A row's first n % group entries (its head)
+  // are read as the last entries of a group that would start before them, through a switch that
+  // falls through them (walk_head): no remainder loop, and no padding entries (until session 24
+  // each row was padded to a multiple of four with entries of value 0, about 1.5 per row, each
+  // walked once per pass).
   static constexpr int group = 4;
 
-  // Entries of row o: one per non-zero weight, the fillers of gaps wider than max_step, padding.
+  // Entries of row o: one per non-zero weight and the fillers of gaps wider than max_step.
   static constexpr int row_entries(int o) {
     int entries = 0;
     int previous = 0;  // column of the previous entry (0 before the first)
@@ -55,7 +58,7 @@ struct CompressedRows {
       entries += 1 + (!absolute && gap > max_step ? (gap - 1) / max_step : 0);
       previous = column;
     }
-    return (entries + group - 1) / group * group;
+    return entries;
   }
 
   static constexpr int entries = [] {
@@ -64,21 +67,22 @@ struct CompressedRows {
     return total;
   }();
 
-  // Groups of `group` entries per row.
+  // Entries per row.
   static_assert(Depth <= 65535, "tinynet: the compressed sparse form counts a row's entries in 16 bits: "
                                 "use SparseForm::unrolled or SparseForm::dense for input depths above 65535");
-  static constexpr std::array<std::uint16_t, Units> groups = [] {
+  static constexpr std::array<std::uint16_t, Units> counts = [] {
     std::array<std::uint16_t, Units> out{};
-    for (int o = 0; o < Units; ++o) out[static_cast<std::size_t>(o)] = static_cast<std::uint16_t>(row_entries(o) / group);
+    for (int o = 0; o < Units; ++o) out[static_cast<std::size_t>(o)] = static_cast<std::uint16_t>(row_entries(o));
     return out;
   }();
+
 
   struct Tables {
     std::array<std::int8_t, static_cast<std::size_t>(entries)> values{};
     std::array<std::uint8_t, static_cast<std::size_t>(entries)> columns{};  // column bytes
   };
   static constexpr Tables tables = [] {
-    Tables out{};  // padding and fillers stay value 0; padding also column byte 0
+    Tables out{};  // fillers stay value 0
     std::size_t k = 0;
     for (int o = 0; o < Units; ++o) {
       const std::size_t row_end = k + static_cast<std::size_t>(row_entries(o));
@@ -99,8 +103,25 @@ struct CompressedRows {
     return out;
   }();
 
-  // Flash the form stores: values, column bytes and per-row group counts.
-  static constexpr std::size_t table_bytes = sizeof(tables.values) + sizeof(tables.columns) + sizeof(groups);
+  // Flash the form stores: values, column bytes and per-row entry counts.
+  static constexpr std::size_t table_bytes = sizeof(tables.values) + sizeof(tables.columns) + sizeof(counts);
+
+  // A row's head (its first n % group entries, 0 to 3), in order: entry(j) for j = group - head
+  // .. group - 1, its place in a group that would start group - head entries before the row (the
+  // callers index value[j - group + head], never before the tables). Returns the head's length:
+  // the row's whole groups start that many entries on.
+  template <class Entry>
+  TINYNET_INLINE_UNROLLED static constexpr int walk_head(int n, Entry&& entry) {
+    static_assert(group == 4);
+    const int head = n % group;
+    switch (head) {
+      case 3: entry(1); [[fallthrough]];
+      case 2: entry(2); [[fallthrough]];
+      case 1: entry(3); break;
+      default: break;
+    }
+    return head;
+  }
 
   // acc[k][r] = dot product of row first_row + r with input x[k], for r < rows and k < Inputs (1
   // or 2: two inputs read in place, e.g. two depthwise windows, share each entry's loads of its
@@ -116,10 +137,19 @@ struct CompressedRows {
     const std::int8_t* value = tables.values.data() + entry;
     const std::uint8_t* place = tables.columns.data() + entry;
     for (int r = 0; r < rows; ++r) {
-      // The row's end, from the compile-time count of its groups: the loop is bounded by the table.
-      const std::int8_t* const row_end = value + groups[static_cast<std::size_t>(first_row + r)] * group;
+      // The row's end, from the compile-time count of its entries: the loop is bounded by the table.
+      const int n = counts[static_cast<std::size_t>(first_row + r)];
+      const std::int8_t* const row_end = value + n;
       int column = 0;
       std::int32_t sum0 = 0, sum1 = 0;
+      const int head = walk_head(n, [&](int j) __attribute__((always_inline)) {
+        column = column_of(column, place[j - group + n % group]);
+        const std::int32_t w = value[j - group + n % group];
+        sum0 += w * x0[column];
+        if constexpr (Inputs == 2) sum1 += w * x1[column];
+      });
+      value += head;
+      place += head;
       for (; value != row_end; value += group, place += group) {
         TINYNET_UNROLL
         for (int j = 0; j < group; ++j) {
@@ -149,9 +179,16 @@ struct CompressedRows {
     const std::int8_t* value = tables.values.data() + entry;
     const std::uint8_t* place = tables.columns.data() + entry;
     for (int r = 0; r < rows; ++r) {
-      const std::int8_t* const row_end = value + groups[static_cast<std::size_t>(first_row + r)] * group;
+      const int n = counts[static_cast<std::size_t>(first_row + r)];
+      const std::int8_t* const row_end = value + n;
       int column = 0;
       std::int32_t sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
+      const int head = walk_head(n, [&](int j) __attribute__((always_inline)) {
+        column = column_of(column, place[j - group + n % group]);
+        paired::mac_column<Inputs>(value[j - group + n % group], columns + words * column, sum0, sum1, sum2, sum3);
+      });
+      value += head;
+      place += head;
       for (; value != row_end; value += group, place += group) {
         TINYNET_UNROLL
         for (int j = 0; j < group; ++j) {

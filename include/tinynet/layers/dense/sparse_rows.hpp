@@ -43,7 +43,7 @@ struct SparseRows {
   static constexpr auto constant_tables() {
     if constexpr (Form == SparseForm::unrolled) return ConstantTables<>{};
     else if constexpr (Form == SparseForm::nm) return ConstantTables<nm::tables>{};
-    else return ConstantTables<compressed::tables, compressed::groups>{};
+    else return ConstantTables<compressed::tables, compressed::counts>{};
   }
 
   // Calls finish(o, dot product of row o with x) for every row o, in order. `compressed` computes
