@@ -326,6 +326,16 @@ TEST_CASE("sparse FullyConnected and convolutions: the automatic rule with the n
   static_assert(choose(dw, SparseForm::nm, true, 2048, 4096, {true, true, 1024}) == SparseForm::dense);
   static_assert(choose(dw, a, true, 2048, 4096, {true, true, 1024}) == SparseForm::dense);
   static_assert(choose(fc, SparseForm::nm, false, 2048, 4096, {true, true, 1024}) == SparseForm::dense);
+  // A build for size unrolls a small depthwise layer (40 B per channel + 8 per non-zero against
+  // 2 per weight + 16 per channel + 1,536: 32 channels of 9 taps, 60 non-zeros), not a wide one
+  // (256 channels, 460), nor one past unrolled's density (40 %), nor one without sparse kernels
+  // (int16, float, hybrid), nor without optimization (-O0: neither goal).
+  static_assert(choose(dw, a, true, 60, 288, {}, false, true, 32) == SparseForm::unrolled);
+  static_assert(choose(dw, a, true, 60, 288, {}, false, false, 32) == SparseForm::dense);
+  static_assert(choose(dw, a, true, 460, 2304, {}, false, true, 256) == SparseForm::dense);
+  static_assert(choose(dw, a, true, 130, 288, {}, false, true, 32) == SparseForm::dense);
+  static_assert(choose(dw, a, false, 60, 288, {}, false, true, 32) == SparseForm::dense);
+  static_assert(sparsity::depthwise_unrolls_smaller(60, 288, 32) && !sparsity::depthwise_unrolls_smaller(460, 2304, 256));
 }
 
 namespace sparse_figures {

@@ -154,7 +154,8 @@ constexpr SparseForm choose(LayerKind kind, SparseForm requested, bool has_spars
   }
   const SparseForm form = choose(requested, has_sparse_kernels, nonzeros, total, unrolled_density, for_speed);
   if (requested == SparseForm::automatic && kind == LayerKind::depthwise && form != SparseForm::unrolled) {
-    const bool unroll_for_size = for_size && choose(requested, true, nonzeros, total, unrolled_density) == SparseForm::unrolled &&
+    const bool unroll_for_size = has_sparse_kernels && for_size &&
+                                 choose(requested, true, nonzeros, total, unrolled_density) == SparseForm::unrolled &&
                                  depthwise_unrolls_smaller(nonzeros, total, rows);
     return unroll_for_size ? SparseForm::unrolled : SparseForm::dense;
   }

@@ -471,17 +471,20 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
     }
   }
 
+  // One output row by the form's row function: `unrolled` (sparse_row, `window` for its border
+  // pixels' copies) or dense (row).
+  static constexpr void form_row(const input_element* image, output_element* dst_row, int oy,
+                                 [[maybe_unused]] std::int8_t* window, [[maybe_unused]] HybridScale q) {
+    if constexpr (sparse) sparse_row(image, dst_row, oy, window);
+    else row(image, dst_row, oy, q);
+  }
+
   static constexpr void run(const input_element* in, output_element* out) {
     if constexpr (sparse_form == SparseForm::compressed) {
       for (int b = 0; b < batches; ++b) run_compressed(in + b * in_h * in_w * in_c, out + b * out_h * out_w * out_c);
       return;
     }
-    // One row of the output, by the form's row function.
     alignas(4) [[maybe_unused]] std::int8_t window[sparse && has_border ? window_span : 1]{};
-    const auto any_row = [&window](const input_element* image, output_element* dst_row, int oy, [[maybe_unused]] HybridScale q) {
-      if constexpr (sparse) sparse_row(image, dst_row, oy, window);
-      else row(image, dst_row, oy, q);
-    };
     if constexpr (in_place) {
       // The planner gave the output the input's buffer: rows go through a ring on the stack.
       alignas(4) output_element ring[in_place_rows::ring_elements];
@@ -489,13 +492,13 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
       // is_constant_evaluated() is true, and `shared` would always be false.)
       output_element* rows = nullptr;
       if (!std::is_constant_evaluated() && static_cast<const void*>(in) == static_cast<const void*>(out)) rows = ring;
-      in_place_rows::run(out, rows, [in, &any_row](int oy, output_element* dst_row) { any_row(in, dst_row, oy, {}); });
+      in_place_rows::run(out, rows, [in, &window](int oy, output_element* dst_row) { form_row(in, dst_row, oy, window, {}); });
     } else {
       for (int b = 0; b < batches; ++b) {
         const input_element* image = in + b * in_h * in_w * in_c;
         [[maybe_unused]] HybridScale q{};
         if constexpr (is_hybrid) q = hybrid::input_scale<HybridInputs::asymmetric>(image, in_h * in_w * in_c);
-        for (int oy = 0; oy < out_h; ++oy) any_row(image, out + (b * out_h + oy) * out_w * out_c, oy, q);
+        for (int oy = 0; oy < out_h; ++oy) form_row(image, out + (b * out_h + oy) * out_w * out_c, oy, window, q);
       }
     }
   }
