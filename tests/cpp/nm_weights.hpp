@@ -14,9 +14,9 @@
 
 namespace nm_test {
 
-// What the automatic rule picks, in this build, for a layer it unrolls in a build for speed: a
-// build without optimization (-O0) or for size (-Os) never unrolls by itself (core/sparsity.hpp),
-// it takes `otherwise`.
+// What the automatic rule picks, in this build, for a Conv2D or FullyConnected it unrolls in a
+// build for speed: a build without optimization (-O0) or for size (-Os) does not unroll them by
+// itself (core/sparsity.hpp; only a small DepthwiseConv2D unrolls at -Os), it takes `otherwise`.
 constexpr tinynet::SparseForm unrolled_if_for_speed(tinynet::SparseForm otherwise) {
   return tinynet::sparsity::speed_build ? tinynet::SparseForm::unrolled : otherwise;
 }

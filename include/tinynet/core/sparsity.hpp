@@ -109,8 +109,9 @@ enum class LayerKind { fully_connected, conv, depthwise };
 // each layer instantiates its own record kernel, border loops and row ring (about 1.5 KB). On kws
 // pruned 80 % (43-56 channels of 9 taps, 116 non-zero weights each, Cortex-M4 -Os) the unrolled
 // layers took 2.4-2.8 KB of code and the dense ones 1.4-1.9 KB of tables plus their code: the
-// model 2.4 KB less flash unrolled, in 0.87x the instructions. Wide layers (vww's 128-256
-// channels) stay dense: their output stages as code outweigh the kernel they save.
+// model 2.4 KB less flash unrolled, in 10 % fewer instructions (docs/sparsity.md, "Session 24").
+// Wide layers (vww's 128-256 channels) stay dense: their output stages as code outweigh the
+// kernel they save.
 inline constexpr long long depthwise_unrolled_row_bytes = 40;
 inline constexpr long long depthwise_unrolled_nonzero_bytes = 8;
 inline constexpr long long depthwise_dense_weight_bytes = 2;

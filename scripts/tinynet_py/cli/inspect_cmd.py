@@ -67,7 +67,7 @@ def run(args):
     return 0
 
 
-def _other_goal(info):
+def _goal_suffix(info):
     """' built for size (-Os)' where --optimize size was given (the arena is the same either way)."""
     return " built for size (-Os)" if info.get("build", {}).get("optimize", "speed") == "size" else ""
 
@@ -122,6 +122,6 @@ def format_table(info):
         f"arena estimate:         {t['arena_estimate_bytes']:,} B "
         f"(peak live activations {t['peak_live_activation_bytes']:,} B"
         + (f", of which state kept across invokes {t['state_bytes']:,} B" if stateful else "") + ")"
-        + _other_goal(info),
+        + _goal_suffix(info),
     ]
     return "\n".join(lines)
