@@ -77,9 +77,9 @@ using net = Sequential<seq::Input<float, Shape<1, 3>>, seq::Dense<w, b>>;
 static_assert(constant_table_count<net> == 2);  // a float layer: its weights and its bias
 }  // namespace float_net
 
-// Sparse FullyConnected layers: `compressed` checksums its tables of values and column bytes and
-// its row groups instead of the dense weights it no longer keeps; `unrolled` keeps its weights in
-// code.
+// Sparse FullyConnected layers: `compressed` checksums its entries (values and column bytes) and
+// its per-row entry counts instead of the dense weights it no longer keeps; `unrolled` keeps its
+// weights in code.
 namespace sparse {
 inline constexpr Quant q{0.5f, 1};
 struct x : Tensor<i8, Shape<1, 8>, q> {};
@@ -90,9 +90,9 @@ inline constexpr std::int32_t b[4] = {1, 2, 3, 4};
 inline constexpr float s[1] = {0.01f};
 template <SparseForm Form>
 using net = Network<Inputs<x>, Outputs<y>, FullyConnected<x, y, w, b, s, FullyConnectedOptions{.sparse_form = Form}>>;
-// dense: weights + folded bias + multipliers (+ its output stage); compressed: values, columns,
-// row groups instead of the weights; unrolled: the derived tables only.
-static_assert(constant_table_count<net<SparseForm::compressed>> == constant_table_count<net<SparseForm::dense>> + 2);
+// dense: weights + folded bias + multipliers (+ its output stage); compressed: entries and counts
+// instead of the weights; unrolled: the derived tables only.
+static_assert(constant_table_count<net<SparseForm::compressed>> == constant_table_count<net<SparseForm::dense>> + 1);
 static_assert(constant_table_count<net<SparseForm::unrolled>> == constant_table_count<net<SparseForm::dense>> - 1);
 static_assert(net<SparseForm::compressed>::weights_checksum != net<SparseForm::dense>::weights_checksum);
 }  // namespace sparse

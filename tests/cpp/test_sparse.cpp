@@ -182,15 +182,15 @@ TEST_CASE("sparse FullyConnected: empty rows and column gaps wider than 255") {
   // Row 1 (entries 0-2): steps 255, 255, 599 - 510. (Column 599: the column bytes are steps, not
   // columns.)
   static_assert(!rows::absolute);
-  CHECK(rows::tables.columns[0] == 255);
-  CHECK(rows::tables.values[0] == 0);
-  CHECK(rows::tables.columns[1] == 255);
-  CHECK(rows::tables.columns[2] == 89);
-  CHECK(rows::tables.values[2] == -128);
+  CHECK(rows::columns()[0] == 255);
+  CHECK(rows::values()[0] == 0);
+  CHECK(rows::columns()[1] == 255);
+  CHECK(rows::columns()[2] == 89);
+  CHECK(rows::values()[2] == -128);
   // Row 3 (entries 7-9): column 255 (a step of exactly 255), then 511: 256 columns on, one filler.
-  CHECK((rows::tables.columns[7] == 255 && rows::tables.values[7] == 127));
-  CHECK((rows::tables.columns[8] == 255 && rows::tables.values[8] == 0));
-  CHECK((rows::tables.columns[9] == 1 && rows::tables.values[9] == -1));
+  CHECK((rows::columns()[7] == 255 && rows::values()[7] == 127));
+  CHECK((rows::columns()[8] == 255 && rows::values()[8] == 0));
+  CHECK((rows::columns()[9] == 1 && rows::values()[9] == -1));
   CHECK(compressed::nonzero_weights == 5);
   CHECK(rows::table_bytes == 2 * 10 + 2 * 4);
 
@@ -235,16 +235,16 @@ TEST_CASE("sparse FullyConnected: column bytes are the columns themselves while 
   using rows = sparse_absolute::layer<255, SparseForm::compressed>::compressed_rows;
   static_assert(rows::last_column == 255 && rows::absolute);
   CHECK(rows::counts == std::array<std::uint16_t, 3>{2, 1, 5});
-  CHECK(rows::tables.columns == std::array<std::uint8_t, 8>{7, 200, 255, 0, 1, 2, 3, 4});
-  CHECK(rows::tables.values == std::array<i8, 8>{5, -3, -128, 1, 2, 3, 4, 5});
+  CHECK(rows::columns() == std::array<std::uint8_t, 8>{7, 200, 255, 0, 1, 2, 3, 4});
+  CHECK(rows::values() == std::array<i8, 8>{5, -3, -128, 1, 2, 3, 4, 5});
   // One column further, the bytes are steps again: 7, 193, 256 in two (255 and a filler before it).
   using steps = sparse_absolute::layer<256, SparseForm::compressed>::compressed_rows;
   static_assert(steps::last_column == 256 && !steps::absolute);
-  CHECK(steps::tables.columns[1] == 193);
-  CHECK((steps::tables.columns[2] == 255 && steps::tables.values[2] == 0));
-  CHECK((steps::tables.columns[3] == 1 && steps::tables.values[3] == -128));
-  CHECK((steps::tables.columns[4] == 0 && steps::tables.values[4] == 1));  // row 2: column 0, then steps of 1
-  CHECK(steps::tables.columns[5] == 1);
+  CHECK(steps::columns()[1] == 193);
+  CHECK((steps::columns()[2] == 255 && steps::values()[2] == 0));
+  CHECK((steps::columns()[3] == 1 && steps::values()[3] == -128));
+  CHECK((steps::columns()[4] == 0 && steps::values()[4] == 1));  // row 2: column 0, then steps of 1
+  CHECK(steps::columns()[5] == 1);
 
   for (std::uint32_t trial = 0; trial < 3; ++trial) {
     const auto x = random_input<300>(trial + 40);

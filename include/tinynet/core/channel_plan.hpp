@@ -214,6 +214,29 @@ struct ChannelPlan {
     else return requantize(scaled_acc, c);
   }
 
+  // to[k][c] = requantize(bias + dots[k], c) for several accumulators of channel c (a sparse
+  // form's pixels). Where the short stage applies, its first step (doubling the accumulator) goes
+  // to the terms, 2 * bias + 2 * dot (exact: it applies only where |2 * acc| < 2^31): the bias
+  // doubles once, and each output takes one ADD with a shifted operand where bias + dot and its
+  // doubling took two.
+  template <class... Dots>
+  [[gnu::always_inline]] static constexpr void requantize_each(std::int32_t bias, int c, output_element* const* to,
+                                                               Dots... dots) {
+    int k = 0;
+    if constexpr (short_stage) {
+      std::uint32_t twice_bias = static_cast<std::uint32_t>(bias) << 1;
+#if defined(__arm__)
+      // (In a register: GCC 12 shifted the bias again in every ADD, and the accumulator apart.)
+      if (!std::is_constant_evaluated()) asm("" : "+r"(twice_bias));
+#endif
+      ((to[k++][c] = after_short_scale(short_stage_table.scale_doubled(
+            static_cast<std::int32_t>(twice_bias + (static_cast<std::uint32_t>(dots) << 1)), entry(c)))),
+       ...);
+    } else {
+      ((to[k++][c] = requantize(bias + dots, c)), ...);
+    }
+  }
+
   // Any accumulator (int16 activations: 64 bits) with TFLM's formula.
   static constexpr output_element requantize_exact(accumulator acc, int c) {
     const std::int32_t scaled =

@@ -15,7 +15,7 @@
 // The tables of an op are those its constant_tables() lists (core/constant_tables.hpp): the
 // weights the user passed (and the bias of float layers), plus the tables the compiler derived
 // from them that the kernels read instead: folded biases, per-channel multipliers and shifts,
-// packed weights, the values and column bytes of compressed sparse layers. This header walks any op
+// packed weights, the entries of compressed sparse layers. This header walks any op
 // that lists its tables and includes nothing outside core/.
 // Quantization scales and int8 biases are not checksummed: they are used only at compile time
 // (folded into those tables) and are not in the image. Ops without tables (pooling, add,
@@ -90,7 +90,7 @@ constexpr std::uint32_t crc32_value(std::uint32_t state, const T& value) {
 template <class T>
 struct table_traits {
   static constexpr bool supported = std::is_arithmetic_v<T> || requires(const T& t) { t.multiplier; } ||
-                                    requires(const T& t) { t.values; t.columns; } || requires(const T& t) { t.packed; };
+                                    requires(const T& t) { t.packed; };
 };
 template <class T, std::size_t N>
 struct table_traits<T[N]> {
@@ -148,8 +148,6 @@ constexpr std::size_t part_count() {
     return 3;
   } else if constexpr (requires(const T& t) { t.multiplier; t.shift; }) {
     return 2;
-  } else if constexpr (requires(const T& t) { t.values; t.columns; }) {
-    return 2;
   } else {
     return 1;
   }
@@ -168,9 +166,6 @@ constexpr auto part(const T& table) {
     else return std::pair{table.right_shift.data(), table.right_shift.size()};
   } else if constexpr (requires { table.packed; }) {  // int4 weights, packed two per byte (core/int4.hpp)
     return std::pair{table.packed.data(), table.packed.size()};
-  } else if constexpr (requires { table.values; table.columns; }) {  // a compressed sparse layer
-    if constexpr (K == 0) return std::pair{table.values.data(), table.values.size()};
-    else return std::pair{table.columns.data(), table.columns.size()};
   } else {
     if constexpr (K == 0) return std::pair{table.multiplier.data(), table.multiplier.size()};
     else return std::pair{table.shift.data(), table.shift.size()};

@@ -784,9 +784,12 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
           x, [d0 = dst[0], d1 = dst[K > 1 ? 1 : 0], d2 = dst[K > 2 ? 2 : 0], d3 = dst[K > 3 ? 3 : 0]](int c, auto... dots) __attribute__((always_inline)) {
             output_element* const to[4] = {d0, d1, d2, d3};
             const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
-            int k = 0;
-            if constexpr (sparse_scale == 1) ((to[k++][c] = requantize(bias + dots, c)), ...);
-            else ((to[k++][c] = plan::requantize_scaled(bias + dots, c)), ...);
+            if constexpr (sparse_scale == 1) {
+              plan::requantize_each(bias, c, to, dots...);
+            } else {
+              int k = 0;
+              ((to[k++][c] = plan::requantize_scaled(bias + dots, c)), ...);
+            }
           });
     }
   }

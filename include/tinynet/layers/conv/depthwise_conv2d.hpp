@@ -234,6 +234,31 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
     else return plan::constant_tables_with(ConstantTables<Weights>{}, ConstantTables<packed_weights, quad_stages>{});
   }
 
+  // One pixel's in_c bytes, for a border window (sparse_window).
+  TINYNET_INLINE_UNROLLED static constexpr void copy_pixel(std::int8_t* to, const input_element* from) {
+    if (!std::is_constant_evaluated()) {
+      // Whole words: where in_c % 4 == 0 the window and the padding row are word-aligned, and so
+      // is every pixel of an arena's tensor (16-byte aligned); GCC then copies the known length by
+      // LDM/STM, four words a pair. A tensor elsewhere may be unaligned (LDM faults there), and
+      // other channel counts leave the pixels unaligned: word loads and stores (unaligned ones are
+      // allowed for LDR/STR on Cortex-M3 and later; GCC makes bytes of them on cores without),
+      // unrolled (up to 16 words: two instructions each, where the loop took five), then the last
+      // in_c % 4 bytes. (kws pruned 80 %, 43-55 channels: 56 of the 125 pixels of each unrolled
+      // depthwise layer are border pixels.)
+      if constexpr (in_c % 4 == 0) {
+        if ((reinterpret_cast<std::uintptr_t>(from) & 3) == 0) {
+          __builtin_memcpy(__builtin_assume_aligned(to, 4), __builtin_assume_aligned(from, 4), in_c);
+          return;
+        }
+      }
+      TINYNET_UNROLL
+      for (int c = 0; c < in_c / 4 * 4; c += 4) __builtin_memcpy(to + c, from + c, 4);
+      for (int c = in_c / 4 * 4; c < in_c; ++c) to[c] = from[c];
+      return;
+    }
+    for (int c = 0; c < in_c; ++c) to[c] = from[c];
+  }
+
   // Where output pixel (in_y0, in_x0)'s window starts for the sparse rows: in the image for an
   // interior pixel; for a border pixel, in `window` (window_span elements), which receives its
   // taps at their interior offsets, the input zero point for taps in the padding (only the taps'
@@ -244,32 +269,17 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
     if constexpr (Interior) {
       return image + (in_y0 * in_w + in_x0) * in_c;
     } else {
-      for (int t = 0; t < taps; ++t) {
-        const int y = in_y0 + (t / k_w) * d_h, xx = in_x0 + (t % k_w) * d_w;
-        std::int8_t* to = window + window_offsets[static_cast<std::size_t>(t)];
-        const bool inside = y >= 0 && y < in_h && xx >= 0 && xx < in_w;
-        const input_element* from = inside ? image + (y * in_w + xx) * in_c : padding_row.data();
-        if (!std::is_constant_evaluated()) {
-          // Whole words: where in_c % 4 == 0 the window and the padding row are word-aligned, and
-          // so is every pixel of an arena's tensor (16-byte aligned); GCC then copies the known
-          // length by LDM/STM, four words a pair. A tensor elsewhere may be unaligned (LDM faults
-          // there), and other channel counts leave the pixels unaligned: word loads and stores
-          // (unaligned ones are allowed for LDR/STR on Cortex-M3 and later; GCC makes bytes of
-          // them on cores without), then the last in_c % 4 bytes. A byte loop took about four
-          // instructions per byte at -Os (kws pruned 80 %, 43 channels: 56 of the 125 pixels of
-          // each unrolled depthwise layer are border pixels).
-          if constexpr (in_c % 4 == 0) {
-            if ((reinterpret_cast<std::uintptr_t>(from) & 3) == 0) {
-              __builtin_memcpy(__builtin_assume_aligned(to, 4), __builtin_assume_aligned(from, 4), in_c);
-              continue;
-            }
-          }
-          int c = 0;
-          for (; c + 4 <= in_c; c += 4) __builtin_memcpy(to + c, from + c, 4);
-          for (; c < in_c; ++c) to[c] = from[c];
-          continue;
+      // Rows and columns of taps as two loops (t / k_w and t % k_w were a division per tap).
+      for (int ky = 0; ky < k_h; ++ky) {
+        const int y = in_y0 + ky * d_h;
+        const bool row_inside = y >= 0 && y < in_h;
+        for (int kx = 0; kx < k_w; ++kx) {
+          const int xx = in_x0 + kx * d_w;
+          std::int8_t* to = window + window_offsets[static_cast<std::size_t>(ky * k_w + kx)];
+          const bool inside = row_inside && xx >= 0 && xx < in_w;
+          const input_element* from = inside ? image + (y * in_w + xx) * in_c : padding_row.data();
+          copy_pixel(to, from);
         }
-        for (int c = 0; c < in_c; ++c) to[c] = from[c];
       }
       return window;
     }

@@ -1,9 +1,9 @@
 // The `compressed` sparse form of an int8 weight matrix: only the non-zero values reach flash,
 // each with a byte that gives its column, walked by a loop whose bounds are compile-time tables.
 //
-// Row o's entries are (value, column byte). Where no non-zero weight's column is beyond 255, the
-// byte is the entry's column (`absolute`: each entry's address is one load away, independent of
-// the others'). Else it is a step: the column of an entry is the previous entry's column plus its
+// Row o's entries are (value, column byte), two bytes side by side. Where no non-zero weight's
+// column is beyond 255, the byte is the entry's column (`absolute`: each entry's address is one
+// load away, independent of the others'). Else it is a step: the column of an entry is the previous entry's column plus its
 // step, starting from column 0 (the first entry's step is its column), and a gap of more than 255
 // columns is bridged by filler entries of value 0 and step 255, which add 0 * x.
 // Flash: 2 bytes per entry plus 2 bytes per row.
@@ -40,11 +40,10 @@ struct CompressedRows {
   TINYNET_INLINE_UNROLLED static constexpr int column_of(int previous, std::uint8_t byte) {
     return absolute ? byte : previous + byte;
   }
-  // The kernels walk a row `group` entries at a time. A row's first n % group entries (its head)
-  // are read as the last entries of a group that would start before them, through a switch that
-  // falls through them (walk_head): no remainder loop, and no padding entries (until session 24
-  // each row was padded to a multiple of four with entries of value 0, about 1.5 per row, each
-  // walked once per pass).
+  // The kernels walk a row `group` entries at a time, its first n % group entries (its head)
+  // before them (walk_row): no remainder loop, and no padding entries (until session 24 each row
+  // was padded to a multiple of four with entries of value 0, about 1.5 per row, each walked once
+  // per pass).
   static constexpr int group = 4;
 
   // Entries of row o: one per non-zero weight and the fillers of gaps wider than max_step.
@@ -77,50 +76,79 @@ struct CompressedRows {
   }();
 
 
-  struct Tables {
-    std::array<std::int8_t, static_cast<std::size_t>(entries)> values{};
-    std::array<std::uint8_t, static_cast<std::size_t>(entries)> columns{};  // column bytes
-  };
-  static constexpr Tables tables = [] {
-    Tables out{};  // fillers stay value 0
+  // The entries, two bytes each: entry k's value at [2k], its column byte at [2k + 1]. One
+  // pointer walks both (until session 25 values and column bytes were two tables, and GCC kept a
+  // pointer into each, advanced apart).
+  static constexpr std::array<std::int8_t, 2 * static_cast<std::size_t>(entries)> tables = [] {
+    std::array<std::int8_t, 2 * static_cast<std::size_t>(entries)> out{};  // fillers stay value 0
     std::size_t k = 0;
+    const auto put = [&out, &k](std::int8_t value, int byte) {
+      out[2 * k] = value;
+      out[2 * k + 1] = static_cast<std::int8_t>(static_cast<std::uint8_t>(byte));
+      ++k;
+    };
     for (int o = 0; o < Units; ++o) {
-      const std::size_t row_end = k + static_cast<std::size_t>(row_entries(o));
       int previous = 0;
       for (int i = 0; i < Depth; ++i) {
         const std::int8_t w = Weights[Layout::weight(o, i)];
         if (w == 0) continue;
         const int column = Layout::column(o, i);
         if constexpr (!absolute)
-          for (; column - previous > max_step; previous += max_step, ++k) out.columns[k] = max_step;  // fillers
-        out.values[k] = w;
-        out.columns[k] = static_cast<std::uint8_t>(absolute ? column : column - previous);
-        ++k;
+          for (; column - previous > max_step; previous += max_step) put(0, max_step);  // fillers
+        put(w, absolute ? column : column - previous);
         previous = column;
       }
-      k = row_end;
     }
     return out;
   }();
 
-  // Flash the form stores: values, column bytes and per-row entry counts.
-  static constexpr std::size_t table_bytes = sizeof(tables.values) + sizeof(tables.columns) + sizeof(counts);
+  // Entry k's value and column byte, for an entry pointer `e` (into tables) and an offset k.
+  TINYNET_INLINE_UNROLLED static constexpr std::int32_t value(const std::int8_t* e, int k) { return e[2 * k]; }
+  TINYNET_INLINE_UNROLLED static constexpr std::uint8_t column_byte(const std::int8_t* e, int k) {
+    return static_cast<std::uint8_t>(e[2 * k + 1]);
+  }
+  // The values and the column bytes as arrays of their own (tests, inspection; no kernel reads them).
+  static constexpr std::array<std::int8_t, static_cast<std::size_t>(entries)> values() {
+    std::array<std::int8_t, static_cast<std::size_t>(entries)> out{};
+    for (int k = 0; k < entries; ++k) out[static_cast<std::size_t>(k)] = static_cast<std::int8_t>(value(tables.data(), k));
+    return out;
+  }
+  static constexpr std::array<std::uint8_t, static_cast<std::size_t>(entries)> columns() {
+    std::array<std::uint8_t, static_cast<std::size_t>(entries)> out{};
+    for (int k = 0; k < entries; ++k) out[static_cast<std::size_t>(k)] = column_byte(tables.data(), k);
+    return out;
+  }
 
-  // A row's head (its first n % group entries, 0 to 3), in order: entry(j) for j = group - head
-  // .. group - 1, its place in a group that would start group - head entries before the row (the
-  // callers index value[j - group + head], never before the tables). Returns the head's length:
-  // the row's whole groups start that many entries on.
-  template <class Entry>
-  TINYNET_INLINE_UNROLLED static constexpr int walk_head(int n, Entry&& entry) {
+  // Flash the form stores: the entries and the per-row entry counts.
+  static constexpr std::size_t table_bytes = sizeof(tables) + sizeof(counts);
+
+  // Walks a row of n entries from `e` (its first entry in tables): mac(p, k) for every entry, in
+  // order, the entry being p's k-th (value(p, k), column_byte(p, k)); returns where the next row
+  // starts. The row's first n % group entries (its head, 0 to 3) come first, through a switch that
+  // falls through them with p already past them (k = -3 .. -1: constant offsets), then its groups
+  // of four in a loop tested at its end (one pointer, one comparison per group).
+  template <class Mac>
+  TINYNET_INLINE_UNROLLED static constexpr const std::int8_t* walk_row(const std::int8_t* e, int n, Mac&& mac) {
     static_assert(group == 4);
     const int head = n % group;
+    const std::int8_t* const end = e + 2 * n;
+    e += 2 * head;
     switch (head) {
-      case 3: entry(1); [[fallthrough]];
-      case 2: entry(2); [[fallthrough]];
-      case 1: entry(3); break;
+      case 3: mac(e, -3); [[fallthrough]];
+      case 2: mac(e, -2); [[fallthrough]];
+      case 1: mac(e, -1); break;
       default: break;
     }
-    return head;
+    // (Guarded by n, not by e != end: GCC merges a guard equal to the loop's condition into a
+    // loop tested at the top, two more instructions per group.)
+    if (n >= group) {
+      do {
+        TINYNET_UNROLL
+        for (int j = 0; j < group; ++j) mac(e, j);
+        e += 2 * group;
+      } while (e != end);
+    }
+    return e;
   }
 
   // acc[k][r] = dot product of row first_row + r with input x[k], for r < rows and k < Inputs (1
@@ -134,35 +162,22 @@ struct CompressedRows {
     static_assert(Inputs == 1 || Inputs == 2);
     const std::int8_t* const x0 = x[0];
     const std::int8_t* const x1 = x[Inputs - 1];
-    const std::int8_t* value = tables.values.data() + entry;
-    const std::uint8_t* place = tables.columns.data() + entry;
+    const std::int8_t* e = tables.data() + 2 * entry;
     for (int r = 0; r < rows; ++r) {
-      // The row's end, from the compile-time count of its entries: the loop is bounded by the table.
+      // The row's length, a compile-time count: the walk is bounded by the table.
       const int n = counts[static_cast<std::size_t>(first_row + r)];
-      const std::int8_t* const row_end = value + n;
       int column = 0;
       std::int32_t sum0 = 0, sum1 = 0;
-      const int head = walk_head(n, [&](int j) __attribute__((always_inline)) {
-        column = column_of(column, place[j - group + n % group]);
-        const std::int32_t w = value[j - group + n % group];
+      e = walk_row(e, n, [&](const std::int8_t* p, int k) __attribute__((always_inline)) {
+        column = column_of(column, column_byte(p, k));
+        const std::int32_t w = value(p, k);
         sum0 += w * x0[column];
         if constexpr (Inputs == 2) sum1 += w * x1[column];
       });
-      value += head;
-      place += head;
-      for (; value != row_end; value += group, place += group) {
-        TINYNET_UNROLL
-        for (int j = 0; j < group; ++j) {
-          column = column_of(column, place[j]);
-          const std::int32_t w = value[j];
-          sum0 += w * x0[column];
-          if constexpr (Inputs == 2) sum1 += w * x1[column];
-        }
-      }
       acc[0][r] = sum0;
       if constexpr (Inputs == 2) acc[1][r] = sum1;
     }
-    entry = static_cast<std::size_t>(value - tables.values.data());
+    entry = static_cast<std::size_t>(e - tables.data()) / 2;
   }
 
   // The same walk over two or four inputs at once, their columns packed by
@@ -170,40 +185,33 @@ struct CompressedRows {
   // product with input k. One load of a column serves every input: per entry the column byte, the
   // value, the column's address, its word (two inputs: LDR) or words (four: LDRD) and two or four
   // multiply-accumulates, 6 instructions for two inputs, 8 for four (and a step's addition where
-  // the columns are steps).
+  // the columns are steps). (The caller's output stage inside this loop, with no accumulators
+  // through memory, took more: the sums and the output pointers went to the stack.)
   template <int Inputs>
   TINYNET_NOINLINE static constexpr void run_columns(const std::int32_t* columns, int first_row, int rows,
                                                      std::int32_t (*acc)[32], std::size_t& entry) {
     static_assert(Inputs == 2 || Inputs == 4);
     constexpr int words = Inputs / 2;
-    const std::int8_t* value = tables.values.data() + entry;
-    const std::uint8_t* place = tables.columns.data() + entry;
-    for (int r = 0; r < rows; ++r) {
-      const int n = counts[static_cast<std::size_t>(first_row + r)];
-      const std::int8_t* const row_end = value + n;
+    const std::int8_t* e = tables.data() + 2 * entry;
+    // The loop runs on the counts and the sums' places (no row index: one register less).
+    const std::uint16_t* count = counts.data() + first_row;
+    const std::uint16_t* const last = count + rows;
+    for (std::int32_t* to = acc[0]; count != last; ++count, ++to) {
+      const int n = *count;
       int column = 0;
       std::int32_t sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
-      const int head = walk_head(n, [&](int j) __attribute__((always_inline)) {
-        column = column_of(column, place[j - group + n % group]);
-        paired::mac_column<Inputs>(value[j - group + n % group], columns + words * column, sum0, sum1, sum2, sum3);
+      e = walk_row(e, n, [&](const std::int8_t* p, int k) __attribute__((always_inline)) {
+        column = column_of(column, column_byte(p, k));
+        paired::mac_column<Inputs>(value(p, k), columns + words * column, sum0, sum1, sum2, sum3);
       });
-      value += head;
-      place += head;
-      for (; value != row_end; value += group, place += group) {
-        TINYNET_UNROLL
-        for (int j = 0; j < group; ++j) {
-          column = column_of(column, place[j]);
-          paired::mac_column<Inputs>(value[j], columns + words * column, sum0, sum1, sum2, sum3);
-        }
-      }
-      acc[0][r] = sum0;
-      acc[1][r] = sum1;
+      to[0] = sum0;
+      to[32] = sum1;
       if constexpr (Inputs == 4) {
-        acc[2][r] = sum2;
-        acc[3][r] = sum3;
+        to[64] = sum2;
+        to[96] = sum3;
       }
     }
-    entry = static_cast<std::size_t>(value - tables.values.data());
+    entry = static_cast<std::size_t>(e - tables.data()) / 2;
   }
 };
 
