@@ -755,10 +755,23 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
   }
 
+  // to[k][c] = the output of channel c's dot product with pixel k, for the sparse forms' K pixels.
+  TINYNET_INLINE_UNROLLED static constexpr void finish_pixels(const std::array<output_element*, 4>& to, int c,
+                                                             auto... dots) {
+    const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
+    if constexpr (sparse_scale == 1) {
+      plan::requantize_each(bias, c, to.data(), dots...);
+    } else {
+      int k = 0;
+      ((to[static_cast<std::size_t>(k++)][c] = plan::requantize_scaled(bias + dots, c)), ...);
+    }
+  }
+
   // K = SparseRows::inputs_per_pass output pixels per pass (four where the paired columns, or
   // `nm`'s pair tables, fit the stack's budget, else two): each load of a column,
-  // weight word or slot serves all K. Past the last pixel the pass's first is repeated, its
-  // results dropped, so that the layer holds one copy of the sparse code.
+  // weight word or slot serves all K. Past the last pixel the pass's first is repeated, so that
+  // the layer holds one copy of the sparse code; that last pass writes its K pixels to `tail`, and
+  // its real ones are copied out.
   template <int Pixels, class First, class Image>
   static constexpr void run_sparse(Image image, output_element* out, First first) {
     if constexpr (sparse_direct && std::is_pointer_v<Image>) {
@@ -767,30 +780,36 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
     }
     constexpr int K = sparse_rows::inputs_per_pass;
     [[maybe_unused]] std::int8_t patches[pointwise ? 1 : K * patch_size]{};
-    [[maybe_unused]] output_element dropped[Pixels % K != 0 ? out_c : 1]{};
+    [[maybe_unused]] output_element tail[Pixels % K != 0 ? K * out_c : 1]{};
     for (int p = 0; p < Pixels; p += K) {
       const std::int8_t* x[K] = {sparse_input(image, patches, first + p)};
-      output_element* dst[K] = {out + p * out_c};
       for (int k = 1; k < K; ++k) {
         const bool real = p + k < Pixels;
         x[k] = real ? sparse_input(image, patches + (pointwise ? 0 : k * patch_size), first + p + k) : x[0];
-        dst[k] = real ? out + (p + k) * out_c : dropped;
       }
-      // The output pointers by value, one capture each (K <= 4): an int8 store may alias anything
-      // in memory, so pointers read through a reference would be loaded again after every output,
-      // and an array capture (dst itself) was copied at every level the function object passes.
+      const bool whole = Pixels % K == 0 || p + K <= Pixels;
+      output_element* const d0 = whole ? out + p * out_c : tail;
       static_assert(K <= 4);
-      sparse_rows::template run_many<K>(
-          x, [d0 = dst[0], d1 = dst[K > 1 ? 1 : 0], d2 = dst[K > 2 ? 2 : 0], d3 = dst[K > 3 ? 3 : 0]](int c, auto... dots) __attribute__((always_inline)) {
-            output_element* const to[4] = {d0, d1, d2, d3};
-            const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
-            if constexpr (sparse_scale == 1) {
-              plan::requantize_each(bias, c, to, dots...);
-            } else {
-              int k = 0;
-              ((to[k++][c] = plan::requantize_scaled(bias + dots, c)), ...);
-            }
-          });
+      if constexpr (sparse_form == SparseForm::unrolled) {
+        // Unrolled rows finish each row inlined, its channel a constant: the K output pointers by
+        // value, one capture each, are K registers that every store offsets by the constant (an
+        // int8 store may alias anything in memory, so pointers read through a reference would be
+        // loaded again after every output, and an array capture was copied at every level the
+        // function object passes).
+        sparse_rows::template run_many<K>(
+            x, [d0, d1 = d0 + out_c, d2 = d0 + 2 * out_c, d3 = d0 + 3 * out_c](int c, auto... dots)
+                   __attribute__((always_inline)) { finish_pixels({d0, d1, d2, d3}, c, dots...); });
+      } else {
+        // The other forms finish each row in one loop over the channels: there the K pointers
+        // went to the stack, reloaded for every output (kws pruned 80 %, -Os); one pointer and
+        // stores at fixed offsets from it do not.
+        sparse_rows::template run_many<K>(x, [d0](int c, auto... dots) __attribute__((always_inline)) {
+          finish_pixels({d0, d0 + out_c, d0 + 2 * out_c, d0 + 3 * out_c}, c, dots...);
+        });
+      }
+      if constexpr (Pixels % K != 0)
+        if (!whole)
+          for (int i = 0; i < (Pixels - p) * out_c; ++i) out[p * out_c + i] = tail[i];
     }
   }
 

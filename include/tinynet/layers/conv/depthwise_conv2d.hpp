@@ -319,10 +319,11 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
           x[k] = sparse_window<true>(image, y0, x0, nullptr);
         dst[k] = real ? out + q * out_c : dropped;
       }
+      static_assert(sparse_scale == 1);  // (compressed)
       sparse_rows::template run_each<2>(x, [d0 = dst[0], d1 = dst[1]](int c, std::int32_t dot0, std::int32_t dot1)
                                                 __attribute__((always_inline)) {
-                                                  d0[c] = finish_sparse(c, dot0);
-                                                  d1[c] = finish_sparse(c, dot1);
+                                                  output_element* const to[2] = {d0, d1};
+                                                  plan::requantize_each(folded_bias[static_cast<std::size_t>(c)], c, to, dot0, dot1);
                                                 });
     }
   }

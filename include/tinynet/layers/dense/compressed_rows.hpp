@@ -163,12 +163,14 @@ struct CompressedRows {
     const std::int8_t* const x0 = x[0];
     const std::int8_t* const x1 = x[Inputs - 1];
     const std::int8_t* e = tables.data() + 2 * entry;
-    for (int r = 0; r < rows; ++r) {
-      // The row's length, a compile-time count: the walk is bounded by the table.
-      const int n = counts[static_cast<std::size_t>(first_row + r)];
+    // The loop runs on the rows' counts (compile-time: the walk is bounded by the table), not on
+    // a row index (with both, GCC kept the number of rows on the stack).
+    const std::uint16_t* count = counts.data() + first_row;
+    const std::uint16_t* const last = count + rows;
+    for (int r = 0; count != last; ++count, ++r) {
       int column = 0;
       std::int32_t sum0 = 0, sum1 = 0;
-      e = walk_row(e, n, [&](const std::int8_t* p, int k) __attribute__((always_inline)) {
+      e = walk_row(e, *count, [&](const std::int8_t* p, int k) __attribute__((always_inline)) {
         column = column_of(column, column_byte(p, k));
         const std::int32_t w = value(p, k);
         sum0 += w * x0[column];
@@ -193,22 +195,20 @@ struct CompressedRows {
     static_assert(Inputs == 2 || Inputs == 4);
     constexpr int words = Inputs / 2;
     const std::int8_t* e = tables.data() + 2 * entry;
-    // The loop runs on the counts and the sums' places (no row index: one register less).
     const std::uint16_t* count = counts.data() + first_row;
     const std::uint16_t* const last = count + rows;
-    for (std::int32_t* to = acc[0]; count != last; ++count, ++to) {
-      const int n = *count;
+    for (int r = 0; count != last; ++count, ++r) {
       int column = 0;
       std::int32_t sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
-      e = walk_row(e, n, [&](const std::int8_t* p, int k) __attribute__((always_inline)) {
+      e = walk_row(e, *count, [&](const std::int8_t* p, int k) __attribute__((always_inline)) {
         column = column_of(column, column_byte(p, k));
         paired::mac_column<Inputs>(value(p, k), columns + words * column, sum0, sum1, sum2, sum3);
       });
-      to[0] = sum0;
-      to[32] = sum1;
+      acc[0][r] = sum0;
+      acc[1][r] = sum1;
       if constexpr (Inputs == 4) {
-        to[64] = sum2;
-        to[96] = sum3;
+        acc[2][r] = sum2;
+        acc[3][r] = sum3;
       }
     }
     entry = static_cast<std::size_t>(e - tables.data()) / 2;
