@@ -32,9 +32,15 @@ constexpr void pack_columns(const std::int8_t* const* x, std::int32_t* columns) 
   int first = 0;  // the first column left to the byte loop
 #if TINYNET_ARM_DSP
   if (!std::is_constant_evaluated()) {
+    // The inputs' pointers in locals and the inputs' loop unrolled (kws pruned 80 %, -Os: 10,000
+    // fewer instructions for 320 bytes of code; the locals alone, without the unrolling, cost
+    // 7,000 more): read through x[2 * k], GCC loaded the pointers again for every four columns.
+    const std::int8_t* in[Inputs];
+    for (int k = 0; k < Inputs; ++k) in[k] = x[k];
     for (int c = 0; c + 4 <= Depth; c += 4) {
+      TINYNET_UNROLL
       for (int k = 0; k < words; ++k) {
-        const std::uint32_t a = arm_dsp::load_word(x[2 * k] + c), b = arm_dsp::load_word(x[2 * k + 1] + c);
+        const std::uint32_t a = arm_dsp::load_word(in[2 * k] + c), b = arm_dsp::load_word(in[2 * k + 1] + c);
         const std::uint32_t a02 = __sxtb16(a), a13 = arm_dsp::sxtb16_ror8(a);
         const std::uint32_t b02 = __sxtb16(b), b13 = arm_dsp::sxtb16_ror8(b);
         std::int32_t* to = columns + words * c + k;
