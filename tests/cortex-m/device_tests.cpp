@@ -406,12 +406,16 @@ static_assert(nm_net<tinynet::SparseForm::nm>::weight_bytes < nm_net<tinynet::Sp
 static_assert(tinynet::kernels::NmRows<nm_w1, 48, 1, 20>::pays && tinynet::kernels::NmRows<nm_w1, 48, 1, 20>::inputs_per_pass == 4);
 static_assert(tinynet::kernels::NmRows<nm_w15, 6, 1, 48>::inputs_per_pass == 4 && tinynet::kernels::NmRows<nm_w15, 6, 1, 48>::slots > 10);
 static_assert(tinynet::kernels::NmRows<nm_w2, 5, 9, 6>::fits && tinynet::kernels::NmRows<nm_w3, 5, 1, 125>::fits);
-constexpr std::array<std::int8_t, 500> nm_input = [] {
-  std::array<std::int8_t, 500> x{};
-  std::uint32_t state = 99;
+// N pseudo-random bytes from a linear congruential generator seeded with `seed`: the sparse
+// networks' inputs below.
+template <std::size_t N>
+constexpr std::array<std::int8_t, N> lcg_bytes(std::uint32_t seed) {
+  std::array<std::int8_t, N> x{};
+  std::uint32_t state = seed;
   for (auto& v : x) v = static_cast<std::int8_t>((state = state * 1103515245u + 12345u) >> 16);
   return x;
-}();
+}
+constexpr auto nm_input = lcg_bytes<500>(99);
 constexpr auto expected_nm = nm_net<tinynet::SparseForm::dense>::evaluate(nm_input);
 // The same network in `unrolled` (four pixels per pass: 25 pixels leave the last alone; SMLABB and
 // SMLATB on paired columns) and `compressed` (two per pass), and an unrolled DepthwiseConv2D: 3x3
@@ -426,12 +430,7 @@ using dws_net = tinynet::Network<
     tinynet::DepthwiseConv2D<nm_h1, dws_out, dws_w, bias48, scales48,
                              tinynet::DepthwiseConv2DOptions{.kernel_h = 3, .kernel_w = 3, .padding = tinynet::Padding::same,
                                                              .activation = tinynet::Activation::relu, .sparse_form = Form}>>;
-constexpr std::array<std::int8_t, 1200> dws_input = [] {
-  std::array<std::int8_t, 1200> x{};
-  std::uint32_t state = 7;
-  for (auto& v : x) v = static_cast<std::int8_t>((state = state * 1103515245u + 12345u) >> 16);
-  return x;
-}();
+constexpr auto dws_input = lcg_bytes<1200>(7);
 constexpr auto expected_dws = dws_net<tinynet::SparseForm::dense>::evaluate(dws_input);
 // Two unrolled DepthwiseConv2D layers over 12x6x10 pruned 1:4 along the channels: each runs in
 // place over its input, rows through the ring of layers/conv/in_place_rows.hpp (60-byte rows:
@@ -455,12 +454,7 @@ using dwip_net = tinynet::Network<tinynet::Inputs<dwip_in>, tinynet::Outputs<dwi
                                   tinynet::DepthwiseConv2D<dwip_h, dwip_out, dwip_w2, bias10, scales10, dwip_options(Form)>>;
 static_assert(dwip_net<tinynet::SparseForm::unrolled>::arena_bytes == 720 &&
               dwip_net<tinynet::SparseForm::compressed>::arena_bytes == 1440);
-constexpr std::array<std::int8_t, 720> dwip_input = [] {
-  std::array<std::int8_t, 720> x{};
-  std::uint32_t state = 5;
-  for (auto& v : x) v = static_cast<std::int8_t>((state = state * 1103515245u + 12345u) >> 16);
-  return x;
-}();
+constexpr auto dwip_input = lcg_bytes<720>(5);
 constexpr auto expected_dwip = dwip_net<tinynet::SparseForm::dense>::evaluate(dwip_input);
 }  // namespace device
 

@@ -379,6 +379,59 @@ TEST_CASE("sparse FullyConnected: nonzero_weights, weight_bytes, the automatic f
                 nm_test::unrolled_if_for_speed(SparseForm::nm));
 }
 
+// The sparse forms' output stage for several pixels of a channel (ChannelPlan::requantize_each:
+// with the short stage, 2 * bias + 2 * dot) against the plain requantize(bias + dot).
+namespace sparse_stage {
+inline constexpr Quant in_q{0.5f, 3};
+inline constexpr Quant out_q{0.25f, -2};
+struct in : Tensor<i8, Shape<1, 4>, in_q> {};
+struct out : Tensor<i8, Shape<1, 3>, out_q> {};
+inline constexpr i8 w[12] = {1, 0, -1, 2, 0, 3, 0, 0, -4, 0, 5, 0};
+inline constexpr std::int32_t bias[3] = {7, -9, 0};
+inline constexpr float scales[3] = {0.75f, 1.5f, 2.0f};  // real multipliers 1.5-4: no right shift
+using wide = FullyConnected<in, out, w, bias, scales, FullyConnectedOptions{.sparse_form = SparseForm::dense}>;
+
+// Every output of requantize_each against requantize, for dots and biases spread up to about twice
+// the accumulator that channel 0 first clamps at (found by doubling), so that the outputs cover
+// the range; far below where the short stage would stop applying (|2 * acc| < 2^31).
+template <class Plan>
+void check_requantize_each(int channels) {
+  std::int32_t magnitude = 16;
+  while (magnitude < (1 << 24) && Plan::requantize(magnitude, 0) < 127) magnitude *= 2;
+  magnitude *= 2;
+  std::uint32_t state = 2024;
+  const auto next = [&state, magnitude] {
+    state = state * 1103515245u + 12345u;
+    return static_cast<std::int32_t>(static_cast<std::int64_t>(state >> 1) % (2 * static_cast<std::int64_t>(magnitude)) - magnitude);
+  };
+  std::array<typename Plan::output_element, 64> a{}, b{}, c{};
+  typename Plan::output_element* const to[3] = {a.data(), b.data(), c.data()};
+  int outputs_seen[256] = {};
+  for (int trial = 0; trial < 3000; ++trial) {
+    const int channel = trial % channels;
+    const std::int32_t bias = next() / 4, d0 = next() / 2, d1 = next() / 2, d2 = next() / 2;
+    Plan::requantize_each(bias, channel, to, d0, d1, d2);
+    CHECK(a[static_cast<std::size_t>(channel)] == Plan::requantize(bias + d0, channel));
+    CHECK(b[static_cast<std::size_t>(channel)] == Plan::requantize(bias + d1, channel));
+    CHECK(c[static_cast<std::size_t>(channel)] == Plan::requantize(bias + d2, channel));
+    ++outputs_seen[a[static_cast<std::size_t>(channel)] + 128];
+  }
+  // The values reach both ends of the output range and the middle (not one clamped value).
+  int distinct = 0;
+  for (int seen : outputs_seen) distinct += seen > 0;
+  CHECK(distinct > 20);
+}
+}  // namespace sparse_stage
+
+TEST_CASE("sparse output stage: requantize_each is requantize(bias + dot) for each pixel, with and without the short stage") {
+  using short_plan = sparse_figures::C10::layer<SparseForm::dense>::plan;
+  static_assert(short_plan::short_stage);
+  sparse_stage::check_requantize_each<short_plan>(33);
+  using wide_plan = sparse_stage::wide::plan;
+  static_assert(!wide_plan::short_stage);
+  sparse_stage::check_requantize_each<wide_plan>(3);
+}
+
 namespace sparse_other_types {
 inline constexpr Quant q16{0.001f, 0};
 struct in16 : Tensor<std::int16_t, Shape<1, 4>, q16> {};
