@@ -187,6 +187,20 @@ TEST_CASE("sparse Conv2D: 1x1, stride 1 and 2, densities 10/30/100 %") {
   check_forms<ConvCase<7, 5, 8, 33, 1, 2, 1, 20, 4>>();
 }
 
+// Past 512 columns (3x3 over 64 channels: 576) the paired columns of four pixels would exceed the
+// stack's budget, so a pass takes two (SparseRows::inputs_per_pass); 15 pixels leave the last pass
+// one real pixel, whose outputs go through the tail buffer (Conv2D::run_sparse).
+TEST_CASE("sparse Conv2D: two pixels per pass, an odd number of pixels") {
+  using C = ConvCase<5, 3, 64, 6, 3, 1, 1, 20, 5>;
+  static_assert(C::layer<SparseForm::compressed>::sparse_rows::inputs_per_pass == 2);
+  static_assert(C::layer<SparseForm::unrolled>::sparse_rows::inputs_per_pass == 2);
+  check_forms<C>();
+  // Four pixels per pass, 5 x 3 = 15: the last pass has three real pixels.
+  using four = ConvCase<5, 3, 16, 6, 3, 1, 1, 30, -9>;
+  static_assert(four::layer<SparseForm::compressed>::sparse_rows::inputs_per_pass == 4);
+  check_forms<four>();
+}
+
 TEST_CASE("sparse Conv2D: 3x3 and 4x4 SAME padding, stride 2, dilation 2, one input channel") {
   check_forms<ConvCase<6, 7, 5, 6, 3, 1, 1, 20, 17>>();
   check_forms<ConvCase<9, 8, 3, 5, 4, 2, 1, 40, -60>>();

@@ -3,9 +3,10 @@
 //
 // Row o's entries are (value, column byte), two bytes side by side. Where no non-zero weight's
 // column is beyond 255, the byte is the entry's column (`absolute`: each entry's address is one
-// load away, independent of the others'). Else it is a step: the column of an entry is the previous entry's column plus its
-// step, starting from column 0 (the first entry's step is its column), and a gap of more than 255
-// columns is bridged by filler entries of value 0 and step 255, which add 0 * x.
+// load away, independent of the others'). Else it is a step: the column of an entry is the
+// previous entry's column plus its step, starting from column 0 (the first entry's step is its
+// column), and a gap of more than 255 columns is bridged by filler entries of value 0 and step
+// 255, which add 0 * x.
 // Flash: 2 bytes per entry plus 2 bytes per row.
 #pragma once
 
@@ -140,7 +141,7 @@ struct CompressedRows {
       default: break;
     }
     // (Guarded by n, not by e != end: GCC merges a guard equal to the loop's condition into a
-    // loop tested at the top, two more instructions per group.)
+    // loop tested at its start, with a branch back: one more instruction per group.)
     if (n >= group) {
       do {
         TINYNET_UNROLL
