@@ -201,6 +201,16 @@ TEST_CASE("sparse Conv2D: two pixels per pass, an odd number of pixels") {
   check_forms<four>();
 }
 
+// Past 1,024 columns (3x3 over 128 channels: 1,152) even two pixels' paired columns would exceed
+// pass_stack_bytes (core/target.hpp), so a pass takes one pixel, run as a single input.
+TEST_CASE("sparse Conv2D: one pixel per pass past the stack of a pass") {
+  using C = ConvCase<4, 3, 128, 5, 3, 1, 1, 15, -21>;
+  static_assert(tinynet::pass_stack_bytes == 4096);
+  static_assert(C::layer<SparseForm::compressed>::sparse_rows::inputs_per_pass == 1);
+  static_assert(C::layer<SparseForm::unrolled>::sparse_rows::inputs_per_pass == 1 && !C::layer<SparseForm::unrolled>::sparse_direct);
+  check_forms<C>();
+}
+
 TEST_CASE("sparse Conv2D: 3x3 and 4x4 SAME padding, stride 2, dilation 2, one input channel") {
   check_forms<ConvCase<6, 7, 5, 6, 3, 1, 1, 20, 17>>();
   check_forms<ConvCase<9, 8, 3, 5, 4, 2, 1, 40, -60>>();

@@ -22,3 +22,23 @@
 #else
 #define TINYNET_ARM_MVE 0
 #endif
+
+// TINYNET_PASS_STACK_BYTES: the stack a sparse layer's pass may take for its inputs packed side
+// by side (the paired columns of `unrolled` and `compressed`, the pair tables of `nm`:
+// layers/dense/sparse_rows.hpp, nm_rows.hpp). It sets how many output pixels a sparse Conv2D
+// runs per pass (four, two or one), nothing else: not the form a layer takes, not the arena.
+// 4096 bytes by default; 2048 on ARMv6-M (Cortex-M0 and M0+ boards have 16-32 KB of RAM, the
+// micro:bit a 4 KB stack). Define it (the same in every file) to trade stack for speed.
+#ifndef TINYNET_PASS_STACK_BYTES
+#if defined(__ARM_ARCH_6M__)
+#define TINYNET_PASS_STACK_BYTES 2048
+#else
+#define TINYNET_PASS_STACK_BYTES 4096
+#endif
+#endif
+
+#include <cstddef>
+
+namespace tinynet {
+inline constexpr std::size_t pass_stack_bytes = TINYNET_PASS_STACK_BYTES;
+}  // namespace tinynet

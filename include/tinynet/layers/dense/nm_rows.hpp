@@ -35,7 +35,7 @@ namespace tinynet::kernels {
 
 namespace nm {
 inline constexpr int max_slots = 16;             // a slot is a nibble
-inline constexpr std::size_t max_table_bytes = 4096;  // the pair tables of a pass, on the stack
+inline constexpr std::size_t max_table_bytes = 4096;  // one input's pair table, on the stack
 
 // (lo, hi) int16 halves of a word.
 constexpr std::uint32_t pack(std::int32_t lo, std::int32_t hi) {
@@ -193,15 +193,15 @@ struct NmRows {
   static constexpr int row_bytes = padded_spans * 2;
   // The pair table of one input: padded_spans x slots words (the padding span's set to 0).
   static constexpr std::size_t table_words = static_cast<std::size_t>(padded_spans) * slots;
-  // Inputs (output pixels) per pass: four where their pair table fits the stack's budget (on
-  // Cortex-M4 four take about 0.75x the instructions of 2 x 2: each weight word, slot and entry
-  // address serves them all), else two, else one.
-  static constexpr int inputs_per_pass = table_words * 4 * 4 <= nm::max_table_bytes   ? 4
-                                         : table_words * 4 * 2 <= nm::max_table_bytes ? 2
-                                                                                      : 1;
+  // Inputs (output pixels) per pass: four where their pair tables fit a pass's stack
+  // (pass_stack_bytes, core/target.hpp; on Cortex-M4 four take about 0.75x the instructions of
+  // 2 x 2: each weight word, slot and entry address serves them all), else two, else one.
+  static constexpr int inputs_per_pass = table_words * 4 * 4 <= pass_stack_bytes   ? 4
+                                         : table_words * 4 * 2 <= pass_stack_bytes ? 2
+                                                                                   : 1;
 
   // The form fits where the weights follow the pattern, its flash (kept weights and slots) is at
-  // most the dense weights' and its pair table within the stack's budget; it pays (is faster than
+  // most the dense weights' and one input's pair table within max_table_bytes; it pays (is faster than
   // dense on Cortex-M4: docs/sparsity.md) where it keeps at most one pair per four weights (2:4 or
   // sparser), its weight flash then at most 5/8 of the dense weights'.
   static constexpr bool fits = fit.ok && row_bytes + 4 * index_words <= depth && table_words * 4 <= nm::max_table_bytes;

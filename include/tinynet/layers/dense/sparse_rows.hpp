@@ -12,6 +12,7 @@
 
 #include "../../core/constant_tables.hpp"
 #include "../../core/sparsity.hpp"
+#include "../../core/target.hpp"
 #include "compressed_rows.hpp"
 #include "nm_rows.hpp"
 #include "unrolled_rows.hpp"
@@ -81,22 +82,25 @@ struct SparseRows {
   }
 
   // Inputs per pass of run_many: `nm`'s (NmRows::inputs_per_pass), else four where their
-  // columns fit the stack's budget (then each weight takes 6 instructions for four inputs where
-  // two take 4 each, twice, in `unrolled`; 8 where two take 7 each, twice, in `compressed`), else two.
+  // paired columns fit a pass's stack (pass_stack_bytes, core/target.hpp: Depth x 8 bytes; then
+  // each weight takes 6 instructions for four inputs where two take 4 each, twice, in `unrolled`;
+  // 8 where two take 7 each, twice, in `compressed`), else two (Depth x 4 bytes), else one.
   static constexpr int inputs_per_pass = [] {
     if constexpr (Form == SparseForm::nm) return nm::inputs_per_pass;
-    else return std::size_t{Depth} * 8 <= kernels::nm::max_table_bytes ? 4 : 2;
+    else return std::size_t{Depth} * 8 <= pass_stack_bytes ? 4 : std::size_t{Depth} * 4 <= pass_stack_bytes ? 2 : 1;
   }();
 
   // Several inputs at once: finish(o, dot of row o with x[0], ..., with x[Inputs - 1]) for every
   // row o, in order; Inputs is inputs_per_pass (or 2). `unrolled` and `compressed` pair the inputs
   // column by column (paired::pack_columns), so that each load of a column serves them all
-  // (paired_columns.hpp: UnrolledRows::run_columns, CompressedRows::run_columns); `nm` builds its
-  // pair tables (NmRows::run_many).
+  // (paired_columns.hpp: UnrolledRows::run_columns, CompressedRows::run_columns), one input runs
+  // as run() does; `nm` builds its pair tables (NmRows::run_many).
   template <int Inputs, class Finish>
   static constexpr void run_many(const std::int8_t* const* x, Finish finish) {
     if constexpr (Form == SparseForm::nm) {
       nm::template run_many<Inputs>(x, finish);
+    } else if constexpr (Inputs == 1) {
+      run(x[0], finish);
     } else {
       static_assert(Inputs == 2 || Inputs == 4);
       // Every column is written below (zeroing them would cost a memset per call).
