@@ -237,6 +237,31 @@ struct ChannelPlan {
     }
   }
 
+  // The sparse forms' output stage, for every layer and form (layers/dense/sparse_rows.hpp): the
+  // output of channel c from a dot product without the bias. Scale: how many times the kernel
+  // gives its dot products, 1 or weight_scale (`unrolled`, whose constants come doubled where the
+  // short stage applies: requantize_scaled); the folded bias is scaled to match.
+  template <int Scale>
+  [[gnu::always_inline]] static constexpr output_element finish_sparse(int c, std::int32_t dot) {
+    static_assert(Scale == 1 || Scale == weight_scale);
+    const std::int32_t bias = Scale * folded_bias[static_cast<std::size_t>(c)];
+    if constexpr (Scale == 1) return requantize(bias + dot, c);
+    else return requantize_scaled(bias + dot, c);
+  }
+  // to[k][c] = finish_sparse<Scale>(c, dots[k]) for the dot products of several pixels (Scale 1:
+  // requantize_each, which doubles the bias once for them all).
+  template <int Scale, class... Dots>
+  [[gnu::always_inline]] static constexpr void finish_sparse_each(int c, output_element* const* to, Dots... dots) {
+    static_assert(Scale == 1 || Scale == weight_scale);
+    const std::int32_t bias = Scale * folded_bias[static_cast<std::size_t>(c)];
+    if constexpr (Scale == 1) {
+      requantize_each(bias, c, to, dots...);
+    } else {
+      int k = 0;
+      ((to[k++][c] = requantize_scaled(bias + dots, c)), ...);
+    }
+  }
+
   // Any accumulator (int16 activations: 64 bits) with TFLM's formula.
   static constexpr output_element requantize_exact(accumulator acc, int c) {
     const std::int32_t scaled =

@@ -745,11 +745,8 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
             }
           }
         }
-        direct_rows::run(x, [dst](int c, std::int32_t dot) __attribute__((always_inline)) {
-          const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
-          if constexpr (sparse_scale == 1) dst[c] = requantize(bias + dot, c);
-          else dst[c] = plan::requantize_scaled(bias + dot, c);
-        });
+        direct_rows::run(x, [dst](int c, std::int32_t dot)
+                                __attribute__((always_inline)) { dst[c] = plan::template finish_sparse<sparse_scale>(c, dot); });
       }
       p += ox_end - ox_first;
     }
@@ -758,13 +755,7 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
   // to[k][c] = the output of channel c's dot product with pixel k, for the sparse forms' K pixels.
   TINYNET_INLINE_UNROLLED static constexpr void finish_pixels(const std::array<output_element*, 4>& to, int c,
                                                              auto... dots) {
-    const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
-    if constexpr (sparse_scale == 1) {
-      plan::requantize_each(bias, c, to.data(), dots...);
-    } else {
-      int k = 0;
-      ((to[static_cast<std::size_t>(k++)][c] = plan::requantize_scaled(bias + dots, c)), ...);
-    }
+    plan::template finish_sparse_each<sparse_scale>(c, to.data(), dots...);
   }
 
   // K = SparseRows::inputs_per_pass output pixels per pass (four where the paired columns, or

@@ -287,9 +287,7 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
 
   // One output channel's result from its dot product (the sparse forms' finish).
   TINYNET_INLINE_UNROLLED static constexpr output_element finish_sparse(int c, std::int32_t dot) {
-    const std::int32_t bias = sparse_scale * folded_bias[static_cast<std::size_t>(c)];
-    if constexpr (sparse_scale == 1) return plan::template requantize<true>(bias + dot, c);
-    else return plan::requantize_scaled(bias + dot, c);
+    return plan::template finish_sparse<sparse_scale>(c, dot);
   }
 
   static constexpr bool has_border =
@@ -323,7 +321,7 @@ struct DepthwiseConv2D : detail::depthwise_conv2d_plan<In, Out, Weights, Bias, W
       sparse_rows::template run_each<2>(x, [d0 = dst[0], d1 = dst[1]](int c, std::int32_t dot0, std::int32_t dot1)
                                                 __attribute__((always_inline)) {
                                                   output_element* const to[2] = {d0, d1};
-                                                  plan::requantize_each(folded_bias[static_cast<std::size_t>(c)], c, to, dot0, dot1);
+                                                  plan::template finish_sparse_each<1>(c, to, dot0, dot1);
                                                 });
     }
   }

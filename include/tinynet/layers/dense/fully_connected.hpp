@@ -257,7 +257,7 @@ struct FullyConnected : detail::fully_connected_plan<In, Out, Weights, Bias, Wei
       for (int b = 0; b < batches; ++b) {
         output_element* out_row = out + b * units;
         sparse_rows::run(in + b * input_depth, [out_row](int o, std::int32_t dot) __attribute__((always_inline)) {
-          out_row[o] = requantize(folded_bias[static_cast<std::size_t>(o)] + dot, o);
+          out_row[o] = plan::template finish_sparse<1>(o, dot);
         });
       }
     } else if constexpr (std::is_same_v<input_element, std::int8_t>) {
