@@ -5,7 +5,7 @@ Where each part comes from, so that the page cannot disagree with what the devic
 - the arena plan: the compiler's own plan. The generated header is compiled on the host with
   targets/host/plan_main.cpp, which prints Network::arena_lifetimes and Network::arena_plan
   (include/tinynet/graph/arena_plan.hpp); nothing here recomputes lifetimes or offsets;
-- the instructions and data bytes per layer (--target cortex-m*):
+- the instructions and data bytes per layer and the peak stack (--target cortex-m*):
   bench_cmd.per_layer_instructions(), the machinery of `bench --per-layer`;
 - the audit (--eval): evaluate.evaluate() through pipeline.prepare(), as convert/inspect print it.
 
@@ -275,9 +275,10 @@ table.legend td{word-break:break-all}table.legend td.num{word-break:normal}
 .note{color:#555;font-size:0.85em}code{background:#f3f3f3;padding:0 3px}"""
 
 
-def render(info, plan, model, layers=None, evaluation=None, target=None, command=None):
-    """The page as text. info: analysis.summary(); plan: compiled_arena_plan(); layers: rows of
-    bench_cmd.per_layer_instructions() or None; evaluation: evaluate.evaluate()'s report or None."""
+def render(info, plan, model, layers=None, evaluation=None, target=None, command=None, stack=None):
+    """The page as text. info: analysis.summary(); plan: compiled_arena_plan(); layers: the rows of
+    bench_cmd.per_layer_instructions() or None, stack: the peak stack it measured (bytes) or None;
+    evaluation: evaluate.evaluate()'s report or None."""
     t = info["totals"]
     live = live_bytes(plan)
     io = lambda ts: "<br>".join(
@@ -293,6 +294,12 @@ def render(info, plan, model, layers=None, evaluation=None, target=None, command
                            + (f"; {_h(analysis.FLASH_ESTIMATE_NOTE)}" if t["flash_estimate_widened_on_dsp"] else "")),
         ("arena (compiled plan)", f"{_n(plan['arena_bytes'])} B; peak of the live buffers {_n(max(live))} B"),
     ]
+    if stack is not None:
+        summary_rows.append((f"RAM on {_h(target)} (measured)",
+                             f"{_n(plan['arena_bytes'] + stack)} B: the arena and a peak stack of {_n(stack)} B "
+                             "(the whole runner's under QEMU: an upper bound for the network's)"))
+    else:
+        summary_rows.append(("stack", "not in the arena: <code>--target</code> measures it"))
     if t["state_bytes"]:
         summary_rows.append(("state (in the arena)", f"{_n(t['state_bytes'])} B kept across invokes"))
     parts = [

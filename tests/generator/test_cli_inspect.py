@@ -37,6 +37,8 @@ def test_inspect_table_and_json_totals():
     # holds 51,585 bytes of tables: tests/integration/test_bench.py), which the estimate says.
     assert totals["flash_estimate_widened_on_dsp"]
     assert "DSP cores" in table.stdout and "tinynet bench" in table.stdout
+    # RAM is more than the arena: the last line says where the stack is measured.
+    assert table.stdout.rstrip().splitlines()[-1].startswith("stack:") and "--target" in table.stdout.splitlines()[-1]
 
 
 def test_inspect_flash_estimate_note_only_where_weights_widen():

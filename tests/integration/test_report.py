@@ -180,6 +180,14 @@ def test_report_measures_instructions_per_layer_as_bench_does(tmp_path):
     assert len(layers) == 3
     shown = re.findall(r'class="bar data"[^>]*><title>[^<]*: ([\d,]+) B</title>', page)
     assert [int(s.replace(",", "")) for s in shown] == [r["data_bytes"] for r in layers]
+    # RAM: the compiled arena plus the stack the per-layer run measured, which reads the timer
+    # after every op: about bench's own measured stack.
+    figures = json.loads(bench.stdout)
+    ram = re.search(r"<th>RAM on cortex-m4 \(measured\)</th><td>([\d,]+) B: the arena and a peak stack of ([\d,]+) B", page)
+    assert ram, "the report names no measured RAM"
+    total, stack = (int(g.replace(",", "")) for g in ram.groups())
+    assert total == figures["arena_bytes"] + stack
+    assert abs(stack - figures["stack_bytes"]) <= 64 and stack > 100
 
 
 def test_report_usage_errors(tmp_path):

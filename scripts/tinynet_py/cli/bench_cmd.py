@@ -145,7 +145,7 @@ def _measure(args, path, input_path):
         else:
             figures.update(_bench_cortex_m(text, namespace, model, inp, args.target, optimize))
             if args.per_layer:
-                figures["layers"] = per_layer_instructions(text, namespace, model, inp, args.target, info, optimize)
+                figures["layers"] = per_layer_instructions(text, namespace, model, inp, args.target, info, optimize)["layers"]
     return figures, prepared
 
 
@@ -178,7 +178,8 @@ def per_layer_instructions(text, namespace, model, inp, cpu, info, optimize=()):
     bytes of the data objects that build keeps for it (data_bytes: weights and tables as the
     target's kernels store them, attributed by the op names in their symbols: data_objects()); `bench
     --per-layer` and `report --target` show them. inp: an input file (input_file()); optimize:
-    pipeline.OPTIMIZE_FLAGS' flags."""
+    pipeline.OPTIMIZE_FLAGS' flags. Returns {"layers": a row per op, "stack_bytes": that run's
+    peak stack (the whole runner's, an upper bound for the network's)}."""
     elf = runner.build_cortex_m(text, namespace, model, cpu, extra_flags=("-DTINYNET_PER_LAYER", *optimize))
     scratch = [os.path.join(os.path.dirname(inp), f"layer_out{k}.bin") for k in range(len(model.outputs))]
     measured = runner.run_cortex_m(elf, cpu, [inp], scratch, model)
@@ -195,7 +196,7 @@ def per_layer_instructions(text, namespace, model, inp, cpu, info, optimize=()):
                      "macs": row["macs"], "instructions": instructions,
                      "instructions_per_mac": round(instructions / row["macs"], 2) if row["macs"] else None,
                      "data_bytes": by_op.get(row["index"], 0)})
-    return rows
+    return {"layers": rows, "stack_bytes": measured["stack_bytes"]}
 
 
 def data_objects(elf, namespace, model):

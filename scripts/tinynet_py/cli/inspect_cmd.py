@@ -27,7 +27,9 @@ and contiguous SPLIT/UNPACK/STRIDED_SLICE outputs sharing their input's bytes, P
 written into the output, in-place layers over their inputs), computed without a compiler. It is
 the same for builds for speed (-O2) and, with --optimize size, for size (-Os, as Arduino cores
 build): the forms the automatic rule picks for a pruned depthwise layer (dense, unrolled) both
-run in place (docs/sparsity.md). For an ONNX model, a rank-4 input or output says both its
+run in place (docs/sparsity.md). The stack invoke() takes comes on top of the arena (patches,
+row rings, a sparse pass's packed inputs); `tinynet bench --target cortex-m*` measures it.
+For an ONNX model, a rank-4 input or output says both its
 layouts: "layout:  input 'x': ONNX NCHW [1,3,8,8], C++ NHWC [1,8,8,3]".
 
 {onnx_ops}
@@ -35,6 +37,11 @@ layouts: "layout:  input 'x': ONNX NCHW [1,3,8,8], C++ NHWC [1,8,8,3]".
 DESCRIPTION = DESCRIPTION.format(onnx_ops=textwrap.fill(
     f"ONNX operators read: {supported_onnx_ops_text()}.", width=90, subsequent_indent="  ",
     break_on_hyphens=False))
+# RAM is the arena plus the stack invoke() takes: kernels keep patches, rings and sparse passes'
+# packed inputs there (bounded by the library, e.g. TINYNET_PASS_STACK_BYTES). Only a build
+# measures it.
+STACK_NOTE = ("stack:                  not in the arena: `tinynet bench MODEL --target cortex-m4` "
+              "(or your core) measures it")
 EPILOG = """example:
   tinynet inspect ../shared/models/mlperf-tiny/kws_ref_model.tflite
   tinynet inspect kws_ref_model.tflite --json > kws.json"""
@@ -123,5 +130,6 @@ def format_table(info):
         f"(peak live activations {t['peak_live_activation_bytes']:,} B"
         + (f", of which state kept across invokes {t['state_bytes']:,} B" if stateful else "") + ")"
         + _goal_suffix(info),
+        STACK_NOTE,
     ]
     return "\n".join(lines)

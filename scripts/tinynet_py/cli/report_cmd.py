@@ -52,7 +52,7 @@ def run(args):
     info["model"] = os.path.basename(model.path)
     optimize = pipeline.OPTIMIZE_FLAGS[args.optimize]
     plan = report.compiled_arena_plan(text, namespace, optimize=optimize)
-    layers = None
+    layers = stack = None
     if args.target:
         if len(model.inputs) != 1:
             raise ModelError(args.model, f"--target measures models with one input; this one has {len(model.inputs)}")
@@ -60,10 +60,11 @@ def run(args):
         if missing:
             raise TinynetError(None, f"cannot measure on {args.target}: {missing}")
         with tempfile.TemporaryDirectory(prefix="tinynet-report-") as work:
-            layers = per_layer_instructions(text, namespace, model, input_file(model, None, work), args.target, info,
-                                            optimize)
+            measured = per_layer_instructions(text, namespace, model, input_file(model, None, work), args.target,
+                                              info, optimize)
+            layers, stack = measured["layers"], measured["stack_bytes"]
     command = "tinynet report " + " ".join(shlex.quote(a) for a in _argv_tail())
-    page = report.render(info, plan, model, layers, prepared.evaluation, args.target, command)
+    page = report.render(info, plan, model, layers, prepared.evaluation, args.target, command, stack)
     write_atomically(args.output, page)
     for note in prepared.notes:
         print(escape(note, limit=None, keep_unicode=True))
