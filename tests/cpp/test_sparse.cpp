@@ -145,6 +145,19 @@ TEST_CASE("sparse FullyConnected: per-channel, 2 batches, 33 units, input zero p
   check_densities<33, 64, 2, true, -128, Activation::relu, 0, 5, 10, 25, 50, 100>();
 }
 
+// Past UnrolledRows::group_terms terms the unrolled rows are written out in groups, a function
+// each: 7 rows of about 300 (50 %) or 600 (100 %) non-zeros of 600 take several.
+TEST_CASE("sparse FullyConnected: unrolled rows in groups past group_terms terms") {
+  using half = Case<7, 600, 3, 50, true, -17, Activation::none>;
+  using full = Case<7, 600, 3, 100, true, -17, Activation::none>;
+  using half_rows = tinynet::kernels::UnrolledRows<half::weights, 7, 600>;
+  using full_rows = tinynet::kernels::UnrolledRows<full::weights, 7, 600>;
+  static_assert(half_rows::group_terms == 1024 && half_rows::groups >= 2 && half_rows::groups <= 4);
+  static_assert(full_rows::groups == 7);
+  check_forms<half>();
+  check_forms<full>();
+}
+
 TEST_CASE("sparse FullyConnected: per-tensor, 4 batches, input zero point 127") {
   check_densities<9, 130, 4, false, 127, Activation::none, 5, 50>();
 }

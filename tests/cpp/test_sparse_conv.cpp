@@ -203,11 +203,21 @@ TEST_CASE("sparse Conv2D: two pixels per pass, an odd number of pixels") {
 
 // Past 1,024 columns (3x3 over 128 channels: 1,152) even two pixels' paired columns would exceed
 // pass_stack_bytes (core/target.hpp), so a pass takes one pixel, run as a single input.
+// (At 30 % the unrolled rows, about 1,700 terms, are written out in two groups: UnrolledRows::groups.)
 TEST_CASE("sparse Conv2D: one pixel per pass past the stack of a pass") {
-  using C = ConvCase<4, 3, 128, 5, 3, 1, 1, 15, -21>;
+  using C = ConvCase<4, 3, 128, 5, 3, 1, 1, 30, -21>;
   static_assert(tinynet::pass_stack_bytes == 4096);
   static_assert(C::layer<SparseForm::compressed>::sparse_rows::inputs_per_pass == 1);
   static_assert(C::layer<SparseForm::unrolled>::sparse_rows::inputs_per_pass == 1 && !C::layer<SparseForm::unrolled>::sparse_direct);
+  static_assert(C::layer<SparseForm::unrolled>::sparse_rows::unrolled::groups == 2);
+  check_forms<C>();
+}
+
+// Four pixels per pass over unrolled rows in groups (24 rows of about 72 terms: two groups).
+TEST_CASE("sparse Conv2D: four pixels per pass, unrolled rows in two groups") {
+  using C = ConvCase<5, 5, 16, 24, 3, 1, 1, 50, 9>;
+  static_assert(C::layer<SparseForm::unrolled>::sparse_rows::inputs_per_pass == 4 && !C::layer<SparseForm::unrolled>::sparse_direct);
+  static_assert(C::layer<SparseForm::unrolled>::sparse_rows::unrolled::groups == 2);
   check_forms<C>();
 }
 

@@ -215,10 +215,58 @@ struct UnrolledRows {
     }
   }
 
+  // ---- groups of rows ---------------------------------------------------------------------------
+  // The rows are written out in groups of at most group_terms terms (a longer row alone), each
+  // group a function of its own: GCC's instruction scheduling and register allocation take time
+  // that grows faster than a function's length, and a layer's rows inlined into one function
+  // made the unrolled layers most of a build's time and memory. A group's call costs a few
+  // instructions per group_terms terms.
+  static constexpr std::size_t group_terms = 1024;
+  // group_first[g] .. group_first[g + 1]: the rows of group g.
+  static constexpr auto grouping = [] {
+    struct {
+      std::array<int, Units + 1> first{};
+      int count = 0;
+    } out;
+    std::size_t terms_in_group = 0;
+    for (int o = 0; o < Units; ++o) {
+      const std::size_t length = row_length(static_cast<std::size_t>(o));
+      if (o > 0 && terms_in_group + length > group_terms) {
+        out.first[static_cast<std::size_t>(++out.count)] = o;
+        terms_in_group = 0;
+      }
+      terms_in_group += length;
+    }
+    out.first[static_cast<std::size_t>(++out.count)] = Units;
+    return out;
+  }();
+  static constexpr int groups = grouping.count;
+  static constexpr std::size_t group_first(std::size_t g) { return static_cast<std::size_t>(grouping.first[g]); }
+
+  // Calls each(row) for the rows of group G, each(std::integral_constant<std::size_t, row>).
+  template <std::size_t G, class Each>
+  TINYNET_NOINLINE static constexpr void run_group(Each each) {
+    for_each_index<group_first(G + 1) - group_first(G)>([each](auto r) TINYNET_INLINE_UNROLLED {
+      each(std::integral_constant<std::size_t, group_first(G) + decltype(r)::value>{});
+    });
+  }
+
+  // Calls each(row) for every row, in order: inline for a single group, else group by group.
+  template <class Each>
+  TINYNET_INLINE_UNROLLED static constexpr void for_each_row(Each each) {
+    if constexpr (groups == 1) {
+      for_each_index<Units>(each);
+    } else {
+      for_each_index<static_cast<std::size_t>(groups)>([each](auto g) TINYNET_INLINE_UNROLLED {
+        run_group<decltype(g)::value>(each);
+      });
+    }
+  }
+
   // Calls finish(o, dot product of row o with x) for every row o, in order.
   template <class Finish>
   static constexpr void run(const std::int8_t* x, Finish finish) {
-    for_each_index<Units>([x, finish](auto row) TINYNET_INLINE_UNROLLED {
+    for_each_row([x, finish](auto row) TINYNET_INLINE_UNROLLED {
       finish(static_cast<int>(row), row_dot<decltype(row)::value>(x));
     });
   }
@@ -248,7 +296,7 @@ struct UnrolledRows {
   // from the columns of paired::pack_columns<Inputs, Depth>.
   template <int Inputs, class Finish>
   static constexpr void run_columns(const std::int32_t* columns, Finish finish) {
-    for_each_index<Units>([columns, finish](auto row) TINYNET_INLINE_UNROLLED {
+    for_each_row([columns, finish](auto row) TINYNET_INLINE_UNROLLED {
       constexpr std::size_t o = decltype(row)::value;
       constexpr std::size_t length = row_length(o);
       std::array<std::int32_t, 4> acc{};
