@@ -9,6 +9,8 @@
 // too, which the other kernels keep using.
 #pragma once
 
+#include <cstddef>
+
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #include <arm_acle.h>
 #define TINYNET_ARM_DSP 1
@@ -36,8 +38,6 @@
 #define TINYNET_PASS_STACK_BYTES 4096
 #endif
 #endif
-
-#include <cstddef>
 
 namespace tinynet {
 inline constexpr std::size_t pass_stack_bytes = TINYNET_PASS_STACK_BYTES;

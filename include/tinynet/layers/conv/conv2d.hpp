@@ -760,9 +760,9 @@ struct Conv2D : detail::conv2d_plan<In, Out, Weights, Bias, WeightScales, Option
 
   // K = SparseRows::inputs_per_pass output pixels per pass (four where the paired columns, or
   // `nm`'s pair tables, fit a pass's stack, pass_stack_bytes in core/target.hpp, else two, else
-  // one): each load of a column, weight word or slot serves all K. Past the last pixel the pass's first is repeated, so that
-  // the layer holds one copy of the sparse code; that last pass writes its K pixels to `tail`, and
-  // its real ones are copied out.
+  // one): each load of a column, weight word or slot serves all K. Past the last pixel the pass's
+  // first is repeated, so that the layer holds one copy of the sparse code; that last pass writes
+  // its K pixels to `tail`, and its real ones are copied out.
   template <int Pixels, class First, class Image>
   static constexpr void run_sparse(Image image, output_element* out, First first) {
     if constexpr (sparse_direct && std::is_pointer_v<Image>) {
