@@ -220,8 +220,8 @@ struct UnrolledRows {
   // group a function of its own: GCC's instruction scheduling and register allocation take time
   // that grows faster than a function's length, and a layer's rows inlined into one function
   // made the unrolled layers most of a build's time. A group's call costs a few instructions,
-  // and GCC allocates the smaller functions' registers better: ad01's and kws's unrolled layers
-  // ran 1-9 % fewer instructions in groups (docs/sparsity.md).
+  // and GCC allocates the smaller functions' registers better: the measured unrolled layers run
+  // fewer instructions in groups (docs/sparsity.md, "Session 26").
   static constexpr std::size_t group_terms = 1024;
   // group_first(g) .. group_first(g + 1) - 1: the rows of group g (groups of them).
   static constexpr auto grouping = [] {
